@@ -5,7 +5,9 @@
 //! with optional fields gets `new`, taking the required fields in their
 //! order, and one `with_<field>` method per optional field. Both take
 //! `impl Into<…>`, so `"text"` passes for a `String`; being generic, they
-//! cost nothing to compile until a caller uses them.
+//! cost nothing to compile until a caller uses them. The generated files
+//! only list the fields: `constructors!` (`src/api/constructors.rs`)
+//! writes the methods.
 //!
 //! The setters are `with_…`, not the bare field name, so that none can
 //! shadow a trait method of the same name (inherent methods win method
@@ -41,38 +43,26 @@ fn fields(body: &str) -> Vec<Field<'_>> {
     out
 }
 
-/// `impl name { new, with_… }` for a struct whose rendered fields are
-/// `body`; nothing when no field is optional (a struct literal is as
-/// short) and no `new` when every field is (`Default` is there).
+/// `constructors! { name { new(…); with_…; } }` for a struct whose
+/// rendered fields are `body` (the macro, `src/api/constructors.rs`,
+/// writes the `impl`); nothing when no field is optional (a struct
+/// literal is as short) and no `new` when every field is (`Default` is
+/// there).
 pub fn constructors(name: &str, body: &str) -> String {
     let fields = fields(body);
     let optional = |field: &Field| field.ty.starts_with("Option<");
     if !fields.iter().any(optional) {
         return String::new();
     }
-    let mut out = format!("\nimpl {name} {{\n");
+    // rustfmt leaves macro bodies alone, so they are indented here.
+    let mut out = format!("\nconstructors! {{\n    {name} {{\n");
     let required: Vec<&Field> = fields.iter().filter(|f| !optional(f)).collect();
     if !required.is_empty() {
-        out.push_str(
-            "/// A value with its required fields; every optional one is `None`\n\
-             /// until its `with_…` method sets it.\n",
-        );
-        if required.len() > 7 {
-            out.push_str("#[allow(clippy::too_many_arguments)]\n");
+        out.push_str("        new(\n");
+        for field in &required {
+            let _ = writeln!(out, "            {}: {},", field.ident, field.ty);
         }
-        let params: Vec<String> = required
-            .iter()
-            .map(|f| format!("{}: impl Into<{}>", f.ident, f.ty))
-            .collect();
-        let _ = writeln!(out, "pub fn new({}) -> Self {{\nSelf {{", params.join(", "));
-        for field in &fields {
-            if optional(field) {
-                let _ = writeln!(out, "{}: None,", field.ident);
-            } else {
-                let _ = writeln!(out, "{0}: {0}.into(),", field.ident);
-            }
-        }
-        out.push_str("}\n}\n");
+        out.push_str("        );\n");
     }
     for field in fields.iter().filter(|f| optional(f)) {
         let inner = &field.ty["Option<".len()..field.ty.len() - 1];
@@ -84,13 +74,11 @@ pub fn constructors(name: &str, body: &str) -> String {
         };
         let _ = writeln!(
             out,
-            "/// Sets `{bare}`{what}.\n\
-             pub fn with_{bare}(mut self, {ident}: impl Into<{inner}>) -> Self {{\n\
-             self.{ident} = Some({ident}.into());\nself\n}}",
-            ident = field.ident,
+            "        /// Sets `{bare}`{what}.\n        with_{bare} => {}: {inner};",
+            field.ident
         );
     }
-    out.push_str("}\n");
+    out.push_str("    }\n}\n");
     out
 }
 
@@ -104,26 +92,25 @@ mod tests {
                     #[serde(skip_serializing_if = \"Option::is_none\")]\n\
                     pub attach: Option<String>,\n/// 类型\npub r#type: Option<Vec<i64>>,\n";
         let out = constructors("Post", body);
+        assert!(out.contains("constructors! {\n    Post {\n"), "{out}");
         assert!(
-            out.contains("pub fn new(appid: impl Into<String>) -> Self"),
+            out.contains("        new(\n            appid: String,\n        );\n"),
             "{out}"
         );
         assert!(
-            out.contains("appid: appid.into(),\nattach: None,\nr#type: None,"),
+            out.contains(
+                "        /// Sets `attach` (附加数据).\n        with_attach => attach: String;"
+            ),
             "{out}"
         );
-        assert!(out.contains("/// Sets `attach` (附加数据).\npub fn with_attach(mut self, attach: impl Into<String>) -> Self"), "{out}");
-        assert!(
-            out.contains("pub fn with_type(mut self, r#type: impl Into<Vec<i64>>) -> Self"),
-            "{out}"
-        );
+        assert!(out.contains("with_type => r#type: Vec<i64>;"), "{out}");
     }
 
     #[test]
     fn nothing_without_optional_fields_and_no_new_without_required_ones() {
         assert_eq!(constructors("A", "pub a: String,\n"), "");
         let out = constructors("B", "pub b: Option<bool>,\n");
-        assert!(!out.contains("fn new"), "{out}");
-        assert!(out.contains("fn with_b"), "{out}");
+        assert!(!out.contains("new("), "{out}");
+        assert!(out.contains("with_b => b: bool;"), "{out}");
     }
 }

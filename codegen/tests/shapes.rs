@@ -217,10 +217,14 @@ fn sent_structs_with_optional_members_get_constructors() {
         .find("#[crate::endpoint(POST, \"/v3/pay/transactions/jsapi\"")
         .expect("the JSAPI order");
     let rest = &text[at..];
-    let constructor = &rest[rest.find("impl Post {").expect("its constructors")..];
+    let constructor = &rest[rest.find("constructors! {").expect("its constructors")..];
+    assert!(
+        constructor.lines().nth(1).map(str::trim) == Some("Post {"),
+        "{constructor}"
+    );
     let constructor = &constructor[..constructor.find("\n}\n").unwrap_or(constructor.len())];
     // The required members, in order, and a setter for an optional one.
-    let new = constructor.find("pub fn new(").expect("new");
+    let new = constructor.find("new(").expect("new");
     let order = [
         "appid:",
         "mchid:",
@@ -236,15 +240,24 @@ fn sent_structs_with_optional_members_get_constructors() {
         assert!(new + at >= last, "{member} out of order");
         last = new + at;
     }
-    assert!(constructor.contains("pub fn with_attach("), "{constructor}");
-    assert!(!constructor.contains("pub fn with_appid("), "{constructor}");
+    assert!(
+        constructor.contains("with_attach => attach: String;"),
+        "{constructor}"
+    );
+    assert!(!constructor.contains("with_appid =>"), "{constructor}");
     // Answers get none.
     let answers = items(text);
     let (_, answer) = answers
         .iter()
         .find(|(_, item)| item.name == "TransactionsResponse")
         .expect("an answer");
-    assert!(!text.contains(&format!("impl {} {{", answer.name)));
+    let constructed = |name: &str| {
+        text.split("constructors! {")
+            .skip(1)
+            .any(|rest| rest.lines().nth(1).map(str::trim) == Some(&format!("{name} {{")))
+    };
+    assert!(constructed("Post"));
+    assert!(!constructed(&answer.name));
 }
 
 #[test]

@@ -41,35 +41,19 @@ pub mod customs {
             pub limit: Option<i64>,
         }
 
-        impl Get {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                appid: impl Into<String>,
-                mchid: impl Into<String>,
-                order_type: impl Into<GetOrderType>,
-                order_no: impl Into<String>,
-                customs: impl Into<crate::api::global::types::Customs>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    mchid: mchid.into(),
-                    order_type: order_type.into(),
-                    order_no: order_no.into(),
-                    customs: customs.into(),
-                    offset: None,
-                    limit: None,
-                }
-            }
-            /// Sets `offset` (偏移量 (query)).
-            pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-                self.offset = Some(offset.into());
-                self
-            }
-            /// Sets `limit` (请求最大记录条数 (query)).
-            pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
-                self.limit = Some(limit.into());
-                self
+        constructors! {
+            Get {
+                new(
+                    appid: String,
+                    mchid: String,
+                    order_type: GetOrderType,
+                    order_no: String,
+                    customs: crate::api::global::types::Customs,
+                );
+                /// Sets `offset` (偏移量 (query)).
+                with_offset => offset: i64;
+                /// Sets `limit` (请求最大记录条数 (query)).
+                with_limit => limit: i64;
             }
         }
 
@@ -191,61 +175,28 @@ pub mod customs {
             pub product_fee: Option<i64>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                appid: impl Into<String>,
-                mchid: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                transaction_id: impl Into<String>,
-                customs: impl Into<crate::api::global::types::Customs>,
-                merchant_customs_no: impl Into<String>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    mchid: mchid.into(),
-                    out_trade_no: out_trade_no.into(),
-                    transaction_id: transaction_id.into(),
-                    customs: customs.into(),
-                    merchant_customs_no: merchant_customs_no.into(),
-                    duty: None,
-                    sub_order_no: None,
-                    fee_type: None,
-                    order_fee: None,
-                    transport_fee: None,
-                    product_fee: None,
-                }
-            }
-            /// Sets `duty` (关税).
-            pub fn with_duty(mut self, duty: impl Into<i64>) -> Self {
-                self.duty = Some(duty.into());
-                self
-            }
-            /// Sets `sub_order_no` (商户子订单号).
-            pub fn with_sub_order_no(mut self, sub_order_no: impl Into<String>) -> Self {
-                self.sub_order_no = Some(sub_order_no.into());
-                self
-            }
-            /// Sets `fee_type` (货币类型).
-            pub fn with_fee_type(mut self, fee_type: impl Into<String>) -> Self {
-                self.fee_type = Some(fee_type.into());
-                self
-            }
-            /// Sets `order_fee` (子订单金额).
-            pub fn with_order_fee(mut self, order_fee: impl Into<i64>) -> Self {
-                self.order_fee = Some(order_fee.into());
-                self
-            }
-            /// Sets `transport_fee` (物流费用).
-            pub fn with_transport_fee(mut self, transport_fee: impl Into<i64>) -> Self {
-                self.transport_fee = Some(transport_fee.into());
-                self
-            }
-            /// Sets `product_fee` (商品费用).
-            pub fn with_product_fee(mut self, product_fee: impl Into<i64>) -> Self {
-                self.product_fee = Some(product_fee.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    mchid: String,
+                    out_trade_no: String,
+                    transaction_id: String,
+                    customs: crate::api::global::types::Customs,
+                    merchant_customs_no: String,
+                );
+                /// Sets `duty` (关税).
+                with_duty => duty: i64;
+                /// Sets `sub_order_no` (商户子订单号).
+                with_sub_order_no => sub_order_no: String;
+                /// Sets `fee_type` (货币类型).
+                with_fee_type => fee_type: String;
+                /// Sets `order_fee` (子订单金额).
+                with_order_fee => order_fee: i64;
+                /// Sets `transport_fee` (物流费用).
+                with_transport_fee => transport_fee: i64;
+                /// Sets `product_fee` (商品费用).
+                with_product_fee => product_fee: i64;
             }
         }
 
@@ -319,55 +270,26 @@ pub mod customs {
             pub product_fee: Option<i64>,
         }
 
-        impl Patch {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                appid: impl Into<String>,
-                mchid: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                transaction_id: impl Into<String>,
-                customs: impl Into<crate::api::global::types::Customs>,
-                merchant_customs_no: impl Into<String>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    mchid: mchid.into(),
-                    out_trade_no: out_trade_no.into(),
-                    transaction_id: transaction_id.into(),
-                    sub_order_no: None,
-                    customs: customs.into(),
-                    merchant_customs_no: merchant_customs_no.into(),
-                    duty: None,
-                    order_fee: None,
-                    transport_fee: None,
-                    product_fee: None,
-                }
-            }
-            /// Sets `sub_order_no` (商户子订单号).
-            pub fn with_sub_order_no(mut self, sub_order_no: impl Into<String>) -> Self {
-                self.sub_order_no = Some(sub_order_no.into());
-                self
-            }
-            /// Sets `duty` (关税).
-            pub fn with_duty(mut self, duty: impl Into<i64>) -> Self {
-                self.duty = Some(duty.into());
-                self
-            }
-            /// Sets `order_fee` (子订单金额).
-            pub fn with_order_fee(mut self, order_fee: impl Into<i64>) -> Self {
-                self.order_fee = Some(order_fee.into());
-                self
-            }
-            /// Sets `transport_fee` (物流费用).
-            pub fn with_transport_fee(mut self, transport_fee: impl Into<i64>) -> Self {
-                self.transport_fee = Some(transport_fee.into());
-                self
-            }
-            /// Sets `product_fee` (商品费用).
-            pub fn with_product_fee(mut self, product_fee: impl Into<i64>) -> Self {
-                self.product_fee = Some(product_fee.into());
-                self
+        constructors! {
+            Patch {
+                new(
+                    appid: String,
+                    mchid: String,
+                    out_trade_no: String,
+                    transaction_id: String,
+                    customs: crate::api::global::types::Customs,
+                    merchant_customs_no: String,
+                );
+                /// Sets `sub_order_no` (商户子订单号).
+                with_sub_order_no => sub_order_no: String;
+                /// Sets `duty` (关税).
+                with_duty => duty: i64;
+                /// Sets `order_fee` (子订单金额).
+                with_order_fee => order_fee: i64;
+                /// Sets `transport_fee` (物流费用).
+                with_transport_fee => transport_fee: i64;
+                /// Sets `product_fee` (商品费用).
+                with_product_fee => product_fee: i64;
             }
         }
 
@@ -438,45 +360,22 @@ pub mod customs {
             pub merchant_customs_no: String,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                appid: impl Into<String>,
-                mchid: impl Into<String>,
-                customs: impl Into<crate::api::global::types::Customs>,
-                merchant_customs_no: impl Into<String>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    mchid: mchid.into(),
-                    out_trade_no: None,
-                    transaction_id: None,
-                    sub_order_no: None,
-                    sub_order_id: None,
-                    customs: customs.into(),
-                    merchant_customs_no: merchant_customs_no.into(),
-                }
-            }
-            /// Sets `out_trade_no` (商户订单号).
-            pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
-                self.out_trade_no = Some(out_trade_no.into());
-                self
-            }
-            /// Sets `transaction_id` (微信订单号).
-            pub fn with_transaction_id(mut self, transaction_id: impl Into<String>) -> Self {
-                self.transaction_id = Some(transaction_id.into());
-                self
-            }
-            /// Sets `sub_order_no` (商户子单号).
-            pub fn with_sub_order_no(mut self, sub_order_no: impl Into<String>) -> Self {
-                self.sub_order_no = Some(sub_order_no.into());
-                self
-            }
-            /// Sets `sub_order_id` (微信子单号).
-            pub fn with_sub_order_id(mut self, sub_order_id: impl Into<String>) -> Self {
-                self.sub_order_id = Some(sub_order_id.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    mchid: String,
+                    customs: crate::api::global::types::Customs,
+                    merchant_customs_no: String,
+                );
+                /// Sets `out_trade_no` (商户订单号).
+                with_out_trade_no => out_trade_no: String;
+                /// Sets `transaction_id` (微信订单号).
+                with_transaction_id => transaction_id: String;
+                /// Sets `sub_order_no` (商户子单号).
+                with_sub_order_no => sub_order_no: String;
+                /// Sets `sub_order_id` (微信子单号).
+                with_sub_order_id => sub_order_id: String;
             }
         }
 
@@ -551,38 +450,21 @@ pub mod customs {
             pub certificate_name: String,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                appid: impl Into<String>,
-                mchid: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                transaction_id: impl Into<String>,
-                customs: impl Into<crate::api::global::types::Customs>,
-                merchant_customs_no: impl Into<String>,
-                certificate_type: impl Into<PostCertificateType>,
-                certificate_id: impl Into<String>,
-                certificate_name: impl Into<String>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    mchid: mchid.into(),
-                    out_trade_no: out_trade_no.into(),
-                    transaction_id: transaction_id.into(),
-                    sub_order_no: None,
-                    customs: customs.into(),
-                    merchant_customs_no: merchant_customs_no.into(),
-                    certificate_type: certificate_type.into(),
-                    certificate_id: certificate_id.into(),
-                    certificate_name: certificate_name.into(),
-                }
-            }
-            /// Sets `sub_order_no` (商户子订单号).
-            pub fn with_sub_order_no(mut self, sub_order_no: impl Into<String>) -> Self {
-                self.sub_order_no = Some(sub_order_no.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    mchid: String,
+                    out_trade_no: String,
+                    transaction_id: String,
+                    customs: crate::api::global::types::Customs,
+                    merchant_customs_no: String,
+                    certificate_type: PostCertificateType,
+                    certificate_id: String,
+                    certificate_name: String,
+                );
+                /// Sets `sub_order_no` (商户子订单号).
+                with_sub_order_no => sub_order_no: String;
             }
         }
 

@@ -110,94 +110,34 @@ pub mod merchants {
         pub principal: Option<crate::api::hk::types::Director>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            sp_appid: impl Into<String>,
-            sp_mchid: impl Into<String>,
-            name: impl Into<String>,
-            shortname: impl Into<String>,
-            office_phone: impl Into<String>,
-            contact: impl Into<crate::api::hk::types::Contact>,
-            business_category: impl Into<i64>,
-            merchant_country_code: impl Into<String>,
-            merchant_type: impl Into<crate::api::hk::types::MerchantType>,
-            business: impl Into<crate::api::hk::types::Business>,
-        ) -> Self {
-            Self {
-                sp_appid: sp_appid.into(),
-                sp_mchid: sp_mchid.into(),
-                name: name.into(),
-                shortname: shortname.into(),
-                office_phone: office_phone.into(),
-                contact: contact.into(),
-                business_category: business_category.into(),
-                channel_id: None,
-                merchant_country_code: merchant_country_code.into(),
-                merchant_type: merchant_type.into(),
-                registration_certificate_number: None,
-                registration_certificate_date: None,
-                registration_certificate_copy: None,
-                settlement_bank_number: None,
-                business: business.into(),
-                director: None,
-                principal: None,
-            }
-        }
-        /// Sets `channel_id` (渠道号).
-        pub fn with_channel_id(mut self, channel_id: impl Into<String>) -> Self {
-            self.channel_id = Some(channel_id.into());
-            self
-        }
-        /// Sets `registration_certificate_number` (公司注册文件编号).
-        pub fn with_registration_certificate_number(
-            mut self,
-            registration_certificate_number: impl Into<String>,
-        ) -> Self {
-            self.registration_certificate_number = Some(registration_certificate_number.into());
-            self
-        }
-        /// Sets `registration_certificate_date` (公司注册文件过期时间).
-        pub fn with_registration_certificate_date(
-            mut self,
-            registration_certificate_date: impl Into<String>,
-        ) -> Self {
-            self.registration_certificate_date = Some(registration_certificate_date.into());
-            self
-        }
-        /// Sets `registration_certificate_copy` (公司注册文件照片).
-        pub fn with_registration_certificate_copy(
-            mut self,
-            registration_certificate_copy: impl Into<String>,
-        ) -> Self {
-            self.registration_certificate_copy = Some(registration_certificate_copy.into());
-            self
-        }
-        /// Sets `settlement_bank_number` (子商户银行结算账户信息).
-        pub fn with_settlement_bank_number(
-            mut self,
-            settlement_bank_number: impl Into<String>,
-        ) -> Self {
-            self.settlement_bank_number = Some(settlement_bank_number.into());
-            self
-        }
-        /// Sets `director` (董事信息).
-        pub fn with_director(
-            mut self,
-            director: impl Into<crate::api::hk::types::Director>,
-        ) -> Self {
-            self.director = Some(director.into());
-            self
-        }
-        /// Sets `principal` (负责人信息).
-        pub fn with_principal(
-            mut self,
-            principal: impl Into<crate::api::hk::types::Director>,
-        ) -> Self {
-            self.principal = Some(principal.into());
-            self
+    constructors! {
+        Post {
+            new(
+                sp_appid: String,
+                sp_mchid: String,
+                name: String,
+                shortname: String,
+                office_phone: String,
+                contact: crate::api::hk::types::Contact,
+                business_category: i64,
+                merchant_country_code: String,
+                merchant_type: crate::api::hk::types::MerchantType,
+                business: crate::api::hk::types::Business,
+            );
+            /// Sets `channel_id` (渠道号).
+            with_channel_id => channel_id: String;
+            /// Sets `registration_certificate_number` (公司注册文件编号).
+            with_registration_certificate_number => registration_certificate_number: String;
+            /// Sets `registration_certificate_date` (公司注册文件过期时间).
+            with_registration_certificate_date => registration_certificate_date: String;
+            /// Sets `registration_certificate_copy` (公司注册文件照片).
+            with_registration_certificate_copy => registration_certificate_copy: String;
+            /// Sets `settlement_bank_number` (子商户银行结算账户信息).
+            with_settlement_bank_number => settlement_bank_number: String;
+            /// Sets `director` (董事信息).
+            with_director => director: crate::api::hk::types::Director;
+            /// Sets `principal` (负责人信息).
+            with_principal => principal: crate::api::hk::types::Director;
         }
     }
 
@@ -290,100 +230,36 @@ pub mod merchants {
         pub principal: Option<crate::api::hk::types::Director>,
     }
 
-    impl Put {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            sp_appid: impl Into<String>,
-            sp_mchid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            name: impl Into<String>,
-            shortname: impl Into<String>,
-            office_phone: impl Into<String>,
-            business_category: impl Into<i64>,
-            merchant_country_code: impl Into<String>,
-            merchant_type: impl Into<crate::api::hk::types::MerchantType>,
-            business: impl Into<crate::api::hk::types::Business>,
-        ) -> Self {
-            Self {
-                sp_appid: sp_appid.into(),
-                sp_mchid: sp_mchid.into(),
-                sub_mchid: sub_mchid.into(),
-                name: name.into(),
-                shortname: shortname.into(),
-                office_phone: office_phone.into(),
-                contact: None,
-                business_category: business_category.into(),
-                channel_id: None,
-                merchant_country_code: merchant_country_code.into(),
-                merchant_type: merchant_type.into(),
-                registration_certificate_number: None,
-                registration_certificate_date: None,
-                registration_certificate_copy: None,
-                settlement_bank_number: None,
-                business: business.into(),
-                director: None,
-                principal: None,
-            }
-        }
-        /// Sets `contact` (联系人信息).
-        pub fn with_contact(mut self, contact: impl Into<crate::api::hk::types::Contact>) -> Self {
-            self.contact = Some(contact.into());
-            self
-        }
-        /// Sets `channel_id` (渠道号).
-        pub fn with_channel_id(mut self, channel_id: impl Into<String>) -> Self {
-            self.channel_id = Some(channel_id.into());
-            self
-        }
-        /// Sets `registration_certificate_number` (公司注册文件编号).
-        pub fn with_registration_certificate_number(
-            mut self,
-            registration_certificate_number: impl Into<String>,
-        ) -> Self {
-            self.registration_certificate_number = Some(registration_certificate_number.into());
-            self
-        }
-        /// Sets `registration_certificate_date` (公司注册文件过期时间).
-        pub fn with_registration_certificate_date(
-            mut self,
-            registration_certificate_date: impl Into<String>,
-        ) -> Self {
-            self.registration_certificate_date = Some(registration_certificate_date.into());
-            self
-        }
-        /// Sets `registration_certificate_copy` (公司注册文件照片).
-        pub fn with_registration_certificate_copy(
-            mut self,
-            registration_certificate_copy: impl Into<String>,
-        ) -> Self {
-            self.registration_certificate_copy = Some(registration_certificate_copy.into());
-            self
-        }
-        /// Sets `settlement_bank_number` (子商户银行结算账户信息).
-        pub fn with_settlement_bank_number(
-            mut self,
-            settlement_bank_number: impl Into<String>,
-        ) -> Self {
-            self.settlement_bank_number = Some(settlement_bank_number.into());
-            self
-        }
-        /// Sets `director` (董事信息).
-        pub fn with_director(
-            mut self,
-            director: impl Into<crate::api::hk::types::Director>,
-        ) -> Self {
-            self.director = Some(director.into());
-            self
-        }
-        /// Sets `principal` (负责人信息).
-        pub fn with_principal(
-            mut self,
-            principal: impl Into<crate::api::hk::types::Director>,
-        ) -> Self {
-            self.principal = Some(principal.into());
-            self
+    constructors! {
+        Put {
+            new(
+                sp_appid: String,
+                sp_mchid: String,
+                sub_mchid: String,
+                name: String,
+                shortname: String,
+                office_phone: String,
+                business_category: i64,
+                merchant_country_code: String,
+                merchant_type: crate::api::hk::types::MerchantType,
+                business: crate::api::hk::types::Business,
+            );
+            /// Sets `contact` (联系人信息).
+            with_contact => contact: crate::api::hk::types::Contact;
+            /// Sets `channel_id` (渠道号).
+            with_channel_id => channel_id: String;
+            /// Sets `registration_certificate_number` (公司注册文件编号).
+            with_registration_certificate_number => registration_certificate_number: String;
+            /// Sets `registration_certificate_date` (公司注册文件过期时间).
+            with_registration_certificate_date => registration_certificate_date: String;
+            /// Sets `registration_certificate_copy` (公司注册文件照片).
+            with_registration_certificate_copy => registration_certificate_copy: String;
+            /// Sets `settlement_bank_number` (子商户银行结算账户信息).
+            with_settlement_bank_number => settlement_bank_number: String;
+            /// Sets `director` (董事信息).
+            with_director => director: crate::api::hk::types::Director;
+            /// Sets `principal` (负责人信息).
+            with_principal => principal: crate::api::hk::types::Director;
         }
     }
 
@@ -536,41 +412,22 @@ pub mod refunds {
         pub count: Option<i64>,
     }
 
-    impl Get {
-        /// Sets `transaction_id` (微信支付订单号 (query)).
-        pub fn with_transaction_id(mut self, transaction_id: impl Into<String>) -> Self {
-            self.transaction_id = Some(transaction_id.into());
-            self
-        }
-        /// Sets `out_trade_no` (商户订单号 (query)).
-        pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
-            self.out_trade_no = Some(out_trade_no.into());
-            self
-        }
-        /// Sets `mchid` (商户号 (query)).
-        pub fn with_mchid(mut self, mchid: impl Into<String>) -> Self {
-            self.mchid = Some(mchid.into());
-            self
-        }
-        /// Sets `sub_mchid` (子商户号 (query)).
-        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-            self.sub_mchid = Some(sub_mchid.into());
-            self
-        }
-        /// Sets `sp_mchid` (机构商户号 (query)).
-        pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
-            self.sp_mchid = Some(sp_mchid.into());
-            self
-        }
-        /// Sets `offset` (记录起始位置 (query)).
-        pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-            self.offset = Some(offset.into());
-            self
-        }
-        /// Sets `count` (每页笔数 (query)).
-        pub fn with_count(mut self, count: impl Into<i64>) -> Self {
-            self.count = Some(count.into());
-            self
+    constructors! {
+        Get {
+            /// Sets `transaction_id` (微信支付订单号 (query)).
+            with_transaction_id => transaction_id: String;
+            /// Sets `out_trade_no` (商户订单号 (query)).
+            with_out_trade_no => out_trade_no: String;
+            /// Sets `mchid` (商户号 (query)).
+            with_mchid => mchid: String;
+            /// Sets `sub_mchid` (子商户号 (query)).
+            with_sub_mchid => sub_mchid: String;
+            /// Sets `sp_mchid` (机构商户号 (query)).
+            with_sp_mchid => sp_mchid: String;
+            /// Sets `offset` (记录起始位置 (query)).
+            with_offset => offset: i64;
+            /// Sets `count` (每页笔数 (query)).
+            with_count => count: i64;
         }
     }
 
@@ -701,57 +558,27 @@ pub mod refunds {
         pub notify_url: Option<String>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            mchid: impl Into<String>,
-            appid: impl Into<String>,
-            sp_mchid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            sp_appid: impl Into<String>,
-            out_refund_no: impl Into<String>,
-            amount: impl Into<PostAmount>,
-        ) -> Self {
-            Self {
-                mchid: mchid.into(),
-                appid: appid.into(),
-                sp_mchid: sp_mchid.into(),
-                sub_mchid: sub_mchid.into(),
-                sp_appid: sp_appid.into(),
-                sub_appid: None,
-                transaction_id: None,
-                out_trade_no: None,
-                out_refund_no: out_refund_no.into(),
-                reason: None,
-                amount: amount.into(),
-                notify_url: None,
-            }
-        }
-        /// Sets `sub_appid` (子商户APPID).
-        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-            self.sub_appid = Some(sub_appid.into());
-            self
-        }
-        /// Sets `transaction_id` (微信订单号).
-        pub fn with_transaction_id(mut self, transaction_id: impl Into<String>) -> Self {
-            self.transaction_id = Some(transaction_id.into());
-            self
-        }
-        /// Sets `out_trade_no` (商户订单号).
-        pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
-            self.out_trade_no = Some(out_trade_no.into());
-            self
-        }
-        /// Sets `reason` (退款原因).
-        pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
-            self.reason = Some(reason.into());
-            self
-        }
-        /// Sets `notify_url` (退款通知地址).
-        pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-            self.notify_url = Some(notify_url.into());
-            self
+    constructors! {
+        Post {
+            new(
+                mchid: String,
+                appid: String,
+                sp_mchid: String,
+                sub_mchid: String,
+                sp_appid: String,
+                out_refund_no: String,
+                amount: PostAmount,
+            );
+            /// Sets `sub_appid` (子商户APPID).
+            with_sub_appid => sub_appid: String;
+            /// Sets `transaction_id` (微信订单号).
+            with_transaction_id => transaction_id: String;
+            /// Sets `out_trade_no` (商户订单号).
+            with_out_trade_no => out_trade_no: String;
+            /// Sets `reason` (退款原因).
+            with_reason => reason: String;
+            /// Sets `notify_url` (退款通知地址).
+            with_notify_url => notify_url: String;
         }
     }
 
@@ -836,31 +663,17 @@ pub mod refunds {
                 pub sp_mchid: Option<String>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(refund_id: impl Into<String>) -> Self {
-                    Self {
-                        refund_id: refund_id.into(),
-                        mchid: None,
-                        sub_mchid: None,
-                        sp_mchid: None,
-                    }
-                }
-                /// Sets `mchid` (商户号 (query)).
-                pub fn with_mchid(mut self, mchid: impl Into<String>) -> Self {
-                    self.mchid = Some(mchid.into());
-                    self
-                }
-                /// Sets `sub_mchid` (子商户号 (query)).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
-                }
-                /// Sets `sp_mchid` (机构商户号 (query)).
-                pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
-                    self.sp_mchid = Some(sp_mchid.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        refund_id: String,
+                    );
+                    /// Sets `mchid` (商户号 (query)).
+                    with_mchid => mchid: String;
+                    /// Sets `sub_mchid` (子商户号 (query)).
+                    with_sub_mchid => sub_mchid: String;
+                    /// Sets `sp_mchid` (机构商户号 (query)).
+                    with_sp_mchid => sp_mchid: String;
                 }
             }
 
@@ -922,31 +735,17 @@ pub mod refunds {
                 pub sp_mchid: Option<String>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(out_refund_no: impl Into<String>) -> Self {
-                    Self {
-                        out_refund_no: out_refund_no.into(),
-                        mchid: None,
-                        sub_mchid: None,
-                        sp_mchid: None,
-                    }
-                }
-                /// Sets `mchid` (商户号 (query)).
-                pub fn with_mchid(mut self, mchid: impl Into<String>) -> Self {
-                    self.mchid = Some(mchid.into());
-                    self
-                }
-                /// Sets `sub_mchid` (子商户号 (query)).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
-                }
-                /// Sets `sp_mchid` (机构商户号 (query)).
-                pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
-                    self.sp_mchid = Some(sp_mchid.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        out_refund_no: String,
+                    );
+                    /// Sets `mchid` (商户号 (query)).
+                    with_mchid => mchid: String;
+                    /// Sets `sub_mchid` (子商户号 (query)).
+                    with_sub_mchid => sub_mchid: String;
+                    /// Sets `sp_mchid` (机构商户号 (query)).
+                    with_sp_mchid => sp_mchid: String;
                 }
             }
 
@@ -1014,37 +813,19 @@ pub mod settle {
             pub offset: i64,
         }
 
-        impl Get {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                settle_state: impl Into<GetSettleState>,
-                limit: impl Into<i64>,
-                offset: impl Into<i64>,
-            ) -> Self {
-                Self {
-                    sub_mchid: None,
-                    settle_state: settle_state.into(),
-                    settle_start_date: None,
-                    settle_end_date: None,
-                    limit: limit.into(),
-                    offset: offset.into(),
-                }
-            }
-            /// Sets `sub_mchid` (子商户号 (query)).
-            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                self.sub_mchid = Some(sub_mchid.into());
-                self
-            }
-            /// Sets `settle_start_date` (结算开始日期 (query)).
-            pub fn with_settle_start_date(mut self, settle_start_date: impl Into<String>) -> Self {
-                self.settle_start_date = Some(settle_start_date.into());
-                self
-            }
-            /// Sets `settle_end_date` (结算结束日期 (query)).
-            pub fn with_settle_end_date(mut self, settle_end_date: impl Into<String>) -> Self {
-                self.settle_end_date = Some(settle_end_date.into());
-                self
+        constructors! {
+            Get {
+                new(
+                    settle_state: GetSettleState,
+                    limit: i64,
+                    offset: i64,
+                );
+                /// Sets `sub_mchid` (子商户号 (query)).
+                with_sub_mchid => sub_mchid: String;
+                /// Sets `settle_start_date` (结算开始日期 (query)).
+                with_settle_start_date => settle_start_date: String;
+                /// Sets `settle_end_date` (结算结束日期 (query)).
+                with_settle_end_date => settle_end_date: String;
             }
         }
 
@@ -1138,19 +919,13 @@ pub mod statements {
         pub mchid: Option<String>,
     }
 
-    impl Get {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(date: impl Into<String>) -> Self {
-            Self {
-                date: date.into(),
-                mchid: None,
-            }
-        }
-        /// Sets `mchid` (商户号 (query)).
-        pub fn with_mchid(mut self, mchid: impl Into<String>) -> Self {
-            self.mchid = Some(mchid.into());
-            self
+    constructors! {
+        Get {
+            new(
+                date: String,
+            );
+            /// Sets `mchid` (商户号 (query)).
+            with_mchid => mchid: String;
         }
     }
 
@@ -1216,96 +991,39 @@ pub mod transactions {
             pub detail: Option<Vec<crate::api::hk::types::Detail2>>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                mchid: impl Into<String>,
-                appid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                sp_mchid: impl Into<String>,
-                sp_appid: impl Into<String>,
-                description: impl Into<String>,
-                notify_url: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                trade_type: impl Into<String>,
-                merchant_category_code: impl Into<String>,
-                amount: impl Into<crate::api::hk::types::Amount2>,
-            ) -> Self {
-                Self {
-                    mchid: mchid.into(),
-                    appid: appid.into(),
-                    sub_mchid: sub_mchid.into(),
-                    sp_mchid: sp_mchid.into(),
-                    sp_appid: sp_appid.into(),
-                    sub_appid: None,
-                    description: description.into(),
-                    attach: None,
-                    notify_url: notify_url.into(),
-                    out_trade_no: out_trade_no.into(),
-                    goods_tag: None,
-                    trade_type: trade_type.into(),
-                    limit_pay: None,
-                    time_start: None,
-                    time_expire: None,
-                    merchant_category_code: merchant_category_code.into(),
-                    payer: None,
-                    amount: amount.into(),
-                    scene_info: None,
-                    detail: None,
-                }
-            }
-            /// Sets `sub_appid` (子商户APPID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `attach` (商户数据).
-            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                self.attach = Some(attach.into());
-                self
-            }
-            /// Sets `goods_tag` (商品标记).
-            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                self.goods_tag = Some(goods_tag.into());
-                self
-            }
-            /// Sets `limit_pay` (指定支付方式).
-            pub fn with_limit_pay(mut self, limit_pay: impl Into<String>) -> Self {
-                self.limit_pay = Some(limit_pay.into());
-                self
-            }
-            /// Sets `time_start` (交易起始时间).
-            pub fn with_time_start(mut self, time_start: impl Into<String>) -> Self {
-                self.time_start = Some(time_start.into());
-                self
-            }
-            /// Sets `time_expire` (交易结束时间).
-            pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
-                self.time_expire = Some(time_expire.into());
-                self
-            }
-            /// Sets `payer` (支付者).
-            pub fn with_payer(mut self, payer: impl Into<crate::api::hk::types::Payer>) -> Self {
-                self.payer = Some(payer.into());
-                self
-            }
-            /// Sets `scene_info` (场景信息).
-            pub fn with_scene_info(
-                mut self,
-                scene_info: impl Into<crate::api::hk::types::SceneInfo>,
-            ) -> Self {
-                self.scene_info = Some(scene_info.into());
-                self
-            }
-            /// Sets `detail` (优惠功能).
-            pub fn with_detail(
-                mut self,
-                detail: impl Into<Vec<crate::api::hk::types::Detail2>>,
-            ) -> Self {
-                self.detail = Some(detail.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    mchid: String,
+                    appid: String,
+                    sub_mchid: String,
+                    sp_mchid: String,
+                    sp_appid: String,
+                    description: String,
+                    notify_url: String,
+                    out_trade_no: String,
+                    trade_type: String,
+                    merchant_category_code: String,
+                    amount: crate::api::hk::types::Amount2,
+                );
+                /// Sets `sub_appid` (子商户APPID).
+                with_sub_appid => sub_appid: String;
+                /// Sets `attach` (商户数据).
+                with_attach => attach: String;
+                /// Sets `goods_tag` (商品标记).
+                with_goods_tag => goods_tag: String;
+                /// Sets `limit_pay` (指定支付方式).
+                with_limit_pay => limit_pay: String;
+                /// Sets `time_start` (交易起始时间).
+                with_time_start => time_start: String;
+                /// Sets `time_expire` (交易结束时间).
+                with_time_expire => time_expire: String;
+                /// Sets `payer` (支付者).
+                with_payer => payer: crate::api::hk::types::Payer;
+                /// Sets `scene_info` (场景信息).
+                with_scene_info => scene_info: crate::api::hk::types::SceneInfo;
+                /// Sets `detail` (优惠功能).
+                with_detail => detail: Vec<crate::api::hk::types::Detail2>;
             }
         }
 
@@ -1417,29 +1135,16 @@ pub mod transactions {
                     pub sp_mchid: Option<String>,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        transaction_id: impl Into<String>,
-                        mchid: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            transaction_id: transaction_id.into(),
-                            mchid: mchid.into(),
-                            sub_mchid: None,
-                            sp_mchid: None,
-                        }
-                    }
-                    /// Sets `sub_mchid` (子商户号).
-                    pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                        self.sub_mchid = Some(sub_mchid.into());
-                        self
-                    }
-                    /// Sets `sp_mchid` (机构商户号).
-                    pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
-                        self.sp_mchid = Some(sp_mchid.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            transaction_id: String,
+                            mchid: String,
+                        );
+                        /// Sets `sub_mchid` (子商户号).
+                        with_sub_mchid => sub_mchid: String;
+                        /// Sets `sp_mchid` (机构商户号).
+                        with_sp_mchid => sp_mchid: String;
                     }
                 }
             }
@@ -1526,96 +1231,39 @@ pub mod transactions {
             pub detail: Option<Vec<crate::api::hk::types::Detail2>>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                mchid: impl Into<String>,
-                appid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                sp_mchid: impl Into<String>,
-                sp_appid: impl Into<String>,
-                description: impl Into<String>,
-                notify_url: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                trade_type: impl Into<String>,
-                merchant_category_code: impl Into<String>,
-                amount: impl Into<crate::api::hk::types::Amount2>,
-            ) -> Self {
-                Self {
-                    mchid: mchid.into(),
-                    appid: appid.into(),
-                    sub_mchid: sub_mchid.into(),
-                    sp_mchid: sp_mchid.into(),
-                    sp_appid: sp_appid.into(),
-                    sub_appid: None,
-                    description: description.into(),
-                    attach: None,
-                    notify_url: notify_url.into(),
-                    out_trade_no: out_trade_no.into(),
-                    goods_tag: None,
-                    trade_type: trade_type.into(),
-                    limit_pay: None,
-                    time_start: None,
-                    time_expire: None,
-                    merchant_category_code: merchant_category_code.into(),
-                    payer: None,
-                    amount: amount.into(),
-                    scene_info: None,
-                    detail: None,
-                }
-            }
-            /// Sets `sub_appid` (子商户APPID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `attach` (商户数据).
-            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                self.attach = Some(attach.into());
-                self
-            }
-            /// Sets `goods_tag` (商品标记).
-            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                self.goods_tag = Some(goods_tag.into());
-                self
-            }
-            /// Sets `limit_pay` (指定支付方式).
-            pub fn with_limit_pay(mut self, limit_pay: impl Into<String>) -> Self {
-                self.limit_pay = Some(limit_pay.into());
-                self
-            }
-            /// Sets `time_start` (交易起始时间).
-            pub fn with_time_start(mut self, time_start: impl Into<String>) -> Self {
-                self.time_start = Some(time_start.into());
-                self
-            }
-            /// Sets `time_expire` (交易结束时间).
-            pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
-                self.time_expire = Some(time_expire.into());
-                self
-            }
-            /// Sets `payer` (支付者).
-            pub fn with_payer(mut self, payer: impl Into<crate::api::hk::types::Payer>) -> Self {
-                self.payer = Some(payer.into());
-                self
-            }
-            /// Sets `scene_info` (场景信息).
-            pub fn with_scene_info(
-                mut self,
-                scene_info: impl Into<crate::api::hk::types::SceneInfo>,
-            ) -> Self {
-                self.scene_info = Some(scene_info.into());
-                self
-            }
-            /// Sets `detail` (优惠功能).
-            pub fn with_detail(
-                mut self,
-                detail: impl Into<Vec<crate::api::hk::types::Detail2>>,
-            ) -> Self {
-                self.detail = Some(detail.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    mchid: String,
+                    appid: String,
+                    sub_mchid: String,
+                    sp_mchid: String,
+                    sp_appid: String,
+                    description: String,
+                    notify_url: String,
+                    out_trade_no: String,
+                    trade_type: String,
+                    merchant_category_code: String,
+                    amount: crate::api::hk::types::Amount2,
+                );
+                /// Sets `sub_appid` (子商户APPID).
+                with_sub_appid => sub_appid: String;
+                /// Sets `attach` (商户数据).
+                with_attach => attach: String;
+                /// Sets `goods_tag` (商品标记).
+                with_goods_tag => goods_tag: String;
+                /// Sets `limit_pay` (指定支付方式).
+                with_limit_pay => limit_pay: String;
+                /// Sets `time_start` (交易起始时间).
+                with_time_start => time_start: String;
+                /// Sets `time_expire` (交易结束时间).
+                with_time_expire => time_expire: String;
+                /// Sets `payer` (支付者).
+                with_payer => payer: crate::api::hk::types::Payer;
+                /// Sets `scene_info` (场景信息).
+                with_scene_info => scene_info: crate::api::hk::types::SceneInfo;
+                /// Sets `detail` (优惠功能).
+                with_detail => detail: Vec<crate::api::hk::types::Detail2>;
             }
         }
 
@@ -1693,82 +1341,34 @@ pub mod transactions {
             pub detail: Option<Vec<crate::api::hk::types::Detail2>>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                mchid: impl Into<String>,
-                appid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                sp_mchid: impl Into<String>,
-                sp_appid: impl Into<String>,
-                description: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                trade_type: impl Into<String>,
-                merchant_category_code: impl Into<String>,
-                amount: impl Into<crate::api::hk::types::Amount2>,
-            ) -> Self {
-                Self {
-                    mchid: mchid.into(),
-                    appid: appid.into(),
-                    sub_mchid: sub_mchid.into(),
-                    sp_mchid: sp_mchid.into(),
-                    sp_appid: sp_appid.into(),
-                    sub_appid: None,
-                    description: description.into(),
-                    attach: None,
-                    out_trade_no: out_trade_no.into(),
-                    goods_tag: None,
-                    trade_type: trade_type.into(),
-                    limit_pay: None,
-                    merchant_category_code: merchant_category_code.into(),
-                    payer: None,
-                    amount: amount.into(),
-                    scene_info: None,
-                    detail: None,
-                }
-            }
-            /// Sets `sub_appid` (子商户APPID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `attach` (商户数据).
-            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                self.attach = Some(attach.into());
-                self
-            }
-            /// Sets `goods_tag` (商品标记).
-            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                self.goods_tag = Some(goods_tag.into());
-                self
-            }
-            /// Sets `limit_pay` (指定支付方式).
-            pub fn with_limit_pay(mut self, limit_pay: impl Into<String>) -> Self {
-                self.limit_pay = Some(limit_pay.into());
-                self
-            }
-            /// Sets `payer` (支付者).
-            pub fn with_payer(mut self, payer: impl Into<PostPayer>) -> Self {
-                self.payer = Some(payer.into());
-                self
-            }
-            /// Sets `scene_info` (场景信息).
-            pub fn with_scene_info(
-                mut self,
-                scene_info: impl Into<crate::api::hk::types::SceneInfo>,
-            ) -> Self {
-                self.scene_info = Some(scene_info.into());
-                self
-            }
-            /// Sets `detail` (优惠功能).
-            pub fn with_detail(
-                mut self,
-                detail: impl Into<Vec<crate::api::hk::types::Detail2>>,
-            ) -> Self {
-                self.detail = Some(detail.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    mchid: String,
+                    appid: String,
+                    sub_mchid: String,
+                    sp_mchid: String,
+                    sp_appid: String,
+                    description: String,
+                    out_trade_no: String,
+                    trade_type: String,
+                    merchant_category_code: String,
+                    amount: crate::api::hk::types::Amount2,
+                );
+                /// Sets `sub_appid` (子商户APPID).
+                with_sub_appid => sub_appid: String;
+                /// Sets `attach` (商户数据).
+                with_attach => attach: String;
+                /// Sets `goods_tag` (商品标记).
+                with_goods_tag => goods_tag: String;
+                /// Sets `limit_pay` (指定支付方式).
+                with_limit_pay => limit_pay: String;
+                /// Sets `payer` (支付者).
+                with_payer => payer: PostPayer;
+                /// Sets `scene_info` (场景信息).
+                with_scene_info => scene_info: crate::api::hk::types::SceneInfo;
+                /// Sets `detail` (优惠功能).
+                with_detail => detail: Vec<crate::api::hk::types::Detail2>;
             }
         }
 
@@ -1968,89 +1568,38 @@ pub mod transactions {
             pub detail: Option<Vec<crate::api::hk::types::Detail2>>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                mchid: impl Into<String>,
-                appid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                sp_mchid: impl Into<String>,
-                sp_appid: impl Into<String>,
-                description: impl Into<String>,
-                notify_url: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                trade_type: impl Into<String>,
-                merchant_category_code: impl Into<String>,
-                amount: impl Into<crate::api::hk::types::Amount2>,
-                scene_info: impl Into<PostSceneInfo>,
-            ) -> Self {
-                Self {
-                    mchid: mchid.into(),
-                    appid: appid.into(),
-                    sub_mchid: sub_mchid.into(),
-                    sp_mchid: sp_mchid.into(),
-                    sp_appid: sp_appid.into(),
-                    sub_appid: None,
-                    description: description.into(),
-                    attach: None,
-                    notify_url: notify_url.into(),
-                    out_trade_no: out_trade_no.into(),
-                    goods_tag: None,
-                    trade_type: trade_type.into(),
-                    limit_pay: None,
-                    time_start: None,
-                    time_expire: None,
-                    merchant_category_code: merchant_category_code.into(),
-                    payer: None,
-                    amount: amount.into(),
-                    scene_info: scene_info.into(),
-                    detail: None,
-                }
-            }
-            /// Sets `sub_appid` (子商户APPID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `attach` (商户数据).
-            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                self.attach = Some(attach.into());
-                self
-            }
-            /// Sets `goods_tag` (商品标记).
-            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                self.goods_tag = Some(goods_tag.into());
-                self
-            }
-            /// Sets `limit_pay` (指定支付方式).
-            pub fn with_limit_pay(mut self, limit_pay: impl Into<String>) -> Self {
-                self.limit_pay = Some(limit_pay.into());
-                self
-            }
-            /// Sets `time_start` (交易起始时间).
-            pub fn with_time_start(mut self, time_start: impl Into<String>) -> Self {
-                self.time_start = Some(time_start.into());
-                self
-            }
-            /// Sets `time_expire` (交易结束时间).
-            pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
-                self.time_expire = Some(time_expire.into());
-                self
-            }
-            /// Sets `payer` (支付者).
-            pub fn with_payer(mut self, payer: impl Into<crate::api::hk::types::Payer>) -> Self {
-                self.payer = Some(payer.into());
-                self
-            }
-            /// Sets `detail` (优惠功能).
-            pub fn with_detail(
-                mut self,
-                detail: impl Into<Vec<crate::api::hk::types::Detail2>>,
-            ) -> Self {
-                self.detail = Some(detail.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    mchid: String,
+                    appid: String,
+                    sub_mchid: String,
+                    sp_mchid: String,
+                    sp_appid: String,
+                    description: String,
+                    notify_url: String,
+                    out_trade_no: String,
+                    trade_type: String,
+                    merchant_category_code: String,
+                    amount: crate::api::hk::types::Amount2,
+                    scene_info: PostSceneInfo,
+                );
+                /// Sets `sub_appid` (子商户APPID).
+                with_sub_appid => sub_appid: String;
+                /// Sets `attach` (商户数据).
+                with_attach => attach: String;
+                /// Sets `goods_tag` (商品标记).
+                with_goods_tag => goods_tag: String;
+                /// Sets `limit_pay` (指定支付方式).
+                with_limit_pay => limit_pay: String;
+                /// Sets `time_start` (交易起始时间).
+                with_time_start => time_start: String;
+                /// Sets `time_expire` (交易结束时间).
+                with_time_expire => time_expire: String;
+                /// Sets `payer` (支付者).
+                with_payer => payer: crate::api::hk::types::Payer;
+                /// Sets `detail` (优惠功能).
+                with_detail => detail: Vec<crate::api::hk::types::Detail2>;
             }
         }
 
@@ -2082,35 +1631,18 @@ pub mod transactions {
             pub store_info: crate::api::hk::types::StoreInfo,
         }
 
-        impl PostSceneInfo {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                payer_client_ip: impl Into<String>,
-                store_info: impl Into<crate::api::hk::types::StoreInfo>,
-            ) -> Self {
-                Self {
-                    device_id: None,
-                    device_ip: None,
-                    payer_client_ip: payer_client_ip.into(),
-                    operator_id: None,
-                    store_info: store_info.into(),
-                }
-            }
-            /// Sets `device_id` (商户端设备号).
-            pub fn with_device_id(mut self, device_id: impl Into<String>) -> Self {
-                self.device_id = Some(device_id.into());
-                self
-            }
-            /// Sets `device_ip` (商户端设备IP).
-            pub fn with_device_ip(mut self, device_ip: impl Into<String>) -> Self {
-                self.device_ip = Some(device_ip.into());
-                self
-            }
-            /// Sets `operator_id` (操作员ID).
-            pub fn with_operator_id(mut self, operator_id: impl Into<String>) -> Self {
-                self.operator_id = Some(operator_id.into());
-                self
+        constructors! {
+            PostSceneInfo {
+                new(
+                    payer_client_ip: String,
+                    store_info: crate::api::hk::types::StoreInfo,
+                );
+                /// Sets `device_id` (商户端设备号).
+                with_device_id => device_id: String;
+                /// Sets `device_ip` (商户端设备IP).
+                with_device_ip => device_ip: String;
+                /// Sets `operator_id` (操作员ID).
+                with_operator_id => operator_id: String;
             }
         }
 
@@ -2184,96 +1716,39 @@ pub mod transactions {
             pub detail: Option<Vec<crate::api::hk::types::Detail2>>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                mchid: impl Into<String>,
-                appid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                sp_mchid: impl Into<String>,
-                sp_appid: impl Into<String>,
-                description: impl Into<String>,
-                notify_url: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                trade_type: impl Into<String>,
-                merchant_category_code: impl Into<String>,
-                amount: impl Into<crate::api::hk::types::Amount2>,
-            ) -> Self {
-                Self {
-                    mchid: mchid.into(),
-                    appid: appid.into(),
-                    sub_mchid: sub_mchid.into(),
-                    sp_mchid: sp_mchid.into(),
-                    sp_appid: sp_appid.into(),
-                    sub_appid: None,
-                    description: description.into(),
-                    attach: None,
-                    notify_url: notify_url.into(),
-                    out_trade_no: out_trade_no.into(),
-                    goods_tag: None,
-                    trade_type: trade_type.into(),
-                    limit_pay: None,
-                    time_start: None,
-                    time_expire: None,
-                    merchant_category_code: merchant_category_code.into(),
-                    payer: None,
-                    amount: amount.into(),
-                    scene_info: None,
-                    detail: None,
-                }
-            }
-            /// Sets `sub_appid` (子商户APPID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `attach` (商户数据).
-            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                self.attach = Some(attach.into());
-                self
-            }
-            /// Sets `goods_tag` (商品标记).
-            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                self.goods_tag = Some(goods_tag.into());
-                self
-            }
-            /// Sets `limit_pay` (指定支付方式).
-            pub fn with_limit_pay(mut self, limit_pay: impl Into<String>) -> Self {
-                self.limit_pay = Some(limit_pay.into());
-                self
-            }
-            /// Sets `time_start` (交易起始时间).
-            pub fn with_time_start(mut self, time_start: impl Into<String>) -> Self {
-                self.time_start = Some(time_start.into());
-                self
-            }
-            /// Sets `time_expire` (交易结束时间).
-            pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
-                self.time_expire = Some(time_expire.into());
-                self
-            }
-            /// Sets `payer` (支付者).
-            pub fn with_payer(mut self, payer: impl Into<crate::api::hk::types::Payer>) -> Self {
-                self.payer = Some(payer.into());
-                self
-            }
-            /// Sets `scene_info` (场景信息).
-            pub fn with_scene_info(
-                mut self,
-                scene_info: impl Into<crate::api::hk::types::SceneInfo>,
-            ) -> Self {
-                self.scene_info = Some(scene_info.into());
-                self
-            }
-            /// Sets `detail` (优惠功能).
-            pub fn with_detail(
-                mut self,
-                detail: impl Into<Vec<crate::api::hk::types::Detail2>>,
-            ) -> Self {
-                self.detail = Some(detail.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    mchid: String,
+                    appid: String,
+                    sub_mchid: String,
+                    sp_mchid: String,
+                    sp_appid: String,
+                    description: String,
+                    notify_url: String,
+                    out_trade_no: String,
+                    trade_type: String,
+                    merchant_category_code: String,
+                    amount: crate::api::hk::types::Amount2,
+                );
+                /// Sets `sub_appid` (子商户APPID).
+                with_sub_appid => sub_appid: String;
+                /// Sets `attach` (商户数据).
+                with_attach => attach: String;
+                /// Sets `goods_tag` (商品标记).
+                with_goods_tag => goods_tag: String;
+                /// Sets `limit_pay` (指定支付方式).
+                with_limit_pay => limit_pay: String;
+                /// Sets `time_start` (交易起始时间).
+                with_time_start => time_start: String;
+                /// Sets `time_expire` (交易结束时间).
+                with_time_expire => time_expire: String;
+                /// Sets `payer` (支付者).
+                with_payer => payer: crate::api::hk::types::Payer;
+                /// Sets `scene_info` (场景信息).
+                with_scene_info => scene_info: crate::api::hk::types::SceneInfo;
+                /// Sets `detail` (优惠功能).
+                with_detail => detail: Vec<crate::api::hk::types::Detail2>;
             }
         }
 
@@ -2387,26 +1862,16 @@ pub mod transactions {
                     pub sp_mchid: Option<String>,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(out_trade_no: impl Into<String>, mchid: impl Into<String>) -> Self {
-                        Self {
-                            out_trade_no: out_trade_no.into(),
-                            mchid: mchid.into(),
-                            sub_mchid: None,
-                            sp_mchid: None,
-                        }
-                    }
-                    /// Sets `sub_mchid` (子商户号).
-                    pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                        self.sub_mchid = Some(sub_mchid.into());
-                        self
-                    }
-                    /// Sets `sp_mchid` (机构商户号).
-                    pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
-                        self.sp_mchid = Some(sp_mchid.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            out_trade_no: String,
+                            mchid: String,
+                        );
+                        /// Sets `sub_mchid` (子商户号).
+                        with_sub_mchid => sub_mchid: String;
+                        /// Sets `sp_mchid` (机构商户号).
+                        with_sp_mchid => sp_mchid: String;
                     }
                 }
             }
@@ -2472,16 +1937,12 @@ pub mod types {
         pub number: Option<String>,
     }
 
-    impl Director {
-        /// Sets `name` (董事姓名).
-        pub fn with_name(mut self, name: impl Into<String>) -> Self {
-            self.name = Some(name.into());
-            self
-        }
-        /// Sets `number` (董事证件号码).
-        pub fn with_number(mut self, number: impl Into<String>) -> Self {
-            self.number = Some(number.into());
-            self
+    constructors! {
+        Director {
+            /// Sets `name` (董事姓名).
+            with_name => name: String;
+            /// Sets `number` (董事证件号码).
+            with_number => number: String;
         }
     }
 
@@ -2529,55 +1990,25 @@ pub mod types {
         pub mcc: Option<String>,
     }
 
-    impl Business {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(business_type: impl Into<crate::api::hk::types::BusinessType>) -> Self {
-            Self {
-                business_type: business_type.into(),
-                app_download: None,
-                website: None,
-                office_account: None,
-                mini_program: None,
-                store_address: None,
-                store_photos: None,
-                mcc: None,
-            }
-        }
-        /// Sets `app_download` (APP下载链接).
-        pub fn with_app_download(mut self, app_download: impl Into<String>) -> Self {
-            self.app_download = Some(app_download.into());
-            self
-        }
-        /// Sets `website` (业务网站).
-        pub fn with_website(mut self, website: impl Into<String>) -> Self {
-            self.website = Some(website.into());
-            self
-        }
-        /// Sets `office_account` (公众号).
-        pub fn with_office_account(mut self, office_account: impl Into<String>) -> Self {
-            self.office_account = Some(office_account.into());
-            self
-        }
-        /// Sets `mini_program` (小程序).
-        pub fn with_mini_program(mut self, mini_program: impl Into<String>) -> Self {
-            self.mini_program = Some(mini_program.into());
-            self
-        }
-        /// Sets `store_address` (门店地址).
-        pub fn with_store_address(mut self, store_address: impl Into<String>) -> Self {
-            self.store_address = Some(store_address.into());
-            self
-        }
-        /// Sets `store_photos` (门店照片JSON格式字符串).
-        pub fn with_store_photos(mut self, store_photos: impl Into<String>) -> Self {
-            self.store_photos = Some(store_photos.into());
-            self
-        }
-        /// Sets `mcc` (MCC码).
-        pub fn with_mcc(mut self, mcc: impl Into<String>) -> Self {
-            self.mcc = Some(mcc.into());
-            self
+    constructors! {
+        Business {
+            new(
+                business_type: crate::api::hk::types::BusinessType,
+            );
+            /// Sets `app_download` (APP下载链接).
+            with_app_download => app_download: String;
+            /// Sets `website` (业务网站).
+            with_website => website: String;
+            /// Sets `office_account` (公众号).
+            with_office_account => office_account: String;
+            /// Sets `mini_program` (小程序).
+            with_mini_program => mini_program: String;
+            /// Sets `store_address` (门店地址).
+            with_store_address => store_address: String;
+            /// Sets `store_photos` (门店照片JSON格式字符串).
+            with_store_photos => store_photos: String;
+            /// Sets `mcc` (MCC码).
+            with_mcc => mcc: String;
         }
     }
 
@@ -2731,21 +2162,14 @@ pub mod types {
         pub sub_openid: Option<String>,
     }
 
-    impl Payer {
-        /// Sets `openid` (用户标识).
-        pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-            self.openid = Some(openid.into());
-            self
-        }
-        /// Sets `sp_openid` (用户标识).
-        pub fn with_sp_openid(mut self, sp_openid: impl Into<String>) -> Self {
-            self.sp_openid = Some(sp_openid.into());
-            self
-        }
-        /// Sets `sub_openid` (用户标识).
-        pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
-            self.sub_openid = Some(sub_openid.into());
-            self
+    constructors! {
+        Payer {
+            /// Sets `openid` (用户标识).
+            with_openid => openid: String;
+            /// Sets `sp_openid` (用户标识).
+            with_sp_openid => sp_openid: String;
+            /// Sets `sub_openid` (用户标识).
+            with_sub_openid => sub_openid: String;
         }
     }
 
@@ -2760,19 +2184,13 @@ pub mod types {
         pub currency: Option<String>,
     }
 
-    impl Amount2 {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(total: impl Into<i64>) -> Self {
-            Self {
-                total: total.into(),
-                currency: None,
-            }
-        }
-        /// Sets `currency` (货币类型).
-        pub fn with_currency(mut self, currency: impl Into<String>) -> Self {
-            self.currency = Some(currency.into());
-            self
+    constructors! {
+        Amount2 {
+            new(
+                total: i64,
+            );
+            /// Sets `currency` (货币类型).
+            with_currency => currency: String;
         }
     }
 
@@ -2789,20 +2207,14 @@ pub mod types {
         pub address: String,
     }
 
-    impl StoreInfo {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(name: impl Into<String>, address: impl Into<String>) -> Self {
-            Self {
-                id: None,
-                name: name.into(),
-                address: address.into(),
-            }
-        }
-        /// Sets `id` (编号).
-        pub fn with_id(mut self, id: impl Into<String>) -> Self {
-            self.id = Some(id.into());
-            self
+    constructors! {
+        StoreInfo {
+            new(
+                name: String,
+                address: String,
+            );
+            /// Sets `id` (编号).
+            with_id => id: String;
         }
     }
 
@@ -2827,34 +2239,18 @@ pub mod types {
         pub store_info: Option<crate::api::hk::types::StoreInfo>,
     }
 
-    impl SceneInfo {
-        /// Sets `device_id` (商户端设备号).
-        pub fn with_device_id(mut self, device_id: impl Into<String>) -> Self {
-            self.device_id = Some(device_id.into());
-            self
-        }
-        /// Sets `device_ip` (商户端设备IP).
-        pub fn with_device_ip(mut self, device_ip: impl Into<String>) -> Self {
-            self.device_ip = Some(device_ip.into());
-            self
-        }
-        /// Sets `payer_client_ip` (用户终端IP).
-        pub fn with_payer_client_ip(mut self, payer_client_ip: impl Into<String>) -> Self {
-            self.payer_client_ip = Some(payer_client_ip.into());
-            self
-        }
-        /// Sets `operator_id` (操作员ID).
-        pub fn with_operator_id(mut self, operator_id: impl Into<String>) -> Self {
-            self.operator_id = Some(operator_id.into());
-            self
-        }
-        /// Sets `store_info` (商户门店信息).
-        pub fn with_store_info(
-            mut self,
-            store_info: impl Into<crate::api::hk::types::StoreInfo>,
-        ) -> Self {
-            self.store_info = Some(store_info.into());
-            self
+    constructors! {
+        SceneInfo {
+            /// Sets `device_id` (商户端设备号).
+            with_device_id => device_id: String;
+            /// Sets `device_ip` (商户端设备IP).
+            with_device_ip => device_ip: String;
+            /// Sets `payer_client_ip` (用户终端IP).
+            with_payer_client_ip => payer_client_ip: String;
+            /// Sets `operator_id` (操作员ID).
+            with_operator_id => operator_id: String;
+            /// Sets `store_info` (商户门店信息).
+            with_store_info => store_info: crate::api::hk::types::StoreInfo;
         }
     }
 
@@ -2876,31 +2272,17 @@ pub mod types {
         pub price: i64,
     }
 
-    impl GoodsDetail {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            goods_id: impl Into<String>,
-            quantity: impl Into<i64>,
-            price: impl Into<i64>,
-        ) -> Self {
-            Self {
-                goods_id: goods_id.into(),
-                wxpay_goods_id: None,
-                goods_name: None,
-                quantity: quantity.into(),
-                price: price.into(),
-            }
-        }
-        /// Sets `wxpay_goods_id` (微信侧商品编码).
-        pub fn with_wxpay_goods_id(mut self, wxpay_goods_id: impl Into<String>) -> Self {
-            self.wxpay_goods_id = Some(wxpay_goods_id.into());
-            self
-        }
-        /// Sets `goods_name` (商品名称).
-        pub fn with_goods_name(mut self, goods_name: impl Into<String>) -> Self {
-            self.goods_name = Some(goods_name.into());
-            self
+    constructors! {
+        GoodsDetail {
+            new(
+                goods_id: String,
+                quantity: i64,
+                price: i64,
+            );
+            /// Sets `wxpay_goods_id` (微信侧商品编码).
+            with_wxpay_goods_id => wxpay_goods_id: String;
+            /// Sets `goods_name` (商品名称).
+            with_goods_name => goods_name: String;
         }
     }
 
@@ -2919,24 +2301,14 @@ pub mod types {
         pub goods_detail: Option<Vec<crate::api::hk::types::GoodsDetail>>,
     }
 
-    impl Detail2 {
-        /// Sets `cost_price` (订单原价).
-        pub fn with_cost_price(mut self, cost_price: impl Into<i64>) -> Self {
-            self.cost_price = Some(cost_price.into());
-            self
-        }
-        /// Sets `receipt_id` (商品小票ID).
-        pub fn with_receipt_id(mut self, receipt_id: impl Into<String>) -> Self {
-            self.receipt_id = Some(receipt_id.into());
-            self
-        }
-        /// Sets `goods_detail` (单品列表).
-        pub fn with_goods_detail(
-            mut self,
-            goods_detail: impl Into<Vec<crate::api::hk::types::GoodsDetail>>,
-        ) -> Self {
-            self.goods_detail = Some(goods_detail.into());
-            self
+    constructors! {
+        Detail2 {
+            /// Sets `cost_price` (订单原价).
+            with_cost_price => cost_price: i64;
+            /// Sets `receipt_id` (商品小票ID).
+            with_receipt_id => receipt_id: String;
+            /// Sets `goods_detail` (单品列表).
+            with_goods_detail => goods_detail: Vec<crate::api::hk::types::GoodsDetail>;
         }
     }
 

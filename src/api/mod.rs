@@ -51,6 +51,8 @@
 //! operation, whichever features are enabled.
 
 #[macro_use]
+mod constructors;
+#[macro_use]
 mod string_enum;
 
 pub mod bill;

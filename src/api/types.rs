@@ -175,21 +175,14 @@ pub struct AuditDetail {
     pub reject_reason: Option<String>,
 }
 
-impl AuditDetail {
-    /// Sets `field` (字段名).
-    pub fn with_field(mut self, field: impl Into<String>) -> Self {
-        self.field = Some(field.into());
-        self
-    }
-    /// Sets `field_name` (字段名称).
-    pub fn with_field_name(mut self, field_name: impl Into<String>) -> Self {
-        self.field_name = Some(field_name.into());
-        self
-    }
-    /// Sets `reject_reason` (驳回原因).
-    pub fn with_reject_reason(mut self, reject_reason: impl Into<String>) -> Self {
-        self.reject_reason = Some(reject_reason.into());
-        self
+constructors! {
+    AuditDetail {
+        /// Sets `field` (字段名).
+        with_field => field: String;
+        /// Sets `field_name` (字段名称).
+        with_field_name => field_name: String;
+        /// Sets `reject_reason` (驳回原因).
+        with_reject_reason => reject_reason: String;
     }
 }
 
@@ -218,52 +211,23 @@ pub struct Base {
     pub audit_detail: Option<Vec<crate::api::types::AuditDetail>>,
 }
 
-impl Base {
-    /// A value with its required fields; every optional one is `None`
-    /// until its `with_…` method sets it.
-    pub fn new(applyment_state: impl Into<crate::api::types::ApplymentState>) -> Self {
-        Self {
-            business_code: None,
-            applyment_id: None,
-            sub_mchid: None,
-            sign_url: None,
-            applyment_state: applyment_state.into(),
-            applyment_state_msg: None,
-            audit_detail: None,
-        }
-    }
-    /// Sets `business_code` (业务申请编号).
-    pub fn with_business_code(mut self, business_code: impl Into<String>) -> Self {
-        self.business_code = Some(business_code.into());
-        self
-    }
-    /// Sets `applyment_id` (微信支付申请单号).
-    pub fn with_applyment_id(mut self, applyment_id: impl Into<u64>) -> Self {
-        self.applyment_id = Some(applyment_id.into());
-        self
-    }
-    /// Sets `sub_mchid` (特约商户号).
-    pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-        self.sub_mchid = Some(sub_mchid.into());
-        self
-    }
-    /// Sets `sign_url` (超级管理员签约链接).
-    pub fn with_sign_url(mut self, sign_url: impl Into<String>) -> Self {
-        self.sign_url = Some(sign_url.into());
-        self
-    }
-    /// Sets `applyment_state_msg` (申请状态描述).
-    pub fn with_applyment_state_msg(mut self, applyment_state_msg: impl Into<String>) -> Self {
-        self.applyment_state_msg = Some(applyment_state_msg.into());
-        self
-    }
-    /// Sets `audit_detail` (驳回原因详情).
-    pub fn with_audit_detail(
-        mut self,
-        audit_detail: impl Into<Vec<crate::api::types::AuditDetail>>,
-    ) -> Self {
-        self.audit_detail = Some(audit_detail.into());
-        self
+constructors! {
+    Base {
+        new(
+            applyment_state: crate::api::types::ApplymentState,
+        );
+        /// Sets `business_code` (业务申请编号).
+        with_business_code => business_code: String;
+        /// Sets `applyment_id` (微信支付申请单号).
+        with_applyment_id => applyment_id: u64;
+        /// Sets `sub_mchid` (特约商户号).
+        with_sub_mchid => sub_mchid: String;
+        /// Sets `sign_url` (超级管理员签约链接).
+        with_sign_url => sign_url: String;
+        /// Sets `applyment_state_msg` (申请状态描述).
+        with_applyment_state_msg => applyment_state_msg: String;
+        /// Sets `audit_detail` (驳回原因详情).
+        with_audit_detail => audit_detail: Vec<crate::api::types::AuditDetail>;
     }
 }
 
@@ -678,29 +642,17 @@ pub struct StockUseRule {
     pub prevent_api_abuse: bool,
 }
 
-impl StockUseRule {
-    /// A value with its required fields; every optional one is `None`
-    /// until its `with_…` method sets it.
-    pub fn new(
-        max_coupons: impl Into<i64>,
-        max_amount: impl Into<i64>,
-        max_coupons_per_user: impl Into<i64>,
-        natural_person_limit: impl Into<bool>,
-        prevent_api_abuse: impl Into<bool>,
-    ) -> Self {
-        Self {
-            max_coupons: max_coupons.into(),
-            max_amount: max_amount.into(),
-            max_amount_by_day: None,
-            max_coupons_per_user: max_coupons_per_user.into(),
-            natural_person_limit: natural_person_limit.into(),
-            prevent_api_abuse: prevent_api_abuse.into(),
-        }
-    }
-    /// Sets `max_amount_by_day` (单天发放上限金额).
-    pub fn with_max_amount_by_day(mut self, max_amount_by_day: impl Into<i64>) -> Self {
-        self.max_amount_by_day = Some(max_amount_by_day.into());
-        self
+constructors! {
+    StockUseRule {
+        new(
+            max_coupons: i64,
+            max_amount: i64,
+            max_coupons_per_user: i64,
+            natural_person_limit: bool,
+            prevent_api_abuse: bool,
+        );
+        /// Sets `max_amount_by_day` (单天发放上限金额).
+        with_max_amount_by_day => max_amount_by_day: i64;
     }
 }
 
@@ -734,24 +686,14 @@ pub struct FixAvailableTime {
     pub end_time: Option<i64>,
 }
 
-impl FixAvailableTime {
-    /// Sets `available_week_day` (available_week_day).
-    pub fn with_available_week_day(
-        mut self,
-        available_week_day: impl Into<Vec<crate::api::types::Weekday>>,
-    ) -> Self {
-        self.available_week_day = Some(available_week_day.into());
-        self
-    }
-    /// Sets `begin_time` (当天开始时间).
-    pub fn with_begin_time(mut self, begin_time: impl Into<i64>) -> Self {
-        self.begin_time = Some(begin_time.into());
-        self
-    }
-    /// Sets `end_time` (当天结束时间).
-    pub fn with_end_time(mut self, end_time: impl Into<i64>) -> Self {
-        self.end_time = Some(end_time.into());
-        self
+constructors! {
+    FixAvailableTime {
+        /// Sets `available_week_day` (available_week_day).
+        with_available_week_day => available_week_day: Vec<crate::api::types::Weekday>;
+        /// Sets `begin_time` (当天开始时间).
+        with_begin_time => begin_time: i64;
+        /// Sets `end_time` (当天结束时间).
+        with_end_time => end_time: i64;
     }
 }
 
@@ -775,43 +717,18 @@ pub struct CouponAvailableTime {
     pub available_time_after_receive: Option<i64>,
 }
 
-impl CouponAvailableTime {
-    /// Sets `available_begin_time` (开始时间).
-    pub fn with_available_begin_time(
-        mut self,
-        available_begin_time: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.available_begin_time = Some(available_begin_time.into());
-        self
-    }
-    /// Sets `available_end_time` (结束时间).
-    pub fn with_available_end_time(
-        mut self,
-        available_end_time: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.available_end_time = Some(available_end_time.into());
-        self
-    }
-    /// Sets `fix_available_time` (固定时间段可用).
-    pub fn with_fix_available_time(
-        mut self,
-        fix_available_time: impl Into<crate::api::types::FixAvailableTime>,
-    ) -> Self {
-        self.fix_available_time = Some(fix_available_time.into());
-        self
-    }
-    /// Sets `second_day_available` (领取第二天生效).
-    pub fn with_second_day_available(mut self, second_day_available: impl Into<bool>) -> Self {
-        self.second_day_available = Some(second_day_available.into());
-        self
-    }
-    /// Sets `available_time_after_receive` (领取后有效时间).
-    pub fn with_available_time_after_receive(
-        mut self,
-        available_time_after_receive: impl Into<i64>,
-    ) -> Self {
-        self.available_time_after_receive = Some(available_time_after_receive.into());
-        self
+constructors! {
+    CouponAvailableTime {
+        /// Sets `available_begin_time` (开始时间).
+        with_available_begin_time => available_begin_time: crate::DateTime;
+        /// Sets `available_end_time` (结束时间).
+        with_available_end_time => available_end_time: crate::DateTime;
+        /// Sets `fix_available_time` (固定时间段可用).
+        with_fix_available_time => fix_available_time: crate::api::types::FixAvailableTime;
+        /// Sets `second_day_available` (领取第二天生效).
+        with_second_day_available => second_day_available: bool;
+        /// Sets `available_time_after_receive` (领取后有效时间).
+        with_available_time_after_receive => available_time_after_receive: i64;
     }
 }
 
@@ -838,21 +755,14 @@ pub struct DiscountCoupon {
     pub transaction_minimum: Option<i64>,
 }
 
-impl DiscountCoupon {
-    /// Sets `discount_amount_max` (最高折扣金额).
-    pub fn with_discount_amount_max(mut self, discount_amount_max: impl Into<i64>) -> Self {
-        self.discount_amount_max = Some(discount_amount_max.into());
-        self
-    }
-    /// Sets `discount_percent` (折扣百分比).
-    pub fn with_discount_percent(mut self, discount_percent: impl Into<i64>) -> Self {
-        self.discount_percent = Some(discount_percent.into());
-        self
-    }
-    /// Sets `transaction_minimum` (门槛).
-    pub fn with_transaction_minimum(mut self, transaction_minimum: impl Into<i64>) -> Self {
-        self.transaction_minimum = Some(transaction_minimum.into());
-        self
+constructors! {
+    DiscountCoupon {
+        /// Sets `discount_amount_max` (最高折扣金额).
+        with_discount_amount_max => discount_amount_max: i64;
+        /// Sets `discount_percent` (折扣百分比).
+        with_discount_percent => discount_percent: i64;
+        /// Sets `transaction_minimum` (门槛).
+        with_transaction_minimum => transaction_minimum: i64;
     }
 }
 
@@ -867,16 +777,12 @@ pub struct ExchangeCoupon {
     pub transaction_minimum: Option<i64>,
 }
 
-impl ExchangeCoupon {
-    /// Sets `exchange_price` (单品换购价).
-    pub fn with_exchange_price(mut self, exchange_price: impl Into<i64>) -> Self {
-        self.exchange_price = Some(exchange_price.into());
-        self
-    }
-    /// Sets `transaction_minimum` (消费门槛).
-    pub fn with_transaction_minimum(mut self, transaction_minimum: impl Into<i64>) -> Self {
-        self.transaction_minimum = Some(transaction_minimum.into());
-        self
+constructors! {
+    ExchangeCoupon {
+        /// Sets `exchange_price` (单品换购价).
+        with_exchange_price => exchange_price: i64;
+        /// Sets `transaction_minimum` (消费门槛).
+        with_transaction_minimum => transaction_minimum: i64;
     }
 }
 
@@ -891,16 +797,12 @@ pub struct LimitCard {
     pub bin: Option<Vec<String>>,
 }
 
-impl LimitCard {
-    /// Sets `name` (银行卡名称).
-    pub fn with_name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Sets `bin` (指定卡BIN).
-    pub fn with_bin(mut self, bin: impl Into<Vec<String>>) -> Self {
-        self.bin = Some(bin.into());
-        self
+constructors! {
+    LimitCard {
+        /// Sets `name` (银行卡名称).
+        with_name => name: String;
+        /// Sets `bin` (指定卡BIN).
+        with_bin => bin: Vec<String>;
     }
 }
 
@@ -949,16 +851,12 @@ pub struct CutToMessage {
     pub cut_to_price: Option<i64>,
 }
 
-impl CutToMessage {
-    /// Sets `single_price_max` (可用优惠的商品最高单价).
-    pub fn with_single_price_max(mut self, single_price_max: impl Into<i64>) -> Self {
-        self.single_price_max = Some(single_price_max.into());
-        self
-    }
-    /// Sets `cut_to_price` (减至后的优惠单价).
-    pub fn with_cut_to_price(mut self, cut_to_price: impl Into<i64>) -> Self {
-        self.cut_to_price = Some(cut_to_price.into());
-        self
+constructors! {
+    CutToMessage {
+        /// Sets `single_price_max` (可用优惠的商品最高单价).
+        with_single_price_max => single_price_max: i64;
+        /// Sets `cut_to_price` (减至后的优惠单价).
+        with_cut_to_price => cut_to_price: i64;
     }
 }
 
@@ -1003,26 +901,16 @@ pub struct CouponConsumeGoodsDetail {
     pub discount_amount: Option<i64>,
 }
 
-impl CouponConsumeGoodsDetail {
-    /// Sets `goods_id` (商品编码).
-    pub fn with_goods_id(mut self, goods_id: impl Into<String>) -> Self {
-        self.goods_id = Some(goods_id.into());
-        self
-    }
-    /// Sets `quantity` (商品数量).
-    pub fn with_quantity(mut self, quantity: impl Into<i64>) -> Self {
-        self.quantity = Some(quantity.into());
-        self
-    }
-    /// Sets `price` (商品价格).
-    pub fn with_price(mut self, price: impl Into<i64>) -> Self {
-        self.price = Some(price.into());
-        self
-    }
-    /// Sets `discount_amount` (商品优惠金额).
-    pub fn with_discount_amount(mut self, discount_amount: impl Into<i64>) -> Self {
-        self.discount_amount = Some(discount_amount.into());
-        self
+constructors! {
+    CouponConsumeGoodsDetail {
+        /// Sets `goods_id` (商品编码).
+        with_goods_id => goods_id: String;
+        /// Sets `quantity` (商品数量).
+        with_quantity => quantity: i64;
+        /// Sets `price` (商品价格).
+        with_price => price: i64;
+        /// Sets `discount_amount` (商品优惠金额).
+        with_discount_amount => discount_amount: i64;
     }
 }
 
@@ -1043,29 +931,16 @@ pub struct CouponConsumeInfo {
     pub goods_detail: Option<Vec<crate::api::types::CouponConsumeGoodsDetail>>,
 }
 
-impl CouponConsumeInfo {
-    /// Sets `consume_time` (核销时间).
-    pub fn with_consume_time(mut self, consume_time: impl Into<crate::DateTime>) -> Self {
-        self.consume_time = Some(consume_time.into());
-        self
-    }
-    /// Sets `consume_mchid` (核销商户号).
-    pub fn with_consume_mchid(mut self, consume_mchid: impl Into<String>) -> Self {
-        self.consume_mchid = Some(consume_mchid.into());
-        self
-    }
-    /// Sets `transaction_id` (核销商户号).
-    pub fn with_transaction_id(mut self, transaction_id: impl Into<String>) -> Self {
-        self.transaction_id = Some(transaction_id.into());
-        self
-    }
-    /// Sets `goods_detail` (goods_detail).
-    pub fn with_goods_detail(
-        mut self,
-        goods_detail: impl Into<Vec<crate::api::types::CouponConsumeGoodsDetail>>,
-    ) -> Self {
-        self.goods_detail = Some(goods_detail.into());
-        self
+constructors! {
+    CouponConsumeInfo {
+        /// Sets `consume_time` (核销时间).
+        with_consume_time => consume_time: crate::DateTime;
+        /// Sets `consume_mchid` (核销商户号).
+        with_consume_mchid => consume_mchid: String;
+        /// Sets `transaction_id` (核销商户号).
+        with_transaction_id => transaction_id: String;
+        /// Sets `goods_detail` (goods_detail).
+        with_goods_detail => goods_detail: Vec<crate::api::types::CouponConsumeGoodsDetail>;
     }
 }
 
@@ -1128,19 +1003,12 @@ pub struct CodeRecordUserInformationCommonFieldList {
     pub value: Option<String>,
 }
 
-impl CodeRecordUserInformationCommonFieldList {
-    /// Sets `name` (平台提供的通用开卡信息字段).
-    pub fn with_name(
-        mut self,
-        name: impl Into<crate::api::types::MemberCardUserInformationCommonField>,
-    ) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Sets `value` (用户开卡时填写的个人信息).
-    pub fn with_value(mut self, value: impl Into<String>) -> Self {
-        self.value = Some(value.into());
-        self
+constructors! {
+    CodeRecordUserInformationCommonFieldList {
+        /// Sets `name` (平台提供的通用开卡信息字段).
+        with_name => name: crate::api::types::MemberCardUserInformationCommonField;
+        /// Sets `value` (用户开卡时填写的个人信息).
+        with_value => value: String;
     }
 }
 
@@ -1158,21 +1026,14 @@ pub struct CodeRecordUserInformationCustomFieldList {
     pub value_list: Option<Vec<String>>,
 }
 
-impl CodeRecordUserInformationCustomFieldList {
-    /// Sets `name` (字段名称).
-    pub fn with_name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Sets `value` (字段值).
-    pub fn with_value(mut self, value: impl Into<String>) -> Self {
-        self.value = Some(value.into());
-        self
-    }
-    /// Sets `value_list` (字段值列表).
-    pub fn with_value_list(mut self, value_list: impl Into<Vec<String>>) -> Self {
-        self.value_list = Some(value_list.into());
-        self
+constructors! {
+    CodeRecordUserInformationCustomFieldList {
+        /// Sets `name` (字段名称).
+        with_name => name: String;
+        /// Sets `value` (字段值).
+        with_value => value: String;
+        /// Sets `value_list` (字段值列表).
+        with_value_list => value_list: Vec<String>;
     }
 }
 
@@ -1187,22 +1048,12 @@ pub struct CodeRecordUserInformation {
     pub custom_field_list: Option<Vec<CodeRecordUserInformationCustomFieldList>>,
 }
 
-impl CodeRecordUserInformation {
-    /// Sets `common_field_list` (平台提供的通用开卡信息字段).
-    pub fn with_common_field_list(
-        mut self,
-        common_field_list: impl Into<Vec<CodeRecordUserInformationCommonFieldList>>,
-    ) -> Self {
-        self.common_field_list = Some(common_field_list.into());
-        self
-    }
-    /// Sets `custom_field_list` (商户自定义的开卡信息字段).
-    pub fn with_custom_field_list(
-        mut self,
-        custom_field_list: impl Into<Vec<CodeRecordUserInformationCustomFieldList>>,
-    ) -> Self {
-        self.custom_field_list = Some(custom_field_list.into());
-        self
+constructors! {
+    CodeRecordUserInformation {
+        /// Sets `common_field_list` (平台提供的通用开卡信息字段).
+        with_common_field_list => common_field_list: Vec<CodeRecordUserInformationCommonFieldList>;
+        /// Sets `custom_field_list` (商户自定义的开卡信息字段).
+        with_custom_field_list => custom_field_list: Vec<CodeRecordUserInformationCustomFieldList>;
     }
 }
 
@@ -1247,75 +1098,32 @@ pub struct CodeRecord {
     pub bonus_value: Option<i64>,
 }
 
-impl CodeRecord {
-    /// Sets `card_id` (会员卡id).
-    pub fn with_card_id(mut self, card_id: impl Into<String>) -> Self {
-        self.card_id = Some(card_id.into());
-        self
-    }
-    /// Sets `code` (会员卡code).
-    pub fn with_code(mut self, code: impl Into<String>) -> Self {
-        self.code = Some(code.into());
-        self
-    }
-    /// Sets `openid` (用户标识).
-    pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-        self.openid = Some(openid.into());
-        self
-    }
-    /// Sets `membership_number` (会员卡编号).
-    pub fn with_membership_number(mut self, membership_number: impl Into<String>) -> Self {
-        self.membership_number = Some(membership_number.into());
-        self
-    }
-    /// Sets `level` (用户等级).
-    pub fn with_level(mut self, level: impl Into<String>) -> Self {
-        self.level = Some(level.into());
-        self
-    }
-    /// Sets `nickname` (微信昵称).
-    pub fn with_nickname(mut self, nickname: impl Into<String>) -> Self {
-        self.nickname = Some(nickname.into());
-        self
-    }
-    /// Sets `head_image_url` (微信头像url).
-    pub fn with_head_image_url(mut self, head_image_url: impl Into<String>) -> Self {
-        self.head_image_url = Some(head_image_url.into());
-        self
-    }
-    /// Sets `background_picture_url` (会员卡背景图).
-    pub fn with_background_picture_url(
-        mut self,
-        background_picture_url: impl Into<String>,
-    ) -> Self {
-        self.background_picture_url = Some(background_picture_url.into());
-        self
-    }
-    /// Sets `balance` (用户储值余额).
-    pub fn with_balance(mut self, balance: impl Into<i64>) -> Self {
-        self.balance = Some(balance.into());
-        self
-    }
-    /// Sets `user_card_status` (用户会员卡状态).
-    pub fn with_user_card_status(
-        mut self,
-        user_card_status: impl Into<crate::api::types::MemberCardUserCardStatus>,
-    ) -> Self {
-        self.user_card_status = Some(user_card_status.into());
-        self
-    }
-    /// Sets `user_information` (用户开卡时填写的个人信息).
-    pub fn with_user_information(
-        mut self,
-        user_information: impl Into<CodeRecordUserInformation>,
-    ) -> Self {
-        self.user_information = Some(user_information.into());
-        self
-    }
-    /// Sets `bonus_value` (用户当前积分).
-    pub fn with_bonus_value(mut self, bonus_value: impl Into<i64>) -> Self {
-        self.bonus_value = Some(bonus_value.into());
-        self
+constructors! {
+    CodeRecord {
+        /// Sets `card_id` (会员卡id).
+        with_card_id => card_id: String;
+        /// Sets `code` (会员卡code).
+        with_code => code: String;
+        /// Sets `openid` (用户标识).
+        with_openid => openid: String;
+        /// Sets `membership_number` (会员卡编号).
+        with_membership_number => membership_number: String;
+        /// Sets `level` (用户等级).
+        with_level => level: String;
+        /// Sets `nickname` (微信昵称).
+        with_nickname => nickname: String;
+        /// Sets `head_image_url` (微信头像url).
+        with_head_image_url => head_image_url: String;
+        /// Sets `background_picture_url` (会员卡背景图).
+        with_background_picture_url => background_picture_url: String;
+        /// Sets `balance` (用户储值余额).
+        with_balance => balance: i64;
+        /// Sets `user_card_status` (用户会员卡状态).
+        with_user_card_status => user_card_status: crate::api::types::MemberCardUserCardStatus;
+        /// Sets `user_information` (用户开卡时填写的个人信息).
+        with_user_information => user_information: CodeRecordUserInformation;
+        /// Sets `bonus_value` (用户当前积分).
+        with_bonus_value => bonus_value: i64;
     }
 }
 
@@ -1394,40 +1202,17 @@ pub struct RecordDateInformation {
     pub available_day_after_receive: Option<i64>,
 }
 
-impl RecordDateInformation {
-    /// A value with its required fields; every optional one is `None`
-    /// until its `with_…` method sets it.
-    pub fn new(r#type: impl Into<crate::api::types::MemberCardDateInformationType>) -> Self {
-        Self {
-            r#type: r#type.into(),
-            available_begin_time: None,
-            available_end_time: None,
-            available_day_after_receive: None,
-        }
-    }
-    /// Sets `available_begin_time` (有效期开始时间).
-    pub fn with_available_begin_time(
-        mut self,
-        available_begin_time: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.available_begin_time = Some(available_begin_time.into());
-        self
-    }
-    /// Sets `available_end_time` (有效期结束时间).
-    pub fn with_available_end_time(
-        mut self,
-        available_end_time: impl Into<crate::DateTime>,
-    ) -> Self {
-        self.available_end_time = Some(available_end_time.into());
-        self
-    }
-    /// Sets `available_day_after_receive` (生效后N天内有效).
-    pub fn with_available_day_after_receive(
-        mut self,
-        available_day_after_receive: impl Into<i64>,
-    ) -> Self {
-        self.available_day_after_receive = Some(available_day_after_receive.into());
-        self
+constructors! {
+    RecordDateInformation {
+        new(
+            r#type: crate::api::types::MemberCardDateInformationType,
+        );
+        /// Sets `available_begin_time` (有效期开始时间).
+        with_available_begin_time => available_begin_time: crate::DateTime;
+        /// Sets `available_end_time` (有效期结束时间).
+        with_available_end_time => available_end_time: crate::DateTime;
+        /// Sets `available_day_after_receive` (生效后N天内有效).
+        with_available_day_after_receive => available_day_after_receive: i64;
     }
 }
 
@@ -1460,26 +1245,16 @@ pub struct RecordBalanceInformation {
     pub balance_url: Option<String>,
 }
 
-impl RecordBalanceInformation {
-    /// Sets `need_balance` (是否支持储值).
-    pub fn with_need_balance(mut self, need_balance: impl Into<bool>) -> Self {
-        self.need_balance = Some(need_balance.into());
-        self
-    }
-    /// Sets `balance_appid` (储值小程序appid).
-    pub fn with_balance_appid(mut self, balance_appid: impl Into<String>) -> Self {
-        self.balance_appid = Some(balance_appid.into());
-        self
-    }
-    /// Sets `balance_path` (储值小程序path).
-    pub fn with_balance_path(mut self, balance_path: impl Into<String>) -> Self {
-        self.balance_path = Some(balance_path.into());
-        self
-    }
-    /// Sets `balance_url` (储值url).
-    pub fn with_balance_url(mut self, balance_url: impl Into<String>) -> Self {
-        self.balance_url = Some(balance_url.into());
-        self
+constructors! {
+    RecordBalanceInformation {
+        /// Sets `need_balance` (是否支持储值).
+        with_need_balance => need_balance: bool;
+        /// Sets `balance_appid` (储值小程序appid).
+        with_balance_appid => balance_appid: String;
+        /// Sets `balance_path` (储值小程序path).
+        with_balance_path => balance_path: String;
+        /// Sets `balance_url` (储值url).
+        with_balance_url => balance_url: String;
     }
 }
 
@@ -1511,24 +1286,14 @@ pub struct RecordUserInformationFormCustomFieldList {
     pub values: Option<Vec<String>>,
 }
 
-impl RecordUserInformationFormCustomFieldList {
-    /// Sets `type` (商户自定义的开卡信息字段类型).
-    pub fn with_type(
-        mut self,
-        r#type: impl Into<crate::api::types::MemberCardUserInformationCustomFieldType>,
-    ) -> Self {
-        self.r#type = Some(r#type.into());
-        self
-    }
-    /// Sets `name` (字段名称).
-    pub fn with_name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Sets `values` (values).
-    pub fn with_values(mut self, values: impl Into<Vec<String>>) -> Self {
-        self.values = Some(values.into());
-        self
+constructors! {
+    RecordUserInformationFormCustomFieldList {
+        /// Sets `type` (商户自定义的开卡信息字段类型).
+        with_type => r#type: crate::api::types::MemberCardUserInformationCustomFieldType;
+        /// Sets `name` (字段名称).
+        with_name => name: String;
+        /// Sets `values` (values).
+        with_values => values: Vec<String>;
     }
 }
 
@@ -1543,22 +1308,12 @@ pub struct RecordUserInformationForm {
     pub custom_field_list: Option<Vec<RecordUserInformationFormCustomFieldList>>,
 }
 
-impl RecordUserInformationForm {
-    /// Sets `common_field_list` (平台提供的通用开卡信息字段).
-    pub fn with_common_field_list(
-        mut self,
-        common_field_list: impl Into<Vec<crate::api::types::MemberCardUserInformationCommonField>>,
-    ) -> Self {
-        self.common_field_list = Some(common_field_list.into());
-        self
-    }
-    /// Sets `custom_field_list` (商户自定义的开卡信息字段).
-    pub fn with_custom_field_list(
-        mut self,
-        custom_field_list: impl Into<Vec<RecordUserInformationFormCustomFieldList>>,
-    ) -> Self {
-        self.custom_field_list = Some(custom_field_list.into());
-        self
+constructors! {
+    RecordUserInformationForm {
+        /// Sets `common_field_list` (平台提供的通用开卡信息字段).
+        with_common_field_list => common_field_list: Vec<crate::api::types::MemberCardUserInformationCommonField>;
+        /// Sets `custom_field_list` (商户自定义的开卡信息字段).
+        with_custom_field_list => custom_field_list: Vec<RecordUserInformationFormCustomFieldList>;
     }
 }
 
@@ -1579,26 +1334,16 @@ pub struct RecordAdditionalStatement {
     pub path: Option<String>,
 }
 
-impl RecordAdditionalStatement {
-    /// Sets `title` (标题).
-    pub fn with_title(mut self, title: impl Into<String>) -> Self {
-        self.title = Some(title.into());
-        self
-    }
-    /// Sets `url` (跳转url).
-    pub fn with_url(mut self, url: impl Into<String>) -> Self {
-        self.url = Some(url.into());
-        self
-    }
-    /// Sets `appid` (跳转小程序appid).
-    pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-        self.appid = Some(appid.into());
-        self
-    }
-    /// Sets `path` (跳转小程序path).
-    pub fn with_path(mut self, path: impl Into<String>) -> Self {
-        self.path = Some(path.into());
-        self
+constructors! {
+    RecordAdditionalStatement {
+        /// Sets `title` (标题).
+        with_title => title: String;
+        /// Sets `url` (跳转url).
+        with_url => url: String;
+        /// Sets `appid` (跳转小程序appid).
+        with_appid => appid: String;
+        /// Sets `path` (跳转小程序path).
+        with_path => path: String;
     }
 }
 
@@ -1662,111 +1407,43 @@ pub struct Record {
     pub additional_statement: Option<RecordAdditionalStatement>,
 }
 
-impl Record {
-    /// A value with its required fields; every optional one is `None`
-    /// until its `with_…` method sets it.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        card_id: impl Into<String>,
-        brand: impl Into<RecordBrand>,
-        appid: impl Into<String>,
-        logo_url: impl Into<String>,
-        title: impl Into<String>,
-        background_picture_url: impl Into<String>,
-        description: impl Into<String>,
-        code_type: impl Into<crate::api::types::MemberCardCodeType>,
-        date_information: impl Into<RecordDateInformation>,
-        code_mode: impl Into<crate::api::types::MemberCardCodeMode>,
-        out_request_no: impl Into<String>,
-    ) -> Self {
-        Self {
-            card_id: card_id.into(),
-            create_time: None,
-            update_time: None,
-            remain_quantity: None,
-            status: None,
-            brand: brand.into(),
-            appid: appid.into(),
-            logo_url: logo_url.into(),
-            title: title.into(),
-            background_picture_url: background_picture_url.into(),
-            description: description.into(),
-            service_phone: None,
-            code_type: code_type.into(),
-            total_quantity: None,
-            date_information: date_information.into(),
-            code_mode: code_mode.into(),
-            need_display_level: None,
-            init_level: None,
-            out_request_no: out_request_no.into(),
-            balance_information: None,
-            user_information_form: None,
-            additional_statement: None,
-        }
-    }
-    /// Sets `create_time` (创建时间).
-    pub fn with_create_time(mut self, create_time: impl Into<crate::DateTime>) -> Self {
-        self.create_time = Some(create_time.into());
-        self
-    }
-    /// Sets `update_time` (更新时间).
-    pub fn with_update_time(mut self, update_time: impl Into<crate::DateTime>) -> Self {
-        self.update_time = Some(update_time.into());
-        self
-    }
-    /// Sets `remain_quantity` (剩余库存).
-    pub fn with_remain_quantity(mut self, remain_quantity: impl Into<i64>) -> Self {
-        self.remain_quantity = Some(remain_quantity.into());
-        self
-    }
-    /// Sets `status` (会员卡状态).
-    pub fn with_status(mut self, status: impl Into<crate::api::types::MemberCardStatus>) -> Self {
-        self.status = Some(status.into());
-        self
-    }
-    /// Sets `service_phone` (服务电话).
-    pub fn with_service_phone(mut self, service_phone: impl Into<String>) -> Self {
-        self.service_phone = Some(service_phone.into());
-        self
-    }
-    /// Sets `total_quantity` (会员卡总库存).
-    pub fn with_total_quantity(mut self, total_quantity: impl Into<i64>) -> Self {
-        self.total_quantity = Some(total_quantity.into());
-        self
-    }
-    /// Sets `need_display_level` (是否展示会员等级).
-    pub fn with_need_display_level(mut self, need_display_level: impl Into<bool>) -> Self {
-        self.need_display_level = Some(need_display_level.into());
-        self
-    }
-    /// Sets `init_level` (会员初始等级).
-    pub fn with_init_level(mut self, init_level: impl Into<String>) -> Self {
-        self.init_level = Some(init_level.into());
-        self
-    }
-    /// Sets `balance_information` (储值信息).
-    pub fn with_balance_information(
-        mut self,
-        balance_information: impl Into<RecordBalanceInformation>,
-    ) -> Self {
-        self.balance_information = Some(balance_information.into());
-        self
-    }
-    /// Sets `user_information_form` (开卡信息).
-    pub fn with_user_information_form(
-        mut self,
-        user_information_form: impl Into<RecordUserInformationForm>,
-    ) -> Self {
-        self.user_information_form = Some(user_information_form.into());
-        self
-    }
-    /// Sets `additional_statement` (商户补充声明).
-    pub fn with_additional_statement(
-        mut self,
-        additional_statement: impl Into<RecordAdditionalStatement>,
-    ) -> Self {
-        self.additional_statement = Some(additional_statement.into());
-        self
+constructors! {
+    Record {
+        new(
+            card_id: String,
+            brand: RecordBrand,
+            appid: String,
+            logo_url: String,
+            title: String,
+            background_picture_url: String,
+            description: String,
+            code_type: crate::api::types::MemberCardCodeType,
+            date_information: RecordDateInformation,
+            code_mode: crate::api::types::MemberCardCodeMode,
+            out_request_no: String,
+        );
+        /// Sets `create_time` (创建时间).
+        with_create_time => create_time: crate::DateTime;
+        /// Sets `update_time` (更新时间).
+        with_update_time => update_time: crate::DateTime;
+        /// Sets `remain_quantity` (剩余库存).
+        with_remain_quantity => remain_quantity: i64;
+        /// Sets `status` (会员卡状态).
+        with_status => status: crate::api::types::MemberCardStatus;
+        /// Sets `service_phone` (服务电话).
+        with_service_phone => service_phone: String;
+        /// Sets `total_quantity` (会员卡总库存).
+        with_total_quantity => total_quantity: i64;
+        /// Sets `need_display_level` (是否展示会员等级).
+        with_need_display_level => need_display_level: bool;
+        /// Sets `init_level` (会员初始等级).
+        with_init_level => init_level: String;
+        /// Sets `balance_information` (储值信息).
+        with_balance_information => balance_information: RecordBalanceInformation;
+        /// Sets `user_information_form` (开卡信息).
+        with_user_information_form => user_information_form: RecordUserInformationForm;
+        /// Sets `additional_statement` (商户补充声明).
+        with_additional_statement => additional_statement: RecordAdditionalStatement;
     }
 }
 
@@ -1833,16 +1510,12 @@ pub struct AvailablePeriodsAvailableTime {
     pub end_time: Option<crate::DateTime>,
 }
 
-impl AvailablePeriodsAvailableTime {
-    /// Sets `begin_time` (可用开始时间).
-    pub fn with_begin_time(mut self, begin_time: impl Into<crate::DateTime>) -> Self {
-        self.begin_time = Some(begin_time.into());
-        self
-    }
-    /// Sets `end_time` (可用结束时间).
-    pub fn with_end_time(mut self, end_time: impl Into<crate::DateTime>) -> Self {
-        self.end_time = Some(end_time.into());
-        self
+constructors! {
+    AvailablePeriodsAvailableTime {
+        /// Sets `begin_time` (可用开始时间).
+        with_begin_time => begin_time: crate::DateTime;
+        /// Sets `end_time` (可用结束时间).
+        with_end_time => end_time: crate::DateTime;
     }
 }
 
@@ -1857,16 +1530,12 @@ pub struct AvailablePeriodsAvailableDayTime {
     pub end_day_time: Option<String>,
 }
 
-impl AvailablePeriodsAvailableDayTime {
-    /// Sets `begin_day_time` (每日可用开始时间).
-    pub fn with_begin_day_time(mut self, begin_day_time: impl Into<String>) -> Self {
-        self.begin_day_time = Some(begin_day_time.into());
-        self
-    }
-    /// Sets `end_day_time` (每日可用结束时间).
-    pub fn with_end_day_time(mut self, end_day_time: impl Into<String>) -> Self {
-        self.end_day_time = Some(end_day_time.into());
-        self
+constructors! {
+    AvailablePeriodsAvailableDayTime {
+        /// Sets `begin_day_time` (每日可用开始时间).
+        with_begin_day_time => begin_day_time: String;
+        /// Sets `end_day_time` (每日可用结束时间).
+        with_end_day_time => end_day_time: String;
     }
 }
 
@@ -1881,22 +1550,12 @@ pub struct AvailablePeriods {
     pub available_day_time: Option<Vec<AvailablePeriodsAvailableDayTime>>,
 }
 
-impl AvailablePeriods {
-    /// Sets `available_time` (可用时间).
-    pub fn with_available_time(
-        mut self,
-        available_time: impl Into<Vec<AvailablePeriodsAvailableTime>>,
-    ) -> Self {
-        self.available_time = Some(available_time.into());
-        self
-    }
-    /// Sets `available_day_time` (每日可用时间).
-    pub fn with_available_day_time(
-        mut self,
-        available_day_time: impl Into<Vec<AvailablePeriodsAvailableDayTime>>,
-    ) -> Self {
-        self.available_day_time = Some(available_day_time.into());
-        self
+constructors! {
+    AvailablePeriods {
+        /// Sets `available_time` (可用时间).
+        with_available_time => available_time: Vec<AvailablePeriodsAvailableTime>;
+        /// Sets `available_day_time` (每日可用时间).
+        with_available_day_time => available_day_time: Vec<AvailablePeriodsAvailableDayTime>;
     }
 }
 
@@ -1960,21 +1619,14 @@ pub struct FullSendRuleBaseAwardList {
     pub thumbnail_url: Option<String>,
 }
 
-impl FullSendRuleBaseAwardList {
-    /// Sets `stock_id` (代金券批次Id).
-    pub fn with_stock_id(mut self, stock_id: impl Into<String>) -> Self {
-        self.stock_id = Some(stock_id.into());
-        self
-    }
-    /// Sets `original_image_url` (奖品原始图).
-    pub fn with_original_image_url(mut self, original_image_url: impl Into<String>) -> Self {
-        self.original_image_url = Some(original_image_url.into());
-        self
-    }
-    /// Sets `thumbnail_url` (奖品缩略图).
-    pub fn with_thumbnail_url(mut self, thumbnail_url: impl Into<String>) -> Self {
-        self.thumbnail_url = Some(thumbnail_url.into());
-        self
+constructors! {
+    FullSendRuleBaseAwardList {
+        /// Sets `stock_id` (代金券批次Id).
+        with_stock_id => stock_id: String;
+        /// Sets `original_image_url` (奖品原始图).
+        with_original_image_url => original_image_url: String;
+        /// Sets `thumbnail_url` (奖品缩略图).
+        with_thumbnail_url => thumbnail_url: String;
     }
 }
 
@@ -1994,30 +1646,16 @@ pub struct FullSendRuleBase {
     pub award_list: Option<Vec<FullSendRuleBaseAwardList>>,
 }
 
-impl FullSendRuleBase {
-    /// A value with its required fields; every optional one is `None`
-    /// until its `with_…` method sets it.
-    pub fn new(
-        award_type: impl Into<crate::api::types::AwardType>,
-        merchant_option: impl Into<crate::api::types::MerchantOption>,
-        transaction_amount_minimum: impl Into<i64>,
-        send_content: impl Into<crate::api::types::SendContent>,
-    ) -> Self {
-        Self {
-            award_type: award_type.into(),
-            merchant_option: merchant_option.into(),
-            transaction_amount_minimum: transaction_amount_minimum.into(),
-            send_content: send_content.into(),
-            award_list: None,
-        }
-    }
-    /// Sets `award_list` (奖品基本信息列表).
-    pub fn with_award_list(
-        mut self,
-        award_list: impl Into<Vec<FullSendRuleBaseAwardList>>,
-    ) -> Self {
-        self.award_list = Some(award_list.into());
-        self
+constructors! {
+    FullSendRuleBase {
+        new(
+            award_type: crate::api::types::AwardType,
+            merchant_option: crate::api::types::MerchantOption,
+            transaction_amount_minimum: i64,
+            send_content: crate::api::types::SendContent,
+        );
+        /// Sets `award_list` (奖品基本信息列表).
+        with_award_list => award_list: Vec<FullSendRuleBaseAwardList>;
     }
 }
 
@@ -2073,16 +1711,12 @@ pub struct SettleInfo {
     pub subsidy_amount: Option<i64>,
 }
 
-impl SettleInfo {
-    /// Sets `profit_sharing` (是否指定分账).
-    pub fn with_profit_sharing(mut self, profit_sharing: impl Into<bool>) -> Self {
-        self.profit_sharing = Some(profit_sharing.into());
-        self
-    }
-    /// Sets `subsidy_amount` (补差金额).
-    pub fn with_subsidy_amount(mut self, subsidy_amount: impl Into<i64>) -> Self {
-        self.subsidy_amount = Some(subsidy_amount.into());
-        self
+constructors! {
+    SettleInfo {
+        /// Sets `profit_sharing` (是否指定分账).
+        with_profit_sharing => profit_sharing: bool;
+        /// Sets `subsidy_amount` (补差金额).
+        with_subsidy_amount => subsidy_amount: i64;
     }
 }
 
@@ -2096,19 +1730,13 @@ pub struct Amount {
     pub currency: Option<String>,
 }
 
-impl Amount {
-    /// A value with its required fields; every optional one is `None`
-    /// until its `with_…` method sets it.
-    pub fn new(total: impl Into<i64>) -> Self {
-        Self {
-            total: total.into(),
-            currency: None,
-        }
-    }
-    /// Sets `currency` (货币类型).
-    pub fn with_currency(mut self, currency: impl Into<String>) -> Self {
-        self.currency = Some(currency.into());
-        self
+constructors! {
+    Amount {
+        new(
+            total: i64,
+        );
+        /// Sets `currency` (货币类型).
+        with_currency => currency: String;
     }
 }
 
@@ -2143,31 +1771,17 @@ pub struct GoodsDetail {
     pub unit_price: i64,
 }
 
-impl GoodsDetail {
-    /// A value with its required fields; every optional one is `None`
-    /// until its `with_…` method sets it.
-    pub fn new(
-        merchant_goods_id: impl Into<String>,
-        quantity: impl Into<i64>,
-        unit_price: impl Into<i64>,
-    ) -> Self {
-        Self {
-            merchant_goods_id: merchant_goods_id.into(),
-            wechatpay_goods_id: None,
-            goods_name: None,
-            quantity: quantity.into(),
-            unit_price: unit_price.into(),
-        }
-    }
-    /// Sets `wechatpay_goods_id` (微信侧商品编码).
-    pub fn with_wechatpay_goods_id(mut self, wechatpay_goods_id: impl Into<String>) -> Self {
-        self.wechatpay_goods_id = Some(wechatpay_goods_id.into());
-        self
-    }
-    /// Sets `goods_name` (商品名称).
-    pub fn with_goods_name(mut self, goods_name: impl Into<String>) -> Self {
-        self.goods_name = Some(goods_name.into());
-        self
+constructors! {
+    GoodsDetail {
+        new(
+            merchant_goods_id: String,
+            quantity: i64,
+            unit_price: i64,
+        );
+        /// Sets `wechatpay_goods_id` (微信侧商品编码).
+        with_wechatpay_goods_id => wechatpay_goods_id: String;
+        /// Sets `goods_name` (商品名称).
+        with_goods_name => goods_name: String;
     }
 }
 
@@ -2185,24 +1799,14 @@ pub struct Detail {
     pub goods_detail: Option<Vec<crate::api::types::GoodsDetail>>,
 }
 
-impl Detail {
-    /// Sets `cost_price` (订单原价).
-    pub fn with_cost_price(mut self, cost_price: impl Into<i64>) -> Self {
-        self.cost_price = Some(cost_price.into());
-        self
-    }
-    /// Sets `invoice_id` (商品小票ID).
-    pub fn with_invoice_id(mut self, invoice_id: impl Into<String>) -> Self {
-        self.invoice_id = Some(invoice_id.into());
-        self
-    }
-    /// Sets `goods_detail` (单品列表).
-    pub fn with_goods_detail(
-        mut self,
-        goods_detail: impl Into<Vec<crate::api::types::GoodsDetail>>,
-    ) -> Self {
-        self.goods_detail = Some(goods_detail.into());
-        self
+constructors! {
+    Detail {
+        /// Sets `cost_price` (订单原价).
+        with_cost_price => cost_price: i64;
+        /// Sets `invoice_id` (商品小票ID).
+        with_invoice_id => invoice_id: String;
+        /// Sets `goods_detail` (单品列表).
+        with_goods_detail => goods_detail: Vec<crate::api::types::GoodsDetail>;
     }
 }
 
@@ -2220,25 +1824,15 @@ pub struct StoreInfo {
     pub address: String,
 }
 
-impl StoreInfo {
-    /// A value with its required fields; every optional one is `None`
-    /// until its `with_…` method sets it.
-    pub fn new(
-        name: impl Into<String>,
-        area_code: impl Into<String>,
-        address: impl Into<String>,
-    ) -> Self {
-        Self {
-            id: None,
-            name: name.into(),
-            area_code: area_code.into(),
-            address: address.into(),
-        }
-    }
-    /// Sets `id` (门店编号).
-    pub fn with_id(mut self, id: impl Into<String>) -> Self {
-        self.id = Some(id.into());
-        self
+constructors! {
+    StoreInfo {
+        new(
+            name: String,
+            area_code: String,
+            address: String,
+        );
+        /// Sets `id` (门店编号).
+        with_id => id: String;
     }
 }
 
@@ -2256,21 +1850,14 @@ pub struct SceneInfo {
     pub store_info: Option<crate::api::types::StoreInfo>,
 }
 
-impl SceneInfo {
-    /// Sets `payer_client_ip` (用户终端IP).
-    pub fn with_payer_client_ip(mut self, payer_client_ip: impl Into<String>) -> Self {
-        self.payer_client_ip = Some(payer_client_ip.into());
-        self
-    }
-    /// Sets `device_id` (商户端设备号).
-    pub fn with_device_id(mut self, device_id: impl Into<String>) -> Self {
-        self.device_id = Some(device_id.into());
-        self
-    }
-    /// Sets `store_info` (商户门店信息).
-    pub fn with_store_info(mut self, store_info: impl Into<crate::api::types::StoreInfo>) -> Self {
-        self.store_info = Some(store_info.into());
-        self
+constructors! {
+    SceneInfo {
+        /// Sets `payer_client_ip` (用户终端IP).
+        with_payer_client_ip => payer_client_ip: String;
+        /// Sets `device_id` (商户端设备号).
+        with_device_id => device_id: String;
+        /// Sets `store_info` (商户门店信息).
+        with_store_info => store_info: crate::api::types::StoreInfo;
     }
 }
 
@@ -2294,31 +1881,18 @@ pub struct H5Info {
     pub package_name: Option<String>,
 }
 
-impl H5Info {
-    /// Sets `type` (场景类型).
-    pub fn with_type(mut self, r#type: impl Into<String>) -> Self {
-        self.r#type = Some(r#type.into());
-        self
-    }
-    /// Sets `app_name` (应用名称).
-    pub fn with_app_name(mut self, app_name: impl Into<String>) -> Self {
-        self.app_name = Some(app_name.into());
-        self
-    }
-    /// Sets `app_url` (网站URL).
-    pub fn with_app_url(mut self, app_url: impl Into<String>) -> Self {
-        self.app_url = Some(app_url.into());
-        self
-    }
-    /// Sets `bundle_id` (iOS平台BundleID).
-    pub fn with_bundle_id(mut self, bundle_id: impl Into<String>) -> Self {
-        self.bundle_id = Some(bundle_id.into());
-        self
-    }
-    /// Sets `package_name` (Android平台PackageName).
-    pub fn with_package_name(mut self, package_name: impl Into<String>) -> Self {
-        self.package_name = Some(package_name.into());
-        self
+constructors! {
+    H5Info {
+        /// Sets `type` (场景类型).
+        with_type => r#type: String;
+        /// Sets `app_name` (应用名称).
+        with_app_name => app_name: String;
+        /// Sets `app_url` (网站URL).
+        with_app_url => app_url: String;
+        /// Sets `bundle_id` (iOS平台BundleID).
+        with_bundle_id => bundle_id: String;
+        /// Sets `package_name` (Android平台PackageName).
+        with_package_name => package_name: String;
     }
 }
 
@@ -2370,19 +1944,13 @@ pub struct PayerServiceProvider {
     pub sub_openid: Option<String>,
 }
 
-impl PayerServiceProvider {
-    /// A value with its required fields; every optional one is `None`
-    /// until its `with_…` method sets it.
-    pub fn new(sp_openid: impl Into<String>) -> Self {
-        Self {
-            sp_openid: sp_openid.into(),
-            sub_openid: None,
-        }
-    }
-    /// Sets `sub_openid` (用户子标识).
-    pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
-        self.sub_openid = Some(sub_openid.into());
-        self
+constructors! {
+    PayerServiceProvider {
+        new(
+            sp_openid: String,
+        );
+        /// Sets `sub_openid` (用户子标识).
+        with_sub_openid => sub_openid: String;
     }
 }
 
@@ -2422,26 +1990,16 @@ pub struct PostPayment {
     pub count: Option<i64>,
 }
 
-impl PostPayment {
-    /// Sets `name` (付费项目名称).
-    pub fn with_name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Sets `amount` (金额).
-    pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
-        self.amount = Some(amount.into());
-        self
-    }
-    /// Sets `description` (计费说明).
-    pub fn with_description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-    /// Sets `count` (付费数量).
-    pub fn with_count(mut self, count: impl Into<i64>) -> Self {
-        self.count = Some(count.into());
-        self
+constructors! {
+    PostPayment {
+        /// Sets `name` (付费项目名称).
+        with_name => name: String;
+        /// Sets `amount` (金额).
+        with_amount => amount: i64;
+        /// Sets `description` (计费说明).
+        with_description => description: String;
+        /// Sets `count` (付费数量).
+        with_count => count: i64;
     }
 }
 
@@ -2462,26 +2020,16 @@ pub struct PostDiscount {
     pub count: Option<i64>,
 }
 
-impl PostDiscount {
-    /// Sets `name` (优惠名称).
-    pub fn with_name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-    /// Sets `description` (优惠说明).
-    pub fn with_description(mut self, description: impl Into<String>) -> Self {
-        self.description = Some(description.into());
-        self
-    }
-    /// Sets `amount` (优惠金额).
-    pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
-        self.amount = Some(amount.into());
-        self
-    }
-    /// Sets `count` (优惠数量).
-    pub fn with_count(mut self, count: impl Into<i64>) -> Self {
-        self.count = Some(count.into());
-        self
+constructors! {
+    PostDiscount {
+        /// Sets `name` (优惠名称).
+        with_name => name: String;
+        /// Sets `description` (优惠说明).
+        with_description => description: String;
+        /// Sets `amount` (优惠金额).
+        with_amount => amount: i64;
+        /// Sets `count` (优惠数量).
+        with_count => count: i64;
     }
 }
 

@@ -30,25 +30,15 @@ pub mod micro {
             pub business_code: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(version: impl Into<String>) -> Self {
-                Self {
-                    version: version.into(),
-                    applyment_id: None,
-                    business_code: None,
-                }
-            }
-            /// Sets `applyment_id` (商户申请单号).
-            pub fn with_applyment_id(mut self, applyment_id: impl Into<String>) -> Self {
-                self.applyment_id = Some(applyment_id.into());
-                self
-            }
-            /// Sets `business_code` (业务申请编号).
-            pub fn with_business_code(mut self, business_code: impl Into<String>) -> Self {
-                self.business_code = Some(business_code.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    version: String,
+                );
+                /// Sets `applyment_id` (商户申请单号).
+                with_applyment_id => applyment_id: String;
+                /// Sets `business_code` (业务申请编号).
+                with_business_code => business_code: String;
             }
         }
 
@@ -168,39 +158,20 @@ pub mod micro {
             pub cert_sn: String,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                version: impl Into<String>,
-                sub_mch_id: impl Into<String>,
-                bank_address_code: impl Into<String>,
-                cert_sn: impl Into<String>,
-            ) -> Self {
-                Self {
-                    version: version.into(),
-                    sub_mch_id: sub_mch_id.into(),
-                    account_number: None,
-                    bank_name: None,
-                    account_bank: None,
-                    bank_address_code: bank_address_code.into(),
-                    cert_sn: cert_sn.into(),
-                }
-            }
-            /// Sets `account_number` (银行卡号).
-            pub fn with_account_number(mut self, account_number: impl Into<String>) -> Self {
-                self.account_number = Some(account_number.into());
-                self
-            }
-            /// Sets `bank_name` (开户银行全称).
-            pub fn with_bank_name(mut self, bank_name: impl Into<String>) -> Self {
-                self.bank_name = Some(bank_name.into());
-                self
-            }
-            /// Sets `account_bank` (开户银行).
-            pub fn with_account_bank(mut self, account_bank: impl Into<String>) -> Self {
-                self.account_bank = Some(account_bank.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    version: String,
+                    sub_mch_id: String,
+                    bank_address_code: String,
+                    cert_sn: String,
+                );
+                /// Sets `account_number` (银行卡号).
+                with_account_number => account_number: String;
+                /// Sets `bank_name` (开户银行全称).
+                with_bank_name => bank_name: String;
+                /// Sets `account_bank` (开户银行).
+                with_account_bank => account_bank: String;
             }
         }
 
@@ -241,38 +212,20 @@ pub mod micro {
             pub cert_sn: String,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(version: impl Into<String>, cert_sn: impl Into<String>) -> Self {
-                Self {
-                    version: version.into(),
-                    sub_mch_id: None,
-                    mobile_phone: None,
-                    email: None,
-                    merchant_name: None,
-                    cert_sn: cert_sn.into(),
-                }
-            }
-            /// Sets `sub_mch_id` (小微商户号).
-            pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-                self.sub_mch_id = Some(sub_mch_id.into());
-                self
-            }
-            /// Sets `mobile_phone` (手机号).
-            pub fn with_mobile_phone(mut self, mobile_phone: impl Into<String>) -> Self {
-                self.mobile_phone = Some(mobile_phone.into());
-                self
-            }
-            /// Sets `email` (邮箱).
-            pub fn with_email(mut self, email: impl Into<String>) -> Self {
-                self.email = Some(email.into());
-                self
-            }
-            /// Sets `merchant_name` (商户简称).
-            pub fn with_merchant_name(mut self, merchant_name: impl Into<String>) -> Self {
-                self.merchant_name = Some(merchant_name.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    version: String,
+                    cert_sn: String,
+                );
+                /// Sets `sub_mch_id` (小微商户号).
+                with_sub_mch_id => sub_mch_id: String;
+                /// Sets `mobile_phone` (手机号).
+                with_mobile_phone => mobile_phone: String;
+                /// Sets `email` (邮箱).
+                with_email => email: String;
+                /// Sets `merchant_name` (商户简称).
+                with_merchant_name => merchant_name: String;
             }
         }
 
@@ -381,111 +334,47 @@ pub mod micro {
             pub contact_email: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                version: impl Into<String>,
-                cert_sn: impl Into<String>,
-                business_code: impl Into<String>,
-                id_card_copy: impl Into<String>,
-                id_card_national: impl Into<String>,
-                id_card_name: impl Into<String>,
-                id_card_number: impl Into<String>,
-                id_card_valid_time: impl Into<String>,
-                account_name: impl Into<String>,
-                account_bank: impl Into<String>,
-                bank_address_code: impl Into<String>,
-                account_number: impl Into<String>,
-                store_name: impl Into<String>,
-                store_address_code: impl Into<String>,
-                store_street: impl Into<String>,
-                store_entrance_pic: impl Into<String>,
-                indoor_pic: impl Into<String>,
-                merchant_shortname: impl Into<String>,
-                service_phone: impl Into<String>,
-                product_desc: impl Into<String>,
-                rate: impl Into<String>,
-                contact: impl Into<String>,
-                contact_phone: impl Into<String>,
-            ) -> Self {
-                Self {
-                    version: version.into(),
-                    cert_sn: cert_sn.into(),
-                    business_code: business_code.into(),
-                    id_card_copy: id_card_copy.into(),
-                    id_card_national: id_card_national.into(),
-                    id_card_name: id_card_name.into(),
-                    id_card_number: id_card_number.into(),
-                    id_card_valid_time: id_card_valid_time.into(),
-                    account_name: account_name.into(),
-                    account_bank: account_bank.into(),
-                    bank_address_code: bank_address_code.into(),
-                    bank_name: None,
-                    account_number: account_number.into(),
-                    store_name: store_name.into(),
-                    store_address_code: store_address_code.into(),
-                    store_street: store_street.into(),
-                    store_longitude: None,
-                    store_latitude: None,
-                    store_entrance_pic: store_entrance_pic.into(),
-                    indoor_pic: indoor_pic.into(),
-                    address_certification: None,
-                    merchant_shortname: merchant_shortname.into(),
-                    service_phone: service_phone.into(),
-                    product_desc: product_desc.into(),
-                    rate: rate.into(),
-                    business_addition_desc: None,
-                    business_addition_pics: None,
-                    contact: contact.into(),
-                    contact_phone: contact_phone.into(),
-                    contact_email: None,
-                }
-            }
-            /// Sets `bank_name` (开户银行全称).
-            pub fn with_bank_name(mut self, bank_name: impl Into<String>) -> Self {
-                self.bank_name = Some(bank_name.into());
-                self
-            }
-            /// Sets `store_longitude` (门店经度).
-            pub fn with_store_longitude(mut self, store_longitude: impl Into<String>) -> Self {
-                self.store_longitude = Some(store_longitude.into());
-                self
-            }
-            /// Sets `store_latitude` (门店纬度).
-            pub fn with_store_latitude(mut self, store_latitude: impl Into<String>) -> Self {
-                self.store_latitude = Some(store_latitude.into());
-                self
-            }
-            /// Sets `address_certification` (经营场地证明).
-            pub fn with_address_certification(
-                mut self,
-                address_certification: impl Into<String>,
-            ) -> Self {
-                self.address_certification = Some(address_certification.into());
-                self
-            }
-            /// Sets `business_addition_desc` (补充说明).
-            pub fn with_business_addition_desc(
-                mut self,
-                business_addition_desc: impl Into<String>,
-            ) -> Self {
-                self.business_addition_desc = Some(business_addition_desc.into());
-                self
-            }
-            /// Sets `business_addition_pics` (补充材料 (JSON text)).
-            pub fn with_business_addition_pics(
-                mut self,
-                business_addition_pics: impl Into<String>,
-            ) -> Self {
-                self.business_addition_pics = Some(business_addition_pics.into());
-                self
-            }
-            /// Sets `contact_email` (联系邮箱).
-            pub fn with_contact_email(mut self, contact_email: impl Into<String>) -> Self {
-                self.contact_email = Some(contact_email.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    version: String,
+                    cert_sn: String,
+                    business_code: String,
+                    id_card_copy: String,
+                    id_card_national: String,
+                    id_card_name: String,
+                    id_card_number: String,
+                    id_card_valid_time: String,
+                    account_name: String,
+                    account_bank: String,
+                    bank_address_code: String,
+                    account_number: String,
+                    store_name: String,
+                    store_address_code: String,
+                    store_street: String,
+                    store_entrance_pic: String,
+                    indoor_pic: String,
+                    merchant_shortname: String,
+                    service_phone: String,
+                    product_desc: String,
+                    rate: String,
+                    contact: String,
+                    contact_phone: String,
+                );
+                /// Sets `bank_name` (开户银行全称).
+                with_bank_name => bank_name: String;
+                /// Sets `store_longitude` (门店经度).
+                with_store_longitude => store_longitude: String;
+                /// Sets `store_latitude` (门店纬度).
+                with_store_latitude => store_latitude: String;
+                /// Sets `address_certification` (经营场地证明).
+                with_address_certification => address_certification: String;
+                /// Sets `business_addition_desc` (补充说明).
+                with_business_addition_desc => business_addition_desc: String;
+                /// Sets `business_addition_pics` (补充材料 (JSON text)).
+                with_business_addition_pics => business_addition_pics: String;
+                /// Sets `contact_email` (联系邮箱).
+                with_contact_email => contact_email: String;
             }
         }
 
@@ -570,123 +459,48 @@ pub mod micro {
             pub contact_email: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                version: impl Into<String>,
-                cert_sn: impl Into<String>,
-                sub_mch_id: impl Into<String>,
-                organization_type: impl Into<String>,
-                business_license_copy: impl Into<String>,
-                business_license_number: impl Into<String>,
-                merchant_name: impl Into<String>,
-                company_address: impl Into<String>,
-                legal_person: impl Into<String>,
-                business_time: impl Into<String>,
-                business_licence_type: impl Into<String>,
-                merchant_shortname: impl Into<String>,
-                business: impl Into<String>,
-                business_scene: impl Into<String>,
-            ) -> Self {
-                Self {
-                    version: version.into(),
-                    cert_sn: cert_sn.into(),
-                    sub_mch_id: sub_mch_id.into(),
-                    organization_type: organization_type.into(),
-                    business_license_copy: business_license_copy.into(),
-                    business_license_number: business_license_number.into(),
-                    merchant_name: merchant_name.into(),
-                    company_address: company_address.into(),
-                    legal_person: legal_person.into(),
-                    business_time: business_time.into(),
-                    business_licence_type: business_licence_type.into(),
-                    organization_copy: None,
-                    organization_number: None,
-                    organization_time: None,
-                    account_name: None,
-                    account_bank: None,
-                    bank_address_code: None,
-                    bank_name: None,
-                    account_number: None,
-                    merchant_shortname: merchant_shortname.into(),
-                    business: business.into(),
-                    qualifications: None,
-                    business_scene: business_scene.into(),
-                    business_addition_desc: None,
-                    business_addition_pics: None,
-                    contact_email: None,
-                }
-            }
-            /// Sets `organization_copy` (组织机构代码证照片).
-            pub fn with_organization_copy(mut self, organization_copy: impl Into<String>) -> Self {
-                self.organization_copy = Some(organization_copy.into());
-                self
-            }
-            /// Sets `organization_number` (组织机构代码).
-            pub fn with_organization_number(
-                mut self,
-                organization_number: impl Into<String>,
-            ) -> Self {
-                self.organization_number = Some(organization_number.into());
-                self
-            }
-            /// Sets `organization_time` (组织机构代码有效期限).
-            pub fn with_organization_time(mut self, organization_time: impl Into<String>) -> Self {
-                self.organization_time = Some(organization_time.into());
-                self
-            }
-            /// Sets `account_name` (开户名称).
-            pub fn with_account_name(mut self, account_name: impl Into<String>) -> Self {
-                self.account_name = Some(account_name.into());
-                self
-            }
-            /// Sets `account_bank` (开户银行).
-            pub fn with_account_bank(mut self, account_bank: impl Into<String>) -> Self {
-                self.account_bank = Some(account_bank.into());
-                self
-            }
-            /// Sets `bank_address_code` (开户银行省市编码).
-            pub fn with_bank_address_code(mut self, bank_address_code: impl Into<String>) -> Self {
-                self.bank_address_code = Some(bank_address_code.into());
-                self
-            }
-            /// Sets `bank_name` (开户银行全称).
-            pub fn with_bank_name(mut self, bank_name: impl Into<String>) -> Self {
-                self.bank_name = Some(bank_name.into());
-                self
-            }
-            /// Sets `account_number` (银行卡号).
-            pub fn with_account_number(mut self, account_number: impl Into<String>) -> Self {
-                self.account_number = Some(account_number.into());
-                self
-            }
-            /// Sets `qualifications` (特殊资质).
-            pub fn with_qualifications(mut self, qualifications: impl Into<String>) -> Self {
-                self.qualifications = Some(qualifications.into());
-                self
-            }
-            /// Sets `business_addition_desc` (补充说明).
-            pub fn with_business_addition_desc(
-                mut self,
-                business_addition_desc: impl Into<String>,
-            ) -> Self {
-                self.business_addition_desc = Some(business_addition_desc.into());
-                self
-            }
-            /// Sets `business_addition_pics` (补充材料).
-            pub fn with_business_addition_pics(
-                mut self,
-                business_addition_pics: impl Into<String>,
-            ) -> Self {
-                self.business_addition_pics = Some(business_addition_pics.into());
-                self
-            }
-            /// Sets `contact_email` (联系邮箱).
-            pub fn with_contact_email(mut self, contact_email: impl Into<String>) -> Self {
-                self.contact_email = Some(contact_email.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    version: String,
+                    cert_sn: String,
+                    sub_mch_id: String,
+                    organization_type: String,
+                    business_license_copy: String,
+                    business_license_number: String,
+                    merchant_name: String,
+                    company_address: String,
+                    legal_person: String,
+                    business_time: String,
+                    business_licence_type: String,
+                    merchant_shortname: String,
+                    business: String,
+                    business_scene: String,
+                );
+                /// Sets `organization_copy` (组织机构代码证照片).
+                with_organization_copy => organization_copy: String;
+                /// Sets `organization_number` (组织机构代码).
+                with_organization_number => organization_number: String;
+                /// Sets `organization_time` (组织机构代码有效期限).
+                with_organization_time => organization_time: String;
+                /// Sets `account_name` (开户名称).
+                with_account_name => account_name: String;
+                /// Sets `account_bank` (开户银行).
+                with_account_bank => account_bank: String;
+                /// Sets `bank_address_code` (开户银行省市编码).
+                with_bank_address_code => bank_address_code: String;
+                /// Sets `bank_name` (开户银行全称).
+                with_bank_name => bank_name: String;
+                /// Sets `account_number` (银行卡号).
+                with_account_number => account_number: String;
+                /// Sets `qualifications` (特殊资质).
+                with_qualifications => qualifications: String;
+                /// Sets `business_addition_desc` (补充说明).
+                with_business_addition_desc => business_addition_desc: String;
+                /// Sets `business_addition_pics` (补充材料).
+                with_business_addition_pics => business_addition_pics: String;
+                /// Sets `contact_email` (联系邮箱).
+                with_contact_email => contact_email: String;
             }
         }
 

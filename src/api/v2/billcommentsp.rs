@@ -32,27 +32,16 @@ pub mod batchquerycomment {
         pub limit: Option<i64>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            appid: impl Into<String>,
-            begin_time: impl Into<String>,
-            end_time: impl Into<String>,
-            offset: impl Into<i64>,
-        ) -> Self {
-            Self {
-                appid: appid.into(),
-                begin_time: begin_time.into(),
-                end_time: end_time.into(),
-                offset: offset.into(),
-                limit: None,
-            }
-        }
-        /// Sets `limit` (条数).
-        pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
-            self.limit = Some(limit.into());
-            self
+    constructors! {
+        Post {
+            new(
+                appid: String,
+                begin_time: String,
+                end_time: String,
+                offset: i64,
+            );
+            /// Sets `limit` (条数).
+            with_limit => limit: i64;
         }
     }
 }

@@ -56,83 +56,35 @@ pub mod mch {
                 pub name: Option<String>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    appid: impl Into<String>,
-                    out_trade_no: impl Into<String>,
-                    transaction_id: impl Into<String>,
-                    customs: impl Into<String>,
-                    mch_customs_no: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        appid: appid.into(),
-                        out_trade_no: out_trade_no.into(),
-                        transaction_id: transaction_id.into(),
-                        customs: customs.into(),
-                        mch_customs_no: mch_customs_no.into(),
-                        duty: None,
-                        action_type: None,
-                        sub_order_no: None,
-                        fee_type: None,
-                        order_fee: None,
-                        transport_fee: None,
-                        product_fee: None,
-                        cert_type: None,
-                        cert_id: None,
-                        name: None,
-                    }
-                }
-                /// Sets `duty` (关税).
-                pub fn with_duty(mut self, duty: impl Into<i64>) -> Self {
-                    self.duty = Some(duty.into());
-                    self
-                }
-                /// Sets `action_type` (报关类型: `ADD`, `MODIFY`).
-                pub fn with_action_type(mut self, action_type: impl Into<String>) -> Self {
-                    self.action_type = Some(action_type.into());
-                    self
-                }
-                /// Sets `sub_order_no` (商户子订单号).
-                pub fn with_sub_order_no(mut self, sub_order_no: impl Into<String>) -> Self {
-                    self.sub_order_no = Some(sub_order_no.into());
-                    self
-                }
-                /// Sets `fee_type` (币种).
-                pub fn with_fee_type(mut self, fee_type: impl Into<String>) -> Self {
-                    self.fee_type = Some(fee_type.into());
-                    self
-                }
-                /// Sets `order_fee` (应付金额).
-                pub fn with_order_fee(mut self, order_fee: impl Into<i64>) -> Self {
-                    self.order_fee = Some(order_fee.into());
-                    self
-                }
-                /// Sets `transport_fee` (物流费).
-                pub fn with_transport_fee(mut self, transport_fee: impl Into<i64>) -> Self {
-                    self.transport_fee = Some(transport_fee.into());
-                    self
-                }
-                /// Sets `product_fee` (商品价格).
-                pub fn with_product_fee(mut self, product_fee: impl Into<i64>) -> Self {
-                    self.product_fee = Some(product_fee.into());
-                    self
-                }
-                /// Sets `cert_type` (证件类型: `IDCARD`).
-                pub fn with_cert_type(mut self, cert_type: impl Into<String>) -> Self {
-                    self.cert_type = Some(cert_type.into());
-                    self
-                }
-                /// Sets `cert_id` (证件号码).
-                pub fn with_cert_id(mut self, cert_id: impl Into<String>) -> Self {
-                    self.cert_id = Some(cert_id.into());
-                    self
-                }
-                /// Sets `name` (姓名).
-                pub fn with_name(mut self, name: impl Into<String>) -> Self {
-                    self.name = Some(name.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        appid: String,
+                        out_trade_no: String,
+                        transaction_id: String,
+                        customs: String,
+                        mch_customs_no: String,
+                    );
+                    /// Sets `duty` (关税).
+                    with_duty => duty: i64;
+                    /// Sets `action_type` (报关类型: `ADD`, `MODIFY`).
+                    with_action_type => action_type: String;
+                    /// Sets `sub_order_no` (商户子订单号).
+                    with_sub_order_no => sub_order_no: String;
+                    /// Sets `fee_type` (币种).
+                    with_fee_type => fee_type: String;
+                    /// Sets `order_fee` (应付金额).
+                    with_order_fee => order_fee: i64;
+                    /// Sets `transport_fee` (物流费).
+                    with_transport_fee => transport_fee: i64;
+                    /// Sets `product_fee` (商品价格).
+                    with_product_fee => product_fee: i64;
+                    /// Sets `cert_type` (证件类型: `IDCARD`).
+                    with_cert_type => cert_type: String;
+                    /// Sets `cert_id` (证件号码).
+                    with_cert_id => cert_id: String;
+                    /// Sets `name` (姓名).
+                    with_name => name: String;
                 }
             }
 
@@ -251,35 +203,19 @@ pub mod mch {
                 pub mch_customs_no: String,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    appid: impl Into<String>,
-                    out_trade_no: impl Into<String>,
-                    transaction_id: impl Into<String>,
-                    customs: impl Into<String>,
-                    mch_customs_no: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        appid: appid.into(),
-                        out_trade_no: out_trade_no.into(),
-                        transaction_id: transaction_id.into(),
-                        sub_order_no: None,
-                        sub_order_id: None,
-                        customs: customs.into(),
-                        mch_customs_no: mch_customs_no.into(),
-                    }
-                }
-                /// Sets `sub_order_no` (商户子订单号).
-                pub fn with_sub_order_no(mut self, sub_order_no: impl Into<String>) -> Self {
-                    self.sub_order_no = Some(sub_order_no.into());
-                    self
-                }
-                /// Sets `sub_order_id` (微信子订单号).
-                pub fn with_sub_order_id(mut self, sub_order_id: impl Into<String>) -> Self {
-                    self.sub_order_id = Some(sub_order_id.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        appid: String,
+                        out_trade_no: String,
+                        transaction_id: String,
+                        customs: String,
+                        mch_customs_no: String,
+                    );
+                    /// Sets `sub_order_no` (商户子订单号).
+                    with_sub_order_no => sub_order_no: String;
+                    /// Sets `sub_order_id` (微信子订单号).
+                    with_sub_order_id => sub_order_id: String;
                 }
             }
 

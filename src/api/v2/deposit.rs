@@ -37,33 +37,19 @@ pub mod consume {
         pub fee_type: String,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            appid: impl Into<String>,
-            sub_mch_id: impl Into<String>,
-            transaction_id: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            total_fee: impl Into<i64>,
-            consume_fee: impl Into<i64>,
-            fee_type: impl Into<String>,
-        ) -> Self {
-            Self {
-                appid: appid.into(),
-                sub_appid: None,
-                sub_mch_id: sub_mch_id.into(),
-                transaction_id: transaction_id.into(),
-                out_trade_no: out_trade_no.into(),
-                total_fee: total_fee.into(),
-                consume_fee: consume_fee.into(),
-                fee_type: fee_type.into(),
-            }
-        }
-        /// Sets `sub_appid` (子商户公众账号ID).
-        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-            self.sub_appid = Some(sub_appid.into());
-            self
+    constructors! {
+        Post {
+            new(
+                appid: String,
+                sub_mch_id: String,
+                transaction_id: String,
+                out_trade_no: String,
+                total_fee: i64,
+                consume_fee: i64,
+                fee_type: String,
+            );
+            /// Sets `sub_appid` (子商户公众账号ID).
+            with_sub_appid => sub_appid: String;
         }
     }
 
@@ -145,93 +131,39 @@ pub mod facepay {
         pub face_code: String,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            appid: impl Into<String>,
-            body: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            total_fee: impl Into<i64>,
-            fee_type: impl Into<String>,
-            spbill_create_ip: impl Into<String>,
-            face_code: impl Into<String>,
-        ) -> Self {
-            Self {
-                deposit: None,
-                appid: appid.into(),
-                sub_appid: None,
-                sub_mch_id: None,
-                device_info: None,
-                body: body.into(),
-                detail: None,
-                attach: None,
-                out_trade_no: out_trade_no.into(),
-                total_fee: total_fee.into(),
-                fee_type: fee_type.into(),
-                spbill_create_ip: spbill_create_ip.into(),
-                goods_tag: None,
-                limit_pay: None,
-                time_start: None,
-                time_expire: None,
-                openid: None,
-                face_code: face_code.into(),
-            }
-        }
-        /// Sets `deposit` (是否押金支付: `Y`, `N`).
-        pub fn with_deposit(mut self, deposit: impl Into<String>) -> Self {
-            self.deposit = Some(deposit.into());
-            self
-        }
-        /// Sets `sub_appid` (子商户公众账号ID).
-        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-            self.sub_appid = Some(sub_appid.into());
-            self
-        }
-        /// Sets `sub_mch_id` (子商户号).
-        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-            self.sub_mch_id = Some(sub_mch_id.into());
-            self
-        }
-        /// Sets `device_info` (设备号).
-        pub fn with_device_info(mut self, device_info: impl Into<String>) -> Self {
-            self.device_info = Some(device_info.into());
-            self
-        }
-        /// Sets `detail` (商品详情JSON格式字符串 (JSON text)).
-        pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
-            self.detail = Some(detail.into());
-            self
-        }
-        /// Sets `attach` (附加数据).
-        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-            self.attach = Some(attach.into());
-            self
-        }
-        /// Sets `goods_tag` (订单优惠标记).
-        pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-            self.goods_tag = Some(goods_tag.into());
-            self
-        }
-        /// Sets `limit_pay` (指定支付方式).
-        pub fn with_limit_pay(mut self, limit_pay: impl Into<String>) -> Self {
-            self.limit_pay = Some(limit_pay.into());
-            self
-        }
-        /// Sets `time_start` (交易起始时间).
-        pub fn with_time_start(mut self, time_start: impl Into<String>) -> Self {
-            self.time_start = Some(time_start.into());
-            self
-        }
-        /// Sets `time_expire` (交易结束时间).
-        pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
-            self.time_expire = Some(time_expire.into());
-            self
-        }
-        /// Sets `openid` (用户标识).
-        pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-            self.openid = Some(openid.into());
-            self
+    constructors! {
+        Post {
+            new(
+                appid: String,
+                body: String,
+                out_trade_no: String,
+                total_fee: i64,
+                fee_type: String,
+                spbill_create_ip: String,
+                face_code: String,
+            );
+            /// Sets `deposit` (是否押金支付: `Y`, `N`).
+            with_deposit => deposit: String;
+            /// Sets `sub_appid` (子商户公众账号ID).
+            with_sub_appid => sub_appid: String;
+            /// Sets `sub_mch_id` (子商户号).
+            with_sub_mch_id => sub_mch_id: String;
+            /// Sets `device_info` (设备号).
+            with_device_info => device_info: String;
+            /// Sets `detail` (商品详情JSON格式字符串 (JSON text)).
+            with_detail => detail: String;
+            /// Sets `attach` (附加数据).
+            with_attach => attach: String;
+            /// Sets `goods_tag` (订单优惠标记).
+            with_goods_tag => goods_tag: String;
+            /// Sets `limit_pay` (指定支付方式).
+            with_limit_pay => limit_pay: String;
+            /// Sets `time_start` (交易起始时间).
+            with_time_start => time_start: String;
+            /// Sets `time_expire` (交易结束时间).
+            with_time_expire => time_expire: String;
+            /// Sets `openid` (用户标识).
+            with_openid => openid: String;
         }
     }
 
@@ -345,108 +277,44 @@ pub mod micropay {
         pub scene_info: Option<String>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            deposit: impl Into<String>,
-            appid: impl Into<String>,
-            body: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            total_fee: impl Into<i64>,
-            fee_type: impl Into<String>,
-            spbill_create_ip: impl Into<String>,
-            auth_code: impl Into<String>,
-        ) -> Self {
-            Self {
-                version: None,
-                profit_sharing: None,
-                deposit: deposit.into(),
-                appid: appid.into(),
-                sub_appid: None,
-                sub_mch_id: None,
-                device_info: None,
-                body: body.into(),
-                detail: None,
-                attach: None,
-                out_trade_no: out_trade_no.into(),
-                total_fee: total_fee.into(),
-                fee_type: fee_type.into(),
-                spbill_create_ip: spbill_create_ip.into(),
-                goods_tag: None,
-                limit_pay: None,
-                time_start: None,
-                time_expire: None,
-                receipt: None,
-                auth_code: auth_code.into(),
-                scene_info: None,
-            }
-        }
-        /// Sets `version` (接口版本号).
-        pub fn with_version(mut self, version: impl Into<String>) -> Self {
-            self.version = Some(version.into());
-            self
-        }
-        /// Sets `profit_sharing` (是否指定服务商分账: `N`, `Y`).
-        pub fn with_profit_sharing(mut self, profit_sharing: impl Into<String>) -> Self {
-            self.profit_sharing = Some(profit_sharing.into());
-            self
-        }
-        /// Sets `sub_appid` (子商户公众账号ID).
-        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-            self.sub_appid = Some(sub_appid.into());
-            self
-        }
-        /// Sets `sub_mch_id` (子商户号).
-        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-            self.sub_mch_id = Some(sub_mch_id.into());
-            self
-        }
-        /// Sets `device_info` (设备号).
-        pub fn with_device_info(mut self, device_info: impl Into<String>) -> Self {
-            self.device_info = Some(device_info.into());
-            self
-        }
-        /// Sets `detail` (单品优惠活动该字段必传 (JSON text)).
-        pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
-            self.detail = Some(detail.into());
-            self
-        }
-        /// Sets `attach` (附加数据).
-        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-            self.attach = Some(attach.into());
-            self
-        }
-        /// Sets `goods_tag` (订单优惠标记).
-        pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-            self.goods_tag = Some(goods_tag.into());
-            self
-        }
-        /// Sets `limit_pay` (指定支付方式).
-        pub fn with_limit_pay(mut self, limit_pay: impl Into<String>) -> Self {
-            self.limit_pay = Some(limit_pay.into());
-            self
-        }
-        /// Sets `time_start` (交易起始时间).
-        pub fn with_time_start(mut self, time_start: impl Into<String>) -> Self {
-            self.time_start = Some(time_start.into());
-            self
-        }
-        /// Sets `time_expire` (交易结束时间).
-        pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
-            self.time_expire = Some(time_expire.into());
-            self
-        }
-        /// Sets `receipt` (电子发票入口开放标识).
-        pub fn with_receipt(mut self, receipt: impl Into<String>) -> Self {
-            self.receipt = Some(receipt.into());
-            self
-        }
-        /// Sets `scene_info` (场景信息JSON格式字符串 (JSON text)).
-        pub fn with_scene_info(mut self, scene_info: impl Into<String>) -> Self {
-            self.scene_info = Some(scene_info.into());
-            self
+    constructors! {
+        Post {
+            new(
+                deposit: String,
+                appid: String,
+                body: String,
+                out_trade_no: String,
+                total_fee: i64,
+                fee_type: String,
+                spbill_create_ip: String,
+                auth_code: String,
+            );
+            /// Sets `version` (接口版本号).
+            with_version => version: String;
+            /// Sets `profit_sharing` (是否指定服务商分账: `N`, `Y`).
+            with_profit_sharing => profit_sharing: String;
+            /// Sets `sub_appid` (子商户公众账号ID).
+            with_sub_appid => sub_appid: String;
+            /// Sets `sub_mch_id` (子商户号).
+            with_sub_mch_id => sub_mch_id: String;
+            /// Sets `device_info` (设备号).
+            with_device_info => device_info: String;
+            /// Sets `detail` (单品优惠活动该字段必传 (JSON text)).
+            with_detail => detail: String;
+            /// Sets `attach` (附加数据).
+            with_attach => attach: String;
+            /// Sets `goods_tag` (订单优惠标记).
+            with_goods_tag => goods_tag: String;
+            /// Sets `limit_pay` (指定支付方式).
+            with_limit_pay => limit_pay: String;
+            /// Sets `time_start` (交易起始时间).
+            with_time_start => time_start: String;
+            /// Sets `time_expire` (交易结束时间).
+            with_time_expire => time_expire: String;
+            /// Sets `receipt` (电子发票入口开放标识).
+            with_receipt => receipt: String;
+            /// Sets `scene_info` (场景信息JSON格式字符串 (JSON text)).
+            with_scene_info => scene_info: String;
         }
     }
 
@@ -526,37 +394,19 @@ pub mod orderquery {
         pub out_trade_no: String,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            appid: impl Into<String>,
-            transaction_id: impl Into<String>,
-            out_trade_no: impl Into<String>,
-        ) -> Self {
-            Self {
-                version: None,
-                appid: appid.into(),
-                sub_appid: None,
-                sub_mch_id: None,
-                transaction_id: transaction_id.into(),
-                out_trade_no: out_trade_no.into(),
-            }
-        }
-        /// Sets `version` (接口版本号: `1.0`).
-        pub fn with_version(mut self, version: impl Into<String>) -> Self {
-            self.version = Some(version.into());
-            self
-        }
-        /// Sets `sub_appid` (子商户公众账号ID).
-        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-            self.sub_appid = Some(sub_appid.into());
-            self
-        }
-        /// Sets `sub_mch_id` (子商户号).
-        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-            self.sub_mch_id = Some(sub_mch_id.into());
-            self
+    constructors! {
+        Post {
+            new(
+                appid: String,
+                transaction_id: String,
+                out_trade_no: String,
+            );
+            /// Sets `version` (接口版本号: `1.0`).
+            with_version => version: String;
+            /// Sets `sub_appid` (子商户公众账号ID).
+            with_sub_appid => sub_appid: String;
+            /// Sets `sub_mch_id` (子商户号).
+            with_sub_mch_id => sub_mch_id: String;
         }
     }
 
@@ -662,61 +512,28 @@ pub mod refund {
         pub notify_url: Option<String>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            appid: impl Into<String>,
-            transaction_id: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            out_refund_no: impl Into<String>,
-            total_fee: impl Into<i64>,
-            refund_fee: impl Into<i64>,
-        ) -> Self {
-            Self {
-                appid: appid.into(),
-                sub_appid: None,
-                sub_mch_id: None,
-                transaction_id: transaction_id.into(),
-                out_trade_no: out_trade_no.into(),
-                out_refund_no: out_refund_no.into(),
-                total_fee: total_fee.into(),
-                refund_fee: refund_fee.into(),
-                refund_fee_type: None,
-                refund_desc: None,
-                refund_account: None,
-                notify_url: None,
-            }
-        }
-        /// Sets `sub_appid` (子商户公众账号ID).
-        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-            self.sub_appid = Some(sub_appid.into());
-            self
-        }
-        /// Sets `sub_mch_id` (子商户号).
-        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-            self.sub_mch_id = Some(sub_mch_id.into());
-            self
-        }
-        /// Sets `refund_fee_type` (退款货币种类).
-        pub fn with_refund_fee_type(mut self, refund_fee_type: impl Into<String>) -> Self {
-            self.refund_fee_type = Some(refund_fee_type.into());
-            self
-        }
-        /// Sets `refund_desc` (退款原因).
-        pub fn with_refund_desc(mut self, refund_desc: impl Into<String>) -> Self {
-            self.refund_desc = Some(refund_desc.into());
-            self
-        }
-        /// Sets `refund_account` (退款资金来源).
-        pub fn with_refund_account(mut self, refund_account: impl Into<String>) -> Self {
-            self.refund_account = Some(refund_account.into());
-            self
-        }
-        /// Sets `notify_url` (退款结果通知url).
-        pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-            self.notify_url = Some(notify_url.into());
-            self
+    constructors! {
+        Post {
+            new(
+                appid: String,
+                transaction_id: String,
+                out_trade_no: String,
+                out_refund_no: String,
+                total_fee: i64,
+                refund_fee: i64,
+            );
+            /// Sets `sub_appid` (子商户公众账号ID).
+            with_sub_appid => sub_appid: String;
+            /// Sets `sub_mch_id` (子商户号).
+            with_sub_mch_id => sub_mch_id: String;
+            /// Sets `refund_fee_type` (退款货币种类).
+            with_refund_fee_type => refund_fee_type: String;
+            /// Sets `refund_desc` (退款原因).
+            with_refund_desc => refund_desc: String;
+            /// Sets `refund_account` (退款资金来源).
+            with_refund_account => refund_account: String;
+            /// Sets `notify_url` (退款结果通知url).
+            with_notify_url => notify_url: String;
         }
     }
 
@@ -798,41 +615,21 @@ pub mod refundquery {
         pub offset: Option<i64>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            appid: impl Into<String>,
-            transaction_id: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            out_refund_no: impl Into<String>,
-            refund_id: impl Into<String>,
-        ) -> Self {
-            Self {
-                appid: appid.into(),
-                sub_appid: None,
-                sub_mch_id: None,
-                transaction_id: transaction_id.into(),
-                out_trade_no: out_trade_no.into(),
-                out_refund_no: out_refund_no.into(),
-                refund_id: refund_id.into(),
-                offset: None,
-            }
-        }
-        /// Sets `sub_appid` (子商户公众账号ID).
-        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-            self.sub_appid = Some(sub_appid.into());
-            self
-        }
-        /// Sets `sub_mch_id` (子商户号).
-        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-            self.sub_mch_id = Some(sub_mch_id.into());
-            self
-        }
-        /// Sets `offset` (偏移量).
-        pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-            self.offset = Some(offset.into());
-            self
+    constructors! {
+        Post {
+            new(
+                appid: String,
+                transaction_id: String,
+                out_trade_no: String,
+                out_refund_no: String,
+                refund_id: String,
+            );
+            /// Sets `sub_appid` (子商户公众账号ID).
+            with_sub_appid => sub_appid: String;
+            /// Sets `sub_mch_id` (子商户号).
+            with_sub_mch_id => sub_mch_id: String;
+            /// Sets `offset` (偏移量).
+            with_offset => offset: i64;
         }
     }
 
@@ -896,32 +693,18 @@ pub mod reverse {
         pub out_trade_no: String,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(appid: impl Into<String>, out_trade_no: impl Into<String>) -> Self {
-            Self {
-                appid: appid.into(),
-                sub_appid: None,
-                sub_mch_id: None,
-                transaction_id: None,
-                out_trade_no: out_trade_no.into(),
-            }
-        }
-        /// Sets `sub_appid` (子商户公众账号ID).
-        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-            self.sub_appid = Some(sub_appid.into());
-            self
-        }
-        /// Sets `sub_mch_id` (子商户号).
-        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-            self.sub_mch_id = Some(sub_mch_id.into());
-            self
-        }
-        /// Sets `transaction_id` (微信订单号).
-        pub fn with_transaction_id(mut self, transaction_id: impl Into<String>) -> Self {
-            self.transaction_id = Some(transaction_id.into());
-            self
+    constructors! {
+        Post {
+            new(
+                appid: String,
+                out_trade_no: String,
+            );
+            /// Sets `sub_appid` (子商户公众账号ID).
+            with_sub_appid => sub_appid: String;
+            /// Sets `sub_mch_id` (子商户号).
+            with_sub_mch_id => sub_mch_id: String;
+            /// Sets `transaction_id` (微信订单号).
+            with_transaction_id => transaction_id: String;
         }
     }
 
@@ -1001,104 +784,43 @@ pub mod unifiedorder {
         pub scene_info: Option<String>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            appid: impl Into<String>,
-            sub_mch_id: impl Into<String>,
-            body: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            fee_type: impl Into<String>,
-            total_fee: impl Into<i64>,
-            spbill_create_ip: impl Into<String>,
-            notify_url: impl Into<String>,
-            trade_type: impl Into<String>,
-        ) -> Self {
-            Self {
-                appid: appid.into(),
-                sub_appid: None,
-                sub_mch_id: sub_mch_id.into(),
-                device_info: None,
-                body: body.into(),
-                detail: None,
-                attach: None,
-                out_trade_no: out_trade_no.into(),
-                fee_type: fee_type.into(),
-                total_fee: total_fee.into(),
-                spbill_create_ip: spbill_create_ip.into(),
-                time_start: None,
-                time_expire: None,
-                notify_url: notify_url.into(),
-                trade_type: trade_type.into(),
-                product_id: None,
-                limit_pay: None,
-                openid: None,
-                sub_openid: None,
-                receipt: None,
-                scene_info: None,
-            }
-        }
-        /// Sets `sub_appid` (子商户应用ID).
-        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-            self.sub_appid = Some(sub_appid.into());
-            self
-        }
-        /// Sets `device_info` (设备号).
-        pub fn with_device_info(mut self, device_info: impl Into<String>) -> Self {
-            self.device_info = Some(device_info.into());
-            self
-        }
-        /// Sets `detail` (单品优惠活动该字段必传 (JSON text)).
-        pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
-            self.detail = Some(detail.into());
-            self
-        }
-        /// Sets `attach` (附加数据).
-        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-            self.attach = Some(attach.into());
-            self
-        }
-        /// Sets `time_start` (交易起始时间).
-        pub fn with_time_start(mut self, time_start: impl Into<String>) -> Self {
-            self.time_start = Some(time_start.into());
-            self
-        }
-        /// Sets `time_expire` (交易结束时间).
-        pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
-            self.time_expire = Some(time_expire.into());
-            self
-        }
-        /// Sets `product_id` (商品ID).
-        pub fn with_product_id(mut self, product_id: impl Into<String>) -> Self {
-            self.product_id = Some(product_id.into());
-            self
-        }
-        /// Sets `limit_pay` (指定支付方式).
-        pub fn with_limit_pay(mut self, limit_pay: impl Into<String>) -> Self {
-            self.limit_pay = Some(limit_pay.into());
-            self
-        }
-        /// Sets `openid` (用户标识).
-        pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-            self.openid = Some(openid.into());
-            self
-        }
-        /// Sets `sub_openid` (用户子标识).
-        pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
-            self.sub_openid = Some(sub_openid.into());
-            self
-        }
-        /// Sets `receipt` (电子发票入口开放标识: `Y`, `N`).
-        pub fn with_receipt(mut self, receipt: impl Into<String>) -> Self {
-            self.receipt = Some(receipt.into());
-            self
-        }
-        /// Sets `scene_info` (场景信息JSON格式字符串 (JSON text)).
-        pub fn with_scene_info(mut self, scene_info: impl Into<String>) -> Self {
-            self.scene_info = Some(scene_info.into());
-            self
+    constructors! {
+        Post {
+            new(
+                appid: String,
+                sub_mch_id: String,
+                body: String,
+                out_trade_no: String,
+                fee_type: String,
+                total_fee: i64,
+                spbill_create_ip: String,
+                notify_url: String,
+                trade_type: String,
+            );
+            /// Sets `sub_appid` (子商户应用ID).
+            with_sub_appid => sub_appid: String;
+            /// Sets `device_info` (设备号).
+            with_device_info => device_info: String;
+            /// Sets `detail` (单品优惠活动该字段必传 (JSON text)).
+            with_detail => detail: String;
+            /// Sets `attach` (附加数据).
+            with_attach => attach: String;
+            /// Sets `time_start` (交易起始时间).
+            with_time_start => time_start: String;
+            /// Sets `time_expire` (交易结束时间).
+            with_time_expire => time_expire: String;
+            /// Sets `product_id` (商品ID).
+            with_product_id => product_id: String;
+            /// Sets `limit_pay` (指定支付方式).
+            with_limit_pay => limit_pay: String;
+            /// Sets `openid` (用户标识).
+            with_openid => openid: String;
+            /// Sets `sub_openid` (用户子标识).
+            with_sub_openid => sub_openid: String;
+            /// Sets `receipt` (电子发票入口开放标识: `Y`, `N`).
+            with_receipt => receipt: String;
+            /// Sets `scene_info` (场景信息JSON格式字符串 (JSON text)).
+            with_scene_info => scene_info: String;
         }
     }
 

@@ -40,45 +40,23 @@ pub mod get_wxpayface_authinfo {
         pub version: String,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            store_id: impl Into<String>,
-            store_name: impl Into<String>,
-            device_id: impl Into<String>,
-            rawdata: impl Into<String>,
-            appid: impl Into<String>,
-            now: impl Into<i64>,
-            version: impl Into<String>,
-        ) -> Self {
-            Self {
-                store_id: store_id.into(),
-                store_name: store_name.into(),
-                device_id: device_id.into(),
-                attach: None,
-                rawdata: rawdata.into(),
-                appid: appid.into(),
-                sub_appid: None,
-                sub_mch_id: None,
-                now: now.into(),
-                version: version.into(),
-            }
-        }
-        /// Sets `attach` (附加字段).
-        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-            self.attach = Some(attach.into());
-            self
-        }
-        /// Sets `sub_appid` (子商户绑定的公众号/小程序 appid).
-        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-            self.sub_appid = Some(sub_appid.into());
-            self
-        }
-        /// Sets `sub_mch_id` (子商户号).
-        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-            self.sub_mch_id = Some(sub_mch_id.into());
-            self
+    constructors! {
+        Post {
+            new(
+                store_id: String,
+                store_name: String,
+                device_id: String,
+                rawdata: String,
+                appid: String,
+                now: i64,
+                version: String,
+            );
+            /// Sets `attach` (附加字段).
+            with_attach => attach: String;
+            /// Sets `sub_appid` (子商户绑定的公众号/小程序 appid).
+            with_sub_appid => sub_appid: String;
+            /// Sets `sub_mch_id` (子商户号).
+            with_sub_mch_id => sub_mch_id: String;
         }
     }
 

@@ -100,70 +100,30 @@ pub mod querymchrisk {
         pub store_latitude: Option<String>,
     }
 
-    impl Post {
-        /// Sets `cert_serial_number` (平台证书序列号).
-        pub fn with_cert_serial_number(mut self, cert_serial_number: impl Into<String>) -> Self {
-            self.cert_serial_number = Some(cert_serial_number.into());
-            self
-        }
-        /// Sets `certificates_number` (身份证号 (encrypted by the caller)).
-        pub fn with_certificates_number(mut self, certificates_number: impl Into<String>) -> Self {
-            self.certificates_number = Some(certificates_number.into());
-            self
-        }
-        /// Sets `certificates_name` (身份证所有人姓名 (encrypted by the caller)).
-        pub fn with_certificates_name(mut self, certificates_name: impl Into<String>) -> Self {
-            self.certificates_name = Some(certificates_name.into());
-            self
-        }
-        /// Sets `settlement_card_no` (结算账号 (encrypted by the caller)).
-        pub fn with_settlement_card_no(mut self, settlement_card_no: impl Into<String>) -> Self {
-            self.settlement_card_no = Some(settlement_card_no.into());
-            self
-        }
-        /// Sets `settlement_card_name` (结算户名 (encrypted by the caller)).
-        pub fn with_settlement_card_name(
-            mut self,
-            settlement_card_name: impl Into<String>,
-        ) -> Self {
-            self.settlement_card_name = Some(settlement_card_name.into());
-            self
-        }
-        /// Sets `settlement_card_bank` (结算银行).
-        pub fn with_settlement_card_bank(
-            mut self,
-            settlement_card_bank: impl Into<String>,
-        ) -> Self {
-            self.settlement_card_bank = Some(settlement_card_bank.into());
-            self
-        }
-        /// Sets `business_license_number` (营业执照编号 (encrypted by the caller)).
-        pub fn with_business_license_number(
-            mut self,
-            business_license_number: impl Into<String>,
-        ) -> Self {
-            self.business_license_number = Some(business_license_number.into());
-            self
-        }
-        /// Sets `company_name` (公司名称).
-        pub fn with_company_name(mut self, company_name: impl Into<String>) -> Self {
-            self.company_name = Some(company_name.into());
-            self
-        }
-        /// Sets `store_address` (门店地址).
-        pub fn with_store_address(mut self, store_address: impl Into<String>) -> Self {
-            self.store_address = Some(store_address.into());
-            self
-        }
-        /// Sets `store_longitude` (门店经度).
-        pub fn with_store_longitude(mut self, store_longitude: impl Into<String>) -> Self {
-            self.store_longitude = Some(store_longitude.into());
-            self
-        }
-        /// Sets `store_latitude` (门店纬度).
-        pub fn with_store_latitude(mut self, store_latitude: impl Into<String>) -> Self {
-            self.store_latitude = Some(store_latitude.into());
-            self
+    constructors! {
+        Post {
+            /// Sets `cert_serial_number` (平台证书序列号).
+            with_cert_serial_number => cert_serial_number: String;
+            /// Sets `certificates_number` (身份证号 (encrypted by the caller)).
+            with_certificates_number => certificates_number: String;
+            /// Sets `certificates_name` (身份证所有人姓名 (encrypted by the caller)).
+            with_certificates_name => certificates_name: String;
+            /// Sets `settlement_card_no` (结算账号 (encrypted by the caller)).
+            with_settlement_card_no => settlement_card_no: String;
+            /// Sets `settlement_card_name` (结算户名 (encrypted by the caller)).
+            with_settlement_card_name => settlement_card_name: String;
+            /// Sets `settlement_card_bank` (结算银行).
+            with_settlement_card_bank => settlement_card_bank: String;
+            /// Sets `business_license_number` (营业执照编号 (encrypted by the caller)).
+            with_business_license_number => business_license_number: String;
+            /// Sets `company_name` (公司名称).
+            with_company_name => company_name: String;
+            /// Sets `store_address` (门店地址).
+            with_store_address => store_address: String;
+            /// Sets `store_longitude` (门店经度).
+            with_store_longitude => store_longitude: String;
+            /// Sets `store_latitude` (门店纬度).
+            with_store_latitude => store_latitude: String;
         }
     }
 
@@ -256,90 +216,34 @@ pub mod syncmchriskresult {
         pub punish_type: String,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            sub_mch_id: impl Into<String>,
-            event_code: impl Into<String>,
-            risk_type: impl Into<String>,
-            punish_type: impl Into<String>,
-        ) -> Self {
-            Self {
-                sub_mch_id: sub_mch_id.into(),
-                event_code: event_code.into(),
-                certificates_number: None,
-                certificates_name: None,
-                settlement_card_no: None,
-                settlement_card_name: None,
-                settlement_card_bank: None,
-                business_license_number: None,
-                company_name: None,
-                store_address: None,
-                store_longitude: None,
-                store_latitude: None,
-                risk_type: risk_type.into(),
-                punish_type: punish_type.into(),
-            }
-        }
-        /// Sets `certificates_number` (身份证号).
-        pub fn with_certificates_number(mut self, certificates_number: impl Into<String>) -> Self {
-            self.certificates_number = Some(certificates_number.into());
-            self
-        }
-        /// Sets `certificates_name` (身份证所有人姓名).
-        pub fn with_certificates_name(mut self, certificates_name: impl Into<String>) -> Self {
-            self.certificates_name = Some(certificates_name.into());
-            self
-        }
-        /// Sets `settlement_card_no` (结算账号).
-        pub fn with_settlement_card_no(mut self, settlement_card_no: impl Into<String>) -> Self {
-            self.settlement_card_no = Some(settlement_card_no.into());
-            self
-        }
-        /// Sets `settlement_card_name` (结算户名).
-        pub fn with_settlement_card_name(
-            mut self,
-            settlement_card_name: impl Into<String>,
-        ) -> Self {
-            self.settlement_card_name = Some(settlement_card_name.into());
-            self
-        }
-        /// Sets `settlement_card_bank` (结算银行).
-        pub fn with_settlement_card_bank(
-            mut self,
-            settlement_card_bank: impl Into<String>,
-        ) -> Self {
-            self.settlement_card_bank = Some(settlement_card_bank.into());
-            self
-        }
-        /// Sets `business_license_number` (营业执照编号).
-        pub fn with_business_license_number(
-            mut self,
-            business_license_number: impl Into<String>,
-        ) -> Self {
-            self.business_license_number = Some(business_license_number.into());
-            self
-        }
-        /// Sets `company_name` (公司名称).
-        pub fn with_company_name(mut self, company_name: impl Into<String>) -> Self {
-            self.company_name = Some(company_name.into());
-            self
-        }
-        /// Sets `store_address` (门店地址).
-        pub fn with_store_address(mut self, store_address: impl Into<String>) -> Self {
-            self.store_address = Some(store_address.into());
-            self
-        }
-        /// Sets `store_longitude` (门店经度).
-        pub fn with_store_longitude(mut self, store_longitude: impl Into<String>) -> Self {
-            self.store_longitude = Some(store_longitude.into());
-            self
-        }
-        /// Sets `store_latitude` (门店纬度).
-        pub fn with_store_latitude(mut self, store_latitude: impl Into<String>) -> Self {
-            self.store_latitude = Some(store_latitude.into());
-            self
+    constructors! {
+        Post {
+            new(
+                sub_mch_id: String,
+                event_code: String,
+                risk_type: String,
+                punish_type: String,
+            );
+            /// Sets `certificates_number` (身份证号).
+            with_certificates_number => certificates_number: String;
+            /// Sets `certificates_name` (身份证所有人姓名).
+            with_certificates_name => certificates_name: String;
+            /// Sets `settlement_card_no` (结算账号).
+            with_settlement_card_no => settlement_card_no: String;
+            /// Sets `settlement_card_name` (结算户名).
+            with_settlement_card_name => settlement_card_name: String;
+            /// Sets `settlement_card_bank` (结算银行).
+            with_settlement_card_bank => settlement_card_bank: String;
+            /// Sets `business_license_number` (营业执照编号).
+            with_business_license_number => business_license_number: String;
+            /// Sets `company_name` (公司名称).
+            with_company_name => company_name: String;
+            /// Sets `store_address` (门店地址).
+            with_store_address => store_address: String;
+            /// Sets `store_longitude` (门店经度).
+            with_store_longitude => store_longitude: String;
+            /// Sets `store_latitude` (门店纬度).
+            with_store_latitude => store_latitude: String;
         }
     }
 }

@@ -173,75 +173,33 @@ pub mod promotion {
             pub agentid: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                appid: impl Into<String>,
-                partner_trade_no: impl Into<String>,
-                openid: impl Into<String>,
-                check_name: impl Into<String>,
-                amount: impl Into<i64>,
-                desc: impl Into<String>,
-                spbill_create_ip: impl Into<String>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    device_info: None,
-                    partner_trade_no: partner_trade_no.into(),
-                    openid: openid.into(),
-                    check_name: check_name.into(),
-                    re_user_name: None,
-                    amount: amount.into(),
-                    desc: desc.into(),
-                    spbill_create_ip: spbill_create_ip.into(),
-                    workwx_sign: None,
-                    ww_msg_type: None,
-                    approval_number: None,
-                    approval_type: None,
-                    act_name: None,
-                    agentid: None,
-                }
-            }
-            /// Sets `device_info` (设备号).
-            pub fn with_device_info(mut self, device_info: impl Into<String>) -> Self {
-                self.device_info = Some(device_info.into());
-                self
-            }
-            /// Sets `re_user_name` (收款用户姓名).
-            pub fn with_re_user_name(mut self, re_user_name: impl Into<String>) -> Self {
-                self.re_user_name = Some(re_user_name.into());
-                self
-            }
-            /// Sets `workwx_sign` (企业微信签名).
-            pub fn with_workwx_sign(mut self, workwx_sign: impl Into<String>) -> Self {
-                self.workwx_sign = Some(workwx_sign.into());
-                self
-            }
-            /// Sets `ww_msg_type` (付款消息类型: `NORMAL_MSG`, `APPROVAL_MSG`).
-            pub fn with_ww_msg_type(mut self, ww_msg_type: impl Into<String>) -> Self {
-                self.ww_msg_type = Some(ww_msg_type.into());
-                self
-            }
-            /// Sets `approval_number` (审批单号).
-            pub fn with_approval_number(mut self, approval_number: impl Into<String>) -> Self {
-                self.approval_number = Some(approval_number.into());
-                self
-            }
-            /// Sets `approval_type` (审批类型: `1`).
-            pub fn with_approval_type(mut self, approval_type: impl Into<i64>) -> Self {
-                self.approval_type = Some(approval_type.into());
-                self
-            }
-            /// Sets `act_name` (项目名称).
-            pub fn with_act_name(mut self, act_name: impl Into<String>) -> Self {
-                self.act_name = Some(act_name.into());
-                self
-            }
-            /// Sets `agentid` (付款的应用id).
-            pub fn with_agentid(mut self, agentid: impl Into<String>) -> Self {
-                self.agentid = Some(agentid.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    partner_trade_no: String,
+                    openid: String,
+                    check_name: String,
+                    amount: i64,
+                    desc: String,
+                    spbill_create_ip: String,
+                );
+                /// Sets `device_info` (设备号).
+                with_device_info => device_info: String;
+                /// Sets `re_user_name` (收款用户姓名).
+                with_re_user_name => re_user_name: String;
+                /// Sets `workwx_sign` (企业微信签名).
+                with_workwx_sign => workwx_sign: String;
+                /// Sets `ww_msg_type` (付款消息类型: `NORMAL_MSG`, `APPROVAL_MSG`).
+                with_ww_msg_type => ww_msg_type: String;
+                /// Sets `approval_number` (审批单号).
+                with_approval_number => approval_number: String;
+                /// Sets `approval_type` (审批类型: `1`).
+                with_approval_type => approval_type: i64;
+                /// Sets `act_name` (项目名称).
+                with_act_name => act_name: String;
+                /// Sets `agentid` (付款的应用id).
+                with_agentid => agentid: String;
             }
         }
 
@@ -286,19 +244,13 @@ pub mod promotion {
             pub appid: String,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(appid: impl Into<String>) -> Self {
-                Self {
-                    partner_trade_no: None,
-                    appid: appid.into(),
-                }
-            }
-            /// Sets `partner_trade_no` (商户订单号).
-            pub fn with_partner_trade_no(mut self, partner_trade_no: impl Into<String>) -> Self {
-                self.partner_trade_no = Some(partner_trade_no.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                );
+                /// Sets `partner_trade_no` (商户订单号).
+                with_partner_trade_no => partner_trade_no: String;
             }
         }
 
@@ -370,60 +322,27 @@ pub mod promotion {
             pub finder_template_id: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                mch_appid: impl Into<String>,
-                partner_trade_no: impl Into<String>,
-                openid: impl Into<String>,
-                check_name: impl Into<String>,
-                amount: impl Into<i64>,
-                desc: impl Into<String>,
-                spbill_create_ip: impl Into<String>,
-            ) -> Self {
-                Self {
-                    mch_appid: mch_appid.into(),
-                    device_info: None,
-                    partner_trade_no: partner_trade_no.into(),
-                    openid: openid.into(),
-                    check_name: check_name.into(),
-                    re_user_name: None,
-                    amount: amount.into(),
-                    desc: desc.into(),
-                    spbill_create_ip: spbill_create_ip.into(),
-                    scene: None,
-                    brand_id: None,
-                    finder_template_id: None,
-                }
-            }
-            /// Sets `device_info` (设备号).
-            pub fn with_device_info(mut self, device_info: impl Into<String>) -> Self {
-                self.device_info = Some(device_info.into());
-                self
-            }
-            /// Sets `re_user_name` (收款用户姓名).
-            pub fn with_re_user_name(mut self, re_user_name: impl Into<String>) -> Self {
-                self.re_user_name = Some(re_user_name.into());
-                self
-            }
-            /// Sets `scene` (付款场景).
-            pub fn with_scene(mut self, scene: impl Into<String>) -> Self {
-                self.scene = Some(scene.into());
-                self
-            }
-            /// Sets `brand_id` (品牌ID).
-            pub fn with_brand_id(mut self, brand_id: impl Into<i64>) -> Self {
-                self.brand_id = Some(brand_id.into());
-                self
-            }
-            /// Sets `finder_template_id` (消息模板ID).
-            pub fn with_finder_template_id(
-                mut self,
-                finder_template_id: impl Into<String>,
-            ) -> Self {
-                self.finder_template_id = Some(finder_template_id.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    mch_appid: String,
+                    partner_trade_no: String,
+                    openid: String,
+                    check_name: String,
+                    amount: i64,
+                    desc: String,
+                    spbill_create_ip: String,
+                );
+                /// Sets `device_info` (设备号).
+                with_device_info => device_info: String;
+                /// Sets `re_user_name` (收款用户姓名).
+                with_re_user_name => re_user_name: String;
+                /// Sets `scene` (付款场景).
+                with_scene => scene: String;
+                /// Sets `brand_id` (品牌ID).
+                with_brand_id => brand_id: i64;
+                /// Sets `finder_template_id` (消息模板ID).
+                with_finder_template_id => finder_template_id: String;
             }
         }
 
@@ -475,38 +394,20 @@ pub mod query_coupon_stock {
         pub r#type: Option<String>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(coupon_stock_id: impl Into<String>, appid: impl Into<String>) -> Self {
-            Self {
-                coupon_stock_id: coupon_stock_id.into(),
-                appid: appid.into(),
-                op_user_id: None,
-                device_info: None,
-                version: None,
-                r#type: None,
-            }
-        }
-        /// Sets `op_user_id` (操作员).
-        pub fn with_op_user_id(mut self, op_user_id: impl Into<String>) -> Self {
-            self.op_user_id = Some(op_user_id.into());
-            self
-        }
-        /// Sets `device_info` (设备号).
-        pub fn with_device_info(mut self, device_info: impl Into<String>) -> Self {
-            self.device_info = Some(device_info.into());
-            self
-        }
-        /// Sets `version` (协议版本: `1.0`).
-        pub fn with_version(mut self, version: impl Into<String>) -> Self {
-            self.version = Some(version.into());
-            self
-        }
-        /// Sets `type` (协议类型: `XML`).
-        pub fn with_type(mut self, r#type: impl Into<String>) -> Self {
-            self.r#type = Some(r#type.into());
-            self
+    constructors! {
+        Post {
+            new(
+                coupon_stock_id: String,
+                appid: String,
+            );
+            /// Sets `op_user_id` (操作员).
+            with_op_user_id => op_user_id: String;
+            /// Sets `device_info` (设备号).
+            with_device_info => device_info: String;
+            /// Sets `version` (协议版本: `1.0`).
+            with_version => version: String;
+            /// Sets `type` (协议类型: `XML`).
+            with_type => r#type: String;
         }
     }
 
@@ -585,45 +486,22 @@ pub mod querycouponsinfo {
         pub r#type: Option<String>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            coupon_id: impl Into<String>,
-            openid: impl Into<String>,
-            appid: impl Into<String>,
-            stock_id: impl Into<String>,
-        ) -> Self {
-            Self {
-                coupon_id: coupon_id.into(),
-                openid: openid.into(),
-                appid: appid.into(),
-                stock_id: stock_id.into(),
-                op_user_id: None,
-                device_info: None,
-                version: None,
-                r#type: None,
-            }
-        }
-        /// Sets `op_user_id` (操作员).
-        pub fn with_op_user_id(mut self, op_user_id: impl Into<String>) -> Self {
-            self.op_user_id = Some(op_user_id.into());
-            self
-        }
-        /// Sets `device_info` (设备号).
-        pub fn with_device_info(mut self, device_info: impl Into<String>) -> Self {
-            self.device_info = Some(device_info.into());
-            self
-        }
-        /// Sets `version` (协议版本: `1.0`).
-        pub fn with_version(mut self, version: impl Into<String>) -> Self {
-            self.version = Some(version.into());
-            self
-        }
-        /// Sets `type` (协议类型: `XML`).
-        pub fn with_type(mut self, r#type: impl Into<String>) -> Self {
-            self.r#type = Some(r#type.into());
-            self
+    constructors! {
+        Post {
+            new(
+                coupon_id: String,
+                openid: String,
+                appid: String,
+                stock_id: String,
+            );
+            /// Sets `op_user_id` (操作员).
+            with_op_user_id => op_user_id: String;
+            /// Sets `device_info` (设备号).
+            with_device_info => device_info: String;
+            /// Sets `version` (协议版本: `1.0`).
+            with_version => version: String;
+            /// Sets `type` (协议类型: `XML`).
+            with_type => r#type: String;
         }
     }
 
@@ -763,47 +641,23 @@ pub mod send_coupon {
         pub r#type: Option<String>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            coupon_stock_id: impl Into<String>,
-            openid_count: impl Into<i64>,
-            partner_trade_no: impl Into<String>,
-            openid: impl Into<String>,
-            appid: impl Into<String>,
-        ) -> Self {
-            Self {
-                coupon_stock_id: coupon_stock_id.into(),
-                openid_count: openid_count.into(),
-                partner_trade_no: partner_trade_no.into(),
-                openid: openid.into(),
-                appid: appid.into(),
-                op_user_id: None,
-                device_info: None,
-                version: None,
-                r#type: None,
-            }
-        }
-        /// Sets `op_user_id` (操作员).
-        pub fn with_op_user_id(mut self, op_user_id: impl Into<String>) -> Self {
-            self.op_user_id = Some(op_user_id.into());
-            self
-        }
-        /// Sets `device_info` (设备号).
-        pub fn with_device_info(mut self, device_info: impl Into<String>) -> Self {
-            self.device_info = Some(device_info.into());
-            self
-        }
-        /// Sets `version` (协议版本: `1.0`).
-        pub fn with_version(mut self, version: impl Into<String>) -> Self {
-            self.version = Some(version.into());
-            self
-        }
-        /// Sets `type` (协议类型: `XML`).
-        pub fn with_type(mut self, r#type: impl Into<String>) -> Self {
-            self.r#type = Some(r#type.into());
-            self
+    constructors! {
+        Post {
+            new(
+                coupon_stock_id: String,
+                openid_count: i64,
+                partner_trade_no: String,
+                openid: String,
+                appid: String,
+            );
+            /// Sets `op_user_id` (操作员).
+            with_op_user_id => op_user_id: String;
+            /// Sets `device_info` (设备号).
+            with_device_info => device_info: String;
+            /// Sets `version` (协议版本: `1.0`).
+            with_version => version: String;
+            /// Sets `type` (协议类型: `XML`).
+            with_type => r#type: String;
         }
     }
 
@@ -881,46 +735,24 @@ pub mod sendgroupredpack {
         pub risk_info: Option<String>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            mch_billno: impl Into<String>,
-            wxappid: impl Into<String>,
-            send_name: impl Into<String>,
-            re_openid: impl Into<String>,
-            total_amount: impl Into<i64>,
-            total_num: impl Into<i64>,
-            amt_type: impl Into<String>,
-            wishing: impl Into<String>,
-            act_name: impl Into<String>,
-            remark: impl Into<String>,
-        ) -> Self {
-            Self {
-                mch_billno: mch_billno.into(),
-                wxappid: wxappid.into(),
-                send_name: send_name.into(),
-                re_openid: re_openid.into(),
-                total_amount: total_amount.into(),
-                total_num: total_num.into(),
-                amt_type: amt_type.into(),
-                wishing: wishing.into(),
-                act_name: act_name.into(),
-                remark: remark.into(),
-                scene_id: None,
-                risk_info: None,
-            }
-        }
-        /// Sets `scene_id` (场景id: `PRODUCT_1`, `PRODUCT_2`, `PRODUCT_3`, `PRODUCT_4`, `PRODUCT_5`, `PRODUCT_6`, `PRODUCT_7`, `PRODUCT_8`).
-        pub fn with_scene_id(mut self, scene_id: impl Into<String>) -> Self {
-            self.scene_id = Some(scene_id.into());
-            self
-        }
-        /// Sets `risk_info` (活动信息).
-        pub fn with_risk_info(mut self, risk_info: impl Into<String>) -> Self {
-            self.risk_info = Some(risk_info.into());
-            self
+    constructors! {
+        Post {
+            new(
+                mch_billno: String,
+                wxappid: String,
+                send_name: String,
+                re_openid: String,
+                total_amount: i64,
+                total_num: i64,
+                amt_type: String,
+                wishing: String,
+                act_name: String,
+                remark: String,
+            );
+            /// Sets `scene_id` (场景id: `PRODUCT_1`, `PRODUCT_2`, `PRODUCT_3`, `PRODUCT_4`, `PRODUCT_5`, `PRODUCT_6`, `PRODUCT_7`, `PRODUCT_8`).
+            with_scene_id => scene_id: String;
+            /// Sets `risk_info` (活动信息).
+            with_risk_info => risk_info: String;
         }
     }
 
@@ -973,40 +805,22 @@ pub mod sendminiprogramhb {
         pub scene_id: Option<String>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            mch_billno: impl Into<String>,
-            wxappid: impl Into<String>,
-            send_name: impl Into<String>,
-            re_openid: impl Into<String>,
-            total_amount: impl Into<i64>,
-            total_num: impl Into<i64>,
-            wishing: impl Into<String>,
-            act_name: impl Into<String>,
-            remark: impl Into<String>,
-            notify_way: impl Into<String>,
-        ) -> Self {
-            Self {
-                mch_billno: mch_billno.into(),
-                wxappid: wxappid.into(),
-                send_name: send_name.into(),
-                re_openid: re_openid.into(),
-                total_amount: total_amount.into(),
-                total_num: total_num.into(),
-                wishing: wishing.into(),
-                act_name: act_name.into(),
-                remark: remark.into(),
-                notify_way: notify_way.into(),
-                scene_id: None,
-            }
-        }
-        /// Sets `scene_id` (场景id: `PRODUCT_1`, `PRODUCT_2`, `PRODUCT_3`, `PRODUCT_4`, `PRODUCT_5`, `PRODUCT_6`, `PRODUCT_7`, `PRODUCT_8`).
-        pub fn with_scene_id(mut self, scene_id: impl Into<String>) -> Self {
-            self.scene_id = Some(scene_id.into());
-            self
+    constructors! {
+        Post {
+            new(
+                mch_billno: String,
+                wxappid: String,
+                send_name: String,
+                re_openid: String,
+                total_amount: i64,
+                total_num: i64,
+                wishing: String,
+                act_name: String,
+                remark: String,
+                notify_way: String,
+            );
+            /// Sets `scene_id` (场景id: `PRODUCT_1`, `PRODUCT_2`, `PRODUCT_3`, `PRODUCT_4`, `PRODUCT_5`, `PRODUCT_6`, `PRODUCT_7`, `PRODUCT_8`).
+            with_scene_id => scene_id: String;
         }
     }
 
@@ -1078,58 +892,28 @@ pub mod sendredpack {
         pub risk_info: Option<String>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            mch_billno: impl Into<String>,
-            wxappid: impl Into<String>,
-            send_name: impl Into<String>,
-            re_openid: impl Into<String>,
-            total_amount: impl Into<i64>,
-            total_num: impl Into<i64>,
-            wishing: impl Into<String>,
-            client_ip: impl Into<String>,
-            act_name: impl Into<String>,
-            remark: impl Into<String>,
-        ) -> Self {
-            Self {
-                mch_billno: mch_billno.into(),
-                sub_mch_id: None,
-                msgappid: None,
-                wxappid: wxappid.into(),
-                send_name: send_name.into(),
-                re_openid: re_openid.into(),
-                total_amount: total_amount.into(),
-                total_num: total_num.into(),
-                wishing: wishing.into(),
-                client_ip: client_ip.into(),
-                act_name: act_name.into(),
-                remark: remark.into(),
-                scene_id: None,
-                risk_info: None,
-            }
-        }
-        /// Sets `sub_mch_id` (子商户号).
-        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-            self.sub_mch_id = Some(sub_mch_id.into());
-            self
-        }
-        /// Sets `msgappid` (触达用户appid).
-        pub fn with_msgappid(mut self, msgappid: impl Into<String>) -> Self {
-            self.msgappid = Some(msgappid.into());
-            self
-        }
-        /// Sets `scene_id` (场景id: `PRODUCT_1`, `PRODUCT_2`, `PRODUCT_3`, `PRODUCT_4`, `PRODUCT_5`, `PRODUCT_6`, `PRODUCT_7`, `PRODUCT_8`).
-        pub fn with_scene_id(mut self, scene_id: impl Into<String>) -> Self {
-            self.scene_id = Some(scene_id.into());
-            self
-        }
-        /// Sets `risk_info` (活动信息).
-        pub fn with_risk_info(mut self, risk_info: impl Into<String>) -> Self {
-            self.risk_info = Some(risk_info.into());
-            self
+    constructors! {
+        Post {
+            new(
+                mch_billno: String,
+                wxappid: String,
+                send_name: String,
+                re_openid: String,
+                total_amount: i64,
+                total_num: i64,
+                wishing: String,
+                client_ip: String,
+                act_name: String,
+                remark: String,
+            );
+            /// Sets `sub_mch_id` (子商户号).
+            with_sub_mch_id => sub_mch_id: String;
+            /// Sets `msgappid` (触达用户appid).
+            with_msgappid => msgappid: String;
+            /// Sets `scene_id` (场景id: `PRODUCT_1`, `PRODUCT_2`, `PRODUCT_3`, `PRODUCT_4`, `PRODUCT_5`, `PRODUCT_6`, `PRODUCT_7`, `PRODUCT_8`).
+            with_scene_id => scene_id: String;
+            /// Sets `risk_info` (活动信息).
+            with_risk_info => risk_info: String;
         }
     }
 
@@ -1181,57 +965,26 @@ pub mod sendworkwxredpack {
         pub workwx_sign: Option<String>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            mch_billno: impl Into<String>,
-            wxappid: impl Into<String>,
-            sender_name: impl Into<String>,
-            re_openid: impl Into<String>,
-            total_amount: impl Into<i64>,
-            wishing: impl Into<String>,
-            act_name: impl Into<String>,
-            remark: impl Into<String>,
-        ) -> Self {
-            Self {
-                mch_billno: mch_billno.into(),
-                wxappid: wxappid.into(),
-                agentid: None,
-                sender_name: sender_name.into(),
-                sender_header_media_id: None,
-                re_openid: re_openid.into(),
-                total_amount: total_amount.into(),
-                wishing: wishing.into(),
-                act_name: act_name.into(),
-                remark: remark.into(),
-                scene_id: None,
-                workwx_sign: None,
-            }
-        }
-        /// Sets `agentid` (发送红包的应用id).
-        pub fn with_agentid(mut self, agentid: impl Into<String>) -> Self {
-            self.agentid = Some(agentid.into());
-            self
-        }
-        /// Sets `sender_header_media_id` (发送者头像).
-        pub fn with_sender_header_media_id(
-            mut self,
-            sender_header_media_id: impl Into<String>,
-        ) -> Self {
-            self.sender_header_media_id = Some(sender_header_media_id.into());
-            self
-        }
-        /// Sets `scene_id` (场景id: `PRODUCT_1`, `PRODUCT_2`, `PRODUCT_3`, `PRODUCT_4`, `PRODUCT_5`, `PRODUCT_6`, `PRODUCT_7`, `PRODUCT_8`).
-        pub fn with_scene_id(mut self, scene_id: impl Into<String>) -> Self {
-            self.scene_id = Some(scene_id.into());
-            self
-        }
-        /// Sets `workwx_sign` (企业微信签名).
-        pub fn with_workwx_sign(mut self, workwx_sign: impl Into<String>) -> Self {
-            self.workwx_sign = Some(workwx_sign.into());
-            self
+    constructors! {
+        Post {
+            new(
+                mch_billno: String,
+                wxappid: String,
+                sender_name: String,
+                re_openid: String,
+                total_amount: i64,
+                wishing: String,
+                act_name: String,
+                remark: String,
+            );
+            /// Sets `agentid` (发送红包的应用id).
+            with_agentid => agentid: String;
+            /// Sets `sender_header_media_id` (发送者头像).
+            with_sender_header_media_id => sender_header_media_id: String;
+            /// Sets `scene_id` (场景id: `PRODUCT_1`, `PRODUCT_2`, `PRODUCT_3`, `PRODUCT_4`, `PRODUCT_5`, `PRODUCT_6`, `PRODUCT_7`, `PRODUCT_8`).
+            with_scene_id => scene_id: String;
+            /// Sets `workwx_sign` (企业微信签名).
+            with_workwx_sign => workwx_sign: String;
         }
     }
 

@@ -33,29 +33,17 @@ pub mod pay_bank {
         pub desc: Option<String>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            partner_trade_no: impl Into<String>,
-            enc_bank_no: impl Into<String>,
-            enc_true_name: impl Into<String>,
-            bank_code: impl Into<String>,
-            amount: impl Into<i64>,
-        ) -> Self {
-            Self {
-                partner_trade_no: partner_trade_no.into(),
-                enc_bank_no: enc_bank_no.into(),
-                enc_true_name: enc_true_name.into(),
-                bank_code: bank_code.into(),
-                amount: amount.into(),
-                desc: None,
-            }
-        }
-        /// Sets `desc` (付款说明).
-        pub fn with_desc(mut self, desc: impl Into<String>) -> Self {
-            self.desc = Some(desc.into());
-            self
+    constructors! {
+        Post {
+            new(
+                partner_trade_no: String,
+                enc_bank_no: String,
+                enc_true_name: String,
+                bank_code: String,
+                amount: i64,
+            );
+            /// Sets `desc` (付款说明).
+            with_desc => desc: String;
         }
     }
 

@@ -36,49 +36,23 @@ pub mod deletecontract {
         pub sub_mch_id: Option<String>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            appid: impl Into<String>,
-            contract_termination_remark: impl Into<String>,
-            version: impl Into<String>,
-        ) -> Self {
-            Self {
-                appid: appid.into(),
-                plan_id: None,
-                contract_code: None,
-                contract_id: None,
-                contract_termination_remark: contract_termination_remark.into(),
-                version: version.into(),
-                sub_appid: None,
-                sub_mch_id: None,
-            }
-        }
-        /// Sets `plan_id` (模板id).
-        pub fn with_plan_id(mut self, plan_id: impl Into<String>) -> Self {
-            self.plan_id = Some(plan_id.into());
-            self
-        }
-        /// Sets `contract_code` (签约协议号).
-        pub fn with_contract_code(mut self, contract_code: impl Into<String>) -> Self {
-            self.contract_code = Some(contract_code.into());
-            self
-        }
-        /// Sets `contract_id` (委托代扣协议id).
-        pub fn with_contract_id(mut self, contract_id: impl Into<String>) -> Self {
-            self.contract_id = Some(contract_id.into());
-            self
-        }
-        /// Sets `sub_appid` (子商户公众账号ID).
-        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-            self.sub_appid = Some(sub_appid.into());
-            self
-        }
-        /// Sets `sub_mch_id` (子商户号).
-        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-            self.sub_mch_id = Some(sub_mch_id.into());
-            self
+    constructors! {
+        Post {
+            new(
+                appid: String,
+                contract_termination_remark: String,
+                version: String,
+            );
+            /// Sets `plan_id` (模板id).
+            with_plan_id => plan_id: String;
+            /// Sets `contract_code` (签约协议号).
+            with_contract_code => contract_code: String;
+            /// Sets `contract_id` (委托代扣协议id).
+            with_contract_id => contract_id: String;
+            /// Sets `sub_appid` (子商户公众账号ID).
+            with_sub_appid => sub_appid: String;
+            /// Sets `sub_mch_id` (子商户号).
+            with_sub_mch_id => sub_mch_id: String;
         }
     }
 
@@ -137,54 +111,26 @@ pub mod entrustweb {
         pub return_web: Option<i64>,
     }
 
-    impl Get {
-        /// Sets `appid` (应用ID).
-        pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-            self.appid = Some(appid.into());
-            self
-        }
-        /// Sets `plan_id` (模板id).
-        pub fn with_plan_id(mut self, plan_id: impl Into<i64>) -> Self {
-            self.plan_id = Some(plan_id.into());
-            self
-        }
-        /// Sets `contract_code` (签约协议号).
-        pub fn with_contract_code(mut self, contract_code: impl Into<String>) -> Self {
-            self.contract_code = Some(contract_code.into());
-            self
-        }
-        /// Sets `request_serial` (请求序列号).
-        pub fn with_request_serial(mut self, request_serial: impl Into<i64>) -> Self {
-            self.request_serial = Some(request_serial.into());
-            self
-        }
-        /// Sets `contract_display_account` (用户账户展示名称).
-        pub fn with_contract_display_account(
-            mut self,
-            contract_display_account: impl Into<String>,
-        ) -> Self {
-            self.contract_display_account = Some(contract_display_account.into());
-            self
-        }
-        /// Sets `notify_url` (回调通知url).
-        pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-            self.notify_url = Some(notify_url.into());
-            self
-        }
-        /// Sets `version` (版本号).
-        pub fn with_version(mut self, version: impl Into<String>) -> Self {
-            self.version = Some(version.into());
-            self
-        }
-        /// Sets `timestamp` (时间戳).
-        pub fn with_timestamp(mut self, timestamp: impl Into<String>) -> Self {
-            self.timestamp = Some(timestamp.into());
-            self
-        }
-        /// Sets `return_web` (返回web).
-        pub fn with_return_web(mut self, return_web: impl Into<i64>) -> Self {
-            self.return_web = Some(return_web.into());
-            self
+    constructors! {
+        Get {
+            /// Sets `appid` (应用ID).
+            with_appid => appid: String;
+            /// Sets `plan_id` (模板id).
+            with_plan_id => plan_id: i64;
+            /// Sets `contract_code` (签约协议号).
+            with_contract_code => contract_code: String;
+            /// Sets `request_serial` (请求序列号).
+            with_request_serial => request_serial: i64;
+            /// Sets `contract_display_account` (用户账户展示名称).
+            with_contract_display_account => contract_display_account: String;
+            /// Sets `notify_url` (回调通知url).
+            with_notify_url => notify_url: String;
+            /// Sets `version` (版本号).
+            with_version => version: String;
+            /// Sets `timestamp` (时间戳).
+            with_timestamp => timestamp: String;
+            /// Sets `return_web` (返回web).
+            with_return_web => return_web: i64;
         }
     }
 }
@@ -226,38 +172,21 @@ pub mod h5entrustweb {
         pub return_appid: Option<String>,
     }
 
-    impl Get {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            appid: impl Into<String>,
-            plan_id: impl Into<String>,
-            contract_code: impl Into<String>,
-            request_serial: impl Into<i64>,
-            contract_display_account: impl Into<String>,
-            notify_url: impl Into<String>,
-            version: impl Into<String>,
-            timestamp: impl Into<String>,
-            clientip: impl Into<String>,
-        ) -> Self {
-            Self {
-                appid: appid.into(),
-                plan_id: plan_id.into(),
-                contract_code: contract_code.into(),
-                request_serial: request_serial.into(),
-                contract_display_account: contract_display_account.into(),
-                notify_url: notify_url.into(),
-                version: version.into(),
-                timestamp: timestamp.into(),
-                clientip: clientip.into(),
-                return_appid: None,
-            }
-        }
-        /// Sets `return_appid` (回调应用appid).
-        pub fn with_return_appid(mut self, return_appid: impl Into<String>) -> Self {
-            self.return_appid = Some(return_appid.into());
-            self
+    constructors! {
+        Get {
+            new(
+                appid: String,
+                plan_id: String,
+                contract_code: String,
+                request_serial: i64,
+                contract_display_account: String,
+                notify_url: String,
+                version: String,
+                timestamp: String,
+                clientip: String,
+            );
+            /// Sets `return_appid` (回调应用appid).
+            with_return_appid => return_appid: String;
         }
     }
 
@@ -300,45 +229,22 @@ pub mod partner {
             pub version: String,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                appid: impl Into<String>,
-                sub_mch_id: impl Into<String>,
-                contract_termination_remark: impl Into<String>,
-                version: impl Into<String>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    sub_appid: None,
-                    sub_mch_id: sub_mch_id.into(),
-                    plan_id: None,
-                    contract_code: None,
-                    contract_id: None,
-                    contract_termination_remark: contract_termination_remark.into(),
-                    version: version.into(),
-                }
-            }
-            /// Sets `sub_appid` (子商户公众账号ID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `plan_id` (模板id).
-            pub fn with_plan_id(mut self, plan_id: impl Into<String>) -> Self {
-                self.plan_id = Some(plan_id.into());
-                self
-            }
-            /// Sets `contract_code` (签约协议号).
-            pub fn with_contract_code(mut self, contract_code: impl Into<String>) -> Self {
-                self.contract_code = Some(contract_code.into());
-                self
-            }
-            /// Sets `contract_id` (委托代扣协议id).
-            pub fn with_contract_id(mut self, contract_id: impl Into<String>) -> Self {
-                self.contract_id = Some(contract_id.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    sub_mch_id: String,
+                    contract_termination_remark: String,
+                    version: String,
+                );
+                /// Sets `sub_appid` (子商户公众账号ID).
+                with_sub_appid => sub_appid: String;
+                /// Sets `plan_id` (模板id).
+                with_plan_id => plan_id: String;
+                /// Sets `contract_code` (签约协议号).
+                with_contract_code => contract_code: String;
+                /// Sets `contract_id` (委托代扣协议id).
+                with_contract_id => contract_id: String;
             }
         }
 
@@ -401,64 +307,30 @@ pub mod partner {
             pub return_web: Option<i64>,
         }
 
-        impl Get {
-            /// Sets `appid` (应用ID).
-            pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-                self.appid = Some(appid.into());
-                self
-            }
-            /// Sets `sub_appid` (子商户应用ID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `sub_mch_id` (子商户号).
-            pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-                self.sub_mch_id = Some(sub_mch_id.into());
-                self
-            }
-            /// Sets `plan_id` (模板id).
-            pub fn with_plan_id(mut self, plan_id: impl Into<i64>) -> Self {
-                self.plan_id = Some(plan_id.into());
-                self
-            }
-            /// Sets `contract_code` (签约协议号).
-            pub fn with_contract_code(mut self, contract_code: impl Into<String>) -> Self {
-                self.contract_code = Some(contract_code.into());
-                self
-            }
-            /// Sets `request_serial` (请求序列号).
-            pub fn with_request_serial(mut self, request_serial: impl Into<i64>) -> Self {
-                self.request_serial = Some(request_serial.into());
-                self
-            }
-            /// Sets `contract_display_account` (用户账户展示名称).
-            pub fn with_contract_display_account(
-                mut self,
-                contract_display_account: impl Into<String>,
-            ) -> Self {
-                self.contract_display_account = Some(contract_display_account.into());
-                self
-            }
-            /// Sets `notify_url` (回调通知url).
-            pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-                self.notify_url = Some(notify_url.into());
-                self
-            }
-            /// Sets `version` (版本号).
-            pub fn with_version(mut self, version: impl Into<String>) -> Self {
-                self.version = Some(version.into());
-                self
-            }
-            /// Sets `timestamp` (时间戳).
-            pub fn with_timestamp(mut self, timestamp: impl Into<String>) -> Self {
-                self.timestamp = Some(timestamp.into());
-                self
-            }
-            /// Sets `return_web` (返回web).
-            pub fn with_return_web(mut self, return_web: impl Into<i64>) -> Self {
-                self.return_web = Some(return_web.into());
-                self
+        constructors! {
+            Get {
+                /// Sets `appid` (应用ID).
+                with_appid => appid: String;
+                /// Sets `sub_appid` (子商户应用ID).
+                with_sub_appid => sub_appid: String;
+                /// Sets `sub_mch_id` (子商户号).
+                with_sub_mch_id => sub_mch_id: String;
+                /// Sets `plan_id` (模板id).
+                with_plan_id => plan_id: i64;
+                /// Sets `contract_code` (签约协议号).
+                with_contract_code => contract_code: String;
+                /// Sets `request_serial` (请求序列号).
+                with_request_serial => request_serial: i64;
+                /// Sets `contract_display_account` (用户账户展示名称).
+                with_contract_display_account => contract_display_account: String;
+                /// Sets `notify_url` (回调通知url).
+                with_notify_url => notify_url: String;
+                /// Sets `version` (版本号).
+                with_version => version: String;
+                /// Sets `timestamp` (时间戳).
+                with_timestamp => timestamp: String;
+                /// Sets `return_web` (返回web).
+                with_return_web => return_web: i64;
             }
         }
     }
@@ -518,88 +390,38 @@ pub mod partner {
             pub return_appid: Option<String>,
         }
 
-        impl Get {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                appid: impl Into<String>,
-                sub_mch_id: impl Into<String>,
-                plan_id: impl Into<String>,
-                contract_code: impl Into<String>,
-                request_serial: impl Into<i64>,
-                contract_display_account: impl Into<String>,
-                notify_url: impl Into<String>,
-                version: impl Into<String>,
-                timestamp: impl Into<String>,
-                clientip: impl Into<String>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    sub_appid: None,
-                    sub_mch_id: sub_mch_id.into(),
-                    plan_id: plan_id.into(),
-                    contract_code: contract_code.into(),
-                    request_serial: request_serial.into(),
-                    contract_display_account: contract_display_account.into(),
-                    notify_url: notify_url.into(),
-                    version: version.into(),
-                    timestamp: timestamp.into(),
-                    clientip: clientip.into(),
-                    deviceid: None,
-                    mobile: None,
-                    email: None,
-                    qq: None,
-                    openid: None,
-                    creid: None,
-                    outerid: None,
-                    return_appid: None,
-                }
-            }
-            /// Sets `sub_appid` (子商户应用ID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `deviceid` (设备ID).
-            pub fn with_deviceid(mut self, deviceid: impl Into<String>) -> Self {
-                self.deviceid = Some(deviceid.into());
-                self
-            }
-            /// Sets `mobile` (手机号).
-            pub fn with_mobile(mut self, mobile: impl Into<String>) -> Self {
-                self.mobile = Some(mobile.into());
-                self
-            }
-            /// Sets `email` (邮箱地址).
-            pub fn with_email(mut self, email: impl Into<String>) -> Self {
-                self.email = Some(email.into());
-                self
-            }
-            /// Sets `qq` (QQ号).
-            pub fn with_qq(mut self, qq: impl Into<String>) -> Self {
-                self.qq = Some(qq.into());
-                self
-            }
-            /// Sets `openid` (微信openID).
-            pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                self.openid = Some(openid.into());
-                self
-            }
-            /// Sets `creid` (身份证号).
-            pub fn with_creid(mut self, creid: impl Into<String>) -> Self {
-                self.creid = Some(creid.into());
-                self
-            }
-            /// Sets `outerid` (商户侧用户标识).
-            pub fn with_outerid(mut self, outerid: impl Into<String>) -> Self {
-                self.outerid = Some(outerid.into());
-                self
-            }
-            /// Sets `return_appid` (回调应用appid).
-            pub fn with_return_appid(mut self, return_appid: impl Into<String>) -> Self {
-                self.return_appid = Some(return_appid.into());
-                self
+        constructors! {
+            Get {
+                new(
+                    appid: String,
+                    sub_mch_id: String,
+                    plan_id: String,
+                    contract_code: String,
+                    request_serial: i64,
+                    contract_display_account: String,
+                    notify_url: String,
+                    version: String,
+                    timestamp: String,
+                    clientip: String,
+                );
+                /// Sets `sub_appid` (子商户应用ID).
+                with_sub_appid => sub_appid: String;
+                /// Sets `deviceid` (设备ID).
+                with_deviceid => deviceid: String;
+                /// Sets `mobile` (手机号).
+                with_mobile => mobile: String;
+                /// Sets `email` (邮箱地址).
+                with_email => email: String;
+                /// Sets `qq` (QQ号).
+                with_qq => qq: String;
+                /// Sets `openid` (微信openID).
+                with_openid => openid: String;
+                /// Sets `creid` (身份证号).
+                with_creid => creid: String;
+                /// Sets `outerid` (商户侧用户标识).
+                with_outerid => outerid: String;
+                /// Sets `return_appid` (回调应用appid).
+                with_return_appid => return_appid: String;
             }
         }
 
@@ -648,48 +470,24 @@ pub mod partner {
             pub return_app: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                appid: impl Into<String>,
-                plan_id: impl Into<String>,
-                contract_code: impl Into<String>,
-                request_serial: impl Into<i64>,
-                contract_display_account: impl Into<String>,
-                notify_url: impl Into<String>,
-                version: impl Into<String>,
-                timestamp: impl Into<String>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    sub_appid: None,
-                    sub_mch_id: None,
-                    plan_id: plan_id.into(),
-                    contract_code: contract_code.into(),
-                    request_serial: request_serial.into(),
-                    contract_display_account: contract_display_account.into(),
-                    notify_url: notify_url.into(),
-                    version: version.into(),
-                    timestamp: timestamp.into(),
-                    return_app: None,
-                }
-            }
-            /// Sets `sub_appid` (子商户应用ID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `sub_mch_id` (子商户号).
-            pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-                self.sub_mch_id = Some(sub_mch_id.into());
-                self
-            }
-            /// Sets `return_app` (返回app: `Y`, `N`).
-            pub fn with_return_app(mut self, return_app: impl Into<String>) -> Self {
-                self.return_app = Some(return_app.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    plan_id: String,
+                    contract_code: String,
+                    request_serial: i64,
+                    contract_display_account: String,
+                    notify_url: String,
+                    version: String,
+                    timestamp: String,
+                );
+                /// Sets `sub_appid` (子商户应用ID).
+                with_sub_appid => sub_appid: String;
+                /// Sets `sub_mch_id` (子商户号).
+                with_sub_mch_id => sub_mch_id: String;
+                /// Sets `return_app` (返回app: `Y`, `N`).
+                with_return_app => return_app: String;
             }
         }
 
@@ -744,44 +542,22 @@ pub mod partner {
             pub version: String,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(appid: impl Into<String>, version: impl Into<String>) -> Self {
-                Self {
-                    appid: appid.into(),
-                    sub_appid: None,
-                    sub_mch_id: None,
-                    contract_id: None,
-                    plan_id: None,
-                    contract_code: None,
-                    version: version.into(),
-                }
-            }
-            /// Sets `sub_appid` (子商户应用ID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `sub_mch_id` (子商户号).
-            pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-                self.sub_mch_id = Some(sub_mch_id.into());
-                self
-            }
-            /// Sets `contract_id` (委托代扣协议id).
-            pub fn with_contract_id(mut self, contract_id: impl Into<String>) -> Self {
-                self.contract_id = Some(contract_id.into());
-                self
-            }
-            /// Sets `plan_id` (模板id).
-            pub fn with_plan_id(mut self, plan_id: impl Into<String>) -> Self {
-                self.plan_id = Some(plan_id.into());
-                self
-            }
-            /// Sets `contract_code` (签约协议号).
-            pub fn with_contract_code(mut self, contract_code: impl Into<String>) -> Self {
-                self.contract_code = Some(contract_code.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    version: String,
+                );
+                /// Sets `sub_appid` (子商户应用ID).
+                with_sub_appid => sub_appid: String;
+                /// Sets `sub_mch_id` (子商户号).
+                with_sub_mch_id => sub_mch_id: String;
+                /// Sets `contract_id` (委托代扣协议id).
+                with_contract_id => contract_id: String;
+                /// Sets `plan_id` (模板id).
+                with_plan_id => plan_id: String;
+                /// Sets `contract_code` (签约协议号).
+                with_contract_code => contract_code: String;
             }
         }
 
@@ -863,48 +639,24 @@ pub mod preentrustweb {
         pub return_app: Option<String>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            appid: impl Into<String>,
-            plan_id: impl Into<String>,
-            contract_code: impl Into<String>,
-            request_serial: impl Into<i64>,
-            contract_display_account: impl Into<String>,
-            notify_url: impl Into<String>,
-            version: impl Into<String>,
-            timestamp: impl Into<String>,
-        ) -> Self {
-            Self {
-                appid: appid.into(),
-                sub_appid: None,
-                sub_mch_id: None,
-                plan_id: plan_id.into(),
-                contract_code: contract_code.into(),
-                request_serial: request_serial.into(),
-                contract_display_account: contract_display_account.into(),
-                notify_url: notify_url.into(),
-                version: version.into(),
-                timestamp: timestamp.into(),
-                return_app: None,
-            }
-        }
-        /// Sets `sub_appid` (子商户应用ID).
-        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-            self.sub_appid = Some(sub_appid.into());
-            self
-        }
-        /// Sets `sub_mch_id` (子商户号).
-        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-            self.sub_mch_id = Some(sub_mch_id.into());
-            self
-        }
-        /// Sets `return_app` (返回app: `Y`, `N`).
-        pub fn with_return_app(mut self, return_app: impl Into<String>) -> Self {
-            self.return_app = Some(return_app.into());
-            self
+    constructors! {
+        Post {
+            new(
+                appid: String,
+                plan_id: String,
+                contract_code: String,
+                request_serial: i64,
+                contract_display_account: String,
+                notify_url: String,
+                version: String,
+                timestamp: String,
+            );
+            /// Sets `sub_appid` (子商户应用ID).
+            with_sub_appid => sub_appid: String;
+            /// Sets `sub_mch_id` (子商户号).
+            with_sub_mch_id => sub_mch_id: String;
+            /// Sets `return_app` (返回app: `Y`, `N`).
+            with_return_app => return_app: String;
         }
     }
 
@@ -951,32 +703,18 @@ pub mod querycontract {
         pub version: String,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(appid: impl Into<String>, version: impl Into<String>) -> Self {
-            Self {
-                appid: appid.into(),
-                contract_id: None,
-                plan_id: None,
-                contract_code: None,
-                version: version.into(),
-            }
-        }
-        /// Sets `contract_id` (委托代扣协议id).
-        pub fn with_contract_id(mut self, contract_id: impl Into<String>) -> Self {
-            self.contract_id = Some(contract_id.into());
-            self
-        }
-        /// Sets `plan_id` (模板id).
-        pub fn with_plan_id(mut self, plan_id: impl Into<i64>) -> Self {
-            self.plan_id = Some(plan_id.into());
-            self
-        }
-        /// Sets `contract_code` (签约协议号).
-        pub fn with_contract_code(mut self, contract_code: impl Into<String>) -> Self {
-            self.contract_code = Some(contract_code.into());
-            self
+    constructors! {
+        Post {
+            new(
+                appid: String,
+                version: String,
+            );
+            /// Sets `contract_id` (委托代扣协议id).
+            with_contract_id => contract_id: String;
+            /// Sets `plan_id` (模板id).
+            with_plan_id => plan_id: i64;
+            /// Sets `contract_code` (签约协议号).
+            with_contract_code => contract_code: String;
         }
     }
 

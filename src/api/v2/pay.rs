@@ -113,57 +113,27 @@ pub mod combinedorder {
         pub sub_order_list: String,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            combine_appid: impl Into<String>,
-            combine_out_trade_no: impl Into<String>,
-            spbill_create_ip: impl Into<String>,
-            notify_url: impl Into<String>,
-            trade_type: impl Into<String>,
-            scene_info: impl Into<String>,
-            sub_order_list: impl Into<String>,
-        ) -> Self {
-            Self {
-                combine_appid: combine_appid.into(),
-                device_info: None,
-                combine_out_trade_no: combine_out_trade_no.into(),
-                spbill_create_ip: spbill_create_ip.into(),
-                time_start: None,
-                time_expire: None,
-                notify_url: notify_url.into(),
-                trade_type: trade_type.into(),
-                product_id: None,
-                combine_openid: None,
-                scene_info: scene_info.into(),
-                sub_order_list: sub_order_list.into(),
-            }
-        }
-        /// Sets `device_info` (设备号).
-        pub fn with_device_info(mut self, device_info: impl Into<String>) -> Self {
-            self.device_info = Some(device_info.into());
-            self
-        }
-        /// Sets `time_start` (交易起始时间).
-        pub fn with_time_start(mut self, time_start: impl Into<String>) -> Self {
-            self.time_start = Some(time_start.into());
-            self
-        }
-        /// Sets `time_expire` (交易结束时间).
-        pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
-            self.time_expire = Some(time_expire.into());
-            self
-        }
-        /// Sets `product_id` (商品ID).
-        pub fn with_product_id(mut self, product_id: impl Into<String>) -> Self {
-            self.product_id = Some(product_id.into());
-            self
-        }
-        /// Sets `combine_openid` (合单用户标识).
-        pub fn with_combine_openid(mut self, combine_openid: impl Into<String>) -> Self {
-            self.combine_openid = Some(combine_openid.into());
-            self
+    constructors! {
+        Post {
+            new(
+                combine_appid: String,
+                combine_out_trade_no: String,
+                spbill_create_ip: String,
+                notify_url: String,
+                trade_type: String,
+                scene_info: String,
+                sub_order_list: String,
+            );
+            /// Sets `device_info` (设备号).
+            with_device_info => device_info: String;
+            /// Sets `time_start` (交易起始时间).
+            with_time_start => time_start: String;
+            /// Sets `time_expire` (交易结束时间).
+            with_time_expire => time_expire: String;
+            /// Sets `product_id` (商品ID).
+            with_product_id => product_id: String;
+            /// Sets `combine_openid` (合单用户标识).
+            with_combine_openid => combine_openid: String;
         }
     }
 
@@ -255,114 +225,48 @@ pub mod contractorder {
         pub contract_notify_url: String,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            appid: impl Into<String>,
-            contract_mchid: impl Into<String>,
-            contract_appid: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            body: impl Into<String>,
-            notify_url: impl Into<String>,
-            total_fee: impl Into<i64>,
-            spbill_create_ip: impl Into<String>,
-            trade_type: impl Into<String>,
-            plan_id: impl Into<i64>,
-            contract_code: impl Into<String>,
-            request_serial: impl Into<i64>,
-            contract_display_account: impl Into<String>,
-            contract_notify_url: impl Into<String>,
-        ) -> Self {
-            Self {
-                appid: appid.into(),
-                sub_mch_id: None,
-                sub_appid: None,
-                contract_mchid: contract_mchid.into(),
-                contract_appid: contract_appid.into(),
-                out_trade_no: out_trade_no.into(),
-                device_info: None,
-                body: body.into(),
-                detail: None,
-                attach: None,
-                notify_url: notify_url.into(),
-                total_fee: total_fee.into(),
-                spbill_create_ip: spbill_create_ip.into(),
-                time_start: None,
-                time_expire: None,
-                goods_tag: None,
-                trade_type: trade_type.into(),
-                product_id: None,
-                limit_pay: None,
-                openid: None,
-                sub_openid: None,
-                plan_id: plan_id.into(),
-                contract_code: contract_code.into(),
-                request_serial: request_serial.into(),
-                contract_display_account: contract_display_account.into(),
-                contract_notify_url: contract_notify_url.into(),
-            }
-        }
-        /// Sets `sub_mch_id` (子商户号).
-        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-            self.sub_mch_id = Some(sub_mch_id.into());
-            self
-        }
-        /// Sets `sub_appid` (子商户公众账号ID).
-        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-            self.sub_appid = Some(sub_appid.into());
-            self
-        }
-        /// Sets `device_info` (设备号).
-        pub fn with_device_info(mut self, device_info: impl Into<String>) -> Self {
-            self.device_info = Some(device_info.into());
-            self
-        }
-        /// Sets `detail` (商品详情).
-        pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
-            self.detail = Some(detail.into());
-            self
-        }
-        /// Sets `attach` (附加数据).
-        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-            self.attach = Some(attach.into());
-            self
-        }
-        /// Sets `time_start` (交易起始时间).
-        pub fn with_time_start(mut self, time_start: impl Into<String>) -> Self {
-            self.time_start = Some(time_start.into());
-            self
-        }
-        /// Sets `time_expire` (交易结束时间).
-        pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
-            self.time_expire = Some(time_expire.into());
-            self
-        }
-        /// Sets `goods_tag` (商品标记).
-        pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-            self.goods_tag = Some(goods_tag.into());
-            self
-        }
-        /// Sets `product_id` (商品ID).
-        pub fn with_product_id(mut self, product_id: impl Into<String>) -> Self {
-            self.product_id = Some(product_id.into());
-            self
-        }
-        /// Sets `limit_pay` (指定支付方式).
-        pub fn with_limit_pay(mut self, limit_pay: impl Into<String>) -> Self {
-            self.limit_pay = Some(limit_pay.into());
-            self
-        }
-        /// Sets `openid` (用户标识).
-        pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-            self.openid = Some(openid.into());
-            self
-        }
-        /// Sets `sub_openid` (用户子标识).
-        pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
-            self.sub_openid = Some(sub_openid.into());
-            self
+    constructors! {
+        Post {
+            new(
+                appid: String,
+                contract_mchid: String,
+                contract_appid: String,
+                out_trade_no: String,
+                body: String,
+                notify_url: String,
+                total_fee: i64,
+                spbill_create_ip: String,
+                trade_type: String,
+                plan_id: i64,
+                contract_code: String,
+                request_serial: i64,
+                contract_display_account: String,
+                contract_notify_url: String,
+            );
+            /// Sets `sub_mch_id` (子商户号).
+            with_sub_mch_id => sub_mch_id: String;
+            /// Sets `sub_appid` (子商户公众账号ID).
+            with_sub_appid => sub_appid: String;
+            /// Sets `device_info` (设备号).
+            with_device_info => device_info: String;
+            /// Sets `detail` (商品详情).
+            with_detail => detail: String;
+            /// Sets `attach` (附加数据).
+            with_attach => attach: String;
+            /// Sets `time_start` (交易起始时间).
+            with_time_start => time_start: String;
+            /// Sets `time_expire` (交易结束时间).
+            with_time_expire => time_expire: String;
+            /// Sets `goods_tag` (商品标记).
+            with_goods_tag => goods_tag: String;
+            /// Sets `product_id` (商品ID).
+            with_product_id => product_id: String;
+            /// Sets `limit_pay` (指定支付方式).
+            with_limit_pay => limit_pay: String;
+            /// Sets `openid` (用户标识).
+            with_openid => openid: String;
+            /// Sets `sub_openid` (用户子标识).
+            with_sub_openid => sub_openid: String;
         }
     }
 
@@ -433,26 +337,16 @@ pub mod downloadbill {
         pub tar_type: Option<String>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(appid: impl Into<String>, bill_date: impl Into<String>) -> Self {
-            Self {
-                appid: appid.into(),
-                bill_date: bill_date.into(),
-                bill_type: None,
-                tar_type: None,
-            }
-        }
-        /// Sets `bill_type` (账单类型: `ALL`, `SUCCESS`, `REFUND`, `RECHARGE_REFUND`).
-        pub fn with_bill_type(mut self, bill_type: impl Into<String>) -> Self {
-            self.bill_type = Some(bill_type.into());
-            self
-        }
-        /// Sets `tar_type` (压缩账单: `GZIP`).
-        pub fn with_tar_type(mut self, tar_type: impl Into<String>) -> Self {
-            self.tar_type = Some(tar_type.into());
-            self
+    constructors! {
+        Post {
+            new(
+                appid: String,
+                bill_date: String,
+            );
+            /// Sets `bill_type` (账单类型: `ALL`, `SUCCESS`, `REFUND`, `RECHARGE_REFUND`).
+            with_bill_type => bill_type: String;
+            /// Sets `tar_type` (压缩账单: `GZIP`).
+            with_tar_type => tar_type: String;
         }
     }
 }
@@ -486,25 +380,15 @@ pub mod downloadfundflow {
         pub tar_type: Option<String>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            appid: impl Into<String>,
-            bill_date: impl Into<String>,
-            account_type: impl Into<String>,
-        ) -> Self {
-            Self {
-                appid: appid.into(),
-                bill_date: bill_date.into(),
-                account_type: account_type.into(),
-                tar_type: None,
-            }
-        }
-        /// Sets `tar_type` (压缩账单: `GZIP`).
-        pub fn with_tar_type(mut self, tar_type: impl Into<String>) -> Self {
-            self.tar_type = Some(tar_type.into());
-            self
+    constructors! {
+        Post {
+            new(
+                appid: String,
+                bill_date: String,
+                account_type: String,
+            );
+            /// Sets `tar_type` (压缩账单: `GZIP`).
+            with_tar_type => tar_type: String;
         }
     }
 }
@@ -563,93 +447,39 @@ pub mod facepay {
         pub face_code: String,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            appid: impl Into<String>,
-            body: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            total_fee: impl Into<i64>,
-            fee_type: impl Into<String>,
-            spbill_create_ip: impl Into<String>,
-            face_code: impl Into<String>,
-        ) -> Self {
-            Self {
-                deposit: None,
-                appid: appid.into(),
-                sub_appid: None,
-                sub_mch_id: None,
-                device_info: None,
-                body: body.into(),
-                detail: None,
-                attach: None,
-                out_trade_no: out_trade_no.into(),
-                total_fee: total_fee.into(),
-                fee_type: fee_type.into(),
-                spbill_create_ip: spbill_create_ip.into(),
-                goods_tag: None,
-                limit_pay: None,
-                time_start: None,
-                time_expire: None,
-                openid: None,
-                face_code: face_code.into(),
-            }
-        }
-        /// Sets `deposit` (是否押金支付: `Y`, `N`).
-        pub fn with_deposit(mut self, deposit: impl Into<String>) -> Self {
-            self.deposit = Some(deposit.into());
-            self
-        }
-        /// Sets `sub_appid` (子商户公众账号ID).
-        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-            self.sub_appid = Some(sub_appid.into());
-            self
-        }
-        /// Sets `sub_mch_id` (子商户号).
-        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-            self.sub_mch_id = Some(sub_mch_id.into());
-            self
-        }
-        /// Sets `device_info` (设备号).
-        pub fn with_device_info(mut self, device_info: impl Into<String>) -> Self {
-            self.device_info = Some(device_info.into());
-            self
-        }
-        /// Sets `detail` (商品详情JSON格式字符串 (JSON text)).
-        pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
-            self.detail = Some(detail.into());
-            self
-        }
-        /// Sets `attach` (附加数据).
-        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-            self.attach = Some(attach.into());
-            self
-        }
-        /// Sets `goods_tag` (订单优惠标记).
-        pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-            self.goods_tag = Some(goods_tag.into());
-            self
-        }
-        /// Sets `limit_pay` (指定支付方式).
-        pub fn with_limit_pay(mut self, limit_pay: impl Into<String>) -> Self {
-            self.limit_pay = Some(limit_pay.into());
-            self
-        }
-        /// Sets `time_start` (交易起始时间).
-        pub fn with_time_start(mut self, time_start: impl Into<String>) -> Self {
-            self.time_start = Some(time_start.into());
-            self
-        }
-        /// Sets `time_expire` (交易结束时间).
-        pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
-            self.time_expire = Some(time_expire.into());
-            self
-        }
-        /// Sets `openid` (用户标识).
-        pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-            self.openid = Some(openid.into());
-            self
+    constructors! {
+        Post {
+            new(
+                appid: String,
+                body: String,
+                out_trade_no: String,
+                total_fee: i64,
+                fee_type: String,
+                spbill_create_ip: String,
+                face_code: String,
+            );
+            /// Sets `deposit` (是否押金支付: `Y`, `N`).
+            with_deposit => deposit: String;
+            /// Sets `sub_appid` (子商户公众账号ID).
+            with_sub_appid => sub_appid: String;
+            /// Sets `sub_mch_id` (子商户号).
+            with_sub_mch_id => sub_mch_id: String;
+            /// Sets `device_info` (设备号).
+            with_device_info => device_info: String;
+            /// Sets `detail` (商品详情JSON格式字符串 (JSON text)).
+            with_detail => detail: String;
+            /// Sets `attach` (附加数据).
+            with_attach => attach: String;
+            /// Sets `goods_tag` (订单优惠标记).
+            with_goods_tag => goods_tag: String;
+            /// Sets `limit_pay` (指定支付方式).
+            with_limit_pay => limit_pay: String;
+            /// Sets `time_start` (交易起始时间).
+            with_time_start => time_start: String;
+            /// Sets `time_expire` (交易结束时间).
+            with_time_expire => time_expire: String;
+            /// Sets `openid` (用户标识).
+            with_openid => openid: String;
         }
     }
 
@@ -733,37 +563,19 @@ pub mod facepayquery {
         pub out_trade_no: String,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            appid: impl Into<String>,
-            transaction_id: impl Into<String>,
-            out_trade_no: impl Into<String>,
-        ) -> Self {
-            Self {
-                version: None,
-                appid: appid.into(),
-                sub_appid: None,
-                sub_mch_id: None,
-                transaction_id: transaction_id.into(),
-                out_trade_no: out_trade_no.into(),
-            }
-        }
-        /// Sets `version` (接口版本号: `1.0`).
-        pub fn with_version(mut self, version: impl Into<String>) -> Self {
-            self.version = Some(version.into());
-            self
-        }
-        /// Sets `sub_appid` (子商户公众账号ID).
-        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-            self.sub_appid = Some(sub_appid.into());
-            self
-        }
-        /// Sets `sub_mch_id` (子商户号).
-        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-            self.sub_mch_id = Some(sub_mch_id.into());
-            self
+    constructors! {
+        Post {
+            new(
+                appid: String,
+                transaction_id: String,
+                out_trade_no: String,
+            );
+            /// Sets `version` (接口版本号: `1.0`).
+            with_version => version: String;
+            /// Sets `sub_appid` (子商户公众账号ID).
+            with_sub_appid => sub_appid: String;
+            /// Sets `sub_mch_id` (子商户号).
+            with_sub_mch_id => sub_mch_id: String;
         }
     }
 
@@ -835,115 +647,46 @@ pub mod micropay {
         pub scene_info: Option<String>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            appid: impl Into<String>,
-            body: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            total_fee: impl Into<i64>,
-            spbill_create_ip: impl Into<String>,
-            auth_code: impl Into<String>,
-        ) -> Self {
-            Self {
-                version: None,
-                profit_sharing: None,
-                deposit: None,
-                appid: appid.into(),
-                sub_appid: None,
-                sub_mch_id: None,
-                device_info: None,
-                body: body.into(),
-                detail: None,
-                attach: None,
-                out_trade_no: out_trade_no.into(),
-                total_fee: total_fee.into(),
-                fee_type: None,
-                spbill_create_ip: spbill_create_ip.into(),
-                goods_tag: None,
-                limit_pay: None,
-                time_start: None,
-                time_expire: None,
-                receipt: None,
-                auth_code: auth_code.into(),
-                scene_info: None,
-            }
-        }
-        /// Sets `version` (接口版本号).
-        pub fn with_version(mut self, version: impl Into<String>) -> Self {
-            self.version = Some(version.into());
-            self
-        }
-        /// Sets `profit_sharing` (是否指定服务商分账: `N`, `Y`).
-        pub fn with_profit_sharing(mut self, profit_sharing: impl Into<String>) -> Self {
-            self.profit_sharing = Some(profit_sharing.into());
-            self
-        }
-        /// Sets `deposit` (是否押金支付: `Y`, `N`).
-        pub fn with_deposit(mut self, deposit: impl Into<String>) -> Self {
-            self.deposit = Some(deposit.into());
-            self
-        }
-        /// Sets `sub_appid` (子商户公众账号ID).
-        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-            self.sub_appid = Some(sub_appid.into());
-            self
-        }
-        /// Sets `sub_mch_id` (子商户号).
-        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-            self.sub_mch_id = Some(sub_mch_id.into());
-            self
-        }
-        /// Sets `device_info` (设备号).
-        pub fn with_device_info(mut self, device_info: impl Into<String>) -> Self {
-            self.device_info = Some(device_info.into());
-            self
-        }
-        /// Sets `detail` (单品优惠活动该字段必传 (JSON text)).
-        pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
-            self.detail = Some(detail.into());
-            self
-        }
-        /// Sets `attach` (附加数据).
-        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-            self.attach = Some(attach.into());
-            self
-        }
-        /// Sets `fee_type` (货币类型).
-        pub fn with_fee_type(mut self, fee_type: impl Into<String>) -> Self {
-            self.fee_type = Some(fee_type.into());
-            self
-        }
-        /// Sets `goods_tag` (订单优惠标记).
-        pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-            self.goods_tag = Some(goods_tag.into());
-            self
-        }
-        /// Sets `limit_pay` (指定支付方式).
-        pub fn with_limit_pay(mut self, limit_pay: impl Into<String>) -> Self {
-            self.limit_pay = Some(limit_pay.into());
-            self
-        }
-        /// Sets `time_start` (交易起始时间).
-        pub fn with_time_start(mut self, time_start: impl Into<String>) -> Self {
-            self.time_start = Some(time_start.into());
-            self
-        }
-        /// Sets `time_expire` (交易结束时间).
-        pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
-            self.time_expire = Some(time_expire.into());
-            self
-        }
-        /// Sets `receipt` (电子发票入口开放标识).
-        pub fn with_receipt(mut self, receipt: impl Into<String>) -> Self {
-            self.receipt = Some(receipt.into());
-            self
-        }
-        /// Sets `scene_info` (场景信息JSON格式字符串 (JSON text)).
-        pub fn with_scene_info(mut self, scene_info: impl Into<String>) -> Self {
-            self.scene_info = Some(scene_info.into());
-            self
+    constructors! {
+        Post {
+            new(
+                appid: String,
+                body: String,
+                out_trade_no: String,
+                total_fee: i64,
+                spbill_create_ip: String,
+                auth_code: String,
+            );
+            /// Sets `version` (接口版本号).
+            with_version => version: String;
+            /// Sets `profit_sharing` (是否指定服务商分账: `N`, `Y`).
+            with_profit_sharing => profit_sharing: String;
+            /// Sets `deposit` (是否押金支付: `Y`, `N`).
+            with_deposit => deposit: String;
+            /// Sets `sub_appid` (子商户公众账号ID).
+            with_sub_appid => sub_appid: String;
+            /// Sets `sub_mch_id` (子商户号).
+            with_sub_mch_id => sub_mch_id: String;
+            /// Sets `device_info` (设备号).
+            with_device_info => device_info: String;
+            /// Sets `detail` (单品优惠活动该字段必传 (JSON text)).
+            with_detail => detail: String;
+            /// Sets `attach` (附加数据).
+            with_attach => attach: String;
+            /// Sets `fee_type` (货币类型).
+            with_fee_type => fee_type: String;
+            /// Sets `goods_tag` (订单优惠标记).
+            with_goods_tag => goods_tag: String;
+            /// Sets `limit_pay` (指定支付方式).
+            with_limit_pay => limit_pay: String;
+            /// Sets `time_start` (交易起始时间).
+            with_time_start => time_start: String;
+            /// Sets `time_expire` (交易结束时间).
+            with_time_expire => time_expire: String;
+            /// Sets `receipt` (电子发票入口开放标识).
+            with_receipt => receipt: String;
+            /// Sets `scene_info` (场景信息JSON格式字符串 (JSON text)).
+            with_scene_info => scene_info: String;
         }
     }
 
@@ -1023,37 +766,19 @@ pub mod orderquery {
         pub out_trade_no: String,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            appid: impl Into<String>,
-            transaction_id: impl Into<String>,
-            out_trade_no: impl Into<String>,
-        ) -> Self {
-            Self {
-                version: None,
-                appid: appid.into(),
-                sub_appid: None,
-                sub_mch_id: None,
-                transaction_id: transaction_id.into(),
-                out_trade_no: out_trade_no.into(),
-            }
-        }
-        /// Sets `version` (接口版本号: `1.0`).
-        pub fn with_version(mut self, version: impl Into<String>) -> Self {
-            self.version = Some(version.into());
-            self
-        }
-        /// Sets `sub_appid` (子商户公众账号ID).
-        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-            self.sub_appid = Some(sub_appid.into());
-            self
-        }
-        /// Sets `sub_mch_id` (子商户号).
-        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-            self.sub_mch_id = Some(sub_mch_id.into());
-            self
+    constructors! {
+        Post {
+            new(
+                appid: String,
+                transaction_id: String,
+                out_trade_no: String,
+            );
+            /// Sets `version` (接口版本号: `1.0`).
+            with_version => version: String;
+            /// Sets `sub_appid` (子商户公众账号ID).
+            with_sub_appid => sub_appid: String;
+            /// Sets `sub_mch_id` (子商户号).
+            with_sub_mch_id => sub_mch_id: String;
         }
     }
 
@@ -1179,60 +904,28 @@ pub mod pappayapply {
         pub receipt: Option<String>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            appid: impl Into<String>,
-            body: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            total_fee: impl Into<i64>,
-            spbill_create_ip: impl Into<String>,
-            notify_url: impl Into<String>,
-            trade_type: impl Into<String>,
-            contract_id: impl Into<String>,
-        ) -> Self {
-            Self {
-                appid: appid.into(),
-                body: body.into(),
-                detail: None,
-                attach: None,
-                out_trade_no: out_trade_no.into(),
-                total_fee: total_fee.into(),
-                fee_type: None,
-                spbill_create_ip: spbill_create_ip.into(),
-                goods_tag: None,
-                notify_url: notify_url.into(),
-                trade_type: trade_type.into(),
-                contract_id: contract_id.into(),
-                receipt: None,
-            }
-        }
-        /// Sets `detail` (商品详情).
-        pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
-            self.detail = Some(detail.into());
-            self
-        }
-        /// Sets `attach` (附加数据).
-        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-            self.attach = Some(attach.into());
-            self
-        }
-        /// Sets `fee_type` (货币类型).
-        pub fn with_fee_type(mut self, fee_type: impl Into<String>) -> Self {
-            self.fee_type = Some(fee_type.into());
-            self
-        }
-        /// Sets `goods_tag` (商品标记).
-        pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-            self.goods_tag = Some(goods_tag.into());
-            self
-        }
-        /// Sets `receipt` (电子发票入口开放标识).
-        pub fn with_receipt(mut self, receipt: impl Into<String>) -> Self {
-            self.receipt = Some(receipt.into());
-            self
+    constructors! {
+        Post {
+            new(
+                appid: String,
+                body: String,
+                out_trade_no: String,
+                total_fee: i64,
+                spbill_create_ip: String,
+                notify_url: String,
+                trade_type: String,
+                contract_id: String,
+            );
+            /// Sets `detail` (商品详情).
+            with_detail => detail: String;
+            /// Sets `attach` (附加数据).
+            with_attach => attach: String;
+            /// Sets `fee_type` (货币类型).
+            with_fee_type => fee_type: String;
+            /// Sets `goods_tag` (商品标记).
+            with_goods_tag => goods_tag: String;
+            /// Sets `receipt` (电子发票入口开放标识).
+            with_receipt => receipt: String;
         }
     }
 
@@ -1276,31 +969,17 @@ pub mod partner {
             pub sub_mch_id: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                appid: impl Into<String>,
-                transaction_id: impl Into<String>,
-                out_trade_no: impl Into<String>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    transaction_id: transaction_id.into(),
-                    out_trade_no: out_trade_no.into(),
-                    sub_appid: None,
-                    sub_mch_id: None,
-                }
-            }
-            /// Sets `sub_appid` (子商户公众账号ID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `sub_mch_id` (子商户号).
-            pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-                self.sub_mch_id = Some(sub_mch_id.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    transaction_id: String,
+                    out_trade_no: String,
+                );
+                /// Sets `sub_appid` (子商户公众账号ID).
+                with_sub_appid => sub_appid: String;
+                /// Sets `sub_mch_id` (子商户号).
+                with_sub_mch_id => sub_mch_id: String;
             }
         }
 
@@ -1402,72 +1081,32 @@ pub mod partner {
             pub receipt: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                appid: impl Into<String>,
-                body: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                total_fee: impl Into<i64>,
-                spbill_create_ip: impl Into<String>,
-                notify_url: impl Into<String>,
-                trade_type: impl Into<String>,
-                contract_id: impl Into<String>,
-            ) -> Self {
-                Self {
-                    sub_appid: None,
-                    sub_mch_id: None,
-                    appid: appid.into(),
-                    body: body.into(),
-                    detail: None,
-                    attach: None,
-                    out_trade_no: out_trade_no.into(),
-                    total_fee: total_fee.into(),
-                    fee_type: None,
-                    spbill_create_ip: spbill_create_ip.into(),
-                    goods_tag: None,
-                    notify_url: notify_url.into(),
-                    trade_type: trade_type.into(),
-                    contract_id: contract_id.into(),
-                    receipt: None,
-                }
-            }
-            /// Sets `sub_appid` (子商户公众账号ID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `sub_mch_id` (子商户号).
-            pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-                self.sub_mch_id = Some(sub_mch_id.into());
-                self
-            }
-            /// Sets `detail` (商品详情).
-            pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
-                self.detail = Some(detail.into());
-                self
-            }
-            /// Sets `attach` (附加数据).
-            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                self.attach = Some(attach.into());
-                self
-            }
-            /// Sets `fee_type` (货币类型).
-            pub fn with_fee_type(mut self, fee_type: impl Into<String>) -> Self {
-                self.fee_type = Some(fee_type.into());
-                self
-            }
-            /// Sets `goods_tag` (商品标记).
-            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                self.goods_tag = Some(goods_tag.into());
-                self
-            }
-            /// Sets `receipt` (电子发票入口开放标识).
-            pub fn with_receipt(mut self, receipt: impl Into<String>) -> Self {
-                self.receipt = Some(receipt.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    body: String,
+                    out_trade_no: String,
+                    total_fee: i64,
+                    spbill_create_ip: String,
+                    notify_url: String,
+                    trade_type: String,
+                    contract_id: String,
+                );
+                /// Sets `sub_appid` (子商户公众账号ID).
+                with_sub_appid => sub_appid: String;
+                /// Sets `sub_mch_id` (子商户号).
+                with_sub_mch_id => sub_mch_id: String;
+                /// Sets `detail` (商品详情).
+                with_detail => detail: String;
+                /// Sets `attach` (附加数据).
+                with_attach => attach: String;
+                /// Sets `fee_type` (货币类型).
+                with_fee_type => fee_type: String;
+                /// Sets `goods_tag` (商品标记).
+                with_goods_tag => goods_tag: String;
+                /// Sets `receipt` (电子发票入口开放标识).
+                with_receipt => receipt: String;
             }
         }
 
@@ -1511,26 +1150,16 @@ pub mod profitsharingaddreceiver {
         pub receiver: String,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(appid: impl Into<String>, receiver: impl Into<String>) -> Self {
-            Self {
-                sub_mch_id: None,
-                appid: appid.into(),
-                sub_appid: None,
-                receiver: receiver.into(),
-            }
-        }
-        /// Sets `sub_mch_id` (子商户号).
-        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-            self.sub_mch_id = Some(sub_mch_id.into());
-            self
-        }
-        /// Sets `sub_appid` (子商户公众账号ID).
-        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-            self.sub_appid = Some(sub_appid.into());
-            self
+    constructors! {
+        Post {
+            new(
+                appid: String,
+                receiver: String,
+            );
+            /// Sets `sub_mch_id` (子商户号).
+            with_sub_mch_id => sub_mch_id: String;
+            /// Sets `sub_appid` (子商户公众账号ID).
+            with_sub_appid => sub_appid: String;
         }
     }
 
@@ -1562,16 +1191,12 @@ pub mod profitsharingmerchantratioquery {
         pub brand_mch_id: Option<String>,
     }
 
-    impl Post {
-        /// Sets `sub_mch_id` (子商户号).
-        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-            self.sub_mch_id = Some(sub_mch_id.into());
-            self
-        }
-        /// Sets `brand_mch_id` (品牌主商户号).
-        pub fn with_brand_mch_id(mut self, brand_mch_id: impl Into<String>) -> Self {
-            self.brand_mch_id = Some(brand_mch_id.into());
-            self
+    constructors! {
+        Post {
+            /// Sets `sub_mch_id` (子商户号).
+            with_sub_mch_id => sub_mch_id: String;
+            /// Sets `brand_mch_id` (品牌主商户号).
+            with_brand_mch_id => brand_mch_id: String;
         }
     }
 
@@ -1644,20 +1269,14 @@ pub mod profitsharingquery {
         pub out_order_no: String,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(transaction_id: impl Into<String>, out_order_no: impl Into<String>) -> Self {
-            Self {
-                sub_mch_id: None,
-                transaction_id: transaction_id.into(),
-                out_order_no: out_order_no.into(),
-            }
-        }
-        /// Sets `sub_mch_id` (子商户号).
-        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-            self.sub_mch_id = Some(sub_mch_id.into());
-            self
+    constructors! {
+        Post {
+            new(
+                transaction_id: String,
+                out_order_no: String,
+            );
+            /// Sets `sub_mch_id` (子商户号).
+            with_sub_mch_id => sub_mch_id: String;
         }
     }
 
@@ -1710,26 +1329,16 @@ pub mod profitsharingremovereceiver {
         pub receiver: String,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(appid: impl Into<String>, receiver: impl Into<String>) -> Self {
-            Self {
-                sub_mch_id: None,
-                appid: appid.into(),
-                sub_appid: None,
-                receiver: receiver.into(),
-            }
-        }
-        /// Sets `sub_mch_id` (子商户号).
-        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-            self.sub_mch_id = Some(sub_mch_id.into());
-            self
-        }
-        /// Sets `sub_appid` (子商户公众账号ID).
-        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-            self.sub_appid = Some(sub_appid.into());
-            self
+    constructors! {
+        Post {
+            new(
+                appid: String,
+                receiver: String,
+            );
+            /// Sets `sub_mch_id` (子商户号).
+            with_sub_mch_id => sub_mch_id: String;
+            /// Sets `sub_appid` (子商户公众账号ID).
+            with_sub_appid => sub_appid: String;
         }
     }
 
@@ -1769,38 +1378,20 @@ pub mod profitsharingreturnquery {
         pub out_return_no: String,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(appid: impl Into<String>, out_return_no: impl Into<String>) -> Self {
-            Self {
-                sub_mch_id: None,
-                appid: appid.into(),
-                sub_appid: None,
-                order_id: None,
-                out_order_no: None,
-                out_return_no: out_return_no.into(),
-            }
-        }
-        /// Sets `sub_mch_id` (子商户号).
-        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-            self.sub_mch_id = Some(sub_mch_id.into());
-            self
-        }
-        /// Sets `sub_appid` (子商户公众账号ID).
-        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-            self.sub_appid = Some(sub_appid.into());
-            self
-        }
-        /// Sets `order_id` (微信分账单号).
-        pub fn with_order_id(mut self, order_id: impl Into<String>) -> Self {
-            self.order_id = Some(order_id.into());
-            self
-        }
-        /// Sets `out_order_no` (商户分账单号).
-        pub fn with_out_order_no(mut self, out_order_no: impl Into<String>) -> Self {
-            self.out_order_no = Some(out_order_no.into());
-            self
+    constructors! {
+        Post {
+            new(
+                appid: String,
+                out_return_no: String,
+            );
+            /// Sets `sub_mch_id` (子商户号).
+            with_sub_mch_id => sub_mch_id: String;
+            /// Sets `sub_appid` (子商户公众账号ID).
+            with_sub_appid => sub_appid: String;
+            /// Sets `order_id` (微信分账单号).
+            with_order_id => order_id: String;
+            /// Sets `out_order_no` (商户分账单号).
+            with_out_order_no => out_order_no: String;
         }
     }
 
@@ -1962,41 +1553,21 @@ pub mod refundquery {
         pub offset: Option<i64>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            appid: impl Into<String>,
-            transaction_id: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            out_refund_no: impl Into<String>,
-            refund_id: impl Into<String>,
-        ) -> Self {
-            Self {
-                appid: appid.into(),
-                sub_appid: None,
-                sub_mch_id: None,
-                transaction_id: transaction_id.into(),
-                out_trade_no: out_trade_no.into(),
-                out_refund_no: out_refund_no.into(),
-                refund_id: refund_id.into(),
-                offset: None,
-            }
-        }
-        /// Sets `sub_appid` (子商户公众账号ID).
-        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-            self.sub_appid = Some(sub_appid.into());
-            self
-        }
-        /// Sets `sub_mch_id` (子商户号).
-        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-            self.sub_mch_id = Some(sub_mch_id.into());
-            self
-        }
-        /// Sets `offset` (偏移量).
-        pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-            self.offset = Some(offset.into());
-            self
+    constructors! {
+        Post {
+            new(
+                appid: String,
+                transaction_id: String,
+                out_trade_no: String,
+                out_refund_no: String,
+                refund_id: String,
+            );
+            /// Sets `sub_appid` (子商户公众账号ID).
+            with_sub_appid => sub_appid: String;
+            /// Sets `sub_mch_id` (子商户号).
+            with_sub_mch_id => sub_mch_id: String;
+            /// Sets `offset` (偏移量).
+            with_offset => offset: i64;
         }
     }
 
@@ -2066,41 +1637,21 @@ pub mod refundqueryv2 {
         pub offset: Option<i64>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            appid: impl Into<String>,
-            transaction_id: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            out_refund_no: impl Into<String>,
-            refund_id: impl Into<String>,
-        ) -> Self {
-            Self {
-                appid: appid.into(),
-                sub_appid: None,
-                sub_mch_id: None,
-                transaction_id: transaction_id.into(),
-                out_trade_no: out_trade_no.into(),
-                out_refund_no: out_refund_no.into(),
-                refund_id: refund_id.into(),
-                offset: None,
-            }
-        }
-        /// Sets `sub_appid` (子商户公众账号ID).
-        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-            self.sub_appid = Some(sub_appid.into());
-            self
-        }
-        /// Sets `sub_mch_id` (子商户号).
-        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-            self.sub_mch_id = Some(sub_mch_id.into());
-            self
-        }
-        /// Sets `offset` (偏移量).
-        pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-            self.offset = Some(offset.into());
-            self
+    constructors! {
+        Post {
+            new(
+                appid: String,
+                transaction_id: String,
+                out_trade_no: String,
+                out_refund_no: String,
+                refund_id: String,
+            );
+            /// Sets `sub_appid` (子商户公众账号ID).
+            with_sub_appid => sub_appid: String;
+            /// Sets `sub_mch_id` (子商户号).
+            with_sub_mch_id => sub_mch_id: String;
+            /// Sets `offset` (偏移量).
+            with_offset => offset: i64;
         }
     }
 
@@ -2171,37 +1722,20 @@ pub mod settlementquery {
         pub query_split: Option<bool>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            appid: impl Into<String>,
-            usetag: impl Into<i64>,
-            offset: impl Into<i64>,
-            limit: impl Into<i64>,
-            date_start: impl Into<String>,
-            date_end: impl Into<String>,
-        ) -> Self {
-            Self {
-                appid: appid.into(),
-                sub_mch_id: None,
-                usetag: usetag.into(),
-                offset: offset.into(),
-                limit: limit.into(),
-                date_start: date_start.into(),
-                date_end: date_end.into(),
-                query_split: None,
-            }
-        }
-        /// Sets `sub_mch_id` (子商户号).
-        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-            self.sub_mch_id = Some(sub_mch_id.into());
-            self
-        }
-        /// Sets `query_split` (是否查询分账结算信息).
-        pub fn with_query_split(mut self, query_split: impl Into<bool>) -> Self {
-            self.query_split = Some(query_split.into());
-            self
+    constructors! {
+        Post {
+            new(
+                appid: String,
+                usetag: i64,
+                offset: i64,
+                limit: i64,
+                date_start: String,
+                date_end: String,
+            );
+            /// Sets `sub_mch_id` (子商户号).
+            with_sub_mch_id => sub_mch_id: String;
+            /// Sets `query_split` (是否查询分账结算信息).
+            with_query_split => query_split: bool;
         }
     }
 
@@ -2383,129 +1917,51 @@ pub mod unifiedorder {
         pub user_truename: Option<String>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            appid: impl Into<String>,
-            body: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            total_fee: impl Into<i64>,
-            spbill_create_ip: impl Into<String>,
-            notify_url: impl Into<String>,
-            trade_type: impl Into<String>,
-        ) -> Self {
-            Self {
-                version: None,
-                profit_sharing: None,
-                appid: appid.into(),
-                device_info: None,
-                body: body.into(),
-                detail: None,
-                attach: None,
-                out_trade_no: out_trade_no.into(),
-                fee_type: None,
-                total_fee: total_fee.into(),
-                spbill_create_ip: spbill_create_ip.into(),
-                time_start: None,
-                time_expire: None,
-                goods_tag: None,
-                notify_url: notify_url.into(),
-                trade_type: trade_type.into(),
-                product_id: None,
-                limit_pay: None,
-                openid: None,
-                receipt: None,
-                scene_info: None,
-                user_type: None,
-                user_creid: None,
-                user_truename: None,
-            }
-        }
-        /// Sets `version` (接口版本号: `1.0`).
-        pub fn with_version(mut self, version: impl Into<String>) -> Self {
-            self.version = Some(version.into());
-            self
-        }
-        /// Sets `profit_sharing` (是否指定服务商分账: `N`, `Y`).
-        pub fn with_profit_sharing(mut self, profit_sharing: impl Into<String>) -> Self {
-            self.profit_sharing = Some(profit_sharing.into());
-            self
-        }
-        /// Sets `device_info` (设备号).
-        pub fn with_device_info(mut self, device_info: impl Into<String>) -> Self {
-            self.device_info = Some(device_info.into());
-            self
-        }
-        /// Sets `detail` (单品优惠活动该字段必传 (JSON text)).
-        pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
-            self.detail = Some(detail.into());
-            self
-        }
-        /// Sets `attach` (附加数据).
-        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-            self.attach = Some(attach.into());
-            self
-        }
-        /// Sets `fee_type` (标价币种).
-        pub fn with_fee_type(mut self, fee_type: impl Into<String>) -> Self {
-            self.fee_type = Some(fee_type.into());
-            self
-        }
-        /// Sets `time_start` (交易起始时间).
-        pub fn with_time_start(mut self, time_start: impl Into<String>) -> Self {
-            self.time_start = Some(time_start.into());
-            self
-        }
-        /// Sets `time_expire` (交易结束时间).
-        pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
-            self.time_expire = Some(time_expire.into());
-            self
-        }
-        /// Sets `goods_tag` (订单优惠标记).
-        pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-            self.goods_tag = Some(goods_tag.into());
-            self
-        }
-        /// Sets `product_id` (商品ID).
-        pub fn with_product_id(mut self, product_id: impl Into<String>) -> Self {
-            self.product_id = Some(product_id.into());
-            self
-        }
-        /// Sets `limit_pay` (指定支付方式).
-        pub fn with_limit_pay(mut self, limit_pay: impl Into<String>) -> Self {
-            self.limit_pay = Some(limit_pay.into());
-            self
-        }
-        /// Sets `openid` (用户标识).
-        pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-            self.openid = Some(openid.into());
-            self
-        }
-        /// Sets `receipt` (电子发票入口开放标识: `Y`, `N`).
-        pub fn with_receipt(mut self, receipt: impl Into<String>) -> Self {
-            self.receipt = Some(receipt.into());
-            self
-        }
-        /// Sets `scene_info` (场景信息JSON格式字符串 (JSON text)).
-        pub fn with_scene_info(mut self, scene_info: impl Into<String>) -> Self {
-            self.scene_info = Some(scene_info.into());
-            self
-        }
-        /// Sets `user_type` (证件类型: `IDCARD`, `HONGKONG_MACAO`, `HONGKONG_MACAO_RESIDENT`, `TAIWAN_RESIDENT`, `FOREIGN_RESIDENT`, `OVERSEA_PASSPORT`).
-        pub fn with_user_type(mut self, user_type: impl Into<String>) -> Self {
-            self.user_type = Some(user_type.into());
-            self
-        }
-        /// Sets `user_creid` (证件号).
-        pub fn with_user_creid(mut self, user_creid: impl Into<String>) -> Self {
-            self.user_creid = Some(user_creid.into());
-            self
-        }
-        /// Sets `user_truename` (姓名).
-        pub fn with_user_truename(mut self, user_truename: impl Into<String>) -> Self {
-            self.user_truename = Some(user_truename.into());
-            self
+    constructors! {
+        Post {
+            new(
+                appid: String,
+                body: String,
+                out_trade_no: String,
+                total_fee: i64,
+                spbill_create_ip: String,
+                notify_url: String,
+                trade_type: String,
+            );
+            /// Sets `version` (接口版本号: `1.0`).
+            with_version => version: String;
+            /// Sets `profit_sharing` (是否指定服务商分账: `N`, `Y`).
+            with_profit_sharing => profit_sharing: String;
+            /// Sets `device_info` (设备号).
+            with_device_info => device_info: String;
+            /// Sets `detail` (单品优惠活动该字段必传 (JSON text)).
+            with_detail => detail: String;
+            /// Sets `attach` (附加数据).
+            with_attach => attach: String;
+            /// Sets `fee_type` (标价币种).
+            with_fee_type => fee_type: String;
+            /// Sets `time_start` (交易起始时间).
+            with_time_start => time_start: String;
+            /// Sets `time_expire` (交易结束时间).
+            with_time_expire => time_expire: String;
+            /// Sets `goods_tag` (订单优惠标记).
+            with_goods_tag => goods_tag: String;
+            /// Sets `product_id` (商品ID).
+            with_product_id => product_id: String;
+            /// Sets `limit_pay` (指定支付方式).
+            with_limit_pay => limit_pay: String;
+            /// Sets `openid` (用户标识).
+            with_openid => openid: String;
+            /// Sets `receipt` (电子发票入口开放标识: `Y`, `N`).
+            with_receipt => receipt: String;
+            /// Sets `scene_info` (场景信息JSON格式字符串 (JSON text)).
+            with_scene_info => scene_info: String;
+            /// Sets `user_type` (证件类型: `IDCARD`, `HONGKONG_MACAO`, `HONGKONG_MACAO_RESIDENT`, `TAIWAN_RESIDENT`, `FOREIGN_RESIDENT`, `OVERSEA_PASSPORT`).
+            with_user_type => user_type: String;
+            /// Sets `user_creid` (证件号).
+            with_user_creid => user_creid: String;
+            /// Sets `user_truename` (姓名).
+            with_user_truename => user_truename: String;
         }
     }
 

@@ -32,27 +32,16 @@ pub mod report {
         pub trades: String,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            appid: impl Into<String>,
-            interface_url: impl Into<String>,
-            user_ip: impl Into<String>,
-            trades: impl Into<String>,
-        ) -> Self {
-            Self {
-                appid: appid.into(),
-                device_info: None,
-                interface_url: interface_url.into(),
-                user_ip: user_ip.into(),
-                trades: trades.into(),
-            }
-        }
-        /// Sets `device_info` (设备号).
-        pub fn with_device_info(mut self, device_info: impl Into<String>) -> Self {
-            self.device_info = Some(device_info.into());
-            self
+    constructors! {
+        Post {
+            new(
+                appid: String,
+                interface_url: String,
+                user_ip: String,
+                trades: String,
+            );
+            /// Sets `device_info` (设备号).
+            with_device_info => device_info: String;
         }
     }
 }

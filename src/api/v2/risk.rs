@@ -95,34 +95,18 @@ pub mod getviolation {
         pub violation_records_format: Option<String>,
     }
 
-    impl Post {
-        /// Sets `begin_time` (开始时间).
-        pub fn with_begin_time(mut self, begin_time: impl Into<String>) -> Self {
-            self.begin_time = Some(begin_time.into());
-            self
-        }
-        /// Sets `end_time` (结束时间).
-        pub fn with_end_time(mut self, end_time: impl Into<String>) -> Self {
-            self.end_time = Some(end_time.into());
-            self
-        }
-        /// Sets `page_index` (页码).
-        pub fn with_page_index(mut self, page_index: impl Into<String>) -> Self {
-            self.page_index = Some(page_index.into());
-            self
-        }
-        /// Sets `page_size` (每页返回的数量).
-        pub fn with_page_size(mut self, page_size: impl Into<String>) -> Self {
-            self.page_size = Some(page_size.into());
-            self
-        }
-        /// Sets `violation_records_format` (违规记录数据格式: `csv`, `json`).
-        pub fn with_violation_records_format(
-            mut self,
-            violation_records_format: impl Into<String>,
-        ) -> Self {
-            self.violation_records_format = Some(violation_records_format.into());
-            self
+    constructors! {
+        Post {
+            /// Sets `begin_time` (开始时间).
+            with_begin_time => begin_time: String;
+            /// Sets `end_time` (结束时间).
+            with_end_time => end_time: String;
+            /// Sets `page_index` (页码).
+            with_page_index => page_index: String;
+            /// Sets `page_size` (每页返回的数量).
+            with_page_size => page_size: String;
+            /// Sets `violation_records_format` (违规记录数据格式: `csv`, `json`).
+            with_violation_records_format => violation_records_format: String;
         }
     }
 

@@ -36,26 +36,16 @@ pub mod pay {
             pub tar_type: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(appid: impl Into<String>, bill_date: impl Into<String>) -> Self {
-                Self {
-                    appid: appid.into(),
-                    bill_date: bill_date.into(),
-                    bill_type: None,
-                    tar_type: None,
-                }
-            }
-            /// Sets `bill_type` (账单类型: `ALL`, `SUCCESS`, `REFUND`, `RECHARGE_REFUND`).
-            pub fn with_bill_type(mut self, bill_type: impl Into<String>) -> Self {
-                self.bill_type = Some(bill_type.into());
-                self
-            }
-            /// Sets `tar_type` (压缩账单: `GZIP`).
-            pub fn with_tar_type(mut self, tar_type: impl Into<String>) -> Self {
-                self.tar_type = Some(tar_type.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    bill_date: String,
+                );
+                /// Sets `bill_type` (账单类型: `ALL`, `SUCCESS`, `REFUND`, `RECHARGE_REFUND`).
+                with_bill_type => bill_type: String;
+                /// Sets `tar_type` (压缩账单: `GZIP`).
+                with_tar_type => tar_type: String;
             }
         }
     }
@@ -153,115 +143,46 @@ pub mod pay {
             pub scene_info: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                appid: impl Into<String>,
-                body: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                total_fee: impl Into<i64>,
-                spbill_create_ip: impl Into<String>,
-                auth_code: impl Into<String>,
-            ) -> Self {
-                Self {
-                    version: None,
-                    profit_sharing: None,
-                    deposit: None,
-                    appid: appid.into(),
-                    sub_appid: None,
-                    sub_mch_id: None,
-                    device_info: None,
-                    body: body.into(),
-                    detail: None,
-                    attach: None,
-                    out_trade_no: out_trade_no.into(),
-                    total_fee: total_fee.into(),
-                    fee_type: None,
-                    spbill_create_ip: spbill_create_ip.into(),
-                    goods_tag: None,
-                    limit_pay: None,
-                    time_start: None,
-                    time_expire: None,
-                    receipt: None,
-                    auth_code: auth_code.into(),
-                    scene_info: None,
-                }
-            }
-            /// Sets `version` (接口版本号).
-            pub fn with_version(mut self, version: impl Into<String>) -> Self {
-                self.version = Some(version.into());
-                self
-            }
-            /// Sets `profit_sharing` (是否指定服务商分账: `N`, `Y`).
-            pub fn with_profit_sharing(mut self, profit_sharing: impl Into<String>) -> Self {
-                self.profit_sharing = Some(profit_sharing.into());
-                self
-            }
-            /// Sets `deposit` (是否押金支付: `Y`, `N`).
-            pub fn with_deposit(mut self, deposit: impl Into<String>) -> Self {
-                self.deposit = Some(deposit.into());
-                self
-            }
-            /// Sets `sub_appid` (子商户公众账号ID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `sub_mch_id` (子商户号).
-            pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-                self.sub_mch_id = Some(sub_mch_id.into());
-                self
-            }
-            /// Sets `device_info` (设备号).
-            pub fn with_device_info(mut self, device_info: impl Into<String>) -> Self {
-                self.device_info = Some(device_info.into());
-                self
-            }
-            /// Sets `detail` (单品优惠活动该字段必传 (JSON text)).
-            pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
-                self.detail = Some(detail.into());
-                self
-            }
-            /// Sets `attach` (附加数据).
-            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                self.attach = Some(attach.into());
-                self
-            }
-            /// Sets `fee_type` (货币类型).
-            pub fn with_fee_type(mut self, fee_type: impl Into<String>) -> Self {
-                self.fee_type = Some(fee_type.into());
-                self
-            }
-            /// Sets `goods_tag` (订单优惠标记).
-            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                self.goods_tag = Some(goods_tag.into());
-                self
-            }
-            /// Sets `limit_pay` (指定支付方式).
-            pub fn with_limit_pay(mut self, limit_pay: impl Into<String>) -> Self {
-                self.limit_pay = Some(limit_pay.into());
-                self
-            }
-            /// Sets `time_start` (交易起始时间).
-            pub fn with_time_start(mut self, time_start: impl Into<String>) -> Self {
-                self.time_start = Some(time_start.into());
-                self
-            }
-            /// Sets `time_expire` (交易结束时间).
-            pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
-                self.time_expire = Some(time_expire.into());
-                self
-            }
-            /// Sets `receipt` (电子发票入口开放标识).
-            pub fn with_receipt(mut self, receipt: impl Into<String>) -> Self {
-                self.receipt = Some(receipt.into());
-                self
-            }
-            /// Sets `scene_info` (场景信息JSON格式字符串 (JSON text)).
-            pub fn with_scene_info(mut self, scene_info: impl Into<String>) -> Self {
-                self.scene_info = Some(scene_info.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    body: String,
+                    out_trade_no: String,
+                    total_fee: i64,
+                    spbill_create_ip: String,
+                    auth_code: String,
+                );
+                /// Sets `version` (接口版本号).
+                with_version => version: String;
+                /// Sets `profit_sharing` (是否指定服务商分账: `N`, `Y`).
+                with_profit_sharing => profit_sharing: String;
+                /// Sets `deposit` (是否押金支付: `Y`, `N`).
+                with_deposit => deposit: String;
+                /// Sets `sub_appid` (子商户公众账号ID).
+                with_sub_appid => sub_appid: String;
+                /// Sets `sub_mch_id` (子商户号).
+                with_sub_mch_id => sub_mch_id: String;
+                /// Sets `device_info` (设备号).
+                with_device_info => device_info: String;
+                /// Sets `detail` (单品优惠活动该字段必传 (JSON text)).
+                with_detail => detail: String;
+                /// Sets `attach` (附加数据).
+                with_attach => attach: String;
+                /// Sets `fee_type` (货币类型).
+                with_fee_type => fee_type: String;
+                /// Sets `goods_tag` (订单优惠标记).
+                with_goods_tag => goods_tag: String;
+                /// Sets `limit_pay` (指定支付方式).
+                with_limit_pay => limit_pay: String;
+                /// Sets `time_start` (交易起始时间).
+                with_time_start => time_start: String;
+                /// Sets `time_expire` (交易结束时间).
+                with_time_expire => time_expire: String;
+                /// Sets `receipt` (电子发票入口开放标识).
+                with_receipt => receipt: String;
+                /// Sets `scene_info` (场景信息JSON格式字符串 (JSON text)).
+                with_scene_info => scene_info: String;
             }
         }
 
@@ -343,37 +264,19 @@ pub mod pay {
             pub out_trade_no: String,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                appid: impl Into<String>,
-                transaction_id: impl Into<String>,
-                out_trade_no: impl Into<String>,
-            ) -> Self {
-                Self {
-                    version: None,
-                    appid: appid.into(),
-                    sub_appid: None,
-                    sub_mch_id: None,
-                    transaction_id: transaction_id.into(),
-                    out_trade_no: out_trade_no.into(),
-                }
-            }
-            /// Sets `version` (接口版本号: `1.0`).
-            pub fn with_version(mut self, version: impl Into<String>) -> Self {
-                self.version = Some(version.into());
-                self
-            }
-            /// Sets `sub_appid` (子商户公众账号ID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `sub_mch_id` (子商户号).
-            pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-                self.sub_mch_id = Some(sub_mch_id.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    transaction_id: String,
+                    out_trade_no: String,
+                );
+                /// Sets `version` (接口版本号: `1.0`).
+                with_version => version: String;
+                /// Sets `sub_appid` (子商户公众账号ID).
+                with_sub_appid => sub_appid: String;
+                /// Sets `sub_mch_id` (子商户号).
+                with_sub_mch_id => sub_mch_id: String;
             }
         }
 
@@ -481,61 +384,28 @@ pub mod pay {
             pub notify_url: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                appid: impl Into<String>,
-                transaction_id: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                out_refund_no: impl Into<String>,
-                total_fee: impl Into<i64>,
-                refund_fee: impl Into<i64>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    sub_appid: None,
-                    sub_mch_id: None,
-                    transaction_id: transaction_id.into(),
-                    out_trade_no: out_trade_no.into(),
-                    out_refund_no: out_refund_no.into(),
-                    total_fee: total_fee.into(),
-                    refund_fee: refund_fee.into(),
-                    refund_fee_type: None,
-                    refund_desc: None,
-                    refund_account: None,
-                    notify_url: None,
-                }
-            }
-            /// Sets `sub_appid` (子商户公众账号ID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `sub_mch_id` (子商户号).
-            pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-                self.sub_mch_id = Some(sub_mch_id.into());
-                self
-            }
-            /// Sets `refund_fee_type` (退款货币种类).
-            pub fn with_refund_fee_type(mut self, refund_fee_type: impl Into<String>) -> Self {
-                self.refund_fee_type = Some(refund_fee_type.into());
-                self
-            }
-            /// Sets `refund_desc` (退款原因).
-            pub fn with_refund_desc(mut self, refund_desc: impl Into<String>) -> Self {
-                self.refund_desc = Some(refund_desc.into());
-                self
-            }
-            /// Sets `refund_account` (退款资金来源).
-            pub fn with_refund_account(mut self, refund_account: impl Into<String>) -> Self {
-                self.refund_account = Some(refund_account.into());
-                self
-            }
-            /// Sets `notify_url` (退款结果通知url).
-            pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-                self.notify_url = Some(notify_url.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    transaction_id: String,
+                    out_trade_no: String,
+                    out_refund_no: String,
+                    total_fee: i64,
+                    refund_fee: i64,
+                );
+                /// Sets `sub_appid` (子商户公众账号ID).
+                with_sub_appid => sub_appid: String;
+                /// Sets `sub_mch_id` (子商户号).
+                with_sub_mch_id => sub_mch_id: String;
+                /// Sets `refund_fee_type` (退款货币种类).
+                with_refund_fee_type => refund_fee_type: String;
+                /// Sets `refund_desc` (退款原因).
+                with_refund_desc => refund_desc: String;
+                /// Sets `refund_account` (退款资金来源).
+                with_refund_account => refund_account: String;
+                /// Sets `notify_url` (退款结果通知url).
+                with_notify_url => notify_url: String;
             }
         }
 
@@ -619,41 +489,21 @@ pub mod pay {
             pub offset: Option<i64>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                appid: impl Into<String>,
-                transaction_id: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                out_refund_no: impl Into<String>,
-                refund_id: impl Into<String>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    sub_appid: None,
-                    sub_mch_id: None,
-                    transaction_id: transaction_id.into(),
-                    out_trade_no: out_trade_no.into(),
-                    out_refund_no: out_refund_no.into(),
-                    refund_id: refund_id.into(),
-                    offset: None,
-                }
-            }
-            /// Sets `sub_appid` (子商户公众账号ID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `sub_mch_id` (子商户号).
-            pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-                self.sub_mch_id = Some(sub_mch_id.into());
-                self
-            }
-            /// Sets `offset` (偏移量).
-            pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-                self.offset = Some(offset.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    transaction_id: String,
+                    out_trade_no: String,
+                    out_refund_no: String,
+                    refund_id: String,
+                );
+                /// Sets `sub_appid` (子商户公众账号ID).
+                with_sub_appid => sub_appid: String;
+                /// Sets `sub_mch_id` (子商户号).
+                with_sub_mch_id => sub_mch_id: String;
+                /// Sets `offset` (偏移量).
+                with_offset => offset: i64;
             }
         }
 
@@ -757,129 +607,51 @@ pub mod pay {
             pub user_truename: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                appid: impl Into<String>,
-                body: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                total_fee: impl Into<i64>,
-                spbill_create_ip: impl Into<String>,
-                notify_url: impl Into<String>,
-                trade_type: impl Into<String>,
-            ) -> Self {
-                Self {
-                    version: None,
-                    profit_sharing: None,
-                    appid: appid.into(),
-                    device_info: None,
-                    body: body.into(),
-                    detail: None,
-                    attach: None,
-                    out_trade_no: out_trade_no.into(),
-                    fee_type: None,
-                    total_fee: total_fee.into(),
-                    spbill_create_ip: spbill_create_ip.into(),
-                    time_start: None,
-                    time_expire: None,
-                    goods_tag: None,
-                    notify_url: notify_url.into(),
-                    trade_type: trade_type.into(),
-                    product_id: None,
-                    limit_pay: None,
-                    openid: None,
-                    receipt: None,
-                    scene_info: None,
-                    user_type: None,
-                    user_creid: None,
-                    user_truename: None,
-                }
-            }
-            /// Sets `version` (接口版本号: `1.0`).
-            pub fn with_version(mut self, version: impl Into<String>) -> Self {
-                self.version = Some(version.into());
-                self
-            }
-            /// Sets `profit_sharing` (是否指定服务商分账: `N`, `Y`).
-            pub fn with_profit_sharing(mut self, profit_sharing: impl Into<String>) -> Self {
-                self.profit_sharing = Some(profit_sharing.into());
-                self
-            }
-            /// Sets `device_info` (设备号).
-            pub fn with_device_info(mut self, device_info: impl Into<String>) -> Self {
-                self.device_info = Some(device_info.into());
-                self
-            }
-            /// Sets `detail` (单品优惠活动该字段必传 (JSON text)).
-            pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
-                self.detail = Some(detail.into());
-                self
-            }
-            /// Sets `attach` (附加数据).
-            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                self.attach = Some(attach.into());
-                self
-            }
-            /// Sets `fee_type` (标价币种).
-            pub fn with_fee_type(mut self, fee_type: impl Into<String>) -> Self {
-                self.fee_type = Some(fee_type.into());
-                self
-            }
-            /// Sets `time_start` (交易起始时间).
-            pub fn with_time_start(mut self, time_start: impl Into<String>) -> Self {
-                self.time_start = Some(time_start.into());
-                self
-            }
-            /// Sets `time_expire` (交易结束时间).
-            pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
-                self.time_expire = Some(time_expire.into());
-                self
-            }
-            /// Sets `goods_tag` (订单优惠标记).
-            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                self.goods_tag = Some(goods_tag.into());
-                self
-            }
-            /// Sets `product_id` (商品ID).
-            pub fn with_product_id(mut self, product_id: impl Into<String>) -> Self {
-                self.product_id = Some(product_id.into());
-                self
-            }
-            /// Sets `limit_pay` (指定支付方式).
-            pub fn with_limit_pay(mut self, limit_pay: impl Into<String>) -> Self {
-                self.limit_pay = Some(limit_pay.into());
-                self
-            }
-            /// Sets `openid` (用户标识).
-            pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                self.openid = Some(openid.into());
-                self
-            }
-            /// Sets `receipt` (电子发票入口开放标识: `Y`, `N`).
-            pub fn with_receipt(mut self, receipt: impl Into<String>) -> Self {
-                self.receipt = Some(receipt.into());
-                self
-            }
-            /// Sets `scene_info` (场景信息JSON格式字符串 (JSON text)).
-            pub fn with_scene_info(mut self, scene_info: impl Into<String>) -> Self {
-                self.scene_info = Some(scene_info.into());
-                self
-            }
-            /// Sets `user_type` (证件类型: `IDCARD`, `HONGKONG_MACAO`, `HONGKONG_MACAO_RESIDENT`, `TAIWAN_RESIDENT`, `FOREIGN_RESIDENT`, `OVERSEA_PASSPORT`).
-            pub fn with_user_type(mut self, user_type: impl Into<String>) -> Self {
-                self.user_type = Some(user_type.into());
-                self
-            }
-            /// Sets `user_creid` (证件号).
-            pub fn with_user_creid(mut self, user_creid: impl Into<String>) -> Self {
-                self.user_creid = Some(user_creid.into());
-                self
-            }
-            /// Sets `user_truename` (姓名).
-            pub fn with_user_truename(mut self, user_truename: impl Into<String>) -> Self {
-                self.user_truename = Some(user_truename.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    body: String,
+                    out_trade_no: String,
+                    total_fee: i64,
+                    spbill_create_ip: String,
+                    notify_url: String,
+                    trade_type: String,
+                );
+                /// Sets `version` (接口版本号: `1.0`).
+                with_version => version: String;
+                /// Sets `profit_sharing` (是否指定服务商分账: `N`, `Y`).
+                with_profit_sharing => profit_sharing: String;
+                /// Sets `device_info` (设备号).
+                with_device_info => device_info: String;
+                /// Sets `detail` (单品优惠活动该字段必传 (JSON text)).
+                with_detail => detail: String;
+                /// Sets `attach` (附加数据).
+                with_attach => attach: String;
+                /// Sets `fee_type` (标价币种).
+                with_fee_type => fee_type: String;
+                /// Sets `time_start` (交易起始时间).
+                with_time_start => time_start: String;
+                /// Sets `time_expire` (交易结束时间).
+                with_time_expire => time_expire: String;
+                /// Sets `goods_tag` (订单优惠标记).
+                with_goods_tag => goods_tag: String;
+                /// Sets `product_id` (商品ID).
+                with_product_id => product_id: String;
+                /// Sets `limit_pay` (指定支付方式).
+                with_limit_pay => limit_pay: String;
+                /// Sets `openid` (用户标识).
+                with_openid => openid: String;
+                /// Sets `receipt` (电子发票入口开放标识: `Y`, `N`).
+                with_receipt => receipt: String;
+                /// Sets `scene_info` (场景信息JSON格式字符串 (JSON text)).
+                with_scene_info => scene_info: String;
+                /// Sets `user_type` (证件类型: `IDCARD`, `HONGKONG_MACAO`, `HONGKONG_MACAO_RESIDENT`, `TAIWAN_RESIDENT`, `FOREIGN_RESIDENT`, `OVERSEA_PASSPORT`).
+                with_user_type => user_type: String;
+                /// Sets `user_creid` (证件号).
+                with_user_creid => user_creid: String;
+                /// Sets `user_truename` (姓名).
+                with_user_truename => user_truename: String;
             }
         }
 

@@ -84,105 +84,48 @@ pub mod mch {
             pub attach: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                app_id: impl Into<String>,
-                merchant_name: impl Into<String>,
-                merchant_shortname: impl Into<String>,
-                merchant_remark: impl Into<String>,
-                merchant_country_code: impl Into<String>,
-                merchant_type: impl Into<String>,
-                business_category: impl Into<String>,
-                mcc: impl Into<String>,
-                registration_certificate_number: impl Into<String>,
-                registration_certificate_date: impl Into<String>,
-                business_type: impl Into<String>,
-                app_download: impl Into<String>,
-                business_website: impl Into<String>,
-                office_account: impl Into<String>,
-                mini_program: impl Into<String>,
-                store_address: impl Into<String>,
-                store_photos: impl Into<String>,
-                director_name: impl Into<String>,
-                director_id_number: impl Into<String>,
-                principal_name: impl Into<String>,
-                principal_id_number: impl Into<String>,
-                office_phone: impl Into<String>,
-                contact_name: impl Into<String>,
-                contact_phone: impl Into<String>,
-                contact_email: impl Into<String>,
-                settlement_bank_number: impl Into<String>,
-            ) -> Self {
-                Self {
-                    app_id: app_id.into(),
-                    channel_id: None,
-                    merchant_name: merchant_name.into(),
-                    merchant_shortname: merchant_shortname.into(),
-                    merchant_remark: merchant_remark.into(),
-                    merchant_country_code: merchant_country_code.into(),
-                    merchant_type: merchant_type.into(),
-                    business_category: business_category.into(),
-                    mcc: mcc.into(),
-                    registration_certificate_number: registration_certificate_number.into(),
-                    registration_certificate_date: registration_certificate_date.into(),
-                    registration_certificate_copy: None,
-                    business_type: business_type.into(),
-                    app_download: app_download.into(),
-                    business_website: business_website.into(),
-                    office_account: office_account.into(),
-                    mini_program: mini_program.into(),
-                    store_address: store_address.into(),
-                    store_photos: store_photos.into(),
-                    director_name: director_name.into(),
-                    director_id_number: director_id_number.into(),
-                    principal_name: principal_name.into(),
-                    principal_id_number: principal_id_number.into(),
-                    office_phone: office_phone.into(),
-                    contact_name: contact_name.into(),
-                    contact_phone: contact_phone.into(),
-                    contact_email: contact_email.into(),
-                    settlement_bank_number: settlement_bank_number.into(),
-                    apply_h5_payment: None,
-                    h5_website_url: None,
-                    h5_domains: None,
-                    attach: None,
-                }
-            }
-            /// Sets `channel_id` (渠道编号).
-            pub fn with_channel_id(mut self, channel_id: impl Into<String>) -> Self {
-                self.channel_id = Some(channel_id.into());
-                self
-            }
-            /// Sets `registration_certificate_copy` (公司注册文件照片).
-            pub fn with_registration_certificate_copy(
-                mut self,
-                registration_certificate_copy: impl Into<String>,
-            ) -> Self {
-                self.registration_certificate_copy = Some(registration_certificate_copy.into());
-                self
-            }
-            /// Sets `apply_h5_payment` (是否申请H5支付权限: `YES`, `NO`).
-            pub fn with_apply_h5_payment(mut self, apply_h5_payment: impl Into<String>) -> Self {
-                self.apply_h5_payment = Some(apply_h5_payment.into());
-                self
-            }
-            /// Sets `h5_website_url` (H5经营网址).
-            pub fn with_h5_website_url(mut self, h5_website_url: impl Into<String>) -> Self {
-                self.h5_website_url = Some(h5_website_url.into());
-                self
-            }
-            /// Sets `h5_domains` (H5支付域名 (JSON text)).
-            pub fn with_h5_domains(mut self, h5_domains: impl Into<String>) -> Self {
-                self.h5_domains = Some(h5_domains.into());
-                self
-            }
-            /// Sets `attach` (附加信息).
-            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                self.attach = Some(attach.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    app_id: String,
+                    merchant_name: String,
+                    merchant_shortname: String,
+                    merchant_remark: String,
+                    merchant_country_code: String,
+                    merchant_type: String,
+                    business_category: String,
+                    mcc: String,
+                    registration_certificate_number: String,
+                    registration_certificate_date: String,
+                    business_type: String,
+                    app_download: String,
+                    business_website: String,
+                    office_account: String,
+                    mini_program: String,
+                    store_address: String,
+                    store_photos: String,
+                    director_name: String,
+                    director_id_number: String,
+                    principal_name: String,
+                    principal_id_number: String,
+                    office_phone: String,
+                    contact_name: String,
+                    contact_phone: String,
+                    contact_email: String,
+                    settlement_bank_number: String,
+                );
+                /// Sets `channel_id` (渠道编号).
+                with_channel_id => channel_id: String;
+                /// Sets `registration_certificate_copy` (公司注册文件照片).
+                with_registration_certificate_copy => registration_certificate_copy: String;
+                /// Sets `apply_h5_payment` (是否申请H5支付权限: `YES`, `NO`).
+                with_apply_h5_payment => apply_h5_payment: String;
+                /// Sets `h5_website_url` (H5经营网址).
+                with_h5_website_url => h5_website_url: String;
+                /// Sets `h5_domains` (H5支付域名 (JSON text)).
+                with_h5_domains => h5_domains: String;
+                /// Sets `attach` (附加信息).
+                with_attach => attach: String;
             }
         }
 
@@ -225,25 +168,15 @@ pub mod mch {
             pub jsapi_path: String,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                appid: impl Into<String>,
-                sub_mch_id: impl Into<String>,
-                jsapi_path: impl Into<String>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    sub_mch_id: sub_mch_id.into(),
-                    sub_appid: None,
-                    jsapi_path: jsapi_path.into(),
-                }
-            }
-            /// Sets `sub_appid` (关联APPID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    sub_mch_id: String,
+                    jsapi_path: String,
+                );
+                /// Sets `sub_appid` (关联APPID).
+                with_sub_appid => sub_appid: String;
             }
         }
     }
@@ -366,132 +299,52 @@ pub mod mch {
             pub h5_domains: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                app_id: impl Into<String>,
-                sub_mch_id: impl Into<String>,
-                merchant_name: impl Into<String>,
-                merchant_shortname: impl Into<String>,
-                merchant_country_code: impl Into<String>,
-                merchant_type: impl Into<String>,
-                business_category: impl Into<String>,
-                mcc: impl Into<String>,
-                registration_certificate_number: impl Into<String>,
-                registration_certificate_date: impl Into<String>,
-                business_type: impl Into<String>,
-                app_download: impl Into<String>,
-                business_website: impl Into<String>,
-                office_account: impl Into<String>,
-                mini_program: impl Into<String>,
-                store_address: impl Into<String>,
-                office_phone: impl Into<String>,
-                contact_name: impl Into<String>,
-                contact_phone: impl Into<String>,
-                contact_email: impl Into<String>,
-            ) -> Self {
-                Self {
-                    app_id: app_id.into(),
-                    sub_mch_id: sub_mch_id.into(),
-                    merchant_name: merchant_name.into(),
-                    channel_id: None,
-                    merchant_shortname: merchant_shortname.into(),
-                    merchant_country_code: merchant_country_code.into(),
-                    merchant_type: merchant_type.into(),
-                    business_category: business_category.into(),
-                    mcc: mcc.into(),
-                    registration_certificate_number: registration_certificate_number.into(),
-                    registration_certificate_date: registration_certificate_date.into(),
-                    registration_certificate_copy: None,
-                    business_type: business_type.into(),
-                    app_download: app_download.into(),
-                    business_website: business_website.into(),
-                    office_account: office_account.into(),
-                    mini_program: mini_program.into(),
-                    store_address: store_address.into(),
-                    store_photos: None,
-                    director_name: None,
-                    director_id_number: None,
-                    principal_name: None,
-                    principal_id_number: None,
-                    office_phone: office_phone.into(),
-                    contact_name: contact_name.into(),
-                    contact_phone: contact_phone.into(),
-                    contact_email: contact_email.into(),
-                    settlement_bank_number: None,
-                    apply_h5_payment: None,
-                    h5_website_url: None,
-                    h5_domains: None,
-                }
-            }
-            /// Sets `channel_id` (渠道编号).
-            pub fn with_channel_id(mut self, channel_id: impl Into<String>) -> Self {
-                self.channel_id = Some(channel_id.into());
-                self
-            }
-            /// Sets `registration_certificate_copy` (公司注册文件照片).
-            pub fn with_registration_certificate_copy(
-                mut self,
-                registration_certificate_copy: impl Into<String>,
-            ) -> Self {
-                self.registration_certificate_copy = Some(registration_certificate_copy.into());
-                self
-            }
-            /// Sets `store_photos` (门店照片 (JSON text)).
-            pub fn with_store_photos(mut self, store_photos: impl Into<String>) -> Self {
-                self.store_photos = Some(store_photos.into());
-                self
-            }
-            /// Sets `director_name` (董事姓名).
-            pub fn with_director_name(mut self, director_name: impl Into<String>) -> Self {
-                self.director_name = Some(director_name.into());
-                self
-            }
-            /// Sets `director_id_number` (董事证件号码).
-            pub fn with_director_id_number(
-                mut self,
-                director_id_number: impl Into<String>,
-            ) -> Self {
-                self.director_id_number = Some(director_id_number.into());
-                self
-            }
-            /// Sets `principal_name` (负责人姓名).
-            pub fn with_principal_name(mut self, principal_name: impl Into<String>) -> Self {
-                self.principal_name = Some(principal_name.into());
-                self
-            }
-            /// Sets `principal_id_number` (负责人证件号).
-            pub fn with_principal_id_number(
-                mut self,
-                principal_id_number: impl Into<String>,
-            ) -> Self {
-                self.principal_id_number = Some(principal_id_number.into());
-                self
-            }
-            /// Sets `settlement_bank_number` (子商户结算银行账户).
-            pub fn with_settlement_bank_number(
-                mut self,
-                settlement_bank_number: impl Into<String>,
-            ) -> Self {
-                self.settlement_bank_number = Some(settlement_bank_number.into());
-                self
-            }
-            /// Sets `apply_h5_payment` (是否申请H5支付权限: `YES`, `NO`).
-            pub fn with_apply_h5_payment(mut self, apply_h5_payment: impl Into<String>) -> Self {
-                self.apply_h5_payment = Some(apply_h5_payment.into());
-                self
-            }
-            /// Sets `h5_website_url` (H5经营网址).
-            pub fn with_h5_website_url(mut self, h5_website_url: impl Into<String>) -> Self {
-                self.h5_website_url = Some(h5_website_url.into());
-                self
-            }
-            /// Sets `h5_domains` (H5支付域名 (JSON text)).
-            pub fn with_h5_domains(mut self, h5_domains: impl Into<String>) -> Self {
-                self.h5_domains = Some(h5_domains.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    app_id: String,
+                    sub_mch_id: String,
+                    merchant_name: String,
+                    merchant_shortname: String,
+                    merchant_country_code: String,
+                    merchant_type: String,
+                    business_category: String,
+                    mcc: String,
+                    registration_certificate_number: String,
+                    registration_certificate_date: String,
+                    business_type: String,
+                    app_download: String,
+                    business_website: String,
+                    office_account: String,
+                    mini_program: String,
+                    store_address: String,
+                    office_phone: String,
+                    contact_name: String,
+                    contact_phone: String,
+                    contact_email: String,
+                );
+                /// Sets `channel_id` (渠道编号).
+                with_channel_id => channel_id: String;
+                /// Sets `registration_certificate_copy` (公司注册文件照片).
+                with_registration_certificate_copy => registration_certificate_copy: String;
+                /// Sets `store_photos` (门店照片 (JSON text)).
+                with_store_photos => store_photos: String;
+                /// Sets `director_name` (董事姓名).
+                with_director_name => director_name: String;
+                /// Sets `director_id_number` (董事证件号码).
+                with_director_id_number => director_id_number: String;
+                /// Sets `principal_name` (负责人姓名).
+                with_principal_name => principal_name: String;
+                /// Sets `principal_id_number` (负责人证件号).
+                with_principal_id_number => principal_id_number: String;
+                /// Sets `settlement_bank_number` (子商户结算银行账户).
+                with_settlement_bank_number => settlement_bank_number: String;
+                /// Sets `apply_h5_payment` (是否申请H5支付权限: `YES`, `NO`).
+                with_apply_h5_payment => apply_h5_payment: String;
+                /// Sets `h5_website_url` (H5经营网址).
+                with_h5_website_url => h5_website_url: String;
+                /// Sets `h5_domains` (H5支付域名 (JSON text)).
+                with_h5_domains => h5_domains: String;
             }
         }
 
@@ -530,28 +383,15 @@ pub mod mch {
             pub service_phone: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(sub_mch_id: impl Into<String>) -> Self {
-                Self {
-                    sub_mch_id: sub_mch_id.into(),
-                    merchant_shortname: None,
-                    service_phone: None,
-                }
-            }
-            /// Sets `merchant_shortname` (商户简称).
-            pub fn with_merchant_shortname(
-                mut self,
-                merchant_shortname: impl Into<String>,
-            ) -> Self {
-                self.merchant_shortname = Some(merchant_shortname.into());
-                self
-            }
-            /// Sets `service_phone` (客服电话).
-            pub fn with_service_phone(mut self, service_phone: impl Into<String>) -> Self {
-                self.service_phone = Some(service_phone.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    sub_mch_id: String,
+                );
+                /// Sets `merchant_shortname` (商户简称).
+                with_merchant_shortname => merchant_shortname: String;
+                /// Sets `service_phone` (客服电话).
+                with_service_phone => service_phone: String;
             }
         }
 
@@ -747,32 +587,18 @@ pub mod pay {
             pub out_trade_no: String,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(appid: impl Into<String>, out_trade_no: impl Into<String>) -> Self {
-                Self {
-                    appid: appid.into(),
-                    sub_appid: None,
-                    sub_mch_id: None,
-                    transaction_id: None,
-                    out_trade_no: out_trade_no.into(),
-                }
-            }
-            /// Sets `sub_appid` (子商户公众账号ID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `sub_mch_id` (子商户号).
-            pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-                self.sub_mch_id = Some(sub_mch_id.into());
-                self
-            }
-            /// Sets `transaction_id` (微信订单号).
-            pub fn with_transaction_id(mut self, transaction_id: impl Into<String>) -> Self {
-                self.transaction_id = Some(transaction_id.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    out_trade_no: String,
+                );
+                /// Sets `sub_appid` (子商户公众账号ID).
+                with_sub_appid => sub_appid: String;
+                /// Sets `sub_mch_id` (子商户号).
+                with_sub_mch_id => sub_mch_id: String;
+                /// Sets `transaction_id` (微信订单号).
+                with_transaction_id => transaction_id: String;
             }
         }
 
@@ -812,33 +638,18 @@ pub mod pay {
             pub receivers: String,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                appid: impl Into<String>,
-                transaction_id: impl Into<String>,
-                out_order_no: impl Into<String>,
-                receivers: impl Into<String>,
-            ) -> Self {
-                Self {
-                    sub_mch_id: None,
-                    appid: appid.into(),
-                    sub_appid: None,
-                    transaction_id: transaction_id.into(),
-                    out_order_no: out_order_no.into(),
-                    receivers: receivers.into(),
-                }
-            }
-            /// Sets `sub_mch_id` (子商户号).
-            pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-                self.sub_mch_id = Some(sub_mch_id.into());
-                self
-            }
-            /// Sets `sub_appid` (子商户公众账号ID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    transaction_id: String,
+                    out_order_no: String,
+                    receivers: String,
+                );
+                /// Sets `sub_mch_id` (子商户号).
+                with_sub_mch_id => sub_mch_id: String;
+                /// Sets `sub_appid` (子商户公众账号ID).
+                with_sub_appid => sub_appid: String;
             }
         }
 
@@ -896,39 +707,20 @@ pub mod pay {
             pub receivers: String,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                appid: impl Into<String>,
-                transaction_id: impl Into<String>,
-                out_order_no: impl Into<String>,
-                receivers: impl Into<String>,
-            ) -> Self {
-                Self {
-                    sub_mch_id: None,
-                    brand_mch_id: None,
-                    appid: appid.into(),
-                    sub_appid: None,
-                    transaction_id: transaction_id.into(),
-                    out_order_no: out_order_no.into(),
-                    receivers: receivers.into(),
-                }
-            }
-            /// Sets `sub_mch_id` (子商户号).
-            pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-                self.sub_mch_id = Some(sub_mch_id.into());
-                self
-            }
-            /// Sets `brand_mch_id` (品牌主商户号).
-            pub fn with_brand_mch_id(mut self, brand_mch_id: impl Into<String>) -> Self {
-                self.brand_mch_id = Some(brand_mch_id.into());
-                self
-            }
-            /// Sets `sub_appid` (子商户公众账号ID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    transaction_id: String,
+                    out_order_no: String,
+                    receivers: String,
+                );
+                /// Sets `sub_mch_id` (子商户号).
+                with_sub_mch_id => sub_mch_id: String;
+                /// Sets `brand_mch_id` (品牌主商户号).
+                with_brand_mch_id => brand_mch_id: String;
+                /// Sets `sub_appid` (子商户公众账号ID).
+                with_sub_appid => sub_appid: String;
             }
         }
 
@@ -986,27 +778,16 @@ pub mod pay {
             pub description: String,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                appid: impl Into<String>,
-                transaction_id: impl Into<String>,
-                out_order_no: impl Into<String>,
-                description: impl Into<String>,
-            ) -> Self {
-                Self {
-                    sub_mch_id: None,
-                    appid: appid.into(),
-                    transaction_id: transaction_id.into(),
-                    out_order_no: out_order_no.into(),
-                    description: description.into(),
-                }
-            }
-            /// Sets `sub_mch_id` (子商户号).
-            pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-                self.sub_mch_id = Some(sub_mch_id.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    transaction_id: String,
+                    out_order_no: String,
+                    description: String,
+                );
+                /// Sets `sub_mch_id` (子商户号).
+                with_sub_mch_id => sub_mch_id: String;
             }
         }
 
@@ -1068,49 +849,24 @@ pub mod pay {
             pub description: String,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                appid: impl Into<String>,
-                out_return_no: impl Into<String>,
-                return_account_type: impl Into<String>,
-                return_account: impl Into<String>,
-                return_amount: impl Into<i64>,
-                description: impl Into<String>,
-            ) -> Self {
-                Self {
-                    sub_mch_id: None,
-                    appid: appid.into(),
-                    sub_appid: None,
-                    order_id: None,
-                    out_order_no: None,
-                    out_return_no: out_return_no.into(),
-                    return_account_type: return_account_type.into(),
-                    return_account: return_account.into(),
-                    return_amount: return_amount.into(),
-                    description: description.into(),
-                }
-            }
-            /// Sets `sub_mch_id` (子商户号).
-            pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-                self.sub_mch_id = Some(sub_mch_id.into());
-                self
-            }
-            /// Sets `sub_appid` (子商户公众账号ID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `order_id` (微信分账单号).
-            pub fn with_order_id(mut self, order_id: impl Into<String>) -> Self {
-                self.order_id = Some(order_id.into());
-                self
-            }
-            /// Sets `out_order_no` (商户分账单号).
-            pub fn with_out_order_no(mut self, out_order_no: impl Into<String>) -> Self {
-                self.out_order_no = Some(out_order_no.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    out_return_no: String,
+                    return_account_type: String,
+                    return_account: String,
+                    return_amount: i64,
+                    description: String,
+                );
+                /// Sets `sub_mch_id` (子商户号).
+                with_sub_mch_id => sub_mch_id: String;
+                /// Sets `sub_appid` (子商户公众账号ID).
+                with_sub_appid => sub_appid: String;
+                /// Sets `order_id` (微信分账单号).
+                with_order_id => order_id: String;
+                /// Sets `out_order_no` (商户分账单号).
+                with_out_order_no => out_order_no: String;
             }
         }
 
@@ -1192,61 +948,28 @@ pub mod pay {
             pub notify_url: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                appid: impl Into<String>,
-                transaction_id: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                out_refund_no: impl Into<String>,
-                total_fee: impl Into<i64>,
-                refund_fee: impl Into<i64>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    sub_appid: None,
-                    sub_mch_id: None,
-                    transaction_id: transaction_id.into(),
-                    out_trade_no: out_trade_no.into(),
-                    out_refund_no: out_refund_no.into(),
-                    total_fee: total_fee.into(),
-                    refund_fee: refund_fee.into(),
-                    refund_fee_type: None,
-                    refund_desc: None,
-                    refund_account: None,
-                    notify_url: None,
-                }
-            }
-            /// Sets `sub_appid` (子商户公众账号ID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `sub_mch_id` (子商户号).
-            pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-                self.sub_mch_id = Some(sub_mch_id.into());
-                self
-            }
-            /// Sets `refund_fee_type` (退款货币种类).
-            pub fn with_refund_fee_type(mut self, refund_fee_type: impl Into<String>) -> Self {
-                self.refund_fee_type = Some(refund_fee_type.into());
-                self
-            }
-            /// Sets `refund_desc` (退款原因).
-            pub fn with_refund_desc(mut self, refund_desc: impl Into<String>) -> Self {
-                self.refund_desc = Some(refund_desc.into());
-                self
-            }
-            /// Sets `refund_account` (退款资金来源).
-            pub fn with_refund_account(mut self, refund_account: impl Into<String>) -> Self {
-                self.refund_account = Some(refund_account.into());
-                self
-            }
-            /// Sets `notify_url` (退款结果通知url).
-            pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-                self.notify_url = Some(notify_url.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    transaction_id: String,
+                    out_trade_no: String,
+                    out_refund_no: String,
+                    total_fee: i64,
+                    refund_fee: i64,
+                );
+                /// Sets `sub_appid` (子商户公众账号ID).
+                with_sub_appid => sub_appid: String;
+                /// Sets `sub_mch_id` (子商户号).
+                with_sub_mch_id => sub_mch_id: String;
+                /// Sets `refund_fee_type` (退款货币种类).
+                with_refund_fee_type => refund_fee_type: String;
+                /// Sets `refund_desc` (退款原因).
+                with_refund_desc => refund_desc: String;
+                /// Sets `refund_account` (退款资金来源).
+                with_refund_account => refund_account: String;
+                /// Sets `notify_url` (退款结果通知url).
+                with_notify_url => notify_url: String;
             }
         }
 
@@ -1338,67 +1061,30 @@ pub mod pay {
             pub notify_url: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                appid: impl Into<String>,
-                transaction_id: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                out_refund_no: impl Into<String>,
-                total_fee: impl Into<i64>,
-                refund_fee: impl Into<i64>,
-            ) -> Self {
-                Self {
-                    detail: None,
-                    appid: appid.into(),
-                    sub_appid: None,
-                    sub_mch_id: None,
-                    transaction_id: transaction_id.into(),
-                    out_trade_no: out_trade_no.into(),
-                    out_refund_no: out_refund_no.into(),
-                    total_fee: total_fee.into(),
-                    refund_fee: refund_fee.into(),
-                    refund_fee_type: None,
-                    refund_desc: None,
-                    refund_account: None,
-                    notify_url: None,
-                }
-            }
-            /// Sets `detail` (退款包含的商品列表信息 (JSON text)).
-            pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
-                self.detail = Some(detail.into());
-                self
-            }
-            /// Sets `sub_appid` (子商户公众账号ID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `sub_mch_id` (子商户号).
-            pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-                self.sub_mch_id = Some(sub_mch_id.into());
-                self
-            }
-            /// Sets `refund_fee_type` (退款货币种类).
-            pub fn with_refund_fee_type(mut self, refund_fee_type: impl Into<String>) -> Self {
-                self.refund_fee_type = Some(refund_fee_type.into());
-                self
-            }
-            /// Sets `refund_desc` (退款原因).
-            pub fn with_refund_desc(mut self, refund_desc: impl Into<String>) -> Self {
-                self.refund_desc = Some(refund_desc.into());
-                self
-            }
-            /// Sets `refund_account` (退款资金来源).
-            pub fn with_refund_account(mut self, refund_account: impl Into<String>) -> Self {
-                self.refund_account = Some(refund_account.into());
-                self
-            }
-            /// Sets `notify_url` (退款结果通知url).
-            pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-                self.notify_url = Some(notify_url.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    transaction_id: String,
+                    out_trade_no: String,
+                    out_refund_no: String,
+                    total_fee: i64,
+                    refund_fee: i64,
+                );
+                /// Sets `detail` (退款包含的商品列表信息 (JSON text)).
+                with_detail => detail: String;
+                /// Sets `sub_appid` (子商户公众账号ID).
+                with_sub_appid => sub_appid: String;
+                /// Sets `sub_mch_id` (子商户号).
+                with_sub_mch_id => sub_mch_id: String;
+                /// Sets `refund_fee_type` (退款货币种类).
+                with_refund_fee_type => refund_fee_type: String;
+                /// Sets `refund_desc` (退款原因).
+                with_refund_desc => refund_desc: String;
+                /// Sets `refund_account` (退款资金来源).
+                with_refund_account => refund_account: String;
+                /// Sets `notify_url` (退款结果通知url).
+                with_notify_url => notify_url: String;
             }
         }
 
@@ -1476,32 +1162,18 @@ pub mod pay {
             pub out_trade_no: String,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(appid: impl Into<String>, out_trade_no: impl Into<String>) -> Self {
-                Self {
-                    appid: appid.into(),
-                    sub_appid: None,
-                    sub_mch_id: None,
-                    transaction_id: None,
-                    out_trade_no: out_trade_no.into(),
-                }
-            }
-            /// Sets `sub_appid` (子商户公众账号ID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `sub_mch_id` (子商户号).
-            pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-                self.sub_mch_id = Some(sub_mch_id.into());
-                self
-            }
-            /// Sets `transaction_id` (微信订单号).
-            pub fn with_transaction_id(mut self, transaction_id: impl Into<String>) -> Self {
-                self.transaction_id = Some(transaction_id.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    out_trade_no: String,
+                );
+                /// Sets `sub_appid` (子商户公众账号ID).
+                with_sub_appid => sub_appid: String;
+                /// Sets `sub_mch_id` (子商户号).
+                with_sub_mch_id => sub_mch_id: String;
+                /// Sets `transaction_id` (微信订单号).
+                with_transaction_id => transaction_id: String;
             }
         }
 

@@ -36,41 +36,21 @@ pub mod getrealnameinfo {
         pub charset: Option<String>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            version: impl Into<String>,
-            appid: impl Into<String>,
-            openid: impl Into<String>,
-            cert_serialno: impl Into<String>,
-            access_token: impl Into<String>,
-        ) -> Self {
-            Self {
-                version: version.into(),
-                appid: appid.into(),
-                openid: openid.into(),
-                cert_serialno: cert_serialno.into(),
-                access_token: access_token.into(),
-                timestamp: None,
-                cert_sign: None,
-                charset: None,
-            }
-        }
-        /// Sets `timestamp` (unix时间戳).
-        pub fn with_timestamp(mut self, timestamp: impl Into<i64>) -> Self {
-            self.timestamp = Some(timestamp.into());
-            self
-        }
-        /// Sets `cert_sign` (使用rsa私钥对证书序列号和unix时间戳的进行签名).
-        pub fn with_cert_sign(mut self, cert_sign: impl Into<String>) -> Self {
-            self.cert_sign = Some(cert_sign.into());
-            self
-        }
-        /// Sets `charset` (证件类型: `UTF-8`, `GBK`).
-        pub fn with_charset(mut self, charset: impl Into<String>) -> Self {
-            self.charset = Some(charset.into());
-            self
+    constructors! {
+        Post {
+            new(
+                version: String,
+                appid: String,
+                openid: String,
+                cert_serialno: String,
+                access_token: String,
+            );
+            /// Sets `timestamp` (unix时间戳).
+            with_timestamp => timestamp: i64;
+            /// Sets `cert_sign` (使用rsa私钥对证书序列号和unix时间戳的进行签名).
+            with_cert_sign => cert_sign: String;
+            /// Sets `charset` (证件类型: `UTF-8`, `GBK`).
+            with_charset => charset: String;
         }
     }
 

@@ -28,26 +28,16 @@ pub mod authcodetoopenid {
         pub auth_code: String,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(appid: impl Into<String>, auth_code: impl Into<String>) -> Self {
-            Self {
-                appid: appid.into(),
-                sub_appid: None,
-                sub_mch_id: None,
-                auth_code: auth_code.into(),
-            }
-        }
-        /// Sets `sub_appid` (子商户公众账号ID).
-        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-            self.sub_appid = Some(sub_appid.into());
-            self
-        }
-        /// Sets `sub_mch_id` (子商户号).
-        pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-            self.sub_mch_id = Some(sub_mch_id.into());
-            self
+    constructors! {
+        Post {
+            new(
+                appid: String,
+                auth_code: String,
+            );
+            /// Sets `sub_appid` (子商户公众账号ID).
+            with_sub_appid => sub_appid: String;
+            /// Sets `sub_mch_id` (子商户号).
+            with_sub_mch_id => sub_mch_id: String;
         }
     }
 

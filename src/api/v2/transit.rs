@@ -73,120 +73,49 @@ pub mod partnerpay {
             pub version: String,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                appid: impl Into<String>,
-                sub_mch_id: impl Into<String>,
-                body: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                total_fee: impl Into<i64>,
-                spbill_create_ip: impl Into<String>,
-                notify_url: impl Into<String>,
-                trade_type: impl Into<String>,
-                trade_scene: impl Into<String>,
-                scene_info: impl Into<String>,
-                version: impl Into<String>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    sub_appid: None,
-                    sub_mch_id: sub_mch_id.into(),
-                    body: body.into(),
-                    detail: None,
-                    attach: None,
-                    out_trade_no: out_trade_no.into(),
-                    total_fee: total_fee.into(),
-                    fee_type: None,
-                    spbill_create_ip: spbill_create_ip.into(),
-                    goods_tag: None,
-                    notify_url: notify_url.into(),
-                    trade_type: trade_type.into(),
-                    contract_id: None,
-                    trade_scene: trade_scene.into(),
-                    scene_info: scene_info.into(),
-                    clientip: None,
-                    deviceid: None,
-                    mobile: None,
-                    email: None,
-                    qq: None,
-                    openid: None,
-                    creid: None,
-                    outerid: None,
-                    version: version.into(),
-                }
-            }
-            /// Sets `sub_appid` (子商户公众账号id).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `detail` (商品详情).
-            pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
-                self.detail = Some(detail.into());
-                self
-            }
-            /// Sets `attach` (附加数据).
-            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                self.attach = Some(attach.into());
-                self
-            }
-            /// Sets `fee_type` (货币类型).
-            pub fn with_fee_type(mut self, fee_type: impl Into<String>) -> Self {
-                self.fee_type = Some(fee_type.into());
-                self
-            }
-            /// Sets `goods_tag` (商品标记).
-            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                self.goods_tag = Some(goods_tag.into());
-                self
-            }
-            /// Sets `contract_id` (委托代扣协议id).
-            pub fn with_contract_id(mut self, contract_id: impl Into<String>) -> Self {
-                self.contract_id = Some(contract_id.into());
-                self
-            }
-            /// Sets `clientip` (客户端 IP).
-            pub fn with_clientip(mut self, clientip: impl Into<String>) -> Self {
-                self.clientip = Some(clientip.into());
-                self
-            }
-            /// Sets `deviceid` (设备ID).
-            pub fn with_deviceid(mut self, deviceid: impl Into<String>) -> Self {
-                self.deviceid = Some(deviceid.into());
-                self
-            }
-            /// Sets `mobile` (手机号).
-            pub fn with_mobile(mut self, mobile: impl Into<String>) -> Self {
-                self.mobile = Some(mobile.into());
-                self
-            }
-            /// Sets `email` (邮箱地址).
-            pub fn with_email(mut self, email: impl Into<String>) -> Self {
-                self.email = Some(email.into());
-                self
-            }
-            /// Sets `qq` (QQ号).
-            pub fn with_qq(mut self, qq: impl Into<String>) -> Self {
-                self.qq = Some(qq.into());
-                self
-            }
-            /// Sets `openid` (微信openID).
-            pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                self.openid = Some(openid.into());
-                self
-            }
-            /// Sets `creid` (身份证号).
-            pub fn with_creid(mut self, creid: impl Into<String>) -> Self {
-                self.creid = Some(creid.into());
-                self
-            }
-            /// Sets `outerid` (商户侧用户标识).
-            pub fn with_outerid(mut self, outerid: impl Into<String>) -> Self {
-                self.outerid = Some(outerid.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    sub_mch_id: String,
+                    body: String,
+                    out_trade_no: String,
+                    total_fee: i64,
+                    spbill_create_ip: String,
+                    notify_url: String,
+                    trade_type: String,
+                    trade_scene: String,
+                    scene_info: String,
+                    version: String,
+                );
+                /// Sets `sub_appid` (子商户公众账号id).
+                with_sub_appid => sub_appid: String;
+                /// Sets `detail` (商品详情).
+                with_detail => detail: String;
+                /// Sets `attach` (附加数据).
+                with_attach => attach: String;
+                /// Sets `fee_type` (货币类型).
+                with_fee_type => fee_type: String;
+                /// Sets `goods_tag` (商品标记).
+                with_goods_tag => goods_tag: String;
+                /// Sets `contract_id` (委托代扣协议id).
+                with_contract_id => contract_id: String;
+                /// Sets `clientip` (客户端 IP).
+                with_clientip => clientip: String;
+                /// Sets `deviceid` (设备ID).
+                with_deviceid => deviceid: String;
+                /// Sets `mobile` (手机号).
+                with_mobile => mobile: String;
+                /// Sets `email` (邮箱地址).
+                with_email => email: String;
+                /// Sets `qq` (QQ号).
+                with_qq => qq: String;
+                /// Sets `openid` (微信openID).
+                with_openid => openid: String;
+                /// Sets `creid` (身份证号).
+                with_creid => creid: String;
+                /// Sets `outerid` (商户侧用户标识).
+                with_outerid => outerid: String;
             }
         }
 
@@ -234,27 +163,16 @@ pub mod partnerpay {
             pub out_trade_no: String,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                appid: impl Into<String>,
-                sub_mch_id: impl Into<String>,
-                transaction_id: impl Into<String>,
-                out_trade_no: impl Into<String>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    sub_appid: None,
-                    sub_mch_id: sub_mch_id.into(),
-                    transaction_id: transaction_id.into(),
-                    out_trade_no: out_trade_no.into(),
-                }
-            }
-            /// Sets `sub_appid` (子商户公众账号id).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    sub_mch_id: String,
+                    transaction_id: String,
+                    out_trade_no: String,
+                );
+                /// Sets `sub_appid` (子商户公众账号id).
+                with_sub_appid => sub_appid: String;
             }
         }
 
@@ -340,27 +258,16 @@ pub mod partnerpay {
             pub openid: String,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                appid: impl Into<String>,
-                sub_mch_id: impl Into<String>,
-                contract_id: impl Into<String>,
-                openid: impl Into<String>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    sub_appid: None,
-                    sub_mch_id: sub_mch_id.into(),
-                    contract_id: contract_id.into(),
-                    openid: openid.into(),
-                }
-            }
-            /// Sets `sub_appid` (子商户公众账号id).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    sub_mch_id: String,
+                    contract_id: String,
+                    openid: String,
+                );
+                /// Sets `sub_appid` (子商户公众账号id).
+                with_sub_appid => sub_appid: String;
             }
         }
 
@@ -455,112 +362,46 @@ pub mod pay {
             pub version: String,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                appid: impl Into<String>,
-                body: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                total_fee: impl Into<i64>,
-                spbill_create_ip: impl Into<String>,
-                notify_url: impl Into<String>,
-                trade_type: impl Into<String>,
-                trade_scene: impl Into<String>,
-                scene_info: impl Into<String>,
-                version: impl Into<String>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    body: body.into(),
-                    detail: None,
-                    attach: None,
-                    out_trade_no: out_trade_no.into(),
-                    total_fee: total_fee.into(),
-                    fee_type: None,
-                    spbill_create_ip: spbill_create_ip.into(),
-                    goods_tag: None,
-                    notify_url: notify_url.into(),
-                    trade_type: trade_type.into(),
-                    contract_id: None,
-                    trade_scene: trade_scene.into(),
-                    scene_info: scene_info.into(),
-                    clientip: None,
-                    deviceid: None,
-                    mobile: None,
-                    email: None,
-                    qq: None,
-                    openid: None,
-                    creid: None,
-                    outerid: None,
-                    version: version.into(),
-                }
-            }
-            /// Sets `detail` (商品详情).
-            pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
-                self.detail = Some(detail.into());
-                self
-            }
-            /// Sets `attach` (附加数据).
-            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                self.attach = Some(attach.into());
-                self
-            }
-            /// Sets `fee_type` (货币类型).
-            pub fn with_fee_type(mut self, fee_type: impl Into<String>) -> Self {
-                self.fee_type = Some(fee_type.into());
-                self
-            }
-            /// Sets `goods_tag` (商品标记).
-            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                self.goods_tag = Some(goods_tag.into());
-                self
-            }
-            /// Sets `contract_id` (委托代扣协议id).
-            pub fn with_contract_id(mut self, contract_id: impl Into<String>) -> Self {
-                self.contract_id = Some(contract_id.into());
-                self
-            }
-            /// Sets `clientip` (客户端 IP).
-            pub fn with_clientip(mut self, clientip: impl Into<String>) -> Self {
-                self.clientip = Some(clientip.into());
-                self
-            }
-            /// Sets `deviceid` (设备ID).
-            pub fn with_deviceid(mut self, deviceid: impl Into<String>) -> Self {
-                self.deviceid = Some(deviceid.into());
-                self
-            }
-            /// Sets `mobile` (手机号).
-            pub fn with_mobile(mut self, mobile: impl Into<String>) -> Self {
-                self.mobile = Some(mobile.into());
-                self
-            }
-            /// Sets `email` (邮箱地址).
-            pub fn with_email(mut self, email: impl Into<String>) -> Self {
-                self.email = Some(email.into());
-                self
-            }
-            /// Sets `qq` (QQ号).
-            pub fn with_qq(mut self, qq: impl Into<String>) -> Self {
-                self.qq = Some(qq.into());
-                self
-            }
-            /// Sets `openid` (微信openID).
-            pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                self.openid = Some(openid.into());
-                self
-            }
-            /// Sets `creid` (身份证号).
-            pub fn with_creid(mut self, creid: impl Into<String>) -> Self {
-                self.creid = Some(creid.into());
-                self
-            }
-            /// Sets `outerid` (商户侧用户标识).
-            pub fn with_outerid(mut self, outerid: impl Into<String>) -> Self {
-                self.outerid = Some(outerid.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    body: String,
+                    out_trade_no: String,
+                    total_fee: i64,
+                    spbill_create_ip: String,
+                    notify_url: String,
+                    trade_type: String,
+                    trade_scene: String,
+                    scene_info: String,
+                    version: String,
+                );
+                /// Sets `detail` (商品详情).
+                with_detail => detail: String;
+                /// Sets `attach` (附加数据).
+                with_attach => attach: String;
+                /// Sets `fee_type` (货币类型).
+                with_fee_type => fee_type: String;
+                /// Sets `goods_tag` (商品标记).
+                with_goods_tag => goods_tag: String;
+                /// Sets `contract_id` (委托代扣协议id).
+                with_contract_id => contract_id: String;
+                /// Sets `clientip` (客户端 IP).
+                with_clientip => clientip: String;
+                /// Sets `deviceid` (设备ID).
+                with_deviceid => deviceid: String;
+                /// Sets `mobile` (手机号).
+                with_mobile => mobile: String;
+                /// Sets `email` (邮箱地址).
+                with_email => email: String;
+                /// Sets `qq` (QQ号).
+                with_qq => qq: String;
+                /// Sets `openid` (微信openID).
+                with_openid => openid: String;
+                /// Sets `creid` (身份证号).
+                with_creid => creid: String;
+                /// Sets `outerid` (商户侧用户标识).
+                with_outerid => outerid: String;
             }
         }
 

@@ -106,74 +106,34 @@ pub mod partnerpay {
             pub scene_info: String,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                appid: impl Into<String>,
-                sub_appid: impl Into<String>,
-                sub_mch_id: impl Into<String>,
-                body: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                total_fee: impl Into<i64>,
-                spbill_create_ip: impl Into<String>,
-                notify_url: impl Into<String>,
-                trade_type: impl Into<String>,
-                version: impl Into<String>,
-                trade_scene: impl Into<String>,
-                scene_info: impl Into<String>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    sub_appid: sub_appid.into(),
-                    sub_mch_id: sub_mch_id.into(),
-                    body: body.into(),
-                    detail: None,
-                    attach: None,
-                    out_trade_no: out_trade_no.into(),
-                    total_fee: total_fee.into(),
-                    fee_type: None,
-                    spbill_create_ip: spbill_create_ip.into(),
-                    goods_tag: None,
-                    notify_url: notify_url.into(),
-                    trade_type: trade_type.into(),
-                    version: version.into(),
-                    trade_scene: trade_scene.into(),
-                    openid: None,
-                    profit_sharing: None,
-                    scene_info: scene_info.into(),
-                }
-            }
-            /// Sets `detail` (商品详情).
-            pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
-                self.detail = Some(detail.into());
-                self
-            }
-            /// Sets `attach` (附加数据).
-            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                self.attach = Some(attach.into());
-                self
-            }
-            /// Sets `fee_type` (货币类型).
-            pub fn with_fee_type(mut self, fee_type: impl Into<String>) -> Self {
-                self.fee_type = Some(fee_type.into());
-                self
-            }
-            /// Sets `goods_tag` (商品标记).
-            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                self.goods_tag = Some(goods_tag.into());
-                self
-            }
-            /// Sets `openid` (用户标识).
-            pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                self.openid = Some(openid.into());
-                self
-            }
-            /// Sets `profit_sharing` (分账标识: `Y`, `N`).
-            pub fn with_profit_sharing(mut self, profit_sharing: impl Into<String>) -> Self {
-                self.profit_sharing = Some(profit_sharing.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    sub_appid: String,
+                    sub_mch_id: String,
+                    body: String,
+                    out_trade_no: String,
+                    total_fee: i64,
+                    spbill_create_ip: String,
+                    notify_url: String,
+                    trade_type: String,
+                    version: String,
+                    trade_scene: String,
+                    scene_info: String,
+                );
+                /// Sets `detail` (商品详情).
+                with_detail => detail: String;
+                /// Sets `attach` (附加数据).
+                with_attach => attach: String;
+                /// Sets `fee_type` (货币类型).
+                with_fee_type => fee_type: String;
+                /// Sets `goods_tag` (商品标记).
+                with_goods_tag => goods_tag: String;
+                /// Sets `openid` (用户标识).
+                with_openid => openid: String;
+                /// Sets `profit_sharing` (分账标识: `Y`, `N`).
+                with_profit_sharing => profit_sharing: String;
             }
         }
 
@@ -228,36 +188,20 @@ pub mod partnerpay {
             pub version: String,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                appid: impl Into<String>,
-                sub_appid: impl Into<String>,
-                sub_mch_id: impl Into<String>,
-                trade_scene: impl Into<String>,
-                openid: impl Into<String>,
-                sub_openid: impl Into<String>,
-                plate_number: impl Into<String>,
-                version: impl Into<String>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    sub_appid: sub_appid.into(),
-                    sub_mch_id: sub_mch_id.into(),
-                    trade_scene: trade_scene.into(),
-                    jump_scene: None,
-                    openid: openid.into(),
-                    sub_openid: sub_openid.into(),
-                    plate_number: plate_number.into(),
-                    version: version.into(),
-                }
-            }
-            /// Sets `jump_scene` (跳转场景: `APP`, `H5`).
-            pub fn with_jump_scene(mut self, jump_scene: impl Into<String>) -> Self {
-                self.jump_scene = Some(jump_scene.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    sub_appid: String,
+                    sub_mch_id: String,
+                    trade_scene: String,
+                    openid: String,
+                    sub_openid: String,
+                    plate_number: String,
+                    version: String,
+                );
+                /// Sets `jump_scene` (跳转场景: `APP`, `H5`).
+                with_jump_scene => jump_scene: String;
             }
         }
 
@@ -379,70 +323,32 @@ pub mod pay {
             pub scene_info: String,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                appid: impl Into<String>,
-                body: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                total_fee: impl Into<i64>,
-                spbill_create_ip: impl Into<String>,
-                notify_url: impl Into<String>,
-                trade_type: impl Into<String>,
-                version: impl Into<String>,
-                trade_scene: impl Into<String>,
-                scene_info: impl Into<String>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    body: body.into(),
-                    detail: None,
-                    attach: None,
-                    out_trade_no: out_trade_no.into(),
-                    total_fee: total_fee.into(),
-                    fee_type: None,
-                    spbill_create_ip: spbill_create_ip.into(),
-                    goods_tag: None,
-                    notify_url: notify_url.into(),
-                    trade_type: trade_type.into(),
-                    version: version.into(),
-                    trade_scene: trade_scene.into(),
-                    openid: None,
-                    profit_sharing: None,
-                    scene_info: scene_info.into(),
-                }
-            }
-            /// Sets `detail` (商品详情).
-            pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
-                self.detail = Some(detail.into());
-                self
-            }
-            /// Sets `attach` (附加数据).
-            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                self.attach = Some(attach.into());
-                self
-            }
-            /// Sets `fee_type` (货币类型).
-            pub fn with_fee_type(mut self, fee_type: impl Into<String>) -> Self {
-                self.fee_type = Some(fee_type.into());
-                self
-            }
-            /// Sets `goods_tag` (商品标记).
-            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                self.goods_tag = Some(goods_tag.into());
-                self
-            }
-            /// Sets `openid` (用户标识).
-            pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                self.openid = Some(openid.into());
-                self
-            }
-            /// Sets `profit_sharing` (分账标识: `Y`, `N`).
-            pub fn with_profit_sharing(mut self, profit_sharing: impl Into<String>) -> Self {
-                self.profit_sharing = Some(profit_sharing.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    body: String,
+                    out_trade_no: String,
+                    total_fee: i64,
+                    spbill_create_ip: String,
+                    notify_url: String,
+                    trade_type: String,
+                    version: String,
+                    trade_scene: String,
+                    scene_info: String,
+                );
+                /// Sets `detail` (商品详情).
+                with_detail => detail: String;
+                /// Sets `attach` (附加数据).
+                with_attach => attach: String;
+                /// Sets `fee_type` (货币类型).
+                with_fee_type => fee_type: String;
+                /// Sets `goods_tag` (商品标记).
+                with_goods_tag => goods_tag: String;
+                /// Sets `openid` (用户标识).
+                with_openid => openid: String;
+                /// Sets `profit_sharing` (分账标识: `Y`, `N`).
+                with_profit_sharing => profit_sharing: String;
             }
         }
 
@@ -487,29 +393,17 @@ pub mod pay {
             pub version: String,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                appid: impl Into<String>,
-                trade_scene: impl Into<String>,
-                openid: impl Into<String>,
-                plate_number: impl Into<String>,
-                version: impl Into<String>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    trade_scene: trade_scene.into(),
-                    jump_scene: None,
-                    openid: openid.into(),
-                    plate_number: plate_number.into(),
-                    version: version.into(),
-                }
-            }
-            /// Sets `jump_scene` (跳转场景).
-            pub fn with_jump_scene(mut self, jump_scene: impl Into<String>) -> Self {
-                self.jump_scene = Some(jump_scene.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    trade_scene: String,
+                    openid: String,
+                    plate_number: String,
+                    version: String,
+                );
+                /// Sets `jump_scene` (跳转场景).
+                with_jump_scene => jump_scene: String;
             }
         }
 

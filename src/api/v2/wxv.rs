@@ -73,42 +73,21 @@ pub mod changerentmoney {
         pub compensation_fee_desc: Option<String>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            version: impl Into<String>,
-            appid: impl Into<String>,
-            out_order_no: impl Into<String>,
-            service_id: impl Into<String>,
-            total_amount: impl Into<i64>,
-            rent_fee: impl Into<i64>,
-            compensation_fee: impl Into<i64>,
-        ) -> Self {
-            Self {
-                version: version.into(),
-                appid: appid.into(),
-                out_order_no: out_order_no.into(),
-                reason: None,
-                service_id: service_id.into(),
-                total_amount: total_amount.into(),
-                rent_fee: rent_fee.into(),
-                compensation_fee: compensation_fee.into(),
-                compensation_fee_desc: None,
-            }
-        }
-        /// Sets `reason` (修改原因).
-        pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
-            self.reason = Some(reason.into());
-            self
-        }
-        /// Sets `compensation_fee_desc` (赔偿金费用说明).
-        pub fn with_compensation_fee_desc(
-            mut self,
-            compensation_fee_desc: impl Into<String>,
-        ) -> Self {
-            self.compensation_fee_desc = Some(compensation_fee_desc.into());
-            self
+    constructors! {
+        Post {
+            new(
+                version: String,
+                appid: String,
+                out_order_no: String,
+                service_id: String,
+                total_amount: i64,
+                rent_fee: i64,
+                compensation_fee: i64,
+            );
+            /// Sets `reason` (修改原因).
+            with_reason => reason: String;
+            /// Sets `compensation_fee_desc` (赔偿金费用说明).
+            with_compensation_fee_desc => compensation_fee_desc: String;
         }
     }
 
@@ -176,82 +155,37 @@ pub mod createhotelbill {
         pub address: Option<String>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            version: impl Into<String>,
-            appid: impl Into<String>,
-            out_order_no: impl Into<String>,
-            service_id: impl Into<String>,
-            room: impl Into<String>,
-            start_time: impl Into<String>,
-            end_time: impl Into<String>,
-            service_location: impl Into<String>,
-            deposit_amount: impl Into<i64>,
-            room_rate: impl Into<i64>,
-            cancel_rule: impl Into<String>,
-            cancel_rule_desc: impl Into<String>,
-            cert_serial_no: impl Into<String>,
-        ) -> Self {
-            Self {
-                version: version.into(),
-                appid: appid.into(),
-                out_order_no: out_order_no.into(),
-                service_id: service_id.into(),
-                room: room.into(),
-                start_time: start_time.into(),
-                end_time: end_time.into(),
-                service_location: service_location.into(),
-                deposit_amount: deposit_amount.into(),
-                room_rate: room_rate.into(),
-                room_rate_desc: None,
-                attach: None,
-                cancel_rule: cancel_rule.into(),
-                cancel_rule_desc: cancel_rule_desc.into(),
-                cert_serial_no: cert_serial_no.into(),
-                openid: None,
-                name: None,
-                phone: None,
-                userid: None,
-                address: None,
-            }
-        }
-        /// Sets `room_rate_desc` (房费说明).
-        pub fn with_room_rate_desc(mut self, room_rate_desc: impl Into<String>) -> Self {
-            self.room_rate_desc = Some(room_rate_desc.into());
-            self
-        }
-        /// Sets `attach` (回调数据包).
-        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-            self.attach = Some(attach.into());
-            self
-        }
-        /// Sets `openid` (用户标识).
-        pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-            self.openid = Some(openid.into());
-            self
-        }
-        /// Sets `name` (用户姓名).
-        pub fn with_name(mut self, name: impl Into<String>) -> Self {
-            self.name = Some(name.into());
-            self
-        }
-        /// Sets `phone` (用户手机号).
-        pub fn with_phone(mut self, phone: impl Into<String>) -> Self {
-            self.phone = Some(phone.into());
-            self
-        }
-        /// Sets `userid` (用户身份证ID).
-        pub fn with_userid(mut self, userid: impl Into<String>) -> Self {
-            self.userid = Some(userid.into());
-            self
-        }
-        /// Sets `address` (用户收货地址).
-        pub fn with_address(mut self, address: impl Into<String>) -> Self {
-            self.address = Some(address.into());
-            self
+    constructors! {
+        Post {
+            new(
+                version: String,
+                appid: String,
+                out_order_no: String,
+                service_id: String,
+                room: String,
+                start_time: String,
+                end_time: String,
+                service_location: String,
+                deposit_amount: i64,
+                room_rate: i64,
+                cancel_rule: String,
+                cancel_rule_desc: String,
+                cert_serial_no: String,
+            );
+            /// Sets `room_rate_desc` (房费说明).
+            with_room_rate_desc => room_rate_desc: String;
+            /// Sets `attach` (回调数据包).
+            with_attach => attach: String;
+            /// Sets `openid` (用户标识).
+            with_openid => openid: String;
+            /// Sets `name` (用户姓名).
+            with_name => name: String;
+            /// Sets `phone` (用户手机号).
+            with_phone => phone: String;
+            /// Sets `userid` (用户身份证ID).
+            with_userid => userid: String;
+            /// Sets `address` (用户收货地址).
+            with_address => address: String;
         }
     }
 
@@ -317,92 +251,39 @@ pub mod createrentbill {
         pub address: Option<String>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            version: impl Into<String>,
-            appid: impl Into<String>,
-            out_order_no: impl Into<String>,
-            service_id: impl Into<String>,
-            goods_name: impl Into<String>,
-            deposit_amount: impl Into<i64>,
-            rent_unit: impl Into<String>,
-            rent_unit_fee: impl Into<i64>,
-            cert_serial_no: impl Into<String>,
-        ) -> Self {
-            Self {
-                version: version.into(),
-                appid: appid.into(),
-                out_order_no: out_order_no.into(),
-                service_id: service_id.into(),
-                goods_name: goods_name.into(),
-                start_time: None,
-                end_time: None,
-                service_location: None,
-                deposit_amount: deposit_amount.into(),
-                rent_unit: rent_unit.into(),
-                rent_unit_fee: rent_unit_fee.into(),
-                rent_fee_desc: None,
-                attach: None,
-                cert_serial_no: cert_serial_no.into(),
-                openid: None,
-                name: None,
-                phone: None,
-                userid: None,
-                address: None,
-            }
-        }
-        /// Sets `start_time` (租用时间).
-        pub fn with_start_time(mut self, start_time: impl Into<String>) -> Self {
-            self.start_time = Some(start_time.into());
-            self
-        }
-        /// Sets `end_time` (预定归还时间).
-        pub fn with_end_time(mut self, end_time: impl Into<String>) -> Self {
-            self.end_time = Some(end_time.into());
-            self
-        }
-        /// Sets `service_location` (租用地点).
-        pub fn with_service_location(mut self, service_location: impl Into<String>) -> Self {
-            self.service_location = Some(service_location.into());
-            self
-        }
-        /// Sets `rent_fee_desc` (租金规则 计费说明).
-        pub fn with_rent_fee_desc(mut self, rent_fee_desc: impl Into<String>) -> Self {
-            self.rent_fee_desc = Some(rent_fee_desc.into());
-            self
-        }
-        /// Sets `attach` (商户数据包).
-        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-            self.attach = Some(attach.into());
-            self
-        }
-        /// Sets `openid` (用户标识).
-        pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-            self.openid = Some(openid.into());
-            self
-        }
-        /// Sets `name` (用户姓名).
-        pub fn with_name(mut self, name: impl Into<String>) -> Self {
-            self.name = Some(name.into());
-            self
-        }
-        /// Sets `phone` (用户手机号).
-        pub fn with_phone(mut self, phone: impl Into<String>) -> Self {
-            self.phone = Some(phone.into());
-            self
-        }
-        /// Sets `userid` (用户身份证ID).
-        pub fn with_userid(mut self, userid: impl Into<String>) -> Self {
-            self.userid = Some(userid.into());
-            self
-        }
-        /// Sets `address` (用户收货地址).
-        pub fn with_address(mut self, address: impl Into<String>) -> Self {
-            self.address = Some(address.into());
-            self
+    constructors! {
+        Post {
+            new(
+                version: String,
+                appid: String,
+                out_order_no: String,
+                service_id: String,
+                goods_name: String,
+                deposit_amount: i64,
+                rent_unit: String,
+                rent_unit_fee: i64,
+                cert_serial_no: String,
+            );
+            /// Sets `start_time` (租用时间).
+            with_start_time => start_time: String;
+            /// Sets `end_time` (预定归还时间).
+            with_end_time => end_time: String;
+            /// Sets `service_location` (租用地点).
+            with_service_location => service_location: String;
+            /// Sets `rent_fee_desc` (租金规则 计费说明).
+            with_rent_fee_desc => rent_fee_desc: String;
+            /// Sets `attach` (商户数据包).
+            with_attach => attach: String;
+            /// Sets `openid` (用户标识).
+            with_openid => openid: String;
+            /// Sets `name` (用户姓名).
+            with_name => name: String;
+            /// Sets `phone` (用户手机号).
+            with_phone => phone: String;
+            /// Sets `userid` (用户身份证ID).
+            with_userid => userid: String;
+            /// Sets `address` (用户收货地址).
+            with_address => address: String;
         }
     }
 
@@ -464,60 +345,30 @@ pub mod finishhotelbill {
         pub profit_sharing: String,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            version: impl Into<String>,
-            appid: impl Into<String>,
-            out_order_no: impl Into<String>,
-            service_id: impl Into<String>,
-            checked_in: impl Into<bool>,
-            other_fee: impl Into<i64>,
-            other_fee_desc: impl Into<String>,
-            compensation_fee: impl Into<i64>,
-            compensation_fee_desc: impl Into<String>,
-            overdue_fine: impl Into<i64>,
-            overdue_fine_desc: impl Into<String>,
-            total_amount: impl Into<i64>,
-            finish_ticket: impl Into<String>,
-            profit_sharing: impl Into<String>,
-        ) -> Self {
-            Self {
-                version: version.into(),
-                appid: appid.into(),
-                out_order_no: out_order_no.into(),
-                service_id: service_id.into(),
-                checked_in: checked_in.into(),
-                real_end_time: None,
-                other_fee: other_fee.into(),
-                other_fee_desc: other_fee_desc.into(),
-                cancel_fee: None,
-                compensation_fee: compensation_fee.into(),
-                compensation_fee_desc: compensation_fee_desc.into(),
-                room_rate: None,
-                overdue_fine: overdue_fine.into(),
-                overdue_fine_desc: overdue_fine_desc.into(),
-                total_amount: total_amount.into(),
-                finish_ticket: finish_ticket.into(),
-                profit_sharing: profit_sharing.into(),
-            }
-        }
-        /// Sets `real_end_time` (实际离店时间).
-        pub fn with_real_end_time(mut self, real_end_time: impl Into<String>) -> Self {
-            self.real_end_time = Some(real_end_time.into());
-            self
-        }
-        /// Sets `cancel_fee` (取消费用).
-        pub fn with_cancel_fee(mut self, cancel_fee: impl Into<i64>) -> Self {
-            self.cancel_fee = Some(cancel_fee.into());
-            self
-        }
-        /// Sets `room_rate` (房费).
-        pub fn with_room_rate(mut self, room_rate: impl Into<i64>) -> Self {
-            self.room_rate = Some(room_rate.into());
-            self
+    constructors! {
+        Post {
+            new(
+                version: String,
+                appid: String,
+                out_order_no: String,
+                service_id: String,
+                checked_in: bool,
+                other_fee: i64,
+                other_fee_desc: String,
+                compensation_fee: i64,
+                compensation_fee_desc: String,
+                overdue_fine: i64,
+                overdue_fine_desc: String,
+                total_amount: i64,
+                finish_ticket: String,
+                profit_sharing: String,
+            );
+            /// Sets `real_end_time` (实际离店时间).
+            with_real_end_time => real_end_time: String;
+            /// Sets `cancel_fee` (取消费用).
+            with_cancel_fee => cancel_fee: i64;
+            /// Sets `room_rate` (房费).
+            with_room_rate => room_rate: i64;
         }
     }
 
@@ -571,51 +422,25 @@ pub mod finishrentbill {
         pub profit_sharing: String,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            version: impl Into<String>,
-            appid: impl Into<String>,
-            out_order_no: impl Into<String>,
-            service_id: impl Into<String>,
-            returned: impl Into<String>,
-            total_amount: impl Into<i64>,
-            rent_fee: impl Into<i64>,
-            compensation_fee: impl Into<String>,
-            compensation_fee_desc: impl Into<String>,
-            finish_ticket: impl Into<String>,
-            profit_sharing: impl Into<String>,
-        ) -> Self {
-            Self {
-                version: version.into(),
-                appid: appid.into(),
-                out_order_no: out_order_no.into(),
-                service_id: service_id.into(),
-                returned: returned.into(),
-                real_end_time: None,
-                service_end_location: None,
-                total_amount: total_amount.into(),
-                rent_fee: rent_fee.into(),
-                compensation_fee: compensation_fee.into(),
-                compensation_fee_desc: compensation_fee_desc.into(),
-                finish_ticket: finish_ticket.into(),
-                profit_sharing: profit_sharing.into(),
-            }
-        }
-        /// Sets `real_end_time` (实际归还时间).
-        pub fn with_real_end_time(mut self, real_end_time: impl Into<String>) -> Self {
-            self.real_end_time = Some(real_end_time.into());
-            self
-        }
-        /// Sets `service_end_location` (归还地点).
-        pub fn with_service_end_location(
-            mut self,
-            service_end_location: impl Into<String>,
-        ) -> Self {
-            self.service_end_location = Some(service_end_location.into());
-            self
+    constructors! {
+        Post {
+            new(
+                version: String,
+                appid: String,
+                out_order_no: String,
+                service_id: String,
+                returned: String,
+                total_amount: i64,
+                rent_fee: i64,
+                compensation_fee: String,
+                compensation_fee_desc: String,
+                finish_ticket: String,
+                profit_sharing: String,
+            );
+            /// Sets `real_end_time` (实际归还时间).
+            with_real_end_time => real_end_time: String;
+            /// Sets `service_end_location` (归还地点).
+            with_service_end_location => service_end_location: String;
         }
     }
 

@@ -102,115 +102,46 @@ pub mod apiv2sandbox {
                 pub scene_info: Option<String>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    appid: impl Into<String>,
-                    body: impl Into<String>,
-                    out_trade_no: impl Into<String>,
-                    total_fee: impl Into<i64>,
-                    spbill_create_ip: impl Into<String>,
-                    auth_code: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        version: None,
-                        profit_sharing: None,
-                        deposit: None,
-                        appid: appid.into(),
-                        sub_appid: None,
-                        sub_mch_id: None,
-                        device_info: None,
-                        body: body.into(),
-                        detail: None,
-                        attach: None,
-                        out_trade_no: out_trade_no.into(),
-                        total_fee: total_fee.into(),
-                        fee_type: None,
-                        spbill_create_ip: spbill_create_ip.into(),
-                        goods_tag: None,
-                        limit_pay: None,
-                        time_start: None,
-                        time_expire: None,
-                        receipt: None,
-                        auth_code: auth_code.into(),
-                        scene_info: None,
-                    }
-                }
-                /// Sets `version` (接口版本号).
-                pub fn with_version(mut self, version: impl Into<String>) -> Self {
-                    self.version = Some(version.into());
-                    self
-                }
-                /// Sets `profit_sharing` (是否指定服务商分账: `N`, `Y`).
-                pub fn with_profit_sharing(mut self, profit_sharing: impl Into<String>) -> Self {
-                    self.profit_sharing = Some(profit_sharing.into());
-                    self
-                }
-                /// Sets `deposit` (是否押金支付: `Y`, `N`).
-                pub fn with_deposit(mut self, deposit: impl Into<String>) -> Self {
-                    self.deposit = Some(deposit.into());
-                    self
-                }
-                /// Sets `sub_appid` (子商户公众账号ID).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
-                }
-                /// Sets `sub_mch_id` (子商户号).
-                pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-                    self.sub_mch_id = Some(sub_mch_id.into());
-                    self
-                }
-                /// Sets `device_info` (设备号).
-                pub fn with_device_info(mut self, device_info: impl Into<String>) -> Self {
-                    self.device_info = Some(device_info.into());
-                    self
-                }
-                /// Sets `detail` (单品优惠活动该字段必传 (JSON text)).
-                pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
-                    self.detail = Some(detail.into());
-                    self
-                }
-                /// Sets `attach` (附加数据).
-                pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                    self.attach = Some(attach.into());
-                    self
-                }
-                /// Sets `fee_type` (货币类型).
-                pub fn with_fee_type(mut self, fee_type: impl Into<String>) -> Self {
-                    self.fee_type = Some(fee_type.into());
-                    self
-                }
-                /// Sets `goods_tag` (订单优惠标记).
-                pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                    self.goods_tag = Some(goods_tag.into());
-                    self
-                }
-                /// Sets `limit_pay` (指定支付方式).
-                pub fn with_limit_pay(mut self, limit_pay: impl Into<String>) -> Self {
-                    self.limit_pay = Some(limit_pay.into());
-                    self
-                }
-                /// Sets `time_start` (交易起始时间).
-                pub fn with_time_start(mut self, time_start: impl Into<String>) -> Self {
-                    self.time_start = Some(time_start.into());
-                    self
-                }
-                /// Sets `time_expire` (交易结束时间).
-                pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
-                    self.time_expire = Some(time_expire.into());
-                    self
-                }
-                /// Sets `receipt` (电子发票入口开放标识).
-                pub fn with_receipt(mut self, receipt: impl Into<String>) -> Self {
-                    self.receipt = Some(receipt.into());
-                    self
-                }
-                /// Sets `scene_info` (场景信息JSON格式字符串 (JSON text)).
-                pub fn with_scene_info(mut self, scene_info: impl Into<String>) -> Self {
-                    self.scene_info = Some(scene_info.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        appid: String,
+                        body: String,
+                        out_trade_no: String,
+                        total_fee: i64,
+                        spbill_create_ip: String,
+                        auth_code: String,
+                    );
+                    /// Sets `version` (接口版本号).
+                    with_version => version: String;
+                    /// Sets `profit_sharing` (是否指定服务商分账: `N`, `Y`).
+                    with_profit_sharing => profit_sharing: String;
+                    /// Sets `deposit` (是否押金支付: `Y`, `N`).
+                    with_deposit => deposit: String;
+                    /// Sets `sub_appid` (子商户公众账号ID).
+                    with_sub_appid => sub_appid: String;
+                    /// Sets `sub_mch_id` (子商户号).
+                    with_sub_mch_id => sub_mch_id: String;
+                    /// Sets `device_info` (设备号).
+                    with_device_info => device_info: String;
+                    /// Sets `detail` (单品优惠活动该字段必传 (JSON text)).
+                    with_detail => detail: String;
+                    /// Sets `attach` (附加数据).
+                    with_attach => attach: String;
+                    /// Sets `fee_type` (货币类型).
+                    with_fee_type => fee_type: String;
+                    /// Sets `goods_tag` (订单优惠标记).
+                    with_goods_tag => goods_tag: String;
+                    /// Sets `limit_pay` (指定支付方式).
+                    with_limit_pay => limit_pay: String;
+                    /// Sets `time_start` (交易起始时间).
+                    with_time_start => time_start: String;
+                    /// Sets `time_expire` (交易结束时间).
+                    with_time_expire => time_expire: String;
+                    /// Sets `receipt` (电子发票入口开放标识).
+                    with_receipt => receipt: String;
+                    /// Sets `scene_info` (场景信息JSON格式字符串 (JSON text)).
+                    with_scene_info => scene_info: String;
                 }
             }
 
@@ -292,37 +223,19 @@ pub mod apiv2sandbox {
                 pub out_trade_no: String,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    appid: impl Into<String>,
-                    transaction_id: impl Into<String>,
-                    out_trade_no: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        version: None,
-                        appid: appid.into(),
-                        sub_appid: None,
-                        sub_mch_id: None,
-                        transaction_id: transaction_id.into(),
-                        out_trade_no: out_trade_no.into(),
-                    }
-                }
-                /// Sets `version` (接口版本号: `1.0`).
-                pub fn with_version(mut self, version: impl Into<String>) -> Self {
-                    self.version = Some(version.into());
-                    self
-                }
-                /// Sets `sub_appid` (子商户公众账号ID).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
-                }
-                /// Sets `sub_mch_id` (子商户号).
-                pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-                    self.sub_mch_id = Some(sub_mch_id.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        appid: String,
+                        transaction_id: String,
+                        out_trade_no: String,
+                    );
+                    /// Sets `version` (接口版本号: `1.0`).
+                    with_version => version: String;
+                    /// Sets `sub_appid` (子商户公众账号ID).
+                    with_sub_appid => sub_appid: String;
+                    /// Sets `sub_mch_id` (子商户号).
+                    with_sub_mch_id => sub_mch_id: String;
                 }
             }
 

@@ -111,36 +111,17 @@ pub mod receipts {
                 pub notify_url: Option<String>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    receipt_id: impl Into<String>,
-                    out_instruction_no: impl Into<String>,
-                    transfer_mode: impl Into<
-                        crate::api::v3::abnormal_fund_processing::types::TransferMode,
-                    >,
-                ) -> Self {
-                    Self {
-                        receipt_id: receipt_id.into(),
-                        out_instruction_no: out_instruction_no.into(),
-                        transfer_mode: transfer_mode.into(),
-                        receiver: None,
-                        notify_url: None,
-                    }
-                }
-                /// Sets `receiver` (收款方).
-                pub fn with_receiver(
-                    mut self,
-                    receiver: impl Into<crate::api::v3::abnormal_fund_processing::types::Receiver>,
-                ) -> Self {
-                    self.receiver = Some(receiver.into());
-                    self
-                }
-                /// Sets `notify_url` (回调通知地址).
-                pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-                    self.notify_url = Some(notify_url.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        receipt_id: String,
+                        out_instruction_no: String,
+                        transfer_mode: crate::api::v3::abnormal_fund_processing::types::TransferMode,
+                    );
+                    /// Sets `receiver` (收款方).
+                    with_receiver => receiver: crate::api::v3::abnormal_fund_processing::types::Receiver;
+                    /// Sets `notify_url` (回调通知地址).
+                    with_notify_url => notify_url: String;
                 }
             }
 
@@ -359,21 +340,14 @@ pub mod types {
         pub mchid: Option<String>,
     }
 
-    impl Receiver {
-        /// Sets `openid` (入账用户OpenID).
-        pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-            self.openid = Some(openid.into());
-            self
-        }
-        /// Sets `appid` (商户AppID).
-        pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-            self.appid = Some(appid.into());
-            self
-        }
-        /// Sets `mchid` (入账商户号).
-        pub fn with_mchid(mut self, mchid: impl Into<String>) -> Self {
-            self.mchid = Some(mchid.into());
-            self
+    constructors! {
+        Receiver {
+            /// Sets `openid` (入账用户OpenID).
+            with_openid => openid: String;
+            /// Sets `appid` (商户AppID).
+            with_appid => appid: String;
+            /// Sets `mchid` (入账商户号).
+            with_mchid => mchid: String;
         }
     }
 

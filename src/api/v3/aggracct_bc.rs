@@ -180,35 +180,18 @@ pub mod wb_channel {
                 pub req_scene: Option<crate::api::v3::aggracct_bc::types::ReqScene>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(mchid: impl Into<String>, bal_account_no: impl Into<String>) -> Self {
-                    Self {
-                        mchid: mchid.into(),
-                        bal_account_no: bal_account_no.into(),
-                        card_no: None,
-                        sgn_no: None,
-                        req_scene: None,
-                    }
-                }
-                /// Sets `card_no` (卡号 (query)).
-                pub fn with_card_no(mut self, card_no: impl Into<String>) -> Self {
-                    self.card_no = Some(card_no.into());
-                    self
-                }
-                /// Sets `sgn_no` (商户子账户协议号 (query)).
-                pub fn with_sgn_no(mut self, sgn_no: impl Into<String>) -> Self {
-                    self.sgn_no = Some(sgn_no.into());
-                    self
-                }
-                /// Sets `req_scene` (请求场景 (query)).
-                pub fn with_req_scene(
-                    mut self,
-                    req_scene: impl Into<crate::api::v3::aggracct_bc::types::ReqScene>,
-                ) -> Self {
-                    self.req_scene = Some(req_scene.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        mchid: String,
+                        bal_account_no: String,
+                    );
+                    /// Sets `card_no` (卡号 (query)).
+                    with_card_no => card_no: String;
+                    /// Sets `sgn_no` (商户子账户协议号 (query)).
+                    with_sgn_no => sgn_no: String;
+                    /// Sets `req_scene` (请求场景 (query)).
+                    with_req_scene => req_scene: crate::api::v3::aggracct_bc::types::ReqScene;
                 }
             }
 
@@ -248,35 +231,18 @@ pub mod wb_channel {
                 pub req_scene: Option<crate::api::v3::aggracct_bc::types::ReqScene>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(mchid: impl Into<String>, bal_account_no: impl Into<String>) -> Self {
-                    Self {
-                        mchid: mchid.into(),
-                        bal_account_no: bal_account_no.into(),
-                        card_no: None,
-                        sgn_no: None,
-                        req_scene: None,
-                    }
-                }
-                /// Sets `card_no` (卡号 (query)).
-                pub fn with_card_no(mut self, card_no: impl Into<String>) -> Self {
-                    self.card_no = Some(card_no.into());
-                    self
-                }
-                /// Sets `sgn_no` (商户子账户协议号 (query)).
-                pub fn with_sgn_no(mut self, sgn_no: impl Into<String>) -> Self {
-                    self.sgn_no = Some(sgn_no.into());
-                    self
-                }
-                /// Sets `req_scene` (请求场景 (query)).
-                pub fn with_req_scene(
-                    mut self,
-                    req_scene: impl Into<crate::api::v3::aggracct_bc::types::ReqScene>,
-                ) -> Self {
-                    self.req_scene = Some(req_scene.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        mchid: String,
+                        bal_account_no: String,
+                    );
+                    /// Sets `card_no` (卡号 (query)).
+                    with_card_no => card_no: String;
+                    /// Sets `sgn_no` (商户子账户协议号 (query)).
+                    with_sgn_no => sgn_no: String;
+                    /// Sets `req_scene` (请求场景 (query)).
+                    with_req_scene => req_scene: crate::api::v3::aggracct_bc::types::ReqScene;
                 }
             }
 
@@ -418,40 +384,19 @@ pub mod wb_channel {
                 pub media_id: Option<String>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(business_scene: impl Into<GetBusinessScene>) -> Self {
-                    Self {
-                        mchid: None,
-                        platform_trx_id: None,
-                        business_scene: business_scene.into(),
-                        mch_media_type: None,
-                        media_id: None,
-                    }
-                }
-                /// Sets `mchid` (微信支付商户号 (query)).
-                pub fn with_mchid(mut self, mchid: impl Into<String>) -> Self {
-                    self.mchid = Some(mchid.into());
-                    self
-                }
-                /// Sets `platform_trx_id` (微信支付业务申请单号 (query)).
-                pub fn with_platform_trx_id(mut self, platform_trx_id: impl Into<String>) -> Self {
-                    self.platform_trx_id = Some(platform_trx_id.into());
-                    self
-                }
-                /// Sets `mch_media_type` (影像件类型 (query)).
-                pub fn with_mch_media_type(
-                    mut self,
-                    mch_media_type: impl Into<GetMchMediaType>,
-                ) -> Self {
-                    self.mch_media_type = Some(mch_media_type.into());
-                    self
-                }
-                /// Sets `media_id` (影像件资料ID (query)).
-                pub fn with_media_id(mut self, media_id: impl Into<String>) -> Self {
-                    self.media_id = Some(media_id.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        business_scene: GetBusinessScene,
+                    );
+                    /// Sets `mchid` (微信支付商户号 (query)).
+                    with_mchid => mchid: String;
+                    /// Sets `platform_trx_id` (微信支付业务申请单号 (query)).
+                    with_platform_trx_id => platform_trx_id: String;
+                    /// Sets `mch_media_type` (影像件类型 (query)).
+                    with_mch_media_type => mch_media_type: GetMchMediaType;
+                    /// Sets `media_id` (影像件资料ID (query)).
+                    with_media_id => media_id: String;
                 }
             }
 
@@ -541,30 +486,16 @@ pub mod wb_channel {
                 pub req_scene: Option<crate::api::v3::aggracct_bc::types::ReqScene>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    out_request_no: impl Into<String>,
-                    mchid: impl Into<String>,
-                    bal_account_no: impl Into<String>,
-                    change_scene: impl Into<crate::api::v3::aggracct_bc::types::ChangeScene>,
-                ) -> Self {
-                    Self {
-                        out_request_no: out_request_no.into(),
-                        mchid: mchid.into(),
-                        bal_account_no: bal_account_no.into(),
-                        change_scene: change_scene.into(),
-                        req_scene: None,
-                    }
-                }
-                /// Sets `req_scene` (请求场景).
-                pub fn with_req_scene(
-                    mut self,
-                    req_scene: impl Into<crate::api::v3::aggracct_bc::types::ReqScene>,
-                ) -> Self {
-                    self.req_scene = Some(req_scene.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        out_request_no: String,
+                        mchid: String,
+                        bal_account_no: String,
+                        change_scene: crate::api::v3::aggracct_bc::types::ChangeScene,
+                    );
+                    /// Sets `req_scene` (请求场景).
+                    with_req_scene => req_scene: crate::api::v3::aggracct_bc::types::ReqScene;
                 }
             }
 
@@ -794,62 +725,24 @@ pub mod wb_channel {
                             pub scene: Option<PostScene>,
                         }
 
-                        impl Post {
-                            /// A value with its required fields; every optional one is `None`
-                            /// until its `with_…` method sets it.
-                            pub fn new(
-                                out_request_no: impl Into<String>,
-                                mchid: impl Into<String>,
-                            ) -> Self {
-                                Self {
-                                    out_request_no: out_request_no.into(),
-                                    mchid: mchid.into(),
-                                    audit_result: None,
-                                    audit_finish_time: None,
-                                    attach_info: None,
-                                    fail_code: None,
-                                    fail_msg: None,
-                                    scene: None,
-                                }
-                            }
-                            /// Sets `audit_result` (审核结果).
-                            pub fn with_audit_result(
-                                mut self,
-                                audit_result: impl Into<PostAuditResult>,
-                            ) -> Self {
-                                self.audit_result = Some(audit_result.into());
-                                self
-                            }
-                            /// Sets `audit_finish_time` (审核完成时间).
-                            pub fn with_audit_finish_time(
-                                mut self,
-                                audit_finish_time: impl Into<crate::DateTime>,
-                            ) -> Self {
-                                self.audit_finish_time = Some(audit_finish_time.into());
-                                self
-                            }
-                            /// Sets `attach_info` (业务附属信息).
-                            pub fn with_attach_info(
-                                mut self,
-                                attach_info: impl Into<String>,
-                            ) -> Self {
-                                self.attach_info = Some(attach_info.into());
-                                self
-                            }
-                            /// Sets `fail_code` (审核驳回错误码).
-                            pub fn with_fail_code(mut self, fail_code: impl Into<String>) -> Self {
-                                self.fail_code = Some(fail_code.into());
-                                self
-                            }
-                            /// Sets `fail_msg` (审核驳回错误原因).
-                            pub fn with_fail_msg(mut self, fail_msg: impl Into<String>) -> Self {
-                                self.fail_msg = Some(fail_msg.into());
-                                self
-                            }
-                            /// Sets `scene` (场景).
-                            pub fn with_scene(mut self, scene: impl Into<PostScene>) -> Self {
-                                self.scene = Some(scene.into());
-                                self
+                        constructors! {
+                            Post {
+                                new(
+                                    out_request_no: String,
+                                    mchid: String,
+                                );
+                                /// Sets `audit_result` (审核结果).
+                                with_audit_result => audit_result: PostAuditResult;
+                                /// Sets `audit_finish_time` (审核完成时间).
+                                with_audit_finish_time => audit_finish_time: crate::DateTime;
+                                /// Sets `attach_info` (业务附属信息).
+                                with_attach_info => attach_info: String;
+                                /// Sets `fail_code` (审核驳回错误码).
+                                with_fail_code => fail_code: String;
+                                /// Sets `fail_msg` (审核驳回错误原因).
+                                with_fail_msg => fail_msg: String;
+                                /// Sets `scene` (场景).
+                                with_scene => scene: PostScene;
                             }
                         }
 
@@ -924,66 +817,26 @@ pub mod wb_channel {
                 pub fund_repatriation_strategy: Option<PostFundRepatriationStrategy>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    out_request_no: impl Into<String>,
-                    mchid: impl Into<String>,
-                    bal_account_no: impl Into<String>,
-                    punish_scene: impl Into<i64>,
-                ) -> Self {
-                    Self {
-                        out_request_no: out_request_no.into(),
-                        mchid: mchid.into(),
-                        bal_account_no: bal_account_no.into(),
-                        punish_scene: punish_scene.into(),
-                        punish_reason: None,
-                        punish_end_time: None,
-                        card_no: None,
-                        sgn_no: None,
-                        req_scene: None,
-                        fund_repatriation_strategy: None,
-                    }
-                }
-                /// Sets `punish_reason` (管控原因).
-                pub fn with_punish_reason(mut self, punish_reason: impl Into<String>) -> Self {
-                    self.punish_reason = Some(punish_reason.into());
-                    self
-                }
-                /// Sets `punish_end_time` (管控结束时间).
-                pub fn with_punish_end_time(
-                    mut self,
-                    punish_end_time: impl Into<crate::DateTime>,
-                ) -> Self {
-                    self.punish_end_time = Some(punish_end_time.into());
-                    self
-                }
-                /// Sets `card_no` (目标下管卡号).
-                pub fn with_card_no(mut self, card_no: impl Into<String>) -> Self {
-                    self.card_no = Some(card_no.into());
-                    self
-                }
-                /// Sets `sgn_no` (目标下管商户子账户协议号).
-                pub fn with_sgn_no(mut self, sgn_no: impl Into<String>) -> Self {
-                    self.sgn_no = Some(sgn_no.into());
-                    self
-                }
-                /// Sets `req_scene` (请求场景).
-                pub fn with_req_scene(
-                    mut self,
-                    req_scene: impl Into<crate::api::v3::aggracct_bc::types::ReqScene>,
-                ) -> Self {
-                    self.req_scene = Some(req_scene.into());
-                    self
-                }
-                /// Sets `fund_repatriation_strategy` (微众资金划回策略).
-                pub fn with_fund_repatriation_strategy(
-                    mut self,
-                    fund_repatriation_strategy: impl Into<PostFundRepatriationStrategy>,
-                ) -> Self {
-                    self.fund_repatriation_strategy = Some(fund_repatriation_strategy.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        out_request_no: String,
+                        mchid: String,
+                        bal_account_no: String,
+                        punish_scene: i64,
+                    );
+                    /// Sets `punish_reason` (管控原因).
+                    with_punish_reason => punish_reason: String;
+                    /// Sets `punish_end_time` (管控结束时间).
+                    with_punish_end_time => punish_end_time: crate::DateTime;
+                    /// Sets `card_no` (目标下管卡号).
+                    with_card_no => card_no: String;
+                    /// Sets `sgn_no` (目标下管商户子账户协议号).
+                    with_sgn_no => sgn_no: String;
+                    /// Sets `req_scene` (请求场景).
+                    with_req_scene => req_scene: crate::api::v3::aggracct_bc::types::ReqScene;
+                    /// Sets `fund_repatriation_strategy` (微众资金划回策略).
+                    with_fund_repatriation_strategy => fund_repatriation_strategy: PostFundRepatriationStrategy;
                 }
             }
 
@@ -1046,46 +899,22 @@ pub mod wb_channel {
                 pub req_scene: Option<crate::api::v3::aggracct_bc::types::ReqScene>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    out_request_no: impl Into<String>,
-                    related_webank_punish_no: impl Into<String>,
-                    related_wxpay_punish_no: impl Into<String>,
-                    mchid: impl Into<String>,
-                    bal_account_no: impl Into<String>,
-                    recover_reason: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        out_request_no: out_request_no.into(),
-                        related_webank_punish_no: related_webank_punish_no.into(),
-                        related_wxpay_punish_no: related_wxpay_punish_no.into(),
-                        mchid: mchid.into(),
-                        bal_account_no: bal_account_no.into(),
-                        recover_reason: recover_reason.into(),
-                        card_no: None,
-                        sgn_no: None,
-                        req_scene: None,
-                    }
-                }
-                /// Sets `card_no` (目标下管卡号).
-                pub fn with_card_no(mut self, card_no: impl Into<String>) -> Self {
-                    self.card_no = Some(card_no.into());
-                    self
-                }
-                /// Sets `sgn_no` (目标下管商户子账户协议号).
-                pub fn with_sgn_no(mut self, sgn_no: impl Into<String>) -> Self {
-                    self.sgn_no = Some(sgn_no.into());
-                    self
-                }
-                /// Sets `req_scene` (请求场景).
-                pub fn with_req_scene(
-                    mut self,
-                    req_scene: impl Into<crate::api::v3::aggracct_bc::types::ReqScene>,
-                ) -> Self {
-                    self.req_scene = Some(req_scene.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        out_request_no: String,
+                        related_webank_punish_no: String,
+                        related_wxpay_punish_no: String,
+                        mchid: String,
+                        bal_account_no: String,
+                        recover_reason: String,
+                    );
+                    /// Sets `card_no` (目标下管卡号).
+                    with_card_no => card_no: String;
+                    /// Sets `sgn_no` (目标下管商户子账户协议号).
+                    with_sgn_no => sgn_no: String;
+                    /// Sets `req_scene` (请求场景).
+                    with_req_scene => req_scene: crate::api::v3::aggracct_bc::types::ReqScene;
                 }
             }
 
@@ -1139,50 +968,23 @@ pub mod wb_channel {
             pub req_scene: Option<crate::api::v3::aggracct_bc::types::ReqScene>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                mchid: impl Into<String>,
-                bal_account_no: impl Into<String>,
-                out_request_no: impl Into<String>,
-                reduction_type: impl Into<crate::api::v3::aggracct_bc::types::ReductionType>,
-                amount: impl Into<i64>,
-            ) -> Self {
-                Self {
-                    mchid: mchid.into(),
-                    bal_account_no: bal_account_no.into(),
-                    out_request_no: out_request_no.into(),
-                    reduction_type: reduction_type.into(),
-                    amount: amount.into(),
-                    reason: None,
-                    card_no: None,
-                    sgn_no: None,
-                    req_scene: None,
-                }
-            }
-            /// Sets `reason` (特殊减额原因).
-            pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
-                self.reason = Some(reason.into());
-                self
-            }
-            /// Sets `card_no` (卡号).
-            pub fn with_card_no(mut self, card_no: impl Into<String>) -> Self {
-                self.card_no = Some(card_no.into());
-                self
-            }
-            /// Sets `sgn_no` (商户账户协议号).
-            pub fn with_sgn_no(mut self, sgn_no: impl Into<String>) -> Self {
-                self.sgn_no = Some(sgn_no.into());
-                self
-            }
-            /// Sets `req_scene` (请求场景).
-            pub fn with_req_scene(
-                mut self,
-                req_scene: impl Into<crate::api::v3::aggracct_bc::types::ReqScene>,
-            ) -> Self {
-                self.req_scene = Some(req_scene.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    mchid: String,
+                    bal_account_no: String,
+                    out_request_no: String,
+                    reduction_type: crate::api::v3::aggracct_bc::types::ReductionType,
+                    amount: i64,
+                );
+                /// Sets `reason` (特殊减额原因).
+                with_reason => reason: String;
+                /// Sets `card_no` (卡号).
+                with_card_no => card_no: String;
+                /// Sets `sgn_no` (商户账户协议号).
+                with_sgn_no => sgn_no: String;
+                /// Sets `req_scene` (请求场景).
+                with_req_scene => req_scene: crate::api::v3::aggracct_bc::types::ReqScene;
             }
         }
 
@@ -1233,40 +1035,19 @@ pub mod wb_channel {
                 pub req_scene: Option<crate::api::v3::aggracct_bc::types::ReqScene>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    out_request_no: impl Into<String>,
-                    mchid: impl Into<String>,
-                    bal_account_no: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        out_request_no: out_request_no.into(),
-                        mchid: mchid.into(),
-                        bal_account_no: bal_account_no.into(),
-                        card_no: None,
-                        sgn_no: None,
-                        req_scene: None,
-                    }
-                }
-                /// Sets `card_no` (卡号 (query)).
-                pub fn with_card_no(mut self, card_no: impl Into<String>) -> Self {
-                    self.card_no = Some(card_no.into());
-                    self
-                }
-                /// Sets `sgn_no` (商户子账户协议号 (query)).
-                pub fn with_sgn_no(mut self, sgn_no: impl Into<String>) -> Self {
-                    self.sgn_no = Some(sgn_no.into());
-                    self
-                }
-                /// Sets `req_scene` (请求场景 (query)).
-                pub fn with_req_scene(
-                    mut self,
-                    req_scene: impl Into<crate::api::v3::aggracct_bc::types::ReqScene>,
-                ) -> Self {
-                    self.req_scene = Some(req_scene.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        out_request_no: String,
+                        mchid: String,
+                        bal_account_no: String,
+                    );
+                    /// Sets `card_no` (卡号 (query)).
+                    with_card_no => card_no: String;
+                    /// Sets `sgn_no` (商户子账户协议号 (query)).
+                    with_sgn_no => sgn_no: String;
+                    /// Sets `req_scene` (请求场景 (query)).
+                    with_req_scene => req_scene: crate::api::v3::aggracct_bc::types::ReqScene;
                 }
             }
 

@@ -28,26 +28,14 @@ pub mod sub_merchants {
                     pub account_number_rule: Option<GetAccountNumberRule>,
                 }
 
-                impl Get {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        sub_mchid: impl Into<String>,
-                        application_no: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            sub_mchid: sub_mchid.into(),
-                            application_no: application_no.into(),
-                            account_number_rule: None,
-                        }
-                    }
-                    /// Sets `account_number_rule` (银行账号展示规则 (query)).
-                    pub fn with_account_number_rule(
-                        mut self,
-                        account_number_rule: impl Into<GetAccountNumberRule>,
-                    ) -> Self {
-                        self.account_number_rule = Some(account_number_rule.into());
-                        self
+                constructors! {
+                    Get {
+                        new(
+                            sub_mchid: String,
+                            application_no: String,
+                        );
+                        /// Sets `account_number_rule` (银行账号展示规则 (query)).
+                        with_account_number_rule => account_number_rule: GetAccountNumberRule;
                     }
                 }
 
@@ -139,47 +127,23 @@ pub mod sub_merchants {
                 pub account_name: Option<String>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    sub_mchid: impl Into<String>,
-                    account_type: impl Into<crate::api::v3::apply4sub::types::AccountType>,
-                    account_bank: impl Into<String>,
-                    bank_address_code: impl Into<String>,
-                    account_number: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        sub_mchid: sub_mchid.into(),
-                        modify_mode: None,
-                        account_type: account_type.into(),
-                        account_bank: account_bank.into(),
-                        bank_address_code: bank_address_code.into(),
-                        bank_name: None,
-                        bank_branch_id: None,
-                        account_number: account_number.into(),
-                        account_name: None,
-                    }
-                }
-                /// Sets `modify_mode` (修改模式).
-                pub fn with_modify_mode(mut self, modify_mode: impl Into<PostModifyMode>) -> Self {
-                    self.modify_mode = Some(modify_mode.into());
-                    self
-                }
-                /// Sets `bank_name` (开户银行全称).
-                pub fn with_bank_name(mut self, bank_name: impl Into<String>) -> Self {
-                    self.bank_name = Some(bank_name.into());
-                    self
-                }
-                /// Sets `bank_branch_id` (开户银行联行号).
-                pub fn with_bank_branch_id(mut self, bank_branch_id: impl Into<String>) -> Self {
-                    self.bank_branch_id = Some(bank_branch_id.into());
-                    self
-                }
-                /// Sets `account_name` (开户名称).
-                pub fn with_account_name(mut self, account_name: impl Into<String>) -> Self {
-                    self.account_name = Some(account_name.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        sub_mchid: String,
+                        account_type: crate::api::v3::apply4sub::types::AccountType,
+                        account_bank: String,
+                        bank_address_code: String,
+                        account_number: String,
+                    );
+                    /// Sets `modify_mode` (修改模式).
+                    with_modify_mode => modify_mode: PostModifyMode;
+                    /// Sets `bank_name` (开户银行全称).
+                    with_bank_name => bank_name: String;
+                    /// Sets `bank_branch_id` (开户银行联行号).
+                    with_bank_branch_id => bank_branch_id: String;
+                    /// Sets `account_name` (开户名称).
+                    with_account_name => account_name: String;
                 }
             }
 

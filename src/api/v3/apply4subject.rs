@@ -21,16 +21,12 @@ pub mod applyment {
         pub business_code: Option<String>,
     }
 
-    impl Get {
-        /// Sets `applyment_id` (申请单编号 (query)).
-        pub fn with_applyment_id(mut self, applyment_id: impl Into<String>) -> Self {
-            self.applyment_id = Some(applyment_id.into());
-            self
-        }
-        /// Sets `business_code` (业务申请编号 (query)).
-        pub fn with_business_code(mut self, business_code: impl Into<String>) -> Self {
-            self.business_code = Some(business_code.into());
-            self
+    constructors! {
+        Get {
+            /// Sets `applyment_id` (申请单编号 (query)).
+            with_applyment_id => applyment_id: String;
+            /// Sets `business_code` (业务申请编号 (query)).
+            with_business_code => business_code: String;
         }
     }
 
@@ -80,42 +76,20 @@ pub mod applyment {
         pub addition_info: Option<PostAdditionInfo>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            business_code: impl Into<String>,
-            contact_info: impl Into<PostContactInfo>,
-            subject_info: impl Into<PostSubjectInfo>,
-            identification_info: impl Into<PostIdentificationInfo>,
-        ) -> Self {
-            Self {
-                channel_id: None,
-                business_code: business_code.into(),
-                contact_info: contact_info.into(),
-                subject_info: subject_info.into(),
-                identification_info: identification_info.into(),
-                ubo_info_list: None,
-                addition_info: None,
-            }
-        }
-        /// Sets `channel_id` (渠道商户号 (query)).
-        pub fn with_channel_id(mut self, channel_id: impl Into<String>) -> Self {
-            self.channel_id = Some(channel_id.into());
-            self
-        }
-        /// Sets `ubo_info_list` (最终受益人信息列表).
-        pub fn with_ubo_info_list(
-            mut self,
-            ubo_info_list: impl Into<Vec<PostUboInfoList>>,
-        ) -> Self {
-            self.ubo_info_list = Some(ubo_info_list.into());
-            self
-        }
-        /// Sets `addition_info` (补充材料).
-        pub fn with_addition_info(mut self, addition_info: impl Into<PostAdditionInfo>) -> Self {
-            self.addition_info = Some(addition_info.into());
-            self
+    constructors! {
+        Post {
+            new(
+                business_code: String,
+                contact_info: PostContactInfo,
+                subject_info: PostSubjectInfo,
+                identification_info: PostIdentificationInfo,
+            );
+            /// Sets `channel_id` (渠道商户号 (query)).
+            with_channel_id => channel_id: String;
+            /// Sets `ubo_info_list` (最终受益人信息列表).
+            with_ubo_info_list => ubo_info_list: Vec<PostUboInfoList>;
+            /// Sets `addition_info` (补充材料).
+            with_addition_info => addition_info: PostAdditionInfo;
         }
     }
 
@@ -155,76 +129,27 @@ pub mod applyment {
         pub mobile: String,
     }
 
-    impl PostContactInfo {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            name: impl Into<String>,
-            id_card_number: impl Into<String>,
-            mobile: impl Into<String>,
-        ) -> Self {
-            Self {
-                contact_type: None,
-                name: name.into(),
-                contact_id_doc_type: None,
-                id_card_number: id_card_number.into(),
-                contact_id_doc_copy: None,
-                contact_id_doc_copy_back: None,
-                contact_period_begin: None,
-                contact_period_end: None,
-                business_authorization_letter: None,
-                mobile: mobile.into(),
-            }
-        }
-        /// Sets `contact_type` (超级管理员类型).
-        pub fn with_contact_type(
-            mut self,
-            contact_type: impl Into<crate::api::types::ContactType>,
-        ) -> Self {
-            self.contact_type = Some(contact_type.into());
-            self
-        }
-        /// Sets `contact_id_doc_type` (contact_id_doc_type).
-        pub fn with_contact_id_doc_type(
-            mut self,
-            contact_id_doc_type: impl Into<crate::api::types::IdType>,
-        ) -> Self {
-            self.contact_id_doc_type = Some(contact_id_doc_type.into());
-            self
-        }
-        /// Sets `contact_id_doc_copy` (联系人证件正面照片).
-        pub fn with_contact_id_doc_copy(mut self, contact_id_doc_copy: impl Into<String>) -> Self {
-            self.contact_id_doc_copy = Some(contact_id_doc_copy.into());
-            self
-        }
-        /// Sets `contact_id_doc_copy_back` (联系人证件反面照片).
-        pub fn with_contact_id_doc_copy_back(
-            mut self,
-            contact_id_doc_copy_back: impl Into<String>,
-        ) -> Self {
-            self.contact_id_doc_copy_back = Some(contact_id_doc_copy_back.into());
-            self
-        }
-        /// Sets `contact_period_begin` (联系人证件有效期开始时间).
-        pub fn with_contact_period_begin(
-            mut self,
-            contact_period_begin: impl Into<String>,
-        ) -> Self {
-            self.contact_period_begin = Some(contact_period_begin.into());
-            self
-        }
-        /// Sets `contact_period_end` (联系人证件有效期结束时间).
-        pub fn with_contact_period_end(mut self, contact_period_end: impl Into<String>) -> Self {
-            self.contact_period_end = Some(contact_period_end.into());
-            self
-        }
-        /// Sets `business_authorization_letter` (业务办理授权函).
-        pub fn with_business_authorization_letter(
-            mut self,
-            business_authorization_letter: impl Into<String>,
-        ) -> Self {
-            self.business_authorization_letter = Some(business_authorization_letter.into());
-            self
+    constructors! {
+        PostContactInfo {
+            new(
+                name: String,
+                id_card_number: String,
+                mobile: String,
+            );
+            /// Sets `contact_type` (超级管理员类型).
+            with_contact_type => contact_type: crate::api::types::ContactType;
+            /// Sets `contact_id_doc_type` (contact_id_doc_type).
+            with_contact_id_doc_type => contact_id_doc_type: crate::api::types::IdType;
+            /// Sets `contact_id_doc_copy` (联系人证件正面照片).
+            with_contact_id_doc_copy => contact_id_doc_copy: String;
+            /// Sets `contact_id_doc_copy_back` (联系人证件反面照片).
+            with_contact_id_doc_copy_back => contact_id_doc_copy_back: String;
+            /// Sets `contact_period_begin` (联系人证件有效期开始时间).
+            with_contact_period_begin => contact_period_begin: String;
+            /// Sets `contact_period_end` (联系人证件有效期结束时间).
+            with_contact_period_end => contact_period_end: String;
+            /// Sets `business_authorization_letter` (业务办理授权函).
+            with_business_authorization_letter => business_authorization_letter: String;
         }
     }
 
@@ -285,29 +210,17 @@ pub mod applyment {
         pub store_indoor_copy: String,
     }
 
-    impl PostSubjectInfoAssistProveInfo {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            micro_biz_type: impl Into<crate::api::types::MicroBizType>,
-            store_name: impl Into<String>,
-            store_address: impl Into<String>,
-            store_header_copy: impl Into<String>,
-            store_indoor_copy: impl Into<String>,
-        ) -> Self {
-            Self {
-                micro_biz_type: micro_biz_type.into(),
-                store_name: store_name.into(),
-                store_address_code: None,
-                store_address: store_address.into(),
-                store_header_copy: store_header_copy.into(),
-                store_indoor_copy: store_indoor_copy.into(),
-            }
-        }
-        /// Sets `store_address_code` (门店省市编码).
-        pub fn with_store_address_code(mut self, store_address_code: impl Into<String>) -> Self {
-            self.store_address_code = Some(store_address_code.into());
-            self
+    constructors! {
+        PostSubjectInfoAssistProveInfo {
+            new(
+                micro_biz_type: crate::api::types::MicroBizType,
+                store_name: String,
+                store_address: String,
+                store_header_copy: String,
+                store_indoor_copy: String,
+            );
+            /// Sets `store_address_code` (门店省市编码).
+            with_store_address_code => store_address_code: String;
         }
     }
 
@@ -322,19 +235,13 @@ pub mod applyment {
         pub store_indoor_copy: Option<Vec<String>>,
     }
 
-    impl PostSubjectInfoSpecialOperationInfo {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(category_id: impl Into<crate::api::types::CategoryId>) -> Self {
-            Self {
-                category_id: category_id.into(),
-                store_indoor_copy: None,
-            }
-        }
-        /// Sets `store_indoor_copy` (store_indoor_copy).
-        pub fn with_store_indoor_copy(mut self, store_indoor_copy: impl Into<Vec<String>>) -> Self {
-            self.store_indoor_copy = Some(store_indoor_copy.into());
-            self
+    constructors! {
+        PostSubjectInfoSpecialOperationInfo {
+            new(
+                category_id: crate::api::types::CategoryId,
+            );
+            /// Sets `store_indoor_copy` (store_indoor_copy).
+            with_store_indoor_copy => store_indoor_copy: Vec<String>;
         }
     }
 
@@ -350,22 +257,12 @@ pub mod applyment {
         pub finance_license_pics: Option<Vec<String>>,
     }
 
-    impl PostSubjectInfoFinanceInstitutionInfo {
-        /// Sets `finance_type` (金融机构类型).
-        pub fn with_finance_type(
-            mut self,
-            finance_type: impl Into<crate::api::types::FinanceType>,
-        ) -> Self {
-            self.finance_type = Some(finance_type.into());
-            self
-        }
-        /// Sets `finance_license_pics` (金融机构许可证图片).
-        pub fn with_finance_license_pics(
-            mut self,
-            finance_license_pics: impl Into<Vec<String>>,
-        ) -> Self {
-            self.finance_license_pics = Some(finance_license_pics.into());
-            self
+    constructors! {
+        PostSubjectInfoFinanceInstitutionInfo {
+            /// Sets `finance_type` (金融机构类型).
+            with_finance_type => finance_type: crate::api::types::FinanceType;
+            /// Sets `finance_license_pics` (金融机构许可证图片).
+            with_finance_license_pics => finance_license_pics: Vec<String>;
         }
     }
 
@@ -397,68 +294,24 @@ pub mod applyment {
         pub finance_institution_info: Option<PostSubjectInfoFinanceInstitutionInfo>,
     }
 
-    impl PostSubjectInfo {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            subject_type: impl Into<crate::api::types::SubjectType>,
-            business_license_info: impl Into<PostSubjectInfoBusinessLicenseInfo>,
-        ) -> Self {
-            Self {
-                subject_type: subject_type.into(),
-                is_finance_institution: None,
-                business_license_info: business_license_info.into(),
-                certificate_info: None,
-                company_prove_copy: None,
-                assist_prove_info: None,
-                special_operation_info: None,
-                finance_institution_info: None,
-            }
-        }
-        /// Sets `is_finance_institution` (是否金融机构).
-        pub fn with_is_finance_institution(
-            mut self,
-            is_finance_institution: impl Into<bool>,
-        ) -> Self {
-            self.is_finance_institution = Some(is_finance_institution.into());
-            self
-        }
-        /// Sets `certificate_info` (登记证书).
-        pub fn with_certificate_info(
-            mut self,
-            certificate_info: impl Into<PostSubjectInfoCertificateInfo>,
-        ) -> Self {
-            self.certificate_info = Some(certificate_info.into());
-            self
-        }
-        /// Sets `company_prove_copy` (单位证明函照片).
-        pub fn with_company_prove_copy(mut self, company_prove_copy: impl Into<String>) -> Self {
-            self.company_prove_copy = Some(company_prove_copy.into());
-            self
-        }
-        /// Sets `assist_prove_info` (辅助证明材料信息).
-        pub fn with_assist_prove_info(
-            mut self,
-            assist_prove_info: impl Into<PostSubjectInfoAssistProveInfo>,
-        ) -> Self {
-            self.assist_prove_info = Some(assist_prove_info.into());
-            self
-        }
-        /// Sets `special_operation_info` (经营许可证列表信息).
-        pub fn with_special_operation_info(
-            mut self,
-            special_operation_info: impl Into<Vec<PostSubjectInfoSpecialOperationInfo>>,
-        ) -> Self {
-            self.special_operation_info = Some(special_operation_info.into());
-            self
-        }
-        /// Sets `finance_institution_info` (金融机构许可证信息).
-        pub fn with_finance_institution_info(
-            mut self,
-            finance_institution_info: impl Into<PostSubjectInfoFinanceInstitutionInfo>,
-        ) -> Self {
-            self.finance_institution_info = Some(finance_institution_info.into());
-            self
+    constructors! {
+        PostSubjectInfo {
+            new(
+                subject_type: crate::api::types::SubjectType,
+                business_license_info: PostSubjectInfoBusinessLicenseInfo,
+            );
+            /// Sets `is_finance_institution` (是否金融机构).
+            with_is_finance_institution => is_finance_institution: bool;
+            /// Sets `certificate_info` (登记证书).
+            with_certificate_info => certificate_info: PostSubjectInfoCertificateInfo;
+            /// Sets `company_prove_copy` (单位证明函照片).
+            with_company_prove_copy => company_prove_copy: String;
+            /// Sets `assist_prove_info` (辅助证明材料信息).
+            with_assist_prove_info => assist_prove_info: PostSubjectInfoAssistProveInfo;
+            /// Sets `special_operation_info` (经营许可证列表信息).
+            with_special_operation_info => special_operation_info: Vec<PostSubjectInfoSpecialOperationInfo>;
+            /// Sets `finance_institution_info` (金融机构许可证信息).
+            with_finance_institution_info => finance_institution_info: PostSubjectInfoFinanceInstitutionInfo;
         }
     }
 
@@ -496,65 +349,25 @@ pub mod applyment {
         pub owner: Option<bool>,
     }
 
-    impl PostIdentificationInfo {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            identification_type: impl Into<crate::api::types::IdType>,
-            identification_name: impl Into<String>,
-            identification_number: impl Into<String>,
-            identification_valid_date: impl Into<String>,
-            identification_front_copy: impl Into<String>,
-        ) -> Self {
-            Self {
-                id_holder_type: None,
-                identification_type: identification_type.into(),
-                authorize_letter_copy: None,
-                identification_name: identification_name.into(),
-                identification_number: identification_number.into(),
-                identification_valid_date: identification_valid_date.into(),
-                identification_address: None,
-                identification_front_copy: identification_front_copy.into(),
-                identification_back_copy: None,
-                owner: None,
-            }
-        }
-        /// Sets `id_holder_type` (超级管理员类型).
-        pub fn with_id_holder_type(
-            mut self,
-            id_holder_type: impl Into<crate::api::types::ContactType>,
-        ) -> Self {
-            self.id_holder_type = Some(id_holder_type.into());
-            self
-        }
-        /// Sets `authorize_letter_copy` (法定代表人说明函).
-        pub fn with_authorize_letter_copy(
-            mut self,
-            authorize_letter_copy: impl Into<String>,
-        ) -> Self {
-            self.authorize_letter_copy = Some(authorize_letter_copy.into());
-            self
-        }
-        /// Sets `identification_address` (证件居住地址).
-        pub fn with_identification_address(
-            mut self,
-            identification_address: impl Into<String>,
-        ) -> Self {
-            self.identification_address = Some(identification_address.into());
-            self
-        }
-        /// Sets `identification_back_copy` (证件反面照片).
-        pub fn with_identification_back_copy(
-            mut self,
-            identification_back_copy: impl Into<String>,
-        ) -> Self {
-            self.identification_back_copy = Some(identification_back_copy.into());
-            self
-        }
-        /// Sets `owner` (经营者/法人是否为受益人).
-        pub fn with_owner(mut self, owner: impl Into<bool>) -> Self {
-            self.owner = Some(owner.into());
-            self
+    constructors! {
+        PostIdentificationInfo {
+            new(
+                identification_type: crate::api::types::IdType,
+                identification_name: String,
+                identification_number: String,
+                identification_valid_date: String,
+                identification_front_copy: String,
+            );
+            /// Sets `id_holder_type` (超级管理员类型).
+            with_id_holder_type => id_holder_type: crate::api::types::ContactType;
+            /// Sets `authorize_letter_copy` (法定代表人说明函).
+            with_authorize_letter_copy => authorize_letter_copy: String;
+            /// Sets `identification_address` (证件居住地址).
+            with_identification_address => identification_address: String;
+            /// Sets `identification_back_copy` (证件反面照片).
+            with_identification_back_copy => identification_back_copy: String;
+            /// Sets `owner` (经营者/法人是否为受益人).
+            with_owner => owner: bool;
         }
     }
 
@@ -592,14 +405,10 @@ pub mod applyment {
         pub confirm_mchid_list: Option<Vec<String>>,
     }
 
-    impl PostAdditionInfo {
-        /// Sets `confirm_mchid_list` (待确认商户号列表).
-        pub fn with_confirm_mchid_list(
-            mut self,
-            confirm_mchid_list: impl Into<Vec<String>>,
-        ) -> Self {
-            self.confirm_mchid_list = Some(confirm_mchid_list.into());
-            self
+    constructors! {
+        PostAdditionInfo {
+            /// Sets `confirm_mchid_list` (待确认商户号列表).
+            with_confirm_mchid_list => confirm_mchid_list: Vec<String>;
         }
     }
 

@@ -38,34 +38,18 @@ pub mod applyment {
             pub addition_info: Option<PostAdditionInfo>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                business_code: impl Into<String>,
-                contact_info: impl Into<PostContactInfo>,
-                subject_info: impl Into<PostSubjectInfo>,
-                business_info: impl Into<PostBusinessInfo>,
-                settlement_info: impl Into<PostSettlementInfo>,
-                bank_account_info: impl Into<PostBankAccountInfo>,
-            ) -> Self {
-                Self {
-                    business_code: business_code.into(),
-                    contact_info: contact_info.into(),
-                    subject_info: subject_info.into(),
-                    business_info: business_info.into(),
-                    settlement_info: settlement_info.into(),
-                    bank_account_info: bank_account_info.into(),
-                    addition_info: None,
-                }
-            }
-            /// Sets `addition_info` (补充材料).
-            pub fn with_addition_info(
-                mut self,
-                addition_info: impl Into<PostAdditionInfo>,
-            ) -> Self {
-                self.addition_info = Some(addition_info.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    business_code: String,
+                    contact_info: PostContactInfo,
+                    subject_info: PostSubjectInfo,
+                    business_info: PostBusinessInfo,
+                    settlement_info: PostSettlementInfo,
+                    bank_account_info: PostBankAccountInfo,
+                );
+                /// Sets `addition_info` (补充材料).
+                with_addition_info => addition_info: PostAdditionInfo;
             }
         }
 
@@ -111,87 +95,30 @@ pub mod applyment {
             pub contact_email: String,
         }
 
-        impl PostContactInfo {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                contact_type: impl Into<crate::api::types::ContactType>,
-                contact_name: impl Into<String>,
-                mobile_phone: impl Into<String>,
-                contact_email: impl Into<String>,
-            ) -> Self {
-                Self {
-                    contact_type: contact_type.into(),
-                    contact_name: contact_name.into(),
-                    contact_id_doc_type: None,
-                    contact_id_number: None,
-                    contact_id_doc_copy: None,
-                    contact_id_doc_copy_back: None,
-                    contact_period_begin: None,
-                    contact_period_end: None,
-                    business_authorization_letter: None,
-                    openid: None,
-                    mobile_phone: mobile_phone.into(),
-                    contact_email: contact_email.into(),
-                }
-            }
-            /// Sets `contact_id_doc_type` (contact_id_doc_type).
-            pub fn with_contact_id_doc_type(
-                mut self,
-                contact_id_doc_type: impl Into<crate::api::types::IdType>,
-            ) -> Self {
-                self.contact_id_doc_type = Some(contact_id_doc_type.into());
-                self
-            }
-            /// Sets `contact_id_number` (超级管理员身份证件号码).
-            pub fn with_contact_id_number(mut self, contact_id_number: impl Into<String>) -> Self {
-                self.contact_id_number = Some(contact_id_number.into());
-                self
-            }
-            /// Sets `contact_id_doc_copy` (超级管理员证件正面照片).
-            pub fn with_contact_id_doc_copy(
-                mut self,
-                contact_id_doc_copy: impl Into<String>,
-            ) -> Self {
-                self.contact_id_doc_copy = Some(contact_id_doc_copy.into());
-                self
-            }
-            /// Sets `contact_id_doc_copy_back` (超级管理员证件反面照片).
-            pub fn with_contact_id_doc_copy_back(
-                mut self,
-                contact_id_doc_copy_back: impl Into<String>,
-            ) -> Self {
-                self.contact_id_doc_copy_back = Some(contact_id_doc_copy_back.into());
-                self
-            }
-            /// Sets `contact_period_begin` (超级管理员证件有效期开始时间).
-            pub fn with_contact_period_begin(
-                mut self,
-                contact_period_begin: impl Into<String>,
-            ) -> Self {
-                self.contact_period_begin = Some(contact_period_begin.into());
-                self
-            }
-            /// Sets `contact_period_end` (超级管理员证件有效期结束时间).
-            pub fn with_contact_period_end(
-                mut self,
-                contact_period_end: impl Into<String>,
-            ) -> Self {
-                self.contact_period_end = Some(contact_period_end.into());
-                self
-            }
-            /// Sets `business_authorization_letter` (业务办理授权函).
-            pub fn with_business_authorization_letter(
-                mut self,
-                business_authorization_letter: impl Into<String>,
-            ) -> Self {
-                self.business_authorization_letter = Some(business_authorization_letter.into());
-                self
-            }
-            /// Sets `openid` (超级管理员微信openid).
-            pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                self.openid = Some(openid.into());
-                self
+        constructors! {
+            PostContactInfo {
+                new(
+                    contact_type: crate::api::types::ContactType,
+                    contact_name: String,
+                    mobile_phone: String,
+                    contact_email: String,
+                );
+                /// Sets `contact_id_doc_type` (contact_id_doc_type).
+                with_contact_id_doc_type => contact_id_doc_type: crate::api::types::IdType;
+                /// Sets `contact_id_number` (超级管理员身份证件号码).
+                with_contact_id_number => contact_id_number: String;
+                /// Sets `contact_id_doc_copy` (超级管理员证件正面照片).
+                with_contact_id_doc_copy => contact_id_doc_copy: String;
+                /// Sets `contact_id_doc_copy_back` (超级管理员证件反面照片).
+                with_contact_id_doc_copy_back => contact_id_doc_copy_back: String;
+                /// Sets `contact_period_begin` (超级管理员证件有效期开始时间).
+                with_contact_period_begin => contact_period_begin: String;
+                /// Sets `contact_period_end` (超级管理员证件有效期结束时间).
+                with_contact_period_end => contact_period_end: String;
+                /// Sets `business_authorization_letter` (业务办理授权函).
+                with_business_authorization_letter => business_authorization_letter: String;
+                /// Sets `openid` (超级管理员微信openid).
+                with_openid => openid: String;
             }
         }
 
@@ -229,35 +156,19 @@ pub mod applyment {
             pub store_latitude: Option<String>,
         }
 
-        impl PostSubjectInfoMicroBizInfoMicroStoreInfo {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                micro_name: impl Into<String>,
-                micro_address_code: impl Into<String>,
-                micro_address: impl Into<String>,
-                store_entrance_pic: impl Into<String>,
-                micro_indoor_copy: impl Into<String>,
-            ) -> Self {
-                Self {
-                    micro_name: micro_name.into(),
-                    micro_address_code: micro_address_code.into(),
-                    micro_address: micro_address.into(),
-                    store_entrance_pic: store_entrance_pic.into(),
-                    micro_indoor_copy: micro_indoor_copy.into(),
-                    store_longitude: None,
-                    store_latitude: None,
-                }
-            }
-            /// Sets `store_longitude` (门店经度).
-            pub fn with_store_longitude(mut self, store_longitude: impl Into<String>) -> Self {
-                self.store_longitude = Some(store_longitude.into());
-                self
-            }
-            /// Sets `store_latitude` (门店纬度).
-            pub fn with_store_latitude(mut self, store_latitude: impl Into<String>) -> Self {
-                self.store_latitude = Some(store_latitude.into());
-                self
+        constructors! {
+            PostSubjectInfoMicroBizInfoMicroStoreInfo {
+                new(
+                    micro_name: String,
+                    micro_address_code: String,
+                    micro_address: String,
+                    store_entrance_pic: String,
+                    micro_indoor_copy: String,
+                );
+                /// Sets `store_longitude` (门店经度).
+                with_store_longitude => store_longitude: String;
+                /// Sets `store_latitude` (门店纬度).
+                with_store_latitude => store_latitude: String;
             }
         }
 
@@ -291,29 +202,16 @@ pub mod applyment {
             pub micro_link: Option<String>,
         }
 
-        impl PostSubjectInfoMicroBizInfoMicroOnlineInfo {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                micro_online_store: impl Into<String>,
-                micro_ec_name: impl Into<String>,
-            ) -> Self {
-                Self {
-                    micro_online_store: micro_online_store.into(),
-                    micro_ec_name: micro_ec_name.into(),
-                    micro_qrcode: None,
-                    micro_link: None,
-                }
-            }
-            /// Sets `micro_qrcode` (店铺二维码).
-            pub fn with_micro_qrcode(mut self, micro_qrcode: impl Into<String>) -> Self {
-                self.micro_qrcode = Some(micro_qrcode.into());
-                self
-            }
-            /// Sets `micro_link` (店铺链接).
-            pub fn with_micro_link(mut self, micro_link: impl Into<String>) -> Self {
-                self.micro_link = Some(micro_link.into());
-                self
+        constructors! {
+            PostSubjectInfoMicroBizInfoMicroOnlineInfo {
+                new(
+                    micro_online_store: String,
+                    micro_ec_name: String,
+                );
+                /// Sets `micro_qrcode` (店铺二维码).
+                with_micro_qrcode => micro_qrcode: String;
+                /// Sets `micro_link` (店铺链接).
+                with_micro_link => micro_link: String;
             }
         }
 
@@ -334,40 +232,17 @@ pub mod applyment {
             pub micro_online_info: Option<PostSubjectInfoMicroBizInfoMicroOnlineInfo>,
         }
 
-        impl PostSubjectInfoMicroBizInfo {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(micro_biz_type: impl Into<PostSubjectInfoMicroBizInfoMicroBizType>) -> Self {
-                Self {
-                    micro_biz_type: micro_biz_type.into(),
-                    micro_store_info: None,
-                    micro_mobile_info: None,
-                    micro_online_info: None,
-                }
-            }
-            /// Sets `micro_store_info` (门店场所).
-            pub fn with_micro_store_info(
-                mut self,
-                micro_store_info: impl Into<PostSubjectInfoMicroBizInfoMicroStoreInfo>,
-            ) -> Self {
-                self.micro_store_info = Some(micro_store_info.into());
-                self
-            }
-            /// Sets `micro_mobile_info` (流动经营/便民服务).
-            pub fn with_micro_mobile_info(
-                mut self,
-                micro_mobile_info: impl Into<PostSubjectInfoMicroBizInfoMicroMobileInfo>,
-            ) -> Self {
-                self.micro_mobile_info = Some(micro_mobile_info.into());
-                self
-            }
-            /// Sets `micro_online_info` (线上商品/服务交易).
-            pub fn with_micro_online_info(
-                mut self,
-                micro_online_info: impl Into<PostSubjectInfoMicroBizInfoMicroOnlineInfo>,
-            ) -> Self {
-                self.micro_online_info = Some(micro_online_info.into());
-                self
+        constructors! {
+            PostSubjectInfoMicroBizInfo {
+                new(
+                    micro_biz_type: PostSubjectInfoMicroBizInfoMicroBizType,
+                );
+                /// Sets `micro_store_info` (门店场所).
+                with_micro_store_info => micro_store_info: PostSubjectInfoMicroBizInfoMicroStoreInfo;
+                /// Sets `micro_mobile_info` (流动经营/便民服务).
+                with_micro_mobile_info => micro_mobile_info: PostSubjectInfoMicroBizInfoMicroMobileInfo;
+                /// Sets `micro_online_info` (线上商品/服务交易).
+                with_micro_online_info => micro_online_info: PostSubjectInfoMicroBizInfoMicroOnlineInfo;
             }
         }
 
@@ -394,39 +269,20 @@ pub mod applyment {
             pub period_end: Option<String>,
         }
 
-        impl PostSubjectInfoBusinessLicenseInfo {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                license_copy: impl Into<String>,
-                license_number: impl Into<String>,
-                merchant_name: impl Into<String>,
-                legal_person: impl Into<String>,
-            ) -> Self {
-                Self {
-                    license_copy: license_copy.into(),
-                    license_number: license_number.into(),
-                    merchant_name: merchant_name.into(),
-                    legal_person: legal_person.into(),
-                    license_address: None,
-                    period_begin: None,
-                    period_end: None,
-                }
-            }
-            /// Sets `license_address` (注册地址).
-            pub fn with_license_address(mut self, license_address: impl Into<String>) -> Self {
-                self.license_address = Some(license_address.into());
-                self
-            }
-            /// Sets `period_begin` (有效期限开始日期).
-            pub fn with_period_begin(mut self, period_begin: impl Into<String>) -> Self {
-                self.period_begin = Some(period_begin.into());
-                self
-            }
-            /// Sets `period_end` (有效期限结束日期).
-            pub fn with_period_end(mut self, period_end: impl Into<String>) -> Self {
-                self.period_end = Some(period_end.into());
-                self
+        constructors! {
+            PostSubjectInfoBusinessLicenseInfo {
+                new(
+                    license_copy: String,
+                    license_number: String,
+                    merchant_name: String,
+                    legal_person: String,
+                );
+                /// Sets `license_address` (注册地址).
+                with_license_address => license_address: String;
+                /// Sets `period_begin` (有效期限开始日期).
+                with_period_begin => period_begin: String;
+                /// Sets `period_end` (有效期限结束日期).
+                with_period_end => period_end: String;
             }
         }
 
@@ -478,22 +334,12 @@ pub mod applyment {
             pub finance_license_pics: Option<Vec<String>>,
         }
 
-        impl PostSubjectInfoFinanceInstitutionInfo {
-            /// Sets `finance_type` (金融机构类型).
-            pub fn with_finance_type(
-                mut self,
-                finance_type: impl Into<crate::api::types::FinanceType>,
-            ) -> Self {
-                self.finance_type = Some(finance_type.into());
-                self
-            }
-            /// Sets `finance_license_pics` (金融机构许可证图片).
-            pub fn with_finance_license_pics(
-                mut self,
-                finance_license_pics: impl Into<Vec<String>>,
-            ) -> Self {
-                self.finance_license_pics = Some(finance_license_pics.into());
-                self
+        constructors! {
+            PostSubjectInfoFinanceInstitutionInfo {
+                /// Sets `finance_type` (金融机构类型).
+                with_finance_type => finance_type: crate::api::types::FinanceType;
+                /// Sets `finance_license_pics` (金融机构许可证图片).
+                with_finance_license_pics => finance_license_pics: Vec<String>;
             }
         }
 
@@ -521,31 +367,18 @@ pub mod applyment {
             pub card_period_end: String,
         }
 
-        impl PostSubjectInfoIdentityInfoIdCardInfo {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                id_card_copy: impl Into<String>,
-                id_card_national: impl Into<String>,
-                id_card_name: impl Into<String>,
-                id_card_number: impl Into<String>,
-                card_period_begin: impl Into<String>,
-                card_period_end: impl Into<String>,
-            ) -> Self {
-                Self {
-                    id_card_copy: id_card_copy.into(),
-                    id_card_national: id_card_national.into(),
-                    id_card_name: id_card_name.into(),
-                    id_card_number: id_card_number.into(),
-                    id_card_address: None,
-                    card_period_begin: card_period_begin.into(),
-                    card_period_end: card_period_end.into(),
-                }
-            }
-            /// Sets `id_card_address` (身份证居住地址).
-            pub fn with_id_card_address(mut self, id_card_address: impl Into<String>) -> Self {
-                self.id_card_address = Some(id_card_address.into());
-                self
+        constructors! {
+            PostSubjectInfoIdentityInfoIdCardInfo {
+                new(
+                    id_card_copy: String,
+                    id_card_national: String,
+                    id_card_name: String,
+                    id_card_number: String,
+                    card_period_begin: String,
+                    card_period_end: String,
+                );
+                /// Sets `id_card_address` (身份证居住地址).
+                with_id_card_address => id_card_address: String;
             }
         }
 
@@ -574,35 +407,19 @@ pub mod applyment {
             pub doc_period_end: String,
         }
 
-        impl PostSubjectInfoIdentityInfoIdDocInfo {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                id_doc_copy: impl Into<String>,
-                id_doc_name: impl Into<String>,
-                id_doc_number: impl Into<String>,
-                doc_period_begin: impl Into<String>,
-                doc_period_end: impl Into<String>,
-            ) -> Self {
-                Self {
-                    id_doc_copy: id_doc_copy.into(),
-                    id_doc_copy_back: None,
-                    id_doc_name: id_doc_name.into(),
-                    id_doc_number: id_doc_number.into(),
-                    id_doc_address: None,
-                    doc_period_begin: doc_period_begin.into(),
-                    doc_period_end: doc_period_end.into(),
-                }
-            }
-            /// Sets `id_doc_copy_back` (证件反面照片).
-            pub fn with_id_doc_copy_back(mut self, id_doc_copy_back: impl Into<String>) -> Self {
-                self.id_doc_copy_back = Some(id_doc_copy_back.into());
-                self
-            }
-            /// Sets `id_doc_address` (证件居住地址).
-            pub fn with_id_doc_address(mut self, id_doc_address: impl Into<String>) -> Self {
-                self.id_doc_address = Some(id_doc_address.into());
-                self
+        constructors! {
+            PostSubjectInfoIdentityInfoIdDocInfo {
+                new(
+                    id_doc_copy: String,
+                    id_doc_name: String,
+                    id_doc_number: String,
+                    doc_period_begin: String,
+                    doc_period_end: String,
+                );
+                /// Sets `id_doc_copy_back` (证件反面照片).
+                with_id_doc_copy_back => id_doc_copy_back: String;
+                /// Sets `id_doc_address` (证件居住地址).
+                with_id_doc_address => id_doc_address: String;
             }
         }
 
@@ -629,55 +446,21 @@ pub mod applyment {
             pub owner: Option<bool>,
         }
 
-        impl PostSubjectInfoIdentityInfo {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(id_doc_type: impl Into<crate::api::types::IdType>) -> Self {
-                Self {
-                    id_holder_type: None,
-                    id_doc_type: id_doc_type.into(),
-                    authorize_letter_copy: None,
-                    id_card_info: None,
-                    id_doc_info: None,
-                    owner: None,
-                }
-            }
-            /// Sets `id_holder_type` (超级管理员类型).
-            pub fn with_id_holder_type(
-                mut self,
-                id_holder_type: impl Into<crate::api::types::ContactType>,
-            ) -> Self {
-                self.id_holder_type = Some(id_holder_type.into());
-                self
-            }
-            /// Sets `authorize_letter_copy` (法定代表人说明函).
-            pub fn with_authorize_letter_copy(
-                mut self,
-                authorize_letter_copy: impl Into<String>,
-            ) -> Self {
-                self.authorize_letter_copy = Some(authorize_letter_copy.into());
-                self
-            }
-            /// Sets `id_card_info` (经营者/法人身份证信息).
-            pub fn with_id_card_info(
-                mut self,
-                id_card_info: impl Into<PostSubjectInfoIdentityInfoIdCardInfo>,
-            ) -> Self {
-                self.id_card_info = Some(id_card_info.into());
-                self
-            }
-            /// Sets `id_doc_info` (经营者/法人其他类型证件信息).
-            pub fn with_id_doc_info(
-                mut self,
-                id_doc_info: impl Into<PostSubjectInfoIdentityInfoIdDocInfo>,
-            ) -> Self {
-                self.id_doc_info = Some(id_doc_info.into());
-                self
-            }
-            /// Sets `owner` (经营者/法人是否为受益人).
-            pub fn with_owner(mut self, owner: impl Into<bool>) -> Self {
-                self.owner = Some(owner.into());
-                self
+        constructors! {
+            PostSubjectInfoIdentityInfo {
+                new(
+                    id_doc_type: crate::api::types::IdType,
+                );
+                /// Sets `id_holder_type` (超级管理员类型).
+                with_id_holder_type => id_holder_type: crate::api::types::ContactType;
+                /// Sets `authorize_letter_copy` (法定代表人说明函).
+                with_authorize_letter_copy => authorize_letter_copy: String;
+                /// Sets `id_card_info` (经营者/法人身份证信息).
+                with_id_card_info => id_card_info: PostSubjectInfoIdentityInfoIdCardInfo;
+                /// Sets `id_doc_info` (经营者/法人其他类型证件信息).
+                with_id_doc_info => id_doc_info: PostSubjectInfoIdentityInfoIdDocInfo;
+                /// Sets `owner` (经营者/法人是否为受益人).
+                with_owner => owner: bool;
             }
         }
 
@@ -738,75 +521,26 @@ pub mod applyment {
             pub ubo_info_list: Option<Vec<PostSubjectInfoUboInfoList>>,
         }
 
-        impl PostSubjectInfo {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                subject_type: impl Into<crate::api::types::SubjectType>,
-                business_license_info: impl Into<PostSubjectInfoBusinessLicenseInfo>,
-                certificate_info: impl Into<PostSubjectInfoCertificateInfo>,
-                identity_info: impl Into<PostSubjectInfoIdentityInfo>,
-            ) -> Self {
-                Self {
-                    subject_type: subject_type.into(),
-                    finance_institution: None,
-                    micro_biz_info: None,
-                    business_license_info: business_license_info.into(),
-                    certificate_info: certificate_info.into(),
-                    organization_info: None,
-                    certificate_letter_copy: None,
-                    finance_institution_info: None,
-                    identity_info: identity_info.into(),
-                    ubo_info_list: None,
-                }
-            }
-            /// Sets `finance_institution` (是否是金融机构).
-            pub fn with_finance_institution(
-                mut self,
-                finance_institution: impl Into<bool>,
-            ) -> Self {
-                self.finance_institution = Some(finance_institution.into());
-                self
-            }
-            /// Sets `micro_biz_info` (小微辅助证明材料).
-            pub fn with_micro_biz_info(
-                mut self,
-                micro_biz_info: impl Into<PostSubjectInfoMicroBizInfo>,
-            ) -> Self {
-                self.micro_biz_info = Some(micro_biz_info.into());
-                self
-            }
-            /// Sets `organization_info` (组织机构代码证信息).
-            pub fn with_organization_info(
-                mut self,
-                organization_info: impl Into<PostSubjectInfoOrganizationInfo>,
-            ) -> Self {
-                self.organization_info = Some(organization_info.into());
-                self
-            }
-            /// Sets `certificate_letter_copy` (单位证明函照片).
-            pub fn with_certificate_letter_copy(
-                mut self,
-                certificate_letter_copy: impl Into<String>,
-            ) -> Self {
-                self.certificate_letter_copy = Some(certificate_letter_copy.into());
-                self
-            }
-            /// Sets `finance_institution_info` (金融机构许可证信息).
-            pub fn with_finance_institution_info(
-                mut self,
-                finance_institution_info: impl Into<PostSubjectInfoFinanceInstitutionInfo>,
-            ) -> Self {
-                self.finance_institution_info = Some(finance_institution_info.into());
-                self
-            }
-            /// Sets `ubo_info_list` (最终受益人信息列表).
-            pub fn with_ubo_info_list(
-                mut self,
-                ubo_info_list: impl Into<Vec<PostSubjectInfoUboInfoList>>,
-            ) -> Self {
-                self.ubo_info_list = Some(ubo_info_list.into());
-                self
+        constructors! {
+            PostSubjectInfo {
+                new(
+                    subject_type: crate::api::types::SubjectType,
+                    business_license_info: PostSubjectInfoBusinessLicenseInfo,
+                    certificate_info: PostSubjectInfoCertificateInfo,
+                    identity_info: PostSubjectInfoIdentityInfo,
+                );
+                /// Sets `finance_institution` (是否是金融机构).
+                with_finance_institution => finance_institution: bool;
+                /// Sets `micro_biz_info` (小微辅助证明材料).
+                with_micro_biz_info => micro_biz_info: PostSubjectInfoMicroBizInfo;
+                /// Sets `organization_info` (组织机构代码证信息).
+                with_organization_info => organization_info: PostSubjectInfoOrganizationInfo;
+                /// Sets `certificate_letter_copy` (单位证明函照片).
+                with_certificate_letter_copy => certificate_letter_copy: String;
+                /// Sets `finance_institution_info` (金融机构许可证信息).
+                with_finance_institution_info => finance_institution_info: PostSubjectInfoFinanceInstitutionInfo;
+                /// Sets `ubo_info_list` (最终受益人信息列表).
+                with_ubo_info_list => ubo_info_list: Vec<PostSubjectInfoUboInfoList>;
             }
         }
 
@@ -829,29 +563,17 @@ pub mod applyment {
             pub biz_sub_appid: Option<String>,
         }
 
-        impl PostBusinessInfoSalesInfoBizStoreInfo {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                biz_store_name: impl Into<String>,
-                biz_address_code: impl Into<String>,
-                biz_store_address: impl Into<String>,
-                store_entrance_pic: impl Into<Vec<String>>,
-                indoor_pic: impl Into<Vec<String>>,
-            ) -> Self {
-                Self {
-                    biz_store_name: biz_store_name.into(),
-                    biz_address_code: biz_address_code.into(),
-                    biz_store_address: biz_store_address.into(),
-                    store_entrance_pic: store_entrance_pic.into(),
-                    indoor_pic: indoor_pic.into(),
-                    biz_sub_appid: None,
-                }
-            }
-            /// Sets `biz_sub_appid` (线下场所对应的商家AppID).
-            pub fn with_biz_sub_appid(mut self, biz_sub_appid: impl Into<String>) -> Self {
-                self.biz_sub_appid = Some(biz_sub_appid.into());
-                self
+        constructors! {
+            PostBusinessInfoSalesInfoBizStoreInfo {
+                new(
+                    biz_store_name: String,
+                    biz_address_code: String,
+                    biz_store_address: String,
+                    store_entrance_pic: Vec<String>,
+                    indoor_pic: Vec<String>,
+                );
+                /// Sets `biz_sub_appid` (线下场所对应的商家AppID).
+                with_biz_sub_appid => biz_sub_appid: String;
             }
         }
 
@@ -870,21 +592,14 @@ pub mod applyment {
             pub mp_pics: Option<Vec<String>>,
         }
 
-        impl PostBusinessInfoSalesInfoMpInfo {
-            /// Sets `mp_appid` (服务商公众号AppID).
-            pub fn with_mp_appid(mut self, mp_appid: impl Into<String>) -> Self {
-                self.mp_appid = Some(mp_appid.into());
-                self
-            }
-            /// Sets `mp_sub_appid` (商家公众号AppID).
-            pub fn with_mp_sub_appid(mut self, mp_sub_appid: impl Into<String>) -> Self {
-                self.mp_sub_appid = Some(mp_sub_appid.into());
-                self
-            }
-            /// Sets `mp_pics` (mp_pics).
-            pub fn with_mp_pics(mut self, mp_pics: impl Into<Vec<String>>) -> Self {
-                self.mp_pics = Some(mp_pics.into());
-                self
+        constructors! {
+            PostBusinessInfoSalesInfoMpInfo {
+                /// Sets `mp_appid` (服务商公众号AppID).
+                with_mp_appid => mp_appid: String;
+                /// Sets `mp_sub_appid` (商家公众号AppID).
+                with_mp_sub_appid => mp_sub_appid: String;
+                /// Sets `mp_pics` (mp_pics).
+                with_mp_pics => mp_pics: Vec<String>;
             }
         }
 
@@ -903,30 +618,14 @@ pub mod applyment {
             pub mini_program_pics: Option<Vec<String>>,
         }
 
-        impl PostBusinessInfoSalesInfoMiniProgramInfo {
-            /// Sets `mini_program_appid` (服务商小程序APPID).
-            pub fn with_mini_program_appid(
-                mut self,
-                mini_program_appid: impl Into<String>,
-            ) -> Self {
-                self.mini_program_appid = Some(mini_program_appid.into());
-                self
-            }
-            /// Sets `mini_program_sub_appid` (商家小程序APPID).
-            pub fn with_mini_program_sub_appid(
-                mut self,
-                mini_program_sub_appid: impl Into<String>,
-            ) -> Self {
-                self.mini_program_sub_appid = Some(mini_program_sub_appid.into());
-                self
-            }
-            /// Sets `mini_program_pics` (mini_program_pics).
-            pub fn with_mini_program_pics(
-                mut self,
-                mini_program_pics: impl Into<Vec<String>>,
-            ) -> Self {
-                self.mini_program_pics = Some(mini_program_pics.into());
-                self
+        constructors! {
+            PostBusinessInfoSalesInfoMiniProgramInfo {
+                /// Sets `mini_program_appid` (服务商小程序APPID).
+                with_mini_program_appid => mini_program_appid: String;
+                /// Sets `mini_program_sub_appid` (商家小程序APPID).
+                with_mini_program_sub_appid => mini_program_sub_appid: String;
+                /// Sets `mini_program_pics` (mini_program_pics).
+                with_mini_program_pics => mini_program_pics: Vec<String>;
             }
         }
 
@@ -945,21 +644,14 @@ pub mod applyment {
             pub app_pics: Option<Vec<String>>,
         }
 
-        impl PostBusinessInfoSalesInfoAppInfo {
-            /// Sets `app_appid` (服务商应用APPID).
-            pub fn with_app_appid(mut self, app_appid: impl Into<String>) -> Self {
-                self.app_appid = Some(app_appid.into());
-                self
-            }
-            /// Sets `app_sub_appid` (商家应用APPID).
-            pub fn with_app_sub_appid(mut self, app_sub_appid: impl Into<String>) -> Self {
-                self.app_sub_appid = Some(app_sub_appid.into());
-                self
-            }
-            /// Sets `app_pics` (app_pics).
-            pub fn with_app_pics(mut self, app_pics: impl Into<Vec<String>>) -> Self {
-                self.app_pics = Some(app_pics.into());
-                self
+        constructors! {
+            PostBusinessInfoSalesInfoAppInfo {
+                /// Sets `app_appid` (服务商应用APPID).
+                with_app_appid => app_appid: String;
+                /// Sets `app_sub_appid` (商家应用APPID).
+                with_app_sub_appid => app_sub_appid: String;
+                /// Sets `app_pics` (app_pics).
+                with_app_pics => app_pics: Vec<String>;
             }
         }
 
@@ -978,21 +670,14 @@ pub mod applyment {
             pub web_appid: Option<String>,
         }
 
-        impl PostBusinessInfoSalesInfoWebInfo {
-            /// Sets `domain` (互联网网站域名).
-            pub fn with_domain(mut self, domain: impl Into<String>) -> Self {
-                self.domain = Some(domain.into());
-                self
-            }
-            /// Sets `web_authorisation` (网站授权函).
-            pub fn with_web_authorisation(mut self, web_authorisation: impl Into<String>) -> Self {
-                self.web_authorisation = Some(web_authorisation.into());
-                self
-            }
-            /// Sets `web_appid` (互联网网站对应的商家APPID).
-            pub fn with_web_appid(mut self, web_appid: impl Into<String>) -> Self {
-                self.web_appid = Some(web_appid.into());
-                self
+        constructors! {
+            PostBusinessInfoSalesInfoWebInfo {
+                /// Sets `domain` (互联网网站域名).
+                with_domain => domain: String;
+                /// Sets `web_authorisation` (网站授权函).
+                with_web_authorisation => web_authorisation: String;
+                /// Sets `web_appid` (互联网网站对应的商家APPID).
+                with_web_appid => web_appid: String;
             }
         }
 
@@ -1008,16 +693,12 @@ pub mod applyment {
             pub wework_pics: Option<Vec<String>>,
         }
 
-        impl PostBusinessInfoSalesInfoWeworkInfo {
-            /// Sets `sub_corp_id` (商家企业微信CorpID).
-            pub fn with_sub_corp_id(mut self, sub_corp_id: impl Into<String>) -> Self {
-                self.sub_corp_id = Some(sub_corp_id.into());
-                self
-            }
-            /// Sets `wework_pics` (wework_pics).
-            pub fn with_wework_pics(mut self, wework_pics: impl Into<Vec<String>>) -> Self {
-                self.wework_pics = Some(wework_pics.into());
-                self
+        constructors! {
+            PostBusinessInfoSalesInfoWeworkInfo {
+                /// Sets `sub_corp_id` (商家企业微信CorpID).
+                with_sub_corp_id => sub_corp_id: String;
+                /// Sets `wework_pics` (wework_pics).
+                with_wework_pics => wework_pics: Vec<String>;
             }
         }
 
@@ -1047,69 +728,23 @@ pub mod applyment {
             pub wework_info: Option<PostBusinessInfoSalesInfoWeworkInfo>,
         }
 
-        impl PostBusinessInfoSalesInfo {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                sales_scenes_type: impl Into<Vec<crate::api::types::SalesScenesType>>,
-            ) -> Self {
-                Self {
-                    sales_scenes_type: sales_scenes_type.into(),
-                    biz_store_info: None,
-                    mp_info: None,
-                    mini_program_info: None,
-                    app_info: None,
-                    web_info: None,
-                    wework_info: None,
-                }
-            }
-            /// Sets `biz_store_info` (线下场所场景).
-            pub fn with_biz_store_info(
-                mut self,
-                biz_store_info: impl Into<PostBusinessInfoSalesInfoBizStoreInfo>,
-            ) -> Self {
-                self.biz_store_info = Some(biz_store_info.into());
-                self
-            }
-            /// Sets `mp_info` (公众号场景).
-            pub fn with_mp_info(
-                mut self,
-                mp_info: impl Into<PostBusinessInfoSalesInfoMpInfo>,
-            ) -> Self {
-                self.mp_info = Some(mp_info.into());
-                self
-            }
-            /// Sets `mini_program_info` (小程序场景).
-            pub fn with_mini_program_info(
-                mut self,
-                mini_program_info: impl Into<PostBusinessInfoSalesInfoMiniProgramInfo>,
-            ) -> Self {
-                self.mini_program_info = Some(mini_program_info.into());
-                self
-            }
-            /// Sets `app_info` (App场景).
-            pub fn with_app_info(
-                mut self,
-                app_info: impl Into<PostBusinessInfoSalesInfoAppInfo>,
-            ) -> Self {
-                self.app_info = Some(app_info.into());
-                self
-            }
-            /// Sets `web_info` (互联网网站场景).
-            pub fn with_web_info(
-                mut self,
-                web_info: impl Into<PostBusinessInfoSalesInfoWebInfo>,
-            ) -> Self {
-                self.web_info = Some(web_info.into());
-                self
-            }
-            /// Sets `wework_info` (企业微信场景).
-            pub fn with_wework_info(
-                mut self,
-                wework_info: impl Into<PostBusinessInfoSalesInfoWeworkInfo>,
-            ) -> Self {
-                self.wework_info = Some(wework_info.into());
-                self
+        constructors! {
+            PostBusinessInfoSalesInfo {
+                new(
+                    sales_scenes_type: Vec<crate::api::types::SalesScenesType>,
+                );
+                /// Sets `biz_store_info` (线下场所场景).
+                with_biz_store_info => biz_store_info: PostBusinessInfoSalesInfoBizStoreInfo;
+                /// Sets `mp_info` (公众号场景).
+                with_mp_info => mp_info: PostBusinessInfoSalesInfoMpInfo;
+                /// Sets `mini_program_info` (小程序场景).
+                with_mini_program_info => mini_program_info: PostBusinessInfoSalesInfoMiniProgramInfo;
+                /// Sets `app_info` (App场景).
+                with_app_info => app_info: PostBusinessInfoSalesInfoAppInfo;
+                /// Sets `web_info` (互联网网站场景).
+                with_web_info => web_info: PostBusinessInfoSalesInfoWebInfo;
+                /// Sets `wework_info` (企业微信场景).
+                with_wework_info => wework_info: PostBusinessInfoSalesInfoWeworkInfo;
             }
         }
 
@@ -1155,58 +790,24 @@ pub mod applyment {
             pub activities_additions: Option<Vec<String>>,
         }
 
-        impl PostSettlementInfo {
-            /// Sets `settlement_id` (入驻结算规则ID).
-            pub fn with_settlement_id(mut self, settlement_id: impl Into<String>) -> Self {
-                self.settlement_id = Some(settlement_id.into());
-                self
-            }
-            /// Sets `qualification_type` (所属行业).
-            pub fn with_qualification_type(
-                mut self,
-                qualification_type: impl Into<String>,
-            ) -> Self {
-                self.qualification_type = Some(qualification_type.into());
-                self
-            }
-            /// Sets `qualifications` (特殊资质图片).
-            pub fn with_qualifications(mut self, qualifications: impl Into<Vec<String>>) -> Self {
-                self.qualifications = Some(qualifications.into());
-                self
-            }
-            /// Sets `activities_id` (优惠费率活动ID).
-            pub fn with_activities_id(mut self, activities_id: impl Into<String>) -> Self {
-                self.activities_id = Some(activities_id.into());
-                self
-            }
-            /// Sets `activities_rate` (优惠费率活动值).
-            pub fn with_activities_rate(mut self, activities_rate: impl Into<String>) -> Self {
-                self.activities_rate = Some(activities_rate.into());
-                self
-            }
-            /// Sets `debit_activities_rate` (非信用卡活动费率值).
-            pub fn with_debit_activities_rate(
-                mut self,
-                debit_activities_rate: impl Into<String>,
-            ) -> Self {
-                self.debit_activities_rate = Some(debit_activities_rate.into());
-                self
-            }
-            /// Sets `credit_activities_rate` (信用卡活动费率值).
-            pub fn with_credit_activities_rate(
-                mut self,
-                credit_activities_rate: impl Into<String>,
-            ) -> Self {
-                self.credit_activities_rate = Some(credit_activities_rate.into());
-                self
-            }
-            /// Sets `activities_additions` (优惠费率活动补充材料).
-            pub fn with_activities_additions(
-                mut self,
-                activities_additions: impl Into<Vec<String>>,
-            ) -> Self {
-                self.activities_additions = Some(activities_additions.into());
-                self
+        constructors! {
+            PostSettlementInfo {
+                /// Sets `settlement_id` (入驻结算规则ID).
+                with_settlement_id => settlement_id: String;
+                /// Sets `qualification_type` (所属行业).
+                with_qualification_type => qualification_type: String;
+                /// Sets `qualifications` (特殊资质图片).
+                with_qualifications => qualifications: Vec<String>;
+                /// Sets `activities_id` (优惠费率活动ID).
+                with_activities_id => activities_id: String;
+                /// Sets `activities_rate` (优惠费率活动值).
+                with_activities_rate => activities_rate: String;
+                /// Sets `debit_activities_rate` (非信用卡活动费率值).
+                with_debit_activities_rate => debit_activities_rate: String;
+                /// Sets `credit_activities_rate` (信用卡活动费率值).
+                with_credit_activities_rate => credit_activities_rate: String;
+                /// Sets `activities_additions` (优惠费率活动补充材料).
+                with_activities_additions => activities_additions: Vec<String>;
             }
         }
 
@@ -1235,39 +836,20 @@ pub mod applyment {
             pub account_number: Option<String>,
         }
 
-        impl PostBankAccountInfo {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                bank_account_type: impl Into<crate::api::types::BankAccountType>,
-                account_name: impl Into<String>,
-                account_bank: impl Into<String>,
-                bank_address_code: impl Into<String>,
-            ) -> Self {
-                Self {
-                    bank_account_type: bank_account_type.into(),
-                    account_name: account_name.into(),
-                    account_bank: account_bank.into(),
-                    bank_address_code: bank_address_code.into(),
-                    bank_name: None,
-                    bank_branch_id: None,
-                    account_number: None,
-                }
-            }
-            /// Sets `bank_name` (开户银行全称).
-            pub fn with_bank_name(mut self, bank_name: impl Into<String>) -> Self {
-                self.bank_name = Some(bank_name.into());
-                self
-            }
-            /// Sets `bank_branch_id` (开户银行联行号).
-            pub fn with_bank_branch_id(mut self, bank_branch_id: impl Into<String>) -> Self {
-                self.bank_branch_id = Some(bank_branch_id.into());
-                self
-            }
-            /// Sets `account_number` (银行账号).
-            pub fn with_account_number(mut self, account_number: impl Into<String>) -> Self {
-                self.account_number = Some(account_number.into());
-                self
+        constructors! {
+            PostBankAccountInfo {
+                new(
+                    bank_account_type: crate::api::types::BankAccountType,
+                    account_name: String,
+                    account_bank: String,
+                    bank_address_code: String,
+                );
+                /// Sets `bank_name` (开户银行全称).
+                with_bank_name => bank_name: String;
+                /// Sets `bank_branch_id` (开户银行联行号).
+                with_bank_branch_id => bank_branch_id: String;
+                /// Sets `account_number` (银行账号).
+                with_account_number => account_number: String;
             }
         }
 
@@ -1289,38 +871,16 @@ pub mod applyment {
             pub business_addition_msg: Option<String>,
         }
 
-        impl PostAdditionInfo {
-            /// Sets `legal_person_commitment` (法人开户承诺函).
-            pub fn with_legal_person_commitment(
-                mut self,
-                legal_person_commitment: impl Into<String>,
-            ) -> Self {
-                self.legal_person_commitment = Some(legal_person_commitment.into());
-                self
-            }
-            /// Sets `legal_person_video` (法人开户意愿视频).
-            pub fn with_legal_person_video(
-                mut self,
-                legal_person_video: impl Into<String>,
-            ) -> Self {
-                self.legal_person_video = Some(legal_person_video.into());
-                self
-            }
-            /// Sets `business_addition_pics` (补充材料).
-            pub fn with_business_addition_pics(
-                mut self,
-                business_addition_pics: impl Into<Vec<String>>,
-            ) -> Self {
-                self.business_addition_pics = Some(business_addition_pics.into());
-                self
-            }
-            /// Sets `business_addition_msg` (补充说明).
-            pub fn with_business_addition_msg(
-                mut self,
-                business_addition_msg: impl Into<String>,
-            ) -> Self {
-                self.business_addition_msg = Some(business_addition_msg.into());
-                self
+        constructors! {
+            PostAdditionInfo {
+                /// Sets `legal_person_commitment` (法人开户承诺函).
+                with_legal_person_commitment => legal_person_commitment: String;
+                /// Sets `legal_person_video` (法人开户意愿视频).
+                with_legal_person_video => legal_person_video: String;
+                /// Sets `business_addition_pics` (补充材料).
+                with_business_addition_pics => business_addition_pics: Vec<String>;
+                /// Sets `business_addition_msg` (补充说明).
+                with_business_addition_msg => business_addition_msg: String;
             }
         }
 

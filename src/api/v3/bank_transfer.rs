@@ -50,53 +50,26 @@ pub mod batches {
         pub transfer_detail_list: Option<Vec<PostTransferDetailList>>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            platform_mchid: impl Into<String>,
-            specialized_payment_mchid: impl Into<String>,
-            sponsor_mchid: impl Into<String>,
-            user_authorized_mchid: impl Into<String>,
-            user_authorized_appid: impl Into<String>,
-            out_batch_no: impl Into<String>,
-            batch_name: impl Into<String>,
-            batch_remark: impl Into<String>,
-            total_amount: impl Into<i64>,
-            total_count: impl Into<i64>,
-            transfer_scene: impl Into<String>,
-            transfer_purpose: impl Into<String>,
-        ) -> Self {
-            Self {
-                platform_mchid: platform_mchid.into(),
-                specialized_payment_mchid: specialized_payment_mchid.into(),
-                sponsor_mchid: sponsor_mchid.into(),
-                user_authorized_mchid: user_authorized_mchid.into(),
-                user_authorized_appid: user_authorized_appid.into(),
-                out_batch_no: out_batch_no.into(),
-                batch_name: batch_name.into(),
-                batch_remark: batch_remark.into(),
-                attach_remark: None,
-                total_amount: total_amount.into(),
-                total_count: total_count.into(),
-                transfer_scene: transfer_scene.into(),
-                transfer_purpose: transfer_purpose.into(),
-                transfer_detail_list: None,
-            }
-        }
-        /// Sets `attach_remark` (附加信息).
-        pub fn with_attach_remark(mut self, attach_remark: impl Into<String>) -> Self {
-            self.attach_remark = Some(attach_remark.into());
-            self
-        }
-        /// Sets `transfer_detail_list` (转账明细列表).
-        pub fn with_transfer_detail_list(
-            mut self,
-            transfer_detail_list: impl Into<Vec<PostTransferDetailList>>,
-        ) -> Self {
-            self.transfer_detail_list = Some(transfer_detail_list.into());
-            self
+    constructors! {
+        Post {
+            new(
+                platform_mchid: String,
+                specialized_payment_mchid: String,
+                sponsor_mchid: String,
+                user_authorized_mchid: String,
+                user_authorized_appid: String,
+                out_batch_no: String,
+                batch_name: String,
+                batch_remark: String,
+                total_amount: i64,
+                total_count: i64,
+                transfer_scene: String,
+                transfer_purpose: String,
+            );
+            /// Sets `attach_remark` (附加信息).
+            with_attach_remark => attach_remark: String;
+            /// Sets `transfer_detail_list` (转账明细列表).
+            with_transfer_detail_list => transfer_detail_list: Vec<PostTransferDetailList>;
         }
     }
 
@@ -121,29 +94,17 @@ pub mod batches {
         pub user_id_card: Option<String>,
     }
 
-    impl PostTransferDetailList {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            out_detail_no: impl Into<String>,
-            transfer_amount: impl Into<i64>,
-            transfer_remark: impl Into<String>,
-            openid: impl Into<String>,
-            user_name: impl Into<String>,
-        ) -> Self {
-            Self {
-                out_detail_no: out_detail_no.into(),
-                transfer_amount: transfer_amount.into(),
-                transfer_remark: transfer_remark.into(),
-                openid: openid.into(),
-                user_name: user_name.into(),
-                user_id_card: None,
-            }
-        }
-        /// Sets `user_id_card` (收款用户身份证).
-        pub fn with_user_id_card(mut self, user_id_card: impl Into<String>) -> Self {
-            self.user_id_card = Some(user_id_card.into());
-            self
+    constructors! {
+        PostTransferDetailList {
+            new(
+                out_detail_no: String,
+                transfer_amount: i64,
+                transfer_remark: String,
+                openid: String,
+                user_name: String,
+            );
+            /// Sets `user_id_card` (收款用户身份证).
+            with_user_id_card => user_id_card: String;
         }
     }
 
@@ -185,38 +146,18 @@ pub mod batches {
                 pub detail_state: Option<crate::api::v3::bank_transfer::types::DetailState2>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    batch_id: impl Into<String>,
-                    need_query_detail: impl Into<bool>,
-                ) -> Self {
-                    Self {
-                        batch_id: batch_id.into(),
-                        need_query_detail: need_query_detail.into(),
-                        offset: None,
-                        limit: None,
-                        detail_state: None,
-                    }
-                }
-                /// Sets `offset` (请求资源起始位置 (query)).
-                pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-                    self.offset = Some(offset.into());
-                    self
-                }
-                /// Sets `limit` (最大资源条数 (query)).
-                pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
-                    self.limit = Some(limit.into());
-                    self
-                }
-                /// Sets `detail_state` (明细状态 (query)).
-                pub fn with_detail_state(
-                    mut self,
-                    detail_state: impl Into<crate::api::v3::bank_transfer::types::DetailState2>,
-                ) -> Self {
-                    self.detail_state = Some(detail_state.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        batch_id: String,
+                        need_query_detail: bool,
+                    );
+                    /// Sets `offset` (请求资源起始位置 (query)).
+                    with_offset => offset: i64;
+                    /// Sets `limit` (最大资源条数 (query)).
+                    with_limit => limit: i64;
+                    /// Sets `detail_state` (明细状态 (query)).
+                    with_detail_state => detail_state: crate::api::v3::bank_transfer::types::DetailState2;
                 }
             }
 
@@ -329,38 +270,18 @@ pub mod batches {
                 pub detail_state: Option<crate::api::v3::bank_transfer::types::DetailState2>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    out_batch_no: impl Into<String>,
-                    need_query_detail: impl Into<bool>,
-                ) -> Self {
-                    Self {
-                        out_batch_no: out_batch_no.into(),
-                        need_query_detail: need_query_detail.into(),
-                        offset: None,
-                        limit: None,
-                        detail_state: None,
-                    }
-                }
-                /// Sets `offset` (请求资源起始位置 (query)).
-                pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-                    self.offset = Some(offset.into());
-                    self
-                }
-                /// Sets `limit` (最大资源条数 (query)).
-                pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
-                    self.limit = Some(limit.into());
-                    self
-                }
-                /// Sets `detail_state` (明细状态 (query)).
-                pub fn with_detail_state(
-                    mut self,
-                    detail_state: impl Into<crate::api::v3::bank_transfer::types::DetailState2>,
-                ) -> Self {
-                    self.detail_state = Some(detail_state.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        out_batch_no: String,
+                        need_query_detail: bool,
+                    );
+                    /// Sets `offset` (请求资源起始位置 (query)).
+                    with_offset => offset: i64;
+                    /// Sets `limit` (最大资源条数 (query)).
+                    with_limit => limit: i64;
+                    /// Sets `detail_state` (明细状态 (query)).
+                    with_detail_state => detail_state: crate::api::v3::bank_transfer::types::DetailState2;
                 }
             }
 

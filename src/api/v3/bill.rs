@@ -25,34 +25,17 @@ pub mod fundflowbill {
         pub tar_type: Option<crate::api::bill::BillTarType>,
     }
 
-    impl Get {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(bill_date: impl Into<String>) -> Self {
-            Self {
-                bill_date: bill_date.into(),
-                sub_mchid: None,
-                account_type: None,
-                tar_type: None,
-            }
-        }
-        /// Sets `sub_mchid` (二级商户号 (query)).
-        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-            self.sub_mchid = Some(sub_mchid.into());
-            self
-        }
-        /// Sets `account_type` (资金账户类型 (query)).
-        pub fn with_account_type(
-            mut self,
-            account_type: impl Into<crate::api::bill::BillAccountType>,
-        ) -> Self {
-            self.account_type = Some(account_type.into());
-            self
-        }
-        /// Sets `tar_type` (压缩类型 (query)).
-        pub fn with_tar_type(mut self, tar_type: impl Into<crate::api::bill::BillTarType>) -> Self {
-            self.tar_type = Some(tar_type.into());
-            self
+    constructors! {
+        Get {
+            new(
+                bill_date: String,
+            );
+            /// Sets `sub_mchid` (二级商户号 (query)).
+            with_sub_mchid => sub_mchid: String;
+            /// Sets `account_type` (资金账户类型 (query)).
+            with_account_type => account_type: crate::api::bill::BillAccountType;
+            /// Sets `tar_type` (压缩类型 (query)).
+            with_tar_type => tar_type: crate::api::bill::BillTarType;
         }
     }
 }
@@ -81,27 +64,16 @@ pub mod sub_merchant_fundflowbill {
         pub account_type: GetAccountType,
     }
 
-    impl Get {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            bill_date: impl Into<String>,
-            algorithm: impl Into<GetAlgorithm>,
-            account_type: impl Into<GetAccountType>,
-        ) -> Self {
-            Self {
-                sub_mchid: sub_mchid.into(),
-                bill_date: bill_date.into(),
-                tar_type: None,
-                algorithm: algorithm.into(),
-                account_type: account_type.into(),
-            }
-        }
-        /// Sets `tar_type` (压缩类型 (query)).
-        pub fn with_tar_type(mut self, tar_type: impl Into<String>) -> Self {
-            self.tar_type = Some(tar_type.into());
-            self
+    constructors! {
+        Get {
+            new(
+                sub_mchid: String,
+                bill_date: String,
+                algorithm: GetAlgorithm,
+                account_type: GetAccountType,
+            );
+            /// Sets `tar_type` (压缩类型 (query)).
+            with_tar_type => tar_type: String;
         }
     }
 
@@ -178,31 +150,17 @@ pub mod tradebill {
         pub tar_type: Option<crate::api::bill::BillTarType>,
     }
 
-    impl Get {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(bill_date: impl Into<String>) -> Self {
-            Self {
-                bill_date: bill_date.into(),
-                sub_mchid: None,
-                bill_type: None,
-                tar_type: None,
-            }
-        }
-        /// Sets `sub_mchid` (二级商户号 (query)).
-        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-            self.sub_mchid = Some(sub_mchid.into());
-            self
-        }
-        /// Sets `bill_type` (账单类型 (query)).
-        pub fn with_bill_type(mut self, bill_type: impl Into<crate::api::bill::BillType>) -> Self {
-            self.bill_type = Some(bill_type.into());
-            self
-        }
-        /// Sets `tar_type` (压缩类型 (query)).
-        pub fn with_tar_type(mut self, tar_type: impl Into<crate::api::bill::BillTarType>) -> Self {
-            self.tar_type = Some(tar_type.into());
-            self
+    constructors! {
+        Get {
+            new(
+                bill_date: String,
+            );
+            /// Sets `sub_mchid` (二级商户号 (query)).
+            with_sub_mchid => sub_mchid: String;
+            /// Sets `bill_type` (账单类型 (query)).
+            with_bill_type => bill_type: crate::api::bill::BillType;
+            /// Sets `tar_type` (压缩类型 (query)).
+            with_tar_type => tar_type: crate::api::bill::BillTarType;
         }
     }
 }

@@ -23,19 +23,13 @@ pub mod file {
         pub tartype: Option<String>,
     }
 
-    impl Get {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(token: impl Into<String>) -> Self {
-            Self {
-                token: token.into(),
-                tartype: None,
-            }
-        }
-        /// Sets `tartype` (tartype (query)).
-        pub fn with_tartype(mut self, tartype: impl Into<String>) -> Self {
-            self.tartype = Some(tartype.into());
-            self
+    constructors! {
+        Get {
+            new(
+                token: String,
+            );
+            /// Sets `tartype` (tartype (query)).
+            with_tartype => tartype: String;
         }
     }
 }

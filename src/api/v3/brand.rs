@@ -133,55 +133,19 @@ pub mod applyments {
         pub no_trademark_addition_prove_list: Option<Vec<String>>,
     }
 
-    impl PostTrademark {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(trademark_exists: impl Into<PostTrademarkTrademarkExists>) -> Self {
-            Self {
-                trademark_exists: trademark_exists.into(),
-                trademark_registration_certificate: None,
-                logo_trademark_registration_certificate: None,
-                no_trademark_addition_prove: None,
-                no_trademark_addition_prove_list: None,
-            }
-        }
-        /// Sets `trademark_registration_certificate` (商标注册证).
-        pub fn with_trademark_registration_certificate(
-            mut self,
-            trademark_registration_certificate: impl Into<
-                crate::api::v3::brand::types::LogoTrademarkRegistrationCertificate,
-            >,
-        ) -> Self {
-            self.trademark_registration_certificate =
-                Some(trademark_registration_certificate.into());
-            self
-        }
-        /// Sets `logo_trademark_registration_certificate` (Logo商标注册证).
-        pub fn with_logo_trademark_registration_certificate(
-            mut self,
-            logo_trademark_registration_certificate: impl Into<
-                crate::api::v3::brand::types::LogoTrademarkRegistrationCertificate,
-            >,
-        ) -> Self {
-            self.logo_trademark_registration_certificate =
-                Some(logo_trademark_registration_certificate.into());
-            self
-        }
-        /// Sets `no_trademark_addition_prove` (无商标额外证明材料).
-        pub fn with_no_trademark_addition_prove(
-            mut self,
-            no_trademark_addition_prove: impl Into<String>,
-        ) -> Self {
-            self.no_trademark_addition_prove = Some(no_trademark_addition_prove.into());
-            self
-        }
-        /// Sets `no_trademark_addition_prove_list` (无商标额外证明材料列表).
-        pub fn with_no_trademark_addition_prove_list(
-            mut self,
-            no_trademark_addition_prove_list: impl Into<Vec<String>>,
-        ) -> Self {
-            self.no_trademark_addition_prove_list = Some(no_trademark_addition_prove_list.into());
-            self
+    constructors! {
+        PostTrademark {
+            new(
+                trademark_exists: PostTrademarkTrademarkExists,
+            );
+            /// Sets `trademark_registration_certificate` (商标注册证).
+            with_trademark_registration_certificate => trademark_registration_certificate: crate::api::v3::brand::types::LogoTrademarkRegistrationCertificate;
+            /// Sets `logo_trademark_registration_certificate` (Logo商标注册证).
+            with_logo_trademark_registration_certificate => logo_trademark_registration_certificate: crate::api::v3::brand::types::LogoTrademarkRegistrationCertificate;
+            /// Sets `no_trademark_addition_prove` (无商标额外证明材料).
+            with_no_trademark_addition_prove => no_trademark_addition_prove: String;
+            /// Sets `no_trademark_addition_prove_list` (无商标额外证明材料列表).
+            with_no_trademark_addition_prove_list => no_trademark_addition_prove_list: Vec<String>;
         }
     }
 
@@ -258,16 +222,12 @@ pub mod applyments {
             pub business_code: Option<String>,
         }
 
-        impl Post {
-            /// Sets `applyment_id` (微信支付申请单号).
-            pub fn with_applyment_id(mut self, applyment_id: impl Into<String>) -> Self {
-                self.applyment_id = Some(applyment_id.into());
-                self
-            }
-            /// Sets `business_code` (业务申请编号).
-            pub fn with_business_code(mut self, business_code: impl Into<String>) -> Self {
-                self.business_code = Some(business_code.into());
-                self
+        constructors! {
+            Post {
+                /// Sets `applyment_id` (微信支付申请单号).
+                with_applyment_id => applyment_id: String;
+                /// Sets `business_code` (业务申请编号).
+                with_business_code => business_code: String;
             }
         }
 
@@ -297,25 +257,15 @@ pub mod card {
             pub brand_id: String,
         }
 
-        impl Get {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(brand_id: impl Into<String>) -> Self {
-                Self {
-                    business_code: None,
-                    applyment_id: None,
-                    brand_id: brand_id.into(),
-                }
-            }
-            /// Sets `business_code` (业务申请编号 (query)).
-            pub fn with_business_code(mut self, business_code: impl Into<String>) -> Self {
-                self.business_code = Some(business_code.into());
-                self
-            }
-            /// Sets `applyment_id` (微信支付申请单号 (query)).
-            pub fn with_applyment_id(mut self, applyment_id: impl Into<String>) -> Self {
-                self.applyment_id = Some(applyment_id.into());
-                self
+        constructors! {
+            Get {
+                new(
+                    brand_id: String,
+                );
+                /// Sets `business_code` (业务申请编号 (query)).
+                with_business_code => business_code: String;
+                /// Sets `applyment_id` (微信支付申请单号 (query)).
+                with_applyment_id => applyment_id: String;
             }
         }
 
@@ -364,37 +314,17 @@ pub mod card {
             pub service_list: Option<Vec<PostServiceList>>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                business_code: impl Into<String>,
-                brand_id: impl Into<String>,
-                brand_customer_service: impl Into<PostBrandCustomerService>,
-            ) -> Self {
-                Self {
-                    business_code: business_code.into(),
-                    brand_id: brand_id.into(),
-                    brand_mini_program_info: None,
-                    brand_customer_service: brand_customer_service.into(),
-                    service_list: None,
-                }
-            }
-            /// Sets `brand_mini_program_info` (品牌小程序信息).
-            pub fn with_brand_mini_program_info(
-                mut self,
-                brand_mini_program_info: impl Into<PostBrandMiniProgramInfo>,
-            ) -> Self {
-                self.brand_mini_program_info = Some(brand_mini_program_info.into());
-                self
-            }
-            /// Sets `service_list` (服务列表).
-            pub fn with_service_list(
-                mut self,
-                service_list: impl Into<Vec<PostServiceList>>,
-            ) -> Self {
-                self.service_list = Some(service_list.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    business_code: String,
+                    brand_id: String,
+                    brand_customer_service: PostBrandCustomerService,
+                );
+                /// Sets `brand_mini_program_info` (品牌小程序信息).
+                with_brand_mini_program_info => brand_mini_program_info: PostBrandMiniProgramInfo;
+                /// Sets `service_list` (服务列表).
+                with_service_list => service_list: Vec<PostServiceList>;
             }
         }
 
@@ -409,19 +339,13 @@ pub mod card {
             pub default_jump_path: Option<String>,
         }
 
-        impl PostBrandMiniProgramInfo {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(appid: impl Into<String>) -> Self {
-                Self {
-                    appid: appid.into(),
-                    default_jump_path: None,
-                }
-            }
-            /// Sets `default_jump_path` (小程序默认跳转路径).
-            pub fn with_default_jump_path(mut self, default_jump_path: impl Into<String>) -> Self {
-                self.default_jump_path = Some(default_jump_path.into());
-                self
+        constructors! {
+            PostBrandMiniProgramInfo {
+                new(
+                    appid: String,
+                );
+                /// Sets `default_jump_path` (小程序默认跳转路径).
+                with_default_jump_path => default_jump_path: String;
             }
         }
 
@@ -456,39 +380,17 @@ pub mod card {
             pub appid: Option<String>,
         }
 
-        impl PostBrandCustomerService {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                customer_service_type: impl Into<PostBrandCustomerServiceCustomerServiceType>,
-            ) -> Self {
-                Self {
-                    customer_service_type: customer_service_type.into(),
-                    customer_service_phone: None,
-                    customer_service_path: None,
-                    appid: None,
-                }
-            }
-            /// Sets `customer_service_phone` (客服电话).
-            pub fn with_customer_service_phone(
-                mut self,
-                customer_service_phone: impl Into<String>,
-            ) -> Self {
-                self.customer_service_phone = Some(customer_service_phone.into());
-                self
-            }
-            /// Sets `customer_service_path` (客服路径).
-            pub fn with_customer_service_path(
-                mut self,
-                customer_service_path: impl Into<String>,
-            ) -> Self {
-                self.customer_service_path = Some(customer_service_path.into());
-                self
-            }
-            /// Sets `appid` (公众账号ID).
-            pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-                self.appid = Some(appid.into());
-                self
+        constructors! {
+            PostBrandCustomerService {
+                new(
+                    customer_service_type: PostBrandCustomerServiceCustomerServiceType,
+                );
+                /// Sets `customer_service_phone` (客服电话).
+                with_customer_service_phone => customer_service_phone: String;
+                /// Sets `customer_service_path` (客服路径).
+                with_customer_service_path => customer_service_path: String;
+                /// Sets `appid` (公众账号ID).
+                with_appid => appid: String;
             }
         }
 
@@ -521,38 +423,18 @@ pub mod card {
             pub appid: Option<String>,
         }
 
-        impl PostServiceList {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                service_jump_type: impl Into<PostServiceListServiceJumpType>,
-                service_jump_path: impl Into<String>,
-            ) -> Self {
-                Self {
-                    service_classify_name: None,
-                    service_name: None,
-                    service_jump_type: service_jump_type.into(),
-                    service_jump_path: service_jump_path.into(),
-                    appid: None,
-                }
-            }
-            /// Sets `service_classify_name` (服务分类名称).
-            pub fn with_service_classify_name(
-                mut self,
-                service_classify_name: impl Into<String>,
-            ) -> Self {
-                self.service_classify_name = Some(service_classify_name.into());
-                self
-            }
-            /// Sets `service_name` (服务名称).
-            pub fn with_service_name(mut self, service_name: impl Into<String>) -> Self {
-                self.service_name = Some(service_name.into());
-                self
-            }
-            /// Sets `appid` (公众账号ID).
-            pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-                self.appid = Some(appid.into());
-                self
+        constructors! {
+            PostServiceList {
+                new(
+                    service_jump_type: PostServiceListServiceJumpType,
+                    service_jump_path: String,
+                );
+                /// Sets `service_classify_name` (服务分类名称).
+                with_service_classify_name => service_classify_name: String;
+                /// Sets `service_name` (服务名称).
+                with_service_name => service_name: String;
+                /// Sets `appid` (公众账号ID).
+                with_appid => appid: String;
             }
         }
 
@@ -589,25 +471,15 @@ pub mod card {
                 pub brand_id: String,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(brand_id: impl Into<String>) -> Self {
-                    Self {
-                        business_code: None,
-                        applyment_id: None,
-                        brand_id: brand_id.into(),
-                    }
-                }
-                /// Sets `business_code` (业务申请编号).
-                pub fn with_business_code(mut self, business_code: impl Into<String>) -> Self {
-                    self.business_code = Some(business_code.into());
-                    self
-                }
-                /// Sets `applyment_id` (微信支付申请单号).
-                pub fn with_applyment_id(mut self, applyment_id: impl Into<String>) -> Self {
-                    self.applyment_id = Some(applyment_id.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        brand_id: String,
+                    );
+                    /// Sets `business_code` (业务申请编号).
+                    with_business_code => business_code: String;
+                    /// Sets `applyment_id` (微信支付申请单号).
+                    with_applyment_id => applyment_id: String;
                 }
             }
 
@@ -645,25 +517,15 @@ pub mod card {
                 pub brand_id: String,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(brand_id: impl Into<String>) -> Self {
-                    Self {
-                        business_code: None,
-                        applyment_id: None,
-                        brand_id: brand_id.into(),
-                    }
-                }
-                /// Sets `business_code` (业务申请编号 (query)).
-                pub fn with_business_code(mut self, business_code: impl Into<String>) -> Self {
-                    self.business_code = Some(business_code.into());
-                    self
-                }
-                /// Sets `applyment_id` (微信支付申请单号 (query)).
-                pub fn with_applyment_id(mut self, applyment_id: impl Into<String>) -> Self {
-                    self.applyment_id = Some(applyment_id.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        brand_id: String,
+                    );
+                    /// Sets `business_code` (业务申请编号 (query)).
+                    with_business_code => business_code: String;
+                    /// Sets `applyment_id` (微信支付申请单号 (query)).
+                    with_applyment_id => applyment_id: String;
                 }
             }
 
@@ -706,38 +568,18 @@ pub mod card {
                 pub scheduled_publish_time: Option<crate::DateTime>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    brand_id: impl Into<String>,
-                    publish_type: impl Into<crate::api::v3::brand::types::PublishType>,
-                ) -> Self {
-                    Self {
-                        business_code: None,
-                        applyment_id: None,
-                        brand_id: brand_id.into(),
-                        publish_type: publish_type.into(),
-                        scheduled_publish_time: None,
-                    }
-                }
-                /// Sets `business_code` (业务申请编号).
-                pub fn with_business_code(mut self, business_code: impl Into<String>) -> Self {
-                    self.business_code = Some(business_code.into());
-                    self
-                }
-                /// Sets `applyment_id` (微信支付申请单号).
-                pub fn with_applyment_id(mut self, applyment_id: impl Into<String>) -> Self {
-                    self.applyment_id = Some(applyment_id.into());
-                    self
-                }
-                /// Sets `scheduled_publish_time` (定时发布时间).
-                pub fn with_scheduled_publish_time(
-                    mut self,
-                    scheduled_publish_time: impl Into<crate::DateTime>,
-                ) -> Self {
-                    self.scheduled_publish_time = Some(scheduled_publish_time.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        brand_id: String,
+                        publish_type: crate::api::v3::brand::types::PublishType,
+                    );
+                    /// Sets `business_code` (业务申请编号).
+                    with_business_code => business_code: String;
+                    /// Sets `applyment_id` (微信支付申请单号).
+                    with_applyment_id => applyment_id: String;
+                    /// Sets `scheduled_publish_time` (定时发布时间).
+                    with_scheduled_publish_time => scheduled_publish_time: crate::DateTime;
                 }
             }
 
@@ -783,34 +625,17 @@ pub mod card {
             pub page_size: Option<i64>,
         }
 
-        impl Get {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(brand_id: impl Into<String>) -> Self {
-                Self {
-                    brand_id: brand_id.into(),
-                    payment_scene: None,
-                    page_index: None,
-                    page_size: None,
-                }
-            }
-            /// Sets `payment_scene` (交易场景类型 (query)).
-            pub fn with_payment_scene(
-                mut self,
-                payment_scene: impl Into<crate::api::v3::brand::types::PaymentScene>,
-            ) -> Self {
-                self.payment_scene = Some(payment_scene.into());
-                self
-            }
-            /// Sets `page_index` (查询页码 (query)).
-            pub fn with_page_index(mut self, page_index: impl Into<i64>) -> Self {
-                self.page_index = Some(page_index.into());
-                self
-            }
-            /// Sets `page_size` (查询页大小 (query)).
-            pub fn with_page_size(mut self, page_size: impl Into<i64>) -> Self {
-                self.page_size = Some(page_size.into());
-                self
+        constructors! {
+            Get {
+                new(
+                    brand_id: String,
+                );
+                /// Sets `payment_scene` (交易场景类型 (query)).
+                with_payment_scene => payment_scene: crate::api::v3::brand::types::PaymentScene;
+                /// Sets `page_index` (查询页码 (query)).
+                with_page_index => page_index: i64;
+                /// Sets `page_size` (查询页大小 (query)).
+                with_page_size => page_size: i64;
             }
         }
 
@@ -873,37 +698,19 @@ pub mod card {
             pub service_id: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                business_code: impl Into<String>,
-                brand_id: impl Into<String>,
-                payment_scene: impl Into<crate::api::v3::brand::types::PaymentScene>,
-            ) -> Self {
-                Self {
-                    business_code: business_code.into(),
-                    brand_id: brand_id.into(),
-                    payment_scene: payment_scene.into(),
-                    appid: None,
-                    card_link_mchid: None,
-                    service_id: None,
-                }
-            }
-            /// Sets `appid` (公众账号ID).
-            pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-                self.appid = Some(appid.into());
-                self
-            }
-            /// Sets `card_link_mchid` (商户号).
-            pub fn with_card_link_mchid(mut self, card_link_mchid: impl Into<String>) -> Self {
-                self.card_link_mchid = Some(card_link_mchid.into());
-                self
-            }
-            /// Sets `service_id` (服务ID).
-            pub fn with_service_id(mut self, service_id: impl Into<String>) -> Self {
-                self.service_id = Some(service_id.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    business_code: String,
+                    brand_id: String,
+                    payment_scene: crate::api::v3::brand::types::PaymentScene,
+                );
+                /// Sets `appid` (公众账号ID).
+                with_appid => appid: String;
+                /// Sets `card_link_mchid` (商户号).
+                with_card_link_mchid => card_link_mchid: String;
+                /// Sets `service_id` (服务ID).
+                with_service_id => service_id: String;
             }
         }
 
@@ -1039,35 +846,18 @@ pub mod card {
                 pub service_id: Option<String>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    brand_id: impl Into<String>,
-                    payment_scene: impl Into<crate::api::v3::brand::types::PaymentScene>,
-                ) -> Self {
-                    Self {
-                        brand_id: brand_id.into(),
-                        payment_scene: payment_scene.into(),
-                        appid: None,
-                        card_link_mchid: None,
-                        service_id: None,
-                    }
-                }
-                /// Sets `appid` (公众账号ID).
-                pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-                    self.appid = Some(appid.into());
-                    self
-                }
-                /// Sets `card_link_mchid` (商户号).
-                pub fn with_card_link_mchid(mut self, card_link_mchid: impl Into<String>) -> Self {
-                    self.card_link_mchid = Some(card_link_mchid.into());
-                    self
-                }
-                /// Sets `service_id` (服务ID).
-                pub fn with_service_id(mut self, service_id: impl Into<String>) -> Self {
-                    self.service_id = Some(service_id.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        brand_id: String,
+                        payment_scene: crate::api::v3::brand::types::PaymentScene,
+                    );
+                    /// Sets `appid` (公众账号ID).
+                    with_appid => appid: String;
+                    /// Sets `card_link_mchid` (商户号).
+                    with_card_link_mchid => card_link_mchid: String;
+                    /// Sets `service_id` (服务ID).
+                    with_service_id => service_id: String;
                 }
             }
 
@@ -1120,37 +910,17 @@ pub mod marketing {
                 pub audit_state: Option<crate::api::v3::brand::types::AuditState>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    brand_id: impl Into<String>,
-                    limit: impl Into<i64>,
-                    offset: impl Into<i64>,
-                ) -> Self {
-                    Self {
-                        brand_id: brand_id.into(),
-                        limit: limit.into(),
-                        offset: offset.into(),
-                        activity_state: None,
-                        audit_state: None,
-                    }
-                }
-                /// Sets `activity_state` (活动状态 (query)).
-                pub fn with_activity_state(
-                    mut self,
-                    activity_state: impl Into<crate::api::v3::brand::types::ActivityState>,
-                ) -> Self {
-                    self.activity_state = Some(activity_state.into());
-                    self
-                }
-                /// Sets `audit_state` (audit_state (query)).
-                pub fn with_audit_state(
-                    mut self,
-                    audit_state: impl Into<crate::api::v3::brand::types::AuditState>,
-                ) -> Self {
-                    self.audit_state = Some(audit_state.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        brand_id: String,
+                        limit: i64,
+                        offset: i64,
+                    );
+                    /// Sets `activity_state` (活动状态 (query)).
+                    with_activity_state => activity_state: crate::api::v3::brand::types::ActivityState;
+                    /// Sets `audit_state` (audit_state (query)).
+                    with_audit_state => audit_state: crate::api::v3::brand::types::AuditState;
                 }
             }
 
@@ -1263,34 +1033,17 @@ pub mod partner {
                 pub limit: Option<i64>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(brand_id: impl Into<String>) -> Self {
-                    Self {
-                        brand_id: brand_id.into(),
-                        state: None,
-                        offset: None,
-                        limit: None,
-                    }
-                }
-                /// Sets `state` (状态 (query)).
-                pub fn with_state(
-                    mut self,
-                    state: impl Into<crate::api::v3::brand::types::State>,
-                ) -> Self {
-                    self.state = Some(state.into());
-                    self
-                }
-                /// Sets `offset` (分页页码 (query)).
-                pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-                    self.offset = Some(offset.into());
-                    self
-                }
-                /// Sets `limit` (分页大小 (query)).
-                pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
-                    self.limit = Some(limit.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        brand_id: String,
+                    );
+                    /// Sets `state` (状态 (query)).
+                    with_state => state: crate::api::v3::brand::types::State;
+                    /// Sets `offset` (分页页码 (query)).
+                    with_offset => offset: i64;
+                    /// Sets `limit` (分页大小 (query)).
+                    with_limit => limit: i64;
                 }
             }
 
@@ -1415,116 +1168,41 @@ pub mod partner {
                 pub user_information: Option<crate::api::v3::brand::types::UserInformation>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                #[allow(clippy::too_many_arguments)]
-                pub fn new(
-                    brand_id: impl Into<String>,
-                    appid: impl Into<String>,
-                    card_type: impl Into<crate::api::v3::brand::types::CardType>,
-                    card_title: impl Into<String>,
-                    card_color: impl Into<String>,
-                    card_picture_url: impl Into<String>,
-                    code_mode: impl Into<crate::api::v3::brand::types::CodeMode>,
-                    code_type: impl Into<crate::api::v3::brand::types::CodeType>,
-                    benefits: impl Into<String>,
-                    notify_url: impl Into<String>,
-                    valid_date_information: impl Into<
-                        crate::api::v3::brand::types::ValidDateInformation,
-                    >,
-                ) -> Self {
-                    Self {
-                        brand_id: brand_id.into(),
-                        appid: appid.into(),
-                        card_type: card_type.into(),
-                        card_title: card_title.into(),
-                        card_color: card_color.into(),
-                        card_picture_url: card_picture_url.into(),
-                        code_mode: code_mode.into(),
-                        code_type: code_type.into(),
-                        code_jump_information: None,
-                        benefits: benefits.into(),
-                        notify_url: notify_url.into(),
-                        need_pinned: None,
-                        need_display_level: None,
-                        init_level: None,
-                        service_phone: None,
-                        legal_agreement: None,
-                        valid_date_information: valid_date_information.into(),
-                        points_information: None,
-                        balance_information: None,
-                        purchase_information: None,
-                        user_information: None,
-                    }
-                }
-                /// Sets `code_jump_information` (会员码跳转信息).
-                pub fn with_code_jump_information(
-                    mut self,
-                    code_jump_information: impl Into<crate::api::v3::brand::types::BalanceInformation>,
-                ) -> Self {
-                    self.code_jump_information = Some(code_jump_information.into());
-                    self
-                }
-                /// Sets `need_pinned` (是否置顶).
-                pub fn with_need_pinned(mut self, need_pinned: impl Into<bool>) -> Self {
-                    self.need_pinned = Some(need_pinned.into());
-                    self
-                }
-                /// Sets `need_display_level` (是否展示会员等级).
-                pub fn with_need_display_level(
-                    mut self,
-                    need_display_level: impl Into<bool>,
-                ) -> Self {
-                    self.need_display_level = Some(need_display_level.into());
-                    self
-                }
-                /// Sets `init_level` (会员初始等级).
-                pub fn with_init_level(mut self, init_level: impl Into<String>) -> Self {
-                    self.init_level = Some(init_level.into());
-                    self
-                }
-                /// Sets `service_phone` (服务电话).
-                pub fn with_service_phone(mut self, service_phone: impl Into<String>) -> Self {
-                    self.service_phone = Some(service_phone.into());
-                    self
-                }
-                /// Sets `legal_agreement` (商家法务协议).
-                pub fn with_legal_agreement(mut self, legal_agreement: impl Into<String>) -> Self {
-                    self.legal_agreement = Some(legal_agreement.into());
-                    self
-                }
-                /// Sets `points_information` (积分信息).
-                pub fn with_points_information(
-                    mut self,
-                    points_information: impl Into<crate::api::v3::brand::types::BalanceInformation>,
-                ) -> Self {
-                    self.points_information = Some(points_information.into());
-                    self
-                }
-                /// Sets `balance_information` (储值信息).
-                pub fn with_balance_information(
-                    mut self,
-                    balance_information: impl Into<crate::api::v3::brand::types::BalanceInformation>,
-                ) -> Self {
-                    self.balance_information = Some(balance_information.into());
-                    self
-                }
-                /// Sets `purchase_information` (付费会员信息).
-                pub fn with_purchase_information(
-                    mut self,
-                    purchase_information: impl Into<crate::api::v3::brand::types::PurchaseInformation>,
-                ) -> Self {
-                    self.purchase_information = Some(purchase_information.into());
-                    self
-                }
-                /// Sets `user_information` (用户开卡信息).
-                pub fn with_user_information(
-                    mut self,
-                    user_information: impl Into<crate::api::v3::brand::types::UserInformation>,
-                ) -> Self {
-                    self.user_information = Some(user_information.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        brand_id: String,
+                        appid: String,
+                        card_type: crate::api::v3::brand::types::CardType,
+                        card_title: String,
+                        card_color: String,
+                        card_picture_url: String,
+                        code_mode: crate::api::v3::brand::types::CodeMode,
+                        code_type: crate::api::v3::brand::types::CodeType,
+                        benefits: String,
+                        notify_url: String,
+                        valid_date_information: crate::api::v3::brand::types::ValidDateInformation,
+                    );
+                    /// Sets `code_jump_information` (会员码跳转信息).
+                    with_code_jump_information => code_jump_information: crate::api::v3::brand::types::BalanceInformation;
+                    /// Sets `need_pinned` (是否置顶).
+                    with_need_pinned => need_pinned: bool;
+                    /// Sets `need_display_level` (是否展示会员等级).
+                    with_need_display_level => need_display_level: bool;
+                    /// Sets `init_level` (会员初始等级).
+                    with_init_level => init_level: String;
+                    /// Sets `service_phone` (服务电话).
+                    with_service_phone => service_phone: String;
+                    /// Sets `legal_agreement` (商家法务协议).
+                    with_legal_agreement => legal_agreement: String;
+                    /// Sets `points_information` (积分信息).
+                    with_points_information => points_information: crate::api::v3::brand::types::BalanceInformation;
+                    /// Sets `balance_information` (储值信息).
+                    with_balance_information => balance_information: crate::api::v3::brand::types::BalanceInformation;
+                    /// Sets `purchase_information` (付费会员信息).
+                    with_purchase_information => purchase_information: crate::api::v3::brand::types::PurchaseInformation;
+                    /// Sets `user_information` (用户开卡信息).
+                    with_user_information => user_information: crate::api::v3::brand::types::UserInformation;
                 }
             }
 
@@ -1748,143 +1426,44 @@ pub mod partner {
                     pub user_information: Option<crate::api::v3::brand::types::UserInformation>,
                 }
 
-                impl Patch {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(card_id: impl Into<String>, brand_id: impl Into<String>) -> Self {
-                        Self {
-                            card_id: card_id.into(),
-                            brand_id: brand_id.into(),
-                            card_title: None,
-                            card_color: None,
-                            card_picture_url: None,
-                            code_jump_information: None,
-                            benefits: None,
-                            notify_url: None,
-                            need_pinned: None,
-                            need_display_level: None,
-                            init_level: None,
-                            service_phone: None,
-                            legal_agreement: None,
-                            valid_date_information: None,
-                            points_information: None,
-                            balance_information: None,
-                            purchase_information: None,
-                            user_information: None,
-                        }
-                    }
-                    /// Sets `card_title` (卡名称).
-                    pub fn with_card_title(mut self, card_title: impl Into<String>) -> Self {
-                        self.card_title = Some(card_title.into());
-                        self
-                    }
-                    /// Sets `card_color` (卡背景颜色).
-                    pub fn with_card_color(mut self, card_color: impl Into<String>) -> Self {
-                        self.card_color = Some(card_color.into());
-                        self
-                    }
-                    /// Sets `card_picture_url` (卡背景图URL).
-                    pub fn with_card_picture_url(
-                        mut self,
-                        card_picture_url: impl Into<String>,
-                    ) -> Self {
-                        self.card_picture_url = Some(card_picture_url.into());
-                        self
-                    }
-                    /// Sets `code_jump_information` (会员码跳转信息).
-                    pub fn with_code_jump_information(
-                        mut self,
-                        code_jump_information: impl Into<
-                            crate::api::v3::brand::types::BalanceInformation,
-                        >,
-                    ) -> Self {
-                        self.code_jump_information = Some(code_jump_information.into());
-                        self
-                    }
-                    /// Sets `benefits` (会员权益).
-                    pub fn with_benefits(mut self, benefits: impl Into<String>) -> Self {
-                        self.benefits = Some(benefits.into());
-                        self
-                    }
-                    /// Sets `notify_url` (回调地址).
-                    pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-                        self.notify_url = Some(notify_url.into());
-                        self
-                    }
-                    /// Sets `need_pinned` (是否置顶).
-                    pub fn with_need_pinned(mut self, need_pinned: impl Into<bool>) -> Self {
-                        self.need_pinned = Some(need_pinned.into());
-                        self
-                    }
-                    /// Sets `need_display_level` (是否展示会员等级).
-                    pub fn with_need_display_level(
-                        mut self,
-                        need_display_level: impl Into<bool>,
-                    ) -> Self {
-                        self.need_display_level = Some(need_display_level.into());
-                        self
-                    }
-                    /// Sets `init_level` (会员初始等级).
-                    pub fn with_init_level(mut self, init_level: impl Into<String>) -> Self {
-                        self.init_level = Some(init_level.into());
-                        self
-                    }
-                    /// Sets `service_phone` (服务电话).
-                    pub fn with_service_phone(mut self, service_phone: impl Into<String>) -> Self {
-                        self.service_phone = Some(service_phone.into());
-                        self
-                    }
-                    /// Sets `legal_agreement` (商家法务协议).
-                    pub fn with_legal_agreement(
-                        mut self,
-                        legal_agreement: impl Into<String>,
-                    ) -> Self {
-                        self.legal_agreement = Some(legal_agreement.into());
-                        self
-                    }
-                    /// Sets `valid_date_information` (会员卡有效期).
-                    pub fn with_valid_date_information(
-                        mut self,
-                        valid_date_information: impl Into<
-                            crate::api::v3::brand::types::ValidDateInformation,
-                        >,
-                    ) -> Self {
-                        self.valid_date_information = Some(valid_date_information.into());
-                        self
-                    }
-                    /// Sets `points_information` (积分信息).
-                    pub fn with_points_information(
-                        mut self,
-                        points_information: impl Into<crate::api::v3::brand::types::BalanceInformation>,
-                    ) -> Self {
-                        self.points_information = Some(points_information.into());
-                        self
-                    }
-                    /// Sets `balance_information` (储值信息).
-                    pub fn with_balance_information(
-                        mut self,
-                        balance_information: impl Into<crate::api::v3::brand::types::BalanceInformation>,
-                    ) -> Self {
-                        self.balance_information = Some(balance_information.into());
-                        self
-                    }
-                    /// Sets `purchase_information` (付费会员信息).
-                    pub fn with_purchase_information(
-                        mut self,
-                        purchase_information: impl Into<
-                            crate::api::v3::brand::types::PurchaseInformation,
-                        >,
-                    ) -> Self {
-                        self.purchase_information = Some(purchase_information.into());
-                        self
-                    }
-                    /// Sets `user_information` (用户开卡信息).
-                    pub fn with_user_information(
-                        mut self,
-                        user_information: impl Into<crate::api::v3::brand::types::UserInformation>,
-                    ) -> Self {
-                        self.user_information = Some(user_information.into());
-                        self
+                constructors! {
+                    Patch {
+                        new(
+                            card_id: String,
+                            brand_id: String,
+                        );
+                        /// Sets `card_title` (卡名称).
+                        with_card_title => card_title: String;
+                        /// Sets `card_color` (卡背景颜色).
+                        with_card_color => card_color: String;
+                        /// Sets `card_picture_url` (卡背景图URL).
+                        with_card_picture_url => card_picture_url: String;
+                        /// Sets `code_jump_information` (会员码跳转信息).
+                        with_code_jump_information => code_jump_information: crate::api::v3::brand::types::BalanceInformation;
+                        /// Sets `benefits` (会员权益).
+                        with_benefits => benefits: String;
+                        /// Sets `notify_url` (回调地址).
+                        with_notify_url => notify_url: String;
+                        /// Sets `need_pinned` (是否置顶).
+                        with_need_pinned => need_pinned: bool;
+                        /// Sets `need_display_level` (是否展示会员等级).
+                        with_need_display_level => need_display_level: bool;
+                        /// Sets `init_level` (会员初始等级).
+                        with_init_level => init_level: String;
+                        /// Sets `service_phone` (服务电话).
+                        with_service_phone => service_phone: String;
+                        /// Sets `legal_agreement` (商家法务协议).
+                        with_legal_agreement => legal_agreement: String;
+                        /// Sets `valid_date_information` (会员卡有效期).
+                        with_valid_date_information => valid_date_information: crate::api::v3::brand::types::ValidDateInformation;
+                        /// Sets `points_information` (积分信息).
+                        with_points_information => points_information: crate::api::v3::brand::types::BalanceInformation;
+                        /// Sets `balance_information` (储值信息).
+                        with_balance_information => balance_information: crate::api::v3::brand::types::BalanceInformation;
+                        /// Sets `purchase_information` (付费会员信息).
+                        with_purchase_information => purchase_information: crate::api::v3::brand::types::PurchaseInformation;
+                        /// Sets `user_information` (用户开卡信息).
+                        with_user_information => user_information: crate::api::v3::brand::types::UserInformation;
                     }
                 }
 
@@ -2214,34 +1793,17 @@ pub mod partner {
                 pub limit: i64,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    brand_id: impl Into<String>,
-                    offset: impl Into<i64>,
-                    limit: impl Into<i64>,
-                ) -> Self {
-                    Self {
-                        brand_id: brand_id.into(),
-                        card_id: None,
-                        activity_state: None,
-                        offset: offset.into(),
-                        limit: limit.into(),
-                    }
-                }
-                /// Sets `card_id` (会员卡模板ID (query)).
-                pub fn with_card_id(mut self, card_id: impl Into<String>) -> Self {
-                    self.card_id = Some(card_id.into());
-                    self
-                }
-                /// Sets `activity_state` (活动状态 (query)).
-                pub fn with_activity_state(
-                    mut self,
-                    activity_state: impl Into<crate::api::v3::brand::types::DataActivityState>,
-                ) -> Self {
-                    self.activity_state = Some(activity_state.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        brand_id: String,
+                        offset: i64,
+                        limit: i64,
+                    );
+                    /// Sets `card_id` (会员卡模板ID (query)).
+                    with_card_id => card_id: String;
+                    /// Sets `activity_state` (活动状态 (query)).
+                    with_activity_state => activity_state: crate::api::v3::brand::types::DataActivityState;
                 }
             }
 
@@ -2522,30 +2084,16 @@ pub mod partner {
                 pub limit: i64,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    brand_id: impl Into<String>,
-                    openid: impl Into<String>,
-                    offset: impl Into<i64>,
-                    limit: impl Into<i64>,
-                ) -> Self {
-                    Self {
-                        brand_id: brand_id.into(),
-                        openid: openid.into(),
-                        user_card_state: None,
-                        offset: offset.into(),
-                        limit: limit.into(),
-                    }
-                }
-                /// Sets `user_card_state` (用户会员卡状态 (query)).
-                pub fn with_user_card_state(
-                    mut self,
-                    user_card_state: impl Into<crate::api::v3::brand::types::UserCardState>,
-                ) -> Self {
-                    self.user_card_state = Some(user_card_state.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        brand_id: String,
+                        openid: String,
+                        offset: i64,
+                        limit: i64,
+                    );
+                    /// Sets `user_card_state` (用户会员卡状态 (query)).
+                    with_user_card_state => user_card_state: crate::api::v3::brand::types::UserCardState;
                 }
             }
 
@@ -2727,91 +2275,32 @@ pub mod partner {
                     pub attach: Option<String>,
                 }
 
-                impl Patch {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        user_card_code: impl Into<String>,
-                        card_id: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            user_card_code: user_card_code.into(),
-                            card_id: card_id.into(),
-                            brand_id: None,
-                            openid: None,
-                            card_color: None,
-                            card_picture_url: None,
-                            phone_number: None,
-                            level: None,
-                            valid_date_information: None,
-                            pickup_time: None,
-                            user_information: None,
-                            attach: None,
-                        }
-                    }
-                    /// Sets `brand_id` (品牌ID).
-                    pub fn with_brand_id(mut self, brand_id: impl Into<String>) -> Self {
-                        self.brand_id = Some(brand_id.into());
-                        self
-                    }
-                    /// Sets `openid` (用户标识).
-                    pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                        self.openid = Some(openid.into());
-                        self
-                    }
-                    /// Sets `card_color` (卡背景颜色).
-                    pub fn with_card_color(mut self, card_color: impl Into<String>) -> Self {
-                        self.card_color = Some(card_color.into());
-                        self
-                    }
-                    /// Sets `card_picture_url` (卡背景图URL).
-                    pub fn with_card_picture_url(
-                        mut self,
-                        card_picture_url: impl Into<String>,
-                    ) -> Self {
-                        self.card_picture_url = Some(card_picture_url.into());
-                        self
-                    }
-                    /// Sets `phone_number` (加密的手机号).
-                    pub fn with_phone_number(mut self, phone_number: impl Into<String>) -> Self {
-                        self.phone_number = Some(phone_number.into());
-                        self
-                    }
-                    /// Sets `level` (等级).
-                    pub fn with_level(mut self, level: impl Into<String>) -> Self {
-                        self.level = Some(level.into());
-                        self
-                    }
-                    /// Sets `valid_date_information` (会员卡有效期).
-                    pub fn with_valid_date_information(
-                        mut self,
-                        valid_date_information: impl Into<
-                            crate::api::v3::brand::types::ValidDateInformation,
-                        >,
-                    ) -> Self {
-                        self.valid_date_information = Some(valid_date_information.into());
-                        self
-                    }
-                    /// Sets `pickup_time` (领取时间).
-                    pub fn with_pickup_time(
-                        mut self,
-                        pickup_time: impl Into<crate::DateTime>,
-                    ) -> Self {
-                        self.pickup_time = Some(pickup_time.into());
-                        self
-                    }
-                    /// Sets `user_information` (用户开卡时填写的个人信息).
-                    pub fn with_user_information(
-                        mut self,
-                        user_information: impl Into<crate::api::v3::brand::types::UserInformation2>,
-                    ) -> Self {
-                        self.user_information = Some(user_information.into());
-                        self
-                    }
-                    /// Sets `attach` (商家数据包).
-                    pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                        self.attach = Some(attach.into());
-                        self
+                constructors! {
+                    Patch {
+                        new(
+                            user_card_code: String,
+                            card_id: String,
+                        );
+                        /// Sets `brand_id` (品牌ID).
+                        with_brand_id => brand_id: String;
+                        /// Sets `openid` (用户标识).
+                        with_openid => openid: String;
+                        /// Sets `card_color` (卡背景颜色).
+                        with_card_color => card_color: String;
+                        /// Sets `card_picture_url` (卡背景图URL).
+                        with_card_picture_url => card_picture_url: String;
+                        /// Sets `phone_number` (加密的手机号).
+                        with_phone_number => phone_number: String;
+                        /// Sets `level` (等级).
+                        with_level => level: String;
+                        /// Sets `valid_date_information` (会员卡有效期).
+                        with_valid_date_information => valid_date_information: crate::api::v3::brand::types::ValidDateInformation;
+                        /// Sets `pickup_time` (领取时间).
+                        with_pickup_time => pickup_time: crate::DateTime;
+                        /// Sets `user_information` (用户开卡时填写的个人信息).
+                        with_user_information => user_information: crate::api::v3::brand::types::UserInformation2;
+                        /// Sets `attach` (商家数据包).
+                        with_attach => attach: String;
                     }
                 }
 
@@ -2918,79 +2407,29 @@ pub mod partner {
                         pub user_card_confirm_state: PostUserCardConfirmState,
                     }
 
-                    impl Post {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(
-                            user_card_code: impl Into<String>,
-                            card_id: impl Into<String>,
-                            brand_id: impl Into<String>,
-                            openid: impl Into<String>,
-                            user_card_confirm_state: impl Into<PostUserCardConfirmState>,
-                        ) -> Self {
-                            Self {
-                                user_card_code: user_card_code.into(),
-                                card_id: card_id.into(),
-                                brand_id: brand_id.into(),
-                                openid: openid.into(),
-                                card_color: None,
-                                card_picture_url: None,
-                                phone_number: None,
-                                level: None,
-                                valid_date_information: None,
-                                user_information: None,
-                                attach: None,
-                                user_card_confirm_state: user_card_confirm_state.into(),
-                            }
-                        }
-                        /// Sets `card_color` (卡背景颜色).
-                        pub fn with_card_color(mut self, card_color: impl Into<String>) -> Self {
-                            self.card_color = Some(card_color.into());
-                            self
-                        }
-                        /// Sets `card_picture_url` (卡背景图URL).
-                        pub fn with_card_picture_url(
-                            mut self,
-                            card_picture_url: impl Into<String>,
-                        ) -> Self {
-                            self.card_picture_url = Some(card_picture_url.into());
-                            self
-                        }
-                        /// Sets `phone_number` (加密的手机号).
-                        pub fn with_phone_number(
-                            mut self,
-                            phone_number: impl Into<String>,
-                        ) -> Self {
-                            self.phone_number = Some(phone_number.into());
-                            self
-                        }
-                        /// Sets `level` (等级).
-                        pub fn with_level(mut self, level: impl Into<String>) -> Self {
-                            self.level = Some(level.into());
-                            self
-                        }
-                        /// Sets `valid_date_information` (会员卡有效期).
-                        pub fn with_valid_date_information(
-                            mut self,
-                            valid_date_information: impl Into<
-                                crate::api::v3::brand::types::ValidDateInformation,
-                            >,
-                        ) -> Self {
-                            self.valid_date_information = Some(valid_date_information.into());
-                            self
-                        }
-                        /// Sets `user_information` (用户开卡时填写的个人信息).
-                        pub fn with_user_information(
-                            mut self,
-                            user_information: impl Into<crate::api::v3::brand::types::UserInformation2>,
-                        ) -> Self {
-                            self.user_information = Some(user_information.into());
-                            self
-                        }
-                        /// Sets `attach` (商家数据包).
-                        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                            self.attach = Some(attach.into());
-                            self
+                    constructors! {
+                        Post {
+                            new(
+                                user_card_code: String,
+                                card_id: String,
+                                brand_id: String,
+                                openid: String,
+                                user_card_confirm_state: PostUserCardConfirmState,
+                            );
+                            /// Sets `card_color` (卡背景颜色).
+                            with_card_color => card_color: String;
+                            /// Sets `card_picture_url` (卡背景图URL).
+                            with_card_picture_url => card_picture_url: String;
+                            /// Sets `phone_number` (加密的手机号).
+                            with_phone_number => phone_number: String;
+                            /// Sets `level` (等级).
+                            with_level => level: String;
+                            /// Sets `valid_date_information` (会员卡有效期).
+                            with_valid_date_information => valid_date_information: crate::api::v3::brand::types::ValidDateInformation;
+                            /// Sets `user_information` (用户开卡时填写的个人信息).
+                            with_user_information => user_information: crate::api::v3::brand::types::UserInformation2;
+                            /// Sets `attach` (商家数据包).
+                            with_attach => attach: String;
                         }
                     }
 
@@ -3090,30 +2529,16 @@ pub mod partner {
                         pub invalid_reason: Option<String>,
                     }
 
-                    impl Post {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(
-                            user_card_code: impl Into<String>,
-                            brand_id: impl Into<String>,
-                            card_id: impl Into<String>,
-                            openid: impl Into<String>,
-                        ) -> Self {
-                            Self {
-                                user_card_code: user_card_code.into(),
-                                brand_id: brand_id.into(),
-                                card_id: card_id.into(),
-                                openid: openid.into(),
-                                invalid_reason: None,
-                            }
-                        }
-                        /// Sets `invalid_reason` (作废原因).
-                        pub fn with_invalid_reason(
-                            mut self,
-                            invalid_reason: impl Into<String>,
-                        ) -> Self {
-                            self.invalid_reason = Some(invalid_reason.into());
-                            self
+                    constructors! {
+                        Post {
+                            new(
+                                user_card_code: String,
+                                brand_id: String,
+                                card_id: String,
+                                openid: String,
+                            );
+                            /// Sets `invalid_reason` (作废原因).
+                            with_invalid_reason => invalid_reason: String;
                         }
                     }
 
@@ -3188,40 +2613,20 @@ pub mod partner {
                     pub pickup_time: crate::DateTime,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        brand_id: impl Into<String>,
-                        card_id: impl Into<String>,
-                        openid: impl Into<String>,
-                        user_card_code: impl Into<String>,
-                        date_information: impl Into<crate::api::v3::brand::types::ValidDateInformation>,
-                        pickup_time: impl Into<crate::DateTime>,
-                    ) -> Self {
-                        Self {
-                            brand_id: brand_id.into(),
-                            card_id: card_id.into(),
-                            openid: openid.into(),
-                            user_card_code: user_card_code.into(),
-                            phone_number: None,
-                            user_information: None,
-                            date_information: date_information.into(),
-                            pickup_time: pickup_time.into(),
-                        }
-                    }
-                    /// Sets `phone_number` (加密的手机号).
-                    pub fn with_phone_number(mut self, phone_number: impl Into<String>) -> Self {
-                        self.phone_number = Some(phone_number.into());
-                        self
-                    }
-                    /// Sets `user_information` (用户开卡时填写的个人信息).
-                    pub fn with_user_information(
-                        mut self,
-                        user_information: impl Into<crate::api::v3::brand::types::UserInformation2>,
-                    ) -> Self {
-                        self.user_information = Some(user_information.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            brand_id: String,
+                            card_id: String,
+                            openid: String,
+                            user_card_code: String,
+                            date_information: crate::api::v3::brand::types::ValidDateInformation,
+                            pickup_time: crate::DateTime,
+                        );
+                        /// Sets `phone_number` (加密的手机号).
+                        with_phone_number => phone_number: String;
+                        /// Sets `user_information` (用户开卡时填写的个人信息).
+                        with_user_information => user_information: crate::api::v3::brand::types::UserInformation2;
                     }
                 }
 
@@ -3314,34 +2719,18 @@ pub mod partner {
                     pub pickup_time: crate::DateTime,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        brand_id: impl Into<String>,
-                        card_id: impl Into<String>,
-                        phone_number: impl Into<String>,
-                        user_card_code: impl Into<String>,
-                        date_information: impl Into<crate::api::v3::brand::types::ValidDateInformation>,
-                        pickup_time: impl Into<crate::DateTime>,
-                    ) -> Self {
-                        Self {
-                            brand_id: brand_id.into(),
-                            card_id: card_id.into(),
-                            phone_number: phone_number.into(),
-                            user_card_code: user_card_code.into(),
-                            user_information: None,
-                            date_information: date_information.into(),
-                            pickup_time: pickup_time.into(),
-                        }
-                    }
-                    /// Sets `user_information` (用户开卡时填写的个人信息).
-                    pub fn with_user_information(
-                        mut self,
-                        user_information: impl Into<crate::api::v3::brand::types::UserInformation2>,
-                    ) -> Self {
-                        self.user_information = Some(user_information.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            brand_id: String,
+                            card_id: String,
+                            phone_number: String,
+                            user_card_code: String,
+                            date_information: crate::api::v3::brand::types::ValidDateInformation,
+                            pickup_time: crate::DateTime,
+                        );
+                        /// Sets `user_information` (用户开卡时填写的个人信息).
+                        with_user_information => user_information: crate::api::v3::brand::types::UserInformation2;
                     }
                 }
 
@@ -3484,39 +2873,21 @@ pub mod partner {
                         pub fail_reason: Option<String>,
                     }
 
-                    impl Post {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(
-                            record_id: impl Into<String>,
-                            exchange_coupon_template_id: impl Into<String>,
-                            brand_id: impl Into<String>,
-                            card_id: impl Into<String>,
-                            openid: impl Into<String>,
-                            user_card_code: impl Into<String>,
-                            state: impl Into<crate::api::v3::brand::types::State2>,
-                        ) -> Self {
-                            Self {
-                                record_id: record_id.into(),
-                                exchange_coupon_template_id: exchange_coupon_template_id.into(),
-                                brand_id: brand_id.into(),
-                                card_id: card_id.into(),
-                                openid: openid.into(),
-                                user_card_code: user_card_code.into(),
-                                state: state.into(),
-                                coupon_code: None,
-                                fail_reason: None,
-                            }
-                        }
-                        /// Sets `coupon_code` (兑券成功的券code).
-                        pub fn with_coupon_code(mut self, coupon_code: impl Into<String>) -> Self {
-                            self.coupon_code = Some(coupon_code.into());
-                            self
-                        }
-                        /// Sets `fail_reason` (兑券失败原因).
-                        pub fn with_fail_reason(mut self, fail_reason: impl Into<String>) -> Self {
-                            self.fail_reason = Some(fail_reason.into());
-                            self
+                    constructors! {
+                        Post {
+                            new(
+                                record_id: String,
+                                exchange_coupon_template_id: String,
+                                brand_id: String,
+                                card_id: String,
+                                openid: String,
+                                user_card_code: String,
+                                state: crate::api::v3::brand::types::State2,
+                            );
+                            /// Sets `coupon_code` (兑券成功的券code).
+                            with_coupon_code => coupon_code: String;
+                            /// Sets `fail_reason` (兑券失败原因).
+                            with_fail_reason => fail_reason: String;
                         }
                     }
 
@@ -3618,34 +2989,17 @@ pub mod partner {
                 pub limit: Option<i64>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(brand_id: impl Into<String>) -> Self {
-                    Self {
-                        brand_id: brand_id.into(),
-                        store_state: None,
-                        offset: None,
-                        limit: None,
-                    }
-                }
-                /// Sets `store_state` (门店状态 (query)).
-                pub fn with_store_state(
-                    mut self,
-                    store_state: impl Into<crate::api::v3::brand::types::StoreState>,
-                ) -> Self {
-                    self.store_state = Some(store_state.into());
-                    self
-                }
-                /// Sets `offset` (分页起始位置 (query)).
-                pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-                    self.offset = Some(offset.into());
-                    self
-                }
-                /// Sets `limit` (分页条数 (query)).
-                pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
-                    self.limit = Some(limit.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        brand_id: String,
+                    );
+                    /// Sets `store_state` (门店状态 (query)).
+                    with_store_state => store_state: crate::api::v3::brand::types::StoreState;
+                    /// Sets `offset` (分页起始位置 (query)).
+                    with_offset => offset: i64;
+                    /// Sets `limit` (分页条数 (query)).
+                    with_limit => limit: i64;
                 }
             }
 
@@ -3740,35 +3094,16 @@ pub mod partner {
                 pub store_business: Option<crate::api::v3::brand::types::StoreBusiness>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    brand_id: impl Into<String>,
-                    store_address: impl Into<crate::api::v3::brand::types::StoreAddress>,
-                ) -> Self {
-                    Self {
-                        brand_id: brand_id.into(),
-                        store_basics: None,
-                        store_address: store_address.into(),
-                        store_business: None,
-                    }
-                }
-                /// Sets `store_basics` (门店基础信息).
-                pub fn with_store_basics(
-                    mut self,
-                    store_basics: impl Into<crate::api::v3::brand::types::StoreBasics>,
-                ) -> Self {
-                    self.store_basics = Some(store_basics.into());
-                    self
-                }
-                /// Sets `store_business` (门店经营信息).
-                pub fn with_store_business(
-                    mut self,
-                    store_business: impl Into<crate::api::v3::brand::types::StoreBusiness>,
-                ) -> Self {
-                    self.store_business = Some(store_business.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        brand_id: String,
+                        store_address: crate::api::v3::brand::types::StoreAddress,
+                    );
+                    /// Sets `store_basics` (门店基础信息).
+                    with_store_basics => store_basics: crate::api::v3::brand::types::StoreBasics;
+                    /// Sets `store_business` (门店经营信息).
+                    with_store_business => store_business: crate::api::v3::brand::types::StoreBusiness;
                 }
             }
 
@@ -3892,41 +3227,18 @@ pub mod partner {
                     pub store_business: Option<crate::api::v3::brand::types::StoreBusiness>,
                 }
 
-                impl Patch {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(store_id: impl Into<String>, brand_id: impl Into<String>) -> Self {
-                        Self {
-                            store_id: store_id.into(),
-                            brand_id: brand_id.into(),
-                            store_basics: None,
-                            store_address: None,
-                            store_business: None,
-                        }
-                    }
-                    /// Sets `store_basics` (门店基础信息).
-                    pub fn with_store_basics(
-                        mut self,
-                        store_basics: impl Into<crate::api::v3::brand::types::StoreBasics>,
-                    ) -> Self {
-                        self.store_basics = Some(store_basics.into());
-                        self
-                    }
-                    /// Sets `store_address` (门店地址信息).
-                    pub fn with_store_address(
-                        mut self,
-                        store_address: impl Into<crate::api::v3::brand::types::StoreAddress>,
-                    ) -> Self {
-                        self.store_address = Some(store_address.into());
-                        self
-                    }
-                    /// Sets `store_business` (门店经营信息).
-                    pub fn with_store_business(
-                        mut self,
-                        store_business: impl Into<crate::api::v3::brand::types::StoreBusiness>,
-                    ) -> Self {
-                        self.store_business = Some(store_business.into());
-                        self
+                constructors! {
+                    Patch {
+                        new(
+                            store_id: String,
+                            brand_id: String,
+                        );
+                        /// Sets `store_basics` (门店基础信息).
+                        with_store_basics => store_basics: crate::api::v3::brand::types::StoreBasics;
+                        /// Sets `store_address` (门店地址信息).
+                        with_store_address => store_address: crate::api::v3::brand::types::StoreAddress;
+                        /// Sets `store_business` (门店经营信息).
+                        with_store_business => store_business: crate::api::v3::brand::types::StoreBusiness;
                     }
                 }
 
@@ -4296,33 +3608,19 @@ pub mod profitsharing {
             pub finish: bool,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                brand_mchid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                appid: impl Into<String>,
-                transaction_id: impl Into<String>,
-                out_order_no: impl Into<String>,
-                receivers: impl Into<Vec<PostReceivers>>,
-                finish: impl Into<bool>,
-            ) -> Self {
-                Self {
-                    brand_mchid: brand_mchid.into(),
-                    sub_mchid: sub_mchid.into(),
-                    appid: appid.into(),
-                    sub_appid: None,
-                    transaction_id: transaction_id.into(),
-                    out_order_no: out_order_no.into(),
-                    receivers: receivers.into(),
-                    finish: finish.into(),
-                }
-            }
-            /// Sets `sub_appid` (子商户公众账号ID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    brand_mchid: String,
+                    sub_mchid: String,
+                    appid: String,
+                    transaction_id: String,
+                    out_order_no: String,
+                    receivers: Vec<PostReceivers>,
+                    finish: bool,
+                );
+                /// Sets `sub_appid` (子商户公众账号ID).
+                with_sub_appid => sub_appid: String;
             }
         }
 
@@ -4347,27 +3645,16 @@ pub mod profitsharing {
             pub name: Option<String>,
         }
 
-        impl PostReceivers {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                r#type: impl Into<crate::api::v3::brand::types::ReceiversType>,
-                account: impl Into<String>,
-                amount: impl Into<i64>,
-                description: impl Into<String>,
-            ) -> Self {
-                Self {
-                    r#type: r#type.into(),
-                    account: account.into(),
-                    amount: amount.into(),
-                    description: description.into(),
-                    name: None,
-                }
-            }
-            /// Sets `name` (分账个人接收方姓名).
-            pub fn with_name(mut self, name: impl Into<String>) -> Self {
-                self.name = Some(name.into());
-                self
+        constructors! {
+            PostReceivers {
+                new(
+                    r#type: crate::api::v3::brand::types::ReceiversType,
+                    account: String,
+                    amount: i64,
+                    description: String,
+                );
+                /// Sets `name` (分账个人接收方姓名).
+                with_name => name: String;
             }
         }
 
@@ -4495,35 +3782,19 @@ pub mod profitsharing {
                 pub relation_type: PostRelationType,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    brand_mchid: impl Into<String>,
-                    appid: impl Into<String>,
-                    r#type: impl Into<crate::api::v3::brand::types::ReceiversType>,
-                    account: impl Into<String>,
-                    relation_type: impl Into<PostRelationType>,
-                ) -> Self {
-                    Self {
-                        brand_mchid: brand_mchid.into(),
-                        appid: appid.into(),
-                        sub_appid: None,
-                        r#type: r#type.into(),
-                        account: account.into(),
-                        name: None,
-                        relation_type: relation_type.into(),
-                    }
-                }
-                /// Sets `sub_appid` (子商户公众账号ID).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
-                }
-                /// Sets `name` (接收方名称).
-                pub fn with_name(mut self, name: impl Into<String>) -> Self {
-                    self.name = Some(name.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        brand_mchid: String,
+                        appid: String,
+                        r#type: crate::api::v3::brand::types::ReceiversType,
+                        account: String,
+                        relation_type: PostRelationType,
+                    );
+                    /// Sets `sub_appid` (子商户公众账号ID).
+                    with_sub_appid => sub_appid: String;
+                    /// Sets `name` (接收方名称).
+                    with_name => name: String;
                 }
             }
 
@@ -4583,27 +3854,16 @@ pub mod profitsharing {
                 pub account: String,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    brand_mchid: impl Into<String>,
-                    appid: impl Into<String>,
-                    r#type: impl Into<crate::api::v3::brand::types::ReceiversType>,
-                    account: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        brand_mchid: brand_mchid.into(),
-                        appid: appid.into(),
-                        sub_appid: None,
-                        r#type: r#type.into(),
-                        account: account.into(),
-                    }
-                }
-                /// Sets `sub_appid` (子商户公众账号ID).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        brand_mchid: String,
+                        appid: String,
+                        r#type: crate::api::v3::brand::types::ReceiversType,
+                        account: String,
+                    );
+                    /// Sets `sub_appid` (子商户公众账号ID).
+                    with_sub_appid => sub_appid: String;
                 }
             }
 
@@ -4642,26 +3902,16 @@ pub mod profitsharing {
             pub out_order_no: Option<String>,
         }
 
-        impl Get {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(sub_mchid: impl Into<String>, out_return_no: impl Into<String>) -> Self {
-                Self {
-                    sub_mchid: sub_mchid.into(),
-                    out_return_no: out_return_no.into(),
-                    order_id: None,
-                    out_order_no: None,
-                }
-            }
-            /// Sets `order_id` (微信分帐单号 (query)).
-            pub fn with_order_id(mut self, order_id: impl Into<String>) -> Self {
-                self.order_id = Some(order_id.into());
-                self
-            }
-            /// Sets `out_order_no` (商户分账单号 (query)).
-            pub fn with_out_order_no(mut self, out_order_no: impl Into<String>) -> Self {
-                self.out_order_no = Some(out_order_no.into());
-                self
+        constructors! {
+            Get {
+                new(
+                    sub_mchid: String,
+                    out_return_no: String,
+                );
+                /// Sets `order_id` (微信分帐单号 (query)).
+                with_order_id => order_id: String;
+                /// Sets `out_order_no` (商户分账单号 (query)).
+                with_out_order_no => out_order_no: String;
             }
         }
 
@@ -4737,35 +3987,19 @@ pub mod profitsharing {
             pub description: String,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                sub_mchid: impl Into<String>,
-                out_return_no: impl Into<String>,
-                return_mchid: impl Into<String>,
-                amount: impl Into<i64>,
-                description: impl Into<String>,
-            ) -> Self {
-                Self {
-                    sub_mchid: sub_mchid.into(),
-                    order_id: None,
-                    out_order_no: None,
-                    out_return_no: out_return_no.into(),
-                    return_mchid: return_mchid.into(),
-                    amount: amount.into(),
-                    description: description.into(),
-                }
-            }
-            /// Sets `order_id` (微信分账单号).
-            pub fn with_order_id(mut self, order_id: impl Into<String>) -> Self {
-                self.order_id = Some(order_id.into());
-                self
-            }
-            /// Sets `out_order_no` (商户分账单号).
-            pub fn with_out_order_no(mut self, out_order_no: impl Into<String>) -> Self {
-                self.out_order_no = Some(out_order_no.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    sub_mchid: String,
+                    out_return_no: String,
+                    return_mchid: String,
+                    amount: i64,
+                    description: String,
+                );
+                /// Sets `order_id` (微信分账单号).
+                with_order_id => order_id: String;
+                /// Sets `out_order_no` (商户分账单号).
+                with_out_order_no => out_order_no: String;
             }
         }
 
@@ -4900,67 +4134,28 @@ pub mod types {
         pub license_list: Option<Vec<String>>,
     }
 
-    impl LogoTrademarkRegistrationCertificate {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            name: impl Into<String>,
-            number: impl Into<String>,
-            valid_begin_time: impl Into<String>,
-            valid_end_time: impl Into<String>,
-            international_class: impl Into<String>,
-            holder: impl Into<String>,
-        ) -> Self {
-            Self {
-                certificate: None,
-                name: name.into(),
-                number: number.into(),
-                valid_begin_time: valid_begin_time.into(),
-                valid_end_time: valid_end_time.into(),
-                international_class: international_class.into(),
-                holder: holder.into(),
-                license: None,
-                authorization_begin_time: None,
-                authorization_end_time: None,
-                certificate_list: None,
-                license_list: None,
-            }
-        }
-        /// Sets `certificate` (商标注册证).
-        pub fn with_certificate(mut self, certificate: impl Into<String>) -> Self {
-            self.certificate = Some(certificate.into());
-            self
-        }
-        /// Sets `license` (商标许可使用授权书).
-        pub fn with_license(mut self, license: impl Into<String>) -> Self {
-            self.license = Some(license.into());
-            self
-        }
-        /// Sets `authorization_begin_time` (商标授权有效期开始时间).
-        pub fn with_authorization_begin_time(
-            mut self,
-            authorization_begin_time: impl Into<String>,
-        ) -> Self {
-            self.authorization_begin_time = Some(authorization_begin_time.into());
-            self
-        }
-        /// Sets `authorization_end_time` (商标授权有效期结束时间).
-        pub fn with_authorization_end_time(
-            mut self,
-            authorization_end_time: impl Into<String>,
-        ) -> Self {
-            self.authorization_end_time = Some(authorization_end_time.into());
-            self
-        }
-        /// Sets `certificate_list` (商标注册证列表).
-        pub fn with_certificate_list(mut self, certificate_list: impl Into<Vec<String>>) -> Self {
-            self.certificate_list = Some(certificate_list.into());
-            self
-        }
-        /// Sets `license_list` (商标许可使用授权书列表).
-        pub fn with_license_list(mut self, license_list: impl Into<Vec<String>>) -> Self {
-            self.license_list = Some(license_list.into());
-            self
+    constructors! {
+        LogoTrademarkRegistrationCertificate {
+            new(
+                name: String,
+                number: String,
+                valid_begin_time: String,
+                valid_end_time: String,
+                international_class: String,
+                holder: String,
+            );
+            /// Sets `certificate` (商标注册证).
+            with_certificate => certificate: String;
+            /// Sets `license` (商标许可使用授权书).
+            with_license => license: String;
+            /// Sets `authorization_begin_time` (商标授权有效期开始时间).
+            with_authorization_begin_time => authorization_begin_time: String;
+            /// Sets `authorization_end_time` (商标授权有效期结束时间).
+            with_authorization_end_time => authorization_end_time: String;
+            /// Sets `certificate_list` (商标注册证列表).
+            with_certificate_list => certificate_list: Vec<String>;
+            /// Sets `license_list` (商标许可使用授权书列表).
+            with_license_list => license_list: Vec<String>;
         }
     }
 
@@ -5085,16 +4280,12 @@ pub mod types {
         pub jump_path: Option<String>,
     }
 
-    impl BalanceInformation {
-        /// Sets `jump_appid` (会员码跳转AppID).
-        pub fn with_jump_appid(mut self, jump_appid: impl Into<String>) -> Self {
-            self.jump_appid = Some(jump_appid.into());
-            self
-        }
-        /// Sets `jump_path` (会员码跳转路径).
-        pub fn with_jump_path(mut self, jump_path: impl Into<String>) -> Self {
-            self.jump_path = Some(jump_path.into());
-            self
+    constructors! {
+        BalanceInformation {
+            /// Sets `jump_appid` (会员码跳转AppID).
+            with_jump_appid => jump_appid: String;
+            /// Sets `jump_path` (会员码跳转路径).
+            with_jump_path => jump_path: String;
         }
     }
 
@@ -5126,42 +4317,17 @@ pub mod types {
         pub available_day_after_receive: Option<i64>,
     }
 
-    impl ValidDateInformation {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            r#type: impl Into<crate::api::v3::brand::types::ValidDateInformationType>,
-        ) -> Self {
-            Self {
-                r#type: r#type.into(),
-                available_begin_time: None,
-                available_end_time: None,
-                available_day_after_receive: None,
-            }
-        }
-        /// Sets `available_begin_time` (有效期开始时间).
-        pub fn with_available_begin_time(
-            mut self,
-            available_begin_time: impl Into<crate::DateTime>,
-        ) -> Self {
-            self.available_begin_time = Some(available_begin_time.into());
-            self
-        }
-        /// Sets `available_end_time` (有效期结束时间).
-        pub fn with_available_end_time(
-            mut self,
-            available_end_time: impl Into<crate::DateTime>,
-        ) -> Self {
-            self.available_end_time = Some(available_end_time.into());
-            self
-        }
-        /// Sets `available_day_after_receive` (生效后N天内有效).
-        pub fn with_available_day_after_receive(
-            mut self,
-            available_day_after_receive: impl Into<i64>,
-        ) -> Self {
-            self.available_day_after_receive = Some(available_day_after_receive.into());
-            self
+    constructors! {
+        ValidDateInformation {
+            new(
+                r#type: crate::api::v3::brand::types::ValidDateInformationType,
+            );
+            /// Sets `available_begin_time` (有效期开始时间).
+            with_available_begin_time => available_begin_time: crate::DateTime;
+            /// Sets `available_end_time` (有效期结束时间).
+            with_available_end_time => available_end_time: crate::DateTime;
+            /// Sets `available_day_after_receive` (生效后N天内有效).
+            with_available_day_after_receive => available_day_after_receive: i64;
         }
     }
 
@@ -5179,21 +4345,14 @@ pub mod types {
         pub jump_path: Option<String>,
     }
 
-    impl PurchaseInformation {
-        /// Sets `price` (付费会员价格).
-        pub fn with_price(mut self, price: impl Into<i64>) -> Self {
-            self.price = Some(price.into());
-            self
-        }
-        /// Sets `jump_appid` (付费会员跳转AppID).
-        pub fn with_jump_appid(mut self, jump_appid: impl Into<String>) -> Self {
-            self.jump_appid = Some(jump_appid.into());
-            self
-        }
-        /// Sets `jump_path` (付费会员跳转路径).
-        pub fn with_jump_path(mut self, jump_path: impl Into<String>) -> Self {
-            self.jump_path = Some(jump_path.into());
-            self
+    constructors! {
+        PurchaseInformation {
+            /// Sets `price` (付费会员价格).
+            with_price => price: i64;
+            /// Sets `jump_appid` (付费会员跳转AppID).
+            with_jump_appid => jump_appid: String;
+            /// Sets `jump_path` (付费会员跳转路径).
+            with_jump_path => jump_path: String;
         }
     }
 
@@ -5239,24 +4398,14 @@ pub mod types {
         pub values: Option<Vec<String>>,
     }
 
-    impl CustomFieldList {
-        /// Sets `type` (商户自定义的开卡信息字段类型).
-        pub fn with_type(
-            mut self,
-            r#type: impl Into<crate::api::v3::brand::types::UserInformationCustomFieldListType>,
-        ) -> Self {
-            self.r#type = Some(r#type.into());
-            self
-        }
-        /// Sets `name` (字段名称).
-        pub fn with_name(mut self, name: impl Into<String>) -> Self {
-            self.name = Some(name.into());
-            self
-        }
-        /// Sets `values` (字段值).
-        pub fn with_values(mut self, values: impl Into<Vec<String>>) -> Self {
-            self.values = Some(values.into());
-            self
+    constructors! {
+        CustomFieldList {
+            /// Sets `type` (商户自定义的开卡信息字段类型).
+            with_type => r#type: crate::api::v3::brand::types::UserInformationCustomFieldListType;
+            /// Sets `name` (字段名称).
+            with_name => name: String;
+            /// Sets `values` (字段值).
+            with_values => values: Vec<String>;
         }
     }
 
@@ -5271,22 +4420,12 @@ pub mod types {
         pub custom_field_list: Option<Vec<crate::api::v3::brand::types::CustomFieldList>>,
     }
 
-    impl UserInformation {
-        /// Sets `common_field_list` (平台提供的通用开卡信息字段).
-        pub fn with_common_field_list(
-            mut self,
-            common_field_list: impl Into<Vec<crate::api::v3::brand::types::Name>>,
-        ) -> Self {
-            self.common_field_list = Some(common_field_list.into());
-            self
-        }
-        /// Sets `custom_field_list` (商户自定义的开卡信息字段).
-        pub fn with_custom_field_list(
-            mut self,
-            custom_field_list: impl Into<Vec<crate::api::v3::brand::types::CustomFieldList>>,
-        ) -> Self {
-            self.custom_field_list = Some(custom_field_list.into());
-            self
+    constructors! {
+        UserInformation {
+            /// Sets `common_field_list` (平台提供的通用开卡信息字段).
+            with_common_field_list => common_field_list: Vec<crate::api::v3::brand::types::Name>;
+            /// Sets `custom_field_list` (商户自定义的开卡信息字段).
+            with_custom_field_list => custom_field_list: Vec<crate::api::v3::brand::types::CustomFieldList>;
         }
     }
 
@@ -5492,16 +4631,12 @@ pub mod types {
         pub value: Option<String>,
     }
 
-    impl CommonFieldList {
-        /// Sets `name` (平台提供的通用开卡信息字段).
-        pub fn with_name(mut self, name: impl Into<crate::api::v3::brand::types::Name>) -> Self {
-            self.name = Some(name.into());
-            self
-        }
-        /// Sets `value` (加密的用户开卡时填写的个人信息).
-        pub fn with_value(mut self, value: impl Into<String>) -> Self {
-            self.value = Some(value.into());
-            self
+    constructors! {
+        CommonFieldList {
+            /// Sets `name` (平台提供的通用开卡信息字段).
+            with_name => name: crate::api::v3::brand::types::Name;
+            /// Sets `value` (加密的用户开卡时填写的个人信息).
+            with_value => value: String;
         }
     }
 
@@ -5516,19 +4651,12 @@ pub mod types {
         pub user_chosen_values: Option<Vec<String>>,
     }
 
-    impl UserInformationCustomFieldList {
-        /// Sets `name` (字段名称).
-        pub fn with_name(mut self, name: impl Into<String>) -> Self {
-            self.name = Some(name.into());
-            self
-        }
-        /// Sets `user_chosen_values` (加密的用户选择的字段值列表).
-        pub fn with_user_chosen_values(
-            mut self,
-            user_chosen_values: impl Into<Vec<String>>,
-        ) -> Self {
-            self.user_chosen_values = Some(user_chosen_values.into());
-            self
+    constructors! {
+        UserInformationCustomFieldList {
+            /// Sets `name` (字段名称).
+            with_name => name: String;
+            /// Sets `user_chosen_values` (加密的用户选择的字段值列表).
+            with_user_chosen_values => user_chosen_values: Vec<String>;
         }
     }
 
@@ -5545,24 +4673,12 @@ pub mod types {
             Option<Vec<crate::api::v3::brand::types::UserInformationCustomFieldList>>,
     }
 
-    impl UserInformation2 {
-        /// Sets `common_field_list` (平台提供的通用开卡信息字段).
-        pub fn with_common_field_list(
-            mut self,
-            common_field_list: impl Into<Vec<crate::api::v3::brand::types::CommonFieldList>>,
-        ) -> Self {
-            self.common_field_list = Some(common_field_list.into());
-            self
-        }
-        /// Sets `custom_field_list` (商户自定义的开卡信息字段).
-        pub fn with_custom_field_list(
-            mut self,
-            custom_field_list: impl Into<
-                Vec<crate::api::v3::brand::types::UserInformationCustomFieldList>,
-            >,
-        ) -> Self {
-            self.custom_field_list = Some(custom_field_list.into());
-            self
+    constructors! {
+        UserInformation2 {
+            /// Sets `common_field_list` (平台提供的通用开卡信息字段).
+            with_common_field_list => common_field_list: Vec<crate::api::v3::brand::types::CommonFieldList>;
+            /// Sets `custom_field_list` (商户自定义的开卡信息字段).
+            with_custom_field_list => custom_field_list: Vec<crate::api::v3::brand::types::UserInformationCustomFieldList>;
         }
     }
 
@@ -5707,16 +4823,12 @@ pub mod types {
         pub branch_name: Option<String>,
     }
 
-    impl StoreBasics {
-        /// Sets `store_reference_id` (商家门店编号).
-        pub fn with_store_reference_id(mut self, store_reference_id: impl Into<String>) -> Self {
-            self.store_reference_id = Some(store_reference_id.into());
-            self
-        }
-        /// Sets `branch_name` (门店名称).
-        pub fn with_branch_name(mut self, branch_name: impl Into<String>) -> Self {
-            self.branch_name = Some(branch_name.into());
-            self
+    constructors! {
+        StoreBasics {
+            /// Sets `store_reference_id` (商家门店编号).
+            with_store_reference_id => store_reference_id: String;
+            /// Sets `branch_name` (门店名称).
+            with_branch_name => branch_name: String;
         }
     }
 
@@ -5738,32 +4850,18 @@ pub mod types {
         pub latitude: Option<String>,
     }
 
-    impl StoreAddress {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(address_code: impl Into<String>, address_detail: impl Into<String>) -> Self {
-            Self {
-                address_code: address_code.into(),
-                address_detail: address_detail.into(),
-                address_complements: None,
-                longitude: None,
-                latitude: None,
-            }
-        }
-        /// Sets `address_complements` (门店地址辅助描述).
-        pub fn with_address_complements(mut self, address_complements: impl Into<String>) -> Self {
-            self.address_complements = Some(address_complements.into());
-            self
-        }
-        /// Sets `longitude` (门店经度).
-        pub fn with_longitude(mut self, longitude: impl Into<String>) -> Self {
-            self.longitude = Some(longitude.into());
-            self
-        }
-        /// Sets `latitude` (门店纬度).
-        pub fn with_latitude(mut self, latitude: impl Into<String>) -> Self {
-            self.latitude = Some(latitude.into());
-            self
+    constructors! {
+        StoreAddress {
+            new(
+                address_code: String,
+                address_detail: String,
+            );
+            /// Sets `address_complements` (门店地址辅助描述).
+            with_address_complements => address_complements: String;
+            /// Sets `longitude` (门店经度).
+            with_longitude => longitude: String;
+            /// Sets `latitude` (门店纬度).
+            with_latitude => latitude: String;
         }
     }
 
@@ -5778,16 +4876,12 @@ pub mod types {
         pub business_hours: Option<String>,
     }
 
-    impl StoreBusiness {
-        /// Sets `service_phone` (门店服务电话).
-        pub fn with_service_phone(mut self, service_phone: impl Into<String>) -> Self {
-            self.service_phone = Some(service_phone.into());
-            self
-        }
-        /// Sets `business_hours` (门店经营时间).
-        pub fn with_business_hours(mut self, business_hours: impl Into<String>) -> Self {
-            self.business_hours = Some(business_hours.into());
-            self
+    constructors! {
+        StoreBusiness {
+            /// Sets `service_phone` (门店服务电话).
+            with_service_phone => service_phone: String;
+            /// Sets `business_hours` (门店经营时间).
+            with_business_hours => business_hours: String;
         }
     }
 

@@ -32,31 +32,18 @@ pub mod parkings {
         pub time: String,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            brandid: impl Into<i64>,
-            appid: impl Into<String>,
-            openid: impl Into<String>,
-            plate_number: impl Into<String>,
-            state: impl Into<String>,
-            time: impl Into<String>,
-        ) -> Self {
-            Self {
-                sub_mchid: None,
-                brandid: brandid.into(),
-                appid: appid.into(),
-                openid: openid.into(),
-                plate_number: plate_number.into(),
-                state: state.into(),
-                time: time.into(),
-            }
-        }
-        /// Sets `sub_mchid` (商圈商户ID).
-        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-            self.sub_mchid = Some(sub_mchid.into());
-            self
+    constructors! {
+        Post {
+            new(
+                brandid: i64,
+                appid: String,
+                openid: String,
+                plate_number: String,
+                state: String,
+                time: String,
+            );
+            /// Sets `sub_mchid` (商圈商户ID).
+            with_sub_mchid => sub_mchid: String;
         }
     }
 }
@@ -96,43 +83,22 @@ pub mod points {
             pub total_points: Option<i64>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                transaction_id: impl Into<String>,
-                appid: impl Into<String>,
-                openid: impl Into<String>,
-                earn_points: impl Into<bool>,
-                increased_points: impl Into<i64>,
-                points_update_time: impl Into<crate::DateTime>,
-            ) -> Self {
-                Self {
-                    sub_mchid: None,
-                    transaction_id: transaction_id.into(),
-                    appid: appid.into(),
-                    openid: openid.into(),
-                    earn_points: earn_points.into(),
-                    increased_points: increased_points.into(),
-                    points_update_time: points_update_time.into(),
-                    no_points_remarks: None,
-                    total_points: None,
-                }
-            }
-            /// Sets `sub_mchid` (商圈商户ID).
-            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                self.sub_mchid = Some(sub_mchid.into());
-                self
-            }
-            /// Sets `no_points_remarks` (未获得积分的备注信息).
-            pub fn with_no_points_remarks(mut self, no_points_remarks: impl Into<String>) -> Self {
-                self.no_points_remarks = Some(no_points_remarks.into());
-                self
-            }
-            /// Sets `total_points` (顾客积分总额).
-            pub fn with_total_points(mut self, total_points: impl Into<i64>) -> Self {
-                self.total_points = Some(total_points.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    transaction_id: String,
+                    appid: String,
+                    openid: String,
+                    earn_points: bool,
+                    increased_points: i64,
+                    points_update_time: crate::DateTime,
+                );
+                /// Sets `sub_mchid` (商圈商户ID).
+                with_sub_mchid => sub_mchid: String;
+                /// Sets `no_points_remarks` (未获得积分的备注信息).
+                with_no_points_remarks => no_points_remarks: String;
+                /// Sets `total_points` (顾客积分总额).
+                with_total_points => total_points: i64;
             }
         }
     }
@@ -159,20 +125,14 @@ pub mod user_authorizations {
             pub appid: String,
         }
 
-        impl Get {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(openid: impl Into<String>, appid: impl Into<String>) -> Self {
-                Self {
-                    openid: openid.into(),
-                    sub_mchid: None,
-                    appid: appid.into(),
-                }
-            }
-            /// Sets `sub_mchid` (商圈商户ID (query)).
-            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                self.sub_mchid = Some(sub_mchid.into());
-                self
+        constructors! {
+            Get {
+                new(
+                    openid: String,
+                    appid: String,
+                );
+                /// Sets `sub_mchid` (商圈商户ID (query)).
+                with_sub_mchid => sub_mchid: String;
             }
         }
 
@@ -218,25 +178,15 @@ pub mod users {
                     pub appid: String,
                 }
 
-                impl Get {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        openid: impl Into<String>,
-                        brandid: impl Into<i64>,
-                        appid: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            openid: openid.into(),
-                            sub_mchid: None,
-                            brandid: brandid.into(),
-                            appid: appid.into(),
-                        }
-                    }
-                    /// Sets `sub_mchid` (商圈商户ID (query)).
-                    pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                        self.sub_mchid = Some(sub_mchid.into());
-                        self
+                constructors! {
+                    Get {
+                        new(
+                            openid: String,
+                            brandid: i64,
+                            appid: String,
+                        );
+                        /// Sets `sub_mchid` (商圈商户ID (query)).
+                        with_sub_mchid => sub_mchid: String;
                     }
                 }
             }

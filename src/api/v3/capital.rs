@@ -105,25 +105,15 @@ pub mod capitallhh {
                     pub limit: i64,
                 }
 
-                impl Get {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        bank_alias_code: impl Into<String>,
-                        city_code: impl Into<i64>,
-                        limit: impl Into<i64>,
-                    ) -> Self {
-                        Self {
-                            bank_alias_code: bank_alias_code.into(),
-                            city_code: city_code.into(),
-                            offset: None,
-                            limit: limit.into(),
-                        }
-                    }
-                    /// Sets `offset` (本次查询偏移量 (query)).
-                    pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-                        self.offset = Some(offset.into());
-                        self
+                constructors! {
+                    Get {
+                        new(
+                            bank_alias_code: String,
+                            city_code: i64,
+                            limit: i64,
+                        );
+                        /// Sets `offset` (本次查询偏移量 (query)).
+                        with_offset => offset: i64;
                     }
                 }
 
@@ -182,19 +172,13 @@ pub mod capitallhh {
                 pub limit: i64,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(limit: impl Into<i64>) -> Self {
-                    Self {
-                        offset: None,
-                        limit: limit.into(),
-                    }
-                }
-                /// Sets `offset` (本次查询偏移量 (query)).
-                pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-                    self.offset = Some(offset.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        limit: i64,
+                    );
+                    /// Sets `offset` (本次查询偏移量 (query)).
+                    with_offset => offset: i64;
                 }
             }
 
@@ -228,19 +212,13 @@ pub mod capitallhh {
                 pub limit: i64,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(limit: impl Into<i64>) -> Self {
-                    Self {
-                        offset: None,
-                        limit: limit.into(),
-                    }
-                }
-                /// Sets `offset` (本次查询偏移量 (query)).
-                pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-                    self.offset = Some(offset.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        limit: i64,
+                    );
+                    /// Sets `offset` (本次查询偏移量 (query)).
+                    with_offset => offset: i64;
                 }
             }
 

@@ -63,84 +63,38 @@ pub mod orders {
             pub dish_list: Vec<PostDishList>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                channel_id: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                sub_appid: impl Into<String>,
-                out_shop_no: impl Into<String>,
-                sub_openid: impl Into<String>,
-                login_token: impl Into<String>,
-                order_entry: impl Into<String>,
-                total_amount: impl Into<i64>,
-                discount_amount: impl Into<i64>,
-                user_amount: impl Into<i64>,
-                status: impl Into<PostStatus>,
-                action_time: impl Into<String>,
-                out_order_no: impl Into<String>,
-                dish_list: impl Into<Vec<PostDishList>>,
-            ) -> Self {
-                Self {
-                    sp_mchid: None,
-                    sp_appid: None,
-                    channel_id: channel_id.into(),
-                    sub_mchid: sub_mchid.into(),
-                    sub_appid: sub_appid.into(),
-                    out_shop_no: out_shop_no.into(),
-                    sub_openid: sub_openid.into(),
-                    login_token: login_token.into(),
-                    order_entry: order_entry.into(),
-                    total_amount: total_amount.into(),
-                    discount_amount: discount_amount.into(),
-                    user_amount: user_amount.into(),
-                    status: status.into(),
-                    action_time: action_time.into(),
-                    pay_time: None,
-                    transaction_id: None,
-                    out_trade_no: None,
-                    out_order_no: out_order_no.into(),
-                    out_table_no: None,
-                    people_count: None,
-                    dish_list: dish_list.into(),
-                }
-            }
-            /// Sets `sp_mchid` (微信支付分配的服务商商户号).
-            pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
-                self.sp_mchid = Some(sp_mchid.into());
-                self
-            }
-            /// Sets `sp_appid` (子商户在微信公众平台申请服务号对应的APPID).
-            pub fn with_sp_appid(mut self, sp_appid: impl Into<String>) -> Self {
-                self.sp_appid = Some(sp_appid.into());
-                self
-            }
-            /// Sets `pay_time` (支付时间).
-            pub fn with_pay_time(mut self, pay_time: impl Into<String>) -> Self {
-                self.pay_time = Some(pay_time.into());
-                self
-            }
-            /// Sets `transaction_id` (支付订单号).
-            pub fn with_transaction_id(mut self, transaction_id: impl Into<String>) -> Self {
-                self.transaction_id = Some(transaction_id.into());
-                self
-            }
-            /// Sets `out_trade_no` (渠道商系统内部支付订单号).
-            pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
-                self.out_trade_no = Some(out_trade_no.into());
-                self
-            }
-            /// Sets `out_table_no` (桌位号).
-            pub fn with_out_table_no(mut self, out_table_no: impl Into<String>) -> Self {
-                self.out_table_no = Some(out_table_no.into());
-                self
-            }
-            /// Sets `people_count` (消费人数).
-            pub fn with_people_count(mut self, people_count: impl Into<i64>) -> Self {
-                self.people_count = Some(people_count.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    channel_id: String,
+                    sub_mchid: String,
+                    sub_appid: String,
+                    out_shop_no: String,
+                    sub_openid: String,
+                    login_token: String,
+                    order_entry: String,
+                    total_amount: i64,
+                    discount_amount: i64,
+                    user_amount: i64,
+                    status: PostStatus,
+                    action_time: String,
+                    out_order_no: String,
+                    dish_list: Vec<PostDishList>,
+                );
+                /// Sets `sp_mchid` (微信支付分配的服务商商户号).
+                with_sp_mchid => sp_mchid: String;
+                /// Sets `sp_appid` (子商户在微信公众平台申请服务号对应的APPID).
+                with_sp_appid => sp_appid: String;
+                /// Sets `pay_time` (支付时间).
+                with_pay_time => pay_time: String;
+                /// Sets `transaction_id` (支付订单号).
+                with_transaction_id => transaction_id: String;
+                /// Sets `out_trade_no` (渠道商系统内部支付订单号).
+                with_out_trade_no => out_trade_no: String;
+                /// Sets `out_table_no` (桌位号).
+                with_out_table_no => out_table_no: String;
+                /// Sets `people_count` (消费人数).
+                with_people_count => people_count: i64;
             }
         }
 
@@ -181,27 +135,16 @@ pub mod orders {
             pub others: Option<String>,
         }
 
-        impl PostDishListProperties {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                taste: impl Into<String>,
-                cuisine: impl Into<String>,
-                main_material: impl Into<String>,
-                ingredients: impl Into<String>,
-            ) -> Self {
-                Self {
-                    taste: taste.into(),
-                    cuisine: cuisine.into(),
-                    main_material: main_material.into(),
-                    ingredients: ingredients.into(),
-                    others: None,
-                }
-            }
-            /// Sets `others` (其他).
-            pub fn with_others(mut self, others: impl Into<String>) -> Self {
-                self.others = Some(others.into());
-                self
+        constructors! {
+            PostDishListProperties {
+                new(
+                    taste: String,
+                    cuisine: String,
+                    main_material: String,
+                    ingredients: String,
+                );
+                /// Sets `others` (其他).
+                with_others => others: String;
             }
         }
 
@@ -233,50 +176,23 @@ pub mod orders {
             pub properties: Option<PostDishListProperties>,
         }
 
-        impl PostDishList {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                out_dish_no: impl Into<String>,
-                name: impl Into<String>,
-                price: impl Into<i64>,
-                unit: impl Into<PostDishListUnit>,
-                count: impl Into<f64>,
-            ) -> Self {
-                Self {
-                    out_dish_no: out_dish_no.into(),
-                    name: name.into(),
-                    price: price.into(),
-                    unit: unit.into(),
-                    count: count.into(),
-                    discount: None,
-                    r#type: None,
-                    priority: None,
-                    properties: None,
-                }
-            }
-            /// Sets `discount` (菜品折扣).
-            pub fn with_discount(mut self, discount: impl Into<i64>) -> Self {
-                self.discount = Some(discount.into());
-                self
-            }
-            /// Sets `type` (菜品分类).
-            pub fn with_type(mut self, r#type: impl Into<String>) -> Self {
-                self.r#type = Some(r#type.into());
-                self
-            }
-            /// Sets `priority` (当前菜品在服务商平台的顺序).
-            pub fn with_priority(mut self, priority: impl Into<i64>) -> Self {
-                self.priority = Some(priority.into());
-                self
-            }
-            /// Sets `properties` (菜品属性).
-            pub fn with_properties(
-                mut self,
-                properties: impl Into<PostDishListProperties>,
-            ) -> Self {
-                self.properties = Some(properties.into());
-                self
+        constructors! {
+            PostDishList {
+                new(
+                    out_dish_no: String,
+                    name: String,
+                    price: i64,
+                    unit: PostDishListUnit,
+                    count: f64,
+                );
+                /// Sets `discount` (菜品折扣).
+                with_discount => discount: i64;
+                /// Sets `type` (菜品分类).
+                with_type => r#type: String;
+                /// Sets `priority` (当前菜品在服务商平台的顺序).
+                with_priority => priority: i64;
+                /// Sets `properties` (菜品属性).
+                with_properties => properties: PostDishListProperties;
             }
         }
     }

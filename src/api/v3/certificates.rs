@@ -16,11 +16,10 @@ pub struct Get {
     pub algorithm_type: Option<GetAlgorithmType>,
 }
 
-impl Get {
-    /// Sets `algorithm_type` (证书算法版本 (query)).
-    pub fn with_algorithm_type(mut self, algorithm_type: impl Into<GetAlgorithmType>) -> Self {
-        self.algorithm_type = Some(algorithm_type.into());
-        self
+constructors! {
+    Get {
+        /// Sets `algorithm_type` (证书算法版本 (query)).
+        with_algorithm_type => algorithm_type: GetAlgorithmType;
     }
 }
 

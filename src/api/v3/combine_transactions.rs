@@ -50,92 +50,33 @@ pub mod app {
         pub subsidy_info: Option<crate::api::v3::combine_transactions::types::SubsidyInfo>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            combine_appid: impl Into<String>,
-            combine_mchid: impl Into<String>,
-            combine_out_trade_no: impl Into<String>,
-            sub_orders: impl Into<Vec<PostSubOrders>>,
-            notify_url: impl Into<String>,
-        ) -> Self {
-            Self {
-                combine_appid: combine_appid.into(),
-                combine_mchid: combine_mchid.into(),
-                combine_out_trade_no: combine_out_trade_no.into(),
-                scene_info: None,
-                sub_orders: sub_orders.into(),
-                combine_payer_info: None,
-                time_start: None,
-                time_expire: None,
-                prepay_id: None,
-                notify_url: notify_url.into(),
-                trade_scenario: None,
-                limit_pay: None,
-                contract_info: None,
-                subsidy_info: None,
-            }
-        }
-        /// Sets `scene_info` (场景信息).
-        pub fn with_scene_info(
-            mut self,
-            scene_info: impl Into<crate::api::v3::combine_transactions::types::SceneInfo>,
-        ) -> Self {
-            self.scene_info = Some(scene_info.into());
-            self
-        }
-        /// Sets `combine_payer_info` (支付者).
-        pub fn with_combine_payer_info(
-            mut self,
-            combine_payer_info: impl Into<PostCombinePayerInfo>,
-        ) -> Self {
-            self.combine_payer_info = Some(combine_payer_info.into());
-            self
-        }
-        /// Sets `time_start` (交易起始时间).
-        pub fn with_time_start(mut self, time_start: impl Into<crate::DateTime>) -> Self {
-            self.time_start = Some(time_start.into());
-            self
-        }
-        /// Sets `time_expire` (交易结束时间).
-        pub fn with_time_expire(mut self, time_expire: impl Into<crate::DateTime>) -> Self {
-            self.time_expire = Some(time_expire.into());
-            self
-        }
-        /// Sets `prepay_id` (预支付交易会话标识).
-        pub fn with_prepay_id(mut self, prepay_id: impl Into<String>) -> Self {
-            self.prepay_id = Some(prepay_id.into());
-            self
-        }
-        /// Sets `trade_scenario` (交易场景).
-        pub fn with_trade_scenario(
-            mut self,
-            trade_scenario: impl Into<crate::api::v3::combine_transactions::types::TradeScenario>,
-        ) -> Self {
-            self.trade_scenario = Some(trade_scenario.into());
-            self
-        }
-        /// Sets `limit_pay` (指定支付方式).
-        pub fn with_limit_pay(
-            mut self,
-            limit_pay: impl Into<Vec<crate::api::v3::combine_transactions::types::LimitPay>>,
-        ) -> Self {
-            self.limit_pay = Some(limit_pay.into());
-            self
-        }
-        /// Sets `contract_info` (预签约信息).
-        pub fn with_contract_info(mut self, contract_info: impl Into<PostContractInfo>) -> Self {
-            self.contract_info = Some(contract_info.into());
-            self
-        }
-        /// Sets `subsidy_info` (贴息信息).
-        pub fn with_subsidy_info(
-            mut self,
-            subsidy_info: impl Into<crate::api::v3::combine_transactions::types::SubsidyInfo>,
-        ) -> Self {
-            self.subsidy_info = Some(subsidy_info.into());
-            self
+    constructors! {
+        Post {
+            new(
+                combine_appid: String,
+                combine_mchid: String,
+                combine_out_trade_no: String,
+                sub_orders: Vec<PostSubOrders>,
+                notify_url: String,
+            );
+            /// Sets `scene_info` (场景信息).
+            with_scene_info => scene_info: crate::api::v3::combine_transactions::types::SceneInfo;
+            /// Sets `combine_payer_info` (支付者).
+            with_combine_payer_info => combine_payer_info: PostCombinePayerInfo;
+            /// Sets `time_start` (交易起始时间).
+            with_time_start => time_start: crate::DateTime;
+            /// Sets `time_expire` (交易结束时间).
+            with_time_expire => time_expire: crate::DateTime;
+            /// Sets `prepay_id` (预支付交易会话标识).
+            with_prepay_id => prepay_id: String;
+            /// Sets `trade_scenario` (交易场景).
+            with_trade_scenario => trade_scenario: crate::api::v3::combine_transactions::types::TradeScenario;
+            /// Sets `limit_pay` (指定支付方式).
+            with_limit_pay => limit_pay: Vec<crate::api::v3::combine_transactions::types::LimitPay>;
+            /// Sets `contract_info` (预签约信息).
+            with_contract_info => contract_info: PostContractInfo;
+            /// Sets `subsidy_info` (贴息信息).
+            with_subsidy_info => subsidy_info: crate::api::v3::combine_transactions::types::SubsidyInfo;
         }
     }
 
@@ -188,74 +129,31 @@ pub mod app {
         pub profit_sharing: Option<bool>,
     }
 
-    impl PostSubOrders {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            mchid: impl Into<String>,
-            attach: impl Into<String>,
-            amount: impl Into<crate::api::v3::combine_transactions::types::Amount>,
-            out_trade_no: impl Into<String>,
-            description: impl Into<String>,
-        ) -> Self {
-            Self {
-                mchid: mchid.into(),
-                individual_auth_id: None,
-                individual_name: None,
-                attach: attach.into(),
-                amount: amount.into(),
-                out_trade_no: out_trade_no.into(),
-                sub_mchid: None,
-                detail: None,
-                goods_tag: None,
-                description: description.into(),
-                settle_info: None,
-                sub_appid: None,
-                profit_sharing: None,
-            }
-        }
-        /// Sets `individual_auth_id` (商品单个人收款方受理授权ID).
-        pub fn with_individual_auth_id(mut self, individual_auth_id: impl Into<String>) -> Self {
-            self.individual_auth_id = Some(individual_auth_id.into());
-            self
-        }
-        /// Sets `individual_name` (商品单个人收款方平台昵称).
-        pub fn with_individual_name(mut self, individual_name: impl Into<String>) -> Self {
-            self.individual_name = Some(individual_name.into());
-            self
-        }
-        /// Sets `sub_mchid` (二级商户号).
-        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-            self.sub_mchid = Some(sub_mchid.into());
-            self
-        }
-        /// Sets `detail` (商品详情).
-        pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
-            self.detail = Some(detail.into());
-            self
-        }
-        /// Sets `goods_tag` (订单优惠标记).
-        pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-            self.goods_tag = Some(goods_tag.into());
-            self
-        }
-        /// Sets `settle_info` (结算信息).
-        pub fn with_settle_info(
-            mut self,
-            settle_info: impl Into<crate::api::v3::combine_transactions::types::SettleInfo>,
-        ) -> Self {
-            self.settle_info = Some(settle_info.into());
-            self
-        }
-        /// Sets `sub_appid` (子商户应用ID).
-        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-            self.sub_appid = Some(sub_appid.into());
-            self
-        }
-        /// Sets `profit_sharing` (是否指定分账).
-        pub fn with_profit_sharing(mut self, profit_sharing: impl Into<bool>) -> Self {
-            self.profit_sharing = Some(profit_sharing.into());
-            self
+    constructors! {
+        PostSubOrders {
+            new(
+                mchid: String,
+                attach: String,
+                amount: crate::api::v3::combine_transactions::types::Amount,
+                out_trade_no: String,
+                description: String,
+            );
+            /// Sets `individual_auth_id` (商品单个人收款方受理授权ID).
+            with_individual_auth_id => individual_auth_id: String;
+            /// Sets `individual_name` (商品单个人收款方平台昵称).
+            with_individual_name => individual_name: String;
+            /// Sets `sub_mchid` (二级商户号).
+            with_sub_mchid => sub_mchid: String;
+            /// Sets `detail` (商品详情).
+            with_detail => detail: String;
+            /// Sets `goods_tag` (订单优惠标记).
+            with_goods_tag => goods_tag: String;
+            /// Sets `settle_info` (结算信息).
+            with_settle_info => settle_info: crate::api::v3::combine_transactions::types::SettleInfo;
+            /// Sets `sub_appid` (子商户应用ID).
+            with_sub_appid => sub_appid: String;
+            /// Sets `profit_sharing` (是否指定分账).
+            with_profit_sharing => profit_sharing: bool;
         }
     }
 
@@ -275,14 +173,10 @@ pub mod app {
         pub identity: Option<crate::api::v3::combine_transactions::types::Identity>,
     }
 
-    impl PostCombinePayerInfo {
-        /// Sets `identity` (实名支付).
-        pub fn with_identity(
-            mut self,
-            identity: impl Into<crate::api::v3::combine_transactions::types::Identity>,
-        ) -> Self {
-            self.identity = Some(identity.into());
-            self
+    constructors! {
+        PostCombinePayerInfo {
+            /// Sets `identity` (实名支付).
+            with_identity => identity: crate::api::v3::combine_transactions::types::Identity;
         }
     }
 
@@ -384,55 +278,24 @@ pub mod h5 {
             Option<crate::api::v3::combine_transactions::types::CombinePayerInfo>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            combine_appid: impl Into<String>,
-            combine_mchid: impl Into<String>,
-            combine_out_trade_no: impl Into<String>,
-            scene_info: impl Into<PostSceneInfo>,
-            sub_orders: impl Into<Vec<crate::api::v3::combine_transactions::types::SubOrders>>,
-            notify_url: impl Into<String>,
-        ) -> Self {
-            Self {
-                combine_appid: combine_appid.into(),
-                combine_mchid: combine_mchid.into(),
-                combine_out_trade_no: combine_out_trade_no.into(),
-                scene_info: scene_info.into(),
-                sub_orders: sub_orders.into(),
-                time_start: None,
-                time_expire: None,
-                notify_url: notify_url.into(),
-                limit_pay: None,
-                combine_payer_info: None,
-            }
-        }
-        /// Sets `time_start` (交易起始时间).
-        pub fn with_time_start(mut self, time_start: impl Into<String>) -> Self {
-            self.time_start = Some(time_start.into());
-            self
-        }
-        /// Sets `time_expire` (交易结束时间).
-        pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
-            self.time_expire = Some(time_expire.into());
-            self
-        }
-        /// Sets `limit_pay` (指定支付方式).
-        pub fn with_limit_pay(
-            mut self,
-            limit_pay: impl Into<Vec<crate::api::v3::combine_transactions::types::LimitPay>>,
-        ) -> Self {
-            self.limit_pay = Some(limit_pay.into());
-            self
-        }
-        /// Sets `combine_payer_info` (支付者).
-        pub fn with_combine_payer_info(
-            mut self,
-            combine_payer_info: impl Into<crate::api::v3::combine_transactions::types::CombinePayerInfo>,
-        ) -> Self {
-            self.combine_payer_info = Some(combine_payer_info.into());
-            self
+    constructors! {
+        Post {
+            new(
+                combine_appid: String,
+                combine_mchid: String,
+                combine_out_trade_no: String,
+                scene_info: PostSceneInfo,
+                sub_orders: Vec<crate::api::v3::combine_transactions::types::SubOrders>,
+                notify_url: String,
+            );
+            /// Sets `time_start` (交易起始时间).
+            with_time_start => time_start: String;
+            /// Sets `time_expire` (交易结束时间).
+            with_time_expire => time_expire: String;
+            /// Sets `limit_pay` (指定支付方式).
+            with_limit_pay => limit_pay: Vec<crate::api::v3::combine_transactions::types::LimitPay>;
+            /// Sets `combine_payer_info` (支付者).
+            with_combine_payer_info => combine_payer_info: crate::api::v3::combine_transactions::types::CombinePayerInfo;
         }
     }
 
@@ -456,37 +319,19 @@ pub mod h5 {
         pub package_name: Option<String>,
     }
 
-    impl PostSceneInfoH5Info {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(r#type: impl Into<String>) -> Self {
-            Self {
-                r#type: r#type.into(),
-                app_name: None,
-                app_url: None,
-                bundle_id: None,
-                package_name: None,
-            }
-        }
-        /// Sets `app_name` (应用名称).
-        pub fn with_app_name(mut self, app_name: impl Into<String>) -> Self {
-            self.app_name = Some(app_name.into());
-            self
-        }
-        /// Sets `app_url` (网站URL).
-        pub fn with_app_url(mut self, app_url: impl Into<String>) -> Self {
-            self.app_url = Some(app_url.into());
-            self
-        }
-        /// Sets `bundle_id` (iOS平台BundleID).
-        pub fn with_bundle_id(mut self, bundle_id: impl Into<String>) -> Self {
-            self.bundle_id = Some(bundle_id.into());
-            self
-        }
-        /// Sets `package_name` (Android平台PackageName).
-        pub fn with_package_name(mut self, package_name: impl Into<String>) -> Self {
-            self.package_name = Some(package_name.into());
-            self
+    constructors! {
+        PostSceneInfoH5Info {
+            new(
+                r#type: String,
+            );
+            /// Sets `app_name` (应用名称).
+            with_app_name => app_name: String;
+            /// Sets `app_url` (网站URL).
+            with_app_url => app_url: String;
+            /// Sets `bundle_id` (iOS平台BundleID).
+            with_bundle_id => bundle_id: String;
+            /// Sets `package_name` (Android平台PackageName).
+            with_package_name => package_name: String;
         }
     }
 
@@ -669,64 +514,26 @@ pub mod jsapi {
         pub subsidy_info: Option<crate::api::v3::combine_transactions::types::SubsidyInfo>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            combine_appid: impl Into<String>,
-            combine_mchid: impl Into<String>,
-            combine_out_trade_no: impl Into<String>,
-            sub_orders: impl Into<Vec<PostSubOrders>>,
-            combine_payer_info: impl Into<crate::api::v3::combine_transactions::types::CombinePayerInfo>,
-            notify_url: impl Into<String>,
-        ) -> Self {
-            Self {
-                combine_appid: combine_appid.into(),
-                combine_mchid: combine_mchid.into(),
-                combine_out_trade_no: combine_out_trade_no.into(),
-                scene_info: None,
-                sub_orders: sub_orders.into(),
-                combine_payer_info: combine_payer_info.into(),
-                time_start: None,
-                time_expire: None,
-                notify_url: notify_url.into(),
-                limit_pay: None,
-                subsidy_info: None,
-            }
-        }
-        /// Sets `scene_info` (场景信息).
-        pub fn with_scene_info(
-            mut self,
-            scene_info: impl Into<crate::api::v3::combine_transactions::types::SceneInfo>,
-        ) -> Self {
-            self.scene_info = Some(scene_info.into());
-            self
-        }
-        /// Sets `time_start` (交易起始时间).
-        pub fn with_time_start(mut self, time_start: impl Into<String>) -> Self {
-            self.time_start = Some(time_start.into());
-            self
-        }
-        /// Sets `time_expire` (交易结束时间).
-        pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
-            self.time_expire = Some(time_expire.into());
-            self
-        }
-        /// Sets `limit_pay` (指定支付方式).
-        pub fn with_limit_pay(
-            mut self,
-            limit_pay: impl Into<Vec<crate::api::v3::combine_transactions::types::LimitPay>>,
-        ) -> Self {
-            self.limit_pay = Some(limit_pay.into());
-            self
-        }
-        /// Sets `subsidy_info` (贴息信息).
-        pub fn with_subsidy_info(
-            mut self,
-            subsidy_info: impl Into<crate::api::v3::combine_transactions::types::SubsidyInfo>,
-        ) -> Self {
-            self.subsidy_info = Some(subsidy_info.into());
-            self
+    constructors! {
+        Post {
+            new(
+                combine_appid: String,
+                combine_mchid: String,
+                combine_out_trade_no: String,
+                sub_orders: Vec<PostSubOrders>,
+                combine_payer_info: crate::api::v3::combine_transactions::types::CombinePayerInfo,
+                notify_url: String,
+            );
+            /// Sets `scene_info` (场景信息).
+            with_scene_info => scene_info: crate::api::v3::combine_transactions::types::SceneInfo;
+            /// Sets `time_start` (交易起始时间).
+            with_time_start => time_start: String;
+            /// Sets `time_expire` (交易结束时间).
+            with_time_expire => time_expire: String;
+            /// Sets `limit_pay` (指定支付方式).
+            with_limit_pay => limit_pay: Vec<crate::api::v3::combine_transactions::types::LimitPay>;
+            /// Sets `subsidy_info` (贴息信息).
+            with_subsidy_info => subsidy_info: crate::api::v3::combine_transactions::types::SubsidyInfo;
         }
     }
 
@@ -772,58 +579,26 @@ pub mod jsapi {
         pub profit_sharing: Option<bool>,
     }
 
-    impl PostSubOrders {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            mchid: impl Into<String>,
-            attach: impl Into<String>,
-            amount: impl Into<crate::api::v3::combine_transactions::types::Amount>,
-            out_trade_no: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            description: impl Into<String>,
-        ) -> Self {
-            Self {
-                mchid: mchid.into(),
-                attach: attach.into(),
-                amount: amount.into(),
-                out_trade_no: out_trade_no.into(),
-                sub_mchid: sub_mchid.into(),
-                detail: None,
-                goods_tag: None,
-                description: description.into(),
-                settle_info: None,
-                sub_appid: None,
-                profit_sharing: None,
-            }
-        }
-        /// Sets `detail` (商品详情).
-        pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
-            self.detail = Some(detail.into());
-            self
-        }
-        /// Sets `goods_tag` (订单优惠标记).
-        pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-            self.goods_tag = Some(goods_tag.into());
-            self
-        }
-        /// Sets `settle_info` (结算信息).
-        pub fn with_settle_info(
-            mut self,
-            settle_info: impl Into<crate::api::v3::combine_transactions::types::SettleInfo>,
-        ) -> Self {
-            self.settle_info = Some(settle_info.into());
-            self
-        }
-        /// Sets `sub_appid` (子商户应用ID).
-        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-            self.sub_appid = Some(sub_appid.into());
-            self
-        }
-        /// Sets `profit_sharing` (是否指定分账).
-        pub fn with_profit_sharing(mut self, profit_sharing: impl Into<bool>) -> Self {
-            self.profit_sharing = Some(profit_sharing.into());
-            self
+    constructors! {
+        PostSubOrders {
+            new(
+                mchid: String,
+                attach: String,
+                amount: crate::api::v3::combine_transactions::types::Amount,
+                out_trade_no: String,
+                sub_mchid: String,
+                description: String,
+            );
+            /// Sets `detail` (商品详情).
+            with_detail => detail: String;
+            /// Sets `goods_tag` (订单优惠标记).
+            with_goods_tag => goods_tag: String;
+            /// Sets `settle_info` (结算信息).
+            with_settle_info => settle_info: crate::api::v3::combine_transactions::types::SettleInfo;
+            /// Sets `sub_appid` (子商户应用ID).
+            with_sub_appid => sub_appid: String;
+            /// Sets `profit_sharing` (是否指定分账).
+            with_profit_sharing => profit_sharing: bool;
         }
     }
 
@@ -895,55 +670,23 @@ pub mod miniprogram {
         pub trade_scenario: Option<crate::api::v3::combine_transactions::types::TradeScenario>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            combine_appid: impl Into<String>,
-            combine_mchid: impl Into<String>,
-            combine_out_trade_no: impl Into<String>,
-            combine_payer_info: impl Into<
-                crate::api::v3::combine_transactions::types::CombinePayerInfo2,
-            >,
-            sub_orders: impl Into<Vec<PostSubOrders>>,
-        ) -> Self {
-            Self {
-                combine_appid: combine_appid.into(),
-                combine_mchid: combine_mchid.into(),
-                combine_out_trade_no: combine_out_trade_no.into(),
-                combine_payer_info: combine_payer_info.into(),
-                scene_info: None,
-                sub_orders: sub_orders.into(),
-                time_expire: None,
-                notify_url: None,
-                trade_scenario: None,
-            }
-        }
-        /// Sets `scene_info` (场景信息).
-        pub fn with_scene_info(
-            mut self,
-            scene_info: impl Into<crate::api::v3::combine_transactions::types::SceneInfo>,
-        ) -> Self {
-            self.scene_info = Some(scene_info.into());
-            self
-        }
-        /// Sets `time_expire` (交易结束时间).
-        pub fn with_time_expire(mut self, time_expire: impl Into<crate::DateTime>) -> Self {
-            self.time_expire = Some(time_expire.into());
-            self
-        }
-        /// Sets `notify_url` (通知地址).
-        pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-            self.notify_url = Some(notify_url.into());
-            self
-        }
-        /// Sets `trade_scenario` (交易场景).
-        pub fn with_trade_scenario(
-            mut self,
-            trade_scenario: impl Into<crate::api::v3::combine_transactions::types::TradeScenario>,
-        ) -> Self {
-            self.trade_scenario = Some(trade_scenario.into());
-            self
+    constructors! {
+        Post {
+            new(
+                combine_appid: String,
+                combine_mchid: String,
+                combine_out_trade_no: String,
+                combine_payer_info: crate::api::v3::combine_transactions::types::CombinePayerInfo2,
+                sub_orders: Vec<PostSubOrders>,
+            );
+            /// Sets `scene_info` (场景信息).
+            with_scene_info => scene_info: crate::api::v3::combine_transactions::types::SceneInfo;
+            /// Sets `time_expire` (交易结束时间).
+            with_time_expire => time_expire: crate::DateTime;
+            /// Sets `notify_url` (通知地址).
+            with_notify_url => notify_url: String;
+            /// Sets `trade_scenario` (交易场景).
+            with_trade_scenario => trade_scenario: crate::api::v3::combine_transactions::types::TradeScenario;
         }
     }
 
@@ -988,40 +731,20 @@ pub mod miniprogram {
         pub description: String,
     }
 
-    impl PostSubOrders {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            mchid: impl Into<String>,
-            individual_auth_id: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            amount: impl Into<crate::api::v3::combine_transactions::types::Amount>,
-            attach: impl Into<String>,
-            description: impl Into<String>,
-        ) -> Self {
-            Self {
-                mchid: mchid.into(),
-                order_service_type: None,
-                individual_auth_id: individual_auth_id.into(),
-                individual_name: None,
-                out_trade_no: out_trade_no.into(),
-                amount: amount.into(),
-                attach: attach.into(),
-                description: description.into(),
-            }
-        }
-        /// Sets `order_service_type` (商品服务类型).
-        pub fn with_order_service_type(
-            mut self,
-            order_service_type: impl Into<PostSubOrdersOrderServiceType>,
-        ) -> Self {
-            self.order_service_type = Some(order_service_type.into());
-            self
-        }
-        /// Sets `individual_name` (商品单个人收款方平台昵称).
-        pub fn with_individual_name(mut self, individual_name: impl Into<String>) -> Self {
-            self.individual_name = Some(individual_name.into());
-            self
+    constructors! {
+        PostSubOrders {
+            new(
+                mchid: String,
+                individual_auth_id: String,
+                out_trade_no: String,
+                amount: crate::api::v3::combine_transactions::types::Amount,
+                attach: String,
+                description: String,
+            );
+            /// Sets `order_service_type` (商品服务类型).
+            with_order_service_type => order_service_type: PostSubOrdersOrderServiceType;
+            /// Sets `individual_name` (商品单个人收款方平台昵称).
+            with_individual_name => individual_name: String;
         }
     }
 
@@ -1074,62 +797,25 @@ pub mod native {
             Option<crate::api::v3::combine_transactions::types::CombinePayerInfo>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            combine_appid: impl Into<String>,
-            combine_mchid: impl Into<String>,
-            combine_out_trade_no: impl Into<String>,
-            sub_orders: impl Into<Vec<crate::api::v3::combine_transactions::types::SubOrders>>,
-            notify_url: impl Into<String>,
-        ) -> Self {
-            Self {
-                combine_appid: combine_appid.into(),
-                combine_mchid: combine_mchid.into(),
-                combine_out_trade_no: combine_out_trade_no.into(),
-                scene_info: None,
-                sub_orders: sub_orders.into(),
-                time_start: None,
-                time_expire: None,
-                notify_url: notify_url.into(),
-                limit_pay: None,
-                combine_payer_info: None,
-            }
-        }
-        /// Sets `scene_info` (场景信息).
-        pub fn with_scene_info(
-            mut self,
-            scene_info: impl Into<crate::api::v3::combine_transactions::types::SceneInfo>,
-        ) -> Self {
-            self.scene_info = Some(scene_info.into());
-            self
-        }
-        /// Sets `time_start` (交易起始时间).
-        pub fn with_time_start(mut self, time_start: impl Into<String>) -> Self {
-            self.time_start = Some(time_start.into());
-            self
-        }
-        /// Sets `time_expire` (交易结束时间).
-        pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
-            self.time_expire = Some(time_expire.into());
-            self
-        }
-        /// Sets `limit_pay` (指定支付方式).
-        pub fn with_limit_pay(
-            mut self,
-            limit_pay: impl Into<Vec<crate::api::v3::combine_transactions::types::LimitPay>>,
-        ) -> Self {
-            self.limit_pay = Some(limit_pay.into());
-            self
-        }
-        /// Sets `combine_payer_info` (支付者).
-        pub fn with_combine_payer_info(
-            mut self,
-            combine_payer_info: impl Into<crate::api::v3::combine_transactions::types::CombinePayerInfo>,
-        ) -> Self {
-            self.combine_payer_info = Some(combine_payer_info.into());
-            self
+    constructors! {
+        Post {
+            new(
+                combine_appid: String,
+                combine_mchid: String,
+                combine_out_trade_no: String,
+                sub_orders: Vec<crate::api::v3::combine_transactions::types::SubOrders>,
+                notify_url: String,
+            );
+            /// Sets `scene_info` (场景信息).
+            with_scene_info => scene_info: crate::api::v3::combine_transactions::types::SceneInfo;
+            /// Sets `time_start` (交易起始时间).
+            with_time_start => time_start: String;
+            /// Sets `time_expire` (交易结束时间).
+            with_time_expire => time_expire: String;
+            /// Sets `limit_pay` (指定支付方式).
+            with_limit_pay => limit_pay: Vec<crate::api::v3::combine_transactions::types::LimitPay>;
+            /// Sets `combine_payer_info` (支付者).
+            with_combine_payer_info => combine_payer_info: crate::api::v3::combine_transactions::types::CombinePayerInfo;
         }
     }
 
@@ -1414,35 +1100,18 @@ pub mod out_trade_no {
                 pub sub_appid: Option<String>,
             }
 
-            impl PostSubOrders {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(mchid: impl Into<String>, out_trade_no: impl Into<String>) -> Self {
-                    Self {
-                        mchid: mchid.into(),
-                        out_trade_no: out_trade_no.into(),
-                        individual_auth_id: None,
-                        sub_mchid: None,
-                        sub_appid: None,
-                    }
-                }
-                /// Sets `individual_auth_id` (商品单个人收款方受理授权ID).
-                pub fn with_individual_auth_id(
-                    mut self,
-                    individual_auth_id: impl Into<String>,
-                ) -> Self {
-                    self.individual_auth_id = Some(individual_auth_id.into());
-                    self
-                }
-                /// Sets `sub_mchid` (二级商户号).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
-                }
-                /// Sets `sub_appid` (子商户应用ID).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
+            constructors! {
+                PostSubOrders {
+                    new(
+                        mchid: String,
+                        out_trade_no: String,
+                    );
+                    /// Sets `individual_auth_id` (商品单个人收款方受理授权ID).
+                    with_individual_auth_id => individual_auth_id: String;
+                    /// Sets `sub_mchid` (二级商户号).
+                    with_sub_mchid => sub_mchid: String;
+                    /// Sets `sub_appid` (子商户应用ID).
+                    with_sub_appid => sub_appid: String;
                 }
             }
         }
@@ -1461,19 +1130,13 @@ pub mod types {
         pub payer_client_ip: String,
     }
 
-    impl SceneInfo {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(payer_client_ip: impl Into<String>) -> Self {
-            Self {
-                device_id: None,
-                payer_client_ip: payer_client_ip.into(),
-            }
-        }
-        /// Sets `device_id` (商户端设备号).
-        pub fn with_device_id(mut self, device_id: impl Into<String>) -> Self {
-            self.device_id = Some(device_id.into());
-            self
+    constructors! {
+        SceneInfo {
+            new(
+                payer_client_ip: String,
+            );
+            /// Sets `device_id` (商户端设备号).
+            with_device_id => device_id: String;
         }
     }
 
@@ -1499,16 +1162,12 @@ pub mod types {
         pub subsidy_amount: Option<i64>,
     }
 
-    impl SettleInfo {
-        /// Sets `profit_sharing` (是否指定分账).
-        pub fn with_profit_sharing(mut self, profit_sharing: impl Into<bool>) -> Self {
-            self.profit_sharing = Some(profit_sharing.into());
-            self
-        }
-        /// Sets `subsidy_amount` (补差金额).
-        pub fn with_subsidy_amount(mut self, subsidy_amount: impl Into<i64>) -> Self {
-            self.subsidy_amount = Some(subsidy_amount.into());
-            self
+    constructors! {
+        SettleInfo {
+            /// Sets `profit_sharing` (是否指定分账).
+            with_profit_sharing => profit_sharing: bool;
+            /// Sets `subsidy_amount` (补差金额).
+            with_subsidy_amount => subsidy_amount: i64;
         }
     }
 
@@ -1605,14 +1264,10 @@ pub mod types {
         pub subsidy_detail: Option<Vec<crate::api::v3::combine_transactions::types::SubsidyDetail>>,
     }
 
-    impl SubsidyInfo {
-        /// Sets `subsidy_detail` (贴息详情列表).
-        pub fn with_subsidy_detail(
-            mut self,
-            subsidy_detail: impl Into<Vec<crate::api::v3::combine_transactions::types::SubsidyDetail>>,
-        ) -> Self {
-            self.subsidy_detail = Some(subsidy_detail.into());
-            self
+    constructors! {
+        SubsidyInfo {
+            /// Sets `subsidy_detail` (贴息详情列表).
+            with_subsidy_detail => subsidy_detail: Vec<crate::api::v3::combine_transactions::types::SubsidyDetail>;
         }
     }
 
@@ -1643,46 +1298,22 @@ pub mod types {
         pub sub_appid: Option<String>,
     }
 
-    impl SubOrders {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            mchid: impl Into<String>,
-            attach: impl Into<String>,
-            amount: impl Into<crate::api::v3::combine_transactions::types::Amount>,
-            out_trade_no: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            description: impl Into<String>,
-        ) -> Self {
-            Self {
-                mchid: mchid.into(),
-                attach: attach.into(),
-                amount: amount.into(),
-                out_trade_no: out_trade_no.into(),
-                sub_mchid: sub_mchid.into(),
-                goods_tag: None,
-                description: description.into(),
-                settle_info: None,
-                sub_appid: None,
-            }
-        }
-        /// Sets `goods_tag` (订单优惠标记).
-        pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-            self.goods_tag = Some(goods_tag.into());
-            self
-        }
-        /// Sets `settle_info` (结算信息).
-        pub fn with_settle_info(
-            mut self,
-            settle_info: impl Into<crate::api::v3::combine_transactions::types::SettleInfo>,
-        ) -> Self {
-            self.settle_info = Some(settle_info.into());
-            self
-        }
-        /// Sets `sub_appid` (子商户应用ID).
-        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-            self.sub_appid = Some(sub_appid.into());
-            self
+    constructors! {
+        SubOrders {
+            new(
+                mchid: String,
+                attach: String,
+                amount: crate::api::v3::combine_transactions::types::Amount,
+                out_trade_no: String,
+                sub_mchid: String,
+                description: String,
+            );
+            /// Sets `goods_tag` (订单优惠标记).
+            with_goods_tag => goods_tag: String;
+            /// Sets `settle_info` (结算信息).
+            with_settle_info => settle_info: crate::api::v3::combine_transactions::types::SettleInfo;
+            /// Sets `sub_appid` (子商户应用ID).
+            with_sub_appid => sub_appid: String;
         }
     }
 
@@ -1701,24 +1332,14 @@ pub mod types {
         pub identity: Option<crate::api::v3::combine_transactions::types::Identity>,
     }
 
-    impl CombinePayerInfo {
-        /// Sets `openid` (用户标识).
-        pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-            self.openid = Some(openid.into());
-            self
-        }
-        /// Sets `sub_openid` (用户子标识).
-        pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
-            self.sub_openid = Some(sub_openid.into());
-            self
-        }
-        /// Sets `identity` (实名支付).
-        pub fn with_identity(
-            mut self,
-            identity: impl Into<crate::api::v3::combine_transactions::types::Identity>,
-        ) -> Self {
-            self.identity = Some(identity.into());
-            self
+    constructors! {
+        CombinePayerInfo {
+            /// Sets `openid` (用户标识).
+            with_openid => openid: String;
+            /// Sets `sub_openid` (用户子标识).
+            with_sub_openid => sub_openid: String;
+            /// Sets `identity` (实名支付).
+            with_identity => identity: crate::api::v3::combine_transactions::types::Identity;
         }
     }
 

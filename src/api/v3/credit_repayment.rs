@@ -72,51 +72,24 @@ pub mod partner {
                 pub trade_info: Option<crate::api::v3::credit_repayment::types::TradeInfo>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                #[allow(clippy::too_many_arguments)]
-                pub fn new(
-                    appid: impl Into<String>,
-                    plan_id: impl Into<String>,
-                    out_contract_code: impl Into<String>,
-                    display_name: impl Into<String>,
-                    contract_notify_url: impl Into<String>,
-                    repayment_day: impl Into<i64>,
-                    repayment_amount_limit: impl Into<String>,
-                    real_identity: impl Into<crate::api::v3::credit_repayment::types::RealIdentity>,
-                ) -> Self {
-                    Self {
-                        appid: appid.into(),
-                        plan_id: plan_id.into(),
-                        out_contract_code: out_contract_code.into(),
-                        display_name: display_name.into(),
-                        contract_notify_url: contract_notify_url.into(),
-                        repayment_day: repayment_day.into(),
-                        repayment_amount_limit: repayment_amount_limit.into(),
-                        sub_mchid: None,
-                        sub_appid: None,
-                        real_identity: real_identity.into(),
-                        trade_info: None,
-                    }
-                }
-                /// Sets `sub_mchid` (子商户号).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
-                }
-                /// Sets `sub_appid` (子商户AppID).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
-                }
-                /// Sets `trade_info` (交易信息).
-                pub fn with_trade_info(
-                    mut self,
-                    trade_info: impl Into<crate::api::v3::credit_repayment::types::TradeInfo>,
-                ) -> Self {
-                    self.trade_info = Some(trade_info.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        appid: String,
+                        plan_id: String,
+                        out_contract_code: String,
+                        display_name: String,
+                        contract_notify_url: String,
+                        repayment_day: i64,
+                        repayment_amount_limit: String,
+                        real_identity: crate::api::v3::credit_repayment::types::RealIdentity,
+                    );
+                    /// Sets `sub_mchid` (子商户号).
+                    with_sub_mchid => sub_mchid: String;
+                    /// Sets `sub_appid` (子商户AppID).
+                    with_sub_appid => sub_appid: String;
+                    /// Sets `trade_info` (交易信息).
+                    with_trade_info => trade_info: crate::api::v3::credit_repayment::types::TradeInfo;
                 }
             }
 
@@ -180,57 +153,26 @@ pub mod partner {
                 pub jump_info: Option<PostJumpInfo>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                #[allow(clippy::too_many_arguments)]
-                pub fn new(
-                    appid: impl Into<String>,
-                    plan_id: impl Into<String>,
-                    out_contract_code: impl Into<String>,
-                    display_name: impl Into<String>,
-                    contract_notify_url: impl Into<String>,
-                    repayment_day: impl Into<i64>,
-                    repayment_amount_limit: impl Into<String>,
-                    real_identity: impl Into<crate::api::v3::credit_repayment::types::RealIdentity>,
-                ) -> Self {
-                    Self {
-                        appid: appid.into(),
-                        plan_id: plan_id.into(),
-                        out_contract_code: out_contract_code.into(),
-                        display_name: display_name.into(),
-                        contract_notify_url: contract_notify_url.into(),
-                        repayment_day: repayment_day.into(),
-                        repayment_amount_limit: repayment_amount_limit.into(),
-                        sub_mchid: None,
-                        sub_appid: None,
-                        real_identity: real_identity.into(),
-                        trade_info: None,
-                        jump_info: None,
-                    }
-                }
-                /// Sets `sub_mchid` (子商户号).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
-                }
-                /// Sets `sub_appid` (子商户AppID).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
-                }
-                /// Sets `trade_info` (交易信息).
-                pub fn with_trade_info(
-                    mut self,
-                    trade_info: impl Into<crate::api::v3::credit_repayment::types::TradeInfo>,
-                ) -> Self {
-                    self.trade_info = Some(trade_info.into());
-                    self
-                }
-                /// Sets `jump_info` (跳转控制信息).
-                pub fn with_jump_info(mut self, jump_info: impl Into<PostJumpInfo>) -> Self {
-                    self.jump_info = Some(jump_info.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        appid: String,
+                        plan_id: String,
+                        out_contract_code: String,
+                        display_name: String,
+                        contract_notify_url: String,
+                        repayment_day: i64,
+                        repayment_amount_limit: String,
+                        real_identity: crate::api::v3::credit_repayment::types::RealIdentity,
+                    );
+                    /// Sets `sub_mchid` (子商户号).
+                    with_sub_mchid => sub_mchid: String;
+                    /// Sets `sub_appid` (子商户AppID).
+                    with_sub_appid => sub_appid: String;
+                    /// Sets `trade_info` (交易信息).
+                    with_trade_info => trade_info: crate::api::v3::credit_repayment::types::TradeInfo;
+                    /// Sets `jump_info` (跳转控制信息).
+                    with_jump_info => jump_info: PostJumpInfo;
                 }
             }
 
@@ -253,11 +195,10 @@ pub mod partner {
                 pub jump_appid: Option<String>,
             }
 
-            impl PostJumpInfo {
-                /// Sets `jump_appid` (签约完后要跳转到的应用AppID).
-                pub fn with_jump_appid(mut self, jump_appid: impl Into<String>) -> Self {
-                    self.jump_appid = Some(jump_appid.into());
-                    self
+            constructors! {
+                PostJumpInfo {
+                    /// Sets `jump_appid` (签约完后要跳转到的应用AppID).
+                    with_jump_appid => jump_appid: String;
                 }
             }
 
@@ -336,31 +277,18 @@ pub mod partner {
             pub attach: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                contract_id: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                out_record_id: impl Into<String>,
-                deduct_amount: impl Into<String>,
-                notify_url: impl Into<String>,
-                description: impl Into<String>,
-            ) -> Self {
-                Self {
-                    contract_id: contract_id.into(),
-                    out_trade_no: out_trade_no.into(),
-                    out_record_id: out_record_id.into(),
-                    deduct_amount: deduct_amount.into(),
-                    notify_url: notify_url.into(),
-                    description: description.into(),
-                    attach: None,
-                }
-            }
-            /// Sets `attach` (商户数据包).
-            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                self.attach = Some(attach.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    contract_id: String,
+                    out_trade_no: String,
+                    out_record_id: String,
+                    deduct_amount: String,
+                    notify_url: String,
+                    description: String,
+                );
+                /// Sets `attach` (商户数据包).
+                with_attach => attach: String;
             }
         }
 
@@ -460,36 +388,18 @@ pub mod partner {
                 pub repayment_date: String,
             }
 
-            impl PostScheduleItems {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    out_record_id: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                    repayment_amount: impl Into<String>,
-                    repayment_date: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        out_record_id: out_record_id.into(),
-                        sub_mchid: sub_mchid.into(),
-                        sub_appid: None,
-                        repayment_amount: repayment_amount.into(),
-                        min_repayment_amount: None,
-                        repayment_date: repayment_date.into(),
-                    }
-                }
-                /// Sets `sub_appid` (子商户AppID).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
-                }
-                /// Sets `min_repayment_amount` (最低还款金额).
-                pub fn with_min_repayment_amount(
-                    mut self,
-                    min_repayment_amount: impl Into<String>,
-                ) -> Self {
-                    self.min_repayment_amount = Some(min_repayment_amount.into());
-                    self
+            constructors! {
+                PostScheduleItems {
+                    new(
+                        out_record_id: String,
+                        sub_mchid: String,
+                        repayment_amount: String,
+                        repayment_date: String,
+                    );
+                    /// Sets `sub_appid` (子商户AppID).
+                    with_sub_appid => sub_appid: String;
+                    /// Sets `min_repayment_amount` (最低还款金额).
+                    with_min_repayment_amount => min_repayment_amount: String;
                 }
             }
 
@@ -552,32 +462,18 @@ pub mod types {
         pub notify_url: Option<String>,
     }
 
-    impl TradeInfo {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(out_trade_no: impl Into<String>, deduct_amount: impl Into<i64>) -> Self {
-            Self {
-                out_trade_no: out_trade_no.into(),
-                deduct_amount: deduct_amount.into(),
-                description: None,
-                attach: None,
-                notify_url: None,
-            }
-        }
-        /// Sets `description` (产品描述).
-        pub fn with_description(mut self, description: impl Into<String>) -> Self {
-            self.description = Some(description.into());
-            self
-        }
-        /// Sets `attach` (商户数据包).
-        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-            self.attach = Some(attach.into());
-            self
-        }
-        /// Sets `notify_url` (商户回调地址).
-        pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-            self.notify_url = Some(notify_url.into());
-            self
+    constructors! {
+        TradeInfo {
+            new(
+                out_trade_no: String,
+                deduct_amount: i64,
+            );
+            /// Sets `description` (产品描述).
+            with_description => description: String;
+            /// Sets `attach` (商户数据包).
+            with_attach => attach: String;
+            /// Sets `notify_url` (商户回调地址).
+            with_notify_url => notify_url: String;
         }
     }
 

@@ -184,39 +184,16 @@ pub mod cards {
                     Option<Vec<crate::api::v3::discount_card::types::RewardUsageRecords>>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    out_card_code: impl Into<String>,
-                    card_template_id: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        out_card_code: out_card_code.into(),
-                        card_template_id: card_template_id.into(),
-                        objective_completion_records: None,
-                        reward_usage_records: None,
-                    }
-                }
-                /// Sets `objective_completion_records` (目标完成记录).
-                pub fn with_objective_completion_records(
-                    mut self,
-                    objective_completion_records: impl Into<
-                        Vec<crate::api::v3::discount_card::types::ObjectiveCompletionRecords>,
-                    >,
-                ) -> Self {
-                    self.objective_completion_records = Some(objective_completion_records.into());
-                    self
-                }
-                /// Sets `reward_usage_records` (优惠使用记录).
-                pub fn with_reward_usage_records(
-                    mut self,
-                    reward_usage_records: impl Into<
-                        Vec<crate::api::v3::discount_card::types::RewardUsageRecords>,
-                    >,
-                ) -> Self {
-                    self.reward_usage_records = Some(reward_usage_records.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        out_card_code: String,
+                        card_template_id: String,
+                    );
+                    /// Sets `objective_completion_records` (目标完成记录).
+                    with_objective_completion_records => objective_completion_records: Vec<crate::api::v3::discount_card::types::ObjectiveCompletionRecords>;
+                    /// Sets `reward_usage_records` (优惠使用记录).
+                    with_reward_usage_records => reward_usage_records: Vec<crate::api::v3::discount_card::types::RewardUsageRecords>;
                 }
             }
 
@@ -285,25 +262,15 @@ pub mod orders {
             pub rewards: Option<Vec<PatchRewards>>,
         }
 
-        impl Patch {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(out_order_no: impl Into<String>) -> Self {
-                Self {
-                    out_order_no: out_order_no.into(),
-                    objectives: None,
-                    rewards: None,
-                }
-            }
-            /// Sets `objectives` (目标达成明细列表).
-            pub fn with_objectives(mut self, objectives: impl Into<Vec<PatchObjectives>>) -> Self {
-                self.objectives = Some(objectives.into());
-                self
-            }
-            /// Sets `rewards` (奖励明细列表).
-            pub fn with_rewards(mut self, rewards: impl Into<Vec<PatchRewards>>) -> Self {
-                self.rewards = Some(rewards.into());
-                self
+        constructors! {
+            Patch {
+                new(
+                    out_order_no: String,
+                );
+                /// Sets `objectives` (目标达成明细列表).
+                with_objectives => objectives: Vec<PatchObjectives>;
+                /// Sets `rewards` (奖励明细列表).
+                with_rewards => rewards: Vec<PatchRewards>;
             }
         }
 
@@ -328,31 +295,18 @@ pub mod orders {
             pub remark: Option<String>,
         }
 
-        impl PatchObjectives {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                objective_serial_no: impl Into<String>,
-                objective_id: impl Into<i64>,
-                performance_description: impl Into<String>,
-                performance_type: impl Into<crate::api::types::PayScoreDiscountCardOrderPerformanceType>,
-                count: impl Into<i64>,
-                performance_time: impl Into<String>,
-            ) -> Self {
-                Self {
-                    objective_serial_no: objective_serial_no.into(),
-                    objective_id: objective_id.into(),
-                    performance_description: performance_description.into(),
-                    performance_type: performance_type.into(),
-                    count: count.into(),
-                    performance_time: performance_time.into(),
-                    remark: None,
-                }
-            }
-            /// Sets `remark` (备注说明).
-            pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
-                self.remark = Some(remark.into());
-                self
+        constructors! {
+            PatchObjectives {
+                new(
+                    objective_serial_no: String,
+                    objective_id: i64,
+                    performance_description: String,
+                    performance_type: crate::api::types::PayScoreDiscountCardOrderPerformanceType,
+                    count: i64,
+                    performance_time: String,
+                );
+                /// Sets `remark` (备注说明).
+                with_remark => remark: String;
             }
         }
 
@@ -379,33 +333,19 @@ pub mod orders {
             pub remark: Option<String>,
         }
 
-        impl PatchRewards {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                reward_serial_no: impl Into<String>,
-                reward_id: impl Into<i64>,
-                description: impl Into<String>,
-                reward_type: impl Into<crate::api::types::PayScoreDiscountCardOrderRewardType>,
-                count: impl Into<i64>,
-                amount: impl Into<i64>,
-                reward_time: impl Into<String>,
-            ) -> Self {
-                Self {
-                    reward_serial_no: reward_serial_no.into(),
-                    reward_id: reward_id.into(),
-                    description: description.into(),
-                    reward_type: reward_type.into(),
-                    count: count.into(),
-                    amount: amount.into(),
-                    reward_time: reward_time.into(),
-                    remark: None,
-                }
-            }
-            /// Sets `remark` (备注说明).
-            pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
-                self.remark = Some(remark.into());
-                self
+        constructors! {
+            PatchRewards {
+                new(
+                    reward_serial_no: String,
+                    reward_id: i64,
+                    description: String,
+                    reward_type: crate::api::types::PayScoreDiscountCardOrderRewardType,
+                    count: i64,
+                    amount: i64,
+                    reward_time: String,
+                );
+                /// Sets `remark` (备注说明).
+                with_remark => remark: String;
             }
         }
 
@@ -474,31 +414,18 @@ pub mod types {
         pub remark: Option<String>,
     }
 
-    impl ObjectiveCompletionRecords {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            objective_completion_serial_no: impl Into<String>,
-            objective_id: impl Into<String>,
-            completion_time: impl Into<String>,
-            completion_type: impl Into<String>,
-            description: impl Into<String>,
-            completion_count: impl Into<i64>,
-        ) -> Self {
-            Self {
-                objective_completion_serial_no: objective_completion_serial_no.into(),
-                objective_id: objective_id.into(),
-                completion_time: completion_time.into(),
-                completion_type: completion_type.into(),
-                description: description.into(),
-                completion_count: completion_count.into(),
-                remark: None,
-            }
-        }
-        /// Sets `remark` (备注说明).
-        pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
-            self.remark = Some(remark.into());
-            self
+    constructors! {
+        ObjectiveCompletionRecords {
+            new(
+                objective_completion_serial_no: String,
+                objective_id: String,
+                completion_time: String,
+                completion_type: String,
+                description: String,
+                completion_count: i64,
+            );
+            /// Sets `remark` (备注说明).
+            with_remark => remark: String;
         }
     }
 
@@ -524,33 +451,19 @@ pub mod types {
         pub remark: Option<String>,
     }
 
-    impl RewardUsageRecords {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            reward_usage_serial_no: impl Into<String>,
-            reward_id: impl Into<String>,
-            usage_time: impl Into<String>,
-            usage_type: impl Into<String>,
-            description: impl Into<String>,
-            usage_count: impl Into<i64>,
-            amount: impl Into<i64>,
-        ) -> Self {
-            Self {
-                reward_usage_serial_no: reward_usage_serial_no.into(),
-                reward_id: reward_id.into(),
-                usage_time: usage_time.into(),
-                usage_type: usage_type.into(),
-                description: description.into(),
-                usage_count: usage_count.into(),
-                amount: amount.into(),
-                remark: None,
-            }
-        }
-        /// Sets `remark` (备注说明).
-        pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
-            self.remark = Some(remark.into());
-            self
+    constructors! {
+        RewardUsageRecords {
+            new(
+                reward_usage_serial_no: String,
+                reward_id: String,
+                usage_time: String,
+                usage_type: String,
+                description: String,
+                usage_count: i64,
+                amount: i64,
+            );
+            /// Sets `remark` (备注说明).
+            with_remark => remark: String;
         }
     }
 

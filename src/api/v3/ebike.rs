@@ -27,19 +27,13 @@ pub mod charge {
                 pub sub_mchid: Option<String>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(contract_id: impl Into<String>) -> Self {
-                    Self {
-                        contract_id: contract_id.into(),
-                        sub_mchid: None,
-                    }
-                }
-                /// Sets `sub_mchid` (特约商户号 (query)).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        contract_id: String,
+                    );
+                    /// Sets `sub_mchid` (特约商户号 (query)).
+                    with_sub_mchid => sub_mchid: String;
                 }
             }
 
@@ -77,31 +71,17 @@ pub mod charge {
                     pub charge_info: PostChargeInfo,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        contract_id: impl Into<String>,
-                        appid: impl Into<String>,
-                        charge_info: impl Into<PostChargeInfo>,
-                    ) -> Self {
-                        Self {
-                            contract_id: contract_id.into(),
-                            sub_mchid: None,
-                            appid: appid.into(),
-                            sub_appid: None,
-                            charge_info: charge_info.into(),
-                        }
-                    }
-                    /// Sets `sub_mchid` (特约商户号).
-                    pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                        self.sub_mchid = Some(sub_mchid.into());
-                        self
-                    }
-                    /// Sets `sub_appid` (特约商户公众号ID).
-                    pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                        self.sub_appid = Some(sub_appid.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            contract_id: String,
+                            appid: String,
+                            charge_info: PostChargeInfo,
+                        );
+                        /// Sets `sub_mchid` (特约商户号).
+                        with_sub_mchid => sub_mchid: String;
+                        /// Sets `sub_appid` (特约商户公众号ID).
+                        with_sub_appid => sub_appid: String;
                     }
                 }
 
@@ -156,31 +136,17 @@ pub mod charge {
                 pub openid: String,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    appid: impl Into<String>,
-                    trade_scene: impl Into<String>,
-                    openid: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        sub_mchid: None,
-                        appid: appid.into(),
-                        sub_appid: None,
-                        trade_scene: trade_scene.into(),
-                        openid: openid.into(),
-                    }
-                }
-                /// Sets `sub_mchid` (特约商户号).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
-                }
-                /// Sets `sub_appid` (特约商户公众号ID).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        appid: String,
+                        trade_scene: String,
+                        openid: String,
+                    );
+                    /// Sets `sub_mchid` (特约商户号).
+                    with_sub_mchid => sub_mchid: String;
+                    /// Sets `sub_appid` (特约商户公众号ID).
+                    with_sub_appid => sub_appid: String;
                 }
             }
 
@@ -236,54 +202,26 @@ pub mod charge {
             pub device_info: crate::api::v3::ebike::types::DeviceInfo,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                appid: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                notify_url: impl Into<String>,
-                description: impl Into<String>,
-                charging_token: impl Into<String>,
-                amount: impl Into<PostAmount>,
-                charge_info: impl Into<PostChargeInfo>,
-                device_info: impl Into<crate::api::v3::ebike::types::DeviceInfo>,
-            ) -> Self {
-                Self {
-                    sub_mchid: None,
-                    appid: appid.into(),
-                    sub_appid: None,
-                    out_trade_no: out_trade_no.into(),
-                    attach: None,
-                    goods_tag: None,
-                    notify_url: notify_url.into(),
-                    description: description.into(),
-                    charging_token: charging_token.into(),
-                    amount: amount.into(),
-                    charge_info: charge_info.into(),
-                    device_info: device_info.into(),
-                }
-            }
-            /// Sets `sub_mchid` (特约商户号).
-            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                self.sub_mchid = Some(sub_mchid.into());
-                self
-            }
-            /// Sets `sub_appid` (特约商户公众号ID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `attach` (附加字段).
-            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                self.attach = Some(attach.into());
-                self
-            }
-            /// Sets `goods_tag` (营销信息).
-            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                self.goods_tag = Some(goods_tag.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    out_trade_no: String,
+                    notify_url: String,
+                    description: String,
+                    charging_token: String,
+                    amount: PostAmount,
+                    charge_info: PostChargeInfo,
+                    device_info: crate::api::v3::ebike::types::DeviceInfo,
+                );
+                /// Sets `sub_mchid` (特约商户号).
+                with_sub_mchid => sub_mchid: String;
+                /// Sets `sub_appid` (特约商户公众号ID).
+                with_sub_appid => sub_appid: String;
+                /// Sets `attach` (附加字段).
+                with_attach => attach: String;
+                /// Sets `goods_tag` (营销信息).
+                with_goods_tag => goods_tag: String;
             }
         }
 
@@ -298,19 +236,13 @@ pub mod charge {
             pub currency: Option<String>,
         }
 
-        impl PostAmount {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(total: impl Into<i64>) -> Self {
-                Self {
-                    total: total.into(),
-                    currency: None,
-                }
-            }
-            /// Sets `currency` (货币类型).
-            pub fn with_currency(mut self, currency: impl Into<String>) -> Self {
-                self.currency = Some(currency.into());
-                self
+        constructors! {
+            PostAmount {
+                new(
+                    total: i64,
+                );
+                /// Sets `currency` (货币类型).
+                with_currency => currency: String;
             }
         }
 
@@ -336,35 +268,19 @@ pub mod charge {
             pub park_fee: Option<i64>,
         }
 
-        impl PostChargeInfo {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                start_time: impl Into<String>,
-                end_time: impl Into<String>,
-                charging_station_name: impl Into<String>,
-                charging_gun_number: impl Into<String>,
-                charged_capacity: impl Into<i64>,
-            ) -> Self {
-                Self {
-                    start_time: start_time.into(),
-                    end_time: end_time.into(),
-                    charging_station_name: charging_station_name.into(),
-                    charging_gun_number: charging_gun_number.into(),
-                    charged_capacity: charged_capacity.into(),
-                    park_duration: None,
-                    park_fee: None,
-                }
-            }
-            /// Sets `park_duration` (车位延时占用时长).
-            pub fn with_park_duration(mut self, park_duration: impl Into<i64>) -> Self {
-                self.park_duration = Some(park_duration.into());
-                self
-            }
-            /// Sets `park_fee` (车位延时占用产生的费用).
-            pub fn with_park_fee(mut self, park_fee: impl Into<i64>) -> Self {
-                self.park_fee = Some(park_fee.into());
-                self
+        constructors! {
+            PostChargeInfo {
+                new(
+                    start_time: String,
+                    end_time: String,
+                    charging_station_name: String,
+                    charging_gun_number: String,
+                    charged_capacity: i64,
+                );
+                /// Sets `park_duration` (车位延时占用时长).
+                with_park_duration => park_duration: i64;
+                /// Sets `park_fee` (车位延时占用产生的费用).
+                with_park_fee => park_fee: i64;
             }
         }
 
@@ -403,19 +319,13 @@ pub mod charge {
                     pub sub_mchid: Option<String>,
                 }
 
-                impl Get {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(transaction_id: impl Into<String>) -> Self {
-                        Self {
-                            transaction_id: transaction_id.into(),
-                            sub_mchid: None,
-                        }
-                    }
-                    /// Sets `sub_mchid` (特约商户号 (query)).
-                    pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                        self.sub_mchid = Some(sub_mchid.into());
-                        self
+                constructors! {
+                    Get {
+                        new(
+                            transaction_id: String,
+                        );
+                        /// Sets `sub_mchid` (特约商户号 (query)).
+                        with_sub_mchid => sub_mchid: String;
                     }
                 }
 
@@ -460,19 +370,13 @@ pub mod charge {
                     pub sub_mchid: Option<String>,
                 }
 
-                impl Get {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(out_trade_no: impl Into<String>) -> Self {
-                        Self {
-                            out_trade_no: out_trade_no.into(),
-                            sub_mchid: None,
-                        }
-                    }
-                    /// Sets `sub_mchid` (特约商户号 (query)).
-                    pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                        self.sub_mchid = Some(sub_mchid.into());
-                        self
+                constructors! {
+                    Get {
+                        new(
+                            out_trade_no: String,
+                        );
+                        /// Sets `sub_mchid` (特约商户号 (query)).
+                        with_sub_mchid => sub_mchid: String;
                     }
                 }
 
@@ -522,20 +426,14 @@ pub mod charge {
                     pub trade_scene: String,
                 }
 
-                impl Get {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(openid: impl Into<String>, trade_scene: impl Into<String>) -> Self {
-                        Self {
-                            openid: openid.into(),
-                            sub_mchid: None,
-                            trade_scene: trade_scene.into(),
-                        }
-                    }
-                    /// Sets `sub_mchid` (特约商户号 (query)).
-                    pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                        self.sub_mchid = Some(sub_mchid.into());
-                        self
+                constructors! {
+                    Get {
+                        new(
+                            openid: String,
+                            trade_scene: String,
+                        );
+                        /// Sets `sub_mchid` (特约商户号 (query)).
+                        with_sub_mchid => sub_mchid: String;
                     }
                 }
 

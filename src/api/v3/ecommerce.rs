@@ -35,52 +35,21 @@ pub mod account {
             pub remark: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                sub_mchid: impl Into<String>,
-                out_request_no: impl Into<String>,
-                payee_info: impl Into<PostPayeeInfo>,
-            ) -> Self {
-                Self {
-                    sub_mchid: sub_mchid.into(),
-                    out_request_no: out_request_no.into(),
-                    withdraw: None,
-                    payee_info: payee_info.into(),
-                    proof_medias: None,
-                    additional_materials: None,
-                    remark: None,
-                }
-            }
-            /// Sets `withdraw` (是否提取资金).
-            pub fn with_withdraw(
-                mut self,
-                withdraw: impl Into<crate::api::v3::ecommerce::types::Withdraw>,
-            ) -> Self {
-                self.withdraw = Some(withdraw.into());
-                self
-            }
-            /// Sets `proof_medias` (付款申请材料).
-            pub fn with_proof_medias(
-                mut self,
-                proof_medias: impl Into<Vec<PostProofMedias>>,
-            ) -> Self {
-                self.proof_medias = Some(proof_medias.into());
-                self
-            }
-            /// Sets `additional_materials` (其他补充材料).
-            pub fn with_additional_materials(
-                mut self,
-                additional_materials: impl Into<Vec<String>>,
-            ) -> Self {
-                self.additional_materials = Some(additional_materials.into());
-                self
-            }
-            /// Sets `remark` (备注).
-            pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
-                self.remark = Some(remark.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    sub_mchid: String,
+                    out_request_no: String,
+                    payee_info: PostPayeeInfo,
+                );
+                /// Sets `withdraw` (是否提取资金).
+                with_withdraw => withdraw: crate::api::v3::ecommerce::types::Withdraw;
+                /// Sets `proof_medias` (付款申请材料).
+                with_proof_medias => proof_medias: Vec<PostProofMedias>;
+                /// Sets `additional_materials` (其他补充材料).
+                with_additional_materials => additional_materials: Vec<String>;
+                /// Sets `remark` (备注).
+                with_remark => remark: String;
             }
         }
 
@@ -120,37 +89,19 @@ pub mod account {
             pub account_number: String,
         }
 
-        impl PostPayeeInfoBankAccountInfo {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                account_name: impl Into<String>,
-                account_bank: impl Into<String>,
-                account_number: impl Into<String>,
-            ) -> Self {
-                Self {
-                    account_name: account_name.into(),
-                    account_bank: account_bank.into(),
-                    bank_branch_id: None,
-                    bank_branch_name: None,
-                    bank_name: None,
-                    account_number: account_number.into(),
-                }
-            }
-            /// Sets `bank_branch_id` (开户银行联行号).
-            pub fn with_bank_branch_id(mut self, bank_branch_id: impl Into<String>) -> Self {
-                self.bank_branch_id = Some(bank_branch_id.into());
-                self
-            }
-            /// Sets `bank_branch_name` (开户银行全称).
-            pub fn with_bank_branch_name(mut self, bank_branch_name: impl Into<String>) -> Self {
-                self.bank_branch_name = Some(bank_branch_name.into());
-                self
-            }
-            /// Sets `bank_name` (开户银行全称).
-            pub fn with_bank_name(mut self, bank_name: impl Into<String>) -> Self {
-                self.bank_name = Some(bank_name.into());
-                self
+        constructors! {
+            PostPayeeInfoBankAccountInfo {
+                new(
+                    account_name: String,
+                    account_bank: String,
+                    account_number: String,
+                );
+                /// Sets `bank_branch_id` (开户银行联行号).
+                with_bank_branch_id => bank_branch_id: String;
+                /// Sets `bank_branch_name` (开户银行全称).
+                with_bank_branch_name => bank_branch_name: String;
+                /// Sets `bank_name` (开户银行全称).
+                with_bank_name => bank_name: String;
             }
         }
 
@@ -191,26 +142,14 @@ pub mod account {
             pub identification_no: String,
         }
 
-        impl PostPayeeInfoIdentityInfo {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                identification_name: impl Into<String>,
-                identification_no: impl Into<String>,
-            ) -> Self {
-                Self {
-                    id_doc_type: None,
-                    identification_name: identification_name.into(),
-                    identification_no: identification_no.into(),
-                }
-            }
-            /// Sets `id_doc_type` (证件类型).
-            pub fn with_id_doc_type(
-                mut self,
-                id_doc_type: impl Into<PostPayeeInfoIdentityInfoIdDocType>,
-            ) -> Self {
-                self.id_doc_type = Some(id_doc_type.into());
-                self
+        constructors! {
+            PostPayeeInfoIdentityInfo {
+                new(
+                    identification_name: String,
+                    identification_no: String,
+                );
+                /// Sets `id_doc_type` (证件类型).
+                with_id_doc_type => id_doc_type: PostPayeeInfoIdentityInfoIdDocType;
             }
         }
 
@@ -227,26 +166,14 @@ pub mod account {
             pub identity_info: Option<PostPayeeInfoIdentityInfo>,
         }
 
-        impl PostPayeeInfo {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                account_type: impl Into<PostPayeeInfoAccountType>,
-                bank_account_info: impl Into<PostPayeeInfoBankAccountInfo>,
-            ) -> Self {
-                Self {
-                    account_type: account_type.into(),
-                    bank_account_info: bank_account_info.into(),
-                    identity_info: None,
-                }
-            }
-            /// Sets `identity_info` (收款人账号对应的证件信息).
-            pub fn with_identity_info(
-                mut self,
-                identity_info: impl Into<PostPayeeInfoIdentityInfo>,
-            ) -> Self {
-                self.identity_info = Some(identity_info.into());
-                self
+        constructors! {
+            PostPayeeInfo {
+                new(
+                    account_type: PostPayeeInfoAccountType,
+                    bank_account_info: PostPayeeInfoBankAccountInfo,
+                );
+                /// Sets `identity_info` (收款人账号对应的证件信息).
+                with_identity_info => identity_info: PostPayeeInfoIdentityInfo;
             }
         }
 
@@ -356,33 +283,18 @@ pub mod account {
                 pub cancel_contract_version: String,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    sub_mchid: impl Into<String>,
-                    operator_identification: impl Into<String>,
-                    confirm_time: impl Into<crate::DateTime>,
-                    cancel_contract_version: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        applyment_id: None,
-                        out_request_no: None,
-                        sub_mchid: sub_mchid.into(),
-                        operator_identification: operator_identification.into(),
-                        confirm_time: confirm_time.into(),
-                        cancel_contract_version: cancel_contract_version.into(),
-                    }
-                }
-                /// Sets `applyment_id` (微信支付注销单号).
-                pub fn with_applyment_id(mut self, applyment_id: impl Into<String>) -> Self {
-                    self.applyment_id = Some(applyment_id.into());
-                    self
-                }
-                /// Sets `out_request_no` (商户注销申请单号).
-                pub fn with_out_request_no(mut self, out_request_no: impl Into<String>) -> Self {
-                    self.out_request_no = Some(out_request_no.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        sub_mchid: String,
+                        operator_identification: String,
+                        confirm_time: crate::DateTime,
+                        cancel_contract_version: String,
+                    );
+                    /// Sets `applyment_id` (微信支付注销单号).
+                    with_applyment_id => applyment_id: String;
+                    /// Sets `out_request_no` (商户注销申请单号).
+                    with_out_request_no => out_request_no: String;
                 }
             }
 
@@ -578,22 +490,12 @@ pub mod account {
             pub application_media_id: Option<String>,
         }
 
-        impl PostApplicationInfo {
-            /// Sets `application_type` (注销申请材料类型).
-            pub fn with_application_type(
-                mut self,
-                application_type: impl Into<PostApplicationInfoApplicationType>,
-            ) -> Self {
-                self.application_type = Some(application_type.into());
-                self
-            }
-            /// Sets `application_media_id` (图片MediaID).
-            pub fn with_application_media_id(
-                mut self,
-                application_media_id: impl Into<String>,
-            ) -> Self {
-                self.application_media_id = Some(application_media_id.into());
-                self
+        constructors! {
+            PostApplicationInfo {
+                /// Sets `application_type` (注销申请材料类型).
+                with_application_type => application_type: PostApplicationInfoApplicationType;
+                /// Sets `application_media_id` (图片MediaID).
+                with_application_media_id => application_media_id: String;
             }
         }
 
@@ -641,16 +543,12 @@ pub mod account {
                 pub file_name: Option<String>,
             }
 
-            impl PostMeta {
-                /// Sets `file_digest` (文件摘要).
-                pub fn with_file_digest(mut self, file_digest: impl Into<String>) -> Self {
-                    self.file_digest = Some(file_digest.into());
-                    self
-                }
-                /// Sets `file_name` (文件名称).
-                pub fn with_file_name(mut self, file_name: impl Into<String>) -> Self {
-                    self.file_name = Some(file_name.into());
-                    self
+            constructors! {
+                PostMeta {
+                    /// Sets `file_digest` (文件摘要).
+                    with_file_digest => file_digest: String;
+                    /// Sets `file_name` (文件名称).
+                    with_file_name => file_name: String;
                 }
             }
 
@@ -847,141 +745,44 @@ pub mod applyments {
             pub business_addition_desc: Option<Vec<String>>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                out_request_no: impl Into<String>,
-                organization_type: impl Into<crate::api::v3::ecommerce::types::OrganizationType>,
-                account_info: impl Into<PostAccountInfo>,
-                contact_info: impl Into<PostContactInfo>,
-                sales_scene_info: impl Into<crate::api::v3::ecommerce::types::SalesSceneInfo>,
-                merchant_shortname: impl Into<String>,
-            ) -> Self {
-                Self {
-                    out_request_no: out_request_no.into(),
-                    organization_type: organization_type.into(),
-                    finance_institution: None,
-                    business_license_info: None,
-                    finance_institution_info: None,
-                    id_holder_type: None,
-                    id_doc_type: None,
-                    authorize_letter_copy: None,
-                    id_card_info: None,
-                    id_doc_info: None,
-                    owner: None,
-                    ubo_info_list: None,
-                    account_info: account_info.into(),
-                    contact_info: contact_info.into(),
-                    sales_scene_info: sales_scene_info.into(),
-                    settlement_info: None,
-                    merchant_shortname: merchant_shortname.into(),
-                    qualifications: None,
-                    business_addition_pics: None,
-                    business_addition_desc: None,
-                }
-            }
-            /// Sets `finance_institution` (是否金融机构).
-            pub fn with_finance_institution(
-                mut self,
-                finance_institution: impl Into<bool>,
-            ) -> Self {
-                self.finance_institution = Some(finance_institution.into());
-                self
-            }
-            /// Sets `business_license_info` (营业执照/登记证书信息).
-            pub fn with_business_license_info(
-                mut self,
-                business_license_info: impl Into<crate::api::v3::ecommerce::types::BusinessLicenseInfo>,
-            ) -> Self {
-                self.business_license_info = Some(business_license_info.into());
-                self
-            }
-            /// Sets `finance_institution_info` (金融机构许可证信息).
-            pub fn with_finance_institution_info(
-                mut self,
-                finance_institution_info: impl Into<
-                    crate::api::v3::ecommerce::types::FinanceInstitutionInfo,
-                >,
-            ) -> Self {
-                self.finance_institution_info = Some(finance_institution_info.into());
-                self
-            }
-            /// Sets `id_holder_type` (超级管理员类型).
-            pub fn with_id_holder_type(
-                mut self,
-                id_holder_type: impl Into<crate::api::types::ContactType>,
-            ) -> Self {
-                self.id_holder_type = Some(id_holder_type.into());
-                self
-            }
-            /// Sets `id_doc_type` (id_doc_type).
-            pub fn with_id_doc_type(
-                mut self,
-                id_doc_type: impl Into<crate::api::types::IdType>,
-            ) -> Self {
-                self.id_doc_type = Some(id_doc_type.into());
-                self
-            }
-            /// Sets `authorize_letter_copy` (法定代表人说明函).
-            pub fn with_authorize_letter_copy(
-                mut self,
-                authorize_letter_copy: impl Into<String>,
-            ) -> Self {
-                self.authorize_letter_copy = Some(authorize_letter_copy.into());
-                self
-            }
-            /// Sets `id_card_info` (经营者/法人身份证信息).
-            pub fn with_id_card_info(mut self, id_card_info: impl Into<PostIdCardInfo>) -> Self {
-                self.id_card_info = Some(id_card_info.into());
-                self
-            }
-            /// Sets `id_doc_info` (经营者/法人其他类型证件信息).
-            pub fn with_id_doc_info(mut self, id_doc_info: impl Into<PostIdDocInfo>) -> Self {
-                self.id_doc_info = Some(id_doc_info.into());
-                self
-            }
-            /// Sets `owner` (经营者/法人是否为受益人).
-            pub fn with_owner(mut self, owner: impl Into<bool>) -> Self {
-                self.owner = Some(owner.into());
-                self
-            }
-            /// Sets `ubo_info_list` (最终受益人信息列表).
-            pub fn with_ubo_info_list(
-                mut self,
-                ubo_info_list: impl Into<Vec<PostUboInfoList>>,
-            ) -> Self {
-                self.ubo_info_list = Some(ubo_info_list.into());
-                self
-            }
-            /// Sets `settlement_info` (结算规则).
-            pub fn with_settlement_info(
-                mut self,
-                settlement_info: impl Into<crate::api::v3::ecommerce::types::SettlementInfo>,
-            ) -> Self {
-                self.settlement_info = Some(settlement_info.into());
-                self
-            }
-            /// Sets `qualifications` (qualifications).
-            pub fn with_qualifications(mut self, qualifications: impl Into<Vec<String>>) -> Self {
-                self.qualifications = Some(qualifications.into());
-                self
-            }
-            /// Sets `business_addition_pics` (business_addition_pics).
-            pub fn with_business_addition_pics(
-                mut self,
-                business_addition_pics: impl Into<Vec<String>>,
-            ) -> Self {
-                self.business_addition_pics = Some(business_addition_pics.into());
-                self
-            }
-            /// Sets `business_addition_desc` (business_addition_desc).
-            pub fn with_business_addition_desc(
-                mut self,
-                business_addition_desc: impl Into<Vec<String>>,
-            ) -> Self {
-                self.business_addition_desc = Some(business_addition_desc.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    out_request_no: String,
+                    organization_type: crate::api::v3::ecommerce::types::OrganizationType,
+                    account_info: PostAccountInfo,
+                    contact_info: PostContactInfo,
+                    sales_scene_info: crate::api::v3::ecommerce::types::SalesSceneInfo,
+                    merchant_shortname: String,
+                );
+                /// Sets `finance_institution` (是否金融机构).
+                with_finance_institution => finance_institution: bool;
+                /// Sets `business_license_info` (营业执照/登记证书信息).
+                with_business_license_info => business_license_info: crate::api::v3::ecommerce::types::BusinessLicenseInfo;
+                /// Sets `finance_institution_info` (金融机构许可证信息).
+                with_finance_institution_info => finance_institution_info: crate::api::v3::ecommerce::types::FinanceInstitutionInfo;
+                /// Sets `id_holder_type` (超级管理员类型).
+                with_id_holder_type => id_holder_type: crate::api::types::ContactType;
+                /// Sets `id_doc_type` (id_doc_type).
+                with_id_doc_type => id_doc_type: crate::api::types::IdType;
+                /// Sets `authorize_letter_copy` (法定代表人说明函).
+                with_authorize_letter_copy => authorize_letter_copy: String;
+                /// Sets `id_card_info` (经营者/法人身份证信息).
+                with_id_card_info => id_card_info: PostIdCardInfo;
+                /// Sets `id_doc_info` (经营者/法人其他类型证件信息).
+                with_id_doc_info => id_doc_info: PostIdDocInfo;
+                /// Sets `owner` (经营者/法人是否为受益人).
+                with_owner => owner: bool;
+                /// Sets `ubo_info_list` (最终受益人信息列表).
+                with_ubo_info_list => ubo_info_list: Vec<PostUboInfoList>;
+                /// Sets `settlement_info` (结算规则).
+                with_settlement_info => settlement_info: crate::api::v3::ecommerce::types::SettlementInfo;
+                /// Sets `qualifications` (qualifications).
+                with_qualifications => qualifications: Vec<String>;
+                /// Sets `business_addition_pics` (business_addition_pics).
+                with_business_addition_pics => business_addition_pics: Vec<String>;
+                /// Sets `business_addition_desc` (business_addition_desc).
+                with_business_addition_desc => business_addition_desc: Vec<String>;
             }
         }
 
@@ -1021,42 +822,20 @@ pub mod applyments {
             pub id_card_valid_time: Option<String>,
         }
 
-        impl PostIdCardInfo {
-            /// Sets `id_card_copy` (身份证人像面照片).
-            pub fn with_id_card_copy(mut self, id_card_copy: impl Into<String>) -> Self {
-                self.id_card_copy = Some(id_card_copy.into());
-                self
-            }
-            /// Sets `id_card_national` (身份证国徽面照片).
-            pub fn with_id_card_national(mut self, id_card_national: impl Into<String>) -> Self {
-                self.id_card_national = Some(id_card_national.into());
-                self
-            }
-            /// Sets `id_card_name` (身份证姓名).
-            pub fn with_id_card_name(mut self, id_card_name: impl Into<String>) -> Self {
-                self.id_card_name = Some(id_card_name.into());
-                self
-            }
-            /// Sets `id_card_number` (身份证号码).
-            pub fn with_id_card_number(mut self, id_card_number: impl Into<String>) -> Self {
-                self.id_card_number = Some(id_card_number.into());
-                self
-            }
-            /// Sets `id_card_valid_time_begin` (身份证有效期开始时间).
-            pub fn with_id_card_valid_time_begin(
-                mut self,
-                id_card_valid_time_begin: impl Into<String>,
-            ) -> Self {
-                self.id_card_valid_time_begin = Some(id_card_valid_time_begin.into());
-                self
-            }
-            /// Sets `id_card_valid_time` (身份证有效期结束时间).
-            pub fn with_id_card_valid_time(
-                mut self,
-                id_card_valid_time: impl Into<String>,
-            ) -> Self {
-                self.id_card_valid_time = Some(id_card_valid_time.into());
-                self
+        constructors! {
+            PostIdCardInfo {
+                /// Sets `id_card_copy` (身份证人像面照片).
+                with_id_card_copy => id_card_copy: String;
+                /// Sets `id_card_national` (身份证国徽面照片).
+                with_id_card_national => id_card_national: String;
+                /// Sets `id_card_name` (身份证姓名).
+                with_id_card_name => id_card_name: String;
+                /// Sets `id_card_number` (身份证号码).
+                with_id_card_number => id_card_number: String;
+                /// Sets `id_card_valid_time_begin` (身份证有效期开始时间).
+                with_id_card_valid_time_begin => id_card_valid_time_begin: String;
+                /// Sets `id_card_valid_time` (身份证有效期结束时间).
+                with_id_card_valid_time => id_card_valid_time: String;
             }
         }
 
@@ -1086,36 +865,20 @@ pub mod applyments {
             pub doc_period_end: Option<String>,
         }
 
-        impl PostIdDocInfo {
-            /// Sets `id_doc_name` (证件姓名).
-            pub fn with_id_doc_name(mut self, id_doc_name: impl Into<String>) -> Self {
-                self.id_doc_name = Some(id_doc_name.into());
-                self
-            }
-            /// Sets `id_doc_number` (证件号码).
-            pub fn with_id_doc_number(mut self, id_doc_number: impl Into<String>) -> Self {
-                self.id_doc_number = Some(id_doc_number.into());
-                self
-            }
-            /// Sets `id_doc_copy` (证件正面照片).
-            pub fn with_id_doc_copy(mut self, id_doc_copy: impl Into<String>) -> Self {
-                self.id_doc_copy = Some(id_doc_copy.into());
-                self
-            }
-            /// Sets `id_doc_copy_back` (证件反面照片).
-            pub fn with_id_doc_copy_back(mut self, id_doc_copy_back: impl Into<String>) -> Self {
-                self.id_doc_copy_back = Some(id_doc_copy_back.into());
-                self
-            }
-            /// Sets `doc_period_begin` (证件有效期开始时间).
-            pub fn with_doc_period_begin(mut self, doc_period_begin: impl Into<String>) -> Self {
-                self.doc_period_begin = Some(doc_period_begin.into());
-                self
-            }
-            /// Sets `doc_period_end` (证件有效期结束时间).
-            pub fn with_doc_period_end(mut self, doc_period_end: impl Into<String>) -> Self {
-                self.doc_period_end = Some(doc_period_end.into());
-                self
+        constructors! {
+            PostIdDocInfo {
+                /// Sets `id_doc_name` (证件姓名).
+                with_id_doc_name => id_doc_name: String;
+                /// Sets `id_doc_number` (证件号码).
+                with_id_doc_number => id_doc_number: String;
+                /// Sets `id_doc_copy` (证件正面照片).
+                with_id_doc_copy => id_doc_copy: String;
+                /// Sets `id_doc_copy_back` (证件反面照片).
+                with_id_doc_copy_back => id_doc_copy_back: String;
+                /// Sets `doc_period_begin` (证件有效期开始时间).
+                with_doc_period_begin => doc_period_begin: String;
+                /// Sets `doc_period_end` (证件有效期结束时间).
+                with_doc_period_end => doc_period_end: String;
             }
         }
 
@@ -1176,44 +939,22 @@ pub mod applyments {
             pub account_number: Option<String>,
         }
 
-        impl PostAccountInfo {
-            /// Sets `bank_account_type` (账户类型).
-            pub fn with_bank_account_type(
-                mut self,
-                bank_account_type: impl Into<crate::api::v3::ecommerce::types::BankAccountType>,
-            ) -> Self {
-                self.bank_account_type = Some(bank_account_type.into());
-                self
-            }
-            /// Sets `account_bank` (开户银行).
-            pub fn with_account_bank(mut self, account_bank: impl Into<String>) -> Self {
-                self.account_bank = Some(account_bank.into());
-                self
-            }
-            /// Sets `account_name` (开户名称).
-            pub fn with_account_name(mut self, account_name: impl Into<String>) -> Self {
-                self.account_name = Some(account_name.into());
-                self
-            }
-            /// Sets `bank_address_code` (开户银行省市编码).
-            pub fn with_bank_address_code(mut self, bank_address_code: impl Into<String>) -> Self {
-                self.bank_address_code = Some(bank_address_code.into());
-                self
-            }
-            /// Sets `bank_branch_id` (开户银行联行号).
-            pub fn with_bank_branch_id(mut self, bank_branch_id: impl Into<String>) -> Self {
-                self.bank_branch_id = Some(bank_branch_id.into());
-                self
-            }
-            /// Sets `bank_name` (开户银行全称).
-            pub fn with_bank_name(mut self, bank_name: impl Into<String>) -> Self {
-                self.bank_name = Some(bank_name.into());
-                self
-            }
-            /// Sets `account_number` (银行帐号).
-            pub fn with_account_number(mut self, account_number: impl Into<String>) -> Self {
-                self.account_number = Some(account_number.into());
-                self
+        constructors! {
+            PostAccountInfo {
+                /// Sets `bank_account_type` (账户类型).
+                with_bank_account_type => bank_account_type: crate::api::v3::ecommerce::types::BankAccountType;
+                /// Sets `account_bank` (开户银行).
+                with_account_bank => account_bank: String;
+                /// Sets `account_name` (开户名称).
+                with_account_name => account_name: String;
+                /// Sets `bank_address_code` (开户银行省市编码).
+                with_bank_address_code => bank_address_code: String;
+                /// Sets `bank_branch_id` (开户银行联行号).
+                with_bank_branch_id => bank_branch_id: String;
+                /// Sets `bank_name` (开户银行全称).
+                with_bank_name => bank_name: String;
+                /// Sets `account_number` (银行帐号).
+                with_account_number => account_number: String;
             }
         }
 
@@ -1259,80 +1000,28 @@ pub mod applyments {
             pub mobile_phone: Option<String>,
         }
 
-        impl PostContactInfo {
-            /// Sets `contact_type` (超级管理员类型).
-            pub fn with_contact_type(
-                mut self,
-                contact_type: impl Into<crate::api::v3::ecommerce::types::ContactType>,
-            ) -> Self {
-                self.contact_type = Some(contact_type.into());
-                self
-            }
-            /// Sets `contact_name` (超级管理员姓名).
-            pub fn with_contact_name(mut self, contact_name: impl Into<String>) -> Self {
-                self.contact_name = Some(contact_name.into());
-                self
-            }
-            /// Sets `contact_id_doc_type` (contact_id_doc_type).
-            pub fn with_contact_id_doc_type(
-                mut self,
-                contact_id_doc_type: impl Into<crate::api::types::IdType>,
-            ) -> Self {
-                self.contact_id_doc_type = Some(contact_id_doc_type.into());
-                self
-            }
-            /// Sets `contact_id_card_number` (超级管理员身份证件号码).
-            pub fn with_contact_id_card_number(
-                mut self,
-                contact_id_card_number: impl Into<String>,
-            ) -> Self {
-                self.contact_id_card_number = Some(contact_id_card_number.into());
-                self
-            }
-            /// Sets `contact_id_doc_copy` (超级管理员证件正面照片).
-            pub fn with_contact_id_doc_copy(
-                mut self,
-                contact_id_doc_copy: impl Into<String>,
-            ) -> Self {
-                self.contact_id_doc_copy = Some(contact_id_doc_copy.into());
-                self
-            }
-            /// Sets `contact_id_doc_copy_back` (超级管理员证件反面照片).
-            pub fn with_contact_id_doc_copy_back(
-                mut self,
-                contact_id_doc_copy_back: impl Into<String>,
-            ) -> Self {
-                self.contact_id_doc_copy_back = Some(contact_id_doc_copy_back.into());
-                self
-            }
-            /// Sets `contact_period_begin` (超级管理员证件有效期开始时间).
-            pub fn with_contact_period_begin(
-                mut self,
-                contact_period_begin: impl Into<String>,
-            ) -> Self {
-                self.contact_period_begin = Some(contact_period_begin.into());
-                self
-            }
-            /// Sets `contact_period_end` (超级管理员证件有效期结束时间).
-            pub fn with_contact_period_end(
-                mut self,
-                contact_period_end: impl Into<String>,
-            ) -> Self {
-                self.contact_period_end = Some(contact_period_end.into());
-                self
-            }
-            /// Sets `business_authorization_letter` (业务办理授权函).
-            pub fn with_business_authorization_letter(
-                mut self,
-                business_authorization_letter: impl Into<String>,
-            ) -> Self {
-                self.business_authorization_letter = Some(business_authorization_letter.into());
-                self
-            }
-            /// Sets `mobile_phone` (超级管理员手机).
-            pub fn with_mobile_phone(mut self, mobile_phone: impl Into<String>) -> Self {
-                self.mobile_phone = Some(mobile_phone.into());
-                self
+        constructors! {
+            PostContactInfo {
+                /// Sets `contact_type` (超级管理员类型).
+                with_contact_type => contact_type: crate::api::v3::ecommerce::types::ContactType;
+                /// Sets `contact_name` (超级管理员姓名).
+                with_contact_name => contact_name: String;
+                /// Sets `contact_id_doc_type` (contact_id_doc_type).
+                with_contact_id_doc_type => contact_id_doc_type: crate::api::types::IdType;
+                /// Sets `contact_id_card_number` (超级管理员身份证件号码).
+                with_contact_id_card_number => contact_id_card_number: String;
+                /// Sets `contact_id_doc_copy` (超级管理员证件正面照片).
+                with_contact_id_doc_copy => contact_id_doc_copy: String;
+                /// Sets `contact_id_doc_copy_back` (超级管理员证件反面照片).
+                with_contact_id_doc_copy_back => contact_id_doc_copy_back: String;
+                /// Sets `contact_period_begin` (超级管理员证件有效期开始时间).
+                with_contact_period_begin => contact_period_begin: String;
+                /// Sets `contact_period_end` (超级管理员证件有效期结束时间).
+                with_contact_period_end => contact_period_end: String;
+                /// Sets `business_authorization_letter` (业务办理授权函).
+                with_business_authorization_letter => business_authorization_letter: String;
+                /// Sets `mobile_phone` (超级管理员手机).
+                with_mobile_phone => mobile_phone: String;
             }
         }
 
@@ -1503,153 +1192,46 @@ pub mod applyments {
             pub id_card_complete_statement: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                out_request_no: impl Into<String>,
-                organization_type: impl Into<crate::api::v3::ecommerce::types::OrganizationType>,
-                account_info: impl Into<PostAccountInfo>,
-                contact_info: impl Into<PostContactInfo>,
-                sales_scene_info: impl Into<crate::api::v3::ecommerce::types::SalesSceneInfo>,
-                merchant_shortname: impl Into<String>,
-            ) -> Self {
-                Self {
-                    out_request_no: out_request_no.into(),
-                    organization_type: organization_type.into(),
-                    finance_institution: None,
-                    business_license_info: None,
-                    finance_institution_info: None,
-                    id_holder_type: None,
-                    id_doc_type: None,
-                    authorize_letter_copy: None,
-                    id_card_info: None,
-                    id_doc_info: None,
-                    ubo_info_list: None,
-                    account_info: account_info.into(),
-                    contact_info: contact_info.into(),
-                    sales_scene_info: sales_scene_info.into(),
-                    settlement_info: None,
-                    merchant_shortname: merchant_shortname.into(),
-                    qualifications: None,
-                    business_addition_pics: None,
-                    business_addition_desc: None,
-                    proxy_sign_verify_mode: None,
-                    id_card_complete_statement: None,
-                }
-            }
-            /// Sets `finance_institution` (是否金融机构).
-            pub fn with_finance_institution(
-                mut self,
-                finance_institution: impl Into<bool>,
-            ) -> Self {
-                self.finance_institution = Some(finance_institution.into());
-                self
-            }
-            /// Sets `business_license_info` (营业执照/登记证书信息).
-            pub fn with_business_license_info(
-                mut self,
-                business_license_info: impl Into<crate::api::v3::ecommerce::types::BusinessLicenseInfo>,
-            ) -> Self {
-                self.business_license_info = Some(business_license_info.into());
-                self
-            }
-            /// Sets `finance_institution_info` (金融机构许可证信息).
-            pub fn with_finance_institution_info(
-                mut self,
-                finance_institution_info: impl Into<
-                    crate::api::v3::ecommerce::types::FinanceInstitutionInfo,
-                >,
-            ) -> Self {
-                self.finance_institution_info = Some(finance_institution_info.into());
-                self
-            }
-            /// Sets `id_holder_type` (超级管理员类型).
-            pub fn with_id_holder_type(
-                mut self,
-                id_holder_type: impl Into<crate::api::types::ContactType>,
-            ) -> Self {
-                self.id_holder_type = Some(id_holder_type.into());
-                self
-            }
-            /// Sets `id_doc_type` (id_doc_type).
-            pub fn with_id_doc_type(
-                mut self,
-                id_doc_type: impl Into<crate::api::types::IdType>,
-            ) -> Self {
-                self.id_doc_type = Some(id_doc_type.into());
-                self
-            }
-            /// Sets `authorize_letter_copy` (法定代表人说明函).
-            pub fn with_authorize_letter_copy(
-                mut self,
-                authorize_letter_copy: impl Into<String>,
-            ) -> Self {
-                self.authorize_letter_copy = Some(authorize_letter_copy.into());
-                self
-            }
-            /// Sets `id_card_info` (经营者/法人身份证信息).
-            pub fn with_id_card_info(mut self, id_card_info: impl Into<PostIdCardInfo>) -> Self {
-                self.id_card_info = Some(id_card_info.into());
-                self
-            }
-            /// Sets `id_doc_info` (经营者/法人其他类型证件信息).
-            pub fn with_id_doc_info(mut self, id_doc_info: impl Into<PostIdDocInfo>) -> Self {
-                self.id_doc_info = Some(id_doc_info.into());
-                self
-            }
-            /// Sets `ubo_info_list` (最终受益人信息列表).
-            pub fn with_ubo_info_list(
-                mut self,
-                ubo_info_list: impl Into<Vec<PostUboInfoList>>,
-            ) -> Self {
-                self.ubo_info_list = Some(ubo_info_list.into());
-                self
-            }
-            /// Sets `settlement_info` (结算规则).
-            pub fn with_settlement_info(
-                mut self,
-                settlement_info: impl Into<crate::api::v3::ecommerce::types::SettlementInfo>,
-            ) -> Self {
-                self.settlement_info = Some(settlement_info.into());
-                self
-            }
-            /// Sets `qualifications` (qualifications).
-            pub fn with_qualifications(mut self, qualifications: impl Into<Vec<String>>) -> Self {
-                self.qualifications = Some(qualifications.into());
-                self
-            }
-            /// Sets `business_addition_pics` (business_addition_pics).
-            pub fn with_business_addition_pics(
-                mut self,
-                business_addition_pics: impl Into<Vec<String>>,
-            ) -> Self {
-                self.business_addition_pics = Some(business_addition_pics.into());
-                self
-            }
-            /// Sets `business_addition_desc` (business_addition_desc).
-            pub fn with_business_addition_desc(
-                mut self,
-                business_addition_desc: impl Into<Vec<String>>,
-            ) -> Self {
-                self.business_addition_desc = Some(business_addition_desc.into());
-                self
-            }
-            /// Sets `proxy_sign_verify_mode` (是否走平台代理签约和代理核身入驻模式).
-            pub fn with_proxy_sign_verify_mode(
-                mut self,
-                proxy_sign_verify_mode: impl Into<bool>,
-            ) -> Self {
-                self.proxy_sign_verify_mode = Some(proxy_sign_verify_mode.into());
-                self
-            }
-            /// Sets `id_card_complete_statement` (法人影印件信息辅助填写的平台声明).
-            pub fn with_id_card_complete_statement(
-                mut self,
-                id_card_complete_statement: impl Into<String>,
-            ) -> Self {
-                self.id_card_complete_statement = Some(id_card_complete_statement.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    out_request_no: String,
+                    organization_type: crate::api::v3::ecommerce::types::OrganizationType,
+                    account_info: PostAccountInfo,
+                    contact_info: PostContactInfo,
+                    sales_scene_info: crate::api::v3::ecommerce::types::SalesSceneInfo,
+                    merchant_shortname: String,
+                );
+                /// Sets `finance_institution` (是否金融机构).
+                with_finance_institution => finance_institution: bool;
+                /// Sets `business_license_info` (营业执照/登记证书信息).
+                with_business_license_info => business_license_info: crate::api::v3::ecommerce::types::BusinessLicenseInfo;
+                /// Sets `finance_institution_info` (金融机构许可证信息).
+                with_finance_institution_info => finance_institution_info: crate::api::v3::ecommerce::types::FinanceInstitutionInfo;
+                /// Sets `id_holder_type` (超级管理员类型).
+                with_id_holder_type => id_holder_type: crate::api::types::ContactType;
+                /// Sets `id_doc_type` (id_doc_type).
+                with_id_doc_type => id_doc_type: crate::api::types::IdType;
+                /// Sets `authorize_letter_copy` (法定代表人说明函).
+                with_authorize_letter_copy => authorize_letter_copy: String;
+                /// Sets `id_card_info` (经营者/法人身份证信息).
+                with_id_card_info => id_card_info: PostIdCardInfo;
+                /// Sets `id_doc_info` (经营者/法人其他类型证件信息).
+                with_id_doc_info => id_doc_info: PostIdDocInfo;
+                /// Sets `ubo_info_list` (最终受益人信息列表).
+                with_ubo_info_list => ubo_info_list: Vec<PostUboInfoList>;
+                /// Sets `settlement_info` (结算规则).
+                with_settlement_info => settlement_info: crate::api::v3::ecommerce::types::SettlementInfo;
+                /// Sets `qualifications` (qualifications).
+                with_qualifications => qualifications: Vec<String>;
+                /// Sets `business_addition_pics` (business_addition_pics).
+                with_business_addition_pics => business_addition_pics: Vec<String>;
+                /// Sets `business_addition_desc` (business_addition_desc).
+                with_business_addition_desc => business_addition_desc: Vec<String>;
+                /// Sets `proxy_sign_verify_mode` (是否走平台代理签约和代理核身入驻模式).
+                with_proxy_sign_verify_mode => proxy_sign_verify_mode: bool;
+                /// Sets `id_card_complete_statement` (法人影印件信息辅助填写的平台声明).
+                with_id_card_complete_statement => id_card_complete_statement: String;
             }
         }
 
@@ -1704,29 +1286,17 @@ pub mod applyments {
             pub doc_period_end: String,
         }
 
-        impl PostIdDocInfo {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                id_doc_name: impl Into<String>,
-                id_doc_number: impl Into<String>,
-                id_doc_copy: impl Into<String>,
-                doc_period_begin: impl Into<String>,
-                doc_period_end: impl Into<String>,
-            ) -> Self {
-                Self {
-                    id_doc_name: id_doc_name.into(),
-                    id_doc_number: id_doc_number.into(),
-                    id_doc_copy: id_doc_copy.into(),
-                    id_doc_copy_back: None,
-                    doc_period_begin: doc_period_begin.into(),
-                    doc_period_end: doc_period_end.into(),
-                }
-            }
-            /// Sets `id_doc_copy_back` (证件反面照片).
-            pub fn with_id_doc_copy_back(mut self, id_doc_copy_back: impl Into<String>) -> Self {
-                self.id_doc_copy_back = Some(id_doc_copy_back.into());
-                self
+        constructors! {
+            PostIdDocInfo {
+                new(
+                    id_doc_name: String,
+                    id_doc_number: String,
+                    id_doc_copy: String,
+                    doc_period_begin: String,
+                    doc_period_end: String,
+                );
+                /// Sets `id_doc_copy_back` (证件反面照片).
+                with_id_doc_copy_back => id_doc_copy_back: String;
             }
         }
 
@@ -1769,71 +1339,28 @@ pub mod applyments {
             pub ubo_id_doc_period_end: Option<String>,
         }
 
-        impl PostUboInfoList {
-            /// Sets `ubo_id_doc_type` (ubo_id_doc_type).
-            pub fn with_ubo_id_doc_type(
-                mut self,
-                ubo_id_doc_type: impl Into<crate::api::types::IdType>,
-            ) -> Self {
-                self.ubo_id_doc_type = Some(ubo_id_doc_type.into());
-                self
-            }
-            /// Sets `ubo_id_doc_copy` (证件正面照片).
-            pub fn with_ubo_id_doc_copy(mut self, ubo_id_doc_copy: impl Into<String>) -> Self {
-                self.ubo_id_doc_copy = Some(ubo_id_doc_copy.into());
-                self
-            }
-            /// Sets `ubo_id_doc_copy_back` (证件反面照片).
-            pub fn with_ubo_id_doc_copy_back(
-                mut self,
-                ubo_id_doc_copy_back: impl Into<String>,
-            ) -> Self {
-                self.ubo_id_doc_copy_back = Some(ubo_id_doc_copy_back.into());
-                self
-            }
-            /// Sets `ubo_id_doc_name` (受益人姓名).
-            pub fn with_ubo_id_doc_name(mut self, ubo_id_doc_name: impl Into<String>) -> Self {
-                self.ubo_id_doc_name = Some(ubo_id_doc_name.into());
-                self
-            }
-            /// Sets `ubo_id_doc_number` (证件号码).
-            pub fn with_ubo_id_doc_number(mut self, ubo_id_doc_number: impl Into<String>) -> Self {
-                self.ubo_id_doc_number = Some(ubo_id_doc_number.into());
-                self
-            }
-            /// Sets `ubo_id_doc_address` (证件居住地址).
-            pub fn with_ubo_id_doc_address(
-                mut self,
-                ubo_id_doc_address: impl Into<String>,
-            ) -> Self {
-                self.ubo_id_doc_address = Some(ubo_id_doc_address.into());
-                self
-            }
-            /// Sets `ubo_period_begin` (证件有效期开始时间).
-            pub fn with_ubo_period_begin(mut self, ubo_period_begin: impl Into<String>) -> Self {
-                self.ubo_period_begin = Some(ubo_period_begin.into());
-                self
-            }
-            /// Sets `ubo_period_end` (证件有效期结束时间).
-            pub fn with_ubo_period_end(mut self, ubo_period_end: impl Into<String>) -> Self {
-                self.ubo_period_end = Some(ubo_period_end.into());
-                self
-            }
-            /// Sets `ubo_id_doc_period_begin` (证件有效期开始时间).
-            pub fn with_ubo_id_doc_period_begin(
-                mut self,
-                ubo_id_doc_period_begin: impl Into<String>,
-            ) -> Self {
-                self.ubo_id_doc_period_begin = Some(ubo_id_doc_period_begin.into());
-                self
-            }
-            /// Sets `ubo_id_doc_period_end` (证件有效期结束时间).
-            pub fn with_ubo_id_doc_period_end(
-                mut self,
-                ubo_id_doc_period_end: impl Into<String>,
-            ) -> Self {
-                self.ubo_id_doc_period_end = Some(ubo_id_doc_period_end.into());
-                self
+        constructors! {
+            PostUboInfoList {
+                /// Sets `ubo_id_doc_type` (ubo_id_doc_type).
+                with_ubo_id_doc_type => ubo_id_doc_type: crate::api::types::IdType;
+                /// Sets `ubo_id_doc_copy` (证件正面照片).
+                with_ubo_id_doc_copy => ubo_id_doc_copy: String;
+                /// Sets `ubo_id_doc_copy_back` (证件反面照片).
+                with_ubo_id_doc_copy_back => ubo_id_doc_copy_back: String;
+                /// Sets `ubo_id_doc_name` (受益人姓名).
+                with_ubo_id_doc_name => ubo_id_doc_name: String;
+                /// Sets `ubo_id_doc_number` (证件号码).
+                with_ubo_id_doc_number => ubo_id_doc_number: String;
+                /// Sets `ubo_id_doc_address` (证件居住地址).
+                with_ubo_id_doc_address => ubo_id_doc_address: String;
+                /// Sets `ubo_period_begin` (证件有效期开始时间).
+                with_ubo_period_begin => ubo_period_begin: String;
+                /// Sets `ubo_period_end` (证件有效期结束时间).
+                with_ubo_period_end => ubo_period_end: String;
+                /// Sets `ubo_id_doc_period_begin` (证件有效期开始时间).
+                with_ubo_id_doc_period_begin => ubo_id_doc_period_begin: String;
+                /// Sets `ubo_id_doc_period_end` (证件有效期结束时间).
+                with_ubo_id_doc_period_end => ubo_id_doc_period_end: String;
             }
         }
 
@@ -1862,33 +1389,18 @@ pub mod applyments {
             pub account_number: String,
         }
 
-        impl PostAccountInfo {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                bank_account_type: impl Into<crate::api::v3::ecommerce::types::BankAccountType>,
-                account_bank: impl Into<String>,
-                account_name: impl Into<String>,
-                account_number: impl Into<String>,
-            ) -> Self {
-                Self {
-                    bank_account_type: bank_account_type.into(),
-                    account_bank: account_bank.into(),
-                    account_name: account_name.into(),
-                    bank_branch_id: None,
-                    bank_name: None,
-                    account_number: account_number.into(),
-                }
-            }
-            /// Sets `bank_branch_id` (开户银行联行号).
-            pub fn with_bank_branch_id(mut self, bank_branch_id: impl Into<String>) -> Self {
-                self.bank_branch_id = Some(bank_branch_id.into());
-                self
-            }
-            /// Sets `bank_name` (开户银行全称).
-            pub fn with_bank_name(mut self, bank_name: impl Into<String>) -> Self {
-                self.bank_name = Some(bank_name.into());
-                self
+        constructors! {
+            PostAccountInfo {
+                new(
+                    bank_account_type: crate::api::v3::ecommerce::types::BankAccountType,
+                    account_bank: String,
+                    account_name: String,
+                    account_number: String,
+                );
+                /// Sets `bank_branch_id` (开户银行联行号).
+                with_bank_branch_id => bank_branch_id: String;
+                /// Sets `bank_name` (开户银行全称).
+                with_bank_name => bank_name: String;
             }
         }
 
@@ -1938,104 +1450,32 @@ pub mod applyments {
             pub mobile_phone: Option<String>,
         }
 
-        impl PostContactInfo {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                contact_type: impl Into<crate::api::v3::ecommerce::types::ContactType>,
-                contact_name: impl Into<String>,
-            ) -> Self {
-                Self {
-                    contact_type: contact_type.into(),
-                    contact_name: contact_name.into(),
-                    contact_id_doc_type: None,
-                    contact_id_card_number: None,
-                    contact_id_doc_copy: None,
-                    contact_id_doc_copy_back: None,
-                    contact_period_begin: None,
-                    contact_period_end: None,
-                    business_authorization_letter: None,
-                    contact_id_doc_period_begin: None,
-                    contact_id_doc_period_end: None,
-                    mobile_phone: None,
-                }
-            }
-            /// Sets `contact_id_doc_type` (contact_id_doc_type).
-            pub fn with_contact_id_doc_type(
-                mut self,
-                contact_id_doc_type: impl Into<crate::api::types::IdType>,
-            ) -> Self {
-                self.contact_id_doc_type = Some(contact_id_doc_type.into());
-                self
-            }
-            /// Sets `contact_id_card_number` (超级管理员身份证件号码).
-            pub fn with_contact_id_card_number(
-                mut self,
-                contact_id_card_number: impl Into<String>,
-            ) -> Self {
-                self.contact_id_card_number = Some(contact_id_card_number.into());
-                self
-            }
-            /// Sets `contact_id_doc_copy` (超级管理员证件正面照片).
-            pub fn with_contact_id_doc_copy(
-                mut self,
-                contact_id_doc_copy: impl Into<String>,
-            ) -> Self {
-                self.contact_id_doc_copy = Some(contact_id_doc_copy.into());
-                self
-            }
-            /// Sets `contact_id_doc_copy_back` (超级管理员证件反面照片).
-            pub fn with_contact_id_doc_copy_back(
-                mut self,
-                contact_id_doc_copy_back: impl Into<String>,
-            ) -> Self {
-                self.contact_id_doc_copy_back = Some(contact_id_doc_copy_back.into());
-                self
-            }
-            /// Sets `contact_period_begin` (超级管理员证件有效期开始时间).
-            pub fn with_contact_period_begin(
-                mut self,
-                contact_period_begin: impl Into<String>,
-            ) -> Self {
-                self.contact_period_begin = Some(contact_period_begin.into());
-                self
-            }
-            /// Sets `contact_period_end` (超级管理员证件有效期结束时间).
-            pub fn with_contact_period_end(
-                mut self,
-                contact_period_end: impl Into<String>,
-            ) -> Self {
-                self.contact_period_end = Some(contact_period_end.into());
-                self
-            }
-            /// Sets `business_authorization_letter` (业务办理授权函).
-            pub fn with_business_authorization_letter(
-                mut self,
-                business_authorization_letter: impl Into<String>,
-            ) -> Self {
-                self.business_authorization_letter = Some(business_authorization_letter.into());
-                self
-            }
-            /// Sets `contact_id_doc_period_begin` (超级管理员证件有效期开始时间).
-            pub fn with_contact_id_doc_period_begin(
-                mut self,
-                contact_id_doc_period_begin: impl Into<String>,
-            ) -> Self {
-                self.contact_id_doc_period_begin = Some(contact_id_doc_period_begin.into());
-                self
-            }
-            /// Sets `contact_id_doc_period_end` (超级管理员证件有效期结束时间).
-            pub fn with_contact_id_doc_period_end(
-                mut self,
-                contact_id_doc_period_end: impl Into<String>,
-            ) -> Self {
-                self.contact_id_doc_period_end = Some(contact_id_doc_period_end.into());
-                self
-            }
-            /// Sets `mobile_phone` (超级管理员手机).
-            pub fn with_mobile_phone(mut self, mobile_phone: impl Into<String>) -> Self {
-                self.mobile_phone = Some(mobile_phone.into());
-                self
+        constructors! {
+            PostContactInfo {
+                new(
+                    contact_type: crate::api::v3::ecommerce::types::ContactType,
+                    contact_name: String,
+                );
+                /// Sets `contact_id_doc_type` (contact_id_doc_type).
+                with_contact_id_doc_type => contact_id_doc_type: crate::api::types::IdType;
+                /// Sets `contact_id_card_number` (超级管理员身份证件号码).
+                with_contact_id_card_number => contact_id_card_number: String;
+                /// Sets `contact_id_doc_copy` (超级管理员证件正面照片).
+                with_contact_id_doc_copy => contact_id_doc_copy: String;
+                /// Sets `contact_id_doc_copy_back` (超级管理员证件反面照片).
+                with_contact_id_doc_copy_back => contact_id_doc_copy_back: String;
+                /// Sets `contact_period_begin` (超级管理员证件有效期开始时间).
+                with_contact_period_begin => contact_period_begin: String;
+                /// Sets `contact_period_end` (超级管理员证件有效期结束时间).
+                with_contact_period_end => contact_period_end: String;
+                /// Sets `business_authorization_letter` (业务办理授权函).
+                with_business_authorization_letter => business_authorization_letter: String;
+                /// Sets `contact_id_doc_period_begin` (超级管理员证件有效期开始时间).
+                with_contact_id_doc_period_begin => contact_id_doc_period_begin: String;
+                /// Sets `contact_id_doc_period_end` (超级管理员证件有效期结束时间).
+                with_contact_id_doc_period_end => contact_id_doc_period_end: String;
+                /// Sets `mobile_phone` (超级管理员手机).
+                with_mobile_phone => mobile_phone: String;
             }
         }
 
@@ -2073,34 +1513,17 @@ pub mod applyments {
             pub proxy_verify_identity_info: Option<PostProxyVerifyIdentityInfo>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(out_request_no: impl Into<String>) -> Self {
-                Self {
-                    out_request_no: out_request_no.into(),
-                    applyment_id: None,
-                    pre_sign_time: None,
-                    proxy_verify_identity_info: None,
-                }
-            }
-            /// Sets `applyment_id` (微信支付申请单号).
-            pub fn with_applyment_id(mut self, applyment_id: impl Into<i64>) -> Self {
-                self.applyment_id = Some(applyment_id.into());
-                self
-            }
-            /// Sets `pre_sign_time` (预签署微信支付协议时间).
-            pub fn with_pre_sign_time(mut self, pre_sign_time: impl Into<String>) -> Self {
-                self.pre_sign_time = Some(pre_sign_time.into());
-                self
-            }
-            /// Sets `proxy_verify_identity_info` (平台代理核身信息).
-            pub fn with_proxy_verify_identity_info(
-                mut self,
-                proxy_verify_identity_info: impl Into<PostProxyVerifyIdentityInfo>,
-            ) -> Self {
-                self.proxy_verify_identity_info = Some(proxy_verify_identity_info.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    out_request_no: String,
+                );
+                /// Sets `applyment_id` (微信支付申请单号).
+                with_applyment_id => applyment_id: i64;
+                /// Sets `pre_sign_time` (预签署微信支付协议时间).
+                with_pre_sign_time => pre_sign_time: String;
+                /// Sets `proxy_verify_identity_info` (平台代理核身信息).
+                with_proxy_verify_identity_info => proxy_verify_identity_info: PostProxyVerifyIdentityInfo;
             }
         }
 
@@ -2157,25 +1580,15 @@ pub mod bill {
             pub algorithm: GetAlgorithm,
         }
 
-        impl Get {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                bill_date: impl Into<String>,
-                account_type: impl Into<GetAccountType>,
-                algorithm: impl Into<GetAlgorithm>,
-            ) -> Self {
-                Self {
-                    bill_date: bill_date.into(),
-                    account_type: account_type.into(),
-                    tar_type: None,
-                    algorithm: algorithm.into(),
-                }
-            }
-            /// Sets `tar_type` (压缩类型 (query)).
-            pub fn with_tar_type(mut self, tar_type: impl Into<GetTarType>) -> Self {
-                self.tar_type = Some(tar_type.into());
-                self
+        constructors! {
+            Get {
+                new(
+                    bill_date: String,
+                    account_type: GetAccountType,
+                    algorithm: GetAlgorithm,
+                );
+                /// Sets `tar_type` (压缩类型 (query)).
+                with_tar_type => tar_type: GetTarType;
             }
         }
 
@@ -2377,35 +1790,19 @@ pub mod combine_papay {
                 pub attach: Option<String>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    appid: impl Into<String>,
-                    plan_id: impl Into<i64>,
-                    out_contract_code: impl Into<String>,
-                    contract_display_account: impl Into<String>,
-                    notify_url: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        appid: appid.into(),
-                        plan_id: plan_id.into(),
-                        out_contract_code: out_contract_code.into(),
-                        contract_display_account: contract_display_account.into(),
-                        notify_url: notify_url.into(),
-                        return_app: None,
-                        attach: None,
-                    }
-                }
-                /// Sets `return_app` (返回app标识).
-                pub fn with_return_app(mut self, return_app: impl Into<bool>) -> Self {
-                    self.return_app = Some(return_app.into());
-                    self
-                }
-                /// Sets `attach` (商户数据包).
-                pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                    self.attach = Some(attach.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        appid: String,
+                        plan_id: i64,
+                        out_contract_code: String,
+                        contract_display_account: String,
+                        notify_url: String,
+                    );
+                    /// Sets `return_app` (返回app标识).
+                    with_return_app => return_app: bool;
+                    /// Sets `attach` (商户数据包).
+                    with_attach => attach: String;
                 }
             }
 
@@ -2479,33 +1876,18 @@ pub mod combine_papay {
             pub risk_info: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                combine_appid: impl Into<String>,
-                combine_mchid: impl Into<String>,
-                combine_out_trade_no: impl Into<String>,
-                contract_id: impl Into<String>,
-            ) -> Self {
-                Self {
-                    combine_appid: combine_appid.into(),
-                    combine_mchid: combine_mchid.into(),
-                    combine_out_trade_no: combine_out_trade_no.into(),
-                    contract_id: contract_id.into(),
-                    sub_orders: None,
-                    risk_info: None,
-                }
-            }
-            /// Sets `sub_orders` (子单信息).
-            pub fn with_sub_orders(mut self, sub_orders: impl Into<Vec<PostSubOrders>>) -> Self {
-                self.sub_orders = Some(sub_orders.into());
-                self
-            }
-            /// Sets `risk_info` (风控信息).
-            pub fn with_risk_info(mut self, risk_info: impl Into<String>) -> Self {
-                self.risk_info = Some(risk_info.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    combine_appid: String,
+                    combine_mchid: String,
+                    combine_out_trade_no: String,
+                    contract_id: String,
+                );
+                /// Sets `sub_orders` (子单信息).
+                with_sub_orders => sub_orders: Vec<PostSubOrders>;
+                /// Sets `risk_info` (风控信息).
+                with_risk_info => risk_info: String;
             }
         }
 
@@ -2531,16 +1913,12 @@ pub mod combine_papay {
             pub subsidy_amount: Option<i64>,
         }
 
-        impl PostSubOrdersSettleInfo {
-            /// Sets `profit_sharing` (是否指定分账).
-            pub fn with_profit_sharing(mut self, profit_sharing: impl Into<bool>) -> Self {
-                self.profit_sharing = Some(profit_sharing.into());
-                self
-            }
-            /// Sets `subsidy_amount` (补差金额).
-            pub fn with_subsidy_amount(mut self, subsidy_amount: impl Into<i64>) -> Self {
-                self.subsidy_amount = Some(subsidy_amount.into());
-                self
+        constructors! {
+            PostSubOrdersSettleInfo {
+                /// Sets `profit_sharing` (是否指定分账).
+                with_profit_sharing => profit_sharing: bool;
+                /// Sets `subsidy_amount` (补差金额).
+                with_subsidy_amount => subsidy_amount: i64;
             }
         }
 
@@ -2572,50 +1950,23 @@ pub mod combine_papay {
             pub sub_risk_info: Option<String>,
         }
 
-        impl PostSubOrders {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                mchid: impl Into<String>,
-                amount: impl Into<PostSubOrdersAmount>,
-                out_trade_no: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                description: impl Into<String>,
-            ) -> Self {
-                Self {
-                    mchid: mchid.into(),
-                    attach: None,
-                    amount: amount.into(),
-                    out_trade_no: out_trade_no.into(),
-                    sub_mchid: sub_mchid.into(),
-                    sub_appid: None,
-                    description: description.into(),
-                    settle_info: None,
-                    sub_risk_info: None,
-                }
-            }
-            /// Sets `attach` (附加数据).
-            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                self.attach = Some(attach.into());
-                self
-            }
-            /// Sets `sub_appid` (二级商户appid).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `settle_info` (结算信息).
-            pub fn with_settle_info(
-                mut self,
-                settle_info: impl Into<PostSubOrdersSettleInfo>,
-            ) -> Self {
-                self.settle_info = Some(settle_info.into());
-                self
-            }
-            /// Sets `sub_risk_info` (子单风控信息).
-            pub fn with_sub_risk_info(mut self, sub_risk_info: impl Into<String>) -> Self {
-                self.sub_risk_info = Some(sub_risk_info.into());
-                self
+        constructors! {
+            PostSubOrders {
+                new(
+                    mchid: String,
+                    amount: PostSubOrdersAmount,
+                    out_trade_no: String,
+                    sub_mchid: String,
+                    description: String,
+                );
+                /// Sets `attach` (附加数据).
+                with_attach => attach: String;
+                /// Sets `sub_appid` (二级商户appid).
+                with_sub_appid => sub_appid: String;
+                /// Sets `settle_info` (结算信息).
+                with_settle_info => settle_info: PostSubOrdersSettleInfo;
+                /// Sets `sub_risk_info` (子单风控信息).
+                with_sub_risk_info => sub_risk_info: String;
             }
         }
 
@@ -2693,26 +2044,14 @@ pub mod combine_papay {
                     pub sub_orders: Option<Vec<PostSubOrders>>,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        combine_out_trade_no: impl Into<String>,
-                        combine_appid: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            combine_out_trade_no: combine_out_trade_no.into(),
-                            combine_appid: combine_appid.into(),
-                            sub_orders: None,
-                        }
-                    }
-                    /// Sets `sub_orders` (子单信息).
-                    pub fn with_sub_orders(
-                        mut self,
-                        sub_orders: impl Into<Vec<PostSubOrders>>,
-                    ) -> Self {
-                        self.sub_orders = Some(sub_orders.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            combine_out_trade_no: String,
+                            combine_appid: String,
+                        );
+                        /// Sets `sub_orders` (子单信息).
+                        with_sub_orders => sub_orders: Vec<PostSubOrders>;
                     }
                 }
 
@@ -2731,25 +2070,15 @@ pub mod combine_papay {
                     pub sub_appid: Option<String>,
                 }
 
-                impl PostSubOrders {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        mchid: impl Into<String>,
-                        out_trade_no: impl Into<String>,
-                        sub_mchid: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            mchid: mchid.into(),
-                            out_trade_no: out_trade_no.into(),
-                            sub_mchid: sub_mchid.into(),
-                            sub_appid: None,
-                        }
-                    }
-                    /// Sets `sub_appid` (二级商户appid).
-                    pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                        self.sub_appid = Some(sub_appid.into());
-                        self
+                constructors! {
+                    PostSubOrders {
+                        new(
+                            mchid: String,
+                            out_trade_no: String,
+                            sub_mchid: String,
+                        );
+                        /// Sets `sub_appid` (二级商户appid).
+                        with_sub_appid => sub_appid: String;
                     }
                 }
             }
@@ -2779,19 +2108,13 @@ pub mod fund {
                 pub account_type: Option<String>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(sub_mchid: impl Into<String>) -> Self {
-                    Self {
-                        sub_mchid: sub_mchid.into(),
-                        account_type: None,
-                    }
-                }
-                /// Sets `account_type` (账户类型 (query)).
-                pub fn with_account_type(mut self, account_type: impl Into<String>) -> Self {
-                    self.account_type = Some(account_type.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        sub_mchid: String,
+                    );
+                    /// Sets `account_type` (账户类型 (query)).
+                    with_account_type => account_type: String;
                 }
             }
 
@@ -2832,23 +2155,14 @@ pub mod fund {
                 pub account_type: Option<crate::api::v3::ecommerce::types::AccountType>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(sub_mchid: impl Into<String>, date: impl Into<String>) -> Self {
-                    Self {
-                        sub_mchid: sub_mchid.into(),
-                        date: date.into(),
-                        account_type: None,
-                    }
-                }
-                /// Sets `account_type` (账户类型 (query)).
-                pub fn with_account_type(
-                    mut self,
-                    account_type: impl Into<crate::api::v3::ecommerce::types::AccountType>,
-                ) -> Self {
-                    self.account_type = Some(account_type.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        sub_mchid: String,
+                        date: String,
+                    );
+                    /// Sets `account_type` (账户类型 (query)).
+                    with_account_type => account_type: crate::api::v3::ecommerce::types::AccountType;
                 }
             }
 
@@ -2904,46 +2218,21 @@ pub mod fund {
             pub notify_url: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                sub_mchid: impl Into<String>,
-                out_request_no: impl Into<String>,
-                amount: impl Into<i64>,
-            ) -> Self {
-                Self {
-                    sub_mchid: sub_mchid.into(),
-                    out_request_no: out_request_no.into(),
-                    amount: amount.into(),
-                    remark: None,
-                    bank_memo: None,
-                    account_type: None,
-                    notify_url: None,
-                }
-            }
-            /// Sets `remark` (提现备注).
-            pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
-                self.remark = Some(remark.into());
-                self
-            }
-            /// Sets `bank_memo` (银行附言).
-            pub fn with_bank_memo(mut self, bank_memo: impl Into<String>) -> Self {
-                self.bank_memo = Some(bank_memo.into());
-                self
-            }
-            /// Sets `account_type` (出款账户类型).
-            pub fn with_account_type(
-                mut self,
-                account_type: impl Into<crate::api::v3::ecommerce::types::AccountType2>,
-            ) -> Self {
-                self.account_type = Some(account_type.into());
-                self
-            }
-            /// Sets `notify_url` (提现结果通知地址).
-            pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-                self.notify_url = Some(notify_url.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    sub_mchid: String,
+                    out_request_no: String,
+                    amount: i64,
+                );
+                /// Sets `remark` (提现备注).
+                with_remark => remark: String;
+                /// Sets `bank_memo` (银行附言).
+                with_bank_memo => bank_memo: String;
+                /// Sets `account_type` (出款账户类型).
+                with_account_type => account_type: crate::api::v3::ecommerce::types::AccountType2;
+                /// Sets `notify_url` (提现结果通知地址).
+                with_notify_url => notify_url: String;
             }
         }
 
@@ -3377,39 +2666,21 @@ pub mod mch_transfer {
             pub notify_url: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                sub_mchid: impl Into<String>,
-                appid: impl Into<String>,
-                out_bill_no: impl Into<String>,
-                transfer_scene_id: impl Into<String>,
-                openid: impl Into<String>,
-                transfer_amount: impl Into<i64>,
-                transfer_remark: impl Into<String>,
-            ) -> Self {
-                Self {
-                    sub_mchid: sub_mchid.into(),
-                    appid: appid.into(),
-                    out_bill_no: out_bill_no.into(),
-                    transfer_scene_id: transfer_scene_id.into(),
-                    openid: openid.into(),
-                    user_name: None,
-                    transfer_amount: transfer_amount.into(),
-                    transfer_remark: transfer_remark.into(),
-                    notify_url: None,
-                }
-            }
-            /// Sets `user_name` (收款用户姓名).
-            pub fn with_user_name(mut self, user_name: impl Into<String>) -> Self {
-                self.user_name = Some(user_name.into());
-                self
-            }
-            /// Sets `notify_url` (商户回调地址).
-            pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-                self.notify_url = Some(notify_url.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    sub_mchid: String,
+                    appid: String,
+                    out_bill_no: String,
+                    transfer_scene_id: String,
+                    openid: String,
+                    transfer_amount: i64,
+                    transfer_remark: String,
+                );
+                /// Sets `user_name` (收款用户姓名).
+                with_user_name => user_name: String;
+                /// Sets `notify_url` (商户回调地址).
+                with_notify_url => notify_url: String;
             }
         }
 
@@ -3542,19 +2813,13 @@ pub mod profitsharing {
             pub transaction_id: Option<String>,
         }
 
-        impl Get {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(sub_mchid: impl Into<String>) -> Self {
-                Self {
-                    sub_mchid: sub_mchid.into(),
-                    transaction_id: None,
-                }
-            }
-            /// Sets `transaction_id` (微信订单号 (query)).
-            pub fn with_transaction_id(mut self, transaction_id: impl Into<String>) -> Self {
-                self.transaction_id = Some(transaction_id.into());
-                self
+        constructors! {
+            Get {
+                new(
+                    sub_mchid: String,
+                );
+                /// Sets `transaction_id` (微信订单号 (query)).
+                with_transaction_id => transaction_id: String;
             }
         }
 
@@ -3813,29 +3078,17 @@ pub mod profitsharing {
             pub finish: bool,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                sub_mchid: impl Into<String>,
-                transaction_id: impl Into<String>,
-                out_order_no: impl Into<String>,
-                receivers: impl Into<Vec<PostReceivers>>,
-                finish: impl Into<bool>,
-            ) -> Self {
-                Self {
-                    appid: None,
-                    sub_mchid: sub_mchid.into(),
-                    transaction_id: transaction_id.into(),
-                    out_order_no: out_order_no.into(),
-                    receivers: receivers.into(),
-                    finish: finish.into(),
-                }
-            }
-            /// Sets `appid` (公众账号ID).
-            pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-                self.appid = Some(appid.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    sub_mchid: String,
+                    transaction_id: String,
+                    out_order_no: String,
+                    receivers: Vec<PostReceivers>,
+                    finish: bool,
+                );
+                /// Sets `appid` (公众账号ID).
+                with_appid => appid: String;
             }
         }
 
@@ -3857,27 +3110,16 @@ pub mod profitsharing {
             pub receiver_name: Option<String>,
         }
 
-        impl PostReceivers {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                r#type: impl Into<crate::api::types::ProfitSharingReceiverType>,
-                receiver_account: impl Into<String>,
-                amount: impl Into<i64>,
-                description: impl Into<String>,
-            ) -> Self {
-                Self {
-                    r#type: r#type.into(),
-                    receiver_account: receiver_account.into(),
-                    amount: amount.into(),
-                    description: description.into(),
-                    receiver_name: None,
-                }
-            }
-            /// Sets `receiver_name` (分账个人接收方姓名).
-            pub fn with_receiver_name(mut self, receiver_name: impl Into<String>) -> Self {
-                self.receiver_name = Some(receiver_name.into());
-                self
+        constructors! {
+            PostReceivers {
+                new(
+                    r#type: crate::api::types::ProfitSharingReceiverType,
+                    receiver_account: String,
+                    amount: i64,
+                    description: String,
+                );
+                /// Sets `receiver_name` (分账个人接收方姓名).
+                with_receiver_name => receiver_name: String;
             }
         }
 
@@ -4005,33 +3247,18 @@ pub mod profitsharing {
                 pub relation_type: crate::api::types::ProfitSharingReceiverType,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    appid: impl Into<String>,
-                    r#type: impl Into<crate::api::types::ProfitSharingReceiverType>,
-                    account: impl Into<String>,
-                    relation_type: impl Into<crate::api::types::ProfitSharingReceiverType>,
-                ) -> Self {
-                    Self {
-                        appid: appid.into(),
-                        r#type: r#type.into(),
-                        account: account.into(),
-                        name: None,
-                        encrypted_name: None,
-                        relation_type: relation_type.into(),
-                    }
-                }
-                /// Sets `name` (接收方名称).
-                pub fn with_name(mut self, name: impl Into<String>) -> Self {
-                    self.name = Some(name.into());
-                    self
-                }
-                /// Sets `encrypted_name` (接收方名称的密文).
-                pub fn with_encrypted_name(mut self, encrypted_name: impl Into<String>) -> Self {
-                    self.encrypted_name = Some(encrypted_name.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        appid: String,
+                        r#type: crate::api::types::ProfitSharingReceiverType,
+                        account: String,
+                        relation_type: crate::api::types::ProfitSharingReceiverType,
+                    );
+                    /// Sets `name` (接收方名称).
+                    with_name => name: String;
+                    /// Sets `encrypted_name` (接收方名称的密文).
+                    with_encrypted_name => encrypted_name: String;
                 }
             }
 
@@ -4092,26 +3319,16 @@ pub mod profitsharing {
             pub out_return_no: String,
         }
 
-        impl Get {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(sub_mchid: impl Into<String>, out_return_no: impl Into<String>) -> Self {
-                Self {
-                    sub_mchid: sub_mchid.into(),
-                    order_id: None,
-                    out_order_no: None,
-                    out_return_no: out_return_no.into(),
-                }
-            }
-            /// Sets `order_id` (微信订单号 (query)).
-            pub fn with_order_id(mut self, order_id: impl Into<String>) -> Self {
-                self.order_id = Some(order_id.into());
-                self
-            }
-            /// Sets `out_order_no` (商户分账单号 (query)).
-            pub fn with_out_order_no(mut self, out_order_no: impl Into<String>) -> Self {
-                self.out_order_no = Some(out_order_no.into());
-                self
+        constructors! {
+            Get {
+                new(
+                    sub_mchid: String,
+                    out_return_no: String,
+                );
+                /// Sets `order_id` (微信订单号 (query)).
+                with_order_id => order_id: String;
+                /// Sets `out_order_no` (商户分账单号 (query)).
+                with_out_order_no => out_order_no: String;
             }
         }
 
@@ -4152,41 +3369,21 @@ pub mod profitsharing {
             pub transaction_id: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                sub_mchid: impl Into<String>,
-                out_return_no: impl Into<String>,
-                return_mchid: impl Into<String>,
-                amount: impl Into<i64>,
-                description: impl Into<String>,
-            ) -> Self {
-                Self {
-                    sub_mchid: sub_mchid.into(),
-                    order_id: None,
-                    out_order_no: None,
-                    out_return_no: out_return_no.into(),
-                    return_mchid: return_mchid.into(),
-                    amount: amount.into(),
-                    description: description.into(),
-                    transaction_id: None,
-                }
-            }
-            /// Sets `order_id` (微信分账单号).
-            pub fn with_order_id(mut self, order_id: impl Into<String>) -> Self {
-                self.order_id = Some(order_id.into());
-                self
-            }
-            /// Sets `out_order_no` (商户分账单号).
-            pub fn with_out_order_no(mut self, out_order_no: impl Into<String>) -> Self {
-                self.out_order_no = Some(out_order_no.into());
-                self
-            }
-            /// Sets `transaction_id` (微信订单号).
-            pub fn with_transaction_id(mut self, transaction_id: impl Into<String>) -> Self {
-                self.transaction_id = Some(transaction_id.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    sub_mchid: String,
+                    out_return_no: String,
+                    return_mchid: String,
+                    amount: i64,
+                    description: String,
+                );
+                /// Sets `order_id` (微信分账单号).
+                with_order_id => order_id: String;
+                /// Sets `out_order_no` (商户分账单号).
+                with_out_order_no => out_order_no: String;
+                /// Sets `transaction_id` (微信订单号).
+                with_transaction_id => transaction_id: String;
             }
         }
 
@@ -4237,52 +3434,23 @@ pub mod refunds {
                 pub real_name: Option<String>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    refund_id: impl Into<String>,
-                    out_refund_no: impl Into<String>,
-                    r#type: impl Into<PostType>,
-                ) -> Self {
-                    Self {
-                        refund_id: refund_id.into(),
-                        sub_mchid: None,
-                        individual_auth_id: None,
-                        out_refund_no: out_refund_no.into(),
-                        r#type: r#type.into(),
-                        bank_type: None,
-                        bank_account: None,
-                        real_name: None,
-                    }
-                }
-                /// Sets `sub_mchid` (二级商户号).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
-                }
-                /// Sets `individual_auth_id` (个人收款方受理授权ID).
-                pub fn with_individual_auth_id(
-                    mut self,
-                    individual_auth_id: impl Into<String>,
-                ) -> Self {
-                    self.individual_auth_id = Some(individual_auth_id.into());
-                    self
-                }
-                /// Sets `bank_type` (开户银行).
-                pub fn with_bank_type(mut self, bank_type: impl Into<PostBankType>) -> Self {
-                    self.bank_type = Some(bank_type.into());
-                    self
-                }
-                /// Sets `bank_account` (收款银行卡号).
-                pub fn with_bank_account(mut self, bank_account: impl Into<String>) -> Self {
-                    self.bank_account = Some(bank_account.into());
-                    self
-                }
-                /// Sets `real_name` (收款用户姓名).
-                pub fn with_real_name(mut self, real_name: impl Into<String>) -> Self {
-                    self.real_name = Some(real_name.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        refund_id: String,
+                        out_refund_no: String,
+                        r#type: PostType,
+                    );
+                    /// Sets `sub_mchid` (二级商户号).
+                    with_sub_mchid => sub_mchid: String;
+                    /// Sets `individual_auth_id` (个人收款方受理授权ID).
+                    with_individual_auth_id => individual_auth_id: String;
+                    /// Sets `bank_type` (开户银行).
+                    with_bank_type => bank_type: PostBankType;
+                    /// Sets `bank_account` (收款银行卡号).
+                    with_bank_account => bank_account: String;
+                    /// Sets `real_name` (收款用户姓名).
+                    with_real_name => real_name: String;
                 }
             }
 
@@ -4534,88 +3702,34 @@ pub mod refunds {
             pub funds_account: PostFundsAccount,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                sp_appid: impl Into<String>,
-                combine_transaction_id: impl Into<String>,
-                transaction_id: impl Into<String>,
-                out_refund_no: impl Into<String>,
-                amount: impl Into<PostAmount>,
-                funds_account: impl Into<PostFundsAccount>,
-            ) -> Self {
-                Self {
-                    individual_auth_id: None,
-                    sub_mchid: None,
-                    sp_appid: sp_appid.into(),
-                    sub_appid: None,
-                    combine_mchid: None,
-                    combine_out_trade_no: None,
-                    combine_transaction_id: combine_transaction_id.into(),
-                    transaction_id: transaction_id.into(),
-                    out_trade_no: None,
-                    out_refund_no: out_refund_no.into(),
-                    reason: None,
-                    amount: amount.into(),
-                    notify_url: None,
-                    refund_account: None,
-                    funds_account: funds_account.into(),
-                }
-            }
-            /// Sets `individual_auth_id` (商品单个人收款方受理授权ID).
-            pub fn with_individual_auth_id(
-                mut self,
-                individual_auth_id: impl Into<String>,
-            ) -> Self {
-                self.individual_auth_id = Some(individual_auth_id.into());
-                self
-            }
-            /// Sets `sub_mchid` (二级商户号).
-            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                self.sub_mchid = Some(sub_mchid.into());
-                self
-            }
-            /// Sets `sub_appid` (二级商户APPID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `combine_mchid` (还款服务商商户号).
-            pub fn with_combine_mchid(mut self, combine_mchid: impl Into<String>) -> Self {
-                self.combine_mchid = Some(combine_mchid.into());
-                self
-            }
-            /// Sets `combine_out_trade_no` (还款订单号).
-            pub fn with_combine_out_trade_no(
-                mut self,
-                combine_out_trade_no: impl Into<String>,
-            ) -> Self {
-                self.combine_out_trade_no = Some(combine_out_trade_no.into());
-                self
-            }
-            /// Sets `out_trade_no` (商户订单号).
-            pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
-                self.out_trade_no = Some(out_trade_no.into());
-                self
-            }
-            /// Sets `reason` (退款原因).
-            pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
-                self.reason = Some(reason.into());
-                self
-            }
-            /// Sets `notify_url` (退款结果回调url).
-            pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-                self.notify_url = Some(notify_url.into());
-                self
-            }
-            /// Sets `refund_account` (退款出资商户).
-            pub fn with_refund_account(
-                mut self,
-                refund_account: impl Into<crate::api::v3::ecommerce::types::RefundAccount>,
-            ) -> Self {
-                self.refund_account = Some(refund_account.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    sp_appid: String,
+                    combine_transaction_id: String,
+                    transaction_id: String,
+                    out_refund_no: String,
+                    amount: PostAmount,
+                    funds_account: PostFundsAccount,
+                );
+                /// Sets `individual_auth_id` (商品单个人收款方受理授权ID).
+                with_individual_auth_id => individual_auth_id: String;
+                /// Sets `sub_mchid` (二级商户号).
+                with_sub_mchid => sub_mchid: String;
+                /// Sets `sub_appid` (二级商户APPID).
+                with_sub_appid => sub_appid: String;
+                /// Sets `combine_mchid` (还款服务商商户号).
+                with_combine_mchid => combine_mchid: String;
+                /// Sets `combine_out_trade_no` (还款订单号).
+                with_combine_out_trade_no => combine_out_trade_no: String;
+                /// Sets `out_trade_no` (商户订单号).
+                with_out_trade_no => out_trade_no: String;
+                /// Sets `reason` (退款原因).
+                with_reason => reason: String;
+                /// Sets `notify_url` (退款结果回调url).
+                with_notify_url => notify_url: String;
+                /// Sets `refund_account` (退款出资商户).
+                with_refund_account => refund_account: crate::api::v3::ecommerce::types::RefundAccount;
             }
         }
 
@@ -4641,29 +3755,16 @@ pub mod refunds {
             pub currency: Option<String>,
         }
 
-        impl PostAmount {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(refund: impl Into<i64>, total: impl Into<i64>) -> Self {
-                Self {
-                    refund: refund.into(),
-                    from: None,
-                    total: total.into(),
-                    currency: None,
-                }
-            }
-            /// Sets `from` (退款出资账户及金额).
-            pub fn with_from(
-                mut self,
-                from: impl Into<Vec<crate::api::v3::ecommerce::types::From>>,
-            ) -> Self {
-                self.from = Some(from.into());
-                self
-            }
-            /// Sets `currency` (退款币种).
-            pub fn with_currency(mut self, currency: impl Into<String>) -> Self {
-                self.currency = Some(currency.into());
-                self
+        constructors! {
+            PostAmount {
+                new(
+                    refund: i64,
+                    total: i64,
+                );
+                /// Sets `from` (退款出资账户及金额).
+                with_from => from: Vec<crate::api::v3::ecommerce::types::From>;
+                /// Sets `currency` (退款币种).
+                with_currency => currency: String;
             }
         }
 
@@ -4747,28 +3848,15 @@ pub mod refunds {
                 pub sub_mchid: Option<String>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(refund_id: impl Into<String>) -> Self {
-                    Self {
-                        refund_id: refund_id.into(),
-                        individual_auth_id: None,
-                        sub_mchid: None,
-                    }
-                }
-                /// Sets `individual_auth_id` (商品单个人收款方受理授权ID (query)).
-                pub fn with_individual_auth_id(
-                    mut self,
-                    individual_auth_id: impl Into<String>,
-                ) -> Self {
-                    self.individual_auth_id = Some(individual_auth_id.into());
-                    self
-                }
-                /// Sets `sub_mchid` (二级商户号 (query)).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        refund_id: String,
+                    );
+                    /// Sets `individual_auth_id` (商品单个人收款方受理授权ID (query)).
+                    with_individual_auth_id => individual_auth_id: String;
+                    /// Sets `sub_mchid` (二级商户号 (query)).
+                    with_sub_mchid => sub_mchid: String;
                 }
             }
 
@@ -4818,28 +3906,15 @@ pub mod refunds {
                 pub sub_mchid: Option<String>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(out_refund_no: impl Into<String>) -> Self {
-                    Self {
-                        out_refund_no: out_refund_no.into(),
-                        individual_auth_id: None,
-                        sub_mchid: None,
-                    }
-                }
-                /// Sets `individual_auth_id` (商品单个人收款方受理授权ID (query)).
-                pub fn with_individual_auth_id(
-                    mut self,
-                    individual_auth_id: impl Into<String>,
-                ) -> Self {
-                    self.individual_auth_id = Some(individual_auth_id.into());
-                    self
-                }
-                /// Sets `sub_mchid` (二级商户号 (query)).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        out_refund_no: String,
+                    );
+                    /// Sets `individual_auth_id` (商品单个人收款方受理授权ID (query)).
+                    with_individual_auth_id => individual_auth_id: String;
+                    /// Sets `sub_mchid` (二级商户号 (query)).
+                    with_sub_mchid => sub_mchid: String;
                 }
             }
 
@@ -4890,29 +3965,16 @@ pub mod subject_sub_merchants {
         pub offset: Option<i64>,
     }
 
-    impl Get {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            organization_type: impl Into<GetOrganizationType>,
-            cert_number: impl Into<String>,
-        ) -> Self {
-            Self {
-                organization_type: organization_type.into(),
-                cert_number: cert_number.into(),
-                limit: None,
-                offset: None,
-            }
-        }
-        /// Sets `limit` (分页大小 (query)).
-        pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
-            self.limit = Some(limit.into());
-            self
-        }
-        /// Sets `offset` (分页偏移 (query)).
-        pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-            self.offset = Some(offset.into());
-            self
+    constructors! {
+        Get {
+            new(
+                organization_type: GetOrganizationType,
+                cert_number: String,
+            );
+            /// Sets `limit` (分页大小 (query)).
+            with_limit => limit: i64;
+            /// Sets `offset` (分页偏移 (query)).
+            with_offset => offset: i64;
         }
     }
 
@@ -5025,33 +4087,18 @@ pub mod subsidies {
             pub out_subsidy_no: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                sub_mchid: impl Into<String>,
-                transaction_id: impl Into<String>,
-                amount: impl Into<i64>,
-                description: impl Into<String>,
-            ) -> Self {
-                Self {
-                    sub_mchid: sub_mchid.into(),
-                    transaction_id: transaction_id.into(),
-                    amount: amount.into(),
-                    description: description.into(),
-                    refund_id: None,
-                    out_subsidy_no: None,
-                }
-            }
-            /// Sets `refund_id` (微信退款单号).
-            pub fn with_refund_id(mut self, refund_id: impl Into<String>) -> Self {
-                self.refund_id = Some(refund_id.into());
-                self
-            }
-            /// Sets `out_subsidy_no` (商户补差单号).
-            pub fn with_out_subsidy_no(mut self, out_subsidy_no: impl Into<String>) -> Self {
-                self.out_subsidy_no = Some(out_subsidy_no.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    sub_mchid: String,
+                    transaction_id: String,
+                    amount: i64,
+                    description: String,
+                );
+                /// Sets `refund_id` (微信退款单号).
+                with_refund_id => refund_id: String;
+                /// Sets `out_subsidy_no` (商户补差单号).
+                with_out_subsidy_no => out_subsidy_no: String;
             }
         }
 
@@ -5108,37 +4155,20 @@ pub mod subsidies {
             pub from: Option<Vec<PostFrom>>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                sub_mchid: impl Into<String>,
-                out_order_no: impl Into<String>,
-                transaction_id: impl Into<String>,
-                refund_id: impl Into<String>,
-                amount: impl Into<i64>,
-                description: impl Into<String>,
-            ) -> Self {
-                Self {
-                    sub_mchid: sub_mchid.into(),
-                    out_order_no: out_order_no.into(),
-                    transaction_id: transaction_id.into(),
-                    refund_id: refund_id.into(),
-                    amount: amount.into(),
-                    description: description.into(),
-                    subsidy_id: None,
-                    from: None,
-                }
-            }
-            /// Sets `subsidy_id` (微信补差单号).
-            pub fn with_subsidy_id(mut self, subsidy_id: impl Into<String>) -> Self {
-                self.subsidy_id = Some(subsidy_id.into());
-                self
-            }
-            /// Sets `from` (回退出资账户及金额).
-            pub fn with_from(mut self, from: impl Into<Vec<PostFrom>>) -> Self {
-                self.from = Some(from.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    sub_mchid: String,
+                    out_order_no: String,
+                    transaction_id: String,
+                    refund_id: String,
+                    amount: i64,
+                    description: String,
+                );
+                /// Sets `subsidy_id` (微信补差单号).
+                with_subsidy_id => subsidy_id: String;
+                /// Sets `from` (回退出资账户及金额).
+                with_from => from: Vec<PostFrom>;
             }
         }
 
@@ -5157,19 +4187,12 @@ pub mod subsidies {
             pub amount: Option<i64>,
         }
 
-        impl PostFrom {
-            /// Sets `account` (出资账户类型).
-            pub fn with_account(
-                mut self,
-                account: impl Into<crate::api::v3::ecommerce::types::Account>,
-            ) -> Self {
-                self.account = Some(account.into());
-                self
-            }
-            /// Sets `amount` (出资金额).
-            pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
-                self.amount = Some(amount.into());
-                self
+        constructors! {
+            PostFrom {
+                /// Sets `account` (出资账户类型).
+                with_account => account: crate::api::v3::ecommerce::types::Account;
+                /// Sets `amount` (出资金额).
+                with_amount => amount: i64;
             }
         }
 
@@ -5434,47 +4457,22 @@ pub mod types {
         pub business_time: Option<String>,
     }
 
-    impl BusinessLicenseInfo {
-        /// Sets `cert_type` (登记证书类型).
-        pub fn with_cert_type(mut self, cert_type: impl Into<crate::api::types::CertType>) -> Self {
-            self.cert_type = Some(cert_type.into());
-            self
-        }
-        /// Sets `business_license_copy` (证件扫描件).
-        pub fn with_business_license_copy(
-            mut self,
-            business_license_copy: impl Into<String>,
-        ) -> Self {
-            self.business_license_copy = Some(business_license_copy.into());
-            self
-        }
-        /// Sets `business_license_number` (证件注册号).
-        pub fn with_business_license_number(
-            mut self,
-            business_license_number: impl Into<String>,
-        ) -> Self {
-            self.business_license_number = Some(business_license_number.into());
-            self
-        }
-        /// Sets `merchant_name` (商户名称).
-        pub fn with_merchant_name(mut self, merchant_name: impl Into<String>) -> Self {
-            self.merchant_name = Some(merchant_name.into());
-            self
-        }
-        /// Sets `legal_person` (经营者/法定代表人姓名).
-        pub fn with_legal_person(mut self, legal_person: impl Into<String>) -> Self {
-            self.legal_person = Some(legal_person.into());
-            self
-        }
-        /// Sets `company_address` (注册地址).
-        pub fn with_company_address(mut self, company_address: impl Into<String>) -> Self {
-            self.company_address = Some(company_address.into());
-            self
-        }
-        /// Sets `business_time` (营业期限JSON格式字符串).
-        pub fn with_business_time(mut self, business_time: impl Into<String>) -> Self {
-            self.business_time = Some(business_time.into());
-            self
+    constructors! {
+        BusinessLicenseInfo {
+            /// Sets `cert_type` (登记证书类型).
+            with_cert_type => cert_type: crate::api::types::CertType;
+            /// Sets `business_license_copy` (证件扫描件).
+            with_business_license_copy => business_license_copy: String;
+            /// Sets `business_license_number` (证件注册号).
+            with_business_license_number => business_license_number: String;
+            /// Sets `merchant_name` (商户名称).
+            with_merchant_name => merchant_name: String;
+            /// Sets `legal_person` (经营者/法定代表人姓名).
+            with_legal_person => legal_person: String;
+            /// Sets `company_address` (注册地址).
+            with_company_address => company_address: String;
+            /// Sets `business_time` (营业期限JSON格式字符串).
+            with_business_time => business_time: String;
         }
     }
 
@@ -5490,22 +4488,12 @@ pub mod types {
         pub finance_license_pics: Option<Vec<String>>,
     }
 
-    impl FinanceInstitutionInfo {
-        /// Sets `finance_type` (金融机构类型).
-        pub fn with_finance_type(
-            mut self,
-            finance_type: impl Into<crate::api::types::FinanceType>,
-        ) -> Self {
-            self.finance_type = Some(finance_type.into());
-            self
-        }
-        /// Sets `finance_license_pics` (金融机构许可证图片).
-        pub fn with_finance_license_pics(
-            mut self,
-            finance_license_pics: impl Into<Vec<String>>,
-        ) -> Self {
-            self.finance_license_pics = Some(finance_license_pics.into());
-            self
+    constructors! {
+        FinanceInstitutionInfo {
+            /// Sets `finance_type` (金融机构类型).
+            with_finance_type => finance_type: crate::api::types::FinanceType;
+            /// Sets `finance_license_pics` (金融机构许可证图片).
+            with_finance_license_pics => finance_license_pics: Vec<String>;
         }
     }
 
@@ -5547,29 +4535,16 @@ pub mod types {
         pub mini_program_sub_appid: Option<String>,
     }
 
-    impl SalesSceneInfo {
-        /// Sets `store_name` (店铺名称).
-        pub fn with_store_name(mut self, store_name: impl Into<String>) -> Self {
-            self.store_name = Some(store_name.into());
-            self
-        }
-        /// Sets `store_url` (店铺链接).
-        pub fn with_store_url(mut self, store_url: impl Into<String>) -> Self {
-            self.store_url = Some(store_url.into());
-            self
-        }
-        /// Sets `store_qr_code` (店铺二维码).
-        pub fn with_store_qr_code(mut self, store_qr_code: impl Into<String>) -> Self {
-            self.store_qr_code = Some(store_qr_code.into());
-            self
-        }
-        /// Sets `mini_program_sub_appid` (小程序AppID).
-        pub fn with_mini_program_sub_appid(
-            mut self,
-            mini_program_sub_appid: impl Into<String>,
-        ) -> Self {
-            self.mini_program_sub_appid = Some(mini_program_sub_appid.into());
-            self
+    constructors! {
+        SalesSceneInfo {
+            /// Sets `store_name` (店铺名称).
+            with_store_name => store_name: String;
+            /// Sets `store_url` (店铺链接).
+            with_store_url => store_url: String;
+            /// Sets `store_qr_code` (店铺二维码).
+            with_store_qr_code => store_qr_code: String;
+            /// Sets `mini_program_sub_appid` (小程序AppID).
+            with_mini_program_sub_appid => mini_program_sub_appid: String;
         }
     }
 
@@ -5585,16 +4560,12 @@ pub mod types {
         pub qualification_type: Option<String>,
     }
 
-    impl SettlementInfo {
-        /// Sets `settlement_id` (结算规则ID).
-        pub fn with_settlement_id(mut self, settlement_id: impl Into<String>) -> Self {
-            self.settlement_id = Some(settlement_id.into());
-            self
-        }
-        /// Sets `qualification_type` (所属行业).
-        pub fn with_qualification_type(mut self, qualification_type: impl Into<String>) -> Self {
-            self.qualification_type = Some(qualification_type.into());
-            self
+    constructors! {
+        SettlementInfo {
+            /// Sets `settlement_id` (结算规则ID).
+            with_settlement_id => settlement_id: String;
+            /// Sets `qualification_type` (所属行业).
+            with_qualification_type => qualification_type: String;
         }
     }
 

@@ -46,26 +46,16 @@ pub mod contracts {
                 pub sub_appid: Option<String>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(contract_id: impl Into<String>, appid: impl Into<String>) -> Self {
-                    Self {
-                        contract_id: contract_id.into(),
-                        appid: appid.into(),
-                        sub_mchid: None,
-                        sub_appid: None,
-                    }
-                }
-                /// Sets `sub_mchid` (子商户号 (query)).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
-                }
-                /// Sets `sub_appid` (子商户APPID (query)).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        contract_id: String,
+                        appid: String,
+                    );
+                    /// Sets `sub_mchid` (子商户号 (query)).
+                    with_sub_mchid => sub_mchid: String;
+                    /// Sets `sub_appid` (子商户APPID (query)).
+                    with_sub_appid => sub_appid: String;
                 }
             }
 
@@ -114,43 +104,22 @@ pub mod contracts {
             pub trade_scene: String,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                appid: impl Into<String>,
-                openid: impl Into<String>,
-                plan_id: impl Into<String>,
-                user_id: impl Into<String>,
-                period_start_date: impl Into<String>,
-                trade_scene: impl Into<String>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    sub_mchid: None,
-                    sub_appid: None,
-                    openid: openid.into(),
-                    sub_openid: None,
-                    plan_id: plan_id.into(),
-                    user_id: user_id.into(),
-                    period_start_date: period_start_date.into(),
-                    trade_scene: trade_scene.into(),
-                }
-            }
-            /// Sets `sub_mchid` (子商户号).
-            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                self.sub_mchid = Some(sub_mchid.into());
-                self
-            }
-            /// Sets `sub_appid` (子商户APPID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `sub_openid` (子商户APPID下的用户标识).
-            pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
-                self.sub_openid = Some(sub_openid.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    openid: String,
+                    plan_id: String,
+                    user_id: String,
+                    period_start_date: String,
+                    trade_scene: String,
+                );
+                /// Sets `sub_mchid` (子商户号).
+                with_sub_mchid => sub_mchid: String;
+                /// Sets `sub_appid` (子商户APPID).
+                with_sub_appid => sub_appid: String;
+                /// Sets `sub_openid` (子商户APPID下的用户标识).
+                with_sub_openid => sub_openid: String;
             }
         }
 
@@ -204,54 +173,26 @@ pub mod transactions {
         pub device_information: crate::api::v3::edu_papay::types::DeviceInformation,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            appid: impl Into<String>,
-            body: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            notify_url: impl Into<String>,
-            contract_id: impl Into<String>,
-            trade_scene: impl Into<String>,
-            amount: impl Into<PostAmount>,
-            device_information: impl Into<crate::api::v3::edu_papay::types::DeviceInformation>,
-        ) -> Self {
-            Self {
-                appid: appid.into(),
-                sub_mchid: None,
-                sub_appid: None,
-                body: body.into(),
-                attach: None,
-                out_trade_no: out_trade_no.into(),
-                goods_tag: None,
-                notify_url: notify_url.into(),
-                contract_id: contract_id.into(),
-                trade_scene: trade_scene.into(),
-                amount: amount.into(),
-                device_information: device_information.into(),
-            }
-        }
-        /// Sets `sub_mchid` (子商户号).
-        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-            self.sub_mchid = Some(sub_mchid.into());
-            self
-        }
-        /// Sets `sub_appid` (子商户APPID).
-        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-            self.sub_appid = Some(sub_appid.into());
-            self
-        }
-        /// Sets `attach` (商户数据).
-        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-            self.attach = Some(attach.into());
-            self
-        }
-        /// Sets `goods_tag` (商品标记).
-        pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-            self.goods_tag = Some(goods_tag.into());
-            self
+    constructors! {
+        Post {
+            new(
+                appid: String,
+                body: String,
+                out_trade_no: String,
+                notify_url: String,
+                contract_id: String,
+                trade_scene: String,
+                amount: PostAmount,
+                device_information: crate::api::v3::edu_papay::types::DeviceInformation,
+            );
+            /// Sets `sub_mchid` (子商户号).
+            with_sub_mchid => sub_mchid: String;
+            /// Sets `sub_appid` (子商户APPID).
+            with_sub_appid => sub_appid: String;
+            /// Sets `attach` (商户数据).
+            with_attach => attach: String;
+            /// Sets `goods_tag` (商品标记).
+            with_goods_tag => goods_tag: String;
         }
     }
 
@@ -266,19 +207,13 @@ pub mod transactions {
         pub currency: Option<String>,
     }
 
-    impl PostAmount {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(total: impl Into<i64>) -> Self {
-            Self {
-                total: total.into(),
-                currency: None,
-            }
-        }
-        /// Sets `currency` (货币类型).
-        pub fn with_currency(mut self, currency: impl Into<String>) -> Self {
-            self.currency = Some(currency.into());
-            self
+    constructors! {
+        PostAmount {
+            new(
+                total: i64,
+            );
+            /// Sets `currency` (货币类型).
+            with_currency => currency: String;
         }
     }
 
@@ -306,19 +241,13 @@ pub mod transactions {
                 pub sub_mchid: Option<String>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(transaction_id: impl Into<String>) -> Self {
-                    Self {
-                        transaction_id: transaction_id.into(),
-                        sub_mchid: None,
-                    }
-                }
-                /// Sets `sub_mchid` (子商户号 (query)).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        transaction_id: String,
+                    );
+                    /// Sets `sub_mchid` (子商户号 (query)).
+                    with_sub_mchid => sub_mchid: String;
                 }
             }
 
@@ -362,19 +291,13 @@ pub mod transactions {
                 pub sub_mchid: Option<String>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(out_trade_no: impl Into<String>) -> Self {
-                    Self {
-                        out_trade_no: out_trade_no.into(),
-                        sub_mchid: None,
-                    }
-                }
-                /// Sets `sub_mchid` (子商户号 (query)).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        out_trade_no: String,
+                    );
+                    /// Sets `sub_mchid` (子商户号 (query)).
+                    with_sub_mchid => sub_mchid: String;
                 }
             }
 
@@ -464,19 +387,13 @@ pub mod types {
         pub device_ip: String,
     }
 
-    impl DeviceInformation {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(device_ip: impl Into<String>) -> Self {
-            Self {
-                device_id: None,
-                device_ip: device_ip.into(),
-            }
-        }
-        /// Sets `device_id` (设备号).
-        pub fn with_device_id(mut self, device_id: impl Into<String>) -> Self {
-            self.device_id = Some(device_id.into());
-            self
+    constructors! {
+        DeviceInformation {
+            new(
+                device_ip: String,
+            );
+            /// Sets `device_id` (设备号).
+            with_device_id => device_id: String;
         }
     }
 
@@ -575,58 +492,25 @@ pub mod user {
                 pub limit: Option<i64>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    openid: impl Into<String>,
-                    appid: impl Into<String>,
-                    plan_id: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        openid: openid.into(),
-                        appid: appid.into(),
-                        sub_mchid: None,
-                        sub_appid: None,
-                        sub_openid: None,
-                        plan_id: plan_id.into(),
-                        contract_status: None,
-                        offset: None,
-                        limit: None,
-                    }
-                }
-                /// Sets `sub_mchid` (子商户号 (query)).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
-                }
-                /// Sets `sub_appid` (子商户APPID (query)).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
-                }
-                /// Sets `sub_openid` (子商户APPID下的用户标识 (query)).
-                pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
-                    self.sub_openid = Some(sub_openid.into());
-                    self
-                }
-                /// Sets `contract_status` (签约状态 (query)).
-                pub fn with_contract_status(
-                    mut self,
-                    contract_status: impl Into<GetContractStatus>,
-                ) -> Self {
-                    self.contract_status = Some(contract_status.into());
-                    self
-                }
-                /// Sets `offset` (分页页码 (query)).
-                pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-                    self.offset = Some(offset.into());
-                    self
-                }
-                /// Sets `limit` (分页大小 (query)).
-                pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
-                    self.limit = Some(limit.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        openid: String,
+                        appid: String,
+                        plan_id: String,
+                    );
+                    /// Sets `sub_mchid` (子商户号 (query)).
+                    with_sub_mchid => sub_mchid: String;
+                    /// Sets `sub_appid` (子商户APPID (query)).
+                    with_sub_appid => sub_appid: String;
+                    /// Sets `sub_openid` (子商户APPID下的用户标识 (query)).
+                    with_sub_openid => sub_openid: String;
+                    /// Sets `contract_status` (签约状态 (query)).
+                    with_contract_status => contract_status: GetContractStatus;
+                    /// Sets `offset` (分页页码 (query)).
+                    with_offset => offset: i64;
+                    /// Sets `limit` (分页大小 (query)).
+                    with_limit => limit: i64;
                 }
             }
 
@@ -691,26 +575,16 @@ pub mod user_notifications {
                 pub sub_appid: Option<String>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(contract_id: impl Into<String>, appid: impl Into<String>) -> Self {
-                    Self {
-                        contract_id: contract_id.into(),
-                        appid: appid.into(),
-                        sub_mchid: None,
-                        sub_appid: None,
-                    }
-                }
-                /// Sets `sub_mchid` (子商户号).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
-                }
-                /// Sets `sub_appid` (子商户APPID).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        contract_id: String,
+                        appid: String,
+                    );
+                    /// Sets `sub_mchid` (子商户号).
+                    with_sub_mchid => sub_mchid: String;
+                    /// Sets `sub_appid` (子商户APPID).
+                    with_sub_appid => sub_appid: String;
                 }
             }
         }

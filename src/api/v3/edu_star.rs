@@ -27,37 +27,19 @@ pub mod orders {
         pub limit: Option<i64>,
     }
 
-    impl Get {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(appid: impl Into<String>) -> Self {
-            Self {
-                appid: appid.into(),
-                wechat_openid: None,
-                qq: None,
-                offset: None,
-                limit: None,
-            }
-        }
-        /// Sets `wechat_openid` (用户在appid下的唯一标识 (query)).
-        pub fn with_wechat_openid(mut self, wechat_openid: impl Into<String>) -> Self {
-            self.wechat_openid = Some(wechat_openid.into());
-            self
-        }
-        /// Sets `qq` (用户QQ账号 (query)).
-        pub fn with_qq(mut self, qq: impl Into<String>) -> Self {
-            self.qq = Some(qq.into());
-            self
-        }
-        /// Sets `offset` (分页页码 (query)).
-        pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-            self.offset = Some(offset.into());
-            self
-        }
-        /// Sets `limit` (分页大小 (query)).
-        pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
-            self.limit = Some(limit.into());
-            self
+    constructors! {
+        Get {
+            new(
+                appid: String,
+            );
+            /// Sets `wechat_openid` (用户在appid下的唯一标识 (query)).
+            with_wechat_openid => wechat_openid: String;
+            /// Sets `qq` (用户QQ账号 (query)).
+            with_qq => qq: String;
+            /// Sets `offset` (分页页码 (query)).
+            with_offset => offset: i64;
+            /// Sets `limit` (分页大小 (query)).
+            with_limit => limit: i64;
         }
     }
 
@@ -102,31 +84,17 @@ pub mod orders {
         pub create_time: String,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            appid: impl Into<String>,
-            right_id: impl Into<String>,
-            create_time: impl Into<String>,
-        ) -> Self {
-            Self {
-                appid: appid.into(),
-                wechat_openid: None,
-                qq: None,
-                right_id: right_id.into(),
-                create_time: create_time.into(),
-            }
-        }
-        /// Sets `wechat_openid` (用户在appid下的唯一标识).
-        pub fn with_wechat_openid(mut self, wechat_openid: impl Into<String>) -> Self {
-            self.wechat_openid = Some(wechat_openid.into());
-            self
-        }
-        /// Sets `qq` (用户QQ账号).
-        pub fn with_qq(mut self, qq: impl Into<String>) -> Self {
-            self.qq = Some(qq.into());
-            self
+    constructors! {
+        Post {
+            new(
+                appid: String,
+                right_id: String,
+                create_time: String,
+            );
+            /// Sets `wechat_openid` (用户在appid下的唯一标识).
+            with_wechat_openid => wechat_openid: String;
+            /// Sets `qq` (用户QQ账号).
+            with_qq => qq: String;
         }
     }
 

@@ -90,52 +90,24 @@ pub mod contracts {
             pub bank_card: Option<PostBankCard>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                appid: impl Into<String>,
-                openid: impl Into<String>,
-                plan_id: impl Into<String>,
-                user_id: impl Into<String>,
-                school_id: impl Into<String>,
-                out_contract_code: impl Into<String>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    openid: openid.into(),
-                    plan_id: plan_id.into(),
-                    user_id: user_id.into(),
-                    school_id: school_id.into(),
-                    out_contract_code: out_contract_code.into(),
-                    contract_mode: None,
-                    downgrade_default_contract: None,
-                    identity: None,
-                    bank_card: None,
-                }
-            }
-            /// Sets `contract_mode` (签约模式).
-            pub fn with_contract_mode(mut self, contract_mode: impl Into<String>) -> Self {
-                self.contract_mode = Some(contract_mode.into());
-                self
-            }
-            /// Sets `downgrade_default_contract` (允许降级为普通签约模式).
-            pub fn with_downgrade_default_contract(
-                mut self,
-                downgrade_default_contract: impl Into<bool>,
-            ) -> Self {
-                self.downgrade_default_contract = Some(downgrade_default_contract.into());
-                self
-            }
-            /// Sets `identity` (实名信息).
-            pub fn with_identity(mut self, identity: impl Into<PostIdentity>) -> Self {
-                self.identity = Some(identity.into());
-                self
-            }
-            /// Sets `bank_card` (签约银行卡).
-            pub fn with_bank_card(mut self, bank_card: impl Into<PostBankCard>) -> Self {
-                self.bank_card = Some(bank_card.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    openid: String,
+                    plan_id: String,
+                    user_id: String,
+                    school_id: String,
+                    out_contract_code: String,
+                );
+                /// Sets `contract_mode` (签约模式).
+                with_contract_mode => contract_mode: String;
+                /// Sets `downgrade_default_contract` (允许降级为普通签约模式).
+                with_downgrade_default_contract => downgrade_default_contract: bool;
+                /// Sets `identity` (实名信息).
+                with_identity => identity: PostIdentity;
+                /// Sets `bank_card` (签约银行卡).
+                with_bank_card => bank_card: PostBankCard;
             }
         }
 
@@ -155,20 +127,14 @@ pub mod contracts {
             pub id_card_number: Option<String>,
         }
 
-        impl PostIdentity {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(real_name: impl Into<String>, credential_type: impl Into<String>) -> Self {
-                Self {
-                    real_name: real_name.into(),
-                    credential_type: credential_type.into(),
-                    id_card_number: None,
-                }
-            }
-            /// Sets `id_card_number` (身份证号).
-            pub fn with_id_card_number(mut self, id_card_number: impl Into<String>) -> Self {
-                self.id_card_number = Some(id_card_number.into());
-                self
+        constructors! {
+            PostIdentity {
+                new(
+                    real_name: String,
+                    credential_type: String,
+                );
+                /// Sets `id_card_number` (身份证号).
+                with_id_card_number => id_card_number: String;
             }
         }
 
@@ -191,31 +157,17 @@ pub mod contracts {
             pub bank_type: Option<String>,
         }
 
-        impl PostBankCard {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(bank_card_no: impl Into<String>) -> Self {
-                Self {
-                    bank_card_no: bank_card_no.into(),
-                    valid_thru: None,
-                    phone: None,
-                    bank_type: None,
-                }
-            }
-            /// Sets `valid_thru` (银行卡有效期).
-            pub fn with_valid_thru(mut self, valid_thru: impl Into<String>) -> Self {
-                self.valid_thru = Some(valid_thru.into());
-                self
-            }
-            /// Sets `phone` (银行卡开卡预留手机号).
-            pub fn with_phone(mut self, phone: impl Into<String>) -> Self {
-                self.phone = Some(phone.into());
-                self
-            }
-            /// Sets `bank_type` (银行类型).
-            pub fn with_bank_type(mut self, bank_type: impl Into<String>) -> Self {
-                self.bank_type = Some(bank_type.into());
-                self
+        constructors! {
+            PostBankCard {
+                new(
+                    bank_card_no: String,
+                );
+                /// Sets `valid_thru` (银行卡有效期).
+                with_valid_thru => valid_thru: String;
+                /// Sets `phone` (银行卡开卡预留手机号).
+                with_phone => phone: String;
+                /// Sets `bank_type` (银行类型).
+                with_bank_type => bank_type: String;
             }
         }
 
@@ -275,68 +227,31 @@ pub mod transactions {
         pub payment_mode: Option<String>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            appid: impl Into<String>,
-            description: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            notify_url: impl Into<String>,
-            contract_id: impl Into<String>,
-            user_id: impl Into<String>,
-            amount: impl Into<PostAmount>,
-            scene_info: impl Into<PostSceneInfo>,
-            device_info: impl Into<crate::api::v3::eduschoolpay::types::DeviceInfo>,
-        ) -> Self {
-            Self {
-                appid: appid.into(),
-                sub_mchid: None,
-                sub_appid: None,
-                description: description.into(),
-                attach: None,
-                out_trade_no: out_trade_no.into(),
-                goods_tag: None,
-                notify_url: notify_url.into(),
-                contract_id: contract_id.into(),
-                user_id: user_id.into(),
-                amount: amount.into(),
-                scene_info: scene_info.into(),
-                device_info: device_info.into(),
-                settle_info: None,
-                payment_mode: None,
-            }
-        }
-        /// Sets `sub_mchid` (子商户号).
-        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-            self.sub_mchid = Some(sub_mchid.into());
-            self
-        }
-        /// Sets `sub_appid` (子商户appid).
-        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-            self.sub_appid = Some(sub_appid.into());
-            self
-        }
-        /// Sets `attach` (商户数据).
-        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-            self.attach = Some(attach.into());
-            self
-        }
-        /// Sets `goods_tag` (订单优惠标记).
-        pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-            self.goods_tag = Some(goods_tag.into());
-            self
-        }
-        /// Sets `settle_info` (分账结算信息).
-        pub fn with_settle_info(mut self, settle_info: impl Into<PostSettleInfo>) -> Self {
-            self.settle_info = Some(settle_info.into());
-            self
-        }
-        /// Sets `payment_mode` (扣款模式).
-        pub fn with_payment_mode(mut self, payment_mode: impl Into<String>) -> Self {
-            self.payment_mode = Some(payment_mode.into());
-            self
+    constructors! {
+        Post {
+            new(
+                appid: String,
+                description: String,
+                out_trade_no: String,
+                notify_url: String,
+                contract_id: String,
+                user_id: String,
+                amount: PostAmount,
+                scene_info: PostSceneInfo,
+                device_info: crate::api::v3::eduschoolpay::types::DeviceInfo,
+            );
+            /// Sets `sub_mchid` (子商户号).
+            with_sub_mchid => sub_mchid: String;
+            /// Sets `sub_appid` (子商户appid).
+            with_sub_appid => sub_appid: String;
+            /// Sets `attach` (商户数据).
+            with_attach => attach: String;
+            /// Sets `goods_tag` (订单优惠标记).
+            with_goods_tag => goods_tag: String;
+            /// Sets `settle_info` (分账结算信息).
+            with_settle_info => settle_info: PostSettleInfo;
+            /// Sets `payment_mode` (扣款模式).
+            with_payment_mode => payment_mode: String;
         }
     }
 
@@ -374,11 +289,10 @@ pub mod transactions {
         pub profit_sharing: Option<bool>,
     }
 
-    impl PostSettleInfo {
-        /// Sets `profit_sharing` (是否指定分账).
-        pub fn with_profit_sharing(mut self, profit_sharing: impl Into<bool>) -> Self {
-            self.profit_sharing = Some(profit_sharing.into());
-            self
+    constructors! {
+        PostSettleInfo {
+            /// Sets `profit_sharing` (是否指定分账).
+            with_profit_sharing => profit_sharing: bool;
         }
     }
 
@@ -488,19 +402,13 @@ pub mod transactions {
                 pub sub_mchid: Option<String>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(transaction_id: impl Into<String>) -> Self {
-                    Self {
-                        transaction_id: transaction_id.into(),
-                        sub_mchid: None,
-                    }
-                }
-                /// Sets `sub_mchid` (子商户号 (query)).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        transaction_id: String,
+                    );
+                    /// Sets `sub_mchid` (子商户号 (query)).
+                    with_sub_mchid => sub_mchid: String;
                 }
             }
 
@@ -544,19 +452,13 @@ pub mod transactions {
                 pub sub_mchid: Option<String>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(out_trade_no: impl Into<String>) -> Self {
-                    Self {
-                        out_trade_no: out_trade_no.into(),
-                        sub_mchid: None,
-                    }
-                }
-                /// Sets `sub_mchid` (子商户号 (query)).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        out_trade_no: String,
+                    );
+                    /// Sets `sub_mchid` (子商户号 (query)).
+                    with_sub_mchid => sub_mchid: String;
                 }
             }
 
@@ -635,19 +537,13 @@ pub mod types {
         pub device_ip: String,
     }
 
-    impl DeviceInfo {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(device_ip: impl Into<String>) -> Self {
-            Self {
-                device_id: None,
-                device_ip: device_ip.into(),
-            }
-        }
-        /// Sets `device_id` (设备号).
-        pub fn with_device_id(mut self, device_id: impl Into<String>) -> Self {
-            self.device_id = Some(device_id.into());
-            self
+    constructors! {
+        DeviceInfo {
+            new(
+                device_ip: String,
+            );
+            /// Sets `device_id` (设备号).
+            with_device_id => device_id: String;
         }
     }
 
@@ -740,31 +636,17 @@ pub mod users {
                 pub limit: Option<i64>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    openid: impl Into<String>,
-                    plan_id: impl Into<String>,
-                    contract_status: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        openid: openid.into(),
-                        plan_id: plan_id.into(),
-                        contract_status: contract_status.into(),
-                        offset: None,
-                        limit: None,
-                    }
-                }
-                /// Sets `offset` (分页页码 (query)).
-                pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-                    self.offset = Some(offset.into());
-                    self
-                }
-                /// Sets `limit` (分页大小 (query)).
-                pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
-                    self.limit = Some(limit.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        openid: String,
+                        plan_id: String,
+                        contract_status: String,
+                    );
+                    /// Sets `offset` (分页页码 (query)).
+                    with_offset => offset: i64;
+                    /// Sets `limit` (分页大小 (query)).
+                    with_limit => limit: i64;
                 }
             }
 

@@ -30,37 +30,19 @@ pub mod users {
             pub sub_serial_no: Option<String>,
         }
 
-        impl Get {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                face_sid: impl Into<String>,
-                info_type: impl Into<GetInfoType>,
-                appid: impl Into<String>,
-            ) -> Self {
-                Self {
-                    face_sid: face_sid.into(),
-                    info_type: info_type.into(),
-                    appid: appid.into(),
-                    sub_mchid: None,
-                    sub_appid: None,
-                    sub_serial_no: None,
-                }
-            }
-            /// Sets `sub_mchid` (微信支付分配的子商户号 (query)).
-            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                self.sub_mchid = Some(sub_mchid.into());
-                self
-            }
-            /// Sets `sub_appid` (微信分配的子商户公众账号ID (query)).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `sub_serial_no` (商户证书序列号 (query)).
-            pub fn with_sub_serial_no(mut self, sub_serial_no: impl Into<String>) -> Self {
-                self.sub_serial_no = Some(sub_serial_no.into());
-                self
+        constructors! {
+            Get {
+                new(
+                    face_sid: String,
+                    info_type: GetInfoType,
+                    appid: String,
+                );
+                /// Sets `sub_mchid` (微信支付分配的子商户号 (query)).
+                with_sub_mchid => sub_mchid: String;
+                /// Sets `sub_appid` (微信分配的子商户公众账号ID (query)).
+                with_sub_appid => sub_appid: String;
+                /// Sets `sub_serial_no` (商户证书序列号 (query)).
+                with_sub_serial_no => sub_serial_no: String;
             }
         }
 

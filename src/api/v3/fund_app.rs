@@ -67,27 +67,16 @@ pub mod brand_redpacket {
             pub remark: String,
         }
 
-        impl PostDetailList {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                out_detail_no: impl Into<String>,
-                amount: impl Into<i64>,
-                openid: impl Into<String>,
-                remark: impl Into<String>,
-            ) -> Self {
-                Self {
-                    out_detail_no: out_detail_no.into(),
-                    amount: amount.into(),
-                    openid: openid.into(),
-                    user_name: None,
-                    remark: remark.into(),
-                }
-            }
-            /// Sets `user_name` (接收红包用户姓名).
-            pub fn with_user_name(mut self, user_name: impl Into<String>) -> Self {
-                self.user_name = Some(user_name.into());
-                self
+        constructors! {
+            PostDetailList {
+                new(
+                    out_detail_no: String,
+                    amount: i64,
+                    openid: String,
+                    remark: String,
+                );
+                /// Sets `user_name` (接收红包用户姓名).
+                with_user_name => user_name: String;
             }
         }
 
@@ -125,31 +114,15 @@ pub mod brand_redpacket {
                 pub detail_state: Option<crate::api::v3::fund_app::types::DetailState2>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(batch_no: impl Into<String>) -> Self {
-                    Self {
-                        batch_no: batch_no.into(),
-                        need_query_detail: None,
-                        detail_state: None,
-                    }
-                }
-                /// Sets `need_query_detail` (是否需要查询品牌红包明细单 (query)).
-                pub fn with_need_query_detail(
-                    mut self,
-                    need_query_detail: impl Into<bool>,
-                ) -> Self {
-                    self.need_query_detail = Some(need_query_detail.into());
-                    self
-                }
-                /// Sets `detail_state` (品牌红包明细单状态 (query)).
-                pub fn with_detail_state(
-                    mut self,
-                    detail_state: impl Into<crate::api::v3::fund_app::types::DetailState2>,
-                ) -> Self {
-                    self.detail_state = Some(detail_state.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        batch_no: String,
+                    );
+                    /// Sets `need_query_detail` (是否需要查询品牌红包明细单 (query)).
+                    with_need_query_detail => need_query_detail: bool;
+                    /// Sets `detail_state` (品牌红包明细单状态 (query)).
+                    with_detail_state => detail_state: crate::api::v3::fund_app::types::DetailState2;
                 }
             }
 
@@ -227,31 +200,15 @@ pub mod brand_redpacket {
                 pub detail_state: Option<crate::api::v3::fund_app::types::DetailState2>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(out_batch_no: impl Into<String>) -> Self {
-                    Self {
-                        out_batch_no: out_batch_no.into(),
-                        need_query_detail: None,
-                        detail_state: None,
-                    }
-                }
-                /// Sets `need_query_detail` (是否需要查询品牌红包明细单 (query)).
-                pub fn with_need_query_detail(
-                    mut self,
-                    need_query_detail: impl Into<bool>,
-                ) -> Self {
-                    self.need_query_detail = Some(need_query_detail.into());
-                    self
-                }
-                /// Sets `detail_state` (品牌红包明细单状态 (query)).
-                pub fn with_detail_state(
-                    mut self,
-                    detail_state: impl Into<crate::api::v3::fund_app::types::DetailState2>,
-                ) -> Self {
-                    self.detail_state = Some(detail_state.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        out_batch_no: String,
+                    );
+                    /// Sets `need_query_detail` (是否需要查询品牌红包明细单 (query)).
+                    with_need_query_detail => need_query_detail: bool;
+                    /// Sets `detail_state` (品牌红包明细单状态 (query)).
+                    with_detail_state => detail_state: crate::api::v3::fund_app::types::DetailState2;
                 }
             }
 
@@ -476,30 +433,16 @@ pub mod mch_transfer {
                         pub receiver_mchid: Option<String>,
                     }
 
-                    impl Post {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(
-                            out_budget_no: impl Into<String>,
-                            start_date: impl Into<String>,
-                            end_date: impl Into<String>,
-                            sponsor_mchid: impl Into<String>,
-                        ) -> Self {
-                            Self {
-                                out_budget_no: out_budget_no.into(),
-                                start_date: start_date.into(),
-                                end_date: end_date.into(),
-                                sponsor_mchid: sponsor_mchid.into(),
-                                receiver_mchid: None,
-                            }
-                        }
-                        /// Sets `receiver_mchid` (收款商户号).
-                        pub fn with_receiver_mchid(
-                            mut self,
-                            receiver_mchid: impl Into<String>,
-                        ) -> Self {
-                            self.receiver_mchid = Some(receiver_mchid.into());
-                            self
+                    constructors! {
+                        Post {
+                            new(
+                                out_budget_no: String,
+                                start_date: String,
+                                end_date: String,
+                                sponsor_mchid: String,
+                            );
+                            /// Sets `receiver_mchid` (收款商户号).
+                            with_receiver_mchid => receiver_mchid: String;
                         }
                     }
 
@@ -546,31 +489,18 @@ pub mod mch_transfer {
                 pub notify_url: Option<String>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    out_budget_no: impl Into<String>,
-                    sponsor_mchid: impl Into<String>,
-                    sponsor_subject_name: impl Into<String>,
-                    activity_name: impl Into<String>,
-                    activity_remark: impl Into<String>,
-                    amount: impl Into<i64>,
-                ) -> Self {
-                    Self {
-                        out_budget_no: out_budget_no.into(),
-                        sponsor_mchid: sponsor_mchid.into(),
-                        sponsor_subject_name: sponsor_subject_name.into(),
-                        activity_name: activity_name.into(),
-                        activity_remark: activity_remark.into(),
-                        amount: amount.into(),
-                        notify_url: None,
-                    }
-                }
-                /// Sets `notify_url` (回调地址).
-                pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-                    self.notify_url = Some(notify_url.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        out_budget_no: String,
+                        sponsor_mchid: String,
+                        sponsor_subject_name: String,
+                        activity_name: String,
+                        activity_remark: String,
+                        amount: i64,
+                    );
+                    /// Sets `notify_url` (回调地址).
+                    with_notify_url => notify_url: String;
                 }
             }
 
@@ -696,34 +626,18 @@ pub mod mch_transfer {
                 pub transfer_remark: String,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    out_budget_no: impl Into<String>,
-                    out_transfer_no: impl Into<String>,
-                    sponsor_mchid: impl Into<String>,
-                    receive_mchid: impl Into<String>,
-                    amount: impl Into<i64>,
-                    transfer_remark: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        out_budget_no: out_budget_no.into(),
-                        out_transfer_no: out_transfer_no.into(),
-                        transaction_info: None,
-                        sponsor_mchid: sponsor_mchid.into(),
-                        receive_mchid: receive_mchid.into(),
-                        amount: amount.into(),
-                        transfer_remark: transfer_remark.into(),
-                    }
-                }
-                /// Sets `transaction_info` (关联的交易单号).
-                pub fn with_transaction_info(
-                    mut self,
-                    transaction_info: impl Into<PostTransactionInfo>,
-                ) -> Self {
-                    self.transaction_info = Some(transaction_info.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        out_budget_no: String,
+                        out_transfer_no: String,
+                        sponsor_mchid: String,
+                        receive_mchid: String,
+                        amount: i64,
+                        transfer_remark: String,
+                    );
+                    /// Sets `transaction_info` (关联的交易单号).
+                    with_transaction_info => transaction_info: PostTransactionInfo;
                 }
             }
 
@@ -960,53 +874,24 @@ pub mod mch_transfer {
                     Vec<crate::api::v3::fund_app::types::TransferSceneReportInfos>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                #[allow(clippy::too_many_arguments)]
-                pub fn new(
-                    sub_mchid: impl Into<String>,
-                    appid: impl Into<String>,
-                    out_bill_no: impl Into<String>,
-                    openid: impl Into<String>,
-                    transfer_amount: impl Into<i64>,
-                    transfer_remark: impl Into<String>,
-                    transfer_scene_id: impl Into<crate::api::v3::fund_app::types::TransferSceneId>,
-                    transfer_scene_report_infos: impl Into<
-                        Vec<crate::api::v3::fund_app::types::TransferSceneReportInfos>,
-                    >,
-                ) -> Self {
-                    Self {
-                        sub_mchid: sub_mchid.into(),
-                        appid: appid.into(),
-                        out_bill_no: out_bill_no.into(),
-                        openid: openid.into(),
-                        user_name: None,
-                        transfer_amount: transfer_amount.into(),
-                        transfer_remark: transfer_remark.into(),
-                        notify_url: None,
-                        user_recv_perception: None,
-                        transfer_scene_id: transfer_scene_id.into(),
-                        transfer_scene_report_infos: transfer_scene_report_infos.into(),
-                    }
-                }
-                /// Sets `user_name` (收款用户姓名).
-                pub fn with_user_name(mut self, user_name: impl Into<String>) -> Self {
-                    self.user_name = Some(user_name.into());
-                    self
-                }
-                /// Sets `notify_url` (通知地址).
-                pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-                    self.notify_url = Some(notify_url.into());
-                    self
-                }
-                /// Sets `user_recv_perception` (用户收款感知).
-                pub fn with_user_recv_perception(
-                    mut self,
-                    user_recv_perception: impl Into<String>,
-                ) -> Self {
-                    self.user_recv_perception = Some(user_recv_perception.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        sub_mchid: String,
+                        appid: String,
+                        out_bill_no: String,
+                        openid: String,
+                        transfer_amount: i64,
+                        transfer_remark: String,
+                        transfer_scene_id: crate::api::v3::fund_app::types::TransferSceneId,
+                        transfer_scene_report_infos: Vec<crate::api::v3::fund_app::types::TransferSceneReportInfos>,
+                    );
+                    /// Sets `user_name` (收款用户姓名).
+                    with_user_name => user_name: String;
+                    /// Sets `notify_url` (通知地址).
+                    with_notify_url => notify_url: String;
+                    /// Sets `user_recv_perception` (用户收款感知).
+                    with_user_recv_perception => user_recv_perception: String;
                 }
             }
 
@@ -1168,64 +1053,26 @@ pub mod mch_transfer {
                         Option<crate::api::v3::fund_app::types::AuthorizationInfo>,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    #[allow(clippy::too_many_arguments)]
-                    pub fn new(
-                        sub_mchid: impl Into<String>,
-                        appid: impl Into<String>,
-                        out_bill_no: impl Into<String>,
-                        openid: impl Into<String>,
-                        transfer_amount: impl Into<i64>,
-                        transfer_remark: impl Into<String>,
-                        transfer_scene_id: impl Into<crate::api::v3::fund_app::types::TransferSceneId>,
-                        transfer_scene_report_infos: impl Into<
-                            Vec<crate::api::v3::fund_app::types::TransferSceneReportInfos>,
-                        >,
-                    ) -> Self {
-                        Self {
-                            sub_mchid: sub_mchid.into(),
-                            appid: appid.into(),
-                            out_bill_no: out_bill_no.into(),
-                            openid: openid.into(),
-                            user_name: None,
-                            transfer_amount: transfer_amount.into(),
-                            transfer_remark: transfer_remark.into(),
-                            notify_url: None,
-                            user_recv_perception: None,
-                            transfer_scene_id: transfer_scene_id.into(),
-                            transfer_scene_report_infos: transfer_scene_report_infos.into(),
-                            authorization_info: None,
-                        }
-                    }
-                    /// Sets `user_name` (收款用户姓名).
-                    pub fn with_user_name(mut self, user_name: impl Into<String>) -> Self {
-                        self.user_name = Some(user_name.into());
-                        self
-                    }
-                    /// Sets `notify_url` (通知地址).
-                    pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-                        self.notify_url = Some(notify_url.into());
-                        self
-                    }
-                    /// Sets `user_recv_perception` (用户收款感知).
-                    pub fn with_user_recv_perception(
-                        mut self,
-                        user_recv_perception: impl Into<String>,
-                    ) -> Self {
-                        self.user_recv_perception = Some(user_recv_perception.into());
-                        self
-                    }
-                    /// Sets `authorization_info` (自动收款授权信息).
-                    pub fn with_authorization_info(
-                        mut self,
-                        authorization_info: impl Into<
-                            crate::api::v3::fund_app::types::AuthorizationInfo,
-                        >,
-                    ) -> Self {
-                        self.authorization_info = Some(authorization_info.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            sub_mchid: String,
+                            appid: String,
+                            out_bill_no: String,
+                            openid: String,
+                            transfer_amount: i64,
+                            transfer_remark: String,
+                            transfer_scene_id: crate::api::v3::fund_app::types::TransferSceneId,
+                            transfer_scene_report_infos: Vec<crate::api::v3::fund_app::types::TransferSceneReportInfos>,
+                        );
+                        /// Sets `user_name` (收款用户姓名).
+                        with_user_name => user_name: String;
+                        /// Sets `notify_url` (通知地址).
+                        with_notify_url => notify_url: String;
+                        /// Sets `user_recv_perception` (用户收款感知).
+                        with_user_recv_perception => user_recv_perception: String;
+                        /// Sets `authorization_info` (自动收款授权信息).
+                        with_authorization_info => authorization_info: crate::api::v3::fund_app::types::AuthorizationInfo;
                     }
                 }
 
@@ -1285,53 +1132,24 @@ pub mod mch_transfer {
                     pub authorization_id: String,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    #[allow(clippy::too_many_arguments)]
-                    pub fn new(
-                        sub_mchid: impl Into<String>,
-                        appid: impl Into<String>,
-                        out_bill_no: impl Into<String>,
-                        transfer_amount: impl Into<i64>,
-                        transfer_remark: impl Into<String>,
-                        transfer_scene_id: impl Into<crate::api::v3::fund_app::types::TransferSceneId>,
-                        transfer_scene_report_infos: impl Into<
-                            Vec<crate::api::v3::fund_app::types::TransferSceneReportInfos>,
-                        >,
-                        authorization_id: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            sub_mchid: sub_mchid.into(),
-                            appid: appid.into(),
-                            out_bill_no: out_bill_no.into(),
-                            user_name: None,
-                            transfer_amount: transfer_amount.into(),
-                            transfer_remark: transfer_remark.into(),
-                            notify_url: None,
-                            user_recv_perception: None,
-                            transfer_scene_id: transfer_scene_id.into(),
-                            transfer_scene_report_infos: transfer_scene_report_infos.into(),
-                            authorization_id: authorization_id.into(),
-                        }
-                    }
-                    /// Sets `user_name` (收款用户姓名).
-                    pub fn with_user_name(mut self, user_name: impl Into<String>) -> Self {
-                        self.user_name = Some(user_name.into());
-                        self
-                    }
-                    /// Sets `notify_url` (通知地址).
-                    pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-                        self.notify_url = Some(notify_url.into());
-                        self
-                    }
-                    /// Sets `user_recv_perception` (用户收款感知).
-                    pub fn with_user_recv_perception(
-                        mut self,
-                        user_recv_perception: impl Into<String>,
-                    ) -> Self {
-                        self.user_recv_perception = Some(user_recv_perception.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            sub_mchid: String,
+                            appid: String,
+                            out_bill_no: String,
+                            transfer_amount: i64,
+                            transfer_remark: String,
+                            transfer_scene_id: crate::api::v3::fund_app::types::TransferSceneId,
+                            transfer_scene_report_infos: Vec<crate::api::v3::fund_app::types::TransferSceneReportInfos>,
+                            authorization_id: String,
+                        );
+                        /// Sets `user_name` (收款用户姓名).
+                        with_user_name => user_name: String;
+                        /// Sets `notify_url` (通知地址).
+                        with_notify_url => notify_url: String;
+                        /// Sets `user_recv_perception` (用户收款感知).
+                        with_user_recv_perception => user_recv_perception: String;
                     }
                 }
 
@@ -1413,34 +1231,18 @@ pub mod mch_transfer {
                 pub notify_url: String,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    out_authorization_no: impl Into<String>,
-                    appid: impl Into<String>,
-                    openid: impl Into<String>,
-                    transfer_scene_id: impl Into<crate::api::v3::fund_app::types::TransferSceneId>,
-                    user_display_name: impl Into<String>,
-                    notify_url: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        out_authorization_no: out_authorization_no.into(),
-                        appid: appid.into(),
-                        openid: openid.into(),
-                        transfer_scene_id: transfer_scene_id.into(),
-                        user_display_name: user_display_name.into(),
-                        user_recv_perception: None,
-                        notify_url: notify_url.into(),
-                    }
-                }
-                /// Sets `user_recv_perception` (用户收款感知).
-                pub fn with_user_recv_perception(
-                    mut self,
-                    user_recv_perception: impl Into<String>,
-                ) -> Self {
-                    self.user_recv_perception = Some(user_recv_perception.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        out_authorization_no: String,
+                        appid: String,
+                        openid: String,
+                        transfer_scene_id: crate::api::v3::fund_app::types::TransferSceneId,
+                        user_display_name: String,
+                        notify_url: String,
+                    );
+                    /// Sets `user_recv_perception` (用户收款感知).
+                    with_user_recv_perception => user_recv_perception: String;
                 }
             }
 
@@ -1626,59 +1428,25 @@ pub mod mch_transfer {
             pub user_recv_style: Option<PostUserRecvStyle>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                appid: impl Into<String>,
-                out_bill_no: impl Into<String>,
-                openid: impl Into<String>,
-                transfer_amount: impl Into<i64>,
-                transfer_remark: impl Into<String>,
-                transfer_scene_id: impl Into<crate::api::v3::fund_app::types::TransferSceneId>,
-                transfer_scene_report_infos: impl Into<
-                    Vec<crate::api::v3::fund_app::types::TransferSceneReportInfos>,
-                >,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    out_bill_no: out_bill_no.into(),
-                    openid: openid.into(),
-                    user_name: None,
-                    transfer_amount: transfer_amount.into(),
-                    transfer_remark: transfer_remark.into(),
-                    notify_url: None,
-                    user_recv_perception: None,
-                    transfer_scene_id: transfer_scene_id.into(),
-                    transfer_scene_report_infos: transfer_scene_report_infos.into(),
-                    user_recv_style: None,
-                }
-            }
-            /// Sets `user_name` (收款用户姓名).
-            pub fn with_user_name(mut self, user_name: impl Into<String>) -> Self {
-                self.user_name = Some(user_name.into());
-                self
-            }
-            /// Sets `notify_url` (通知地址).
-            pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-                self.notify_url = Some(notify_url.into());
-                self
-            }
-            /// Sets `user_recv_perception` (用户收款感知).
-            pub fn with_user_recv_perception(
-                mut self,
-                user_recv_perception: impl Into<String>,
-            ) -> Self {
-                self.user_recv_perception = Some(user_recv_perception.into());
-                self
-            }
-            /// Sets `user_recv_style` (用户收款样式).
-            pub fn with_user_recv_style(
-                mut self,
-                user_recv_style: impl Into<PostUserRecvStyle>,
-            ) -> Self {
-                self.user_recv_style = Some(user_recv_style.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    out_bill_no: String,
+                    openid: String,
+                    transfer_amount: i64,
+                    transfer_remark: String,
+                    transfer_scene_id: crate::api::v3::fund_app::types::TransferSceneId,
+                    transfer_scene_report_infos: Vec<crate::api::v3::fund_app::types::TransferSceneReportInfos>,
+                );
+                /// Sets `user_name` (收款用户姓名).
+                with_user_name => user_name: String;
+                /// Sets `notify_url` (通知地址).
+                with_notify_url => notify_url: String;
+                /// Sets `user_recv_perception` (用户收款感知).
+                with_user_recv_perception => user_recv_perception: String;
+                /// Sets `user_recv_style` (用户收款样式).
+                with_user_recv_style => user_recv_style: PostUserRecvStyle;
             }
         }
 
@@ -1840,65 +1608,27 @@ pub mod mch_transfer {
                 pub sponsor_mchid: Option<String>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    appid: impl Into<String>,
-                    out_bill_no: impl Into<String>,
-                    openid: impl Into<String>,
-                    transfer_amount: impl Into<i64>,
-                    transfer_remark: impl Into<String>,
-                    transfer_scene_id: impl Into<crate::api::v3::fund_app::types::TransferSceneId>,
-                    transfer_scene_report_infos: impl Into<
-                        Vec<crate::api::v3::fund_app::types::TransferSceneReportInfos>,
-                    >,
-                ) -> Self {
-                    Self {
-                        appid: appid.into(),
-                        out_bill_no: out_bill_no.into(),
-                        openid: openid.into(),
-                        user_name: None,
-                        transfer_amount: transfer_amount.into(),
-                        transfer_remark: transfer_remark.into(),
-                        notify_url: None,
-                        user_recv_perception: None,
-                        transfer_scene_id: transfer_scene_id.into(),
-                        transfer_scene_report_infos: transfer_scene_report_infos.into(),
-                        authorization_info: None,
-                        sponsor_mchid: None,
-                    }
-                }
-                /// Sets `user_name` (收款用户姓名).
-                pub fn with_user_name(mut self, user_name: impl Into<String>) -> Self {
-                    self.user_name = Some(user_name.into());
-                    self
-                }
-                /// Sets `notify_url` (通知地址).
-                pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-                    self.notify_url = Some(notify_url.into());
-                    self
-                }
-                /// Sets `user_recv_perception` (用户收款感知).
-                pub fn with_user_recv_perception(
-                    mut self,
-                    user_recv_perception: impl Into<String>,
-                ) -> Self {
-                    self.user_recv_perception = Some(user_recv_perception.into());
-                    self
-                }
-                /// Sets `authorization_info` (自动收款授权信息).
-                pub fn with_authorization_info(
-                    mut self,
-                    authorization_info: impl Into<crate::api::v3::fund_app::types::AuthorizationInfo>,
-                ) -> Self {
-                    self.authorization_info = Some(authorization_info.into());
-                    self
-                }
-                /// Sets `sponsor_mchid` (出资商户号).
-                pub fn with_sponsor_mchid(mut self, sponsor_mchid: impl Into<String>) -> Self {
-                    self.sponsor_mchid = Some(sponsor_mchid.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        appid: String,
+                        out_bill_no: String,
+                        openid: String,
+                        transfer_amount: i64,
+                        transfer_remark: String,
+                        transfer_scene_id: crate::api::v3::fund_app::types::TransferSceneId,
+                        transfer_scene_report_infos: Vec<crate::api::v3::fund_app::types::TransferSceneReportInfos>,
+                    );
+                    /// Sets `user_name` (收款用户姓名).
+                    with_user_name => user_name: String;
+                    /// Sets `notify_url` (通知地址).
+                    with_notify_url => notify_url: String;
+                    /// Sets `user_recv_perception` (用户收款感知).
+                    with_user_recv_perception => user_recv_perception: String;
+                    /// Sets `authorization_info` (自动收款授权信息).
+                    with_authorization_info => authorization_info: crate::api::v3::fund_app::types::AuthorizationInfo;
+                    /// Sets `sponsor_mchid` (出资商户号).
+                    with_sponsor_mchid => sponsor_mchid: String;
                 }
             }
 
@@ -1992,72 +1722,28 @@ pub mod mch_transfer {
                 pub out_authorization_no: Option<String>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    appid: impl Into<String>,
-                    out_bill_no: impl Into<String>,
-                    transfer_amount: impl Into<i64>,
-                    transfer_remark: impl Into<String>,
-                    transfer_scene_id: impl Into<crate::api::v3::fund_app::types::TransferSceneId>,
-                    transfer_scene_report_infos: impl Into<
-                        Vec<crate::api::v3::fund_app::types::TransferSceneReportInfos>,
-                    >,
-                ) -> Self {
-                    Self {
-                        appid: appid.into(),
-                        out_bill_no: out_bill_no.into(),
-                        user_name: None,
-                        transfer_amount: transfer_amount.into(),
-                        transfer_remark: transfer_remark.into(),
-                        notify_url: None,
-                        user_recv_perception: None,
-                        transfer_scene_id: transfer_scene_id.into(),
-                        transfer_scene_report_infos: transfer_scene_report_infos.into(),
-                        authorization_id: None,
-                        sponsor_mchid: None,
-                        out_authorization_no: None,
-                    }
-                }
-                /// Sets `user_name` (收款用户姓名).
-                pub fn with_user_name(mut self, user_name: impl Into<String>) -> Self {
-                    self.user_name = Some(user_name.into());
-                    self
-                }
-                /// Sets `notify_url` (通知地址).
-                pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-                    self.notify_url = Some(notify_url.into());
-                    self
-                }
-                /// Sets `user_recv_perception` (用户收款感知).
-                pub fn with_user_recv_perception(
-                    mut self,
-                    user_recv_perception: impl Into<String>,
-                ) -> Self {
-                    self.user_recv_perception = Some(user_recv_perception.into());
-                    self
-                }
-                /// Sets `authorization_id` (微信免确认收款授权单号).
-                pub fn with_authorization_id(
-                    mut self,
-                    authorization_id: impl Into<String>,
-                ) -> Self {
-                    self.authorization_id = Some(authorization_id.into());
-                    self
-                }
-                /// Sets `sponsor_mchid` (出资商户号).
-                pub fn with_sponsor_mchid(mut self, sponsor_mchid: impl Into<String>) -> Self {
-                    self.sponsor_mchid = Some(sponsor_mchid.into());
-                    self
-                }
-                /// Sets `out_authorization_no` (商户侧授权单号).
-                pub fn with_out_authorization_no(
-                    mut self,
-                    out_authorization_no: impl Into<String>,
-                ) -> Self {
-                    self.out_authorization_no = Some(out_authorization_no.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        appid: String,
+                        out_bill_no: String,
+                        transfer_amount: i64,
+                        transfer_remark: String,
+                        transfer_scene_id: crate::api::v3::fund_app::types::TransferSceneId,
+                        transfer_scene_report_infos: Vec<crate::api::v3::fund_app::types::TransferSceneReportInfos>,
+                    );
+                    /// Sets `user_name` (收款用户姓名).
+                    with_user_name => user_name: String;
+                    /// Sets `notify_url` (通知地址).
+                    with_notify_url => notify_url: String;
+                    /// Sets `user_recv_perception` (用户收款感知).
+                    with_user_recv_perception => user_recv_perception: String;
+                    /// Sets `authorization_id` (微信免确认收款授权单号).
+                    with_authorization_id => authorization_id: String;
+                    /// Sets `sponsor_mchid` (出资商户号).
+                    with_sponsor_mchid => sponsor_mchid: String;
+                    /// Sets `out_authorization_no` (商户侧授权单号).
+                    with_out_authorization_no => out_authorization_no: String;
                 }
             }
 
@@ -2179,47 +1865,23 @@ pub mod mch_transfer {
                 Vec<crate::api::v3::fund_app::types::TransferSceneReportInfos>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                appid: impl Into<String>,
-                out_bill_no: impl Into<String>,
-                openid: impl Into<String>,
-                transfer_amount: impl Into<i64>,
-                transfer_remark: impl Into<String>,
-                transfer_scene_id: impl Into<PostTransferSceneId>,
-                transfer_scene_report_infos: impl Into<
-                    Vec<crate::api::v3::fund_app::types::TransferSceneReportInfos>,
-                >,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    out_bill_no: out_bill_no.into(),
-                    openid: openid.into(),
-                    user_qq: None,
-                    user_name: None,
-                    transfer_amount: transfer_amount.into(),
-                    transfer_remark: transfer_remark.into(),
-                    notify_url: None,
-                    transfer_scene_id: transfer_scene_id.into(),
-                    transfer_scene_report_infos: transfer_scene_report_infos.into(),
-                }
-            }
-            /// Sets `user_qq` (收款用户QQ号).
-            pub fn with_user_qq(mut self, user_qq: impl Into<String>) -> Self {
-                self.user_qq = Some(user_qq.into());
-                self
-            }
-            /// Sets `user_name` (收款用户姓名).
-            pub fn with_user_name(mut self, user_name: impl Into<String>) -> Self {
-                self.user_name = Some(user_name.into());
-                self
-            }
-            /// Sets `notify_url` (通知地址).
-            pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-                self.notify_url = Some(notify_url.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    out_bill_no: String,
+                    openid: String,
+                    transfer_amount: i64,
+                    transfer_remark: String,
+                    transfer_scene_id: PostTransferSceneId,
+                    transfer_scene_report_infos: Vec<crate::api::v3::fund_app::types::TransferSceneReportInfos>,
+                );
+                /// Sets `user_qq` (收款用户QQ号).
+                with_user_qq => user_qq: String;
+                /// Sets `user_name` (收款用户姓名).
+                with_user_name => user_name: String;
+                /// Sets `notify_url` (通知地址).
+                with_notify_url => notify_url: String;
             }
         }
 
@@ -2350,40 +2012,20 @@ pub mod mch_transfer {
             pub scene_info: Option<PostSceneInfo>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                out_authorization_no: impl Into<String>,
-                appid: impl Into<String>,
-                openid: impl Into<String>,
-                transfer_scene_id: impl Into<crate::api::v3::fund_app::types::TransferSceneId>,
-                user_display_name: impl Into<String>,
-                authorization_notify_url: impl Into<String>,
-            ) -> Self {
-                Self {
-                    out_authorization_no: out_authorization_no.into(),
-                    appid: appid.into(),
-                    openid: openid.into(),
-                    transfer_scene_id: transfer_scene_id.into(),
-                    user_display_name: user_display_name.into(),
-                    user_recv_perception: None,
-                    authorization_notify_url: authorization_notify_url.into(),
-                    scene_info: None,
-                }
-            }
-            /// Sets `user_recv_perception` (用户收款感知).
-            pub fn with_user_recv_perception(
-                mut self,
-                user_recv_perception: impl Into<String>,
-            ) -> Self {
-                self.user_recv_perception = Some(user_recv_perception.into());
-                self
-            }
-            /// Sets `scene_info` (场景信息).
-            pub fn with_scene_info(mut self, scene_info: impl Into<PostSceneInfo>) -> Self {
-                self.scene_info = Some(scene_info.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    out_authorization_no: String,
+                    appid: String,
+                    openid: String,
+                    transfer_scene_id: crate::api::v3::fund_app::types::TransferSceneId,
+                    user_display_name: String,
+                    authorization_notify_url: String,
+                );
+                /// Sets `user_recv_perception` (用户收款感知).
+                with_user_recv_perception => user_recv_perception: String;
+                /// Sets `scene_info` (场景信息).
+                with_scene_info => scene_info: PostSceneInfo;
             }
         }
 
@@ -2419,24 +2061,14 @@ pub mod mch_transfer {
             pub device_type: Option<PostSceneInfoDeviceType>,
         }
 
-        impl PostSceneInfo {
-            /// Sets `client_ip` (用户终端IP).
-            pub fn with_client_ip(mut self, client_ip: impl Into<String>) -> Self {
-                self.client_ip = Some(client_ip.into());
-                self
-            }
-            /// Sets `device_id` (用户设备ID).
-            pub fn with_device_id(mut self, device_id: impl Into<String>) -> Self {
-                self.device_id = Some(device_id.into());
-                self
-            }
-            /// Sets `device_type` (用户设备类型).
-            pub fn with_device_type(
-                mut self,
-                device_type: impl Into<PostSceneInfoDeviceType>,
-            ) -> Self {
-                self.device_type = Some(device_type.into());
-                self
+        constructors! {
+            PostSceneInfo {
+                /// Sets `client_ip` (用户终端IP).
+                with_client_ip => client_ip: String;
+                /// Sets `device_id` (用户设备ID).
+                with_device_id => device_id: String;
+                /// Sets `device_type` (用户设备类型).
+                with_device_type => device_type: PostSceneInfoDeviceType;
             }
         }
 
@@ -2467,22 +2099,13 @@ pub mod mch_transfer {
                     pub is_display_authorization: Option<bool>,
                 }
 
-                impl Get {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(out_authorization_no: impl Into<String>) -> Self {
-                        Self {
-                            out_authorization_no: out_authorization_no.into(),
-                            is_display_authorization: None,
-                        }
-                    }
-                    /// Sets `is_display_authorization` (是否展示用户授权信息 (query)).
-                    pub fn with_is_display_authorization(
-                        mut self,
-                        is_display_authorization: impl Into<bool>,
-                    ) -> Self {
-                        self.is_display_authorization = Some(is_display_authorization.into());
-                        self
+                constructors! {
+                    Get {
+                        new(
+                            out_authorization_no: String,
+                        );
+                        /// Sets `is_display_authorization` (是否展示用户授权信息 (query)).
+                        with_is_display_authorization => is_display_authorization: bool;
                     }
                 }
 

@@ -21,19 +21,13 @@ pub mod bill_download_url {
         pub sub_mchid: Option<String>,
     }
 
-    impl Get {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(bill_date: impl Into<String>) -> Self {
-            Self {
-                bill_date: bill_date.into(),
-                sub_mchid: None,
-            }
-        }
-        /// Sets `sub_mchid` (子商户号 (query)).
-        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-            self.sub_mchid = Some(sub_mchid.into());
-            self
+    constructors! {
+        Get {
+            new(
+                bill_date: String,
+            );
+            /// Sets `sub_mchid` (子商户号 (query)).
+            with_sub_mchid => sub_mchid: String;
         }
     }
 
@@ -86,42 +80,22 @@ pub mod orders {
         pub presale_info: Option<PostPresaleInfo>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            out_order_id: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            transaction_id: impl Into<String>,
-            amount: impl Into<i64>,
-            foreign_currency: impl Into<String>,
-            seller_info: impl Into<PostSellerInfo>,
-            express_info: impl Into<PostExpressInfo>,
-            payee_info: impl Into<PostPayeeInfo>,
-        ) -> Self {
-            Self {
-                out_order_id: out_order_id.into(),
-                sub_mchid: sub_mchid.into(),
-                transaction_id: transaction_id.into(),
-                amount: amount.into(),
-                foreign_currency: foreign_currency.into(),
-                goods_info: None,
-                seller_info: seller_info.into(),
-                express_info: express_info.into(),
-                payee_info: payee_info.into(),
-                presale_info: None,
-            }
-        }
-        /// Sets `goods_info` (商品信息).
-        pub fn with_goods_info(mut self, goods_info: impl Into<Vec<PostGoodsInfo>>) -> Self {
-            self.goods_info = Some(goods_info.into());
-            self
-        }
-        /// Sets `presale_info` (预售信息).
-        pub fn with_presale_info(mut self, presale_info: impl Into<PostPresaleInfo>) -> Self {
-            self.presale_info = Some(presale_info.into());
-            self
+    constructors! {
+        Post {
+            new(
+                out_order_id: String,
+                sub_mchid: String,
+                transaction_id: String,
+                amount: i64,
+                foreign_currency: String,
+                seller_info: PostSellerInfo,
+                express_info: PostExpressInfo,
+                payee_info: PostPayeeInfo,
+            );
+            /// Sets `goods_info` (商品信息).
+            with_goods_info => goods_info: Vec<PostGoodsInfo>;
+            /// Sets `presale_info` (预售信息).
+            with_presale_info => presale_info: PostPresaleInfo;
         }
     }
 
@@ -195,32 +169,16 @@ pub mod orders {
         pub balance_transaction_id: Option<String>,
     }
 
-    impl PostPresaleInfo {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(r#type: impl Into<PostPresaleInfoType>, total_amount: impl Into<i64>) -> Self {
-            Self {
-                r#type: r#type.into(),
-                total_amount: total_amount.into(),
-                deposit_transaction_id: None,
-                balance_transaction_id: None,
-            }
-        }
-        /// Sets `deposit_transaction_id` (关联定金订单号).
-        pub fn with_deposit_transaction_id(
-            mut self,
-            deposit_transaction_id: impl Into<String>,
-        ) -> Self {
-            self.deposit_transaction_id = Some(deposit_transaction_id.into());
-            self
-        }
-        /// Sets `balance_transaction_id` (关联尾款订单号).
-        pub fn with_balance_transaction_id(
-            mut self,
-            balance_transaction_id: impl Into<String>,
-        ) -> Self {
-            self.balance_transaction_id = Some(balance_transaction_id.into());
-            self
+    constructors! {
+        PostPresaleInfo {
+            new(
+                r#type: PostPresaleInfoType,
+                total_amount: i64,
+            );
+            /// Sets `deposit_transaction_id` (关联定金订单号).
+            with_deposit_transaction_id => deposit_transaction_id: String;
+            /// Sets `balance_transaction_id` (关联尾款订单号).
+            with_balance_transaction_id => balance_transaction_id: String;
         }
     }
 

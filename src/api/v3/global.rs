@@ -79,35 +79,19 @@ pub mod customs {
             pub limit: Option<i64>,
         }
 
-        impl Get {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                appid: impl Into<String>,
-                mchid: impl Into<String>,
-                order_type: impl Into<GetOrderType>,
-                order_no: impl Into<String>,
-                customs: impl Into<crate::api::v3::global::types::Customs>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    mchid: mchid.into(),
-                    order_type: order_type.into(),
-                    order_no: order_no.into(),
-                    customs: customs.into(),
-                    offset: None,
-                    limit: None,
-                }
-            }
-            /// Sets `offset` (偏移量 (query)).
-            pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-                self.offset = Some(offset.into());
-                self
-            }
-            /// Sets `limit` (请求最大记录条数 (query)).
-            pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
-                self.limit = Some(limit.into());
-                self
+        constructors! {
+            Get {
+                new(
+                    appid: String,
+                    mchid: String,
+                    order_type: GetOrderType,
+                    order_no: String,
+                    customs: crate::api::v3::global::types::Customs,
+                );
+                /// Sets `offset` (偏移量 (query)).
+                with_offset => offset: i64;
+                /// Sets `limit` (请求最大记录条数 (query)).
+                with_limit => limit: i64;
             }
         }
 
@@ -229,61 +213,28 @@ pub mod customs {
             pub product_fee: Option<i64>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                appid: impl Into<String>,
-                mchid: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                transaction_id: impl Into<String>,
-                customs: impl Into<crate::api::v3::global::types::Customs>,
-                merchant_customs_no: impl Into<String>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    mchid: mchid.into(),
-                    out_trade_no: out_trade_no.into(),
-                    transaction_id: transaction_id.into(),
-                    customs: customs.into(),
-                    merchant_customs_no: merchant_customs_no.into(),
-                    duty: None,
-                    sub_order_no: None,
-                    fee_type: None,
-                    order_fee: None,
-                    transport_fee: None,
-                    product_fee: None,
-                }
-            }
-            /// Sets `duty` (关税).
-            pub fn with_duty(mut self, duty: impl Into<i64>) -> Self {
-                self.duty = Some(duty.into());
-                self
-            }
-            /// Sets `sub_order_no` (商户子订单号).
-            pub fn with_sub_order_no(mut self, sub_order_no: impl Into<String>) -> Self {
-                self.sub_order_no = Some(sub_order_no.into());
-                self
-            }
-            /// Sets `fee_type` (货币类型).
-            pub fn with_fee_type(mut self, fee_type: impl Into<String>) -> Self {
-                self.fee_type = Some(fee_type.into());
-                self
-            }
-            /// Sets `order_fee` (子订单金额).
-            pub fn with_order_fee(mut self, order_fee: impl Into<i64>) -> Self {
-                self.order_fee = Some(order_fee.into());
-                self
-            }
-            /// Sets `transport_fee` (物流费用).
-            pub fn with_transport_fee(mut self, transport_fee: impl Into<i64>) -> Self {
-                self.transport_fee = Some(transport_fee.into());
-                self
-            }
-            /// Sets `product_fee` (商品费用).
-            pub fn with_product_fee(mut self, product_fee: impl Into<i64>) -> Self {
-                self.product_fee = Some(product_fee.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    mchid: String,
+                    out_trade_no: String,
+                    transaction_id: String,
+                    customs: crate::api::v3::global::types::Customs,
+                    merchant_customs_no: String,
+                );
+                /// Sets `duty` (关税).
+                with_duty => duty: i64;
+                /// Sets `sub_order_no` (商户子订单号).
+                with_sub_order_no => sub_order_no: String;
+                /// Sets `fee_type` (货币类型).
+                with_fee_type => fee_type: String;
+                /// Sets `order_fee` (子订单金额).
+                with_order_fee => order_fee: i64;
+                /// Sets `transport_fee` (物流费用).
+                with_transport_fee => transport_fee: i64;
+                /// Sets `product_fee` (商品费用).
+                with_product_fee => product_fee: i64;
             }
         }
 
@@ -357,55 +308,26 @@ pub mod customs {
             pub product_fee: Option<i64>,
         }
 
-        impl Patch {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                appid: impl Into<String>,
-                mchid: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                transaction_id: impl Into<String>,
-                customs: impl Into<crate::api::v3::global::types::Customs>,
-                merchant_customs_no: impl Into<String>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    mchid: mchid.into(),
-                    out_trade_no: out_trade_no.into(),
-                    transaction_id: transaction_id.into(),
-                    sub_order_no: None,
-                    customs: customs.into(),
-                    merchant_customs_no: merchant_customs_no.into(),
-                    duty: None,
-                    order_fee: None,
-                    transport_fee: None,
-                    product_fee: None,
-                }
-            }
-            /// Sets `sub_order_no` (商户子订单号).
-            pub fn with_sub_order_no(mut self, sub_order_no: impl Into<String>) -> Self {
-                self.sub_order_no = Some(sub_order_no.into());
-                self
-            }
-            /// Sets `duty` (关税).
-            pub fn with_duty(mut self, duty: impl Into<i64>) -> Self {
-                self.duty = Some(duty.into());
-                self
-            }
-            /// Sets `order_fee` (子订单金额).
-            pub fn with_order_fee(mut self, order_fee: impl Into<i64>) -> Self {
-                self.order_fee = Some(order_fee.into());
-                self
-            }
-            /// Sets `transport_fee` (物流费用).
-            pub fn with_transport_fee(mut self, transport_fee: impl Into<i64>) -> Self {
-                self.transport_fee = Some(transport_fee.into());
-                self
-            }
-            /// Sets `product_fee` (商品费用).
-            pub fn with_product_fee(mut self, product_fee: impl Into<i64>) -> Self {
-                self.product_fee = Some(product_fee.into());
-                self
+        constructors! {
+            Patch {
+                new(
+                    appid: String,
+                    mchid: String,
+                    out_trade_no: String,
+                    transaction_id: String,
+                    customs: crate::api::v3::global::types::Customs,
+                    merchant_customs_no: String,
+                );
+                /// Sets `sub_order_no` (商户子订单号).
+                with_sub_order_no => sub_order_no: String;
+                /// Sets `duty` (关税).
+                with_duty => duty: i64;
+                /// Sets `order_fee` (子订单金额).
+                with_order_fee => order_fee: i64;
+                /// Sets `transport_fee` (物流费用).
+                with_transport_fee => transport_fee: i64;
+                /// Sets `product_fee` (商品费用).
+                with_product_fee => product_fee: i64;
             }
         }
 
@@ -476,45 +398,22 @@ pub mod customs {
             pub merchant_customs_no: String,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                appid: impl Into<String>,
-                mchid: impl Into<String>,
-                customs: impl Into<crate::api::v3::global::types::Customs>,
-                merchant_customs_no: impl Into<String>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    mchid: mchid.into(),
-                    out_trade_no: None,
-                    transaction_id: None,
-                    sub_order_no: None,
-                    sub_order_id: None,
-                    customs: customs.into(),
-                    merchant_customs_no: merchant_customs_no.into(),
-                }
-            }
-            /// Sets `out_trade_no` (商户订单号).
-            pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
-                self.out_trade_no = Some(out_trade_no.into());
-                self
-            }
-            /// Sets `transaction_id` (微信订单号).
-            pub fn with_transaction_id(mut self, transaction_id: impl Into<String>) -> Self {
-                self.transaction_id = Some(transaction_id.into());
-                self
-            }
-            /// Sets `sub_order_no` (商户子单号).
-            pub fn with_sub_order_no(mut self, sub_order_no: impl Into<String>) -> Self {
-                self.sub_order_no = Some(sub_order_no.into());
-                self
-            }
-            /// Sets `sub_order_id` (微信子单号).
-            pub fn with_sub_order_id(mut self, sub_order_id: impl Into<String>) -> Self {
-                self.sub_order_id = Some(sub_order_id.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    mchid: String,
+                    customs: crate::api::v3::global::types::Customs,
+                    merchant_customs_no: String,
+                );
+                /// Sets `out_trade_no` (商户订单号).
+                with_out_trade_no => out_trade_no: String;
+                /// Sets `transaction_id` (微信订单号).
+                with_transaction_id => transaction_id: String;
+                /// Sets `sub_order_no` (商户子单号).
+                with_sub_order_no => sub_order_no: String;
+                /// Sets `sub_order_id` (微信子单号).
+                with_sub_order_id => sub_order_id: String;
             }
         }
 
@@ -589,38 +488,21 @@ pub mod customs {
             pub certificate_name: String,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                appid: impl Into<String>,
-                mchid: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                transaction_id: impl Into<String>,
-                customs: impl Into<crate::api::v3::global::types::Customs>,
-                merchant_customs_no: impl Into<String>,
-                certificate_type: impl Into<PostCertificateType>,
-                certificate_id: impl Into<String>,
-                certificate_name: impl Into<String>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    mchid: mchid.into(),
-                    out_trade_no: out_trade_no.into(),
-                    transaction_id: transaction_id.into(),
-                    sub_order_no: None,
-                    customs: customs.into(),
-                    merchant_customs_no: merchant_customs_no.into(),
-                    certificate_type: certificate_type.into(),
-                    certificate_id: certificate_id.into(),
-                    certificate_name: certificate_name.into(),
-                }
-            }
-            /// Sets `sub_order_no` (商户子订单号).
-            pub fn with_sub_order_no(mut self, sub_order_no: impl Into<String>) -> Self {
-                self.sub_order_no = Some(sub_order_no.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    mchid: String,
+                    out_trade_no: String,
+                    transaction_id: String,
+                    customs: crate::api::v3::global::types::Customs,
+                    merchant_customs_no: String,
+                    certificate_type: PostCertificateType,
+                    certificate_id: String,
+                    certificate_name: String,
+                );
+                /// Sets `sub_order_no` (商户子订单号).
+                with_sub_order_no => sub_order_no: String;
             }
         }
 
@@ -747,90 +629,29 @@ pub mod merchant {
                     pub applyment_type: Option<crate::api::v3::global::types::ApplymentType>,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        sub_mchid: impl Into<String>,
-                        domains: impl Into<Vec<String>>,
-                        website_url: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            business_description: None,
-                            sub_mchid: sub_mchid.into(),
-                            domains: domains.into(),
-                            company_register_cert: None,
-                            transaction_limit_type: None,
-                            website_business_page_pics: None,
-                            website_homepage_pics: None,
-                            website_state: None,
-                            website_url: website_url.into(),
-                            notify_url: None,
-                            applyment_type: None,
-                        }
-                    }
-                    /// Sets `business_description` (公司介绍和业务描述).
-                    pub fn with_business_description(
-                        mut self,
-                        business_description: impl Into<String>,
-                    ) -> Self {
-                        self.business_description = Some(business_description.into());
-                        self
-                    }
-                    /// Sets `company_register_cert` (公司注册资质证书).
-                    pub fn with_company_register_cert(
-                        mut self,
-                        company_register_cert: impl Into<String>,
-                    ) -> Self {
-                        self.company_register_cert = Some(company_register_cert.into());
-                        self
-                    }
-                    /// Sets `transaction_limit_type` (限额类型).
-                    pub fn with_transaction_limit_type(
-                        mut self,
-                        transaction_limit_type: impl Into<
-                            crate::api::v3::global::types::TransactionLimitType,
-                        >,
-                    ) -> Self {
-                        self.transaction_limit_type = Some(transaction_limit_type.into());
-                        self
-                    }
-                    /// Sets `website_business_page_pics` (经营网址商业页面截图).
-                    pub fn with_website_business_page_pics(
-                        mut self,
-                        website_business_page_pics: impl Into<Vec<String>>,
-                    ) -> Self {
-                        self.website_business_page_pics = Some(website_business_page_pics.into());
-                        self
-                    }
-                    /// Sets `website_homepage_pics` (经营网址首页截图).
-                    pub fn with_website_homepage_pics(
-                        mut self,
-                        website_homepage_pics: impl Into<Vec<String>>,
-                    ) -> Self {
-                        self.website_homepage_pics = Some(website_homepage_pics.into());
-                        self
-                    }
-                    /// Sets `website_state` (子商户经营网址状态).
-                    pub fn with_website_state(
-                        mut self,
-                        website_state: impl Into<crate::api::v3::global::types::WebsiteState>,
-                    ) -> Self {
-                        self.website_state = Some(website_state.into());
-                        self
-                    }
-                    /// Sets `notify_url` (商户提供的审核结果回调接口).
-                    pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-                        self.notify_url = Some(notify_url.into());
-                        self
-                    }
-                    /// Sets `applyment_type` (申请单类型).
-                    pub fn with_applyment_type(
-                        mut self,
-                        applyment_type: impl Into<crate::api::v3::global::types::ApplymentType>,
-                    ) -> Self {
-                        self.applyment_type = Some(applyment_type.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            sub_mchid: String,
+                            domains: Vec<String>,
+                            website_url: String,
+                        );
+                        /// Sets `business_description` (公司介绍和业务描述).
+                        with_business_description => business_description: String;
+                        /// Sets `company_register_cert` (公司注册资质证书).
+                        with_company_register_cert => company_register_cert: String;
+                        /// Sets `transaction_limit_type` (限额类型).
+                        with_transaction_limit_type => transaction_limit_type: crate::api::v3::global::types::TransactionLimitType;
+                        /// Sets `website_business_page_pics` (经营网址商业页面截图).
+                        with_website_business_page_pics => website_business_page_pics: Vec<String>;
+                        /// Sets `website_homepage_pics` (经营网址首页截图).
+                        with_website_homepage_pics => website_homepage_pics: Vec<String>;
+                        /// Sets `website_state` (子商户经营网址状态).
+                        with_website_state => website_state: crate::api::v3::global::types::WebsiteState;
+                        /// Sets `notify_url` (商户提供的审核结果回调接口).
+                        with_notify_url => notify_url: String;
+                        /// Sets `applyment_type` (申请单类型).
+                        with_applyment_type => applyment_type: crate::api::v3::global::types::ApplymentType;
                     }
                 }
 
@@ -928,69 +749,24 @@ pub mod merchant {
                         pub website_url: Option<String>,
                     }
 
-                    impl Patch {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(
-                            applyment_id: impl Into<i64>,
-                            domains: impl Into<Vec<String>>,
-                        ) -> Self {
-                            Self {
-                                applyment_id: applyment_id.into(),
-                                domains: domains.into(),
-                                business_description: None,
-                                company_register_cert: None,
-                                website_business_page_pics: None,
-                                website_homepage_pics: None,
-                                website_state: None,
-                                website_url: None,
-                            }
-                        }
-                        /// Sets `business_description` (公司介绍和业务描述).
-                        pub fn with_business_description(
-                            mut self,
-                            business_description: impl Into<String>,
-                        ) -> Self {
-                            self.business_description = Some(business_description.into());
-                            self
-                        }
-                        /// Sets `company_register_cert` (公司注册资质证书).
-                        pub fn with_company_register_cert(
-                            mut self,
-                            company_register_cert: impl Into<String>,
-                        ) -> Self {
-                            self.company_register_cert = Some(company_register_cert.into());
-                            self
-                        }
-                        /// Sets `website_business_page_pics` (经营网址商业页面截图).
-                        pub fn with_website_business_page_pics(
-                            mut self,
-                            website_business_page_pics: impl Into<Vec<String>>,
-                        ) -> Self {
-                            self.website_business_page_pics =
-                                Some(website_business_page_pics.into());
-                            self
-                        }
-                        /// Sets `website_homepage_pics` (经营网址首页截图).
-                        pub fn with_website_homepage_pics(
-                            mut self,
-                            website_homepage_pics: impl Into<Vec<String>>,
-                        ) -> Self {
-                            self.website_homepage_pics = Some(website_homepage_pics.into());
-                            self
-                        }
-                        /// Sets `website_state` (子商户经营网址状态).
-                        pub fn with_website_state(
-                            mut self,
-                            website_state: impl Into<crate::api::v3::global::types::WebsiteState>,
-                        ) -> Self {
-                            self.website_state = Some(website_state.into());
-                            self
-                        }
-                        /// Sets `website_url` (子商户H5经营网址).
-                        pub fn with_website_url(mut self, website_url: impl Into<String>) -> Self {
-                            self.website_url = Some(website_url.into());
-                            self
+                    constructors! {
+                        Patch {
+                            new(
+                                applyment_id: i64,
+                                domains: Vec<String>,
+                            );
+                            /// Sets `business_description` (公司介绍和业务描述).
+                            with_business_description => business_description: String;
+                            /// Sets `company_register_cert` (公司注册资质证书).
+                            with_company_register_cert => company_register_cert: String;
+                            /// Sets `website_business_page_pics` (经营网址商业页面截图).
+                            with_website_business_page_pics => website_business_page_pics: Vec<String>;
+                            /// Sets `website_homepage_pics` (经营网址首页截图).
+                            with_website_homepage_pics => website_homepage_pics: Vec<String>;
+                            /// Sets `website_state` (子商户经营网址状态).
+                            with_website_state => website_state: crate::api::v3::global::types::WebsiteState;
+                            /// Sets `website_url` (子商户H5经营网址).
+                            with_website_url => website_url: String;
                         }
                     }
 
@@ -1083,59 +859,23 @@ pub mod merchant {
                         pub out_applyment_id: String,
                     }
 
-                    impl Post {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(
-                            domains: impl Into<Vec<String>>,
-                            website_url: impl Into<String>,
-                            out_applyment_id: impl Into<String>,
-                        ) -> Self {
-                            Self {
-                                sub_mchid: None,
-                                domains: domains.into(),
-                                website_url: website_url.into(),
-                                website_business_page_pics: None,
-                                website_homepage_pics: None,
-                                website_state: None,
-                                notify_url: None,
-                                out_applyment_id: out_applyment_id.into(),
-                            }
-                        }
-                        /// Sets `sub_mchid` (子商户号).
-                        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                            self.sub_mchid = Some(sub_mchid.into());
-                            self
-                        }
-                        /// Sets `website_business_page_pics` (经营网址商业页面截图).
-                        pub fn with_website_business_page_pics(
-                            mut self,
-                            website_business_page_pics: impl Into<Vec<String>>,
-                        ) -> Self {
-                            self.website_business_page_pics =
-                                Some(website_business_page_pics.into());
-                            self
-                        }
-                        /// Sets `website_homepage_pics` (经营网址首页截图).
-                        pub fn with_website_homepage_pics(
-                            mut self,
-                            website_homepage_pics: impl Into<Vec<String>>,
-                        ) -> Self {
-                            self.website_homepage_pics = Some(website_homepage_pics.into());
-                            self
-                        }
-                        /// Sets `website_state` (子商户经营网址状态).
-                        pub fn with_website_state(
-                            mut self,
-                            website_state: impl Into<crate::api::v3::global::types::WebsiteState>,
-                        ) -> Self {
-                            self.website_state = Some(website_state.into());
-                            self
-                        }
-                        /// Sets `notify_url` (商户提供的审核结果回调接口).
-                        pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-                            self.notify_url = Some(notify_url.into());
-                            self
+                    constructors! {
+                        Post {
+                            new(
+                                domains: Vec<String>,
+                                website_url: String,
+                                out_applyment_id: String,
+                            );
+                            /// Sets `sub_mchid` (子商户号).
+                            with_sub_mchid => sub_mchid: String;
+                            /// Sets `website_business_page_pics` (经营网址商业页面截图).
+                            with_website_business_page_pics => website_business_page_pics: Vec<String>;
+                            /// Sets `website_homepage_pics` (经营网址首页截图).
+                            with_website_homepage_pics => website_homepage_pics: Vec<String>;
+                            /// Sets `website_state` (子商户经营网址状态).
+                            with_website_state => website_state: crate::api::v3::global::types::WebsiteState;
+                            /// Sets `notify_url` (商户提供的审核结果回调接口).
+                            with_notify_url => notify_url: String;
                         }
                     }
 
@@ -1209,54 +949,20 @@ pub mod merchant {
                             pub website_homepage_pics: Option<Vec<String>>,
                         }
 
-                        impl Patch {
-                            /// A value with its required fields; every optional one is `None`
-                            /// until its `with_…` method sets it.
-                            pub fn new(
-                                applyment_id: impl Into<i64>,
-                                domains: impl Into<Vec<String>>,
-                            ) -> Self {
-                                Self {
-                                    applyment_id: applyment_id.into(),
-                                    domains: domains.into(),
-                                    website_state: None,
-                                    website_url: None,
-                                    website_business_page_pics: None,
-                                    website_homepage_pics: None,
-                                }
-                            }
-                            /// Sets `website_state` (子商户经营网址状态).
-                            pub fn with_website_state(
-                                mut self,
-                                website_state: impl Into<crate::api::v3::global::types::WebsiteState>,
-                            ) -> Self {
-                                self.website_state = Some(website_state.into());
-                                self
-                            }
-                            /// Sets `website_url` (商户H5经营网址).
-                            pub fn with_website_url(
-                                mut self,
-                                website_url: impl Into<String>,
-                            ) -> Self {
-                                self.website_url = Some(website_url.into());
-                                self
-                            }
-                            /// Sets `website_business_page_pics` (经营网址商业页面截图).
-                            pub fn with_website_business_page_pics(
-                                mut self,
-                                website_business_page_pics: impl Into<Vec<String>>,
-                            ) -> Self {
-                                self.website_business_page_pics =
-                                    Some(website_business_page_pics.into());
-                                self
-                            }
-                            /// Sets `website_homepage_pics` (经营网址首页截图).
-                            pub fn with_website_homepage_pics(
-                                mut self,
-                                website_homepage_pics: impl Into<Vec<String>>,
-                            ) -> Self {
-                                self.website_homepage_pics = Some(website_homepage_pics.into());
-                                self
+                        constructors! {
+                            Patch {
+                                new(
+                                    applyment_id: i64,
+                                    domains: Vec<String>,
+                                );
+                                /// Sets `website_state` (子商户经营网址状态).
+                                with_website_state => website_state: crate::api::v3::global::types::WebsiteState;
+                                /// Sets `website_url` (商户H5经营网址).
+                                with_website_url => website_url: String;
+                                /// Sets `website_business_page_pics` (经营网址商业页面截图).
+                                with_website_business_page_pics => website_business_page_pics: Vec<String>;
+                                /// Sets `website_homepage_pics` (经营网址首页截图).
+                                with_website_homepage_pics => website_homepage_pics: Vec<String>;
                             }
                         }
 
@@ -1368,41 +1074,20 @@ pub mod merchant_service {
             pub mch_language: Option<crate::api::v3::global::types::MchLanguage>,
         }
 
-        impl Get {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(begin_date: impl Into<String>, end_date: impl Into<String>) -> Self {
-                Self {
-                    limit: None,
-                    offset: None,
-                    begin_date: begin_date.into(),
-                    end_date: end_date.into(),
-                    complainted_mchid: None,
-                    mch_language: None,
-                }
-            }
-            /// Sets `limit` (分页大小 (query)).
-            pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
-                self.limit = Some(limit.into());
-                self
-            }
-            /// Sets `offset` (分页开始位置 (query)).
-            pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-                self.offset = Some(offset.into());
-                self
-            }
-            /// Sets `complainted_mchid` (诉商户号 (query)).
-            pub fn with_complainted_mchid(mut self, complainted_mchid: impl Into<String>) -> Self {
-                self.complainted_mchid = Some(complainted_mchid.into());
-                self
-            }
-            /// Sets `mch_language` (商户语言 (query)).
-            pub fn with_mch_language(
-                mut self,
-                mch_language: impl Into<crate::api::v3::global::types::MchLanguage>,
-            ) -> Self {
-                self.mch_language = Some(mch_language.into());
-                self
+        constructors! {
+            Get {
+                new(
+                    begin_date: String,
+                    end_date: String,
+                );
+                /// Sets `limit` (分页大小 (query)).
+                with_limit => limit: i64;
+                /// Sets `offset` (分页开始位置 (query)).
+                with_offset => offset: i64;
+                /// Sets `complainted_mchid` (诉商户号 (query)).
+                with_complainted_mchid => complainted_mchid: String;
+                /// Sets `mch_language` (商户语言 (query)).
+                with_mch_language => mch_language: crate::api::v3::global::types::MchLanguage;
             }
         }
 
@@ -1468,22 +1153,13 @@ pub mod merchant_service {
                 pub mch_language: Option<crate::api::v3::global::types::MchLanguage>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(complaint_id: impl Into<String>) -> Self {
-                    Self {
-                        complaint_id: complaint_id.into(),
-                        mch_language: None,
-                    }
-                }
-                /// Sets `mch_language` (商户语言 (query)).
-                pub fn with_mch_language(
-                    mut self,
-                    mch_language: impl Into<crate::api::v3::global::types::MchLanguage>,
-                ) -> Self {
-                    self.mch_language = Some(mch_language.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        complaint_id: String,
+                    );
+                    /// Sets `mch_language` (商户语言 (query)).
+                    with_mch_language => mch_language: crate::api::v3::global::types::MchLanguage;
                 }
             }
 
@@ -1563,34 +1239,17 @@ pub mod merchant_service {
                     pub mch_language: Option<crate::api::v3::global::types::MchLanguage>,
                 }
 
-                impl Get {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(complaint_id: impl Into<String>) -> Self {
-                        Self {
-                            complaint_id: complaint_id.into(),
-                            limit: None,
-                            offset: None,
-                            mch_language: None,
-                        }
-                    }
-                    /// Sets `limit` (分页大小 (query)).
-                    pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
-                        self.limit = Some(limit.into());
-                        self
-                    }
-                    /// Sets `offset` (分页开始位置 (query)).
-                    pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-                        self.offset = Some(offset.into());
-                        self
-                    }
-                    /// Sets `mch_language` (商户语言 (query)).
-                    pub fn with_mch_language(
-                        mut self,
-                        mch_language: impl Into<crate::api::v3::global::types::MchLanguage>,
-                    ) -> Self {
-                        self.mch_language = Some(mch_language.into());
-                        self
+                constructors! {
+                    Get {
+                        new(
+                            complaint_id: String,
+                        );
+                        /// Sets `limit` (分页大小 (query)).
+                        with_limit => limit: i64;
+                        /// Sets `offset` (分页开始位置 (query)).
+                        with_offset => offset: i64;
+                        /// Sets `mch_language` (商户语言 (query)).
+                        with_mch_language => mch_language: crate::api::v3::global::types::MchLanguage;
                     }
                 }
 
@@ -1715,40 +1374,19 @@ pub mod merchant_service {
                     pub jump_url_text: Option<String>,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        complaint_id: impl Into<String>,
-                        complainted_mchid: impl Into<String>,
-                        response_content: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            complaint_id: complaint_id.into(),
-                            complainted_mchid: complainted_mchid.into(),
-                            response_content: response_content.into(),
-                            response_images: None,
-                            jump_url: None,
-                            jump_url_text: None,
-                        }
-                    }
-                    /// Sets `response_images` (response_images).
-                    pub fn with_response_images(
-                        mut self,
-                        response_images: impl Into<Vec<String>>,
-                    ) -> Self {
-                        self.response_images = Some(response_images.into());
-                        self
-                    }
-                    /// Sets `jump_url` (跳转链接).
-                    pub fn with_jump_url(mut self, jump_url: impl Into<String>) -> Self {
-                        self.jump_url = Some(jump_url.into());
-                        self
-                    }
-                    /// Sets `jump_url_text` (跳转链接文案).
-                    pub fn with_jump_url_text(mut self, jump_url_text: impl Into<String>) -> Self {
-                        self.jump_url_text = Some(jump_url_text.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            complaint_id: String,
+                            complainted_mchid: String,
+                            response_content: String,
+                        );
+                        /// Sets `response_images` (response_images).
+                        with_response_images => response_images: Vec<String>;
+                        /// Sets `jump_url` (跳转链接).
+                        with_jump_url => jump_url: String;
+                        /// Sets `jump_url_text` (跳转链接文案).
+                        with_jump_url_text => jump_url_text: String;
                     }
                 }
             }
@@ -1887,115 +1525,40 @@ pub mod merchants {
         pub attach: Option<String>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            sp_appid: impl Into<String>,
-            sp_mchid: impl Into<String>,
-            name: impl Into<String>,
-            shortname: impl Into<String>,
-            office_phone: impl Into<String>,
-            contact: impl Into<crate::api::v3::global::types::Contact>,
-            business_category: impl Into<i64>,
-            merchant_country_code: impl Into<String>,
-            merchant_type: impl Into<crate::api::v3::global::types::MerchantType>,
-            business: impl Into<crate::api::v3::global::types::Business>,
-        ) -> Self {
-            Self {
-                sp_appid: sp_appid.into(),
-                sp_mchid: sp_mchid.into(),
-                name: name.into(),
-                shortname: shortname.into(),
-                office_phone: office_phone.into(),
-                contact: contact.into(),
-                business_category: business_category.into(),
-                channel_id: None,
-                merchant_country_code: merchant_country_code.into(),
-                merchant_type: merchant_type.into(),
-                registration_certificate_number: None,
-                registration_certificate_date: None,
-                registration_certificate_copy: None,
-                settlement_bank_number: None,
-                business: business.into(),
-                director: None,
-                principal: None,
-                apply_h5_payment: None,
-                h5_payment_apply_info: None,
-                attach: None,
-            }
-        }
-        /// Sets `channel_id` (渠道号).
-        pub fn with_channel_id(mut self, channel_id: impl Into<String>) -> Self {
-            self.channel_id = Some(channel_id.into());
-            self
-        }
-        /// Sets `registration_certificate_number` (公司注册文件编号).
-        pub fn with_registration_certificate_number(
-            mut self,
-            registration_certificate_number: impl Into<String>,
-        ) -> Self {
-            self.registration_certificate_number = Some(registration_certificate_number.into());
-            self
-        }
-        /// Sets `registration_certificate_date` (公司注册文件过期时间).
-        pub fn with_registration_certificate_date(
-            mut self,
-            registration_certificate_date: impl Into<String>,
-        ) -> Self {
-            self.registration_certificate_date = Some(registration_certificate_date.into());
-            self
-        }
-        /// Sets `registration_certificate_copy` (公司注册文件照片).
-        pub fn with_registration_certificate_copy(
-            mut self,
-            registration_certificate_copy: impl Into<String>,
-        ) -> Self {
-            self.registration_certificate_copy = Some(registration_certificate_copy.into());
-            self
-        }
-        /// Sets `settlement_bank_number` (子商户银行结算账户信息).
-        pub fn with_settlement_bank_number(
-            mut self,
-            settlement_bank_number: impl Into<String>,
-        ) -> Self {
-            self.settlement_bank_number = Some(settlement_bank_number.into());
-            self
-        }
-        /// Sets `director` (董事信息).
-        pub fn with_director(
-            mut self,
-            director: impl Into<crate::api::v3::global::types::Director>,
-        ) -> Self {
-            self.director = Some(director.into());
-            self
-        }
-        /// Sets `principal` (负责人信息).
-        pub fn with_principal(
-            mut self,
-            principal: impl Into<crate::api::v3::global::types::Director>,
-        ) -> Self {
-            self.principal = Some(principal.into());
-            self
-        }
-        /// Sets `apply_h5_payment` (是否申请H5支付权限).
-        pub fn with_apply_h5_payment(mut self, apply_h5_payment: impl Into<bool>) -> Self {
-            self.apply_h5_payment = Some(apply_h5_payment.into());
-            self
-        }
-        /// Sets `h5_payment_apply_info` (H5申请资料).
-        pub fn with_h5_payment_apply_info(
-            mut self,
-            h5_payment_apply_info: impl Into<PostH5PaymentApplyInfo>,
-        ) -> Self {
-            self.h5_payment_apply_info = Some(h5_payment_apply_info.into());
-            self
-        }
-        /// Sets `attach` (附加信息).
-        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-            self.attach = Some(attach.into());
-            self
+    constructors! {
+        Post {
+            new(
+                sp_appid: String,
+                sp_mchid: String,
+                name: String,
+                shortname: String,
+                office_phone: String,
+                contact: crate::api::v3::global::types::Contact,
+                business_category: i64,
+                merchant_country_code: String,
+                merchant_type: crate::api::v3::global::types::MerchantType,
+                business: crate::api::v3::global::types::Business,
+            );
+            /// Sets `channel_id` (渠道号).
+            with_channel_id => channel_id: String;
+            /// Sets `registration_certificate_number` (公司注册文件编号).
+            with_registration_certificate_number => registration_certificate_number: String;
+            /// Sets `registration_certificate_date` (公司注册文件过期时间).
+            with_registration_certificate_date => registration_certificate_date: String;
+            /// Sets `registration_certificate_copy` (公司注册文件照片).
+            with_registration_certificate_copy => registration_certificate_copy: String;
+            /// Sets `settlement_bank_number` (子商户银行结算账户信息).
+            with_settlement_bank_number => settlement_bank_number: String;
+            /// Sets `director` (董事信息).
+            with_director => director: crate::api::v3::global::types::Director;
+            /// Sets `principal` (负责人信息).
+            with_principal => principal: crate::api::v3::global::types::Director;
+            /// Sets `apply_h5_payment` (是否申请H5支付权限).
+            with_apply_h5_payment => apply_h5_payment: bool;
+            /// Sets `h5_payment_apply_info` (H5申请资料).
+            with_h5_payment_apply_info => h5_payment_apply_info: PostH5PaymentApplyInfo;
+            /// Sets `attach` (附加信息).
+            with_attach => attach: String;
         }
     }
 
@@ -2272,99 +1835,38 @@ pub mod merchants {
             pub h5_payment_apply_info: Option<PatchH5PaymentApplyInfo>,
         }
 
-        impl Patch {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                sub_mchid: impl Into<String>,
-                sp_appid: impl Into<String>,
-                sp_mchid: impl Into<String>,
-                name: impl Into<String>,
-                body_sub_mchid: impl Into<String>,
-                shortname: impl Into<String>,
-                office_phone: impl Into<String>,
-                contact: impl Into<crate::api::v3::global::types::Contact>,
-                business_category: impl Into<i64>,
-                merchant_country_code: impl Into<String>,
-                merchant_type: impl Into<crate::api::v3::global::types::MerchantType>,
-                registration_certificate_number: impl Into<String>,
-                registration_certificate_date: impl Into<String>,
-                business: impl Into<crate::api::v3::global::types::Business>,
-            ) -> Self {
-                Self {
-                    sub_mchid: sub_mchid.into(),
-                    sp_appid: sp_appid.into(),
-                    sp_mchid: sp_mchid.into(),
-                    name: name.into(),
-                    body_sub_mchid: body_sub_mchid.into(),
-                    shortname: shortname.into(),
-                    office_phone: office_phone.into(),
-                    contact: contact.into(),
-                    business_category: business_category.into(),
-                    channel_id: None,
-                    merchant_country_code: merchant_country_code.into(),
-                    merchant_type: merchant_type.into(),
-                    registration_certificate_number: registration_certificate_number.into(),
-                    registration_certificate_date: registration_certificate_date.into(),
-                    registration_certificate_copy: None,
-                    settlement_bank_number: None,
-                    business: business.into(),
-                    director: None,
-                    principal: None,
-                    apply_h5_payment: None,
-                    h5_payment_apply_info: None,
-                }
-            }
-            /// Sets `channel_id` (渠道号).
-            pub fn with_channel_id(mut self, channel_id: impl Into<String>) -> Self {
-                self.channel_id = Some(channel_id.into());
-                self
-            }
-            /// Sets `registration_certificate_copy` (公司注册文件照片).
-            pub fn with_registration_certificate_copy(
-                mut self,
-                registration_certificate_copy: impl Into<String>,
-            ) -> Self {
-                self.registration_certificate_copy = Some(registration_certificate_copy.into());
-                self
-            }
-            /// Sets `settlement_bank_number` (子商户银行结算账户信息).
-            pub fn with_settlement_bank_number(
-                mut self,
-                settlement_bank_number: impl Into<String>,
-            ) -> Self {
-                self.settlement_bank_number = Some(settlement_bank_number.into());
-                self
-            }
-            /// Sets `director` (董事信息).
-            pub fn with_director(
-                mut self,
-                director: impl Into<crate::api::v3::global::types::Director>,
-            ) -> Self {
-                self.director = Some(director.into());
-                self
-            }
-            /// Sets `principal` (负责人信息).
-            pub fn with_principal(
-                mut self,
-                principal: impl Into<crate::api::v3::global::types::Director>,
-            ) -> Self {
-                self.principal = Some(principal.into());
-                self
-            }
-            /// Sets `apply_h5_payment` (是否申请H5支付权限).
-            pub fn with_apply_h5_payment(mut self, apply_h5_payment: impl Into<bool>) -> Self {
-                self.apply_h5_payment = Some(apply_h5_payment.into());
-                self
-            }
-            /// Sets `h5_payment_apply_info` (H5支付申请资料资料).
-            pub fn with_h5_payment_apply_info(
-                mut self,
-                h5_payment_apply_info: impl Into<PatchH5PaymentApplyInfo>,
-            ) -> Self {
-                self.h5_payment_apply_info = Some(h5_payment_apply_info.into());
-                self
+        constructors! {
+            Patch {
+                new(
+                    sub_mchid: String,
+                    sp_appid: String,
+                    sp_mchid: String,
+                    name: String,
+                    body_sub_mchid: String,
+                    shortname: String,
+                    office_phone: String,
+                    contact: crate::api::v3::global::types::Contact,
+                    business_category: i64,
+                    merchant_country_code: String,
+                    merchant_type: crate::api::v3::global::types::MerchantType,
+                    registration_certificate_number: String,
+                    registration_certificate_date: String,
+                    business: crate::api::v3::global::types::Business,
+                );
+                /// Sets `channel_id` (渠道号).
+                with_channel_id => channel_id: String;
+                /// Sets `registration_certificate_copy` (公司注册文件照片).
+                with_registration_certificate_copy => registration_certificate_copy: String;
+                /// Sets `settlement_bank_number` (子商户银行结算账户信息).
+                with_settlement_bank_number => settlement_bank_number: String;
+                /// Sets `director` (董事信息).
+                with_director => director: crate::api::v3::global::types::Director;
+                /// Sets `principal` (负责人信息).
+                with_principal => principal: crate::api::v3::global::types::Director;
+                /// Sets `apply_h5_payment` (是否申请H5支付权限).
+                with_apply_h5_payment => apply_h5_payment: bool;
+                /// Sets `h5_payment_apply_info` (H5支付申请资料资料).
+                with_h5_payment_apply_info => h5_payment_apply_info: PatchH5PaymentApplyInfo;
             }
         }
 
@@ -2398,16 +1900,12 @@ pub mod merchants {
             pub domains: Option<Vec<String>>,
         }
 
-        impl PatchH5PaymentApplyInfo {
-            /// Sets `website_url` (H5经营网址).
-            pub fn with_website_url(mut self, website_url: impl Into<String>) -> Self {
-                self.website_url = Some(website_url.into());
-                self
-            }
-            /// Sets `domains` (H5支付域名).
-            pub fn with_domains(mut self, domains: impl Into<Vec<String>>) -> Self {
-                self.domains = Some(domains.into());
-                self
+        constructors! {
+            PatchH5PaymentApplyInfo {
+                /// Sets `website_url` (H5经营网址).
+                with_website_url => website_url: String;
+                /// Sets `domains` (H5支付域名).
+                with_domains => domains: Vec<String>;
             }
         }
 
@@ -2548,82 +2046,34 @@ pub mod micropay {
                 pub detail: Option<Vec<crate::api::v3::global::types::Detail>>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                #[allow(clippy::too_many_arguments)]
-                pub fn new(
-                    mchid: impl Into<String>,
-                    appid: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                    sp_mchid: impl Into<String>,
-                    sp_appid: impl Into<String>,
-                    description: impl Into<String>,
-                    out_trade_no: impl Into<String>,
-                    trade_type: impl Into<String>,
-                    merchant_category_code: impl Into<String>,
-                    amount: impl Into<crate::api::v3::global::types::Amount>,
-                ) -> Self {
-                    Self {
-                        mchid: mchid.into(),
-                        appid: appid.into(),
-                        sub_mchid: sub_mchid.into(),
-                        sp_mchid: sp_mchid.into(),
-                        sp_appid: sp_appid.into(),
-                        sub_appid: None,
-                        description: description.into(),
-                        attach: None,
-                        out_trade_no: out_trade_no.into(),
-                        goods_tag: None,
-                        trade_type: trade_type.into(),
-                        limit_pay: None,
-                        merchant_category_code: merchant_category_code.into(),
-                        payer: None,
-                        amount: amount.into(),
-                        scene_info: None,
-                        detail: None,
-                    }
-                }
-                /// Sets `sub_appid` (子商户APPID).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
-                }
-                /// Sets `attach` (商户数据).
-                pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                    self.attach = Some(attach.into());
-                    self
-                }
-                /// Sets `goods_tag` (商品标记).
-                pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                    self.goods_tag = Some(goods_tag.into());
-                    self
-                }
-                /// Sets `limit_pay` (指定支付方式).
-                pub fn with_limit_pay(mut self, limit_pay: impl Into<String>) -> Self {
-                    self.limit_pay = Some(limit_pay.into());
-                    self
-                }
-                /// Sets `payer` (支付者).
-                pub fn with_payer(mut self, payer: impl Into<PostPayer>) -> Self {
-                    self.payer = Some(payer.into());
-                    self
-                }
-                /// Sets `scene_info` (场景信息).
-                pub fn with_scene_info(
-                    mut self,
-                    scene_info: impl Into<crate::api::v3::global::types::SceneInfo>,
-                ) -> Self {
-                    self.scene_info = Some(scene_info.into());
-                    self
-                }
-                /// Sets `detail` (优惠功能).
-                pub fn with_detail(
-                    mut self,
-                    detail: impl Into<Vec<crate::api::v3::global::types::Detail>>,
-                ) -> Self {
-                    self.detail = Some(detail.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        mchid: String,
+                        appid: String,
+                        sub_mchid: String,
+                        sp_mchid: String,
+                        sp_appid: String,
+                        description: String,
+                        out_trade_no: String,
+                        trade_type: String,
+                        merchant_category_code: String,
+                        amount: crate::api::v3::global::types::Amount,
+                    );
+                    /// Sets `sub_appid` (子商户APPID).
+                    with_sub_appid => sub_appid: String;
+                    /// Sets `attach` (商户数据).
+                    with_attach => attach: String;
+                    /// Sets `goods_tag` (商品标记).
+                    with_goods_tag => goods_tag: String;
+                    /// Sets `limit_pay` (指定支付方式).
+                    with_limit_pay => limit_pay: String;
+                    /// Sets `payer` (支付者).
+                    with_payer => payer: PostPayer;
+                    /// Sets `scene_info` (场景信息).
+                    with_scene_info => scene_info: crate::api::v3::global::types::SceneInfo;
+                    /// Sets `detail` (优惠功能).
+                    with_detail => detail: Vec<crate::api::v3::global::types::Detail>;
                 }
             }
 
@@ -2796,49 +2246,23 @@ pub mod papay {
                 pub plan_id: Option<i64>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(contract_id: impl Into<String>) -> Self {
-                    Self {
-                        contract_id: contract_id.into(),
-                        appid: None,
-                        sub_mchid: None,
-                        sp_appid: None,
-                        sp_mchid: None,
-                        sub_appid: None,
-                        plan_id: None,
-                    }
-                }
-                /// Sets `appid` (机构APPID (query)).
-                pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-                    self.appid = Some(appid.into());
-                    self
-                }
-                /// Sets `sub_mchid` (子商户号 (query)).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
-                }
-                /// Sets `sp_appid` (机构appid (query)).
-                pub fn with_sp_appid(mut self, sp_appid: impl Into<String>) -> Self {
-                    self.sp_appid = Some(sp_appid.into());
-                    self
-                }
-                /// Sets `sp_mchid` (机构商户号 (query)).
-                pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
-                    self.sp_mchid = Some(sp_mchid.into());
-                    self
-                }
-                /// Sets `sub_appid` (子商户应用ID (query)).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
-                }
-                /// Sets `plan_id` (模板ID (query)).
-                pub fn with_plan_id(mut self, plan_id: impl Into<i64>) -> Self {
-                    self.plan_id = Some(plan_id.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        contract_id: String,
+                    );
+                    /// Sets `appid` (机构APPID (query)).
+                    with_appid => appid: String;
+                    /// Sets `sub_mchid` (子商户号 (query)).
+                    with_sub_mchid => sub_mchid: String;
+                    /// Sets `sp_appid` (机构appid (query)).
+                    with_sp_appid => sp_appid: String;
+                    /// Sets `sp_mchid` (机构商户号 (query)).
+                    with_sp_mchid => sp_mchid: String;
+                    /// Sets `sub_appid` (子商户应用ID (query)).
+                    with_sub_appid => sub_appid: String;
+                    /// Sets `plan_id` (模板ID (query)).
+                    with_plan_id => plan_id: i64;
                 }
             }
 
@@ -2881,46 +2305,21 @@ pub mod papay {
                     pub termination_note: Option<String>,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(contract_id: impl Into<String>) -> Self {
-                        Self {
-                            contract_id: contract_id.into(),
-                            appid: None,
-                            sp_appid: None,
-                            sub_mchid: None,
-                            sub_appid: None,
-                            termination_note: None,
-                        }
-                    }
-                    /// Sets `appid` (机构APPID).
-                    pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-                        self.appid = Some(appid.into());
-                        self
-                    }
-                    /// Sets `sp_appid` (机构appid).
-                    pub fn with_sp_appid(mut self, sp_appid: impl Into<String>) -> Self {
-                        self.sp_appid = Some(sp_appid.into());
-                        self
-                    }
-                    /// Sets `sub_mchid` (子商户号).
-                    pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                        self.sub_mchid = Some(sub_mchid.into());
-                        self
-                    }
-                    /// Sets `sub_appid` (子商户应用ID).
-                    pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                        self.sub_appid = Some(sub_appid.into());
-                        self
-                    }
-                    /// Sets `termination_note` (解约备注).
-                    pub fn with_termination_note(
-                        mut self,
-                        termination_note: impl Into<String>,
-                    ) -> Self {
-                        self.termination_note = Some(termination_note.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            contract_id: String,
+                        );
+                        /// Sets `appid` (机构APPID).
+                        with_appid => appid: String;
+                        /// Sets `sp_appid` (机构appid).
+                        with_sp_appid => sp_appid: String;
+                        /// Sets `sub_mchid` (子商户号).
+                        with_sub_mchid => sub_mchid: String;
+                        /// Sets `sub_appid` (子商户应用ID).
+                        with_sub_appid => sub_appid: String;
+                        /// Sets `termination_note` (解约备注).
+                        with_termination_note => termination_note: String;
                     }
                 }
             }
@@ -2966,78 +2365,32 @@ pub mod papay {
                 pub expired_time: Option<crate::DateTime>,
             }
 
-            impl Post {
-                /// Sets `appid` (机构APPID).
-                pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-                    self.appid = Some(appid.into());
-                    self
-                }
-                /// Sets `sub_mchid` (子商户号).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
-                }
-                /// Sets `sp_appid` (机构appid).
-                pub fn with_sp_appid(mut self, sp_appid: impl Into<String>) -> Self {
-                    self.sp_appid = Some(sp_appid.into());
-                    self
-                }
-                /// Sets `sp_mchid` (机构商户号).
-                pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
-                    self.sp_mchid = Some(sp_mchid.into());
-                    self
-                }
-                /// Sets `sub_appid` (子商户应用ID).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
-                }
-                /// Sets `plan_id` (模板ID).
-                pub fn with_plan_id(mut self, plan_id: impl Into<i64>) -> Self {
-                    self.plan_id = Some(plan_id.into());
-                    self
-                }
-                /// Sets `out_contract_code` (商户侧签约协议号).
-                pub fn with_out_contract_code(
-                    mut self,
-                    out_contract_code: impl Into<String>,
-                ) -> Self {
-                    self.out_contract_code = Some(out_contract_code.into());
-                    self
-                }
-                /// Sets `user_display_name` (用户账户展示名称).
-                pub fn with_user_display_name(
-                    mut self,
-                    user_display_name: impl Into<String>,
-                ) -> Self {
-                    self.user_display_name = Some(user_display_name.into());
-                    self
-                }
-                /// Sets `success_notify_url` (签约成功通知url).
-                pub fn with_success_notify_url(
-                    mut self,
-                    success_notify_url: impl Into<String>,
-                ) -> Self {
-                    self.success_notify_url = Some(success_notify_url.into());
-                    self
-                }
-                /// Sets `openid` (商户appid下的用户标识).
-                pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                    self.openid = Some(openid.into());
-                    self
-                }
-                /// Sets `user_client_ip` (用户客户端IP).
-                pub fn with_user_client_ip(mut self, user_client_ip: impl Into<String>) -> Self {
-                    self.user_client_ip = Some(user_client_ip.into());
-                    self
-                }
-                /// Sets `expired_time` (过期时间).
-                pub fn with_expired_time(
-                    mut self,
-                    expired_time: impl Into<crate::DateTime>,
-                ) -> Self {
-                    self.expired_time = Some(expired_time.into());
-                    self
+            constructors! {
+                Post {
+                    /// Sets `appid` (机构APPID).
+                    with_appid => appid: String;
+                    /// Sets `sub_mchid` (子商户号).
+                    with_sub_mchid => sub_mchid: String;
+                    /// Sets `sp_appid` (机构appid).
+                    with_sp_appid => sp_appid: String;
+                    /// Sets `sp_mchid` (机构商户号).
+                    with_sp_mchid => sp_mchid: String;
+                    /// Sets `sub_appid` (子商户应用ID).
+                    with_sub_appid => sub_appid: String;
+                    /// Sets `plan_id` (模板ID).
+                    with_plan_id => plan_id: i64;
+                    /// Sets `out_contract_code` (商户侧签约协议号).
+                    with_out_contract_code => out_contract_code: String;
+                    /// Sets `user_display_name` (用户账户展示名称).
+                    with_user_display_name => user_display_name: String;
+                    /// Sets `success_notify_url` (签约成功通知url).
+                    with_success_notify_url => success_notify_url: String;
+                    /// Sets `openid` (商户appid下的用户标识).
+                    with_openid => openid: String;
+                    /// Sets `user_client_ip` (用户客户端IP).
+                    with_user_client_ip => user_client_ip: String;
+                    /// Sets `expired_time` (过期时间).
+                    with_expired_time => expired_time: crate::DateTime;
                 }
             }
 
@@ -3089,83 +2442,34 @@ pub mod papay {
                 pub return_url: Option<String>,
             }
 
-            impl Post {
-                /// Sets `appid` (机构APPID).
-                pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-                    self.appid = Some(appid.into());
-                    self
-                }
-                /// Sets `sub_mchid` (子商户号).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
-                }
-                /// Sets `sp_appid` (机构appid).
-                pub fn with_sp_appid(mut self, sp_appid: impl Into<String>) -> Self {
-                    self.sp_appid = Some(sp_appid.into());
-                    self
-                }
-                /// Sets `sp_mchid` (机构商户号).
-                pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
-                    self.sp_mchid = Some(sp_mchid.into());
-                    self
-                }
-                /// Sets `sub_appid` (子商户应用ID).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
-                }
-                /// Sets `plan_id` (模板ID).
-                pub fn with_plan_id(mut self, plan_id: impl Into<i64>) -> Self {
-                    self.plan_id = Some(plan_id.into());
-                    self
-                }
-                /// Sets `out_contract_code` (商户侧签约协议号).
-                pub fn with_out_contract_code(
-                    mut self,
-                    out_contract_code: impl Into<String>,
-                ) -> Self {
-                    self.out_contract_code = Some(out_contract_code.into());
-                    self
-                }
-                /// Sets `user_display_name` (用户账户展示名称).
-                pub fn with_user_display_name(
-                    mut self,
-                    user_display_name: impl Into<String>,
-                ) -> Self {
-                    self.user_display_name = Some(user_display_name.into());
-                    self
-                }
-                /// Sets `success_notify_url` (签约成功通知url).
-                pub fn with_success_notify_url(
-                    mut self,
-                    success_notify_url: impl Into<String>,
-                ) -> Self {
-                    self.success_notify_url = Some(success_notify_url.into());
-                    self
-                }
-                /// Sets `return_appid` (回调应用AppID).
-                pub fn with_return_appid(mut self, return_appid: impl Into<String>) -> Self {
-                    self.return_appid = Some(return_appid.into());
-                    self
-                }
-                /// Sets `user_client_ip` (用户客户端IP).
-                pub fn with_user_client_ip(mut self, user_client_ip: impl Into<String>) -> Self {
-                    self.user_client_ip = Some(user_client_ip.into());
-                    self
-                }
-                /// Sets `expired_time` (过期时间).
-                pub fn with_expired_time(
-                    mut self,
-                    expired_time: impl Into<crate::DateTime>,
-                ) -> Self {
-                    self.expired_time = Some(expired_time.into());
-                    self
-                }
-                /// Sets `return_url` (签约完成跳转URL).
-                pub fn with_return_url(mut self, return_url: impl Into<String>) -> Self {
-                    self.return_url = Some(return_url.into());
-                    self
+            constructors! {
+                Post {
+                    /// Sets `appid` (机构APPID).
+                    with_appid => appid: String;
+                    /// Sets `sub_mchid` (子商户号).
+                    with_sub_mchid => sub_mchid: String;
+                    /// Sets `sp_appid` (机构appid).
+                    with_sp_appid => sp_appid: String;
+                    /// Sets `sp_mchid` (机构商户号).
+                    with_sp_mchid => sp_mchid: String;
+                    /// Sets `sub_appid` (子商户应用ID).
+                    with_sub_appid => sub_appid: String;
+                    /// Sets `plan_id` (模板ID).
+                    with_plan_id => plan_id: i64;
+                    /// Sets `out_contract_code` (商户侧签约协议号).
+                    with_out_contract_code => out_contract_code: String;
+                    /// Sets `user_display_name` (用户账户展示名称).
+                    with_user_display_name => user_display_name: String;
+                    /// Sets `success_notify_url` (签约成功通知url).
+                    with_success_notify_url => success_notify_url: String;
+                    /// Sets `return_appid` (回调应用AppID).
+                    with_return_appid => return_appid: String;
+                    /// Sets `user_client_ip` (用户客户端IP).
+                    with_user_client_ip => user_client_ip: String;
+                    /// Sets `expired_time` (过期时间).
+                    with_expired_time => expired_time: crate::DateTime;
+                    /// Sets `return_url` (签约完成跳转URL).
+                    with_return_url => return_url: String;
                 }
             }
 
@@ -3216,78 +2520,32 @@ pub mod papay {
                 pub expired_time: Option<crate::DateTime>,
             }
 
-            impl Post {
-                /// Sets `appid` (机构APPID).
-                pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-                    self.appid = Some(appid.into());
-                    self
-                }
-                /// Sets `sub_mchid` (子商户号).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
-                }
-                /// Sets `sp_appid` (机构appid).
-                pub fn with_sp_appid(mut self, sp_appid: impl Into<String>) -> Self {
-                    self.sp_appid = Some(sp_appid.into());
-                    self
-                }
-                /// Sets `sp_mchid` (机构商户号).
-                pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
-                    self.sp_mchid = Some(sp_mchid.into());
-                    self
-                }
-                /// Sets `sub_appid` (子商户应用ID).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
-                }
-                /// Sets `plan_id` (模板ID).
-                pub fn with_plan_id(mut self, plan_id: impl Into<i64>) -> Self {
-                    self.plan_id = Some(plan_id.into());
-                    self
-                }
-                /// Sets `out_contract_code` (商户侧签约协议号).
-                pub fn with_out_contract_code(
-                    mut self,
-                    out_contract_code: impl Into<String>,
-                ) -> Self {
-                    self.out_contract_code = Some(out_contract_code.into());
-                    self
-                }
-                /// Sets `user_display_name` (用户账户展示名称).
-                pub fn with_user_display_name(
-                    mut self,
-                    user_display_name: impl Into<String>,
-                ) -> Self {
-                    self.user_display_name = Some(user_display_name.into());
-                    self
-                }
-                /// Sets `success_notify_url` (签约成功通知url).
-                pub fn with_success_notify_url(
-                    mut self,
-                    success_notify_url: impl Into<String>,
-                ) -> Self {
-                    self.success_notify_url = Some(success_notify_url.into());
-                    self
-                }
-                /// Sets `openid` (商户appid下的用户标识).
-                pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                    self.openid = Some(openid.into());
-                    self
-                }
-                /// Sets `return_url` (签约完成跳转URL).
-                pub fn with_return_url(mut self, return_url: impl Into<String>) -> Self {
-                    self.return_url = Some(return_url.into());
-                    self
-                }
-                /// Sets `expired_time` (过期时间).
-                pub fn with_expired_time(
-                    mut self,
-                    expired_time: impl Into<crate::DateTime>,
-                ) -> Self {
-                    self.expired_time = Some(expired_time.into());
-                    self
+            constructors! {
+                Post {
+                    /// Sets `appid` (机构APPID).
+                    with_appid => appid: String;
+                    /// Sets `sub_mchid` (子商户号).
+                    with_sub_mchid => sub_mchid: String;
+                    /// Sets `sp_appid` (机构appid).
+                    with_sp_appid => sp_appid: String;
+                    /// Sets `sp_mchid` (机构商户号).
+                    with_sp_mchid => sp_mchid: String;
+                    /// Sets `sub_appid` (子商户应用ID).
+                    with_sub_appid => sub_appid: String;
+                    /// Sets `plan_id` (模板ID).
+                    with_plan_id => plan_id: i64;
+                    /// Sets `out_contract_code` (商户侧签约协议号).
+                    with_out_contract_code => out_contract_code: String;
+                    /// Sets `user_display_name` (用户账户展示名称).
+                    with_user_display_name => user_display_name: String;
+                    /// Sets `success_notify_url` (签约成功通知url).
+                    with_success_notify_url => success_notify_url: String;
+                    /// Sets `openid` (商户appid下的用户标识).
+                    with_openid => openid: String;
+                    /// Sets `return_url` (签约完成跳转URL).
+                    with_return_url => return_url: String;
+                    /// Sets `expired_time` (过期时间).
+                    with_expired_time => expired_time: crate::DateTime;
                 }
             }
 
@@ -3338,78 +2596,32 @@ pub mod papay {
                 pub expired_time: Option<crate::DateTime>,
             }
 
-            impl Post {
-                /// Sets `appid` (机构APPID).
-                pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-                    self.appid = Some(appid.into());
-                    self
-                }
-                /// Sets `sub_mchid` (子商户号).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
-                }
-                /// Sets `sp_appid` (机构appid).
-                pub fn with_sp_appid(mut self, sp_appid: impl Into<String>) -> Self {
-                    self.sp_appid = Some(sp_appid.into());
-                    self
-                }
-                /// Sets `sp_mchid` (机构商户号).
-                pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
-                    self.sp_mchid = Some(sp_mchid.into());
-                    self
-                }
-                /// Sets `sub_appid` (子商户应用ID).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
-                }
-                /// Sets `plan_id` (模板ID).
-                pub fn with_plan_id(mut self, plan_id: impl Into<i64>) -> Self {
-                    self.plan_id = Some(plan_id.into());
-                    self
-                }
-                /// Sets `out_contract_code` (商户侧签约协议号).
-                pub fn with_out_contract_code(
-                    mut self,
-                    out_contract_code: impl Into<String>,
-                ) -> Self {
-                    self.out_contract_code = Some(out_contract_code.into());
-                    self
-                }
-                /// Sets `user_display_name` (用户账户展示名称).
-                pub fn with_user_display_name(
-                    mut self,
-                    user_display_name: impl Into<String>,
-                ) -> Self {
-                    self.user_display_name = Some(user_display_name.into());
-                    self
-                }
-                /// Sets `success_notify_url` (签约成功通知url).
-                pub fn with_success_notify_url(
-                    mut self,
-                    success_notify_url: impl Into<String>,
-                ) -> Self {
-                    self.success_notify_url = Some(success_notify_url.into());
-                    self
-                }
-                /// Sets `openid` (商户appid下的用户标识).
-                pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                    self.openid = Some(openid.into());
-                    self
-                }
-                /// Sets `user_client_ip` (用户客户端IP).
-                pub fn with_user_client_ip(mut self, user_client_ip: impl Into<String>) -> Self {
-                    self.user_client_ip = Some(user_client_ip.into());
-                    self
-                }
-                /// Sets `expired_time` (过期时间).
-                pub fn with_expired_time(
-                    mut self,
-                    expired_time: impl Into<crate::DateTime>,
-                ) -> Self {
-                    self.expired_time = Some(expired_time.into());
-                    self
+            constructors! {
+                Post {
+                    /// Sets `appid` (机构APPID).
+                    with_appid => appid: String;
+                    /// Sets `sub_mchid` (子商户号).
+                    with_sub_mchid => sub_mchid: String;
+                    /// Sets `sp_appid` (机构appid).
+                    with_sp_appid => sp_appid: String;
+                    /// Sets `sp_mchid` (机构商户号).
+                    with_sp_mchid => sp_mchid: String;
+                    /// Sets `sub_appid` (子商户应用ID).
+                    with_sub_appid => sub_appid: String;
+                    /// Sets `plan_id` (模板ID).
+                    with_plan_id => plan_id: i64;
+                    /// Sets `out_contract_code` (商户侧签约协议号).
+                    with_out_contract_code => out_contract_code: String;
+                    /// Sets `user_display_name` (用户账户展示名称).
+                    with_user_display_name => user_display_name: String;
+                    /// Sets `success_notify_url` (签约成功通知url).
+                    with_success_notify_url => success_notify_url: String;
+                    /// Sets `openid` (商户appid下的用户标识).
+                    with_openid => openid: String;
+                    /// Sets `user_client_ip` (用户客户端IP).
+                    with_user_client_ip => user_client_ip: String;
+                    /// Sets `expired_time` (过期时间).
+                    with_expired_time => expired_time: crate::DateTime;
                 }
             }
 
@@ -3447,43 +2659,21 @@ pub mod papay {
                     pub sub_appid: Option<String>,
                 }
 
-                impl Get {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(out_contract_code: impl Into<String>) -> Self {
-                        Self {
-                            out_contract_code: out_contract_code.into(),
-                            appid: None,
-                            sub_mchid: None,
-                            sp_appid: None,
-                            sp_mchid: None,
-                            sub_appid: None,
-                        }
-                    }
-                    /// Sets `appid` (机构APPID (query)).
-                    pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-                        self.appid = Some(appid.into());
-                        self
-                    }
-                    /// Sets `sub_mchid` (子商户号 (query)).
-                    pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                        self.sub_mchid = Some(sub_mchid.into());
-                        self
-                    }
-                    /// Sets `sp_appid` (机构appid (query)).
-                    pub fn with_sp_appid(mut self, sp_appid: impl Into<String>) -> Self {
-                        self.sp_appid = Some(sp_appid.into());
-                        self
-                    }
-                    /// Sets `sp_mchid` (机构商户号 (query)).
-                    pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
-                        self.sp_mchid = Some(sp_mchid.into());
-                        self
-                    }
-                    /// Sets `sub_appid` (子商户应用ID (query)).
-                    pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                        self.sub_appid = Some(sub_appid.into());
-                        self
+                constructors! {
+                    Get {
+                        new(
+                            out_contract_code: String,
+                        );
+                        /// Sets `appid` (机构APPID (query)).
+                        with_appid => appid: String;
+                        /// Sets `sub_mchid` (子商户号 (query)).
+                        with_sub_mchid => sub_mchid: String;
+                        /// Sets `sp_appid` (机构appid (query)).
+                        with_sp_appid => sp_appid: String;
+                        /// Sets `sp_mchid` (机构商户号 (query)).
+                        with_sp_mchid => sp_mchid: String;
+                        /// Sets `sub_appid` (子商户应用ID (query)).
+                        with_sub_appid => sub_appid: String;
                     }
                 }
 
@@ -3531,73 +2721,30 @@ pub mod papay {
                 pub return_url: Option<String>,
             }
 
-            impl Post {
-                /// Sets `appid` (机构APPID).
-                pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-                    self.appid = Some(appid.into());
-                    self
-                }
-                /// Sets `sub_mchid` (子商户号).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
-                }
-                /// Sets `sp_appid` (机构appid).
-                pub fn with_sp_appid(mut self, sp_appid: impl Into<String>) -> Self {
-                    self.sp_appid = Some(sp_appid.into());
-                    self
-                }
-                /// Sets `sp_mchid` (机构商户号).
-                pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
-                    self.sp_mchid = Some(sp_mchid.into());
-                    self
-                }
-                /// Sets `sub_appid` (子商户应用ID).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
-                }
-                /// Sets `plan_id` (模板ID).
-                pub fn with_plan_id(mut self, plan_id: impl Into<i64>) -> Self {
-                    self.plan_id = Some(plan_id.into());
-                    self
-                }
-                /// Sets `out_contract_code` (商户侧签约协议号).
-                pub fn with_out_contract_code(
-                    mut self,
-                    out_contract_code: impl Into<String>,
-                ) -> Self {
-                    self.out_contract_code = Some(out_contract_code.into());
-                    self
-                }
-                /// Sets `user_display_name` (用户账户展示名称).
-                pub fn with_user_display_name(
-                    mut self,
-                    user_display_name: impl Into<String>,
-                ) -> Self {
-                    self.user_display_name = Some(user_display_name.into());
-                    self
-                }
-                /// Sets `success_notify_url` (签约成功通知url).
-                pub fn with_success_notify_url(
-                    mut self,
-                    success_notify_url: impl Into<String>,
-                ) -> Self {
-                    self.success_notify_url = Some(success_notify_url.into());
-                    self
-                }
-                /// Sets `expired_time` (过期时间).
-                pub fn with_expired_time(
-                    mut self,
-                    expired_time: impl Into<crate::DateTime>,
-                ) -> Self {
-                    self.expired_time = Some(expired_time.into());
-                    self
-                }
-                /// Sets `return_url` (签约完成跳转URL).
-                pub fn with_return_url(mut self, return_url: impl Into<String>) -> Self {
-                    self.return_url = Some(return_url.into());
-                    self
+            constructors! {
+                Post {
+                    /// Sets `appid` (机构APPID).
+                    with_appid => appid: String;
+                    /// Sets `sub_mchid` (子商户号).
+                    with_sub_mchid => sub_mchid: String;
+                    /// Sets `sp_appid` (机构appid).
+                    with_sp_appid => sp_appid: String;
+                    /// Sets `sp_mchid` (机构商户号).
+                    with_sp_mchid => sp_mchid: String;
+                    /// Sets `sub_appid` (子商户应用ID).
+                    with_sub_appid => sub_appid: String;
+                    /// Sets `plan_id` (模板ID).
+                    with_plan_id => plan_id: i64;
+                    /// Sets `out_contract_code` (商户侧签约协议号).
+                    with_out_contract_code => out_contract_code: String;
+                    /// Sets `user_display_name` (用户账户展示名称).
+                    with_user_display_name => user_display_name: String;
+                    /// Sets `success_notify_url` (签约成功通知url).
+                    with_success_notify_url => success_notify_url: String;
+                    /// Sets `expired_time` (过期时间).
+                    with_expired_time => expired_time: crate::DateTime;
+                    /// Sets `return_url` (签约完成跳转URL).
+                    with_return_url => return_url: String;
                 }
             }
 
@@ -3653,67 +2800,30 @@ pub mod papay {
             pub scene_info: Option<PostSceneInfo>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                description: impl Into<String>,
-                notify_url: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                merchant_category_code: impl Into<String>,
-                contract_id: impl Into<String>,
-                amount: impl Into<crate::api::v3::global::types::Amount>,
-            ) -> Self {
-                Self {
-                    appid: None,
-                    sp_appid: None,
-                    sub_mchid: None,
-                    sub_appid: None,
-                    description: description.into(),
-                    attach: None,
-                    notify_url: notify_url.into(),
-                    out_trade_no: out_trade_no.into(),
-                    goods_tag: None,
-                    merchant_category_code: merchant_category_code.into(),
-                    contract_id: contract_id.into(),
-                    amount: amount.into(),
-                    scene_info: None,
-                }
-            }
-            /// Sets `appid` (机构APPID).
-            pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-                self.appid = Some(appid.into());
-                self
-            }
-            /// Sets `sp_appid` (机构appid).
-            pub fn with_sp_appid(mut self, sp_appid: impl Into<String>) -> Self {
-                self.sp_appid = Some(sp_appid.into());
-                self
-            }
-            /// Sets `sub_mchid` (子商户号).
-            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                self.sub_mchid = Some(sub_mchid.into());
-                self
-            }
-            /// Sets `sub_appid` (子商户应用ID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `attach` (商户数据).
-            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                self.attach = Some(attach.into());
-                self
-            }
-            /// Sets `goods_tag` (商品标记).
-            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                self.goods_tag = Some(goods_tag.into());
-                self
-            }
-            /// Sets `scene_info` (场景信息).
-            pub fn with_scene_info(mut self, scene_info: impl Into<PostSceneInfo>) -> Self {
-                self.scene_info = Some(scene_info.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    description: String,
+                    notify_url: String,
+                    out_trade_no: String,
+                    merchant_category_code: String,
+                    contract_id: String,
+                    amount: crate::api::v3::global::types::Amount,
+                );
+                /// Sets `appid` (机构APPID).
+                with_appid => appid: String;
+                /// Sets `sp_appid` (机构appid).
+                with_sp_appid => sp_appid: String;
+                /// Sets `sub_mchid` (子商户号).
+                with_sub_mchid => sub_mchid: String;
+                /// Sets `sub_appid` (子商户应用ID).
+                with_sub_appid => sub_appid: String;
+                /// Sets `attach` (商户数据).
+                with_attach => attach: String;
+                /// Sets `goods_tag` (商品标记).
+                with_goods_tag => goods_tag: String;
+                /// Sets `scene_info` (场景信息).
+                with_scene_info => scene_info: PostSceneInfo;
             }
         }
 
@@ -3732,16 +2842,12 @@ pub mod papay {
             pub device_ip: Option<String>,
         }
 
-        impl PostSceneInfo {
-            /// Sets `device_id` (商户端设备号).
-            pub fn with_device_id(mut self, device_id: impl Into<String>) -> Self {
-                self.device_id = Some(device_id.into());
-                self
-            }
-            /// Sets `device_ip` (商户端设备IP).
-            pub fn with_device_ip(mut self, device_ip: impl Into<String>) -> Self {
-                self.device_ip = Some(device_ip.into());
-                self
+        constructors! {
+            PostSceneInfo {
+                /// Sets `device_id` (商户端设备号).
+                with_device_id => device_id: String;
+                /// Sets `device_ip` (商户端设备IP).
+                with_device_ip => device_ip: String;
             }
         }
 
@@ -4023,16 +3129,12 @@ pub mod profit_sharing {
             pub bill_date: Option<String>,
         }
 
-        impl Get {
-            /// Sets `sub_mchid` (子商户号 (query)).
-            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                self.sub_mchid = Some(sub_mchid.into());
-                self
-            }
-            /// Sets `bill_date` (账单日期 (query)).
-            pub fn with_bill_date(mut self, bill_date: impl Into<String>) -> Self {
-                self.bill_date = Some(bill_date.into());
-                self
+        constructors! {
+            Get {
+                /// Sets `sub_mchid` (子商户号 (query)).
+                with_sub_mchid => sub_mchid: String;
+                /// Sets `bill_date` (账单日期 (query)).
+                with_bill_date => bill_date: String;
             }
         }
 
@@ -4073,39 +3175,20 @@ pub mod profit_sharing {
             pub unfreeze_unsplit: bool,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                appid: impl Into<String>,
-                transaction_id: impl Into<String>,
-                out_order_no: impl Into<String>,
-                unfreeze_unsplit: impl Into<bool>,
-            ) -> Self {
-                Self {
-                    sub_mchid: None,
-                    appid: appid.into(),
-                    sub_appid: None,
-                    transaction_id: transaction_id.into(),
-                    out_order_no: out_order_no.into(),
-                    receivers: None,
-                    unfreeze_unsplit: unfreeze_unsplit.into(),
-                }
-            }
-            /// Sets `sub_mchid` (子商户号).
-            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                self.sub_mchid = Some(sub_mchid.into());
-                self
-            }
-            /// Sets `sub_appid` (子商户应用ID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `receivers` (分账接收方列表).
-            pub fn with_receivers(mut self, receivers: impl Into<Vec<PostReceivers>>) -> Self {
-                self.receivers = Some(receivers.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    transaction_id: String,
+                    out_order_no: String,
+                    unfreeze_unsplit: bool,
+                );
+                /// Sets `sub_mchid` (子商户号).
+                with_sub_mchid => sub_mchid: String;
+                /// Sets `sub_appid` (子商户应用ID).
+                with_sub_appid => sub_appid: String;
+                /// Sets `receivers` (分账接收方列表).
+                with_receivers => receivers: Vec<PostReceivers>;
             }
         }
 
@@ -4143,35 +3226,19 @@ pub mod profit_sharing {
             pub description: String,
         }
 
-        impl PostReceivers {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                currency: impl Into<PostReceiversCurrency>,
-                r#type: impl Into<crate::api::v3::global::types::ReceiversType>,
-                account: impl Into<String>,
-                amount: impl Into<i64>,
-                description: impl Into<String>,
-            ) -> Self {
-                Self {
-                    currency: currency.into(),
-                    r#type: r#type.into(),
-                    account: account.into(),
-                    name: None,
-                    authorized: None,
-                    amount: amount.into(),
-                    description: description.into(),
-                }
-            }
-            /// Sets `name` (分账个人接收方姓名).
-            pub fn with_name(mut self, name: impl Into<String>) -> Self {
-                self.name = Some(name.into());
-                self
-            }
-            /// Sets `authorized` (是否已经获取用户实名信息授权).
-            pub fn with_authorized(mut self, authorized: impl Into<bool>) -> Self {
-                self.authorized = Some(authorized.into());
-                self
+        constructors! {
+            PostReceivers {
+                new(
+                    currency: PostReceiversCurrency,
+                    r#type: crate::api::v3::global::types::ReceiversType,
+                    account: String,
+                    amount: i64,
+                    description: String,
+                );
+                /// Sets `name` (分账个人接收方姓名).
+                with_name => name: String;
+                /// Sets `authorized` (是否已经获取用户实名信息授权).
+                with_authorized => authorized: bool;
             }
         }
 
@@ -4207,25 +3274,15 @@ pub mod profit_sharing {
                 pub transaction_id: Option<String>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(out_order_no: impl Into<String>) -> Self {
-                    Self {
-                        out_order_no: out_order_no.into(),
-                        sub_mchid: None,
-                        transaction_id: None,
-                    }
-                }
-                /// Sets `sub_mchid` (子商户号 (query)).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
-                }
-                /// Sets `transaction_id` (微信订单号 (query)).
-                pub fn with_transaction_id(mut self, transaction_id: impl Into<String>) -> Self {
-                    self.transaction_id = Some(transaction_id.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        out_order_no: String,
+                    );
+                    /// Sets `sub_mchid` (子商户号 (query)).
+                    with_sub_mchid => sub_mchid: String;
+                    /// Sets `transaction_id` (微信订单号 (query)).
+                    with_transaction_id => transaction_id: String;
                 }
             }
 
@@ -4266,25 +3323,15 @@ pub mod profit_sharing {
                 pub description: String,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    transaction_id: impl Into<String>,
-                    out_order_no: impl Into<String>,
-                    description: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        sub_mchid: None,
-                        transaction_id: transaction_id.into(),
-                        out_order_no: out_order_no.into(),
-                        description: description.into(),
-                    }
-                }
-                /// Sets `sub_mchid` (子商户号).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        transaction_id: String,
+                        out_order_no: String,
+                        description: String,
+                    );
+                    /// Sets `sub_mchid` (子商户号).
+                    with_sub_mchid => sub_mchid: String;
                 }
             }
 
@@ -4346,88 +3393,36 @@ pub mod profit_sharing {
             pub partnership_file_id: Option<String>,
         }
 
-        impl Post {
-            /// Sets `sub_mchid` (子商户号).
-            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                self.sub_mchid = Some(sub_mchid.into());
-                self
-            }
-            /// Sets `appid` (应用ID).
-            pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-                self.appid = Some(appid.into());
-                self
-            }
-            /// Sets `sub_appid` (子商户应用ID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `type` (分账接收方类型).
-            pub fn with_type(
-                mut self,
-                r#type: impl Into<crate::api::v3::global::types::ReceiversType>,
-            ) -> Self {
-                self.r#type = Some(r#type.into());
-                self
-            }
-            /// Sets `account` (分账接收方帐号).
-            pub fn with_account(mut self, account: impl Into<String>) -> Self {
-                self.account = Some(account.into());
-                self
-            }
-            /// Sets `name` (分账个人接收方姓名).
-            pub fn with_name(mut self, name: impl Into<String>) -> Self {
-                self.name = Some(name.into());
-                self
-            }
-            /// Sets `authorized` (是否已经获取用户实名信息授权).
-            pub fn with_authorized(mut self, authorized: impl Into<bool>) -> Self {
-                self.authorized = Some(authorized.into());
-                self
-            }
-            /// Sets `relation_type` (与分账方的关系类型).
-            pub fn with_relation_type(
-                mut self,
-                relation_type: impl Into<crate::api::v3::global::types::RelationType>,
-            ) -> Self {
-                self.relation_type = Some(relation_type.into());
-                self
-            }
-            /// Sets `custom_relation` (自定义的分账关系).
-            pub fn with_custom_relation(mut self, custom_relation: impl Into<String>) -> Self {
-                self.custom_relation = Some(custom_relation.into());
-                self
-            }
-            /// Sets `scene` (分账场景详细描述).
-            pub fn with_scene(mut self, scene: impl Into<String>) -> Self {
-                self.scene = Some(scene.into());
-                self
-            }
-            /// Sets `major_service` (接收方商户的主营业务范围).
-            pub fn with_major_service(mut self, major_service: impl Into<String>) -> Self {
-                self.major_service = Some(major_service.into());
-                self
-            }
-            /// Sets `expected_ratio` (分账接收方预计分账比例).
-            pub fn with_expected_ratio(mut self, expected_ratio: impl Into<i64>) -> Self {
-                self.expected_ratio = Some(expected_ratio.into());
-                self
-            }
-            /// Sets `application_file_id` (增加分账接收方申请函文件ID).
-            pub fn with_application_file_id(
-                mut self,
-                application_file_id: impl Into<String>,
-            ) -> Self {
-                self.application_file_id = Some(application_file_id.into());
-                self
-            }
-            /// Sets `partnership_file_id` (分账方与接收方合作关系证明文件ID).
-            pub fn with_partnership_file_id(
-                mut self,
-                partnership_file_id: impl Into<String>,
-            ) -> Self {
-                self.partnership_file_id = Some(partnership_file_id.into());
-                self
+        constructors! {
+            Post {
+                /// Sets `sub_mchid` (子商户号).
+                with_sub_mchid => sub_mchid: String;
+                /// Sets `appid` (应用ID).
+                with_appid => appid: String;
+                /// Sets `sub_appid` (子商户应用ID).
+                with_sub_appid => sub_appid: String;
+                /// Sets `type` (分账接收方类型).
+                with_type => r#type: crate::api::v3::global::types::ReceiversType;
+                /// Sets `account` (分账接收方帐号).
+                with_account => account: String;
+                /// Sets `name` (分账个人接收方姓名).
+                with_name => name: String;
+                /// Sets `authorized` (是否已经获取用户实名信息授权).
+                with_authorized => authorized: bool;
+                /// Sets `relation_type` (与分账方的关系类型).
+                with_relation_type => relation_type: crate::api::v3::global::types::RelationType;
+                /// Sets `custom_relation` (自定义的分账关系).
+                with_custom_relation => custom_relation: String;
+                /// Sets `scene` (分账场景详细描述).
+                with_scene => scene: String;
+                /// Sets `major_service` (接收方商户的主营业务范围).
+                with_major_service => major_service: String;
+                /// Sets `expected_ratio` (分账接收方预计分账比例).
+                with_expected_ratio => expected_ratio: i64;
+                /// Sets `application_file_id` (增加分账接收方申请函文件ID).
+                with_application_file_id => application_file_id: String;
+                /// Sets `partnership_file_id` (分账方与接收方合作关系证明文件ID).
+                with_partnership_file_id => partnership_file_id: String;
             }
         }
 
@@ -4504,34 +3499,18 @@ pub mod profit_sharing {
             pub account: Option<String>,
         }
 
-        impl Delete {
-            /// Sets `sub_mchid` (子商户号).
-            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                self.sub_mchid = Some(sub_mchid.into());
-                self
-            }
-            /// Sets `appid` (应用ID).
-            pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-                self.appid = Some(appid.into());
-                self
-            }
-            /// Sets `sub_appid` (子商户应用ID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `type` (分账接收方类型).
-            pub fn with_type(
-                mut self,
-                r#type: impl Into<crate::api::v3::global::types::ReceiversType>,
-            ) -> Self {
-                self.r#type = Some(r#type.into());
-                self
-            }
-            /// Sets `account` (分账接收方帐号).
-            pub fn with_account(mut self, account: impl Into<String>) -> Self {
-                self.account = Some(account.into());
-                self
+        constructors! {
+            Delete {
+                /// Sets `sub_mchid` (子商户号).
+                with_sub_mchid => sub_mchid: String;
+                /// Sets `appid` (应用ID).
+                with_appid => appid: String;
+                /// Sets `sub_appid` (子商户应用ID).
+                with_sub_appid => sub_appid: String;
+                /// Sets `type` (分账接收方类型).
+                with_type => r#type: crate::api::v3::global::types::ReceiversType;
+                /// Sets `account` (分账接收方帐号).
+                with_account => account: String;
             }
         }
 
@@ -4565,46 +3544,21 @@ pub mod profit_sharing {
                 pub r#type: Option<crate::api::v3::global::types::ReceiversType>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(account: impl Into<String>) -> Self {
-                    Self {
-                        account: account.into(),
-                        sub_mchid: None,
-                        transaction_id: None,
-                        appid: None,
-                        sub_appid: None,
-                        r#type: None,
-                    }
-                }
-                /// Sets `sub_mchid` (子商户号 (query)).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
-                }
-                /// Sets `transaction_id` (微信订单号 (query)).
-                pub fn with_transaction_id(mut self, transaction_id: impl Into<String>) -> Self {
-                    self.transaction_id = Some(transaction_id.into());
-                    self
-                }
-                /// Sets `appid` (应用ID (query)).
-                pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-                    self.appid = Some(appid.into());
-                    self
-                }
-                /// Sets `sub_appid` (子商户应用ID (query)).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
-                }
-                /// Sets `type` (分账接收方类型 (query)).
-                pub fn with_type(
-                    mut self,
-                    r#type: impl Into<crate::api::v3::global::types::ReceiversType>,
-                ) -> Self {
-                    self.r#type = Some(r#type.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        account: String,
+                    );
+                    /// Sets `sub_mchid` (子商户号 (query)).
+                    with_sub_mchid => sub_mchid: String;
+                    /// Sets `transaction_id` (微信订单号 (query)).
+                    with_transaction_id => transaction_id: String;
+                    /// Sets `appid` (应用ID (query)).
+                    with_appid => appid: String;
+                    /// Sets `sub_appid` (子商户应用ID (query)).
+                    with_sub_appid => sub_appid: String;
+                    /// Sets `type` (分账接收方类型 (query)).
+                    with_type => r#type: crate::api::v3::global::types::ReceiversType;
                 }
             }
 
@@ -4668,16 +3622,12 @@ pub mod profit_sharing {
                 pub bill_date: Option<String>,
             }
 
-            impl Get {
-                /// Sets `sub_mchid` (子商户号 (query)).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
-                }
-                /// Sets `bill_date` (账单日期 (query)).
-                pub fn with_bill_date(mut self, bill_date: impl Into<String>) -> Self {
-                    self.bill_date = Some(bill_date.into());
-                    self
+            constructors! {
+                Get {
+                    /// Sets `sub_mchid` (子商户号 (query)).
+                    with_sub_mchid => sub_mchid: String;
+                    /// Sets `bill_date` (账单日期 (query)).
+                    with_bill_date => bill_date: String;
                 }
             }
 
@@ -4735,19 +3685,13 @@ pub mod profit_sharing {
                     pub sub_mchid: Option<String>,
                 }
 
-                impl Get {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(transaction_id: impl Into<String>) -> Self {
-                        Self {
-                            transaction_id: transaction_id.into(),
-                            sub_mchid: None,
-                        }
-                    }
-                    /// Sets `sub_mchid` (子商户号 (query)).
-                    pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                        self.sub_mchid = Some(sub_mchid.into());
-                        self
+                constructors! {
+                    Get {
+                        new(
+                            transaction_id: String,
+                        );
+                        /// Sets `sub_mchid` (子商户号 (query)).
+                        with_sub_mchid => sub_mchid: String;
                     }
                 }
 
@@ -4781,19 +3725,13 @@ pub mod profit_sharing {
                     pub sub_mchid: Option<String>,
                 }
 
-                impl Get {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(transaction_id: impl Into<String>) -> Self {
-                        Self {
-                            transaction_id: transaction_id.into(),
-                            sub_mchid: None,
-                        }
-                    }
-                    /// Sets `sub_mchid` (子商户号 (query)).
-                    pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                        self.sub_mchid = Some(sub_mchid.into());
-                        self
+                constructors! {
+                    Get {
+                        new(
+                            transaction_id: String,
+                        );
+                        /// Sets `sub_mchid` (子商户号 (query)).
+                        with_sub_mchid => sub_mchid: String;
                     }
                 }
 
@@ -4834,21 +3772,14 @@ pub mod profit_sharing {
                 pub currency: Option<String>,
             }
 
-            impl Post {
-                /// Sets `sub_mchid` (二级商户号).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
-                }
-                /// Sets `out_trade_no` (商户订单号).
-                pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
-                    self.out_trade_no = Some(out_trade_no.into());
-                    self
-                }
-                /// Sets `currency` (订单标价币种).
-                pub fn with_currency(mut self, currency: impl Into<String>) -> Self {
-                    self.currency = Some(currency.into());
-                    self
+            constructors! {
+                Post {
+                    /// Sets `sub_mchid` (二级商户号).
+                    with_sub_mchid => sub_mchid: String;
+                    /// Sets `out_trade_no` (商户订单号).
+                    with_out_trade_no => out_trade_no: String;
+                    /// Sets `currency` (订单标价币种).
+                    with_currency => currency: String;
                 }
             }
         }
@@ -4931,35 +3862,19 @@ pub mod refunds {
         pub count: i64,
     }
 
-    impl Get {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            mchid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            sp_mchid: impl Into<String>,
-            offset: impl Into<i64>,
-            count: impl Into<i64>,
-        ) -> Self {
-            Self {
-                transaction_id: None,
-                out_trade_no: None,
-                mchid: mchid.into(),
-                sub_mchid: sub_mchid.into(),
-                sp_mchid: sp_mchid.into(),
-                offset: offset.into(),
-                count: count.into(),
-            }
-        }
-        /// Sets `transaction_id` (微信支付订单号 (query)).
-        pub fn with_transaction_id(mut self, transaction_id: impl Into<String>) -> Self {
-            self.transaction_id = Some(transaction_id.into());
-            self
-        }
-        /// Sets `out_trade_no` (商户订单号 (query)).
-        pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
-            self.out_trade_no = Some(out_trade_no.into());
-            self
+    constructors! {
+        Get {
+            new(
+                mchid: String,
+                sub_mchid: String,
+                sp_mchid: String,
+                offset: i64,
+                count: i64,
+            );
+            /// Sets `transaction_id` (微信支付订单号 (query)).
+            with_transaction_id => transaction_id: String;
+            /// Sets `out_trade_no` (商户订单号 (query)).
+            with_out_trade_no => out_trade_no: String;
         }
     }
 
@@ -5089,61 +4004,28 @@ pub mod refunds {
         pub notify_url: Option<String>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            mchid: impl Into<String>,
-            appid: impl Into<String>,
-            sp_mchid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            sp_appid: impl Into<String>,
-            out_refund_no: impl Into<String>,
-        ) -> Self {
-            Self {
-                mchid: mchid.into(),
-                appid: appid.into(),
-                sp_mchid: sp_mchid.into(),
-                sub_mchid: sub_mchid.into(),
-                sp_appid: sp_appid.into(),
-                sub_appid: None,
-                transaction_id: None,
-                out_trade_no: None,
-                out_refund_no: out_refund_no.into(),
-                reason: None,
-                amount: None,
-                notify_url: None,
-            }
-        }
-        /// Sets `sub_appid` (子商户APPID).
-        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-            self.sub_appid = Some(sub_appid.into());
-            self
-        }
-        /// Sets `transaction_id` (微信订单号).
-        pub fn with_transaction_id(mut self, transaction_id: impl Into<String>) -> Self {
-            self.transaction_id = Some(transaction_id.into());
-            self
-        }
-        /// Sets `out_trade_no` (商户订单号).
-        pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
-            self.out_trade_no = Some(out_trade_no.into());
-            self
-        }
-        /// Sets `reason` (退款原因).
-        pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
-            self.reason = Some(reason.into());
-            self
-        }
-        /// Sets `amount` (订单金额).
-        pub fn with_amount(mut self, amount: impl Into<PostAmount>) -> Self {
-            self.amount = Some(amount.into());
-            self
-        }
-        /// Sets `notify_url` (退款通知地址).
-        pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-            self.notify_url = Some(notify_url.into());
-            self
+    constructors! {
+        Post {
+            new(
+                mchid: String,
+                appid: String,
+                sp_mchid: String,
+                sub_mchid: String,
+                sp_appid: String,
+                out_refund_no: String,
+            );
+            /// Sets `sub_appid` (子商户APPID).
+            with_sub_appid => sub_appid: String;
+            /// Sets `transaction_id` (微信订单号).
+            with_transaction_id => transaction_id: String;
+            /// Sets `out_trade_no` (商户订单号).
+            with_out_trade_no => out_trade_no: String;
+            /// Sets `reason` (退款原因).
+            with_reason => reason: String;
+            /// Sets `amount` (订单金额).
+            with_amount => amount: PostAmount;
+            /// Sets `notify_url` (退款通知地址).
+            with_notify_url => notify_url: String;
         }
     }
 
@@ -5349,37 +4231,19 @@ pub mod settle {
             pub offset: i64,
         }
 
-        impl Get {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                settle_state: impl Into<GetSettleState>,
-                limit: impl Into<i64>,
-                offset: impl Into<i64>,
-            ) -> Self {
-                Self {
-                    sub_mchid: None,
-                    settle_state: settle_state.into(),
-                    settle_start_date: None,
-                    settle_end_date: None,
-                    limit: limit.into(),
-                    offset: offset.into(),
-                }
-            }
-            /// Sets `sub_mchid` (子商户号 (query)).
-            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                self.sub_mchid = Some(sub_mchid.into());
-                self
-            }
-            /// Sets `settle_start_date` (结算开始日期 (query)).
-            pub fn with_settle_start_date(mut self, settle_start_date: impl Into<String>) -> Self {
-                self.settle_start_date = Some(settle_start_date.into());
-                self
-            }
-            /// Sets `settle_end_date` (结算结束日期 (query)).
-            pub fn with_settle_end_date(mut self, settle_end_date: impl Into<String>) -> Self {
-                self.settle_end_date = Some(settle_end_date.into());
-                self
+        constructors! {
+            Get {
+                new(
+                    settle_state: GetSettleState,
+                    limit: i64,
+                    offset: i64,
+                );
+                /// Sets `sub_mchid` (子商户号 (query)).
+                with_sub_mchid => sub_mchid: String;
+                /// Sets `settle_start_date` (结算开始日期 (query)).
+                with_settle_start_date => settle_start_date: String;
+                /// Sets `settle_end_date` (结算结束日期 (query)).
+                with_settle_end_date => settle_end_date: String;
             }
         }
 
@@ -5490,31 +4354,17 @@ pub mod statements {
         pub sub_mchid: Option<String>,
     }
 
-    impl Get {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(date: impl Into<String>) -> Self {
-            Self {
-                date: date.into(),
-                mchid: None,
-                sp_mchid: None,
-                sub_mchid: None,
-            }
-        }
-        /// Sets `mchid` (商户号 (query)).
-        pub fn with_mchid(mut self, mchid: impl Into<String>) -> Self {
-            self.mchid = Some(mchid.into());
-            self
-        }
-        /// Sets `sp_mchid` (机构商户号 (query)).
-        pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
-            self.sp_mchid = Some(sp_mchid.into());
-            self
-        }
-        /// Sets `sub_mchid` (子商户号 (query)).
-        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-            self.sub_mchid = Some(sub_mchid.into());
-            self
+    constructors! {
+        Get {
+            new(
+                date: String,
+            );
+            /// Sets `mchid` (商户号 (query)).
+            with_mchid => mchid: String;
+            /// Sets `sp_mchid` (机构商户号 (query)).
+            with_sp_mchid => sp_mchid: String;
+            /// Sets `sub_mchid` (子商户号 (query)).
+            with_sub_mchid => sub_mchid: String;
         }
     }
 
@@ -5580,99 +4430,39 @@ pub mod transactions {
             pub detail: Option<Vec<crate::api::v3::global::types::Detail>>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                mchid: impl Into<String>,
-                appid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                sp_mchid: impl Into<String>,
-                sp_appid: impl Into<String>,
-                description: impl Into<String>,
-                notify_url: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                trade_type: impl Into<String>,
-                merchant_category_code: impl Into<String>,
-                amount: impl Into<crate::api::v3::global::types::Amount>,
-            ) -> Self {
-                Self {
-                    mchid: mchid.into(),
-                    appid: appid.into(),
-                    sub_mchid: sub_mchid.into(),
-                    sp_mchid: sp_mchid.into(),
-                    sp_appid: sp_appid.into(),
-                    sub_appid: None,
-                    description: description.into(),
-                    attach: None,
-                    notify_url: notify_url.into(),
-                    out_trade_no: out_trade_no.into(),
-                    goods_tag: None,
-                    trade_type: trade_type.into(),
-                    limit_pay: None,
-                    time_start: None,
-                    time_expire: None,
-                    merchant_category_code: merchant_category_code.into(),
-                    payer: None,
-                    amount: amount.into(),
-                    scene_info: None,
-                    detail: None,
-                }
-            }
-            /// Sets `sub_appid` (子商户APPID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `attach` (商户数据).
-            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                self.attach = Some(attach.into());
-                self
-            }
-            /// Sets `goods_tag` (商品标记).
-            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                self.goods_tag = Some(goods_tag.into());
-                self
-            }
-            /// Sets `limit_pay` (指定支付方式).
-            pub fn with_limit_pay(mut self, limit_pay: impl Into<String>) -> Self {
-                self.limit_pay = Some(limit_pay.into());
-                self
-            }
-            /// Sets `time_start` (交易起始时间).
-            pub fn with_time_start(mut self, time_start: impl Into<String>) -> Self {
-                self.time_start = Some(time_start.into());
-                self
-            }
-            /// Sets `time_expire` (交易结束时间).
-            pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
-                self.time_expire = Some(time_expire.into());
-                self
-            }
-            /// Sets `payer` (支付者).
-            pub fn with_payer(
-                mut self,
-                payer: impl Into<crate::api::v3::global::types::Payer>,
-            ) -> Self {
-                self.payer = Some(payer.into());
-                self
-            }
-            /// Sets `scene_info` (场景信息).
-            pub fn with_scene_info(
-                mut self,
-                scene_info: impl Into<crate::api::v3::global::types::SceneInfo>,
-            ) -> Self {
-                self.scene_info = Some(scene_info.into());
-                self
-            }
-            /// Sets `detail` (优惠功能).
-            pub fn with_detail(
-                mut self,
-                detail: impl Into<Vec<crate::api::v3::global::types::Detail>>,
-            ) -> Self {
-                self.detail = Some(detail.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    mchid: String,
+                    appid: String,
+                    sub_mchid: String,
+                    sp_mchid: String,
+                    sp_appid: String,
+                    description: String,
+                    notify_url: String,
+                    out_trade_no: String,
+                    trade_type: String,
+                    merchant_category_code: String,
+                    amount: crate::api::v3::global::types::Amount,
+                );
+                /// Sets `sub_appid` (子商户APPID).
+                with_sub_appid => sub_appid: String;
+                /// Sets `attach` (商户数据).
+                with_attach => attach: String;
+                /// Sets `goods_tag` (商品标记).
+                with_goods_tag => goods_tag: String;
+                /// Sets `limit_pay` (指定支付方式).
+                with_limit_pay => limit_pay: String;
+                /// Sets `time_start` (交易起始时间).
+                with_time_start => time_start: String;
+                /// Sets `time_expire` (交易结束时间).
+                with_time_expire => time_expire: String;
+                /// Sets `payer` (支付者).
+                with_payer => payer: crate::api::v3::global::types::Payer;
+                /// Sets `scene_info` (场景信息).
+                with_scene_info => scene_info: crate::api::v3::global::types::SceneInfo;
+                /// Sets `detail` (优惠功能).
+                with_detail => detail: Vec<crate::api::v3::global::types::Detail>;
             }
         }
 
@@ -5783,29 +4573,16 @@ pub mod transactions {
                     pub sp_mchid: Option<String>,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        transaction_id: impl Into<String>,
-                        mchid: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            transaction_id: transaction_id.into(),
-                            mchid: mchid.into(),
-                            sub_mchid: None,
-                            sp_mchid: None,
-                        }
-                    }
-                    /// Sets `sub_mchid` (子商户号).
-                    pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                        self.sub_mchid = Some(sub_mchid.into());
-                        self
-                    }
-                    /// Sets `sp_mchid` (机构商户号).
-                    pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
-                        self.sp_mchid = Some(sp_mchid.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            transaction_id: String,
+                            mchid: String,
+                        );
+                        /// Sets `sub_mchid` (子商户号).
+                        with_sub_mchid => sub_mchid: String;
+                        /// Sets `sp_mchid` (机构商户号).
+                        with_sp_mchid => sp_mchid: String;
                     }
                 }
             }
@@ -5869,99 +4646,39 @@ pub mod transactions {
             pub detail: Option<Vec<crate::api::v3::global::types::Detail>>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                mchid: impl Into<String>,
-                appid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                sp_mchid: impl Into<String>,
-                sp_appid: impl Into<String>,
-                description: impl Into<String>,
-                notify_url: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                trade_type: impl Into<String>,
-                merchant_category_code: impl Into<String>,
-                amount: impl Into<crate::api::v3::global::types::Amount>,
-            ) -> Self {
-                Self {
-                    mchid: mchid.into(),
-                    appid: appid.into(),
-                    sub_mchid: sub_mchid.into(),
-                    sp_mchid: sp_mchid.into(),
-                    sp_appid: sp_appid.into(),
-                    sub_appid: None,
-                    description: description.into(),
-                    attach: None,
-                    notify_url: notify_url.into(),
-                    out_trade_no: out_trade_no.into(),
-                    goods_tag: None,
-                    trade_type: trade_type.into(),
-                    limit_pay: None,
-                    time_start: None,
-                    time_expire: None,
-                    merchant_category_code: merchant_category_code.into(),
-                    payer: None,
-                    amount: amount.into(),
-                    scene_info: None,
-                    detail: None,
-                }
-            }
-            /// Sets `sub_appid` (子商户APPID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `attach` (商户数据).
-            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                self.attach = Some(attach.into());
-                self
-            }
-            /// Sets `goods_tag` (商品标记).
-            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                self.goods_tag = Some(goods_tag.into());
-                self
-            }
-            /// Sets `limit_pay` (指定支付方式).
-            pub fn with_limit_pay(mut self, limit_pay: impl Into<String>) -> Self {
-                self.limit_pay = Some(limit_pay.into());
-                self
-            }
-            /// Sets `time_start` (交易起始时间).
-            pub fn with_time_start(mut self, time_start: impl Into<String>) -> Self {
-                self.time_start = Some(time_start.into());
-                self
-            }
-            /// Sets `time_expire` (交易结束时间).
-            pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
-                self.time_expire = Some(time_expire.into());
-                self
-            }
-            /// Sets `payer` (支付者).
-            pub fn with_payer(
-                mut self,
-                payer: impl Into<crate::api::v3::global::types::Payer>,
-            ) -> Self {
-                self.payer = Some(payer.into());
-                self
-            }
-            /// Sets `scene_info` (场景信息).
-            pub fn with_scene_info(
-                mut self,
-                scene_info: impl Into<crate::api::v3::global::types::SceneInfo>,
-            ) -> Self {
-                self.scene_info = Some(scene_info.into());
-                self
-            }
-            /// Sets `detail` (优惠功能).
-            pub fn with_detail(
-                mut self,
-                detail: impl Into<Vec<crate::api::v3::global::types::Detail>>,
-            ) -> Self {
-                self.detail = Some(detail.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    mchid: String,
+                    appid: String,
+                    sub_mchid: String,
+                    sp_mchid: String,
+                    sp_appid: String,
+                    description: String,
+                    notify_url: String,
+                    out_trade_no: String,
+                    trade_type: String,
+                    merchant_category_code: String,
+                    amount: crate::api::v3::global::types::Amount,
+                );
+                /// Sets `sub_appid` (子商户APPID).
+                with_sub_appid => sub_appid: String;
+                /// Sets `attach` (商户数据).
+                with_attach => attach: String;
+                /// Sets `goods_tag` (商品标记).
+                with_goods_tag => goods_tag: String;
+                /// Sets `limit_pay` (指定支付方式).
+                with_limit_pay => limit_pay: String;
+                /// Sets `time_start` (交易起始时间).
+                with_time_start => time_start: String;
+                /// Sets `time_expire` (交易结束时间).
+                with_time_expire => time_expire: String;
+                /// Sets `payer` (支付者).
+                with_payer => payer: crate::api::v3::global::types::Payer;
+                /// Sets `scene_info` (场景信息).
+                with_scene_info => scene_info: crate::api::v3::global::types::SceneInfo;
+                /// Sets `detail` (优惠功能).
+                with_detail => detail: Vec<crate::api::v3::global::types::Detail>;
             }
         }
 
@@ -6045,92 +4762,38 @@ pub mod transactions {
             pub detail: Option<Vec<crate::api::v3::global::types::Detail>>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                mchid: impl Into<String>,
-                appid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                sp_mchid: impl Into<String>,
-                sp_appid: impl Into<String>,
-                description: impl Into<String>,
-                notify_url: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                trade_type: impl Into<String>,
-                merchant_category_code: impl Into<String>,
-                amount: impl Into<crate::api::v3::global::types::Amount>,
-                scene_info: impl Into<PostSceneInfo>,
-            ) -> Self {
-                Self {
-                    mchid: mchid.into(),
-                    appid: appid.into(),
-                    sub_mchid: sub_mchid.into(),
-                    sp_mchid: sp_mchid.into(),
-                    sp_appid: sp_appid.into(),
-                    sub_appid: None,
-                    description: description.into(),
-                    attach: None,
-                    notify_url: notify_url.into(),
-                    out_trade_no: out_trade_no.into(),
-                    goods_tag: None,
-                    trade_type: trade_type.into(),
-                    limit_pay: None,
-                    time_start: None,
-                    time_expire: None,
-                    merchant_category_code: merchant_category_code.into(),
-                    payer: None,
-                    amount: amount.into(),
-                    scene_info: scene_info.into(),
-                    detail: None,
-                }
-            }
-            /// Sets `sub_appid` (子商户APPID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `attach` (商户数据).
-            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                self.attach = Some(attach.into());
-                self
-            }
-            /// Sets `goods_tag` (商品标记).
-            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                self.goods_tag = Some(goods_tag.into());
-                self
-            }
-            /// Sets `limit_pay` (指定支付方式).
-            pub fn with_limit_pay(mut self, limit_pay: impl Into<String>) -> Self {
-                self.limit_pay = Some(limit_pay.into());
-                self
-            }
-            /// Sets `time_start` (交易起始时间).
-            pub fn with_time_start(mut self, time_start: impl Into<String>) -> Self {
-                self.time_start = Some(time_start.into());
-                self
-            }
-            /// Sets `time_expire` (交易结束时间).
-            pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
-                self.time_expire = Some(time_expire.into());
-                self
-            }
-            /// Sets `payer` (支付者).
-            pub fn with_payer(
-                mut self,
-                payer: impl Into<crate::api::v3::global::types::Payer>,
-            ) -> Self {
-                self.payer = Some(payer.into());
-                self
-            }
-            /// Sets `detail` (优惠功能).
-            pub fn with_detail(
-                mut self,
-                detail: impl Into<Vec<crate::api::v3::global::types::Detail>>,
-            ) -> Self {
-                self.detail = Some(detail.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    mchid: String,
+                    appid: String,
+                    sub_mchid: String,
+                    sp_mchid: String,
+                    sp_appid: String,
+                    description: String,
+                    notify_url: String,
+                    out_trade_no: String,
+                    trade_type: String,
+                    merchant_category_code: String,
+                    amount: crate::api::v3::global::types::Amount,
+                    scene_info: PostSceneInfo,
+                );
+                /// Sets `sub_appid` (子商户APPID).
+                with_sub_appid => sub_appid: String;
+                /// Sets `attach` (商户数据).
+                with_attach => attach: String;
+                /// Sets `goods_tag` (商品标记).
+                with_goods_tag => goods_tag: String;
+                /// Sets `limit_pay` (指定支付方式).
+                with_limit_pay => limit_pay: String;
+                /// Sets `time_start` (交易起始时间).
+                with_time_start => time_start: String;
+                /// Sets `time_expire` (交易结束时间).
+                with_time_expire => time_expire: String;
+                /// Sets `payer` (支付者).
+                with_payer => payer: crate::api::v3::global::types::Payer;
+                /// Sets `detail` (优惠功能).
+                with_detail => detail: Vec<crate::api::v3::global::types::Detail>;
             }
         }
 
@@ -6162,35 +4825,18 @@ pub mod transactions {
             pub store_info: crate::api::v3::global::types::StoreInfo,
         }
 
-        impl PostSceneInfo {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                payer_client_ip: impl Into<String>,
-                store_info: impl Into<crate::api::v3::global::types::StoreInfo>,
-            ) -> Self {
-                Self {
-                    device_id: None,
-                    device_ip: None,
-                    payer_client_ip: payer_client_ip.into(),
-                    operator_id: None,
-                    store_info: store_info.into(),
-                }
-            }
-            /// Sets `device_id` (商户端设备号).
-            pub fn with_device_id(mut self, device_id: impl Into<String>) -> Self {
-                self.device_id = Some(device_id.into());
-                self
-            }
-            /// Sets `device_ip` (商户端设备IP).
-            pub fn with_device_ip(mut self, device_ip: impl Into<String>) -> Self {
-                self.device_ip = Some(device_ip.into());
-                self
-            }
-            /// Sets `operator_id` (操作员ID).
-            pub fn with_operator_id(mut self, operator_id: impl Into<String>) -> Self {
-                self.operator_id = Some(operator_id.into());
-                self
+        constructors! {
+            PostSceneInfo {
+                new(
+                    payer_client_ip: String,
+                    store_info: crate::api::v3::global::types::StoreInfo,
+                );
+                /// Sets `device_id` (商户端设备号).
+                with_device_id => device_id: String;
+                /// Sets `device_ip` (商户端设备IP).
+                with_device_ip => device_ip: String;
+                /// Sets `operator_id` (操作员ID).
+                with_operator_id => operator_id: String;
             }
         }
 
@@ -6265,99 +4911,39 @@ pub mod transactions {
             pub detail: Option<Vec<crate::api::v3::global::types::Detail>>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                mchid: impl Into<String>,
-                appid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                sp_mchid: impl Into<String>,
-                sp_appid: impl Into<String>,
-                description: impl Into<String>,
-                notify_url: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                trade_type: impl Into<String>,
-                merchant_category_code: impl Into<String>,
-                amount: impl Into<crate::api::v3::global::types::Amount>,
-            ) -> Self {
-                Self {
-                    mchid: mchid.into(),
-                    appid: appid.into(),
-                    sub_mchid: sub_mchid.into(),
-                    sp_mchid: sp_mchid.into(),
-                    sp_appid: sp_appid.into(),
-                    sub_appid: None,
-                    description: description.into(),
-                    attach: None,
-                    notify_url: notify_url.into(),
-                    out_trade_no: out_trade_no.into(),
-                    goods_tag: None,
-                    trade_type: trade_type.into(),
-                    limit_pay: None,
-                    time_start: None,
-                    time_expire: None,
-                    merchant_category_code: merchant_category_code.into(),
-                    payer: None,
-                    amount: amount.into(),
-                    scene_info: None,
-                    detail: None,
-                }
-            }
-            /// Sets `sub_appid` (子商户APPID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `attach` (商户数据).
-            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                self.attach = Some(attach.into());
-                self
-            }
-            /// Sets `goods_tag` (商品标记).
-            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                self.goods_tag = Some(goods_tag.into());
-                self
-            }
-            /// Sets `limit_pay` (指定支付方式).
-            pub fn with_limit_pay(mut self, limit_pay: impl Into<String>) -> Self {
-                self.limit_pay = Some(limit_pay.into());
-                self
-            }
-            /// Sets `time_start` (交易起始时间).
-            pub fn with_time_start(mut self, time_start: impl Into<String>) -> Self {
-                self.time_start = Some(time_start.into());
-                self
-            }
-            /// Sets `time_expire` (交易结束时间).
-            pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
-                self.time_expire = Some(time_expire.into());
-                self
-            }
-            /// Sets `payer` (支付者).
-            pub fn with_payer(
-                mut self,
-                payer: impl Into<crate::api::v3::global::types::Payer>,
-            ) -> Self {
-                self.payer = Some(payer.into());
-                self
-            }
-            /// Sets `scene_info` (场景信息).
-            pub fn with_scene_info(
-                mut self,
-                scene_info: impl Into<crate::api::v3::global::types::SceneInfo>,
-            ) -> Self {
-                self.scene_info = Some(scene_info.into());
-                self
-            }
-            /// Sets `detail` (优惠功能).
-            pub fn with_detail(
-                mut self,
-                detail: impl Into<Vec<crate::api::v3::global::types::Detail>>,
-            ) -> Self {
-                self.detail = Some(detail.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    mchid: String,
+                    appid: String,
+                    sub_mchid: String,
+                    sp_mchid: String,
+                    sp_appid: String,
+                    description: String,
+                    notify_url: String,
+                    out_trade_no: String,
+                    trade_type: String,
+                    merchant_category_code: String,
+                    amount: crate::api::v3::global::types::Amount,
+                );
+                /// Sets `sub_appid` (子商户APPID).
+                with_sub_appid => sub_appid: String;
+                /// Sets `attach` (商户数据).
+                with_attach => attach: String;
+                /// Sets `goods_tag` (商品标记).
+                with_goods_tag => goods_tag: String;
+                /// Sets `limit_pay` (指定支付方式).
+                with_limit_pay => limit_pay: String;
+                /// Sets `time_start` (交易起始时间).
+                with_time_start => time_start: String;
+                /// Sets `time_expire` (交易结束时间).
+                with_time_expire => time_expire: String;
+                /// Sets `payer` (支付者).
+                with_payer => payer: crate::api::v3::global::types::Payer;
+                /// Sets `scene_info` (场景信息).
+                with_scene_info => scene_info: crate::api::v3::global::types::SceneInfo;
+                /// Sets `detail` (优惠功能).
+                with_detail => detail: Vec<crate::api::v3::global::types::Detail>;
             }
         }
 
@@ -6470,26 +5056,16 @@ pub mod transactions {
                     pub sp_mchid: Option<String>,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(out_trade_no: impl Into<String>, mchid: impl Into<String>) -> Self {
-                        Self {
-                            out_trade_no: out_trade_no.into(),
-                            mchid: mchid.into(),
-                            sub_mchid: None,
-                            sp_mchid: None,
-                        }
-                    }
-                    /// Sets `sub_mchid` (子商户号).
-                    pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                        self.sub_mchid = Some(sub_mchid.into());
-                        self
-                    }
-                    /// Sets `sp_mchid` (机构商户号).
-                    pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
-                        self.sp_mchid = Some(sp_mchid.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            out_trade_no: String,
+                            mchid: String,
+                        );
+                        /// Sets `sub_mchid` (子商户号).
+                        with_sub_mchid => sub_mchid: String;
+                        /// Sets `sp_mchid` (机构商户号).
+                        with_sp_mchid => sp_mchid: String;
                     }
                 }
             }
@@ -6858,16 +5434,12 @@ pub mod types {
         pub number: Option<String>,
     }
 
-    impl Director {
-        /// Sets `name` (董事姓名).
-        pub fn with_name(mut self, name: impl Into<String>) -> Self {
-            self.name = Some(name.into());
-            self
-        }
-        /// Sets `number` (董事证件号码).
-        pub fn with_number(mut self, number: impl Into<String>) -> Self {
-            self.number = Some(number.into());
-            self
+    constructors! {
+        Director {
+            /// Sets `name` (董事姓名).
+            with_name => name: String;
+            /// Sets `number` (董事证件号码).
+            with_number => number: String;
         }
     }
 
@@ -6933,55 +5505,25 @@ pub mod types {
         pub mcc: Option<String>,
     }
 
-    impl Business {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(business_type: impl Into<crate::api::v3::global::types::BusinessType>) -> Self {
-            Self {
-                business_type: business_type.into(),
-                app_download: None,
-                website: None,
-                office_account: None,
-                mini_program: None,
-                store_address: None,
-                store_photos: None,
-                mcc: None,
-            }
-        }
-        /// Sets `app_download` (APP下载链接).
-        pub fn with_app_download(mut self, app_download: impl Into<String>) -> Self {
-            self.app_download = Some(app_download.into());
-            self
-        }
-        /// Sets `website` (业务网站).
-        pub fn with_website(mut self, website: impl Into<String>) -> Self {
-            self.website = Some(website.into());
-            self
-        }
-        /// Sets `office_account` (公众号).
-        pub fn with_office_account(mut self, office_account: impl Into<String>) -> Self {
-            self.office_account = Some(office_account.into());
-            self
-        }
-        /// Sets `mini_program` (小程序).
-        pub fn with_mini_program(mut self, mini_program: impl Into<String>) -> Self {
-            self.mini_program = Some(mini_program.into());
-            self
-        }
-        /// Sets `store_address` (门店地址).
-        pub fn with_store_address(mut self, store_address: impl Into<String>) -> Self {
-            self.store_address = Some(store_address.into());
-            self
-        }
-        /// Sets `store_photos` (门店照片).
-        pub fn with_store_photos(mut self, store_photos: impl Into<String>) -> Self {
-            self.store_photos = Some(store_photos.into());
-            self
-        }
-        /// Sets `mcc` (MCC码).
-        pub fn with_mcc(mut self, mcc: impl Into<String>) -> Self {
-            self.mcc = Some(mcc.into());
-            self
+    constructors! {
+        Business {
+            new(
+                business_type: crate::api::v3::global::types::BusinessType,
+            );
+            /// Sets `app_download` (APP下载链接).
+            with_app_download => app_download: String;
+            /// Sets `website` (业务网站).
+            with_website => website: String;
+            /// Sets `office_account` (公众号).
+            with_office_account => office_account: String;
+            /// Sets `mini_program` (小程序).
+            with_mini_program => mini_program: String;
+            /// Sets `store_address` (门店地址).
+            with_store_address => store_address: String;
+            /// Sets `store_photos` (门店照片).
+            with_store_photos => store_photos: String;
+            /// Sets `mcc` (MCC码).
+            with_mcc => mcc: String;
         }
     }
 
@@ -6996,19 +5538,13 @@ pub mod types {
         pub currency: Option<String>,
     }
 
-    impl Amount {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(total: impl Into<i64>) -> Self {
-            Self {
-                total: total.into(),
-                currency: None,
-            }
-        }
-        /// Sets `currency` (货币类型).
-        pub fn with_currency(mut self, currency: impl Into<String>) -> Self {
-            self.currency = Some(currency.into());
-            self
+    constructors! {
+        Amount {
+            new(
+                total: i64,
+            );
+            /// Sets `currency` (货币类型).
+            with_currency => currency: String;
         }
     }
 
@@ -7025,20 +5561,14 @@ pub mod types {
         pub address: String,
     }
 
-    impl StoreInfo {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(name: impl Into<String>, address: impl Into<String>) -> Self {
-            Self {
-                id: None,
-                name: name.into(),
-                address: address.into(),
-            }
-        }
-        /// Sets `id` (编号).
-        pub fn with_id(mut self, id: impl Into<String>) -> Self {
-            self.id = Some(id.into());
-            self
+    constructors! {
+        StoreInfo {
+            new(
+                name: String,
+                address: String,
+            );
+            /// Sets `id` (编号).
+            with_id => id: String;
         }
     }
 
@@ -7063,34 +5593,18 @@ pub mod types {
         pub store_info: Option<crate::api::v3::global::types::StoreInfo>,
     }
 
-    impl SceneInfo {
-        /// Sets `device_id` (商户端设备号).
-        pub fn with_device_id(mut self, device_id: impl Into<String>) -> Self {
-            self.device_id = Some(device_id.into());
-            self
-        }
-        /// Sets `device_ip` (商户端设备IP).
-        pub fn with_device_ip(mut self, device_ip: impl Into<String>) -> Self {
-            self.device_ip = Some(device_ip.into());
-            self
-        }
-        /// Sets `payer_client_ip` (用户终端IP).
-        pub fn with_payer_client_ip(mut self, payer_client_ip: impl Into<String>) -> Self {
-            self.payer_client_ip = Some(payer_client_ip.into());
-            self
-        }
-        /// Sets `operator_id` (操作员ID).
-        pub fn with_operator_id(mut self, operator_id: impl Into<String>) -> Self {
-            self.operator_id = Some(operator_id.into());
-            self
-        }
-        /// Sets `store_info` (商户门店信息).
-        pub fn with_store_info(
-            mut self,
-            store_info: impl Into<crate::api::v3::global::types::StoreInfo>,
-        ) -> Self {
-            self.store_info = Some(store_info.into());
-            self
+    constructors! {
+        SceneInfo {
+            /// Sets `device_id` (商户端设备号).
+            with_device_id => device_id: String;
+            /// Sets `device_ip` (商户端设备IP).
+            with_device_ip => device_ip: String;
+            /// Sets `payer_client_ip` (用户终端IP).
+            with_payer_client_ip => payer_client_ip: String;
+            /// Sets `operator_id` (操作员ID).
+            with_operator_id => operator_id: String;
+            /// Sets `store_info` (商户门店信息).
+            with_store_info => store_info: crate::api::v3::global::types::StoreInfo;
         }
     }
 
@@ -7112,31 +5626,17 @@ pub mod types {
         pub price: i64,
     }
 
-    impl GoodsDetail {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            goods_id: impl Into<String>,
-            quantity: impl Into<i64>,
-            price: impl Into<i64>,
-        ) -> Self {
-            Self {
-                goods_id: goods_id.into(),
-                wxpay_goods_id: None,
-                goods_name: None,
-                quantity: quantity.into(),
-                price: price.into(),
-            }
-        }
-        /// Sets `wxpay_goods_id` (微信侧商品编码).
-        pub fn with_wxpay_goods_id(mut self, wxpay_goods_id: impl Into<String>) -> Self {
-            self.wxpay_goods_id = Some(wxpay_goods_id.into());
-            self
-        }
-        /// Sets `goods_name` (商品名称).
-        pub fn with_goods_name(mut self, goods_name: impl Into<String>) -> Self {
-            self.goods_name = Some(goods_name.into());
-            self
+    constructors! {
+        GoodsDetail {
+            new(
+                goods_id: String,
+                quantity: i64,
+                price: i64,
+            );
+            /// Sets `wxpay_goods_id` (微信侧商品编码).
+            with_wxpay_goods_id => wxpay_goods_id: String;
+            /// Sets `goods_name` (商品名称).
+            with_goods_name => goods_name: String;
         }
     }
 
@@ -7155,24 +5655,14 @@ pub mod types {
         pub goods_detail: Option<Vec<crate::api::v3::global::types::GoodsDetail>>,
     }
 
-    impl Detail {
-        /// Sets `cost_price` (订单原价).
-        pub fn with_cost_price(mut self, cost_price: impl Into<i64>) -> Self {
-            self.cost_price = Some(cost_price.into());
-            self
-        }
-        /// Sets `receipt_id` (商品小票ID).
-        pub fn with_receipt_id(mut self, receipt_id: impl Into<String>) -> Self {
-            self.receipt_id = Some(receipt_id.into());
-            self
-        }
-        /// Sets `goods_detail` (单品列表).
-        pub fn with_goods_detail(
-            mut self,
-            goods_detail: impl Into<Vec<crate::api::v3::global::types::GoodsDetail>>,
-        ) -> Self {
-            self.goods_detail = Some(goods_detail.into());
-            self
+    constructors! {
+        Detail {
+            /// Sets `cost_price` (订单原价).
+            with_cost_price => cost_price: i64;
+            /// Sets `receipt_id` (商品小票ID).
+            with_receipt_id => receipt_id: String;
+            /// Sets `goods_detail` (单品列表).
+            with_goods_detail => goods_detail: Vec<crate::api::v3::global::types::GoodsDetail>;
         }
     }
 
@@ -7190,21 +5680,14 @@ pub mod types {
         pub sub_openid: Option<String>,
     }
 
-    impl Payer {
-        /// Sets `openid` (用户标识).
-        pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-            self.openid = Some(openid.into());
-            self
-        }
-        /// Sets `sp_openid` (用户标识).
-        pub fn with_sp_openid(mut self, sp_openid: impl Into<String>) -> Self {
-            self.sp_openid = Some(sp_openid.into());
-            self
-        }
-        /// Sets `sub_openid` (用户标识).
-        pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
-            self.sub_openid = Some(sub_openid.into());
-            self
+    constructors! {
+        Payer {
+            /// Sets `openid` (用户标识).
+            with_openid => openid: String;
+            /// Sets `sp_openid` (用户标识).
+            with_sp_openid => sp_openid: String;
+            /// Sets `sub_openid` (用户标识).
+            with_sub_openid => sub_openid: String;
         }
     }
 

@@ -57,26 +57,14 @@ pub mod merchants {
             pub operation_pay_scene: Option<PostOperationPayScene>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                sub_mchid: impl Into<String>,
-                operation_type: impl Into<crate::api::types::OperationType>,
-            ) -> Self {
-                Self {
-                    sub_mchid: sub_mchid.into(),
-                    operation_type: operation_type.into(),
-                    operation_pay_scene: None,
-                }
-            }
-            /// Sets `operation_pay_scene` (支付场景).
-            pub fn with_operation_pay_scene(
-                mut self,
-                operation_pay_scene: impl Into<PostOperationPayScene>,
-            ) -> Self {
-                self.operation_pay_scene = Some(operation_pay_scene.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    sub_mchid: String,
+                    operation_type: crate::api::types::OperationType,
+                );
+                /// Sets `operation_pay_scene` (支付场景).
+                with_operation_pay_scene => operation_pay_scene: PostOperationPayScene;
             }
         }
 
@@ -140,24 +128,13 @@ pub mod merchants {
                 Option<Vec<crate::api::types::GoldPlanAdvertisingIndustry>>,
         }
 
-        impl Patch {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(sub_mchid: impl Into<String>) -> Self {
-                Self {
-                    sub_mchid: sub_mchid.into(),
-                    advertising_industry_filters: None,
-                }
-            }
-            /// Sets `advertising_industry_filters` (同业过滤标签值).
-            pub fn with_advertising_industry_filters(
-                mut self,
-                advertising_industry_filters: impl Into<
-                    Vec<crate::api::types::GoldPlanAdvertisingIndustry>,
-                >,
-            ) -> Self {
-                self.advertising_industry_filters = Some(advertising_industry_filters.into());
-                self
+        constructors! {
+            Patch {
+                new(
+                    sub_mchid: String,
+                );
+                /// Sets `advertising_industry_filters` (同业过滤标签值).
+                with_advertising_industry_filters => advertising_industry_filters: Vec<crate::api::types::GoldPlanAdvertisingIndustry>;
             }
         }
     }
@@ -183,24 +160,13 @@ pub mod merchants {
                 Option<Vec<crate::api::types::GoldPlanAdvertisingIndustry>>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(sub_mchid: impl Into<String>) -> Self {
-                Self {
-                    sub_mchid: sub_mchid.into(),
-                    advertising_industry_filters: None,
-                }
-            }
-            /// Sets `advertising_industry_filters` (同业过滤标签值).
-            pub fn with_advertising_industry_filters(
-                mut self,
-                advertising_industry_filters: impl Into<
-                    Vec<crate::api::types::GoldPlanAdvertisingIndustry>,
-                >,
-            ) -> Self {
-                self.advertising_industry_filters = Some(advertising_industry_filters.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    sub_mchid: String,
+                );
+                /// Sets `advertising_industry_filters` (同业过滤标签值).
+                with_advertising_industry_filters => advertising_industry_filters: Vec<crate::api::types::GoldPlanAdvertisingIndustry>;
             }
         }
     }

@@ -226,244 +226,86 @@ pub mod subsidy {
                     pub track_info: crate::api::v3::gov::types::TrackInfo,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    #[allow(clippy::too_many_arguments)]
-                    pub fn new(
-                        org_no: impl Into<String>,
-                        sub_mchnt_cd: impl Into<String>,
-                        sub_mchnt_nm: impl Into<String>,
-                        online_no: impl Into<String>,
-                        mchnt_order_id: impl Into<String>,
-                        upload_time: impl Into<String>,
-                        notify_url: impl Into<String>,
-                        prod_id: impl Into<String>,
-                        brand_nm: impl Into<String>,
-                        prod_model: impl Into<String>,
-                        plat_form: impl Into<String>,
-                        payer_tp: impl Into<String>,
-                        sales_at: impl Into<String>,
-                        actual_at: impl Into<String>,
-                        trans_tm: impl Into<String>,
-                        mchnt_cd: impl Into<String>,
-                        discount_at: impl Into<String>,
-                        sn_code: impl Into<String>,
-                        invoice_info: impl Into<crate::api::v3::gov::types::InvoiceInfo>,
-                        track_info: impl Into<crate::api::v3::gov::types::TrackInfo>,
-                    ) -> Self {
-                        Self {
-                            org_no: org_no.into(),
-                            sub_mchnt_cd: sub_mchnt_cd.into(),
-                            sub_mchnt_nm: sub_mchnt_nm.into(),
-                            store_nm: None,
-                            online_no: online_no.into(),
-                            mchnt_order_id: mchnt_order_id.into(),
-                            upload_time: upload_time.into(),
-                            notify_url: notify_url.into(),
-                            prod_id: prod_id.into(),
-                            eng_grade: None,
-                            brand_nm: brand_nm.into(),
-                            prod_model: prod_model.into(),
-                            sales_chnl: None,
-                            plat_form: plat_form.into(),
-                            payer_tp: payer_tp.into(),
-                            trade_in_order_id: None,
-                            trade_in_at: None,
-                            is_trade_in: None,
-                            sales_at: sales_at.into(),
-                            actual_at: actual_at.into(),
-                            trans_tm: trans_tm.into(),
-                            mchnt_cd: mchnt_cd.into(),
-                            mer_sub_at: None,
-                            discount_at: discount_at.into(),
-                            image01: None,
-                            image02: None,
-                            image03: None,
-                            image04: None,
-                            image05: None,
-                            image06: None,
-                            image07: None,
-                            image08: None,
-                            image09: None,
-                            image10: None,
-                            commitment_letter_photo: None,
-                            commitment_letter_photo_format: None,
-                            device_photo: None,
-                            device_photo_format: None,
-                            pack_and_active_photo: None,
-                            bar_code: None,
-                            sn_code: sn_code.into(),
-                            imei1: None,
-                            imei2: None,
-                            register_model: None,
-                            record_number: None,
-                            eng_grade_standard: None,
-                            invoice_info: invoice_info.into(),
-                            track_info: track_info.into(),
-                        }
-                    }
-                    /// Sets `store_nm` (门店名称).
-                    pub fn with_store_nm(mut self, store_nm: impl Into<String>) -> Self {
-                        self.store_nm = Some(store_nm.into());
-                        self
-                    }
-                    /// Sets `eng_grade` (能效).
-                    pub fn with_eng_grade(mut self, eng_grade: impl Into<String>) -> Self {
-                        self.eng_grade = Some(eng_grade.into());
-                        self
-                    }
-                    /// Sets `sales_chnl` (销售方式).
-                    pub fn with_sales_chnl(mut self, sales_chnl: impl Into<String>) -> Self {
-                        self.sales_chnl = Some(sales_chnl.into());
-                        self
-                    }
-                    /// Sets `trade_in_order_id` (收旧订单号).
-                    pub fn with_trade_in_order_id(
-                        mut self,
-                        trade_in_order_id: impl Into<String>,
-                    ) -> Self {
-                        self.trade_in_order_id = Some(trade_in_order_id.into());
-                        self
-                    }
-                    /// Sets `trade_in_at` (收旧价格).
-                    pub fn with_trade_in_at(mut self, trade_in_at: impl Into<String>) -> Self {
-                        self.trade_in_at = Some(trade_in_at.into());
-                        self
-                    }
-                    /// Sets `is_trade_in` (收旧价格是否统计).
-                    pub fn with_is_trade_in(mut self, is_trade_in: impl Into<String>) -> Self {
-                        self.is_trade_in = Some(is_trade_in.into());
-                        self
-                    }
-                    /// Sets `mer_sub_at` (商家优惠金额).
-                    pub fn with_mer_sub_at(mut self, mer_sub_at: impl Into<String>) -> Self {
-                        self.mer_sub_at = Some(mer_sub_at.into());
-                        self
-                    }
-                    /// Sets `image01` (其他图片1).
-                    pub fn with_image01(mut self, image01: impl Into<String>) -> Self {
-                        self.image01 = Some(image01.into());
-                        self
-                    }
-                    /// Sets `image02` (其他图片2).
-                    pub fn with_image02(mut self, image02: impl Into<String>) -> Self {
-                        self.image02 = Some(image02.into());
-                        self
-                    }
-                    /// Sets `image03` (其他图片3).
-                    pub fn with_image03(mut self, image03: impl Into<String>) -> Self {
-                        self.image03 = Some(image03.into());
-                        self
-                    }
-                    /// Sets `image04` (其他图片4).
-                    pub fn with_image04(mut self, image04: impl Into<String>) -> Self {
-                        self.image04 = Some(image04.into());
-                        self
-                    }
-                    /// Sets `image05` (其他图片5).
-                    pub fn with_image05(mut self, image05: impl Into<String>) -> Self {
-                        self.image05 = Some(image05.into());
-                        self
-                    }
-                    /// Sets `image06` (其他图片6).
-                    pub fn with_image06(mut self, image06: impl Into<String>) -> Self {
-                        self.image06 = Some(image06.into());
-                        self
-                    }
-                    /// Sets `image07` (其他图片7).
-                    pub fn with_image07(mut self, image07: impl Into<String>) -> Self {
-                        self.image07 = Some(image07.into());
-                        self
-                    }
-                    /// Sets `image08` (其他图片8).
-                    pub fn with_image08(mut self, image08: impl Into<String>) -> Self {
-                        self.image08 = Some(image08.into());
-                        self
-                    }
-                    /// Sets `image09` (其他图片9).
-                    pub fn with_image09(mut self, image09: impl Into<String>) -> Self {
-                        self.image09 = Some(image09.into());
-                        self
-                    }
-                    /// Sets `image10` (其他图片10).
-                    pub fn with_image10(mut self, image10: impl Into<String>) -> Self {
-                        self.image10 = Some(image10.into());
-                        self
-                    }
-                    /// Sets `commitment_letter_photo` (收旧承诺函照片).
-                    pub fn with_commitment_letter_photo(
-                        mut self,
-                        commitment_letter_photo: impl Into<String>,
-                    ) -> Self {
-                        self.commitment_letter_photo = Some(commitment_letter_photo.into());
-                        self
-                    }
-                    /// Sets `commitment_letter_photo_format` (收旧承诺函照片格式).
-                    pub fn with_commitment_letter_photo_format(
-                        mut self,
-                        commitment_letter_photo_format: impl Into<String>,
-                    ) -> Self {
-                        self.commitment_letter_photo_format =
-                            Some(commitment_letter_photo_format.into());
-                        self
-                    }
-                    /// Sets `device_photo` (收旧设备外观照片).
-                    pub fn with_device_photo(mut self, device_photo: impl Into<String>) -> Self {
-                        self.device_photo = Some(device_photo.into());
-                        self
-                    }
-                    /// Sets `device_photo_format` (收旧设备外观照片格式).
-                    pub fn with_device_photo_format(
-                        mut self,
-                        device_photo_format: impl Into<String>,
-                    ) -> Self {
-                        self.device_photo_format = Some(device_photo_format.into());
-                        self
-                    }
-                    /// Sets `pack_and_active_photo` (包含完整外包装及sn码的激活照片).
-                    pub fn with_pack_and_active_photo(
-                        mut self,
-                        pack_and_active_photo: impl Into<String>,
-                    ) -> Self {
-                        self.pack_and_active_photo = Some(pack_and_active_photo.into());
-                        self
-                    }
-                    /// Sets `bar_code` (商品条码).
-                    pub fn with_bar_code(mut self, bar_code: impl Into<String>) -> Self {
-                        self.bar_code = Some(bar_code.into());
-                        self
-                    }
-                    /// Sets `imei1` (IMEI1).
-                    pub fn with_imei1(mut self, imei1: impl Into<String>) -> Self {
-                        self.imei1 = Some(imei1.into());
-                        self
-                    }
-                    /// Sets `imei2` (IMEI2).
-                    pub fn with_imei2(mut self, imei2: impl Into<String>) -> Self {
-                        self.imei2 = Some(imei2.into());
-                        self
-                    }
-                    /// Sets `register_model` (能效或水效网备案登记型号).
-                    pub fn with_register_model(
-                        mut self,
-                        register_model: impl Into<String>,
-                    ) -> Self {
-                        self.register_model = Some(register_model.into());
-                        self
-                    }
-                    /// Sets `record_number` (能效或水效备案号).
-                    pub fn with_record_number(mut self, record_number: impl Into<String>) -> Self {
-                        self.record_number = Some(record_number.into());
-                        self
-                    }
-                    /// Sets `eng_grade_standard` (能效或水效执行的国家标准名称).
-                    pub fn with_eng_grade_standard(
-                        mut self,
-                        eng_grade_standard: impl Into<String>,
-                    ) -> Self {
-                        self.eng_grade_standard = Some(eng_grade_standard.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            org_no: String,
+                            sub_mchnt_cd: String,
+                            sub_mchnt_nm: String,
+                            online_no: String,
+                            mchnt_order_id: String,
+                            upload_time: String,
+                            notify_url: String,
+                            prod_id: String,
+                            brand_nm: String,
+                            prod_model: String,
+                            plat_form: String,
+                            payer_tp: String,
+                            sales_at: String,
+                            actual_at: String,
+                            trans_tm: String,
+                            mchnt_cd: String,
+                            discount_at: String,
+                            sn_code: String,
+                            invoice_info: crate::api::v3::gov::types::InvoiceInfo,
+                            track_info: crate::api::v3::gov::types::TrackInfo,
+                        );
+                        /// Sets `store_nm` (门店名称).
+                        with_store_nm => store_nm: String;
+                        /// Sets `eng_grade` (能效).
+                        with_eng_grade => eng_grade: String;
+                        /// Sets `sales_chnl` (销售方式).
+                        with_sales_chnl => sales_chnl: String;
+                        /// Sets `trade_in_order_id` (收旧订单号).
+                        with_trade_in_order_id => trade_in_order_id: String;
+                        /// Sets `trade_in_at` (收旧价格).
+                        with_trade_in_at => trade_in_at: String;
+                        /// Sets `is_trade_in` (收旧价格是否统计).
+                        with_is_trade_in => is_trade_in: String;
+                        /// Sets `mer_sub_at` (商家优惠金额).
+                        with_mer_sub_at => mer_sub_at: String;
+                        /// Sets `image01` (其他图片1).
+                        with_image01 => image01: String;
+                        /// Sets `image02` (其他图片2).
+                        with_image02 => image02: String;
+                        /// Sets `image03` (其他图片3).
+                        with_image03 => image03: String;
+                        /// Sets `image04` (其他图片4).
+                        with_image04 => image04: String;
+                        /// Sets `image05` (其他图片5).
+                        with_image05 => image05: String;
+                        /// Sets `image06` (其他图片6).
+                        with_image06 => image06: String;
+                        /// Sets `image07` (其他图片7).
+                        with_image07 => image07: String;
+                        /// Sets `image08` (其他图片8).
+                        with_image08 => image08: String;
+                        /// Sets `image09` (其他图片9).
+                        with_image09 => image09: String;
+                        /// Sets `image10` (其他图片10).
+                        with_image10 => image10: String;
+                        /// Sets `commitment_letter_photo` (收旧承诺函照片).
+                        with_commitment_letter_photo => commitment_letter_photo: String;
+                        /// Sets `commitment_letter_photo_format` (收旧承诺函照片格式).
+                        with_commitment_letter_photo_format => commitment_letter_photo_format: String;
+                        /// Sets `device_photo` (收旧设备外观照片).
+                        with_device_photo => device_photo: String;
+                        /// Sets `device_photo_format` (收旧设备外观照片格式).
+                        with_device_photo_format => device_photo_format: String;
+                        /// Sets `pack_and_active_photo` (包含完整外包装及sn码的激活照片).
+                        with_pack_and_active_photo => pack_and_active_photo: String;
+                        /// Sets `bar_code` (商品条码).
+                        with_bar_code => bar_code: String;
+                        /// Sets `imei1` (IMEI1).
+                        with_imei1 => imei1: String;
+                        /// Sets `imei2` (IMEI2).
+                        with_imei2 => imei2: String;
+                        /// Sets `register_model` (能效或水效网备案登记型号).
+                        with_register_model => register_model: String;
+                        /// Sets `record_number` (能效或水效备案号).
+                        with_record_number => record_number: String;
+                        /// Sets `eng_grade_standard` (能效或水效执行的国家标准名称).
+                        with_eng_grade_standard => eng_grade_standard: String;
                     }
                 }
 
@@ -588,244 +430,86 @@ pub mod subsidy {
                     pub track_info: crate::api::v3::gov::types::TrackInfo,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    #[allow(clippy::too_many_arguments)]
-                    pub fn new(
-                        org_no: impl Into<String>,
-                        sub_mchnt_cd: impl Into<String>,
-                        sub_mchnt_nm: impl Into<String>,
-                        online_no: impl Into<String>,
-                        mchnt_order_id: impl Into<String>,
-                        upload_time: impl Into<String>,
-                        notify_url: impl Into<String>,
-                        prod_id: impl Into<String>,
-                        brand_nm: impl Into<String>,
-                        prod_model: impl Into<String>,
-                        plat_form: impl Into<String>,
-                        payer_tp: impl Into<String>,
-                        sales_at: impl Into<String>,
-                        actual_at: impl Into<String>,
-                        trans_tm: impl Into<String>,
-                        mchnt_cd: impl Into<String>,
-                        discount_at: impl Into<String>,
-                        sn_code: impl Into<String>,
-                        invoice_info: impl Into<crate::api::v3::gov::types::InvoiceInfo>,
-                        track_info: impl Into<crate::api::v3::gov::types::TrackInfo>,
-                    ) -> Self {
-                        Self {
-                            org_no: org_no.into(),
-                            sub_mchnt_cd: sub_mchnt_cd.into(),
-                            sub_mchnt_nm: sub_mchnt_nm.into(),
-                            store_nm: None,
-                            online_no: online_no.into(),
-                            mchnt_order_id: mchnt_order_id.into(),
-                            upload_time: upload_time.into(),
-                            notify_url: notify_url.into(),
-                            prod_id: prod_id.into(),
-                            eng_grade: None,
-                            brand_nm: brand_nm.into(),
-                            prod_model: prod_model.into(),
-                            sales_chnl: None,
-                            plat_form: plat_form.into(),
-                            payer_tp: payer_tp.into(),
-                            trade_in_order_id: None,
-                            trade_in_at: None,
-                            is_trade_in: None,
-                            sales_at: sales_at.into(),
-                            actual_at: actual_at.into(),
-                            trans_tm: trans_tm.into(),
-                            mchnt_cd: mchnt_cd.into(),
-                            mer_sub_at: None,
-                            discount_at: discount_at.into(),
-                            image01: None,
-                            image02: None,
-                            image03: None,
-                            image04: None,
-                            image05: None,
-                            image06: None,
-                            image07: None,
-                            image08: None,
-                            image09: None,
-                            image10: None,
-                            commitment_letter_photo: None,
-                            commitment_letter_photo_format: None,
-                            device_photo: None,
-                            device_photo_format: None,
-                            pack_and_active_photo: None,
-                            bar_code: None,
-                            sn_code: sn_code.into(),
-                            imei1: None,
-                            imei2: None,
-                            register_model: None,
-                            record_number: None,
-                            eng_grade_standard: None,
-                            invoice_info: invoice_info.into(),
-                            track_info: track_info.into(),
-                        }
-                    }
-                    /// Sets `store_nm` (门店名称).
-                    pub fn with_store_nm(mut self, store_nm: impl Into<String>) -> Self {
-                        self.store_nm = Some(store_nm.into());
-                        self
-                    }
-                    /// Sets `eng_grade` (能效).
-                    pub fn with_eng_grade(mut self, eng_grade: impl Into<String>) -> Self {
-                        self.eng_grade = Some(eng_grade.into());
-                        self
-                    }
-                    /// Sets `sales_chnl` (销售方式).
-                    pub fn with_sales_chnl(mut self, sales_chnl: impl Into<String>) -> Self {
-                        self.sales_chnl = Some(sales_chnl.into());
-                        self
-                    }
-                    /// Sets `trade_in_order_id` (收旧订单号).
-                    pub fn with_trade_in_order_id(
-                        mut self,
-                        trade_in_order_id: impl Into<String>,
-                    ) -> Self {
-                        self.trade_in_order_id = Some(trade_in_order_id.into());
-                        self
-                    }
-                    /// Sets `trade_in_at` (收旧价格).
-                    pub fn with_trade_in_at(mut self, trade_in_at: impl Into<String>) -> Self {
-                        self.trade_in_at = Some(trade_in_at.into());
-                        self
-                    }
-                    /// Sets `is_trade_in` (收旧价格是否统计).
-                    pub fn with_is_trade_in(mut self, is_trade_in: impl Into<String>) -> Self {
-                        self.is_trade_in = Some(is_trade_in.into());
-                        self
-                    }
-                    /// Sets `mer_sub_at` (商家优惠金额).
-                    pub fn with_mer_sub_at(mut self, mer_sub_at: impl Into<String>) -> Self {
-                        self.mer_sub_at = Some(mer_sub_at.into());
-                        self
-                    }
-                    /// Sets `image01` (其他图片1).
-                    pub fn with_image01(mut self, image01: impl Into<String>) -> Self {
-                        self.image01 = Some(image01.into());
-                        self
-                    }
-                    /// Sets `image02` (其他图片2).
-                    pub fn with_image02(mut self, image02: impl Into<String>) -> Self {
-                        self.image02 = Some(image02.into());
-                        self
-                    }
-                    /// Sets `image03` (其他图片3).
-                    pub fn with_image03(mut self, image03: impl Into<String>) -> Self {
-                        self.image03 = Some(image03.into());
-                        self
-                    }
-                    /// Sets `image04` (其他图片4).
-                    pub fn with_image04(mut self, image04: impl Into<String>) -> Self {
-                        self.image04 = Some(image04.into());
-                        self
-                    }
-                    /// Sets `image05` (其他图片5).
-                    pub fn with_image05(mut self, image05: impl Into<String>) -> Self {
-                        self.image05 = Some(image05.into());
-                        self
-                    }
-                    /// Sets `image06` (其他图片6).
-                    pub fn with_image06(mut self, image06: impl Into<String>) -> Self {
-                        self.image06 = Some(image06.into());
-                        self
-                    }
-                    /// Sets `image07` (其他图片7).
-                    pub fn with_image07(mut self, image07: impl Into<String>) -> Self {
-                        self.image07 = Some(image07.into());
-                        self
-                    }
-                    /// Sets `image08` (其他图片8).
-                    pub fn with_image08(mut self, image08: impl Into<String>) -> Self {
-                        self.image08 = Some(image08.into());
-                        self
-                    }
-                    /// Sets `image09` (其他图片9).
-                    pub fn with_image09(mut self, image09: impl Into<String>) -> Self {
-                        self.image09 = Some(image09.into());
-                        self
-                    }
-                    /// Sets `image10` (其他图片10).
-                    pub fn with_image10(mut self, image10: impl Into<String>) -> Self {
-                        self.image10 = Some(image10.into());
-                        self
-                    }
-                    /// Sets `commitment_letter_photo` (收旧承诺函照片).
-                    pub fn with_commitment_letter_photo(
-                        mut self,
-                        commitment_letter_photo: impl Into<String>,
-                    ) -> Self {
-                        self.commitment_letter_photo = Some(commitment_letter_photo.into());
-                        self
-                    }
-                    /// Sets `commitment_letter_photo_format` (收旧承诺函照片格式).
-                    pub fn with_commitment_letter_photo_format(
-                        mut self,
-                        commitment_letter_photo_format: impl Into<String>,
-                    ) -> Self {
-                        self.commitment_letter_photo_format =
-                            Some(commitment_letter_photo_format.into());
-                        self
-                    }
-                    /// Sets `device_photo` (收旧设备外观照片).
-                    pub fn with_device_photo(mut self, device_photo: impl Into<String>) -> Self {
-                        self.device_photo = Some(device_photo.into());
-                        self
-                    }
-                    /// Sets `device_photo_format` (收旧设备外观照片格式).
-                    pub fn with_device_photo_format(
-                        mut self,
-                        device_photo_format: impl Into<String>,
-                    ) -> Self {
-                        self.device_photo_format = Some(device_photo_format.into());
-                        self
-                    }
-                    /// Sets `pack_and_active_photo` (包含完整外包装及sn码的激活照片).
-                    pub fn with_pack_and_active_photo(
-                        mut self,
-                        pack_and_active_photo: impl Into<String>,
-                    ) -> Self {
-                        self.pack_and_active_photo = Some(pack_and_active_photo.into());
-                        self
-                    }
-                    /// Sets `bar_code` (商品条码).
-                    pub fn with_bar_code(mut self, bar_code: impl Into<String>) -> Self {
-                        self.bar_code = Some(bar_code.into());
-                        self
-                    }
-                    /// Sets `imei1` (IMEI1).
-                    pub fn with_imei1(mut self, imei1: impl Into<String>) -> Self {
-                        self.imei1 = Some(imei1.into());
-                        self
-                    }
-                    /// Sets `imei2` (IMEI2).
-                    pub fn with_imei2(mut self, imei2: impl Into<String>) -> Self {
-                        self.imei2 = Some(imei2.into());
-                        self
-                    }
-                    /// Sets `register_model` (能效或水效网备案登记型号).
-                    pub fn with_register_model(
-                        mut self,
-                        register_model: impl Into<String>,
-                    ) -> Self {
-                        self.register_model = Some(register_model.into());
-                        self
-                    }
-                    /// Sets `record_number` (能效或水效备案号).
-                    pub fn with_record_number(mut self, record_number: impl Into<String>) -> Self {
-                        self.record_number = Some(record_number.into());
-                        self
-                    }
-                    /// Sets `eng_grade_standard` (能效或水效执行的国家标准名称).
-                    pub fn with_eng_grade_standard(
-                        mut self,
-                        eng_grade_standard: impl Into<String>,
-                    ) -> Self {
-                        self.eng_grade_standard = Some(eng_grade_standard.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            org_no: String,
+                            sub_mchnt_cd: String,
+                            sub_mchnt_nm: String,
+                            online_no: String,
+                            mchnt_order_id: String,
+                            upload_time: String,
+                            notify_url: String,
+                            prod_id: String,
+                            brand_nm: String,
+                            prod_model: String,
+                            plat_form: String,
+                            payer_tp: String,
+                            sales_at: String,
+                            actual_at: String,
+                            trans_tm: String,
+                            mchnt_cd: String,
+                            discount_at: String,
+                            sn_code: String,
+                            invoice_info: crate::api::v3::gov::types::InvoiceInfo,
+                            track_info: crate::api::v3::gov::types::TrackInfo,
+                        );
+                        /// Sets `store_nm` (门店名称).
+                        with_store_nm => store_nm: String;
+                        /// Sets `eng_grade` (能效).
+                        with_eng_grade => eng_grade: String;
+                        /// Sets `sales_chnl` (销售方式).
+                        with_sales_chnl => sales_chnl: String;
+                        /// Sets `trade_in_order_id` (收旧订单号).
+                        with_trade_in_order_id => trade_in_order_id: String;
+                        /// Sets `trade_in_at` (收旧价格).
+                        with_trade_in_at => trade_in_at: String;
+                        /// Sets `is_trade_in` (收旧价格是否统计).
+                        with_is_trade_in => is_trade_in: String;
+                        /// Sets `mer_sub_at` (商家优惠金额).
+                        with_mer_sub_at => mer_sub_at: String;
+                        /// Sets `image01` (其他图片1).
+                        with_image01 => image01: String;
+                        /// Sets `image02` (其他图片2).
+                        with_image02 => image02: String;
+                        /// Sets `image03` (其他图片3).
+                        with_image03 => image03: String;
+                        /// Sets `image04` (其他图片4).
+                        with_image04 => image04: String;
+                        /// Sets `image05` (其他图片5).
+                        with_image05 => image05: String;
+                        /// Sets `image06` (其他图片6).
+                        with_image06 => image06: String;
+                        /// Sets `image07` (其他图片7).
+                        with_image07 => image07: String;
+                        /// Sets `image08` (其他图片8).
+                        with_image08 => image08: String;
+                        /// Sets `image09` (其他图片9).
+                        with_image09 => image09: String;
+                        /// Sets `image10` (其他图片10).
+                        with_image10 => image10: String;
+                        /// Sets `commitment_letter_photo` (收旧承诺函照片).
+                        with_commitment_letter_photo => commitment_letter_photo: String;
+                        /// Sets `commitment_letter_photo_format` (收旧承诺函照片格式).
+                        with_commitment_letter_photo_format => commitment_letter_photo_format: String;
+                        /// Sets `device_photo` (收旧设备外观照片).
+                        with_device_photo => device_photo: String;
+                        /// Sets `device_photo_format` (收旧设备外观照片格式).
+                        with_device_photo_format => device_photo_format: String;
+                        /// Sets `pack_and_active_photo` (包含完整外包装及sn码的激活照片).
+                        with_pack_and_active_photo => pack_and_active_photo: String;
+                        /// Sets `bar_code` (商品条码).
+                        with_bar_code => bar_code: String;
+                        /// Sets `imei1` (IMEI1).
+                        with_imei1 => imei1: String;
+                        /// Sets `imei2` (IMEI2).
+                        with_imei2 => imei2: String;
+                        /// Sets `register_model` (能效或水效网备案登记型号).
+                        with_register_model => register_model: String;
+                        /// Sets `record_number` (能效或水效备案号).
+                        with_record_number => record_number: String;
+                        /// Sets `eng_grade_standard` (能效或水效执行的国家标准名称).
+                        with_eng_grade_standard => eng_grade_standard: String;
                     }
                 }
 
@@ -919,49 +603,24 @@ pub mod subsidy {
                 pub bar_code: String,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                #[allow(clippy::too_many_arguments)]
-                pub fn new(
-                    appliance_id: impl Into<i64>,
-                    product_name: impl Into<String>,
-                    brand: impl Into<String>,
-                    qualification_region_code: impl Into<i64>,
-                    seller_name: impl Into<String>,
-                    license_number: impl Into<String>,
-                    base_price: impl Into<i64>,
-                    average_trading_price: impl Into<i64>,
-                    product_type: impl Into<crate::api::v3::gov::types::ProductType>,
-                    bar_code: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        appliance_id: appliance_id.into(),
-                        product_name: product_name.into(),
-                        energy_grade: None,
-                        brand: brand.into(),
-                        qualification_region_code: qualification_region_code.into(),
-                        seller_name: seller_name.into(),
-                        license_number: license_number.into(),
-                        base_price: base_price.into(),
-                        average_trading_price: average_trading_price.into(),
-                        product_type: product_type.into(),
-                        product_model: None,
-                        bar_code: bar_code.into(),
-                    }
-                }
-                /// Sets `energy_grade` (能效等级).
-                pub fn with_energy_grade(
-                    mut self,
-                    energy_grade: impl Into<crate::api::v3::gov::types::EnergyGrade>,
-                ) -> Self {
-                    self.energy_grade = Some(energy_grade.into());
-                    self
-                }
-                /// Sets `product_model` (商品型号).
-                pub fn with_product_model(mut self, product_model: impl Into<String>) -> Self {
-                    self.product_model = Some(product_model.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        appliance_id: i64,
+                        product_name: String,
+                        brand: String,
+                        qualification_region_code: i64,
+                        seller_name: String,
+                        license_number: String,
+                        base_price: i64,
+                        average_trading_price: i64,
+                        product_type: crate::api::v3::gov::types::ProductType,
+                        bar_code: String,
+                    );
+                    /// Sets `energy_grade` (能效等级).
+                    with_energy_grade => energy_grade: crate::api::v3::gov::types::EnergyGrade;
+                    /// Sets `product_model` (商品型号).
+                    with_product_model => product_model: String;
                 }
             }
 
@@ -1069,137 +728,56 @@ pub mod subsidy {
                 pub refund_id: Option<String>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                #[allow(clippy::too_many_arguments)]
-                pub fn new(
-                    real_name: impl Into<String>,
-                    id_card_number: impl Into<String>,
-                    phone_number: impl Into<String>,
-                    out_trade_no: impl Into<String>,
-                    receive_region_code: impl Into<String>,
-                    brand: impl Into<String>,
-                    address: impl Into<String>,
-                    qualification_region_code: impl Into<i64>,
-                    seller_name: impl Into<String>,
-                    license_number: impl Into<String>,
-                    invoice_num: impl Into<String>,
-                    product_type: impl Into<crate::api::v3::gov::types::ProductType>,
-                    order_amount: impl Into<i64>,
-                    discount_amount: impl Into<i64>,
-                    mch_order_id: impl Into<String>,
-                    invoice_time: impl Into<crate::DateTime>,
-                    purchaser_name: impl Into<String>,
-                    sale_model: impl Into<crate::api::v3::gov::types::SaleModel>,
-                    identity_document_type: impl Into<crate::api::v3::gov::types::IdentityDocumentType>,
-                    invoice_address_code: impl Into<String>,
-                    tax_authority_code: impl Into<String>,
-                    transaction_time: impl Into<crate::DateTime>,
-                    cate_state: impl Into<crate::api::v3::gov::types::CateState>,
-                    cate_code: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        real_name: real_name.into(),
-                        id_card_number: id_card_number.into(),
-                        phone_number: phone_number.into(),
-                        appliance_id: None,
-                        out_trade_no: out_trade_no.into(),
-                        sub_mchid: None,
-                        energy_grade: None,
-                        receive_region_code: receive_region_code.into(),
-                        brand: brand.into(),
-                        address: address.into(),
-                        qualification_region_code: qualification_region_code.into(),
-                        seller_name: seller_name.into(),
-                        license_number: license_number.into(),
-                        logistics_num: None,
-                        delivery_time: None,
-                        invoice_num: invoice_num.into(),
-                        product_type: product_type.into(),
-                        pc_type: None,
-                        order_amount: order_amount.into(),
-                        discount_amount: discount_amount.into(),
-                        mch_order_id: mch_order_id.into(),
-                        invoice_time: invoice_time.into(),
-                        purchaser_name: purchaser_name.into(),
-                        sale_model: sale_model.into(),
-                        identity_document_type: identity_document_type.into(),
-                        invoice_address_code: invoice_address_code.into(),
-                        tax_authority_code: tax_authority_code.into(),
-                        transaction_time: transaction_time.into(),
-                        cate_state: cate_state.into(),
-                        longitude: None,
-                        latitude: None,
-                        cate_code: cate_code.into(),
-                        coupon_code: None,
-                        invoice_code: None,
-                        refund_id: None,
-                    }
-                }
-                /// Sets `appliance_id` (消费品类ID).
-                pub fn with_appliance_id(mut self, appliance_id: impl Into<i64>) -> Self {
-                    self.appliance_id = Some(appliance_id.into());
-                    self
-                }
-                /// Sets `sub_mchid` (子商户号).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
-                }
-                /// Sets `energy_grade` (能效等级).
-                pub fn with_energy_grade(
-                    mut self,
-                    energy_grade: impl Into<crate::api::v3::gov::types::EnergyGrade>,
-                ) -> Self {
-                    self.energy_grade = Some(energy_grade.into());
-                    self
-                }
-                /// Sets `logistics_num` (物流单号).
-                pub fn with_logistics_num(mut self, logistics_num: impl Into<String>) -> Self {
-                    self.logistics_num = Some(logistics_num.into());
-                    self
-                }
-                /// Sets `delivery_time` (签收时间).
-                pub fn with_delivery_time(
-                    mut self,
-                    delivery_time: impl Into<crate::DateTime>,
-                ) -> Self {
-                    self.delivery_time = Some(delivery_time.into());
-                    self
-                }
-                /// Sets `pc_type` (类型).
-                pub fn with_pc_type(
-                    mut self,
-                    pc_type: impl Into<crate::api::v3::gov::types::PcType>,
-                ) -> Self {
-                    self.pc_type = Some(pc_type.into());
-                    self
-                }
-                /// Sets `longitude` (经度).
-                pub fn with_longitude(mut self, longitude: impl Into<String>) -> Self {
-                    self.longitude = Some(longitude.into());
-                    self
-                }
-                /// Sets `latitude` (纬度).
-                pub fn with_latitude(mut self, latitude: impl Into<String>) -> Self {
-                    self.latitude = Some(latitude.into());
-                    self
-                }
-                /// Sets `coupon_code` (券码).
-                pub fn with_coupon_code(mut self, coupon_code: impl Into<String>) -> Self {
-                    self.coupon_code = Some(coupon_code.into());
-                    self
-                }
-                /// Sets `invoice_code` (发票代码).
-                pub fn with_invoice_code(mut self, invoice_code: impl Into<String>) -> Self {
-                    self.invoice_code = Some(invoice_code.into());
-                    self
-                }
-                /// Sets `refund_id` (线上平台退款交易编号).
-                pub fn with_refund_id(mut self, refund_id: impl Into<String>) -> Self {
-                    self.refund_id = Some(refund_id.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        real_name: String,
+                        id_card_number: String,
+                        phone_number: String,
+                        out_trade_no: String,
+                        receive_region_code: String,
+                        brand: String,
+                        address: String,
+                        qualification_region_code: i64,
+                        seller_name: String,
+                        license_number: String,
+                        invoice_num: String,
+                        product_type: crate::api::v3::gov::types::ProductType,
+                        order_amount: i64,
+                        discount_amount: i64,
+                        mch_order_id: String,
+                        invoice_time: crate::DateTime,
+                        purchaser_name: String,
+                        sale_model: crate::api::v3::gov::types::SaleModel,
+                        identity_document_type: crate::api::v3::gov::types::IdentityDocumentType,
+                        invoice_address_code: String,
+                        tax_authority_code: String,
+                        transaction_time: crate::DateTime,
+                        cate_state: crate::api::v3::gov::types::CateState,
+                        cate_code: String,
+                    );
+                    /// Sets `appliance_id` (消费品类ID).
+                    with_appliance_id => appliance_id: i64;
+                    /// Sets `sub_mchid` (子商户号).
+                    with_sub_mchid => sub_mchid: String;
+                    /// Sets `energy_grade` (能效等级).
+                    with_energy_grade => energy_grade: crate::api::v3::gov::types::EnergyGrade;
+                    /// Sets `logistics_num` (物流单号).
+                    with_logistics_num => logistics_num: String;
+                    /// Sets `delivery_time` (签收时间).
+                    with_delivery_time => delivery_time: crate::DateTime;
+                    /// Sets `pc_type` (类型).
+                    with_pc_type => pc_type: crate::api::v3::gov::types::PcType;
+                    /// Sets `longitude` (经度).
+                    with_longitude => longitude: String;
+                    /// Sets `latitude` (纬度).
+                    with_latitude => latitude: String;
+                    /// Sets `coupon_code` (券码).
+                    with_coupon_code => coupon_code: String;
+                    /// Sets `invoice_code` (发票代码).
+                    with_invoice_code => invoice_code: String;
+                    /// Sets `refund_id` (线上平台退款交易编号).
+                    with_refund_id => refund_id: String;
                 }
             }
 
@@ -1257,56 +835,24 @@ pub mod subsidy {
             pub identity_document_type: Option<crate::api::v3::gov::types::IdentityDocumentType>,
         }
 
-        impl Get {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                appliance_id: impl Into<i64>,
-                qualification_region_code: impl Into<i64>,
-            ) -> Self {
-                Self {
-                    real_name: None,
-                    id_card_number: None,
-                    phone_number: None,
-                    appliance_id: appliance_id.into(),
-                    openid: None,
-                    appid: None,
-                    qualification_region_code: qualification_region_code.into(),
-                    identity_document_type: None,
-                }
-            }
-            /// Sets `real_name` (自然人姓名 (query)).
-            pub fn with_real_name(mut self, real_name: impl Into<String>) -> Self {
-                self.real_name = Some(real_name.into());
-                self
-            }
-            /// Sets `id_card_number` (自然人证件号 (query)).
-            pub fn with_id_card_number(mut self, id_card_number: impl Into<String>) -> Self {
-                self.id_card_number = Some(id_card_number.into());
-                self
-            }
-            /// Sets `phone_number` (手机号 (query)).
-            pub fn with_phone_number(mut self, phone_number: impl Into<String>) -> Self {
-                self.phone_number = Some(phone_number.into());
-                self
-            }
-            /// Sets `openid` (OPENID (query)).
-            pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                self.openid = Some(openid.into());
-                self
-            }
-            /// Sets `appid` (APPID (query)).
-            pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-                self.appid = Some(appid.into());
-                self
-            }
-            /// Sets `identity_document_type` (证件类型 (query)).
-            pub fn with_identity_document_type(
-                mut self,
-                identity_document_type: impl Into<crate::api::v3::gov::types::IdentityDocumentType>,
-            ) -> Self {
-                self.identity_document_type = Some(identity_document_type.into());
-                self
+        constructors! {
+            Get {
+                new(
+                    appliance_id: i64,
+                    qualification_region_code: i64,
+                );
+                /// Sets `real_name` (自然人姓名 (query)).
+                with_real_name => real_name: String;
+                /// Sets `id_card_number` (自然人证件号 (query)).
+                with_id_card_number => id_card_number: String;
+                /// Sets `phone_number` (手机号 (query)).
+                with_phone_number => phone_number: String;
+                /// Sets `openid` (OPENID (query)).
+                with_openid => openid: String;
+                /// Sets `appid` (APPID (query)).
+                with_appid => appid: String;
+                /// Sets `identity_document_type` (证件类型 (query)).
+                with_identity_document_type => identity_document_type: crate::api::v3::gov::types::IdentityDocumentType;
             }
         }
 
@@ -1360,36 +906,18 @@ pub mod subsidy {
                     pub identity_document_type: crate::api::v3::gov::types::IdentityDocumentType,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        real_name: impl Into<String>,
-                        id_card_number: impl Into<String>,
-                        phone_number: impl Into<String>,
-                        appliance_id: impl Into<i64>,
-                        qualification_region_code: impl Into<i64>,
-                        identity_document_type: impl Into<
-                            crate::api::v3::gov::types::IdentityDocumentType,
-                        >,
-                    ) -> Self {
-                        Self {
-                            real_name: real_name.into(),
-                            id_card_number: id_card_number.into(),
-                            phone_number: phone_number.into(),
-                            appliance_id: appliance_id.into(),
-                            qualification_region_code: qualification_region_code.into(),
-                            out_request_no: None,
-                            identity_document_type: identity_document_type.into(),
-                        }
-                    }
-                    /// Sets `out_request_no` (请求序号).
-                    pub fn with_out_request_no(
-                        mut self,
-                        out_request_no: impl Into<String>,
-                    ) -> Self {
-                        self.out_request_no = Some(out_request_no.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            real_name: String,
+                            id_card_number: String,
+                            phone_number: String,
+                            appliance_id: i64,
+                            qualification_region_code: i64,
+                            identity_document_type: crate::api::v3::gov::types::IdentityDocumentType,
+                        );
+                        /// Sets `out_request_no` (请求序号).
+                        with_out_request_no => out_request_no: String;
                     }
                 }
 
@@ -1437,35 +965,19 @@ pub mod subsidy {
                     pub latitude: String,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        real_name: impl Into<String>,
-                        id_card_number: impl Into<String>,
-                        phone_number: impl Into<String>,
-                        qualification_region_code: impl Into<i64>,
-                        identity_document_type: impl Into<
-                            crate::api::v3::gov::types::IdentityDocumentType,
-                        >,
-                        longitude: impl Into<String>,
-                        latitude: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            real_name: real_name.into(),
-                            id_card_number: id_card_number.into(),
-                            phone_number: phone_number.into(),
-                            appliance_id: None,
-                            qualification_region_code: qualification_region_code.into(),
-                            identity_document_type: identity_document_type.into(),
-                            longitude: longitude.into(),
-                            latitude: latitude.into(),
-                        }
-                    }
-                    /// Sets `appliance_id` (消费品类ID).
-                    pub fn with_appliance_id(mut self, appliance_id: impl Into<i64>) -> Self {
-                        self.appliance_id = Some(appliance_id.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            real_name: String,
+                            id_card_number: String,
+                            phone_number: String,
+                            qualification_region_code: i64,
+                            identity_document_type: crate::api::v3::gov::types::IdentityDocumentType,
+                            longitude: String,
+                            latitude: String,
+                        );
+                        /// Sets `appliance_id` (消费品类ID).
+                        with_appliance_id => appliance_id: i64;
                     }
                 }
 
@@ -1710,151 +1222,61 @@ pub mod subsidy {
                 pub mch_name: String,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                #[allow(clippy::too_many_arguments)]
-                pub fn new(
-                    out_trade_no: impl Into<String>,
-                    receive_region_code: impl Into<String>,
-                    brand: impl Into<String>,
-                    address: impl Into<String>,
-                    qualification_region_code: impl Into<i64>,
-                    sn_code: impl Into<String>,
-                    seller_name: impl Into<String>,
-                    license_number: impl Into<String>,
-                    barcode: impl Into<String>,
-                    item_name: impl Into<String>,
-                    spec_model: impl Into<String>,
-                    invoice_num: impl Into<String>,
-                    product_type: impl Into<crate::api::v3::gov::types::ProductType>,
-                    order_amount: impl Into<i64>,
-                    discount_amount: impl Into<i64>,
-                    mch_order_id: impl Into<String>,
-                    invoice_time: impl Into<crate::DateTime>,
-                    purchaser_name: impl Into<String>,
-                    sale_model: impl Into<crate::api::v3::gov::types::SaleModel>,
-                    identity_document_type: impl Into<crate::api::v3::gov::types::IdentityDocumentType>,
-                    invoice_address_code: impl Into<String>,
-                    tax_authority_code: impl Into<String>,
-                    transaction_time: impl Into<crate::DateTime>,
-                    cate_state: impl Into<crate::api::v3::gov::types::CateState>,
-                    mch_name: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        real_name: None,
-                        id_card_number: None,
-                        phone_number: None,
-                        appliance_id: None,
-                        out_trade_no: out_trade_no.into(),
-                        sub_mch_id: None,
-                        energy_grade: None,
-                        receive_region_code: receive_region_code.into(),
-                        brand: brand.into(),
-                        address: address.into(),
-                        qualification_region_code: qualification_region_code.into(),
-                        sn_code: sn_code.into(),
-                        seller_name: seller_name.into(),
-                        license_number: license_number.into(),
-                        barcode: barcode.into(),
-                        item_name: item_name.into(),
-                        spec_model: spec_model.into(),
-                        logistics_num: None,
-                        delivery_time: None,
-                        invoice_num: invoice_num.into(),
-                        product_type: product_type.into(),
-                        pc_type: None,
-                        order_amount: order_amount.into(),
-                        discount_amount: discount_amount.into(),
-                        imei1: None,
-                        imei2: None,
-                        mch_order_id: mch_order_id.into(),
-                        refund_id: None,
-                        invoice_time: invoice_time.into(),
-                        purchaser_name: purchaser_name.into(),
-                        sale_model: sale_model.into(),
-                        identity_document_type: identity_document_type.into(),
-                        invoice_address_code: invoice_address_code.into(),
-                        invoice_code: None,
-                        tax_authority_code: tax_authority_code.into(),
-                        transaction_time: transaction_time.into(),
-                        cate_state: cate_state.into(),
-                        mch_name: mch_name.into(),
-                    }
-                }
-                /// Sets `real_name` (自然人姓名).
-                pub fn with_real_name(mut self, real_name: impl Into<String>) -> Self {
-                    self.real_name = Some(real_name.into());
-                    self
-                }
-                /// Sets `id_card_number` (自然人证件号).
-                pub fn with_id_card_number(mut self, id_card_number: impl Into<String>) -> Self {
-                    self.id_card_number = Some(id_card_number.into());
-                    self
-                }
-                /// Sets `phone_number` (手机号).
-                pub fn with_phone_number(mut self, phone_number: impl Into<String>) -> Self {
-                    self.phone_number = Some(phone_number.into());
-                    self
-                }
-                /// Sets `appliance_id` (消费品类ID).
-                pub fn with_appliance_id(mut self, appliance_id: impl Into<i64>) -> Self {
-                    self.appliance_id = Some(appliance_id.into());
-                    self
-                }
-                /// Sets `sub_mch_id` (子商户号).
-                pub fn with_sub_mch_id(mut self, sub_mch_id: impl Into<String>) -> Self {
-                    self.sub_mch_id = Some(sub_mch_id.into());
-                    self
-                }
-                /// Sets `energy_grade` (能效等级).
-                pub fn with_energy_grade(
-                    mut self,
-                    energy_grade: impl Into<crate::api::v3::gov::types::EnergyGrade>,
-                ) -> Self {
-                    self.energy_grade = Some(energy_grade.into());
-                    self
-                }
-                /// Sets `logistics_num` (物流单号).
-                pub fn with_logistics_num(mut self, logistics_num: impl Into<String>) -> Self {
-                    self.logistics_num = Some(logistics_num.into());
-                    self
-                }
-                /// Sets `delivery_time` (签收时间).
-                pub fn with_delivery_time(
-                    mut self,
-                    delivery_time: impl Into<crate::DateTime>,
-                ) -> Self {
-                    self.delivery_time = Some(delivery_time.into());
-                    self
-                }
-                /// Sets `pc_type` (类型).
-                pub fn with_pc_type(
-                    mut self,
-                    pc_type: impl Into<crate::api::v3::gov::types::PcType>,
-                ) -> Self {
-                    self.pc_type = Some(pc_type.into());
-                    self
-                }
-                /// Sets `imei1` (imei1编码).
-                pub fn with_imei1(mut self, imei1: impl Into<String>) -> Self {
-                    self.imei1 = Some(imei1.into());
-                    self
-                }
-                /// Sets `imei2` (imei2编码).
-                pub fn with_imei2(mut self, imei2: impl Into<String>) -> Self {
-                    self.imei2 = Some(imei2.into());
-                    self
-                }
-                /// Sets `refund_id` (线上平台退款交易编号).
-                pub fn with_refund_id(mut self, refund_id: impl Into<String>) -> Self {
-                    self.refund_id = Some(refund_id.into());
-                    self
-                }
-                /// Sets `invoice_code` (发票代码).
-                pub fn with_invoice_code(mut self, invoice_code: impl Into<String>) -> Self {
-                    self.invoice_code = Some(invoice_code.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        out_trade_no: String,
+                        receive_region_code: String,
+                        brand: String,
+                        address: String,
+                        qualification_region_code: i64,
+                        sn_code: String,
+                        seller_name: String,
+                        license_number: String,
+                        barcode: String,
+                        item_name: String,
+                        spec_model: String,
+                        invoice_num: String,
+                        product_type: crate::api::v3::gov::types::ProductType,
+                        order_amount: i64,
+                        discount_amount: i64,
+                        mch_order_id: String,
+                        invoice_time: crate::DateTime,
+                        purchaser_name: String,
+                        sale_model: crate::api::v3::gov::types::SaleModel,
+                        identity_document_type: crate::api::v3::gov::types::IdentityDocumentType,
+                        invoice_address_code: String,
+                        tax_authority_code: String,
+                        transaction_time: crate::DateTime,
+                        cate_state: crate::api::v3::gov::types::CateState,
+                        mch_name: String,
+                    );
+                    /// Sets `real_name` (自然人姓名).
+                    with_real_name => real_name: String;
+                    /// Sets `id_card_number` (自然人证件号).
+                    with_id_card_number => id_card_number: String;
+                    /// Sets `phone_number` (手机号).
+                    with_phone_number => phone_number: String;
+                    /// Sets `appliance_id` (消费品类ID).
+                    with_appliance_id => appliance_id: i64;
+                    /// Sets `sub_mch_id` (子商户号).
+                    with_sub_mch_id => sub_mch_id: String;
+                    /// Sets `energy_grade` (能效等级).
+                    with_energy_grade => energy_grade: crate::api::v3::gov::types::EnergyGrade;
+                    /// Sets `logistics_num` (物流单号).
+                    with_logistics_num => logistics_num: String;
+                    /// Sets `delivery_time` (签收时间).
+                    with_delivery_time => delivery_time: crate::DateTime;
+                    /// Sets `pc_type` (类型).
+                    with_pc_type => pc_type: crate::api::v3::gov::types::PcType;
+                    /// Sets `imei1` (imei1编码).
+                    with_imei1 => imei1: String;
+                    /// Sets `imei2` (imei2编码).
+                    with_imei2 => imei2: String;
+                    /// Sets `refund_id` (线上平台退款交易编号).
+                    with_refund_id => refund_id: String;
+                    /// Sets `invoice_code` (发票代码).
+                    with_invoice_code => invoice_code: String;
                 }
             }
 
@@ -1923,50 +1345,25 @@ pub mod subsidy {
                 pub imei2: Option<String>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                #[allow(clippy::too_many_arguments)]
-                pub fn new(
-                    appliance_id: impl Into<i64>,
-                    out_trade_no: impl Into<String>,
-                    brand: impl Into<String>,
-                    qualification_region_code: impl Into<i64>,
-                    sn_code: impl Into<String>,
-                    manufacturer_info: impl Into<String>,
-                    barcode: impl Into<String>,
-                    spec_model: impl Into<String>,
-                    product_type: impl Into<crate::api::v3::gov::types::ProductType>,
-                ) -> Self {
-                    Self {
-                        appliance_id: appliance_id.into(),
-                        out_trade_no: out_trade_no.into(),
-                        brand: brand.into(),
-                        qualification_region_code: qualification_region_code.into(),
-                        sn_code: sn_code.into(),
-                        manufacturer_info: manufacturer_info.into(),
-                        barcode: barcode.into(),
-                        spec_model: spec_model.into(),
-                        product_type: product_type.into(),
-                        sale_time: None,
-                        imei1: None,
-                        imei2: None,
-                    }
-                }
-                /// Sets `sale_time` (销售时间).
-                pub fn with_sale_time(mut self, sale_time: impl Into<crate::DateTime>) -> Self {
-                    self.sale_time = Some(sale_time.into());
-                    self
-                }
-                /// Sets `imei1` (imei1编码).
-                pub fn with_imei1(mut self, imei1: impl Into<String>) -> Self {
-                    self.imei1 = Some(imei1.into());
-                    self
-                }
-                /// Sets `imei2` (imei2编码).
-                pub fn with_imei2(mut self, imei2: impl Into<String>) -> Self {
-                    self.imei2 = Some(imei2.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        appliance_id: i64,
+                        out_trade_no: String,
+                        brand: String,
+                        qualification_region_code: i64,
+                        sn_code: String,
+                        manufacturer_info: String,
+                        barcode: String,
+                        spec_model: String,
+                        product_type: crate::api::v3::gov::types::ProductType,
+                    );
+                    /// Sets `sale_time` (销售时间).
+                    with_sale_time => sale_time: crate::DateTime;
+                    /// Sets `imei1` (imei1编码).
+                    with_imei1 => imei1: String;
+                    /// Sets `imei2` (imei2编码).
+                    with_imei2 => imei2: String;
                 }
             }
 
@@ -2147,34 +1544,17 @@ pub mod subsidy {
                     pub cate_state: Option<crate::api::v3::gov::types::CateState>,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        qualification_region_code: impl Into<i64>,
-                        query_date: impl Into<String>,
-                        query_type: impl Into<PostQueryType>,
-                    ) -> Self {
-                        Self {
-                            qualification_region_code: qualification_region_code.into(),
-                            query_date: query_date.into(),
-                            query_type: query_type.into(),
-                            appliance_id: None,
-                            cate_state: None,
-                        }
-                    }
-                    /// Sets `appliance_id` (消费品类ID).
-                    pub fn with_appliance_id(mut self, appliance_id: impl Into<i64>) -> Self {
-                        self.appliance_id = Some(appliance_id.into());
-                        self
-                    }
-                    /// Sets `cate_state` (品类状态).
-                    pub fn with_cate_state(
-                        mut self,
-                        cate_state: impl Into<crate::api::v3::gov::types::CateState>,
-                    ) -> Self {
-                        self.cate_state = Some(cate_state.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            qualification_region_code: i64,
+                            query_date: String,
+                            query_type: PostQueryType,
+                        );
+                        /// Sets `appliance_id` (消费品类ID).
+                        with_appliance_id => appliance_id: i64;
+                        /// Sets `cate_state` (品类状态).
+                        with_cate_state => cate_state: crate::api::v3::gov::types::CateState;
                     }
                 }
 
@@ -2275,100 +1655,41 @@ pub mod subsidy {
                 pub sub_mchid: Option<String>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                #[allow(clippy::too_many_arguments)]
-                pub fn new(
-                    out_trade_no: impl Into<String>,
-                    receive_region_code: impl Into<String>,
-                    brand: impl Into<String>,
-                    qualification_region_code: impl Into<i64>,
-                    seller_name: impl Into<String>,
-                    license_number: impl Into<String>,
-                    order_amount: impl Into<i64>,
-                    discount_amount: impl Into<i64>,
-                    transaction_time: impl Into<crate::DateTime>,
-                    mch_order_id: impl Into<String>,
-                    mch_name: impl Into<String>,
-                    cate_state: impl Into<crate::api::v3::gov::types::CateState>,
-                    identity_document_type: impl Into<crate::api::v3::gov::types::IdentityDocumentType>,
-                ) -> Self {
-                    Self {
-                        real_name: None,
-                        id_card_number: None,
-                        phone_number: None,
-                        appliance_id: None,
-                        out_trade_no: out_trade_no.into(),
-                        energy_grade: None,
-                        receive_region_code: receive_region_code.into(),
-                        brand: brand.into(),
-                        address: None,
-                        qualification_region_code: qualification_region_code.into(),
-                        seller_name: seller_name.into(),
-                        license_number: license_number.into(),
-                        order_amount: order_amount.into(),
-                        discount_amount: discount_amount.into(),
-                        transaction_time: transaction_time.into(),
-                        mch_order_id: mch_order_id.into(),
-                        refund_id: None,
-                        mch_name: mch_name.into(),
-                        sale_model: None,
-                        cate_state: cate_state.into(),
-                        identity_document_type: identity_document_type.into(),
-                        sub_mchid: None,
-                    }
-                }
-                /// Sets `real_name` (自然人姓名).
-                pub fn with_real_name(mut self, real_name: impl Into<String>) -> Self {
-                    self.real_name = Some(real_name.into());
-                    self
-                }
-                /// Sets `id_card_number` (自然人证件号).
-                pub fn with_id_card_number(mut self, id_card_number: impl Into<String>) -> Self {
-                    self.id_card_number = Some(id_card_number.into());
-                    self
-                }
-                /// Sets `phone_number` (手机号).
-                pub fn with_phone_number(mut self, phone_number: impl Into<String>) -> Self {
-                    self.phone_number = Some(phone_number.into());
-                    self
-                }
-                /// Sets `appliance_id` (消费品类ID).
-                pub fn with_appliance_id(mut self, appliance_id: impl Into<i64>) -> Self {
-                    self.appliance_id = Some(appliance_id.into());
-                    self
-                }
-                /// Sets `energy_grade` (能效等级).
-                pub fn with_energy_grade(
-                    mut self,
-                    energy_grade: impl Into<crate::api::v3::gov::types::EnergyGrade>,
-                ) -> Self {
-                    self.energy_grade = Some(energy_grade.into());
-                    self
-                }
-                /// Sets `address` (收货地址).
-                pub fn with_address(mut self, address: impl Into<String>) -> Self {
-                    self.address = Some(address.into());
-                    self
-                }
-                /// Sets `refund_id` (线上平台退款交易编号).
-                pub fn with_refund_id(mut self, refund_id: impl Into<String>) -> Self {
-                    self.refund_id = Some(refund_id.into());
-                    self
-                }
-                /// Sets `sale_model` (销售方式).
-                pub fn with_sale_model(
-                    mut self,
-                    sale_model: impl Into<crate::api::v3::gov::types::SaleModel>,
-                ) -> Self {
-                    self.sale_model = Some(sale_model.into());
-                    self
-                }
-                /// Sets `sub_mchid` (子商户号).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        out_trade_no: String,
+                        receive_region_code: String,
+                        brand: String,
+                        qualification_region_code: i64,
+                        seller_name: String,
+                        license_number: String,
+                        order_amount: i64,
+                        discount_amount: i64,
+                        transaction_time: crate::DateTime,
+                        mch_order_id: String,
+                        mch_name: String,
+                        cate_state: crate::api::v3::gov::types::CateState,
+                        identity_document_type: crate::api::v3::gov::types::IdentityDocumentType,
+                    );
+                    /// Sets `real_name` (自然人姓名).
+                    with_real_name => real_name: String;
+                    /// Sets `id_card_number` (自然人证件号).
+                    with_id_card_number => id_card_number: String;
+                    /// Sets `phone_number` (手机号).
+                    with_phone_number => phone_number: String;
+                    /// Sets `appliance_id` (消费品类ID).
+                    with_appliance_id => appliance_id: i64;
+                    /// Sets `energy_grade` (能效等级).
+                    with_energy_grade => energy_grade: crate::api::v3::gov::types::EnergyGrade;
+                    /// Sets `address` (收货地址).
+                    with_address => address: String;
+                    /// Sets `refund_id` (线上平台退款交易编号).
+                    with_refund_id => refund_id: String;
+                    /// Sets `sale_model` (销售方式).
+                    with_sale_model => sale_model: crate::api::v3::gov::types::SaleModel;
+                    /// Sets `sub_mchid` (子商户号).
+                    with_sub_mchid => sub_mchid: String;
                 }
             }
 
@@ -2482,121 +1803,46 @@ pub mod subsidy {
                     pub amount: Option<i64>,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        sp_serial_no: impl Into<String>,
-                        cred_frozen_no: impl Into<String>,
-                        trans_date: impl Into<String>,
-                        trans_time: impl Into<String>,
-                        auth_code: impl Into<String>,
-                        req_ssn: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            sp_serial_no: sp_serial_no.into(),
-                            cred_frozen_no: cred_frozen_no.into(),
-                            trans_date: trans_date.into(),
-                            trans_time: trans_time.into(),
-                            acq_org_order_no: None,
-                            order_no: None,
-                            subsidy_amt: None,
-                            add_code: None,
-                            address: None,
-                            sale_models: None,
-                            corp_name: None,
-                            brand: None,
-                            uniscid: None,
-                            barcode: None,
-                            auth_code: auth_code.into(),
-                            req_ssn: req_ssn.into(),
-                            bank_name: None,
-                            bank_subsidy: None,
-                            plat_subsidy: None,
-                            county_code: None,
-                            amount: None,
-                        }
-                    }
-                    /// Sets `acq_org_order_no` (收单机构订单号).
-                    pub fn with_acq_org_order_no(
-                        mut self,
-                        acq_org_order_no: impl Into<String>,
-                    ) -> Self {
-                        self.acq_org_order_no = Some(acq_org_order_no.into());
-                        self
-                    }
-                    /// Sets `order_no` (商户订单号).
-                    pub fn with_order_no(mut self, order_no: impl Into<String>) -> Self {
-                        self.order_no = Some(order_no.into());
-                        self
-                    }
-                    /// Sets `subsidy_amt` (政府补贴金额).
-                    pub fn with_subsidy_amt(mut self, subsidy_amt: impl Into<i64>) -> Self {
-                        self.subsidy_amt = Some(subsidy_amt.into());
-                        self
-                    }
-                    /// Sets `add_code` (收货地区编码).
-                    pub fn with_add_code(mut self, add_code: impl Into<String>) -> Self {
-                        self.add_code = Some(add_code.into());
-                        self
-                    }
-                    /// Sets `address` (收货地址).
-                    pub fn with_address(mut self, address: impl Into<String>) -> Self {
-                        self.address = Some(address.into());
-                        self
-                    }
-                    /// Sets `sale_models` (销售方式).
-                    pub fn with_sale_models(
-                        mut self,
-                        sale_models: impl Into<crate::api::v3::gov::types::SaleModels>,
-                    ) -> Self {
-                        self.sale_models = Some(sale_models.into());
-                        self
-                    }
-                    /// Sets `corp_name` (销售企业名称).
-                    pub fn with_corp_name(mut self, corp_name: impl Into<String>) -> Self {
-                        self.corp_name = Some(corp_name.into());
-                        self
-                    }
-                    /// Sets `brand` (家电品牌).
-                    pub fn with_brand(mut self, brand: impl Into<String>) -> Self {
-                        self.brand = Some(brand.into());
-                        self
-                    }
-                    /// Sets `uniscid` (统一社会信息代码).
-                    pub fn with_uniscid(mut self, uniscid: impl Into<String>) -> Self {
-                        self.uniscid = Some(uniscid.into());
-                        self
-                    }
-                    /// Sets `barcode` (商品条码).
-                    pub fn with_barcode(mut self, barcode: impl Into<String>) -> Self {
-                        self.barcode = Some(barcode.into());
-                        self
-                    }
-                    /// Sets `bank_name` (银行机构名称).
-                    pub fn with_bank_name(mut self, bank_name: impl Into<String>) -> Self {
-                        self.bank_name = Some(bank_name.into());
-                        self
-                    }
-                    /// Sets `bank_subsidy` (银行补贴金额).
-                    pub fn with_bank_subsidy(mut self, bank_subsidy: impl Into<String>) -> Self {
-                        self.bank_subsidy = Some(bank_subsidy.into());
-                        self
-                    }
-                    /// Sets `plat_subsidy` (交易平台补贴金额).
-                    pub fn with_plat_subsidy(mut self, plat_subsidy: impl Into<String>) -> Self {
-                        self.plat_subsidy = Some(plat_subsidy.into());
-                        self
-                    }
-                    /// Sets `county_code` (区县编码).
-                    pub fn with_county_code(mut self, county_code: impl Into<String>) -> Self {
-                        self.county_code = Some(county_code.into());
-                        self
-                    }
-                    /// Sets `amount` (原订单金额).
-                    pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
-                        self.amount = Some(amount.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            sp_serial_no: String,
+                            cred_frozen_no: String,
+                            trans_date: String,
+                            trans_time: String,
+                            auth_code: String,
+                            req_ssn: String,
+                        );
+                        /// Sets `acq_org_order_no` (收单机构订单号).
+                        with_acq_org_order_no => acq_org_order_no: String;
+                        /// Sets `order_no` (商户订单号).
+                        with_order_no => order_no: String;
+                        /// Sets `subsidy_amt` (政府补贴金额).
+                        with_subsidy_amt => subsidy_amt: i64;
+                        /// Sets `add_code` (收货地区编码).
+                        with_add_code => add_code: String;
+                        /// Sets `address` (收货地址).
+                        with_address => address: String;
+                        /// Sets `sale_models` (销售方式).
+                        with_sale_models => sale_models: crate::api::v3::gov::types::SaleModels;
+                        /// Sets `corp_name` (销售企业名称).
+                        with_corp_name => corp_name: String;
+                        /// Sets `brand` (家电品牌).
+                        with_brand => brand: String;
+                        /// Sets `uniscid` (统一社会信息代码).
+                        with_uniscid => uniscid: String;
+                        /// Sets `barcode` (商品条码).
+                        with_barcode => barcode: String;
+                        /// Sets `bank_name` (银行机构名称).
+                        with_bank_name => bank_name: String;
+                        /// Sets `bank_subsidy` (银行补贴金额).
+                        with_bank_subsidy => bank_subsidy: String;
+                        /// Sets `plat_subsidy` (交易平台补贴金额).
+                        with_plat_subsidy => plat_subsidy: String;
+                        /// Sets `county_code` (区县编码).
+                        with_county_code => county_code: String;
+                        /// Sets `amount` (原订单金额).
+                        with_amount => amount: i64;
                     }
                 }
 
@@ -2646,39 +1892,21 @@ pub mod subsidy {
                     pub req_ssn: String,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        category_id: impl Into<String>,
-                        name: impl Into<String>,
-                        mobile: impl Into<String>,
-                        add_code: impl Into<String>,
-                        cert_type: impl Into<crate::api::v3::gov::types::CertType>,
-                        cert_no: impl Into<String>,
-                        req_ssn: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            category_id: category_id.into(),
-                            openid: None,
-                            name: name.into(),
-                            mobile: mobile.into(),
-                            add_code: add_code.into(),
-                            custom_info: None,
-                            cert_type: cert_type.into(),
-                            cert_no: cert_no.into(),
-                            req_ssn: req_ssn.into(),
-                        }
-                    }
-                    /// Sets `openid` (用户id).
-                    pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                        self.openid = Some(openid.into());
-                        self
-                    }
-                    /// Sets `custom_info` (自定义域).
-                    pub fn with_custom_info(mut self, custom_info: impl Into<String>) -> Self {
-                        self.custom_info = Some(custom_info.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            category_id: String,
+                            name: String,
+                            mobile: String,
+                            add_code: String,
+                            cert_type: crate::api::v3::gov::types::CertType,
+                            cert_no: String,
+                            req_ssn: String,
+                        );
+                        /// Sets `openid` (用户id).
+                        with_openid => openid: String;
+                        /// Sets `custom_info` (自定义域).
+                        with_custom_info => custom_info: String;
                     }
                 }
 
@@ -2801,100 +2029,40 @@ pub mod subsidy {
                     pub brand: Option<String>,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        sp_serial_no: impl Into<String>,
-                        cred_frozen_no: impl Into<String>,
-                        trans_date: impl Into<String>,
-                        trans_time: impl Into<String>,
-                        auth_code: impl Into<String>,
-                        req_ssn: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            sp_serial_no: sp_serial_no.into(),
-                            cred_frozen_no: cred_frozen_no.into(),
-                            trans_date: trans_date.into(),
-                            trans_time: trans_time.into(),
-                            order_no: None,
-                            subsidy_amt: None,
-                            add_code: None,
-                            address: None,
-                            sale_models: None,
-                            uniscid: None,
-                            barcode: None,
-                            auth_code: auth_code.into(),
-                            req_ssn: req_ssn.into(),
-                            bank_name: None,
-                            bank_subsidy: None,
-                            plat_subsidy: None,
-                            corp_name: None,
-                            brand: None,
-                        }
-                    }
-                    /// Sets `order_no` (商户订单号).
-                    pub fn with_order_no(mut self, order_no: impl Into<String>) -> Self {
-                        self.order_no = Some(order_no.into());
-                        self
-                    }
-                    /// Sets `subsidy_amt` (政府补贴金额).
-                    pub fn with_subsidy_amt(mut self, subsidy_amt: impl Into<i64>) -> Self {
-                        self.subsidy_amt = Some(subsidy_amt.into());
-                        self
-                    }
-                    /// Sets `add_code` (收货地区编码).
-                    pub fn with_add_code(mut self, add_code: impl Into<String>) -> Self {
-                        self.add_code = Some(add_code.into());
-                        self
-                    }
-                    /// Sets `address` (收货地址).
-                    pub fn with_address(mut self, address: impl Into<String>) -> Self {
-                        self.address = Some(address.into());
-                        self
-                    }
-                    /// Sets `sale_models` (销售方式).
-                    pub fn with_sale_models(
-                        mut self,
-                        sale_models: impl Into<crate::api::v3::gov::types::SaleModels>,
-                    ) -> Self {
-                        self.sale_models = Some(sale_models.into());
-                        self
-                    }
-                    /// Sets `uniscid` (统一社会信息代码).
-                    pub fn with_uniscid(mut self, uniscid: impl Into<String>) -> Self {
-                        self.uniscid = Some(uniscid.into());
-                        self
-                    }
-                    /// Sets `barcode` (商品条码).
-                    pub fn with_barcode(mut self, barcode: impl Into<String>) -> Self {
-                        self.barcode = Some(barcode.into());
-                        self
-                    }
-                    /// Sets `bank_name` (银行机构名称).
-                    pub fn with_bank_name(mut self, bank_name: impl Into<String>) -> Self {
-                        self.bank_name = Some(bank_name.into());
-                        self
-                    }
-                    /// Sets `bank_subsidy` (银行补贴金额).
-                    pub fn with_bank_subsidy(mut self, bank_subsidy: impl Into<String>) -> Self {
-                        self.bank_subsidy = Some(bank_subsidy.into());
-                        self
-                    }
-                    /// Sets `plat_subsidy` (交易平台补贴金额).
-                    pub fn with_plat_subsidy(mut self, plat_subsidy: impl Into<String>) -> Self {
-                        self.plat_subsidy = Some(plat_subsidy.into());
-                        self
-                    }
-                    /// Sets `corp_name` (销售企业名称).
-                    pub fn with_corp_name(mut self, corp_name: impl Into<String>) -> Self {
-                        self.corp_name = Some(corp_name.into());
-                        self
-                    }
-                    /// Sets `brand` (家电品牌).
-                    pub fn with_brand(mut self, brand: impl Into<String>) -> Self {
-                        self.brand = Some(brand.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            sp_serial_no: String,
+                            cred_frozen_no: String,
+                            trans_date: String,
+                            trans_time: String,
+                            auth_code: String,
+                            req_ssn: String,
+                        );
+                        /// Sets `order_no` (商户订单号).
+                        with_order_no => order_no: String;
+                        /// Sets `subsidy_amt` (政府补贴金额).
+                        with_subsidy_amt => subsidy_amt: i64;
+                        /// Sets `add_code` (收货地区编码).
+                        with_add_code => add_code: String;
+                        /// Sets `address` (收货地址).
+                        with_address => address: String;
+                        /// Sets `sale_models` (销售方式).
+                        with_sale_models => sale_models: crate::api::v3::gov::types::SaleModels;
+                        /// Sets `uniscid` (统一社会信息代码).
+                        with_uniscid => uniscid: String;
+                        /// Sets `barcode` (商品条码).
+                        with_barcode => barcode: String;
+                        /// Sets `bank_name` (银行机构名称).
+                        with_bank_name => bank_name: String;
+                        /// Sets `bank_subsidy` (银行补贴金额).
+                        with_bank_subsidy => bank_subsidy: String;
+                        /// Sets `plat_subsidy` (交易平台补贴金额).
+                        with_plat_subsidy => plat_subsidy: String;
+                        /// Sets `corp_name` (销售企业名称).
+                        with_corp_name => corp_name: String;
+                        /// Sets `brand` (家电品牌).
+                        with_brand => brand: String;
                     }
                 }
 
@@ -2932,34 +2100,17 @@ pub mod subsidy {
                     pub req_time: Option<String>,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(req_ssn: impl Into<String>) -> Self {
-                        Self {
-                            goods_bar_code: None,
-                            province: None,
-                            req_ssn: req_ssn.into(),
-                            req_time: None,
-                        }
-                    }
-                    /// Sets `goods_bar_code` (商品条码).
-                    pub fn with_goods_bar_code(
-                        mut self,
-                        goods_bar_code: impl Into<String>,
-                    ) -> Self {
-                        self.goods_bar_code = Some(goods_bar_code.into());
-                        self
-                    }
-                    /// Sets `province` (省份代码).
-                    pub fn with_province(mut self, province: impl Into<String>) -> Self {
-                        self.province = Some(province.into());
-                        self
-                    }
-                    /// Sets `req_time` (请求时间).
-                    pub fn with_req_time(mut self, req_time: impl Into<String>) -> Self {
-                        self.req_time = Some(req_time.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            req_ssn: String,
+                        );
+                        /// Sets `goods_bar_code` (商品条码).
+                        with_goods_bar_code => goods_bar_code: String;
+                        /// Sets `province` (省份代码).
+                        with_province => province: String;
+                        /// Sets `req_time` (请求时间).
+                        with_req_time => req_time: String;
                     }
                 }
 
@@ -3089,25 +2240,15 @@ pub mod subsidy {
                     pub req_time: Option<String>,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(req_ssn: impl Into<String>) -> Self {
-                        Self {
-                            data: None,
-                            req_ssn: req_ssn.into(),
-                            req_time: None,
-                        }
-                    }
-                    /// Sets `data` (品类集合).
-                    pub fn with_data(mut self, data: impl Into<Vec<PostData>>) -> Self {
-                        self.data = Some(data.into());
-                        self
-                    }
-                    /// Sets `req_time` (请求时间).
-                    pub fn with_req_time(mut self, req_time: impl Into<String>) -> Self {
-                        self.req_time = Some(req_time.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            req_ssn: String,
+                        );
+                        /// Sets `data` (品类集合).
+                        with_data => data: Vec<PostData>;
+                        /// Sets `req_time` (请求时间).
+                        with_req_time => req_time: String;
                     }
                 }
 
@@ -3165,70 +2306,34 @@ pub mod subsidy {
                     pub serial_num: String,
                 }
 
-                impl PostData {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    #[allow(clippy::too_many_arguments)]
-                    pub fn new(
-                        cate_code: impl Into<String>,
-                        cert_no: impl Into<String>,
-                        name: impl Into<String>,
-                        operation_time: impl Into<String>,
-                        sales: impl Into<String>,
-                        status: impl Into<String>,
-                        subsidy: impl Into<String>,
-                        tel: impl Into<String>,
-                        add_code: impl Into<String>,
-                        address: impl Into<String>,
-                        sale_models: impl Into<String>,
-                        brand: impl Into<String>,
-                        activity_add_code: impl Into<String>,
-                        uniscid: impl Into<String>,
-                        corp_name: impl Into<String>,
-                        serial_num: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            cate_code: cate_code.into(),
-                            cert_no: cert_no.into(),
-                            grade: None,
-                            name: name.into(),
-                            operation_time: operation_time.into(),
-                            bank_name: None,
-                            bank_subsidy: None,
-                            plat_subsidy: None,
-                            sales: sales.into(),
-                            status: status.into(),
-                            subsidy: subsidy.into(),
-                            tel: tel.into(),
-                            add_code: add_code.into(),
-                            address: address.into(),
-                            sale_models: sale_models.into(),
-                            brand: brand.into(),
-                            activity_add_code: activity_add_code.into(),
-                            uniscid: uniscid.into(),
-                            corp_name: corp_name.into(),
-                            serial_num: serial_num.into(),
-                        }
-                    }
-                    /// Sets `grade` (能耗等级).
-                    pub fn with_grade(mut self, grade: impl Into<String>) -> Self {
-                        self.grade = Some(grade.into());
-                        self
-                    }
-                    /// Sets `bank_name` (银行机构名称).
-                    pub fn with_bank_name(mut self, bank_name: impl Into<String>) -> Self {
-                        self.bank_name = Some(bank_name.into());
-                        self
-                    }
-                    /// Sets `bank_subsidy` (银行补贴金额).
-                    pub fn with_bank_subsidy(mut self, bank_subsidy: impl Into<String>) -> Self {
-                        self.bank_subsidy = Some(bank_subsidy.into());
-                        self
-                    }
-                    /// Sets `plat_subsidy` (交易平台补贴金额).
-                    pub fn with_plat_subsidy(mut self, plat_subsidy: impl Into<String>) -> Self {
-                        self.plat_subsidy = Some(plat_subsidy.into());
-                        self
+                constructors! {
+                    PostData {
+                        new(
+                            cate_code: String,
+                            cert_no: String,
+                            name: String,
+                            operation_time: String,
+                            sales: String,
+                            status: String,
+                            subsidy: String,
+                            tel: String,
+                            add_code: String,
+                            address: String,
+                            sale_models: String,
+                            brand: String,
+                            activity_add_code: String,
+                            uniscid: String,
+                            corp_name: String,
+                            serial_num: String,
+                        );
+                        /// Sets `grade` (能耗等级).
+                        with_grade => grade: String;
+                        /// Sets `bank_name` (银行机构名称).
+                        with_bank_name => bank_name: String;
+                        /// Sets `bank_subsidy` (银行补贴金额).
+                        with_bank_subsidy => bank_subsidy: String;
+                        /// Sets `plat_subsidy` (交易平台补贴金额).
+                        with_plat_subsidy => plat_subsidy: String;
                     }
                 }
 
@@ -3312,32 +2417,17 @@ pub mod subsidy {
                     pub req_ssn: String,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        cate_code: impl Into<String>,
-                        cert_no: impl Into<String>,
-                        name: impl Into<String>,
-                        tel: impl Into<String>,
-                        req_ssn: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            cate_code: cate_code.into(),
-                            cert_no: cert_no.into(),
-                            name: name.into(),
-                            tel: tel.into(),
-                            cert_type: None,
-                            req_ssn: req_ssn.into(),
-                        }
-                    }
-                    /// Sets `cert_type` (证件类型).
-                    pub fn with_cert_type(
-                        mut self,
-                        cert_type: impl Into<crate::api::v3::gov::types::CertType>,
-                    ) -> Self {
-                        self.cert_type = Some(cert_type.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            cate_code: String,
+                            cert_no: String,
+                            name: String,
+                            tel: String,
+                            req_ssn: String,
+                        );
+                        /// Sets `cert_type` (证件类型).
+                        with_cert_type => cert_type: crate::api::v3::gov::types::CertType;
                     }
                 }
 
@@ -3373,20 +2463,14 @@ pub mod subsidy {
                     pub req_ssn: String,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(cert_no: impl Into<String>, req_ssn: impl Into<String>) -> Self {
-                        Self {
-                            cert_no: cert_no.into(),
-                            cate_code: None,
-                            req_ssn: req_ssn.into(),
-                        }
-                    }
-                    /// Sets `cate_code` (品类编码).
-                    pub fn with_cate_code(mut self, cate_code: impl Into<String>) -> Self {
-                        self.cate_code = Some(cate_code.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            cert_no: String,
+                            req_ssn: String,
+                        );
+                        /// Sets `cate_code` (品类编码).
+                        with_cate_code => cate_code: String;
                     }
                 }
 
@@ -3452,16 +2536,12 @@ pub mod subsidy {
                     pub data: Option<Vec<PostData>>,
                 }
 
-                impl Post {
-                    /// Sets `req_ssn` (请求流水号).
-                    pub fn with_req_ssn(mut self, req_ssn: impl Into<String>) -> Self {
-                        self.req_ssn = Some(req_ssn.into());
-                        self
-                    }
-                    /// Sets `data` (资格集合).
-                    pub fn with_data(mut self, data: impl Into<Vec<PostData>>) -> Self {
-                        self.data = Some(data.into());
-                        self
+                constructors! {
+                    Post {
+                        /// Sets `req_ssn` (请求流水号).
+                        with_req_ssn => req_ssn: String;
+                        /// Sets `data` (资格集合).
+                        with_data => data: Vec<PostData>;
                     }
                 }
 
@@ -3570,136 +2650,56 @@ pub mod subsidy {
                     pub ccc_sn_order_no: Option<String>,
                 }
 
-                impl PostData {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    #[allow(clippy::too_many_arguments)]
-                    pub fn new(
-                        auth_code: impl Into<String>,
-                        cate_code: impl Into<String>,
-                        cert_no: impl Into<String>,
-                        name: impl Into<String>,
-                        operation_time: impl Into<String>,
-                        sales: impl Into<String>,
-                        status: impl Into<crate::api::v3::gov::types::SaleModels>,
-                        subsidy: impl Into<String>,
-                        tel: impl Into<String>,
-                        add_code: impl Into<String>,
-                        address: impl Into<String>,
-                        sale_models: impl Into<crate::api::v3::gov::types::SaleModels>,
-                        sn_code: impl Into<String>,
-                        uniscid: impl Into<String>,
-                        corp_name: impl Into<String>,
-                        barcode: impl Into<String>,
-                        item_name: impl Into<String>,
-                        spec_model: impl Into<String>,
-                        brand: impl Into<String>,
-                        is_ai_product: impl Into<String>,
-                        order_no: impl Into<String>,
-                        activity_add_code: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            auth_code: auth_code.into(),
-                            cate_code: cate_code.into(),
-                            cert_no: cert_no.into(),
-                            grade: None,
-                            name: name.into(),
-                            operation_time: operation_time.into(),
-                            bank_name: None,
-                            bank_subsidy: None,
-                            plat_subsidy: None,
-                            sales: sales.into(),
-                            status: status.into(),
-                            subsidy: subsidy.into(),
-                            tel: tel.into(),
-                            add_code: add_code.into(),
-                            address: address.into(),
-                            sale_models: sale_models.into(),
-                            sn_code: sn_code.into(),
-                            uniscid: uniscid.into(),
-                            corp_name: corp_name.into(),
-                            barcode: barcode.into(),
-                            item_name: item_name.into(),
-                            spec_model: spec_model.into(),
-                            brand: brand.into(),
-                            logistics_no: None,
-                            delivery_time: None,
-                            invoice_no: None,
-                            is_ai_product: is_ai_product.into(),
-                            pc_type: None,
-                            order_no: order_no.into(),
-                            origin_order_no: None,
-                            activity_add_code: activity_add_code.into(),
-                            imei1: None,
-                            imei2: None,
-                            ccc_sn_order_no: None,
-                        }
-                    }
-                    /// Sets `grade` (能耗等级).
-                    pub fn with_grade(mut self, grade: impl Into<PostDataGrade>) -> Self {
-                        self.grade = Some(grade.into());
-                        self
-                    }
-                    /// Sets `bank_name` (银行机构名称).
-                    pub fn with_bank_name(mut self, bank_name: impl Into<String>) -> Self {
-                        self.bank_name = Some(bank_name.into());
-                        self
-                    }
-                    /// Sets `bank_subsidy` (银行补贴金额).
-                    pub fn with_bank_subsidy(mut self, bank_subsidy: impl Into<String>) -> Self {
-                        self.bank_subsidy = Some(bank_subsidy.into());
-                        self
-                    }
-                    /// Sets `plat_subsidy` (交易平台补贴金额).
-                    pub fn with_plat_subsidy(mut self, plat_subsidy: impl Into<String>) -> Self {
-                        self.plat_subsidy = Some(plat_subsidy.into());
-                        self
-                    }
-                    /// Sets `logistics_no` (物流单号).
-                    pub fn with_logistics_no(mut self, logistics_no: impl Into<String>) -> Self {
-                        self.logistics_no = Some(logistics_no.into());
-                        self
-                    }
-                    /// Sets `delivery_time` (签收时间).
-                    pub fn with_delivery_time(mut self, delivery_time: impl Into<String>) -> Self {
-                        self.delivery_time = Some(delivery_time.into());
-                        self
-                    }
-                    /// Sets `invoice_no` (发票号).
-                    pub fn with_invoice_no(mut self, invoice_no: impl Into<String>) -> Self {
-                        self.invoice_no = Some(invoice_no.into());
-                        self
-                    }
-                    /// Sets `pc_type` (类型).
-                    pub fn with_pc_type(mut self, pc_type: impl Into<String>) -> Self {
-                        self.pc_type = Some(pc_type.into());
-                        self
-                    }
-                    /// Sets `origin_order_no` (原始订单号).
-                    pub fn with_origin_order_no(
-                        mut self,
-                        origin_order_no: impl Into<String>,
-                    ) -> Self {
-                        self.origin_order_no = Some(origin_order_no.into());
-                        self
-                    }
-                    /// Sets `imei1` (IMEI1).
-                    pub fn with_imei1(mut self, imei1: impl Into<String>) -> Self {
-                        self.imei1 = Some(imei1.into());
-                        self
-                    }
-                    /// Sets `imei2` (IMEI2).
-                    pub fn with_imei2(mut self, imei2: impl Into<String>) -> Self {
-                        self.imei2 = Some(imei2.into());
-                        self
-                    }
-                    /// Sets `ccc_sn_order_no` (3C SN 锁定解锁订单号).
-                    pub fn with_ccc_sn_order_no(
-                        mut self,
-                        ccc_sn_order_no: impl Into<String>,
-                    ) -> Self {
-                        self.ccc_sn_order_no = Some(ccc_sn_order_no.into());
-                        self
+                constructors! {
+                    PostData {
+                        new(
+                            auth_code: String,
+                            cate_code: String,
+                            cert_no: String,
+                            name: String,
+                            operation_time: String,
+                            sales: String,
+                            status: crate::api::v3::gov::types::SaleModels,
+                            subsidy: String,
+                            tel: String,
+                            add_code: String,
+                            address: String,
+                            sale_models: crate::api::v3::gov::types::SaleModels,
+                            sn_code: String,
+                            uniscid: String,
+                            corp_name: String,
+                            barcode: String,
+                            item_name: String,
+                            spec_model: String,
+                            brand: String,
+                            is_ai_product: String,
+                            order_no: String,
+                            activity_add_code: String,
+                        );
+                        /// Sets `grade` (能耗等级).
+                        with_grade => grade: PostDataGrade;
+                        /// Sets `bank_name` (银行机构名称).
+                        with_bank_name => bank_name: String;
+                        /// Sets `bank_subsidy` (银行补贴金额).
+                        with_bank_subsidy => bank_subsidy: String;
+                        /// Sets `plat_subsidy` (交易平台补贴金额).
+                        with_plat_subsidy => plat_subsidy: String;
+                        /// Sets `logistics_no` (物流单号).
+                        with_logistics_no => logistics_no: String;
+                        /// Sets `delivery_time` (签收时间).
+                        with_delivery_time => delivery_time: String;
+                        /// Sets `invoice_no` (发票号).
+                        with_invoice_no => invoice_no: String;
+                        /// Sets `pc_type` (类型).
+                        with_pc_type => pc_type: String;
+                        /// Sets `origin_order_no` (原始订单号).
+                        with_origin_order_no => origin_order_no: String;
+                        /// Sets `imei1` (IMEI1).
+                        with_imei1 => imei1: String;
+                        /// Sets `imei2` (IMEI2).
+                        with_imei2 => imei2: String;
+                        /// Sets `ccc_sn_order_no` (3C SN 锁定解锁订单号).
+                        with_ccc_sn_order_no => ccc_sn_order_no: String;
                     }
                 }
 
@@ -3777,111 +2777,45 @@ pub mod subsidy {
                     pub req_time: String,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    #[allow(clippy::too_many_arguments)]
-                    pub fn new(
-                        create_user: impl Into<String>,
-                        province: impl Into<String>,
-                        sn: impl Into<String>,
-                        goods_bar_code: impl Into<String>,
-                        goods_type: impl Into<String>,
-                        goods_name: impl Into<String>,
-                        trans_orderid: impl Into<String>,
-                        order_price: impl Into<String>,
-                        sell_orderid: impl Into<String>,
-                        req_ssn: impl Into<String>,
-                        req_time: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            create_user: create_user.into(),
-                            province: province.into(),
-                            manufact_cert_code: None,
-                            sn: sn.into(),
-                            goods_bar_code: goods_bar_code.into(),
-                            goods_type: goods_type.into(),
-                            goods_name: goods_name.into(),
-                            goods_model: None,
-                            imei1: None,
-                            imei2: None,
-                            trans_orderid: trans_orderid.into(),
-                            order_price: order_price.into(),
-                            acquire_code: None,
-                            sell_orderid: sell_orderid.into(),
-                            city: None,
-                            county: None,
-                            is_ai_product: None,
-                            sale_time: None,
-                            mfr_info: None,
-                            brand: None,
-                            sale_models: None,
-                            req_ssn: req_ssn.into(),
-                            req_time: req_time.into(),
-                        }
-                    }
-                    /// Sets `manufact_cert_code` (厂商统一 社会信用 代码).
-                    pub fn with_manufact_cert_code(
-                        mut self,
-                        manufact_cert_code: impl Into<String>,
-                    ) -> Self {
-                        self.manufact_cert_code = Some(manufact_cert_code.into());
-                        self
-                    }
-                    /// Sets `goods_model` (商品型号).
-                    pub fn with_goods_model(mut self, goods_model: impl Into<String>) -> Self {
-                        self.goods_model = Some(goods_model.into());
-                        self
-                    }
-                    /// Sets `imei1` (IMEI_1 码).
-                    pub fn with_imei1(mut self, imei1: impl Into<String>) -> Self {
-                        self.imei1 = Some(imei1.into());
-                        self
-                    }
-                    /// Sets `imei2` (IMEI_2 码).
-                    pub fn with_imei2(mut self, imei2: impl Into<String>) -> Self {
-                        self.imei2 = Some(imei2.into());
-                        self
-                    }
-                    /// Sets `acquire_code` (收单机构).
-                    pub fn with_acquire_code(mut self, acquire_code: impl Into<String>) -> Self {
-                        self.acquire_code = Some(acquire_code.into());
-                        self
-                    }
-                    /// Sets `city` (市级区域代码).
-                    pub fn with_city(mut self, city: impl Into<String>) -> Self {
-                        self.city = Some(city.into());
-                        self
-                    }
-                    /// Sets `county` (区县区域代码).
-                    pub fn with_county(mut self, county: impl Into<String>) -> Self {
-                        self.county = Some(county.into());
-                        self
-                    }
-                    /// Sets `is_ai_product` (是否 AI 产品).
-                    pub fn with_is_ai_product(mut self, is_ai_product: impl Into<String>) -> Self {
-                        self.is_ai_product = Some(is_ai_product.into());
-                        self
-                    }
-                    /// Sets `sale_time` (销售时间).
-                    pub fn with_sale_time(mut self, sale_time: impl Into<String>) -> Self {
-                        self.sale_time = Some(sale_time.into());
-                        self
-                    }
-                    /// Sets `mfr_info` (厂商信息).
-                    pub fn with_mfr_info(mut self, mfr_info: impl Into<String>) -> Self {
-                        self.mfr_info = Some(mfr_info.into());
-                        self
-                    }
-                    /// Sets `brand` (具体品牌).
-                    pub fn with_brand(mut self, brand: impl Into<String>) -> Self {
-                        self.brand = Some(brand.into());
-                        self
-                    }
-                    /// Sets `sale_models` (渠道类型).
-                    pub fn with_sale_models(mut self, sale_models: impl Into<String>) -> Self {
-                        self.sale_models = Some(sale_models.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            create_user: String,
+                            province: String,
+                            sn: String,
+                            goods_bar_code: String,
+                            goods_type: String,
+                            goods_name: String,
+                            trans_orderid: String,
+                            order_price: String,
+                            sell_orderid: String,
+                            req_ssn: String,
+                            req_time: String,
+                        );
+                        /// Sets `manufact_cert_code` (厂商统一 社会信用 代码).
+                        with_manufact_cert_code => manufact_cert_code: String;
+                        /// Sets `goods_model` (商品型号).
+                        with_goods_model => goods_model: String;
+                        /// Sets `imei1` (IMEI_1 码).
+                        with_imei1 => imei1: String;
+                        /// Sets `imei2` (IMEI_2 码).
+                        with_imei2 => imei2: String;
+                        /// Sets `acquire_code` (收单机构).
+                        with_acquire_code => acquire_code: String;
+                        /// Sets `city` (市级区域代码).
+                        with_city => city: String;
+                        /// Sets `county` (区县区域代码).
+                        with_county => county: String;
+                        /// Sets `is_ai_product` (是否 AI 产品).
+                        with_is_ai_product => is_ai_product: String;
+                        /// Sets `sale_time` (销售时间).
+                        with_sale_time => sale_time: String;
+                        /// Sets `mfr_info` (厂商信息).
+                        with_mfr_info => mfr_info: String;
+                        /// Sets `brand` (具体品牌).
+                        with_brand => brand: String;
+                        /// Sets `sale_models` (渠道类型).
+                        with_sale_models => sale_models: String;
                     }
                 }
 
@@ -3932,52 +2866,24 @@ pub mod subsidy {
                     pub req_time: String,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        sn: impl Into<String>,
-                        province: impl Into<String>,
-                        goods_type: impl Into<String>,
-                        goods_bar_code: impl Into<String>,
-                        req_ssn: impl Into<String>,
-                        req_time: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            sn: sn.into(),
-                            province: province.into(),
-                            manufact_cert_code: None,
-                            goods_type: goods_type.into(),
-                            goods_bar_code: goods_bar_code.into(),
-                            imei1: None,
-                            imei2: None,
-                            sales_models: None,
-                            req_ssn: req_ssn.into(),
-                            req_time: req_time.into(),
-                        }
-                    }
-                    /// Sets `manufact_cert_code` (厂商统一社会信 用代码).
-                    pub fn with_manufact_cert_code(
-                        mut self,
-                        manufact_cert_code: impl Into<String>,
-                    ) -> Self {
-                        self.manufact_cert_code = Some(manufact_cert_code.into());
-                        self
-                    }
-                    /// Sets `imei1` (IMEI_1 码).
-                    pub fn with_imei1(mut self, imei1: impl Into<String>) -> Self {
-                        self.imei1 = Some(imei1.into());
-                        self
-                    }
-                    /// Sets `imei2` (IMEI_2 码).
-                    pub fn with_imei2(mut self, imei2: impl Into<String>) -> Self {
-                        self.imei2 = Some(imei2.into());
-                        self
-                    }
-                    /// Sets `sales_models` (渠道类型).
-                    pub fn with_sales_models(mut self, sales_models: impl Into<String>) -> Self {
-                        self.sales_models = Some(sales_models.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            sn: String,
+                            province: String,
+                            goods_type: String,
+                            goods_bar_code: String,
+                            req_ssn: String,
+                            req_time: String,
+                        );
+                        /// Sets `manufact_cert_code` (厂商统一社会信 用代码).
+                        with_manufact_cert_code => manufact_cert_code: String;
+                        /// Sets `imei1` (IMEI_1 码).
+                        with_imei1 => imei1: String;
+                        /// Sets `imei2` (IMEI_2 码).
+                        with_imei2 => imei2: String;
+                        /// Sets `sales_models` (渠道类型).
+                        with_sales_models => sales_models: String;
                     }
                 }
 
@@ -4072,113 +2978,46 @@ pub mod subsidy {
                     pub sales_models: Option<String>,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    #[allow(clippy::too_many_arguments)]
-                    pub fn new(
-                        req_ssn: impl Into<String>,
-                        req_time: impl Into<String>,
-                        create_user: impl Into<String>,
-                        province: impl Into<String>,
-                        sn: impl Into<String>,
-                        goods_bar_code: impl Into<String>,
-                        goods_type: impl Into<String>,
-                        goods_name: impl Into<String>,
-                        trans_orderid: impl Into<String>,
-                        ori_pay_orderid: impl Into<String>,
-                        order_price: impl Into<String>,
-                        sell_orderid: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            req_ssn: req_ssn.into(),
-                            req_time: req_time.into(),
-                            create_user: create_user.into(),
-                            province: province.into(),
-                            manufact_cert_code: None,
-                            sn: sn.into(),
-                            goods_bar_code: goods_bar_code.into(),
-                            goods_type: goods_type.into(),
-                            goods_name: goods_name.into(),
-                            goods_model: None,
-                            imei1: None,
-                            imei2: None,
-                            trans_orderid: trans_orderid.into(),
-                            ori_pay_orderid: ori_pay_orderid.into(),
-                            order_price: order_price.into(),
-                            acquire_code: None,
-                            sell_orderid: sell_orderid.into(),
-                            city: None,
-                            county: None,
-                            is_ai_product: None,
-                            sale_time: None,
-                            mfr_info: None,
-                            brand: None,
-                            sales_models: None,
-                        }
-                    }
-                    /// Sets `manufact_cert_code` (厂商统一 社会信用 代码).
-                    pub fn with_manufact_cert_code(
-                        mut self,
-                        manufact_cert_code: impl Into<String>,
-                    ) -> Self {
-                        self.manufact_cert_code = Some(manufact_cert_code.into());
-                        self
-                    }
-                    /// Sets `goods_model` (商品型号).
-                    pub fn with_goods_model(mut self, goods_model: impl Into<String>) -> Self {
-                        self.goods_model = Some(goods_model.into());
-                        self
-                    }
-                    /// Sets `imei1` (IMEI_1 码).
-                    pub fn with_imei1(mut self, imei1: impl Into<String>) -> Self {
-                        self.imei1 = Some(imei1.into());
-                        self
-                    }
-                    /// Sets `imei2` (IMEI_2 码).
-                    pub fn with_imei2(mut self, imei2: impl Into<String>) -> Self {
-                        self.imei2 = Some(imei2.into());
-                        self
-                    }
-                    /// Sets `acquire_code` (收单机构).
-                    pub fn with_acquire_code(mut self, acquire_code: impl Into<String>) -> Self {
-                        self.acquire_code = Some(acquire_code.into());
-                        self
-                    }
-                    /// Sets `city` (市级区域 代码).
-                    pub fn with_city(mut self, city: impl Into<String>) -> Self {
-                        self.city = Some(city.into());
-                        self
-                    }
-                    /// Sets `county` (区县区域代码).
-                    pub fn with_county(mut self, county: impl Into<String>) -> Self {
-                        self.county = Some(county.into());
-                        self
-                    }
-                    /// Sets `is_ai_product` (是否 AI 产 品).
-                    pub fn with_is_ai_product(mut self, is_ai_product: impl Into<String>) -> Self {
-                        self.is_ai_product = Some(is_ai_product.into());
-                        self
-                    }
-                    /// Sets `sale_time` (销售时间).
-                    pub fn with_sale_time(mut self, sale_time: impl Into<String>) -> Self {
-                        self.sale_time = Some(sale_time.into());
-                        self
-                    }
-                    /// Sets `mfr_info` (厂商信息).
-                    pub fn with_mfr_info(mut self, mfr_info: impl Into<String>) -> Self {
-                        self.mfr_info = Some(mfr_info.into());
-                        self
-                    }
-                    /// Sets `brand` (具体品牌).
-                    pub fn with_brand(mut self, brand: impl Into<String>) -> Self {
-                        self.brand = Some(brand.into());
-                        self
-                    }
-                    /// Sets `sales_models` (渠道类型).
-                    pub fn with_sales_models(mut self, sales_models: impl Into<String>) -> Self {
-                        self.sales_models = Some(sales_models.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            req_ssn: String,
+                            req_time: String,
+                            create_user: String,
+                            province: String,
+                            sn: String,
+                            goods_bar_code: String,
+                            goods_type: String,
+                            goods_name: String,
+                            trans_orderid: String,
+                            ori_pay_orderid: String,
+                            order_price: String,
+                            sell_orderid: String,
+                        );
+                        /// Sets `manufact_cert_code` (厂商统一 社会信用 代码).
+                        with_manufact_cert_code => manufact_cert_code: String;
+                        /// Sets `goods_model` (商品型号).
+                        with_goods_model => goods_model: String;
+                        /// Sets `imei1` (IMEI_1 码).
+                        with_imei1 => imei1: String;
+                        /// Sets `imei2` (IMEI_2 码).
+                        with_imei2 => imei2: String;
+                        /// Sets `acquire_code` (收单机构).
+                        with_acquire_code => acquire_code: String;
+                        /// Sets `city` (市级区域 代码).
+                        with_city => city: String;
+                        /// Sets `county` (区县区域代码).
+                        with_county => county: String;
+                        /// Sets `is_ai_product` (是否 AI 产 品).
+                        with_is_ai_product => is_ai_product: String;
+                        /// Sets `sale_time` (销售时间).
+                        with_sale_time => sale_time: String;
+                        /// Sets `mfr_info` (厂商信息).
+                        with_mfr_info => mfr_info: String;
+                        /// Sets `brand` (具体品牌).
+                        with_brand => brand: String;
+                        /// Sets `sales_models` (渠道类型).
+                        with_sales_models => sales_models: String;
                     }
                 }
 
@@ -4251,71 +3090,34 @@ pub mod types {
         pub service_nm: Option<String>,
     }
 
-    impl InvoiceInfo {
-        /// Sets `invoice_cd` (发票代码).
-        pub fn with_invoice_cd(mut self, invoice_cd: impl Into<String>) -> Self {
-            self.invoice_cd = Some(invoice_cd.into());
-            self
-        }
-        /// Sets `invoice_no` (发票号码).
-        pub fn with_invoice_no(mut self, invoice_no: impl Into<String>) -> Self {
-            self.invoice_no = Some(invoice_no.into());
-            self
-        }
-        /// Sets `invoice_dt` (开票日期).
-        pub fn with_invoice_dt(mut self, invoice_dt: impl Into<String>) -> Self {
-            self.invoice_dt = Some(invoice_dt.into());
-            self
-        }
-        /// Sets `invoice_link` (发票链接).
-        pub fn with_invoice_link(mut self, invoice_link: impl Into<String>) -> Self {
-            self.invoice_link = Some(invoice_link.into());
-            self
-        }
-        /// Sets `invoice_tp` (发票类型).
-        pub fn with_invoice_tp(mut self, invoice_tp: impl Into<String>) -> Self {
-            self.invoice_tp = Some(invoice_tp.into());
-            self
-        }
-        /// Sets `invoice_ck_cd` (发票校验码).
-        pub fn with_invoice_ck_cd(mut self, invoice_ck_cd: impl Into<String>) -> Self {
-            self.invoice_ck_cd = Some(invoice_ck_cd.into());
-            self
-        }
-        /// Sets `nm` (发票上购买人姓名).
-        pub fn with_nm(mut self, nm: impl Into<String>) -> Self {
-            self.nm = Some(nm.into());
-            self
-        }
-        /// Sets `tax` (税价合计).
-        pub fn with_tax(mut self, tax: impl Into<String>) -> Self {
-            self.tax = Some(tax.into());
-            self
-        }
-        /// Sets `invoice_tax_amt` (发票税额).
-        pub fn with_invoice_tax_amt(mut self, invoice_tax_amt: impl Into<String>) -> Self {
-            self.invoice_tax_amt = Some(invoice_tax_amt.into());
-            self
-        }
-        /// Sets `sales_ent_nm` (销售企业名称).
-        pub fn with_sales_ent_nm(mut self, sales_ent_nm: impl Into<String>) -> Self {
-            self.sales_ent_nm = Some(sales_ent_nm.into());
-            self
-        }
-        /// Sets `tax_payer` (销售方纳税人识别号).
-        pub fn with_tax_payer(mut self, tax_payer: impl Into<String>) -> Self {
-            self.tax_payer = Some(tax_payer.into());
-            self
-        }
-        /// Sets `num` (数量).
-        pub fn with_num(mut self, num: impl Into<String>) -> Self {
-            self.num = Some(num.into());
-            self
-        }
-        /// Sets `service_nm` (货物或应税劳务服务名称).
-        pub fn with_service_nm(mut self, service_nm: impl Into<String>) -> Self {
-            self.service_nm = Some(service_nm.into());
-            self
+    constructors! {
+        InvoiceInfo {
+            /// Sets `invoice_cd` (发票代码).
+            with_invoice_cd => invoice_cd: String;
+            /// Sets `invoice_no` (发票号码).
+            with_invoice_no => invoice_no: String;
+            /// Sets `invoice_dt` (开票日期).
+            with_invoice_dt => invoice_dt: String;
+            /// Sets `invoice_link` (发票链接).
+            with_invoice_link => invoice_link: String;
+            /// Sets `invoice_tp` (发票类型).
+            with_invoice_tp => invoice_tp: String;
+            /// Sets `invoice_ck_cd` (发票校验码).
+            with_invoice_ck_cd => invoice_ck_cd: String;
+            /// Sets `nm` (发票上购买人姓名).
+            with_nm => nm: String;
+            /// Sets `tax` (税价合计).
+            with_tax => tax: String;
+            /// Sets `invoice_tax_amt` (发票税额).
+            with_invoice_tax_amt => invoice_tax_amt: String;
+            /// Sets `sales_ent_nm` (销售企业名称).
+            with_sales_ent_nm => sales_ent_nm: String;
+            /// Sets `tax_payer` (销售方纳税人识别号).
+            with_tax_payer => tax_payer: String;
+            /// Sets `num` (数量).
+            with_num => num: String;
+            /// Sets `service_nm` (货物或应税劳务服务名称).
+            with_service_nm => service_nm: String;
         }
     }
 
@@ -4355,56 +3157,28 @@ pub mod types {
         pub delivery_time: Option<String>,
     }
 
-    impl TrackInfo {
-        /// Sets `tracking_no` (物流单号).
-        pub fn with_tracking_no(mut self, tracking_no: impl Into<String>) -> Self {
-            self.tracking_no = Some(tracking_no.into());
-            self
-        }
-        /// Sets `tracking_company` (物流公司).
-        pub fn with_tracking_company(mut self, tracking_company: impl Into<String>) -> Self {
-            self.tracking_company = Some(tracking_company.into());
-            self
-        }
-        /// Sets `usr_prov` (收货省).
-        pub fn with_usr_prov(mut self, usr_prov: impl Into<String>) -> Self {
-            self.usr_prov = Some(usr_prov.into());
-            self
-        }
-        /// Sets `usr_city` (收货市).
-        pub fn with_usr_city(mut self, usr_city: impl Into<String>) -> Self {
-            self.usr_city = Some(usr_city.into());
-            self
-        }
-        /// Sets `usr_area` (收货区县).
-        pub fn with_usr_area(mut self, usr_area: impl Into<String>) -> Self {
-            self.usr_area = Some(usr_area.into());
-            self
-        }
-        /// Sets `usr_addr` (收货地址).
-        pub fn with_usr_addr(mut self, usr_addr: impl Into<String>) -> Self {
-            self.usr_addr = Some(usr_addr.into());
-            self
-        }
-        /// Sets `tracking_type` (物流类型).
-        pub fn with_tracking_type(mut self, tracking_type: impl Into<String>) -> Self {
-            self.tracking_type = Some(tracking_type.into());
-            self
-        }
-        /// Sets `delivery_method` (提货方式).
-        pub fn with_delivery_method(mut self, delivery_method: impl Into<String>) -> Self {
-            self.delivery_method = Some(delivery_method.into());
-            self
-        }
-        /// Sets `shipping_addr` (发货地址).
-        pub fn with_shipping_addr(mut self, shipping_addr: impl Into<String>) -> Self {
-            self.shipping_addr = Some(shipping_addr.into());
-            self
-        }
-        /// Sets `delivery_time` (签收时间).
-        pub fn with_delivery_time(mut self, delivery_time: impl Into<String>) -> Self {
-            self.delivery_time = Some(delivery_time.into());
-            self
+    constructors! {
+        TrackInfo {
+            /// Sets `tracking_no` (物流单号).
+            with_tracking_no => tracking_no: String;
+            /// Sets `tracking_company` (物流公司).
+            with_tracking_company => tracking_company: String;
+            /// Sets `usr_prov` (收货省).
+            with_usr_prov => usr_prov: String;
+            /// Sets `usr_city` (收货市).
+            with_usr_city => usr_city: String;
+            /// Sets `usr_area` (收货区县).
+            with_usr_area => usr_area: String;
+            /// Sets `usr_addr` (收货地址).
+            with_usr_addr => usr_addr: String;
+            /// Sets `tracking_type` (物流类型).
+            with_tracking_type => tracking_type: String;
+            /// Sets `delivery_method` (提货方式).
+            with_delivery_method => delivery_method: String;
+            /// Sets `shipping_addr` (发货地址).
+            with_shipping_addr => shipping_addr: String;
+            /// Sets `delivery_time` (签收时间).
+            with_delivery_time => delivery_time: String;
         }
     }
 

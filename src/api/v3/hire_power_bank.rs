@@ -26,26 +26,16 @@ pub mod insurance_orders {
         pub service_id: Option<String>,
     }
 
-    impl Post {
-        /// Sets `out_order_no` (商户创建保险订单时的凭据号).
-        pub fn with_out_order_no(mut self, out_order_no: impl Into<String>) -> Self {
-            self.out_order_no = Some(out_order_no.into());
-            self
-        }
-        /// Sets `openid` (微信用户在商户对应appid下的唯一标识).
-        pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-            self.openid = Some(openid.into());
-            self
-        }
-        /// Sets `notify_url` (用于接收保险订单状态变化通知).
-        pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-            self.notify_url = Some(notify_url.into());
-            self
-        }
-        /// Sets `service_id` (商户在支付分服务下对应的服务ID).
-        pub fn with_service_id(mut self, service_id: impl Into<String>) -> Self {
-            self.service_id = Some(service_id.into());
-            self
+    constructors! {
+        Post {
+            /// Sets `out_order_no` (商户创建保险订单时的凭据号).
+            with_out_order_no => out_order_no: String;
+            /// Sets `openid` (微信用户在商户对应appid下的唯一标识).
+            with_openid => openid: String;
+            /// Sets `notify_url` (用于接收保险订单状态变化通知).
+            with_notify_url => notify_url: String;
+            /// Sets `service_id` (商户在支付分服务下对应的服务ID).
+            with_service_id => service_id: String;
         }
     }
 

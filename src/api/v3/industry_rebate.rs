@@ -31,41 +31,20 @@ pub mod retail_industry {
             pub goods_detail: Option<Vec<PostGoodsDetail>>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(out_trade_no: impl Into<String>, sub_mchid: impl Into<String>) -> Self {
-                Self {
-                    brand_id: None,
-                    transaction_id: None,
-                    out_trade_no: out_trade_no.into(),
-                    sub_mchid: sub_mchid.into(),
-                    device_id: None,
-                    goods_detail: None,
-                }
-            }
-            /// Sets `brand_id` (品牌ID).
-            pub fn with_brand_id(mut self, brand_id: impl Into<String>) -> Self {
-                self.brand_id = Some(brand_id.into());
-                self
-            }
-            /// Sets `transaction_id` (微信支付订单号).
-            pub fn with_transaction_id(mut self, transaction_id: impl Into<String>) -> Self {
-                self.transaction_id = Some(transaction_id.into());
-                self
-            }
-            /// Sets `device_id` (设备号).
-            pub fn with_device_id(mut self, device_id: impl Into<String>) -> Self {
-                self.device_id = Some(device_id.into());
-                self
-            }
-            /// Sets `goods_detail` (单品列表).
-            pub fn with_goods_detail(
-                mut self,
-                goods_detail: impl Into<Vec<PostGoodsDetail>>,
-            ) -> Self {
-                self.goods_detail = Some(goods_detail.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    out_trade_no: String,
+                    sub_mchid: String,
+                );
+                /// Sets `brand_id` (品牌ID).
+                with_brand_id => brand_id: String;
+                /// Sets `transaction_id` (微信支付订单号).
+                with_transaction_id => transaction_id: String;
+                /// Sets `device_id` (设备号).
+                with_device_id => device_id: String;
+                /// Sets `goods_detail` (单品列表).
+                with_goods_detail => goods_detail: Vec<PostGoodsDetail>;
             }
         }
 
@@ -86,27 +65,16 @@ pub mod retail_industry {
             pub price: i64,
         }
 
-        impl PostGoodsDetail {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                barcode: impl Into<String>,
-                goods_name: impl Into<String>,
-                quantity: impl Into<i64>,
-                price: impl Into<i64>,
-            ) -> Self {
-                Self {
-                    barcode: barcode.into(),
-                    merchant_goods_id: None,
-                    goods_name: goods_name.into(),
-                    quantity: quantity.into(),
-                    price: price.into(),
-                }
-            }
-            /// Sets `merchant_goods_id` (商家商品编码).
-            pub fn with_merchant_goods_id(mut self, merchant_goods_id: impl Into<String>) -> Self {
-                self.merchant_goods_id = Some(merchant_goods_id.into());
-                self
+        constructors! {
+            PostGoodsDetail {
+                new(
+                    barcode: String,
+                    goods_name: String,
+                    quantity: i64,
+                    price: i64,
+                );
+                /// Sets `merchant_goods_id` (商家商品编码).
+                with_merchant_goods_id => merchant_goods_id: String;
             }
         }
     }

@@ -33,35 +33,19 @@ pub mod deduct {
             pub payee_appid: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                out_insurance_no: impl Into<String>,
-                appid: impl Into<String>,
-                plan_id: impl Into<String>,
-                out_contract_code: impl Into<String>,
-                insurance_name: impl Into<String>,
-            ) -> Self {
-                Self {
-                    out_insurance_no: out_insurance_no.into(),
-                    appid: appid.into(),
-                    plan_id: plan_id.into(),
-                    out_contract_code: out_contract_code.into(),
-                    insurance_name: insurance_name.into(),
-                    payee_mchid: None,
-                    payee_appid: None,
-                }
-            }
-            /// Sets `payee_mchid` (收款方商户号).
-            pub fn with_payee_mchid(mut self, payee_mchid: impl Into<String>) -> Self {
-                self.payee_mchid = Some(payee_mchid.into());
-                self
-            }
-            /// Sets `payee_appid` (收款方公众账号ID).
-            pub fn with_payee_appid(mut self, payee_appid: impl Into<String>) -> Self {
-                self.payee_appid = Some(payee_appid.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    out_insurance_no: String,
+                    appid: String,
+                    plan_id: String,
+                    out_contract_code: String,
+                    insurance_name: String,
+                );
+                /// Sets `payee_mchid` (收款方商户号).
+                with_payee_mchid => payee_mchid: String;
+                /// Sets `payee_appid` (收款方公众账号ID).
+                with_payee_appid => payee_appid: String;
             }
         }
 
@@ -203,161 +187,57 @@ pub mod deduct {
             pub payee_openid: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                out_insurance_no: impl Into<String>,
-                insured_name_list: impl Into<Vec<String>>,
-                insurance_company_code: impl Into<String>,
-                effective_time: impl Into<crate::DateTime>,
-                expired_time: impl Into<crate::DateTime>,
-                coverage_detail: impl Into<String>,
-                support_renewal: impl Into<bool>,
-                policy_type: impl Into<crate::api::v3::inspolicymgr::types::PolicyType>,
-                policy_state: impl Into<crate::api::v3::inspolicymgr::types::PolicyState>,
-                plan_id: impl Into<String>,
-                out_contract_code: impl Into<String>,
-                policy_periods: impl Into<Vec<i64>>,
-                appid: impl Into<String>,
-                openid: impl Into<String>,
-                free_insurance: impl Into<bool>,
-            ) -> Self {
-                Self {
-                    out_insurance_no: out_insurance_no.into(),
-                    insured_name_list: insured_name_list.into(),
-                    insurance_company_code: insurance_company_code.into(),
-                    effective_time: effective_time.into(),
-                    expired_time: expired_time.into(),
-                    coverage_detail: coverage_detail.into(),
-                    support_renewal: support_renewal.into(),
-                    start_renewal_time: None,
-                    end_renewal_time: None,
-                    policy_type: policy_type.into(),
-                    car_number: None,
-                    pet_name: None,
-                    address: None,
-                    policy_state: policy_state.into(),
-                    policy_code: None,
-                    plan_id: plan_id.into(),
-                    out_contract_code: out_contract_code.into(),
-                    policy_periods: policy_periods.into(),
-                    appid: appid.into(),
-                    openid: openid.into(),
-                    free_insurance: free_insurance.into(),
-                    combined_payment: None,
-                    payment_method: None,
-                    period_premium_mode: None,
-                    payment_period: None,
-                    first_period_amount: None,
-                    subsequent_period_amount: None,
-                    coverage_term_type: None,
-                    payee_mchid: None,
-                    payee_appid: None,
-                    payee_openid: None,
-                }
-            }
-            /// Sets `start_renewal_time` (可续保开始时间).
-            pub fn with_start_renewal_time(
-                mut self,
-                start_renewal_time: impl Into<crate::DateTime>,
-            ) -> Self {
-                self.start_renewal_time = Some(start_renewal_time.into());
-                self
-            }
-            /// Sets `end_renewal_time` (可续保结束时间).
-            pub fn with_end_renewal_time(
-                mut self,
-                end_renewal_time: impl Into<crate::DateTime>,
-            ) -> Self {
-                self.end_renewal_time = Some(end_renewal_time.into());
-                self
-            }
-            /// Sets `car_number` (车牌信息).
-            pub fn with_car_number(mut self, car_number: impl Into<String>) -> Self {
-                self.car_number = Some(car_number.into());
-                self
-            }
-            /// Sets `pet_name` (宠物名称).
-            pub fn with_pet_name(mut self, pet_name: impl Into<String>) -> Self {
-                self.pet_name = Some(pet_name.into());
-                self
-            }
-            /// Sets `address` (地址信息).
-            pub fn with_address(mut self, address: impl Into<String>) -> Self {
-                self.address = Some(address.into());
-                self
-            }
-            /// Sets `policy_code` (保司保单号).
-            pub fn with_policy_code(mut self, policy_code: impl Into<String>) -> Self {
-                self.policy_code = Some(policy_code.into());
-                self
-            }
-            /// Sets `combined_payment` (是否与其它保单合并扣费).
-            pub fn with_combined_payment(mut self, combined_payment: impl Into<bool>) -> Self {
-                self.combined_payment = Some(combined_payment.into());
-                self
-            }
-            /// Sets `payment_method` (缴费方式).
-            pub fn with_payment_method(
-                mut self,
-                payment_method: impl Into<crate::api::v3::inspolicymgr::types::PaymentMethod>,
-            ) -> Self {
-                self.payment_method = Some(payment_method.into());
-                self
-            }
-            /// Sets `period_premium_mode` (期交保费模式).
-            pub fn with_period_premium_mode(
-                mut self,
-                period_premium_mode: impl Into<crate::api::v3::inspolicymgr::types::PeriodPremiumMode>,
-            ) -> Self {
-                self.period_premium_mode = Some(period_premium_mode.into());
-                self
-            }
-            /// Sets `payment_period` (缴费周期).
-            pub fn with_payment_period(
-                mut self,
-                payment_period: impl Into<crate::api::v3::inspolicymgr::types::PaymentPeriod>,
-            ) -> Self {
-                self.payment_period = Some(payment_period.into());
-                self
-            }
-            /// Sets `first_period_amount` (首期保费金额).
-            pub fn with_first_period_amount(mut self, first_period_amount: impl Into<i64>) -> Self {
-                self.first_period_amount = Some(first_period_amount.into());
-                self
-            }
-            /// Sets `subsequent_period_amount` (后续每期保费金额).
-            pub fn with_subsequent_period_amount(
-                mut self,
-                subsequent_period_amount: impl Into<i64>,
-            ) -> Self {
-                self.subsequent_period_amount = Some(subsequent_period_amount.into());
-                self
-            }
-            /// Sets `coverage_term_type` (保障期限类型).
-            pub fn with_coverage_term_type(
-                mut self,
-                coverage_term_type: impl Into<crate::api::v3::inspolicymgr::types::CoverageTermType>,
-            ) -> Self {
-                self.coverage_term_type = Some(coverage_term_type.into());
-                self
-            }
-            /// Sets `payee_mchid` (收款方商户号).
-            pub fn with_payee_mchid(mut self, payee_mchid: impl Into<String>) -> Self {
-                self.payee_mchid = Some(payee_mchid.into());
-                self
-            }
-            /// Sets `payee_appid` (收款方公众账号ID).
-            pub fn with_payee_appid(mut self, payee_appid: impl Into<String>) -> Self {
-                self.payee_appid = Some(payee_appid.into());
-                self
-            }
-            /// Sets `payee_openid` (收款方用户标识).
-            pub fn with_payee_openid(mut self, payee_openid: impl Into<String>) -> Self {
-                self.payee_openid = Some(payee_openid.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    out_insurance_no: String,
+                    insured_name_list: Vec<String>,
+                    insurance_company_code: String,
+                    effective_time: crate::DateTime,
+                    expired_time: crate::DateTime,
+                    coverage_detail: String,
+                    support_renewal: bool,
+                    policy_type: crate::api::v3::inspolicymgr::types::PolicyType,
+                    policy_state: crate::api::v3::inspolicymgr::types::PolicyState,
+                    plan_id: String,
+                    out_contract_code: String,
+                    policy_periods: Vec<i64>,
+                    appid: String,
+                    openid: String,
+                    free_insurance: bool,
+                );
+                /// Sets `start_renewal_time` (可续保开始时间).
+                with_start_renewal_time => start_renewal_time: crate::DateTime;
+                /// Sets `end_renewal_time` (可续保结束时间).
+                with_end_renewal_time => end_renewal_time: crate::DateTime;
+                /// Sets `car_number` (车牌信息).
+                with_car_number => car_number: String;
+                /// Sets `pet_name` (宠物名称).
+                with_pet_name => pet_name: String;
+                /// Sets `address` (地址信息).
+                with_address => address: String;
+                /// Sets `policy_code` (保司保单号).
+                with_policy_code => policy_code: String;
+                /// Sets `combined_payment` (是否与其它保单合并扣费).
+                with_combined_payment => combined_payment: bool;
+                /// Sets `payment_method` (缴费方式).
+                with_payment_method => payment_method: crate::api::v3::inspolicymgr::types::PaymentMethod;
+                /// Sets `period_premium_mode` (期交保费模式).
+                with_period_premium_mode => period_premium_mode: crate::api::v3::inspolicymgr::types::PeriodPremiumMode;
+                /// Sets `payment_period` (缴费周期).
+                with_payment_period => payment_period: crate::api::v3::inspolicymgr::types::PaymentPeriod;
+                /// Sets `first_period_amount` (首期保费金额).
+                with_first_period_amount => first_period_amount: i64;
+                /// Sets `subsequent_period_amount` (后续每期保费金额).
+                with_subsequent_period_amount => subsequent_period_amount: i64;
+                /// Sets `coverage_term_type` (保障期限类型).
+                with_coverage_term_type => coverage_term_type: crate::api::v3::inspolicymgr::types::CoverageTermType;
+                /// Sets `payee_mchid` (收款方商户号).
+                with_payee_mchid => payee_mchid: String;
+                /// Sets `payee_appid` (收款方公众账号ID).
+                with_payee_appid => payee_appid: String;
+                /// Sets `payee_openid` (收款方用户标识).
+                with_payee_openid => payee_openid: String;
             }
         }
 
@@ -511,207 +391,61 @@ pub mod deduct {
                     Option<crate::api::v3::inspolicymgr::types::CoverageTermType>,
             }
 
-            impl Patch {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(out_insurance_no: impl Into<String>) -> Self {
-                    Self {
-                        out_insurance_no: out_insurance_no.into(),
-                        insured_name_list: None,
-                        insurance_name: None,
-                        effective_time: None,
-                        expired_time: None,
-                        coverage_detail: None,
-                        support_renewal: None,
-                        start_renewal_time: None,
-                        end_renewal_time: None,
-                        policy_type: None,
-                        car_number: None,
-                        pet_name: None,
-                        address: None,
-                        policy_state: None,
-                        policy_code: None,
-                        plan_id: None,
-                        out_contract_code: None,
-                        policy_periods: None,
-                        free_insurance: None,
-                        combined_payment: None,
-                        payment_method: None,
-                        period_premium_mode: None,
-                        payment_period: None,
-                        first_period_amount: None,
-                        subsequent_period_amount: None,
-                        coverage_term_type: None,
-                    }
-                }
-                /// Sets `insured_name_list` (被保险人姓名列表).
-                pub fn with_insured_name_list(
-                    mut self,
-                    insured_name_list: impl Into<Vec<String>>,
-                ) -> Self {
-                    self.insured_name_list = Some(insured_name_list.into());
-                    self
-                }
-                /// Sets `insurance_name` (保险名称).
-                pub fn with_insurance_name(mut self, insurance_name: impl Into<String>) -> Self {
-                    self.insurance_name = Some(insurance_name.into());
-                    self
-                }
-                /// Sets `effective_time` (保单生效时间).
-                pub fn with_effective_time(
-                    mut self,
-                    effective_time: impl Into<crate::DateTime>,
-                ) -> Self {
-                    self.effective_time = Some(effective_time.into());
-                    self
-                }
-                /// Sets `expired_time` (保单失效时间).
-                pub fn with_expired_time(
-                    mut self,
-                    expired_time: impl Into<crate::DateTime>,
-                ) -> Self {
-                    self.expired_time = Some(expired_time.into());
-                    self
-                }
-                /// Sets `coverage_detail` (保障详情).
-                pub fn with_coverage_detail(mut self, coverage_detail: impl Into<String>) -> Self {
-                    self.coverage_detail = Some(coverage_detail.into());
-                    self
-                }
-                /// Sets `support_renewal` (是否支持续保).
-                pub fn with_support_renewal(mut self, support_renewal: impl Into<bool>) -> Self {
-                    self.support_renewal = Some(support_renewal.into());
-                    self
-                }
-                /// Sets `start_renewal_time` (可续保开始时间).
-                pub fn with_start_renewal_time(
-                    mut self,
-                    start_renewal_time: impl Into<crate::DateTime>,
-                ) -> Self {
-                    self.start_renewal_time = Some(start_renewal_time.into());
-                    self
-                }
-                /// Sets `end_renewal_time` (可续保结束时间).
-                pub fn with_end_renewal_time(
-                    mut self,
-                    end_renewal_time: impl Into<crate::DateTime>,
-                ) -> Self {
-                    self.end_renewal_time = Some(end_renewal_time.into());
-                    self
-                }
-                /// Sets `policy_type` (保单类型).
-                pub fn with_policy_type(
-                    mut self,
-                    policy_type: impl Into<crate::api::v3::inspolicymgr::types::PolicyType>,
-                ) -> Self {
-                    self.policy_type = Some(policy_type.into());
-                    self
-                }
-                /// Sets `car_number` (车牌信息).
-                pub fn with_car_number(mut self, car_number: impl Into<String>) -> Self {
-                    self.car_number = Some(car_number.into());
-                    self
-                }
-                /// Sets `pet_name` (宠物名称).
-                pub fn with_pet_name(mut self, pet_name: impl Into<String>) -> Self {
-                    self.pet_name = Some(pet_name.into());
-                    self
-                }
-                /// Sets `address` (地址信息).
-                pub fn with_address(mut self, address: impl Into<String>) -> Self {
-                    self.address = Some(address.into());
-                    self
-                }
-                /// Sets `policy_state` (保单状态).
-                pub fn with_policy_state(
-                    mut self,
-                    policy_state: impl Into<crate::api::v3::inspolicymgr::types::PolicyState>,
-                ) -> Self {
-                    self.policy_state = Some(policy_state.into());
-                    self
-                }
-                /// Sets `policy_code` (保司保单号).
-                pub fn with_policy_code(mut self, policy_code: impl Into<String>) -> Self {
-                    self.policy_code = Some(policy_code.into());
-                    self
-                }
-                /// Sets `plan_id` (委托代扣模板ID).
-                pub fn with_plan_id(mut self, plan_id: impl Into<String>) -> Self {
-                    self.plan_id = Some(plan_id.into());
-                    self
-                }
-                /// Sets `out_contract_code` (商户签约协议号).
-                pub fn with_out_contract_code(
-                    mut self,
-                    out_contract_code: impl Into<String>,
-                ) -> Self {
-                    self.out_contract_code = Some(out_contract_code.into());
-                    self
-                }
-                /// Sets `policy_periods` (保单的扣费周期列表).
-                pub fn with_policy_periods(mut self, policy_periods: impl Into<Vec<i64>>) -> Self {
-                    self.policy_periods = Some(policy_periods.into());
-                    self
-                }
-                /// Sets `free_insurance` (是否为赠险).
-                pub fn with_free_insurance(mut self, free_insurance: impl Into<bool>) -> Self {
-                    self.free_insurance = Some(free_insurance.into());
-                    self
-                }
-                /// Sets `combined_payment` (是否与其它保单合并扣费).
-                pub fn with_combined_payment(mut self, combined_payment: impl Into<bool>) -> Self {
-                    self.combined_payment = Some(combined_payment.into());
-                    self
-                }
-                /// Sets `payment_method` (缴费方式).
-                pub fn with_payment_method(
-                    mut self,
-                    payment_method: impl Into<crate::api::v3::inspolicymgr::types::PaymentMethod>,
-                ) -> Self {
-                    self.payment_method = Some(payment_method.into());
-                    self
-                }
-                /// Sets `period_premium_mode` (期交保费模式).
-                pub fn with_period_premium_mode(
-                    mut self,
-                    period_premium_mode: impl Into<
-                        crate::api::v3::inspolicymgr::types::PeriodPremiumMode,
-                    >,
-                ) -> Self {
-                    self.period_premium_mode = Some(period_premium_mode.into());
-                    self
-                }
-                /// Sets `payment_period` (缴费周期).
-                pub fn with_payment_period(
-                    mut self,
-                    payment_period: impl Into<crate::api::v3::inspolicymgr::types::PaymentPeriod>,
-                ) -> Self {
-                    self.payment_period = Some(payment_period.into());
-                    self
-                }
-                /// Sets `first_period_amount` (首期保费金额).
-                pub fn with_first_period_amount(
-                    mut self,
-                    first_period_amount: impl Into<i64>,
-                ) -> Self {
-                    self.first_period_amount = Some(first_period_amount.into());
-                    self
-                }
-                /// Sets `subsequent_period_amount` (后续每期保费金额).
-                pub fn with_subsequent_period_amount(
-                    mut self,
-                    subsequent_period_amount: impl Into<i64>,
-                ) -> Self {
-                    self.subsequent_period_amount = Some(subsequent_period_amount.into());
-                    self
-                }
-                /// Sets `coverage_term_type` (保障期限类型).
-                pub fn with_coverage_term_type(
-                    mut self,
-                    coverage_term_type: impl Into<crate::api::v3::inspolicymgr::types::CoverageTermType>,
-                ) -> Self {
-                    self.coverage_term_type = Some(coverage_term_type.into());
-                    self
+            constructors! {
+                Patch {
+                    new(
+                        out_insurance_no: String,
+                    );
+                    /// Sets `insured_name_list` (被保险人姓名列表).
+                    with_insured_name_list => insured_name_list: Vec<String>;
+                    /// Sets `insurance_name` (保险名称).
+                    with_insurance_name => insurance_name: String;
+                    /// Sets `effective_time` (保单生效时间).
+                    with_effective_time => effective_time: crate::DateTime;
+                    /// Sets `expired_time` (保单失效时间).
+                    with_expired_time => expired_time: crate::DateTime;
+                    /// Sets `coverage_detail` (保障详情).
+                    with_coverage_detail => coverage_detail: String;
+                    /// Sets `support_renewal` (是否支持续保).
+                    with_support_renewal => support_renewal: bool;
+                    /// Sets `start_renewal_time` (可续保开始时间).
+                    with_start_renewal_time => start_renewal_time: crate::DateTime;
+                    /// Sets `end_renewal_time` (可续保结束时间).
+                    with_end_renewal_time => end_renewal_time: crate::DateTime;
+                    /// Sets `policy_type` (保单类型).
+                    with_policy_type => policy_type: crate::api::v3::inspolicymgr::types::PolicyType;
+                    /// Sets `car_number` (车牌信息).
+                    with_car_number => car_number: String;
+                    /// Sets `pet_name` (宠物名称).
+                    with_pet_name => pet_name: String;
+                    /// Sets `address` (地址信息).
+                    with_address => address: String;
+                    /// Sets `policy_state` (保单状态).
+                    with_policy_state => policy_state: crate::api::v3::inspolicymgr::types::PolicyState;
+                    /// Sets `policy_code` (保司保单号).
+                    with_policy_code => policy_code: String;
+                    /// Sets `plan_id` (委托代扣模板ID).
+                    with_plan_id => plan_id: String;
+                    /// Sets `out_contract_code` (商户签约协议号).
+                    with_out_contract_code => out_contract_code: String;
+                    /// Sets `policy_periods` (保单的扣费周期列表).
+                    with_policy_periods => policy_periods: Vec<i64>;
+                    /// Sets `free_insurance` (是否为赠险).
+                    with_free_insurance => free_insurance: bool;
+                    /// Sets `combined_payment` (是否与其它保单合并扣费).
+                    with_combined_payment => combined_payment: bool;
+                    /// Sets `payment_method` (缴费方式).
+                    with_payment_method => payment_method: crate::api::v3::inspolicymgr::types::PaymentMethod;
+                    /// Sets `period_premium_mode` (期交保费模式).
+                    with_period_premium_mode => period_premium_mode: crate::api::v3::inspolicymgr::types::PeriodPremiumMode;
+                    /// Sets `payment_period` (缴费周期).
+                    with_payment_period => payment_period: crate::api::v3::inspolicymgr::types::PaymentPeriod;
+                    /// Sets `first_period_amount` (首期保费金额).
+                    with_first_period_amount => first_period_amount: i64;
+                    /// Sets `subsequent_period_amount` (后续每期保费金额).
+                    with_subsequent_period_amount => subsequent_period_amount: i64;
+                    /// Sets `coverage_term_type` (保障期限类型).
+                    with_coverage_term_type => coverage_term_type: crate::api::v3::inspolicymgr::types::CoverageTermType;
                 }
             }
 

@@ -83,26 +83,16 @@ pub mod users {
                         pub limit: Option<i64>,
                     }
 
-                    impl Get {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(openid: impl Into<String>, brand_id: impl Into<String>) -> Self {
-                            Self {
-                                openid: openid.into(),
-                                brand_id: brand_id.into(),
-                                offset: None,
-                                limit: None,
-                            }
-                        }
-                        /// Sets `offset` (请求资源起始位置 (query)).
-                        pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-                            self.offset = Some(offset.into());
-                            self
-                        }
-                        /// Sets `limit` (最大资源条数 (query)).
-                        pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
-                            self.limit = Some(limit.into());
-                            self
+                    constructors! {
+                        Get {
+                            new(
+                                openid: String,
+                                brand_id: String,
+                            );
+                            /// Sets `offset` (请求资源起始位置 (query)).
+                            with_offset => offset: i64;
+                            /// Sets `limit` (最大资源条数 (query)).
+                            with_limit => limit: i64;
                         }
                     }
 

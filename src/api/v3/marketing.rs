@@ -34,37 +34,19 @@ pub mod bank {
                     pub limit: Option<i64>,
                 }
 
-                impl Get {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(package_id: impl Into<String>) -> Self {
-                        Self {
-                            package_id: package_id.into(),
-                            status: None,
-                            filename: None,
-                            offset: None,
-                            limit: None,
-                        }
-                    }
-                    /// Sets `status` (任务状态 (query)).
-                    pub fn with_status(mut self, status: impl Into<GetStatus>) -> Self {
-                        self.status = Some(status.into());
-                        self
-                    }
-                    /// Sets `filename` (文件名 (query)).
-                    pub fn with_filename(mut self, filename: impl Into<String>) -> Self {
-                        self.filename = Some(filename.into());
-                        self
-                    }
-                    /// Sets `offset` (分页页码 (query)).
-                    pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-                        self.offset = Some(offset.into());
-                        self
-                    }
-                    /// Sets `limit` (分页大小 (query)).
-                    pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
-                        self.limit = Some(limit.into());
-                        self
+                constructors! {
+                    Get {
+                        new(
+                            package_id: String,
+                        );
+                        /// Sets `status` (任务状态 (query)).
+                        with_status => status: GetStatus;
+                        /// Sets `filename` (文件名 (query)).
+                        with_filename => filename: String;
+                        /// Sets `offset` (分页页码 (query)).
+                        with_offset => offset: i64;
+                        /// Sets `limit` (分页大小 (query)).
+                        with_limit => limit: i64;
                     }
                 }
 
@@ -152,20 +134,14 @@ pub mod bank {
                     pub sha256: String,
                 }
 
-                impl PostMeta {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(bank_type: impl Into<String>, sha256: impl Into<String>) -> Self {
-                        Self {
-                            bank_type: bank_type.into(),
-                            filename: None,
-                            sha256: sha256.into(),
-                        }
-                    }
-                    /// Sets `filename` (文件名).
-                    pub fn with_filename(mut self, filename: impl Into<String>) -> Self {
-                        self.filename = Some(filename.into());
-                        self
+                constructors! {
+                    PostMeta {
+                        new(
+                            bank_type: String,
+                            sha256: String,
+                        );
+                        /// Sets `filename` (文件名).
+                        with_filename => filename: String;
                     }
                 }
 
@@ -364,19 +340,13 @@ pub mod busifavor {
             pub notify_url: String,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(notify_url: impl Into<String>) -> Self {
-                Self {
-                    mchid: None,
-                    notify_url: notify_url.into(),
-                }
-            }
-            /// Sets `mchid` (商户号).
-            pub fn with_mchid(mut self, mchid: impl Into<String>) -> Self {
-                self.mchid = Some(mchid.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    notify_url: String,
+                );
+                /// Sets `mchid` (商户号).
+                with_mchid => mchid: String;
             }
         }
 
@@ -489,28 +459,15 @@ pub mod busifavor {
                 pub deactivate_reason: Option<String>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    coupon_code: impl Into<String>,
-                    stock_id: impl Into<String>,
-                    deactivate_request_no: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        coupon_code: coupon_code.into(),
-                        stock_id: stock_id.into(),
-                        deactivate_request_no: deactivate_request_no.into(),
-                        deactivate_reason: None,
-                    }
-                }
-                /// Sets `deactivate_reason` (失效原因).
-                pub fn with_deactivate_reason(
-                    mut self,
-                    deactivate_reason: impl Into<String>,
-                ) -> Self {
-                    self.deactivate_reason = Some(deactivate_reason.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        coupon_code: String,
+                        stock_id: String,
+                        deactivate_request_no: String,
+                    );
+                    /// Sets `deactivate_reason` (失效原因).
+                    with_deactivate_reason => deactivate_reason: String;
                 }
             }
 
@@ -619,51 +576,24 @@ pub mod busifavor {
                 pub transaction_id: Option<String>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    coupon_code: impl Into<String>,
-                    appid: impl Into<String>,
-                    use_time: impl Into<String>,
-                    use_request_no: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        coupon_code: coupon_code.into(),
-                        stock_id: None,
-                        appid: appid.into(),
-                        use_time: use_time.into(),
-                        use_request_no: use_request_no.into(),
-                        openid: None,
-                        out_trade_no: None,
-                        mch_id: None,
-                        transaction_id: None,
-                    }
-                }
-                /// Sets `stock_id` (批次号).
-                pub fn with_stock_id(mut self, stock_id: impl Into<String>) -> Self {
-                    self.stock_id = Some(stock_id.into());
-                    self
-                }
-                /// Sets `openid` (用户标识).
-                pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                    self.openid = Some(openid.into());
-                    self
-                }
-                /// Sets `out_trade_no` (商户订单号).
-                pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
-                    self.out_trade_no = Some(out_trade_no.into());
-                    self
-                }
-                /// Sets `mch_id` (下单商户号).
-                pub fn with_mch_id(mut self, mch_id: impl Into<String>) -> Self {
-                    self.mch_id = Some(mch_id.into());
-                    self
-                }
-                /// Sets `transaction_id` (微信支付订单号).
-                pub fn with_transaction_id(mut self, transaction_id: impl Into<String>) -> Self {
-                    self.transaction_id = Some(transaction_id.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        coupon_code: String,
+                        appid: String,
+                        use_time: String,
+                        use_request_no: String,
+                    );
+                    /// Sets `stock_id` (批次号).
+                    with_stock_id => stock_id: String;
+                    /// Sets `openid` (用户标识).
+                    with_openid => openid: String;
+                    /// Sets `out_trade_no` (商户订单号).
+                    with_out_trade_no => out_trade_no: String;
+                    /// Sets `mch_id` (下单商户号).
+                    with_mch_id => mch_id: String;
+                    /// Sets `transaction_id` (微信支付订单号).
+                    with_transaction_id => transaction_id: String;
                 }
             }
 
@@ -705,27 +635,16 @@ pub mod busifavor {
                 pub coupon_code: Option<String>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    openid: impl Into<String>,
-                    appid: impl Into<String>,
-                    stock_id: impl Into<String>,
-                    out_request_no: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        openid: openid.into(),
-                        appid: appid.into(),
-                        stock_id: stock_id.into(),
-                        out_request_no: out_request_no.into(),
-                        coupon_code: None,
-                    }
-                }
-                /// Sets `coupon_code` (券code).
-                pub fn with_coupon_code(mut self, coupon_code: impl Into<String>) -> Self {
-                    self.coupon_code = Some(coupon_code.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        openid: String,
+                        appid: String,
+                        stock_id: String,
+                        out_request_no: String,
+                    );
+                    /// Sets `coupon_code` (券code).
+                    with_coupon_code => coupon_code: String;
                 }
             }
 
@@ -767,31 +686,17 @@ pub mod busifavor {
                 pub send_request_no: String,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    stock_id: impl Into<String>,
-                    appid: impl Into<String>,
-                    send_request_no: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        stock_id: stock_id.into(),
-                        coupon_code: None,
-                        appid: appid.into(),
-                        openid: None,
-                        send_request_no: send_request_no.into(),
-                    }
-                }
-                /// Sets `coupon_code` (用户商品券Code).
-                pub fn with_coupon_code(mut self, coupon_code: impl Into<String>) -> Self {
-                    self.coupon_code = Some(coupon_code.into());
-                    self
-                }
-                /// Sets `openid` (用户OpenID).
-                pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                    self.openid = Some(openid.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        stock_id: String,
+                        appid: String,
+                        send_request_no: String,
+                    );
+                    /// Sets `coupon_code` (用户商品券Code).
+                    with_coupon_code => coupon_code: String;
+                    /// Sets `openid` (用户OpenID).
+                    with_openid => openid: String;
                 }
             }
 
@@ -831,35 +736,19 @@ pub mod busifavor {
                 pub member_card_id: Option<String>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    openid: impl Into<String>,
-                    appid: impl Into<String>,
-                    stock_id: impl Into<String>,
-                    out_request_no: impl Into<String>,
-                    coupon_type: impl Into<PostCouponType>,
-                ) -> Self {
-                    Self {
-                        openid: openid.into(),
-                        appid: appid.into(),
-                        stock_id: stock_id.into(),
-                        out_request_no: out_request_no.into(),
-                        coupon_code: None,
-                        coupon_type: coupon_type.into(),
-                        member_card_id: None,
-                    }
-                }
-                /// Sets `coupon_code` (券code).
-                pub fn with_coupon_code(mut self, coupon_code: impl Into<String>) -> Self {
-                    self.coupon_code = Some(coupon_code.into());
-                    self
-                }
-                /// Sets `member_card_id` (会员卡ID).
-                pub fn with_member_card_id(mut self, member_card_id: impl Into<String>) -> Self {
-                    self.member_card_id = Some(member_card_id.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        openid: String,
+                        appid: String,
+                        stock_id: String,
+                        out_request_no: String,
+                        coupon_type: PostCouponType,
+                    );
+                    /// Sets `coupon_code` (券code).
+                    with_coupon_code => coupon_code: String;
+                    /// Sets `member_card_id` (会员卡ID).
+                    with_member_card_id => member_card_id: String;
                 }
             }
 
@@ -931,71 +820,28 @@ pub mod busifavor {
             pub subsidy: Option<bool>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                stock_name: impl Into<String>,
-                belong_merchant: impl Into<String>,
-                goods_name: impl Into<String>,
-                stock_type: impl Into<crate::api::v3::marketing::busifavor::types::StockType>,
-                coupon_use_rule: impl Into<PostCouponUseRule>,
-                stock_send_rule: impl Into<PostStockSendRule>,
-                out_request_no: impl Into<String>,
-                coupon_code_mode: impl Into<crate::api::v3::marketing::busifavor::types::CouponCodeMode>,
-            ) -> Self {
-                Self {
-                    stock_name: stock_name.into(),
-                    belong_merchant: belong_merchant.into(),
-                    comment: None,
-                    goods_name: goods_name.into(),
-                    stock_type: stock_type.into(),
-                    coupon_use_rule: coupon_use_rule.into(),
-                    stock_send_rule: stock_send_rule.into(),
-                    out_request_no: out_request_no.into(),
-                    custom_entrance: None,
-                    display_pattern_info: None,
-                    coupon_code_mode: coupon_code_mode.into(),
-                    notify_config: None,
-                    subsidy: None,
-                }
-            }
-            /// Sets `comment` (批次备注).
-            pub fn with_comment(mut self, comment: impl Into<String>) -> Self {
-                self.comment = Some(comment.into());
-                self
-            }
-            /// Sets `custom_entrance` (自定义入口).
-            pub fn with_custom_entrance(
-                mut self,
-                custom_entrance: impl Into<crate::api::v3::marketing::busifavor::types::CustomEntrance>,
-            ) -> Self {
-                self.custom_entrance = Some(custom_entrance.into());
-                self
-            }
-            /// Sets `display_pattern_info` (样式信息).
-            pub fn with_display_pattern_info(
-                mut self,
-                display_pattern_info: impl Into<
-                    crate::api::v3::marketing::busifavor::types::DisplayPatternInfo,
-                >,
-            ) -> Self {
-                self.display_pattern_info = Some(display_pattern_info.into());
-                self
-            }
-            /// Sets `notify_config` (事件通知配置).
-            pub fn with_notify_config(
-                mut self,
-                notify_config: impl Into<crate::api::v3::marketing::busifavor::types::NotifyConfig>,
-            ) -> Self {
-                self.notify_config = Some(notify_config.into());
-                self
-            }
-            /// Sets `subsidy` (是否允许营销补贴).
-            pub fn with_subsidy(mut self, subsidy: impl Into<bool>) -> Self {
-                self.subsidy = Some(subsidy.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    stock_name: String,
+                    belong_merchant: String,
+                    goods_name: String,
+                    stock_type: crate::api::v3::marketing::busifavor::types::StockType,
+                    coupon_use_rule: PostCouponUseRule,
+                    stock_send_rule: PostStockSendRule,
+                    out_request_no: String,
+                    coupon_code_mode: crate::api::v3::marketing::busifavor::types::CouponCodeMode,
+                );
+                /// Sets `comment` (批次备注).
+                with_comment => comment: String;
+                /// Sets `custom_entrance` (自定义入口).
+                with_custom_entrance => custom_entrance: crate::api::v3::marketing::busifavor::types::CustomEntrance;
+                /// Sets `display_pattern_info` (样式信息).
+                with_display_pattern_info => display_pattern_info: crate::api::v3::marketing::busifavor::types::DisplayPatternInfo;
+                /// Sets `notify_config` (事件通知配置).
+                with_notify_config => notify_config: crate::api::v3::marketing::busifavor::types::NotifyConfig;
+                /// Sets `subsidy` (是否允许营销补贴).
+                with_subsidy => subsidy: bool;
             }
         }
 
@@ -1040,64 +886,22 @@ pub mod busifavor {
             pub available_second_after_receive: Option<i64>,
         }
 
-        impl PostCouponUseRuleCouponAvailableTime {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                available_begin_time: impl Into<String>,
-                available_end_time: impl Into<String>,
-            ) -> Self {
-                Self {
-                    available_begin_time: available_begin_time.into(),
-                    available_end_time: available_end_time.into(),
-                    available_day_after_receive: None,
-                    available_week: None,
-                    irregulary_avaliable_time: None,
-                    wait_days_after_receive: None,
-                    available_second_after_receive: None,
-                }
-            }
-            /// Sets `available_day_after_receive` (生效后N天内有效).
-            pub fn with_available_day_after_receive(
-                mut self,
-                available_day_after_receive: impl Into<i64>,
-            ) -> Self {
-                self.available_day_after_receive = Some(available_day_after_receive.into());
-                self
-            }
-            /// Sets `available_week` (固定周期有效时间段).
-            pub fn with_available_week(
-                mut self,
-                available_week: impl Into<crate::api::v3::marketing::busifavor::types::AvailableWeek>,
-            ) -> Self {
-                self.available_week = Some(available_week.into());
-                self
-            }
-            /// Sets `irregulary_avaliable_time` (无规律的有效时间段).
-            pub fn with_irregulary_avaliable_time(
-                mut self,
-                irregulary_avaliable_time: impl Into<
-                    Vec<crate::api::v3::marketing::busifavor::types::IrregularyAvaliableTime>,
-                >,
-            ) -> Self {
-                self.irregulary_avaliable_time = Some(irregulary_avaliable_time.into());
-                self
-            }
-            /// Sets `wait_days_after_receive` (领取后N天开始生效).
-            pub fn with_wait_days_after_receive(
-                mut self,
-                wait_days_after_receive: impl Into<i64>,
-            ) -> Self {
-                self.wait_days_after_receive = Some(wait_days_after_receive.into());
-                self
-            }
-            /// Sets `available_second_after_receive` (领取后N秒内有效).
-            pub fn with_available_second_after_receive(
-                mut self,
-                available_second_after_receive: impl Into<i64>,
-            ) -> Self {
-                self.available_second_after_receive = Some(available_second_after_receive.into());
-                self
+        constructors! {
+            PostCouponUseRuleCouponAvailableTime {
+                new(
+                    available_begin_time: String,
+                    available_end_time: String,
+                );
+                /// Sets `available_day_after_receive` (生效后N天内有效).
+                with_available_day_after_receive => available_day_after_receive: i64;
+                /// Sets `available_week` (固定周期有效时间段).
+                with_available_week => available_week: crate::api::v3::marketing::busifavor::types::AvailableWeek;
+                /// Sets `irregulary_avaliable_time` (无规律的有效时间段).
+                with_irregulary_avaliable_time => irregulary_avaliable_time: Vec<crate::api::v3::marketing::busifavor::types::IrregularyAvaliableTime>;
+                /// Sets `wait_days_after_receive` (领取后N天开始生效).
+                with_wait_days_after_receive => wait_days_after_receive: i64;
+                /// Sets `available_second_after_receive` (领取后N秒内有效).
+                with_available_second_after_receive => available_second_after_receive: i64;
             }
         }
 
@@ -1145,64 +949,22 @@ pub mod busifavor {
             pub mini_programs_path: Option<String>,
         }
 
-        impl PostCouponUseRule {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                coupon_available_time: impl Into<PostCouponUseRuleCouponAvailableTime>,
-                use_method: impl Into<crate::api::v3::marketing::busifavor::types::UseMethod>,
-            ) -> Self {
-                Self {
-                    coupon_available_time: coupon_available_time.into(),
-                    fixed_normal_coupon: None,
-                    discount_coupon: None,
-                    exchange_coupon: None,
-                    use_method: use_method.into(),
-                    mini_programs_appid: None,
-                    mini_programs_path: None,
-                }
-            }
-            /// Sets `fixed_normal_coupon` (固定面额满减券使用规则).
-            pub fn with_fixed_normal_coupon(
-                mut self,
-                fixed_normal_coupon: impl Into<
-                    crate::api::v3::marketing::busifavor::types::FixedNormalCoupon,
-                >,
-            ) -> Self {
-                self.fixed_normal_coupon = Some(fixed_normal_coupon.into());
-                self
-            }
-            /// Sets `discount_coupon` (折扣券使用规则).
-            pub fn with_discount_coupon(
-                mut self,
-                discount_coupon: impl Into<crate::api::v3::marketing::busifavor::types::DiscountCoupon>,
-            ) -> Self {
-                self.discount_coupon = Some(discount_coupon.into());
-                self
-            }
-            /// Sets `exchange_coupon` (换购券使用规则).
-            pub fn with_exchange_coupon(
-                mut self,
-                exchange_coupon: impl Into<crate::api::v3::marketing::busifavor::types::ExchangeCoupon>,
-            ) -> Self {
-                self.exchange_coupon = Some(exchange_coupon.into());
-                self
-            }
-            /// Sets `mini_programs_appid` (小程序appid).
-            pub fn with_mini_programs_appid(
-                mut self,
-                mini_programs_appid: impl Into<String>,
-            ) -> Self {
-                self.mini_programs_appid = Some(mini_programs_appid.into());
-                self
-            }
-            /// Sets `mini_programs_path` (小程序path).
-            pub fn with_mini_programs_path(
-                mut self,
-                mini_programs_path: impl Into<String>,
-            ) -> Self {
-                self.mini_programs_path = Some(mini_programs_path.into());
-                self
+        constructors! {
+            PostCouponUseRule {
+                new(
+                    coupon_available_time: PostCouponUseRuleCouponAvailableTime,
+                    use_method: crate::api::v3::marketing::busifavor::types::UseMethod,
+                );
+                /// Sets `fixed_normal_coupon` (固定面额满减券使用规则).
+                with_fixed_normal_coupon => fixed_normal_coupon: crate::api::v3::marketing::busifavor::types::FixedNormalCoupon;
+                /// Sets `discount_coupon` (折扣券使用规则).
+                with_discount_coupon => discount_coupon: crate::api::v3::marketing::busifavor::types::DiscountCoupon;
+                /// Sets `exchange_coupon` (换购券使用规则).
+                with_exchange_coupon => exchange_coupon: crate::api::v3::marketing::busifavor::types::ExchangeCoupon;
+                /// Sets `mini_programs_appid` (小程序appid).
+                with_mini_programs_appid => mini_programs_appid: String;
+                /// Sets `mini_programs_path` (小程序path).
+                with_mini_programs_path => mini_programs_path: String;
             }
         }
 
@@ -1237,59 +999,26 @@ pub mod busifavor {
             pub shareable: Option<bool>,
         }
 
-        impl PostStockSendRule {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(max_coupons: impl Into<i64>, max_coupons_per_user: impl Into<i64>) -> Self {
-                Self {
-                    max_amount: None,
-                    max_coupons: max_coupons.into(),
-                    max_coupons_per_user: max_coupons_per_user.into(),
-                    max_amount_by_day: None,
-                    max_coupons_by_day: None,
-                    natural_person_limit: None,
-                    prevent_api_abuse: None,
-                    transferable: None,
-                    shareable: None,
-                }
-            }
-            /// Sets `max_amount` (批次总预算).
-            pub fn with_max_amount(mut self, max_amount: impl Into<i64>) -> Self {
-                self.max_amount = Some(max_amount.into());
-                self
-            }
-            /// Sets `max_amount_by_day` (单天发放上限金额).
-            pub fn with_max_amount_by_day(mut self, max_amount_by_day: impl Into<i64>) -> Self {
-                self.max_amount_by_day = Some(max_amount_by_day.into());
-                self
-            }
-            /// Sets `max_coupons_by_day` (单天发放上限个数).
-            pub fn with_max_coupons_by_day(mut self, max_coupons_by_day: impl Into<i64>) -> Self {
-                self.max_coupons_by_day = Some(max_coupons_by_day.into());
-                self
-            }
-            /// Sets `natural_person_limit` (是否开启自然人限制).
-            pub fn with_natural_person_limit(
-                mut self,
-                natural_person_limit: impl Into<bool>,
-            ) -> Self {
-                self.natural_person_limit = Some(natural_person_limit.into());
-                self
-            }
-            /// Sets `prevent_api_abuse` (可疑账号拦截).
-            pub fn with_prevent_api_abuse(mut self, prevent_api_abuse: impl Into<bool>) -> Self {
-                self.prevent_api_abuse = Some(prevent_api_abuse.into());
-                self
-            }
-            /// Sets `transferable` (是否允许转赠).
-            pub fn with_transferable(mut self, transferable: impl Into<bool>) -> Self {
-                self.transferable = Some(transferable.into());
-                self
-            }
-            /// Sets `shareable` (是否允许分享链接).
-            pub fn with_shareable(mut self, shareable: impl Into<bool>) -> Self {
-                self.shareable = Some(shareable.into());
-                self
+        constructors! {
+            PostStockSendRule {
+                new(
+                    max_coupons: i64,
+                    max_coupons_per_user: i64,
+                );
+                /// Sets `max_amount` (批次总预算).
+                with_max_amount => max_amount: i64;
+                /// Sets `max_amount_by_day` (单天发放上限金额).
+                with_max_amount_by_day => max_amount_by_day: i64;
+                /// Sets `max_coupons_by_day` (单天发放上限个数).
+                with_max_coupons_by_day => max_coupons_by_day: i64;
+                /// Sets `natural_person_limit` (是否开启自然人限制).
+                with_natural_person_limit => natural_person_limit: bool;
+                /// Sets `prevent_api_abuse` (可疑账号拦截).
+                with_prevent_api_abuse => prevent_api_abuse: bool;
+                /// Sets `transferable` (是否允许转赠).
+                with_transferable => transferable: bool;
+                /// Sets `shareable` (是否允许分享链接).
+                with_shareable => shareable: bool;
             }
         }
 
@@ -1558,85 +1287,30 @@ pub mod busifavor {
                 pub subsidy: Option<bool>,
             }
 
-            impl Patch {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(stock_id: impl Into<String>, out_request_no: impl Into<String>) -> Self {
-                    Self {
-                        stock_id: stock_id.into(),
-                        custom_entrance: None,
-                        stock_name: None,
-                        comment: None,
-                        goods_name: None,
-                        out_request_no: out_request_no.into(),
-                        display_pattern_info: None,
-                        coupon_use_rule: None,
-                        stock_send_rule: None,
-                        notify_config: None,
-                        subsidy: None,
-                    }
-                }
-                /// Sets `custom_entrance` (自定义入口).
-                pub fn with_custom_entrance(
-                    mut self,
-                    custom_entrance: impl Into<PatchCustomEntrance>,
-                ) -> Self {
-                    self.custom_entrance = Some(custom_entrance.into());
-                    self
-                }
-                /// Sets `stock_name` (批次名称).
-                pub fn with_stock_name(mut self, stock_name: impl Into<String>) -> Self {
-                    self.stock_name = Some(stock_name.into());
-                    self
-                }
-                /// Sets `comment` (批次备注).
-                pub fn with_comment(mut self, comment: impl Into<String>) -> Self {
-                    self.comment = Some(comment.into());
-                    self
-                }
-                /// Sets `goods_name` (适用商品范围).
-                pub fn with_goods_name(mut self, goods_name: impl Into<String>) -> Self {
-                    self.goods_name = Some(goods_name.into());
-                    self
-                }
-                /// Sets `display_pattern_info` (样式信息).
-                pub fn with_display_pattern_info(
-                    mut self,
-                    display_pattern_info: impl Into<
-                        crate::api::v3::marketing::busifavor::types::DisplayPatternInfo,
-                    >,
-                ) -> Self {
-                    self.display_pattern_info = Some(display_pattern_info.into());
-                    self
-                }
-                /// Sets `coupon_use_rule` (核销规则).
-                pub fn with_coupon_use_rule(
-                    mut self,
-                    coupon_use_rule: impl Into<PatchCouponUseRule>,
-                ) -> Self {
-                    self.coupon_use_rule = Some(coupon_use_rule.into());
-                    self
-                }
-                /// Sets `stock_send_rule` (发放规则).
-                pub fn with_stock_send_rule(
-                    mut self,
-                    stock_send_rule: impl Into<PatchStockSendRule>,
-                ) -> Self {
-                    self.stock_send_rule = Some(stock_send_rule.into());
-                    self
-                }
-                /// Sets `notify_config` (事件通知配置).
-                pub fn with_notify_config(
-                    mut self,
-                    notify_config: impl Into<crate::api::v3::marketing::busifavor::types::NotifyConfig>,
-                ) -> Self {
-                    self.notify_config = Some(notify_config.into());
-                    self
-                }
-                /// Sets `subsidy` (是否允许营销补差).
-                pub fn with_subsidy(mut self, subsidy: impl Into<bool>) -> Self {
-                    self.subsidy = Some(subsidy.into());
-                    self
+            constructors! {
+                Patch {
+                    new(
+                        stock_id: String,
+                        out_request_no: String,
+                    );
+                    /// Sets `custom_entrance` (自定义入口).
+                    with_custom_entrance => custom_entrance: PatchCustomEntrance;
+                    /// Sets `stock_name` (批次名称).
+                    with_stock_name => stock_name: String;
+                    /// Sets `comment` (批次备注).
+                    with_comment => comment: String;
+                    /// Sets `goods_name` (适用商品范围).
+                    with_goods_name => goods_name: String;
+                    /// Sets `display_pattern_info` (样式信息).
+                    with_display_pattern_info => display_pattern_info: crate::api::v3::marketing::busifavor::types::DisplayPatternInfo;
+                    /// Sets `coupon_use_rule` (核销规则).
+                    with_coupon_use_rule => coupon_use_rule: PatchCouponUseRule;
+                    /// Sets `stock_send_rule` (发放规则).
+                    with_stock_send_rule => stock_send_rule: PatchStockSendRule;
+                    /// Sets `notify_config` (事件通知配置).
+                    with_notify_config => notify_config: crate::api::v3::marketing::busifavor::types::NotifyConfig;
+                    /// Sets `subsidy` (是否允许营销补差).
+                    with_subsidy => subsidy: bool;
                 }
             }
 
@@ -1668,36 +1342,16 @@ pub mod busifavor {
                     Option<crate::api::v3::marketing::busifavor::types::CodeDisplayMode>,
             }
 
-            impl PatchCustomEntrance {
-                /// Sets `mini_programs_info` (小程序入口).
-                pub fn with_mini_programs_info(
-                    mut self,
-                    mini_programs_info: impl Into<
-                        crate::api::v3::marketing::busifavor::types::MiniProgramsInfo,
-                    >,
-                ) -> Self {
-                    self.mini_programs_info = Some(mini_programs_info.into());
-                    self
-                }
-                /// Sets `appid` (商户公众号appid).
-                pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-                    self.appid = Some(appid.into());
-                    self
-                }
-                /// Sets `hall_id` (营销馆id).
-                pub fn with_hall_id(mut self, hall_id: impl Into<String>) -> Self {
-                    self.hall_id = Some(hall_id.into());
-                    self
-                }
-                /// Sets `code_display_mode` (code展示模式).
-                pub fn with_code_display_mode(
-                    mut self,
-                    code_display_mode: impl Into<
-                        crate::api::v3::marketing::busifavor::types::CodeDisplayMode,
-                    >,
-                ) -> Self {
-                    self.code_display_mode = Some(code_display_mode.into());
-                    self
+            constructors! {
+                PatchCustomEntrance {
+                    /// Sets `mini_programs_info` (小程序入口).
+                    with_mini_programs_info => mini_programs_info: crate::api::v3::marketing::busifavor::types::MiniProgramsInfo;
+                    /// Sets `appid` (商户公众号appid).
+                    with_appid => appid: String;
+                    /// Sets `hall_id` (营销馆id).
+                    with_hall_id => hall_id: String;
+                    /// Sets `code_display_mode` (code展示模式).
+                    with_code_display_mode => code_display_mode: crate::api::v3::marketing::busifavor::types::CodeDisplayMode;
                 }
             }
 
@@ -1732,30 +1386,14 @@ pub mod busifavor {
                 pub mini_programs_path: Option<String>,
             }
 
-            impl PatchCouponUseRule {
-                /// Sets `use_method` (核销方式).
-                pub fn with_use_method(
-                    mut self,
-                    use_method: impl Into<crate::api::v3::marketing::busifavor::types::UseMethod>,
-                ) -> Self {
-                    self.use_method = Some(use_method.into());
-                    self
-                }
-                /// Sets `mini_programs_appid` (小程序appid).
-                pub fn with_mini_programs_appid(
-                    mut self,
-                    mini_programs_appid: impl Into<String>,
-                ) -> Self {
-                    self.mini_programs_appid = Some(mini_programs_appid.into());
-                    self
-                }
-                /// Sets `mini_programs_path` (小程序path).
-                pub fn with_mini_programs_path(
-                    mut self,
-                    mini_programs_path: impl Into<String>,
-                ) -> Self {
-                    self.mini_programs_path = Some(mini_programs_path.into());
-                    self
+            constructors! {
+                PatchCouponUseRule {
+                    /// Sets `use_method` (核销方式).
+                    with_use_method => use_method: crate::api::v3::marketing::busifavor::types::UseMethod;
+                    /// Sets `mini_programs_appid` (小程序appid).
+                    with_mini_programs_appid => mini_programs_appid: String;
+                    /// Sets `mini_programs_path` (小程序path).
+                    with_mini_programs_path => mini_programs_path: String;
                 }
             }
 
@@ -1771,22 +1409,12 @@ pub mod busifavor {
                 pub prevent_api_abuse: Option<bool>,
             }
 
-            impl PatchStockSendRule {
-                /// Sets `natural_person_limit` (是否开启自然人限领).
-                pub fn with_natural_person_limit(
-                    mut self,
-                    natural_person_limit: impl Into<bool>,
-                ) -> Self {
-                    self.natural_person_limit = Some(natural_person_limit.into());
-                    self
-                }
-                /// Sets `prevent_api_abuse` (可疑账号拦截).
-                pub fn with_prevent_api_abuse(
-                    mut self,
-                    prevent_api_abuse: impl Into<bool>,
-                ) -> Self {
-                    self.prevent_api_abuse = Some(prevent_api_abuse.into());
-                    self
+            constructors! {
+                PatchStockSendRule {
+                    /// Sets `natural_person_limit` (是否开启自然人限领).
+                    with_natural_person_limit => natural_person_limit: bool;
+                    /// Sets `prevent_api_abuse` (可疑账号拦截).
+                    with_prevent_api_abuse => prevent_api_abuse: bool;
                 }
             }
 
@@ -1822,53 +1450,20 @@ pub mod busifavor {
                     pub modify_budget_request_no: String,
                 }
 
-                impl Patch {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        stock_id: impl Into<String>,
-                        modify_budget_request_no: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            stock_id: stock_id.into(),
-                            target_max_coupons: None,
-                            target_max_coupons_by_day: None,
-                            current_max_coupons: None,
-                            current_max_coupons_by_day: None,
-                            modify_budget_request_no: modify_budget_request_no.into(),
-                        }
-                    }
-                    /// Sets `target_max_coupons` (目标批次最大发放个数).
-                    pub fn with_target_max_coupons(
-                        mut self,
-                        target_max_coupons: impl Into<i64>,
-                    ) -> Self {
-                        self.target_max_coupons = Some(target_max_coupons.into());
-                        self
-                    }
-                    /// Sets `target_max_coupons_by_day` (目标单天发放上限个数).
-                    pub fn with_target_max_coupons_by_day(
-                        mut self,
-                        target_max_coupons_by_day: impl Into<i64>,
-                    ) -> Self {
-                        self.target_max_coupons_by_day = Some(target_max_coupons_by_day.into());
-                        self
-                    }
-                    /// Sets `current_max_coupons` (当前批次最大发放个数).
-                    pub fn with_current_max_coupons(
-                        mut self,
-                        current_max_coupons: impl Into<i64>,
-                    ) -> Self {
-                        self.current_max_coupons = Some(current_max_coupons.into());
-                        self
-                    }
-                    /// Sets `current_max_coupons_by_day` (当前单天发放上限个数).
-                    pub fn with_current_max_coupons_by_day(
-                        mut self,
-                        current_max_coupons_by_day: impl Into<i64>,
-                    ) -> Self {
-                        self.current_max_coupons_by_day = Some(current_max_coupons_by_day.into());
-                        self
+                constructors! {
+                    Patch {
+                        new(
+                            stock_id: String,
+                            modify_budget_request_no: String,
+                        );
+                        /// Sets `target_max_coupons` (目标批次最大发放个数).
+                        with_target_max_coupons => target_max_coupons: i64;
+                        /// Sets `target_max_coupons_by_day` (目标单天发放上限个数).
+                        with_target_max_coupons_by_day => target_max_coupons_by_day: i64;
+                        /// Sets `current_max_coupons` (当前批次最大发放个数).
+                        with_current_max_coupons => current_max_coupons: i64;
+                        /// Sets `current_max_coupons_by_day` (当前单天发放上限个数).
+                        with_current_max_coupons_by_day => current_max_coupons_by_day: i64;
                     }
                 }
 
@@ -1905,37 +1500,19 @@ pub mod busifavor {
                     pub limit: Option<i64>,
                 }
 
-                impl Get {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(stock_id: impl Into<String>) -> Self {
-                        Self {
-                            stock_id: stock_id.into(),
-                            status: None,
-                            appid: None,
-                            offset: None,
-                            limit: None,
-                        }
-                    }
-                    /// Sets `status` (券code状态 (query)).
-                    pub fn with_status(mut self, status: impl Into<GetStatus>) -> Self {
-                        self.status = Some(status.into());
-                        self
-                    }
-                    /// Sets `appid` (公众账号ID (query)).
-                    pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-                        self.appid = Some(appid.into());
-                        self
-                    }
-                    /// Sets `offset` (分页页码 (query)).
-                    pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-                        self.offset = Some(offset.into());
-                        self
-                    }
-                    /// Sets `limit` (分页大小 (query)).
-                    pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
-                        self.limit = Some(limit.into());
-                        self
+                constructors! {
+                    Get {
+                        new(
+                            stock_id: String,
+                        );
+                        /// Sets `status` (券code状态 (query)).
+                        with_status => status: GetStatus;
+                        /// Sets `appid` (公众账号ID (query)).
+                        with_appid => appid: String;
+                        /// Sets `offset` (分页页码 (query)).
+                        with_offset => offset: i64;
+                        /// Sets `limit` (分页大小 (query)).
+                        with_limit => limit: i64;
                     }
                 }
 
@@ -1996,26 +1573,14 @@ pub mod busifavor {
                     pub upload_request_no: String,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        stock_id: impl Into<String>,
-                        upload_request_no: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            stock_id: stock_id.into(),
-                            coupon_code_list: None,
-                            upload_request_no: upload_request_no.into(),
-                        }
-                    }
-                    /// Sets `coupon_code_list` (券code列表).
-                    pub fn with_coupon_code_list(
-                        mut self,
-                        coupon_code_list: impl Into<Vec<String>>,
-                    ) -> Self {
-                        self.coupon_code_list = Some(coupon_code_list.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            stock_id: String,
+                            upload_request_no: String,
+                        );
+                        /// Sets `coupon_code_list` (券code列表).
+                        with_coupon_code_list => coupon_code_list: Vec<String>;
                     }
                 }
 
@@ -2073,23 +1638,14 @@ pub mod busifavor {
                         pub appid: Option<String>,
                     }
 
-                    impl Get {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(
-                            stock_id: impl Into<String>,
-                            coupon_code: impl Into<String>,
-                        ) -> Self {
-                            Self {
-                                stock_id: stock_id.into(),
-                                coupon_code: coupon_code.into(),
-                                appid: None,
-                            }
-                        }
-                        /// Sets `appid` (公众账号ID (query)).
-                        pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-                            self.appid = Some(appid.into());
-                            self
+                    constructors! {
+                        Get {
+                            new(
+                                stock_id: String,
+                                coupon_code: String,
+                            );
+                            /// Sets `appid` (公众账号ID (query)).
+                            with_appid => appid: String;
                         }
                     }
 
@@ -2254,20 +1810,14 @@ pub mod busifavor {
                 pub out_subsidy_no: Option<String>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(stock_id: impl Into<String>, coupon_code: impl Into<String>) -> Self {
-                    Self {
-                        stock_id: stock_id.into(),
-                        coupon_code: coupon_code.into(),
-                        out_subsidy_no: None,
-                    }
-                }
-                /// Sets `out_subsidy_no` (补差付款请求单号 (query)).
-                pub fn with_out_subsidy_no(mut self, out_subsidy_no: impl Into<String>) -> Self {
-                    self.out_subsidy_no = Some(out_subsidy_no.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        stock_id: String,
+                        coupon_code: String,
+                    );
+                    /// Sets `out_subsidy_no` (补差付款请求单号 (query)).
+                    with_out_subsidy_no => out_subsidy_no: String;
                 }
             }
 
@@ -2453,16 +2003,12 @@ pub mod busifavor {
             pub end_time: Option<i64>,
         }
 
-        impl AvailableDayTime {
-            /// Sets `begin_time` (当天可用开始时间).
-            pub fn with_begin_time(mut self, begin_time: impl Into<i64>) -> Self {
-                self.begin_time = Some(begin_time.into());
-                self
-            }
-            /// Sets `end_time` (当天可用结束时间).
-            pub fn with_end_time(mut self, end_time: impl Into<i64>) -> Self {
-                self.end_time = Some(end_time.into());
-                self
+        constructors! {
+            AvailableDayTime {
+                /// Sets `begin_time` (当天可用开始时间).
+                with_begin_time => begin_time: i64;
+                /// Sets `end_time` (当天可用结束时间).
+                with_end_time => end_time: i64;
             }
         }
 
@@ -2478,21 +2024,12 @@ pub mod busifavor {
                 Option<Vec<crate::api::v3::marketing::busifavor::types::AvailableDayTime>>,
         }
 
-        impl AvailableWeek {
-            /// Sets `week_day` (可用星期数).
-            pub fn with_week_day(mut self, week_day: impl Into<Vec<i64>>) -> Self {
-                self.week_day = Some(week_day.into());
-                self
-            }
-            /// Sets `available_day_time` (当天可用时间段).
-            pub fn with_available_day_time(
-                mut self,
-                available_day_time: impl Into<
-                    Vec<crate::api::v3::marketing::busifavor::types::AvailableDayTime>,
-                >,
-            ) -> Self {
-                self.available_day_time = Some(available_day_time.into());
-                self
+        constructors! {
+            AvailableWeek {
+                /// Sets `week_day` (可用星期数).
+                with_week_day => week_day: Vec<i64>;
+                /// Sets `available_day_time` (当天可用时间段).
+                with_available_day_time => available_day_time: Vec<crate::api::v3::marketing::busifavor::types::AvailableDayTime>;
             }
         }
 
@@ -2507,16 +2044,12 @@ pub mod busifavor {
             pub end_time: Option<String>,
         }
 
-        impl IrregularyAvaliableTime {
-            /// Sets `begin_time` (开始时间).
-            pub fn with_begin_time(mut self, begin_time: impl Into<String>) -> Self {
-                self.begin_time = Some(begin_time.into());
-                self
-            }
-            /// Sets `end_time` (结束时间).
-            pub fn with_end_time(mut self, end_time: impl Into<String>) -> Self {
-                self.end_time = Some(end_time.into());
-                self
+        constructors! {
+            IrregularyAvaliableTime {
+                /// Sets `begin_time` (开始时间).
+                with_begin_time => begin_time: String;
+                /// Sets `end_time` (结束时间).
+                with_end_time => end_time: String;
             }
         }
 
@@ -2616,25 +2149,15 @@ pub mod busifavor {
             pub guiding_words: Option<String>,
         }
 
-        impl MiniProgramsInfo {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                mini_programs_appid: impl Into<String>,
-                mini_programs_path: impl Into<String>,
-                entrance_words: impl Into<String>,
-            ) -> Self {
-                Self {
-                    mini_programs_appid: mini_programs_appid.into(),
-                    mini_programs_path: mini_programs_path.into(),
-                    entrance_words: entrance_words.into(),
-                    guiding_words: None,
-                }
-            }
-            /// Sets `guiding_words` (引导文案).
-            pub fn with_guiding_words(mut self, guiding_words: impl Into<String>) -> Self {
-                self.guiding_words = Some(guiding_words.into());
-                self
+        constructors! {
+            MiniProgramsInfo {
+                new(
+                    mini_programs_appid: String,
+                    mini_programs_path: String,
+                    entrance_words: String,
+                );
+                /// Sets `guiding_words` (引导文案).
+                with_guiding_words => guiding_words: String;
             }
         }
 
@@ -2672,41 +2195,18 @@ pub mod busifavor {
                 Option<crate::api::v3::marketing::busifavor::types::CodeDisplayMode>,
         }
 
-        impl CustomEntrance {
-            /// Sets `mini_programs_info` (小程序入口).
-            pub fn with_mini_programs_info(
-                mut self,
-                mini_programs_info: impl Into<
-                    crate::api::v3::marketing::busifavor::types::MiniProgramsInfo,
-                >,
-            ) -> Self {
-                self.mini_programs_info = Some(mini_programs_info.into());
-                self
-            }
-            /// Sets `appid` (商户公众号appid).
-            pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-                self.appid = Some(appid.into());
-                self
-            }
-            /// Sets `hall_id` (营销馆id).
-            pub fn with_hall_id(mut self, hall_id: impl Into<String>) -> Self {
-                self.hall_id = Some(hall_id.into());
-                self
-            }
-            /// Sets `store_id` (可用门店id).
-            pub fn with_store_id(mut self, store_id: impl Into<String>) -> Self {
-                self.store_id = Some(store_id.into());
-                self
-            }
-            /// Sets `code_display_mode` (code展示模式).
-            pub fn with_code_display_mode(
-                mut self,
-                code_display_mode: impl Into<
-                    crate::api::v3::marketing::busifavor::types::CodeDisplayMode,
-                >,
-            ) -> Self {
-                self.code_display_mode = Some(code_display_mode.into());
-                self
+        constructors! {
+            CustomEntrance {
+                /// Sets `mini_programs_info` (小程序入口).
+                with_mini_programs_info => mini_programs_info: crate::api::v3::marketing::busifavor::types::MiniProgramsInfo;
+                /// Sets `appid` (商户公众号appid).
+                with_appid => appid: String;
+                /// Sets `hall_id` (营销馆id).
+                with_hall_id => hall_id: String;
+                /// Sets `store_id` (可用门店id).
+                with_store_id => store_id: String;
+                /// Sets `code_display_mode` (code展示模式).
+                with_code_display_mode => code_display_mode: crate::api::v3::marketing::busifavor::types::CodeDisplayMode;
             }
         }
 
@@ -2771,44 +2271,20 @@ pub mod busifavor {
             pub finder_info: Option<crate::api::v3::marketing::busifavor::types::FinderInfo>,
         }
 
-        impl DisplayPatternInfo {
-            /// Sets `description` (使用须知).
-            pub fn with_description(mut self, description: impl Into<String>) -> Self {
-                self.description = Some(description.into());
-                self
-            }
-            /// Sets `merchant_logo_url` (商户logo).
-            pub fn with_merchant_logo_url(mut self, merchant_logo_url: impl Into<String>) -> Self {
-                self.merchant_logo_url = Some(merchant_logo_url.into());
-                self
-            }
-            /// Sets `merchant_name` (商户名称).
-            pub fn with_merchant_name(mut self, merchant_name: impl Into<String>) -> Self {
-                self.merchant_name = Some(merchant_name.into());
-                self
-            }
-            /// Sets `background_color` (背景颜色).
-            pub fn with_background_color(
-                mut self,
-                background_color: impl Into<
-                    crate::api::v3::marketing::busifavor::types::BackgroundColor,
-                >,
-            ) -> Self {
-                self.background_color = Some(background_color.into());
-                self
-            }
-            /// Sets `coupon_image_url` (券详情图片).
-            pub fn with_coupon_image_url(mut self, coupon_image_url: impl Into<String>) -> Self {
-                self.coupon_image_url = Some(coupon_image_url.into());
-                self
-            }
-            /// Sets `finder_info` (视频号相关信息).
-            pub fn with_finder_info(
-                mut self,
-                finder_info: impl Into<crate::api::v3::marketing::busifavor::types::FinderInfo>,
-            ) -> Self {
-                self.finder_info = Some(finder_info.into());
-                self
+        constructors! {
+            DisplayPatternInfo {
+                /// Sets `description` (使用须知).
+                with_description => description: String;
+                /// Sets `merchant_logo_url` (商户logo).
+                with_merchant_logo_url => merchant_logo_url: String;
+                /// Sets `merchant_name` (商户名称).
+                with_merchant_name => merchant_name: String;
+                /// Sets `background_color` (背景颜色).
+                with_background_color => background_color: crate::api::v3::marketing::busifavor::types::BackgroundColor;
+                /// Sets `coupon_image_url` (券详情图片).
+                with_coupon_image_url => coupon_image_url: String;
+                /// Sets `finder_info` (视频号相关信息).
+                with_finder_info => finder_info: crate::api::v3::marketing::busifavor::types::FinderInfo;
             }
         }
 
@@ -2832,11 +2308,10 @@ pub mod busifavor {
             pub notify_appid: Option<String>,
         }
 
-        impl NotifyConfig {
-            /// Sets `notify_appid` (事件通知appid).
-            pub fn with_notify_appid(mut self, notify_appid: impl Into<String>) -> Self {
-                self.notify_appid = Some(notify_appid.into());
-                self
+        constructors! {
+            NotifyConfig {
+                /// Sets `notify_appid` (事件通知appid).
+                with_notify_appid => notify_appid: String;
             }
         }
 
@@ -3056,65 +2531,26 @@ pub mod busifavor {
                     pub limit: Option<i64>,
                 }
 
-                impl Get {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(openid: impl Into<String>, appid: impl Into<String>) -> Self {
-                        Self {
-                            openid: openid.into(),
-                            appid: appid.into(),
-                            stock_id: None,
-                            coupon_state: None,
-                            creator_merchant: None,
-                            belong_merchant: None,
-                            sender_merchant: None,
-                            offset: None,
-                            limit: None,
-                        }
-                    }
-                    /// Sets `stock_id` (批次号 (query)).
-                    pub fn with_stock_id(mut self, stock_id: impl Into<String>) -> Self {
-                        self.stock_id = Some(stock_id.into());
-                        self
-                    }
-                    /// Sets `coupon_state` (券状态 (query)).
-                    pub fn with_coupon_state(mut self, coupon_state: impl Into<String>) -> Self {
-                        self.coupon_state = Some(coupon_state.into());
-                        self
-                    }
-                    /// Sets `creator_merchant` (创建批次的商户号 (query)).
-                    pub fn with_creator_merchant(
-                        mut self,
-                        creator_merchant: impl Into<String>,
-                    ) -> Self {
-                        self.creator_merchant = Some(creator_merchant.into());
-                        self
-                    }
-                    /// Sets `belong_merchant` (批次归属商户号 (query)).
-                    pub fn with_belong_merchant(
-                        mut self,
-                        belong_merchant: impl Into<String>,
-                    ) -> Self {
-                        self.belong_merchant = Some(belong_merchant.into());
-                        self
-                    }
-                    /// Sets `sender_merchant` (批次发放商户号 (query)).
-                    pub fn with_sender_merchant(
-                        mut self,
-                        sender_merchant: impl Into<String>,
-                    ) -> Self {
-                        self.sender_merchant = Some(sender_merchant.into());
-                        self
-                    }
-                    /// Sets `offset` (分页页码 (query)).
-                    pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-                        self.offset = Some(offset.into());
-                        self
-                    }
-                    /// Sets `limit` (分页大小 (query)).
-                    pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
-                        self.limit = Some(limit.into());
-                        self
+                constructors! {
+                    Get {
+                        new(
+                            openid: String,
+                            appid: String,
+                        );
+                        /// Sets `stock_id` (批次号 (query)).
+                        with_stock_id => stock_id: String;
+                        /// Sets `coupon_state` (券状态 (query)).
+                        with_coupon_state => coupon_state: String;
+                        /// Sets `creator_merchant` (创建批次的商户号 (query)).
+                        with_creator_merchant => creator_merchant: String;
+                        /// Sets `belong_merchant` (批次归属商户号 (query)).
+                        with_belong_merchant => belong_merchant: String;
+                        /// Sets `sender_merchant` (批次发放商户号 (query)).
+                        with_sender_merchant => sender_merchant: String;
+                        /// Sets `offset` (分页页码 (query)).
+                        with_offset => offset: i64;
+                        /// Sets `limit` (分页大小 (query)).
+                        with_limit => limit: i64;
                     }
                 }
 
@@ -3390,20 +2826,14 @@ pub mod favor {
             pub switch: Option<bool>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(mchid: impl Into<String>, notify_url: impl Into<String>) -> Self {
-                Self {
-                    mchid: mchid.into(),
-                    notify_url: notify_url.into(),
-                    switch: None,
-                }
-            }
-            /// Sets `switch` (回调开关).
-            pub fn with_switch(mut self, switch: impl Into<bool>) -> Self {
-                self.switch = Some(switch.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    mchid: String,
+                    notify_url: String,
+                );
+                /// Sets `switch` (回调开关).
+                with_switch => switch: bool;
             }
         }
 
@@ -3458,50 +2888,25 @@ pub mod favor {
             pub ext_info: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                stock_name: impl Into<String>,
-                available_begin_time: impl Into<crate::DateTime>,
-                available_end_time: impl Into<crate::DateTime>,
-                stock_use_rule: impl Into<crate::api::types::StockUseRule>,
-                no_cash: impl Into<bool>,
-                stock_type: impl Into<crate::api::types::FavorStockType>,
-                belong_merchant: impl Into<String>,
-                coupon_use_rule: impl Into<PostCouponUseRule>,
-                out_request_no: impl Into<String>,
-            ) -> Self {
-                Self {
-                    stock_name: stock_name.into(),
-                    available_begin_time: available_begin_time.into(),
-                    available_end_time: available_end_time.into(),
-                    stock_use_rule: stock_use_rule.into(),
-                    no_cash: no_cash.into(),
-                    stock_type: stock_type.into(),
-                    comment: None,
-                    belong_merchant: belong_merchant.into(),
-                    pattern_info: None,
-                    coupon_use_rule: coupon_use_rule.into(),
-                    out_request_no: out_request_no.into(),
-                    ext_info: None,
-                }
-            }
-            /// Sets `comment` (批次备注).
-            pub fn with_comment(mut self, comment: impl Into<String>) -> Self {
-                self.comment = Some(comment.into());
-                self
-            }
-            /// Sets `pattern_info` (pattern_info).
-            pub fn with_pattern_info(mut self, pattern_info: impl Into<PostPatternInfo>) -> Self {
-                self.pattern_info = Some(pattern_info.into());
-                self
-            }
-            /// Sets `ext_info` (扩展属性).
-            pub fn with_ext_info(mut self, ext_info: impl Into<String>) -> Self {
-                self.ext_info = Some(ext_info.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    stock_name: String,
+                    available_begin_time: crate::DateTime,
+                    available_end_time: crate::DateTime,
+                    stock_use_rule: crate::api::types::StockUseRule,
+                    no_cash: bool,
+                    stock_type: crate::api::types::FavorStockType,
+                    belong_merchant: String,
+                    coupon_use_rule: PostCouponUseRule,
+                    out_request_no: String,
+                );
+                /// Sets `comment` (批次备注).
+                with_comment => comment: String;
+                /// Sets `pattern_info` (pattern_info).
+                with_pattern_info => pattern_info: PostPatternInfo;
+                /// Sets `ext_info` (扩展属性).
+                with_ext_info => ext_info: String;
             }
         }
 
@@ -3547,55 +2952,24 @@ pub mod favor {
             pub mini_program_path: Option<String>,
         }
 
-        impl PostPatternInfo {
-            /// Sets `description` (使用说明).
-            pub fn with_description(mut self, description: impl Into<String>) -> Self {
-                self.description = Some(description.into());
-                self
-            }
-            /// Sets `merchant_logo` (商户logo).
-            pub fn with_merchant_logo(mut self, merchant_logo: impl Into<String>) -> Self {
-                self.merchant_logo = Some(merchant_logo.into());
-                self
-            }
-            /// Sets `merchant_name` (商户名称).
-            pub fn with_merchant_name(mut self, merchant_name: impl Into<String>) -> Self {
-                self.merchant_name = Some(merchant_name.into());
-                self
-            }
-            /// Sets `background_color` (背景颜色).
-            pub fn with_background_color(
-                mut self,
-                background_color: impl Into<crate::api::types::BackgroundColor>,
-            ) -> Self {
-                self.background_color = Some(background_color.into());
-                self
-            }
-            /// Sets `coupon_image` (券详情图片).
-            pub fn with_coupon_image(mut self, coupon_image: impl Into<String>) -> Self {
-                self.coupon_image = Some(coupon_image.into());
-                self
-            }
-            /// Sets `jump_target` (卡包跳转目标).
-            pub fn with_jump_target(
-                mut self,
-                jump_target: impl Into<PostPatternInfoJumpTarget>,
-            ) -> Self {
-                self.jump_target = Some(jump_target.into());
-                self
-            }
-            /// Sets `mini_program_appid` (小程序appid).
-            pub fn with_mini_program_appid(
-                mut self,
-                mini_program_appid: impl Into<String>,
-            ) -> Self {
-                self.mini_program_appid = Some(mini_program_appid.into());
-                self
-            }
-            /// Sets `mini_program_path` (小程序path).
-            pub fn with_mini_program_path(mut self, mini_program_path: impl Into<String>) -> Self {
-                self.mini_program_path = Some(mini_program_path.into());
-                self
+        constructors! {
+            PostPatternInfo {
+                /// Sets `description` (使用说明).
+                with_description => description: String;
+                /// Sets `merchant_logo` (商户logo).
+                with_merchant_logo => merchant_logo: String;
+                /// Sets `merchant_name` (商户名称).
+                with_merchant_name => merchant_name: String;
+                /// Sets `background_color` (背景颜色).
+                with_background_color => background_color: crate::api::types::BackgroundColor;
+                /// Sets `coupon_image` (券详情图片).
+                with_coupon_image => coupon_image: String;
+                /// Sets `jump_target` (卡包跳转目标).
+                with_jump_target => jump_target: PostPatternInfoJumpTarget;
+                /// Sets `mini_program_appid` (小程序appid).
+                with_mini_program_appid => mini_program_appid: String;
+                /// Sets `mini_program_path` (小程序path).
+                with_mini_program_path => mini_program_path: String;
             }
         }
 
@@ -3640,102 +3014,33 @@ pub mod favor {
             pub combine_use: Option<bool>,
         }
 
-        impl PostCouponUseRule {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                coupon_available_time: impl Into<crate::api::types::CouponAvailableTime>,
-            ) -> Self {
-                Self {
-                    coupon_available_time: coupon_available_time.into(),
-                    fixed_normal_coupon: None,
-                    discount_coupon: None,
-                    exchange_coupon: None,
-                    goods_tag: None,
-                    limit_pay: None,
-                    limit_card: None,
-                    trade_type: None,
-                    available_items: None,
-                    unavailable_items: None,
-                    available_merchants: None,
-                    combine_use: None,
-                }
-            }
-            /// Sets `fixed_normal_coupon` (固定面额满减券使用规则).
-            pub fn with_fixed_normal_coupon(
-                mut self,
-                fixed_normal_coupon: impl Into<crate::api::types::FixedNormalCoupon>,
-            ) -> Self {
-                self.fixed_normal_coupon = Some(fixed_normal_coupon.into());
-                self
-            }
-            /// Sets `discount_coupon` (折扣券使用规则).
-            pub fn with_discount_coupon(
-                mut self,
-                discount_coupon: impl Into<crate::api::types::DiscountCoupon>,
-            ) -> Self {
-                self.discount_coupon = Some(discount_coupon.into());
-                self
-            }
-            /// Sets `exchange_coupon` (换购券使用规则).
-            pub fn with_exchange_coupon(
-                mut self,
-                exchange_coupon: impl Into<crate::api::types::ExchangeCoupon>,
-            ) -> Self {
-                self.exchange_coupon = Some(exchange_coupon.into());
-                self
-            }
-            /// Sets `goods_tag` (goods_tag).
-            pub fn with_goods_tag(mut self, goods_tag: impl Into<Vec<String>>) -> Self {
-                self.goods_tag = Some(goods_tag.into());
-                self
-            }
-            /// Sets `limit_pay` (limit_pay).
-            pub fn with_limit_pay(mut self, limit_pay: impl Into<Vec<String>>) -> Self {
-                self.limit_pay = Some(limit_pay.into());
-                self
-            }
-            /// Sets `limit_card` (指定银行卡BIN).
-            pub fn with_limit_card(
-                mut self,
-                limit_card: impl Into<crate::api::types::LimitCard>,
-            ) -> Self {
-                self.limit_card = Some(limit_card.into());
-                self
-            }
-            /// Sets `trade_type` (trade_type).
-            pub fn with_trade_type(
-                mut self,
-                trade_type: impl Into<Vec<crate::api::types::FavorTradeType>>,
-            ) -> Self {
-                self.trade_type = Some(trade_type.into());
-                self
-            }
-            /// Sets `available_items` (available_items).
-            pub fn with_available_items(mut self, available_items: impl Into<Vec<String>>) -> Self {
-                self.available_items = Some(available_items.into());
-                self
-            }
-            /// Sets `unavailable_items` (unavailable_items).
-            pub fn with_unavailable_items(
-                mut self,
-                unavailable_items: impl Into<Vec<String>>,
-            ) -> Self {
-                self.unavailable_items = Some(unavailable_items.into());
-                self
-            }
-            /// Sets `available_merchants` (available_merchants).
-            pub fn with_available_merchants(
-                mut self,
-                available_merchants: impl Into<Vec<String>>,
-            ) -> Self {
-                self.available_merchants = Some(available_merchants.into());
-                self
-            }
-            /// Sets `combine_use` (是否可叠加其他优惠).
-            pub fn with_combine_use(mut self, combine_use: impl Into<bool>) -> Self {
-                self.combine_use = Some(combine_use.into());
-                self
+        constructors! {
+            PostCouponUseRule {
+                new(
+                    coupon_available_time: crate::api::types::CouponAvailableTime,
+                );
+                /// Sets `fixed_normal_coupon` (固定面额满减券使用规则).
+                with_fixed_normal_coupon => fixed_normal_coupon: crate::api::types::FixedNormalCoupon;
+                /// Sets `discount_coupon` (折扣券使用规则).
+                with_discount_coupon => discount_coupon: crate::api::types::DiscountCoupon;
+                /// Sets `exchange_coupon` (换购券使用规则).
+                with_exchange_coupon => exchange_coupon: crate::api::types::ExchangeCoupon;
+                /// Sets `goods_tag` (goods_tag).
+                with_goods_tag => goods_tag: Vec<String>;
+                /// Sets `limit_pay` (limit_pay).
+                with_limit_pay => limit_pay: Vec<String>;
+                /// Sets `limit_card` (指定银行卡BIN).
+                with_limit_card => limit_card: crate::api::types::LimitCard;
+                /// Sets `trade_type` (trade_type).
+                with_trade_type => trade_type: Vec<crate::api::types::FavorTradeType>;
+                /// Sets `available_items` (available_items).
+                with_available_items => available_items: Vec<String>;
+                /// Sets `unavailable_items` (unavailable_items).
+                with_unavailable_items => unavailable_items: Vec<String>;
+                /// Sets `available_merchants` (available_merchants).
+                with_available_merchants => available_merchants: Vec<String>;
+                /// Sets `combine_use` (是否可叠加其他优惠).
+                with_combine_use => combine_use: bool;
             }
         }
 
@@ -3796,43 +3101,19 @@ pub mod favor {
             pub status: Option<String>,
         }
 
-        impl Get {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                offset: impl Into<i64>,
-                limit: impl Into<i64>,
-                stock_creator_mchid: impl Into<String>,
-            ) -> Self {
-                Self {
-                    offset: offset.into(),
-                    limit: limit.into(),
-                    stock_creator_mchid: stock_creator_mchid.into(),
-                    create_start_time: None,
-                    create_end_time: None,
-                    status: None,
-                }
-            }
-            /// Sets `create_start_time` (起始时间 (query)).
-            pub fn with_create_start_time(
-                mut self,
-                create_start_time: impl Into<crate::DateTime>,
-            ) -> Self {
-                self.create_start_time = Some(create_start_time.into());
-                self
-            }
-            /// Sets `create_end_time` (终止时间 (query)).
-            pub fn with_create_end_time(
-                mut self,
-                create_end_time: impl Into<crate::DateTime>,
-            ) -> Self {
-                self.create_end_time = Some(create_end_time.into());
-                self
-            }
-            /// Sets `status` (status (query)).
-            pub fn with_status(mut self, status: impl Into<String>) -> Self {
-                self.status = Some(status.into());
-                self
+        constructors! {
+            Get {
+                new(
+                    offset: i64,
+                    limit: i64,
+                    stock_creator_mchid: String,
+                );
+                /// Sets `create_start_time` (起始时间 (query)).
+                with_create_start_time => create_start_time: crate::DateTime;
+                /// Sets `create_end_time` (终止时间 (query)).
+                with_create_end_time => create_end_time: crate::DateTime;
+                /// Sets `status` (status (query)).
+                with_status => status: String;
             }
         }
 
@@ -3970,35 +3251,16 @@ pub mod favor {
                     pub delete_goods_id_list: Option<Vec<String>>,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        stock_id: impl Into<String>,
-                        stock_creator_mchid: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            stock_id: stock_id.into(),
-                            stock_creator_mchid: stock_creator_mchid.into(),
-                            add_goods_id_list: None,
-                            delete_goods_id_list: None,
-                        }
-                    }
-                    /// Sets `add_goods_id_list` (增加单品编码列表).
-                    pub fn with_add_goods_id_list(
-                        mut self,
-                        add_goods_id_list: impl Into<Vec<String>>,
-                    ) -> Self {
-                        self.add_goods_id_list = Some(add_goods_id_list.into());
-                        self
-                    }
-                    /// Sets `delete_goods_id_list` (删除单品编码列表).
-                    pub fn with_delete_goods_id_list(
-                        mut self,
-                        delete_goods_id_list: impl Into<Vec<String>>,
-                    ) -> Self {
-                        self.delete_goods_id_list = Some(delete_goods_id_list.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            stock_id: String,
+                            stock_creator_mchid: String,
+                        );
+                        /// Sets `add_goods_id_list` (增加单品编码列表).
+                        with_add_goods_id_list => add_goods_id_list: Vec<String>;
+                        /// Sets `delete_goods_id_list` (删除单品编码列表).
+                        with_delete_goods_id_list => delete_goods_id_list: Vec<String>;
                     }
                 }
 
@@ -4381,68 +3643,28 @@ pub mod favor {
                         Option<crate::api::v3::marketing::favor::types::BusinessType>,
                 }
 
-                impl Get {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(openid: impl Into<String>, appid: impl Into<String>) -> Self {
-                        Self {
-                            openid: openid.into(),
-                            appid: appid.into(),
-                            stock_id: None,
-                            status: None,
-                            creator_mchid: None,
-                            sender_mchid: None,
-                            available_mchid: None,
-                            offset: None,
-                            limit: None,
-                            business_type: None,
-                        }
-                    }
-                    /// Sets `stock_id` (批次号 (query)).
-                    pub fn with_stock_id(mut self, stock_id: impl Into<String>) -> Self {
-                        self.stock_id = Some(stock_id.into());
-                        self
-                    }
-                    /// Sets `status` (券或消费金状态 (query)).
-                    pub fn with_status(mut self, status: impl Into<GetStatus>) -> Self {
-                        self.status = Some(status.into());
-                        self
-                    }
-                    /// Sets `creator_mchid` (创建批次的商户号 (query)).
-                    pub fn with_creator_mchid(mut self, creator_mchid: impl Into<String>) -> Self {
-                        self.creator_mchid = Some(creator_mchid.into());
-                        self
-                    }
-                    /// Sets `sender_mchid` (批次发放商户号 (query)).
-                    pub fn with_sender_mchid(mut self, sender_mchid: impl Into<String>) -> Self {
-                        self.sender_mchid = Some(sender_mchid.into());
-                        self
-                    }
-                    /// Sets `available_mchid` (可用商户号 (query)).
-                    pub fn with_available_mchid(
-                        mut self,
-                        available_mchid: impl Into<String>,
-                    ) -> Self {
-                        self.available_mchid = Some(available_mchid.into());
-                        self
-                    }
-                    /// Sets `offset` (分页页码 (query)).
-                    pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-                        self.offset = Some(offset.into());
-                        self
-                    }
-                    /// Sets `limit` (分页大小 (query)).
-                    pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
-                        self.limit = Some(limit.into());
-                        self
-                    }
-                    /// Sets `business_type` (业务类型 (query)).
-                    pub fn with_business_type(
-                        mut self,
-                        business_type: impl Into<crate::api::v3::marketing::favor::types::BusinessType>,
-                    ) -> Self {
-                        self.business_type = Some(business_type.into());
-                        self
+                constructors! {
+                    Get {
+                        new(
+                            openid: String,
+                            appid: String,
+                        );
+                        /// Sets `stock_id` (批次号 (query)).
+                        with_stock_id => stock_id: String;
+                        /// Sets `status` (券或消费金状态 (query)).
+                        with_status => status: GetStatus;
+                        /// Sets `creator_mchid` (创建批次的商户号 (query)).
+                        with_creator_mchid => creator_mchid: String;
+                        /// Sets `sender_mchid` (批次发放商户号 (query)).
+                        with_sender_mchid => sender_mchid: String;
+                        /// Sets `available_mchid` (可用商户号 (query)).
+                        with_available_mchid => available_mchid: String;
+                        /// Sets `offset` (分页页码 (query)).
+                        with_offset => offset: i64;
+                        /// Sets `limit` (分页大小 (query)).
+                        with_limit => limit: i64;
+                        /// Sets `business_type` (业务类型 (query)).
+                        with_business_type => business_type: crate::api::v3::marketing::favor::types::BusinessType;
                     }
                 }
 
@@ -4509,35 +3731,19 @@ pub mod favor {
                     pub coupon_minimum: Option<i64>,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        openid: impl Into<String>,
-                        stock_id: impl Into<String>,
-                        out_request_no: impl Into<String>,
-                        appid: impl Into<String>,
-                        stock_creator_mchid: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            openid: openid.into(),
-                            stock_id: stock_id.into(),
-                            out_request_no: out_request_no.into(),
-                            appid: appid.into(),
-                            stock_creator_mchid: stock_creator_mchid.into(),
-                            coupon_value: None,
-                            coupon_minimum: None,
-                        }
-                    }
-                    /// Sets `coupon_value` (指定面额发券).
-                    pub fn with_coupon_value(mut self, coupon_value: impl Into<i64>) -> Self {
-                        self.coupon_value = Some(coupon_value.into());
-                        self
-                    }
-                    /// Sets `coupon_minimum` (指定面额发券).
-                    pub fn with_coupon_minimum(mut self, coupon_minimum: impl Into<i64>) -> Self {
-                        self.coupon_minimum = Some(coupon_minimum.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            openid: String,
+                            stock_id: String,
+                            out_request_no: String,
+                            appid: String,
+                            stock_creator_mchid: String,
+                        );
+                        /// Sets `coupon_value` (指定面额发券).
+                        with_coupon_value => coupon_value: i64;
+                        /// Sets `coupon_minimum` (指定面额发券).
+                        with_coupon_minimum => coupon_minimum: i64;
                     }
                 }
 
@@ -4848,25 +4054,15 @@ pub mod goods_subsidy_activity {
                 pub add_time: Option<String>,
                 }
 
-                impl Put {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        activity_id: impl Into<String>,
-                        representative_info_list: impl Into<Vec<crate::api::v3::marketing::goods_subsidy_activity::types::FailedRepresentativeInfoList>>,
-                        out_request_no: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            activity_id: activity_id.into(),
-                            representative_info_list: representative_info_list.into(),
-                            out_request_no: out_request_no.into(),
-                            add_time: None,
-                        }
-                    }
-                    /// Sets `add_time` (添加时间).
-                    pub fn with_add_time(mut self, add_time: impl Into<String>) -> Self {
-                        self.add_time = Some(add_time.into());
-                        self
+                constructors! {
+                    Put {
+                        new(
+                            activity_id: String,
+                            representative_info_list: Vec<crate::api::v3::marketing::goods_subsidy_activity::types::FailedRepresentativeInfoList>,
+                            out_request_no: String,
+                        );
+                        /// Sets `add_time` (添加时间).
+                        with_add_time => add_time: String;
                     }
                 }
 
@@ -5173,24 +4369,14 @@ pub mod goods_subsidy_activity {
             pub merchant_id: Option<String>,
         }
 
-        impl StoreInfo {
-            /// Sets `store_id` (门店ID).
-            pub fn with_store_id(mut self, store_id: impl Into<String>) -> Self {
-                self.store_id = Some(store_id.into());
-                self
-            }
-            /// Sets `accounting_merchant_id` (门店补贴入账商户号).
-            pub fn with_accounting_merchant_id(
-                mut self,
-                accounting_merchant_id: impl Into<String>,
-            ) -> Self {
-                self.accounting_merchant_id = Some(accounting_merchant_id.into());
-                self
-            }
-            /// Sets `merchant_id` (门店商户号).
-            pub fn with_merchant_id(mut self, merchant_id: impl Into<String>) -> Self {
-                self.merchant_id = Some(merchant_id.into());
-                self
+        constructors! {
+            StoreInfo {
+                /// Sets `store_id` (门店ID).
+                with_store_id => store_id: String;
+                /// Sets `accounting_merchant_id` (门店补贴入账商户号).
+                with_accounting_merchant_id => accounting_merchant_id: String;
+                /// Sets `merchant_id` (门店商户号).
+                with_merchant_id => merchant_id: String;
             }
         }
 
@@ -5206,24 +4392,12 @@ pub mod goods_subsidy_activity {
             pub goods_original_price: Option<i64>,
         }
 
-        impl ApplyInfos {
-            /// Sets `store_info` (门店信息).
-            pub fn with_store_info(
-                mut self,
-                store_info: impl Into<
-                    crate::api::v3::marketing::goods_subsidy_activity::types::StoreInfo,
-                >,
-            ) -> Self {
-                self.store_info = Some(store_info.into());
-                self
-            }
-            /// Sets `goods_original_price` (商品原价).
-            pub fn with_goods_original_price(
-                mut self,
-                goods_original_price: impl Into<i64>,
-            ) -> Self {
-                self.goods_original_price = Some(goods_original_price.into());
-                self
+        constructors! {
+            ApplyInfos {
+                /// Sets `store_info` (门店信息).
+                with_store_info => store_info: crate::api::v3::marketing::goods_subsidy_activity::types::StoreInfo;
+                /// Sets `goods_original_price` (商品原价).
+                with_goods_original_price => goods_original_price: i64;
             }
         }
 
@@ -5248,31 +4422,18 @@ pub mod goods_subsidy_activity {
             pub store_merchant_id: Option<String>,
         }
 
-        impl OrderInformation {
-            /// Sets `payer_openid` (支付订单的微信用户OpenID).
-            pub fn with_payer_openid(mut self, payer_openid: impl Into<String>) -> Self {
-                self.payer_openid = Some(payer_openid.into());
-                self
-            }
-            /// Sets `out_trade_no` (商户订单号).
-            pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
-                self.out_trade_no = Some(out_trade_no.into());
-                self
-            }
-            /// Sets `total_fee` (订单总金额).
-            pub fn with_total_fee(mut self, total_fee: impl Into<i64>) -> Self {
-                self.total_fee = Some(total_fee.into());
-                self
-            }
-            /// Sets `store_id` (门店ID).
-            pub fn with_store_id(mut self, store_id: impl Into<String>) -> Self {
-                self.store_id = Some(store_id.into());
-                self
-            }
-            /// Sets `store_merchant_id` (门店商户号).
-            pub fn with_store_merchant_id(mut self, store_merchant_id: impl Into<String>) -> Self {
-                self.store_merchant_id = Some(store_merchant_id.into());
-                self
+        constructors! {
+            OrderInformation {
+                /// Sets `payer_openid` (支付订单的微信用户OpenID).
+                with_payer_openid => payer_openid: String;
+                /// Sets `out_trade_no` (商户订单号).
+                with_out_trade_no => out_trade_no: String;
+                /// Sets `total_fee` (订单总金额).
+                with_total_fee => total_fee: i64;
+                /// Sets `store_id` (门店ID).
+                with_store_id => store_id: String;
+                /// Sets `store_merchant_id` (门店商户号).
+                with_store_merchant_id => store_merchant_id: String;
             }
         }
 
@@ -5305,16 +4466,12 @@ pub mod goods_subsidy_activity {
             pub store_name: Option<String>,
         }
 
-        impl FailedStores {
-            /// Sets `store_code` (门店编码).
-            pub fn with_store_code(mut self, store_code: impl Into<String>) -> Self {
-                self.store_code = Some(store_code.into());
-                self
-            }
-            /// Sets `store_name` (门店名称).
-            pub fn with_store_name(mut self, store_name: impl Into<String>) -> Self {
-                self.store_name = Some(store_name.into());
-                self
+        constructors! {
+            FailedStores {
+                /// Sets `store_code` (门店编码).
+                with_store_code => store_code: String;
+                /// Sets `store_name` (门店名称).
+                with_store_name => store_name: String;
             }
         }
     }
@@ -5347,44 +4504,19 @@ pub mod membercard_activity {
             pub activity_status: Option<GetActivityStatus>,
         }
 
-        impl Get {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                activity_type: impl Into<
-                    crate::api::v3::marketing::membercard_activity::types::ActivityType,
-                >,
-            ) -> Self {
-                Self {
-                    limit: None,
-                    offset: None,
-                    activity_type: activity_type.into(),
-                    card_id: None,
-                    activity_status: None,
-                }
-            }
-            /// Sets `limit` (最大资源条数 (query)).
-            pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
-                self.limit = Some(limit.into());
-                self
-            }
-            /// Sets `offset` (请求资源起始位置 (query)).
-            pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-                self.offset = Some(offset.into());
-                self
-            }
-            /// Sets `card_id` (会员卡ID (query)).
-            pub fn with_card_id(mut self, card_id: impl Into<String>) -> Self {
-                self.card_id = Some(card_id.into());
-                self
-            }
-            /// Sets `activity_status` (活动的当前状态 (query)).
-            pub fn with_activity_status(
-                mut self,
-                activity_status: impl Into<GetActivityStatus>,
-            ) -> Self {
-                self.activity_status = Some(activity_status.into());
-                self
+        constructors! {
+            Get {
+                new(
+                    activity_type: crate::api::v3::marketing::membercard_activity::types::ActivityType,
+                );
+                /// Sets `limit` (最大资源条数 (query)).
+                with_limit => limit: i64;
+                /// Sets `offset` (请求资源起始位置 (query)).
+                with_offset => offset: i64;
+                /// Sets `card_id` (会员卡ID (query)).
+                with_card_id => card_id: String;
+                /// Sets `activity_status` (活动的当前状态 (query)).
+                with_activity_status => activity_status: GetActivityStatus;
             }
         }
 
@@ -5517,67 +4649,24 @@ pub mod membercard_activity {
             >,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                card_id: impl Into<String>,
-                activity_name: impl Into<String>,
-                activity_type: impl Into<
-                    crate::api::v3::marketing::membercard_activity::types::ActivityType,
-                >,
-                begin_time: impl Into<String>,
-                end_time: impl Into<String>,
-                out_request_no: impl Into<String>,
-            ) -> Self {
-                Self {
-                    card_id: card_id.into(),
-                    activity_name: activity_name.into(),
-                    activity_type: activity_type.into(),
-                    begin_time: begin_time.into(),
-                    end_time: end_time.into(),
-                    award_send_period: None,
-                    stock_list: None,
-                    out_request_no: out_request_no.into(),
-                    pay_activity_setting: None,
-                    miniprogram_activity_setting: None,
-                }
-            }
-            /// Sets `award_send_period` (发放时间段).
-            pub fn with_award_send_period(
-                mut self,
-                award_send_period: impl Into<
-                    crate::api::v3::marketing::membercard_activity::types::AwardSendPeriod,
-                >,
-            ) -> Self {
-                self.award_send_period = Some(award_send_period.into());
-                self
-            }
-            /// Sets `stock_list` (优惠券列表).
-            pub fn with_stock_list(
-                mut self,
-                stock_list: impl Into<
-                    Vec<crate::api::v3::marketing::membercard_activity::types::StockList>,
-                >,
-            ) -> Self {
-                self.stock_list = Some(stock_list.into());
-                self
-            }
-            /// Sets `pay_activity_setting` (支付后活动设置).
-            pub fn with_pay_activity_setting(
-                mut self,
-                pay_activity_setting: impl Into<PostPayActivitySetting>,
-            ) -> Self {
-                self.pay_activity_setting = Some(pay_activity_setting.into());
-                self
-            }
-            /// Sets `miniprogram_activity_setting` (支付前会员活动设置).
-            pub fn with_miniprogram_activity_setting(
-                mut self,
-                miniprogram_activity_setting: impl Into<crate::api::v3::marketing::membercard_activity::types::MiniprogramActivitySetting>,
-            ) -> Self {
-                self.miniprogram_activity_setting = Some(miniprogram_activity_setting.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    card_id: String,
+                    activity_name: String,
+                    activity_type: crate::api::v3::marketing::membercard_activity::types::ActivityType,
+                    begin_time: String,
+                    end_time: String,
+                    out_request_no: String,
+                );
+                /// Sets `award_send_period` (发放时间段).
+                with_award_send_period => award_send_period: crate::api::v3::marketing::membercard_activity::types::AwardSendPeriod;
+                /// Sets `stock_list` (优惠券列表).
+                with_stock_list => stock_list: Vec<crate::api::v3::marketing::membercard_activity::types::StockList>;
+                /// Sets `pay_activity_setting` (支付后活动设置).
+                with_pay_activity_setting => pay_activity_setting: PostPayActivitySetting;
+                /// Sets `miniprogram_activity_setting` (支付前会员活动设置).
+                with_miniprogram_activity_setting => miniprogram_activity_setting: crate::api::v3::marketing::membercard_activity::types::MiniprogramActivitySetting;
             }
         }
 
@@ -5625,14 +4714,10 @@ pub mod membercard_activity {
             pub payment_scene_list: Option<Vec<String>>,
         }
 
-        impl PostPayActivitySettingPaymentSettingPaymentMode {
-            /// Sets `payment_scene_list` (支付场景列表).
-            pub fn with_payment_scene_list(
-                mut self,
-                payment_scene_list: impl Into<Vec<String>>,
-            ) -> Self {
-                self.payment_scene_list = Some(payment_scene_list.into());
-                self
+        constructors! {
+            PostPayActivitySettingPaymentSettingPaymentMode {
+                /// Sets `payment_scene_list` (支付场景列表).
+                with_payment_scene_list => payment_scene_list: Vec<String>;
             }
         }
 
@@ -5651,24 +4736,14 @@ pub mod membercard_activity {
             pub goods_tags: Option<Vec<String>>,
         }
 
-        impl PostPayActivitySettingPaymentSetting {
-            /// Sets `payment_mode` (支付模式).
-            pub fn with_payment_mode(
-                mut self,
-                payment_mode: impl Into<PostPayActivitySettingPaymentSettingPaymentMode>,
-            ) -> Self {
-                self.payment_mode = Some(payment_mode.into());
-                self
-            }
-            /// Sets `limit_bank` (指定银行的简称).
-            pub fn with_limit_bank(mut self, limit_bank: impl Into<String>) -> Self {
-                self.limit_bank = Some(limit_bank.into());
-                self
-            }
-            /// Sets `goods_tags` (订单优惠标记).
-            pub fn with_goods_tags(mut self, goods_tags: impl Into<Vec<String>>) -> Self {
-                self.goods_tags = Some(goods_tags.into());
-                self
+        constructors! {
+            PostPayActivitySettingPaymentSetting {
+                /// Sets `payment_mode` (支付模式).
+                with_payment_mode => payment_mode: PostPayActivitySettingPaymentSettingPaymentMode;
+                /// Sets `limit_bank` (指定银行的简称).
+                with_limit_bank => limit_bank: String;
+                /// Sets `goods_tags` (订单优惠标记).
+                with_goods_tags => goods_tags: Vec<String>;
             }
         }
 
@@ -5692,43 +4767,18 @@ pub mod membercard_activity {
             pub payment_setting: Option<PostPayActivitySettingPaymentSetting>,
         }
 
-        impl PostPayActivitySetting {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                logo_url: impl Into<String>,
-                activity_second_title: impl Into<String>,
-            ) -> Self {
-                Self {
-                    logo_url: logo_url.into(),
-                    activity_second_title: activity_second_title.into(),
-                    mchid_list: None,
-                    activate_setting: None,
-                    payment_setting: None,
-                }
-            }
-            /// Sets `mchid_list` (活动曝光商户号).
-            pub fn with_mchid_list(mut self, mchid_list: impl Into<Vec<String>>) -> Self {
-                self.mchid_list = Some(mchid_list.into());
-                self
-            }
-            /// Sets `activate_setting` (激活方式设置).
-            pub fn with_activate_setting(
-                mut self,
-                activate_setting: impl Into<
-                    crate::api::v3::marketing::membercard_activity::types::ActivateSetting,
-                >,
-            ) -> Self {
-                self.activate_setting = Some(activate_setting.into());
-                self
-            }
-            /// Sets `payment_setting` (支付设置).
-            pub fn with_payment_setting(
-                mut self,
-                payment_setting: impl Into<PostPayActivitySettingPaymentSetting>,
-            ) -> Self {
-                self.payment_setting = Some(payment_setting.into());
-                self
+        constructors! {
+            PostPayActivitySetting {
+                new(
+                    logo_url: String,
+                    activity_second_title: String,
+                );
+                /// Sets `mchid_list` (活动曝光商户号).
+                with_mchid_list => mchid_list: Vec<String>;
+                /// Sets `activate_setting` (激活方式设置).
+                with_activate_setting => activate_setting: crate::api::v3::marketing::membercard_activity::types::ActivateSetting;
+                /// Sets `payment_setting` (支付设置).
+                with_payment_setting => payment_setting: PostPayActivitySettingPaymentSetting;
             }
         }
 
@@ -5988,26 +5038,12 @@ pub mod membercard_activity {
             >,
         }
 
-        impl AwardSendPeriod {
-            /// Sets `award_send_time` (指定时间).
-            pub fn with_award_send_time(
-                mut self,
-                award_send_time: impl Into<
-                    Vec<crate::api::v3::marketing::membercard_activity::types::AwardSendTime>,
-                >,
-            ) -> Self {
-                self.award_send_time = Some(award_send_time.into());
-                self
-            }
-            /// Sets `award_send_day_time` (指定时间段).
-            pub fn with_award_send_day_time(
-                mut self,
-                award_send_day_time: impl Into<
-                    Vec<crate::api::v3::marketing::membercard_activity::types::AwardSendDayTime>,
-                >,
-            ) -> Self {
-                self.award_send_day_time = Some(award_send_day_time.into());
-                self
+        constructors! {
+            AwardSendPeriod {
+                /// Sets `award_send_time` (指定时间).
+                with_award_send_time => award_send_time: Vec<crate::api::v3::marketing::membercard_activity::types::AwardSendTime>;
+                /// Sets `award_send_day_time` (指定时间段).
+                with_award_send_day_time => award_send_day_time: Vec<crate::api::v3::marketing::membercard_activity::types::AwardSendDayTime>;
             }
         }
 
@@ -6043,30 +5079,15 @@ pub mod membercard_activity {
                 Option<crate::api::v3::marketing::membercard_activity::types::ActivateMiniprogram>,
         }
 
-        impl ActivateSetting {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(activate_type: impl Into<String>) -> Self {
-                Self {
-                    activate_type: activate_type.into(),
-                    activate_url: None,
-                    activate_miniprogram: None,
-                }
-            }
-            /// Sets `activate_url` (跳转激活的url).
-            pub fn with_activate_url(mut self, activate_url: impl Into<String>) -> Self {
-                self.activate_url = Some(activate_url.into());
-                self
-            }
-            /// Sets `activate_miniprogram` (跳转激活的小程序).
-            pub fn with_activate_miniprogram(
-                mut self,
-                activate_miniprogram: impl Into<
-                    crate::api::v3::marketing::membercard_activity::types::ActivateMiniprogram,
-                >,
-            ) -> Self {
-                self.activate_miniprogram = Some(activate_miniprogram.into());
-                self
+        constructors! {
+            ActivateSetting {
+                new(
+                    activate_type: String,
+                );
+                /// Sets `activate_url` (跳转激活的url).
+                with_activate_url => activate_url: String;
+                /// Sets `activate_miniprogram` (跳转激活的小程序).
+                with_activate_miniprogram => activate_miniprogram: crate::api::v3::marketing::membercard_activity::types::ActivateMiniprogram;
             }
         }
 
@@ -6103,24 +5124,14 @@ pub mod membercard_activity {
             pub button_text: Option<String>,
         }
 
-        impl AwardJumpDeploy {
-            /// Sets `mini_program_appid` (小程序AppID).
-            pub fn with_mini_program_appid(
-                mut self,
-                mini_program_appid: impl Into<String>,
-            ) -> Self {
-                self.mini_program_appid = Some(mini_program_appid.into());
-                self
-            }
-            /// Sets `mini_program_path` (小程序path).
-            pub fn with_mini_program_path(mut self, mini_program_path: impl Into<String>) -> Self {
-                self.mini_program_path = Some(mini_program_path.into());
-                self
-            }
-            /// Sets `button_text` (跳转按钮文案).
-            pub fn with_button_text(mut self, button_text: impl Into<String>) -> Self {
-                self.button_text = Some(button_text.into());
-                self
+        constructors! {
+            AwardJumpDeploy {
+                /// Sets `mini_program_appid` (小程序AppID).
+                with_mini_program_appid => mini_program_appid: String;
+                /// Sets `mini_program_path` (小程序path).
+                with_mini_program_path => mini_program_path: String;
+                /// Sets `button_text` (跳转按钮文案).
+                with_button_text => button_text: String;
             }
         }
 
@@ -6136,21 +5147,12 @@ pub mod membercard_activity {
                 Option<crate::api::v3::marketing::membercard_activity::types::AwardJumpDeploy>,
         }
 
-        impl MiniprogramActivitySetting {
-            /// Sets `outer_str` (指定领取渠道).
-            pub fn with_outer_str(mut self, outer_str: impl Into<Vec<String>>) -> Self {
-                self.outer_str = Some(outer_str.into());
-                self
-            }
-            /// Sets `award_jump_deploy` (领奖页面跳转配置).
-            pub fn with_award_jump_deploy(
-                mut self,
-                award_jump_deploy: impl Into<
-                    crate::api::v3::marketing::membercard_activity::types::AwardJumpDeploy,
-                >,
-            ) -> Self {
-                self.award_jump_deploy = Some(award_jump_deploy.into());
-                self
+        constructors! {
+            MiniprogramActivitySetting {
+                /// Sets `outer_str` (指定领取渠道).
+                with_outer_str => outer_str: Vec<String>;
+                /// Sets `award_jump_deploy` (领奖页面跳转配置).
+                with_award_jump_deploy => award_jump_deploy: crate::api::v3::marketing::membercard_activity::types::AwardJumpDeploy;
             }
         }
 
@@ -6350,26 +5352,16 @@ pub mod membercard_open {
             pub limit: i64,
         }
 
-        impl Get {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(offset: impl Into<i64>, limit: impl Into<i64>) -> Self {
-                Self {
-                    brand_id: None,
-                    appid: None,
-                    offset: offset.into(),
-                    limit: limit.into(),
-                }
-            }
-            /// Sets `brand_id` (品牌id (query)).
-            pub fn with_brand_id(mut self, brand_id: impl Into<String>) -> Self {
-                self.brand_id = Some(brand_id.into());
-                self
-            }
-            /// Sets `appid` (商户AppId (query)).
-            pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-                self.appid = Some(appid.into());
-                self
+        constructors! {
+            Get {
+                new(
+                    offset: i64,
+                    limit: i64,
+                );
+                /// Sets `brand_id` (品牌id (query)).
+                with_brand_id => brand_id: String;
+                /// Sets `appid` (商户AppId (query)).
+                with_appid => appid: String;
             }
         }
 
@@ -6438,95 +5430,36 @@ pub mod membercard_open {
             pub need_dynamic_code: Option<bool>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                appid: impl Into<String>,
-                logo_url: impl Into<String>,
-                brand: impl Into<PostBrand>,
-                title: impl Into<String>,
-                background_picture_url: impl Into<String>,
-                description: impl Into<String>,
-                code_type: impl Into<crate::api::types::MemberCardCodeType>,
-                date_information: impl Into<PostDateInformation>,
-                code_mode: impl Into<crate::api::types::MemberCardCodeMode>,
-                out_request_no: impl Into<String>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    logo_url: logo_url.into(),
-                    brand: brand.into(),
-                    title: title.into(),
-                    background_picture_url: background_picture_url.into(),
-                    description: description.into(),
-                    service_phone: None,
-                    code_type: code_type.into(),
-                    total_quantity: None,
-                    date_information: date_information.into(),
-                    code_mode: code_mode.into(),
-                    need_display_level: None,
-                    init_level: None,
-                    out_request_no: out_request_no.into(),
-                    balance_information: None,
-                    user_information_form: None,
-                    additional_statement: None,
-                    need_dynamic_code: None,
-                }
-            }
-            /// Sets `service_phone` (服务电话).
-            pub fn with_service_phone(mut self, service_phone: impl Into<String>) -> Self {
-                self.service_phone = Some(service_phone.into());
-                self
-            }
-            /// Sets `total_quantity` (会员卡总库存).
-            pub fn with_total_quantity(mut self, total_quantity: impl Into<i64>) -> Self {
-                self.total_quantity = Some(total_quantity.into());
-                self
-            }
-            /// Sets `need_display_level` (是否展示会员等级).
-            pub fn with_need_display_level(mut self, need_display_level: impl Into<bool>) -> Self {
-                self.need_display_level = Some(need_display_level.into());
-                self
-            }
-            /// Sets `init_level` (会员初始等级).
-            pub fn with_init_level(mut self, init_level: impl Into<String>) -> Self {
-                self.init_level = Some(init_level.into());
-                self
-            }
-            /// Sets `balance_information` (储值信息).
-            pub fn with_balance_information(
-                mut self,
-                balance_information: impl Into<
-                    crate::api::v3::marketing::membercard_open::types::BalanceInformation,
-                >,
-            ) -> Self {
-                self.balance_information = Some(balance_information.into());
-                self
-            }
-            /// Sets `user_information_form` (开卡信息).
-            pub fn with_user_information_form(
-                mut self,
-                user_information_form: impl Into<PostUserInformationForm>,
-            ) -> Self {
-                self.user_information_form = Some(user_information_form.into());
-                self
-            }
-            /// Sets `additional_statement` (商户补充声明).
-            pub fn with_additional_statement(
-                mut self,
-                additional_statement: impl Into<
-                    crate::api::v3::marketing::membercard_open::types::AdditionalStatement,
-                >,
-            ) -> Self {
-                self.additional_statement = Some(additional_statement.into());
-                self
-            }
-            /// Sets `need_dynamic_code` (是否启用动态码).
-            pub fn with_need_dynamic_code(mut self, need_dynamic_code: impl Into<bool>) -> Self {
-                self.need_dynamic_code = Some(need_dynamic_code.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    logo_url: String,
+                    brand: PostBrand,
+                    title: String,
+                    background_picture_url: String,
+                    description: String,
+                    code_type: crate::api::types::MemberCardCodeType,
+                    date_information: PostDateInformation,
+                    code_mode: crate::api::types::MemberCardCodeMode,
+                    out_request_no: String,
+                );
+                /// Sets `service_phone` (服务电话).
+                with_service_phone => service_phone: String;
+                /// Sets `total_quantity` (会员卡总库存).
+                with_total_quantity => total_quantity: i64;
+                /// Sets `need_display_level` (是否展示会员等级).
+                with_need_display_level => need_display_level: bool;
+                /// Sets `init_level` (会员初始等级).
+                with_init_level => init_level: String;
+                /// Sets `balance_information` (储值信息).
+                with_balance_information => balance_information: crate::api::v3::marketing::membercard_open::types::BalanceInformation;
+                /// Sets `user_information_form` (开卡信息).
+                with_user_information_form => user_information_form: PostUserInformationForm;
+                /// Sets `additional_statement` (商户补充声明).
+                with_additional_statement => additional_statement: crate::api::v3::marketing::membercard_open::types::AdditionalStatement;
+                /// Sets `need_dynamic_code` (是否启用动态码).
+                with_need_dynamic_code => need_dynamic_code: bool;
             }
         }
 
@@ -6560,51 +5493,19 @@ pub mod membercard_open {
             pub wait_days_after_receive: Option<i64>,
         }
 
-        impl PostDateInformation {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                r#type: impl Into<crate::api::types::MemberCardDateInformationType>,
-            ) -> Self {
-                Self {
-                    r#type: r#type.into(),
-                    available_begin_time: None,
-                    available_end_time: None,
-                    available_day_after_receive: None,
-                    wait_days_after_receive: None,
-                }
-            }
-            /// Sets `available_begin_time` (有效期开始时间).
-            pub fn with_available_begin_time(
-                mut self,
-                available_begin_time: impl Into<crate::DateTime>,
-            ) -> Self {
-                self.available_begin_time = Some(available_begin_time.into());
-                self
-            }
-            /// Sets `available_end_time` (有效期结束时间).
-            pub fn with_available_end_time(
-                mut self,
-                available_end_time: impl Into<crate::DateTime>,
-            ) -> Self {
-                self.available_end_time = Some(available_end_time.into());
-                self
-            }
-            /// Sets `available_day_after_receive` (生效后N天内有效).
-            pub fn with_available_day_after_receive(
-                mut self,
-                available_day_after_receive: impl Into<i64>,
-            ) -> Self {
-                self.available_day_after_receive = Some(available_day_after_receive.into());
-                self
-            }
-            /// Sets `wait_days_after_receive` (领取后N天开始生效).
-            pub fn with_wait_days_after_receive(
-                mut self,
-                wait_days_after_receive: impl Into<i64>,
-            ) -> Self {
-                self.wait_days_after_receive = Some(wait_days_after_receive.into());
-                self
+        constructors! {
+            PostDateInformation {
+                new(
+                    r#type: crate::api::types::MemberCardDateInformationType,
+                );
+                /// Sets `available_begin_time` (有效期开始时间).
+                with_available_begin_time => available_begin_time: crate::DateTime;
+                /// Sets `available_end_time` (有效期结束时间).
+                with_available_end_time => available_end_time: crate::DateTime;
+                /// Sets `available_day_after_receive` (生效后N天内有效).
+                with_available_day_after_receive => available_day_after_receive: i64;
+                /// Sets `wait_days_after_receive` (领取后N天开始生效).
+                with_wait_days_after_receive => wait_days_after_receive: i64;
             }
         }
 
@@ -6630,26 +5531,12 @@ pub mod membercard_open {
                 Option<Vec<crate::api::v3::marketing::membercard_open::types::CustomFieldList>>,
         }
 
-        impl PostUserInformationForm {
-            /// Sets `common_field_list` (平台提供的通用开卡信息字段).
-            pub fn with_common_field_list(
-                mut self,
-                common_field_list: impl Into<
-                    Vec<crate::api::types::MemberCardUserInformationCommonField>,
-                >,
-            ) -> Self {
-                self.common_field_list = Some(common_field_list.into());
-                self
-            }
-            /// Sets `custom_field_list` (商户自定义的开卡信息字段).
-            pub fn with_custom_field_list(
-                mut self,
-                custom_field_list: impl Into<
-                    Vec<crate::api::v3::marketing::membercard_open::types::CustomFieldList>,
-                >,
-            ) -> Self {
-                self.custom_field_list = Some(custom_field_list.into());
-                self
+        constructors! {
+            PostUserInformationForm {
+                /// Sets `common_field_list` (平台提供的通用开卡信息字段).
+                with_common_field_list => common_field_list: Vec<crate::api::types::MemberCardUserInformationCommonField>;
+                /// Sets `custom_field_list` (商户自定义的开卡信息字段).
+                with_custom_field_list => custom_field_list: Vec<crate::api::v3::marketing::membercard_open::types::CustomFieldList>;
             }
         }
 
@@ -6727,134 +5614,43 @@ pub mod membercard_open {
                 pub need_dynamic_code: Option<bool>,
             }
 
-            impl Patch {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(card_id: impl Into<String>) -> Self {
-                    Self {
-                        card_id: card_id.into(),
-                        appid: None,
-                        logo_url: None,
-                        title: None,
-                        background_picture_url: None,
-                        description: None,
-                        service_phone: None,
-                        total_quantity: None,
-                        date_information: None,
-                        need_display_level: None,
-                        init_level: None,
-                        balance_information: None,
-                        user_information_form: None,
-                        additional_statement: None,
-                        code_mode: None,
-                        code_type: None,
-                        need_dynamic_code: None,
-                    }
-                }
-                /// Sets `appid` (商户AppId).
-                pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-                    self.appid = Some(appid.into());
-                    self
-                }
-                /// Sets `logo_url` (会员卡logo).
-                pub fn with_logo_url(mut self, logo_url: impl Into<String>) -> Self {
-                    self.logo_url = Some(logo_url.into());
-                    self
-                }
-                /// Sets `title` (卡名称).
-                pub fn with_title(mut self, title: impl Into<String>) -> Self {
-                    self.title = Some(title.into());
-                    self
-                }
-                /// Sets `background_picture_url` (会员卡背景图).
-                pub fn with_background_picture_url(
-                    mut self,
-                    background_picture_url: impl Into<String>,
-                ) -> Self {
-                    self.background_picture_url = Some(background_picture_url.into());
-                    self
-                }
-                /// Sets `description` (使用须知).
-                pub fn with_description(mut self, description: impl Into<String>) -> Self {
-                    self.description = Some(description.into());
-                    self
-                }
-                /// Sets `service_phone` (服务电话).
-                pub fn with_service_phone(mut self, service_phone: impl Into<String>) -> Self {
-                    self.service_phone = Some(service_phone.into());
-                    self
-                }
-                /// Sets `total_quantity` (会员卡总库存).
-                pub fn with_total_quantity(mut self, total_quantity: impl Into<i64>) -> Self {
-                    self.total_quantity = Some(total_quantity.into());
-                    self
-                }
-                /// Sets `date_information` (有效期).
-                pub fn with_date_information(
-                    mut self,
-                    date_information: impl Into<PatchDateInformation>,
-                ) -> Self {
-                    self.date_information = Some(date_information.into());
-                    self
-                }
-                /// Sets `need_display_level` (是否展示会员等级).
-                pub fn with_need_display_level(
-                    mut self,
-                    need_display_level: impl Into<bool>,
-                ) -> Self {
-                    self.need_display_level = Some(need_display_level.into());
-                    self
-                }
-                /// Sets `init_level` (会员初始等级).
-                pub fn with_init_level(mut self, init_level: impl Into<String>) -> Self {
-                    self.init_level = Some(init_level.into());
-                    self
-                }
-                /// Sets `balance_information` (储值信息).
-                pub fn with_balance_information(
-                    mut self,
-                    balance_information: impl Into<
-                        crate::api::v3::marketing::membercard_open::types::BalanceInformation,
-                    >,
-                ) -> Self {
-                    self.balance_information = Some(balance_information.into());
-                    self
-                }
-                /// Sets `user_information_form` (开卡信息).
-                pub fn with_user_information_form(
-                    mut self,
-                    user_information_form: impl Into<PatchUserInformationForm>,
-                ) -> Self {
-                    self.user_information_form = Some(user_information_form.into());
-                    self
-                }
-                /// Sets `additional_statement` (商户补充声明).
-                pub fn with_additional_statement(
-                    mut self,
-                    additional_statement: impl Into<
-                        crate::api::v3::marketing::membercard_open::types::AdditionalStatement,
-                    >,
-                ) -> Self {
-                    self.additional_statement = Some(additional_statement.into());
-                    self
-                }
-                /// Sets `code_mode` (会员卡code分配类型).
-                pub fn with_code_mode(mut self, code_mode: impl Into<PatchCodeMode>) -> Self {
-                    self.code_mode = Some(code_mode.into());
-                    self
-                }
-                /// Sets `code_type` (会员码型).
-                pub fn with_code_type(mut self, code_type: impl Into<PatchCodeType>) -> Self {
-                    self.code_type = Some(code_type.into());
-                    self
-                }
-                /// Sets `need_dynamic_code` (是否启用动态码).
-                pub fn with_need_dynamic_code(
-                    mut self,
-                    need_dynamic_code: impl Into<bool>,
-                ) -> Self {
-                    self.need_dynamic_code = Some(need_dynamic_code.into());
-                    self
+            constructors! {
+                Patch {
+                    new(
+                        card_id: String,
+                    );
+                    /// Sets `appid` (商户AppId).
+                    with_appid => appid: String;
+                    /// Sets `logo_url` (会员卡logo).
+                    with_logo_url => logo_url: String;
+                    /// Sets `title` (卡名称).
+                    with_title => title: String;
+                    /// Sets `background_picture_url` (会员卡背景图).
+                    with_background_picture_url => background_picture_url: String;
+                    /// Sets `description` (使用须知).
+                    with_description => description: String;
+                    /// Sets `service_phone` (服务电话).
+                    with_service_phone => service_phone: String;
+                    /// Sets `total_quantity` (会员卡总库存).
+                    with_total_quantity => total_quantity: i64;
+                    /// Sets `date_information` (有效期).
+                    with_date_information => date_information: PatchDateInformation;
+                    /// Sets `need_display_level` (是否展示会员等级).
+                    with_need_display_level => need_display_level: bool;
+                    /// Sets `init_level` (会员初始等级).
+                    with_init_level => init_level: String;
+                    /// Sets `balance_information` (储值信息).
+                    with_balance_information => balance_information: crate::api::v3::marketing::membercard_open::types::BalanceInformation;
+                    /// Sets `user_information_form` (开卡信息).
+                    with_user_information_form => user_information_form: PatchUserInformationForm;
+                    /// Sets `additional_statement` (商户补充声明).
+                    with_additional_statement => additional_statement: crate::api::v3::marketing::membercard_open::types::AdditionalStatement;
+                    /// Sets `code_mode` (会员卡code分配类型).
+                    with_code_mode => code_mode: PatchCodeMode;
+                    /// Sets `code_type` (会员码型).
+                    with_code_type => code_type: PatchCodeType;
+                    /// Sets `need_dynamic_code` (是否启用动态码).
+                    with_need_dynamic_code => need_dynamic_code: bool;
                 }
             }
 
@@ -6878,51 +5674,19 @@ pub mod membercard_open {
                 pub available_begin_time: Option<String>,
             }
 
-            impl PatchDateInformation {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    r#type: impl Into<crate::api::types::MemberCardDateInformationType>,
-                ) -> Self {
-                    Self {
-                        r#type: r#type.into(),
-                        available_end_time: None,
-                        available_day_after_receive: None,
-                        wait_days_after_receive: None,
-                        available_begin_time: None,
-                    }
-                }
-                /// Sets `available_end_time` (有效期结束时间).
-                pub fn with_available_end_time(
-                    mut self,
-                    available_end_time: impl Into<String>,
-                ) -> Self {
-                    self.available_end_time = Some(available_end_time.into());
-                    self
-                }
-                /// Sets `available_day_after_receive` (生效后N天内有效).
-                pub fn with_available_day_after_receive(
-                    mut self,
-                    available_day_after_receive: impl Into<i64>,
-                ) -> Self {
-                    self.available_day_after_receive = Some(available_day_after_receive.into());
-                    self
-                }
-                /// Sets `wait_days_after_receive` (领取后N天开始生效).
-                pub fn with_wait_days_after_receive(
-                    mut self,
-                    wait_days_after_receive: impl Into<i64>,
-                ) -> Self {
-                    self.wait_days_after_receive = Some(wait_days_after_receive.into());
-                    self
-                }
-                /// Sets `available_begin_time` (有效期开始时间).
-                pub fn with_available_begin_time(
-                    mut self,
-                    available_begin_time: impl Into<String>,
-                ) -> Self {
-                    self.available_begin_time = Some(available_begin_time.into());
-                    self
+            constructors! {
+                PatchDateInformation {
+                    new(
+                        r#type: crate::api::types::MemberCardDateInformationType,
+                    );
+                    /// Sets `available_end_time` (有效期结束时间).
+                    with_available_end_time => available_end_time: String;
+                    /// Sets `available_day_after_receive` (生效后N天内有效).
+                    with_available_day_after_receive => available_day_after_receive: i64;
+                    /// Sets `wait_days_after_receive` (领取后N天开始生效).
+                    with_wait_days_after_receive => wait_days_after_receive: i64;
+                    /// Sets `available_begin_time` (有效期开始时间).
+                    with_available_begin_time => available_begin_time: String;
                 }
             }
 
@@ -6951,34 +5715,14 @@ pub mod membercard_open {
                     Option<Vec<crate::api::v3::marketing::membercard_open::types::CustomFieldList>>,
             }
 
-            impl PatchUserInformationForm {
-                /// Sets `can_modify_after_activate` (是否允许修改).
-                pub fn with_can_modify_after_activate(
-                    mut self,
-                    can_modify_after_activate: impl Into<bool>,
-                ) -> Self {
-                    self.can_modify_after_activate = Some(can_modify_after_activate.into());
-                    self
-                }
-                /// Sets `common_field_list` (平台提供的通用开卡信息字段).
-                pub fn with_common_field_list(
-                    mut self,
-                    common_field_list: impl Into<
-                        Vec<crate::api::types::MemberCardUserInformationCommonField>,
-                    >,
-                ) -> Self {
-                    self.common_field_list = Some(common_field_list.into());
-                    self
-                }
-                /// Sets `custom_field_list` (商户自定义的开卡信息字段).
-                pub fn with_custom_field_list(
-                    mut self,
-                    custom_field_list: impl Into<
-                        Vec<crate::api::v3::marketing::membercard_open::types::CustomFieldList>,
-                    >,
-                ) -> Self {
-                    self.custom_field_list = Some(custom_field_list.into());
-                    self
+            constructors! {
+                PatchUserInformationForm {
+                    /// Sets `can_modify_after_activate` (是否允许修改).
+                    with_can_modify_after_activate => can_modify_after_activate: bool;
+                    /// Sets `common_field_list` (平台提供的通用开卡信息字段).
+                    with_common_field_list => common_field_list: Vec<crate::api::types::MemberCardUserInformationCommonField>;
+                    /// Sets `custom_field_list` (商户自定义的开卡信息字段).
+                    with_custom_field_list => custom_field_list: Vec<crate::api::v3::marketing::membercard_open::types::CustomFieldList>;
                 }
             }
 
@@ -7081,74 +5825,26 @@ pub mod membercard_open {
                         pub need_inform_level: Option<bool>,
                     }
 
-                    impl Patch {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(card_id: impl Into<String>, code: impl Into<String>) -> Self {
-                            Self {
-                                card_id: card_id.into(),
-                                code: code.into(),
-                                membership_number: None,
-                                background_picture_url: None,
-                                level: None,
-                                out_request_no: None,
-                                balance_information: None,
-                                need_inform_balance: None,
-                                need_inform_level: None,
-                            }
-                        }
-                        /// Sets `membership_number` (会员卡编号).
-                        pub fn with_membership_number(
-                            mut self,
-                            membership_number: impl Into<String>,
-                        ) -> Self {
-                            self.membership_number = Some(membership_number.into());
-                            self
-                        }
-                        /// Sets `background_picture_url` (会员卡背景图).
-                        pub fn with_background_picture_url(
-                            mut self,
-                            background_picture_url: impl Into<String>,
-                        ) -> Self {
-                            self.background_picture_url = Some(background_picture_url.into());
-                            self
-                        }
-                        /// Sets `level` (用户等级).
-                        pub fn with_level(mut self, level: impl Into<String>) -> Self {
-                            self.level = Some(level.into());
-                            self
-                        }
-                        /// Sets `out_request_no` (商户请求单号).
-                        pub fn with_out_request_no(
-                            mut self,
-                            out_request_no: impl Into<String>,
-                        ) -> Self {
-                            self.out_request_no = Some(out_request_no.into());
-                            self
-                        }
-                        /// Sets `balance_information` (用户储值变更信息).
-                        pub fn with_balance_information(
-                            mut self,
-                            balance_information: impl Into<PatchBalanceInformation>,
-                        ) -> Self {
-                            self.balance_information = Some(balance_information.into());
-                            self
-                        }
-                        /// Sets `need_inform_balance` (是否发送储值变更通知).
-                        pub fn with_need_inform_balance(
-                            mut self,
-                            need_inform_balance: impl Into<bool>,
-                        ) -> Self {
-                            self.need_inform_balance = Some(need_inform_balance.into());
-                            self
-                        }
-                        /// Sets `need_inform_level` (是否发送等级变更通知).
-                        pub fn with_need_inform_level(
-                            mut self,
-                            need_inform_level: impl Into<bool>,
-                        ) -> Self {
-                            self.need_inform_level = Some(need_inform_level.into());
-                            self
+                    constructors! {
+                        Patch {
+                            new(
+                                card_id: String,
+                                code: String,
+                            );
+                            /// Sets `membership_number` (会员卡编号).
+                            with_membership_number => membership_number: String;
+                            /// Sets `background_picture_url` (会员卡背景图).
+                            with_background_picture_url => background_picture_url: String;
+                            /// Sets `level` (用户等级).
+                            with_level => level: String;
+                            /// Sets `out_request_no` (商户请求单号).
+                            with_out_request_no => out_request_no: String;
+                            /// Sets `balance_information` (用户储值变更信息).
+                            with_balance_information => balance_information: PatchBalanceInformation;
+                            /// Sets `need_inform_balance` (是否发送储值变更通知).
+                            with_need_inform_balance => need_inform_balance: bool;
+                            /// Sets `need_inform_level` (是否发送等级变更通知).
+                            with_need_inform_level => need_inform_level: bool;
                         }
                     }
 
@@ -7167,28 +5863,15 @@ pub mod membercard_open {
                         pub balance_remark: Option<String>,
                     }
 
-                    impl PatchBalanceInformation {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(
-                            before_balance: impl Into<i64>,
-                            balance: impl Into<i64>,
-                            add_balance: impl Into<i64>,
-                        ) -> Self {
-                            Self {
-                                before_balance: before_balance.into(),
-                                balance: balance.into(),
-                                add_balance: add_balance.into(),
-                                balance_remark: None,
-                            }
-                        }
-                        /// Sets `balance_remark` (储值消耗记录).
-                        pub fn with_balance_remark(
-                            mut self,
-                            balance_remark: impl Into<String>,
-                        ) -> Self {
-                            self.balance_remark = Some(balance_remark.into());
-                            self
+                    constructors! {
+                        PatchBalanceInformation {
+                            new(
+                                before_balance: i64,
+                                balance: i64,
+                                add_balance: i64,
+                            );
+                            /// Sets `balance_remark` (储值消耗记录).
+                            with_balance_remark => balance_remark: String;
                         }
                     }
 
@@ -7218,26 +5901,14 @@ pub mod membercard_open {
                             pub membership_number: Option<String>,
                         }
 
-                        impl Post {
-                            /// A value with its required fields; every optional one is `None`
-                            /// until its `with_…` method sets it.
-                            pub fn new(
-                                card_id: impl Into<String>,
-                                code: impl Into<String>,
-                            ) -> Self {
-                                Self {
-                                    card_id: card_id.into(),
-                                    code: code.into(),
-                                    membership_number: None,
-                                }
-                            }
-                            /// Sets `membership_number` (会员卡编号).
-                            pub fn with_membership_number(
-                                mut self,
-                                membership_number: impl Into<String>,
-                            ) -> Self {
-                                self.membership_number = Some(membership_number.into());
-                                self
+                        constructors! {
+                            Post {
+                                new(
+                                    card_id: String,
+                                    code: String,
+                                );
+                                /// Sets `membership_number` (会员卡编号).
+                                with_membership_number => membership_number: String;
                             }
                         }
                     }
@@ -7350,81 +6021,27 @@ pub mod membercard_open {
                                 Option<crate::api::v3::marketing::membercard_open::types::Guide>,
                         }
 
-                        impl Patch {
-                            /// A value with its required fields; every optional one is `None`
-                            /// until its `with_…` method sets it.
-                            pub fn new(
-                                card_id: impl Into<String>,
-                                code: impl Into<String>,
-                                out_request_no: impl Into<String>,
-                            ) -> Self {
-                                Self {
-                                    card_id: card_id.into(),
-                                    code: code.into(),
-                                    before_bonus_value: None,
-                                    bonus_value: None,
-                                    add_bonus_value: None,
-                                    out_request_no: out_request_no.into(),
-                                    need_inform_bonus: None,
-                                    member_price_word: None,
-                                    fapiao_jump_word: None,
-                                    guide: None,
-                                }
-                            }
-                            /// Sets `before_bonus_value` (变更前的会员积分值).
-                            pub fn with_before_bonus_value(
-                                mut self,
-                                before_bonus_value: impl Into<i64>,
-                            ) -> Self {
-                                self.before_bonus_value = Some(before_bonus_value.into());
-                                self
-                            }
-                            /// Sets `bonus_value` (变更后的会员积分值).
-                            pub fn with_bonus_value(mut self, bonus_value: impl Into<i64>) -> Self {
-                                self.bonus_value = Some(bonus_value.into());
-                                self
-                            }
-                            /// Sets `add_bonus_value` (会员积分变动值).
-                            pub fn with_add_bonus_value(
-                                mut self,
-                                add_bonus_value: impl Into<i64>,
-                            ) -> Self {
-                                self.add_bonus_value = Some(add_bonus_value.into());
-                                self
-                            }
-                            /// Sets `need_inform_bonus` (是否发送积分变更通知).
-                            pub fn with_need_inform_bonus(
-                                mut self,
-                                need_inform_bonus: impl Into<bool>,
-                            ) -> Self {
-                                self.need_inform_bonus = Some(need_inform_bonus.into());
-                                self
-                            }
-                            /// Sets `member_price_word` (会员专享价文案).
-                            pub fn with_member_price_word(
-                                mut self,
-                                member_price_word: impl Into<String>,
-                            ) -> Self {
-                                self.member_price_word = Some(member_price_word.into());
-                                self
-                            }
-                            /// Sets `fapiao_jump_word` (会员发票跳转文案).
-                            pub fn with_fapiao_jump_word(
-                                mut self,
-                                fapiao_jump_word: impl Into<String>,
-                            ) -> Self {
-                                self.fapiao_jump_word = Some(fapiao_jump_word.into());
-                                self
-                            }
-                            /// Sets `guide` (会员专属咨询信息).
-                            pub fn with_guide(
-                                mut self,
-                                guide: impl Into<
-                                    crate::api::v3::marketing::membercard_open::types::Guide,
-                                >,
-                            ) -> Self {
-                                self.guide = Some(guide.into());
-                                self
+                        constructors! {
+                            Patch {
+                                new(
+                                    card_id: String,
+                                    code: String,
+                                    out_request_no: String,
+                                );
+                                /// Sets `before_bonus_value` (变更前的会员积分值).
+                                with_before_bonus_value => before_bonus_value: i64;
+                                /// Sets `bonus_value` (变更后的会员积分值).
+                                with_bonus_value => bonus_value: i64;
+                                /// Sets `add_bonus_value` (会员积分变动值).
+                                with_add_bonus_value => add_bonus_value: i64;
+                                /// Sets `need_inform_bonus` (是否发送积分变更通知).
+                                with_need_inform_bonus => need_inform_bonus: bool;
+                                /// Sets `member_price_word` (会员专享价文案).
+                                with_member_price_word => member_price_word: String;
+                                /// Sets `fapiao_jump_word` (会员发票跳转文案).
+                                with_fapiao_jump_word => fapiao_jump_word: String;
+                                /// Sets `guide` (会员专属咨询信息).
+                                with_guide => guide: crate::api::v3::marketing::membercard_open::types::Guide;
                             }
                         }
 
@@ -7494,24 +6111,12 @@ pub mod membercard_open {
                                 Option<PostStateSettingContentTemplateDataActionSetting>,
                         }
 
-                        impl PostStateSettingContentTemplateData {
-                            /// Sets `field_list` (服务内容列表).
-                            pub fn with_field_list(
-                                mut self,
-                                field_list: impl Into<Vec<crate::api::v3::marketing::membercard_open::types::FieldList>>,
-                            ) -> Self {
-                                self.field_list = Some(field_list.into());
-                                self
-                            }
-                            /// Sets `action_setting` (操作设置).
-                            pub fn with_action_setting(
-                                mut self,
-                                action_setting: impl Into<
-                                    PostStateSettingContentTemplateDataActionSetting,
-                                >,
-                            ) -> Self {
-                                self.action_setting = Some(action_setting.into());
-                                self
+                        constructors! {
+                            PostStateSettingContentTemplateData {
+                                /// Sets `field_list` (服务内容列表).
+                                with_field_list => field_list: Vec<crate::api::v3::marketing::membercard_open::types::FieldList>;
+                                /// Sets `action_setting` (操作设置).
+                                with_action_setting => action_setting: PostStateSettingContentTemplateDataActionSetting;
                             }
                         }
 
@@ -7544,29 +6149,14 @@ pub mod membercard_open {
                                 Option<PostStateSettingMessageTemplateSetting>,
                         }
 
-                        impl PostStateSetting {
-                            /// A value with its required fields; every optional one is `None`
-                            /// until its `with_…` method sets it.
-                            pub fn new(
-                                state_id: impl Into<String>,
-                                content_template_data: impl Into<PostStateSettingContentTemplateData>,
-                            ) -> Self {
-                                Self {
-                                    state_id: state_id.into(),
-                                    content_template_data: content_template_data.into(),
-                                    message_template_setting: None,
-                                }
-                            }
-                            /// Sets `message_template_setting` (消息模板设置).
-                            pub fn with_message_template_setting(
-                                mut self,
-                                message_template_setting: impl Into<
-                                    PostStateSettingMessageTemplateSetting,
-                                >,
-                            ) -> Self {
-                                self.message_template_setting =
-                                    Some(message_template_setting.into());
-                                self
+                        constructors! {
+                            PostStateSetting {
+                                new(
+                                    state_id: String,
+                                    content_template_data: PostStateSettingContentTemplateData,
+                                );
+                                /// Sets `message_template_setting` (消息模板设置).
+                                with_message_template_setting => message_template_setting: PostStateSettingMessageTemplateSetting;
                             }
                         }
                     }
@@ -7596,23 +6186,14 @@ pub mod membercard_open {
                             pub reason: Option<String>,
                         }
 
-                        impl Post {
-                            /// A value with its required fields; every optional one is `None`
-                            /// until its `with_…` method sets it.
-                            pub fn new(
-                                card_id: impl Into<String>,
-                                code: impl Into<String>,
-                            ) -> Self {
-                                Self {
-                                    card_id: card_id.into(),
-                                    code: code.into(),
-                                    reason: None,
-                                }
-                            }
-                            /// Sets `reason` (失效理由).
-                            pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
-                                self.reason = Some(reason.into());
-                                self
+                        constructors! {
+                            Post {
+                                new(
+                                    card_id: String,
+                                    code: String,
+                                );
+                                /// Sets `reason` (失效理由).
+                                with_reason => reason: String;
                             }
                         }
                     }
@@ -7638,19 +6219,13 @@ pub mod membercard_open {
                         pub code: Option<Vec<String>>,
                     }
 
-                    impl Post {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(card_id: impl Into<String>) -> Self {
-                            Self {
-                                card_id: card_id.into(),
-                                code: None,
-                            }
-                        }
-                        /// Sets `code` (会员卡code).
-                        pub fn with_code(mut self, code: impl Into<Vec<String>>) -> Self {
-                            self.code = Some(code.into());
-                            self
+                    constructors! {
+                        Post {
+                            new(
+                                card_id: String,
+                            );
+                            /// Sets `code` (会员卡code).
+                            with_code => code: Vec<String>;
                         }
                     }
 
@@ -7726,53 +6301,22 @@ pub mod membercard_open {
                     pub outer_str: Option<String>,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        card_id: impl Into<String>,
-                        activate_type: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            card_id: card_id.into(),
-                            activate_type: activate_type.into(),
-                            navigate_back_previous_page: None,
-                            activate_url: None,
-                            activate_appid: None,
-                            activate_path: None,
-                            outer_str: None,
-                        }
-                    }
-                    /// Sets `navigate_back_previous_page` (设置用户在开卡完成后).
-                    pub fn with_navigate_back_previous_page(
-                        mut self,
-                        navigate_back_previous_page: impl Into<bool>,
-                    ) -> Self {
-                        self.navigate_back_previous_page = Some(navigate_back_previous_page.into());
-                        self
-                    }
-                    /// Sets `activate_url` (跳转激活的url).
-                    pub fn with_activate_url(mut self, activate_url: impl Into<String>) -> Self {
-                        self.activate_url = Some(activate_url.into());
-                        self
-                    }
-                    /// Sets `activate_appid` (跳转激活的appid).
-                    pub fn with_activate_appid(
-                        mut self,
-                        activate_appid: impl Into<String>,
-                    ) -> Self {
-                        self.activate_appid = Some(activate_appid.into());
-                        self
-                    }
-                    /// Sets `activate_path` (跳转激活的path).
-                    pub fn with_activate_path(mut self, activate_path: impl Into<String>) -> Self {
-                        self.activate_path = Some(activate_path.into());
-                        self
-                    }
-                    /// Sets `outer_str` (自定义场景值).
-                    pub fn with_outer_str(mut self, outer_str: impl Into<String>) -> Self {
-                        self.outer_str = Some(outer_str.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            card_id: String,
+                            activate_type: String,
+                        );
+                        /// Sets `navigate_back_previous_page` (设置用户在开卡完成后).
+                        with_navigate_back_previous_page => navigate_back_previous_page: bool;
+                        /// Sets `activate_url` (跳转激活的url).
+                        with_activate_url => activate_url: String;
+                        /// Sets `activate_appid` (跳转激活的appid).
+                        with_activate_appid => activate_appid: String;
+                        /// Sets `activate_path` (跳转激活的path).
+                        with_activate_path => activate_path: String;
+                        /// Sets `outer_str` (自定义场景值).
+                        with_outer_str => outer_str: String;
                     }
                 }
 
@@ -7812,25 +6356,15 @@ pub mod membercard_open {
                         pub out_request_no: String,
                     }
 
-                    impl Post {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(
-                            card_id: impl Into<String>,
-                            encrypted_phone_number: impl Into<String>,
-                            out_request_no: impl Into<String>,
-                        ) -> Self {
-                            Self {
-                                card_id: card_id.into(),
-                                encrypted_phone_number: encrypted_phone_number.into(),
-                                code: None,
-                                out_request_no: out_request_no.into(),
-                            }
-                        }
-                        /// Sets `code` (会员卡code).
-                        pub fn with_code(mut self, code: impl Into<String>) -> Self {
-                            self.code = Some(code.into());
-                            self
+                    constructors! {
+                        Post {
+                            new(
+                                card_id: String,
+                                encrypted_phone_number: String,
+                                out_request_no: String,
+                            );
+                            /// Sets `code` (会员卡code).
+                            with_code => code: String;
                         }
                     }
 
@@ -7870,44 +6404,20 @@ pub mod membercard_open {
                     pub outer_str: Option<String>,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        card_id: impl Into<String>,
-                        activate_type: impl Into<crate::api::types::MemberCardActivateType>,
-                    ) -> Self {
-                        Self {
-                            card_id: card_id.into(),
-                            activate_type: activate_type.into(),
-                            activate_url: None,
-                            activate_appid: None,
-                            activate_path: None,
-                            outer_str: None,
-                        }
-                    }
-                    /// Sets `activate_url` (跳转激活的url).
-                    pub fn with_activate_url(mut self, activate_url: impl Into<String>) -> Self {
-                        self.activate_url = Some(activate_url.into());
-                        self
-                    }
-                    /// Sets `activate_appid` (跳转激活的appid).
-                    pub fn with_activate_appid(
-                        mut self,
-                        activate_appid: impl Into<String>,
-                    ) -> Self {
-                        self.activate_appid = Some(activate_appid.into());
-                        self
-                    }
-                    /// Sets `activate_path` (跳转激活的path).
-                    pub fn with_activate_path(mut self, activate_path: impl Into<String>) -> Self {
-                        self.activate_path = Some(activate_path.into());
-                        self
-                    }
-                    /// Sets `outer_str` (自定义场景值).
-                    pub fn with_outer_str(mut self, outer_str: impl Into<String>) -> Self {
-                        self.outer_str = Some(outer_str.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            card_id: String,
+                            activate_type: crate::api::types::MemberCardActivateType,
+                        );
+                        /// Sets `activate_url` (跳转激活的url).
+                        with_activate_url => activate_url: String;
+                        /// Sets `activate_appid` (跳转激活的appid).
+                        with_activate_appid => activate_appid: String;
+                        /// Sets `activate_path` (跳转激活的path).
+                        with_activate_path => activate_path: String;
+                        /// Sets `outer_str` (自定义场景值).
+                        with_outer_str => outer_str: String;
                     }
                 }
 
@@ -7951,58 +6461,25 @@ pub mod membercard_open {
                     pub guide: Option<crate::api::v3::marketing::membercard_open::types::Guide>,
                 }
 
-                impl Patch {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        card_id: impl Into<String>,
-                        show_bonus: impl Into<bool>,
-                        show_favor: impl Into<bool>,
-                    ) -> Self {
-                        Self {
-                            card_id: card_id.into(),
-                            show_bonus: show_bonus.into(),
-                            show_favor: show_favor.into(),
-                            bonus: None,
-                            favor: None,
-                            show_fapiao: None,
-                            fapiao: None,
-                            show_guide: None,
-                            guide: None,
-                        }
-                    }
-                    /// Sets `bonus` (会员积分).
-                    pub fn with_bonus(mut self, bonus: impl Into<PatchBonus>) -> Self {
-                        self.bonus = Some(bonus.into());
-                        self
-                    }
-                    /// Sets `favor` (会员优惠).
-                    pub fn with_favor(mut self, favor: impl Into<PatchFavor>) -> Self {
-                        self.favor = Some(favor.into());
-                        self
-                    }
-                    /// Sets `show_fapiao` (是否展示会员发票).
-                    pub fn with_show_fapiao(mut self, show_fapiao: impl Into<bool>) -> Self {
-                        self.show_fapiao = Some(show_fapiao.into());
-                        self
-                    }
-                    /// Sets `fapiao` (会员发票).
-                    pub fn with_fapiao(mut self, fapiao: impl Into<PatchFapiao>) -> Self {
-                        self.fapiao = Some(fapiao.into());
-                        self
-                    }
-                    /// Sets `show_guide` (是否展示会员专属咨询).
-                    pub fn with_show_guide(mut self, show_guide: impl Into<bool>) -> Self {
-                        self.show_guide = Some(show_guide.into());
-                        self
-                    }
-                    /// Sets `guide` (会员专属咨询信息).
-                    pub fn with_guide(
-                        mut self,
-                        guide: impl Into<crate::api::v3::marketing::membercard_open::types::Guide>,
-                    ) -> Self {
-                        self.guide = Some(guide.into());
-                        self
+                constructors! {
+                    Patch {
+                        new(
+                            card_id: String,
+                            show_bonus: bool,
+                            show_favor: bool,
+                        );
+                        /// Sets `bonus` (会员积分).
+                        with_bonus => bonus: PatchBonus;
+                        /// Sets `favor` (会员优惠).
+                        with_favor => favor: PatchFavor;
+                        /// Sets `show_fapiao` (是否展示会员发票).
+                        with_show_fapiao => show_fapiao: bool;
+                        /// Sets `fapiao` (会员发票).
+                        with_fapiao => fapiao: PatchFapiao;
+                        /// Sets `show_guide` (是否展示会员专属咨询).
+                        with_show_guide => show_guide: bool;
+                        /// Sets `guide` (会员专属咨询信息).
+                        with_guide => guide: crate::api::v3::marketing::membercard_open::types::Guide;
                     }
                 }
 
@@ -8036,73 +6513,25 @@ pub mod membercard_open {
                     pub bonus_support_path: Option<String>,
                 }
 
-                impl PatchBonus {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        init_bonus: impl Into<i64>,
-                        bonus_value_word: impl Into<String>,
-                        bonus_cost_word: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            init_bonus: init_bonus.into(),
-                            bonus_value_word: bonus_value_word.into(),
-                            bonus_cost_title: None,
-                            bonus_cost_word: bonus_cost_word.into(),
-                            bonus_jump_word: None,
-                            bonus_jump_appid: None,
-                            bonus_jump_path: None,
-                            bonus_support_appid: None,
-                            bonus_support_path: None,
-                        }
-                    }
-                    /// Sets `bonus_cost_title` (积分价值项标题).
-                    pub fn with_bonus_cost_title(
-                        mut self,
-                        bonus_cost_title: impl Into<String>,
-                    ) -> Self {
-                        self.bonus_cost_title = Some(bonus_cost_title.into());
-                        self
-                    }
-                    /// Sets `bonus_jump_word` (积分跳转文案).
-                    pub fn with_bonus_jump_word(
-                        mut self,
-                        bonus_jump_word: impl Into<String>,
-                    ) -> Self {
-                        self.bonus_jump_word = Some(bonus_jump_word.into());
-                        self
-                    }
-                    /// Sets `bonus_jump_appid` (积分跳转appid).
-                    pub fn with_bonus_jump_appid(
-                        mut self,
-                        bonus_jump_appid: impl Into<String>,
-                    ) -> Self {
-                        self.bonus_jump_appid = Some(bonus_jump_appid.into());
-                        self
-                    }
-                    /// Sets `bonus_jump_path` (积分跳转path).
-                    pub fn with_bonus_jump_path(
-                        mut self,
-                        bonus_jump_path: impl Into<String>,
-                    ) -> Self {
-                        self.bonus_jump_path = Some(bonus_jump_path.into());
-                        self
-                    }
-                    /// Sets `bonus_support_appid` (自助积分跳转appid).
-                    pub fn with_bonus_support_appid(
-                        mut self,
-                        bonus_support_appid: impl Into<String>,
-                    ) -> Self {
-                        self.bonus_support_appid = Some(bonus_support_appid.into());
-                        self
-                    }
-                    /// Sets `bonus_support_path` (自助积分跳转path).
-                    pub fn with_bonus_support_path(
-                        mut self,
-                        bonus_support_path: impl Into<String>,
-                    ) -> Self {
-                        self.bonus_support_path = Some(bonus_support_path.into());
-                        self
+                constructors! {
+                    PatchBonus {
+                        new(
+                            init_bonus: i64,
+                            bonus_value_word: String,
+                            bonus_cost_word: String,
+                        );
+                        /// Sets `bonus_cost_title` (积分价值项标题).
+                        with_bonus_cost_title => bonus_cost_title: String;
+                        /// Sets `bonus_jump_word` (积分跳转文案).
+                        with_bonus_jump_word => bonus_jump_word: String;
+                        /// Sets `bonus_jump_appid` (积分跳转appid).
+                        with_bonus_jump_appid => bonus_jump_appid: String;
+                        /// Sets `bonus_jump_path` (积分跳转path).
+                        with_bonus_jump_path => bonus_jump_path: String;
+                        /// Sets `bonus_support_appid` (自助积分跳转appid).
+                        with_bonus_support_appid => bonus_support_appid: String;
+                        /// Sets `bonus_support_path` (自助积分跳转path).
+                        with_bonus_support_path => bonus_support_path: String;
                     }
                 }
 
@@ -8149,58 +6578,21 @@ pub mod membercard_open {
                     pub favor_module_title: Option<PatchFavorFavorModuleTitle>,
                 }
 
-                impl PatchFavor {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(show_coupon: impl Into<bool>) -> Self {
-                        Self {
-                            show_coupon: show_coupon.into(),
-                            member_price_word: None,
-                            member_price_appid: None,
-                            member_price_path: None,
-                            member_price_title: None,
-                            favor_module_title: None,
-                        }
-                    }
-                    /// Sets `member_price_word` (会员专享价文案).
-                    pub fn with_member_price_word(
-                        mut self,
-                        member_price_word: impl Into<String>,
-                    ) -> Self {
-                        self.member_price_word = Some(member_price_word.into());
-                        self
-                    }
-                    /// Sets `member_price_appid` (会员专享价跳转appid).
-                    pub fn with_member_price_appid(
-                        mut self,
-                        member_price_appid: impl Into<String>,
-                    ) -> Self {
-                        self.member_price_appid = Some(member_price_appid.into());
-                        self
-                    }
-                    /// Sets `member_price_path` (会员专享价跳转path).
-                    pub fn with_member_price_path(
-                        mut self,
-                        member_price_path: impl Into<String>,
-                    ) -> Self {
-                        self.member_price_path = Some(member_price_path.into());
-                        self
-                    }
-                    /// Sets `member_price_title` (会员专享价标题).
-                    pub fn with_member_price_title(
-                        mut self,
-                        member_price_title: impl Into<PatchFavorMemberPriceTitle>,
-                    ) -> Self {
-                        self.member_price_title = Some(member_price_title.into());
-                        self
-                    }
-                    /// Sets `favor_module_title` (会员优惠栏目名称).
-                    pub fn with_favor_module_title(
-                        mut self,
-                        favor_module_title: impl Into<PatchFavorFavorModuleTitle>,
-                    ) -> Self {
-                        self.favor_module_title = Some(favor_module_title.into());
-                        self
+                constructors! {
+                    PatchFavor {
+                        new(
+                            show_coupon: bool,
+                        );
+                        /// Sets `member_price_word` (会员专享价文案).
+                        with_member_price_word => member_price_word: String;
+                        /// Sets `member_price_appid` (会员专享价跳转appid).
+                        with_member_price_appid => member_price_appid: String;
+                        /// Sets `member_price_path` (会员专享价跳转path).
+                        with_member_price_path => member_price_path: String;
+                        /// Sets `member_price_title` (会员专享价标题).
+                        with_member_price_title => member_price_title: PatchFavorMemberPriceTitle;
+                        /// Sets `favor_module_title` (会员优惠栏目名称).
+                        with_favor_module_title => favor_module_title: PatchFavorFavorModuleTitle;
                     }
                 }
 
@@ -8219,30 +6611,14 @@ pub mod membercard_open {
                     pub fapiao_jump_path: Option<String>,
                 }
 
-                impl PatchFapiao {
-                    /// Sets `fapiao_jump_word` (发票跳转文案).
-                    pub fn with_fapiao_jump_word(
-                        mut self,
-                        fapiao_jump_word: impl Into<String>,
-                    ) -> Self {
-                        self.fapiao_jump_word = Some(fapiao_jump_word.into());
-                        self
-                    }
-                    /// Sets `fapiao_jump_appid` (发票跳转AppID).
-                    pub fn with_fapiao_jump_appid(
-                        mut self,
-                        fapiao_jump_appid: impl Into<String>,
-                    ) -> Self {
-                        self.fapiao_jump_appid = Some(fapiao_jump_appid.into());
-                        self
-                    }
-                    /// Sets `fapiao_jump_path` (发票跳转path).
-                    pub fn with_fapiao_jump_path(
-                        mut self,
-                        fapiao_jump_path: impl Into<String>,
-                    ) -> Self {
-                        self.fapiao_jump_path = Some(fapiao_jump_path.into());
-                        self
+                constructors! {
+                    PatchFapiao {
+                        /// Sets `fapiao_jump_word` (发票跳转文案).
+                        with_fapiao_jump_word => fapiao_jump_word: String;
+                        /// Sets `fapiao_jump_appid` (发票跳转AppID).
+                        with_fapiao_jump_appid => fapiao_jump_appid: String;
+                        /// Sets `fapiao_jump_path` (发票跳转path).
+                        with_fapiao_jump_path => fapiao_jump_path: String;
                     }
                 }
 
@@ -8387,25 +6763,15 @@ pub mod membercard_open {
                         pub out_request_no: String,
                     }
 
-                    impl Post {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(
-                            card_id: impl Into<String>,
-                            openid: impl Into<String>,
-                            out_request_no: impl Into<String>,
-                        ) -> Self {
-                            Self {
-                                card_id: card_id.into(),
-                                openid: openid.into(),
-                                code: None,
-                                out_request_no: out_request_no.into(),
-                            }
-                        }
-                        /// Sets `code` (会员卡code).
-                        pub fn with_code(mut self, code: impl Into<String>) -> Self {
-                            self.code = Some(code.into());
-                            self
+                    constructors! {
+                        Post {
+                            new(
+                                card_id: String,
+                                openid: String,
+                                out_request_no: String,
+                            );
+                            /// Sets `code` (会员卡code).
+                            with_code => code: String;
                         }
                     }
 
@@ -8450,23 +6816,14 @@ pub mod membercard_open {
                 pub outer_str: Option<String>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    member_information: impl Into<PostMemberInformation>,
-                    encrypted_phone_number: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        member_information: member_information.into(),
-                        encrypted_phone_number: encrypted_phone_number.into(),
-                        outer_str: None,
-                    }
-                }
-                /// Sets `outer_str` (自定义场景值).
-                pub fn with_outer_str(mut self, outer_str: impl Into<String>) -> Self {
-                    self.outer_str = Some(outer_str.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        member_information: PostMemberInformation,
+                        encrypted_phone_number: String,
+                    );
+                    /// Sets `outer_str` (自定义场景值).
+                    with_outer_str => outer_str: String;
                 }
             }
 
@@ -8486,32 +6843,16 @@ pub mod membercard_open {
                 pub registration_time: crate::DateTime,
             }
 
-            impl PostMemberInformation {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    card_id: impl Into<String>,
-                    registration_time: impl Into<crate::DateTime>,
-                ) -> Self {
-                    Self {
-                        card_id: card_id.into(),
-                        code: None,
-                        membership_number: None,
-                        registration_time: registration_time.into(),
-                    }
-                }
-                /// Sets `code` (会员卡code).
-                pub fn with_code(mut self, code: impl Into<String>) -> Self {
-                    self.code = Some(code.into());
-                    self
-                }
-                /// Sets `membership_number` (会员卡编号).
-                pub fn with_membership_number(
-                    mut self,
-                    membership_number: impl Into<String>,
-                ) -> Self {
-                    self.membership_number = Some(membership_number.into());
-                    self
+            constructors! {
+                PostMemberInformation {
+                    new(
+                        card_id: String,
+                        registration_time: crate::DateTime,
+                    );
+                    /// Sets `code` (会员卡code).
+                    with_code => code: String;
+                    /// Sets `membership_number` (会员卡编号).
+                    with_membership_number => membership_number: String;
                 }
             }
         }
@@ -8595,37 +6936,18 @@ pub mod membercard_open {
             pub phone_number: Option<String>,
         }
 
-        impl Guide {
-            /// Sets `staff_name` (联系人名字).
-            pub fn with_staff_name(mut self, staff_name: impl Into<String>) -> Self {
-                self.staff_name = Some(staff_name.into());
-                self
-            }
-            /// Sets `head_image_url` (联系人头像).
-            pub fn with_head_image_url(mut self, head_image_url: impl Into<String>) -> Self {
-                self.head_image_url = Some(head_image_url.into());
-                self
-            }
-            /// Sets `contact_information_name` (联系方式).
-            pub fn with_contact_information_name(
-                mut self,
-                contact_information_name: impl Into<String>,
-            ) -> Self {
-                self.contact_information_name = Some(contact_information_name.into());
-                self
-            }
-            /// Sets `contact_information_value` (联系信息值).
-            pub fn with_contact_information_value(
-                mut self,
-                contact_information_value: impl Into<String>,
-            ) -> Self {
-                self.contact_information_value = Some(contact_information_value.into());
-                self
-            }
-            /// Sets `phone_number` (联系电话).
-            pub fn with_phone_number(mut self, phone_number: impl Into<String>) -> Self {
-                self.phone_number = Some(phone_number.into());
-                self
+        constructors! {
+            Guide {
+                /// Sets `staff_name` (联系人名字).
+                with_staff_name => staff_name: String;
+                /// Sets `head_image_url` (联系人头像).
+                with_head_image_url => head_image_url: String;
+                /// Sets `contact_information_name` (联系方式).
+                with_contact_information_name => contact_information_name: String;
+                /// Sets `contact_information_value` (联系信息值).
+                with_contact_information_value => contact_information_value: String;
+                /// Sets `phone_number` (联系电话).
+                with_phone_number => phone_number: String;
             }
         }
 
@@ -8685,26 +7007,16 @@ pub mod membercard_open {
             pub balance_url: Option<String>,
         }
 
-        impl BalanceInformation {
-            /// Sets `need_balance` (是否支持储值).
-            pub fn with_need_balance(mut self, need_balance: impl Into<bool>) -> Self {
-                self.need_balance = Some(need_balance.into());
-                self
-            }
-            /// Sets `balance_appid` (储值小程序appid).
-            pub fn with_balance_appid(mut self, balance_appid: impl Into<String>) -> Self {
-                self.balance_appid = Some(balance_appid.into());
-                self
-            }
-            /// Sets `balance_path` (储值小程序path).
-            pub fn with_balance_path(mut self, balance_path: impl Into<String>) -> Self {
-                self.balance_path = Some(balance_path.into());
-                self
-            }
-            /// Sets `balance_url` (储值url).
-            pub fn with_balance_url(mut self, balance_url: impl Into<String>) -> Self {
-                self.balance_url = Some(balance_url.into());
-                self
+        constructors! {
+            BalanceInformation {
+                /// Sets `need_balance` (是否支持储值).
+                with_need_balance => need_balance: bool;
+                /// Sets `balance_appid` (储值小程序appid).
+                with_balance_appid => balance_appid: String;
+                /// Sets `balance_path` (储值小程序path).
+                with_balance_path => balance_path: String;
+                /// Sets `balance_url` (储值url).
+                with_balance_url => balance_url: String;
             }
         }
 
@@ -8723,24 +7035,14 @@ pub mod membercard_open {
             pub values: Option<Vec<String>>,
         }
 
-        impl CustomFieldList {
-            /// Sets `type` (商户自定义的开卡信息字段类型).
-            pub fn with_type(
-                mut self,
-                r#type: impl Into<crate::api::types::MemberCardUserInformationCustomFieldType>,
-            ) -> Self {
-                self.r#type = Some(r#type.into());
-                self
-            }
-            /// Sets `name` (字段名称).
-            pub fn with_name(mut self, name: impl Into<String>) -> Self {
-                self.name = Some(name.into());
-                self
-            }
-            /// Sets `values` (字段值).
-            pub fn with_values(mut self, values: impl Into<Vec<String>>) -> Self {
-                self.values = Some(values.into());
-                self
+        constructors! {
+            CustomFieldList {
+                /// Sets `type` (商户自定义的开卡信息字段类型).
+                with_type => r#type: crate::api::types::MemberCardUserInformationCustomFieldType;
+                /// Sets `name` (字段名称).
+                with_name => name: String;
+                /// Sets `values` (字段值).
+                with_values => values: Vec<String>;
             }
         }
 
@@ -8762,26 +7064,16 @@ pub mod membercard_open {
             pub path: Option<String>,
         }
 
-        impl AdditionalStatement {
-            /// Sets `title` (标题).
-            pub fn with_title(mut self, title: impl Into<String>) -> Self {
-                self.title = Some(title.into());
-                self
-            }
-            /// Sets `url` (跳转url).
-            pub fn with_url(mut self, url: impl Into<String>) -> Self {
-                self.url = Some(url.into());
-                self
-            }
-            /// Sets `appid` (跳转小程序appid).
-            pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-                self.appid = Some(appid.into());
-                self
-            }
-            /// Sets `path` (跳转小程序path).
-            pub fn with_path(mut self, path: impl Into<String>) -> Self {
-                self.path = Some(path.into());
-                self
+        constructors! {
+            AdditionalStatement {
+                /// Sets `title` (标题).
+                with_title => title: String;
+                /// Sets `url` (跳转url).
+                with_url => url: String;
+                /// Sets `appid` (跳转小程序appid).
+                with_appid => appid: String;
+                /// Sets `path` (跳转小程序path).
+                with_path => path: String;
             }
         }
     }
@@ -8810,25 +7102,15 @@ pub mod membercard_open {
                 pub limit: i64,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    openid: impl Into<String>,
-                    offset: impl Into<i64>,
-                    limit: impl Into<i64>,
-                ) -> Self {
-                    Self {
-                        openid: openid.into(),
-                        appid: None,
-                        offset: offset.into(),
-                        limit: limit.into(),
-                    }
-                }
-                /// Sets `appid` (商户AppId (query)).
-                pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-                    self.appid = Some(appid.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        openid: String,
+                        offset: i64,
+                        limit: i64,
+                    );
+                    /// Sets `appid` (商户AppId (query)).
+                    with_appid => appid: String;
                 }
             }
 
@@ -8932,93 +7214,34 @@ pub mod partner {
                 pub stock_bundle_id: Option<String>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    out_request_no: impl Into<String>,
-                    brand_id: impl Into<String>,
-                    product_coupon_id: impl Into<String>,
-                    stock_id: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        out_request_no: out_request_no.into(),
-                        brand_id: brand_id.into(),
-                        product_coupon_id: product_coupon_id.into(),
-                        stock_id: stock_id.into(),
-                        plan_name: None,
-                        total_count: None,
-                        user_limit: None,
-                        daily_limit: None,
-                        delivery_start_time: None,
-                        delivery_end_time: None,
-                        recommend_word: None,
-                        reuse_coupon_config: None,
-                        usage_mode: None,
-                        stock_bundle_id: None,
-                    }
-                }
-                /// Sets `plan_name` (投放计划名称).
-                pub fn with_plan_name(mut self, plan_name: impl Into<String>) -> Self {
-                    self.plan_name = Some(plan_name.into());
-                    self
-                }
-                /// Sets `total_count` (总库存).
-                pub fn with_total_count(mut self, total_count: impl Into<i64>) -> Self {
-                    self.total_count = Some(total_count.into());
-                    self
-                }
-                /// Sets `user_limit` (单用户限领).
-                pub fn with_user_limit(mut self, user_limit: impl Into<i64>) -> Self {
-                    self.user_limit = Some(user_limit.into());
-                    self
-                }
-                /// Sets `daily_limit` (单日限领).
-                pub fn with_daily_limit(mut self, daily_limit: impl Into<i64>) -> Self {
-                    self.daily_limit = Some(daily_limit.into());
-                    self
-                }
-                /// Sets `delivery_start_time` (开始可用时间).
-                pub fn with_delivery_start_time(
-                    mut self,
-                    delivery_start_time: impl Into<crate::DateTime>,
-                ) -> Self {
-                    self.delivery_start_time = Some(delivery_start_time.into());
-                    self
-                }
-                /// Sets `delivery_end_time` (结束可用时间).
-                pub fn with_delivery_end_time(
-                    mut self,
-                    delivery_end_time: impl Into<crate::DateTime>,
-                ) -> Self {
-                    self.delivery_end_time = Some(delivery_end_time.into());
-                    self
-                }
-                /// Sets `recommend_word` (营销标签).
-                pub fn with_recommend_word(mut self, recommend_word: impl Into<String>) -> Self {
-                    self.recommend_word = Some(recommend_word.into());
-                    self
-                }
-                /// Sets `reuse_coupon_config` (是否复用商品券和批次信息).
-                pub fn with_reuse_coupon_config(
-                    mut self,
-                    reuse_coupon_config: impl Into<bool>,
-                ) -> Self {
-                    self.reuse_coupon_config = Some(reuse_coupon_config.into());
-                    self
-                }
-                /// Sets `usage_mode` (使用模式).
-                pub fn with_usage_mode(
-                    mut self,
-                    usage_mode: impl Into<crate::api::v3::marketing::partner::types::UsageMode>,
-                ) -> Self {
-                    self.usage_mode = Some(usage_mode.into());
-                    self
-                }
-                /// Sets `stock_bundle_id` (投放批次组ID).
-                pub fn with_stock_bundle_id(mut self, stock_bundle_id: impl Into<String>) -> Self {
-                    self.stock_bundle_id = Some(stock_bundle_id.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        out_request_no: String,
+                        brand_id: String,
+                        product_coupon_id: String,
+                        stock_id: String,
+                    );
+                    /// Sets `plan_name` (投放计划名称).
+                    with_plan_name => plan_name: String;
+                    /// Sets `total_count` (总库存).
+                    with_total_count => total_count: i64;
+                    /// Sets `user_limit` (单用户限领).
+                    with_user_limit => user_limit: i64;
+                    /// Sets `daily_limit` (单日限领).
+                    with_daily_limit => daily_limit: i64;
+                    /// Sets `delivery_start_time` (开始可用时间).
+                    with_delivery_start_time => delivery_start_time: crate::DateTime;
+                    /// Sets `delivery_end_time` (结束可用时间).
+                    with_delivery_end_time => delivery_end_time: crate::DateTime;
+                    /// Sets `recommend_word` (营销标签).
+                    with_recommend_word => recommend_word: String;
+                    /// Sets `reuse_coupon_config` (是否复用商品券和批次信息).
+                    with_reuse_coupon_config => reuse_coupon_config: bool;
+                    /// Sets `usage_mode` (使用模式).
+                    with_usage_mode => usage_mode: crate::api::v3::marketing::partner::types::UsageMode;
+                    /// Sets `stock_bundle_id` (投放批次组ID).
+                    with_stock_bundle_id => stock_bundle_id: String;
                 }
             }
 
@@ -9064,49 +7287,21 @@ pub mod partner {
                         pub plan_id: Option<String>,
                     }
 
-                    impl Get {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(brand_id: impl Into<String>) -> Self {
-                            Self {
-                                brand_id: brand_id.into(),
-                                page_size: None,
-                                offset: None,
-                                plan_state: None,
-                                audit_state: None,
-                                plan_id: None,
-                            }
-                        }
-                        /// Sets `page_size` (分页大小 (query)).
-                        pub fn with_page_size(mut self, page_size: impl Into<i64>) -> Self {
-                            self.page_size = Some(page_size.into());
-                            self
-                        }
-                        /// Sets `offset` (分页起始位置 (query)).
-                        pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-                            self.offset = Some(offset.into());
-                            self
-                        }
-                        /// Sets `plan_state` (投放计划线上状态 (query)).
-                        pub fn with_plan_state(
-                            mut self,
-                            plan_state: impl Into<crate::api::v3::marketing::partner::types::PlanState>,
-                        ) -> Self {
-                            self.plan_state = Some(plan_state.into());
-                            self
-                        }
-                        /// Sets `audit_state` (投放计划审核状态 (query)).
-                        pub fn with_audit_state(
-                            mut self,
-                            audit_state: impl Into<GetAuditState>,
-                        ) -> Self {
-                            self.audit_state = Some(audit_state.into());
-                            self
-                        }
-                        /// Sets `plan_id` (投放计划ID (query)).
-                        pub fn with_plan_id(mut self, plan_id: impl Into<String>) -> Self {
-                            self.plan_id = Some(plan_id.into());
-                            self
+                    constructors! {
+                        Get {
+                            new(
+                                brand_id: String,
+                            );
+                            /// Sets `page_size` (分页大小 (query)).
+                            with_page_size => page_size: i64;
+                            /// Sets `offset` (分页起始位置 (query)).
+                            with_offset => offset: i64;
+                            /// Sets `plan_state` (投放计划线上状态 (query)).
+                            with_plan_state => plan_state: crate::api::v3::marketing::partner::types::PlanState;
+                            /// Sets `audit_state` (投放计划审核状态 (query)).
+                            with_audit_state => audit_state: GetAuditState;
+                            /// Sets `plan_id` (投放计划ID (query)).
+                            with_plan_id => plan_id: String;
                         }
                     }
 
@@ -9164,26 +7359,14 @@ pub mod partner {
                     pub out_request_no: Option<String>,
                 }
 
-                impl Patch {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        plan_id: impl Into<String>,
-                        modify_content: impl Into<PatchModifyContent>,
-                    ) -> Self {
-                        Self {
-                            plan_id: plan_id.into(),
-                            modify_content: modify_content.into(),
-                            out_request_no: None,
-                        }
-                    }
-                    /// Sets `out_request_no` (修改请求单号).
-                    pub fn with_out_request_no(
-                        mut self,
-                        out_request_no: impl Into<String>,
-                    ) -> Self {
-                        self.out_request_no = Some(out_request_no.into());
-                        self
+                constructors! {
+                    Patch {
+                        new(
+                            plan_id: String,
+                            modify_content: PatchModifyContent,
+                        );
+                        /// Sets `out_request_no` (修改请求单号).
+                        with_out_request_no => out_request_no: String;
                     }
                 }
 
@@ -9211,42 +7394,20 @@ pub mod partner {
                     pub recommend_word: Option<String>,
                 }
 
-                impl PatchModifyContent {
-                    /// Sets `plan_name` (投放计划名称).
-                    pub fn with_plan_name(mut self, plan_name: impl Into<String>) -> Self {
-                        self.plan_name = Some(plan_name.into());
-                        self
-                    }
-                    /// Sets `delivery_end_time` (结束可用时间).
-                    pub fn with_delivery_end_time(
-                        mut self,
-                        delivery_end_time: impl Into<crate::DateTime>,
-                    ) -> Self {
-                        self.delivery_end_time = Some(delivery_end_time.into());
-                        self
-                    }
-                    /// Sets `total_count` (总库存).
-                    pub fn with_total_count(mut self, total_count: impl Into<i64>) -> Self {
-                        self.total_count = Some(total_count.into());
-                        self
-                    }
-                    /// Sets `user_limit` (单用户限领).
-                    pub fn with_user_limit(mut self, user_limit: impl Into<i64>) -> Self {
-                        self.user_limit = Some(user_limit.into());
-                        self
-                    }
-                    /// Sets `daily_limit` (单日限领).
-                    pub fn with_daily_limit(mut self, daily_limit: impl Into<i64>) -> Self {
-                        self.daily_limit = Some(daily_limit.into());
-                        self
-                    }
-                    /// Sets `recommend_word` (营销标签).
-                    pub fn with_recommend_word(
-                        mut self,
-                        recommend_word: impl Into<String>,
-                    ) -> Self {
-                        self.recommend_word = Some(recommend_word.into());
-                        self
+                constructors! {
+                    PatchModifyContent {
+                        /// Sets `plan_name` (投放计划名称).
+                        with_plan_name => plan_name: String;
+                        /// Sets `delivery_end_time` (结束可用时间).
+                        with_delivery_end_time => delivery_end_time: crate::DateTime;
+                        /// Sets `total_count` (总库存).
+                        with_total_count => total_count: i64;
+                        /// Sets `user_limit` (单用户限领).
+                        with_user_limit => user_limit: i64;
+                        /// Sets `daily_limit` (单日限领).
+                        with_daily_limit => daily_limit: i64;
+                        /// Sets `recommend_word` (营销标签).
+                        with_recommend_word => recommend_word: String;
                     }
                 }
 
@@ -9313,39 +7474,17 @@ pub mod partner {
                 pub cut_out: Option<crate::api::v3::marketing::partner::types::CombineImageResult>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    brand_id: impl Into<String>,
-                    task_id: impl Into<String>,
-                    image_generation_type: impl Into<
-                        crate::api::v3::marketing::partner::types::ImageGenerationType,
-                    >,
-                ) -> Self {
-                    Self {
-                        brand_id: brand_id.into(),
-                        task_id: task_id.into(),
-                        image_generation_type: image_generation_type.into(),
-                        combine_image: None,
-                        cut_out: None,
-                    }
-                }
-                /// Sets `combine_image` (拼图数据).
-                pub fn with_combine_image(
-                    mut self,
-                    combine_image: impl Into<PostCombineImage>,
-                ) -> Self {
-                    self.combine_image = Some(combine_image.into());
-                    self
-                }
-                /// Sets `cut_out` (抠图数据).
-                pub fn with_cut_out(
-                    mut self,
-                    cut_out: impl Into<crate::api::v3::marketing::partner::types::CombineImageResult>,
-                ) -> Self {
-                    self.cut_out = Some(cut_out.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        brand_id: String,
+                        task_id: String,
+                        image_generation_type: crate::api::v3::marketing::partner::types::ImageGenerationType,
+                    );
+                    /// Sets `combine_image` (拼图数据).
+                    with_combine_image => combine_image: PostCombineImage;
+                    /// Sets `cut_out` (抠图数据).
+                    with_cut_out => cut_out: crate::api::v3::marketing::partner::types::CombineImageResult;
                 }
             }
 
@@ -9402,59 +7541,21 @@ pub mod partner {
                 pub background_color: Option<String>,
             }
 
-            impl PostCombineImage {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    scope: impl Into<crate::api::v3::marketing::partner::types::Scope>,
-                    r#type: impl Into<crate::api::v3::marketing::partner::types::ProductCouponType>,
-                    usage_mode: impl Into<crate::api::v3::marketing::partner::types::UsageMode>,
-                ) -> Self {
-                    Self {
-                        scope: scope.into(),
-                        r#type: r#type.into(),
-                        usage_mode: usage_mode.into(),
-                        normal_coupon: None,
-                        discount_coupon: None,
-                        exchange_coupon: None,
-                        background_color: None,
-                    }
-                }
-                /// Sets `normal_coupon` (满减券使用规则).
-                pub fn with_normal_coupon(
-                    mut self,
-                    normal_coupon: impl Into<crate::api::v3::marketing::partner::types::NormalCoupon>,
-                ) -> Self {
-                    self.normal_coupon = Some(normal_coupon.into());
-                    self
-                }
-                /// Sets `discount_coupon` (折扣券使用规则).
-                pub fn with_discount_coupon(
-                    mut self,
-                    discount_coupon: impl Into<
-                        crate::api::v3::marketing::partner::types::DiscountCoupon,
-                    >,
-                ) -> Self {
-                    self.discount_coupon = Some(discount_coupon.into());
-                    self
-                }
-                /// Sets `exchange_coupon` (兑换券使用规则).
-                pub fn with_exchange_coupon(
-                    mut self,
-                    exchange_coupon: impl Into<
-                        crate::api::v3::marketing::partner::types::ExchangeCoupon,
-                    >,
-                ) -> Self {
-                    self.exchange_coupon = Some(exchange_coupon.into());
-                    self
-                }
-                /// Sets `background_color` (背景颜色色值).
-                pub fn with_background_color(
-                    mut self,
-                    background_color: impl Into<String>,
-                ) -> Self {
-                    self.background_color = Some(background_color.into());
-                    self
+            constructors! {
+                PostCombineImage {
+                    new(
+                        scope: crate::api::v3::marketing::partner::types::Scope,
+                        r#type: crate::api::v3::marketing::partner::types::ProductCouponType,
+                        usage_mode: crate::api::v3::marketing::partner::types::UsageMode,
+                    );
+                    /// Sets `normal_coupon` (满减券使用规则).
+                    with_normal_coupon => normal_coupon: crate::api::v3::marketing::partner::types::NormalCoupon;
+                    /// Sets `discount_coupon` (折扣券使用规则).
+                    with_discount_coupon => discount_coupon: crate::api::v3::marketing::partner::types::DiscountCoupon;
+                    /// Sets `exchange_coupon` (兑换券使用规则).
+                    with_exchange_coupon => exchange_coupon: crate::api::v3::marketing::partner::types::ExchangeCoupon;
+                    /// Sets `background_color` (背景颜色色值).
+                    with_background_color => background_color: String;
                 }
             }
 
@@ -9636,57 +7737,23 @@ pub mod partner {
                 pub stock: PostStock,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    brand_id: impl Into<String>,
-                    out_request_no: impl Into<String>,
-                    scope: impl Into<crate::api::v3::marketing::partner::types::Scope>,
-                    r#type: impl Into<crate::api::v3::marketing::partner::types::ProductCouponType>,
-                    usage_mode: impl Into<
-                        crate::api::v3::marketing::partner::types::ProductCouponUsageMode,
-                    >,
-                    display_info: impl Into<crate::api::v3::marketing::partner::types::DisplayInfo>,
-                    stock: impl Into<PostStock>,
-                ) -> Self {
-                    Self {
-                        brand_id: brand_id.into(),
-                        out_request_no: out_request_no.into(),
-                        scope: scope.into(),
-                        r#type: r#type.into(),
-                        usage_mode: usage_mode.into(),
-                        single_usage_info: None,
-                        sequential_usage_info: None,
-                        display_info: display_info.into(),
-                        out_product_no: None,
-                        stock: stock.into(),
-                    }
-                }
-                /// Sets `single_usage_info` (单券模式信息).
-                pub fn with_single_usage_info(
-                    mut self,
-                    single_usage_info: impl Into<
-                        crate::api::v3::marketing::partner::types::SingleUsageInfo,
-                    >,
-                ) -> Self {
-                    self.single_usage_info = Some(single_usage_info.into());
-                    self
-                }
-                /// Sets `sequential_usage_info` (多次优惠模式信息).
-                pub fn with_sequential_usage_info(
-                    mut self,
-                    sequential_usage_info: impl Into<
-                        crate::api::v3::marketing::partner::types::SequentialUsageInfo,
-                    >,
-                ) -> Self {
-                    self.sequential_usage_info = Some(sequential_usage_info.into());
-                    self
-                }
-                /// Sets `out_product_no` (外部商品ID).
-                pub fn with_out_product_no(mut self, out_product_no: impl Into<String>) -> Self {
-                    self.out_product_no = Some(out_product_no.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        brand_id: String,
+                        out_request_no: String,
+                        scope: crate::api::v3::marketing::partner::types::Scope,
+                        r#type: crate::api::v3::marketing::partner::types::ProductCouponType,
+                        usage_mode: crate::api::v3::marketing::partner::types::ProductCouponUsageMode,
+                        display_info: crate::api::v3::marketing::partner::types::DisplayInfo,
+                        stock: PostStock,
+                    );
+                    /// Sets `single_usage_info` (单券模式信息).
+                    with_single_usage_info => single_usage_info: crate::api::v3::marketing::partner::types::SingleUsageInfo;
+                    /// Sets `sequential_usage_info` (多次优惠模式信息).
+                    with_sequential_usage_info => sequential_usage_info: crate::api::v3::marketing::partner::types::SequentialUsageInfo;
+                    /// Sets `out_product_no` (外部商品ID).
+                    with_out_product_no => out_product_no: String;
                 }
             }
 
@@ -9848,28 +7915,15 @@ pub mod partner {
                 pub guidance_wording: Option<String>,
             }
 
-            impl PostStockCouponDisplayInfoEntranceMiniProgram {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    appid: impl Into<String>,
-                    path: impl Into<String>,
-                    entrance_wording: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        appid: appid.into(),
-                        path: path.into(),
-                        entrance_wording: entrance_wording.into(),
-                        guidance_wording: None,
-                    }
-                }
-                /// Sets `guidance_wording` (引导文案).
-                pub fn with_guidance_wording(
-                    mut self,
-                    guidance_wording: impl Into<String>,
-                ) -> Self {
-                    self.guidance_wording = Some(guidance_wording.into());
-                    self
+            constructors! {
+                PostStockCouponDisplayInfoEntranceMiniProgram {
+                    new(
+                        appid: String,
+                        path: String,
+                        entrance_wording: String,
+                    );
+                    /// Sets `guidance_wording` (引导文案).
+                    with_guidance_wording => guidance_wording: String;
                 }
             }
 
@@ -9904,59 +7958,19 @@ pub mod partner {
                     Option<crate::api::v3::marketing::partner::types::EntranceFinder>,
             }
 
-            impl PostStockCouponDisplayInfo {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    code_display_mode: impl Into<
-                        crate::api::v3::marketing::partner::types::CodeDisplayMode,
-                    >,
-                ) -> Self {
-                    Self {
-                        code_display_mode: code_display_mode.into(),
-                        background_color: None,
-                        entrance_mini_program: None,
-                        entrance_official_account: None,
-                        entrance_finder: None,
-                    }
-                }
-                /// Sets `background_color` (背景颜色).
-                pub fn with_background_color(
-                    mut self,
-                    background_color: impl Into<
-                        crate::api::v3::marketing::partner::types::BackgroundColor,
-                    >,
-                ) -> Self {
-                    self.background_color = Some(background_color.into());
-                    self
-                }
-                /// Sets `entrance_mini_program` (小程序入口).
-                pub fn with_entrance_mini_program(
-                    mut self,
-                    entrance_mini_program: impl Into<PostStockCouponDisplayInfoEntranceMiniProgram>,
-                ) -> Self {
-                    self.entrance_mini_program = Some(entrance_mini_program.into());
-                    self
-                }
-                /// Sets `entrance_official_account` (公众号入口).
-                pub fn with_entrance_official_account(
-                    mut self,
-                    entrance_official_account: impl Into<
-                        crate::api::v3::marketing::partner::types::EntranceOfficialAccount,
-                    >,
-                ) -> Self {
-                    self.entrance_official_account = Some(entrance_official_account.into());
-                    self
-                }
-                /// Sets `entrance_finder` (视频号入口).
-                pub fn with_entrance_finder(
-                    mut self,
-                    entrance_finder: impl Into<
-                        crate::api::v3::marketing::partner::types::EntranceFinder,
-                    >,
-                ) -> Self {
-                    self.entrance_finder = Some(entrance_finder.into());
-                    self
+            constructors! {
+                PostStockCouponDisplayInfo {
+                    new(
+                        code_display_mode: crate::api::v3::marketing::partner::types::CodeDisplayMode,
+                    );
+                    /// Sets `background_color` (背景颜色).
+                    with_background_color => background_color: crate::api::v3::marketing::partner::types::BackgroundColor;
+                    /// Sets `entrance_mini_program` (小程序入口).
+                    with_entrance_mini_program => entrance_mini_program: PostStockCouponDisplayInfoEntranceMiniProgram;
+                    /// Sets `entrance_official_account` (公众号入口).
+                    with_entrance_official_account => entrance_official_account: crate::api::v3::marketing::partner::types::EntranceOfficialAccount;
+                    /// Sets `entrance_finder` (视频号入口).
+                    with_entrance_finder => entrance_finder: crate::api::v3::marketing::partner::types::EntranceFinder;
                 }
             }
 
@@ -9998,59 +8012,22 @@ pub mod partner {
                 pub store_scope: crate::api::v3::marketing::partner::types::StoreScope,
             }
 
-            impl PostStock {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    coupon_code_mode: impl Into<
-                        crate::api::v3::marketing::partner::types::StockCouponCodeMode,
-                    >,
-                    stock_send_rule: impl Into<
-                        crate::api::v3::marketing::partner::types::StockStockSendRule,
-                    >,
-                    usage_rule_display_info: impl Into<
-                        crate::api::v3::marketing::partner::types::UsageRuleDisplayInfo,
-                    >,
-                    coupon_display_info: impl Into<PostStockCouponDisplayInfo>,
-                    notify_config: impl Into<crate::api::v3::marketing::partner::types::NotifyConfig>,
-                    store_scope: impl Into<crate::api::v3::marketing::partner::types::StoreScope>,
-                ) -> Self {
-                    Self {
-                        remark: None,
-                        coupon_code_mode: coupon_code_mode.into(),
-                        stock_send_rule: stock_send_rule.into(),
-                        single_usage_rule: None,
-                        sequential_usage_rule: None,
-                        usage_rule_display_info: usage_rule_display_info.into(),
-                        coupon_display_info: coupon_display_info.into(),
-                        notify_config: notify_config.into(),
-                        store_scope: store_scope.into(),
-                    }
-                }
-                /// Sets `remark` (备注).
-                pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
-                    self.remark = Some(remark.into());
-                    self
-                }
-                /// Sets `single_usage_rule` (单券使用规则).
-                pub fn with_single_usage_rule(
-                    mut self,
-                    single_usage_rule: impl Into<
-                        crate::api::v3::marketing::partner::types::StockSingleUsageRule,
-                    >,
-                ) -> Self {
-                    self.single_usage_rule = Some(single_usage_rule.into());
-                    self
-                }
-                /// Sets `sequential_usage_rule` (多次优惠使用规则).
-                pub fn with_sequential_usage_rule(
-                    mut self,
-                    sequential_usage_rule: impl Into<
-                        crate::api::v3::marketing::partner::types::SequentialUsageRule,
-                    >,
-                ) -> Self {
-                    self.sequential_usage_rule = Some(sequential_usage_rule.into());
-                    self
+            constructors! {
+                PostStock {
+                    new(
+                        coupon_code_mode: crate::api::v3::marketing::partner::types::StockCouponCodeMode,
+                        stock_send_rule: crate::api::v3::marketing::partner::types::StockStockSendRule,
+                        usage_rule_display_info: crate::api::v3::marketing::partner::types::UsageRuleDisplayInfo,
+                        coupon_display_info: PostStockCouponDisplayInfo,
+                        notify_config: crate::api::v3::marketing::partner::types::NotifyConfig,
+                        store_scope: crate::api::v3::marketing::partner::types::StoreScope,
+                    );
+                    /// Sets `remark` (备注).
+                    with_remark => remark: String;
+                    /// Sets `single_usage_rule` (单券使用规则).
+                    with_single_usage_rule => single_usage_rule: crate::api::v3::marketing::partner::types::StockSingleUsageRule;
+                    /// Sets `sequential_usage_rule` (多次优惠使用规则).
+                    with_sequential_usage_rule => sequential_usage_rule: crate::api::v3::marketing::partner::types::SequentialUsageRule;
                 }
             }
 
@@ -10610,48 +8587,17 @@ pub mod partner {
                     pub exchange_coupon_list: Option<Vec<crate::api::v3::marketing::partner::types::ExchangeCoupon>>,
                     }
 
-                    impl PostStockBundleProgressiveBundleUsageRule {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(
-                            coupon_available_period: impl Into<crate::api::v3::marketing::partner::types::StockSingleUsageRuleCouponAvailablePeriod>,
-                        ) -> Self {
-                            Self {
-                                coupon_available_period: coupon_available_period.into(),
-                                normal_coupon_list: None,
-                                discount_coupon_list: None,
-                                exchange_coupon_list: None,
-                            }
-                        }
-                        /// Sets `normal_coupon_list` (满减券使用规则).
-                        pub fn with_normal_coupon_list(
-                            mut self,
-                            normal_coupon_list: impl Into<
-                                Vec<crate::api::v3::marketing::partner::types::NormalCoupon>,
-                            >,
-                        ) -> Self {
-                            self.normal_coupon_list = Some(normal_coupon_list.into());
-                            self
-                        }
-                        /// Sets `discount_coupon_list` (折扣券使用规则).
-                        pub fn with_discount_coupon_list(
-                            mut self,
-                            discount_coupon_list: impl Into<
-                                Vec<crate::api::v3::marketing::partner::types::DiscountCoupon>,
-                            >,
-                        ) -> Self {
-                            self.discount_coupon_list = Some(discount_coupon_list.into());
-                            self
-                        }
-                        /// Sets `exchange_coupon_list` (兑换券使用规则).
-                        pub fn with_exchange_coupon_list(
-                            mut self,
-                            exchange_coupon_list: impl Into<
-                                Vec<crate::api::v3::marketing::partner::types::ExchangeCoupon>,
-                            >,
-                        ) -> Self {
-                            self.exchange_coupon_list = Some(exchange_coupon_list.into());
-                            self
+                    constructors! {
+                        PostStockBundleProgressiveBundleUsageRule {
+                            new(
+                                coupon_available_period: crate::api::v3::marketing::partner::types::StockSingleUsageRuleCouponAvailablePeriod,
+                            );
+                            /// Sets `normal_coupon_list` (满减券使用规则).
+                            with_normal_coupon_list => normal_coupon_list: Vec<crate::api::v3::marketing::partner::types::NormalCoupon>;
+                            /// Sets `discount_coupon_list` (折扣券使用规则).
+                            with_discount_coupon_list => discount_coupon_list: Vec<crate::api::v3::marketing::partner::types::DiscountCoupon>;
+                            /// Sets `exchange_coupon_list` (兑换券使用规则).
+                            with_exchange_coupon_list => exchange_coupon_list: Vec<crate::api::v3::marketing::partner::types::ExchangeCoupon>;
                         }
                     }
 
@@ -10732,55 +8678,20 @@ pub mod partner {
                         pub store_scope: crate::api::v3::marketing::partner::types::StoreScope,
                     }
 
-                    impl PostStockBundle {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(
-                            coupon_code_mode: impl Into<
-                                crate::api::v3::marketing::partner::types::CouponCodeMode,
-                            >,
-                            stock_send_rule: impl Into<
-                                crate::api::v3::marketing::partner::types::StockSendRule,
-                            >,
-                            usage_rule_display_info: impl Into<
-                                crate::api::v3::marketing::partner::types::UsageRuleDisplayInfo,
-                            >,
-                            coupon_display_info: impl Into<
-                                crate::api::v3::marketing::partner::types::CouponDisplayInfo,
-                            >,
-                            notify_config: impl Into<
-                                crate::api::v3::marketing::partner::types::NotifyConfig,
-                            >,
-                            store_scope: impl Into<
-                                crate::api::v3::marketing::partner::types::StoreScope,
-                            >,
-                        ) -> Self {
-                            Self {
-                                remark: None,
-                                coupon_code_mode: coupon_code_mode.into(),
-                                stock_send_rule: stock_send_rule.into(),
-                                progressive_bundle_usage_rule: None,
-                                usage_rule_display_info: usage_rule_display_info.into(),
-                                coupon_display_info: coupon_display_info.into(),
-                                notify_config: notify_config.into(),
-                                store_scope: store_scope.into(),
-                            }
-                        }
-                        /// Sets `remark` (备注).
-                        pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
-                            self.remark = Some(remark.into());
-                            self
-                        }
-                        /// Sets `progressive_bundle_usage_rule` (多次优惠使用规则).
-                        pub fn with_progressive_bundle_usage_rule(
-                            mut self,
-                            progressive_bundle_usage_rule: impl Into<
-                                PostStockBundleProgressiveBundleUsageRule,
-                            >,
-                        ) -> Self {
-                            self.progressive_bundle_usage_rule =
-                                Some(progressive_bundle_usage_rule.into());
-                            self
+                    constructors! {
+                        PostStockBundle {
+                            new(
+                                coupon_code_mode: crate::api::v3::marketing::partner::types::CouponCodeMode,
+                                stock_send_rule: crate::api::v3::marketing::partner::types::StockSendRule,
+                                usage_rule_display_info: crate::api::v3::marketing::partner::types::UsageRuleDisplayInfo,
+                                coupon_display_info: crate::api::v3::marketing::partner::types::CouponDisplayInfo,
+                                notify_config: crate::api::v3::marketing::partner::types::NotifyConfig,
+                                store_scope: crate::api::v3::marketing::partner::types::StoreScope,
+                            );
+                            /// Sets `remark` (备注).
+                            with_remark => remark: String;
+                            /// Sets `progressive_bundle_usage_rule` (多次优惠使用规则).
+                            with_progressive_bundle_usage_rule => progressive_bundle_usage_rule: PostStockBundleProgressiveBundleUsageRule;
                         }
                     }
 
@@ -10940,71 +8851,24 @@ pub mod partner {
                             pub brand_id: String,
                         }
 
-                        impl Patch {
-                            /// A value with its required fields; every optional one is `None`
-                            /// until its `with_…` method sets it.
-                            pub fn new(
-                                product_coupon_id: impl Into<String>,
-                                stock_bundle_id: impl Into<String>,
-                                out_request_no: impl Into<String>,
-                                brand_id: impl Into<String>,
-                            ) -> Self {
-                                Self {
-                                    product_coupon_id: product_coupon_id.into(),
-                                    stock_bundle_id: stock_bundle_id.into(),
-                                    out_request_no: out_request_no.into(),
-                                    remark: None,
-                                    usage_rule_display_info: None,
-                                    coupon_display_info: None,
-                                    notify_config: None,
-                                    store_scope: None,
-                                    brand_id: brand_id.into(),
-                                }
-                            }
-                            /// Sets `remark` (备注).
-                            pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
-                                self.remark = Some(remark.into());
-                                self
-                            }
-                            /// Sets `usage_rule_display_info` (券使用规则展示信息).
-                            pub fn with_usage_rule_display_info(
-                                mut self,
-                                usage_rule_display_info: impl Into<
-                                    crate::api::v3::marketing::partner::types::UsageRuleDisplayInfo,
-                                >,
-                            ) -> Self {
-                                self.usage_rule_display_info = Some(usage_rule_display_info.into());
-                                self
-                            }
-                            /// Sets `coupon_display_info` (用户商品券展示信息).
-                            pub fn with_coupon_display_info(
-                                mut self,
-                                coupon_display_info: impl Into<
-                                    crate::api::v3::marketing::partner::types::CouponDisplayInfo,
-                                >,
-                            ) -> Self {
-                                self.coupon_display_info = Some(coupon_display_info.into());
-                                self
-                            }
-                            /// Sets `notify_config` (事件通知配置).
-                            pub fn with_notify_config(
-                                mut self,
-                                notify_config: impl Into<
-                                    crate::api::v3::marketing::partner::types::NotifyConfig,
-                                >,
-                            ) -> Self {
-                                self.notify_config = Some(notify_config.into());
-                                self
-                            }
-                            /// Sets `store_scope` (可用门店范围).
-                            pub fn with_store_scope(
-                                mut self,
-                                store_scope: impl Into<
-                                    crate::api::v3::marketing::partner::types::StoreScope,
-                                >,
-                            ) -> Self {
-                                self.store_scope = Some(store_scope.into());
-                                self
+                        constructors! {
+                            Patch {
+                                new(
+                                    product_coupon_id: String,
+                                    stock_bundle_id: String,
+                                    out_request_no: String,
+                                    brand_id: String,
+                                );
+                                /// Sets `remark` (备注).
+                                with_remark => remark: String;
+                                /// Sets `usage_rule_display_info` (券使用规则展示信息).
+                                with_usage_rule_display_info => usage_rule_display_info: crate::api::v3::marketing::partner::types::UsageRuleDisplayInfo;
+                                /// Sets `coupon_display_info` (用户商品券展示信息).
+                                with_coupon_display_info => coupon_display_info: crate::api::v3::marketing::partner::types::CouponDisplayInfo;
+                                /// Sets `notify_config` (事件通知配置).
+                                with_notify_config => notify_config: crate::api::v3::marketing::partner::types::NotifyConfig;
+                                /// Sets `store_scope` (可用门店范围).
+                                with_store_scope => store_scope: crate::api::v3::marketing::partner::types::StoreScope;
                             }
                         }
 
@@ -11287,63 +9151,23 @@ pub mod partner {
                                 pub brand_id: String,
                             }
 
-                            impl Post {
-                                /// A value with its required fields; every optional one is `None`
-                                /// until its `with_…` method sets it.
-                                pub fn new(
-                                    product_coupon_id: impl Into<String>,
-                                    stock_bundle_id: impl Into<String>,
-                                    out_request_no: impl Into<String>,
-                                    update_mode: impl Into<
-                                        crate::api::v3::marketing::partner::types::UpdateMode,
-                                    >,
-                                    brand_id: impl Into<String>,
-                                ) -> Self {
-                                    Self {
-                                        product_coupon_id: product_coupon_id.into(),
-                                        stock_bundle_id: stock_bundle_id.into(),
-                                        out_request_no: out_request_no.into(),
-                                        update_mode: update_mode.into(),
-                                        current_max_count: None,
-                                        target_max_count: None,
-                                        current_max_count_per_day: None,
-                                        target_max_count_per_day: None,
-                                        brand_id: brand_id.into(),
-                                    }
-                                }
-                                /// Sets `current_max_count` (当前批次发放次数总上限).
-                                pub fn with_current_max_count(
-                                    mut self,
-                                    current_max_count: impl Into<i64>,
-                                ) -> Self {
-                                    self.current_max_count = Some(current_max_count.into());
-                                    self
-                                }
-                                /// Sets `target_max_count` (目标批次发放次数总上限).
-                                pub fn with_target_max_count(
-                                    mut self,
-                                    target_max_count: impl Into<i64>,
-                                ) -> Self {
-                                    self.target_max_count = Some(target_max_count.into());
-                                    self
-                                }
-                                /// Sets `current_max_count_per_day` (当前批次每日发放次数上限).
-                                pub fn with_current_max_count_per_day(
-                                    mut self,
-                                    current_max_count_per_day: impl Into<i64>,
-                                ) -> Self {
-                                    self.current_max_count_per_day =
-                                        Some(current_max_count_per_day.into());
-                                    self
-                                }
-                                /// Sets `target_max_count_per_day` (目标批次每日发放次数上限).
-                                pub fn with_target_max_count_per_day(
-                                    mut self,
-                                    target_max_count_per_day: impl Into<i64>,
-                                ) -> Self {
-                                    self.target_max_count_per_day =
-                                        Some(target_max_count_per_day.into());
-                                    self
+                            constructors! {
+                                Post {
+                                    new(
+                                        product_coupon_id: String,
+                                        stock_bundle_id: String,
+                                        out_request_no: String,
+                                        update_mode: crate::api::v3::marketing::partner::types::UpdateMode,
+                                        brand_id: String,
+                                    );
+                                    /// Sets `current_max_count` (当前批次发放次数总上限).
+                                    with_current_max_count => current_max_count: i64;
+                                    /// Sets `target_max_count` (目标批次发放次数总上限).
+                                    with_target_max_count => target_max_count: i64;
+                                    /// Sets `current_max_count_per_day` (当前批次每日发放次数上限).
+                                    with_current_max_count_per_day => current_max_count_per_day: i64;
+                                    /// Sets `target_max_count_per_day` (目标批次每日发放次数上限).
+                                    with_target_max_count_per_day => target_max_count_per_day: i64;
                                 }
                             }
 
@@ -11491,38 +9315,18 @@ pub mod partner {
                         pub brand_id: String,
                     }
 
-                    impl Get {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(
-                            product_coupon_id: impl Into<String>,
-                            brand_id: impl Into<String>,
-                        ) -> Self {
-                            Self {
-                                product_coupon_id: product_coupon_id.into(),
-                                state: None,
-                                page_size: None,
-                                page_token: None,
-                                brand_id: brand_id.into(),
-                            }
-                        }
-                        /// Sets `state` (批次状态 (query)).
-                        pub fn with_state(
-                            mut self,
-                            state: impl Into<crate::api::v3::marketing::partner::types::StockState>,
-                        ) -> Self {
-                            self.state = Some(state.into());
-                            self
-                        }
-                        /// Sets `page_size` (分页大小 (query)).
-                        pub fn with_page_size(mut self, page_size: impl Into<i64>) -> Self {
-                            self.page_size = Some(page_size.into());
-                            self
-                        }
-                        /// Sets `page_token` (分页Token (query)).
-                        pub fn with_page_token(mut self, page_token: impl Into<String>) -> Self {
-                            self.page_token = Some(page_token.into());
-                            self
+                    constructors! {
+                        Get {
+                            new(
+                                product_coupon_id: String,
+                                brand_id: String,
+                            );
+                            /// Sets `state` (批次状态 (query)).
+                            with_state => state: crate::api::v3::marketing::partner::types::StockState;
+                            /// Sets `page_size` (分页大小 (query)).
+                            with_page_size => page_size: i64;
+                            /// Sets `page_token` (分页Token (query)).
+                            with_page_token => page_token: String;
                         }
                     }
 
@@ -11864,65 +9668,22 @@ pub mod partner {
                         pub store_scope: crate::api::v3::marketing::partner::types::StoreScope,
                     }
 
-                    impl PostStock {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(
-                            coupon_code_mode: impl Into<
-                                crate::api::v3::marketing::partner::types::StockCouponCodeMode,
-                            >,
-                            stock_send_rule: impl Into<
-                                crate::api::v3::marketing::partner::types::StockStockSendRule,
-                            >,
-                            usage_rule_display_info: impl Into<
-                                crate::api::v3::marketing::partner::types::UsageRuleDisplayInfo,
-                            >,
-                            coupon_display_info: impl Into<
-                                crate::api::v3::marketing::partner::types::CouponDisplayInfo,
-                            >,
-                            notify_config: impl Into<
-                                crate::api::v3::marketing::partner::types::NotifyConfig,
-                            >,
-                            store_scope: impl Into<
-                                crate::api::v3::marketing::partner::types::StoreScope,
-                            >,
-                        ) -> Self {
-                            Self {
-                                remark: None,
-                                coupon_code_mode: coupon_code_mode.into(),
-                                stock_send_rule: stock_send_rule.into(),
-                                single_usage_rule: None,
-                                sequential_usage_rule: None,
-                                usage_rule_display_info: usage_rule_display_info.into(),
-                                coupon_display_info: coupon_display_info.into(),
-                                notify_config: notify_config.into(),
-                                store_scope: store_scope.into(),
-                            }
-                        }
-                        /// Sets `remark` (备注).
-                        pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
-                            self.remark = Some(remark.into());
-                            self
-                        }
-                        /// Sets `single_usage_rule` (单券使用规则).
-                        pub fn with_single_usage_rule(
-                            mut self,
-                            single_usage_rule: impl Into<
-                                crate::api::v3::marketing::partner::types::StockSingleUsageRule,
-                            >,
-                        ) -> Self {
-                            self.single_usage_rule = Some(single_usage_rule.into());
-                            self
-                        }
-                        /// Sets `sequential_usage_rule` (多次优惠使用规则).
-                        pub fn with_sequential_usage_rule(
-                            mut self,
-                            sequential_usage_rule: impl Into<
-                                crate::api::v3::marketing::partner::types::SequentialUsageRule,
-                            >,
-                        ) -> Self {
-                            self.sequential_usage_rule = Some(sequential_usage_rule.into());
-                            self
+                    constructors! {
+                        PostStock {
+                            new(
+                                coupon_code_mode: crate::api::v3::marketing::partner::types::StockCouponCodeMode,
+                                stock_send_rule: crate::api::v3::marketing::partner::types::StockStockSendRule,
+                                usage_rule_display_info: crate::api::v3::marketing::partner::types::UsageRuleDisplayInfo,
+                                coupon_display_info: crate::api::v3::marketing::partner::types::CouponDisplayInfo,
+                                notify_config: crate::api::v3::marketing::partner::types::NotifyConfig,
+                                store_scope: crate::api::v3::marketing::partner::types::StoreScope,
+                            );
+                            /// Sets `remark` (备注).
+                            with_remark => remark: String;
+                            /// Sets `single_usage_rule` (单券使用规则).
+                            with_single_usage_rule => single_usage_rule: crate::api::v3::marketing::partner::types::StockSingleUsageRule;
+                            /// Sets `sequential_usage_rule` (多次优惠使用规则).
+                            with_sequential_usage_rule => sequential_usage_rule: crate::api::v3::marketing::partner::types::SequentialUsageRule;
                         }
                     }
 
@@ -12324,71 +10085,24 @@ pub mod partner {
                                 Option<crate::api::v3::marketing::partner::types::StoreScope>,
                         }
 
-                        impl Patch {
-                            /// A value with its required fields; every optional one is `None`
-                            /// until its `with_…` method sets it.
-                            pub fn new(
-                                product_coupon_id: impl Into<String>,
-                                stock_id: impl Into<String>,
-                                brand_id: impl Into<String>,
-                                out_request_no: impl Into<String>,
-                            ) -> Self {
-                                Self {
-                                    product_coupon_id: product_coupon_id.into(),
-                                    stock_id: stock_id.into(),
-                                    brand_id: brand_id.into(),
-                                    out_request_no: out_request_no.into(),
-                                    remark: None,
-                                    usage_rule_display_info: None,
-                                    coupon_display_info: None,
-                                    notify_config: None,
-                                    store_scope: None,
-                                }
-                            }
-                            /// Sets `remark` (备注).
-                            pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
-                                self.remark = Some(remark.into());
-                                self
-                            }
-                            /// Sets `usage_rule_display_info` (券使用规则展示信息).
-                            pub fn with_usage_rule_display_info(
-                                mut self,
-                                usage_rule_display_info: impl Into<
-                                    crate::api::v3::marketing::partner::types::UsageRuleDisplayInfo,
-                                >,
-                            ) -> Self {
-                                self.usage_rule_display_info = Some(usage_rule_display_info.into());
-                                self
-                            }
-                            /// Sets `coupon_display_info` (用户商品券展示信息).
-                            pub fn with_coupon_display_info(
-                                mut self,
-                                coupon_display_info: impl Into<
-                                    crate::api::v3::marketing::partner::types::CouponDisplayInfo,
-                                >,
-                            ) -> Self {
-                                self.coupon_display_info = Some(coupon_display_info.into());
-                                self
-                            }
-                            /// Sets `notify_config` (事件通知配置).
-                            pub fn with_notify_config(
-                                mut self,
-                                notify_config: impl Into<
-                                    crate::api::v3::marketing::partner::types::NotifyConfig,
-                                >,
-                            ) -> Self {
-                                self.notify_config = Some(notify_config.into());
-                                self
-                            }
-                            /// Sets `store_scope` (可用门店范围).
-                            pub fn with_store_scope(
-                                mut self,
-                                store_scope: impl Into<
-                                    crate::api::v3::marketing::partner::types::StoreScope,
-                                >,
-                            ) -> Self {
-                                self.store_scope = Some(store_scope.into());
-                                self
+                        constructors! {
+                            Patch {
+                                new(
+                                    product_coupon_id: String,
+                                    stock_id: String,
+                                    brand_id: String,
+                                    out_request_no: String,
+                                );
+                                /// Sets `remark` (备注).
+                                with_remark => remark: String;
+                                /// Sets `usage_rule_display_info` (券使用规则展示信息).
+                                with_usage_rule_display_info => usage_rule_display_info: crate::api::v3::marketing::partner::types::UsageRuleDisplayInfo;
+                                /// Sets `coupon_display_info` (用户商品券展示信息).
+                                with_coupon_display_info => coupon_display_info: crate::api::v3::marketing::partner::types::CouponDisplayInfo;
+                                /// Sets `notify_config` (事件通知配置).
+                                with_notify_config => notify_config: crate::api::v3::marketing::partner::types::NotifyConfig;
+                                /// Sets `store_scope` (可用门店范围).
+                                with_store_scope => store_scope: crate::api::v3::marketing::partner::types::StoreScope;
                             }
                         }
 
@@ -12646,34 +10360,17 @@ pub mod partner {
                                 pub brand_id: String,
                             }
 
-                            impl Get {
-                                /// A value with its required fields; every optional one is `None`
-                                /// until its `with_…` method sets it.
-                                pub fn new(
-                                    product_coupon_id: impl Into<String>,
-                                    stock_id: impl Into<String>,
-                                    brand_id: impl Into<String>,
-                                ) -> Self {
-                                    Self {
-                                        product_coupon_id: product_coupon_id.into(),
-                                        stock_id: stock_id.into(),
-                                        page_size: None,
-                                        page_token: None,
-                                        brand_id: brand_id.into(),
-                                    }
-                                }
-                                /// Sets `page_size` (分页大小 (query)).
-                                pub fn with_page_size(mut self, page_size: impl Into<i64>) -> Self {
-                                    self.page_size = Some(page_size.into());
-                                    self
-                                }
-                                /// Sets `page_token` (分页Token (query)).
-                                pub fn with_page_token(
-                                    mut self,
-                                    page_token: impl Into<String>,
-                                ) -> Self {
-                                    self.page_token = Some(page_token.into());
-                                    self
+                            constructors! {
+                                Get {
+                                    new(
+                                        product_coupon_id: String,
+                                        stock_id: String,
+                                        brand_id: String,
+                                    );
+                                    /// Sets `page_size` (分页大小 (query)).
+                                    with_page_size => page_size: i64;
+                                    /// Sets `page_token` (分页Token (query)).
+                                    with_page_token => page_token: String;
                                 }
                             }
 
@@ -12936,63 +10633,23 @@ pub mod partner {
                                 pub target_max_count_per_day: Option<i64>,
                             }
 
-                            impl Post {
-                                /// A value with its required fields; every optional one is `None`
-                                /// until its `with_…` method sets it.
-                                pub fn new(
-                                    product_coupon_id: impl Into<String>,
-                                    stock_id: impl Into<String>,
-                                    brand_id: impl Into<String>,
-                                    out_request_no: impl Into<String>,
-                                    update_mode: impl Into<
-                                        crate::api::v3::marketing::partner::types::UpdateMode,
-                                    >,
-                                ) -> Self {
-                                    Self {
-                                        product_coupon_id: product_coupon_id.into(),
-                                        stock_id: stock_id.into(),
-                                        brand_id: brand_id.into(),
-                                        out_request_no: out_request_no.into(),
-                                        update_mode: update_mode.into(),
-                                        current_max_count: None,
-                                        target_max_count: None,
-                                        current_max_count_per_day: None,
-                                        target_max_count_per_day: None,
-                                    }
-                                }
-                                /// Sets `current_max_count` (当前批次发放次数总上限).
-                                pub fn with_current_max_count(
-                                    mut self,
-                                    current_max_count: impl Into<i64>,
-                                ) -> Self {
-                                    self.current_max_count = Some(current_max_count.into());
-                                    self
-                                }
-                                /// Sets `target_max_count` (目标批次发放次数总上限).
-                                pub fn with_target_max_count(
-                                    mut self,
-                                    target_max_count: impl Into<i64>,
-                                ) -> Self {
-                                    self.target_max_count = Some(target_max_count.into());
-                                    self
-                                }
-                                /// Sets `current_max_count_per_day` (当前批次每日发放次数上限).
-                                pub fn with_current_max_count_per_day(
-                                    mut self,
-                                    current_max_count_per_day: impl Into<i64>,
-                                ) -> Self {
-                                    self.current_max_count_per_day =
-                                        Some(current_max_count_per_day.into());
-                                    self
-                                }
-                                /// Sets `target_max_count_per_day` (目标批次每日发放次数上限).
-                                pub fn with_target_max_count_per_day(
-                                    mut self,
-                                    target_max_count_per_day: impl Into<i64>,
-                                ) -> Self {
-                                    self.target_max_count_per_day =
-                                        Some(target_max_count_per_day.into());
-                                    self
+                            constructors! {
+                                Post {
+                                    new(
+                                        product_coupon_id: String,
+                                        stock_id: String,
+                                        brand_id: String,
+                                        out_request_no: String,
+                                        update_mode: crate::api::v3::marketing::partner::types::UpdateMode,
+                                    );
+                                    /// Sets `current_max_count` (当前批次发放次数总上限).
+                                    with_current_max_count => current_max_count: i64;
+                                    /// Sets `target_max_count` (目标批次发放次数总上限).
+                                    with_target_max_count => target_max_count: i64;
+                                    /// Sets `current_max_count_per_day` (当前批次每日发放次数上限).
+                                    with_current_max_count_per_day => current_max_count_per_day: i64;
+                                    /// Sets `target_max_count_per_day` (目标批次每日发放次数上限).
+                                    with_target_max_count_per_day => target_max_count_per_day: i64;
                                 }
                             }
 
@@ -13221,40 +10878,20 @@ pub mod partner {
                         pub coupon_tag_info: Option<PostCouponTagInfo>,
                     }
 
-                    impl Post {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(
-                            openid: impl Into<String>,
-                            brand_id: impl Into<String>,
-                            product_coupon_id: impl Into<String>,
-                            stock_bundle_id: impl Into<String>,
-                            appid: impl Into<String>,
-                            send_request_no: impl Into<String>,
-                        ) -> Self {
-                            Self {
-                                openid: openid.into(),
-                                brand_id: brand_id.into(),
-                                product_coupon_id: product_coupon_id.into(),
-                                stock_bundle_id: stock_bundle_id.into(),
-                                appid: appid.into(),
-                                send_request_no: send_request_no.into(),
-                                attach: None,
-                                coupon_tag_info: None,
-                            }
-                        }
-                        /// Sets `attach` (自定义附加信息).
-                        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                            self.attach = Some(attach.into());
-                            self
-                        }
-                        /// Sets `coupon_tag_info` (用户商品券标签信息).
-                        pub fn with_coupon_tag_info(
-                            mut self,
-                            coupon_tag_info: impl Into<PostCouponTagInfo>,
-                        ) -> Self {
-                            self.coupon_tag_info = Some(coupon_tag_info.into());
-                            self
+                    constructors! {
+                        Post {
+                            new(
+                                openid: String,
+                                brand_id: String,
+                                product_coupon_id: String,
+                                stock_bundle_id: String,
+                                appid: String,
+                                send_request_no: String,
+                            );
+                            /// Sets `attach` (自定义附加信息).
+                            with_attach => attach: String;
+                            /// Sets `coupon_tag_info` (用户商品券标签信息).
+                            with_coupon_tag_info => coupon_tag_info: PostCouponTagInfo;
                         }
                     }
 
@@ -13275,24 +10912,12 @@ pub mod partner {
                             Option<crate::api::v3::marketing::partner::types::MemberTagInfo>,
                     }
 
-                    impl PostCouponTagInfo {
-                        /// Sets `coupon_tag_list` (用户商品券标签列表).
-                        pub fn with_coupon_tag_list(
-                            mut self,
-                            coupon_tag_list: impl Into<Vec<String>>,
-                        ) -> Self {
-                            self.coupon_tag_list = Some(coupon_tag_list.into());
-                            self
-                        }
-                        /// Sets `member_tag_info` (会员标签信息).
-                        pub fn with_member_tag_info(
-                            mut self,
-                            member_tag_info: impl Into<
-                                crate::api::v3::marketing::partner::types::MemberTagInfo,
-                            >,
-                        ) -> Self {
-                            self.member_tag_info = Some(member_tag_info.into());
-                            self
+                    constructors! {
+                        PostCouponTagInfo {
+                            /// Sets `coupon_tag_list` (用户商品券标签列表).
+                            with_coupon_tag_list => coupon_tag_list: Vec<String>;
+                            /// Sets `member_tag_info` (会员标签信息).
+                            with_member_tag_info => member_tag_info: crate::api::v3::marketing::partner::types::MemberTagInfo;
                         }
                     }
 
@@ -13756,57 +11381,23 @@ pub mod partner {
                         pub brand_id: String,
                     }
 
-                    impl Get {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(
-                            openid: impl Into<String>,
-                            appid: impl Into<String>,
-                            brand_id: impl Into<String>,
-                        ) -> Self {
-                            Self {
-                                openid: openid.into(),
-                                product_coupon_id: None,
-                                stock_id: None,
-                                appid: appid.into(),
-                                coupon_state: None,
-                                page_size: None,
-                                page_token: None,
-                                brand_id: brand_id.into(),
-                            }
-                        }
-                        /// Sets `product_coupon_id` (商品券ID (query)).
-                        pub fn with_product_coupon_id(
-                            mut self,
-                            product_coupon_id: impl Into<String>,
-                        ) -> Self {
-                            self.product_coupon_id = Some(product_coupon_id.into());
-                            self
-                        }
-                        /// Sets `stock_id` (批次ID (query)).
-                        pub fn with_stock_id(mut self, stock_id: impl Into<String>) -> Self {
-                            self.stock_id = Some(stock_id.into());
-                            self
-                        }
-                        /// Sets `coupon_state` (用户商品券状态 (query)).
-                        pub fn with_coupon_state(
-                            mut self,
-                            coupon_state: impl Into<
-                                crate::api::v3::marketing::partner::types::CouponState,
-                            >,
-                        ) -> Self {
-                            self.coupon_state = Some(coupon_state.into());
-                            self
-                        }
-                        /// Sets `page_size` (分页大小 (query)).
-                        pub fn with_page_size(mut self, page_size: impl Into<i64>) -> Self {
-                            self.page_size = Some(page_size.into());
-                            self
-                        }
-                        /// Sets `page_token` (分页Token (query)).
-                        pub fn with_page_token(mut self, page_token: impl Into<String>) -> Self {
-                            self.page_token = Some(page_token.into());
-                            self
+                    constructors! {
+                        Get {
+                            new(
+                                openid: String,
+                                appid: String,
+                                brand_id: String,
+                            );
+                            /// Sets `product_coupon_id` (商品券ID (query)).
+                            with_product_coupon_id => product_coupon_id: String;
+                            /// Sets `stock_id` (批次ID (query)).
+                            with_stock_id => stock_id: String;
+                            /// Sets `coupon_state` (用户商品券状态 (query)).
+                            with_coupon_state => coupon_state: crate::api::v3::marketing::partner::types::CouponState;
+                            /// Sets `page_size` (分页大小 (query)).
+                            with_page_size => page_size: i64;
+                            /// Sets `page_token` (分页Token (query)).
+                            with_page_token => page_token: String;
                         }
                     }
 
@@ -14085,46 +11676,22 @@ pub mod partner {
                         pub coupon_tag_info: Option<PostCouponTagInfo>,
                     }
 
-                    impl Post {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(
-                            openid: impl Into<String>,
-                            brand_id: impl Into<String>,
-                            product_coupon_id: impl Into<String>,
-                            stock_id: impl Into<String>,
-                            appid: impl Into<String>,
-                            send_request_no: impl Into<String>,
-                        ) -> Self {
-                            Self {
-                                openid: openid.into(),
-                                brand_id: brand_id.into(),
-                                product_coupon_id: product_coupon_id.into(),
-                                stock_id: stock_id.into(),
-                                coupon_code: None,
-                                appid: appid.into(),
-                                send_request_no: send_request_no.into(),
-                                attach: None,
-                                coupon_tag_info: None,
-                            }
-                        }
-                        /// Sets `coupon_code` (用户商品券Code).
-                        pub fn with_coupon_code(mut self, coupon_code: impl Into<String>) -> Self {
-                            self.coupon_code = Some(coupon_code.into());
-                            self
-                        }
-                        /// Sets `attach` (自定义附加信息).
-                        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                            self.attach = Some(attach.into());
-                            self
-                        }
-                        /// Sets `coupon_tag_info` (用户商品券标签信息).
-                        pub fn with_coupon_tag_info(
-                            mut self,
-                            coupon_tag_info: impl Into<PostCouponTagInfo>,
-                        ) -> Self {
-                            self.coupon_tag_info = Some(coupon_tag_info.into());
-                            self
+                    constructors! {
+                        Post {
+                            new(
+                                openid: String,
+                                brand_id: String,
+                                product_coupon_id: String,
+                                stock_id: String,
+                                appid: String,
+                                send_request_no: String,
+                            );
+                            /// Sets `coupon_code` (用户商品券Code).
+                            with_coupon_code => coupon_code: String;
+                            /// Sets `attach` (自定义附加信息).
+                            with_attach => attach: String;
+                            /// Sets `coupon_tag_info` (用户商品券标签信息).
+                            with_coupon_tag_info => coupon_tag_info: PostCouponTagInfo;
                         }
                     }
 
@@ -14141,14 +11708,10 @@ pub mod partner {
                         pub member_card_id: Option<String>,
                     }
 
-                    impl PostCouponTagInfoMemberTagInfo {
-                        /// Sets `member_card_id` (会员卡模板ID).
-                        pub fn with_member_card_id(
-                            mut self,
-                            member_card_id: impl Into<String>,
-                        ) -> Self {
-                            self.member_card_id = Some(member_card_id.into());
-                            self
+                    constructors! {
+                        PostCouponTagInfoMemberTagInfo {
+                            /// Sets `member_card_id` (会员卡模板ID).
+                            with_member_card_id => member_card_id: String;
                         }
                     }
 
@@ -14165,24 +11728,12 @@ pub mod partner {
                         pub member_tag_info: Option<PostCouponTagInfoMemberTagInfo>,
                     }
 
-                    impl PostCouponTagInfo {
-                        /// Sets `coupon_tag_list` (用户商品券标签列表).
-                        pub fn with_coupon_tag_list(
-                            mut self,
-                            coupon_tag_list: impl Into<
-                                Vec<crate::api::v3::marketing::partner::types::CouponTagList>,
-                            >,
-                        ) -> Self {
-                            self.coupon_tag_list = Some(coupon_tag_list.into());
-                            self
-                        }
-                        /// Sets `member_tag_info` (会员标签信息).
-                        pub fn with_member_tag_info(
-                            mut self,
-                            member_tag_info: impl Into<PostCouponTagInfoMemberTagInfo>,
-                        ) -> Self {
-                            self.member_tag_info = Some(member_tag_info.into());
-                            self
+                    constructors! {
+                        PostCouponTagInfo {
+                            /// Sets `coupon_tag_list` (用户商品券标签列表).
+                            with_coupon_tag_list => coupon_tag_list: Vec<crate::api::v3::marketing::partner::types::CouponTagList>;
+                            /// Sets `member_tag_info` (会员标签信息).
+                            with_member_tag_info => member_tag_info: PostCouponTagInfoMemberTagInfo;
                         }
                     }
 
@@ -15291,37 +12842,19 @@ pub mod partner {
                                 pub sequential_coupon_index: Option<i64>,
                             }
 
-                            impl Post {
-                                /// A value with its required fields; every optional one is `None`
-                                /// until its `with_…` method sets it.
-                                pub fn new(
-                                    openid: impl Into<String>,
-                                    coupon_code: impl Into<String>,
-                                    brand_id: impl Into<String>,
-                                    product_coupon_id: impl Into<String>,
-                                    stock_id: impl Into<String>,
-                                    appid: impl Into<String>,
-                                    out_request_no: impl Into<String>,
-                                ) -> Self {
-                                    Self {
-                                        openid: openid.into(),
-                                        coupon_code: coupon_code.into(),
-                                        brand_id: brand_id.into(),
-                                        product_coupon_id: product_coupon_id.into(),
-                                        stock_id: stock_id.into(),
-                                        appid: appid.into(),
-                                        out_request_no: out_request_no.into(),
-                                        sequential_coupon_index: None,
-                                    }
-                                }
-                                /// Sets `sequential_coupon_index` (多次优惠索引).
-                                pub fn with_sequential_coupon_index(
-                                    mut self,
-                                    sequential_coupon_index: impl Into<i64>,
-                                ) -> Self {
-                                    self.sequential_coupon_index =
-                                        Some(sequential_coupon_index.into());
-                                    self
+                            constructors! {
+                                Post {
+                                    new(
+                                        openid: String,
+                                        coupon_code: String,
+                                        brand_id: String,
+                                        product_coupon_id: String,
+                                        stock_id: String,
+                                        appid: String,
+                                        out_request_no: String,
+                                    );
+                                    /// Sets `sequential_coupon_index` (多次优惠索引).
+                                    with_sequential_coupon_index => sequential_coupon_index: i64;
                                 }
                             }
 
@@ -15597,72 +13130,27 @@ pub mod partner {
                                 pub saved_amount: Option<i64>,
                             }
 
-                            impl Post {
-                                /// A value with its required fields; every optional one is `None`
-                                /// until its `with_…` method sets it.
-                                #[allow(clippy::too_many_arguments)]
-                                pub fn new(
-                                    openid: impl Into<String>,
-                                    coupon_code: impl Into<String>,
-                                    brand_id: impl Into<String>,
-                                    product_coupon_id: impl Into<String>,
-                                    stock_id: impl Into<String>,
-                                    appid: impl Into<String>,
-                                    use_time: impl Into<crate::DateTime>,
-                                    associated_order_info: impl Into<crate::api::v3::marketing::partner::types::AssociatedOrderInfo>,
-                                    out_request_no: impl Into<String>,
-                                ) -> Self {
-                                    Self {
-                                        openid: openid.into(),
-                                        coupon_code: coupon_code.into(),
-                                        brand_id: brand_id.into(),
-                                        product_coupon_id: product_coupon_id.into(),
-                                        stock_id: stock_id.into(),
-                                        appid: appid.into(),
-                                        use_time: use_time.into(),
-                                        associated_order_info: associated_order_info.into(),
-                                        out_request_no: out_request_no.into(),
-                                        sequential_coupon_index: None,
-                                        store_id: None,
-                                        associated_pay_score_order_info: None,
-                                        saved_amount: None,
-                                    }
-                                }
-                                /// Sets `sequential_coupon_index` (多次优惠索引).
-                                pub fn with_sequential_coupon_index(
-                                    mut self,
-                                    sequential_coupon_index: impl Into<i64>,
-                                ) -> Self {
-                                    self.sequential_coupon_index =
-                                        Some(sequential_coupon_index.into());
-                                    self
-                                }
-                                /// Sets `store_id` (核销门店ID).
-                                pub fn with_store_id(
-                                    mut self,
-                                    store_id: impl Into<String>,
-                                ) -> Self {
-                                    self.store_id = Some(store_id.into());
-                                    self
-                                }
-                                /// Sets `associated_pay_score_order_info` (关联微信支付分订单信息).
-                                pub fn with_associated_pay_score_order_info(
-                                    mut self,
-                                    associated_pay_score_order_info: impl Into<
-                                        PostAssociatedPayScoreOrderInfo,
-                                    >,
-                                ) -> Self {
-                                    self.associated_pay_score_order_info =
-                                        Some(associated_pay_score_order_info.into());
-                                    self
-                                }
-                                /// Sets `saved_amount` (优惠金额).
-                                pub fn with_saved_amount(
-                                    mut self,
-                                    saved_amount: impl Into<i64>,
-                                ) -> Self {
-                                    self.saved_amount = Some(saved_amount.into());
-                                    self
+                            constructors! {
+                                Post {
+                                    new(
+                                        openid: String,
+                                        coupon_code: String,
+                                        brand_id: String,
+                                        product_coupon_id: String,
+                                        stock_id: String,
+                                        appid: String,
+                                        use_time: crate::DateTime,
+                                        associated_order_info: crate::api::v3::marketing::partner::types::AssociatedOrderInfo,
+                                        out_request_no: String,
+                                    );
+                                    /// Sets `sequential_coupon_index` (多次优惠索引).
+                                    with_sequential_coupon_index => sequential_coupon_index: i64;
+                                    /// Sets `store_id` (核销门店ID).
+                                    with_store_id => store_id: String;
+                                    /// Sets `associated_pay_score_order_info` (关联微信支付分订单信息).
+                                    with_associated_pay_score_order_info => associated_pay_score_order_info: PostAssociatedPayScoreOrderInfo;
+                                    /// Sets `saved_amount` (优惠金额).
+                                    with_saved_amount => saved_amount: i64;
                                 }
                             }
 
@@ -15688,35 +13176,16 @@ pub mod partner {
                                 pub sub_mchid: Option<String>,
                             }
 
-                            impl PostAssociatedPayScoreOrderInfo {
-                                /// Sets `order_id` (微信支付服务订单号).
-                                pub fn with_order_id(
-                                    mut self,
-                                    order_id: impl Into<String>,
-                                ) -> Self {
-                                    self.order_id = Some(order_id.into());
-                                    self
-                                }
-                                /// Sets `out_order_no` (商户服务订单号).
-                                pub fn with_out_order_no(
-                                    mut self,
-                                    out_order_no: impl Into<String>,
-                                ) -> Self {
-                                    self.out_order_no = Some(out_order_no.into());
-                                    self
-                                }
-                                /// Sets `mchid` (商户号).
-                                pub fn with_mchid(mut self, mchid: impl Into<String>) -> Self {
-                                    self.mchid = Some(mchid.into());
-                                    self
-                                }
-                                /// Sets `sub_mchid` (子商户号).
-                                pub fn with_sub_mchid(
-                                    mut self,
-                                    sub_mchid: impl Into<String>,
-                                ) -> Self {
-                                    self.sub_mchid = Some(sub_mchid.into());
-                                    self
+                            constructors! {
+                                PostAssociatedPayScoreOrderInfo {
+                                    /// Sets `order_id` (微信支付服务订单号).
+                                    with_order_id => order_id: String;
+                                    /// Sets `out_order_no` (商户服务订单号).
+                                    with_out_order_no => out_order_no: String;
+                                    /// Sets `mchid` (商户号).
+                                    with_mchid => mchid: String;
+                                    /// Sets `sub_mchid` (子商户号).
+                                    with_sub_mchid => sub_mchid: String;
                                 }
                             }
 
@@ -16055,37 +13524,20 @@ pub mod partner {
                         pub attach: Option<String>,
                     }
 
-                    impl Post {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(
-                            openid: impl Into<String>,
-                            brand_id: impl Into<String>,
-                            product_coupon_id: impl Into<String>,
-                            stock_id: impl Into<String>,
-                            appid: impl Into<String>,
-                            send_request_no: impl Into<String>,
-                        ) -> Self {
-                            Self {
-                                openid: openid.into(),
-                                brand_id: brand_id.into(),
-                                product_coupon_id: product_coupon_id.into(),
-                                stock_id: stock_id.into(),
-                                coupon_code: None,
-                                appid: appid.into(),
-                                send_request_no: send_request_no.into(),
-                                attach: None,
-                            }
-                        }
-                        /// Sets `coupon_code` (用户商品券Code).
-                        pub fn with_coupon_code(mut self, coupon_code: impl Into<String>) -> Self {
-                            self.coupon_code = Some(coupon_code.into());
-                            self
-                        }
-                        /// Sets `attach` (自定义附加信息).
-                        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                            self.attach = Some(attach.into());
-                            self
+                    constructors! {
+                        Post {
+                            new(
+                                openid: String,
+                                brand_id: String,
+                                product_coupon_id: String,
+                                stock_id: String,
+                                appid: String,
+                                send_request_no: String,
+                            );
+                            /// Sets `coupon_code` (用户商品券Code).
+                            with_coupon_code => coupon_code: String;
+                            /// Sets `attach` (自定义附加信息).
+                            with_attach => attach: String;
                         }
                     }
 
@@ -16122,31 +13574,18 @@ pub mod partner {
                         pub attach: Option<String>,
                     }
 
-                    impl Post {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(
-                            openid: impl Into<String>,
-                            brand_id: impl Into<String>,
-                            product_coupon_id: impl Into<String>,
-                            stock_bundle_id: impl Into<String>,
-                            appid: impl Into<String>,
-                            send_request_no: impl Into<String>,
-                        ) -> Self {
-                            Self {
-                                openid: openid.into(),
-                                brand_id: brand_id.into(),
-                                product_coupon_id: product_coupon_id.into(),
-                                stock_bundle_id: stock_bundle_id.into(),
-                                appid: appid.into(),
-                                send_request_no: send_request_no.into(),
-                                attach: None,
-                            }
-                        }
-                        /// Sets `attach` (自定义附加信息).
-                        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                            self.attach = Some(attach.into());
-                            self
+                    constructors! {
+                        Post {
+                            new(
+                                openid: String,
+                                brand_id: String,
+                                product_coupon_id: String,
+                                stock_bundle_id: String,
+                                appid: String,
+                                send_request_no: String,
+                            );
+                            /// Sets `attach` (自定义附加信息).
+                            with_attach => attach: String;
                         }
                     }
 
@@ -16336,22 +13775,12 @@ pub mod partner {
             pub discount_coupon: Option<crate::api::v3::marketing::partner::types::DiscountCoupon>,
         }
 
-        impl SingleUsageInfo {
-            /// Sets `normal_coupon` (满减券使用规则).
-            pub fn with_normal_coupon(
-                mut self,
-                normal_coupon: impl Into<crate::api::v3::marketing::partner::types::NormalCoupon>,
-            ) -> Self {
-                self.normal_coupon = Some(normal_coupon.into());
-                self
-            }
-            /// Sets `discount_coupon` (折扣券使用规则).
-            pub fn with_discount_coupon(
-                mut self,
-                discount_coupon: impl Into<crate::api::v3::marketing::partner::types::DiscountCoupon>,
-            ) -> Self {
-                self.discount_coupon = Some(discount_coupon.into());
-                self
+        constructors! {
+            SingleUsageInfo {
+                /// Sets `normal_coupon` (满减券使用规则).
+                with_normal_coupon => normal_coupon: crate::api::v3::marketing::partner::types::NormalCoupon;
+                /// Sets `discount_coupon` (折扣券使用规则).
+                with_discount_coupon => discount_coupon: crate::api::v3::marketing::partner::types::DiscountCoupon;
             }
         }
 
@@ -16380,27 +13809,15 @@ pub mod partner {
             pub interval_days: Option<i64>,
         }
 
-        impl SequentialUsageInfo {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                r#type: impl Into<
-                    crate::api::v3::marketing::partner::types::ProductCouponSequentialUsageInfoType,
-                >,
-                count: impl Into<i64>,
-                available_days: impl Into<i64>,
-            ) -> Self {
-                Self {
-                    r#type: r#type.into(),
-                    count: count.into(),
-                    available_days: available_days.into(),
-                    interval_days: None,
-                }
-            }
-            /// Sets `interval_days` (多次优惠使用间隔天数).
-            pub fn with_interval_days(mut self, interval_days: impl Into<i64>) -> Self {
-                self.interval_days = Some(interval_days.into());
-                self
+        constructors! {
+            SequentialUsageInfo {
+                new(
+                    r#type: crate::api::v3::marketing::partner::types::ProductCouponSequentialUsageInfoType,
+                    count: i64,
+                    available_days: i64,
+                );
+                /// Sets `interval_days` (多次优惠使用间隔天数).
+                with_interval_days => interval_days: i64;
             }
         }
 
@@ -16424,40 +13841,19 @@ pub mod partner {
             pub mini_program_path: Option<String>,
         }
 
-        impl ChoiceList {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                name: impl Into<String>,
-                price: impl Into<i64>,
-                count: impl Into<i64>,
-            ) -> Self {
-                Self {
-                    name: name.into(),
-                    price: price.into(),
-                    count: count.into(),
-                    image_url: None,
-                    mini_program_appid: None,
-                    mini_program_path: None,
-                }
-            }
-            /// Sets `image_url` (单品图片).
-            pub fn with_image_url(mut self, image_url: impl Into<String>) -> Self {
-                self.image_url = Some(image_url.into());
-                self
-            }
-            /// Sets `mini_program_appid` (单品跳转小程序AppID).
-            pub fn with_mini_program_appid(
-                mut self,
-                mini_program_appid: impl Into<String>,
-            ) -> Self {
-                self.mini_program_appid = Some(mini_program_appid.into());
-                self
-            }
-            /// Sets `mini_program_path` (单品跳转小程序路径).
-            pub fn with_mini_program_path(mut self, mini_program_path: impl Into<String>) -> Self {
-                self.mini_program_path = Some(mini_program_path.into());
-                self
+        constructors! {
+            ChoiceList {
+                new(
+                    name: String,
+                    price: i64,
+                    count: i64,
+                );
+                /// Sets `image_url` (单品图片).
+                with_image_url => image_url: String;
+                /// Sets `mini_program_appid` (单品跳转小程序AppID).
+                with_mini_program_appid => mini_program_appid: String;
+                /// Sets `mini_program_path` (单品跳转小程序路径).
+                with_mini_program_path => mini_program_path: String;
             }
         }
 
@@ -16493,45 +13889,19 @@ pub mod partner {
                 Option<Vec<crate::api::v3::marketing::partner::types::ComboPackageList>>,
         }
 
-        impl DisplayInfo {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                name: impl Into<String>,
-                image_url: impl Into<String>,
-                background_url: impl Into<String>,
-            ) -> Self {
-                Self {
-                    name: name.into(),
-                    image_url: image_url.into(),
-                    background_url: background_url.into(),
-                    detail_image_url_list: None,
-                    original_price: None,
-                    combo_package_list: None,
-                }
-            }
-            /// Sets `detail_image_url_list` (商品券详情图列表).
-            pub fn with_detail_image_url_list(
-                mut self,
-                detail_image_url_list: impl Into<Vec<String>>,
-            ) -> Self {
-                self.detail_image_url_list = Some(detail_image_url_list.into());
-                self
-            }
-            /// Sets `original_price` (商品原价).
-            pub fn with_original_price(mut self, original_price: impl Into<i64>) -> Self {
-                self.original_price = Some(original_price.into());
-                self
-            }
-            /// Sets `combo_package_list` (套餐组合).
-            pub fn with_combo_package_list(
-                mut self,
-                combo_package_list: impl Into<
-                    Vec<crate::api::v3::marketing::partner::types::ComboPackageList>,
-                >,
-            ) -> Self {
-                self.combo_package_list = Some(combo_package_list.into());
-                self
+        constructors! {
+            DisplayInfo {
+                new(
+                    name: String,
+                    image_url: String,
+                    background_url: String,
+                );
+                /// Sets `detail_image_url_list` (商品券详情图列表).
+                with_detail_image_url_list => detail_image_url_list: Vec<String>;
+                /// Sets `original_price` (商品原价).
+                with_original_price => original_price: i64;
+                /// Sets `combo_package_list` (套餐组合).
+                with_combo_package_list => combo_package_list: Vec<crate::api::v3::marketing::partner::types::ComboPackageList>;
             }
         }
 
@@ -16640,20 +14010,14 @@ pub mod partner {
             pub max_count_per_user: i64,
         }
 
-        impl StockSendRule {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(max_count: impl Into<i64>, max_count_per_user: impl Into<i64>) -> Self {
-                Self {
-                    max_count: max_count.into(),
-                    max_count_per_day: None,
-                    max_count_per_user: max_count_per_user.into(),
-                }
-            }
-            /// Sets `max_count_per_day` (每日发放次数上限).
-            pub fn with_max_count_per_day(mut self, max_count_per_day: impl Into<i64>) -> Self {
-                self.max_count_per_day = Some(max_count_per_day.into());
-                self
+        constructors! {
+            StockSendRule {
+                new(
+                    max_count: i64,
+                    max_count_per_user: i64,
+                );
+                /// Sets `max_count_per_day` (每日发放次数上限).
+                with_max_count_per_day => max_count_per_day: i64;
             }
         }
 
@@ -16698,24 +14062,12 @@ pub mod partner {
                 Option<Vec<crate::api::v3::marketing::partner::types::DayPeriodList>>,
         }
 
-        impl WeeklyAvailablePeriod {
-            /// Sets `day_list` (每周可用星期数).
-            pub fn with_day_list(
-                mut self,
-                day_list: impl Into<Vec<crate::api::v3::marketing::partner::types::DayList>>,
-            ) -> Self {
-                self.day_list = Some(day_list.into());
-                self
-            }
-            /// Sets `day_period_list` (当天可用时间段).
-            pub fn with_day_period_list(
-                mut self,
-                day_period_list: impl Into<
-                    Vec<crate::api::v3::marketing::partner::types::DayPeriodList>,
-                >,
-            ) -> Self {
-                self.day_period_list = Some(day_period_list.into());
-                self
+        constructors! {
+            WeeklyAvailablePeriod {
+                /// Sets `day_list` (每周可用星期数).
+                with_day_list => day_list: Vec<crate::api::v3::marketing::partner::types::DayList>;
+                /// Sets `day_period_list` (当天可用时间段).
+                with_day_period_list => day_period_list: Vec<crate::api::v3::marketing::partner::types::DayPeriodList>;
             }
         }
 
@@ -16798,28 +14150,15 @@ pub mod partner {
             pub mini_program_path: Option<String>,
         }
 
-        impl CouponAvailableStoreInfo {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(description: impl Into<String>) -> Self {
-                Self {
-                    description: description.into(),
-                    mini_program_appid: None,
-                    mini_program_path: None,
-                }
-            }
-            /// Sets `mini_program_appid` (小程序AppID).
-            pub fn with_mini_program_appid(
-                mut self,
-                mini_program_appid: impl Into<String>,
-            ) -> Self {
-                self.mini_program_appid = Some(mini_program_appid.into());
-                self
-            }
-            /// Sets `mini_program_path` (小程序跳转路径).
-            pub fn with_mini_program_path(mut self, mini_program_path: impl Into<String>) -> Self {
-                self.mini_program_path = Some(mini_program_path.into());
-                self
+        constructors! {
+            CouponAvailableStoreInfo {
+                new(
+                    description: String,
+                );
+                /// Sets `mini_program_appid` (小程序AppID).
+                with_mini_program_appid => mini_program_appid: String;
+                /// Sets `mini_program_path` (小程序跳转路径).
+                with_mini_program_path => mini_program_path: String;
             }
         }
 
@@ -16864,66 +14203,24 @@ pub mod partner {
             pub passcode_link: Option<String>,
         }
 
-        impl UsageRuleDisplayInfo {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                coupon_usage_method_list: impl Into<
-                    Vec<crate::api::v3::marketing::partner::types::CouponUsageMethodList>,
-                >,
-                usage_description: impl Into<String>,
-            ) -> Self {
-                Self {
-                    coupon_usage_method_list: coupon_usage_method_list.into(),
-                    mini_program_appid: None,
-                    mini_program_path: None,
-                    app_path: None,
-                    usage_description: usage_description.into(),
-                    coupon_available_store_info: None,
-                    app_jump_type: None,
-                    passcode_link: None,
-                }
-            }
-            /// Sets `mini_program_appid` (小程序AppID).
-            pub fn with_mini_program_appid(
-                mut self,
-                mini_program_appid: impl Into<String>,
-            ) -> Self {
-                self.mini_program_appid = Some(mini_program_appid.into());
-                self
-            }
-            /// Sets `mini_program_path` (小程序跳转路径).
-            pub fn with_mini_program_path(mut self, mini_program_path: impl Into<String>) -> Self {
-                self.mini_program_path = Some(mini_program_path.into());
-                self
-            }
-            /// Sets `app_path` (APP的H5跳转路径).
-            pub fn with_app_path(mut self, app_path: impl Into<String>) -> Self {
-                self.app_path = Some(app_path.into());
-                self
-            }
-            /// Sets `coupon_available_store_info` (券可用门店信息).
-            pub fn with_coupon_available_store_info(
-                mut self,
-                coupon_available_store_info: impl Into<
-                    crate::api::v3::marketing::partner::types::CouponAvailableStoreInfo,
-                >,
-            ) -> Self {
-                self.coupon_available_store_info = Some(coupon_available_store_info.into());
-                self
-            }
-            /// Sets `app_jump_type` (APP跳转类型).
-            pub fn with_app_jump_type(
-                mut self,
-                app_jump_type: impl Into<crate::api::v3::marketing::partner::types::AppJumpType>,
-            ) -> Self {
-                self.app_jump_type = Some(app_jump_type.into());
-                self
-            }
-            /// Sets `passcode_link` (口令链接).
-            pub fn with_passcode_link(mut self, passcode_link: impl Into<String>) -> Self {
-                self.passcode_link = Some(passcode_link.into());
-                self
+        constructors! {
+            UsageRuleDisplayInfo {
+                new(
+                    coupon_usage_method_list: Vec<crate::api::v3::marketing::partner::types::CouponUsageMethodList>,
+                    usage_description: String,
+                );
+                /// Sets `mini_program_appid` (小程序AppID).
+                with_mini_program_appid => mini_program_appid: String;
+                /// Sets `mini_program_path` (小程序跳转路径).
+                with_mini_program_path => mini_program_path: String;
+                /// Sets `app_path` (APP的H5跳转路径).
+                with_app_path => app_path: String;
+                /// Sets `coupon_available_store_info` (券可用门店信息).
+                with_coupon_available_store_info => coupon_available_store_info: crate::api::v3::marketing::partner::types::CouponAvailableStoreInfo;
+                /// Sets `app_jump_type` (APP跳转类型).
+                with_app_jump_type => app_jump_type: crate::api::v3::marketing::partner::types::AppJumpType;
+                /// Sets `passcode_link` (口令链接).
+                with_passcode_link => passcode_link: String;
             }
         }
 
@@ -17020,50 +14317,18 @@ pub mod partner {
             pub entrance_finder: Option<crate::api::v3::marketing::partner::types::EntranceFinder>,
         }
 
-        impl CouponDisplayInfo {
-            /// Sets `code_display_mode` (用户商品券Code展示模式).
-            pub fn with_code_display_mode(
-                mut self,
-                code_display_mode: impl Into<crate::api::v3::marketing::partner::types::CodeDisplayMode>,
-            ) -> Self {
-                self.code_display_mode = Some(code_display_mode.into());
-                self
-            }
-            /// Sets `background_color` (背景颜色).
-            pub fn with_background_color(
-                mut self,
-                background_color: impl Into<crate::api::v3::marketing::partner::types::BackgroundColor>,
-            ) -> Self {
-                self.background_color = Some(background_color.into());
-                self
-            }
-            /// Sets `entrance_mini_program` (小程序入口).
-            pub fn with_entrance_mini_program(
-                mut self,
-                entrance_mini_program: impl Into<
-                    crate::api::v3::marketing::partner::types::EntranceMiniProgram,
-                >,
-            ) -> Self {
-                self.entrance_mini_program = Some(entrance_mini_program.into());
-                self
-            }
-            /// Sets `entrance_official_account` (公众号入口).
-            pub fn with_entrance_official_account(
-                mut self,
-                entrance_official_account: impl Into<
-                    crate::api::v3::marketing::partner::types::EntranceOfficialAccount,
-                >,
-            ) -> Self {
-                self.entrance_official_account = Some(entrance_official_account.into());
-                self
-            }
-            /// Sets `entrance_finder` (视频号入口).
-            pub fn with_entrance_finder(
-                mut self,
-                entrance_finder: impl Into<crate::api::v3::marketing::partner::types::EntranceFinder>,
-            ) -> Self {
-                self.entrance_finder = Some(entrance_finder.into());
-                self
+        constructors! {
+            CouponDisplayInfo {
+                /// Sets `code_display_mode` (用户商品券Code展示模式).
+                with_code_display_mode => code_display_mode: crate::api::v3::marketing::partner::types::CodeDisplayMode;
+                /// Sets `background_color` (背景颜色).
+                with_background_color => background_color: crate::api::v3::marketing::partner::types::BackgroundColor;
+                /// Sets `entrance_mini_program` (小程序入口).
+                with_entrance_mini_program => entrance_mini_program: crate::api::v3::marketing::partner::types::EntranceMiniProgram;
+                /// Sets `entrance_official_account` (公众号入口).
+                with_entrance_official_account => entrance_official_account: crate::api::v3::marketing::partner::types::EntranceOfficialAccount;
+                /// Sets `entrance_finder` (视频号入口).
+                with_entrance_finder => entrance_finder: crate::api::v3::marketing::partner::types::EntranceFinder;
             }
         }
 
@@ -17075,11 +14340,10 @@ pub mod partner {
             pub notify_appid: Option<String>,
         }
 
-        impl NotifyConfig {
-            /// Sets `notify_appid` (事件通知appid).
-            pub fn with_notify_appid(mut self, notify_appid: impl Into<String>) -> Self {
-                self.notify_appid = Some(notify_appid.into());
-                self
+        constructors! {
+            NotifyConfig {
+                /// Sets `notify_appid` (事件通知appid).
+                with_notify_appid => notify_appid: String;
             }
         }
 
@@ -17200,60 +14464,22 @@ pub mod partner {
             pub available_seconds: Option<i64>,
         }
 
-        impl StockSingleUsageRuleCouponAvailablePeriod {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                available_begin_time: impl Into<crate::DateTime>,
-                available_end_time: impl Into<crate::DateTime>,
-            ) -> Self {
-                Self {
-                    available_begin_time: available_begin_time.into(),
-                    available_end_time: available_end_time.into(),
-                    available_days: None,
-                    wait_days_after_receive: None,
-                    weekly_available_period: None,
-                    irregular_available_period_list: None,
-                    available_seconds: None,
-                }
-            }
-            /// Sets `available_days` (生效后N天内有效).
-            pub fn with_available_days(mut self, available_days: impl Into<i64>) -> Self {
-                self.available_days = Some(available_days.into());
-                self
-            }
-            /// Sets `wait_days_after_receive` (领取后N天开始生效).
-            pub fn with_wait_days_after_receive(
-                mut self,
-                wait_days_after_receive: impl Into<i64>,
-            ) -> Self {
-                self.wait_days_after_receive = Some(wait_days_after_receive.into());
-                self
-            }
-            /// Sets `weekly_available_period` (每周固定可用时间).
-            pub fn with_weekly_available_period(
-                mut self,
-                weekly_available_period: impl Into<
-                    crate::api::v3::marketing::partner::types::WeeklyAvailablePeriod,
-                >,
-            ) -> Self {
-                self.weekly_available_period = Some(weekly_available_period.into());
-                self
-            }
-            /// Sets `irregular_available_period_list` (无规律的可用时间段).
-            pub fn with_irregular_available_period_list(
-                mut self,
-                irregular_available_period_list: impl Into<
-                    Vec<crate::api::v3::marketing::partner::types::IrregularAvailablePeriodList>,
-                >,
-            ) -> Self {
-                self.irregular_available_period_list = Some(irregular_available_period_list.into());
-                self
-            }
-            /// Sets `available_seconds` (领取后N秒内有效).
-            pub fn with_available_seconds(mut self, available_seconds: impl Into<i64>) -> Self {
-                self.available_seconds = Some(available_seconds.into());
-                self
+        constructors! {
+            StockSingleUsageRuleCouponAvailablePeriod {
+                new(
+                    available_begin_time: crate::DateTime,
+                    available_end_time: crate::DateTime,
+                );
+                /// Sets `available_days` (生效后N天内有效).
+                with_available_days => available_days: i64;
+                /// Sets `wait_days_after_receive` (领取后N天开始生效).
+                with_wait_days_after_receive => wait_days_after_receive: i64;
+                /// Sets `weekly_available_period` (每周固定可用时间).
+                with_weekly_available_period => weekly_available_period: crate::api::v3::marketing::partner::types::WeeklyAvailablePeriod;
+                /// Sets `irregular_available_period_list` (无规律的可用时间段).
+                with_irregular_available_period_list => irregular_available_period_list: Vec<crate::api::v3::marketing::partner::types::IrregularAvailablePeriodList>;
+                /// Sets `available_seconds` (领取后N秒内有效).
+                with_available_seconds => available_seconds: i64;
             }
         }
 
@@ -17282,25 +14508,15 @@ pub mod partner {
             pub max_count_per_user: Option<i64>,
         }
 
-        impl StockStockSendRule {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(max_count: impl Into<i64>) -> Self {
-                Self {
-                    max_count: max_count.into(),
-                    max_count_per_day: None,
-                    max_count_per_user: None,
-                }
-            }
-            /// Sets `max_count_per_day` (每日发放次数上限).
-            pub fn with_max_count_per_day(mut self, max_count_per_day: impl Into<i64>) -> Self {
-                self.max_count_per_day = Some(max_count_per_day.into());
-                self
-            }
-            /// Sets `max_count_per_user` (每个用户领取次数上限).
-            pub fn with_max_count_per_user(mut self, max_count_per_user: impl Into<i64>) -> Self {
-                self.max_count_per_user = Some(max_count_per_user.into());
-                self
+        constructors! {
+            StockStockSendRule {
+                new(
+                    max_count: i64,
+                );
+                /// Sets `max_count_per_day` (每日发放次数上限).
+                with_max_count_per_day => max_count_per_day: i64;
+                /// Sets `max_count_per_user` (每个用户领取次数上限).
+                with_max_count_per_user => max_count_per_user: i64;
             }
         }
 
@@ -17325,48 +14541,18 @@ pub mod partner {
             >,
         }
 
-        impl StockSequentialUsageRuleCouponAvailablePeriod {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                available_begin_time: impl Into<crate::DateTime>,
-                available_end_time: impl Into<crate::DateTime>,
-            ) -> Self {
-                Self {
-                    available_begin_time: available_begin_time.into(),
-                    available_end_time: available_end_time.into(),
-                    wait_days_after_receive: None,
-                    weekly_available_period: None,
-                    irregular_available_period_list: None,
-                }
-            }
-            /// Sets `wait_days_after_receive` (领取后N天开始生效).
-            pub fn with_wait_days_after_receive(
-                mut self,
-                wait_days_after_receive: impl Into<i64>,
-            ) -> Self {
-                self.wait_days_after_receive = Some(wait_days_after_receive.into());
-                self
-            }
-            /// Sets `weekly_available_period` (每周固定可用时间).
-            pub fn with_weekly_available_period(
-                mut self,
-                weekly_available_period: impl Into<
-                    crate::api::v3::marketing::partner::types::WeeklyAvailablePeriod,
-                >,
-            ) -> Self {
-                self.weekly_available_period = Some(weekly_available_period.into());
-                self
-            }
-            /// Sets `irregular_available_period_list` (无规律的可用时间段).
-            pub fn with_irregular_available_period_list(
-                mut self,
-                irregular_available_period_list: impl Into<
-                    Vec<crate::api::v3::marketing::partner::types::IrregularAvailablePeriodList>,
-                >,
-            ) -> Self {
-                self.irregular_available_period_list = Some(irregular_available_period_list.into());
-                self
+        constructors! {
+            StockSequentialUsageRuleCouponAvailablePeriod {
+                new(
+                    available_begin_time: crate::DateTime,
+                    available_end_time: crate::DateTime,
+                );
+                /// Sets `wait_days_after_receive` (领取后N天开始生效).
+                with_wait_days_after_receive => wait_days_after_receive: i64;
+                /// Sets `weekly_available_period` (每周固定可用时间).
+                with_weekly_available_period => weekly_available_period: crate::api::v3::marketing::partner::types::WeeklyAvailablePeriod;
+                /// Sets `irregular_available_period_list` (无规律的可用时间段).
+                with_irregular_available_period_list => irregular_available_period_list: Vec<crate::api::v3::marketing::partner::types::IrregularAvailablePeriodList>;
             }
         }
 
@@ -17389,54 +14575,19 @@ pub mod partner {
         pub special_first: Option<bool>,
         }
 
-        impl SequentialUsageRule {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                coupon_available_period: impl Into<crate::api::v3::marketing::partner::types::StockSequentialUsageRuleCouponAvailablePeriod>,
-            ) -> Self {
-                Self {
-                    coupon_available_period: coupon_available_period.into(),
-                    normal_coupon_list: None,
-                    discount_coupon_list: None,
-                    exchange_coupon_list: None,
-                    special_first: None,
-                }
-            }
-            /// Sets `normal_coupon_list` (满减券使用规则).
-            pub fn with_normal_coupon_list(
-                mut self,
-                normal_coupon_list: impl Into<
-                    Vec<crate::api::v3::marketing::partner::types::NormalCoupon>,
-                >,
-            ) -> Self {
-                self.normal_coupon_list = Some(normal_coupon_list.into());
-                self
-            }
-            /// Sets `discount_coupon_list` (折扣券使用规则列表).
-            pub fn with_discount_coupon_list(
-                mut self,
-                discount_coupon_list: impl Into<
-                    Vec<crate::api::v3::marketing::partner::types::DiscountCoupon>,
-                >,
-            ) -> Self {
-                self.discount_coupon_list = Some(discount_coupon_list.into());
-                self
-            }
-            /// Sets `exchange_coupon_list` (兑换券使用规则列表).
-            pub fn with_exchange_coupon_list(
-                mut self,
-                exchange_coupon_list: impl Into<
-                    Vec<crate::api::v3::marketing::partner::types::ExchangeCoupon>,
-                >,
-            ) -> Self {
-                self.exchange_coupon_list = Some(exchange_coupon_list.into());
-                self
-            }
-            /// Sets `special_first` (多次优惠是否提供首笔特惠).
-            pub fn with_special_first(mut self, special_first: impl Into<bool>) -> Self {
-                self.special_first = Some(special_first.into());
-                self
+        constructors! {
+            SequentialUsageRule {
+                new(
+                    coupon_available_period: crate::api::v3::marketing::partner::types::StockSequentialUsageRuleCouponAvailablePeriod,
+                );
+                /// Sets `normal_coupon_list` (满减券使用规则).
+                with_normal_coupon_list => normal_coupon_list: Vec<crate::api::v3::marketing::partner::types::NormalCoupon>;
+                /// Sets `discount_coupon_list` (折扣券使用规则列表).
+                with_discount_coupon_list => discount_coupon_list: Vec<crate::api::v3::marketing::partner::types::DiscountCoupon>;
+                /// Sets `exchange_coupon_list` (兑换券使用规则列表).
+                with_exchange_coupon_list => exchange_coupon_list: Vec<crate::api::v3::marketing::partner::types::ExchangeCoupon>;
+                /// Sets `special_first` (多次优惠是否提供首笔特惠).
+                with_special_first => special_first: bool;
             }
         }
 
@@ -17501,42 +14652,17 @@ pub mod partner {
         pub exchange_coupon: Option<crate::api::v3::marketing::partner::types::ExchangeCoupon>,
         }
 
-        impl StockSingleUsageRule {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                coupon_available_period: impl Into<crate::api::v3::marketing::partner::types::StockSingleUsageRuleCouponAvailablePeriod>,
-            ) -> Self {
-                Self {
-                    coupon_available_period: coupon_available_period.into(),
-                    normal_coupon: None,
-                    discount_coupon: None,
-                    exchange_coupon: None,
-                }
-            }
-            /// Sets `normal_coupon` (满减券使用规则).
-            pub fn with_normal_coupon(
-                mut self,
-                normal_coupon: impl Into<crate::api::v3::marketing::partner::types::NormalCoupon>,
-            ) -> Self {
-                self.normal_coupon = Some(normal_coupon.into());
-                self
-            }
-            /// Sets `discount_coupon` (折扣券使用规则).
-            pub fn with_discount_coupon(
-                mut self,
-                discount_coupon: impl Into<crate::api::v3::marketing::partner::types::DiscountCoupon>,
-            ) -> Self {
-                self.discount_coupon = Some(discount_coupon.into());
-                self
-            }
-            /// Sets `exchange_coupon` (兑换券使用规则).
-            pub fn with_exchange_coupon(
-                mut self,
-                exchange_coupon: impl Into<crate::api::v3::marketing::partner::types::ExchangeCoupon>,
-            ) -> Self {
-                self.exchange_coupon = Some(exchange_coupon.into());
-                self
+        constructors! {
+            StockSingleUsageRule {
+                new(
+                    coupon_available_period: crate::api::v3::marketing::partner::types::StockSingleUsageRuleCouponAvailablePeriod,
+                );
+                /// Sets `normal_coupon` (满减券使用规则).
+                with_normal_coupon => normal_coupon: crate::api::v3::marketing::partner::types::NormalCoupon;
+                /// Sets `discount_coupon` (折扣券使用规则).
+                with_discount_coupon => discount_coupon: crate::api::v3::marketing::partner::types::DiscountCoupon;
+                /// Sets `exchange_coupon` (兑换券使用规则).
+                with_exchange_coupon => exchange_coupon: crate::api::v3::marketing::partner::types::ExchangeCoupon;
             }
         }
 
@@ -17595,26 +14721,16 @@ pub mod partner {
             pub sub_mchid: Option<String>,
         }
 
-        impl AssociatedOrderInfo {
-            /// Sets `transaction_id` (微信支付单号).
-            pub fn with_transaction_id(mut self, transaction_id: impl Into<String>) -> Self {
-                self.transaction_id = Some(transaction_id.into());
-                self
-            }
-            /// Sets `out_trade_no` (商户订单号).
-            pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
-                self.out_trade_no = Some(out_trade_no.into());
-                self
-            }
-            /// Sets `mchid` (商户号).
-            pub fn with_mchid(mut self, mchid: impl Into<String>) -> Self {
-                self.mchid = Some(mchid.into());
-                self
-            }
-            /// Sets `sub_mchid` (子商户号).
-            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                self.sub_mchid = Some(sub_mchid.into());
-                self
+        constructors! {
+            AssociatedOrderInfo {
+                /// Sets `transaction_id` (微信支付单号).
+                with_transaction_id => transaction_id: String;
+                /// Sets `out_trade_no` (商户订单号).
+                with_out_trade_no => out_trade_no: String;
+                /// Sets `mchid` (商户号).
+                with_mchid => mchid: String;
+                /// Sets `sub_mchid` (子商户号).
+                with_sub_mchid => sub_mchid: String;
             }
         }
 
@@ -18073,26 +15189,16 @@ pub mod partnerships {
         pub offset: Option<i64>,
     }
 
-    impl Get {
-        /// Sets `partner` (合作方信息JSON格式字符串 (query)).
-        pub fn with_partner(mut self, partner: impl Into<String>) -> Self {
-            self.partner = Some(partner.into());
-            self
-        }
-        /// Sets `authorized_data` (被授权数据JSON格式字符串 (query)).
-        pub fn with_authorized_data(mut self, authorized_data: impl Into<String>) -> Self {
-            self.authorized_data = Some(authorized_data.into());
-            self
-        }
-        /// Sets `limit` (分页大小 (query)).
-        pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
-            self.limit = Some(limit.into());
-            self
-        }
-        /// Sets `offset` (分页页码 (query)).
-        pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-            self.offset = Some(offset.into());
-            self
+    constructors! {
+        Get {
+            /// Sets `partner` (合作方信息JSON格式字符串 (query)).
+            with_partner => partner: String;
+            /// Sets `authorized_data` (被授权数据JSON格式字符串 (query)).
+            with_authorized_data => authorized_data: String;
+            /// Sets `limit` (分页大小 (query)).
+            with_limit => limit: i64;
+            /// Sets `offset` (分页页码 (query)).
+            with_offset => offset: i64;
         }
     }
 
@@ -18284,27 +15390,15 @@ pub mod partnerships {
             pub merchant_id: Option<String>,
         }
 
-        impl Partner {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                r#type: impl Into<crate::api::v3::marketing::partnerships::types::PartnerType>,
-            ) -> Self {
-                Self {
-                    r#type: r#type.into(),
-                    appid: None,
-                    merchant_id: None,
-                }
-            }
-            /// Sets `appid` (合作方APPID).
-            pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-                self.appid = Some(appid.into());
-                self
-            }
-            /// Sets `merchant_id` (合作方商户ID).
-            pub fn with_merchant_id(mut self, merchant_id: impl Into<String>) -> Self {
-                self.merchant_id = Some(merchant_id.into());
-                self
+        constructors! {
+            Partner {
+                new(
+                    r#type: crate::api::v3::marketing::partnerships::types::PartnerType,
+                );
+                /// Sets `appid` (合作方APPID).
+                with_appid => appid: String;
+                /// Sets `merchant_id` (合作方商户ID).
+                with_merchant_id => merchant_id: String;
             }
         }
 
@@ -18328,21 +15422,13 @@ pub mod partnerships {
             pub stock_id: Option<String>,
         }
 
-        impl AuthorizedData {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                business_type: impl Into<crate::api::v3::marketing::partnerships::types::BusinessType>,
-            ) -> Self {
-                Self {
-                    business_type: business_type.into(),
-                    stock_id: None,
-                }
-            }
-            /// Sets `stock_id` (授权批次ID).
-            pub fn with_stock_id(mut self, stock_id: impl Into<String>) -> Self {
-                self.stock_id = Some(stock_id.into());
-                self
+        constructors! {
+            AuthorizedData {
+                new(
+                    business_type: crate::api::v3::marketing::partnerships::types::BusinessType,
+                );
+                /// Sets `stock_id` (授权批次ID).
+                with_stock_id => stock_id: String;
             }
         }
     }
@@ -18375,32 +15461,18 @@ pub mod paygiftactivity {
             pub award_type: Option<String>,
         }
 
-        impl Get {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(offset: impl Into<i64>, limit: impl Into<i64>) -> Self {
-                Self {
-                    offset: offset.into(),
-                    limit: limit.into(),
-                    activity_name: None,
-                    activity_status: None,
-                    award_type: None,
-                }
-            }
-            /// Sets `activity_name` (活动名称 (query)).
-            pub fn with_activity_name(mut self, activity_name: impl Into<String>) -> Self {
-                self.activity_name = Some(activity_name.into());
-                self
-            }
-            /// Sets `activity_status` (activity_status (query)).
-            pub fn with_activity_status(mut self, activity_status: impl Into<String>) -> Self {
-                self.activity_status = Some(activity_status.into());
-                self
-            }
-            /// Sets `award_type` (award_type (query)).
-            pub fn with_award_type(mut self, award_type: impl Into<String>) -> Self {
-                self.award_type = Some(award_type.into());
-                self
+        constructors! {
+            Get {
+                new(
+                    offset: i64,
+                    limit: i64,
+                );
+                /// Sets `activity_name` (活动名称 (query)).
+                with_activity_name => activity_name: String;
+                /// Sets `activity_status` (activity_status (query)).
+                with_activity_status => activity_status: String;
+                /// Sets `award_type` (award_type (query)).
+                with_award_type => award_type: String;
             }
         }
 
@@ -18566,25 +15638,15 @@ pub mod paygiftactivity {
                     pub limit: Option<i64>,
                 }
 
-                impl Get {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(activity_id: impl Into<String>) -> Self {
-                        Self {
-                            activity_id: activity_id.into(),
-                            offset: None,
-                            limit: None,
-                        }
-                    }
-                    /// Sets `offset` (分页页码 (query)).
-                    pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-                        self.offset = Some(offset.into());
-                        self
-                    }
-                    /// Sets `limit` (分页大小 (query)).
-                    pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
-                        self.limit = Some(limit.into());
-                        self
+                constructors! {
+                    Get {
+                        new(
+                            activity_id: String,
+                        );
+                        /// Sets `offset` (分页页码 (query)).
+                        with_offset => offset: i64;
+                        /// Sets `limit` (分页大小 (query)).
+                        with_limit => limit: i64;
                     }
                 }
 
@@ -18635,25 +15697,15 @@ pub mod paygiftactivity {
                     pub limit: Option<i64>,
                 }
 
-                impl Get {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(activity_id: impl Into<String>) -> Self {
-                        Self {
-                            activity_id: activity_id.into(),
-                            offset: None,
-                            limit: None,
-                        }
-                    }
-                    /// Sets `offset` (分页页码 (query)).
-                    pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-                        self.offset = Some(offset.into());
-                        self
-                    }
-                    /// Sets `limit` (分页大小 (query)).
-                    pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
-                        self.limit = Some(limit.into());
-                        self
+                constructors! {
+                    Get {
+                        new(
+                            activity_id: String,
+                        );
+                        /// Sets `offset` (分页页码 (query)).
+                        with_offset => offset: i64;
+                        /// Sets `limit` (分页大小 (query)).
+                        with_limit => limit: i64;
                     }
                 }
 
@@ -18708,31 +15760,15 @@ pub mod paygiftactivity {
                         pub add_request_no: Option<String>,
                     }
 
-                    impl Post {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(activity_id: impl Into<String>) -> Self {
-                            Self {
-                                activity_id: activity_id.into(),
-                                merchant_id_list: None,
-                                add_request_no: None,
-                            }
-                        }
-                        /// Sets `merchant_id_list` (发券商户号).
-                        pub fn with_merchant_id_list(
-                            mut self,
-                            merchant_id_list: impl Into<Vec<String>>,
-                        ) -> Self {
-                            self.merchant_id_list = Some(merchant_id_list.into());
-                            self
-                        }
-                        /// Sets `add_request_no` (请求业务单据号).
-                        pub fn with_add_request_no(
-                            mut self,
-                            add_request_no: impl Into<String>,
-                        ) -> Self {
-                            self.add_request_no = Some(add_request_no.into());
-                            self
+                    constructors! {
+                        Post {
+                            new(
+                                activity_id: String,
+                            );
+                            /// Sets `merchant_id_list` (发券商户号).
+                            with_merchant_id_list => merchant_id_list: Vec<String>;
+                            /// Sets `add_request_no` (请求业务单据号).
+                            with_add_request_no => add_request_no: String;
                         }
                     }
 
@@ -18780,31 +15816,15 @@ pub mod paygiftactivity {
                         pub delete_request_no: Option<String>,
                     }
 
-                    impl Post {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(activity_id: impl Into<String>) -> Self {
-                            Self {
-                                activity_id: activity_id.into(),
-                                merchant_id_list: None,
-                                delete_request_no: None,
-                            }
-                        }
-                        /// Sets `merchant_id_list` (merchant_id_list).
-                        pub fn with_merchant_id_list(
-                            mut self,
-                            merchant_id_list: impl Into<Vec<String>>,
-                        ) -> Self {
-                            self.merchant_id_list = Some(merchant_id_list.into());
-                            self
-                        }
-                        /// Sets `delete_request_no` (商户请求单号).
-                        pub fn with_delete_request_no(
-                            mut self,
-                            delete_request_no: impl Into<String>,
-                        ) -> Self {
-                            self.delete_request_no = Some(delete_request_no.into());
-                            self
+                    constructors! {
+                        Post {
+                            new(
+                                activity_id: String,
+                            );
+                            /// Sets `merchant_id_list` (merchant_id_list).
+                            with_merchant_id_list => merchant_id_list: Vec<String>;
+                            /// Sets `delete_request_no` (商户请求单号).
+                            with_delete_request_no => delete_request_no: String;
                         }
                     }
 
@@ -18883,71 +15903,27 @@ pub mod paygiftactivity {
             pub mini_programs_path: Option<String>,
         }
 
-        impl ActivityBaseInfo {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                activity_name: impl Into<String>,
-                activity_second_title: impl Into<String>,
-                merchant_logo_url: impl Into<String>,
-                out_request_no: impl Into<String>,
-                delivery_purpose: impl Into<crate::api::types::DeliveryPurpose>,
-            ) -> Self {
-                Self {
-                    activity_name: activity_name.into(),
-                    activity_second_title: activity_second_title.into(),
-                    merchant_logo_url: merchant_logo_url.into(),
-                    background_color: None,
-                    begin_time: None,
-                    end_time: None,
-                    available_periods: None,
-                    out_request_no: out_request_no.into(),
-                    delivery_purpose: delivery_purpose.into(),
-                    mini_programs_appid: None,
-                    mini_programs_path: None,
-                }
-            }
-            /// Sets `background_color` (背景颜色).
-            pub fn with_background_color(
-                mut self,
-                background_color: impl Into<crate::api::types::BackgroundColor>,
-            ) -> Self {
-                self.background_color = Some(background_color.into());
-                self
-            }
-            /// Sets `begin_time` (活动开始时间).
-            pub fn with_begin_time(mut self, begin_time: impl Into<crate::DateTime>) -> Self {
-                self.begin_time = Some(begin_time.into());
-                self
-            }
-            /// Sets `end_time` (活动结束时间).
-            pub fn with_end_time(mut self, end_time: impl Into<crate::DateTime>) -> Self {
-                self.end_time = Some(end_time.into());
-                self
-            }
-            /// Sets `available_periods` (可用时间段).
-            pub fn with_available_periods(
-                mut self,
-                available_periods: impl Into<crate::api::types::AvailablePeriods>,
-            ) -> Self {
-                self.available_periods = Some(available_periods.into());
-                self
-            }
-            /// Sets `mini_programs_appid` (商家小程序appid).
-            pub fn with_mini_programs_appid(
-                mut self,
-                mini_programs_appid: impl Into<String>,
-            ) -> Self {
-                self.mini_programs_appid = Some(mini_programs_appid.into());
-                self
-            }
-            /// Sets `mini_programs_path` (商家小程序path).
-            pub fn with_mini_programs_path(
-                mut self,
-                mini_programs_path: impl Into<String>,
-            ) -> Self {
-                self.mini_programs_path = Some(mini_programs_path.into());
-                self
+        constructors! {
+            ActivityBaseInfo {
+                new(
+                    activity_name: String,
+                    activity_second_title: String,
+                    merchant_logo_url: String,
+                    out_request_no: String,
+                    delivery_purpose: crate::api::types::DeliveryPurpose,
+                );
+                /// Sets `background_color` (背景颜色).
+                with_background_color => background_color: crate::api::types::BackgroundColor;
+                /// Sets `begin_time` (活动开始时间).
+                with_begin_time => begin_time: crate::DateTime;
+                /// Sets `end_time` (活动结束时间).
+                with_end_time => end_time: crate::DateTime;
+                /// Sets `available_periods` (可用时间段).
+                with_available_periods => available_periods: crate::api::types::AvailablePeriods;
+                /// Sets `mini_programs_appid` (商家小程序appid).
+                with_mini_programs_appid => mini_programs_appid: String;
+                /// Sets `mini_programs_path` (商家小程序path).
+                with_mini_programs_path => mini_programs_path: String;
             }
         }
 
@@ -18973,21 +15949,12 @@ pub mod paygiftactivity {
             pub bank_abbreviation: Option<String>,
         }
 
-        impl PaymentMethodInformation {
-            /// Sets `payment_method` (支付方式).
-            pub fn with_payment_method(
-                mut self,
-                payment_method: impl Into<
-                    crate::api::v3::marketing::paygiftactivity::types::PaymentMethod,
-                >,
-            ) -> Self {
-                self.payment_method = Some(payment_method.into());
-                self
-            }
-            /// Sets `bank_abbreviation` (银行简称).
-            pub fn with_bank_abbreviation(mut self, bank_abbreviation: impl Into<String>) -> Self {
-                self.bank_abbreviation = Some(bank_abbreviation.into());
-                self
+        constructors! {
+            PaymentMethodInformation {
+                /// Sets `payment_method` (支付方式).
+                with_payment_method => payment_method: crate::api::v3::marketing::paygiftactivity::types::PaymentMethod;
+                /// Sets `bank_abbreviation` (银行简称).
+                with_bank_abbreviation => bank_abbreviation: String;
             }
         }
 
@@ -19003,24 +15970,12 @@ pub mod paygiftactivity {
                 Option<crate::api::v3::marketing::paygiftactivity::types::PaymentMethodInformation>,
         }
 
-        impl PaymentMode {
-            /// Sets `payment_scene_list` (支付场景列表).
-            pub fn with_payment_scene_list(
-                mut self,
-                payment_scene_list: impl Into<Vec<crate::api::types::PaymentScene>>,
-            ) -> Self {
-                self.payment_scene_list = Some(payment_scene_list.into());
-                self
-            }
-            /// Sets `payment_method_information` (支付方式信息).
-            pub fn with_payment_method_information(
-                mut self,
-                payment_method_information: impl Into<
-                    crate::api::v3::marketing::paygiftactivity::types::PaymentMethodInformation,
-                >,
-            ) -> Self {
-                self.payment_method_information = Some(payment_method_information.into());
-                self
+        constructors! {
+            PaymentMode {
+                /// Sets `payment_scene_list` (支付场景列表).
+                with_payment_scene_list => payment_scene_list: Vec<crate::api::types::PaymentScene>;
+                /// Sets `payment_method_information` (支付方式信息).
+                with_payment_method_information => payment_method_information: crate::api::v3::marketing::paygiftactivity::types::PaymentMethodInformation;
             }
         }
 
@@ -19052,24 +16007,14 @@ pub mod paygiftactivity {
             pub thumbnail_url: Option<String>,
         }
 
-        impl AwardList {
-            /// Sets `stock_id` (代金券批次Id).
-            pub fn with_stock_id(mut self, stock_id: impl Into<String>) -> Self {
-                self.stock_id = Some(stock_id.into());
-                self
-            }
-            /// Sets `original_image_url` (奖品原始图).
-            pub fn with_original_image_url(
-                mut self,
-                original_image_url: impl Into<String>,
-            ) -> Self {
-                self.original_image_url = Some(original_image_url.into());
-                self
-            }
-            /// Sets `thumbnail_url` (奖品缩略图).
-            pub fn with_thumbnail_url(mut self, thumbnail_url: impl Into<String>) -> Self {
-                self.thumbnail_url = Some(thumbnail_url.into());
-                self
+        constructors! {
+            AwardList {
+                /// Sets `stock_id` (代金券批次Id).
+                with_stock_id => stock_id: String;
+                /// Sets `original_image_url` (奖品原始图).
+                with_original_image_url => original_image_url: String;
+                /// Sets `thumbnail_url` (奖品缩略图).
+                with_thumbnail_url => thumbnail_url: String;
             }
         }
 
@@ -19093,39 +16038,18 @@ pub mod paygiftactivity {
             pub merchant_id_list: Option<Vec<String>>,
         }
 
-        impl AwardSendRule {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                award_type: impl Into<crate::api::types::AwardType>,
-                merchant_option: impl Into<crate::api::types::MerchantOption>,
-                transaction_amount_minimum: impl Into<i64>,
-                send_content: impl Into<crate::api::types::SendContent>,
-            ) -> Self {
-                Self {
-                    award_type: award_type.into(),
-                    merchant_option: merchant_option.into(),
-                    transaction_amount_minimum: transaction_amount_minimum.into(),
-                    send_content: send_content.into(),
-                    award_list: None,
-                    merchant_id_list: None,
-                }
-            }
-            /// Sets `award_list` (奖品基本信息列表).
-            pub fn with_award_list(
-                mut self,
-                award_list: impl Into<Vec<crate::api::v3::marketing::paygiftactivity::types::AwardList>>,
-            ) -> Self {
-                self.award_list = Some(award_list.into());
-                self
-            }
-            /// Sets `merchant_id_list` (发券商户号列表).
-            pub fn with_merchant_id_list(
-                mut self,
-                merchant_id_list: impl Into<Vec<String>>,
-            ) -> Self {
-                self.merchant_id_list = Some(merchant_id_list.into());
-                self
+        constructors! {
+            AwardSendRule {
+                new(
+                    award_type: crate::api::types::AwardType,
+                    merchant_option: crate::api::types::MerchantOption,
+                    transaction_amount_minimum: i64,
+                    send_content: crate::api::types::SendContent,
+                );
+                /// Sets `award_list` (奖品基本信息列表).
+                with_award_list => award_list: Vec<crate::api::v3::marketing::paygiftactivity::types::AwardList>;
+                /// Sets `merchant_id_list` (发券商户号列表).
+                with_merchant_id_list => merchant_id_list: Vec<String>;
             }
         }
     }
@@ -19151,30 +16075,14 @@ pub mod paygiftactivity {
             pub award_send_rule: crate::api::v3::marketing::paygiftactivity::types::AwardSendRule,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                activity_base_info: impl Into<
-                    crate::api::v3::marketing::paygiftactivity::types::ActivityBaseInfo,
-                >,
-                award_send_rule: impl Into<
-                    crate::api::v3::marketing::paygiftactivity::types::AwardSendRule,
-                >,
-            ) -> Self {
-                Self {
-                    activity_base_info: activity_base_info.into(),
-                    advanced_setting: None,
-                    award_send_rule: award_send_rule.into(),
-                }
-            }
-            /// Sets `advanced_setting` (advanced_setting).
-            pub fn with_advanced_setting(
-                mut self,
-                advanced_setting: impl Into<PostAdvancedSetting>,
-            ) -> Self {
-                self.advanced_setting = Some(advanced_setting.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    activity_base_info: crate::api::v3::marketing::paygiftactivity::types::ActivityBaseInfo,
+                    award_send_rule: crate::api::v3::marketing::paygiftactivity::types::AwardSendRule,
+                );
+                /// Sets `advanced_setting` (advanced_setting).
+                with_advanced_setting => advanced_setting: PostAdvancedSetting;
             }
         }
 
@@ -19225,45 +16133,18 @@ pub mod paygiftactivity {
                 Option<crate::api::v3::marketing::paygiftactivity::types::PaymentMethodInformation>,
         }
 
-        impl PostAdvancedSetting {
-            /// Sets `delivery_user_category` (奖品类型).
-            pub fn with_delivery_user_category(
-                mut self,
-                delivery_user_category: impl Into<crate::api::types::AwardType>,
-            ) -> Self {
-                self.delivery_user_category = Some(delivery_user_category.into());
-                self
-            }
-            /// Sets `merchant_member_appid` (商家会员appid).
-            pub fn with_merchant_member_appid(
-                mut self,
-                merchant_member_appid: impl Into<String>,
-            ) -> Self {
-                self.merchant_member_appid = Some(merchant_member_appid.into());
-                self
-            }
-            /// Sets `payment_mode` (支付模式).
-            pub fn with_payment_mode(
-                mut self,
-                payment_mode: impl Into<crate::api::v3::marketing::paygiftactivity::types::PaymentMode>,
-            ) -> Self {
-                self.payment_mode = Some(payment_mode.into());
-                self
-            }
-            /// Sets `goods_tags` (订单优惠标记).
-            pub fn with_goods_tags(mut self, goods_tags: impl Into<Vec<String>>) -> Self {
-                self.goods_tags = Some(goods_tags.into());
-                self
-            }
-            /// Sets `payment_method_information` (支付方式信息).
-            pub fn with_payment_method_information(
-                mut self,
-                payment_method_information: impl Into<
-                    crate::api::v3::marketing::paygiftactivity::types::PaymentMethodInformation,
-                >,
-            ) -> Self {
-                self.payment_method_information = Some(payment_method_information.into());
-                self
+        constructors! {
+            PostAdvancedSetting {
+                /// Sets `delivery_user_category` (奖品类型).
+                with_delivery_user_category => delivery_user_category: crate::api::types::AwardType;
+                /// Sets `merchant_member_appid` (商家会员appid).
+                with_merchant_member_appid => merchant_member_appid: String;
+                /// Sets `payment_mode` (支付模式).
+                with_payment_mode => payment_mode: crate::api::v3::marketing::paygiftactivity::types::PaymentMode;
+                /// Sets `goods_tags` (订单优惠标记).
+                with_goods_tags => goods_tags: Vec<String>;
+                /// Sets `payment_method_information` (支付方式信息).
+                with_payment_method_information => payment_method_information: crate::api::v3::marketing::paygiftactivity::types::PaymentMethodInformation;
             }
         }
 
@@ -19323,43 +16204,20 @@ pub mod shopping_receipt {
             pub jump_link: crate::api::v3::marketing::shopping_receipt::types::JumpLink,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                custom_entrance_type: impl Into<
-                    crate::api::v3::marketing::shopping_receipt::types::CustomEntranceType,
-                >,
-                subtitle: impl Into<String>,
-                start_time: impl Into<String>,
-                end_time: impl Into<String>,
-                custom_entrance_state: impl Into<
-                    crate::api::v3::marketing::shopping_receipt::types::CustomEntranceState,
-                >,
-                brand_id: impl Into<String>,
-                out_request_no: impl Into<String>,
-                jump_link: impl Into<crate::api::v3::marketing::shopping_receipt::types::JumpLink>,
-            ) -> Self {
-                Self {
-                    custom_entrance_type: custom_entrance_type.into(),
-                    subtitle: subtitle.into(),
-                    goods_thumbnail_url: None,
-                    start_time: start_time.into(),
-                    end_time: end_time.into(),
-                    custom_entrance_state: custom_entrance_state.into(),
-                    brand_id: brand_id.into(),
-                    out_request_no: out_request_no.into(),
-                    jump_link: jump_link.into(),
-                }
-            }
-            /// Sets `goods_thumbnail_url` (展示商品信息).
-            pub fn with_goods_thumbnail_url(
-                mut self,
-                goods_thumbnail_url: impl Into<String>,
-            ) -> Self {
-                self.goods_thumbnail_url = Some(goods_thumbnail_url.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    custom_entrance_type: crate::api::v3::marketing::shopping_receipt::types::CustomEntranceType,
+                    subtitle: String,
+                    start_time: String,
+                    end_time: String,
+                    custom_entrance_state: crate::api::v3::marketing::shopping_receipt::types::CustomEntranceState,
+                    brand_id: String,
+                    out_request_no: String,
+                    jump_link: crate::api::v3::marketing::shopping_receipt::types::JumpLink,
+                );
+                /// Sets `goods_thumbnail_url` (展示商品信息).
+                with_goods_thumbnail_url => goods_thumbnail_url: String;
             }
         }
 
@@ -19457,72 +16315,26 @@ pub mod shopping_receipt {
                 pub jump_link: Option<crate::api::v3::marketing::shopping_receipt::types::JumpLink>,
             }
 
-            impl Patch {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(brand_id: impl Into<String>, out_request_no: impl Into<String>) -> Self {
-                    Self {
-                        brand_id: brand_id.into(),
-                        custom_entrance_type: None,
-                        subtitle: None,
-                        goods_thumbnail_url: None,
-                        custom_entrance_state: None,
-                        start_time: None,
-                        end_time: None,
-                        out_request_no: out_request_no.into(),
-                        jump_link: None,
-                    }
-                }
-                /// Sets `custom_entrance_type` (自定义入口种类).
-                pub fn with_custom_entrance_type(
-                    mut self,
-                    custom_entrance_type: impl Into<
-                        crate::api::v3::marketing::shopping_receipt::types::CustomEntranceType,
-                    >,
-                ) -> Self {
-                    self.custom_entrance_type = Some(custom_entrance_type.into());
-                    self
-                }
-                /// Sets `subtitle` (副标题).
-                pub fn with_subtitle(mut self, subtitle: impl Into<String>) -> Self {
-                    self.subtitle = Some(subtitle.into());
-                    self
-                }
-                /// Sets `goods_thumbnail_url` (展示商品信息).
-                pub fn with_goods_thumbnail_url(
-                    mut self,
-                    goods_thumbnail_url: impl Into<String>,
-                ) -> Self {
-                    self.goods_thumbnail_url = Some(goods_thumbnail_url.into());
-                    self
-                }
-                /// Sets `custom_entrance_state` (设置自定义入口的状态).
-                pub fn with_custom_entrance_state(
-                    mut self,
-                    custom_entrance_state: impl Into<
-                        crate::api::v3::marketing::shopping_receipt::types::CustomEntranceState,
-                    >,
-                ) -> Self {
-                    self.custom_entrance_state = Some(custom_entrance_state.into());
-                    self
-                }
-                /// Sets `start_time` (自定义入口的开始时间).
-                pub fn with_start_time(mut self, start_time: impl Into<crate::DateTime>) -> Self {
-                    self.start_time = Some(start_time.into());
-                    self
-                }
-                /// Sets `end_time` (自定义入口的结束时间).
-                pub fn with_end_time(mut self, end_time: impl Into<crate::DateTime>) -> Self {
-                    self.end_time = Some(end_time.into());
-                    self
-                }
-                /// Sets `jump_link` (自定义入口跳转信息).
-                pub fn with_jump_link(
-                    mut self,
-                    jump_link: impl Into<crate::api::v3::marketing::shopping_receipt::types::JumpLink>,
-                ) -> Self {
-                    self.jump_link = Some(jump_link.into());
-                    self
+            constructors! {
+                Patch {
+                    new(
+                        brand_id: String,
+                        out_request_no: String,
+                    );
+                    /// Sets `custom_entrance_type` (自定义入口种类).
+                    with_custom_entrance_type => custom_entrance_type: crate::api::v3::marketing::shopping_receipt::types::CustomEntranceType;
+                    /// Sets `subtitle` (副标题).
+                    with_subtitle => subtitle: String;
+                    /// Sets `goods_thumbnail_url` (展示商品信息).
+                    with_goods_thumbnail_url => goods_thumbnail_url: String;
+                    /// Sets `custom_entrance_state` (设置自定义入口的状态).
+                    with_custom_entrance_state => custom_entrance_state: crate::api::v3::marketing::shopping_receipt::types::CustomEntranceState;
+                    /// Sets `start_time` (自定义入口的开始时间).
+                    with_start_time => start_time: crate::DateTime;
+                    /// Sets `end_time` (自定义入口的结束时间).
+                    with_end_time => end_time: crate::DateTime;
+                    /// Sets `jump_link` (自定义入口跳转信息).
+                    with_jump_link => jump_link: crate::api::v3::marketing::shopping_receipt::types::JumpLink;
                 }
             }
 
@@ -19582,36 +16394,18 @@ pub mod shopping_receipt {
             pub jump_info: crate::api::v3::marketing::shopping_receipt::types::JumpInfo,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                transaction_id: impl Into<String>,
-                openid: impl Into<String>,
-                merchant_upload_time: impl Into<String>,
-                jump_info: impl Into<crate::api::v3::marketing::shopping_receipt::types::JumpInfo>,
-            ) -> Self {
-                Self {
-                    transaction_id: transaction_id.into(),
-                    transaction_mchid: None,
-                    transaction_sub_mchid: None,
-                    openid: openid.into(),
-                    merchant_upload_time: merchant_upload_time.into(),
-                    jump_info: jump_info.into(),
-                }
-            }
-            /// Sets `transaction_mchid` (商户号).
-            pub fn with_transaction_mchid(mut self, transaction_mchid: impl Into<String>) -> Self {
-                self.transaction_mchid = Some(transaction_mchid.into());
-                self
-            }
-            /// Sets `transaction_sub_mchid` (子商户号).
-            pub fn with_transaction_sub_mchid(
-                mut self,
-                transaction_sub_mchid: impl Into<String>,
-            ) -> Self {
-                self.transaction_sub_mchid = Some(transaction_sub_mchid.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    transaction_id: String,
+                    openid: String,
+                    merchant_upload_time: String,
+                    jump_info: crate::api::v3::marketing::shopping_receipt::types::JumpInfo,
+                );
+                /// Sets `transaction_mchid` (商户号).
+                with_transaction_mchid => transaction_mchid: String;
+                /// Sets `transaction_sub_mchid` (子商户号).
+                with_transaction_sub_mchid => transaction_sub_mchid: String;
             }
         }
 
@@ -19684,14 +16478,10 @@ pub mod shopping_receipt {
             pub consultation_phone_number: Option<String>,
         }
 
-        impl PostMetaMerchantContactInformation {
-            /// Sets `consultation_phone_number` (品牌售后部门的咨询电话).
-            pub fn with_consultation_phone_number(
-                mut self,
-                consultation_phone_number: impl Into<String>,
-            ) -> Self {
-                self.consultation_phone_number = Some(consultation_phone_number.into());
-                self
+        constructors! {
+            PostMetaMerchantContactInformation {
+                /// Sets `consultation_phone_number` (品牌售后部门的咨询电话).
+                with_consultation_phone_number => consultation_phone_number: String;
             }
         }
 
@@ -19722,55 +16512,23 @@ pub mod shopping_receipt {
             pub upload_time: Option<String>,
         }
 
-        impl PostMeta {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                transaction_id: impl Into<String>,
-                openid: impl Into<String>,
-                sha256: impl Into<String>,
-            ) -> Self {
-                Self {
-                    transaction_id: transaction_id.into(),
-                    transaction_mchid: None,
-                    transaction_sub_mchid: None,
-                    out_trade_no: None,
-                    openid: openid.into(),
-                    sha256: sha256.into(),
-                    merchant_contact_information: None,
-                    upload_time: None,
-                }
-            }
-            /// Sets `transaction_mchid` (微信支付订单的下单商户号).
-            pub fn with_transaction_mchid(mut self, transaction_mchid: impl Into<String>) -> Self {
-                self.transaction_mchid = Some(transaction_mchid.into());
-                self
-            }
-            /// Sets `transaction_sub_mchid` (微信支付订单的下单子商户号).
-            pub fn with_transaction_sub_mchid(
-                mut self,
-                transaction_sub_mchid: impl Into<String>,
-            ) -> Self {
-                self.transaction_sub_mchid = Some(transaction_sub_mchid.into());
-                self
-            }
-            /// Sets `out_trade_no` (微信支付订单的商户订单号).
-            pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
-                self.out_trade_no = Some(out_trade_no.into());
-                self
-            }
-            /// Sets `merchant_contact_information` (用户与商家的联系渠道).
-            pub fn with_merchant_contact_information(
-                mut self,
-                merchant_contact_information: impl Into<PostMetaMerchantContactInformation>,
-            ) -> Self {
-                self.merchant_contact_information = Some(merchant_contact_information.into());
-                self
-            }
-            /// Sets `upload_time` (上传时间).
-            pub fn with_upload_time(mut self, upload_time: impl Into<String>) -> Self {
-                self.upload_time = Some(upload_time.into());
-                self
+        constructors! {
+            PostMeta {
+                new(
+                    transaction_id: String,
+                    openid: String,
+                    sha256: String,
+                );
+                /// Sets `transaction_mchid` (微信支付订单的下单商户号).
+                with_transaction_mchid => transaction_mchid: String;
+                /// Sets `transaction_sub_mchid` (微信支付订单的下单子商户号).
+                with_transaction_sub_mchid => transaction_sub_mchid: String;
+                /// Sets `out_trade_no` (微信支付订单的商户订单号).
+                with_out_trade_no => out_trade_no: String;
+                /// Sets `merchant_contact_information` (用户与商家的联系渠道).
+                with_merchant_contact_information => merchant_contact_information: PostMetaMerchantContactInformation;
+                /// Sets `upload_time` (上传时间).
+                with_upload_time => upload_time: String;
             }
         }
 
@@ -19931,29 +16689,17 @@ pub mod weekly_discount {
             pub activity_scene: String,
         }
 
-        impl Get {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                limit: impl Into<i64>,
-                offset: impl Into<i64>,
-                applying_merchant_id: impl Into<i64>,
-                activity_area_code: impl Into<i64>,
-                activity_scene: impl Into<String>,
-            ) -> Self {
-                Self {
-                    limit: limit.into(),
-                    offset: offset.into(),
-                    applying_merchant_id: applying_merchant_id.into(),
-                    store_id: None,
-                    activity_area_code: activity_area_code.into(),
-                    activity_scene: activity_scene.into(),
-                }
-            }
-            /// Sets `store_id` (报名商户门店号 (query)).
-            pub fn with_store_id(mut self, store_id: impl Into<i64>) -> Self {
-                self.store_id = Some(store_id.into());
-                self
+        constructors! {
+            Get {
+                new(
+                    limit: i64,
+                    offset: i64,
+                    applying_merchant_id: i64,
+                    activity_area_code: i64,
+                    activity_scene: String,
+                );
+                /// Sets `store_id` (报名商户门店号 (query)).
+                with_store_id => store_id: i64;
             }
         }
 
@@ -20103,33 +16849,18 @@ pub mod withdraw_favor {
                     pub limit: Option<i64>,
                 }
 
-                impl Get {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        openid: impl Into<String>,
-                        mchid: impl Into<String>,
-                        stock_id: impl Into<String>,
-                        appid: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            openid: openid.into(),
-                            mchid: mchid.into(),
-                            stock_id: stock_id.into(),
-                            appid: appid.into(),
-                            offset: None,
-                            limit: None,
-                        }
-                    }
-                    /// Sets `offset` (分页页码 (query)).
-                    pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-                        self.offset = Some(offset.into());
-                        self
-                    }
-                    /// Sets `limit` (分页大小 (query)).
-                    pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
-                        self.limit = Some(limit.into());
-                        self
+                constructors! {
+                    Get {
+                        new(
+                            openid: String,
+                            mchid: String,
+                            stock_id: String,
+                            appid: String,
+                        );
+                        /// Sets `offset` (分页页码 (query)).
+                        with_offset => offset: i64;
+                        /// Sets `limit` (分页大小 (query)).
+                        with_limit => limit: i64;
                     }
                 }
 

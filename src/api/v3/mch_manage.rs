@@ -91,34 +91,17 @@ pub mod mch_manage_records {
                     Option<crate::api::v3::mch_manage::types::ManageRecordState>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    sub_mchid: impl Into<String>,
-                    limit: impl Into<i64>,
-                    manage_record_type: impl Into<crate::api::v3::mch_manage::types::ManageRecordType>,
-                ) -> Self {
-                    Self {
-                        sub_mchid: sub_mchid.into(),
-                        limit: limit.into(),
-                        offset: None,
-                        manage_record_type: manage_record_type.into(),
-                        manage_record_state: None,
-                    }
-                }
-                /// Sets `offset` (请求资源起始位置 (query)).
-                pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-                    self.offset = Some(offset.into());
-                    self
-                }
-                /// Sets `manage_record_state` (商户管理记录状态 (query)).
-                pub fn with_manage_record_state(
-                    mut self,
-                    manage_record_state: impl Into<crate::api::v3::mch_manage::types::ManageRecordState>,
-                ) -> Self {
-                    self.manage_record_state = Some(manage_record_state.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        sub_mchid: String,
+                        limit: i64,
+                        manage_record_type: crate::api::v3::mch_manage::types::ManageRecordType,
+                    );
+                    /// Sets `offset` (请求资源起始位置 (query)).
+                    with_offset => offset: i64;
+                    /// Sets `manage_record_state` (商户管理记录状态 (query)).
+                    with_manage_record_state => manage_record_state: crate::api::v3::mch_manage::types::ManageRecordState;
                 }
             }
 
@@ -208,16 +191,12 @@ pub mod submission_files {
                     pub file_digest: Option<String>,
                 }
 
-                impl PostMeta {
-                    /// Sets `file_name` (文件名称).
-                    pub fn with_file_name(mut self, file_name: impl Into<String>) -> Self {
-                        self.file_name = Some(file_name.into());
-                        self
-                    }
-                    /// Sets `file_digest` (文件摘要).
-                    pub fn with_file_digest(mut self, file_digest: impl Into<String>) -> Self {
-                        self.file_digest = Some(file_digest.into());
-                        self
+                constructors! {
+                    PostMeta {
+                        /// Sets `file_name` (文件名称).
+                        with_file_name => file_name: String;
+                        /// Sets `file_digest` (文件摘要).
+                        with_file_digest => file_digest: String;
                     }
                 }
 

@@ -44,55 +44,24 @@ pub mod risk {
             pub remark: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                sub_mchid: impl Into<String>,
-                out_account_type: impl Into<PostOutAccountType>,
-                amount: impl Into<i64>,
-                out_request_no: impl Into<String>,
-                payee_type: impl Into<PostPayeeType>,
-                payee_info: impl Into<PostPayeeInfo>,
-            ) -> Self {
-                Self {
-                    sub_mchid: sub_mchid.into(),
-                    out_account_type: out_account_type.into(),
-                    amount: amount.into(),
-                    out_request_no: out_request_no.into(),
-                    payee_type: payee_type.into(),
-                    payee_mchid: None,
-                    payee_info: payee_info.into(),
-                    proof_media_list: None,
-                    additional_materials: None,
-                    remark: None,
-                }
-            }
-            /// Sets `payee_mchid` (收款对象对应的商户号).
-            pub fn with_payee_mchid(mut self, payee_mchid: impl Into<String>) -> Self {
-                self.payee_mchid = Some(payee_mchid.into());
-                self
-            }
-            /// Sets `proof_media_list` (付款申请证明材料).
-            pub fn with_proof_media_list(
-                mut self,
-                proof_media_list: impl Into<PostProofMediaList>,
-            ) -> Self {
-                self.proof_media_list = Some(proof_media_list.into());
-                self
-            }
-            /// Sets `additional_materials` (补充材料).
-            pub fn with_additional_materials(
-                mut self,
-                additional_materials: impl Into<PostAdditionalMaterials>,
-            ) -> Self {
-                self.additional_materials = Some(additional_materials.into());
-                self
-            }
-            /// Sets `remark` (备注).
-            pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
-                self.remark = Some(remark.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    sub_mchid: String,
+                    out_account_type: PostOutAccountType,
+                    amount: i64,
+                    out_request_no: String,
+                    payee_type: PostPayeeType,
+                    payee_info: PostPayeeInfo,
+                );
+                /// Sets `payee_mchid` (收款对象对应的商户号).
+                with_payee_mchid => payee_mchid: String;
+                /// Sets `proof_media_list` (付款申请证明材料).
+                with_proof_media_list => proof_media_list: PostProofMediaList;
+                /// Sets `additional_materials` (补充材料).
+                with_additional_materials => additional_materials: PostAdditionalMaterials;
+                /// Sets `remark` (备注).
+                with_remark => remark: String;
             }
         }
 
@@ -152,31 +121,17 @@ pub mod risk {
             pub account_number: String,
         }
 
-        impl PostPayeeInfoBankAccountInfo {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                account_name: impl Into<String>,
-                account_bank: impl Into<String>,
-                account_number: impl Into<String>,
-            ) -> Self {
-                Self {
-                    account_name: account_name.into(),
-                    account_bank: account_bank.into(),
-                    bank_branch_id: None,
-                    bank_name: None,
-                    account_number: account_number.into(),
-                }
-            }
-            /// Sets `bank_branch_id` (开户银行联行号).
-            pub fn with_bank_branch_id(mut self, bank_branch_id: impl Into<String>) -> Self {
-                self.bank_branch_id = Some(bank_branch_id.into());
-                self
-            }
-            /// Sets `bank_name` (开户银行全称).
-            pub fn with_bank_name(mut self, bank_name: impl Into<String>) -> Self {
-                self.bank_name = Some(bank_name.into());
-                self
+        constructors! {
+            PostPayeeInfoBankAccountInfo {
+                new(
+                    account_name: String,
+                    account_bank: String,
+                    account_number: String,
+                );
+                /// Sets `bank_branch_id` (开户银行联行号).
+                with_bank_branch_id => bank_branch_id: String;
+                /// Sets `bank_name` (开户银行全称).
+                with_bank_name => bank_name: String;
             }
         }
 
@@ -217,26 +172,14 @@ pub mod risk {
             pub identification_no: String,
         }
 
-        impl PostPayeeInfoIdentityInfo {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                identification_name: impl Into<String>,
-                identification_no: impl Into<String>,
-            ) -> Self {
-                Self {
-                    id_doc_type: None,
-                    identification_name: identification_name.into(),
-                    identification_no: identification_no.into(),
-                }
-            }
-            /// Sets `id_doc_type` (证件类型).
-            pub fn with_id_doc_type(
-                mut self,
-                id_doc_type: impl Into<PostPayeeInfoIdentityInfoIdDocType>,
-            ) -> Self {
-                self.id_doc_type = Some(id_doc_type.into());
-                self
+        constructors! {
+            PostPayeeInfoIdentityInfo {
+                new(
+                    identification_name: String,
+                    identification_no: String,
+                );
+                /// Sets `id_doc_type` (证件类型).
+                with_id_doc_type => id_doc_type: PostPayeeInfoIdentityInfoIdDocType;
             }
         }
 
@@ -254,31 +197,15 @@ pub mod risk {
             pub identity_info: Option<PostPayeeInfoIdentityInfo>,
         }
 
-        impl PostPayeeInfo {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(account_type: impl Into<PostPayeeInfoAccountType>) -> Self {
-                Self {
-                    account_type: account_type.into(),
-                    bank_account_info: None,
-                    identity_info: None,
-                }
-            }
-            /// Sets `bank_account_info` (银行账户).
-            pub fn with_bank_account_info(
-                mut self,
-                bank_account_info: impl Into<PostPayeeInfoBankAccountInfo>,
-            ) -> Self {
-                self.bank_account_info = Some(bank_account_info.into());
-                self
-            }
-            /// Sets `identity_info` (收款人账号对应的证件信息).
-            pub fn with_identity_info(
-                mut self,
-                identity_info: impl Into<PostPayeeInfoIdentityInfo>,
-            ) -> Self {
-                self.identity_info = Some(identity_info.into());
-                self
+        constructors! {
+            PostPayeeInfo {
+                new(
+                    account_type: PostPayeeInfoAccountType,
+                );
+                /// Sets `bank_account_info` (银行账户).
+                with_bank_account_info => bank_account_info: PostPayeeInfoBankAccountInfo;
+                /// Sets `identity_info` (收款人账号对应的证件信息).
+                with_identity_info => identity_info: PostPayeeInfoIdentityInfo;
             }
         }
 
@@ -323,14 +250,10 @@ pub mod risk {
             pub proof_payee_media: Option<Vec<PostProofMediaListProofPayeeMedia>>,
         }
 
-        impl PostProofMediaList {
-            /// Sets `proof_payee_media` (申请证明材料).
-            pub fn with_proof_payee_media(
-                mut self,
-                proof_payee_media: impl Into<Vec<PostProofMediaListProofPayeeMedia>>,
-            ) -> Self {
-                self.proof_payee_media = Some(proof_payee_media.into());
-                self
+        constructors! {
+            PostProofMediaList {
+                /// Sets `proof_payee_media` (申请证明材料).
+                with_proof_payee_media => proof_payee_media: Vec<PostProofMediaListProofPayeeMedia>;
             }
         }
 
@@ -343,14 +266,10 @@ pub mod risk {
             pub additional_media: Option<Vec<String>>,
         }
 
-        impl PostAdditionalMaterials {
-            /// Sets `additional_media` (补充材料照片列表).
-            pub fn with_additional_media(
-                mut self,
-                additional_media: impl Into<Vec<String>>,
-            ) -> Self {
-                self.additional_media = Some(additional_media.into());
-                self
+        constructors! {
+            PostAdditionalMaterials {
+                /// Sets `additional_media` (补充材料照片列表).
+                with_additional_media => additional_media: Vec<String>;
             }
         }
 

@@ -71,23 +71,14 @@ pub mod enhanced_due_diligence {
                 pub submit_data: Option<String>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    due_diligence_id: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        due_diligence_id: due_diligence_id.into(),
-                        sub_mchid: sub_mchid.into(),
-                        submit_data: None,
-                    }
-                }
-                /// Sets `submit_data` (提交资料内容).
-                pub fn with_submit_data(mut self, submit_data: impl Into<String>) -> Self {
-                    self.submit_data = Some(submit_data.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        due_diligence_id: String,
+                        sub_mchid: String,
+                    );
+                    /// Sets `submit_data` (提交资料内容).
+                    with_submit_data => submit_data: String;
                 }
             }
 
@@ -150,26 +141,16 @@ pub mod enhanced_due_diligence {
                 pub item_id: Option<i64>,
             }
 
-            impl PostMeta {
-                /// Sets `file_name` (文件名称).
-                pub fn with_file_name(mut self, file_name: impl Into<String>) -> Self {
-                    self.file_name = Some(file_name.into());
-                    self
-                }
-                /// Sets `file_digest` (文件摘要).
-                pub fn with_file_digest(mut self, file_digest: impl Into<String>) -> Self {
-                    self.file_digest = Some(file_digest.into());
-                    self
-                }
-                /// Sets `sub_mchid` (子商户号).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
-                }
-                /// Sets `item_id` (资料项唯一id).
-                pub fn with_item_id(mut self, item_id: impl Into<i64>) -> Self {
-                    self.item_id = Some(item_id.into());
-                    self
+            constructors! {
+                PostMeta {
+                    /// Sets `file_name` (文件名称).
+                    with_file_name => file_name: String;
+                    /// Sets `file_digest` (文件摘要).
+                    with_file_digest => file_digest: String;
+                    /// Sets `sub_mchid` (子商户号).
+                    with_sub_mchid => sub_mchid: String;
+                    /// Sets `item_id` (资料项唯一id).
+                    with_item_id => item_id: i64;
                 }
             }
 

@@ -25,20 +25,14 @@ pub mod mchcontactalterapplyment {
         pub contact_info: Option<PostContactInfo>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(merchant_code: impl Into<String>, out_request_no: impl Into<String>) -> Self {
-            Self {
-                merchant_code: merchant_code.into(),
-                out_request_no: out_request_no.into(),
-                contact_info: None,
-            }
-        }
-        /// Sets `contact_info` (超级管理员信息).
-        pub fn with_contact_info(mut self, contact_info: impl Into<PostContactInfo>) -> Self {
-            self.contact_info = Some(contact_info.into());
-            self
+    constructors! {
+        Post {
+            new(
+                merchant_code: String,
+                out_request_no: String,
+            );
+            /// Sets `contact_info` (超级管理员信息).
+            with_contact_info => contact_info: PostContactInfo;
         }
     }
 
@@ -74,45 +68,21 @@ pub mod mchcontactalterapplyment {
         pub mobile_phone: String,
     }
 
-    impl PostContactInfo {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            contact_name: impl Into<String>,
-            contact_id_doc_type: impl Into<crate::api::v3::mchalterapply::types::IdDocType>,
-            contact_id_card_number: impl Into<String>,
-            contact_id_doc_copy: impl Into<String>,
-            contact_id_doc_period_begin: impl Into<String>,
-            contact_id_doc_period_end: impl Into<String>,
-            mobile_phone: impl Into<String>,
-        ) -> Self {
-            Self {
-                contact_name: contact_name.into(),
-                contact_id_doc_type: contact_id_doc_type.into(),
-                contact_id_card_number: contact_id_card_number.into(),
-                contact_id_doc_copy: contact_id_doc_copy.into(),
-                contact_id_doc_copy_back: None,
-                contact_id_doc_period_begin: contact_id_doc_period_begin.into(),
-                contact_id_doc_period_end: contact_id_doc_period_end.into(),
-                business_authorization_letter: None,
-                mobile_phone: mobile_phone.into(),
-            }
-        }
-        /// Sets `contact_id_doc_copy_back` (超级管理员证件反面照片).
-        pub fn with_contact_id_doc_copy_back(
-            mut self,
-            contact_id_doc_copy_back: impl Into<String>,
-        ) -> Self {
-            self.contact_id_doc_copy_back = Some(contact_id_doc_copy_back.into());
-            self
-        }
-        /// Sets `business_authorization_letter` (业务办理授权函).
-        pub fn with_business_authorization_letter(
-            mut self,
-            business_authorization_letter: impl Into<String>,
-        ) -> Self {
-            self.business_authorization_letter = Some(business_authorization_letter.into());
-            self
+    constructors! {
+        PostContactInfo {
+            new(
+                contact_name: String,
+                contact_id_doc_type: crate::api::v3::mchalterapply::types::IdDocType,
+                contact_id_card_number: String,
+                contact_id_doc_copy: String,
+                contact_id_doc_period_begin: String,
+                contact_id_doc_period_end: String,
+                mobile_phone: String,
+            );
+            /// Sets `contact_id_doc_copy_back` (超级管理员证件反面照片).
+            with_contact_id_doc_copy_back => contact_id_doc_copy_back: String;
+            /// Sets `business_authorization_letter` (业务办理授权函).
+            with_business_authorization_letter => business_authorization_letter: String;
         }
     }
 
@@ -259,82 +229,29 @@ pub mod mchsubjectalterapplyment {
         pub addition: Option<PostAddition>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            merchant_code: impl Into<String>,
-            out_request_no: impl Into<String>,
-            organization_type: impl Into<PostOrganizationType>,
-        ) -> Self {
-            Self {
-                merchant_code: merchant_code.into(),
-                out_request_no: out_request_no.into(),
-                alter_scope: None,
-                organization_type: organization_type.into(),
-                finance_institution: None,
-                business_license_info: None,
-                certificate_info: None,
-                finance_institution_info: None,
-                legal_person_info: None,
-                ubo_info_list: None,
-                addition: None,
-            }
-        }
-        /// Sets `alter_scope` (主体资料变更范围).
-        pub fn with_alter_scope(mut self, alter_scope: impl Into<PostAlterScope>) -> Self {
-            self.alter_scope = Some(alter_scope.into());
-            self
-        }
-        /// Sets `finance_institution` (是否金融机构).
-        pub fn with_finance_institution(mut self, finance_institution: impl Into<bool>) -> Self {
-            self.finance_institution = Some(finance_institution.into());
-            self
-        }
-        /// Sets `business_license_info` (营业执照信息).
-        pub fn with_business_license_info(
-            mut self,
-            business_license_info: impl Into<PostBusinessLicenseInfo>,
-        ) -> Self {
-            self.business_license_info = Some(business_license_info.into());
-            self
-        }
-        /// Sets `certificate_info` (登记证书信息).
-        pub fn with_certificate_info(
-            mut self,
-            certificate_info: impl Into<PostCertificateInfo>,
-        ) -> Self {
-            self.certificate_info = Some(certificate_info.into());
-            self
-        }
-        /// Sets `finance_institution_info` (金融机构许可证).
-        pub fn with_finance_institution_info(
-            mut self,
-            finance_institution_info: impl Into<PostFinanceInstitutionInfo>,
-        ) -> Self {
-            self.finance_institution_info = Some(finance_institution_info.into());
-            self
-        }
-        /// Sets `legal_person_info` (法人身份信息).
-        pub fn with_legal_person_info(
-            mut self,
-            legal_person_info: impl Into<PostLegalPersonInfo>,
-        ) -> Self {
-            self.legal_person_info = Some(legal_person_info.into());
-            self
-        }
-        /// Sets `ubo_info_list` (最终受益人信息列表).
-        pub fn with_ubo_info_list(
-            mut self,
-            ubo_info_list: impl Into<Vec<PostUboInfoList>>,
-        ) -> Self {
-            self.ubo_info_list = Some(ubo_info_list.into());
-            self
-        }
-        /// Sets `addition` (补充材料列表).
-        pub fn with_addition(mut self, addition: impl Into<PostAddition>) -> Self {
-            self.addition = Some(addition.into());
-            self
+    constructors! {
+        Post {
+            new(
+                merchant_code: String,
+                out_request_no: String,
+                organization_type: PostOrganizationType,
+            );
+            /// Sets `alter_scope` (主体资料变更范围).
+            with_alter_scope => alter_scope: PostAlterScope;
+            /// Sets `finance_institution` (是否金融机构).
+            with_finance_institution => finance_institution: bool;
+            /// Sets `business_license_info` (营业执照信息).
+            with_business_license_info => business_license_info: PostBusinessLicenseInfo;
+            /// Sets `certificate_info` (登记证书信息).
+            with_certificate_info => certificate_info: PostCertificateInfo;
+            /// Sets `finance_institution_info` (金融机构许可证).
+            with_finance_institution_info => finance_institution_info: PostFinanceInstitutionInfo;
+            /// Sets `legal_person_info` (法人身份信息).
+            with_legal_person_info => legal_person_info: PostLegalPersonInfo;
+            /// Sets `ubo_info_list` (最终受益人信息列表).
+            with_ubo_info_list => ubo_info_list: Vec<PostUboInfoList>;
+            /// Sets `addition` (补充材料列表).
+            with_addition => addition: PostAddition;
         }
     }
 
@@ -391,42 +308,20 @@ pub mod mchsubjectalterapplyment {
         pub license_period_end: Option<String>,
     }
 
-    impl PostBusinessLicenseInfo {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            license_number: impl Into<String>,
-            license_copy: impl Into<String>,
-            merchant_name: impl Into<String>,
-            legal_person: impl Into<String>,
-        ) -> Self {
-            Self {
-                license_number: license_number.into(),
-                license_copy: license_copy.into(),
-                merchant_name: merchant_name.into(),
-                legal_person: legal_person.into(),
-                company_address: None,
-                license_period_begin: None,
-                license_period_end: None,
-            }
-        }
-        /// Sets `company_address` (注册地址).
-        pub fn with_company_address(mut self, company_address: impl Into<String>) -> Self {
-            self.company_address = Some(company_address.into());
-            self
-        }
-        /// Sets `license_period_begin` (有效期开始时间).
-        pub fn with_license_period_begin(
-            mut self,
-            license_period_begin: impl Into<String>,
-        ) -> Self {
-            self.license_period_begin = Some(license_period_begin.into());
-            self
-        }
-        /// Sets `license_period_end` (有效期结束时间).
-        pub fn with_license_period_end(mut self, license_period_end: impl Into<String>) -> Self {
-            self.license_period_end = Some(license_period_end.into());
-            self
+    constructors! {
+        PostBusinessLicenseInfo {
+            new(
+                license_number: String,
+                license_copy: String,
+                merchant_name: String,
+                legal_person: String,
+            );
+            /// Sets `company_address` (注册地址).
+            with_company_address => company_address: String;
+            /// Sets `license_period_begin` (有效期开始时间).
+            with_license_period_begin => license_period_begin: String;
+            /// Sets `license_period_end` (有效期结束时间).
+            with_license_period_end => license_period_end: String;
         }
     }
 
@@ -558,79 +453,31 @@ pub mod mchsubjectalterapplyment {
         pub as_ubo: Option<bool>,
     }
 
-    impl PostLegalPersonInfo {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(id_holder_type: impl Into<PostLegalPersonInfoIdHolderType>) -> Self {
-            Self {
-                id_holder_type: id_holder_type.into(),
-                id_doc_type: None,
-                authorize_letter_copy: None,
-                card_front: None,
-                card_back: None,
-                card_name: None,
-                card_number: None,
-                card_address: None,
-                card_period_begin: None,
-                card_period_end: None,
-                as_ubo: None,
-            }
-        }
-        /// Sets `id_doc_type` (证件类型).
-        pub fn with_id_doc_type(
-            mut self,
-            id_doc_type: impl Into<crate::api::v3::mchalterapply::types::IdDocType>,
-        ) -> Self {
-            self.id_doc_type = Some(id_doc_type.into());
-            self
-        }
-        /// Sets `authorize_letter_copy` (法定代表人说明函).
-        pub fn with_authorize_letter_copy(
-            mut self,
-            authorize_letter_copy: impl Into<String>,
-        ) -> Self {
-            self.authorize_letter_copy = Some(authorize_letter_copy.into());
-            self
-        }
-        /// Sets `card_front` (证件正面照片).
-        pub fn with_card_front(mut self, card_front: impl Into<String>) -> Self {
-            self.card_front = Some(card_front.into());
-            self
-        }
-        /// Sets `card_back` (证件反面照片).
-        pub fn with_card_back(mut self, card_back: impl Into<String>) -> Self {
-            self.card_back = Some(card_back.into());
-            self
-        }
-        /// Sets `card_name` (证件姓名).
-        pub fn with_card_name(mut self, card_name: impl Into<String>) -> Self {
-            self.card_name = Some(card_name.into());
-            self
-        }
-        /// Sets `card_number` (证件号码).
-        pub fn with_card_number(mut self, card_number: impl Into<String>) -> Self {
-            self.card_number = Some(card_number.into());
-            self
-        }
-        /// Sets `card_address` (证件居住地址).
-        pub fn with_card_address(mut self, card_address: impl Into<String>) -> Self {
-            self.card_address = Some(card_address.into());
-            self
-        }
-        /// Sets `card_period_begin` (证件有效期开始时间).
-        pub fn with_card_period_begin(mut self, card_period_begin: impl Into<String>) -> Self {
-            self.card_period_begin = Some(card_period_begin.into());
-            self
-        }
-        /// Sets `card_period_end` (证件有效期结束时间).
-        pub fn with_card_period_end(mut self, card_period_end: impl Into<String>) -> Self {
-            self.card_period_end = Some(card_period_end.into());
-            self
-        }
-        /// Sets `as_ubo` (经营者/法人是否为受益人).
-        pub fn with_as_ubo(mut self, as_ubo: impl Into<bool>) -> Self {
-            self.as_ubo = Some(as_ubo.into());
-            self
+    constructors! {
+        PostLegalPersonInfo {
+            new(
+                id_holder_type: PostLegalPersonInfoIdHolderType,
+            );
+            /// Sets `id_doc_type` (证件类型).
+            with_id_doc_type => id_doc_type: crate::api::v3::mchalterapply::types::IdDocType;
+            /// Sets `authorize_letter_copy` (法定代表人说明函).
+            with_authorize_letter_copy => authorize_letter_copy: String;
+            /// Sets `card_front` (证件正面照片).
+            with_card_front => card_front: String;
+            /// Sets `card_back` (证件反面照片).
+            with_card_back => card_back: String;
+            /// Sets `card_name` (证件姓名).
+            with_card_name => card_name: String;
+            /// Sets `card_number` (证件号码).
+            with_card_number => card_number: String;
+            /// Sets `card_address` (证件居住地址).
+            with_card_address => card_address: String;
+            /// Sets `card_period_begin` (证件有效期开始时间).
+            with_card_period_begin => card_period_begin: String;
+            /// Sets `card_period_end` (证件有效期结束时间).
+            with_card_period_end => card_period_end: String;
+            /// Sets `as_ubo` (经营者/法人是否为受益人).
+            with_as_ubo => as_ubo: bool;
         }
     }
 
@@ -663,33 +510,19 @@ pub mod mchsubjectalterapplyment {
         pub card_period_end: String,
     }
 
-    impl PostUboInfoList {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            id_doc_type: impl Into<crate::api::v3::mchalterapply::types::IdDocType>,
-            card_front: impl Into<String>,
-            card_name: impl Into<String>,
-            card_number: impl Into<String>,
-            card_address: impl Into<String>,
-            card_period_begin: impl Into<String>,
-            card_period_end: impl Into<String>,
-        ) -> Self {
-            Self {
-                id_doc_type: id_doc_type.into(),
-                card_front: card_front.into(),
-                card_back: None,
-                card_name: card_name.into(),
-                card_number: card_number.into(),
-                card_address: card_address.into(),
-                card_period_begin: card_period_begin.into(),
-                card_period_end: card_period_end.into(),
-            }
-        }
-        /// Sets `card_back` (证件反面照片).
-        pub fn with_card_back(mut self, card_back: impl Into<String>) -> Self {
-            self.card_back = Some(card_back.into());
-            self
+    constructors! {
+        PostUboInfoList {
+            new(
+                id_doc_type: crate::api::v3::mchalterapply::types::IdDocType,
+                card_front: String,
+                card_name: String,
+                card_number: String,
+                card_address: String,
+                card_period_begin: String,
+                card_period_end: String,
+            );
+            /// Sets `card_back` (证件反面照片).
+            with_card_back => card_back: String;
         }
     }
 
@@ -714,37 +547,18 @@ pub mod mchsubjectalterapplyment {
         pub ubo_prove: Option<Vec<String>>,
     }
 
-    impl PostAddition {
-        /// Sets `bank_openaccount_license` (银行开户许可证).
-        pub fn with_bank_openaccount_license(
-            mut self,
-            bank_openaccount_license: impl Into<Vec<String>>,
-        ) -> Self {
-            self.bank_openaccount_license = Some(bank_openaccount_license.into());
-            self
-        }
-        /// Sets `openaccount_approval` (开户核准通知书).
-        pub fn with_openaccount_approval(
-            mut self,
-            openaccount_approval: impl Into<Vec<String>>,
-        ) -> Self {
-            self.openaccount_approval = Some(openaccount_approval.into());
-            self
-        }
-        /// Sets `legal_other_prove` (法人身份辅助证明).
-        pub fn with_legal_other_prove(mut self, legal_other_prove: impl Into<Vec<String>>) -> Self {
-            self.legal_other_prove = Some(legal_other_prove.into());
-            self
-        }
-        /// Sets `agency_prove` (发证机关证明).
-        pub fn with_agency_prove(mut self, agency_prove: impl Into<Vec<String>>) -> Self {
-            self.agency_prove = Some(agency_prove.into());
-            self
-        }
-        /// Sets `ubo_prove` (受益所有人补充材料).
-        pub fn with_ubo_prove(mut self, ubo_prove: impl Into<Vec<String>>) -> Self {
-            self.ubo_prove = Some(ubo_prove.into());
-            self
+    constructors! {
+        PostAddition {
+            /// Sets `bank_openaccount_license` (银行开户许可证).
+            with_bank_openaccount_license => bank_openaccount_license: Vec<String>;
+            /// Sets `openaccount_approval` (开户核准通知书).
+            with_openaccount_approval => openaccount_approval: Vec<String>;
+            /// Sets `legal_other_prove` (法人身份辅助证明).
+            with_legal_other_prove => legal_other_prove: Vec<String>;
+            /// Sets `agency_prove` (发证机关证明).
+            with_agency_prove => agency_prove: Vec<String>;
+            /// Sets `ubo_prove` (受益所有人补充材料).
+            with_ubo_prove => ubo_prove: Vec<String>;
         }
     }
 

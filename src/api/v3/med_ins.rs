@@ -87,189 +87,67 @@ pub mod orders {
         pub med_ins_test_env: Option<bool>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            mix_pay_type: impl Into<crate::api::v3::med_ins::types::MixPayType>,
-            order_type: impl Into<crate::api::v3::med_ins::types::OrderType>,
-            appid: impl Into<String>,
-            payer: impl Into<crate::api::v3::med_ins::types::Payer>,
-            out_trade_no: impl Into<String>,
-            serial_no: impl Into<String>,
-            city_id: impl Into<String>,
-            med_inst_name: impl Into<String>,
-            med_inst_no: impl Into<String>,
-            total_fee: impl Into<i64>,
-            callback_url: impl Into<String>,
-        ) -> Self {
-            Self {
-                mix_pay_type: mix_pay_type.into(),
-                order_type: order_type.into(),
-                appid: appid.into(),
-                sub_appid: None,
-                sub_mchid: None,
-                openid: None,
-                sub_openid: None,
-                payer: payer.into(),
-                pay_for_relatives: None,
-                relative: None,
-                out_trade_no: out_trade_no.into(),
-                serial_no: serial_no.into(),
-                pay_order_id: None,
-                pay_auth_no: None,
-                geo_location: None,
-                city_id: city_id.into(),
-                med_inst_name: med_inst_name.into(),
-                med_inst_no: med_inst_no.into(),
-                med_ins_order_create_time: None,
-                total_fee: total_fee.into(),
-                med_ins_gov_fee: None,
-                med_ins_self_fee: None,
-                med_ins_other_fee: None,
-                med_ins_cash_fee: None,
-                wechat_pay_cash_fee: None,
-                cash_add_detail: None,
-                cash_reduce_detail: None,
-                callback_url: callback_url.into(),
-                prepay_id: None,
-                passthrough_request_content: None,
-                extends: None,
-                attach: None,
-                channel_no: None,
-                med_ins_test_env: None,
-            }
-        }
-        /// Sets `sub_appid` (医疗机构的公众号ID).
-        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-            self.sub_appid = Some(sub_appid.into());
-            self
-        }
-        /// Sets `sub_mchid` (医疗机构的商户号).
-        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-            self.sub_mchid = Some(sub_mchid.into());
-            self
-        }
-        /// Sets `openid` (用户在appid下的唯一标识).
-        pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-            self.openid = Some(openid.into());
-            self
-        }
-        /// Sets `sub_openid` (用户在医疗机构AppID下的唯一标识).
-        pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
-            self.sub_openid = Some(sub_openid.into());
-            self
-        }
-        /// Sets `pay_for_relatives` (是否代亲属支付).
-        pub fn with_pay_for_relatives(mut self, pay_for_relatives: impl Into<bool>) -> Self {
-            self.pay_for_relatives = Some(pay_for_relatives.into());
-            self
-        }
-        /// Sets `relative` (亲属身份信息).
-        pub fn with_relative(
-            mut self,
-            relative: impl Into<crate::api::v3::med_ins::types::Payer>,
-        ) -> Self {
-            self.relative = Some(relative.into());
-            self
-        }
-        /// Sets `pay_order_id` (医保局返回的支付单ID).
-        pub fn with_pay_order_id(mut self, pay_order_id: impl Into<String>) -> Self {
-            self.pay_order_id = Some(pay_order_id.into());
-            self
-        }
-        /// Sets `pay_auth_no` (医保局返回的支付授权码).
-        pub fn with_pay_auth_no(mut self, pay_auth_no: impl Into<String>) -> Self {
-            self.pay_auth_no = Some(pay_auth_no.into());
-            self
-        }
-        /// Sets `geo_location` (用户定位信息).
-        pub fn with_geo_location(mut self, geo_location: impl Into<String>) -> Self {
-            self.geo_location = Some(geo_location.into());
-            self
-        }
-        /// Sets `med_ins_order_create_time` (医保下单时间).
-        pub fn with_med_ins_order_create_time(
-            mut self,
-            med_ins_order_create_time: impl Into<crate::DateTime>,
-        ) -> Self {
-            self.med_ins_order_create_time = Some(med_ins_order_create_time.into());
-            self
-        }
-        /// Sets `med_ins_gov_fee` (医保局结算后).
-        pub fn with_med_ins_gov_fee(mut self, med_ins_gov_fee: impl Into<i64>) -> Self {
-            self.med_ins_gov_fee = Some(med_ins_gov_fee.into());
-            self
-        }
-        /// Sets `med_ins_self_fee` (医保局结算后).
-        pub fn with_med_ins_self_fee(mut self, med_ins_self_fee: impl Into<i64>) -> Self {
-            self.med_ins_self_fee = Some(med_ins_self_fee.into());
-            self
-        }
-        /// Sets `med_ins_other_fee` (医保局结算后).
-        pub fn with_med_ins_other_fee(mut self, med_ins_other_fee: impl Into<i64>) -> Self {
-            self.med_ins_other_fee = Some(med_ins_other_fee.into());
-            self
-        }
-        /// Sets `med_ins_cash_fee` (医保局结算后).
-        pub fn with_med_ins_cash_fee(mut self, med_ins_cash_fee: impl Into<i64>) -> Self {
-            self.med_ins_cash_fee = Some(med_ins_cash_fee.into());
-            self
-        }
-        /// Sets `wechat_pay_cash_fee` (实际需要用户微信支付的金额).
-        pub fn with_wechat_pay_cash_fee(mut self, wechat_pay_cash_fee: impl Into<i64>) -> Self {
-            self.wechat_pay_cash_fee = Some(wechat_pay_cash_fee.into());
-            self
-        }
-        /// Sets `cash_add_detail` (现金补充列表).
-        pub fn with_cash_add_detail(
-            mut self,
-            cash_add_detail: impl Into<Vec<crate::api::v3::med_ins::types::CashAddDetail>>,
-        ) -> Self {
-            self.cash_add_detail = Some(cash_add_detail.into());
-            self
-        }
-        /// Sets `cash_reduce_detail` (现金减免列表).
-        pub fn with_cash_reduce_detail(
-            mut self,
-            cash_reduce_detail: impl Into<Vec<crate::api::v3::med_ins::types::CashReduceDetail>>,
-        ) -> Self {
-            self.cash_reduce_detail = Some(cash_reduce_detail.into());
-            self
-        }
-        /// Sets `prepay_id` (自费预下单ID).
-        pub fn with_prepay_id(mut self, prepay_id: impl Into<String>) -> Self {
-            self.prepay_id = Some(prepay_id.into());
-            self
-        }
-        /// Sets `passthrough_request_content` (医疗机构透传给医保的数据).
-        pub fn with_passthrough_request_content(
-            mut self,
-            passthrough_request_content: impl Into<String>,
-        ) -> Self {
-            self.passthrough_request_content = Some(passthrough_request_content.into());
-            self
-        }
-        /// Sets `extends` (扩展字段).
-        pub fn with_extends(mut self, extends: impl Into<String>) -> Self {
-            self.extends = Some(extends.into());
-            self
-        }
-        /// Sets `attach` (附加数据).
-        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-            self.attach = Some(attach.into());
-            self
-        }
-        /// Sets `channel_no` (渠道号).
-        pub fn with_channel_no(mut self, channel_no: impl Into<String>) -> Self {
-            self.channel_no = Some(channel_no.into());
-            self
-        }
-        /// Sets `med_ins_test_env` (是否到医保局测试环境下单).
-        pub fn with_med_ins_test_env(mut self, med_ins_test_env: impl Into<bool>) -> Self {
-            self.med_ins_test_env = Some(med_ins_test_env.into());
-            self
+    constructors! {
+        Post {
+            new(
+                mix_pay_type: crate::api::v3::med_ins::types::MixPayType,
+                order_type: crate::api::v3::med_ins::types::OrderType,
+                appid: String,
+                payer: crate::api::v3::med_ins::types::Payer,
+                out_trade_no: String,
+                serial_no: String,
+                city_id: String,
+                med_inst_name: String,
+                med_inst_no: String,
+                total_fee: i64,
+                callback_url: String,
+            );
+            /// Sets `sub_appid` (医疗机构的公众号ID).
+            with_sub_appid => sub_appid: String;
+            /// Sets `sub_mchid` (医疗机构的商户号).
+            with_sub_mchid => sub_mchid: String;
+            /// Sets `openid` (用户在appid下的唯一标识).
+            with_openid => openid: String;
+            /// Sets `sub_openid` (用户在医疗机构AppID下的唯一标识).
+            with_sub_openid => sub_openid: String;
+            /// Sets `pay_for_relatives` (是否代亲属支付).
+            with_pay_for_relatives => pay_for_relatives: bool;
+            /// Sets `relative` (亲属身份信息).
+            with_relative => relative: crate::api::v3::med_ins::types::Payer;
+            /// Sets `pay_order_id` (医保局返回的支付单ID).
+            with_pay_order_id => pay_order_id: String;
+            /// Sets `pay_auth_no` (医保局返回的支付授权码).
+            with_pay_auth_no => pay_auth_no: String;
+            /// Sets `geo_location` (用户定位信息).
+            with_geo_location => geo_location: String;
+            /// Sets `med_ins_order_create_time` (医保下单时间).
+            with_med_ins_order_create_time => med_ins_order_create_time: crate::DateTime;
+            /// Sets `med_ins_gov_fee` (医保局结算后).
+            with_med_ins_gov_fee => med_ins_gov_fee: i64;
+            /// Sets `med_ins_self_fee` (医保局结算后).
+            with_med_ins_self_fee => med_ins_self_fee: i64;
+            /// Sets `med_ins_other_fee` (医保局结算后).
+            with_med_ins_other_fee => med_ins_other_fee: i64;
+            /// Sets `med_ins_cash_fee` (医保局结算后).
+            with_med_ins_cash_fee => med_ins_cash_fee: i64;
+            /// Sets `wechat_pay_cash_fee` (实际需要用户微信支付的金额).
+            with_wechat_pay_cash_fee => wechat_pay_cash_fee: i64;
+            /// Sets `cash_add_detail` (现金补充列表).
+            with_cash_add_detail => cash_add_detail: Vec<crate::api::v3::med_ins::types::CashAddDetail>;
+            /// Sets `cash_reduce_detail` (现金减免列表).
+            with_cash_reduce_detail => cash_reduce_detail: Vec<crate::api::v3::med_ins::types::CashReduceDetail>;
+            /// Sets `prepay_id` (自费预下单ID).
+            with_prepay_id => prepay_id: String;
+            /// Sets `passthrough_request_content` (医疗机构透传给医保的数据).
+            with_passthrough_request_content => passthrough_request_content: String;
+            /// Sets `extends` (扩展字段).
+            with_extends => extends: String;
+            /// Sets `attach` (附加数据).
+            with_attach => attach: String;
+            /// Sets `channel_no` (渠道号).
+            with_channel_no => channel_no: String;
+            /// Sets `med_ins_test_env` (是否到医保局测试环境下单).
+            with_med_ins_test_env => med_ins_test_env: bool;
         }
     }
 
@@ -354,19 +232,13 @@ pub mod orders {
                 pub sub_mchid: Option<String>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(mix_trade_no: impl Into<String>) -> Self {
-                    Self {
-                        mix_trade_no: mix_trade_no.into(),
-                        sub_mchid: None,
-                    }
-                }
-                /// Sets `sub_mchid` (医疗机构的商户号 (query)).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        mix_trade_no: String,
+                    );
+                    /// Sets `sub_mchid` (医疗机构的商户号 (query)).
+                    with_sub_mchid => sub_mchid: String;
                 }
             }
 
@@ -423,19 +295,13 @@ pub mod orders {
                 pub sub_mchid: Option<String>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(out_trade_no: impl Into<String>) -> Self {
-                    Self {
-                        out_trade_no: out_trade_no.into(),
-                        sub_mchid: None,
-                    }
-                }
-                /// Sets `sub_mchid` (医疗机构的商户号 (query)).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        out_trade_no: String,
+                    );
+                    /// Sets `sub_mchid` (医疗机构的商户号 (query)).
+                    with_sub_mchid => sub_mchid: String;
                 }
             }
 

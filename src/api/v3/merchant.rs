@@ -84,37 +84,19 @@ pub mod fund {
             pub notify_url: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                out_request_no: impl Into<String>,
-                amount: impl Into<i64>,
-                account_type: impl Into<crate::api::types::BillAccountType>,
-            ) -> Self {
-                Self {
-                    out_request_no: out_request_no.into(),
-                    amount: amount.into(),
-                    remark: None,
-                    bank_memo: None,
-                    account_type: account_type.into(),
-                    notify_url: None,
-                }
-            }
-            /// Sets `remark` (备注).
-            pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
-                self.remark = Some(remark.into());
-                self
-            }
-            /// Sets `bank_memo` (银行附言).
-            pub fn with_bank_memo(mut self, bank_memo: impl Into<String>) -> Self {
-                self.bank_memo = Some(bank_memo.into());
-                self
-            }
-            /// Sets `notify_url` (提现结果通知地址).
-            pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-                self.notify_url = Some(notify_url.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    out_request_no: String,
+                    amount: i64,
+                    account_type: crate::api::types::BillAccountType,
+                );
+                /// Sets `remark` (备注).
+                with_remark => remark: String;
+                /// Sets `bank_memo` (银行附言).
+                with_bank_memo => bank_memo: String;
+                /// Sets `notify_url` (提现结果通知地址).
+                with_notify_url => notify_url: String;
             }
         }
 
@@ -150,20 +132,14 @@ pub mod fund {
                     pub tar_type: Option<String>,
                 }
 
-                impl Get {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(bill_type: impl Into<String>, bill_date: impl Into<String>) -> Self {
-                        Self {
-                            bill_type: bill_type.into(),
-                            bill_date: bill_date.into(),
-                            tar_type: None,
-                        }
-                    }
-                    /// Sets `tar_type` (压缩类型 (query)).
-                    pub fn with_tar_type(mut self, tar_type: impl Into<String>) -> Self {
-                        self.tar_type = Some(tar_type.into());
-                        self
+                constructors! {
+                    Get {
+                        new(
+                            bill_type: String,
+                            bill_date: String,
+                        );
+                        /// Sets `tar_type` (压缩类型 (query)).
+                        with_tar_type => tar_type: String;
                     }
                 }
 

@@ -32,41 +32,22 @@ pub mod ec_trade_risk {
             pub page_size: Option<i64>,
         }
 
-        impl Post {
-            /// Sets `sp_mchid` (服务商商户号).
-            pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
-                self.sp_mchid = Some(sp_mchid.into());
-                self
-            }
-            /// Sets `sub_mchid` (子商户号).
-            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                self.sub_mchid = Some(sub_mchid.into());
-                self
-            }
-            /// Sets `mchid` (商户号).
-            pub fn with_mchid(mut self, mchid: impl Into<String>) -> Self {
-                self.mchid = Some(mchid.into());
-                self
-            }
-            /// Sets `start_time` (开始时间).
-            pub fn with_start_time(mut self, start_time: impl Into<crate::DateTime>) -> Self {
-                self.start_time = Some(start_time.into());
-                self
-            }
-            /// Sets `end_time` (结束时间).
-            pub fn with_end_time(mut self, end_time: impl Into<crate::DateTime>) -> Self {
-                self.end_time = Some(end_time.into());
-                self
-            }
-            /// Sets `page_index` (查询页码).
-            pub fn with_page_index(mut self, page_index: impl Into<i64>) -> Self {
-                self.page_index = Some(page_index.into());
-                self
-            }
-            /// Sets `page_size` (查询页大小).
-            pub fn with_page_size(mut self, page_size: impl Into<i64>) -> Self {
-                self.page_size = Some(page_size.into());
-                self
+        constructors! {
+            Post {
+                /// Sets `sp_mchid` (服务商商户号).
+                with_sp_mchid => sp_mchid: String;
+                /// Sets `sub_mchid` (子商户号).
+                with_sub_mchid => sub_mchid: String;
+                /// Sets `mchid` (商户号).
+                with_mchid => mchid: String;
+                /// Sets `start_time` (开始时间).
+                with_start_time => start_time: crate::DateTime;
+                /// Sets `end_time` (结束时间).
+                with_end_time => end_time: crate::DateTime;
+                /// Sets `page_index` (查询页码).
+                with_page_index => page_index: i64;
+                /// Sets `page_size` (查询页大小).
+                with_page_size => page_size: i64;
             }
         }
 
@@ -129,67 +110,29 @@ pub mod ec_trade_risk {
             pub refund_amount: Option<i64>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(out_trade_no: impl Into<String>) -> Self {
-                Self {
-                    sp_mchid: None,
-                    sub_mchid: None,
-                    mchid: None,
-                    out_trade_no: out_trade_no.into(),
-                    final_risk_result: None,
-                    final_risk_type: None,
-                    disp_conclusion: None,
-                    disp_addition: None,
-                    exist_complaint: None,
-                    refund_amount: None,
-                }
-            }
-            /// Sets `sp_mchid` (服务商商户号).
-            pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
-                self.sp_mchid = Some(sp_mchid.into());
-                self
-            }
-            /// Sets `sub_mchid` (子商户号).
-            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                self.sub_mchid = Some(sub_mchid.into());
-                self
-            }
-            /// Sets `mchid` (商户号).
-            pub fn with_mchid(mut self, mchid: impl Into<String>) -> Self {
-                self.mchid = Some(mchid.into());
-                self
-            }
-            /// Sets `final_risk_result` (最终风险结论).
-            pub fn with_final_risk_result(mut self, final_risk_result: impl Into<i64>) -> Self {
-                self.final_risk_result = Some(final_risk_result.into());
-                self
-            }
-            /// Sets `final_risk_type` (最终风险类型).
-            pub fn with_final_risk_type(mut self, final_risk_type: impl Into<i64>) -> Self {
-                self.final_risk_type = Some(final_risk_type.into());
-                self
-            }
-            /// Sets `disp_conclusion` (处置结论).
-            pub fn with_disp_conclusion(mut self, disp_conclusion: impl Into<Vec<i64>>) -> Self {
-                self.disp_conclusion = Some(disp_conclusion.into());
-                self
-            }
-            /// Sets `disp_addition` (处置补充).
-            pub fn with_disp_addition(mut self, disp_addition: impl Into<String>) -> Self {
-                self.disp_addition = Some(disp_addition.into());
-                self
-            }
-            /// Sets `exist_complaint` (是否有投诉).
-            pub fn with_exist_complaint(mut self, exist_complaint: impl Into<bool>) -> Self {
-                self.exist_complaint = Some(exist_complaint.into());
-                self
-            }
-            /// Sets `refund_amount` (退款金额).
-            pub fn with_refund_amount(mut self, refund_amount: impl Into<i64>) -> Self {
-                self.refund_amount = Some(refund_amount.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    out_trade_no: String,
+                );
+                /// Sets `sp_mchid` (服务商商户号).
+                with_sp_mchid => sp_mchid: String;
+                /// Sets `sub_mchid` (子商户号).
+                with_sub_mchid => sub_mchid: String;
+                /// Sets `mchid` (商户号).
+                with_mchid => mchid: String;
+                /// Sets `final_risk_result` (最终风险结论).
+                with_final_risk_result => final_risk_result: i64;
+                /// Sets `final_risk_type` (最终风险类型).
+                with_final_risk_type => final_risk_type: i64;
+                /// Sets `disp_conclusion` (处置结论).
+                with_disp_conclusion => disp_conclusion: Vec<i64>;
+                /// Sets `disp_addition` (处置补充).
+                with_disp_addition => disp_addition: String;
+                /// Sets `exist_complaint` (是否有投诉).
+                with_exist_complaint => exist_complaint: bool;
+                /// Sets `refund_amount` (退款金额).
+                with_refund_amount => refund_amount: i64;
             }
         }
 
@@ -313,254 +256,100 @@ pub mod report_trade_union_information {
         pub sub_orders: Option<Vec<PostSubOrders>>,
     }
 
-    impl Post {
-        /// Sets `sp_mchid` (服务商商户号).
-        pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
-            self.sp_mchid = Some(sp_mchid.into());
-            self
-        }
-        /// Sets `acquiring_bank_id` (从业机构商户号).
-        pub fn with_acquiring_bank_id(mut self, acquiring_bank_id: impl Into<String>) -> Self {
-            self.acquiring_bank_id = Some(acquiring_bank_id.into());
-            self
-        }
-        /// Sets `channel_id` (渠道号).
-        pub fn with_channel_id(mut self, channel_id: impl Into<String>) -> Self {
-            self.channel_id = Some(channel_id.into());
-            self
-        }
-        /// Sets `sub_mchid` (子商户号).
-        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-            self.sub_mchid = Some(sub_mchid.into());
-            self
-        }
-        /// Sets `out_trade_no` (商户订单号).
-        pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
-            self.out_trade_no = Some(out_trade_no.into());
-            self
-        }
-        /// Sets `openid` (用户标识).
-        pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-            self.openid = Some(openid.into());
-            self
-        }
-        /// Sets `phone` (用户手机号).
-        pub fn with_phone(mut self, phone: impl Into<String>) -> Self {
-            self.phone = Some(phone.into());
-            self
-        }
-        /// Sets `certificates_number` (用户实名证件号).
-        pub fn with_certificates_number(mut self, certificates_number: impl Into<String>) -> Self {
-            self.certificates_number = Some(certificates_number.into());
-            self
-        }
-        /// Sets `client_ip` (用户终端ip).
-        pub fn with_client_ip(mut self, client_ip: impl Into<String>) -> Self {
-            self.client_ip = Some(client_ip.into());
-            self
-        }
-        /// Sets `risk_level` (商户判定交易的风险等级).
-        pub fn with_risk_level(mut self, risk_level: impl Into<i64>) -> Self {
-            self.risk_level = Some(risk_level.into());
-            self
-        }
-        /// Sets `line_type` (线上线下标识).
-        pub fn with_line_type(mut self, line_type: impl Into<i64>) -> Self {
-            self.line_type = Some(line_type.into());
-            self
-        }
-        /// Sets `goods_type` (虚拟实物标识).
-        pub fn with_goods_type(mut self, goods_type: impl Into<i64>) -> Self {
-            self.goods_type = Some(goods_type.into());
-            self
-        }
-        /// Sets `seller_type` (物品发布类型).
-        pub fn with_seller_type(mut self, seller_type: impl Into<i64>) -> Self {
-            self.seller_type = Some(seller_type.into());
-            self
-        }
-        /// Sets `is_need_deliver` (是否需要物流发货).
-        pub fn with_is_need_deliver(mut self, is_need_deliver: impl Into<bool>) -> Self {
-            self.is_need_deliver = Some(is_need_deliver.into());
-            self
-        }
-        /// Sets `device_type` (用户设备类型).
-        pub fn with_device_type(mut self, device_type: impl Into<i64>) -> Self {
-            self.device_type = Some(device_type.into());
-            self
-        }
-        /// Sets `userid` (付款方用户标识).
-        pub fn with_userid(mut self, userid: impl Into<String>) -> Self {
-            self.userid = Some(userid.into());
-            self
-        }
-        /// Sets `phone_from` (手机号来源).
-        pub fn with_phone_from(mut self, phone_from: impl Into<i64>) -> Self {
-            self.phone_from = Some(phone_from.into());
-            self
-        }
-        /// Sets `seller_userid` (收款方用户标识).
-        pub fn with_seller_userid(mut self, seller_userid: impl Into<String>) -> Self {
-            self.seller_userid = Some(seller_userid.into());
-            self
-        }
-        /// Sets `scene` (业务场景).
-        pub fn with_scene(mut self, scene: impl Into<i64>) -> Self {
-            self.scene = Some(scene.into());
-            self
-        }
-        /// Sets `recharge_fields` (充值业务场景独有字段).
-        pub fn with_recharge_fields(
-            mut self,
-            recharge_fields: impl Into<PostRechargeFields>,
-        ) -> Self {
-            self.recharge_fields = Some(recharge_fields.into());
-            self
-        }
-        /// Sets `living_expenses_fields` (生活缴费场景独有字段).
-        pub fn with_living_expenses_fields(
-            mut self,
-            living_expenses_fields: impl Into<PostLivingExpensesFields>,
-        ) -> Self {
-            self.living_expenses_fields = Some(living_expenses_fields.into());
-            self
-        }
-        /// Sets `extra_fields1` (扩展字段1).
-        pub fn with_extra_fields1(mut self, extra_fields1: impl Into<String>) -> Self {
-            self.extra_fields1 = Some(extra_fields1.into());
-            self
-        }
-        /// Sets `extra_fields2` (扩展字段2).
-        pub fn with_extra_fields2(mut self, extra_fields2: impl Into<String>) -> Self {
-            self.extra_fields2 = Some(extra_fields2.into());
-            self
-        }
-        /// Sets `extra_fields3` (扩展字段3).
-        pub fn with_extra_fields3(mut self, extra_fields3: impl Into<String>) -> Self {
-            self.extra_fields3 = Some(extra_fields3.into());
-            self
-        }
-        /// Sets `high_risk_goods` (高风险商品标签).
-        pub fn with_high_risk_goods(mut self, high_risk_goods: impl Into<i64>) -> Self {
-            self.high_risk_goods = Some(high_risk_goods.into());
-            self
-        }
-        /// Sets `same_deviced` (用户下单设备与支付设备是否一致).
-        pub fn with_same_deviced(mut self, same_deviced: impl Into<bool>) -> Self {
-            self.same_deviced = Some(same_deviced.into());
-            self
-        }
-        /// Sets `reliable_device` (用户下单设备是否是常用设备).
-        pub fn with_reliable_device(mut self, reliable_device: impl Into<bool>) -> Self {
-            self.reliable_device = Some(reliable_device.into());
-            self
-        }
-        /// Sets `delivery_province` (收货省份).
-        pub fn with_delivery_province(mut self, delivery_province: impl Into<String>) -> Self {
-            self.delivery_province = Some(delivery_province.into());
-            self
-        }
-        /// Sets `delivery_city` (收货城市).
-        pub fn with_delivery_city(mut self, delivery_city: impl Into<String>) -> Self {
-            self.delivery_city = Some(delivery_city.into());
-            self
-        }
-        /// Sets `new_address` (收货人地址是否新增).
-        pub fn with_new_address(mut self, new_address: impl Into<bool>) -> Self {
-            self.new_address = Some(new_address.into());
-            self
-        }
-        /// Sets `last_pay_openid` (上一笔支付openid).
-        pub fn with_last_pay_openid(mut self, last_pay_openid: impl Into<String>) -> Self {
-            self.last_pay_openid = Some(last_pay_openid.into());
-            self
-        }
-        /// Sets `risky_goods` (高风险类目).
-        pub fn with_risky_goods(mut self, risky_goods: impl Into<i64>) -> Self {
-            self.risky_goods = Some(risky_goods.into());
-            self
-        }
-        /// Sets `offline_delivery_label` (订单识别标识).
-        pub fn with_offline_delivery_label(
-            mut self,
-            offline_delivery_label: impl Into<i64>,
-        ) -> Self {
-            self.offline_delivery_label = Some(offline_delivery_label.into());
-            self
-        }
-        /// Sets `proxy_payment` (是否为代付订单).
-        pub fn with_proxy_payment(mut self, proxy_payment: impl Into<bool>) -> Self {
-            self.proxy_payment = Some(proxy_payment.into());
-            self
-        }
-        /// Sets `order_phone_number` (下单人手机号).
-        pub fn with_order_phone_number(mut self, order_phone_number: impl Into<String>) -> Self {
-            self.order_phone_number = Some(order_phone_number.into());
-            self
-        }
-        /// Sets `user_risk_level` (下单人风险等级).
-        pub fn with_user_risk_level(mut self, user_risk_level: impl Into<i64>) -> Self {
-            self.user_risk_level = Some(user_risk_level.into());
-            self
-        }
-        /// Sets `sp_risk_level` (商户风险等级).
-        pub fn with_sp_risk_level(mut self, sp_risk_level: impl Into<i64>) -> Self {
-            self.sp_risk_level = Some(sp_risk_level.into());
-            self
-        }
-        /// Sets `phone_number_location` (手机号所属地).
-        pub fn with_phone_number_location(
-            mut self,
-            phone_number_location: impl Into<String>,
-        ) -> Self {
-            self.phone_number_location = Some(phone_number_location.into());
-            self
-        }
-        /// Sets `goods_category` (商品类目).
-        pub fn with_goods_category(mut self, goods_category: impl Into<String>) -> Self {
-            self.goods_category = Some(goods_category.into());
-            self
-        }
-        /// Sets `pre_opening_behavior` (前置打开行为异常).
-        pub fn with_pre_opening_behavior(
-            mut self,
-            pre_opening_behavior: impl Into<String>,
-        ) -> Self {
-            self.pre_opening_behavior = Some(pre_opening_behavior.into());
-            self
-        }
-        /// Sets `new_store` (卖家是否是新账号).
-        pub fn with_new_store(mut self, new_store: impl Into<bool>) -> Self {
-            self.new_store = Some(new_store.into());
-            self
-        }
-        /// Sets `store_identifier` (店铺标识).
-        pub fn with_store_identifier(mut self, store_identifier: impl Into<String>) -> Self {
-            self.store_identifier = Some(store_identifier.into());
-            self
-        }
-        /// Sets `goods_listing_time` (商品上架时间).
-        pub fn with_goods_listing_time(mut self, goods_listing_time: impl Into<String>) -> Self {
-            self.goods_listing_time = Some(goods_listing_time.into());
-            self
-        }
-        /// Sets `combine_out_trade_no` (合单商户订单号).
-        pub fn with_combine_out_trade_no(
-            mut self,
-            combine_out_trade_no: impl Into<String>,
-        ) -> Self {
-            self.combine_out_trade_no = Some(combine_out_trade_no.into());
-            self
-        }
-        /// Sets `combine_mchid` (合单商户号).
-        pub fn with_combine_mchid(mut self, combine_mchid: impl Into<String>) -> Self {
-            self.combine_mchid = Some(combine_mchid.into());
-            self
-        }
-        /// Sets `sub_orders` (子单列表).
-        pub fn with_sub_orders(mut self, sub_orders: impl Into<Vec<PostSubOrders>>) -> Self {
-            self.sub_orders = Some(sub_orders.into());
-            self
+    constructors! {
+        Post {
+            /// Sets `sp_mchid` (服务商商户号).
+            with_sp_mchid => sp_mchid: String;
+            /// Sets `acquiring_bank_id` (从业机构商户号).
+            with_acquiring_bank_id => acquiring_bank_id: String;
+            /// Sets `channel_id` (渠道号).
+            with_channel_id => channel_id: String;
+            /// Sets `sub_mchid` (子商户号).
+            with_sub_mchid => sub_mchid: String;
+            /// Sets `out_trade_no` (商户订单号).
+            with_out_trade_no => out_trade_no: String;
+            /// Sets `openid` (用户标识).
+            with_openid => openid: String;
+            /// Sets `phone` (用户手机号).
+            with_phone => phone: String;
+            /// Sets `certificates_number` (用户实名证件号).
+            with_certificates_number => certificates_number: String;
+            /// Sets `client_ip` (用户终端ip).
+            with_client_ip => client_ip: String;
+            /// Sets `risk_level` (商户判定交易的风险等级).
+            with_risk_level => risk_level: i64;
+            /// Sets `line_type` (线上线下标识).
+            with_line_type => line_type: i64;
+            /// Sets `goods_type` (虚拟实物标识).
+            with_goods_type => goods_type: i64;
+            /// Sets `seller_type` (物品发布类型).
+            with_seller_type => seller_type: i64;
+            /// Sets `is_need_deliver` (是否需要物流发货).
+            with_is_need_deliver => is_need_deliver: bool;
+            /// Sets `device_type` (用户设备类型).
+            with_device_type => device_type: i64;
+            /// Sets `userid` (付款方用户标识).
+            with_userid => userid: String;
+            /// Sets `phone_from` (手机号来源).
+            with_phone_from => phone_from: i64;
+            /// Sets `seller_userid` (收款方用户标识).
+            with_seller_userid => seller_userid: String;
+            /// Sets `scene` (业务场景).
+            with_scene => scene: i64;
+            /// Sets `recharge_fields` (充值业务场景独有字段).
+            with_recharge_fields => recharge_fields: PostRechargeFields;
+            /// Sets `living_expenses_fields` (生活缴费场景独有字段).
+            with_living_expenses_fields => living_expenses_fields: PostLivingExpensesFields;
+            /// Sets `extra_fields1` (扩展字段1).
+            with_extra_fields1 => extra_fields1: String;
+            /// Sets `extra_fields2` (扩展字段2).
+            with_extra_fields2 => extra_fields2: String;
+            /// Sets `extra_fields3` (扩展字段3).
+            with_extra_fields3 => extra_fields3: String;
+            /// Sets `high_risk_goods` (高风险商品标签).
+            with_high_risk_goods => high_risk_goods: i64;
+            /// Sets `same_deviced` (用户下单设备与支付设备是否一致).
+            with_same_deviced => same_deviced: bool;
+            /// Sets `reliable_device` (用户下单设备是否是常用设备).
+            with_reliable_device => reliable_device: bool;
+            /// Sets `delivery_province` (收货省份).
+            with_delivery_province => delivery_province: String;
+            /// Sets `delivery_city` (收货城市).
+            with_delivery_city => delivery_city: String;
+            /// Sets `new_address` (收货人地址是否新增).
+            with_new_address => new_address: bool;
+            /// Sets `last_pay_openid` (上一笔支付openid).
+            with_last_pay_openid => last_pay_openid: String;
+            /// Sets `risky_goods` (高风险类目).
+            with_risky_goods => risky_goods: i64;
+            /// Sets `offline_delivery_label` (订单识别标识).
+            with_offline_delivery_label => offline_delivery_label: i64;
+            /// Sets `proxy_payment` (是否为代付订单).
+            with_proxy_payment => proxy_payment: bool;
+            /// Sets `order_phone_number` (下单人手机号).
+            with_order_phone_number => order_phone_number: String;
+            /// Sets `user_risk_level` (下单人风险等级).
+            with_user_risk_level => user_risk_level: i64;
+            /// Sets `sp_risk_level` (商户风险等级).
+            with_sp_risk_level => sp_risk_level: i64;
+            /// Sets `phone_number_location` (手机号所属地).
+            with_phone_number_location => phone_number_location: String;
+            /// Sets `goods_category` (商品类目).
+            with_goods_category => goods_category: String;
+            /// Sets `pre_opening_behavior` (前置打开行为异常).
+            with_pre_opening_behavior => pre_opening_behavior: String;
+            /// Sets `new_store` (卖家是否是新账号).
+            with_new_store => new_store: bool;
+            /// Sets `store_identifier` (店铺标识).
+            with_store_identifier => store_identifier: String;
+            /// Sets `goods_listing_time` (商品上架时间).
+            with_goods_listing_time => goods_listing_time: String;
+            /// Sets `combine_out_trade_no` (合单商户订单号).
+            with_combine_out_trade_no => combine_out_trade_no: String;
+            /// Sets `combine_mchid` (合单商户号).
+            with_combine_mchid => combine_mchid: String;
+            /// Sets `sub_orders` (子单列表).
+            with_sub_orders => sub_orders: Vec<PostSubOrders>;
         }
     }
 
@@ -576,16 +365,12 @@ pub mod report_trade_union_information {
         pub account: Option<String>,
     }
 
-    impl PostRechargeFields {
-        /// Sets `account_type` (充值账号类型).
-        pub fn with_account_type(mut self, account_type: impl Into<i64>) -> Self {
-            self.account_type = Some(account_type.into());
-            self
-        }
-        /// Sets `account` (充值账号).
-        pub fn with_account(mut self, account: impl Into<String>) -> Self {
-            self.account = Some(account.into());
-            self
+    constructors! {
+        PostRechargeFields {
+            /// Sets `account_type` (充值账号类型).
+            with_account_type => account_type: i64;
+            /// Sets `account` (充值账号).
+            with_account => account: String;
         }
     }
 
@@ -616,41 +401,22 @@ pub mod report_trade_union_information {
         pub amount: Option<i64>,
     }
 
-    impl PostLivingExpensesFields {
-        /// Sets `acc_no` (户号).
-        pub fn with_acc_no(mut self, acc_no: impl Into<String>) -> Self {
-            self.acc_no = Some(acc_no.into());
-            self
-        }
-        /// Sets `type` (费种).
-        pub fn with_type(mut self, r#type: impl Into<i64>) -> Self {
-            self.r#type = Some(r#type.into());
-            self
-        }
-        /// Sets `city` (缴费城市).
-        pub fn with_city(mut self, city: impl Into<String>) -> Self {
-            self.city = Some(city.into());
-            self
-        }
-        /// Sets `address` (户号对应的地址信息).
-        pub fn with_address(mut self, address: impl Into<String>) -> Self {
-            self.address = Some(address.into());
-            self
-        }
-        /// Sets `acc_name` (缴费户名).
-        pub fn with_acc_name(mut self, acc_name: impl Into<String>) -> Self {
-            self.acc_name = Some(acc_name.into());
-            self
-        }
-        /// Sets `company_name` (机构名称).
-        pub fn with_company_name(mut self, company_name: impl Into<String>) -> Self {
-            self.company_name = Some(company_name.into());
-            self
-        }
-        /// Sets `amount` (缴费金额).
-        pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
-            self.amount = Some(amount.into());
-            self
+    constructors! {
+        PostLivingExpensesFields {
+            /// Sets `acc_no` (户号).
+            with_acc_no => acc_no: String;
+            /// Sets `type` (费种).
+            with_type => r#type: i64;
+            /// Sets `city` (缴费城市).
+            with_city => city: String;
+            /// Sets `address` (户号对应的地址信息).
+            with_address => address: String;
+            /// Sets `acc_name` (缴费户名).
+            with_acc_name => acc_name: String;
+            /// Sets `company_name` (机构名称).
+            with_company_name => company_name: String;
+            /// Sets `amount` (缴费金额).
+            with_amount => amount: i64;
         }
     }
 
@@ -681,41 +447,22 @@ pub mod report_trade_union_information {
         pub sp_risk_level: Option<i64>,
     }
 
-    impl PostSubOrders {
-        /// Sets `out_trade_no` (子单商户订单号).
-        pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
-            self.out_trade_no = Some(out_trade_no.into());
-            self
-        }
-        /// Sets `mch_id` (子单发起方商户号).
-        pub fn with_mch_id(mut self, mch_id: impl Into<String>) -> Self {
-            self.mch_id = Some(mch_id.into());
-            self
-        }
-        /// Sets `delivery_province` (收货省份).
-        pub fn with_delivery_province(mut self, delivery_province: impl Into<String>) -> Self {
-            self.delivery_province = Some(delivery_province.into());
-            self
-        }
-        /// Sets `delivery_city` (收货城市).
-        pub fn with_delivery_city(mut self, delivery_city: impl Into<String>) -> Self {
-            self.delivery_city = Some(delivery_city.into());
-            self
-        }
-        /// Sets `risky_goods` (高风险类目).
-        pub fn with_risky_goods(mut self, risky_goods: impl Into<i64>) -> Self {
-            self.risky_goods = Some(risky_goods.into());
-            self
-        }
-        /// Sets `user_risk_level` (下单人风险等级).
-        pub fn with_user_risk_level(mut self, user_risk_level: impl Into<i64>) -> Self {
-            self.user_risk_level = Some(user_risk_level.into());
-            self
-        }
-        /// Sets `sp_risk_level` (商户风险等级).
-        pub fn with_sp_risk_level(mut self, sp_risk_level: impl Into<i64>) -> Self {
-            self.sp_risk_level = Some(sp_risk_level.into());
-            self
+    constructors! {
+        PostSubOrders {
+            /// Sets `out_trade_no` (子单商户订单号).
+            with_out_trade_no => out_trade_no: String;
+            /// Sets `mch_id` (子单发起方商户号).
+            with_mch_id => mch_id: String;
+            /// Sets `delivery_province` (收货省份).
+            with_delivery_province => delivery_province: String;
+            /// Sets `delivery_city` (收货城市).
+            with_delivery_city => delivery_city: String;
+            /// Sets `risky_goods` (高风险类目).
+            with_risky_goods => risky_goods: i64;
+            /// Sets `user_risk_level` (下单人风险等级).
+            with_user_risk_level => user_risk_level: i64;
+            /// Sets `sp_risk_level` (商户风险等级).
+            with_sp_risk_level => sp_risk_level: i64;
         }
     }
 
@@ -760,46 +507,21 @@ pub mod trade_risk_information {
         pub complaints_information: Option<String>,
     }
 
-    impl Get {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(out_trade_no: impl Into<String>) -> Self {
-            Self {
-                sp_mchid: None,
-                acquiring_bank_id: None,
-                channel_id: None,
-                sub_mchid: None,
-                out_trade_no: out_trade_no.into(),
-                complaints_information: None,
-            }
-        }
-        /// Sets `sp_mchid` (服务商商户号 (query)).
-        pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
-            self.sp_mchid = Some(sp_mchid.into());
-            self
-        }
-        /// Sets `acquiring_bank_id` (从业机构号 (query)).
-        pub fn with_acquiring_bank_id(mut self, acquiring_bank_id: impl Into<String>) -> Self {
-            self.acquiring_bank_id = Some(acquiring_bank_id.into());
-            self
-        }
-        /// Sets `channel_id` (渠道号 (query)).
-        pub fn with_channel_id(mut self, channel_id: impl Into<String>) -> Self {
-            self.channel_id = Some(channel_id.into());
-            self
-        }
-        /// Sets `sub_mchid` (子商户号 (query)).
-        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-            self.sub_mchid = Some(sub_mchid.into());
-            self
-        }
-        /// Sets `complaints_information` (投诉信息 (query)).
-        pub fn with_complaints_information(
-            mut self,
-            complaints_information: impl Into<String>,
-        ) -> Self {
-            self.complaints_information = Some(complaints_information.into());
-            self
+    constructors! {
+        Get {
+            new(
+                out_trade_no: String,
+            );
+            /// Sets `sp_mchid` (服务商商户号 (query)).
+            with_sp_mchid => sp_mchid: String;
+            /// Sets `acquiring_bank_id` (从业机构号 (query)).
+            with_acquiring_bank_id => acquiring_bank_id: String;
+            /// Sets `channel_id` (渠道号 (query)).
+            with_channel_id => channel_id: String;
+            /// Sets `sub_mchid` (子商户号 (query)).
+            with_sub_mchid => sub_mchid: String;
+            /// Sets `complaints_information` (投诉信息 (query)).
+            with_complaints_information => complaints_information: String;
         }
     }
 
@@ -856,72 +578,27 @@ pub mod trade_risk_result {
         pub complaints_information: Option<String>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            punish_type: impl Into<crate::api::v3::merchant_risk_manage::types::PunishType>,
-        ) -> Self {
-            Self {
-                sp_mchid: None,
-                acquiring_bank_id: None,
-                channel_id: None,
-                sub_mchid: None,
-                out_trade_no: None,
-                risk_type: None,
-                punish_type: punish_type.into(),
-                additional_punish_type: None,
-                complaints_information: None,
-            }
-        }
-        /// Sets `sp_mchid` (服务商商户号).
-        pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
-            self.sp_mchid = Some(sp_mchid.into());
-            self
-        }
-        /// Sets `acquiring_bank_id` (从业机构商户号).
-        pub fn with_acquiring_bank_id(mut self, acquiring_bank_id: impl Into<String>) -> Self {
-            self.acquiring_bank_id = Some(acquiring_bank_id.into());
-            self
-        }
-        /// Sets `channel_id` (渠道号).
-        pub fn with_channel_id(mut self, channel_id: impl Into<String>) -> Self {
-            self.channel_id = Some(channel_id.into());
-            self
-        }
-        /// Sets `sub_mchid` (子商户号).
-        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-            self.sub_mchid = Some(sub_mchid.into());
-            self
-        }
-        /// Sets `out_trade_no` (商户订单号).
-        pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
-            self.out_trade_no = Some(out_trade_no.into());
-            self
-        }
-        /// Sets `risk_type` (风险类型).
-        pub fn with_risk_type(
-            mut self,
-            risk_type: impl Into<crate::api::v3::merchant_risk_manage::types::RiskType>,
-        ) -> Self {
-            self.risk_type = Some(risk_type.into());
-            self
-        }
-        /// Sets `additional_punish_type` (处置手段补充).
-        pub fn with_additional_punish_type(
-            mut self,
-            additional_punish_type: impl Into<String>,
-        ) -> Self {
-            self.additional_punish_type = Some(additional_punish_type.into());
-            self
-        }
-        /// Sets `complaints_information` (投诉信息).
-        pub fn with_complaints_information(
-            mut self,
-            complaints_information: impl Into<String>,
-        ) -> Self {
-            self.complaints_information = Some(complaints_information.into());
-            self
+    constructors! {
+        Post {
+            new(
+                punish_type: crate::api::v3::merchant_risk_manage::types::PunishType,
+            );
+            /// Sets `sp_mchid` (服务商商户号).
+            with_sp_mchid => sp_mchid: String;
+            /// Sets `acquiring_bank_id` (从业机构商户号).
+            with_acquiring_bank_id => acquiring_bank_id: String;
+            /// Sets `channel_id` (渠道号).
+            with_channel_id => channel_id: String;
+            /// Sets `sub_mchid` (子商户号).
+            with_sub_mchid => sub_mchid: String;
+            /// Sets `out_trade_no` (商户订单号).
+            with_out_trade_no => out_trade_no: String;
+            /// Sets `risk_type` (风险类型).
+            with_risk_type => risk_type: crate::api::v3::merchant_risk_manage::types::RiskType;
+            /// Sets `additional_punish_type` (处置手段补充).
+            with_additional_punish_type => additional_punish_type: String;
+            /// Sets `complaints_information` (投诉信息).
+            with_complaints_information => complaints_information: String;
         }
     }
 
@@ -1048,11 +725,10 @@ pub mod violation_notifications {
         pub notify_url: Option<String>,
     }
 
-    impl Post {
-        /// Sets `notify_url` (通知地址).
-        pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-            self.notify_url = Some(notify_url.into());
-            self
+    constructors! {
+        Post {
+            /// Sets `notify_url` (通知地址).
+            with_notify_url => notify_url: String;
         }
     }
 
@@ -1077,11 +753,10 @@ pub mod violation_notifications {
         pub notify_url: Option<String>,
     }
 
-    impl Put {
-        /// Sets `notify_url` (通知链接).
-        pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-            self.notify_url = Some(notify_url.into());
-            self
+    constructors! {
+        Put {
+            /// Sets `notify_url` (通知链接).
+            with_notify_url => notify_url: String;
         }
     }
 

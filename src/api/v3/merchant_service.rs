@@ -102,32 +102,18 @@ pub mod complaints {
         pub sub_mchid: Option<String>,
     }
 
-    impl Get {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(begin_date: impl Into<String>, end_date: impl Into<String>) -> Self {
-            Self {
-                limit: None,
-                offset: None,
-                begin_date: begin_date.into(),
-                end_date: end_date.into(),
-                sub_mchid: None,
-            }
-        }
-        /// Sets `limit` (分页大小 (query)).
-        pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
-            self.limit = Some(limit.into());
-            self
-        }
-        /// Sets `offset` (分页开始位置 (query)).
-        pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-            self.offset = Some(offset.into());
-            self
-        }
-        /// Sets `sub_mchid` (特约商户号 (query)).
-        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-            self.sub_mchid = Some(sub_mchid.into());
-            self
+    constructors! {
+        Get {
+            new(
+                begin_date: String,
+                end_date: String,
+            );
+            /// Sets `limit` (分页大小 (query)).
+            with_limit => limit: i64;
+            /// Sets `offset` (分页开始位置 (query)).
+            with_offset => offset: i64;
+            /// Sets `sub_mchid` (特约商户号 (query)).
+            with_sub_mchid => sub_mchid: String;
         }
     }
 
@@ -318,32 +304,18 @@ pub mod complaints_v2 {
         pub complainted_mchid: Option<String>,
     }
 
-    impl Get {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(begin_date: impl Into<String>, end_date: impl Into<String>) -> Self {
-            Self {
-                limit: None,
-                offset: None,
-                begin_date: begin_date.into(),
-                end_date: end_date.into(),
-                complainted_mchid: None,
-            }
-        }
-        /// Sets `limit` (分页大小 (query)).
-        pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
-            self.limit = Some(limit.into());
-            self
-        }
-        /// Sets `offset` (分页开始位置 (query)).
-        pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-            self.offset = Some(offset.into());
-            self
-        }
-        /// Sets `complainted_mchid` (被诉商户号 (query)).
-        pub fn with_complainted_mchid(mut self, complainted_mchid: impl Into<String>) -> Self {
-            self.complainted_mchid = Some(complainted_mchid.into());
-            self
+    constructors! {
+        Get {
+            new(
+                begin_date: String,
+                end_date: String,
+            );
+            /// Sets `limit` (分页大小 (query)).
+            with_limit => limit: i64;
+            /// Sets `offset` (分页开始位置 (query)).
+            with_offset => offset: i64;
+            /// Sets `complainted_mchid` (被诉商户号 (query)).
+            with_complainted_mchid => complainted_mchid: String;
         }
     }
 
@@ -627,25 +599,15 @@ pub mod complaints_v2 {
                 pub offset: Option<i64>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(complaint_id: impl Into<String>) -> Self {
-                    Self {
-                        complaint_id: complaint_id.into(),
-                        limit: None,
-                        offset: None,
-                    }
-                }
-                /// Sets `limit` (分页大小 (query)).
-                pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
-                    self.limit = Some(limit.into());
-                    self
-                }
-                /// Sets `offset` (分页开始位置 (query)).
-                pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-                    self.offset = Some(offset.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        complaint_id: String,
+                    );
+                    /// Sets `limit` (分页大小 (query)).
+                    with_limit => limit: i64;
+                    /// Sets `offset` (分页开始位置 (query)).
+                    with_offset => offset: i64;
                 }
             }
 
@@ -982,51 +944,21 @@ pub mod complaints_v2 {
                     Option<crate::api::v3::merchant_service::types::MiniProgramJumpInfo>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    complaint_id: impl Into<String>,
-                    complainted_mchid: impl Into<String>,
-                    response_content: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        complaint_id: complaint_id.into(),
-                        complainted_mchid: complainted_mchid.into(),
-                        response_content: response_content.into(),
-                        response_images: None,
-                        jump_url: None,
-                        jump_url_text: None,
-                        mini_program_jump_info: None,
-                    }
-                }
-                /// Sets `response_images` (response_images).
-                pub fn with_response_images(
-                    mut self,
-                    response_images: impl Into<Vec<String>>,
-                ) -> Self {
-                    self.response_images = Some(response_images.into());
-                    self
-                }
-                /// Sets `jump_url` (跳转链接).
-                pub fn with_jump_url(mut self, jump_url: impl Into<String>) -> Self {
-                    self.jump_url = Some(jump_url.into());
-                    self
-                }
-                /// Sets `jump_url_text` (跳转链接文案).
-                pub fn with_jump_url_text(mut self, jump_url_text: impl Into<String>) -> Self {
-                    self.jump_url_text = Some(jump_url_text.into());
-                    self
-                }
-                /// Sets `mini_program_jump_info` (跳转小程序信息).
-                pub fn with_mini_program_jump_info(
-                    mut self,
-                    mini_program_jump_info: impl Into<
-                        crate::api::v3::merchant_service::types::MiniProgramJumpInfo,
-                    >,
-                ) -> Self {
-                    self.mini_program_jump_info = Some(mini_program_jump_info.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        complaint_id: String,
+                        complainted_mchid: String,
+                        response_content: String,
+                    );
+                    /// Sets `response_images` (response_images).
+                    with_response_images => response_images: Vec<String>;
+                    /// Sets `jump_url` (跳转链接).
+                    with_jump_url => jump_url: String;
+                    /// Sets `jump_url_text` (跳转链接文案).
+                    with_jump_url_text => jump_url_text: String;
+                    /// Sets `mini_program_jump_info` (跳转小程序信息).
+                    with_mini_program_jump_info => mini_program_jump_info: crate::api::v3::merchant_service::types::MiniProgramJumpInfo;
                 }
             }
 
@@ -1126,26 +1058,14 @@ pub mod complaints_v2 {
                     Option<crate::api::v3::merchant_service::types::MessageBlocksButtonAction>,
             }
 
-            impl PostMessageBlocksFaqListFaqs {
-                /// Sets `faq_id` (faq的id).
-                pub fn with_faq_id(mut self, faq_id: impl Into<String>) -> Self {
-                    self.faq_id = Some(faq_id.into());
-                    self
-                }
-                /// Sets `faq_title` (faq内容).
-                pub fn with_faq_title(mut self, faq_title: impl Into<String>) -> Self {
-                    self.faq_title = Some(faq_title.into());
-                    self
-                }
-                /// Sets `action` (动作).
-                pub fn with_action(
-                    mut self,
-                    action: impl Into<
-                        crate::api::v3::merchant_service::types::MessageBlocksButtonAction,
-                    >,
-                ) -> Self {
-                    self.action = Some(action.into());
-                    self
+            constructors! {
+                PostMessageBlocksFaqListFaqs {
+                    /// Sets `faq_id` (faq的id).
+                    with_faq_id => faq_id: String;
+                    /// Sets `faq_title` (faq内容).
+                    with_faq_title => faq_title: String;
+                    /// Sets `action` (动作).
+                    with_action => action: crate::api::v3::merchant_service::types::MessageBlocksButtonAction;
                 }
             }
 
@@ -1158,14 +1078,10 @@ pub mod complaints_v2 {
                 pub faqs: Option<Vec<PostMessageBlocksFaqListFaqs>>,
             }
 
-            impl PostMessageBlocksFaqList {
-                /// Sets `faqs` (FAQ列表).
-                pub fn with_faqs(
-                    mut self,
-                    faqs: impl Into<Vec<PostMessageBlocksFaqListFaqs>>,
-                ) -> Self {
-                    self.faqs = Some(faqs.into());
-                    self
+            constructors! {
+                PostMessageBlocksFaqList {
+                    /// Sets `faqs` (FAQ列表).
+                    with_faqs => faqs: Vec<PostMessageBlocksFaqListFaqs>;
                 }
             }
 
@@ -1237,30 +1153,14 @@ pub mod complaints_v2 {
                 pub invalid_info: Option<crate::api::v3::merchant_service::types::InvalidInfo>,
             }
 
-            impl PostMessageBlocksButtonGroup {
-                /// Sets `buttons` (按钮组).
-                pub fn with_buttons(
-                    mut self,
-                    buttons: impl Into<Vec<crate::api::v3::merchant_service::types::Buttons>>,
-                ) -> Self {
-                    self.buttons = Some(buttons.into());
-                    self
-                }
-                /// Sets `button_layout` (按钮布局方式).
-                pub fn with_button_layout(
-                    mut self,
-                    button_layout: impl Into<crate::api::v3::merchant_service::types::ButtonLayout>,
-                ) -> Self {
-                    self.button_layout = Some(button_layout.into());
-                    self
-                }
-                /// Sets `invalid_info` (失效配置).
-                pub fn with_invalid_info(
-                    mut self,
-                    invalid_info: impl Into<crate::api::v3::merchant_service::types::InvalidInfo>,
-                ) -> Self {
-                    self.invalid_info = Some(invalid_info.into());
-                    self
+            constructors! {
+                PostMessageBlocksButtonGroup {
+                    /// Sets `buttons` (按钮组).
+                    with_buttons => buttons: Vec<crate::api::v3::merchant_service::types::Buttons>;
+                    /// Sets `button_layout` (按钮布局方式).
+                    with_button_layout => button_layout: crate::api::v3::merchant_service::types::ButtonLayout;
+                    /// Sets `invalid_info` (失效配置).
+                    with_invalid_info => invalid_info: crate::api::v3::merchant_service::types::InvalidInfo;
                 }
             }
 
@@ -1292,64 +1192,22 @@ pub mod complaints_v2 {
                 pub button_group: Option<PostMessageBlocksButtonGroup>,
             }
 
-            impl PostMessageBlocks {
-                /// Sets `type` (消息块类型).
-                pub fn with_type(
-                    mut self,
-                    r#type: impl Into<
-                        crate::api::v3::merchant_service::types::DataNormalMessageBlocksType,
-                    >,
-                ) -> Self {
-                    self.r#type = Some(r#type.into());
-                    self
-                }
-                /// Sets `text` (文本).
-                pub fn with_text(
-                    mut self,
-                    text: impl Into<crate::api::v3::merchant_service::types::Text>,
-                ) -> Self {
-                    self.text = Some(text.into());
-                    self
-                }
-                /// Sets `image` (图片).
-                pub fn with_image(
-                    mut self,
-                    image: impl Into<crate::api::v3::merchant_service::types::Image>,
-                ) -> Self {
-                    self.image = Some(image.into());
-                    self
-                }
-                /// Sets `link` (链接).
-                pub fn with_link(
-                    mut self,
-                    link: impl Into<crate::api::v3::merchant_service::types::Buttons>,
-                ) -> Self {
-                    self.link = Some(link.into());
-                    self
-                }
-                /// Sets `faq_list` (FAQ列表).
-                pub fn with_faq_list(
-                    mut self,
-                    faq_list: impl Into<PostMessageBlocksFaqList>,
-                ) -> Self {
-                    self.faq_list = Some(faq_list.into());
-                    self
-                }
-                /// Sets `button` (按钮).
-                pub fn with_button(
-                    mut self,
-                    button: impl Into<crate::api::v3::merchant_service::types::Buttons>,
-                ) -> Self {
-                    self.button = Some(button.into());
-                    self
-                }
-                /// Sets `button_group` (按钮组).
-                pub fn with_button_group(
-                    mut self,
-                    button_group: impl Into<PostMessageBlocksButtonGroup>,
-                ) -> Self {
-                    self.button_group = Some(button_group.into());
-                    self
+            constructors! {
+                PostMessageBlocks {
+                    /// Sets `type` (消息块类型).
+                    with_type => r#type: crate::api::v3::merchant_service::types::DataNormalMessageBlocksType;
+                    /// Sets `text` (文本).
+                    with_text => text: crate::api::v3::merchant_service::types::Text;
+                    /// Sets `image` (图片).
+                    with_image => image: crate::api::v3::merchant_service::types::Image;
+                    /// Sets `link` (链接).
+                    with_link => link: crate::api::v3::merchant_service::types::Buttons;
+                    /// Sets `faq_list` (FAQ列表).
+                    with_faq_list => faq_list: PostMessageBlocksFaqList;
+                    /// Sets `button` (按钮).
+                    with_button => button: crate::api::v3::merchant_service::types::Buttons;
+                    /// Sets `button_group` (按钮组).
+                    with_button_group => button_group: PostMessageBlocksButtonGroup;
                 }
             }
 
@@ -1373,24 +1231,14 @@ pub mod complaints_v2 {
                 pub custom_data: Option<String>,
             }
 
-            impl PostMessage {
-                /// Sets `blocks` (消息内容).
-                pub fn with_blocks(mut self, blocks: impl Into<Vec<PostMessageBlocks>>) -> Self {
-                    self.blocks = Some(blocks.into());
-                    self
-                }
-                /// Sets `sender_identity` (发送者身份类别).
-                pub fn with_sender_identity(
-                    mut self,
-                    sender_identity: impl Into<crate::api::v3::merchant_service::types::SenderIdentity>,
-                ) -> Self {
-                    self.sender_identity = Some(sender_identity.into());
-                    self
-                }
-                /// Sets `custom_data` (自定义透传信息).
-                pub fn with_custom_data(mut self, custom_data: impl Into<String>) -> Self {
-                    self.custom_data = Some(custom_data.into());
-                    self
+            constructors! {
+                PostMessage {
+                    /// Sets `blocks` (消息内容).
+                    with_blocks => blocks: Vec<PostMessageBlocks>;
+                    /// Sets `sender_identity` (发送者身份类别).
+                    with_sender_identity => sender_identity: crate::api::v3::merchant_service::types::SenderIdentity;
+                    /// Sets `custom_data` (自定义透传信息).
+                    with_custom_data => custom_data: String;
                 }
             }
 
@@ -1433,41 +1281,20 @@ pub mod complaints_v2 {
                 pub remark: Option<String>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(complaint_id: impl Into<String>, action: impl Into<PostAction>) -> Self {
-                    Self {
-                        complaint_id: complaint_id.into(),
-                        action: action.into(),
-                        launch_refund_day: None,
-                        reject_reason: None,
-                        reject_media_list: None,
-                        remark: None,
-                    }
-                }
-                /// Sets `launch_refund_day` (预计发起退款时间).
-                pub fn with_launch_refund_day(mut self, launch_refund_day: impl Into<i64>) -> Self {
-                    self.launch_refund_day = Some(launch_refund_day.into());
-                    self
-                }
-                /// Sets `reject_reason` (拒绝退款原因).
-                pub fn with_reject_reason(mut self, reject_reason: impl Into<String>) -> Self {
-                    self.reject_reason = Some(reject_reason.into());
-                    self
-                }
-                /// Sets `reject_media_list` (拒绝退款的举证图片列表).
-                pub fn with_reject_media_list(
-                    mut self,
-                    reject_media_list: impl Into<Vec<String>>,
-                ) -> Self {
-                    self.reject_media_list = Some(reject_media_list.into());
-                    self
-                }
-                /// Sets `remark` (备注).
-                pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
-                    self.remark = Some(remark.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        complaint_id: String,
+                        action: PostAction,
+                    );
+                    /// Sets `launch_refund_day` (预计发起退款时间).
+                    with_launch_refund_day => launch_refund_day: i64;
+                    /// Sets `reject_reason` (拒绝退款原因).
+                    with_reject_reason => reject_reason: String;
+                    /// Sets `reject_media_list` (拒绝退款的举证图片列表).
+                    with_reject_media_list => reject_media_list: Vec<String>;
+                    /// Sets `remark` (备注).
+                    with_remark => remark: String;
                 }
             }
 
@@ -1514,40 +1341,19 @@ pub mod feedbacks {
         pub launch_confirm_process: Option<bool>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            transaction_id: impl Into<String>,
-            complainted_mchid: impl Into<String>,
-            feedback_content: impl Into<String>,
-        ) -> Self {
-            Self {
-                transaction_id: transaction_id.into(),
-                complainted_mchid: complainted_mchid.into(),
-                feedback_type: None,
-                feedback_content: feedback_content.into(),
-                feedback_images: None,
-                launch_confirm_process: None,
-            }
-        }
-        /// Sets `feedback_type` (反馈内容类型).
-        pub fn with_feedback_type(mut self, feedback_type: impl Into<i64>) -> Self {
-            self.feedback_type = Some(feedback_type.into());
-            self
-        }
-        /// Sets `feedback_images` (图片凭证).
-        pub fn with_feedback_images(mut self, feedback_images: impl Into<Vec<String>>) -> Self {
-            self.feedback_images = Some(feedback_images.into());
-            self
-        }
-        /// Sets `launch_confirm_process` (反馈处理完成).
-        pub fn with_launch_confirm_process(
-            mut self,
-            launch_confirm_process: impl Into<bool>,
-        ) -> Self {
-            self.launch_confirm_process = Some(launch_confirm_process.into());
-            self
+    constructors! {
+        Post {
+            new(
+                transaction_id: String,
+                complainted_mchid: String,
+                feedback_content: String,
+            );
+            /// Sets `feedback_type` (反馈内容类型).
+            with_feedback_type => feedback_type: i64;
+            /// Sets `feedback_images` (图片凭证).
+            with_feedback_images => feedback_images: Vec<String>;
+            /// Sets `launch_confirm_process` (反馈处理完成).
+            with_launch_confirm_process => launch_confirm_process: bool;
         }
     }
 }
@@ -1652,24 +1458,14 @@ pub mod types {
         pub is_bold: Option<bool>,
     }
 
-    impl Text {
-        /// Sets `text` (文本).
-        pub fn with_text(mut self, text: impl Into<String>) -> Self {
-            self.text = Some(text.into());
-            self
-        }
-        /// Sets `color` (文本颜色).
-        pub fn with_color(
-            mut self,
-            color: impl Into<crate::api::v3::merchant_service::types::Color>,
-        ) -> Self {
-            self.color = Some(color.into());
-            self
-        }
-        /// Sets `is_bold` (是否粗体).
-        pub fn with_is_bold(mut self, is_bold: impl Into<bool>) -> Self {
-            self.is_bold = Some(is_bold.into());
-            self
+    constructors! {
+        Text {
+            /// Sets `text` (文本).
+            with_text => text: String;
+            /// Sets `color` (文本颜色).
+            with_color => color: crate::api::v3::merchant_service::types::Color;
+            /// Sets `is_bold` (是否粗体).
+            with_is_bold => is_bold: bool;
         }
     }
 
@@ -1694,19 +1490,12 @@ pub mod types {
         pub image_style_type: Option<crate::api::v3::merchant_service::types::ImageStyleType>,
     }
 
-    impl Image {
-        /// Sets `media_id` (媒体ID).
-        pub fn with_media_id(mut self, media_id: impl Into<String>) -> Self {
-            self.media_id = Some(media_id.into());
-            self
-        }
-        /// Sets `image_style_type` (图片样式类型).
-        pub fn with_image_style_type(
-            mut self,
-            image_style_type: impl Into<crate::api::v3::merchant_service::types::ImageStyleType>,
-        ) -> Self {
-            self.image_style_type = Some(image_style_type.into());
-            self
+    constructors! {
+        Image {
+            /// Sets `media_id` (媒体ID).
+            with_media_id => media_id: String;
+            /// Sets `image_style_type` (图片样式类型).
+            with_image_style_type => image_style_type: crate::api::v3::merchant_service::types::ImageStyleType;
         }
     }
 
@@ -1743,19 +1532,13 @@ pub mod types {
         pub custom_data: Option<String>,
     }
 
-    impl MessageInfo {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(content: impl Into<String>) -> Self {
-            Self {
-                content: content.into(),
-                custom_data: None,
-            }
-        }
-        /// Sets `custom_data` (自定义透传字段).
-        pub fn with_custom_data(mut self, custom_data: impl Into<String>) -> Self {
-            self.custom_data = Some(custom_data.into());
-            self
+    constructors! {
+        MessageInfo {
+            new(
+                content: String,
+            );
+            /// Sets `custom_data` (自定义透传字段).
+            with_custom_data => custom_data: String;
         }
     }
 
@@ -1786,16 +1569,12 @@ pub mod types {
         pub multi_clickable: Option<bool>,
     }
 
-    impl InvalidInfo {
-        /// Sets `expired_time` (过期时间).
-        pub fn with_expired_time(mut self, expired_time: impl Into<crate::DateTime>) -> Self {
-            self.expired_time = Some(expired_time.into());
-            self
-        }
-        /// Sets `multi_clickable` (是否可以多次点击).
-        pub fn with_multi_clickable(mut self, multi_clickable: impl Into<bool>) -> Self {
-            self.multi_clickable = Some(multi_clickable.into());
-            self
+    constructors! {
+        InvalidInfo {
+            /// Sets `expired_time` (过期时间).
+            with_expired_time => expired_time: crate::DateTime;
+            /// Sets `multi_clickable` (是否可以多次点击).
+            with_multi_clickable => multi_clickable: bool;
         }
     }
 
@@ -1848,25 +1627,15 @@ pub mod types {
         pub text: Option<String>,
     }
 
-    impl MessageBlocksButtonActionMiniProgramJumpInfo {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(appid: impl Into<String>) -> Self {
-            Self {
-                appid: appid.into(),
-                path: None,
-                text: None,
-            }
-        }
-        /// Sets `path` (跳转小程序页面PATH).
-        pub fn with_path(mut self, path: impl Into<String>) -> Self {
-            self.path = Some(path.into());
-            self
-        }
-        /// Sets `text` (跳转小程序页面名称).
-        pub fn with_text(mut self, text: impl Into<String>) -> Self {
-            self.text = Some(text.into());
-            self
+    constructors! {
+        MessageBlocksButtonActionMiniProgramJumpInfo {
+            new(
+                appid: String,
+            );
+            /// Sets `path` (跳转小程序页面PATH).
+            with_path => path: String;
+            /// Sets `text` (跳转小程序页面名称).
+            with_text => text: String;
         }
     }
 
@@ -1893,40 +1662,18 @@ pub mod types {
         pub action_id: Option<String>,
     }
 
-    impl MessageBlocksButtonAction {
-        /// Sets `action_type` (动作类型).
-        pub fn with_action_type(
-            mut self,
-            action_type: impl Into<crate::api::v3::merchant_service::types::ActionType>,
-        ) -> Self {
-            self.action_type = Some(action_type.into());
-            self
-        }
-        /// Sets `jump_url` (跳转链接).
-        pub fn with_jump_url(mut self, jump_url: impl Into<String>) -> Self {
-            self.jump_url = Some(jump_url.into());
-            self
-        }
-        /// Sets `mini_program_jump_info` (跳转小程序信息).
-        pub fn with_mini_program_jump_info(
-            mut self,
-            mini_program_jump_info: impl Into<crate::api::v3::merchant_service::types::MessageBlocksButtonActionMiniProgramJumpInfo>,
-        ) -> Self {
-            self.mini_program_jump_info = Some(mini_program_jump_info.into());
-            self
-        }
-        /// Sets `message_info` (回复消息内容).
-        pub fn with_message_info(
-            mut self,
-            message_info: impl Into<crate::api::v3::merchant_service::types::MessageInfo>,
-        ) -> Self {
-            self.message_info = Some(message_info.into());
-            self
-        }
-        /// Sets `action_id` (动作id).
-        pub fn with_action_id(mut self, action_id: impl Into<String>) -> Self {
-            self.action_id = Some(action_id.into());
-            self
+    constructors! {
+        MessageBlocksButtonAction {
+            /// Sets `action_type` (动作类型).
+            with_action_type => action_type: crate::api::v3::merchant_service::types::ActionType;
+            /// Sets `jump_url` (跳转链接).
+            with_jump_url => jump_url: String;
+            /// Sets `mini_program_jump_info` (跳转小程序信息).
+            with_mini_program_jump_info => mini_program_jump_info: crate::api::v3::merchant_service::types::MessageBlocksButtonActionMiniProgramJumpInfo;
+            /// Sets `message_info` (回复消息内容).
+            with_message_info => message_info: crate::api::v3::merchant_service::types::MessageInfo;
+            /// Sets `action_id` (动作id).
+            with_action_id => action_id: String;
         }
     }
 
@@ -1945,27 +1692,14 @@ pub mod types {
         pub invalid_info: Option<crate::api::v3::merchant_service::types::InvalidInfo>,
     }
 
-    impl Buttons {
-        /// Sets `text` (文本).
-        pub fn with_text(mut self, text: impl Into<String>) -> Self {
-            self.text = Some(text.into());
-            self
-        }
-        /// Sets `action` (动作).
-        pub fn with_action(
-            mut self,
-            action: impl Into<crate::api::v3::merchant_service::types::MessageBlocksButtonAction>,
-        ) -> Self {
-            self.action = Some(action.into());
-            self
-        }
-        /// Sets `invalid_info` (失效配置).
-        pub fn with_invalid_info(
-            mut self,
-            invalid_info: impl Into<crate::api::v3::merchant_service::types::InvalidInfo>,
-        ) -> Self {
-            self.invalid_info = Some(invalid_info.into());
-            self
+    constructors! {
+        Buttons {
+            /// Sets `text` (文本).
+            with_text => text: String;
+            /// Sets `action` (动作).
+            with_action => action: crate::api::v3::merchant_service::types::MessageBlocksButtonAction;
+            /// Sets `invalid_info` (失效配置).
+            with_invalid_info => invalid_info: crate::api::v3::merchant_service::types::InvalidInfo;
         }
     }
 

@@ -29,43 +29,18 @@ pub mod stores {
         pub store_recipient: Option<Vec<crate::api::v3::merchant_store::types::StoreRecipient>>,
     }
 
-    impl Post {
-        /// Sets `sub_mchid` (子商户号).
-        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-            self.sub_mchid = Some(sub_mchid.into());
-            self
-        }
-        /// Sets `store_basics` (门店基础信息).
-        pub fn with_store_basics(
-            mut self,
-            store_basics: impl Into<crate::api::v3::merchant_store::types::StoreBasics>,
-        ) -> Self {
-            self.store_basics = Some(store_basics.into());
-            self
-        }
-        /// Sets `store_address` (门店地址信息).
-        pub fn with_store_address(
-            mut self,
-            store_address: impl Into<crate::api::v3::merchant_store::types::StoreAddress>,
-        ) -> Self {
-            self.store_address = Some(store_address.into());
-            self
-        }
-        /// Sets `store_business` (门店经营信息).
-        pub fn with_store_business(
-            mut self,
-            store_business: impl Into<crate::api::v3::merchant_store::types::StoreBusiness>,
-        ) -> Self {
-            self.store_business = Some(store_business.into());
-            self
-        }
-        /// Sets `store_recipient` (门店收款信息).
-        pub fn with_store_recipient(
-            mut self,
-            store_recipient: impl Into<Vec<crate::api::v3::merchant_store::types::StoreRecipient>>,
-        ) -> Self {
-            self.store_recipient = Some(store_recipient.into());
-            self
+    constructors! {
+        Post {
+            /// Sets `sub_mchid` (子商户号).
+            with_sub_mchid => sub_mchid: String;
+            /// Sets `store_basics` (门店基础信息).
+            with_store_basics => store_basics: crate::api::v3::merchant_store::types::StoreBasics;
+            /// Sets `store_address` (门店地址信息).
+            with_store_address => store_address: crate::api::v3::merchant_store::types::StoreAddress;
+            /// Sets `store_business` (门店经营信息).
+            with_store_business => store_business: crate::api::v3::merchant_store::types::StoreBusiness;
+            /// Sets `store_recipient` (门店收款信息).
+            with_store_recipient => store_recipient: Vec<crate::api::v3::merchant_store::types::StoreRecipient>;
         }
     }
 
@@ -107,19 +82,13 @@ pub mod stores {
             pub sub_mchid: Option<String>,
         }
 
-        impl Get {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(store_id: impl Into<i64>) -> Self {
-                Self {
-                    store_id: store_id.into(),
-                    sub_mchid: None,
-                }
-            }
-            /// Sets `sub_mchid` (特约商户号 (query)).
-            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                self.sub_mchid = Some(sub_mchid.into());
-                self
+        constructors! {
+            Get {
+                new(
+                    store_id: i64,
+                );
+                /// Sets `sub_mchid` (特约商户号 (query)).
+                with_sub_mchid => sub_mchid: String;
             }
         }
 
@@ -186,46 +155,19 @@ pub mod stores {
             pub store_business: Option<crate::api::v3::merchant_store::types::StoreBusiness>,
         }
 
-        impl Patch {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(store_id: impl Into<i64>) -> Self {
-                Self {
-                    store_id: store_id.into(),
-                    sub_mchid: None,
-                    store_basics: None,
-                    store_address: None,
-                    store_business: None,
-                }
-            }
-            /// Sets `sub_mchid` (子商户号).
-            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                self.sub_mchid = Some(sub_mchid.into());
-                self
-            }
-            /// Sets `store_basics` (门店基础信息).
-            pub fn with_store_basics(
-                mut self,
-                store_basics: impl Into<crate::api::v3::merchant_store::types::StoreBasics>,
-            ) -> Self {
-                self.store_basics = Some(store_basics.into());
-                self
-            }
-            /// Sets `store_address` (门店地址信息).
-            pub fn with_store_address(
-                mut self,
-                store_address: impl Into<crate::api::v3::merchant_store::types::StoreAddress>,
-            ) -> Self {
-                self.store_address = Some(store_address.into());
-                self
-            }
-            /// Sets `store_business` (门店经营信息).
-            pub fn with_store_business(
-                mut self,
-                store_business: impl Into<crate::api::v3::merchant_store::types::StoreBusiness>,
-            ) -> Self {
-                self.store_business = Some(store_business.into());
-                self
+        constructors! {
+            Patch {
+                new(
+                    store_id: i64,
+                );
+                /// Sets `sub_mchid` (子商户号).
+                with_sub_mchid => sub_mchid: String;
+                /// Sets `store_basics` (门店基础信息).
+                with_store_basics => store_basics: crate::api::v3::merchant_store::types::StoreBasics;
+                /// Sets `store_address` (门店地址信息).
+                with_store_address => store_address: crate::api::v3::merchant_store::types::StoreAddress;
+                /// Sets `store_business` (门店经营信息).
+                with_store_business => store_business: crate::api::v3::merchant_store::types::StoreBusiness;
             }
         }
 
@@ -297,30 +239,15 @@ pub mod stores {
                         Option<Vec<crate::api::v3::merchant_store::types::StoreRecipient>>,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(store_id: impl Into<i64>) -> Self {
-                        Self {
-                            store_id: store_id.into(),
-                            sub_mchid: None,
-                            store_recipient: None,
-                        }
-                    }
-                    /// Sets `sub_mchid` (子商户号).
-                    pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                        self.sub_mchid = Some(sub_mchid.into());
-                        self
-                    }
-                    /// Sets `store_recipient` (门店收款信息).
-                    pub fn with_store_recipient(
-                        mut self,
-                        store_recipient: impl Into<
-                            Vec<crate::api::v3::merchant_store::types::StoreRecipient>,
-                        >,
-                    ) -> Self {
-                        self.store_recipient = Some(store_recipient.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            store_id: i64,
+                        );
+                        /// Sets `sub_mchid` (子商户号).
+                        with_sub_mchid => sub_mchid: String;
+                        /// Sets `store_recipient` (门店收款信息).
+                        with_store_recipient => store_recipient: Vec<crate::api::v3::merchant_store::types::StoreRecipient>;
                     }
                 }
 
@@ -351,19 +278,13 @@ pub mod types {
         pub company_name: Option<String>,
     }
 
-    impl StoreRecipient {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(mchid: impl Into<String>) -> Self {
-            Self {
-                mchid: mchid.into(),
-                company_name: None,
-            }
-        }
-        /// Sets `company_name` (门店收款主体).
-        pub fn with_company_name(mut self, company_name: impl Into<String>) -> Self {
-            self.company_name = Some(company_name.into());
-            self
+    constructors! {
+        StoreRecipient {
+            new(
+                mchid: String,
+            );
+            /// Sets `company_name` (门店收款主体).
+            with_company_name => company_name: String;
         }
     }
 
@@ -403,37 +324,19 @@ pub mod types {
         pub brand_id: Option<i64>,
     }
 
-    impl StoreBasics {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(store_name: impl Into<String>) -> Self {
-            Self {
-                store_reference_id: None,
-                brand_name: None,
-                store_name: store_name.into(),
-                branch_name: None,
-                brand_id: None,
-            }
-        }
-        /// Sets `store_reference_id` (商家门店编号).
-        pub fn with_store_reference_id(mut self, store_reference_id: impl Into<String>) -> Self {
-            self.store_reference_id = Some(store_reference_id.into());
-            self
-        }
-        /// Sets `brand_name` (品牌名称).
-        pub fn with_brand_name(mut self, brand_name: impl Into<String>) -> Self {
-            self.brand_name = Some(brand_name.into());
-            self
-        }
-        /// Sets `branch_name` (分店名称).
-        pub fn with_branch_name(mut self, branch_name: impl Into<String>) -> Self {
-            self.branch_name = Some(branch_name.into());
-            self
-        }
-        /// Sets `brand_id` (品牌ID).
-        pub fn with_brand_id(mut self, brand_id: impl Into<i64>) -> Self {
-            self.brand_id = Some(brand_id.into());
-            self
+    constructors! {
+        StoreBasics {
+            new(
+                store_name: String,
+            );
+            /// Sets `store_reference_id` (商家门店编号).
+            with_store_reference_id => store_reference_id: String;
+            /// Sets `brand_name` (品牌名称).
+            with_brand_name => brand_name: String;
+            /// Sets `branch_name` (分店名称).
+            with_branch_name => branch_name: String;
+            /// Sets `brand_id` (品牌ID).
+            with_brand_id => brand_id: i64;
         }
     }
 
@@ -455,32 +358,18 @@ pub mod types {
         pub latitude: Option<String>,
     }
 
-    impl StoreAddress {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(address_code: impl Into<String>, address_detail: impl Into<String>) -> Self {
-            Self {
-                address_code: address_code.into(),
-                address_detail: address_detail.into(),
-                address_complements: None,
-                longitude: None,
-                latitude: None,
-            }
-        }
-        /// Sets `address_complements` (门店地址辅助描述).
-        pub fn with_address_complements(mut self, address_complements: impl Into<String>) -> Self {
-            self.address_complements = Some(address_complements.into());
-            self
-        }
-        /// Sets `longitude` (门店经度).
-        pub fn with_longitude(mut self, longitude: impl Into<String>) -> Self {
-            self.longitude = Some(longitude.into());
-            self
-        }
-        /// Sets `latitude` (门店纬度).
-        pub fn with_latitude(mut self, latitude: impl Into<String>) -> Self {
-            self.latitude = Some(latitude.into());
-            self
+    constructors! {
+        StoreAddress {
+            new(
+                address_code: String,
+                address_detail: String,
+            );
+            /// Sets `address_complements` (门店地址辅助描述).
+            with_address_complements => address_complements: String;
+            /// Sets `longitude` (门店经度).
+            with_longitude => longitude: String;
+            /// Sets `latitude` (门店纬度).
+            with_latitude => latitude: String;
         }
     }
 
@@ -495,16 +384,12 @@ pub mod types {
         pub business_hours: Option<String>,
     }
 
-    impl StoreBusiness {
-        /// Sets `service_phone` (门店服务电话).
-        pub fn with_service_phone(mut self, service_phone: impl Into<String>) -> Self {
-            self.service_phone = Some(service_phone.into());
-            self
-        }
-        /// Sets `business_hours` (门店经营时间).
-        pub fn with_business_hours(mut self, business_hours: impl Into<String>) -> Self {
-            self.business_hours = Some(business_hours.into());
-            self
+    constructors! {
+        StoreBusiness {
+            /// Sets `service_phone` (门店服务电话).
+            with_service_phone => service_phone: String;
+            /// Sets `business_hours` (门店经营时间).
+            with_business_hours => business_hours: String;
         }
     }
 }

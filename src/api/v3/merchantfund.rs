@@ -24,25 +24,15 @@ pub mod merchant {
             pub limit: i64,
         }
 
-        impl Get {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                account_type: impl Into<crate::api::v3::merchantfund::types::AccountType>,
-                date: impl Into<String>,
-                limit: impl Into<i64>,
-            ) -> Self {
-                Self {
-                    account_type: account_type.into(),
-                    date: date.into(),
-                    offset: None,
-                    limit: limit.into(),
-                }
-            }
-            /// Sets `offset` (本次查询偏移量 (query)).
-            pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-                self.offset = Some(offset.into());
-                self
+        constructors! {
+            Get {
+                new(
+                    account_type: crate::api::v3::merchantfund::types::AccountType,
+                    date: String,
+                    limit: i64,
+                );
+                /// Sets `offset` (本次查询偏移量 (query)).
+                with_offset => offset: i64;
             }
         }
 
@@ -124,27 +114,16 @@ pub mod partner {
             pub limit: i64,
         }
 
-        impl Get {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                sub_mchid: impl Into<String>,
-                account_type: impl Into<crate::api::v3::merchantfund::types::AccountType>,
-                date: impl Into<String>,
-                limit: impl Into<i64>,
-            ) -> Self {
-                Self {
-                    sub_mchid: sub_mchid.into(),
-                    account_type: account_type.into(),
-                    date: date.into(),
-                    offset: None,
-                    limit: limit.into(),
-                }
-            }
-            /// Sets `offset` (本次查询偏移量 (query)).
-            pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-                self.offset = Some(offset.into());
-                self
+        constructors! {
+            Get {
+                new(
+                    sub_mchid: String,
+                    account_type: crate::api::v3::merchantfund::types::AccountType,
+                    date: String,
+                    limit: i64,
+                );
+                /// Sets `offset` (本次查询偏移量 (query)).
+                with_offset => offset: i64;
             }
         }
 

@@ -121,33 +121,19 @@ pub mod users {
                 pub card_type: PostCardType,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    openid: impl Into<String>,
-                    stock_id: impl Into<String>,
-                    out_request_no: impl Into<String>,
-                    user_name: impl Into<String>,
-                    id_card_number: impl Into<String>,
-                    appid: impl Into<String>,
-                    card_type: impl Into<PostCardType>,
-                ) -> Self {
-                    Self {
-                        openid: openid.into(),
-                        stock_id: stock_id.into(),
-                        out_request_no: out_request_no.into(),
-                        user_name: user_name.into(),
-                        id_card_number: id_card_number.into(),
-                        amount: None,
-                        appid: appid.into(),
-                        card_type: card_type.into(),
-                    }
-                }
-                /// Sets `amount` (发放面额).
-                pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
-                    self.amount = Some(amount.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        openid: String,
+                        stock_id: String,
+                        out_request_no: String,
+                        user_name: String,
+                        id_card_number: String,
+                        appid: String,
+                        card_type: PostCardType,
+                    );
+                    /// Sets `amount` (发放面额).
+                    with_amount => amount: i64;
                 }
             }
 

@@ -24,23 +24,14 @@ pub mod card_template {
         pub card_template_information: PostCardTemplateInformation,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            card_appid: impl Into<String>,
-            card_template_information: impl Into<PostCardTemplateInformation>,
-        ) -> Self {
-            Self {
-                sub_mchid: None,
-                card_appid: card_appid.into(),
-                card_template_information: card_template_information.into(),
-            }
-        }
-        /// Sets `sub_mchid` (子商户号).
-        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-            self.sub_mchid = Some(sub_mchid.into());
-            self
+    constructors! {
+        Post {
+            new(
+                card_appid: String,
+                card_template_information: PostCardTemplateInformation,
+            );
+            /// Sets `sub_mchid` (子商户号).
+            with_sub_mchid => sub_mchid: String;
         }
     }
 
@@ -63,35 +54,18 @@ pub mod card_template {
         pub miniprogram_path: Option<String>,
     }
 
-    impl PostCardTemplateInformationCustomCell {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(words: impl Into<String>, description: impl Into<String>) -> Self {
-            Self {
-                words: words.into(),
-                description: description.into(),
-                jump_url: None,
-                miniprogram_user_name: None,
-                miniprogram_path: None,
-            }
-        }
-        /// Sets `jump_url` (点击cell位跳转的地址).
-        pub fn with_jump_url(mut self, jump_url: impl Into<String>) -> Self {
-            self.jump_url = Some(jump_url.into());
-            self
-        }
-        /// Sets `miniprogram_user_name` (点击cell位跳转的小程序的用户名).
-        pub fn with_miniprogram_user_name(
-            mut self,
-            miniprogram_user_name: impl Into<String>,
-        ) -> Self {
-            self.miniprogram_user_name = Some(miniprogram_user_name.into());
-            self
-        }
-        /// Sets `miniprogram_path` (点击cell位跳转的小程序的页面路径).
-        pub fn with_miniprogram_path(mut self, miniprogram_path: impl Into<String>) -> Self {
-            self.miniprogram_path = Some(miniprogram_path.into());
-            self
+    constructors! {
+        PostCardTemplateInformationCustomCell {
+            new(
+                words: String,
+                description: String,
+            );
+            /// Sets `jump_url` (点击cell位跳转的地址).
+            with_jump_url => jump_url: String;
+            /// Sets `miniprogram_user_name` (点击cell位跳转的小程序的用户名).
+            with_miniprogram_user_name => miniprogram_user_name: String;
+            /// Sets `miniprogram_path` (点击cell位跳转的小程序的页面路径).
+            with_miniprogram_path => miniprogram_path: String;
         }
     }
 
@@ -109,28 +83,15 @@ pub mod card_template {
         pub custom_cell: Option<PostCardTemplateInformationCustomCell>,
     }
 
-    impl PostCardTemplateInformation {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(logo_url: impl Into<String>) -> Self {
-            Self {
-                payee_name: None,
-                logo_url: logo_url.into(),
-                custom_cell: None,
-            }
-        }
-        /// Sets `payee_name` (收款方名称).
-        pub fn with_payee_name(mut self, payee_name: impl Into<String>) -> Self {
-            self.payee_name = Some(payee_name.into());
-            self
-        }
-        /// Sets `custom_cell` (卡券自定义cell位配置).
-        pub fn with_custom_cell(
-            mut self,
-            custom_cell: impl Into<PostCardTemplateInformationCustomCell>,
-        ) -> Self {
-            self.custom_cell = Some(custom_cell.into());
-            self
+    constructors! {
+        PostCardTemplateInformation {
+            new(
+                logo_url: String,
+            );
+            /// Sets `payee_name` (收款方名称).
+            with_payee_name => payee_name: String;
+            /// Sets `custom_cell` (卡券自定义cell位配置).
+            with_custom_cell => custom_cell: PostCardTemplateInformationCustomCell;
         }
     }
 
@@ -171,27 +132,16 @@ pub mod fapiao_applications {
         pub fapiao_information: Vec<PostFapiaoInformation>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            scene: impl Into<String>,
-            fapiao_apply_id: impl Into<String>,
-            buyer_information: impl Into<PostBuyerInformation>,
-            fapiao_information: impl Into<Vec<PostFapiaoInformation>>,
-        ) -> Self {
-            Self {
-                sub_mchid: None,
-                scene: scene.into(),
-                fapiao_apply_id: fapiao_apply_id.into(),
-                buyer_information: buyer_information.into(),
-                fapiao_information: fapiao_information.into(),
-            }
-        }
-        /// Sets `sub_mchid` (子商户号).
-        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-            self.sub_mchid = Some(sub_mchid.into());
-            self
+    constructors! {
+        Post {
+            new(
+                scene: String,
+                fapiao_apply_id: String,
+                buyer_information: PostBuyerInformation,
+                fapiao_information: Vec<PostFapiaoInformation>,
+            );
+            /// Sets `sub_mchid` (子商户号).
+            with_sub_mchid => sub_mchid: String;
         }
     }
 
@@ -228,56 +178,26 @@ pub mod fapiao_applications {
         pub email: Option<String>,
     }
 
-    impl PostBuyerInformation {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(r#type: impl Into<String>, name: impl Into<String>) -> Self {
-            Self {
-                r#type: r#type.into(),
-                name: name.into(),
-                taxpayer_id: None,
-                address: None,
-                telephone: None,
-                bank_name: None,
-                bank_account: None,
-                phone: None,
-                email: None,
-            }
-        }
-        /// Sets `taxpayer_id` (纳税人识别号).
-        pub fn with_taxpayer_id(mut self, taxpayer_id: impl Into<String>) -> Self {
-            self.taxpayer_id = Some(taxpayer_id.into());
-            self
-        }
-        /// Sets `address` (地址).
-        pub fn with_address(mut self, address: impl Into<String>) -> Self {
-            self.address = Some(address.into());
-            self
-        }
-        /// Sets `telephone` (电话).
-        pub fn with_telephone(mut self, telephone: impl Into<String>) -> Self {
-            self.telephone = Some(telephone.into());
-            self
-        }
-        /// Sets `bank_name` (开户银行).
-        pub fn with_bank_name(mut self, bank_name: impl Into<String>) -> Self {
-            self.bank_name = Some(bank_name.into());
-            self
-        }
-        /// Sets `bank_account` (银行账号).
-        pub fn with_bank_account(mut self, bank_account: impl Into<String>) -> Self {
-            self.bank_account = Some(bank_account.into());
-            self
-        }
-        /// Sets `phone` (手机号).
-        pub fn with_phone(mut self, phone: impl Into<String>) -> Self {
-            self.phone = Some(phone.into());
-            self
-        }
-        /// Sets `email` (邮箱地址).
-        pub fn with_email(mut self, email: impl Into<String>) -> Self {
-            self.email = Some(email.into());
-            self
+    constructors! {
+        PostBuyerInformation {
+            new(
+                r#type: String,
+                name: String,
+            );
+            /// Sets `taxpayer_id` (纳税人识别号).
+            with_taxpayer_id => taxpayer_id: String;
+            /// Sets `address` (地址).
+            with_address => address: String;
+            /// Sets `telephone` (电话).
+            with_telephone => telephone: String;
+            /// Sets `bank_name` (开户银行).
+            with_bank_name => bank_name: String;
+            /// Sets `bank_account` (银行账号).
+            with_bank_account => bank_account: String;
+            /// Sets `phone` (手机号).
+            with_phone => phone: String;
+            /// Sets `email` (邮箱地址).
+            with_email => email: String;
         }
     }
 
@@ -316,63 +236,28 @@ pub mod fapiao_applications {
         pub discount: bool,
     }
 
-    impl PostFapiaoInformationItems {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            tax_code: impl Into<String>,
-            quantity: impl Into<i64>,
-            total_amount: impl Into<i64>,
-            discount: impl Into<bool>,
-        ) -> Self {
-            Self {
-                tax_code: tax_code.into(),
-                goods_category: None,
-                goods_name: None,
-                goods_id: None,
-                specification: None,
-                unit: None,
-                quantity: quantity.into(),
-                total_amount: total_amount.into(),
-                tax_rate: None,
-                tax_prefer_mark: None,
-                discount: discount.into(),
-            }
-        }
-        /// Sets `goods_category` (税局侧规定的货物或应税劳务、服务分类名称).
-        pub fn with_goods_category(mut self, goods_category: impl Into<String>) -> Self {
-            self.goods_category = Some(goods_category.into());
-            self
-        }
-        /// Sets `goods_name` (货物或应税劳务、服务名称).
-        pub fn with_goods_name(mut self, goods_name: impl Into<String>) -> Self {
-            self.goods_name = Some(goods_name.into());
-            self
-        }
-        /// Sets `goods_id` (企业侧维护的货物或应税劳务、服务编码).
-        pub fn with_goods_id(mut self, goods_id: impl Into<i64>) -> Self {
-            self.goods_id = Some(goods_id.into());
-            self
-        }
-        /// Sets `specification` (规格型号).
-        pub fn with_specification(mut self, specification: impl Into<String>) -> Self {
-            self.specification = Some(specification.into());
-            self
-        }
-        /// Sets `unit` (单位).
-        pub fn with_unit(mut self, unit: impl Into<String>) -> Self {
-            self.unit = Some(unit.into());
-            self
-        }
-        /// Sets `tax_rate` (税率).
-        pub fn with_tax_rate(mut self, tax_rate: impl Into<i64>) -> Self {
-            self.tax_rate = Some(tax_rate.into());
-            self
-        }
-        /// Sets `tax_prefer_mark` (税收优惠政策标识).
-        pub fn with_tax_prefer_mark(mut self, tax_prefer_mark: impl Into<String>) -> Self {
-            self.tax_prefer_mark = Some(tax_prefer_mark.into());
-            self
+    constructors! {
+        PostFapiaoInformationItems {
+            new(
+                tax_code: String,
+                quantity: i64,
+                total_amount: i64,
+                discount: bool,
+            );
+            /// Sets `goods_category` (税局侧规定的货物或应税劳务、服务分类名称).
+            with_goods_category => goods_category: String;
+            /// Sets `goods_name` (货物或应税劳务、服务名称).
+            with_goods_name => goods_name: String;
+            /// Sets `goods_id` (企业侧维护的货物或应税劳务、服务编码).
+            with_goods_id => goods_id: i64;
+            /// Sets `specification` (规格型号).
+            with_specification => specification: String;
+            /// Sets `unit` (单位).
+            with_unit => unit: String;
+            /// Sets `tax_rate` (税率).
+            with_tax_rate => tax_rate: i64;
+            /// Sets `tax_prefer_mark` (税收优惠政策标识).
+            with_tax_prefer_mark => tax_prefer_mark: String;
         }
     }
 
@@ -393,27 +278,16 @@ pub mod fapiao_applications {
         pub items: Vec<PostFapiaoInformationItems>,
     }
 
-    impl PostFapiaoInformation {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            fapiao_id: impl Into<String>,
-            total_amount: impl Into<i64>,
-            need_list: impl Into<bool>,
-            items: impl Into<Vec<PostFapiaoInformationItems>>,
-        ) -> Self {
-            Self {
-                fapiao_id: fapiao_id.into(),
-                total_amount: total_amount.into(),
-                need_list: need_list.into(),
-                remark: None,
-                items: items.into(),
-            }
-        }
-        /// Sets `remark` (发票备注).
-        pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
-            self.remark = Some(remark.into());
-            self
+    constructors! {
+        PostFapiaoInformation {
+            new(
+                fapiao_id: String,
+                total_amount: i64,
+                need_list: bool,
+                items: Vec<PostFapiaoInformationItems>,
+            );
+            /// Sets `remark` (发票备注).
+            with_remark => remark: String;
         }
     }
 
@@ -440,25 +314,15 @@ pub mod fapiao_applications {
             pub fapiao_id: Option<String>,
         }
 
-        impl Get {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(fapiao_apply_id: impl Into<String>) -> Self {
-                Self {
-                    fapiao_apply_id: fapiao_apply_id.into(),
-                    sub_mchid: None,
-                    fapiao_id: None,
-                }
-            }
-            /// Sets `sub_mchid` (子商户号 (query)).
-            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                self.sub_mchid = Some(sub_mchid.into());
-                self
-            }
-            /// Sets `fapiao_id` (商户发票单号 (query)).
-            pub fn with_fapiao_id(mut self, fapiao_id: impl Into<String>) -> Self {
-                self.fapiao_id = Some(fapiao_id.into());
-                self
+        constructors! {
+            Get {
+                new(
+                    fapiao_apply_id: String,
+                );
+                /// Sets `sub_mchid` (子商户号 (query)).
+                with_sub_mchid => sub_mchid: String;
+                /// Sets `fapiao_id` (商户发票单号 (query)).
+                with_fapiao_id => fapiao_id: String;
             }
         }
 
@@ -651,29 +515,16 @@ pub mod fapiao_applications {
                 pub fapiao_card_information: Vec<PostFapiaoCardInformation>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    fapiao_apply_id: impl Into<String>,
-                    scene: impl Into<crate::api::v3::new_tax_control_fapiao::types::Scene>,
-                    buyer_information: impl Into<
-                        crate::api::v3::new_tax_control_fapiao::types::BuyerInformation,
-                    >,
-                    fapiao_card_information: impl Into<Vec<PostFapiaoCardInformation>>,
-                ) -> Self {
-                    Self {
-                        fapiao_apply_id: fapiao_apply_id.into(),
-                        sub_mchid: None,
-                        scene: scene.into(),
-                        buyer_information: buyer_information.into(),
-                        fapiao_card_information: fapiao_card_information.into(),
-                    }
-                }
-                /// Sets `sub_mchid` (子商户号).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        fapiao_apply_id: String,
+                        scene: crate::api::v3::new_tax_control_fapiao::types::Scene,
+                        buyer_information: crate::api::v3::new_tax_control_fapiao::types::BuyerInformation,
+                        fapiao_card_information: Vec<PostFapiaoCardInformation>,
+                    );
+                    /// Sets `sub_mchid` (子商户号).
+                    with_sub_mchid => sub_mchid: String;
                 }
             }
 
@@ -743,48 +594,24 @@ pub mod fapiao_applications {
                 pub remark: Option<String>,
             }
 
-            impl PostFapiaoCardInformation {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                #[allow(clippy::too_many_arguments)]
-                pub fn new(
-                    fapiao_media_id: impl Into<String>,
-                    fapiao_number: impl Into<String>,
-                    fapiao_code: impl Into<String>,
-                    fapiao_time: impl Into<crate::DateTime>,
-                    check_code: impl Into<String>,
-                    password: impl Into<String>,
-                    total_amount: impl Into<i64>,
-                    tax_amount: impl Into<i64>,
-                    amount: impl Into<i64>,
-                    seller_information: impl Into<
-                        crate::api::v3::new_tax_control_fapiao::types::SellerInformation,
-                    >,
-                    extra_information: impl Into<
-                        crate::api::v3::new_tax_control_fapiao::types::ExtraInformation,
-                    >,
-                    items: impl Into<Vec<crate::api::v3::new_tax_control_fapiao::types::Items>>,
-                ) -> Self {
-                    Self {
-                        fapiao_media_id: fapiao_media_id.into(),
-                        fapiao_number: fapiao_number.into(),
-                        fapiao_code: fapiao_code.into(),
-                        fapiao_time: fapiao_time.into(),
-                        check_code: check_code.into(),
-                        password: password.into(),
-                        total_amount: total_amount.into(),
-                        tax_amount: tax_amount.into(),
-                        amount: amount.into(),
-                        seller_information: seller_information.into(),
-                        extra_information: extra_information.into(),
-                        items: items.into(),
-                        remark: None,
-                    }
-                }
-                /// Sets `remark` (备注信息).
-                pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
-                    self.remark = Some(remark.into());
-                    self
+            constructors! {
+                PostFapiaoCardInformation {
+                    new(
+                        fapiao_media_id: String,
+                        fapiao_number: String,
+                        fapiao_code: String,
+                        fapiao_time: crate::DateTime,
+                        check_code: String,
+                        password: String,
+                        total_amount: i64,
+                        tax_amount: i64,
+                        amount: i64,
+                        seller_information: crate::api::v3::new_tax_control_fapiao::types::SellerInformation,
+                        extra_information: crate::api::v3::new_tax_control_fapiao::types::ExtraInformation,
+                        items: Vec<crate::api::v3::new_tax_control_fapiao::types::Items>,
+                    );
+                    /// Sets `remark` (备注信息).
+                    with_remark => remark: String;
                 }
             }
         }
@@ -814,25 +641,15 @@ pub mod fapiao_applications {
                 pub fapiao_information: Vec<PostFapiaoInformation>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    fapiao_apply_id: impl Into<String>,
-                    reverse_reason: impl Into<PostReverseReason>,
-                    fapiao_information: impl Into<Vec<PostFapiaoInformation>>,
-                ) -> Self {
-                    Self {
-                        fapiao_apply_id: fapiao_apply_id.into(),
-                        sub_mchid: None,
-                        reverse_reason: reverse_reason.into(),
-                        fapiao_information: fapiao_information.into(),
-                    }
-                }
-                /// Sets `sub_mchid` (子商户号).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        fapiao_apply_id: String,
+                        reverse_reason: PostReverseReason,
+                        fapiao_information: Vec<PostFapiaoInformation>,
+                    );
+                    /// Sets `sub_mchid` (子商户号).
+                    with_sub_mchid => sub_mchid: String;
                 }
             }
 
@@ -863,20 +680,14 @@ pub mod fapiao_applications {
                 pub fapiao_number: String,
             }
 
-            impl PostFapiaoInformation {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(fapiao_id: impl Into<String>, fapiao_number: impl Into<String>) -> Self {
-                    Self {
-                        fapiao_id: fapiao_id.into(),
-                        fapiao_code: None,
-                        fapiao_number: fapiao_number.into(),
-                    }
-                }
-                /// Sets `fapiao_code` (发票代码).
-                pub fn with_fapiao_code(mut self, fapiao_code: impl Into<String>) -> Self {
-                    self.fapiao_code = Some(fapiao_code.into());
-                    self
+            constructors! {
+                PostFapiaoInformation {
+                    new(
+                        fapiao_id: String,
+                        fapiao_number: String,
+                    );
+                    /// Sets `fapiao_code` (发票代码).
+                    with_fapiao_code => fapiao_code: String;
                 }
             }
         }
@@ -945,50 +756,23 @@ pub mod fapiao_applications {
             pub preferential_policy_code: Option<i64>,
         }
 
-        impl PostFapiaoInformationItems {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                tax_code: impl Into<String>,
-                goods_name: impl Into<String>,
-                total_amount: impl Into<i64>,
-                tax_rate: impl Into<i64>,
-                discount: impl Into<bool>,
-            ) -> Self {
-                Self {
-                    tax_code: tax_code.into(),
-                    goods_name: goods_name.into(),
-                    specification: None,
-                    unit: None,
-                    quantity: None,
-                    total_amount: total_amount.into(),
-                    tax_rate: tax_rate.into(),
-                    discount: discount.into(),
-                    preferential_policy_code: None,
-                }
-            }
-            /// Sets `specification` (规格型号).
-            pub fn with_specification(mut self, specification: impl Into<String>) -> Self {
-                self.specification = Some(specification.into());
-                self
-            }
-            /// Sets `unit` (单位).
-            pub fn with_unit(mut self, unit: impl Into<String>) -> Self {
-                self.unit = Some(unit.into());
-                self
-            }
-            /// Sets `quantity` (数量).
-            pub fn with_quantity(mut self, quantity: impl Into<i64>) -> Self {
-                self.quantity = Some(quantity.into());
-                self
-            }
-            /// Sets `preferential_policy_code` (优惠政策标识).
-            pub fn with_preferential_policy_code(
-                mut self,
-                preferential_policy_code: impl Into<i64>,
-            ) -> Self {
-                self.preferential_policy_code = Some(preferential_policy_code.into());
-                self
+        constructors! {
+            PostFapiaoInformationItems {
+                new(
+                    tax_code: String,
+                    goods_name: String,
+                    total_amount: i64,
+                    tax_rate: i64,
+                    discount: bool,
+                );
+                /// Sets `specification` (规格型号).
+                with_specification => specification: String;
+                /// Sets `unit` (单位).
+                with_unit => unit: String;
+                /// Sets `quantity` (数量).
+                with_quantity => quantity: i64;
+                /// Sets `preferential_policy_code` (优惠政策标识).
+                with_preferential_policy_code => preferential_policy_code: i64;
             }
         }
 
@@ -1035,59 +819,24 @@ pub mod fapiao_applications {
             pub remark: Option<String>,
         }
 
-        impl PostFapiaoInformation {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                fapiao_id: impl Into<String>,
-                total_amount: impl Into<i64>,
-                items: impl Into<Vec<PostFapiaoInformationItems>>,
-                billing_person_id: impl Into<String>,
-                fapiao_bill_type: impl Into<
-                    crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType,
-                >,
-                transaction_information: impl Into<
-                    Vec<crate::api::v3::new_tax_control_fapiao::types::TransactionInformation>,
-                >,
-            ) -> Self {
-                Self {
-                    fapiao_id: fapiao_id.into(),
-                    total_amount: total_amount.into(),
-                    items: items.into(),
-                    export_business_policy_code: None,
-                    vat_refund_levy_code: None,
-                    billing_person_id: billing_person_id.into(),
-                    billing_person: None,
-                    fapiao_bill_type: fapiao_bill_type.into(),
-                    transaction_information: transaction_information.into(),
-                    remark: None,
-                }
-            }
-            /// Sets `export_business_policy_code` (出口业务适用政策代码).
-            pub fn with_export_business_policy_code(
-                mut self,
-                export_business_policy_code: impl Into<i64>,
-            ) -> Self {
-                self.export_business_policy_code = Some(export_business_policy_code.into());
-                self
-            }
-            /// Sets `vat_refund_levy_code` (增值税即征即退代码).
-            pub fn with_vat_refund_levy_code(
-                mut self,
-                vat_refund_levy_code: impl Into<i64>,
-            ) -> Self {
-                self.vat_refund_levy_code = Some(vat_refund_levy_code.into());
-                self
-            }
-            /// Sets `billing_person` (开票人名称).
-            pub fn with_billing_person(mut self, billing_person: impl Into<String>) -> Self {
-                self.billing_person = Some(billing_person.into());
-                self
-            }
-            /// Sets `remark` (发票备注).
-            pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
-                self.remark = Some(remark.into());
-                self
+        constructors! {
+            PostFapiaoInformation {
+                new(
+                    fapiao_id: String,
+                    total_amount: i64,
+                    items: Vec<PostFapiaoInformationItems>,
+                    billing_person_id: String,
+                    fapiao_bill_type: crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType,
+                    transaction_information: Vec<crate::api::v3::new_tax_control_fapiao::types::TransactionInformation>,
+                );
+                /// Sets `export_business_policy_code` (出口业务适用政策代码).
+                with_export_business_policy_code => export_business_policy_code: i64;
+                /// Sets `vat_refund_levy_code` (增值税即征即退代码).
+                with_vat_refund_levy_code => vat_refund_levy_code: i64;
+                /// Sets `billing_person` (开票人名称).
+                with_billing_person => billing_person: String;
+                /// Sets `remark` (发票备注).
+                with_remark => remark: String;
             }
         }
 
@@ -1218,42 +967,19 @@ pub mod fapiao_applications {
                 Option<PostFapiaoInformationItemsPassengerInformationTransportationClasses>,
         }
 
-        impl PostFapiaoInformationItemsPassengerInformation {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                name: impl Into<String>,
-                certificate_type: impl Into<
-                    PostFapiaoInformationItemsPassengerInformationCertificateType,
-                >,
-                certificate_number: impl Into<String>,
-                departure_date: impl Into<crate::DateTime>,
-                departure_place: impl Into<String>,
-                destination: impl Into<String>,
-                transportation_type: impl Into<
-                    PostFapiaoInformationItemsPassengerInformationTransportationType,
-                >,
-            ) -> Self {
-                Self {
-                    name: name.into(),
-                    certificate_type: certificate_type.into(),
-                    certificate_number: certificate_number.into(),
-                    departure_date: departure_date.into(),
-                    departure_place: departure_place.into(),
-                    destination: destination.into(),
-                    transportation_type: transportation_type.into(),
-                    transportation_classes: None,
-                }
-            }
-            /// Sets `transportation_classes` (交通工具等级).
-            pub fn with_transportation_classes(
-                mut self,
-                transportation_classes: impl Into<
-                    PostFapiaoInformationItemsPassengerInformationTransportationClasses,
-                >,
-            ) -> Self {
-                self.transportation_classes = Some(transportation_classes.into());
-                self
+        constructors! {
+            PostFapiaoInformationItemsPassengerInformation {
+                new(
+                    name: String,
+                    certificate_type: PostFapiaoInformationItemsPassengerInformationCertificateType,
+                    certificate_number: String,
+                    departure_date: crate::DateTime,
+                    departure_place: String,
+                    destination: String,
+                    transportation_type: PostFapiaoInformationItemsPassengerInformationTransportationType,
+                );
+                /// Sets `transportation_classes` (交通工具等级).
+                with_transportation_classes => transportation_classes: PostFapiaoInformationItemsPassengerInformationTransportationClasses;
             }
         }
 
@@ -1288,59 +1014,25 @@ pub mod fapiao_applications {
             pub passenger_information: Option<PostFapiaoInformationItemsPassengerInformation>,
         }
 
-        impl PostFapiaoInformationItems {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                tax_code: impl Into<String>,
-                goods_name: impl Into<String>,
-                total_amount: impl Into<i64>,
-                tax_rate: impl Into<i64>,
-                discount: impl Into<bool>,
-            ) -> Self {
-                Self {
-                    tax_code: tax_code.into(),
-                    goods_name: goods_name.into(),
-                    specification: None,
-                    unit: None,
-                    quantity: None,
-                    total_amount: total_amount.into(),
-                    tax_rate: tax_rate.into(),
-                    discount: discount.into(),
-                    preferential_policy_code: None,
-                    passenger_information: None,
-                }
-            }
-            /// Sets `specification` (规格型号).
-            pub fn with_specification(mut self, specification: impl Into<String>) -> Self {
-                self.specification = Some(specification.into());
-                self
-            }
-            /// Sets `unit` (单位).
-            pub fn with_unit(mut self, unit: impl Into<String>) -> Self {
-                self.unit = Some(unit.into());
-                self
-            }
-            /// Sets `quantity` (数量).
-            pub fn with_quantity(mut self, quantity: impl Into<i64>) -> Self {
-                self.quantity = Some(quantity.into());
-                self
-            }
-            /// Sets `preferential_policy_code` (优惠政策标识).
-            pub fn with_preferential_policy_code(
-                mut self,
-                preferential_policy_code: impl Into<i64>,
-            ) -> Self {
-                self.preferential_policy_code = Some(preferential_policy_code.into());
-                self
-            }
-            /// Sets `passenger_information` (出行人额外信息).
-            pub fn with_passenger_information(
-                mut self,
-                passenger_information: impl Into<PostFapiaoInformationItemsPassengerInformation>,
-            ) -> Self {
-                self.passenger_information = Some(passenger_information.into());
-                self
+        constructors! {
+            PostFapiaoInformationItems {
+                new(
+                    tax_code: String,
+                    goods_name: String,
+                    total_amount: i64,
+                    tax_rate: i64,
+                    discount: bool,
+                );
+                /// Sets `specification` (规格型号).
+                with_specification => specification: String;
+                /// Sets `unit` (单位).
+                with_unit => unit: String;
+                /// Sets `quantity` (数量).
+                with_quantity => quantity: i64;
+                /// Sets `preferential_policy_code` (优惠政策标识).
+                with_preferential_policy_code => preferential_policy_code: i64;
+                /// Sets `passenger_information` (出行人额外信息).
+                with_passenger_information => passenger_information: PostFapiaoInformationItemsPassengerInformation;
             }
         }
 
@@ -1387,59 +1079,24 @@ pub mod fapiao_applications {
             pub remark: Option<String>,
         }
 
-        impl PostFapiaoInformation {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                fapiao_id: impl Into<String>,
-                total_amount: impl Into<i64>,
-                items: impl Into<Vec<PostFapiaoInformationItems>>,
-                billing_person_id: impl Into<String>,
-                fapiao_bill_type: impl Into<
-                    crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType,
-                >,
-                transaction_information: impl Into<
-                    Vec<crate::api::v3::new_tax_control_fapiao::types::TransactionInformation>,
-                >,
-            ) -> Self {
-                Self {
-                    fapiao_id: fapiao_id.into(),
-                    total_amount: total_amount.into(),
-                    items: items.into(),
-                    export_business_policy_code: None,
-                    vat_refund_levy_code: None,
-                    billing_person_id: billing_person_id.into(),
-                    billing_person: None,
-                    fapiao_bill_type: fapiao_bill_type.into(),
-                    transaction_information: transaction_information.into(),
-                    remark: None,
-                }
-            }
-            /// Sets `export_business_policy_code` (出口业务适用政策代码).
-            pub fn with_export_business_policy_code(
-                mut self,
-                export_business_policy_code: impl Into<i64>,
-            ) -> Self {
-                self.export_business_policy_code = Some(export_business_policy_code.into());
-                self
-            }
-            /// Sets `vat_refund_levy_code` (增值税即征即退代码).
-            pub fn with_vat_refund_levy_code(
-                mut self,
-                vat_refund_levy_code: impl Into<i64>,
-            ) -> Self {
-                self.vat_refund_levy_code = Some(vat_refund_levy_code.into());
-                self
-            }
-            /// Sets `billing_person` (开票人名称).
-            pub fn with_billing_person(mut self, billing_person: impl Into<String>) -> Self {
-                self.billing_person = Some(billing_person.into());
-                self
-            }
-            /// Sets `remark` (发票备注).
-            pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
-                self.remark = Some(remark.into());
-                self
+        constructors! {
+            PostFapiaoInformation {
+                new(
+                    fapiao_id: String,
+                    total_amount: i64,
+                    items: Vec<PostFapiaoInformationItems>,
+                    billing_person_id: String,
+                    fapiao_bill_type: crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType,
+                    transaction_information: Vec<crate::api::v3::new_tax_control_fapiao::types::TransactionInformation>,
+                );
+                /// Sets `export_business_policy_code` (出口业务适用政策代码).
+                with_export_business_policy_code => export_business_policy_code: i64;
+                /// Sets `vat_refund_levy_code` (增值税即征即退代码).
+                with_vat_refund_levy_code => vat_refund_levy_code: i64;
+                /// Sets `billing_person` (开票人名称).
+                with_billing_person => billing_person: String;
+                /// Sets `remark` (发票备注).
+                with_remark => remark: String;
             }
         }
 
@@ -1535,59 +1192,25 @@ pub mod fapiao_applications {
             pub refined_oil_information: Option<PostFapiaoInformationItemsRefinedOilInformation>,
         }
 
-        impl PostFapiaoInformationItems {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                tax_code: impl Into<String>,
-                goods_name: impl Into<String>,
-                total_amount: impl Into<i64>,
-                tax_rate: impl Into<i64>,
-                discount: impl Into<bool>,
-            ) -> Self {
-                Self {
-                    tax_code: tax_code.into(),
-                    goods_name: goods_name.into(),
-                    specification: None,
-                    unit: None,
-                    quantity: None,
-                    total_amount: total_amount.into(),
-                    tax_rate: tax_rate.into(),
-                    discount: discount.into(),
-                    preferential_policy_code: None,
-                    refined_oil_information: None,
-                }
-            }
-            /// Sets `specification` (规格型号).
-            pub fn with_specification(mut self, specification: impl Into<String>) -> Self {
-                self.specification = Some(specification.into());
-                self
-            }
-            /// Sets `unit` (成品油单位).
-            pub fn with_unit(mut self, unit: impl Into<PostFapiaoInformationItemsUnit>) -> Self {
-                self.unit = Some(unit.into());
-                self
-            }
-            /// Sets `quantity` (数量).
-            pub fn with_quantity(mut self, quantity: impl Into<i64>) -> Self {
-                self.quantity = Some(quantity.into());
-                self
-            }
-            /// Sets `preferential_policy_code` (优惠政策标识).
-            pub fn with_preferential_policy_code(
-                mut self,
-                preferential_policy_code: impl Into<i64>,
-            ) -> Self {
-                self.preferential_policy_code = Some(preferential_policy_code.into());
-                self
-            }
-            /// Sets `refined_oil_information` (成品油行业额外信息).
-            pub fn with_refined_oil_information(
-                mut self,
-                refined_oil_information: impl Into<PostFapiaoInformationItemsRefinedOilInformation>,
-            ) -> Self {
-                self.refined_oil_information = Some(refined_oil_information.into());
-                self
+        constructors! {
+            PostFapiaoInformationItems {
+                new(
+                    tax_code: String,
+                    goods_name: String,
+                    total_amount: i64,
+                    tax_rate: i64,
+                    discount: bool,
+                );
+                /// Sets `specification` (规格型号).
+                with_specification => specification: String;
+                /// Sets `unit` (成品油单位).
+                with_unit => unit: PostFapiaoInformationItemsUnit;
+                /// Sets `quantity` (数量).
+                with_quantity => quantity: i64;
+                /// Sets `preferential_policy_code` (优惠政策标识).
+                with_preferential_policy_code => preferential_policy_code: i64;
+                /// Sets `refined_oil_information` (成品油行业额外信息).
+                with_refined_oil_information => refined_oil_information: PostFapiaoInformationItemsRefinedOilInformation;
             }
         }
 
@@ -1634,59 +1257,24 @@ pub mod fapiao_applications {
             pub remark: Option<String>,
         }
 
-        impl PostFapiaoInformation {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                fapiao_id: impl Into<String>,
-                total_amount: impl Into<i64>,
-                items: impl Into<Vec<PostFapiaoInformationItems>>,
-                billing_person_id: impl Into<String>,
-                fapiao_bill_type: impl Into<
-                    crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType,
-                >,
-                transaction_information: impl Into<
-                    Vec<crate::api::v3::new_tax_control_fapiao::types::TransactionInformation>,
-                >,
-            ) -> Self {
-                Self {
-                    fapiao_id: fapiao_id.into(),
-                    total_amount: total_amount.into(),
-                    items: items.into(),
-                    export_business_policy_code: None,
-                    vat_refund_levy_code: None,
-                    billing_person_id: billing_person_id.into(),
-                    billing_person: None,
-                    fapiao_bill_type: fapiao_bill_type.into(),
-                    transaction_information: transaction_information.into(),
-                    remark: None,
-                }
-            }
-            /// Sets `export_business_policy_code` (出口业务适用政策代码).
-            pub fn with_export_business_policy_code(
-                mut self,
-                export_business_policy_code: impl Into<i64>,
-            ) -> Self {
-                self.export_business_policy_code = Some(export_business_policy_code.into());
-                self
-            }
-            /// Sets `vat_refund_levy_code` (增值税即征即退代码).
-            pub fn with_vat_refund_levy_code(
-                mut self,
-                vat_refund_levy_code: impl Into<i64>,
-            ) -> Self {
-                self.vat_refund_levy_code = Some(vat_refund_levy_code.into());
-                self
-            }
-            /// Sets `billing_person` (开票人名称).
-            pub fn with_billing_person(mut self, billing_person: impl Into<String>) -> Self {
-                self.billing_person = Some(billing_person.into());
-                self
-            }
-            /// Sets `remark` (发票备注).
-            pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
-                self.remark = Some(remark.into());
-                self
+        constructors! {
+            PostFapiaoInformation {
+                new(
+                    fapiao_id: String,
+                    total_amount: i64,
+                    items: Vec<PostFapiaoInformationItems>,
+                    billing_person_id: String,
+                    fapiao_bill_type: crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType,
+                    transaction_information: Vec<crate::api::v3::new_tax_control_fapiao::types::TransactionInformation>,
+                );
+                /// Sets `export_business_policy_code` (出口业务适用政策代码).
+                with_export_business_policy_code => export_business_policy_code: i64;
+                /// Sets `vat_refund_levy_code` (增值税即征即退代码).
+                with_vat_refund_levy_code => vat_refund_levy_code: i64;
+                /// Sets `billing_person` (开票人名称).
+                with_billing_person => billing_person: String;
+                /// Sets `remark` (发票备注).
+                with_remark => remark: String;
             }
         }
 
@@ -1755,41 +1343,21 @@ pub mod fapiao_applications {
             pub plate_no: Option<Vec<String>>,
         }
 
-        impl PostFapiaoInformationItemsRealEstateLeasingInformation {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                province: impl Into<String>,
-                address: impl Into<String>,
-                lease_period_start: impl Into<crate::DateTime>,
-                lease_period_end: impl Into<crate::DateTime>,
-                cross_city_flag: impl Into<bool>,
-            ) -> Self {
-                Self {
-                    province: province.into(),
-                    city: None,
-                    address: address.into(),
-                    lease_period_start: lease_period_start.into(),
-                    lease_period_end: lease_period_end.into(),
-                    cross_city_flag: cross_city_flag.into(),
-                    certificate_no: None,
-                    plate_no: None,
-                }
-            }
-            /// Sets `city` (不动产坐落城市).
-            pub fn with_city(mut self, city: impl Into<String>) -> Self {
-                self.city = Some(city.into());
-                self
-            }
-            /// Sets `certificate_no` (产权证书/不动产权证号).
-            pub fn with_certificate_no(mut self, certificate_no: impl Into<String>) -> Self {
-                self.certificate_no = Some(certificate_no.into());
-                self
-            }
-            /// Sets `plate_no` (车牌号).
-            pub fn with_plate_no(mut self, plate_no: impl Into<Vec<String>>) -> Self {
-                self.plate_no = Some(plate_no.into());
-                self
+        constructors! {
+            PostFapiaoInformationItemsRealEstateLeasingInformation {
+                new(
+                    province: String,
+                    address: String,
+                    lease_period_start: crate::DateTime,
+                    lease_period_end: crate::DateTime,
+                    cross_city_flag: bool,
+                );
+                /// Sets `city` (不动产坐落城市).
+                with_city => city: String;
+                /// Sets `certificate_no` (产权证书/不动产权证号).
+                with_certificate_no => certificate_no: String;
+                /// Sets `plate_no` (车牌号).
+                with_plate_no => plate_no: Vec<String>;
             }
         }
 
@@ -1825,61 +1393,25 @@ pub mod fapiao_applications {
                 Option<PostFapiaoInformationItemsRealEstateLeasingInformation>,
         }
 
-        impl PostFapiaoInformationItems {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                tax_code: impl Into<String>,
-                goods_name: impl Into<String>,
-                total_amount: impl Into<i64>,
-                tax_rate: impl Into<i64>,
-                discount: impl Into<bool>,
-            ) -> Self {
-                Self {
-                    tax_code: tax_code.into(),
-                    goods_name: goods_name.into(),
-                    specification: None,
-                    unit: None,
-                    quantity: None,
-                    total_amount: total_amount.into(),
-                    tax_rate: tax_rate.into(),
-                    discount: discount.into(),
-                    preferential_policy_code: None,
-                    real_estate_leasing_information: None,
-                }
-            }
-            /// Sets `specification` (规格型号).
-            pub fn with_specification(mut self, specification: impl Into<String>) -> Self {
-                self.specification = Some(specification.into());
-                self
-            }
-            /// Sets `unit` (单位).
-            pub fn with_unit(mut self, unit: impl Into<String>) -> Self {
-                self.unit = Some(unit.into());
-                self
-            }
-            /// Sets `quantity` (数量).
-            pub fn with_quantity(mut self, quantity: impl Into<i64>) -> Self {
-                self.quantity = Some(quantity.into());
-                self
-            }
-            /// Sets `preferential_policy_code` (优惠政策标识).
-            pub fn with_preferential_policy_code(
-                mut self,
-                preferential_policy_code: impl Into<i64>,
-            ) -> Self {
-                self.preferential_policy_code = Some(preferential_policy_code.into());
-                self
-            }
-            /// Sets `real_estate_leasing_information` (不动产租赁特定行业额外信息).
-            pub fn with_real_estate_leasing_information(
-                mut self,
-                real_estate_leasing_information: impl Into<
-                    PostFapiaoInformationItemsRealEstateLeasingInformation,
-                >,
-            ) -> Self {
-                self.real_estate_leasing_information = Some(real_estate_leasing_information.into());
-                self
+        constructors! {
+            PostFapiaoInformationItems {
+                new(
+                    tax_code: String,
+                    goods_name: String,
+                    total_amount: i64,
+                    tax_rate: i64,
+                    discount: bool,
+                );
+                /// Sets `specification` (规格型号).
+                with_specification => specification: String;
+                /// Sets `unit` (单位).
+                with_unit => unit: String;
+                /// Sets `quantity` (数量).
+                with_quantity => quantity: i64;
+                /// Sets `preferential_policy_code` (优惠政策标识).
+                with_preferential_policy_code => preferential_policy_code: i64;
+                /// Sets `real_estate_leasing_information` (不动产租赁特定行业额外信息).
+                with_real_estate_leasing_information => real_estate_leasing_information: PostFapiaoInformationItemsRealEstateLeasingInformation;
             }
         }
 
@@ -1926,59 +1458,24 @@ pub mod fapiao_applications {
             pub remark: Option<String>,
         }
 
-        impl PostFapiaoInformation {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                fapiao_id: impl Into<String>,
-                total_amount: impl Into<i64>,
-                items: impl Into<Vec<PostFapiaoInformationItems>>,
-                billing_person_id: impl Into<String>,
-                fapiao_bill_type: impl Into<
-                    crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType,
-                >,
-                transaction_information: impl Into<
-                    Vec<crate::api::v3::new_tax_control_fapiao::types::TransactionInformation>,
-                >,
-            ) -> Self {
-                Self {
-                    fapiao_id: fapiao_id.into(),
-                    total_amount: total_amount.into(),
-                    items: items.into(),
-                    export_business_policy_code: None,
-                    vat_refund_levy_code: None,
-                    billing_person_id: billing_person_id.into(),
-                    billing_person: None,
-                    fapiao_bill_type: fapiao_bill_type.into(),
-                    transaction_information: transaction_information.into(),
-                    remark: None,
-                }
-            }
-            /// Sets `export_business_policy_code` (出口业务适用政策代码).
-            pub fn with_export_business_policy_code(
-                mut self,
-                export_business_policy_code: impl Into<i64>,
-            ) -> Self {
-                self.export_business_policy_code = Some(export_business_policy_code.into());
-                self
-            }
-            /// Sets `vat_refund_levy_code` (增值税即征即退代码).
-            pub fn with_vat_refund_levy_code(
-                mut self,
-                vat_refund_levy_code: impl Into<i64>,
-            ) -> Self {
-                self.vat_refund_levy_code = Some(vat_refund_levy_code.into());
-                self
-            }
-            /// Sets `billing_person` (开票人名称).
-            pub fn with_billing_person(mut self, billing_person: impl Into<String>) -> Self {
-                self.billing_person = Some(billing_person.into());
-                self
-            }
-            /// Sets `remark` (发票备注).
-            pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
-                self.remark = Some(remark.into());
-                self
+        constructors! {
+            PostFapiaoInformation {
+                new(
+                    fapiao_id: String,
+                    total_amount: i64,
+                    items: Vec<PostFapiaoInformationItems>,
+                    billing_person_id: String,
+                    fapiao_bill_type: crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType,
+                    transaction_information: Vec<crate::api::v3::new_tax_control_fapiao::types::TransactionInformation>,
+                );
+                /// Sets `export_business_policy_code` (出口业务适用政策代码).
+                with_export_business_policy_code => export_business_policy_code: i64;
+                /// Sets `vat_refund_levy_code` (增值税即征即退代码).
+                with_vat_refund_levy_code => vat_refund_levy_code: i64;
+                /// Sets `billing_person` (开票人名称).
+                with_billing_person => billing_person: String;
+                /// Sets `remark` (发票备注).
+                with_remark => remark: String;
             }
         }
 
@@ -2022,25 +1519,15 @@ pub mod fapiao_applications {
             pub digest: String,
         }
 
-        impl PostMeta {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                file_type: impl Into<String>,
-                digest_alogrithm: impl Into<String>,
-                digest: impl Into<String>,
-            ) -> Self {
-                Self {
-                    sub_mchid: None,
-                    file_type: file_type.into(),
-                    digest_alogrithm: digest_alogrithm.into(),
-                    digest: digest.into(),
-                }
-            }
-            /// Sets `sub_mchid` (微信支付分配的子商户号).
-            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                self.sub_mchid = Some(sub_mchid.into());
-                self
+        constructors! {
+            PostMeta {
+                new(
+                    file_type: String,
+                    digest_alogrithm: String,
+                    digest: String,
+                );
+                /// Sets `sub_mchid` (微信支付分配的子商户号).
+                with_sub_mchid => sub_mchid: String;
             }
         }
 
@@ -2083,46 +1570,21 @@ pub mod fapiaomerchant {
             pub sub_mchid: Option<String>,
         }
 
-        impl Get {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                operation_type: impl Into<GetOperationType>,
-                fapiao_mode: impl Into<GetFapiaoMode>,
-                invite_code: impl Into<String>,
-            ) -> Self {
-                Self {
-                    operation_type: operation_type.into(),
-                    fapiao_mode: fapiao_mode.into(),
-                    fapiao_ability_type_list: None,
-                    invite_channel: None,
-                    operate_user: None,
-                    invite_code: invite_code.into(),
-                    sub_mchid: None,
-                }
-            }
-            /// Sets `fapiao_ability_type_list` (发票能力类型 (query)).
-            pub fn with_fapiao_ability_type_list(
-                mut self,
-                fapiao_ability_type_list: impl Into<Vec<GetFapiaoAbilityTypeList>>,
-            ) -> Self {
-                self.fapiao_ability_type_list = Some(fapiao_ability_type_list.into());
-                self
-            }
-            /// Sets `invite_channel` (服务商邀请渠道 (query)).
-            pub fn with_invite_channel(mut self, invite_channel: impl Into<String>) -> Self {
-                self.invite_channel = Some(invite_channel.into());
-                self
-            }
-            /// Sets `operate_user` (操作人员 (query)).
-            pub fn with_operate_user(mut self, operate_user: impl Into<String>) -> Self {
-                self.operate_user = Some(operate_user.into());
-                self
-            }
-            /// Sets `sub_mchid` (子商户号 (query)).
-            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                self.sub_mchid = Some(sub_mchid.into());
-                self
+        constructors! {
+            Get {
+                new(
+                    operation_type: GetOperationType,
+                    fapiao_mode: GetFapiaoMode,
+                    invite_code: String,
+                );
+                /// Sets `fapiao_ability_type_list` (发票能力类型 (query)).
+                with_fapiao_ability_type_list => fapiao_ability_type_list: Vec<GetFapiaoAbilityTypeList>;
+                /// Sets `invite_channel` (服务商邀请渠道 (query)).
+                with_invite_channel => invite_channel: String;
+                /// Sets `operate_user` (操作人员 (query)).
+                with_operate_user => operate_user: String;
+                /// Sets `sub_mchid` (子商户号 (query)).
+                with_sub_mchid => sub_mchid: String;
             }
         }
 
@@ -2193,31 +1655,17 @@ pub mod fapiaomerchant {
             pub mch_invite_status: crate::api::v3::new_tax_control_fapiao::types::MchInviteStatus,
         }
 
-        impl Get {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                query_time_start: impl Into<crate::DateTime>,
-                query_time_end: impl Into<crate::DateTime>,
-                offset: impl Into<i64>,
-                limit: impl Into<i64>,
-                mch_invite_status: impl Into<
-                    crate::api::v3::new_tax_control_fapiao::types::MchInviteStatus,
-                >,
-            ) -> Self {
-                Self {
-                    query_time_start: query_time_start.into(),
-                    query_time_end: query_time_end.into(),
-                    offset: offset.into(),
-                    limit: limit.into(),
-                    invite_code: None,
-                    mch_invite_status: mch_invite_status.into(),
-                }
-            }
-            /// Sets `invite_code` (服务商邀请code (query)).
-            pub fn with_invite_code(mut self, invite_code: impl Into<String>) -> Self {
-                self.invite_code = Some(invite_code.into());
-                self
+        constructors! {
+            Get {
+                new(
+                    query_time_start: crate::DateTime,
+                    query_time_end: crate::DateTime,
+                    offset: i64,
+                    limit: i64,
+                    mch_invite_status: crate::api::v3::new_tax_control_fapiao::types::MchInviteStatus,
+                );
+                /// Sets `invite_code` (服务商邀请code (query)).
+                with_invite_code => invite_code: String;
             }
         }
 
@@ -2519,26 +1967,16 @@ pub mod merchant {
             pub support_vat_fapiao: Option<bool>,
         }
 
-        impl Patch {
-            /// Sets `callback_url` (商户回调地址).
-            pub fn with_callback_url(mut self, callback_url: impl Into<String>) -> Self {
-                self.callback_url = Some(callback_url.into());
-                self
-            }
-            /// Sets `sub_mch_code` (子商户号).
-            pub fn with_sub_mch_code(mut self, sub_mch_code: impl Into<String>) -> Self {
-                self.sub_mch_code = Some(sub_mch_code.into());
-                self
-            }
-            /// Sets `show_fapiao_cell` (全部账单展示开发票入口开关).
-            pub fn with_show_fapiao_cell(mut self, show_fapiao_cell: impl Into<bool>) -> Self {
-                self.show_fapiao_cell = Some(show_fapiao_cell.into());
-                self
-            }
-            /// Sets `support_vat_fapiao` (商户是否支持开电子专票).
-            pub fn with_support_vat_fapiao(mut self, support_vat_fapiao: impl Into<bool>) -> Self {
-                self.support_vat_fapiao = Some(support_vat_fapiao.into());
-                self
+        constructors! {
+            Patch {
+                /// Sets `callback_url` (商户回调地址).
+                with_callback_url => callback_url: String;
+                /// Sets `sub_mch_code` (子商户号).
+                with_sub_mch_code => sub_mch_code: String;
+                /// Sets `show_fapiao_cell` (全部账单展示开发票入口开关).
+                with_show_fapiao_cell => show_fapiao_cell: bool;
+                /// Sets `support_vat_fapiao` (商户是否支持开电子专票).
+                with_support_vat_fapiao => support_vat_fapiao: bool;
             }
         }
 
@@ -2567,20 +2005,14 @@ pub mod merchant {
             pub limit: i64,
         }
 
-        impl Get {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(offset: impl Into<i64>, limit: impl Into<i64>) -> Self {
-                Self {
-                    sub_mchid: None,
-                    offset: offset.into(),
-                    limit: limit.into(),
-                }
-            }
-            /// Sets `sub_mchid` (子商户号 (query)).
-            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                self.sub_mchid = Some(sub_mchid.into());
-                self
+        constructors! {
+            Get {
+                new(
+                    offset: i64,
+                    limit: i64,
+                );
+                /// Sets `sub_mchid` (子商户号 (query)).
+                with_sub_mchid => sub_mchid: String;
             }
         }
 
@@ -2687,86 +2119,34 @@ pub mod types {
         pub user_apply_message: Option<String>,
     }
 
-    impl BuyerInformation {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            r#type: impl Into<crate::api::v3::new_tax_control_fapiao::types::BuyerInformationType>,
-            name: impl Into<String>,
-        ) -> Self {
-            Self {
-                r#type: r#type.into(),
-                name: name.into(),
-                taxpayer_id: None,
-                address: None,
-                telephone: None,
-                bank_name: None,
-                bank_account: None,
-                phone: None,
-                email: None,
-                amount: None,
-                out_trade_no: None,
-                fapiao_bill_type: None,
-                user_apply_message: None,
-            }
-        }
-        /// Sets `taxpayer_id` (纳税人识别号).
-        pub fn with_taxpayer_id(mut self, taxpayer_id: impl Into<String>) -> Self {
-            self.taxpayer_id = Some(taxpayer_id.into());
-            self
-        }
-        /// Sets `address` (地址).
-        pub fn with_address(mut self, address: impl Into<String>) -> Self {
-            self.address = Some(address.into());
-            self
-        }
-        /// Sets `telephone` (电话).
-        pub fn with_telephone(mut self, telephone: impl Into<String>) -> Self {
-            self.telephone = Some(telephone.into());
-            self
-        }
-        /// Sets `bank_name` (开户银行).
-        pub fn with_bank_name(mut self, bank_name: impl Into<String>) -> Self {
-            self.bank_name = Some(bank_name.into());
-            self
-        }
-        /// Sets `bank_account` (银行账号).
-        pub fn with_bank_account(mut self, bank_account: impl Into<String>) -> Self {
-            self.bank_account = Some(bank_account.into());
-            self
-        }
-        /// Sets `phone` (手机号).
-        pub fn with_phone(mut self, phone: impl Into<String>) -> Self {
-            self.phone = Some(phone.into());
-            self
-        }
-        /// Sets `email` (邮箱地址).
-        pub fn with_email(mut self, email: impl Into<String>) -> Self {
-            self.email = Some(email.into());
-            self
-        }
-        /// Sets `amount` (订单金额).
-        pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
-            self.amount = Some(amount.into());
-            self
-        }
-        /// Sets `out_trade_no` (商户订单号).
-        pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
-            self.out_trade_no = Some(out_trade_no.into());
-            self
-        }
-        /// Sets `fapiao_bill_type` (开具的发票类型).
-        pub fn with_fapiao_bill_type(
-            mut self,
-            fapiao_bill_type: impl Into<crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType>,
-        ) -> Self {
-            self.fapiao_bill_type = Some(fapiao_bill_type.into());
-            self
-        }
-        /// Sets `user_apply_message` (留言信息).
-        pub fn with_user_apply_message(mut self, user_apply_message: impl Into<String>) -> Self {
-            self.user_apply_message = Some(user_apply_message.into());
-            self
+    constructors! {
+        BuyerInformation {
+            new(
+                r#type: crate::api::v3::new_tax_control_fapiao::types::BuyerInformationType,
+                name: String,
+            );
+            /// Sets `taxpayer_id` (纳税人识别号).
+            with_taxpayer_id => taxpayer_id: String;
+            /// Sets `address` (地址).
+            with_address => address: String;
+            /// Sets `telephone` (电话).
+            with_telephone => telephone: String;
+            /// Sets `bank_name` (开户银行).
+            with_bank_name => bank_name: String;
+            /// Sets `bank_account` (银行账号).
+            with_bank_account => bank_account: String;
+            /// Sets `phone` (手机号).
+            with_phone => phone: String;
+            /// Sets `email` (邮箱地址).
+            with_email => email: String;
+            /// Sets `amount` (订单金额).
+            with_amount => amount: i64;
+            /// Sets `out_trade_no` (商户订单号).
+            with_out_trade_no => out_trade_no: String;
+            /// Sets `fapiao_bill_type` (开具的发票类型).
+            with_fapiao_bill_type => fapiao_bill_type: crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType;
+            /// Sets `user_apply_message` (留言信息).
+            with_user_apply_message => user_apply_message: String;
         }
     }
 
@@ -2793,25 +2173,15 @@ pub mod types {
         pub amount: i64,
     }
 
-    impl TransactionInformation {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            pay_channel: impl Into<crate::api::v3::new_tax_control_fapiao::types::PayChannel>,
-            transaction_id: impl Into<String>,
-            amount: impl Into<i64>,
-        ) -> Self {
-            Self {
-                pay_channel: pay_channel.into(),
-                transaction_id: transaction_id.into(),
-                out_trade_no: None,
-                amount: amount.into(),
-            }
-        }
-        /// Sets `out_trade_no` (支付商户订单号).
-        pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
-            self.out_trade_no = Some(out_trade_no.into());
-            self
+    constructors! {
+        TransactionInformation {
+            new(
+                pay_channel: crate::api::v3::new_tax_control_fapiao::types::PayChannel,
+                transaction_id: String,
+                amount: i64,
+            );
+            /// Sets `out_trade_no` (支付商户订单号).
+            with_out_trade_no => out_trade_no: String;
         }
     }
 
@@ -2863,37 +2233,19 @@ pub mod types {
         pub bank_account: Option<String>,
     }
 
-    impl SellerInformation {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            name: impl Into<String>,
-            taxpayer_id: impl Into<String>,
-            address: impl Into<String>,
-        ) -> Self {
-            Self {
-                name: name.into(),
-                taxpayer_id: taxpayer_id.into(),
-                address: address.into(),
-                telephone: None,
-                bank_name: None,
-                bank_account: None,
-            }
-        }
-        /// Sets `telephone` (电话).
-        pub fn with_telephone(mut self, telephone: impl Into<String>) -> Self {
-            self.telephone = Some(telephone.into());
-            self
-        }
-        /// Sets `bank_name` (开户银行).
-        pub fn with_bank_name(mut self, bank_name: impl Into<String>) -> Self {
-            self.bank_name = Some(bank_name.into());
-            self
-        }
-        /// Sets `bank_account` (银行账号).
-        pub fn with_bank_account(mut self, bank_account: impl Into<String>) -> Self {
-            self.bank_account = Some(bank_account.into());
-            self
+    constructors! {
+        SellerInformation {
+            new(
+                name: String,
+                taxpayer_id: String,
+                address: String,
+            );
+            /// Sets `telephone` (电话).
+            with_telephone => telephone: String;
+            /// Sets `bank_name` (开户银行).
+            with_bank_name => bank_name: String;
+            /// Sets `bank_account` (银行账号).
+            with_bank_account => bank_account: String;
         }
     }
 
@@ -2910,25 +2262,15 @@ pub mod types {
         pub drawer: String,
     }
 
-    impl ExtraInformation {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(drawer: impl Into<String>) -> Self {
-            Self {
-                payee: None,
-                reviewer: None,
-                drawer: drawer.into(),
-            }
-        }
-        /// Sets `payee` (收款人).
-        pub fn with_payee(mut self, payee: impl Into<String>) -> Self {
-            self.payee = Some(payee.into());
-            self
-        }
-        /// Sets `reviewer` (复核人).
-        pub fn with_reviewer(mut self, reviewer: impl Into<String>) -> Self {
-            self.reviewer = Some(reviewer.into());
-            self
+    constructors! {
+        ExtraInformation {
+            new(
+                drawer: String,
+            );
+            /// Sets `payee` (收款人).
+            with_payee => payee: String;
+            /// Sets `reviewer` (复核人).
+            with_reviewer => reviewer: String;
         }
     }
 
@@ -2979,46 +2321,24 @@ pub mod types {
         pub discount: bool,
     }
 
-    impl Items {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            tax_code: impl Into<String>,
-            goods_name: impl Into<String>,
-            quantity: impl Into<i64>,
-            unit_price: impl Into<i64>,
-            amount: impl Into<i64>,
-            tax_amount: impl Into<i64>,
-            total_amount: impl Into<i64>,
-            tax_rate: impl Into<i64>,
-            tax_prefer_mark: impl Into<crate::api::v3::new_tax_control_fapiao::types::TaxPreferMark>,
-            discount: impl Into<bool>,
-        ) -> Self {
-            Self {
-                tax_code: tax_code.into(),
-                goods_name: goods_name.into(),
-                specification: None,
-                unit: None,
-                quantity: quantity.into(),
-                unit_price: unit_price.into(),
-                amount: amount.into(),
-                tax_amount: tax_amount.into(),
-                total_amount: total_amount.into(),
-                tax_rate: tax_rate.into(),
-                tax_prefer_mark: tax_prefer_mark.into(),
-                discount: discount.into(),
-            }
-        }
-        /// Sets `specification` (规格型号).
-        pub fn with_specification(mut self, specification: impl Into<String>) -> Self {
-            self.specification = Some(specification.into());
-            self
-        }
-        /// Sets `unit` (单位).
-        pub fn with_unit(mut self, unit: impl Into<String>) -> Self {
-            self.unit = Some(unit.into());
-            self
+    constructors! {
+        Items {
+            new(
+                tax_code: String,
+                goods_name: String,
+                quantity: i64,
+                unit_price: i64,
+                amount: i64,
+                tax_amount: i64,
+                total_amount: i64,
+                tax_rate: i64,
+                tax_prefer_mark: crate::api::v3::new_tax_control_fapiao::types::TaxPreferMark,
+                discount: bool,
+            );
+            /// Sets `specification` (规格型号).
+            with_specification => specification: String;
+            /// Sets `unit` (单位).
+            with_unit => unit: String;
         }
     }
 
@@ -3121,23 +2441,14 @@ pub mod user_title {
         pub fapiao_apply_id: String,
     }
 
-    impl Get {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            scene: impl Into<crate::api::v3::new_tax_control_fapiao::types::Scene>,
-            fapiao_apply_id: impl Into<String>,
-        ) -> Self {
-            Self {
-                sub_mchid: None,
-                scene: scene.into(),
-                fapiao_apply_id: fapiao_apply_id.into(),
-            }
-        }
-        /// Sets `sub_mchid` (子商户号 (query)).
-        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-            self.sub_mchid = Some(sub_mchid.into());
-            self
+    constructors! {
+        Get {
+            new(
+                scene: crate::api::v3::new_tax_control_fapiao::types::Scene,
+                fapiao_apply_id: String,
+            );
+            /// Sets `sub_mchid` (子商户号 (query)).
+            with_sub_mchid => sub_mchid: String;
         }
     }
 
@@ -3192,59 +2503,27 @@ pub mod user_title {
             pub must_input_email: Option<bool>,
         }
 
-        impl Get {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                fapiao_apply_id: impl Into<String>,
-                source: impl Into<GetSource>,
-                appid: impl Into<String>,
-                openid: impl Into<String>,
-                total_amount: impl Into<i64>,
-            ) -> Self {
-                Self {
-                    sub_mchid: None,
-                    fapiao_apply_id: fapiao_apply_id.into(),
-                    source: source.into(),
-                    appid: appid.into(),
-                    openid: openid.into(),
-                    total_amount: total_amount.into(),
-                    seller_name: None,
-                    show_phone_cell: None,
-                    must_input_phone: None,
-                    show_email_cell: None,
-                    must_input_email: None,
-                }
-            }
-            /// Sets `sub_mchid` (子商户号 (query)).
-            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                self.sub_mchid = Some(sub_mchid.into());
-                self
-            }
-            /// Sets `seller_name` (销售方名称 (query)).
-            pub fn with_seller_name(mut self, seller_name: impl Into<String>) -> Self {
-                self.seller_name = Some(seller_name.into());
-                self
-            }
-            /// Sets `show_phone_cell` (是否需要展示手机号填写栏 (query)).
-            pub fn with_show_phone_cell(mut self, show_phone_cell: impl Into<bool>) -> Self {
-                self.show_phone_cell = Some(show_phone_cell.into());
-                self
-            }
-            /// Sets `must_input_phone` (用户是否必须填写手机号 (query)).
-            pub fn with_must_input_phone(mut self, must_input_phone: impl Into<bool>) -> Self {
-                self.must_input_phone = Some(must_input_phone.into());
-                self
-            }
-            /// Sets `show_email_cell` (是否需要展示邮箱地址填写栏 (query)).
-            pub fn with_show_email_cell(mut self, show_email_cell: impl Into<bool>) -> Self {
-                self.show_email_cell = Some(show_email_cell.into());
-                self
-            }
-            /// Sets `must_input_email` (用户是否必须填写邮箱地址 (query)).
-            pub fn with_must_input_email(mut self, must_input_email: impl Into<bool>) -> Self {
-                self.must_input_email = Some(must_input_email.into());
-                self
+        constructors! {
+            Get {
+                new(
+                    fapiao_apply_id: String,
+                    source: GetSource,
+                    appid: String,
+                    openid: String,
+                    total_amount: i64,
+                );
+                /// Sets `sub_mchid` (子商户号 (query)).
+                with_sub_mchid => sub_mchid: String;
+                /// Sets `seller_name` (销售方名称 (query)).
+                with_seller_name => seller_name: String;
+                /// Sets `show_phone_cell` (是否需要展示手机号填写栏 (query)).
+                with_show_phone_cell => show_phone_cell: bool;
+                /// Sets `must_input_phone` (用户是否必须填写手机号 (query)).
+                with_must_input_phone => must_input_phone: bool;
+                /// Sets `show_email_cell` (是否需要展示邮箱地址填写栏 (query)).
+                with_show_email_cell => show_email_cell: bool;
+                /// Sets `must_input_email` (用户是否必须填写邮箱地址 (query)).
+                with_must_input_email => must_input_email: bool;
             }
         }
 

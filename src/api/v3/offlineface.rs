@@ -31,29 +31,17 @@ pub mod authinfo {
         pub organization_id: String,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            sp_appid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            device_id: impl Into<String>,
-            raw_data: impl Into<String>,
-            organization_id: impl Into<String>,
-        ) -> Self {
-            Self {
-                sp_appid: sp_appid.into(),
-                sub_appid: None,
-                sub_mchid: sub_mchid.into(),
-                device_id: device_id.into(),
-                raw_data: raw_data.into(),
-                organization_id: organization_id.into(),
-            }
-        }
-        /// Sets `sub_appid` (子商户公众号appid).
-        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-            self.sub_appid = Some(sub_appid.into());
-            self
+    constructors! {
+        Post {
+            new(
+                sp_appid: String,
+                sub_mchid: String,
+                device_id: String,
+                raw_data: String,
+                organization_id: String,
+            );
+            /// Sets `sub_appid` (子商户公众号appid).
+            with_sub_appid => sub_appid: String;
         }
     }
 
@@ -85,19 +73,13 @@ pub mod contracts {
             pub appid: Option<String>,
         }
 
-        impl Get {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(contract_id: impl Into<String>) -> Self {
-                Self {
-                    contract_id: contract_id.into(),
-                    appid: None,
-                }
-            }
-            /// Sets `appid` (商户签约小程序APPID (query)).
-            pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-                self.appid = Some(appid.into());
-                self
+        constructors! {
+            Get {
+                new(
+                    contract_id: String,
+                );
+                /// Sets `appid` (商户签约小程序APPID (query)).
+                with_appid => appid: String;
             }
         }
 
@@ -178,35 +160,16 @@ pub mod contracts {
             pub contract_mode: Option<crate::api::v3::offlineface::types::ContractMode>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                business_name: impl Into<String>,
-                facepay_user: impl Into<PostFacepayUser>,
-            ) -> Self {
-                Self {
-                    business_name: business_name.into(),
-                    facepay_user: facepay_user.into(),
-                    limit_bank_card: None,
-                    contract_mode: None,
-                }
-            }
-            /// Sets `limit_bank_card` (签约指定银行卡).
-            pub fn with_limit_bank_card(
-                mut self,
-                limit_bank_card: impl Into<PostLimitBankCard>,
-            ) -> Self {
-                self.limit_bank_card = Some(limit_bank_card.into());
-                self
-            }
-            /// Sets `contract_mode` (签约模式).
-            pub fn with_contract_mode(
-                mut self,
-                contract_mode: impl Into<crate::api::v3::offlineface::types::ContractMode>,
-            ) -> Self {
-                self.contract_mode = Some(contract_mode.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    business_name: String,
+                    facepay_user: PostFacepayUser,
+                );
+                /// Sets `limit_bank_card` (签约指定银行卡).
+                with_limit_bank_card => limit_bank_card: PostLimitBankCard;
+                /// Sets `contract_mode` (签约模式).
+                with_contract_mode => contract_mode: crate::api::v3::offlineface::types::ContractMode;
             }
         }
 
@@ -237,38 +200,18 @@ pub mod contracts {
             pub phone: Option<String>,
         }
 
-        impl PostFacepayUser {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(out_user_id: impl Into<String>, organization_id: impl Into<String>) -> Self {
-                Self {
-                    out_user_id: out_user_id.into(),
-                    identification_name: None,
-                    organization_id: organization_id.into(),
-                    identification: None,
-                    phone: None,
-                }
-            }
-            /// Sets `identification_name` (刷脸用户名).
-            pub fn with_identification_name(
-                mut self,
-                identification_name: impl Into<String>,
-            ) -> Self {
-                self.identification_name = Some(identification_name.into());
-                self
-            }
-            /// Sets `identification` (证件信息).
-            pub fn with_identification(
-                mut self,
-                identification: impl Into<crate::api::v3::offlineface::types::Identification>,
-            ) -> Self {
-                self.identification = Some(identification.into());
-                self
-            }
-            /// Sets `phone` (手机号码).
-            pub fn with_phone(mut self, phone: impl Into<String>) -> Self {
-                self.phone = Some(phone.into());
-                self
+        constructors! {
+            PostFacepayUser {
+                new(
+                    out_user_id: String,
+                    organization_id: String,
+                );
+                /// Sets `identification_name` (刷脸用户名).
+                with_identification_name => identification_name: String;
+                /// Sets `identification` (证件信息).
+                with_identification => identification: crate::api::v3::offlineface::types::Identification;
+                /// Sets `phone` (手机号码).
+                with_phone => phone: String;
             }
         }
 
@@ -307,42 +250,20 @@ pub mod contracts {
             pub phone: Option<String>,
         }
 
-        impl PostLimitBankCard {
-            /// Sets `bank_card_number` (银行卡号).
-            pub fn with_bank_card_number(mut self, bank_card_number: impl Into<String>) -> Self {
-                self.bank_card_number = Some(bank_card_number.into());
-                self
-            }
-            /// Sets `identification_name` (开卡人姓名).
-            pub fn with_identification_name(
-                mut self,
-                identification_name: impl Into<String>,
-            ) -> Self {
-                self.identification_name = Some(identification_name.into());
-                self
-            }
-            /// Sets `identification` (开卡人证件).
-            pub fn with_identification(
-                mut self,
-                identification: impl Into<crate::api::v3::offlineface::types::Identification>,
-            ) -> Self {
-                self.identification = Some(identification.into());
-                self
-            }
-            /// Sets `valid_thru` (银行卡有效期).
-            pub fn with_valid_thru(mut self, valid_thru: impl Into<String>) -> Self {
-                self.valid_thru = Some(valid_thru.into());
-                self
-            }
-            /// Sets `bank_type` (银行类型).
-            pub fn with_bank_type(mut self, bank_type: impl Into<String>) -> Self {
-                self.bank_type = Some(bank_type.into());
-                self
-            }
-            /// Sets `phone` (开卡预留手机号).
-            pub fn with_phone(mut self, phone: impl Into<String>) -> Self {
-                self.phone = Some(phone.into());
-                self
+        constructors! {
+            PostLimitBankCard {
+                /// Sets `bank_card_number` (银行卡号).
+                with_bank_card_number => bank_card_number: String;
+                /// Sets `identification_name` (开卡人姓名).
+                with_identification_name => identification_name: String;
+                /// Sets `identification` (开卡人证件).
+                with_identification => identification: crate::api::v3::offlineface::types::Identification;
+                /// Sets `valid_thru` (银行卡有效期).
+                with_valid_thru => valid_thru: String;
+                /// Sets `bank_type` (银行类型).
+                with_bank_type => bank_type: String;
+                /// Sets `phone` (开卡预留手机号).
+                with_phone => phone: String;
             }
         }
 
@@ -377,25 +298,15 @@ pub mod face_collections {
         pub limit: Option<i64>,
     }
 
-    impl Get {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(organization_id: impl Into<String>) -> Self {
-            Self {
-                organization_id: organization_id.into(),
-                offset: None,
-                limit: None,
-            }
-        }
-        /// Sets `offset` (列表偏移 (query)).
-        pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-            self.offset = Some(offset.into());
-            self
-        }
-        /// Sets `limit` (资源个数 (query)).
-        pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
-            self.limit = Some(limit.into());
-            self
+    constructors! {
+        Get {
+            new(
+                organization_id: String,
+            );
+            /// Sets `offset` (列表偏移 (query)).
+            with_offset => offset: i64;
+            /// Sets `limit` (资源个数 (query)).
+            with_limit => limit: i64;
         }
     }
 
@@ -512,88 +423,35 @@ pub mod transactions {
         pub business: Option<PostBusiness>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(auth_code: impl Into<String>) -> Self {
-            Self {
-                auth_code: auth_code.into(),
-                sp_appid: None,
-                sp_mchid: None,
-                sub_appid: None,
-                sub_mchid: None,
-                amount: None,
-                scene_info: None,
-                goods_tag: None,
-                description: None,
-                attach: None,
-                settle_info: None,
-                out_trade_no: None,
-                business: None,
-            }
-        }
-        /// Sets `sp_appid` (服务商公众号appid).
-        pub fn with_sp_appid(mut self, sp_appid: impl Into<String>) -> Self {
-            self.sp_appid = Some(sp_appid.into());
-            self
-        }
-        /// Sets `sp_mchid` (服务商商户号).
-        pub fn with_sp_mchid(mut self, sp_mchid: impl Into<String>) -> Self {
-            self.sp_mchid = Some(sp_mchid.into());
-            self
-        }
-        /// Sets `sub_appid` (子商户公众号appid).
-        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-            self.sub_appid = Some(sub_appid.into());
-            self
-        }
-        /// Sets `sub_mchid` (子商户商户号).
-        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-            self.sub_mchid = Some(sub_mchid.into());
-            self
-        }
-        /// Sets `amount` (金额信息).
-        pub fn with_amount(
-            mut self,
-            amount: impl Into<crate::api::v3::offlineface::types::Amount>,
-        ) -> Self {
-            self.amount = Some(amount.into());
-            self
-        }
-        /// Sets `scene_info` (支付场景信息).
-        pub fn with_scene_info(mut self, scene_info: impl Into<PostSceneInfo>) -> Self {
-            self.scene_info = Some(scene_info.into());
-            self
-        }
-        /// Sets `goods_tag` (优惠标记).
-        pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-            self.goods_tag = Some(goods_tag.into());
-            self
-        }
-        /// Sets `description` (商品信息).
-        pub fn with_description(mut self, description: impl Into<String>) -> Self {
-            self.description = Some(description.into());
-            self
-        }
-        /// Sets `attach` (商户附加信息).
-        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-            self.attach = Some(attach.into());
-            self
-        }
-        /// Sets `settle_info` (结算信息).
-        pub fn with_settle_info(mut self, settle_info: impl Into<PostSettleInfo>) -> Self {
-            self.settle_info = Some(settle_info.into());
-            self
-        }
-        /// Sets `out_trade_no` (商户订单号).
-        pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
-            self.out_trade_no = Some(out_trade_no.into());
-            self
-        }
-        /// Sets `business` (业务信息).
-        pub fn with_business(mut self, business: impl Into<PostBusiness>) -> Self {
-            self.business = Some(business.into());
-            self
+    constructors! {
+        Post {
+            new(
+                auth_code: String,
+            );
+            /// Sets `sp_appid` (服务商公众号appid).
+            with_sp_appid => sp_appid: String;
+            /// Sets `sp_mchid` (服务商商户号).
+            with_sp_mchid => sp_mchid: String;
+            /// Sets `sub_appid` (子商户公众号appid).
+            with_sub_appid => sub_appid: String;
+            /// Sets `sub_mchid` (子商户商户号).
+            with_sub_mchid => sub_mchid: String;
+            /// Sets `amount` (金额信息).
+            with_amount => amount: crate::api::v3::offlineface::types::Amount;
+            /// Sets `scene_info` (支付场景信息).
+            with_scene_info => scene_info: PostSceneInfo;
+            /// Sets `goods_tag` (优惠标记).
+            with_goods_tag => goods_tag: String;
+            /// Sets `description` (商品信息).
+            with_description => description: String;
+            /// Sets `attach` (商户附加信息).
+            with_attach => attach: String;
+            /// Sets `settle_info` (结算信息).
+            with_settle_info => settle_info: PostSettleInfo;
+            /// Sets `out_trade_no` (商户订单号).
+            with_out_trade_no => out_trade_no: String;
+            /// Sets `business` (业务信息).
+            with_business => business: PostBusiness;
         }
     }
 
@@ -620,11 +478,10 @@ pub mod transactions {
         pub profit_sharing: Option<bool>,
     }
 
-    impl PostSettleInfo {
-        /// Sets `profit_sharing` (是否支持分账).
-        pub fn with_profit_sharing(mut self, profit_sharing: impl Into<bool>) -> Self {
-            self.profit_sharing = Some(profit_sharing.into());
-            self
+    constructors! {
+        PostSettleInfo {
+            /// Sets `profit_sharing` (是否支持分账).
+            with_profit_sharing => profit_sharing: bool;
         }
     }
 

@@ -21,16 +21,12 @@ pub mod organizations {
         pub organization_name: Option<String>,
     }
 
-    impl Get {
-        /// Sets `organization_id` (机构ID (query)).
-        pub fn with_organization_id(mut self, organization_id: impl Into<String>) -> Self {
-            self.organization_id = Some(organization_id.into());
-            self
-        }
-        /// Sets `organization_name` (机构名称 (query)).
-        pub fn with_organization_name(mut self, organization_name: impl Into<String>) -> Self {
-            self.organization_name = Some(organization_name.into());
-            self
+    constructors! {
+        Get {
+            /// Sets `organization_id` (机构ID (query)).
+            with_organization_id => organization_id: String;
+            /// Sets `organization_name` (机构名称 (query)).
+            with_organization_name => organization_name: String;
         }
     }
 
@@ -162,65 +158,24 @@ pub mod organizations {
                         pub phone: Option<String>,
                     }
 
-                    impl Patch {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(
-                            organization_id: impl Into<String>,
-                            out_user_id: impl Into<String>,
-                        ) -> Self {
-                            Self {
-                                organization_id: organization_id.into(),
-                                out_user_id: out_user_id.into(),
-                                user_name: None,
-                                user_type: None,
-                                student_info: None,
-                                staff_info: None,
-                                status: None,
-                                phone: None,
-                            }
-                        }
-                        /// Sets `user_name` (姓名).
-                        pub fn with_user_name(mut self, user_name: impl Into<String>) -> Self {
-                            self.user_name = Some(user_name.into());
-                            self
-                        }
-                        /// Sets `user_type` (用户类型).
-                        pub fn with_user_type(
-                            mut self,
-                            user_type: impl Into<crate::api::v3::offlinefacemch::types::UserType>,
-                        ) -> Self {
-                            self.user_type = Some(user_type.into());
-                            self
-                        }
-                        /// Sets `student_info` (学生信息).
-                        pub fn with_student_info(
-                            mut self,
-                            student_info: impl Into<crate::api::v3::offlinefacemch::types::StudentInfo>,
-                        ) -> Self {
-                            self.student_info = Some(student_info.into());
-                            self
-                        }
-                        /// Sets `staff_info` (职工信息).
-                        pub fn with_staff_info(
-                            mut self,
-                            staff_info: impl Into<crate::api::v3::offlinefacemch::types::StaffInfo>,
-                        ) -> Self {
-                            self.staff_info = Some(staff_info.into());
-                            self
-                        }
-                        /// Sets `status` (状态).
-                        pub fn with_status(
-                            mut self,
-                            status: impl Into<crate::api::v3::offlinefacemch::types::Status>,
-                        ) -> Self {
-                            self.status = Some(status.into());
-                            self
-                        }
-                        /// Sets `phone` (手机号).
-                        pub fn with_phone(mut self, phone: impl Into<String>) -> Self {
-                            self.phone = Some(phone.into());
-                            self
+                    constructors! {
+                        Patch {
+                            new(
+                                organization_id: String,
+                                out_user_id: String,
+                            );
+                            /// Sets `user_name` (姓名).
+                            with_user_name => user_name: String;
+                            /// Sets `user_type` (用户类型).
+                            with_user_type => user_type: crate::api::v3::offlinefacemch::types::UserType;
+                            /// Sets `student_info` (学生信息).
+                            with_student_info => student_info: crate::api::v3::offlinefacemch::types::StudentInfo;
+                            /// Sets `staff_info` (职工信息).
+                            with_staff_info => staff_info: crate::api::v3::offlinefacemch::types::StaffInfo;
+                            /// Sets `status` (状态).
+                            with_status => status: crate::api::v3::offlinefacemch::types::Status;
+                            /// Sets `phone` (手机号).
+                            with_phone => phone: String;
                         }
                     }
 
@@ -292,16 +247,12 @@ pub mod tokens {
         pub web_init_data: Option<PostWebInitData>,
     }
 
-    impl Post {
-        /// Sets `scene` (使用场景).
-        pub fn with_scene(mut self, scene: impl Into<String>) -> Self {
-            self.scene = Some(scene.into());
-            self
-        }
-        /// Sets `web_init_data` (小程序/h5鉴权场景初始化数据).
-        pub fn with_web_init_data(mut self, web_init_data: impl Into<PostWebInitData>) -> Self {
-            self.web_init_data = Some(web_init_data.into());
-            self
+    constructors! {
+        Post {
+            /// Sets `scene` (使用场景).
+            with_scene => scene: String;
+            /// Sets `web_init_data` (小程序/h5鉴权场景初始化数据).
+            with_web_init_data => web_init_data: PostWebInitData;
         }
     }
 
@@ -317,16 +268,12 @@ pub mod tokens {
         pub organization_id: Option<String>,
     }
 
-    impl PostWebInitData {
-        /// Sets `out_user_id` (商户刷脸用户ID).
-        pub fn with_out_user_id(mut self, out_user_id: impl Into<String>) -> Self {
-            self.out_user_id = Some(out_user_id.into());
-            self
-        }
-        /// Sets `organization_id` (机构ID).
-        pub fn with_organization_id(mut self, organization_id: impl Into<String>) -> Self {
-            self.organization_id = Some(organization_id.into());
-            self
+    constructors! {
+        PostWebInitData {
+            /// Sets `out_user_id` (商户刷脸用户ID).
+            with_out_user_id => out_user_id: String;
+            /// Sets `organization_id` (机构ID).
+            with_organization_id => organization_id: String;
         }
     }
 
@@ -357,11 +304,10 @@ pub mod types {
         pub class_name: Option<String>,
     }
 
-    impl StudentInfo {
-        /// Sets `class_name` (班级名).
-        pub fn with_class_name(mut self, class_name: impl Into<String>) -> Self {
-            self.class_name = Some(class_name.into());
-            self
+    constructors! {
+        StudentInfo {
+            /// Sets `class_name` (班级名).
+            with_class_name => class_name: String;
         }
     }
 
@@ -373,11 +319,10 @@ pub mod types {
         pub occupation: Option<String>,
     }
 
-    impl StaffInfo {
-        /// Sets `occupation` (职业).
-        pub fn with_occupation(mut self, occupation: impl Into<String>) -> Self {
-            self.occupation = Some(occupation.into());
-            self
+    constructors! {
+        StaffInfo {
+            /// Sets `occupation` (职业).
+            with_occupation => occupation: String;
         }
     }
 

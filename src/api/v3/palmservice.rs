@@ -68,28 +68,15 @@ pub mod authorization {
             pub organization_id: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(openid: impl Into<String>) -> Self {
-                Self {
-                    openid: openid.into(),
-                    preauthorize_session_id: None,
-                    organization_id: None,
-                }
-            }
-            /// Sets `preauthorize_session_id` (预授权会话ID).
-            pub fn with_preauthorize_session_id(
-                mut self,
-                preauthorize_session_id: impl Into<String>,
-            ) -> Self {
-                self.preauthorize_session_id = Some(preauthorize_session_id.into());
-                self
-            }
-            /// Sets `organization_id` (机构ID).
-            pub fn with_organization_id(mut self, organization_id: impl Into<String>) -> Self {
-                self.organization_id = Some(organization_id.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    openid: String,
+                );
+                /// Sets `preauthorize_session_id` (预授权会话ID).
+                with_preauthorize_session_id => preauthorize_session_id: String;
+                /// Sets `organization_id` (机构ID).
+                with_organization_id => organization_id: String;
             }
         }
 

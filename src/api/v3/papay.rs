@@ -56,30 +56,16 @@ pub mod contracts {
                 pub estimated_amount: PostEstimatedAmount,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    contract_id: impl Into<String>,
-                    mchid: impl Into<String>,
-                    appid: impl Into<String>,
-                    estimated_amount: impl Into<PostEstimatedAmount>,
-                ) -> Self {
-                    Self {
-                        contract_id: contract_id.into(),
-                        mchid: mchid.into(),
-                        appid: appid.into(),
-                        deduct_duration: None,
-                        estimated_amount: estimated_amount.into(),
-                    }
-                }
-                /// Sets `deduct_duration` (扣费持续时间).
-                pub fn with_deduct_duration(
-                    mut self,
-                    deduct_duration: impl Into<PostDeductDuration>,
-                ) -> Self {
-                    self.deduct_duration = Some(deduct_duration.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        contract_id: String,
+                        mchid: String,
+                        appid: String,
+                        estimated_amount: PostEstimatedAmount,
+                    );
+                    /// Sets `deduct_duration` (扣费持续时间).
+                    with_deduct_duration => deduct_duration: PostDeductDuration;
                 }
             }
 
@@ -102,19 +88,13 @@ pub mod contracts {
                 pub unit: Option<PostDeductDurationUnit>,
             }
 
-            impl PostDeductDuration {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(count: impl Into<i64>) -> Self {
-                    Self {
-                        count: count.into(),
-                        unit: None,
-                    }
-                }
-                /// Sets `unit` (单位).
-                pub fn with_unit(mut self, unit: impl Into<PostDeductDurationUnit>) -> Self {
-                    self.unit = Some(unit.into());
-                    self
+            constructors! {
+                PostDeductDuration {
+                    new(
+                        count: i64,
+                    );
+                    /// Sets `unit` (单位).
+                    with_unit => unit: PostDeductDurationUnit;
                 }
             }
 
@@ -129,19 +109,13 @@ pub mod contracts {
                 pub currency: Option<String>,
             }
 
-            impl PostEstimatedAmount {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(amount: impl Into<i64>) -> Self {
-                    Self {
-                        amount: amount.into(),
-                        currency: None,
-                    }
-                }
-                /// Sets `currency` (预计扣费货币类型).
-                pub fn with_currency(mut self, currency: impl Into<String>) -> Self {
-                    self.currency = Some(currency.into());
-                    self
+            constructors! {
+                PostEstimatedAmount {
+                    new(
+                        amount: i64,
+                    );
+                    /// Sets `currency` (预计扣费货币类型).
+                    with_currency => currency: String;
                 }
             }
         }
@@ -276,39 +250,21 @@ pub mod insurance_pay {
                 pub attach: Option<String>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    appid: impl Into<String>,
-                    out_trade_no: impl Into<String>,
-                    description: impl Into<String>,
-                    transaction_notify_url: impl Into<String>,
-                    contract_id: impl Into<String>,
-                    policy_period_id: impl Into<i64>,
-                    amount: impl Into<crate::api::v3::papay::types::EstimatedDeductAmount>,
-                ) -> Self {
-                    Self {
-                        appid: appid.into(),
-                        out_trade_no: out_trade_no.into(),
-                        description: description.into(),
-                        transaction_notify_url: transaction_notify_url.into(),
-                        contract_id: contract_id.into(),
-                        policy_period_id: policy_period_id.into(),
-                        amount: amount.into(),
-                        goods_tag: None,
-                        attach: None,
-                    }
-                }
-                /// Sets `goods_tag` (订单优惠标记).
-                pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                    self.goods_tag = Some(goods_tag.into());
-                    self
-                }
-                /// Sets `attach` (附加数据).
-                pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                    self.attach = Some(attach.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        appid: String,
+                        out_trade_no: String,
+                        description: String,
+                        transaction_notify_url: String,
+                        contract_id: String,
+                        policy_period_id: i64,
+                        amount: crate::api::v3::papay::types::EstimatedDeductAmount,
+                    );
+                    /// Sets `goods_tag` (订单优惠标记).
+                    with_goods_tag => goods_tag: String;
+                    /// Sets `attach` (附加数据).
+                    with_attach => attach: String;
                 }
             }
 
@@ -567,121 +523,42 @@ pub mod insurance_sign {
                     pub combined_deduct_period_count: Option<i64>,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    #[allow(clippy::too_many_arguments)]
-                    pub fn new(
-                        appid: impl Into<String>,
-                        plan_id: impl Into<i64>,
-                        out_contract_code: impl Into<String>,
-                        insured_display_name: impl Into<String>,
-                        contract_notify_url: impl Into<String>,
-                        policy_start_date: impl Into<String>,
-                        policy_end_date: impl Into<String>,
-                        policy_periods: impl Into<Vec<crate::api::v3::papay::types::PolicyPeriods>>,
-                    ) -> Self {
-                        Self {
-                            appid: appid.into(),
-                            openid: None,
-                            plan_id: plan_id.into(),
-                            out_contract_code: out_contract_code.into(),
-                            insured_display_name: insured_display_name.into(),
-                            contract_notify_url: contract_notify_url.into(),
-                            policy_start_date: policy_start_date.into(),
-                            policy_end_date: policy_end_date.into(),
-                            policy_periods: policy_periods.into(),
-                            amount: None,
-                            out_trade_no: None,
-                            description: None,
-                            transaction_notify_url: None,
-                            out_user_code: None,
-                            goods_tag: None,
-                            attach: None,
-                            can_auto_insure: None,
-                            can_auto_reinsure: None,
-                            real_identity: None,
-                            combined_deduct_period_count: None,
-                        }
-                    }
-                    /// Sets `openid` (用户在直连商户应用下的用户标示).
-                    pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                        self.openid = Some(openid.into());
-                        self
-                    }
-                    /// Sets `amount` (扣费金额信息).
-                    pub fn with_amount(
-                        mut self,
-                        amount: impl Into<crate::api::v3::papay::types::EstimatedDeductAmount>,
-                    ) -> Self {
-                        self.amount = Some(amount.into());
-                        self
-                    }
-                    /// Sets `out_trade_no` (商户订单号).
-                    pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
-                        self.out_trade_no = Some(out_trade_no.into());
-                        self
-                    }
-                    /// Sets `description` (商品描述).
-                    pub fn with_description(mut self, description: impl Into<String>) -> Self {
-                        self.description = Some(description.into());
-                        self
-                    }
-                    /// Sets `transaction_notify_url` (支付结果通知地址).
-                    pub fn with_transaction_notify_url(
-                        mut self,
-                        transaction_notify_url: impl Into<String>,
-                    ) -> Self {
-                        self.transaction_notify_url = Some(transaction_notify_url.into());
-                        self
-                    }
-                    /// Sets `out_user_code` (商户侧用户标识).
-                    pub fn with_out_user_code(mut self, out_user_code: impl Into<String>) -> Self {
-                        self.out_user_code = Some(out_user_code.into());
-                        self
-                    }
-                    /// Sets `goods_tag` (订单优惠标记).
-                    pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                        self.goods_tag = Some(goods_tag.into());
-                        self
-                    }
-                    /// Sets `attach` (附加数据).
-                    pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                        self.attach = Some(attach.into());
-                        self
-                    }
-                    /// Sets `can_auto_insure` (是否自动续保).
-                    pub fn with_can_auto_insure(
-                        mut self,
-                        can_auto_insure: impl Into<bool>,
-                    ) -> Self {
-                        self.can_auto_insure = Some(can_auto_insure.into());
-                        self
-                    }
-                    /// Sets `can_auto_reinsure` (是否自动重新投保).
-                    pub fn with_can_auto_reinsure(
-                        mut self,
-                        can_auto_reinsure: impl Into<bool>,
-                    ) -> Self {
-                        self.can_auto_reinsure = Some(can_auto_reinsure.into());
-                        self
-                    }
-                    /// Sets `real_identity` (用户实名信息).
-                    pub fn with_real_identity(
-                        mut self,
-                        real_identity: impl Into<crate::api::v3::papay::types::RealIdentity>,
-                    ) -> Self {
-                        self.real_identity = Some(real_identity.into());
-                        self
-                    }
-                    /// Sets `combined_deduct_period_count` (合并扣费期数).
-                    pub fn with_combined_deduct_period_count(
-                        mut self,
-                        combined_deduct_period_count: impl Into<i64>,
-                    ) -> Self {
-                        self.combined_deduct_period_count =
-                            Some(combined_deduct_period_count.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            appid: String,
+                            plan_id: i64,
+                            out_contract_code: String,
+                            insured_display_name: String,
+                            contract_notify_url: String,
+                            policy_start_date: String,
+                            policy_end_date: String,
+                            policy_periods: Vec<crate::api::v3::papay::types::PolicyPeriods>,
+                        );
+                        /// Sets `openid` (用户在直连商户应用下的用户标示).
+                        with_openid => openid: String;
+                        /// Sets `amount` (扣费金额信息).
+                        with_amount => amount: crate::api::v3::papay::types::EstimatedDeductAmount;
+                        /// Sets `out_trade_no` (商户订单号).
+                        with_out_trade_no => out_trade_no: String;
+                        /// Sets `description` (商品描述).
+                        with_description => description: String;
+                        /// Sets `transaction_notify_url` (支付结果通知地址).
+                        with_transaction_notify_url => transaction_notify_url: String;
+                        /// Sets `out_user_code` (商户侧用户标识).
+                        with_out_user_code => out_user_code: String;
+                        /// Sets `goods_tag` (订单优惠标记).
+                        with_goods_tag => goods_tag: String;
+                        /// Sets `attach` (附加数据).
+                        with_attach => attach: String;
+                        /// Sets `can_auto_insure` (是否自动续保).
+                        with_can_auto_insure => can_auto_insure: bool;
+                        /// Sets `can_auto_reinsure` (是否自动重新投保).
+                        with_can_auto_reinsure => can_auto_reinsure: bool;
+                        /// Sets `real_identity` (用户实名信息).
+                        with_real_identity => real_identity: crate::api::v3::papay::types::RealIdentity;
+                        /// Sets `combined_deduct_period_count` (合并扣费期数).
+                        with_combined_deduct_period_count => combined_deduct_period_count: i64;
                     }
                 }
 
@@ -770,130 +647,44 @@ pub mod insurance_sign {
                     pub combined_deduct_period_count: Option<i64>,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    #[allow(clippy::too_many_arguments)]
-                    pub fn new(
-                        appid: impl Into<String>,
-                        plan_id: impl Into<i64>,
-                        out_contract_code: impl Into<String>,
-                        insured_display_name: impl Into<String>,
-                        contract_notify_url: impl Into<String>,
-                        policy_start_date: impl Into<String>,
-                        policy_end_date: impl Into<String>,
-                        policy_periods: impl Into<Vec<crate::api::v3::papay::types::PolicyPeriods2>>,
-                    ) -> Self {
-                        Self {
-                            appid: appid.into(),
-                            openid: None,
-                            plan_id: plan_id.into(),
-                            out_contract_code: out_contract_code.into(),
-                            insured_display_name: insured_display_name.into(),
-                            contract_notify_url: contract_notify_url.into(),
-                            policy_start_date: policy_start_date.into(),
-                            policy_end_date: policy_end_date.into(),
-                            policy_periods: policy_periods.into(),
-                            amount: None,
-                            out_trade_no: None,
-                            description: None,
-                            transaction_notify_url: None,
-                            out_user_code: None,
-                            goods_tag: None,
-                            attach: None,
-                            can_auto_insure: None,
-                            can_auto_reinsure: None,
-                            real_identity: None,
-                            jump_control: None,
-                            combined_deduct_period_count: None,
-                        }
-                    }
-                    /// Sets `openid` (用户在直连商户应用下的用户标示).
-                    pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                        self.openid = Some(openid.into());
-                        self
-                    }
-                    /// Sets `amount` (扣费金额信息).
-                    pub fn with_amount(
-                        mut self,
-                        amount: impl Into<crate::api::v3::papay::types::EstimatedDeductAmount>,
-                    ) -> Self {
-                        self.amount = Some(amount.into());
-                        self
-                    }
-                    /// Sets `out_trade_no` (商户订单号).
-                    pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
-                        self.out_trade_no = Some(out_trade_no.into());
-                        self
-                    }
-                    /// Sets `description` (商品描述).
-                    pub fn with_description(mut self, description: impl Into<String>) -> Self {
-                        self.description = Some(description.into());
-                        self
-                    }
-                    /// Sets `transaction_notify_url` (支付结果通知地址).
-                    pub fn with_transaction_notify_url(
-                        mut self,
-                        transaction_notify_url: impl Into<String>,
-                    ) -> Self {
-                        self.transaction_notify_url = Some(transaction_notify_url.into());
-                        self
-                    }
-                    /// Sets `out_user_code` (商户侧用户标识).
-                    pub fn with_out_user_code(mut self, out_user_code: impl Into<String>) -> Self {
-                        self.out_user_code = Some(out_user_code.into());
-                        self
-                    }
-                    /// Sets `goods_tag` (订单优惠标记).
-                    pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                        self.goods_tag = Some(goods_tag.into());
-                        self
-                    }
-                    /// Sets `attach` (附加数据).
-                    pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                        self.attach = Some(attach.into());
-                        self
-                    }
-                    /// Sets `can_auto_insure` (是否自动续保).
-                    pub fn with_can_auto_insure(
-                        mut self,
-                        can_auto_insure: impl Into<bool>,
-                    ) -> Self {
-                        self.can_auto_insure = Some(can_auto_insure.into());
-                        self
-                    }
-                    /// Sets `can_auto_reinsure` (是否自动重新投保).
-                    pub fn with_can_auto_reinsure(
-                        mut self,
-                        can_auto_reinsure: impl Into<bool>,
-                    ) -> Self {
-                        self.can_auto_reinsure = Some(can_auto_reinsure.into());
-                        self
-                    }
-                    /// Sets `real_identity` (用户实名信息).
-                    pub fn with_real_identity(
-                        mut self,
-                        real_identity: impl Into<crate::api::v3::papay::types::RealIdentity>,
-                    ) -> Self {
-                        self.real_identity = Some(real_identity.into());
-                        self
-                    }
-                    /// Sets `jump_control` (跳转控制信息).
-                    pub fn with_jump_control(
-                        mut self,
-                        jump_control: impl Into<crate::api::v3::papay::types::JumpControl>,
-                    ) -> Self {
-                        self.jump_control = Some(jump_control.into());
-                        self
-                    }
-                    /// Sets `combined_deduct_period_count` (合并扣费期数).
-                    pub fn with_combined_deduct_period_count(
-                        mut self,
-                        combined_deduct_period_count: impl Into<i64>,
-                    ) -> Self {
-                        self.combined_deduct_period_count =
-                            Some(combined_deduct_period_count.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            appid: String,
+                            plan_id: i64,
+                            out_contract_code: String,
+                            insured_display_name: String,
+                            contract_notify_url: String,
+                            policy_start_date: String,
+                            policy_end_date: String,
+                            policy_periods: Vec<crate::api::v3::papay::types::PolicyPeriods2>,
+                        );
+                        /// Sets `openid` (用户在直连商户应用下的用户标示).
+                        with_openid => openid: String;
+                        /// Sets `amount` (扣费金额信息).
+                        with_amount => amount: crate::api::v3::papay::types::EstimatedDeductAmount;
+                        /// Sets `out_trade_no` (商户订单号).
+                        with_out_trade_no => out_trade_no: String;
+                        /// Sets `description` (商品描述).
+                        with_description => description: String;
+                        /// Sets `transaction_notify_url` (支付结果通知地址).
+                        with_transaction_notify_url => transaction_notify_url: String;
+                        /// Sets `out_user_code` (商户侧用户标识).
+                        with_out_user_code => out_user_code: String;
+                        /// Sets `goods_tag` (订单优惠标记).
+                        with_goods_tag => goods_tag: String;
+                        /// Sets `attach` (附加数据).
+                        with_attach => attach: String;
+                        /// Sets `can_auto_insure` (是否自动续保).
+                        with_can_auto_insure => can_auto_insure: bool;
+                        /// Sets `can_auto_reinsure` (是否自动重新投保).
+                        with_can_auto_reinsure => can_auto_reinsure: bool;
+                        /// Sets `real_identity` (用户实名信息).
+                        with_real_identity => real_identity: crate::api::v3::papay::types::RealIdentity;
+                        /// Sets `jump_control` (跳转控制信息).
+                        with_jump_control => jump_control: crate::api::v3::papay::types::JumpControl;
+                        /// Sets `combined_deduct_period_count` (合并扣费期数).
+                        with_combined_deduct_period_count => combined_deduct_period_count: i64;
                     }
                 }
 
@@ -989,121 +780,42 @@ pub mod insurance_sign {
                     pub combined_deduct_period_count: Option<i64>,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    #[allow(clippy::too_many_arguments)]
-                    pub fn new(
-                        appid: impl Into<String>,
-                        plan_id: impl Into<i64>,
-                        out_contract_code: impl Into<String>,
-                        insured_display_name: impl Into<String>,
-                        contract_notify_url: impl Into<String>,
-                        policy_start_date: impl Into<String>,
-                        policy_end_date: impl Into<String>,
-                        policy_periods: impl Into<Vec<crate::api::v3::papay::types::PolicyPeriods2>>,
-                    ) -> Self {
-                        Self {
-                            appid: appid.into(),
-                            openid: None,
-                            plan_id: plan_id.into(),
-                            out_contract_code: out_contract_code.into(),
-                            insured_display_name: insured_display_name.into(),
-                            contract_notify_url: contract_notify_url.into(),
-                            policy_start_date: policy_start_date.into(),
-                            policy_end_date: policy_end_date.into(),
-                            policy_periods: policy_periods.into(),
-                            amount: None,
-                            out_trade_no: None,
-                            description: None,
-                            transaction_notify_url: None,
-                            out_user_code: None,
-                            goods_tag: None,
-                            attach: None,
-                            can_auto_insure: None,
-                            can_auto_reinsure: None,
-                            real_identity: None,
-                            combined_deduct_period_count: None,
-                        }
-                    }
-                    /// Sets `openid` (用户在直连商户应用下的用户标示).
-                    pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                        self.openid = Some(openid.into());
-                        self
-                    }
-                    /// Sets `amount` (扣费金额信息).
-                    pub fn with_amount(
-                        mut self,
-                        amount: impl Into<crate::api::v3::papay::types::EstimatedDeductAmount>,
-                    ) -> Self {
-                        self.amount = Some(amount.into());
-                        self
-                    }
-                    /// Sets `out_trade_no` (商户订单号).
-                    pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
-                        self.out_trade_no = Some(out_trade_no.into());
-                        self
-                    }
-                    /// Sets `description` (商品描述).
-                    pub fn with_description(mut self, description: impl Into<String>) -> Self {
-                        self.description = Some(description.into());
-                        self
-                    }
-                    /// Sets `transaction_notify_url` (支付结果通知地址).
-                    pub fn with_transaction_notify_url(
-                        mut self,
-                        transaction_notify_url: impl Into<String>,
-                    ) -> Self {
-                        self.transaction_notify_url = Some(transaction_notify_url.into());
-                        self
-                    }
-                    /// Sets `out_user_code` (商户侧用户标识).
-                    pub fn with_out_user_code(mut self, out_user_code: impl Into<String>) -> Self {
-                        self.out_user_code = Some(out_user_code.into());
-                        self
-                    }
-                    /// Sets `goods_tag` (订单优惠标记).
-                    pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                        self.goods_tag = Some(goods_tag.into());
-                        self
-                    }
-                    /// Sets `attach` (附加数据).
-                    pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                        self.attach = Some(attach.into());
-                        self
-                    }
-                    /// Sets `can_auto_insure` (是否自动续保).
-                    pub fn with_can_auto_insure(
-                        mut self,
-                        can_auto_insure: impl Into<bool>,
-                    ) -> Self {
-                        self.can_auto_insure = Some(can_auto_insure.into());
-                        self
-                    }
-                    /// Sets `can_auto_reinsure` (是否自动重新投保).
-                    pub fn with_can_auto_reinsure(
-                        mut self,
-                        can_auto_reinsure: impl Into<bool>,
-                    ) -> Self {
-                        self.can_auto_reinsure = Some(can_auto_reinsure.into());
-                        self
-                    }
-                    /// Sets `real_identity` (用户实名信息).
-                    pub fn with_real_identity(
-                        mut self,
-                        real_identity: impl Into<crate::api::v3::papay::types::RealIdentity>,
-                    ) -> Self {
-                        self.real_identity = Some(real_identity.into());
-                        self
-                    }
-                    /// Sets `combined_deduct_period_count` (合并扣费期数).
-                    pub fn with_combined_deduct_period_count(
-                        mut self,
-                        combined_deduct_period_count: impl Into<i64>,
-                    ) -> Self {
-                        self.combined_deduct_period_count =
-                            Some(combined_deduct_period_count.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            appid: String,
+                            plan_id: i64,
+                            out_contract_code: String,
+                            insured_display_name: String,
+                            contract_notify_url: String,
+                            policy_start_date: String,
+                            policy_end_date: String,
+                            policy_periods: Vec<crate::api::v3::papay::types::PolicyPeriods2>,
+                        );
+                        /// Sets `openid` (用户在直连商户应用下的用户标示).
+                        with_openid => openid: String;
+                        /// Sets `amount` (扣费金额信息).
+                        with_amount => amount: crate::api::v3::papay::types::EstimatedDeductAmount;
+                        /// Sets `out_trade_no` (商户订单号).
+                        with_out_trade_no => out_trade_no: String;
+                        /// Sets `description` (商品描述).
+                        with_description => description: String;
+                        /// Sets `transaction_notify_url` (支付结果通知地址).
+                        with_transaction_notify_url => transaction_notify_url: String;
+                        /// Sets `out_user_code` (商户侧用户标识).
+                        with_out_user_code => out_user_code: String;
+                        /// Sets `goods_tag` (订单优惠标记).
+                        with_goods_tag => goods_tag: String;
+                        /// Sets `attach` (附加数据).
+                        with_attach => attach: String;
+                        /// Sets `can_auto_insure` (是否自动续保).
+                        with_can_auto_insure => can_auto_insure: bool;
+                        /// Sets `can_auto_reinsure` (是否自动重新投保).
+                        with_can_auto_reinsure => can_auto_reinsure: bool;
+                        /// Sets `real_identity` (用户实名信息).
+                        with_real_identity => real_identity: crate::api::v3::papay::types::RealIdentity;
+                        /// Sets `combined_deduct_period_count` (合并扣费期数).
+                        with_combined_deduct_period_count => combined_deduct_period_count: i64;
                     }
                 }
 
@@ -1196,121 +908,42 @@ pub mod insurance_sign {
                     pub combined_deduct_period_count: Option<i64>,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    #[allow(clippy::too_many_arguments)]
-                    pub fn new(
-                        appid: impl Into<String>,
-                        plan_id: impl Into<i64>,
-                        out_contract_code: impl Into<String>,
-                        insured_display_name: impl Into<String>,
-                        contract_notify_url: impl Into<String>,
-                        policy_start_date: impl Into<String>,
-                        policy_end_date: impl Into<String>,
-                        policy_periods: impl Into<Vec<crate::api::v3::papay::types::PolicyPeriods2>>,
-                    ) -> Self {
-                        Self {
-                            appid: appid.into(),
-                            openid: None,
-                            plan_id: plan_id.into(),
-                            out_contract_code: out_contract_code.into(),
-                            insured_display_name: insured_display_name.into(),
-                            contract_notify_url: contract_notify_url.into(),
-                            policy_start_date: policy_start_date.into(),
-                            policy_end_date: policy_end_date.into(),
-                            policy_periods: policy_periods.into(),
-                            amount: None,
-                            out_trade_no: None,
-                            description: None,
-                            transaction_notify_url: None,
-                            out_user_code: None,
-                            goods_tag: None,
-                            attach: None,
-                            can_auto_insure: None,
-                            can_auto_reinsure: None,
-                            real_identity: None,
-                            combined_deduct_period_count: None,
-                        }
-                    }
-                    /// Sets `openid` (用户在直连商户应用下的用户标示).
-                    pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                        self.openid = Some(openid.into());
-                        self
-                    }
-                    /// Sets `amount` (扣费金额信息).
-                    pub fn with_amount(
-                        mut self,
-                        amount: impl Into<crate::api::v3::papay::types::EstimatedDeductAmount>,
-                    ) -> Self {
-                        self.amount = Some(amount.into());
-                        self
-                    }
-                    /// Sets `out_trade_no` (商户订单号).
-                    pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
-                        self.out_trade_no = Some(out_trade_no.into());
-                        self
-                    }
-                    /// Sets `description` (商品描述).
-                    pub fn with_description(mut self, description: impl Into<String>) -> Self {
-                        self.description = Some(description.into());
-                        self
-                    }
-                    /// Sets `transaction_notify_url` (支付结果通知地址).
-                    pub fn with_transaction_notify_url(
-                        mut self,
-                        transaction_notify_url: impl Into<String>,
-                    ) -> Self {
-                        self.transaction_notify_url = Some(transaction_notify_url.into());
-                        self
-                    }
-                    /// Sets `out_user_code` (商户侧用户标识).
-                    pub fn with_out_user_code(mut self, out_user_code: impl Into<String>) -> Self {
-                        self.out_user_code = Some(out_user_code.into());
-                        self
-                    }
-                    /// Sets `goods_tag` (订单优惠标记).
-                    pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                        self.goods_tag = Some(goods_tag.into());
-                        self
-                    }
-                    /// Sets `attach` (附加数据).
-                    pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                        self.attach = Some(attach.into());
-                        self
-                    }
-                    /// Sets `can_auto_insure` (是否自动续保).
-                    pub fn with_can_auto_insure(
-                        mut self,
-                        can_auto_insure: impl Into<bool>,
-                    ) -> Self {
-                        self.can_auto_insure = Some(can_auto_insure.into());
-                        self
-                    }
-                    /// Sets `can_auto_reinsure` (是否自动重新投保).
-                    pub fn with_can_auto_reinsure(
-                        mut self,
-                        can_auto_reinsure: impl Into<bool>,
-                    ) -> Self {
-                        self.can_auto_reinsure = Some(can_auto_reinsure.into());
-                        self
-                    }
-                    /// Sets `real_identity` (用户实名信息).
-                    pub fn with_real_identity(
-                        mut self,
-                        real_identity: impl Into<crate::api::v3::papay::types::RealIdentity>,
-                    ) -> Self {
-                        self.real_identity = Some(real_identity.into());
-                        self
-                    }
-                    /// Sets `combined_deduct_period_count` (合并扣费期数).
-                    pub fn with_combined_deduct_period_count(
-                        mut self,
-                        combined_deduct_period_count: impl Into<i64>,
-                    ) -> Self {
-                        self.combined_deduct_period_count =
-                            Some(combined_deduct_period_count.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            appid: String,
+                            plan_id: i64,
+                            out_contract_code: String,
+                            insured_display_name: String,
+                            contract_notify_url: String,
+                            policy_start_date: String,
+                            policy_end_date: String,
+                            policy_periods: Vec<crate::api::v3::papay::types::PolicyPeriods2>,
+                        );
+                        /// Sets `openid` (用户在直连商户应用下的用户标示).
+                        with_openid => openid: String;
+                        /// Sets `amount` (扣费金额信息).
+                        with_amount => amount: crate::api::v3::papay::types::EstimatedDeductAmount;
+                        /// Sets `out_trade_no` (商户订单号).
+                        with_out_trade_no => out_trade_no: String;
+                        /// Sets `description` (商品描述).
+                        with_description => description: String;
+                        /// Sets `transaction_notify_url` (支付结果通知地址).
+                        with_transaction_notify_url => transaction_notify_url: String;
+                        /// Sets `out_user_code` (商户侧用户标识).
+                        with_out_user_code => out_user_code: String;
+                        /// Sets `goods_tag` (订单优惠标记).
+                        with_goods_tag => goods_tag: String;
+                        /// Sets `attach` (附加数据).
+                        with_attach => attach: String;
+                        /// Sets `can_auto_insure` (是否自动续保).
+                        with_can_auto_insure => can_auto_insure: bool;
+                        /// Sets `can_auto_reinsure` (是否自动重新投保).
+                        with_can_auto_reinsure => can_auto_reinsure: bool;
+                        /// Sets `real_identity` (用户实名信息).
+                        with_real_identity => real_identity: crate::api::v3::papay::types::RealIdentity;
+                        /// Sets `combined_deduct_period_count` (合并扣费期数).
+                        with_combined_deduct_period_count => combined_deduct_period_count: i64;
                     }
                 }
 
@@ -1382,33 +1015,16 @@ pub mod insurance_sign {
                                 pub allow_cancel_scheduled: Option<bool>,
                             }
 
-                            impl Post {
-                                /// A value with its required fields; every optional one is `None`
-                                /// until its `with_…` method sets it.
-                                pub fn new(
-                                    plan_id: impl Into<i64>,
-                                    contract_id: impl Into<String>,
-                                    appid: impl Into<String>,
-                                    policy_periods: impl Into<
-                                        Vec<crate::api::v3::papay::types::PolicyPeriods>,
-                                    >,
-                                ) -> Self {
-                                    Self {
-                                        plan_id: plan_id.into(),
-                                        contract_id: contract_id.into(),
-                                        appid: appid.into(),
-                                        policy_periods: policy_periods.into(),
-                                        allow_cancel_scheduled: None,
-                                    }
-                                }
-                                /// Sets `allow_cancel_scheduled` (是否允许取消预约).
-                                pub fn with_allow_cancel_scheduled(
-                                    mut self,
-                                    allow_cancel_scheduled: impl Into<bool>,
-                                ) -> Self {
-                                    self.allow_cancel_scheduled =
-                                        Some(allow_cancel_scheduled.into());
-                                    self
+                            constructors! {
+                                Post {
+                                    new(
+                                        plan_id: i64,
+                                        contract_id: String,
+                                        appid: String,
+                                        policy_periods: Vec<crate::api::v3::papay::types::PolicyPeriods>,
+                                    );
+                                    /// Sets `allow_cancel_scheduled` (是否允许取消预约).
+                                    with_allow_cancel_scheduled => allow_cancel_scheduled: bool;
                                 }
                             }
 
@@ -1465,29 +1081,16 @@ pub mod insurance_sign {
                             pub offset: Option<i64>,
                         }
 
-                        impl Get {
-                            /// A value with its required fields; every optional one is `None`
-                            /// until its `with_…` method sets it.
-                            pub fn new(
-                                plan_id: impl Into<i64>,
-                                out_contract_code: impl Into<String>,
-                            ) -> Self {
-                                Self {
-                                    plan_id: plan_id.into(),
-                                    out_contract_code: out_contract_code.into(),
-                                    limit: None,
-                                    offset: None,
-                                }
-                            }
-                            /// Sets `limit` (分页大小 (query)).
-                            pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
-                                self.limit = Some(limit.into());
-                                self
-                            }
-                            /// Sets `offset` (分页开始位置 (query)).
-                            pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-                                self.offset = Some(offset.into());
-                                self
+                        constructors! {
+                            Get {
+                                new(
+                                    plan_id: i64,
+                                    out_contract_code: String,
+                                );
+                                /// Sets `limit` (分页大小 (query)).
+                                with_limit => limit: i64;
+                                /// Sets `offset` (分页开始位置 (query)).
+                                with_offset => offset: i64;
                             }
                         }
 
@@ -1584,45 +1187,23 @@ pub mod pay {
                     pub mcc: Option<String>,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        appid: impl Into<String>,
-                        out_trade_no: impl Into<String>,
-                        description: impl Into<String>,
-                        transaction_notify_url: impl Into<String>,
-                        contract_id: impl Into<String>,
-                        amount: impl Into<crate::api::v3::papay::types::EstimatedDeductAmount>,
-                        harmony_account_id: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            appid: appid.into(),
-                            out_trade_no: out_trade_no.into(),
-                            description: description.into(),
-                            transaction_notify_url: transaction_notify_url.into(),
-                            contract_id: contract_id.into(),
-                            amount: amount.into(),
-                            goods_tag: None,
-                            attach: None,
-                            harmony_account_id: harmony_account_id.into(),
-                            mcc: None,
-                        }
-                    }
-                    /// Sets `goods_tag` (订单优惠标记).
-                    pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                        self.goods_tag = Some(goods_tag.into());
-                        self
-                    }
-                    /// Sets `attach` (附加数据).
-                    pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                        self.attach = Some(attach.into());
-                        self
-                    }
-                    /// Sets `mcc` (商户类别码).
-                    pub fn with_mcc(mut self, mcc: impl Into<String>) -> Self {
-                        self.mcc = Some(mcc.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            appid: String,
+                            out_trade_no: String,
+                            description: String,
+                            transaction_notify_url: String,
+                            contract_id: String,
+                            amount: crate::api::v3::papay::types::EstimatedDeductAmount,
+                            harmony_account_id: String,
+                        );
+                        /// Sets `goods_tag` (订单优惠标记).
+                        with_goods_tag => goods_tag: String;
+                        /// Sets `attach` (附加数据).
+                        with_attach => attach: String;
+                        /// Sets `mcc` (商户类别码).
+                        with_mcc => mcc: String;
                     }
                 }
 
@@ -1706,29 +1287,16 @@ pub mod pay {
                                 crate::api::v3::papay::types::EstimatedDeductAmount,
                         }
 
-                        impl Post {
-                            /// A value with its required fields; every optional one is `None`
-                            /// until its `with_…` method sets it.
-                            pub fn new(
-                                contract_id: impl Into<String>,
-                                sp_appid: impl Into<String>,
-                                sub_mchid: impl Into<String>,
-                                schedule_amount: impl Into<
-                                    crate::api::v3::papay::types::EstimatedDeductAmount,
-                                >,
-                            ) -> Self {
-                                Self {
-                                    contract_id: contract_id.into(),
-                                    sp_appid: sp_appid.into(),
-                                    sub_mchid: sub_mchid.into(),
-                                    sub_appid: None,
-                                    schedule_amount: schedule_amount.into(),
-                                }
-                            }
-                            /// Sets `sub_appid` (子商户的AppID).
-                            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                                self.sub_appid = Some(sub_appid.into());
-                                self
+                        constructors! {
+                            Post {
+                                new(
+                                    contract_id: String,
+                                    sp_appid: String,
+                                    sub_mchid: String,
+                                    schedule_amount: crate::api::v3::papay::types::EstimatedDeductAmount,
+                                );
+                                /// Sets `sub_appid` (子商户的AppID).
+                                with_sub_appid => sub_appid: String;
                             }
                         }
 
@@ -1793,45 +1361,23 @@ pub mod pay {
                     pub attach: Option<String>,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        sp_appid: impl Into<String>,
-                        sub_mchid: impl Into<String>,
-                        out_trade_no: impl Into<String>,
-                        description: impl Into<String>,
-                        transaction_notify_url: impl Into<String>,
-                        contract_id: impl Into<String>,
-                        amount: impl Into<crate::api::v3::papay::types::EstimatedDeductAmount>,
-                    ) -> Self {
-                        Self {
-                            sp_appid: sp_appid.into(),
-                            sub_mchid: sub_mchid.into(),
-                            sub_appid: None,
-                            out_trade_no: out_trade_no.into(),
-                            description: description.into(),
-                            transaction_notify_url: transaction_notify_url.into(),
-                            contract_id: contract_id.into(),
-                            amount: amount.into(),
-                            goods_tag: None,
-                            attach: None,
-                        }
-                    }
-                    /// Sets `sub_appid` (子商户的AppID).
-                    pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                        self.sub_appid = Some(sub_appid.into());
-                        self
-                    }
-                    /// Sets `goods_tag` (订单优惠标记).
-                    pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                        self.goods_tag = Some(goods_tag.into());
-                        self
-                    }
-                    /// Sets `attach` (附加数据).
-                    pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                        self.attach = Some(attach.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            sp_appid: String,
+                            sub_mchid: String,
+                            out_trade_no: String,
+                            description: String,
+                            transaction_notify_url: String,
+                            contract_id: String,
+                            amount: crate::api::v3::papay::types::EstimatedDeductAmount,
+                        );
+                        /// Sets `sub_appid` (子商户的AppID).
+                        with_sub_appid => sub_appid: String;
+                        /// Sets `goods_tag` (订单优惠标记).
+                        with_goods_tag => goods_tag: String;
+                        /// Sets `attach` (附加数据).
+                        with_attach => attach: String;
                     }
                 }
 
@@ -1963,37 +1509,20 @@ pub mod pay {
                 pub attach: Option<String>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    appid: impl Into<String>,
-                    out_trade_no: impl Into<String>,
-                    description: impl Into<String>,
-                    transaction_notify_url: impl Into<String>,
-                    contract_id: impl Into<String>,
-                    amount: impl Into<crate::api::v3::papay::types::EstimatedDeductAmount>,
-                ) -> Self {
-                    Self {
-                        appid: appid.into(),
-                        out_trade_no: out_trade_no.into(),
-                        description: description.into(),
-                        transaction_notify_url: transaction_notify_url.into(),
-                        contract_id: contract_id.into(),
-                        amount: amount.into(),
-                        goods_tag: None,
-                        attach: None,
-                    }
-                }
-                /// Sets `goods_tag` (订单优惠标记).
-                pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                    self.goods_tag = Some(goods_tag.into());
-                    self
-                }
-                /// Sets `attach` (附加数据).
-                pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                    self.attach = Some(attach.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        appid: String,
+                        out_trade_no: String,
+                        description: String,
+                        transaction_notify_url: String,
+                        contract_id: String,
+                        amount: crate::api::v3::papay::types::EstimatedDeductAmount,
+                    );
+                    /// Sets `goods_tag` (订单优惠标记).
+                    with_goods_tag => goods_tag: String;
+                    /// Sets `attach` (附加数据).
+                    with_attach => attach: String;
                 }
             }
 
@@ -2050,44 +1579,21 @@ pub mod scheduled_deduct_sign {
                     pub deduct_schedule: Option<crate::api::v3::papay::types::DeductSchedule>,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        appid: impl Into<String>,
-                        plan_id: impl Into<i64>,
-                        out_contract_code: impl Into<String>,
-                        contract_display_account: impl Into<String>,
-                        contract_notify_url: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            appid: appid.into(),
-                            openid: None,
-                            plan_id: plan_id.into(),
-                            out_contract_code: out_contract_code.into(),
-                            contract_display_account: contract_display_account.into(),
-                            contract_notify_url: contract_notify_url.into(),
-                            out_user_code: None,
-                            deduct_schedule: None,
-                        }
-                    }
-                    /// Sets `openid` (用户在直连商户应用下的用户标示).
-                    pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                        self.openid = Some(openid.into());
-                        self
-                    }
-                    /// Sets `out_user_code` (商户侧用户标识).
-                    pub fn with_out_user_code(mut self, out_user_code: impl Into<String>) -> Self {
-                        self.out_user_code = Some(out_user_code.into());
-                        self
-                    }
-                    /// Sets `deduct_schedule` (用于预约扣费的预约信息).
-                    pub fn with_deduct_schedule(
-                        mut self,
-                        deduct_schedule: impl Into<crate::api::v3::papay::types::DeductSchedule>,
-                    ) -> Self {
-                        self.deduct_schedule = Some(deduct_schedule.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            appid: String,
+                            plan_id: i64,
+                            out_contract_code: String,
+                            contract_display_account: String,
+                            contract_notify_url: String,
+                        );
+                        /// Sets `openid` (用户在直连商户应用下的用户标示).
+                        with_openid => openid: String;
+                        /// Sets `out_user_code` (商户侧用户标识).
+                        with_out_user_code => out_user_code: String;
+                        /// Sets `deduct_schedule` (用于预约扣费的预约信息).
+                        with_deduct_schedule => deduct_schedule: crate::api::v3::papay::types::DeductSchedule;
                     }
                 }
 
@@ -2139,53 +1645,23 @@ pub mod scheduled_deduct_sign {
                     pub jump_control: Option<crate::api::v3::papay::types::JumpControl>,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        appid: impl Into<String>,
-                        plan_id: impl Into<i64>,
-                        out_contract_code: impl Into<String>,
-                        contract_display_account: impl Into<String>,
-                        contract_notify_url: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            appid: appid.into(),
-                            openid: None,
-                            plan_id: plan_id.into(),
-                            out_contract_code: out_contract_code.into(),
-                            contract_display_account: contract_display_account.into(),
-                            contract_notify_url: contract_notify_url.into(),
-                            out_user_code: None,
-                            deduct_schedule: None,
-                            jump_control: None,
-                        }
-                    }
-                    /// Sets `openid` (用户在直连商户应用下的用户标示).
-                    pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                        self.openid = Some(openid.into());
-                        self
-                    }
-                    /// Sets `out_user_code` (商户侧用户标识).
-                    pub fn with_out_user_code(mut self, out_user_code: impl Into<String>) -> Self {
-                        self.out_user_code = Some(out_user_code.into());
-                        self
-                    }
-                    /// Sets `deduct_schedule` (用于预约扣费的预约信息).
-                    pub fn with_deduct_schedule(
-                        mut self,
-                        deduct_schedule: impl Into<crate::api::v3::papay::types::DeductSchedule>,
-                    ) -> Self {
-                        self.deduct_schedule = Some(deduct_schedule.into());
-                        self
-                    }
-                    /// Sets `jump_control` (跳转控制信息).
-                    pub fn with_jump_control(
-                        mut self,
-                        jump_control: impl Into<crate::api::v3::papay::types::JumpControl>,
-                    ) -> Self {
-                        self.jump_control = Some(jump_control.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            appid: String,
+                            plan_id: i64,
+                            out_contract_code: String,
+                            contract_display_account: String,
+                            contract_notify_url: String,
+                        );
+                        /// Sets `openid` (用户在直连商户应用下的用户标示).
+                        with_openid => openid: String;
+                        /// Sets `out_user_code` (商户侧用户标识).
+                        with_out_user_code => out_user_code: String;
+                        /// Sets `deduct_schedule` (用于预约扣费的预约信息).
+                        with_deduct_schedule => deduct_schedule: crate::api::v3::papay::types::DeductSchedule;
+                        /// Sets `jump_control` (跳转控制信息).
+                        with_jump_control => jump_control: crate::api::v3::papay::types::JumpControl;
                     }
                 }
 
@@ -2238,44 +1714,21 @@ pub mod scheduled_deduct_sign {
                     pub deduct_schedule: Option<crate::api::v3::papay::types::DeductSchedule>,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        appid: impl Into<String>,
-                        plan_id: impl Into<i64>,
-                        out_contract_code: impl Into<String>,
-                        contract_display_account: impl Into<String>,
-                        contract_notify_url: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            appid: appid.into(),
-                            openid: None,
-                            plan_id: plan_id.into(),
-                            out_contract_code: out_contract_code.into(),
-                            contract_display_account: contract_display_account.into(),
-                            contract_notify_url: contract_notify_url.into(),
-                            out_user_code: None,
-                            deduct_schedule: None,
-                        }
-                    }
-                    /// Sets `openid` (用户在直连商户应用下的用户标示).
-                    pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                        self.openid = Some(openid.into());
-                        self
-                    }
-                    /// Sets `out_user_code` (商户侧用户标识).
-                    pub fn with_out_user_code(mut self, out_user_code: impl Into<String>) -> Self {
-                        self.out_user_code = Some(out_user_code.into());
-                        self
-                    }
-                    /// Sets `deduct_schedule` (用于预约扣费的预约信息).
-                    pub fn with_deduct_schedule(
-                        mut self,
-                        deduct_schedule: impl Into<crate::api::v3::papay::types::DeductSchedule>,
-                    ) -> Self {
-                        self.deduct_schedule = Some(deduct_schedule.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            appid: String,
+                            plan_id: i64,
+                            out_contract_code: String,
+                            contract_display_account: String,
+                            contract_notify_url: String,
+                        );
+                        /// Sets `openid` (用户在直连商户应用下的用户标示).
+                        with_openid => openid: String;
+                        /// Sets `out_user_code` (商户侧用户标识).
+                        with_out_user_code => out_user_code: String;
+                        /// Sets `deduct_schedule` (用于预约扣费的预约信息).
+                        with_deduct_schedule => deduct_schedule: crate::api::v3::papay::types::DeductSchedule;
                     }
                 }
 
@@ -2325,44 +1778,21 @@ pub mod scheduled_deduct_sign {
                     pub deduct_schedule: Option<crate::api::v3::papay::types::DeductSchedule>,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        appid: impl Into<String>,
-                        plan_id: impl Into<i64>,
-                        out_contract_code: impl Into<String>,
-                        contract_display_account: impl Into<String>,
-                        contract_notify_url: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            appid: appid.into(),
-                            openid: None,
-                            plan_id: plan_id.into(),
-                            out_contract_code: out_contract_code.into(),
-                            contract_display_account: contract_display_account.into(),
-                            contract_notify_url: contract_notify_url.into(),
-                            out_user_code: None,
-                            deduct_schedule: None,
-                        }
-                    }
-                    /// Sets `openid` (用户在直连商户应用下的用户标示).
-                    pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                        self.openid = Some(openid.into());
-                        self
-                    }
-                    /// Sets `out_user_code` (商户侧用户标识).
-                    pub fn with_out_user_code(mut self, out_user_code: impl Into<String>) -> Self {
-                        self.out_user_code = Some(out_user_code.into());
-                        self
-                    }
-                    /// Sets `deduct_schedule` (用于预约扣费的预约信息).
-                    pub fn with_deduct_schedule(
-                        mut self,
-                        deduct_schedule: impl Into<crate::api::v3::papay::types::DeductSchedule>,
-                    ) -> Self {
-                        self.deduct_schedule = Some(deduct_schedule.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            appid: String,
+                            plan_id: i64,
+                            out_contract_code: String,
+                            contract_display_account: String,
+                            contract_notify_url: String,
+                        );
+                        /// Sets `openid` (用户在直连商户应用下的用户标示).
+                        with_openid => openid: String;
+                        /// Sets `out_user_code` (商户侧用户标识).
+                        with_out_user_code => out_user_code: String;
+                        /// Sets `deduct_schedule` (用于预约扣费的预约信息).
+                        with_deduct_schedule => deduct_schedule: crate::api::v3::papay::types::DeductSchedule;
                     }
                 }
 
@@ -2426,61 +1856,26 @@ pub mod scheduled_deduct_sign {
                         pub deduct_schedule: Option<crate::api::v3::papay::types::DeductSchedule>,
                     }
 
-                    impl Post {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(
-                            sp_appid: impl Into<String>,
-                            sub_mchid: impl Into<String>,
-                            plan_id: impl Into<i64>,
-                            out_contract_code: impl Into<String>,
-                            contract_display_account: impl Into<String>,
-                            contract_notify_url: impl Into<String>,
-                        ) -> Self {
-                            Self {
-                                sp_appid: sp_appid.into(),
-                                sp_openid: None,
-                                sub_mchid: sub_mchid.into(),
-                                sub_appid: None,
-                                sub_openid: None,
-                                plan_id: plan_id.into(),
-                                out_contract_code: out_contract_code.into(),
-                                contract_display_account: contract_display_account.into(),
-                                contract_notify_url: contract_notify_url.into(),
-                                out_user_code: None,
-                                deduct_schedule: None,
-                            }
-                        }
-                        /// Sets `sp_openid` (用户在服务商商户应用下的用户标示).
-                        pub fn with_sp_openid(mut self, sp_openid: impl Into<String>) -> Self {
-                            self.sp_openid = Some(sp_openid.into());
-                            self
-                        }
-                        /// Sets `sub_appid` (子商户的AppID).
-                        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                            self.sub_appid = Some(sub_appid.into());
-                            self
-                        }
-                        /// Sets `sub_openid` (子商户AppID对应的用户OpenID).
-                        pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
-                            self.sub_openid = Some(sub_openid.into());
-                            self
-                        }
-                        /// Sets `out_user_code` (商户侧用户标识).
-                        pub fn with_out_user_code(
-                            mut self,
-                            out_user_code: impl Into<String>,
-                        ) -> Self {
-                            self.out_user_code = Some(out_user_code.into());
-                            self
-                        }
-                        /// Sets `deduct_schedule` (用于预约扣费的预约信息).
-                        pub fn with_deduct_schedule(
-                            mut self,
-                            deduct_schedule: impl Into<crate::api::v3::papay::types::DeductSchedule>,
-                        ) -> Self {
-                            self.deduct_schedule = Some(deduct_schedule.into());
-                            self
+                    constructors! {
+                        Post {
+                            new(
+                                sp_appid: String,
+                                sub_mchid: String,
+                                plan_id: i64,
+                                out_contract_code: String,
+                                contract_display_account: String,
+                                contract_notify_url: String,
+                            );
+                            /// Sets `sp_openid` (用户在服务商商户应用下的用户标示).
+                            with_sp_openid => sp_openid: String;
+                            /// Sets `sub_appid` (子商户的AppID).
+                            with_sub_appid => sub_appid: String;
+                            /// Sets `sub_openid` (子商户AppID对应的用户OpenID).
+                            with_sub_openid => sub_openid: String;
+                            /// Sets `out_user_code` (商户侧用户标识).
+                            with_out_user_code => out_user_code: String;
+                            /// Sets `deduct_schedule` (用于预约扣费的预约信息).
+                            with_deduct_schedule => deduct_schedule: crate::api::v3::papay::types::DeductSchedule;
                         }
                     }
 
@@ -2538,70 +1933,28 @@ pub mod scheduled_deduct_sign {
                         pub jump_control: Option<crate::api::v3::papay::types::JumpControl>,
                     }
 
-                    impl Post {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(
-                            sp_appid: impl Into<String>,
-                            sub_mchid: impl Into<String>,
-                            plan_id: impl Into<i64>,
-                            out_contract_code: impl Into<String>,
-                            contract_display_account: impl Into<String>,
-                            contract_notify_url: impl Into<String>,
-                        ) -> Self {
-                            Self {
-                                sp_appid: sp_appid.into(),
-                                sp_openid: None,
-                                sub_mchid: sub_mchid.into(),
-                                sub_appid: None,
-                                sub_openid: None,
-                                plan_id: plan_id.into(),
-                                out_contract_code: out_contract_code.into(),
-                                contract_display_account: contract_display_account.into(),
-                                contract_notify_url: contract_notify_url.into(),
-                                out_user_code: None,
-                                deduct_schedule: None,
-                                jump_control: None,
-                            }
-                        }
-                        /// Sets `sp_openid` (用户在服务商商户应用下的用户标示).
-                        pub fn with_sp_openid(mut self, sp_openid: impl Into<String>) -> Self {
-                            self.sp_openid = Some(sp_openid.into());
-                            self
-                        }
-                        /// Sets `sub_appid` (子商户的AppID).
-                        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                            self.sub_appid = Some(sub_appid.into());
-                            self
-                        }
-                        /// Sets `sub_openid` (子商户AppID对应的用户OpenID).
-                        pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
-                            self.sub_openid = Some(sub_openid.into());
-                            self
-                        }
-                        /// Sets `out_user_code` (商户侧用户标识).
-                        pub fn with_out_user_code(
-                            mut self,
-                            out_user_code: impl Into<String>,
-                        ) -> Self {
-                            self.out_user_code = Some(out_user_code.into());
-                            self
-                        }
-                        /// Sets `deduct_schedule` (用于预约扣费的预约信息).
-                        pub fn with_deduct_schedule(
-                            mut self,
-                            deduct_schedule: impl Into<crate::api::v3::papay::types::DeductSchedule>,
-                        ) -> Self {
-                            self.deduct_schedule = Some(deduct_schedule.into());
-                            self
-                        }
-                        /// Sets `jump_control` (跳转控制信息).
-                        pub fn with_jump_control(
-                            mut self,
-                            jump_control: impl Into<crate::api::v3::papay::types::JumpControl>,
-                        ) -> Self {
-                            self.jump_control = Some(jump_control.into());
-                            self
+                    constructors! {
+                        Post {
+                            new(
+                                sp_appid: String,
+                                sub_mchid: String,
+                                plan_id: i64,
+                                out_contract_code: String,
+                                contract_display_account: String,
+                                contract_notify_url: String,
+                            );
+                            /// Sets `sp_openid` (用户在服务商商户应用下的用户标示).
+                            with_sp_openid => sp_openid: String;
+                            /// Sets `sub_appid` (子商户的AppID).
+                            with_sub_appid => sub_appid: String;
+                            /// Sets `sub_openid` (子商户AppID对应的用户OpenID).
+                            with_sub_openid => sub_openid: String;
+                            /// Sets `out_user_code` (商户侧用户标识).
+                            with_out_user_code => out_user_code: String;
+                            /// Sets `deduct_schedule` (用于预约扣费的预约信息).
+                            with_deduct_schedule => deduct_schedule: crate::api::v3::papay::types::DeductSchedule;
+                            /// Sets `jump_control` (跳转控制信息).
+                            with_jump_control => jump_control: crate::api::v3::papay::types::JumpControl;
                         }
                     }
 
@@ -2661,61 +2014,26 @@ pub mod scheduled_deduct_sign {
                         pub deduct_schedule: Option<crate::api::v3::papay::types::DeductSchedule>,
                     }
 
-                    impl Post {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(
-                            sp_appid: impl Into<String>,
-                            sub_mchid: impl Into<String>,
-                            plan_id: impl Into<i64>,
-                            out_contract_code: impl Into<String>,
-                            contract_display_account: impl Into<String>,
-                            contract_notify_url: impl Into<String>,
-                        ) -> Self {
-                            Self {
-                                sp_appid: sp_appid.into(),
-                                sp_openid: None,
-                                sub_mchid: sub_mchid.into(),
-                                sub_appid: None,
-                                sub_openid: None,
-                                plan_id: plan_id.into(),
-                                out_contract_code: out_contract_code.into(),
-                                contract_display_account: contract_display_account.into(),
-                                contract_notify_url: contract_notify_url.into(),
-                                out_user_code: None,
-                                deduct_schedule: None,
-                            }
-                        }
-                        /// Sets `sp_openid` (用户在服务商商户应用下的用户标示).
-                        pub fn with_sp_openid(mut self, sp_openid: impl Into<String>) -> Self {
-                            self.sp_openid = Some(sp_openid.into());
-                            self
-                        }
-                        /// Sets `sub_appid` (子商户的AppID).
-                        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                            self.sub_appid = Some(sub_appid.into());
-                            self
-                        }
-                        /// Sets `sub_openid` (子商户AppID对应的用户OpenID).
-                        pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
-                            self.sub_openid = Some(sub_openid.into());
-                            self
-                        }
-                        /// Sets `out_user_code` (商户侧用户标识).
-                        pub fn with_out_user_code(
-                            mut self,
-                            out_user_code: impl Into<String>,
-                        ) -> Self {
-                            self.out_user_code = Some(out_user_code.into());
-                            self
-                        }
-                        /// Sets `deduct_schedule` (用于预约扣费的预约信息).
-                        pub fn with_deduct_schedule(
-                            mut self,
-                            deduct_schedule: impl Into<crate::api::v3::papay::types::DeductSchedule>,
-                        ) -> Self {
-                            self.deduct_schedule = Some(deduct_schedule.into());
-                            self
+                    constructors! {
+                        Post {
+                            new(
+                                sp_appid: String,
+                                sub_mchid: String,
+                                plan_id: i64,
+                                out_contract_code: String,
+                                contract_display_account: String,
+                                contract_notify_url: String,
+                            );
+                            /// Sets `sp_openid` (用户在服务商商户应用下的用户标示).
+                            with_sp_openid => sp_openid: String;
+                            /// Sets `sub_appid` (子商户的AppID).
+                            with_sub_appid => sub_appid: String;
+                            /// Sets `sub_openid` (子商户AppID对应的用户OpenID).
+                            with_sub_openid => sub_openid: String;
+                            /// Sets `out_user_code` (商户侧用户标识).
+                            with_out_user_code => out_user_code: String;
+                            /// Sets `deduct_schedule` (用于预约扣费的预约信息).
+                            with_deduct_schedule => deduct_schedule: crate::api::v3::papay::types::DeductSchedule;
                         }
                     }
 
@@ -2772,61 +2090,26 @@ pub mod scheduled_deduct_sign {
                         pub deduct_schedule: Option<crate::api::v3::papay::types::DeductSchedule>,
                     }
 
-                    impl Post {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(
-                            sp_appid: impl Into<String>,
-                            sub_mchid: impl Into<String>,
-                            plan_id: impl Into<i64>,
-                            out_contract_code: impl Into<String>,
-                            contract_display_account: impl Into<String>,
-                            contract_notify_url: impl Into<String>,
-                        ) -> Self {
-                            Self {
-                                sp_appid: sp_appid.into(),
-                                sp_openid: None,
-                                sub_mchid: sub_mchid.into(),
-                                sub_appid: None,
-                                sub_openid: None,
-                                plan_id: plan_id.into(),
-                                out_contract_code: out_contract_code.into(),
-                                contract_display_account: contract_display_account.into(),
-                                contract_notify_url: contract_notify_url.into(),
-                                out_user_code: None,
-                                deduct_schedule: None,
-                            }
-                        }
-                        /// Sets `sp_openid` (用户在服务商商户应用下的用户标示).
-                        pub fn with_sp_openid(mut self, sp_openid: impl Into<String>) -> Self {
-                            self.sp_openid = Some(sp_openid.into());
-                            self
-                        }
-                        /// Sets `sub_appid` (子商户的AppID).
-                        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                            self.sub_appid = Some(sub_appid.into());
-                            self
-                        }
-                        /// Sets `sub_openid` (子商户AppID对应的用户OpenID).
-                        pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
-                            self.sub_openid = Some(sub_openid.into());
-                            self
-                        }
-                        /// Sets `out_user_code` (商户侧用户标识).
-                        pub fn with_out_user_code(
-                            mut self,
-                            out_user_code: impl Into<String>,
-                        ) -> Self {
-                            self.out_user_code = Some(out_user_code.into());
-                            self
-                        }
-                        /// Sets `deduct_schedule` (用于预约扣费的预约信息).
-                        pub fn with_deduct_schedule(
-                            mut self,
-                            deduct_schedule: impl Into<crate::api::v3::papay::types::DeductSchedule>,
-                        ) -> Self {
-                            self.deduct_schedule = Some(deduct_schedule.into());
-                            self
+                    constructors! {
+                        Post {
+                            new(
+                                sp_appid: String,
+                                sub_mchid: String,
+                                plan_id: i64,
+                                out_contract_code: String,
+                                contract_display_account: String,
+                                contract_notify_url: String,
+                            );
+                            /// Sets `sp_openid` (用户在服务商商户应用下的用户标示).
+                            with_sp_openid => sp_openid: String;
+                            /// Sets `sub_appid` (子商户的AppID).
+                            with_sub_appid => sub_appid: String;
+                            /// Sets `sub_openid` (子商户AppID对应的用户OpenID).
+                            with_sub_openid => sub_openid: String;
+                            /// Sets `out_user_code` (商户侧用户标识).
+                            with_out_user_code => out_user_code: String;
+                            /// Sets `deduct_schedule` (用于预约扣费的预约信息).
+                            with_deduct_schedule => deduct_schedule: crate::api::v3::papay::types::DeductSchedule;
                         }
                     }
 
@@ -3068,42 +2351,22 @@ pub mod sign {
                 pub device_info: PostDeviceInfo,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                #[allow(clippy::too_many_arguments)]
-                pub fn new(
-                    sign_scene: impl Into<PostSignScene>,
-                    appid: impl Into<String>,
-                    plan_id: impl Into<i64>,
-                    out_contract_code: impl Into<String>,
-                    contract_display_account: impl Into<String>,
-                    contract_notify_url: impl Into<String>,
-                    out_user_code: impl Into<String>,
-                    device_info: impl Into<PostDeviceInfo>,
-                ) -> Self {
-                    Self {
-                        sign_scene: sign_scene.into(),
-                        appid: appid.into(),
-                        openid: None,
-                        plan_id: plan_id.into(),
-                        out_contract_code: out_contract_code.into(),
-                        contract_display_account: contract_display_account.into(),
-                        contract_notify_url: contract_notify_url.into(),
-                        out_user_code: out_user_code.into(),
-                        return_url: None,
-                        device_info: device_info.into(),
-                    }
-                }
-                /// Sets `openid` (用户在直连商户应用下的用户标示).
-                pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                    self.openid = Some(openid.into());
-                    self
-                }
-                /// Sets `return_url` (回跳地址的url).
-                pub fn with_return_url(mut self, return_url: impl Into<String>) -> Self {
-                    self.return_url = Some(return_url.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        sign_scene: PostSignScene,
+                        appid: String,
+                        plan_id: i64,
+                        out_contract_code: String,
+                        contract_display_account: String,
+                        contract_notify_url: String,
+                        out_user_code: String,
+                        device_info: PostDeviceInfo,
+                    );
+                    /// Sets `openid` (用户在直连商户应用下的用户标示).
+                    with_openid => openid: String;
+                    /// Sets `return_url` (回跳地址的url).
+                    with_return_url => return_url: String;
                 }
             }
 
@@ -3314,19 +2577,13 @@ pub mod types {
         pub currency: Option<String>,
     }
 
-    impl EstimatedDeductAmount {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(total: impl Into<i64>) -> Self {
-            Self {
-                total: total.into(),
-                currency: None,
-            }
-        }
-        /// Sets `currency` (货币类型).
-        pub fn with_currency(mut self, currency: impl Into<String>) -> Self {
-            self.currency = Some(currency.into());
-            self
+    constructors! {
+        EstimatedDeductAmount {
+            new(
+                total: i64,
+            );
+            /// Sets `currency` (货币类型).
+            with_currency => currency: String;
         }
     }
 
@@ -3435,23 +2692,14 @@ pub mod types {
         pub identity_type: Option<crate::api::v3::papay::types::IdentityType>,
     }
 
-    impl RealIdentity {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(real_name: impl Into<String>, id_card_number: impl Into<String>) -> Self {
-            Self {
-                real_name: real_name.into(),
-                id_card_number: id_card_number.into(),
-                identity_type: None,
-            }
-        }
-        /// Sets `identity_type` (实名验证类型).
-        pub fn with_identity_type(
-            mut self,
-            identity_type: impl Into<crate::api::v3::papay::types::IdentityType>,
-        ) -> Self {
-            self.identity_type = Some(identity_type.into());
-            self
+    constructors! {
+        RealIdentity {
+            new(
+                real_name: String,
+                id_card_number: String,
+            );
+            /// Sets `identity_type` (实名验证类型).
+            with_identity_type => identity_type: crate::api::v3::papay::types::IdentityType;
         }
     }
 
@@ -3467,16 +2715,12 @@ pub mod types {
         pub clause_quota: Option<String>,
     }
 
-    impl PolicyClauses {
-        /// Sets `clause_name` (条款内容).
-        pub fn with_clause_name(mut self, clause_name: impl Into<String>) -> Self {
-            self.clause_name = Some(clause_name.into());
-            self
-        }
-        /// Sets `clause_quota` (条款额度).
-        pub fn with_clause_quota(mut self, clause_quota: impl Into<String>) -> Self {
-            self.clause_quota = Some(clause_quota.into());
-            self
+    constructors! {
+        PolicyClauses {
+            /// Sets `clause_name` (条款内容).
+            with_clause_name => clause_name: String;
+            /// Sets `clause_quota` (条款额度).
+            with_clause_quota => clause_quota: String;
         }
     }
 
@@ -3492,19 +2736,12 @@ pub mod types {
         pub policy_clauses: Option<Vec<crate::api::v3::papay::types::PolicyClauses>>,
     }
 
-    impl PolicyCoverageDetail {
-        /// Sets `policy_amount` (保单额度).
-        pub fn with_policy_amount(mut self, policy_amount: impl Into<String>) -> Self {
-            self.policy_amount = Some(policy_amount.into());
-            self
-        }
-        /// Sets `policy_clauses` (保险条款列表).
-        pub fn with_policy_clauses(
-            mut self,
-            policy_clauses: impl Into<Vec<crate::api::v3::papay::types::PolicyClauses>>,
-        ) -> Self {
-            self.policy_clauses = Some(policy_clauses.into());
-            self
+    constructors! {
+        PolicyCoverageDetail {
+            /// Sets `policy_amount` (保单额度).
+            with_policy_amount => policy_amount: String;
+            /// Sets `policy_clauses` (保险条款列表).
+            with_policy_clauses => policy_clauses: Vec<crate::api::v3::papay::types::PolicyClauses>;
         }
     }
 
@@ -3523,28 +2760,15 @@ pub mod types {
         pub policy_coverage_detail: Option<crate::api::v3::papay::types::PolicyCoverageDetail>,
     }
 
-    impl PolicyPeriods2 {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            policy_period_id: impl Into<i64>,
-            estimated_deduct_date: impl Into<String>,
-            estimated_deduct_amount: impl Into<crate::api::v3::papay::types::EstimatedDeductAmount>,
-        ) -> Self {
-            Self {
-                policy_period_id: policy_period_id.into(),
-                estimated_deduct_date: estimated_deduct_date.into(),
-                estimated_deduct_amount: estimated_deduct_amount.into(),
-                policy_coverage_detail: None,
-            }
-        }
-        /// Sets `policy_coverage_detail` (保障详情).
-        pub fn with_policy_coverage_detail(
-            mut self,
-            policy_coverage_detail: impl Into<crate::api::v3::papay::types::PolicyCoverageDetail>,
-        ) -> Self {
-            self.policy_coverage_detail = Some(policy_coverage_detail.into());
-            self
+    constructors! {
+        PolicyPeriods2 {
+            new(
+                policy_period_id: i64,
+                estimated_deduct_date: String,
+                estimated_deduct_amount: crate::api::v3::papay::types::EstimatedDeductAmount,
+            );
+            /// Sets `policy_coverage_detail` (保障详情).
+            with_policy_coverage_detail => policy_coverage_detail: crate::api::v3::papay::types::PolicyCoverageDetail;
         }
     }
 
@@ -3557,11 +2781,10 @@ pub mod types {
         pub jump_appid: Option<String>,
     }
 
-    impl JumpControl {
-        /// Sets `jump_appid` (跳转的应用AppID).
-        pub fn with_jump_appid(mut self, jump_appid: impl Into<String>) -> Self {
-            self.jump_appid = Some(jump_appid.into());
-            self
+    constructors! {
+        JumpControl {
+            /// Sets `jump_appid` (跳转的应用AppID).
+            with_jump_appid => jump_appid: String;
         }
     }
 

@@ -157,81 +157,30 @@ pub mod reminders {
             pub charging_rule: Option<crate::api::v3::parking::types::ChargingRule>,
         }
 
-        impl PostParkingLot {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                parking_lot_name: impl Into<String>,
-                out_parking_lot_id: impl Into<String>,
-                parking_lot_address: impl Into<String>,
-                longitude: impl Into<String>,
-                latitude: impl Into<String>,
-                parking_lot_type: impl Into<crate::api::v3::parking::types::ParkingLotType>,
-                phone_number: impl Into<String>,
-                payment_path: impl Into<String>,
-            ) -> Self {
-                Self {
-                    parking_lot_name: parking_lot_name.into(),
-                    out_parking_lot_id: out_parking_lot_id.into(),
-                    parking_lot_address: parking_lot_address.into(),
-                    longitude: longitude.into(),
-                    latitude: latitude.into(),
-                    parking_lot_type: parking_lot_type.into(),
-                    phone_number: phone_number.into(),
-                    parking_sign_url: None,
-                    notification_text_list: None,
-                    payment_mini_prog_appid: None,
-                    payment_path: payment_path.into(),
-                    parking_order_mini_prog_appid: None,
-                    parking_order_path: None,
-                    charging_rule: None,
-                }
-            }
-            /// Sets `parking_sign_url` (收费告示牌url).
-            pub fn with_parking_sign_url(mut self, parking_sign_url: impl Into<String>) -> Self {
-                self.parking_sign_url = Some(parking_sign_url.into());
-                self
-            }
-            /// Sets `notification_text_list` (停车场优惠文案).
-            pub fn with_notification_text_list(
-                mut self,
-                notification_text_list: impl Into<Vec<String>>,
-            ) -> Self {
-                self.notification_text_list = Some(notification_text_list.into());
-                self
-            }
-            /// Sets `payment_mini_prog_appid` (商家支付小程序appid).
-            pub fn with_payment_mini_prog_appid(
-                mut self,
-                payment_mini_prog_appid: impl Into<String>,
-            ) -> Self {
-                self.payment_mini_prog_appid = Some(payment_mini_prog_appid.into());
-                self
-            }
-            /// Sets `parking_order_mini_prog_appid` (商家停车订单小程序appid).
-            pub fn with_parking_order_mini_prog_appid(
-                mut self,
-                parking_order_mini_prog_appid: impl Into<String>,
-            ) -> Self {
-                self.parking_order_mini_prog_appid = Some(parking_order_mini_prog_appid.into());
-                self
-            }
-            /// Sets `parking_order_path` (商家停车订单路径).
-            pub fn with_parking_order_path(
-                mut self,
-                parking_order_path: impl Into<String>,
-            ) -> Self {
-                self.parking_order_path = Some(parking_order_path.into());
-                self
-            }
-            /// Sets `charging_rule` (charging_rule).
-            pub fn with_charging_rule(
-                mut self,
-                charging_rule: impl Into<crate::api::v3::parking::types::ChargingRule>,
-            ) -> Self {
-                self.charging_rule = Some(charging_rule.into());
-                self
+        constructors! {
+            PostParkingLot {
+                new(
+                    parking_lot_name: String,
+                    out_parking_lot_id: String,
+                    parking_lot_address: String,
+                    longitude: String,
+                    latitude: String,
+                    parking_lot_type: crate::api::v3::parking::types::ParkingLotType,
+                    phone_number: String,
+                    payment_path: String,
+                );
+                /// Sets `parking_sign_url` (收费告示牌url).
+                with_parking_sign_url => parking_sign_url: String;
+                /// Sets `notification_text_list` (停车场优惠文案).
+                with_notification_text_list => notification_text_list: Vec<String>;
+                /// Sets `payment_mini_prog_appid` (商家支付小程序appid).
+                with_payment_mini_prog_appid => payment_mini_prog_appid: String;
+                /// Sets `parking_order_mini_prog_appid` (商家停车订单小程序appid).
+                with_parking_order_mini_prog_appid => parking_order_mini_prog_appid: String;
+                /// Sets `parking_order_path` (商家停车订单路径).
+                with_parking_order_path => parking_order_path: String;
+                /// Sets `charging_rule` (charging_rule).
+                with_charging_rule => charging_rule: crate::api::v3::parking::types::ChargingRule;
             }
         }
 
@@ -423,25 +372,15 @@ pub mod reminders {
             pub limit: Option<i64>,
         }
 
-        impl Get {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(out_parking_lot_id: impl Into<String>) -> Self {
-                Self {
-                    out_parking_lot_id: out_parking_lot_id.into(),
-                    offset: None,
-                    limit: None,
-                }
-            }
-            /// Sets `offset` (偏移量 (query)).
-            pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-                self.offset = Some(offset.into());
-                self
-            }
-            /// Sets `limit` (条数 (query)).
-            pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
-                self.limit = Some(limit.into());
-                self
+        constructors! {
+            Get {
+                new(
+                    out_parking_lot_id: String,
+                );
+                /// Sets `offset` (偏移量 (query)).
+                with_offset => offset: i64;
+                /// Sets `limit` (条数 (query)).
+                with_limit => limit: i64;
             }
         }
 
@@ -606,48 +545,23 @@ pub mod reminders {
             pub discount_template_id: Option<Vec<i64>>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                out_serial_number: impl Into<String>,
-                parking_id: impl Into<String>,
-                plate_number: impl Into<String>,
-                enter_timestamp: impl Into<i64>,
-                plate_color: impl Into<crate::api::v3::parking::types::PlateColor>,
-                car_type: impl Into<crate::api::v3::parking::types::PlateType>,
-                vehicle_type: impl Into<crate::api::v3::parking::types::VehicleType>,
-            ) -> Self {
-                Self {
-                    out_serial_number: out_serial_number.into(),
-                    parking_id: parking_id.into(),
-                    plate_number: plate_number.into(),
-                    enter_timestamp: enter_timestamp.into(),
-                    plate_color: plate_color.into(),
-                    car_type: car_type.into(),
-                    vehicle_type: vehicle_type.into(),
-                    entrance_number: None,
-                    entrance_name: None,
-                    discount_template_id: None,
-                }
-            }
-            /// Sets `entrance_number` (停车场入口编号).
-            pub fn with_entrance_number(mut self, entrance_number: impl Into<String>) -> Self {
-                self.entrance_number = Some(entrance_number.into());
-                self
-            }
-            /// Sets `entrance_name` (停车场入口名称).
-            pub fn with_entrance_name(mut self, entrance_name: impl Into<String>) -> Self {
-                self.entrance_name = Some(entrance_name.into());
-                self
-            }
-            /// Sets `discount_template_id` (优惠信息模板ID).
-            pub fn with_discount_template_id(
-                mut self,
-                discount_template_id: impl Into<Vec<i64>>,
-            ) -> Self {
-                self.discount_template_id = Some(discount_template_id.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    out_serial_number: String,
+                    parking_id: String,
+                    plate_number: String,
+                    enter_timestamp: i64,
+                    plate_color: crate::api::v3::parking::types::PlateColor,
+                    car_type: crate::api::v3::parking::types::PlateType,
+                    vehicle_type: crate::api::v3::parking::types::VehicleType,
+                );
+                /// Sets `entrance_number` (停车场入口编号).
+                with_entrance_number => entrance_number: String;
+                /// Sets `entrance_name` (停车场入口名称).
+                with_entrance_name => entrance_name: String;
+                /// Sets `discount_template_id` (优惠信息模板ID).
+                with_discount_template_id => discount_template_id: Vec<i64>;
             }
         }
 
@@ -711,92 +625,35 @@ pub mod reminders {
             pub wx_trade_no: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                out_serial_number: impl Into<String>,
-                exit_timestamp: impl Into<i64>,
-                plate_number: impl Into<String>,
-                plate_color: impl Into<crate::api::v3::parking::types::PlateColor>,
-                parking_id: impl Into<String>,
-            ) -> Self {
-                Self {
-                    out_serial_number: out_serial_number.into(),
-                    exit_timestamp: exit_timestamp.into(),
-                    plate_number: plate_number.into(),
-                    plate_color: plate_color.into(),
-                    parking_id: parking_id.into(),
-                    pay_state: None,
-                    pay_type: None,
-                    out_trade_no: None,
-                    total_amount: None,
-                    paid_amount: None,
-                    openid: None,
-                    pay_channel: None,
-                    pay_time: None,
-                    token: None,
-                    wx_trade_no: None,
-                }
-            }
-            /// Sets `pay_state` (支付状态).
-            pub fn with_pay_state(
-                mut self,
-                pay_state: impl Into<crate::api::v3::parking::types::PayState>,
-            ) -> Self {
-                self.pay_state = Some(pay_state.into());
-                self
-            }
-            /// Sets `pay_type` (支付类型).
-            pub fn with_pay_type(
-                mut self,
-                pay_type: impl Into<crate::api::v3::parking::types::PayType>,
-            ) -> Self {
-                self.pay_type = Some(pay_type.into());
-                self
-            }
-            /// Sets `out_trade_no` (商户支付订单号).
-            pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
-                self.out_trade_no = Some(out_trade_no.into());
-                self
-            }
-            /// Sets `total_amount` (总费用).
-            pub fn with_total_amount(mut self, total_amount: impl Into<i64>) -> Self {
-                self.total_amount = Some(total_amount.into());
-                self
-            }
-            /// Sets `paid_amount` (已支付费用).
-            pub fn with_paid_amount(mut self, paid_amount: impl Into<i64>) -> Self {
-                self.paid_amount = Some(paid_amount.into());
-                self
-            }
-            /// Sets `openid` (付款用户OpenID).
-            pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                self.openid = Some(openid.into());
-                self
-            }
-            /// Sets `pay_channel` (支付渠道).
-            pub fn with_pay_channel(
-                mut self,
-                pay_channel: impl Into<crate::api::v3::parking::types::PayChannel>,
-            ) -> Self {
-                self.pay_channel = Some(pay_channel.into());
-                self
-            }
-            /// Sets `pay_time` (支付时间).
-            pub fn with_pay_time(mut self, pay_time: impl Into<i64>) -> Self {
-                self.pay_time = Some(pay_time.into());
-                self
-            }
-            /// Sets `token` (消息支付防伪凭证).
-            pub fn with_token(mut self, token: impl Into<String>) -> Self {
-                self.token = Some(token.into());
-                self
-            }
-            /// Sets `wx_trade_no` (微信支付订单号).
-            pub fn with_wx_trade_no(mut self, wx_trade_no: impl Into<String>) -> Self {
-                self.wx_trade_no = Some(wx_trade_no.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    out_serial_number: String,
+                    exit_timestamp: i64,
+                    plate_number: String,
+                    plate_color: crate::api::v3::parking::types::PlateColor,
+                    parking_id: String,
+                );
+                /// Sets `pay_state` (支付状态).
+                with_pay_state => pay_state: crate::api::v3::parking::types::PayState;
+                /// Sets `pay_type` (支付类型).
+                with_pay_type => pay_type: crate::api::v3::parking::types::PayType;
+                /// Sets `out_trade_no` (商户支付订单号).
+                with_out_trade_no => out_trade_no: String;
+                /// Sets `total_amount` (总费用).
+                with_total_amount => total_amount: i64;
+                /// Sets `paid_amount` (已支付费用).
+                with_paid_amount => paid_amount: i64;
+                /// Sets `openid` (付款用户OpenID).
+                with_openid => openid: String;
+                /// Sets `pay_channel` (支付渠道).
+                with_pay_channel => pay_channel: crate::api::v3::parking::types::PayChannel;
+                /// Sets `pay_time` (支付时间).
+                with_pay_time => pay_time: i64;
+                /// Sets `token` (消息支付防伪凭证).
+                with_token => token: String;
+                /// Sets `wx_trade_no` (微信支付订单号).
+                with_wx_trade_no => wx_trade_no: String;
             }
         }
 
@@ -837,31 +694,17 @@ pub mod reminders {
             pub wx_trade_no: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                out_trade_no: impl Into<String>,
-                fee_items: impl Into<Vec<PostFeeItems>>,
-                pay_time: impl Into<i64>,
-            ) -> Self {
-                Self {
-                    out_trade_no: out_trade_no.into(),
-                    fee_items: fee_items.into(),
-                    pay_time: pay_time.into(),
-                    wx_parking_lot_id: None,
-                    wx_trade_no: None,
-                }
-            }
-            /// Sets `wx_parking_lot_id` (微信停车场ID).
-            pub fn with_wx_parking_lot_id(mut self, wx_parking_lot_id: impl Into<String>) -> Self {
-                self.wx_parking_lot_id = Some(wx_parking_lot_id.into());
-                self
-            }
-            /// Sets `wx_trade_no` (微信支付订单号).
-            pub fn with_wx_trade_no(mut self, wx_trade_no: impl Into<String>) -> Self {
-                self.wx_trade_no = Some(wx_trade_no.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    out_trade_no: String,
+                    fee_items: Vec<PostFeeItems>,
+                    pay_time: i64,
+                );
+                /// Sets `wx_parking_lot_id` (微信停车场ID).
+                with_wx_parking_lot_id => wx_parking_lot_id: String;
+                /// Sets `wx_trade_no` (微信支付订单号).
+                with_wx_trade_no => wx_trade_no: String;
             }
         }
 
@@ -909,25 +752,15 @@ pub mod reminders {
             pub out_parking_id: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(out_serial_number: impl Into<String>) -> Self {
-                Self {
-                    out_serial_number: out_serial_number.into(),
-                    plate_number: None,
-                    out_parking_id: None,
-                }
-            }
-            /// Sets `plate_number` (车牌号).
-            pub fn with_plate_number(mut self, plate_number: impl Into<String>) -> Self {
-                self.plate_number = Some(plate_number.into());
-                self
-            }
-            /// Sets `out_parking_id` (商户停车场ID).
-            pub fn with_out_parking_id(mut self, out_parking_id: impl Into<String>) -> Self {
-                self.out_parking_id = Some(out_parking_id.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    out_serial_number: String,
+                );
+                /// Sets `plate_number` (车牌号).
+                with_plate_number => plate_number: String;
+                /// Sets `out_parking_id` (商户停车场ID).
+                with_out_parking_id => out_parking_id: String;
             }
         }
 
@@ -989,19 +822,12 @@ pub mod reminders {
             pub wx_parking_lot_id: Option<String>,
         }
 
-        impl Get {
-            /// Sets `out_parking_lot_id` (商户停车场ID (query)).
-            pub fn with_out_parking_lot_id(
-                mut self,
-                out_parking_lot_id: impl Into<String>,
-            ) -> Self {
-                self.out_parking_lot_id = Some(out_parking_lot_id.into());
-                self
-            }
-            /// Sets `wx_parking_lot_id` (微信停车场ID (query)).
-            pub fn with_wx_parking_lot_id(mut self, wx_parking_lot_id: impl Into<String>) -> Self {
-                self.wx_parking_lot_id = Some(wx_parking_lot_id.into());
-                self
+        constructors! {
+            Get {
+                /// Sets `out_parking_lot_id` (商户停车场ID (query)).
+                with_out_parking_lot_id => out_parking_lot_id: String;
+                /// Sets `wx_parking_lot_id` (微信停车场ID (query)).
+                with_wx_parking_lot_id => wx_parking_lot_id: String;
             }
         }
 
@@ -1086,72 +912,31 @@ pub mod reminders {
             pub wx_trade_no: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                out_serial_number: impl Into<String>,
-                plate_number: impl Into<String>,
-                parking_id: impl Into<String>,
-                parking_state: impl Into<PostParkingState>,
-                pay_type: impl Into<crate::api::v3::parking::types::PayType>,
-                total_amount: impl Into<i64>,
-                paid_amount: impl Into<i64>,
-            ) -> Self {
-                Self {
-                    out_serial_number: out_serial_number.into(),
-                    plate_number: plate_number.into(),
-                    parking_id: parking_id.into(),
-                    parking_state: parking_state.into(),
-                    pay_type: pay_type.into(),
-                    openid: None,
-                    sub_mchid: None,
-                    total_amount: total_amount.into(),
-                    paid_amount: paid_amount.into(),
-                    out_trade_no: None,
-                    pay_channel: None,
-                    pay_time: None,
-                    token: None,
-                    wx_trade_no: None,
-                }
-            }
-            /// Sets `openid` (付款用户OpenID).
-            pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                self.openid = Some(openid.into());
-                self
-            }
-            /// Sets `sub_mchid` (特约商户号).
-            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                self.sub_mchid = Some(sub_mchid.into());
-                self
-            }
-            /// Sets `out_trade_no` (商户支付订单号).
-            pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
-                self.out_trade_no = Some(out_trade_no.into());
-                self
-            }
-            /// Sets `pay_channel` (支付渠道).
-            pub fn with_pay_channel(
-                mut self,
-                pay_channel: impl Into<crate::api::v3::parking::types::PayChannel>,
-            ) -> Self {
-                self.pay_channel = Some(pay_channel.into());
-                self
-            }
-            /// Sets `pay_time` (支付时间).
-            pub fn with_pay_time(mut self, pay_time: impl Into<i64>) -> Self {
-                self.pay_time = Some(pay_time.into());
-                self
-            }
-            /// Sets `token` (消息支付防伪凭证).
-            pub fn with_token(mut self, token: impl Into<String>) -> Self {
-                self.token = Some(token.into());
-                self
-            }
-            /// Sets `wx_trade_no` (微信支付订单号).
-            pub fn with_wx_trade_no(mut self, wx_trade_no: impl Into<String>) -> Self {
-                self.wx_trade_no = Some(wx_trade_no.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    out_serial_number: String,
+                    plate_number: String,
+                    parking_id: String,
+                    parking_state: PostParkingState,
+                    pay_type: crate::api::v3::parking::types::PayType,
+                    total_amount: i64,
+                    paid_amount: i64,
+                );
+                /// Sets `openid` (付款用户OpenID).
+                with_openid => openid: String;
+                /// Sets `sub_mchid` (特约商户号).
+                with_sub_mchid => sub_mchid: String;
+                /// Sets `out_trade_no` (商户支付订单号).
+                with_out_trade_no => out_trade_no: String;
+                /// Sets `pay_channel` (支付渠道).
+                with_pay_channel => pay_channel: crate::api::v3::parking::types::PayChannel;
+                /// Sets `pay_time` (支付时间).
+                with_pay_time => pay_time: i64;
+                /// Sets `token` (消息支付防伪凭证).
+                with_token => token: String;
+                /// Sets `wx_trade_no` (微信支付订单号).
+                with_wx_trade_no => wx_trade_no: String;
             }
         }
 
@@ -1402,104 +1187,38 @@ pub mod types {
         pub first_duration_mode: Option<crate::api::v3::parking::types::FirstDurationMode>,
     }
 
-    impl FixedIntervalRule {
-        /// Sets `day_type` (日期类型).
-        pub fn with_day_type(
-            mut self,
-            day_type: impl Into<crate::api::v3::parking::types::DayType>,
-        ) -> Self {
-            self.day_type = Some(day_type.into());
-            self
-        }
-        /// Sets `start_time` (时段开始时间).
-        pub fn with_start_time(mut self, start_time: impl Into<String>) -> Self {
-            self.start_time = Some(start_time.into());
-            self
-        }
-        /// Sets `end_time` (时段结束时间).
-        pub fn with_end_time(mut self, end_time: impl Into<String>) -> Self {
-            self.end_time = Some(end_time.into());
-            self
-        }
-        /// Sets `vehicle_type` (车辆类型).
-        pub fn with_vehicle_type(
-            mut self,
-            vehicle_type: impl Into<crate::api::v3::parking::types::VehicleType>,
-        ) -> Self {
-            self.vehicle_type = Some(vehicle_type.into());
-            self
-        }
-        /// Sets `plate_type` (车牌类型).
-        pub fn with_plate_type(
-            mut self,
-            plate_type: impl Into<crate::api::v3::parking::types::PlateType>,
-        ) -> Self {
-            self.plate_type = Some(plate_type.into());
-            self
-        }
-        /// Sets `first_duration` (首段收费时长).
-        pub fn with_first_duration(mut self, first_duration: impl Into<i64>) -> Self {
-            self.first_duration = Some(first_duration.into());
-            self
-        }
-        /// Sets `first_amount` (首段收费金额).
-        pub fn with_first_amount(mut self, first_amount: impl Into<i64>) -> Self {
-            self.first_amount = Some(first_amount.into());
-            self
-        }
-        /// Sets `interval_duration` (间隔收费时长).
-        pub fn with_interval_duration(mut self, interval_duration: impl Into<i64>) -> Self {
-            self.interval_duration = Some(interval_duration.into());
-            self
-        }
-        /// Sets `interval_amount` (间隔收费金额).
-        pub fn with_interval_amount(mut self, interval_amount: impl Into<i64>) -> Self {
-            self.interval_amount = Some(interval_amount.into());
-            self
-        }
-        /// Sets `interval_max_amount` (间隔时段收费封顶).
-        pub fn with_interval_max_amount(mut self, interval_max_amount: impl Into<i64>) -> Self {
-            self.interval_max_amount = Some(interval_max_amount.into());
-            self
-        }
-        /// Sets `max_fee_per_day` (单日最大收款金额).
-        pub fn with_max_fee_per_day(mut self, max_fee_per_day: impl Into<i64>) -> Self {
-            self.max_fee_per_day = Some(max_fee_per_day.into());
-            self
-        }
-        /// Sets `free_period_charging_mode` (免费时段收取模式).
-        pub fn with_free_period_charging_mode(
-            mut self,
-            free_period_charging_mode: impl Into<crate::api::v3::parking::types::FreePeriodChargingMode>,
-        ) -> Self {
-            self.free_period_charging_mode = Some(free_period_charging_mode.into());
-            self
-        }
-        /// Sets `free_period_calculation_mode` (免费时段计算方式).
-        pub fn with_free_period_calculation_mode(
-            mut self,
-            free_period_calculation_mode: impl Into<
-                crate::api::v3::parking::types::FreePeriodCalculationMode,
-            >,
-        ) -> Self {
-            self.free_period_calculation_mode = Some(free_period_calculation_mode.into());
-            self
-        }
-        /// Sets `is_green_vehicle_free_parking` (新能源是否免停).
-        pub fn with_is_green_vehicle_free_parking(
-            mut self,
-            is_green_vehicle_free_parking: impl Into<bool>,
-        ) -> Self {
-            self.is_green_vehicle_free_parking = Some(is_green_vehicle_free_parking.into());
-            self
-        }
-        /// Sets `first_duration_mode` (首段收费模式).
-        pub fn with_first_duration_mode(
-            mut self,
-            first_duration_mode: impl Into<crate::api::v3::parking::types::FirstDurationMode>,
-        ) -> Self {
-            self.first_duration_mode = Some(first_duration_mode.into());
-            self
+    constructors! {
+        FixedIntervalRule {
+            /// Sets `day_type` (日期类型).
+            with_day_type => day_type: crate::api::v3::parking::types::DayType;
+            /// Sets `start_time` (时段开始时间).
+            with_start_time => start_time: String;
+            /// Sets `end_time` (时段结束时间).
+            with_end_time => end_time: String;
+            /// Sets `vehicle_type` (车辆类型).
+            with_vehicle_type => vehicle_type: crate::api::v3::parking::types::VehicleType;
+            /// Sets `plate_type` (车牌类型).
+            with_plate_type => plate_type: crate::api::v3::parking::types::PlateType;
+            /// Sets `first_duration` (首段收费时长).
+            with_first_duration => first_duration: i64;
+            /// Sets `first_amount` (首段收费金额).
+            with_first_amount => first_amount: i64;
+            /// Sets `interval_duration` (间隔收费时长).
+            with_interval_duration => interval_duration: i64;
+            /// Sets `interval_amount` (间隔收费金额).
+            with_interval_amount => interval_amount: i64;
+            /// Sets `interval_max_amount` (间隔时段收费封顶).
+            with_interval_max_amount => interval_max_amount: i64;
+            /// Sets `max_fee_per_day` (单日最大收款金额).
+            with_max_fee_per_day => max_fee_per_day: i64;
+            /// Sets `free_period_charging_mode` (免费时段收取模式).
+            with_free_period_charging_mode => free_period_charging_mode: crate::api::v3::parking::types::FreePeriodChargingMode;
+            /// Sets `free_period_calculation_mode` (免费时段计算方式).
+            with_free_period_calculation_mode => free_period_calculation_mode: crate::api::v3::parking::types::FreePeriodCalculationMode;
+            /// Sets `is_green_vehicle_free_parking` (新能源是否免停).
+            with_is_green_vehicle_free_parking => is_green_vehicle_free_parking: bool;
+            /// Sets `first_duration_mode` (首段收费模式).
+            with_first_duration_mode => first_duration_mode: crate::api::v3::parking::types::FirstDurationMode;
         }
     }
 
@@ -1559,83 +1278,34 @@ pub mod types {
         pub max_fee_per_day: Option<i64>,
     }
 
-    impl DurationSegmentRule {
-        /// Sets `day_type` (日期类型).
-        pub fn with_day_type(
-            mut self,
-            day_type: impl Into<crate::api::v3::parking::types::DayType>,
-        ) -> Self {
-            self.day_type = Some(day_type.into());
-            self
-        }
-        /// Sets `start_time` (时段开始时间).
-        pub fn with_start_time(mut self, start_time: impl Into<String>) -> Self {
-            self.start_time = Some(start_time.into());
-            self
-        }
-        /// Sets `end_time` (时段结束时间).
-        pub fn with_end_time(mut self, end_time: impl Into<String>) -> Self {
-            self.end_time = Some(end_time.into());
-            self
-        }
-        /// Sets `vehicle_type` (车辆类型).
-        pub fn with_vehicle_type(
-            mut self,
-            vehicle_type: impl Into<crate::api::v3::parking::types::VehicleType>,
-        ) -> Self {
-            self.vehicle_type = Some(vehicle_type.into());
-            self
-        }
-        /// Sets `plate_type` (车牌类型).
-        pub fn with_plate_type(
-            mut self,
-            plate_type: impl Into<crate::api::v3::parking::types::PlateType>,
-        ) -> Self {
-            self.plate_type = Some(plate_type.into());
-            self
-        }
-        /// Sets `charge_mode` (收费模式).
-        pub fn with_charge_mode(
-            mut self,
-            charge_mode: impl Into<crate::api::v3::parking::types::ChargeMode>,
-        ) -> Self {
-            self.charge_mode = Some(charge_mode.into());
-            self
-        }
-        /// Sets `duration_from` (停车时长起始).
-        pub fn with_duration_from(mut self, duration_from: impl Into<i64>) -> Self {
-            self.duration_from = Some(duration_from.into());
-            self
-        }
-        /// Sets `duration_to` (停车时长结束).
-        pub fn with_duration_to(mut self, duration_to: impl Into<i64>) -> Self {
-            self.duration_to = Some(duration_to.into());
-            self
-        }
-        /// Sets `fixed_amount` (固定收费金额).
-        pub fn with_fixed_amount(mut self, fixed_amount: impl Into<i64>) -> Self {
-            self.fixed_amount = Some(fixed_amount.into());
-            self
-        }
-        /// Sets `interval_min` (间隔时段).
-        pub fn with_interval_min(mut self, interval_min: impl Into<i64>) -> Self {
-            self.interval_min = Some(interval_min.into());
-            self
-        }
-        /// Sets `interval_amount` (间隔收费金额).
-        pub fn with_interval_amount(mut self, interval_amount: impl Into<i64>) -> Self {
-            self.interval_amount = Some(interval_amount.into());
-            self
-        }
-        /// Sets `interval_max_amount` (间隔时段收费封顶).
-        pub fn with_interval_max_amount(mut self, interval_max_amount: impl Into<i64>) -> Self {
-            self.interval_max_amount = Some(interval_max_amount.into());
-            self
-        }
-        /// Sets `max_fee_per_day` (单日最大收款金额).
-        pub fn with_max_fee_per_day(mut self, max_fee_per_day: impl Into<i64>) -> Self {
-            self.max_fee_per_day = Some(max_fee_per_day.into());
-            self
+    constructors! {
+        DurationSegmentRule {
+            /// Sets `day_type` (日期类型).
+            with_day_type => day_type: crate::api::v3::parking::types::DayType;
+            /// Sets `start_time` (时段开始时间).
+            with_start_time => start_time: String;
+            /// Sets `end_time` (时段结束时间).
+            with_end_time => end_time: String;
+            /// Sets `vehicle_type` (车辆类型).
+            with_vehicle_type => vehicle_type: crate::api::v3::parking::types::VehicleType;
+            /// Sets `plate_type` (车牌类型).
+            with_plate_type => plate_type: crate::api::v3::parking::types::PlateType;
+            /// Sets `charge_mode` (收费模式).
+            with_charge_mode => charge_mode: crate::api::v3::parking::types::ChargeMode;
+            /// Sets `duration_from` (停车时长起始).
+            with_duration_from => duration_from: i64;
+            /// Sets `duration_to` (停车时长结束).
+            with_duration_to => duration_to: i64;
+            /// Sets `fixed_amount` (固定收费金额).
+            with_fixed_amount => fixed_amount: i64;
+            /// Sets `interval_min` (间隔时段).
+            with_interval_min => interval_min: i64;
+            /// Sets `interval_amount` (间隔收费金额).
+            with_interval_amount => interval_amount: i64;
+            /// Sets `interval_max_amount` (间隔时段收费封顶).
+            with_interval_max_amount => interval_max_amount: i64;
+            /// Sets `max_fee_per_day` (单日最大收款金额).
+            with_max_fee_per_day => max_fee_per_day: i64;
         }
     }
 
@@ -1665,50 +1335,22 @@ pub mod types {
         pub max_fee_per_day: Option<i64>,
     }
 
-    impl PreEntryRule {
-        /// Sets `day_type` (日期类型).
-        pub fn with_day_type(
-            mut self,
-            day_type: impl Into<crate::api::v3::parking::types::DayType>,
-        ) -> Self {
-            self.day_type = Some(day_type.into());
-            self
-        }
-        /// Sets `start_time` (时段开始时间).
-        pub fn with_start_time(mut self, start_time: impl Into<String>) -> Self {
-            self.start_time = Some(start_time.into());
-            self
-        }
-        /// Sets `end_time` (时段结束时间).
-        pub fn with_end_time(mut self, end_time: impl Into<String>) -> Self {
-            self.end_time = Some(end_time.into());
-            self
-        }
-        /// Sets `vehicle_type` (车辆类型).
-        pub fn with_vehicle_type(
-            mut self,
-            vehicle_type: impl Into<crate::api::v3::parking::types::VehicleType>,
-        ) -> Self {
-            self.vehicle_type = Some(vehicle_type.into());
-            self
-        }
-        /// Sets `plate_type` (车牌类型).
-        pub fn with_plate_type(
-            mut self,
-            plate_type: impl Into<crate::api::v3::parking::types::PlateType>,
-        ) -> Self {
-            self.plate_type = Some(plate_type.into());
-            self
-        }
-        /// Sets `amount` (收费金额).
-        pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
-            self.amount = Some(amount.into());
-            self
-        }
-        /// Sets `max_fee_per_day` (单日最大收款金额).
-        pub fn with_max_fee_per_day(mut self, max_fee_per_day: impl Into<i64>) -> Self {
-            self.max_fee_per_day = Some(max_fee_per_day.into());
-            self
+    constructors! {
+        PreEntryRule {
+            /// Sets `day_type` (日期类型).
+            with_day_type => day_type: crate::api::v3::parking::types::DayType;
+            /// Sets `start_time` (时段开始时间).
+            with_start_time => start_time: String;
+            /// Sets `end_time` (时段结束时间).
+            with_end_time => end_time: String;
+            /// Sets `vehicle_type` (车辆类型).
+            with_vehicle_type => vehicle_type: crate::api::v3::parking::types::VehicleType;
+            /// Sets `plate_type` (车牌类型).
+            with_plate_type => plate_type: crate::api::v3::parking::types::PlateType;
+            /// Sets `amount` (收费金额).
+            with_amount => amount: i64;
+            /// Sets `max_fee_per_day` (单日最大收款金额).
+            with_max_fee_per_day => max_fee_per_day: i64;
         }
     }
 
@@ -1791,96 +1433,32 @@ pub mod types {
         pub first_charge_time_mode: Option<crate::api::v3::parking::types::FirstChargeTimeMode>,
     }
 
-    impl ChargingRule {
-        /// Sets `rule_type` (收费规则类型).
-        pub fn with_rule_type(
-            mut self,
-            rule_type: impl Into<crate::api::v3::parking::types::RuleType>,
-        ) -> Self {
-            self.rule_type = Some(rule_type.into());
-            self
-        }
-        /// Sets `fee_limit_type` (收费金额限制类型).
-        pub fn with_fee_limit_type(
-            mut self,
-            fee_limit_type: impl Into<crate::api::v3::parking::types::FeeLimitType>,
-        ) -> Self {
-            self.fee_limit_type = Some(fee_limit_type.into());
-            self
-        }
-        /// Sets `daily_limit_type` (计费周期类型).
-        pub fn with_daily_limit_type(
-            mut self,
-            daily_limit_type: impl Into<crate::api::v3::parking::types::DailyLimitType>,
-        ) -> Self {
-            self.daily_limit_type = Some(daily_limit_type.into());
-            self
-        }
-        /// Sets `time_rounding_type` (不满一小时取整方式).
-        pub fn with_time_rounding_type(
-            mut self,
-            time_rounding_type: impl Into<crate::api::v3::parking::types::TimeRoundingType>,
-        ) -> Self {
-            self.time_rounding_type = Some(time_rounding_type.into());
-            self
-        }
-        /// Sets `free_entry_duration` (入场免费时间).
-        pub fn with_free_entry_duration(mut self, free_entry_duration: impl Into<i64>) -> Self {
-            self.free_entry_duration = Some(free_entry_duration.into());
-            self
-        }
-        /// Sets `free_exit_duration` (出场免费时间).
-        pub fn with_free_exit_duration(mut self, free_exit_duration: impl Into<i64>) -> Self {
-            self.free_exit_duration = Some(free_exit_duration.into());
-            self
-        }
-        /// Sets `fixed_interval_rule` (fixed_interval_rule).
-        pub fn with_fixed_interval_rule(
-            mut self,
-            fixed_interval_rule: impl Into<Vec<crate::api::v3::parking::types::FixedIntervalRule>>,
-        ) -> Self {
-            self.fixed_interval_rule = Some(fixed_interval_rule.into());
-            self
-        }
-        /// Sets `duration_segment_rule` (duration_segment_rule).
-        pub fn with_duration_segment_rule(
-            mut self,
-            duration_segment_rule: impl Into<Vec<crate::api::v3::parking::types::DurationSegmentRule>>,
-        ) -> Self {
-            self.duration_segment_rule = Some(duration_segment_rule.into());
-            self
-        }
-        /// Sets `pre_entry_rule` (pre_entry_rule).
-        pub fn with_pre_entry_rule(
-            mut self,
-            pre_entry_rule: impl Into<Vec<crate::api::v3::parking::types::PreEntryRule>>,
-        ) -> Self {
-            self.pre_entry_rule = Some(pre_entry_rule.into());
-            self
-        }
-        /// Sets `holiday_mode` (节假日模式).
-        pub fn with_holiday_mode(
-            mut self,
-            holiday_mode: impl Into<crate::api::v3::parking::types::HolidayMode>,
-        ) -> Self {
-            self.holiday_mode = Some(holiday_mode.into());
-            self
-        }
-        /// Sets `aggregate_limit_mode` (累计限额模式).
-        pub fn with_aggregate_limit_mode(
-            mut self,
-            aggregate_limit_mode: impl Into<crate::api::v3::parking::types::AggregateLimitMode>,
-        ) -> Self {
-            self.aggregate_limit_mode = Some(aggregate_limit_mode.into());
-            self
-        }
-        /// Sets `first_charge_time_mode` (首次计费时间模式).
-        pub fn with_first_charge_time_mode(
-            mut self,
-            first_charge_time_mode: impl Into<crate::api::v3::parking::types::FirstChargeTimeMode>,
-        ) -> Self {
-            self.first_charge_time_mode = Some(first_charge_time_mode.into());
-            self
+    constructors! {
+        ChargingRule {
+            /// Sets `rule_type` (收费规则类型).
+            with_rule_type => rule_type: crate::api::v3::parking::types::RuleType;
+            /// Sets `fee_limit_type` (收费金额限制类型).
+            with_fee_limit_type => fee_limit_type: crate::api::v3::parking::types::FeeLimitType;
+            /// Sets `daily_limit_type` (计费周期类型).
+            with_daily_limit_type => daily_limit_type: crate::api::v3::parking::types::DailyLimitType;
+            /// Sets `time_rounding_type` (不满一小时取整方式).
+            with_time_rounding_type => time_rounding_type: crate::api::v3::parking::types::TimeRoundingType;
+            /// Sets `free_entry_duration` (入场免费时间).
+            with_free_entry_duration => free_entry_duration: i64;
+            /// Sets `free_exit_duration` (出场免费时间).
+            with_free_exit_duration => free_exit_duration: i64;
+            /// Sets `fixed_interval_rule` (fixed_interval_rule).
+            with_fixed_interval_rule => fixed_interval_rule: Vec<crate::api::v3::parking::types::FixedIntervalRule>;
+            /// Sets `duration_segment_rule` (duration_segment_rule).
+            with_duration_segment_rule => duration_segment_rule: Vec<crate::api::v3::parking::types::DurationSegmentRule>;
+            /// Sets `pre_entry_rule` (pre_entry_rule).
+            with_pre_entry_rule => pre_entry_rule: Vec<crate::api::v3::parking::types::PreEntryRule>;
+            /// Sets `holiday_mode` (节假日模式).
+            with_holiday_mode => holiday_mode: crate::api::v3::parking::types::HolidayMode;
+            /// Sets `aggregate_limit_mode` (累计限额模式).
+            with_aggregate_limit_mode => aggregate_limit_mode: crate::api::v3::parking::types::AggregateLimitMode;
+            /// Sets `first_charge_time_mode` (首次计费时间模式).
+            with_first_charge_time_mode => first_charge_time_mode: crate::api::v3::parking::types::FirstChargeTimeMode;
         }
     }
 

@@ -33,27 +33,16 @@ pub mod contracts {
                 pub sub_appid: Option<String>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    contract_id: impl Into<String>,
-                    sp_mchid: impl Into<String>,
-                    sp_appid: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        contract_id: contract_id.into(),
-                        sp_mchid: sp_mchid.into(),
-                        sp_appid: sp_appid.into(),
-                        sub_mchid: sub_mchid.into(),
-                        sub_appid: None,
-                    }
-                }
-                /// Sets `sub_appid` (子商户应用D).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        contract_id: String,
+                        sp_mchid: String,
+                        sp_appid: String,
+                        sub_mchid: String,
+                    );
+                    /// Sets `sub_appid` (子商户应用D).
+                    with_sub_appid => sub_appid: String;
                 }
             }
         }
@@ -88,38 +77,19 @@ pub mod contracts {
                 pub estimated_amount: PostEstimatedAmount,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    contract_id: impl Into<String>,
-                    sp_mchid: impl Into<String>,
-                    sp_appid: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                    estimated_amount: impl Into<PostEstimatedAmount>,
-                ) -> Self {
-                    Self {
-                        contract_id: contract_id.into(),
-                        sp_mchid: sp_mchid.into(),
-                        sp_appid: sp_appid.into(),
-                        sub_mchid: sub_mchid.into(),
-                        sub_appid: None,
-                        deduct_duration: None,
-                        estimated_amount: estimated_amount.into(),
-                    }
-                }
-                /// Sets `sub_appid` (子商户应用D).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
-                }
-                /// Sets `deduct_duration` (扣费持续时间).
-                pub fn with_deduct_duration(
-                    mut self,
-                    deduct_duration: impl Into<PostDeductDuration>,
-                ) -> Self {
-                    self.deduct_duration = Some(deduct_duration.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        contract_id: String,
+                        sp_mchid: String,
+                        sp_appid: String,
+                        sub_mchid: String,
+                        estimated_amount: PostEstimatedAmount,
+                    );
+                    /// Sets `sub_appid` (子商户应用D).
+                    with_sub_appid => sub_appid: String;
+                    /// Sets `deduct_duration` (扣费持续时间).
+                    with_deduct_duration => deduct_duration: PostDeductDuration;
                 }
             }
 
@@ -134,19 +104,13 @@ pub mod contracts {
                 pub unit: Option<String>,
             }
 
-            impl PostDeductDuration {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(count: impl Into<i64>) -> Self {
-                    Self {
-                        count: count.into(),
-                        unit: None,
-                    }
-                }
-                /// Sets `unit` (单位).
-                pub fn with_unit(mut self, unit: impl Into<String>) -> Self {
-                    self.unit = Some(unit.into());
-                    self
+            constructors! {
+                PostDeductDuration {
+                    new(
+                        count: i64,
+                    );
+                    /// Sets `unit` (单位).
+                    with_unit => unit: String;
                 }
             }
 
@@ -161,19 +125,13 @@ pub mod contracts {
                 pub currency: Option<String>,
             }
 
-            impl PostEstimatedAmount {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(amount: impl Into<i64>) -> Self {
-                    Self {
-                        amount: amount.into(),
-                        currency: None,
-                    }
-                }
-                /// Sets `currency` (预计扣费货币类型).
-                pub fn with_currency(mut self, currency: impl Into<String>) -> Self {
-                    self.currency = Some(currency.into());
-                    self
+            constructors! {
+                PostEstimatedAmount {
+                    new(
+                        amount: i64,
+                    );
+                    /// Sets `currency` (预计扣费货币类型).
+                    with_currency => currency: String;
                 }
             }
         }

@@ -46,60 +46,26 @@ pub mod batches {
         pub transfer_scene: Option<crate::api::v3::partner_transfer::types::TransferScene>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            authorization_type: impl Into<PostAuthorizationType>,
-            out_batch_no: impl Into<String>,
-            batch_name: impl Into<String>,
-            batch_remark: impl Into<String>,
-            total_amount: impl Into<i64>,
-            total_num: impl Into<i64>,
-            transfer_detail_list: impl Into<Vec<PostTransferDetailList>>,
-        ) -> Self {
-            Self {
-                sub_mchid: sub_mchid.into(),
-                sub_appid: None,
-                authorization_type: authorization_type.into(),
-                out_batch_no: out_batch_no.into(),
-                batch_name: batch_name.into(),
-                batch_remark: batch_remark.into(),
-                total_amount: total_amount.into(),
-                total_num: total_num.into(),
-                transfer_detail_list: transfer_detail_list.into(),
-                sp_appid: None,
-                transfer_purpose: None,
-                transfer_scene: None,
-            }
-        }
-        /// Sets `sub_appid` (特约商户appid).
-        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-            self.sub_appid = Some(sub_appid.into());
-            self
-        }
-        /// Sets `sp_appid` (服务商的appid).
-        pub fn with_sp_appid(mut self, sp_appid: impl Into<String>) -> Self {
-            self.sp_appid = Some(sp_appid.into());
-            self
-        }
-        /// Sets `transfer_purpose` (批量转账用途).
-        pub fn with_transfer_purpose(
-            mut self,
-            transfer_purpose: impl Into<crate::api::v3::partner_transfer::types::TransferPurpose>,
-        ) -> Self {
-            self.transfer_purpose = Some(transfer_purpose.into());
-            self
-        }
-        /// Sets `transfer_scene` (转账场景).
-        pub fn with_transfer_scene(
-            mut self,
-            transfer_scene: impl Into<crate::api::v3::partner_transfer::types::TransferScene>,
-        ) -> Self {
-            self.transfer_scene = Some(transfer_scene.into());
-            self
+    constructors! {
+        Post {
+            new(
+                sub_mchid: String,
+                authorization_type: PostAuthorizationType,
+                out_batch_no: String,
+                batch_name: String,
+                batch_remark: String,
+                total_amount: i64,
+                total_num: i64,
+                transfer_detail_list: Vec<PostTransferDetailList>,
+            );
+            /// Sets `sub_appid` (特约商户appid).
+            with_sub_appid => sub_appid: String;
+            /// Sets `sp_appid` (服务商的appid).
+            with_sp_appid => sp_appid: String;
+            /// Sets `transfer_purpose` (批量转账用途).
+            with_transfer_purpose => transfer_purpose: crate::api::v3::partner_transfer::types::TransferPurpose;
+            /// Sets `transfer_scene` (转账场景).
+            with_transfer_scene => transfer_scene: crate::api::v3::partner_transfer::types::TransferScene;
         }
     }
 
@@ -136,29 +102,17 @@ pub mod batches {
         pub user_id_card: Option<String>,
     }
 
-    impl PostTransferDetailList {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            out_detail_no: impl Into<String>,
-            transfer_amount: impl Into<i64>,
-            transfer_remark: impl Into<String>,
-            openid: impl Into<String>,
-            user_name: impl Into<String>,
-        ) -> Self {
-            Self {
-                out_detail_no: out_detail_no.into(),
-                transfer_amount: transfer_amount.into(),
-                transfer_remark: transfer_remark.into(),
-                openid: openid.into(),
-                user_name: user_name.into(),
-                user_id_card: None,
-            }
-        }
-        /// Sets `user_id_card` (收款用户身份证).
-        pub fn with_user_id_card(mut self, user_id_card: impl Into<String>) -> Self {
-            self.user_id_card = Some(user_id_card.into());
-            self
+    constructors! {
+        PostTransferDetailList {
+            new(
+                out_detail_no: String,
+                transfer_amount: i64,
+                transfer_remark: String,
+                openid: String,
+                user_name: String,
+            );
+            /// Sets `user_id_card` (收款用户身份证).
+            with_user_id_card => user_id_card: String;
         }
     }
 
@@ -206,38 +160,18 @@ pub mod batches {
                 pub detail_status: Option<GetDetailStatus>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    batch_id: impl Into<String>,
-                    need_query_detail: impl Into<bool>,
-                ) -> Self {
-                    Self {
-                        batch_id: batch_id.into(),
-                        need_query_detail: need_query_detail.into(),
-                        offset: None,
-                        limit: None,
-                        detail_status: None,
-                    }
-                }
-                /// Sets `offset` (请求资源起始位置 (query)).
-                pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-                    self.offset = Some(offset.into());
-                    self
-                }
-                /// Sets `limit` (最大资源条数 (query)).
-                pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
-                    self.limit = Some(limit.into());
-                    self
-                }
-                /// Sets `detail_status` (明细状态 (query)).
-                pub fn with_detail_status(
-                    mut self,
-                    detail_status: impl Into<GetDetailStatus>,
-                ) -> Self {
-                    self.detail_status = Some(detail_status.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        batch_id: String,
+                        need_query_detail: bool,
+                    );
+                    /// Sets `offset` (请求资源起始位置 (query)).
+                    with_offset => offset: i64;
+                    /// Sets `limit` (最大资源条数 (query)).
+                    with_limit => limit: i64;
+                    /// Sets `detail_status` (明细状态 (query)).
+                    with_detail_status => detail_status: GetDetailStatus;
                 }
             }
 
@@ -381,38 +315,18 @@ pub mod batches {
                 pub detail_status: Option<GetDetailStatus>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    out_batch_no: impl Into<String>,
-                    need_query_detail: impl Into<bool>,
-                ) -> Self {
-                    Self {
-                        out_batch_no: out_batch_no.into(),
-                        need_query_detail: need_query_detail.into(),
-                        offset: None,
-                        limit: None,
-                        detail_status: None,
-                    }
-                }
-                /// Sets `offset` (请求资源起始位置 (query)).
-                pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-                    self.offset = Some(offset.into());
-                    self
-                }
-                /// Sets `limit` (最大资源条数 (query)).
-                pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
-                    self.limit = Some(limit.into());
-                    self
-                }
-                /// Sets `detail_status` (明细状态 (query)).
-                pub fn with_detail_status(
-                    mut self,
-                    detail_status: impl Into<GetDetailStatus>,
-                ) -> Self {
-                    self.detail_status = Some(detail_status.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        out_batch_no: String,
+                        need_query_detail: bool,
+                    );
+                    /// Sets `offset` (请求资源起始位置 (query)).
+                    with_offset => offset: i64;
+                    /// Sets `limit` (最大资源条数 (query)).
+                    with_limit => limit: i64;
+                    /// Sets `detail_status` (明细状态 (query)).
+                    with_detail_status => detail_status: GetDetailStatus;
                 }
             }
 

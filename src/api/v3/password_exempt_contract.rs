@@ -202,39 +202,21 @@ pub mod contracts {
                     pub sub_openid: Option<String>,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        appid: impl Into<String>,
-                        sub_appid: impl Into<String>,
-                        sub_mchid: impl Into<String>,
-                        service_id: impl Into<i64>,
-                        out_contract_code: impl Into<String>,
-                        notify_url: impl Into<String>,
-                        contract_display_account: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            appid: appid.into(),
-                            sub_appid: sub_appid.into(),
-                            sub_mchid: sub_mchid.into(),
-                            service_id: service_id.into(),
-                            out_contract_code: out_contract_code.into(),
-                            notify_url: notify_url.into(),
-                            contract_display_account: contract_display_account.into(),
-                            openid: None,
-                            sub_openid: None,
-                        }
-                    }
-                    /// Sets `openid` (用户标识).
-                    pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                        self.openid = Some(openid.into());
-                        self
-                    }
-                    /// Sets `sub_openid` (用户子标识).
-                    pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
-                        self.sub_openid = Some(sub_openid.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            appid: String,
+                            sub_appid: String,
+                            sub_mchid: String,
+                            service_id: i64,
+                            out_contract_code: String,
+                            notify_url: String,
+                            contract_display_account: String,
+                        );
+                        /// Sets `openid` (用户标识).
+                        with_openid => openid: String;
+                        /// Sets `sub_openid` (用户子标识).
+                        with_sub_openid => sub_openid: String;
                     }
                 }
 
@@ -282,42 +264,22 @@ pub mod contracts {
                     pub sub_openid: Option<String>,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    #[allow(clippy::too_many_arguments)]
-                    pub fn new(
-                        appid: impl Into<String>,
-                        sub_appid: impl Into<String>,
-                        sub_mchid: impl Into<String>,
-                        service_id: impl Into<i64>,
-                        out_contract_code: impl Into<String>,
-                        notify_url: impl Into<String>,
-                        contract_display_account: impl Into<String>,
-                        prepay_id: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            appid: appid.into(),
-                            sub_appid: sub_appid.into(),
-                            sub_mchid: sub_mchid.into(),
-                            service_id: service_id.into(),
-                            out_contract_code: out_contract_code.into(),
-                            notify_url: notify_url.into(),
-                            contract_display_account: contract_display_account.into(),
-                            prepay_id: prepay_id.into(),
-                            openid: None,
-                            sub_openid: None,
-                        }
-                    }
-                    /// Sets `openid` (用户标识).
-                    pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                        self.openid = Some(openid.into());
-                        self
-                    }
-                    /// Sets `sub_openid` (用户子标识).
-                    pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
-                        self.sub_openid = Some(sub_openid.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            appid: String,
+                            sub_appid: String,
+                            sub_mchid: String,
+                            service_id: i64,
+                            out_contract_code: String,
+                            notify_url: String,
+                            contract_display_account: String,
+                            prepay_id: String,
+                        );
+                        /// Sets `openid` (用户标识).
+                        with_openid => openid: String;
+                        /// Sets `sub_openid` (用户子标识).
+                        with_sub_openid => sub_openid: String;
                     }
                 }
 
@@ -465,39 +427,21 @@ pub mod contracts {
                     pub contract_display_account: String,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        sp_appid: impl Into<String>,
-                        sub_mchid: impl Into<String>,
-                        sub_appid: impl Into<String>,
-                        service_id: impl Into<i64>,
-                        out_contract_code: impl Into<String>,
-                        notify_url: impl Into<String>,
-                        contract_display_account: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            sp_appid: sp_appid.into(),
-                            sp_openid: None,
-                            sub_mchid: sub_mchid.into(),
-                            sub_appid: sub_appid.into(),
-                            sub_openid: None,
-                            service_id: service_id.into(),
-                            out_contract_code: out_contract_code.into(),
-                            notify_url: notify_url.into(),
-                            contract_display_account: contract_display_account.into(),
-                        }
-                    }
-                    /// Sets `sp_openid` (用户标识).
-                    pub fn with_sp_openid(mut self, sp_openid: impl Into<String>) -> Self {
-                        self.sp_openid = Some(sp_openid.into());
-                        self
-                    }
-                    /// Sets `sub_openid` (用户子标识).
-                    pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
-                        self.sub_openid = Some(sub_openid.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            sp_appid: String,
+                            sub_mchid: String,
+                            sub_appid: String,
+                            service_id: i64,
+                            out_contract_code: String,
+                            notify_url: String,
+                            contract_display_account: String,
+                        );
+                        /// Sets `sp_openid` (用户标识).
+                        with_sp_openid => sp_openid: String;
+                        /// Sets `sub_openid` (用户子标识).
+                        with_sub_openid => sub_openid: String;
                     }
                 }
 
@@ -558,42 +502,22 @@ pub mod contracts {
                     pub prepay_id: String,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    #[allow(clippy::too_many_arguments)]
-                    pub fn new(
-                        sp_appid: impl Into<String>,
-                        sub_mchid: impl Into<String>,
-                        sub_appid: impl Into<String>,
-                        service_id: impl Into<i64>,
-                        out_contract_code: impl Into<String>,
-                        notify_url: impl Into<String>,
-                        contract_display_account: impl Into<String>,
-                        prepay_id: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            sp_appid: sp_appid.into(),
-                            sp_openid: None,
-                            sub_mchid: sub_mchid.into(),
-                            sub_appid: sub_appid.into(),
-                            sub_openid: None,
-                            service_id: service_id.into(),
-                            out_contract_code: out_contract_code.into(),
-                            notify_url: notify_url.into(),
-                            contract_display_account: contract_display_account.into(),
-                            prepay_id: prepay_id.into(),
-                        }
-                    }
-                    /// Sets `sp_openid` (用户标识).
-                    pub fn with_sp_openid(mut self, sp_openid: impl Into<String>) -> Self {
-                        self.sp_openid = Some(sp_openid.into());
-                        self
-                    }
-                    /// Sets `sub_openid` (用户子标识).
-                    pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
-                        self.sub_openid = Some(sub_openid.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            sp_appid: String,
+                            sub_mchid: String,
+                            sub_appid: String,
+                            service_id: i64,
+                            out_contract_code: String,
+                            notify_url: String,
+                            contract_display_account: String,
+                            prepay_id: String,
+                        );
+                        /// Sets `sp_openid` (用户标识).
+                        with_sp_openid => sp_openid: String;
+                        /// Sets `sub_openid` (用户子标识).
+                        with_sub_openid => sub_openid: String;
                     }
                 }
 

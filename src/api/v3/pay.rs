@@ -35,38 +35,19 @@ pub mod acquiring_bank {
                 pub out_trade_no: String,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    acquiring_bank_id: impl Into<String>,
-                    merchant_id: impl Into<String>,
-                    channel_id: impl Into<String>,
-                    payer: impl Into<PostPayer>,
-                    out_trade_no: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        acquiring_bank_id: acquiring_bank_id.into(),
-                        acquiring_bank_appid: None,
-                        merchant_id: merchant_id.into(),
-                        merchant_appid: None,
-                        channel_id: channel_id.into(),
-                        payer: payer.into(),
-                        out_trade_no: out_trade_no.into(),
-                    }
-                }
-                /// Sets `acquiring_bank_appid` (从业机构应用AppID).
-                pub fn with_acquiring_bank_appid(
-                    mut self,
-                    acquiring_bank_appid: impl Into<String>,
-                ) -> Self {
-                    self.acquiring_bank_appid = Some(acquiring_bank_appid.into());
-                    self
-                }
-                /// Sets `merchant_appid` (特约商户应用AppID).
-                pub fn with_merchant_appid(mut self, merchant_appid: impl Into<String>) -> Self {
-                    self.merchant_appid = Some(merchant_appid.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        acquiring_bank_id: String,
+                        merchant_id: String,
+                        channel_id: String,
+                        payer: PostPayer,
+                        out_trade_no: String,
+                    );
+                    /// Sets `acquiring_bank_appid` (从业机构应用AppID).
+                    with_acquiring_bank_appid => acquiring_bank_appid: String;
+                    /// Sets `merchant_appid` (特约商户应用AppID).
+                    with_merchant_appid => merchant_appid: String;
                 }
             }
 
@@ -85,27 +66,14 @@ pub mod acquiring_bank {
                 pub merchant_openid: Option<String>,
             }
 
-            impl PostPayer {
-                /// Sets `acquiring_bank_openid` (用户标识).
-                pub fn with_acquiring_bank_openid(
-                    mut self,
-                    acquiring_bank_openid: impl Into<String>,
-                ) -> Self {
-                    self.acquiring_bank_openid = Some(acquiring_bank_openid.into());
-                    self
-                }
-                /// Sets `phone_number_hash` (用户手机号的哈希值).
-                pub fn with_phone_number_hash(
-                    mut self,
-                    phone_number_hash: impl Into<String>,
-                ) -> Self {
-                    self.phone_number_hash = Some(phone_number_hash.into());
-                    self
-                }
-                /// Sets `merchant_openid` (用户标识).
-                pub fn with_merchant_openid(mut self, merchant_openid: impl Into<String>) -> Self {
-                    self.merchant_openid = Some(merchant_openid.into());
-                    self
+            constructors! {
+                PostPayer {
+                    /// Sets `acquiring_bank_openid` (用户标识).
+                    with_acquiring_bank_openid => acquiring_bank_openid: String;
+                    /// Sets `phone_number_hash` (用户手机号的哈希值).
+                    with_phone_number_hash => phone_number_hash: String;
+                    /// Sets `merchant_openid` (用户标识).
+                    with_merchant_openid => merchant_openid: String;
                 }
             }
 
@@ -142,31 +110,17 @@ pub mod instal {
             pub phone_number_hash: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                mchid: impl Into<String>,
-                appid: impl Into<String>,
-                user_id_type: impl Into<crate::api::v3::pay::types::UserIdType>,
-            ) -> Self {
-                Self {
-                    mchid: mchid.into(),
-                    appid: appid.into(),
-                    user_id_type: user_id_type.into(),
-                    openid: None,
-                    phone_number_hash: None,
-                }
-            }
-            /// Sets `openid` (用户标识).
-            pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                self.openid = Some(openid.into());
-                self
-            }
-            /// Sets `phone_number_hash` (用户手机号的十六进制字符串).
-            pub fn with_phone_number_hash(mut self, phone_number_hash: impl Into<String>) -> Self {
-                self.phone_number_hash = Some(phone_number_hash.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    mchid: String,
+                    appid: String,
+                    user_id_type: crate::api::v3::pay::types::UserIdType,
+                );
+                /// Sets `openid` (用户标识).
+                with_openid => openid: String;
+                /// Sets `phone_number_hash` (用户手机号的十六进制字符串).
+                with_phone_number_hash => phone_number_hash: String;
             }
         }
 
@@ -204,31 +158,17 @@ pub mod instal {
                 pub user_id: Option<PostUserId>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    sp_mchid: impl Into<String>,
-                    sp_appid: impl Into<String>,
-                    sub_appid: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        sp_mchid: sp_mchid.into(),
-                        sp_appid: sp_appid.into(),
-                        sub_appid: sub_appid.into(),
-                        sub_mchid: None,
-                        user_id: None,
-                    }
-                }
-                /// Sets `sub_mchid` (子商户号/二级商户号).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
-                }
-                /// Sets `user_id` (用户ID).
-                pub fn with_user_id(mut self, user_id: impl Into<PostUserId>) -> Self {
-                    self.user_id = Some(user_id.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        sp_mchid: String,
+                        sp_appid: String,
+                        sub_appid: String,
+                    );
+                    /// Sets `sub_mchid` (子商户号/二级商户号).
+                    with_sub_mchid => sub_mchid: String;
+                    /// Sets `user_id` (用户ID).
+                    with_user_id => user_id: PostUserId;
                 }
             }
 
@@ -253,32 +193,16 @@ pub mod instal {
                 pub phone_number_hash: Option<String>,
             }
 
-            impl PostUserId {
-                /// Sets `user_id_type` (用户ID的类型).
-                pub fn with_user_id_type(
-                    mut self,
-                    user_id_type: impl Into<crate::api::v3::pay::types::UserIdType>,
-                ) -> Self {
-                    self.user_id_type = Some(user_id_type.into());
-                    self
-                }
-                /// Sets `sp_openid` (用户服务标识).
-                pub fn with_sp_openid(mut self, sp_openid: impl Into<String>) -> Self {
-                    self.sp_openid = Some(sp_openid.into());
-                    self
-                }
-                /// Sets `sub_openid` (用户子标识).
-                pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
-                    self.sub_openid = Some(sub_openid.into());
-                    self
-                }
-                /// Sets `phone_number_hash` (用户手机号的哈希值).
-                pub fn with_phone_number_hash(
-                    mut self,
-                    phone_number_hash: impl Into<String>,
-                ) -> Self {
-                    self.phone_number_hash = Some(phone_number_hash.into());
-                    self
+            constructors! {
+                PostUserId {
+                    /// Sets `user_id_type` (用户ID的类型).
+                    with_user_id_type => user_id_type: crate::api::v3::pay::types::UserIdType;
+                    /// Sets `sp_openid` (用户服务标识).
+                    with_sp_openid => sp_openid: String;
+                    /// Sets `sub_openid` (用户子标识).
+                    with_sub_openid => sub_openid: String;
+                    /// Sets `phone_number_hash` (用户手机号的哈希值).
+                    with_phone_number_hash => phone_number_hash: String;
                 }
             }
 
@@ -349,108 +273,39 @@ pub mod partner {
                 pub subsidy_info: Option<crate::api::v3::pay::types::SubsidyInfo>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    sp_appid: impl Into<String>,
-                    sp_mchid: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                    description: impl Into<String>,
-                    out_trade_no: impl Into<String>,
-                    amount: impl Into<crate::api::types::Amount>,
-                    notify_url: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        sp_appid: sp_appid.into(),
-                        sp_mchid: sp_mchid.into(),
-                        sub_appid: None,
-                        sub_mchid: sub_mchid.into(),
-                        settle_info: None,
-                        description: description.into(),
-                        attach: None,
-                        out_trade_no: out_trade_no.into(),
-                        amount: amount.into(),
-                        time_expire: None,
-                        notify_url: notify_url.into(),
-                        goods_tag: None,
-                        limit_pay: None,
-                        support_fapiao: None,
-                        detail: None,
-                        scene_info: None,
-                        payer: None,
-                        subsidy_info: None,
-                    }
-                }
-                /// Sets `sub_appid` (子商户公众号ID).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
-                }
-                /// Sets `settle_info` (结算信息).
-                pub fn with_settle_info(
-                    mut self,
-                    settle_info: impl Into<crate::api::types::SettleInfo>,
-                ) -> Self {
-                    self.settle_info = Some(settle_info.into());
-                    self
-                }
-                /// Sets `attach` (附加数据).
-                pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                    self.attach = Some(attach.into());
-                    self
-                }
-                /// Sets `time_expire` (交易结束时间).
-                pub fn with_time_expire(mut self, time_expire: impl Into<crate::DateTime>) -> Self {
-                    self.time_expire = Some(time_expire.into());
-                    self
-                }
-                /// Sets `goods_tag` (订单优惠标记).
-                pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                    self.goods_tag = Some(goods_tag.into());
-                    self
-                }
-                /// Sets `limit_pay` (指定支付方式).
-                pub fn with_limit_pay(
-                    mut self,
-                    limit_pay: impl Into<Vec<crate::api::types::LimitPay>>,
-                ) -> Self {
-                    self.limit_pay = Some(limit_pay.into());
-                    self
-                }
-                /// Sets `support_fapiao` (电子发票入口开放标识).
-                pub fn with_support_fapiao(mut self, support_fapiao: impl Into<bool>) -> Self {
-                    self.support_fapiao = Some(support_fapiao.into());
-                    self
-                }
-                /// Sets `detail` (优惠功能).
-                pub fn with_detail(mut self, detail: impl Into<crate::api::types::Detail>) -> Self {
-                    self.detail = Some(detail.into());
-                    self
-                }
-                /// Sets `scene_info` (场景信息).
-                pub fn with_scene_info(
-                    mut self,
-                    scene_info: impl Into<crate::api::types::SceneInfo>,
-                ) -> Self {
-                    self.scene_info = Some(scene_info.into());
-                    self
-                }
-                /// Sets `payer` (支付者).
-                pub fn with_payer(
-                    mut self,
-                    payer: impl Into<crate::api::v3::pay::types::Payer>,
-                ) -> Self {
-                    self.payer = Some(payer.into());
-                    self
-                }
-                /// Sets `subsidy_info` (贴息信息).
-                pub fn with_subsidy_info(
-                    mut self,
-                    subsidy_info: impl Into<crate::api::v3::pay::types::SubsidyInfo>,
-                ) -> Self {
-                    self.subsidy_info = Some(subsidy_info.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        sp_appid: String,
+                        sp_mchid: String,
+                        sub_mchid: String,
+                        description: String,
+                        out_trade_no: String,
+                        amount: crate::api::types::Amount,
+                        notify_url: String,
+                    );
+                    /// Sets `sub_appid` (子商户公众号ID).
+                    with_sub_appid => sub_appid: String;
+                    /// Sets `settle_info` (结算信息).
+                    with_settle_info => settle_info: crate::api::types::SettleInfo;
+                    /// Sets `attach` (附加数据).
+                    with_attach => attach: String;
+                    /// Sets `time_expire` (交易结束时间).
+                    with_time_expire => time_expire: crate::DateTime;
+                    /// Sets `goods_tag` (订单优惠标记).
+                    with_goods_tag => goods_tag: String;
+                    /// Sets `limit_pay` (指定支付方式).
+                    with_limit_pay => limit_pay: Vec<crate::api::types::LimitPay>;
+                    /// Sets `support_fapiao` (电子发票入口开放标识).
+                    with_support_fapiao => support_fapiao: bool;
+                    /// Sets `detail` (优惠功能).
+                    with_detail => detail: crate::api::types::Detail;
+                    /// Sets `scene_info` (场景信息).
+                    with_scene_info => scene_info: crate::api::types::SceneInfo;
+                    /// Sets `payer` (支付者).
+                    with_payer => payer: crate::api::v3::pay::types::Payer;
+                    /// Sets `subsidy_info` (贴息信息).
+                    with_subsidy_info => subsidy_info: crate::api::v3::pay::types::SubsidyInfo;
                 }
             }
 
@@ -529,87 +384,34 @@ pub mod partner {
                 pub contract_info: crate::api::v3::pay::types::ContractInfo,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                #[allow(clippy::too_many_arguments)]
-                pub fn new(
-                    sp_appid: impl Into<String>,
-                    sp_mchid: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                    description: impl Into<String>,
-                    out_trade_no: impl Into<String>,
-                    notify_url: impl Into<String>,
-                    amount: impl Into<crate::api::v3::pay::types::Amount>,
-                    contract_info: impl Into<crate::api::v3::pay::types::ContractInfo>,
-                ) -> Self {
-                    Self {
-                        sp_appid: sp_appid.into(),
-                        sp_mchid: sp_mchid.into(),
-                        sub_appid: None,
-                        sub_mchid: sub_mchid.into(),
-                        description: description.into(),
-                        out_trade_no: out_trade_no.into(),
-                        time_expire: None,
-                        attach: None,
-                        notify_url: notify_url.into(),
-                        goods_tag: None,
-                        settle_info: None,
-                        support_fapiao: None,
-                        amount: amount.into(),
-                        detail: None,
-                        scene_info: None,
-                        contract_info: contract_info.into(),
-                    }
-                }
-                /// Sets `sub_appid` (子商户/二级商户应用ID).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
-                }
-                /// Sets `time_expire` (交易结束时间).
-                pub fn with_time_expire(mut self, time_expire: impl Into<crate::DateTime>) -> Self {
-                    self.time_expire = Some(time_expire.into());
-                    self
-                }
-                /// Sets `attach` (附加数据).
-                pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                    self.attach = Some(attach.into());
-                    self
-                }
-                /// Sets `goods_tag` (订单优惠标记).
-                pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                    self.goods_tag = Some(goods_tag.into());
-                    self
-                }
-                /// Sets `settle_info` (结算信息).
-                pub fn with_settle_info(
-                    mut self,
-                    settle_info: impl Into<crate::api::v3::pay::types::SettleInfo>,
-                ) -> Self {
-                    self.settle_info = Some(settle_info.into());
-                    self
-                }
-                /// Sets `support_fapiao` (电子发票入口开放标识).
-                pub fn with_support_fapiao(mut self, support_fapiao: impl Into<bool>) -> Self {
-                    self.support_fapiao = Some(support_fapiao.into());
-                    self
-                }
-                /// Sets `detail` (优惠功能).
-                pub fn with_detail(
-                    mut self,
-                    detail: impl Into<crate::api::v3::pay::types::Detail>,
-                ) -> Self {
-                    self.detail = Some(detail.into());
-                    self
-                }
-                /// Sets `scene_info` (场景信息).
-                pub fn with_scene_info(
-                    mut self,
-                    scene_info: impl Into<crate::api::v3::pay::types::SceneInfo>,
-                ) -> Self {
-                    self.scene_info = Some(scene_info.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        sp_appid: String,
+                        sp_mchid: String,
+                        sub_mchid: String,
+                        description: String,
+                        out_trade_no: String,
+                        notify_url: String,
+                        amount: crate::api::v3::pay::types::Amount,
+                        contract_info: crate::api::v3::pay::types::ContractInfo,
+                    );
+                    /// Sets `sub_appid` (子商户/二级商户应用ID).
+                    with_sub_appid => sub_appid: String;
+                    /// Sets `time_expire` (交易结束时间).
+                    with_time_expire => time_expire: crate::DateTime;
+                    /// Sets `attach` (附加数据).
+                    with_attach => attach: String;
+                    /// Sets `goods_tag` (订单优惠标记).
+                    with_goods_tag => goods_tag: String;
+                    /// Sets `settle_info` (结算信息).
+                    with_settle_info => settle_info: crate::api::v3::pay::types::SettleInfo;
+                    /// Sets `support_fapiao` (电子发票入口开放标识).
+                    with_support_fapiao => support_fapiao: bool;
+                    /// Sets `detail` (优惠功能).
+                    with_detail => detail: crate::api::v3::pay::types::Detail;
+                    /// Sets `scene_info` (场景信息).
+                    with_scene_info => scene_info: crate::api::v3::pay::types::SceneInfo;
                 }
             }
 
@@ -684,75 +486,31 @@ pub mod partner {
                 pub settle_info: Option<crate::api::v3::pay::types::SettleInfo>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    sp_mchid: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                    description: impl Into<String>,
-                    out_trade_no: impl Into<String>,
-                    payer: impl Into<crate::api::v3::pay::types::Payer2>,
-                    amount: impl Into<crate::api::v3::pay::types::Amount>,
-                    scene_info: impl Into<crate::api::v3::pay::types::SceneInfo2>,
-                ) -> Self {
-                    Self {
-                        sp_appid: None,
-                        sp_mchid: sp_mchid.into(),
-                        sub_appid: None,
-                        sub_mchid: sub_mchid.into(),
-                        description: description.into(),
-                        out_trade_no: out_trade_no.into(),
-                        attach: None,
-                        goods_tag: None,
-                        support_fapiao: None,
-                        payer: payer.into(),
-                        amount: amount.into(),
-                        scene_info: scene_info.into(),
-                        detail: None,
-                        settle_info: None,
-                    }
-                }
-                /// Sets `sp_appid` (合作伙伴应用AppID).
-                pub fn with_sp_appid(mut self, sp_appid: impl Into<String>) -> Self {
-                    self.sp_appid = Some(sp_appid.into());
-                    self
-                }
-                /// Sets `sub_appid` (特约商户应用AppID).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
-                }
-                /// Sets `attach` (附加数据).
-                pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                    self.attach = Some(attach.into());
-                    self
-                }
-                /// Sets `goods_tag` (订单优惠标记).
-                pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                    self.goods_tag = Some(goods_tag.into());
-                    self
-                }
-                /// Sets `support_fapiao` (电子发票入口开放标识).
-                pub fn with_support_fapiao(mut self, support_fapiao: impl Into<bool>) -> Self {
-                    self.support_fapiao = Some(support_fapiao.into());
-                    self
-                }
-                /// Sets `detail` (优惠功能).
-                pub fn with_detail(
-                    mut self,
-                    detail: impl Into<crate::api::v3::pay::types::Detail2>,
-                ) -> Self {
-                    self.detail = Some(detail.into());
-                    self
-                }
-                /// Sets `settle_info` (结算信息).
-                pub fn with_settle_info(
-                    mut self,
-                    settle_info: impl Into<crate::api::v3::pay::types::SettleInfo>,
-                ) -> Self {
-                    self.settle_info = Some(settle_info.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        sp_mchid: String,
+                        sub_mchid: String,
+                        description: String,
+                        out_trade_no: String,
+                        payer: crate::api::v3::pay::types::Payer2,
+                        amount: crate::api::v3::pay::types::Amount,
+                        scene_info: crate::api::v3::pay::types::SceneInfo2,
+                    );
+                    /// Sets `sp_appid` (合作伙伴应用AppID).
+                    with_sp_appid => sp_appid: String;
+                    /// Sets `sub_appid` (特约商户应用AppID).
+                    with_sub_appid => sub_appid: String;
+                    /// Sets `attach` (附加数据).
+                    with_attach => attach: String;
+                    /// Sets `goods_tag` (订单优惠标记).
+                    with_goods_tag => goods_tag: String;
+                    /// Sets `support_fapiao` (电子发票入口开放标识).
+                    with_support_fapiao => support_fapiao: bool;
+                    /// Sets `detail` (优惠功能).
+                    with_detail => detail: crate::api::v3::pay::types::Detail2;
+                    /// Sets `settle_info` (结算信息).
+                    with_settle_info => settle_info: crate::api::v3::pay::types::SettleInfo;
                 }
             }
 
@@ -852,29 +610,17 @@ pub mod partner {
                 pub out_trade_no: String,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    sp_appid: impl Into<String>,
-                    sp_mchid: impl Into<String>,
-                    sub_appid: impl Into<String>,
-                    payer: impl Into<PostPayer>,
-                    out_trade_no: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        sp_appid: sp_appid.into(),
-                        sp_mchid: sp_mchid.into(),
-                        sub_appid: sub_appid.into(),
-                        sub_mchid: None,
-                        payer: payer.into(),
-                        out_trade_no: out_trade_no.into(),
-                    }
-                }
-                /// Sets `sub_mchid` (子商户号/二级商户号).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        sp_appid: String,
+                        sp_mchid: String,
+                        sub_appid: String,
+                        payer: PostPayer,
+                        out_trade_no: String,
+                    );
+                    /// Sets `sub_mchid` (子商户号/二级商户号).
+                    with_sub_mchid => sub_mchid: String;
                 }
             }
 
@@ -893,24 +639,14 @@ pub mod partner {
                 pub sub_openid: Option<String>,
             }
 
-            impl PostPayer {
-                /// Sets `sp_openid` (用户服务商标识).
-                pub fn with_sp_openid(mut self, sp_openid: impl Into<String>) -> Self {
-                    self.sp_openid = Some(sp_openid.into());
-                    self
-                }
-                /// Sets `phone_number_hash` (用户手机号的哈希值).
-                pub fn with_phone_number_hash(
-                    mut self,
-                    phone_number_hash: impl Into<String>,
-                ) -> Self {
-                    self.phone_number_hash = Some(phone_number_hash.into());
-                    self
-                }
-                /// Sets `sub_openid` (用户子商户标识).
-                pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
-                    self.sub_openid = Some(sub_openid.into());
-                    self
+            constructors! {
+                PostPayer {
+                    /// Sets `sp_openid` (用户服务商标识).
+                    with_sp_openid => sp_openid: String;
+                    /// Sets `phone_number_hash` (用户手机号的哈希值).
+                    with_phone_number_hash => phone_number_hash: String;
+                    /// Sets `sub_openid` (用户子商户标识).
+                    with_sub_openid => sub_openid: String;
                 }
             }
 
@@ -973,93 +709,36 @@ pub mod partner {
                 pub payer: Option<crate::api::v3::pay::types::Payer>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                #[allow(clippy::too_many_arguments)]
-                pub fn new(
-                    sp_appid: impl Into<String>,
-                    sp_mchid: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                    description: impl Into<String>,
-                    out_trade_no: impl Into<String>,
-                    amount: impl Into<crate::api::types::Amount>,
-                    notify_url: impl Into<String>,
-                    scene_info: impl Into<crate::api::v3::pay::types::SceneInfo3>,
-                ) -> Self {
-                    Self {
-                        sp_appid: sp_appid.into(),
-                        sp_mchid: sp_mchid.into(),
-                        sub_appid: None,
-                        sub_mchid: sub_mchid.into(),
-                        settle_info: None,
-                        description: description.into(),
-                        attach: None,
-                        out_trade_no: out_trade_no.into(),
-                        amount: amount.into(),
-                        time_expire: None,
-                        notify_url: notify_url.into(),
-                        goods_tag: None,
-                        limit_pay: None,
-                        support_fapiao: None,
-                        detail: None,
-                        scene_info: scene_info.into(),
-                        payer: None,
-                    }
-                }
-                /// Sets `sub_appid` (子商户公众号ID).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
-                }
-                /// Sets `settle_info` (结算信息).
-                pub fn with_settle_info(
-                    mut self,
-                    settle_info: impl Into<crate::api::types::SettleInfo>,
-                ) -> Self {
-                    self.settle_info = Some(settle_info.into());
-                    self
-                }
-                /// Sets `attach` (附加数据).
-                pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                    self.attach = Some(attach.into());
-                    self
-                }
-                /// Sets `time_expire` (交易结束时间).
-                pub fn with_time_expire(mut self, time_expire: impl Into<crate::DateTime>) -> Self {
-                    self.time_expire = Some(time_expire.into());
-                    self
-                }
-                /// Sets `goods_tag` (订单优惠标记).
-                pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                    self.goods_tag = Some(goods_tag.into());
-                    self
-                }
-                /// Sets `limit_pay` (指定支付方式).
-                pub fn with_limit_pay(
-                    mut self,
-                    limit_pay: impl Into<Vec<crate::api::types::LimitPay>>,
-                ) -> Self {
-                    self.limit_pay = Some(limit_pay.into());
-                    self
-                }
-                /// Sets `support_fapiao` (电子发票入口开放标识).
-                pub fn with_support_fapiao(mut self, support_fapiao: impl Into<bool>) -> Self {
-                    self.support_fapiao = Some(support_fapiao.into());
-                    self
-                }
-                /// Sets `detail` (优惠功能).
-                pub fn with_detail(mut self, detail: impl Into<crate::api::types::Detail>) -> Self {
-                    self.detail = Some(detail.into());
-                    self
-                }
-                /// Sets `payer` (支付者).
-                pub fn with_payer(
-                    mut self,
-                    payer: impl Into<crate::api::v3::pay::types::Payer>,
-                ) -> Self {
-                    self.payer = Some(payer.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        sp_appid: String,
+                        sp_mchid: String,
+                        sub_mchid: String,
+                        description: String,
+                        out_trade_no: String,
+                        amount: crate::api::types::Amount,
+                        notify_url: String,
+                        scene_info: crate::api::v3::pay::types::SceneInfo3,
+                    );
+                    /// Sets `sub_appid` (子商户公众号ID).
+                    with_sub_appid => sub_appid: String;
+                    /// Sets `settle_info` (结算信息).
+                    with_settle_info => settle_info: crate::api::types::SettleInfo;
+                    /// Sets `attach` (附加数据).
+                    with_attach => attach: String;
+                    /// Sets `time_expire` (交易结束时间).
+                    with_time_expire => time_expire: crate::DateTime;
+                    /// Sets `goods_tag` (订单优惠标记).
+                    with_goods_tag => goods_tag: String;
+                    /// Sets `limit_pay` (指定支付方式).
+                    with_limit_pay => limit_pay: Vec<crate::api::types::LimitPay>;
+                    /// Sets `support_fapiao` (电子发票入口开放标识).
+                    with_support_fapiao => support_fapiao: bool;
+                    /// Sets `detail` (优惠功能).
+                    with_detail => detail: crate::api::types::Detail;
+                    /// Sets `payer` (支付者).
+                    with_payer => payer: crate::api::v3::pay::types::Payer;
                 }
             }
 
@@ -1211,102 +890,38 @@ pub mod partner {
                 pub subsidy_info: Option<crate::api::v3::pay::types::SubsidyInfo>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                #[allow(clippy::too_many_arguments)]
-                pub fn new(
-                    sp_appid: impl Into<String>,
-                    sp_mchid: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                    description: impl Into<String>,
-                    out_trade_no: impl Into<String>,
-                    amount: impl Into<crate::api::types::Amount>,
-                    notify_url: impl Into<String>,
-                    payer: impl Into<PostPayer>,
-                ) -> Self {
-                    Self {
-                        sp_appid: sp_appid.into(),
-                        sp_mchid: sp_mchid.into(),
-                        sub_appid: None,
-                        sub_mchid: sub_mchid.into(),
-                        settle_info: None,
-                        description: description.into(),
-                        attach: None,
-                        out_trade_no: out_trade_no.into(),
-                        amount: amount.into(),
-                        time_expire: None,
-                        notify_url: notify_url.into(),
-                        goods_tag: None,
-                        limit_pay: None,
-                        support_fapiao: None,
-                        detail: None,
-                        scene_info: None,
-                        payer: payer.into(),
-                        subsidy_info: None,
-                    }
-                }
-                /// Sets `sub_appid` (子商户公众号ID).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
-                }
-                /// Sets `settle_info` (结算信息).
-                pub fn with_settle_info(
-                    mut self,
-                    settle_info: impl Into<crate::api::types::SettleInfo>,
-                ) -> Self {
-                    self.settle_info = Some(settle_info.into());
-                    self
-                }
-                /// Sets `attach` (附加数据).
-                pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                    self.attach = Some(attach.into());
-                    self
-                }
-                /// Sets `time_expire` (交易结束时间).
-                pub fn with_time_expire(mut self, time_expire: impl Into<crate::DateTime>) -> Self {
-                    self.time_expire = Some(time_expire.into());
-                    self
-                }
-                /// Sets `goods_tag` (订单优惠标记).
-                pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                    self.goods_tag = Some(goods_tag.into());
-                    self
-                }
-                /// Sets `limit_pay` (指定支付方式).
-                pub fn with_limit_pay(
-                    mut self,
-                    limit_pay: impl Into<Vec<crate::api::types::LimitPay>>,
-                ) -> Self {
-                    self.limit_pay = Some(limit_pay.into());
-                    self
-                }
-                /// Sets `support_fapiao` (电子发票入口开放标识).
-                pub fn with_support_fapiao(mut self, support_fapiao: impl Into<bool>) -> Self {
-                    self.support_fapiao = Some(support_fapiao.into());
-                    self
-                }
-                /// Sets `detail` (优惠功能).
-                pub fn with_detail(mut self, detail: impl Into<crate::api::types::Detail>) -> Self {
-                    self.detail = Some(detail.into());
-                    self
-                }
-                /// Sets `scene_info` (场景信息).
-                pub fn with_scene_info(
-                    mut self,
-                    scene_info: impl Into<crate::api::types::SceneInfo>,
-                ) -> Self {
-                    self.scene_info = Some(scene_info.into());
-                    self
-                }
-                /// Sets `subsidy_info` (贴息信息).
-                pub fn with_subsidy_info(
-                    mut self,
-                    subsidy_info: impl Into<crate::api::v3::pay::types::SubsidyInfo>,
-                ) -> Self {
-                    self.subsidy_info = Some(subsidy_info.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        sp_appid: String,
+                        sp_mchid: String,
+                        sub_mchid: String,
+                        description: String,
+                        out_trade_no: String,
+                        amount: crate::api::types::Amount,
+                        notify_url: String,
+                        payer: PostPayer,
+                    );
+                    /// Sets `sub_appid` (子商户公众号ID).
+                    with_sub_appid => sub_appid: String;
+                    /// Sets `settle_info` (结算信息).
+                    with_settle_info => settle_info: crate::api::types::SettleInfo;
+                    /// Sets `attach` (附加数据).
+                    with_attach => attach: String;
+                    /// Sets `time_expire` (交易结束时间).
+                    with_time_expire => time_expire: crate::DateTime;
+                    /// Sets `goods_tag` (订单优惠标记).
+                    with_goods_tag => goods_tag: String;
+                    /// Sets `limit_pay` (指定支付方式).
+                    with_limit_pay => limit_pay: Vec<crate::api::types::LimitPay>;
+                    /// Sets `support_fapiao` (电子发票入口开放标识).
+                    with_support_fapiao => support_fapiao: bool;
+                    /// Sets `detail` (优惠功能).
+                    with_detail => detail: crate::api::types::Detail;
+                    /// Sets `scene_info` (场景信息).
+                    with_scene_info => scene_info: crate::api::types::SceneInfo;
+                    /// Sets `subsidy_info` (贴息信息).
+                    with_subsidy_info => subsidy_info: crate::api::v3::pay::types::SubsidyInfo;
                 }
             }
 
@@ -1330,28 +945,15 @@ pub mod partner {
                 pub identity: Option<crate::api::v3::pay::types::Identity>,
             }
 
-            impl PostPayer {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(sp_openid: impl Into<String>) -> Self {
-                    Self {
-                        sp_openid: sp_openid.into(),
-                        sub_openid: None,
-                        identity: None,
-                    }
-                }
-                /// Sets `sub_openid` (用户子标识).
-                pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
-                    self.sub_openid = Some(sub_openid.into());
-                    self
-                }
-                /// Sets `identity` (实名支付).
-                pub fn with_identity(
-                    mut self,
-                    identity: impl Into<crate::api::v3::pay::types::Identity>,
-                ) -> Self {
-                    self.identity = Some(identity.into());
-                    self
+            constructors! {
+                PostPayer {
+                    new(
+                        sp_openid: String,
+                    );
+                    /// Sets `sub_openid` (用户子标识).
+                    with_sub_openid => sub_openid: String;
+                    /// Sets `identity` (实名支付).
+                    with_identity => identity: crate::api::v3::pay::types::Identity;
                 }
             }
 
@@ -1423,89 +1025,35 @@ pub mod partner {
                 pub contract_info: PostContractInfo,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                #[allow(clippy::too_many_arguments)]
-                pub fn new(
-                    sp_appid: impl Into<String>,
-                    sp_mchid: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                    description: impl Into<String>,
-                    out_trade_no: impl Into<String>,
-                    notify_url: impl Into<String>,
-                    amount: impl Into<crate::api::v3::pay::types::Amount>,
-                    payer: impl Into<crate::api::v3::pay::types::Payer3>,
-                    contract_info: impl Into<PostContractInfo>,
-                ) -> Self {
-                    Self {
-                        sp_appid: sp_appid.into(),
-                        sp_mchid: sp_mchid.into(),
-                        sub_appid: None,
-                        sub_mchid: sub_mchid.into(),
-                        description: description.into(),
-                        out_trade_no: out_trade_no.into(),
-                        time_expire: None,
-                        attach: None,
-                        notify_url: notify_url.into(),
-                        goods_tag: None,
-                        settle_info: None,
-                        support_fapiao: None,
-                        amount: amount.into(),
-                        payer: payer.into(),
-                        detail: None,
-                        scene_info: None,
-                        contract_info: contract_info.into(),
-                    }
-                }
-                /// Sets `sub_appid` (子商户/二级商户应用ID).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
-                }
-                /// Sets `time_expire` (交易结束时间).
-                pub fn with_time_expire(mut self, time_expire: impl Into<crate::DateTime>) -> Self {
-                    self.time_expire = Some(time_expire.into());
-                    self
-                }
-                /// Sets `attach` (附加数据).
-                pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                    self.attach = Some(attach.into());
-                    self
-                }
-                /// Sets `goods_tag` (订单优惠标记).
-                pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                    self.goods_tag = Some(goods_tag.into());
-                    self
-                }
-                /// Sets `settle_info` (结算信息).
-                pub fn with_settle_info(
-                    mut self,
-                    settle_info: impl Into<crate::api::v3::pay::types::SettleInfo>,
-                ) -> Self {
-                    self.settle_info = Some(settle_info.into());
-                    self
-                }
-                /// Sets `support_fapiao` (电子发票入口开放标识).
-                pub fn with_support_fapiao(mut self, support_fapiao: impl Into<bool>) -> Self {
-                    self.support_fapiao = Some(support_fapiao.into());
-                    self
-                }
-                /// Sets `detail` (优惠功能).
-                pub fn with_detail(
-                    mut self,
-                    detail: impl Into<crate::api::v3::pay::types::Detail>,
-                ) -> Self {
-                    self.detail = Some(detail.into());
-                    self
-                }
-                /// Sets `scene_info` (场景信息).
-                pub fn with_scene_info(
-                    mut self,
-                    scene_info: impl Into<crate::api::v3::pay::types::SceneInfo>,
-                ) -> Self {
-                    self.scene_info = Some(scene_info.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        sp_appid: String,
+                        sp_mchid: String,
+                        sub_mchid: String,
+                        description: String,
+                        out_trade_no: String,
+                        notify_url: String,
+                        amount: crate::api::v3::pay::types::Amount,
+                        payer: crate::api::v3::pay::types::Payer3,
+                        contract_info: PostContractInfo,
+                    );
+                    /// Sets `sub_appid` (子商户/二级商户应用ID).
+                    with_sub_appid => sub_appid: String;
+                    /// Sets `time_expire` (交易结束时间).
+                    with_time_expire => time_expire: crate::DateTime;
+                    /// Sets `attach` (附加数据).
+                    with_attach => attach: String;
+                    /// Sets `goods_tag` (订单优惠标记).
+                    with_goods_tag => goods_tag: String;
+                    /// Sets `settle_info` (结算信息).
+                    with_settle_info => settle_info: crate::api::v3::pay::types::SettleInfo;
+                    /// Sets `support_fapiao` (电子发票入口开放标识).
+                    with_support_fapiao => support_fapiao: bool;
+                    /// Sets `detail` (优惠功能).
+                    with_detail => detail: crate::api::v3::pay::types::Detail;
+                    /// Sets `scene_info` (场景信息).
+                    with_scene_info => scene_info: crate::api::v3::pay::types::SceneInfo;
                 }
             }
 
@@ -1563,60 +1111,26 @@ pub mod partner {
                 pub contract_notify_url: Option<String>,
             }
 
-            impl PostContractInfo {
-                /// Sets `password_free_contract_id` (免密协议ID).
-                pub fn with_password_free_contract_id(
-                    mut self,
-                    password_free_contract_id: impl Into<String>,
-                ) -> Self {
-                    self.password_free_contract_id = Some(password_free_contract_id.into());
-                    self
-                }
-                /// Sets `token` (扣费服务预授权token).
-                pub fn with_token(mut self, token: impl Into<String>) -> Self {
-                    self.token = Some(token.into());
-                    self
-                }
-                /// Sets `plan_id` (模板ID).
-                pub fn with_plan_id(mut self, plan_id: impl Into<String>) -> Self {
-                    self.plan_id = Some(plan_id.into());
-                    self
-                }
-                /// Sets `contract_mchid` (签约商户号).
-                pub fn with_contract_mchid(mut self, contract_mchid: impl Into<String>) -> Self {
-                    self.contract_mchid = Some(contract_mchid.into());
-                    self
-                }
-                /// Sets `contract_appid` (签约AppID).
-                pub fn with_contract_appid(mut self, contract_appid: impl Into<String>) -> Self {
-                    self.contract_appid = Some(contract_appid.into());
-                    self
-                }
-                /// Sets `contract_code` (签约协议号).
-                pub fn with_contract_code(mut self, contract_code: impl Into<String>) -> Self {
-                    self.contract_code = Some(contract_code.into());
-                    self
-                }
-                /// Sets `request_serial` (请求序列号).
-                pub fn with_request_serial(mut self, request_serial: impl Into<String>) -> Self {
-                    self.request_serial = Some(request_serial.into());
-                    self
-                }
-                /// Sets `contract_display_account` (用户账户展示名称).
-                pub fn with_contract_display_account(
-                    mut self,
-                    contract_display_account: impl Into<String>,
-                ) -> Self {
-                    self.contract_display_account = Some(contract_display_account.into());
-                    self
-                }
-                /// Sets `contract_notify_url` (签约信息通知URL).
-                pub fn with_contract_notify_url(
-                    mut self,
-                    contract_notify_url: impl Into<String>,
-                ) -> Self {
-                    self.contract_notify_url = Some(contract_notify_url.into());
-                    self
+            constructors! {
+                PostContractInfo {
+                    /// Sets `password_free_contract_id` (免密协议ID).
+                    with_password_free_contract_id => password_free_contract_id: String;
+                    /// Sets `token` (扣费服务预授权token).
+                    with_token => token: String;
+                    /// Sets `plan_id` (模板ID).
+                    with_plan_id => plan_id: String;
+                    /// Sets `contract_mchid` (签约商户号).
+                    with_contract_mchid => contract_mchid: String;
+                    /// Sets `contract_appid` (签约AppID).
+                    with_contract_appid => contract_appid: String;
+                    /// Sets `contract_code` (签约协议号).
+                    with_contract_code => contract_code: String;
+                    /// Sets `request_serial` (请求序列号).
+                    with_request_serial => request_serial: String;
+                    /// Sets `contract_display_account` (用户账户展示名称).
+                    with_contract_display_account => contract_display_account: String;
+                    /// Sets `contract_notify_url` (签约信息通知URL).
+                    with_contract_notify_url => contract_notify_url: String;
                 }
             }
 
@@ -1672,87 +1186,35 @@ pub mod partner {
                 pub settle_info: Option<crate::api::v3::pay::types::SettleInfo>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    sp_appid: impl Into<String>,
-                    sp_mchid: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                    description: impl Into<String>,
-                    out_trade_no: impl Into<String>,
-                    amount: impl Into<crate::api::v3::pay::types::Amount>,
-                    payer: impl Into<crate::api::v3::pay::types::Payer3>,
-                ) -> Self {
-                    Self {
-                        sp_appid: sp_appid.into(),
-                        sp_mchid: sp_mchid.into(),
-                        sub_appid: None,
-                        sub_mchid: sub_mchid.into(),
-                        description: description.into(),
-                        out_trade_no: out_trade_no.into(),
-                        time_expire: None,
-                        attach: None,
-                        notify_url: None,
-                        goods_tag: None,
-                        support_fapiao: None,
-                        amount: amount.into(),
-                        payer: payer.into(),
-                        detail: None,
-                        scene_info: None,
-                        settle_info: None,
-                    }
-                }
-                /// Sets `sub_appid` (子商户公众号ID).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
-                }
-                /// Sets `time_expire` (交易结束时间).
-                pub fn with_time_expire(mut self, time_expire: impl Into<crate::DateTime>) -> Self {
-                    self.time_expire = Some(time_expire.into());
-                    self
-                }
-                /// Sets `attach` (附加数据).
-                pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                    self.attach = Some(attach.into());
-                    self
-                }
-                /// Sets `notify_url` (通知地址).
-                pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-                    self.notify_url = Some(notify_url.into());
-                    self
-                }
-                /// Sets `goods_tag` (订单优惠标记).
-                pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                    self.goods_tag = Some(goods_tag.into());
-                    self
-                }
-                /// Sets `support_fapiao` (电子发票入口开放标识).
-                pub fn with_support_fapiao(mut self, support_fapiao: impl Into<bool>) -> Self {
-                    self.support_fapiao = Some(support_fapiao.into());
-                    self
-                }
-                /// Sets `detail` (优惠功能).
-                pub fn with_detail(
-                    mut self,
-                    detail: impl Into<crate::api::v3::pay::types::Detail3>,
-                ) -> Self {
-                    self.detail = Some(detail.into());
-                    self
-                }
-                /// Sets `scene_info` (场景信息).
-                pub fn with_scene_info(mut self, scene_info: impl Into<PostSceneInfo>) -> Self {
-                    self.scene_info = Some(scene_info.into());
-                    self
-                }
-                /// Sets `settle_info` (结算信息).
-                pub fn with_settle_info(
-                    mut self,
-                    settle_info: impl Into<crate::api::v3::pay::types::SettleInfo>,
-                ) -> Self {
-                    self.settle_info = Some(settle_info.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        sp_appid: String,
+                        sp_mchid: String,
+                        sub_mchid: String,
+                        description: String,
+                        out_trade_no: String,
+                        amount: crate::api::v3::pay::types::Amount,
+                        payer: crate::api::v3::pay::types::Payer3,
+                    );
+                    /// Sets `sub_appid` (子商户公众号ID).
+                    with_sub_appid => sub_appid: String;
+                    /// Sets `time_expire` (交易结束时间).
+                    with_time_expire => time_expire: crate::DateTime;
+                    /// Sets `attach` (附加数据).
+                    with_attach => attach: String;
+                    /// Sets `notify_url` (通知地址).
+                    with_notify_url => notify_url: String;
+                    /// Sets `goods_tag` (订单优惠标记).
+                    with_goods_tag => goods_tag: String;
+                    /// Sets `support_fapiao` (电子发票入口开放标识).
+                    with_support_fapiao => support_fapiao: bool;
+                    /// Sets `detail` (优惠功能).
+                    with_detail => detail: crate::api::v3::pay::types::Detail3;
+                    /// Sets `scene_info` (场景信息).
+                    with_scene_info => scene_info: PostSceneInfo;
+                    /// Sets `settle_info` (结算信息).
+                    with_settle_info => settle_info: crate::api::v3::pay::types::SettleInfo;
                 }
             }
 
@@ -1786,24 +1248,14 @@ pub mod partner {
                 pub store_info: Option<crate::api::v3::pay::types::SceneInfoStoreInfo>,
             }
 
-            impl PostSceneInfo {
-                /// Sets `payer_client_ip` (用户终端IP).
-                pub fn with_payer_client_ip(mut self, payer_client_ip: impl Into<String>) -> Self {
-                    self.payer_client_ip = Some(payer_client_ip.into());
-                    self
-                }
-                /// Sets `device_id` (商户端设备号).
-                pub fn with_device_id(mut self, device_id: impl Into<String>) -> Self {
-                    self.device_id = Some(device_id.into());
-                    self
-                }
-                /// Sets `store_info` (商户门店信息).
-                pub fn with_store_info(
-                    mut self,
-                    store_info: impl Into<crate::api::v3::pay::types::SceneInfoStoreInfo>,
-                ) -> Self {
-                    self.store_info = Some(store_info.into());
-                    self
+            constructors! {
+                PostSceneInfo {
+                    /// Sets `payer_client_ip` (用户终端IP).
+                    with_payer_client_ip => payer_client_ip: String;
+                    /// Sets `device_id` (商户端设备号).
+                    with_device_id => device_id: String;
+                    /// Sets `store_info` (商户门店信息).
+                    with_store_info => store_info: crate::api::v3::pay::types::SceneInfoStoreInfo;
                 }
             }
 
@@ -1869,99 +1321,37 @@ pub mod partner {
                 pub payer: Option<crate::api::v3::pay::types::Payer>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    sp_appid: impl Into<String>,
-                    sp_mchid: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                    description: impl Into<String>,
-                    out_trade_no: impl Into<String>,
-                    amount: impl Into<crate::api::types::Amount>,
-                    notify_url: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        sp_appid: sp_appid.into(),
-                        sp_mchid: sp_mchid.into(),
-                        sub_appid: None,
-                        sub_mchid: sub_mchid.into(),
-                        settle_info: None,
-                        description: description.into(),
-                        attach: None,
-                        out_trade_no: out_trade_no.into(),
-                        amount: amount.into(),
-                        time_expire: None,
-                        notify_url: notify_url.into(),
-                        goods_tag: None,
-                        limit_pay: None,
-                        support_fapiao: None,
-                        detail: None,
-                        scene_info: None,
-                        payer: None,
-                    }
-                }
-                /// Sets `sub_appid` (子商户公众号ID).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
-                }
-                /// Sets `settle_info` (结算信息).
-                pub fn with_settle_info(
-                    mut self,
-                    settle_info: impl Into<crate::api::types::SettleInfo>,
-                ) -> Self {
-                    self.settle_info = Some(settle_info.into());
-                    self
-                }
-                /// Sets `attach` (附加数据).
-                pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                    self.attach = Some(attach.into());
-                    self
-                }
-                /// Sets `time_expire` (交易结束时间).
-                pub fn with_time_expire(mut self, time_expire: impl Into<crate::DateTime>) -> Self {
-                    self.time_expire = Some(time_expire.into());
-                    self
-                }
-                /// Sets `goods_tag` (订单优惠标记).
-                pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                    self.goods_tag = Some(goods_tag.into());
-                    self
-                }
-                /// Sets `limit_pay` (指定支付方式).
-                pub fn with_limit_pay(
-                    mut self,
-                    limit_pay: impl Into<Vec<crate::api::types::LimitPay>>,
-                ) -> Self {
-                    self.limit_pay = Some(limit_pay.into());
-                    self
-                }
-                /// Sets `support_fapiao` (电子发票入口开放标识).
-                pub fn with_support_fapiao(mut self, support_fapiao: impl Into<bool>) -> Self {
-                    self.support_fapiao = Some(support_fapiao.into());
-                    self
-                }
-                /// Sets `detail` (优惠功能).
-                pub fn with_detail(mut self, detail: impl Into<crate::api::types::Detail>) -> Self {
-                    self.detail = Some(detail.into());
-                    self
-                }
-                /// Sets `scene_info` (场景信息).
-                pub fn with_scene_info(
-                    mut self,
-                    scene_info: impl Into<crate::api::types::SceneInfo>,
-                ) -> Self {
-                    self.scene_info = Some(scene_info.into());
-                    self
-                }
-                /// Sets `payer` (支付者).
-                pub fn with_payer(
-                    mut self,
-                    payer: impl Into<crate::api::v3::pay::types::Payer>,
-                ) -> Self {
-                    self.payer = Some(payer.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        sp_appid: String,
+                        sp_mchid: String,
+                        sub_mchid: String,
+                        description: String,
+                        out_trade_no: String,
+                        amount: crate::api::types::Amount,
+                        notify_url: String,
+                    );
+                    /// Sets `sub_appid` (子商户公众号ID).
+                    with_sub_appid => sub_appid: String;
+                    /// Sets `settle_info` (结算信息).
+                    with_settle_info => settle_info: crate::api::types::SettleInfo;
+                    /// Sets `attach` (附加数据).
+                    with_attach => attach: String;
+                    /// Sets `time_expire` (交易结束时间).
+                    with_time_expire => time_expire: crate::DateTime;
+                    /// Sets `goods_tag` (订单优惠标记).
+                    with_goods_tag => goods_tag: String;
+                    /// Sets `limit_pay` (指定支付方式).
+                    with_limit_pay => limit_pay: Vec<crate::api::types::LimitPay>;
+                    /// Sets `support_fapiao` (电子发票入口开放标识).
+                    with_support_fapiao => support_fapiao: bool;
+                    /// Sets `detail` (优惠功能).
+                    with_detail => detail: crate::api::types::Detail;
+                    /// Sets `scene_info` (场景信息).
+                    with_scene_info => scene_info: crate::api::types::SceneInfo;
+                    /// Sets `payer` (支付者).
+                    with_payer => payer: crate::api::v3::pay::types::Payer;
                 }
             }
 
@@ -2109,31 +1499,17 @@ pub mod partner {
                         pub sub_mchid: String,
                     }
 
-                    impl Post {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(
-                            out_trade_no: impl Into<String>,
-                            sp_mchid: impl Into<String>,
-                            sub_mchid: impl Into<String>,
-                        ) -> Self {
-                            Self {
-                                out_trade_no: out_trade_no.into(),
-                                sp_appid: None,
-                                sp_mchid: sp_mchid.into(),
-                                sub_appid: None,
-                                sub_mchid: sub_mchid.into(),
-                            }
-                        }
-                        /// Sets `sp_appid` (合作伙伴应用AppID).
-                        pub fn with_sp_appid(mut self, sp_appid: impl Into<String>) -> Self {
-                            self.sp_appid = Some(sp_appid.into());
-                            self
-                        }
-                        /// Sets `sub_appid` (特约商户应用AppID).
-                        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                            self.sub_appid = Some(sub_appid.into());
-                            self
+                    constructors! {
+                        Post {
+                            new(
+                                out_trade_no: String,
+                                sp_mchid: String,
+                                sub_mchid: String,
+                            );
+                            /// Sets `sp_appid` (合作伙伴应用AppID).
+                            with_sp_appid => sp_appid: String;
+                            /// Sets `sub_appid` (特约商户应用AppID).
+                            with_sub_appid => sub_appid: String;
                         }
                     }
 
@@ -2203,87 +1579,35 @@ pub mod partner {
                 pub settle_info: Option<crate::api::v3::pay::types::SettleInfo>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    sp_mchid: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                    description: impl Into<String>,
-                    out_trade_no: impl Into<String>,
-                    amount: impl Into<crate::api::v3::pay::types::Amount>,
-                    payer: impl Into<crate::api::v3::pay::types::Payer3>,
-                    scene_info: impl Into<PostSceneInfo>,
-                ) -> Self {
-                    Self {
-                        sp_appid: None,
-                        sp_mchid: sp_mchid.into(),
-                        sub_appid: None,
-                        sub_mchid: sub_mchid.into(),
-                        description: description.into(),
-                        out_trade_no: out_trade_no.into(),
-                        time_expire: None,
-                        attach: None,
-                        notify_url: None,
-                        goods_tag: None,
-                        support_fapiao: None,
-                        amount: amount.into(),
-                        payer: payer.into(),
-                        detail: None,
-                        scene_info: scene_info.into(),
-                        settle_info: None,
-                    }
-                }
-                /// Sets `sp_appid` (合作伙伴应用AppID).
-                pub fn with_sp_appid(mut self, sp_appid: impl Into<String>) -> Self {
-                    self.sp_appid = Some(sp_appid.into());
-                    self
-                }
-                /// Sets `sub_appid` (特约商户应用AppID).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
-                }
-                /// Sets `time_expire` (交易结束时间).
-                pub fn with_time_expire(mut self, time_expire: impl Into<crate::DateTime>) -> Self {
-                    self.time_expire = Some(time_expire.into());
-                    self
-                }
-                /// Sets `attach` (附加数据).
-                pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                    self.attach = Some(attach.into());
-                    self
-                }
-                /// Sets `notify_url` (通知地址).
-                pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-                    self.notify_url = Some(notify_url.into());
-                    self
-                }
-                /// Sets `goods_tag` (订单优惠标记).
-                pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                    self.goods_tag = Some(goods_tag.into());
-                    self
-                }
-                /// Sets `support_fapiao` (电子发票入口开放标识).
-                pub fn with_support_fapiao(mut self, support_fapiao: impl Into<bool>) -> Self {
-                    self.support_fapiao = Some(support_fapiao.into());
-                    self
-                }
-                /// Sets `detail` (优惠功能).
-                pub fn with_detail(
-                    mut self,
-                    detail: impl Into<crate::api::v3::pay::types::Detail3>,
-                ) -> Self {
-                    self.detail = Some(detail.into());
-                    self
-                }
-                /// Sets `settle_info` (结算信息).
-                pub fn with_settle_info(
-                    mut self,
-                    settle_info: impl Into<crate::api::v3::pay::types::SettleInfo>,
-                ) -> Self {
-                    self.settle_info = Some(settle_info.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        sp_mchid: String,
+                        sub_mchid: String,
+                        description: String,
+                        out_trade_no: String,
+                        amount: crate::api::v3::pay::types::Amount,
+                        payer: crate::api::v3::pay::types::Payer3,
+                        scene_info: PostSceneInfo,
+                    );
+                    /// Sets `sp_appid` (合作伙伴应用AppID).
+                    with_sp_appid => sp_appid: String;
+                    /// Sets `sub_appid` (特约商户应用AppID).
+                    with_sub_appid => sub_appid: String;
+                    /// Sets `time_expire` (交易结束时间).
+                    with_time_expire => time_expire: crate::DateTime;
+                    /// Sets `attach` (附加数据).
+                    with_attach => attach: String;
+                    /// Sets `notify_url` (通知地址).
+                    with_notify_url => notify_url: String;
+                    /// Sets `goods_tag` (订单优惠标记).
+                    with_goods_tag => goods_tag: String;
+                    /// Sets `support_fapiao` (电子发票入口开放标识).
+                    with_support_fapiao => support_fapiao: bool;
+                    /// Sets `detail` (优惠功能).
+                    with_detail => detail: crate::api::v3::pay::types::Detail3;
+                    /// Sets `settle_info` (结算信息).
+                    with_settle_info => settle_info: crate::api::v3::pay::types::SettleInfo;
                 }
             }
 
@@ -2315,23 +1639,14 @@ pub mod partner {
                 pub store_info: crate::api::v3::pay::types::SceneInfoStoreInfo,
             }
 
-            impl PostSceneInfo {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    payer_client_ip: impl Into<String>,
-                    store_info: impl Into<crate::api::v3::pay::types::SceneInfoStoreInfo>,
-                ) -> Self {
-                    Self {
-                        payer_client_ip: payer_client_ip.into(),
-                        device_id: None,
-                        store_info: store_info.into(),
-                    }
-                }
-                /// Sets `device_id` (商户端设备号).
-                pub fn with_device_id(mut self, device_id: impl Into<String>) -> Self {
-                    self.device_id = Some(device_id.into());
-                    self
+            constructors! {
+                PostSceneInfo {
+                    new(
+                        payer_client_ip: String,
+                        store_info: crate::api::v3::pay::types::SceneInfoStoreInfo,
+                    );
+                    /// Sets `device_id` (商户端设备号).
+                    with_device_id => device_id: String;
                 }
             }
 
@@ -2399,100 +1714,36 @@ pub mod transactions {
             pub subsidy_info: Option<crate::api::v3::pay::types::SubsidyInfo>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                appid: impl Into<String>,
-                mchid: impl Into<String>,
-                description: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                amount: impl Into<crate::api::types::Amount>,
-                notify_url: impl Into<String>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    mchid: mchid.into(),
-                    description: description.into(),
-                    attach: None,
-                    out_trade_no: out_trade_no.into(),
-                    amount: amount.into(),
-                    time_expire: None,
-                    notify_url: notify_url.into(),
-                    goods_tag: None,
-                    limit_pay: None,
-                    support_fapiao: None,
-                    detail: None,
-                    scene_info: None,
-                    payer: None,
-                    settle_info: None,
-                    subsidy_info: None,
-                }
-            }
-            /// Sets `attach` (附加数据).
-            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                self.attach = Some(attach.into());
-                self
-            }
-            /// Sets `time_expire` (交易结束时间).
-            pub fn with_time_expire(mut self, time_expire: impl Into<crate::DateTime>) -> Self {
-                self.time_expire = Some(time_expire.into());
-                self
-            }
-            /// Sets `goods_tag` (订单优惠标记).
-            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                self.goods_tag = Some(goods_tag.into());
-                self
-            }
-            /// Sets `limit_pay` (指定支付方式).
-            pub fn with_limit_pay(
-                mut self,
-                limit_pay: impl Into<Vec<crate::api::types::LimitPay>>,
-            ) -> Self {
-                self.limit_pay = Some(limit_pay.into());
-                self
-            }
-            /// Sets `support_fapiao` (电子发票入口开放标识).
-            pub fn with_support_fapiao(mut self, support_fapiao: impl Into<bool>) -> Self {
-                self.support_fapiao = Some(support_fapiao.into());
-                self
-            }
-            /// Sets `detail` (优惠功能).
-            pub fn with_detail(mut self, detail: impl Into<crate::api::types::Detail>) -> Self {
-                self.detail = Some(detail.into());
-                self
-            }
-            /// Sets `scene_info` (场景信息).
-            pub fn with_scene_info(
-                mut self,
-                scene_info: impl Into<crate::api::types::SceneInfo>,
-            ) -> Self {
-                self.scene_info = Some(scene_info.into());
-                self
-            }
-            /// Sets `payer` (支付者).
-            pub fn with_payer(
-                mut self,
-                payer: impl Into<crate::api::v3::pay::types::Payer>,
-            ) -> Self {
-                self.payer = Some(payer.into());
-                self
-            }
-            /// Sets `settle_info` (结算信息).
-            pub fn with_settle_info(
-                mut self,
-                settle_info: impl Into<crate::api::v3::pay::types::SettleInfo>,
-            ) -> Self {
-                self.settle_info = Some(settle_info.into());
-                self
-            }
-            /// Sets `subsidy_info` (贴息信息).
-            pub fn with_subsidy_info(
-                mut self,
-                subsidy_info: impl Into<crate::api::v3::pay::types::SubsidyInfo>,
-            ) -> Self {
-                self.subsidy_info = Some(subsidy_info.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    mchid: String,
+                    description: String,
+                    out_trade_no: String,
+                    amount: crate::api::types::Amount,
+                    notify_url: String,
+                );
+                /// Sets `attach` (附加数据).
+                with_attach => attach: String;
+                /// Sets `time_expire` (交易结束时间).
+                with_time_expire => time_expire: crate::DateTime;
+                /// Sets `goods_tag` (订单优惠标记).
+                with_goods_tag => goods_tag: String;
+                /// Sets `limit_pay` (指定支付方式).
+                with_limit_pay => limit_pay: Vec<crate::api::types::LimitPay>;
+                /// Sets `support_fapiao` (电子发票入口开放标识).
+                with_support_fapiao => support_fapiao: bool;
+                /// Sets `detail` (优惠功能).
+                with_detail => detail: crate::api::types::Detail;
+                /// Sets `scene_info` (场景信息).
+                with_scene_info => scene_info: crate::api::types::SceneInfo;
+                /// Sets `payer` (支付者).
+                with_payer => payer: crate::api::v3::pay::types::Payer;
+                /// Sets `settle_info` (结算信息).
+                with_settle_info => settle_info: crate::api::v3::pay::types::SettleInfo;
+                /// Sets `subsidy_info` (贴息信息).
+                with_subsidy_info => subsidy_info: crate::api::v3::pay::types::SubsidyInfo;
             }
         }
 
@@ -2569,78 +1820,31 @@ pub mod transactions {
             pub contract_info: crate::api::v3::pay::types::ContractInfo,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                appid: impl Into<String>,
-                mchid: impl Into<String>,
-                description: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                notify_url: impl Into<String>,
-                amount: impl Into<crate::api::v3::pay::types::Amount>,
-                contract_info: impl Into<crate::api::v3::pay::types::ContractInfo>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    mchid: mchid.into(),
-                    description: description.into(),
-                    out_trade_no: out_trade_no.into(),
-                    time_expire: None,
-                    attach: None,
-                    notify_url: notify_url.into(),
-                    goods_tag: None,
-                    support_fapiao: None,
-                    amount: amount.into(),
-                    detail: None,
-                    scene_info: None,
-                    settle_info: None,
-                    contract_info: contract_info.into(),
-                }
-            }
-            /// Sets `time_expire` (交易结束时间).
-            pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
-                self.time_expire = Some(time_expire.into());
-                self
-            }
-            /// Sets `attach` (附加数据).
-            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                self.attach = Some(attach.into());
-                self
-            }
-            /// Sets `goods_tag` (订单优惠标记).
-            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                self.goods_tag = Some(goods_tag.into());
-                self
-            }
-            /// Sets `support_fapiao` (电子发票入口开放标识).
-            pub fn with_support_fapiao(mut self, support_fapiao: impl Into<bool>) -> Self {
-                self.support_fapiao = Some(support_fapiao.into());
-                self
-            }
-            /// Sets `detail` (优惠功能).
-            pub fn with_detail(
-                mut self,
-                detail: impl Into<crate::api::v3::pay::types::Detail>,
-            ) -> Self {
-                self.detail = Some(detail.into());
-                self
-            }
-            /// Sets `scene_info` (场景信息).
-            pub fn with_scene_info(
-                mut self,
-                scene_info: impl Into<crate::api::v3::pay::types::SceneInfo>,
-            ) -> Self {
-                self.scene_info = Some(scene_info.into());
-                self
-            }
-            /// Sets `settle_info` (结算信息).
-            pub fn with_settle_info(
-                mut self,
-                settle_info: impl Into<crate::api::v3::pay::types::SettleInfo>,
-            ) -> Self {
-                self.settle_info = Some(settle_info.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    mchid: String,
+                    description: String,
+                    out_trade_no: String,
+                    notify_url: String,
+                    amount: crate::api::v3::pay::types::Amount,
+                    contract_info: crate::api::v3::pay::types::ContractInfo,
+                );
+                /// Sets `time_expire` (交易结束时间).
+                with_time_expire => time_expire: String;
+                /// Sets `attach` (附加数据).
+                with_attach => attach: String;
+                /// Sets `goods_tag` (订单优惠标记).
+                with_goods_tag => goods_tag: String;
+                /// Sets `support_fapiao` (电子发票入口开放标识).
+                with_support_fapiao => support_fapiao: bool;
+                /// Sets `detail` (优惠功能).
+                with_detail => detail: crate::api::v3::pay::types::Detail;
+                /// Sets `scene_info` (场景信息).
+                with_scene_info => scene_info: crate::api::v3::pay::types::SceneInfo;
+                /// Sets `settle_info` (结算信息).
+                with_settle_info => settle_info: crate::api::v3::pay::types::SettleInfo;
             }
         }
 
@@ -2711,63 +1915,27 @@ pub mod transactions {
             pub settle_info: Option<crate::api::v3::pay::types::SettleInfo>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                appid: impl Into<String>,
-                mchid: impl Into<String>,
-                description: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                payer: impl Into<crate::api::v3::pay::types::Payer2>,
-                amount: impl Into<crate::api::v3::pay::types::Amount>,
-                scene_info: impl Into<crate::api::v3::pay::types::SceneInfo2>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    mchid: mchid.into(),
-                    description: description.into(),
-                    out_trade_no: out_trade_no.into(),
-                    attach: None,
-                    goods_tag: None,
-                    support_fapiao: None,
-                    payer: payer.into(),
-                    amount: amount.into(),
-                    scene_info: scene_info.into(),
-                    detail: None,
-                    settle_info: None,
-                }
-            }
-            /// Sets `attach` (附加数据).
-            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                self.attach = Some(attach.into());
-                self
-            }
-            /// Sets `goods_tag` (订单优惠标记).
-            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                self.goods_tag = Some(goods_tag.into());
-                self
-            }
-            /// Sets `support_fapiao` (电子发票入口开放标识).
-            pub fn with_support_fapiao(mut self, support_fapiao: impl Into<bool>) -> Self {
-                self.support_fapiao = Some(support_fapiao.into());
-                self
-            }
-            /// Sets `detail` (优惠功能).
-            pub fn with_detail(
-                mut self,
-                detail: impl Into<crate::api::v3::pay::types::Detail2>,
-            ) -> Self {
-                self.detail = Some(detail.into());
-                self
-            }
-            /// Sets `settle_info` (结算信息).
-            pub fn with_settle_info(
-                mut self,
-                settle_info: impl Into<crate::api::v3::pay::types::SettleInfo>,
-            ) -> Self {
-                self.settle_info = Some(settle_info.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    mchid: String,
+                    description: String,
+                    out_trade_no: String,
+                    payer: crate::api::v3::pay::types::Payer2,
+                    amount: crate::api::v3::pay::types::Amount,
+                    scene_info: crate::api::v3::pay::types::SceneInfo2,
+                );
+                /// Sets `attach` (附加数据).
+                with_attach => attach: String;
+                /// Sets `goods_tag` (订单优惠标记).
+                with_goods_tag => goods_tag: String;
+                /// Sets `support_fapiao` (电子发票入口开放标识).
+                with_support_fapiao => support_fapiao: bool;
+                /// Sets `detail` (优惠功能).
+                with_detail => detail: crate::api::v3::pay::types::Detail2;
+                /// Sets `settle_info` (结算信息).
+                with_settle_info => settle_info: crate::api::v3::pay::types::SettleInfo;
             }
         }
 
@@ -2863,25 +2031,15 @@ pub mod transactions {
             pub out_trade_no: String,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                appid: impl Into<String>,
-                payer: impl Into<PostPayer>,
-                out_trade_no: impl Into<String>,
-            ) -> Self {
-                Self {
-                    mchid: None,
-                    appid: appid.into(),
-                    payer: payer.into(),
-                    out_trade_no: out_trade_no.into(),
-                }
-            }
-            /// Sets `mchid` (直连商户号).
-            pub fn with_mchid(mut self, mchid: impl Into<String>) -> Self {
-                self.mchid = Some(mchid.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    payer: PostPayer,
+                    out_trade_no: String,
+                );
+                /// Sets `mchid` (直连商户号).
+                with_mchid => mchid: String;
             }
         }
 
@@ -2897,16 +2055,12 @@ pub mod transactions {
             pub phone_number_hash: Option<String>,
         }
 
-        impl PostPayer {
-            /// Sets `openid` (用户标识).
-            pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                self.openid = Some(openid.into());
-                self
-            }
-            /// Sets `phone_number_hash` (用户手机号的哈希值).
-            pub fn with_phone_number_hash(mut self, phone_number_hash: impl Into<String>) -> Self {
-                self.phone_number_hash = Some(phone_number_hash.into());
-                self
+        constructors! {
+            PostPayer {
+                /// Sets `openid` (用户标识).
+                with_openid => openid: String;
+                /// Sets `phone_number_hash` (用户手机号的哈希值).
+                with_phone_number_hash => phone_number_hash: String;
             }
         }
 
@@ -2965,84 +2119,33 @@ pub mod transactions {
             pub settle_info: Option<crate::api::v3::pay::types::SettleInfo>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                appid: impl Into<String>,
-                mchid: impl Into<String>,
-                description: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                amount: impl Into<crate::api::types::Amount>,
-                notify_url: impl Into<String>,
-                scene_info: impl Into<crate::api::v3::pay::types::SceneInfo3>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    mchid: mchid.into(),
-                    description: description.into(),
-                    attach: None,
-                    out_trade_no: out_trade_no.into(),
-                    amount: amount.into(),
-                    time_expire: None,
-                    notify_url: notify_url.into(),
-                    goods_tag: None,
-                    limit_pay: None,
-                    support_fapiao: None,
-                    detail: None,
-                    scene_info: scene_info.into(),
-                    payer: None,
-                    settle_info: None,
-                }
-            }
-            /// Sets `attach` (附加数据).
-            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                self.attach = Some(attach.into());
-                self
-            }
-            /// Sets `time_expire` (交易结束时间).
-            pub fn with_time_expire(mut self, time_expire: impl Into<crate::DateTime>) -> Self {
-                self.time_expire = Some(time_expire.into());
-                self
-            }
-            /// Sets `goods_tag` (订单优惠标记).
-            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                self.goods_tag = Some(goods_tag.into());
-                self
-            }
-            /// Sets `limit_pay` (指定支付方式).
-            pub fn with_limit_pay(
-                mut self,
-                limit_pay: impl Into<Vec<crate::api::types::LimitPay>>,
-            ) -> Self {
-                self.limit_pay = Some(limit_pay.into());
-                self
-            }
-            /// Sets `support_fapiao` (电子发票入口开放标识).
-            pub fn with_support_fapiao(mut self, support_fapiao: impl Into<bool>) -> Self {
-                self.support_fapiao = Some(support_fapiao.into());
-                self
-            }
-            /// Sets `detail` (优惠功能).
-            pub fn with_detail(mut self, detail: impl Into<crate::api::types::Detail>) -> Self {
-                self.detail = Some(detail.into());
-                self
-            }
-            /// Sets `payer` (支付者).
-            pub fn with_payer(
-                mut self,
-                payer: impl Into<crate::api::v3::pay::types::Payer>,
-            ) -> Self {
-                self.payer = Some(payer.into());
-                self
-            }
-            /// Sets `settle_info` (结算信息).
-            pub fn with_settle_info(
-                mut self,
-                settle_info: impl Into<crate::api::v3::pay::types::SettleInfo>,
-            ) -> Self {
-                self.settle_info = Some(settle_info.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    mchid: String,
+                    description: String,
+                    out_trade_no: String,
+                    amount: crate::api::types::Amount,
+                    notify_url: String,
+                    scene_info: crate::api::v3::pay::types::SceneInfo3,
+                );
+                /// Sets `attach` (附加数据).
+                with_attach => attach: String;
+                /// Sets `time_expire` (交易结束时间).
+                with_time_expire => time_expire: crate::DateTime;
+                /// Sets `goods_tag` (订单优惠标记).
+                with_goods_tag => goods_tag: String;
+                /// Sets `limit_pay` (指定支付方式).
+                with_limit_pay => limit_pay: Vec<crate::api::types::LimitPay>;
+                /// Sets `support_fapiao` (电子发票入口开放标识).
+                with_support_fapiao => support_fapiao: bool;
+                /// Sets `detail` (优惠功能).
+                with_detail => detail: crate::api::types::Detail;
+                /// Sets `payer` (支付者).
+                with_payer => payer: crate::api::v3::pay::types::Payer;
+                /// Sets `settle_info` (结算信息).
+                with_settle_info => settle_info: crate::api::v3::pay::types::SettleInfo;
             }
         }
 
@@ -3180,93 +2283,35 @@ pub mod transactions {
             pub subsidy_info: Option<crate::api::v3::pay::types::SubsidyInfo>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                appid: impl Into<String>,
-                mchid: impl Into<String>,
-                description: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                amount: impl Into<crate::api::types::Amount>,
-                notify_url: impl Into<String>,
-                payer: impl Into<PostPayer>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    mchid: mchid.into(),
-                    description: description.into(),
-                    attach: None,
-                    out_trade_no: out_trade_no.into(),
-                    amount: amount.into(),
-                    time_expire: None,
-                    notify_url: notify_url.into(),
-                    goods_tag: None,
-                    limit_pay: None,
-                    support_fapiao: None,
-                    detail: None,
-                    scene_info: None,
-                    payer: payer.into(),
-                    settle_info: None,
-                    subsidy_info: None,
-                }
-            }
-            /// Sets `attach` (附加数据).
-            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                self.attach = Some(attach.into());
-                self
-            }
-            /// Sets `time_expire` (交易结束时间).
-            pub fn with_time_expire(mut self, time_expire: impl Into<crate::DateTime>) -> Self {
-                self.time_expire = Some(time_expire.into());
-                self
-            }
-            /// Sets `goods_tag` (订单优惠标记).
-            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                self.goods_tag = Some(goods_tag.into());
-                self
-            }
-            /// Sets `limit_pay` (指定支付方式).
-            pub fn with_limit_pay(
-                mut self,
-                limit_pay: impl Into<Vec<crate::api::types::LimitPay>>,
-            ) -> Self {
-                self.limit_pay = Some(limit_pay.into());
-                self
-            }
-            /// Sets `support_fapiao` (电子发票入口开放标识).
-            pub fn with_support_fapiao(mut self, support_fapiao: impl Into<bool>) -> Self {
-                self.support_fapiao = Some(support_fapiao.into());
-                self
-            }
-            /// Sets `detail` (优惠功能).
-            pub fn with_detail(mut self, detail: impl Into<crate::api::types::Detail>) -> Self {
-                self.detail = Some(detail.into());
-                self
-            }
-            /// Sets `scene_info` (场景信息).
-            pub fn with_scene_info(
-                mut self,
-                scene_info: impl Into<crate::api::types::SceneInfo>,
-            ) -> Self {
-                self.scene_info = Some(scene_info.into());
-                self
-            }
-            /// Sets `settle_info` (结算信息).
-            pub fn with_settle_info(
-                mut self,
-                settle_info: impl Into<crate::api::v3::pay::types::SettleInfo>,
-            ) -> Self {
-                self.settle_info = Some(settle_info.into());
-                self
-            }
-            /// Sets `subsidy_info` (贴息信息).
-            pub fn with_subsidy_info(
-                mut self,
-                subsidy_info: impl Into<crate::api::v3::pay::types::SubsidyInfo>,
-            ) -> Self {
-                self.subsidy_info = Some(subsidy_info.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    mchid: String,
+                    description: String,
+                    out_trade_no: String,
+                    amount: crate::api::types::Amount,
+                    notify_url: String,
+                    payer: PostPayer,
+                );
+                /// Sets `attach` (附加数据).
+                with_attach => attach: String;
+                /// Sets `time_expire` (交易结束时间).
+                with_time_expire => time_expire: crate::DateTime;
+                /// Sets `goods_tag` (订单优惠标记).
+                with_goods_tag => goods_tag: String;
+                /// Sets `limit_pay` (指定支付方式).
+                with_limit_pay => limit_pay: Vec<crate::api::types::LimitPay>;
+                /// Sets `support_fapiao` (电子发票入口开放标识).
+                with_support_fapiao => support_fapiao: bool;
+                /// Sets `detail` (优惠功能).
+                with_detail => detail: crate::api::types::Detail;
+                /// Sets `scene_info` (场景信息).
+                with_scene_info => scene_info: crate::api::types::SceneInfo;
+                /// Sets `settle_info` (结算信息).
+                with_settle_info => settle_info: crate::api::v3::pay::types::SettleInfo;
+                /// Sets `subsidy_info` (贴息信息).
+                with_subsidy_info => subsidy_info: crate::api::v3::pay::types::SubsidyInfo;
             }
         }
 
@@ -3287,22 +2332,13 @@ pub mod transactions {
             pub identity: Option<crate::api::v3::pay::types::Identity>,
         }
 
-        impl PostPayer {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(openid: impl Into<String>) -> Self {
-                Self {
-                    openid: openid.into(),
-                    identity: None,
-                }
-            }
-            /// Sets `identity` (实名支付).
-            pub fn with_identity(
-                mut self,
-                identity: impl Into<crate::api::v3::pay::types::Identity>,
-            ) -> Self {
-                self.identity = Some(identity.into());
-                self
+        constructors! {
+            PostPayer {
+                new(
+                    openid: String,
+                );
+                /// Sets `identity` (实名支付).
+                with_identity => identity: crate::api::v3::pay::types::Identity;
             }
         }
 
@@ -3372,81 +2408,32 @@ pub mod transactions {
             pub contract_info: PostContractInfo,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                appid: impl Into<String>,
-                mchid: impl Into<String>,
-                description: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                notify_url: impl Into<String>,
-                amount: impl Into<crate::api::v3::pay::types::Amount>,
-                payer: impl Into<PostPayer>,
-                contract_info: impl Into<PostContractInfo>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    mchid: mchid.into(),
-                    description: description.into(),
-                    out_trade_no: out_trade_no.into(),
-                    time_expire: None,
-                    attach: None,
-                    notify_url: notify_url.into(),
-                    goods_tag: None,
-                    support_fapiao: None,
-                    amount: amount.into(),
-                    payer: payer.into(),
-                    detail: None,
-                    scene_info: None,
-                    settle_info: None,
-                    contract_info: contract_info.into(),
-                }
-            }
-            /// Sets `time_expire` (交易结束时间).
-            pub fn with_time_expire(mut self, time_expire: impl Into<String>) -> Self {
-                self.time_expire = Some(time_expire.into());
-                self
-            }
-            /// Sets `attach` (附加数据).
-            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                self.attach = Some(attach.into());
-                self
-            }
-            /// Sets `goods_tag` (订单优惠标记).
-            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                self.goods_tag = Some(goods_tag.into());
-                self
-            }
-            /// Sets `support_fapiao` (电子发票入口开放标识).
-            pub fn with_support_fapiao(mut self, support_fapiao: impl Into<bool>) -> Self {
-                self.support_fapiao = Some(support_fapiao.into());
-                self
-            }
-            /// Sets `detail` (优惠功能).
-            pub fn with_detail(
-                mut self,
-                detail: impl Into<crate::api::v3::pay::types::Detail>,
-            ) -> Self {
-                self.detail = Some(detail.into());
-                self
-            }
-            /// Sets `scene_info` (场景信息).
-            pub fn with_scene_info(
-                mut self,
-                scene_info: impl Into<crate::api::v3::pay::types::SceneInfo>,
-            ) -> Self {
-                self.scene_info = Some(scene_info.into());
-                self
-            }
-            /// Sets `settle_info` (结算信息).
-            pub fn with_settle_info(
-                mut self,
-                settle_info: impl Into<crate::api::v3::pay::types::SettleInfo>,
-            ) -> Self {
-                self.settle_info = Some(settle_info.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    mchid: String,
+                    description: String,
+                    out_trade_no: String,
+                    notify_url: String,
+                    amount: crate::api::v3::pay::types::Amount,
+                    payer: PostPayer,
+                    contract_info: PostContractInfo,
+                );
+                /// Sets `time_expire` (交易结束时间).
+                with_time_expire => time_expire: String;
+                /// Sets `attach` (附加数据).
+                with_attach => attach: String;
+                /// Sets `goods_tag` (订单优惠标记).
+                with_goods_tag => goods_tag: String;
+                /// Sets `support_fapiao` (电子发票入口开放标识).
+                with_support_fapiao => support_fapiao: bool;
+                /// Sets `detail` (优惠功能).
+                with_detail => detail: crate::api::v3::pay::types::Detail;
+                /// Sets `scene_info` (场景信息).
+                with_scene_info => scene_info: crate::api::v3::pay::types::SceneInfo;
+                /// Sets `settle_info` (结算信息).
+                with_settle_info => settle_info: crate::api::v3::pay::types::SettleInfo;
             }
         }
 
@@ -3509,60 +2496,26 @@ pub mod transactions {
             pub contract_notify_url: Option<String>,
         }
 
-        impl PostContractInfo {
-            /// Sets `token` (扣费服务预授权token).
-            pub fn with_token(mut self, token: impl Into<String>) -> Self {
-                self.token = Some(token.into());
-                self
-            }
-            /// Sets `password_free_contract_id` (免密协议ID).
-            pub fn with_password_free_contract_id(
-                mut self,
-                password_free_contract_id: impl Into<String>,
-            ) -> Self {
-                self.password_free_contract_id = Some(password_free_contract_id.into());
-                self
-            }
-            /// Sets `plan_id` (模板ID).
-            pub fn with_plan_id(mut self, plan_id: impl Into<String>) -> Self {
-                self.plan_id = Some(plan_id.into());
-                self
-            }
-            /// Sets `contract_mchid` (签约商户号).
-            pub fn with_contract_mchid(mut self, contract_mchid: impl Into<String>) -> Self {
-                self.contract_mchid = Some(contract_mchid.into());
-                self
-            }
-            /// Sets `contract_appid` (签约AppID).
-            pub fn with_contract_appid(mut self, contract_appid: impl Into<String>) -> Self {
-                self.contract_appid = Some(contract_appid.into());
-                self
-            }
-            /// Sets `contract_code` (签约协议号).
-            pub fn with_contract_code(mut self, contract_code: impl Into<String>) -> Self {
-                self.contract_code = Some(contract_code.into());
-                self
-            }
-            /// Sets `request_serial` (请求序列号).
-            pub fn with_request_serial(mut self, request_serial: impl Into<String>) -> Self {
-                self.request_serial = Some(request_serial.into());
-                self
-            }
-            /// Sets `contract_display_account` (用户账户展示名称).
-            pub fn with_contract_display_account(
-                mut self,
-                contract_display_account: impl Into<String>,
-            ) -> Self {
-                self.contract_display_account = Some(contract_display_account.into());
-                self
-            }
-            /// Sets `contract_notify_url` (签约信息通知URL).
-            pub fn with_contract_notify_url(
-                mut self,
-                contract_notify_url: impl Into<String>,
-            ) -> Self {
-                self.contract_notify_url = Some(contract_notify_url.into());
-                self
+        constructors! {
+            PostContractInfo {
+                /// Sets `token` (扣费服务预授权token).
+                with_token => token: String;
+                /// Sets `password_free_contract_id` (免密协议ID).
+                with_password_free_contract_id => password_free_contract_id: String;
+                /// Sets `plan_id` (模板ID).
+                with_plan_id => plan_id: String;
+                /// Sets `contract_mchid` (签约商户号).
+                with_contract_mchid => contract_mchid: String;
+                /// Sets `contract_appid` (签约AppID).
+                with_contract_appid => contract_appid: String;
+                /// Sets `contract_code` (签约协议号).
+                with_contract_code => contract_code: String;
+                /// Sets `request_serial` (请求序列号).
+                with_request_serial => request_serial: String;
+                /// Sets `contract_display_account` (用户账户展示名称).
+                with_contract_display_account => contract_display_account: String;
+                /// Sets `contract_notify_url` (签约信息通知URL).
+                with_contract_notify_url => contract_notify_url: String;
             }
         }
 
@@ -3621,91 +2574,34 @@ pub mod transactions {
             pub settle_info: Option<crate::api::v3::pay::types::SettleInfo>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                appid: impl Into<String>,
-                mchid: impl Into<String>,
-                description: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                amount: impl Into<crate::api::types::Amount>,
-                notify_url: impl Into<String>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    mchid: mchid.into(),
-                    description: description.into(),
-                    attach: None,
-                    out_trade_no: out_trade_no.into(),
-                    amount: amount.into(),
-                    time_expire: None,
-                    notify_url: notify_url.into(),
-                    goods_tag: None,
-                    limit_pay: None,
-                    support_fapiao: None,
-                    detail: None,
-                    scene_info: None,
-                    payer: None,
-                    settle_info: None,
-                }
-            }
-            /// Sets `attach` (附加数据).
-            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                self.attach = Some(attach.into());
-                self
-            }
-            /// Sets `time_expire` (交易结束时间).
-            pub fn with_time_expire(mut self, time_expire: impl Into<crate::DateTime>) -> Self {
-                self.time_expire = Some(time_expire.into());
-                self
-            }
-            /// Sets `goods_tag` (订单优惠标记).
-            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                self.goods_tag = Some(goods_tag.into());
-                self
-            }
-            /// Sets `limit_pay` (指定支付方式).
-            pub fn with_limit_pay(
-                mut self,
-                limit_pay: impl Into<Vec<crate::api::types::LimitPay>>,
-            ) -> Self {
-                self.limit_pay = Some(limit_pay.into());
-                self
-            }
-            /// Sets `support_fapiao` (电子发票入口开放标识).
-            pub fn with_support_fapiao(mut self, support_fapiao: impl Into<bool>) -> Self {
-                self.support_fapiao = Some(support_fapiao.into());
-                self
-            }
-            /// Sets `detail` (优惠功能).
-            pub fn with_detail(mut self, detail: impl Into<crate::api::types::Detail>) -> Self {
-                self.detail = Some(detail.into());
-                self
-            }
-            /// Sets `scene_info` (场景信息).
-            pub fn with_scene_info(
-                mut self,
-                scene_info: impl Into<crate::api::types::SceneInfo>,
-            ) -> Self {
-                self.scene_info = Some(scene_info.into());
-                self
-            }
-            /// Sets `payer` (支付者).
-            pub fn with_payer(
-                mut self,
-                payer: impl Into<crate::api::v3::pay::types::Payer>,
-            ) -> Self {
-                self.payer = Some(payer.into());
-                self
-            }
-            /// Sets `settle_info` (结算信息).
-            pub fn with_settle_info(
-                mut self,
-                settle_info: impl Into<crate::api::v3::pay::types::SettleInfo>,
-            ) -> Self {
-                self.settle_info = Some(settle_info.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    mchid: String,
+                    description: String,
+                    out_trade_no: String,
+                    amount: crate::api::types::Amount,
+                    notify_url: String,
+                );
+                /// Sets `attach` (附加数据).
+                with_attach => attach: String;
+                /// Sets `time_expire` (交易结束时间).
+                with_time_expire => time_expire: crate::DateTime;
+                /// Sets `goods_tag` (订单优惠标记).
+                with_goods_tag => goods_tag: String;
+                /// Sets `limit_pay` (指定支付方式).
+                with_limit_pay => limit_pay: Vec<crate::api::types::LimitPay>;
+                /// Sets `support_fapiao` (电子发票入口开放标识).
+                with_support_fapiao => support_fapiao: bool;
+                /// Sets `detail` (优惠功能).
+                with_detail => detail: crate::api::types::Detail;
+                /// Sets `scene_info` (场景信息).
+                with_scene_info => scene_info: crate::api::types::SceneInfo;
+                /// Sets `payer` (支付者).
+                with_payer => payer: crate::api::v3::pay::types::Payer;
+                /// Sets `settle_info` (结算信息).
+                with_settle_info => settle_info: crate::api::v3::pay::types::SettleInfo;
             }
         }
 
@@ -3899,11 +2795,10 @@ pub mod types {
         pub profit_sharing: Option<bool>,
     }
 
-    impl SettleInfo {
-        /// Sets `profit_sharing` (是否指定分账).
-        pub fn with_profit_sharing(mut self, profit_sharing: impl Into<bool>) -> Self {
-            self.profit_sharing = Some(profit_sharing.into());
-            self
+    constructors! {
+        SettleInfo {
+            /// Sets `profit_sharing` (是否指定分账).
+            with_profit_sharing => profit_sharing: bool;
         }
     }
 
@@ -3918,19 +2813,13 @@ pub mod types {
         pub currency: Option<String>,
     }
 
-    impl Amount {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(total: impl Into<i64>) -> Self {
-            Self {
-                total: total.into(),
-                currency: None,
-            }
-        }
-        /// Sets `currency` (货币类型).
-        pub fn with_currency(mut self, currency: impl Into<String>) -> Self {
-            self.currency = Some(currency.into());
-            self
+    constructors! {
+        Amount {
+            new(
+                total: i64,
+            );
+            /// Sets `currency` (货币类型).
+            with_currency => currency: String;
         }
     }
 
@@ -3952,31 +2841,17 @@ pub mod types {
         pub unit_price: i64,
     }
 
-    impl GoodsDetail {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            merchant_goods_id: impl Into<String>,
-            quantity: impl Into<i64>,
-            unit_price: impl Into<i64>,
-        ) -> Self {
-            Self {
-                merchant_goods_id: merchant_goods_id.into(),
-                wechatpay_goods_id: None,
-                goods_name: None,
-                quantity: quantity.into(),
-                unit_price: unit_price.into(),
-            }
-        }
-        /// Sets `wechatpay_goods_id` (微信支付商品编码).
-        pub fn with_wechatpay_goods_id(mut self, wechatpay_goods_id: impl Into<String>) -> Self {
-            self.wechatpay_goods_id = Some(wechatpay_goods_id.into());
-            self
-        }
-        /// Sets `goods_name` (商品名称).
-        pub fn with_goods_name(mut self, goods_name: impl Into<String>) -> Self {
-            self.goods_name = Some(goods_name.into());
-            self
+    constructors! {
+        GoodsDetail {
+            new(
+                merchant_goods_id: String,
+                quantity: i64,
+                unit_price: i64,
+            );
+            /// Sets `wechatpay_goods_id` (微信支付商品编码).
+            with_wechatpay_goods_id => wechatpay_goods_id: String;
+            /// Sets `goods_name` (商品名称).
+            with_goods_name => goods_name: String;
         }
     }
 
@@ -3994,25 +2869,15 @@ pub mod types {
         pub goods_detail: Vec<crate::api::v3::pay::types::GoodsDetail>,
     }
 
-    impl Detail {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(goods_detail: impl Into<Vec<crate::api::v3::pay::types::GoodsDetail>>) -> Self {
-            Self {
-                cost_price: None,
-                invoice_id: None,
-                goods_detail: goods_detail.into(),
-            }
-        }
-        /// Sets `cost_price` (订单原价).
-        pub fn with_cost_price(mut self, cost_price: impl Into<i64>) -> Self {
-            self.cost_price = Some(cost_price.into());
-            self
-        }
-        /// Sets `invoice_id` (商品小票ID).
-        pub fn with_invoice_id(mut self, invoice_id: impl Into<String>) -> Self {
-            self.invoice_id = Some(invoice_id.into());
-            self
+    constructors! {
+        Detail {
+            new(
+                goods_detail: Vec<crate::api::v3::pay::types::GoodsDetail>,
+            );
+            /// Sets `cost_price` (订单原价).
+            with_cost_price => cost_price: i64;
+            /// Sets `invoice_id` (商品小票ID).
+            with_invoice_id => invoice_id: String;
         }
     }
 
@@ -4034,26 +2899,16 @@ pub mod types {
         pub address: Option<String>,
     }
 
-    impl StoreInfo {
-        /// Sets `id` (门店编号).
-        pub fn with_id(mut self, id: impl Into<String>) -> Self {
-            self.id = Some(id.into());
-            self
-        }
-        /// Sets `name` (门店名称).
-        pub fn with_name(mut self, name: impl Into<String>) -> Self {
-            self.name = Some(name.into());
-            self
-        }
-        /// Sets `area_code` (地区编码).
-        pub fn with_area_code(mut self, area_code: impl Into<String>) -> Self {
-            self.area_code = Some(area_code.into());
-            self
-        }
-        /// Sets `address` (详细地址).
-        pub fn with_address(mut self, address: impl Into<String>) -> Self {
-            self.address = Some(address.into());
-            self
+    constructors! {
+        StoreInfo {
+            /// Sets `id` (门店编号).
+            with_id => id: String;
+            /// Sets `name` (门店名称).
+            with_name => name: String;
+            /// Sets `area_code` (地区编码).
+            with_area_code => area_code: String;
+            /// Sets `address` (详细地址).
+            with_address => address: String;
         }
     }
 
@@ -4071,28 +2926,15 @@ pub mod types {
         pub store_info: Option<crate::api::v3::pay::types::StoreInfo>,
     }
 
-    impl SceneInfo {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(payer_client_ip: impl Into<String>) -> Self {
-            Self {
-                payer_client_ip: payer_client_ip.into(),
-                device_id: None,
-                store_info: None,
-            }
-        }
-        /// Sets `device_id` (商户端设备号).
-        pub fn with_device_id(mut self, device_id: impl Into<String>) -> Self {
-            self.device_id = Some(device_id.into());
-            self
-        }
-        /// Sets `store_info` (商户门店信息).
-        pub fn with_store_info(
-            mut self,
-            store_info: impl Into<crate::api::v3::pay::types::StoreInfo>,
-        ) -> Self {
-            self.store_info = Some(store_info.into());
-            self
+    constructors! {
+        SceneInfo {
+            new(
+                payer_client_ip: String,
+            );
+            /// Sets `device_id` (商户端设备号).
+            with_device_id => device_id: String;
+            /// Sets `store_info` (商户门店信息).
+            with_store_info => store_info: crate::api::v3::pay::types::StoreInfo;
         }
     }
 
@@ -4117,31 +2959,18 @@ pub mod types {
         pub contract_notify_url: Option<String>,
     }
 
-    impl ContractInfo {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            plan_id: impl Into<String>,
-            contract_mchid: impl Into<String>,
-            contract_appid: impl Into<String>,
-            contract_code: impl Into<String>,
-            request_serial: impl Into<String>,
-            contract_display_account: impl Into<String>,
-        ) -> Self {
-            Self {
-                plan_id: plan_id.into(),
-                contract_mchid: contract_mchid.into(),
-                contract_appid: contract_appid.into(),
-                contract_code: contract_code.into(),
-                request_serial: request_serial.into(),
-                contract_display_account: contract_display_account.into(),
-                contract_notify_url: None,
-            }
-        }
-        /// Sets `contract_notify_url` (签约信息通知URL).
-        pub fn with_contract_notify_url(mut self, contract_notify_url: impl Into<String>) -> Self {
-            self.contract_notify_url = Some(contract_notify_url.into());
-            self
+    constructors! {
+        ContractInfo {
+            new(
+                plan_id: String,
+                contract_mchid: String,
+                contract_appid: String,
+                contract_code: String,
+                request_serial: String,
+                contract_display_account: String,
+            );
+            /// Sets `contract_notify_url` (签约信息通知URL).
+            with_contract_notify_url => contract_notify_url: String;
         }
     }
 
@@ -4195,14 +3024,10 @@ pub mod types {
         pub identity: Option<crate::api::v3::pay::types::Identity>,
     }
 
-    impl Payer {
-        /// Sets `identity` (实名支付).
-        pub fn with_identity(
-            mut self,
-            identity: impl Into<crate::api::v3::pay::types::Identity>,
-        ) -> Self {
-            self.identity = Some(identity.into());
-            self
+    constructors! {
+        Payer {
+            /// Sets `identity` (实名支付).
+            with_identity => identity: crate::api::v3::pay::types::Identity;
         }
     }
 
@@ -4245,14 +3070,10 @@ pub mod types {
         pub subsidy_detail: Option<Vec<crate::api::v3::pay::types::SubsidyDetail>>,
     }
 
-    impl SubsidyInfo {
-        /// Sets `subsidy_detail` (贴息详情列表).
-        pub fn with_subsidy_detail(
-            mut self,
-            subsidy_detail: impl Into<Vec<crate::api::v3::pay::types::SubsidyDetail>>,
-        ) -> Self {
-            self.subsidy_detail = Some(subsidy_detail.into());
-            self
+    constructors! {
+        SubsidyInfo {
+            /// Sets `subsidy_detail` (贴息详情列表).
+            with_subsidy_detail => subsidy_detail: Vec<crate::api::v3::pay::types::SubsidyDetail>;
         }
     }
 
@@ -4276,16 +3097,12 @@ pub mod types {
         pub out_id: Option<String>,
     }
 
-    impl SceneInfoStoreInfo {
-        /// Sets `id` (门店编号).
-        pub fn with_id(mut self, id: impl Into<String>) -> Self {
-            self.id = Some(id.into());
-            self
-        }
-        /// Sets `out_id` (商家自定义编码).
-        pub fn with_out_id(mut self, out_id: impl Into<String>) -> Self {
-            self.out_id = Some(out_id.into());
-            self
+    constructors! {
+        SceneInfoStoreInfo {
+            /// Sets `id` (门店编号).
+            with_id => id: String;
+            /// Sets `out_id` (商家自定义编码).
+            with_out_id => out_id: String;
         }
     }
 
@@ -4303,25 +3120,15 @@ pub mod types {
         pub store_info: crate::api::v3::pay::types::SceneInfoStoreInfo,
     }
 
-    impl SceneInfo2 {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(store_info: impl Into<crate::api::v3::pay::types::SceneInfoStoreInfo>) -> Self {
-            Self {
-                device_id: None,
-                device_ip: None,
-                store_info: store_info.into(),
-            }
-        }
-        /// Sets `device_id` (商户端设备号).
-        pub fn with_device_id(mut self, device_id: impl Into<String>) -> Self {
-            self.device_id = Some(device_id.into());
-            self
-        }
-        /// Sets `device_ip` (商户端设备 IP).
-        pub fn with_device_ip(mut self, device_ip: impl Into<String>) -> Self {
-            self.device_ip = Some(device_ip.into());
-            self
+    constructors! {
+        SceneInfo2 {
+            new(
+                store_info: crate::api::v3::pay::types::SceneInfoStoreInfo,
+            );
+            /// Sets `device_id` (商户端设备号).
+            with_device_id => device_id: String;
+            /// Sets `device_ip` (商户端设备 IP).
+            with_device_ip => device_ip: String;
         }
     }
 
@@ -4343,31 +3150,17 @@ pub mod types {
         pub unit_price: i64,
     }
 
-    impl DetailGoodsDetail {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            merchant_goods_id: impl Into<String>,
-            quantity: impl Into<i64>,
-            unit_price: impl Into<i64>,
-        ) -> Self {
-            Self {
-                merchant_goods_id: merchant_goods_id.into(),
-                wxpay_goods_id: None,
-                goods_name: None,
-                quantity: quantity.into(),
-                unit_price: unit_price.into(),
-            }
-        }
-        /// Sets `wxpay_goods_id` (微信支付商品编码).
-        pub fn with_wxpay_goods_id(mut self, wxpay_goods_id: impl Into<String>) -> Self {
-            self.wxpay_goods_id = Some(wxpay_goods_id.into());
-            self
-        }
-        /// Sets `goods_name` (商品名称).
-        pub fn with_goods_name(mut self, goods_name: impl Into<String>) -> Self {
-            self.goods_name = Some(goods_name.into());
-            self
+    constructors! {
+        DetailGoodsDetail {
+            new(
+                merchant_goods_id: String,
+                quantity: i64,
+                unit_price: i64,
+            );
+            /// Sets `wxpay_goods_id` (微信支付商品编码).
+            with_wxpay_goods_id => wxpay_goods_id: String;
+            /// Sets `goods_name` (商品名称).
+            with_goods_name => goods_name: String;
         }
     }
 
@@ -4385,27 +3178,15 @@ pub mod types {
         pub goods_detail: Vec<crate::api::v3::pay::types::DetailGoodsDetail>,
     }
 
-    impl Detail2 {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            goods_detail: impl Into<Vec<crate::api::v3::pay::types::DetailGoodsDetail>>,
-        ) -> Self {
-            Self {
-                cost_price: None,
-                invoice_id: None,
-                goods_detail: goods_detail.into(),
-            }
-        }
-        /// Sets `cost_price` (订单原价).
-        pub fn with_cost_price(mut self, cost_price: impl Into<i64>) -> Self {
-            self.cost_price = Some(cost_price.into());
-            self
-        }
-        /// Sets `invoice_id` (商品小票ID).
-        pub fn with_invoice_id(mut self, invoice_id: impl Into<String>) -> Self {
-            self.invoice_id = Some(invoice_id.into());
-            self
+    constructors! {
+        Detail2 {
+            new(
+                goods_detail: Vec<crate::api::v3::pay::types::DetailGoodsDetail>,
+            );
+            /// Sets `cost_price` (订单原价).
+            with_cost_price => cost_price: i64;
+            /// Sets `invoice_id` (商品小票ID).
+            with_invoice_id => invoice_id: String;
         }
     }
 
@@ -4420,16 +3201,12 @@ pub mod types {
         pub sub_openid: Option<String>,
     }
 
-    impl Payer3 {
-        /// Sets `sp_openid` (合作伙伴用户标识).
-        pub fn with_sp_openid(mut self, sp_openid: impl Into<String>) -> Self {
-            self.sp_openid = Some(sp_openid.into());
-            self
-        }
-        /// Sets `sub_openid` (特约商户用户标识).
-        pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
-            self.sub_openid = Some(sub_openid.into());
-            self
+    constructors! {
+        Payer3 {
+            /// Sets `sp_openid` (合作伙伴用户标识).
+            with_sp_openid => sp_openid: String;
+            /// Sets `sub_openid` (特约商户用户标识).
+            with_sub_openid => sub_openid: String;
         }
     }
 
@@ -4506,29 +3283,16 @@ pub mod types {
         pub h5_info: Option<crate::api::types::H5Info>,
     }
 
-    impl SceneInfo3 {
-        /// Sets `payer_client_ip` (用户终端IP).
-        pub fn with_payer_client_ip(mut self, payer_client_ip: impl Into<String>) -> Self {
-            self.payer_client_ip = Some(payer_client_ip.into());
-            self
-        }
-        /// Sets `device_id` (商户端设备号).
-        pub fn with_device_id(mut self, device_id: impl Into<String>) -> Self {
-            self.device_id = Some(device_id.into());
-            self
-        }
-        /// Sets `store_info` (商户门店信息).
-        pub fn with_store_info(
-            mut self,
-            store_info: impl Into<crate::api::types::StoreInfo>,
-        ) -> Self {
-            self.store_info = Some(store_info.into());
-            self
-        }
-        /// Sets `h5_info` (H5场景信息).
-        pub fn with_h5_info(mut self, h5_info: impl Into<crate::api::types::H5Info>) -> Self {
-            self.h5_info = Some(h5_info.into());
-            self
+    constructors! {
+        SceneInfo3 {
+            /// Sets `payer_client_ip` (用户终端IP).
+            with_payer_client_ip => payer_client_ip: String;
+            /// Sets `device_id` (商户端设备号).
+            with_device_id => device_id: String;
+            /// Sets `store_info` (商户门店信息).
+            with_store_info => store_info: crate::api::types::StoreInfo;
+            /// Sets `h5_info` (H5场景信息).
+            with_h5_info => h5_info: crate::api::types::H5Info;
         }
     }
 
@@ -4567,24 +3331,14 @@ pub mod types {
         pub goods_detail: Option<Vec<crate::api::v3::pay::types::GoodsDetail>>,
     }
 
-    impl Detail3 {
-        /// Sets `cost_price` (订单原价).
-        pub fn with_cost_price(mut self, cost_price: impl Into<i64>) -> Self {
-            self.cost_price = Some(cost_price.into());
-            self
-        }
-        /// Sets `invoice_id` (商品小票ID).
-        pub fn with_invoice_id(mut self, invoice_id: impl Into<String>) -> Self {
-            self.invoice_id = Some(invoice_id.into());
-            self
-        }
-        /// Sets `goods_detail` (单品列表).
-        pub fn with_goods_detail(
-            mut self,
-            goods_detail: impl Into<Vec<crate::api::v3::pay::types::GoodsDetail>>,
-        ) -> Self {
-            self.goods_detail = Some(goods_detail.into());
-            self
+    constructors! {
+        Detail3 {
+            /// Sets `cost_price` (订单原价).
+            with_cost_price => cost_price: i64;
+            /// Sets `invoice_id` (商品小票ID).
+            with_invoice_id => invoice_id: String;
+            /// Sets `goods_detail` (单品列表).
+            with_goods_detail => goods_detail: Vec<crate::api::v3::pay::types::GoodsDetail>;
         }
     }
 

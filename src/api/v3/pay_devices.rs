@@ -188,49 +188,21 @@ pub mod printers {
                 pub table_list: Option<Vec<crate::api::v3::pay_devices::types::TableList>>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(device_id: impl Into<String>) -> Self {
-                    Self {
-                        device_id: device_id.into(),
-                        print_order_no: None,
-                        template_id: None,
-                        notify_url: None,
-                        variable_list: None,
-                        table_list: None,
-                    }
-                }
-                /// Sets `print_order_no` (打印单号).
-                pub fn with_print_order_no(mut self, print_order_no: impl Into<String>) -> Self {
-                    self.print_order_no = Some(print_order_no.into());
-                    self
-                }
-                /// Sets `template_id` (模板ID).
-                pub fn with_template_id(mut self, template_id: impl Into<String>) -> Self {
-                    self.template_id = Some(template_id.into());
-                    self
-                }
-                /// Sets `notify_url` (回调通知地址).
-                pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-                    self.notify_url = Some(notify_url.into());
-                    self
-                }
-                /// Sets `variable_list` (变量列表).
-                pub fn with_variable_list(
-                    mut self,
-                    variable_list: impl Into<Vec<crate::api::v3::pay_devices::types::VariableList>>,
-                ) -> Self {
-                    self.variable_list = Some(variable_list.into());
-                    self
-                }
-                /// Sets `table_list` (表格变量列表).
-                pub fn with_table_list(
-                    mut self,
-                    table_list: impl Into<Vec<crate::api::v3::pay_devices::types::TableList>>,
-                ) -> Self {
-                    self.table_list = Some(table_list.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        device_id: String,
+                    );
+                    /// Sets `print_order_no` (打印单号).
+                    with_print_order_no => print_order_no: String;
+                    /// Sets `template_id` (模板ID).
+                    with_template_id => template_id: String;
+                    /// Sets `notify_url` (回调通知地址).
+                    with_notify_url => notify_url: String;
+                    /// Sets `variable_list` (变量列表).
+                    with_variable_list => variable_list: Vec<crate::api::v3::pay_devices::types::VariableList>;
+                    /// Sets `table_list` (表格变量列表).
+                    with_table_list => table_list: Vec<crate::api::v3::pay_devices::types::TableList>;
                 }
             }
 
@@ -341,16 +313,12 @@ pub mod types {
         pub value: Option<String>,
     }
 
-    impl VariableList {
-        /// Sets `key` (Key字段).
-        pub fn with_key(mut self, key: impl Into<String>) -> Self {
-            self.key = Some(key.into());
-            self
-        }
-        /// Sets `value` (Value值字段).
-        pub fn with_value(mut self, value: impl Into<String>) -> Self {
-            self.value = Some(value.into());
-            self
+    constructors! {
+        VariableList {
+            /// Sets `key` (Key字段).
+            with_key => key: String;
+            /// Sets `value` (Value值字段).
+            with_value => value: String;
         }
     }
 
@@ -362,11 +330,10 @@ pub mod types {
         pub cell_list: Option<Vec<String>>,
     }
 
-    impl RowList {
-        /// Sets `cell_list` (值列表).
-        pub fn with_cell_list(mut self, cell_list: impl Into<Vec<String>>) -> Self {
-            self.cell_list = Some(cell_list.into());
-            self
+    constructors! {
+        RowList {
+            /// Sets `cell_list` (值列表).
+            with_cell_list => cell_list: Vec<String>;
         }
     }
 
@@ -381,19 +348,12 @@ pub mod types {
         pub row_list: Option<Vec<crate::api::v3::pay_devices::types::RowList>>,
     }
 
-    impl TableList {
-        /// Sets `key` (Key字段).
-        pub fn with_key(mut self, key: impl Into<String>) -> Self {
-            self.key = Some(key.into());
-            self
-        }
-        /// Sets `row_list` (Value值列表).
-        pub fn with_row_list(
-            mut self,
-            row_list: impl Into<Vec<crate::api::v3::pay_devices::types::RowList>>,
-        ) -> Self {
-            self.row_list = Some(row_list.into());
-            self
+    constructors! {
+        TableList {
+            /// Sets `key` (Key字段).
+            with_key => key: String;
+            /// Sets `row_list` (Value值列表).
+            with_row_list => row_list: Vec<crate::api::v3::pay_devices::types::RowList>;
         }
     }
 }

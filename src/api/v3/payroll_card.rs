@@ -33,45 +33,22 @@ pub mod authentications {
         pub limit: Option<i64>,
     }
 
-    impl Get {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            openid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            authenticate_date: impl Into<String>,
-            authenticate_state: impl Into<String>,
-        ) -> Self {
-            Self {
-                openid: openid.into(),
-                appid: None,
-                sub_appid: None,
-                sub_mchid: sub_mchid.into(),
-                authenticate_date: authenticate_date.into(),
-                authenticate_state: authenticate_state.into(),
-                offset: None,
-                limit: None,
-            }
-        }
-        /// Sets `appid` (应用ID (query)).
-        pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-            self.appid = Some(appid.into());
-            self
-        }
-        /// Sets `sub_appid` (子商户应用ID (query)).
-        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-            self.sub_appid = Some(sub_appid.into());
-            self
-        }
-        /// Sets `offset` (本次查询偏移量 (query)).
-        pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-            self.offset = Some(offset.into());
-            self
-        }
-        /// Sets `limit` (本次请求最大查询条数 (query)).
-        pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
-            self.limit = Some(limit.into());
-            self
+    constructors! {
+        Get {
+            new(
+                openid: String,
+                sub_mchid: String,
+                authenticate_date: String,
+                authenticate_state: String,
+            );
+            /// Sets `appid` (应用ID (query)).
+            with_appid => appid: String;
+            /// Sets `sub_appid` (子商户应用ID (query)).
+            with_sub_appid => sub_appid: String;
+            /// Sets `offset` (本次查询偏移量 (query)).
+            with_offset => offset: i64;
+            /// Sets `limit` (本次请求最大查询条数 (query)).
+            with_limit => limit: i64;
         }
     }
 
@@ -210,37 +187,20 @@ pub mod authentications {
             pub authenticate_type: crate::api::v3::payroll_card::types::AuthenticateType,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                openid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                authenticate_number: impl Into<String>,
-                project_name: impl Into<String>,
-                employer_name: impl Into<String>,
-                authenticate_type: impl Into<crate::api::v3::payroll_card::types::AuthenticateType>,
-            ) -> Self {
-                Self {
-                    openid: openid.into(),
-                    appid: None,
-                    sub_mchid: sub_mchid.into(),
-                    sub_appid: None,
-                    authenticate_number: authenticate_number.into(),
-                    project_name: project_name.into(),
-                    employer_name: employer_name.into(),
-                    authenticate_type: authenticate_type.into(),
-                }
-            }
-            /// Sets `appid` (应用ID).
-            pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-                self.appid = Some(appid.into());
-                self
-            }
-            /// Sets `sub_appid` (子商户应用ID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    openid: String,
+                    sub_mchid: String,
+                    authenticate_number: String,
+                    project_name: String,
+                    employer_name: String,
+                    authenticate_type: crate::api::v3::payroll_card::types::AuthenticateType,
+                );
+                /// Sets `appid` (应用ID).
+                with_appid => appid: String;
+                /// Sets `sub_appid` (子商户应用ID).
+                with_sub_appid => sub_appid: String;
             }
         }
 
@@ -294,44 +254,23 @@ pub mod authentications {
             pub authenticate_type: crate::api::v3::payroll_card::types::AuthenticateType,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                openid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                authenticate_number: impl Into<String>,
-                project_name: impl Into<String>,
-                employer_name: impl Into<String>,
-                user_name: impl Into<String>,
-                id_card_number: impl Into<String>,
-                employment_type: impl Into<crate::api::v3::payroll_card::types::EmploymentType>,
-                authenticate_type: impl Into<crate::api::v3::payroll_card::types::AuthenticateType>,
-            ) -> Self {
-                Self {
-                    openid: openid.into(),
-                    appid: None,
-                    sub_mchid: sub_mchid.into(),
-                    sub_appid: None,
-                    authenticate_number: authenticate_number.into(),
-                    project_name: project_name.into(),
-                    employer_name: employer_name.into(),
-                    user_name: user_name.into(),
-                    id_card_number: id_card_number.into(),
-                    employment_type: employment_type.into(),
-                    authenticate_type: authenticate_type.into(),
-                }
-            }
-            /// Sets `appid` (应用ID).
-            pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-                self.appid = Some(appid.into());
-                self
-            }
-            /// Sets `sub_appid` (子商户应用ID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    openid: String,
+                    sub_mchid: String,
+                    authenticate_number: String,
+                    project_name: String,
+                    employer_name: String,
+                    user_name: String,
+                    id_card_number: String,
+                    employment_type: crate::api::v3::payroll_card::types::EmploymentType,
+                    authenticate_type: crate::api::v3::payroll_card::types::AuthenticateType,
+                );
+                /// Sets `appid` (应用ID).
+                with_appid => appid: String;
+                /// Sets `sub_appid` (子商户应用ID).
+                with_sub_appid => sub_appid: String;
             }
         }
 
@@ -372,26 +311,16 @@ pub mod relations {
             pub sub_appid: Option<String>,
         }
 
-        impl Get {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(openid: impl Into<String>, sub_mchid: impl Into<String>) -> Self {
-                Self {
-                    openid: openid.into(),
-                    sub_mchid: sub_mchid.into(),
-                    appid: None,
-                    sub_appid: None,
-                }
-            }
-            /// Sets `appid` (应用ID (query)).
-            pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-                self.appid = Some(appid.into());
-                self
-            }
-            /// Sets `sub_appid` (子商户应用ID (query)).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
+        constructors! {
+            Get {
+                new(
+                    openid: String,
+                    sub_mchid: String,
+                );
+                /// Sets `appid` (应用ID (query)).
+                with_appid => appid: String;
+                /// Sets `sub_appid` (子商户应用ID (query)).
+                with_sub_appid => sub_appid: String;
             }
         }
 
@@ -460,35 +389,19 @@ pub mod tokens {
         pub employment_type: crate::api::v3::payroll_card::types::EmploymentType,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            openid: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            user_name: impl Into<String>,
-            id_card_number: impl Into<String>,
-            employment_type: impl Into<crate::api::v3::payroll_card::types::EmploymentType>,
-        ) -> Self {
-            Self {
-                openid: openid.into(),
-                appid: None,
-                sub_appid: None,
-                sub_mchid: sub_mchid.into(),
-                user_name: user_name.into(),
-                id_card_number: id_card_number.into(),
-                employment_type: employment_type.into(),
-            }
-        }
-        /// Sets `appid` (应用ID).
-        pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-            self.appid = Some(appid.into());
-            self
-        }
-        /// Sets `sub_appid` (子商户应用ID).
-        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-            self.sub_appid = Some(sub_appid.into());
-            self
+    constructors! {
+        Post {
+            new(
+                openid: String,
+                sub_mchid: String,
+                user_name: String,
+                id_card_number: String,
+                employment_type: crate::api::v3::payroll_card::types::EmploymentType,
+            );
+            /// Sets `appid` (应用ID).
+            with_appid => appid: String;
+            /// Sets `sub_appid` (子商户应用ID).
+            with_sub_appid => sub_appid: String;
         }
     }
 
@@ -554,46 +467,24 @@ pub mod transfer_batches {
         pub employment_scene: String,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            sub_mchid: impl Into<String>,
-            authorization_type: impl Into<String>,
-            out_batch_no: impl Into<String>,
-            batch_name: impl Into<String>,
-            batch_remark: impl Into<String>,
-            total_amount: impl Into<i64>,
-            total_num: impl Into<i64>,
-            transfer_detail_list: impl Into<Vec<PostTransferDetailList>>,
-            employment_type: impl Into<String>,
-            employment_scene: impl Into<String>,
-        ) -> Self {
-            Self {
-                sub_mchid: sub_mchid.into(),
-                sub_appid: None,
-                authorization_type: authorization_type.into(),
-                out_batch_no: out_batch_no.into(),
-                batch_name: batch_name.into(),
-                batch_remark: batch_remark.into(),
-                total_amount: total_amount.into(),
-                total_num: total_num.into(),
-                transfer_detail_list: transfer_detail_list.into(),
-                sp_appid: None,
-                employment_type: employment_type.into(),
-                employment_scene: employment_scene.into(),
-            }
-        }
-        /// Sets `sub_appid` (特约商户AppID).
-        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-            self.sub_appid = Some(sub_appid.into());
-            self
-        }
-        /// Sets `sp_appid` (服务商的AppID).
-        pub fn with_sp_appid(mut self, sp_appid: impl Into<String>) -> Self {
-            self.sp_appid = Some(sp_appid.into());
-            self
+    constructors! {
+        Post {
+            new(
+                sub_mchid: String,
+                authorization_type: String,
+                out_batch_no: String,
+                batch_name: String,
+                batch_remark: String,
+                total_amount: i64,
+                total_num: i64,
+                transfer_detail_list: Vec<PostTransferDetailList>,
+                employment_type: String,
+                employment_scene: String,
+            );
+            /// Sets `sub_appid` (特约商户AppID).
+            with_sub_appid => sub_appid: String;
+            /// Sets `sp_appid` (服务商的AppID).
+            with_sp_appid => sp_appid: String;
         }
     }
 
@@ -750,32 +641,17 @@ pub mod wesure {
             pub authenticate_type: Option<PostAuthenticateType>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                sp_mchid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                token: impl Into<String>,
-                user_name: impl Into<String>,
-                id_card_number: impl Into<String>,
-            ) -> Self {
-                Self {
-                    sp_mchid: sp_mchid.into(),
-                    sub_mchid: sub_mchid.into(),
-                    token: token.into(),
-                    user_name: user_name.into(),
-                    id_card_number: id_card_number.into(),
-                    authenticate_type: None,
-                }
-            }
-            /// Sets `authenticate_type` (核身类型).
-            pub fn with_authenticate_type(
-                mut self,
-                authenticate_type: impl Into<PostAuthenticateType>,
-            ) -> Self {
-                self.authenticate_type = Some(authenticate_type.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    sp_mchid: String,
+                    sub_mchid: String,
+                    token: String,
+                    user_name: String,
+                    id_card_number: String,
+                );
+                /// Sets `authenticate_type` (核身类型).
+                with_authenticate_type => authenticate_type: PostAuthenticateType;
             }
         }
 

@@ -35,35 +35,19 @@ pub mod acquiringbank {
             pub notify_url: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                service_id: impl Into<String>,
-                channel_id: impl Into<String>,
-                appid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                authorization_code: impl Into<String>,
-            ) -> Self {
-                Self {
-                    service_id: service_id.into(),
-                    channel_id: channel_id.into(),
-                    appid: appid.into(),
-                    sub_appid: None,
-                    sub_mchid: sub_mchid.into(),
-                    authorization_code: authorization_code.into(),
-                    notify_url: None,
-                }
-            }
-            /// Sets `sub_appid` (子商户应用ID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `notify_url` (商户回调地址).
-            pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-                self.notify_url = Some(notify_url.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    service_id: String,
+                    channel_id: String,
+                    appid: String,
+                    sub_mchid: String,
+                    authorization_code: String,
+                );
+                /// Sets `sub_appid` (子商户应用ID).
+                with_sub_appid => sub_appid: String;
+                /// Sets `notify_url` (商户回调地址).
+                with_notify_url => notify_url: String;
             }
         }
 
@@ -157,27 +141,16 @@ pub mod acquiringbank {
                         pub reason: String,
                     }
 
-                    impl Post {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(
-                            authorization_code: impl Into<String>,
-                            service_id: impl Into<String>,
-                            sub_mchid: impl Into<String>,
-                            reason: impl Into<String>,
-                        ) -> Self {
-                            Self {
-                                authorization_code: authorization_code.into(),
-                                service_id: service_id.into(),
-                                channel_id: None,
-                                sub_mchid: sub_mchid.into(),
-                                reason: reason.into(),
-                            }
-                        }
-                        /// Sets `channel_id` (渠道商商户号).
-                        pub fn with_channel_id(mut self, channel_id: impl Into<String>) -> Self {
-                            self.channel_id = Some(channel_id.into());
-                            self
+                    constructors! {
+                        Post {
+                            new(
+                                authorization_code: String,
+                                service_id: String,
+                                sub_mchid: String,
+                                reason: String,
+                            );
+                            /// Sets `channel_id` (渠道商商户号).
+                            with_channel_id => channel_id: String;
                         }
                     }
                 }
@@ -206,31 +179,17 @@ pub mod acquiringbank {
             pub query_id: Option<String>,
         }
 
-        impl Get {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                service_id: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                channel_id: impl Into<String>,
-            ) -> Self {
-                Self {
-                    service_id: service_id.into(),
-                    sub_mchid: sub_mchid.into(),
-                    channel_id: channel_id.into(),
-                    out_order_no: None,
-                    query_id: None,
-                }
-            }
-            /// Sets `out_order_no` (商户服务订单号 (query)).
-            pub fn with_out_order_no(mut self, out_order_no: impl Into<String>) -> Self {
-                self.out_order_no = Some(out_order_no.into());
-                self
-            }
-            /// Sets `query_id` (回跳查询ID (query)).
-            pub fn with_query_id(mut self, query_id: impl Into<String>) -> Self {
-                self.query_id = Some(query_id.into());
-                self
+        constructors! {
+            Get {
+                new(
+                    service_id: String,
+                    sub_mchid: String,
+                    channel_id: String,
+                );
+                /// Sets `out_order_no` (商户服务订单号 (query)).
+                with_out_order_no => out_order_no: String;
+                /// Sets `query_id` (回跳查询ID (query)).
+                with_query_id => query_id: String;
             }
         }
 
@@ -410,89 +369,35 @@ pub mod acquiringbank {
             pub attach: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                service_id: impl Into<String>,
-                appid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                channel_id: impl Into<String>,
-                out_order_no: impl Into<String>,
-                service_introduction: impl Into<String>,
-                risk_fund: impl Into<crate::api::v3::payscore::types::RiskFund>,
-                time_range: impl Into<crate::api::v3::payscore::types::TimeRange>,
-                notify_url: impl Into<String>,
-            ) -> Self {
-                Self {
-                    service_id: service_id.into(),
-                    appid: appid.into(),
-                    sub_mchid: sub_mchid.into(),
-                    sub_appid: None,
-                    channel_id: channel_id.into(),
-                    out_order_no: out_order_no.into(),
-                    service_introduction: service_introduction.into(),
-                    post_payments: None,
-                    post_discounts: None,
-                    risk_fund: risk_fund.into(),
-                    time_range: time_range.into(),
-                    location: None,
-                    openid: None,
-                    sub_openid: None,
-                    need_user_confirm: None,
-                    notify_url: notify_url.into(),
-                    attach: None,
-                }
-            }
-            /// Sets `sub_appid` (子商户应用ID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `post_payments` (后付费项目).
-            pub fn with_post_payments(
-                mut self,
-                post_payments: impl Into<Vec<crate::api::v3::payscore::types::PostPayments>>,
-            ) -> Self {
-                self.post_payments = Some(post_payments.into());
-                self
-            }
-            /// Sets `post_discounts` (后付费商户优惠).
-            pub fn with_post_discounts(
-                mut self,
-                post_discounts: impl Into<Vec<PostPostDiscounts>>,
-            ) -> Self {
-                self.post_discounts = Some(post_discounts.into());
-                self
-            }
-            /// Sets `location` (服务位置).
-            pub fn with_location(
-                mut self,
-                location: impl Into<crate::api::v3::payscore::types::Location>,
-            ) -> Self {
-                self.location = Some(location.into());
-                self
-            }
-            /// Sets `openid` (服务商公众号下的用户标识).
-            pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                self.openid = Some(openid.into());
-                self
-            }
-            /// Sets `sub_openid` (子商户公众号下的用户标识).
-            pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
-                self.sub_openid = Some(sub_openid.into());
-                self
-            }
-            /// Sets `need_user_confirm` (是否需要用户确认).
-            pub fn with_need_user_confirm(mut self, need_user_confirm: impl Into<bool>) -> Self {
-                self.need_user_confirm = Some(need_user_confirm.into());
-                self
-            }
-            /// Sets `attach` (商户数据包).
-            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                self.attach = Some(attach.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    service_id: String,
+                    appid: String,
+                    sub_mchid: String,
+                    channel_id: String,
+                    out_order_no: String,
+                    service_introduction: String,
+                    risk_fund: crate::api::v3::payscore::types::RiskFund,
+                    time_range: crate::api::v3::payscore::types::TimeRange,
+                    notify_url: String,
+                );
+                /// Sets `sub_appid` (子商户应用ID).
+                with_sub_appid => sub_appid: String;
+                /// Sets `post_payments` (后付费项目).
+                with_post_payments => post_payments: Vec<crate::api::v3::payscore::types::PostPayments>;
+                /// Sets `post_discounts` (后付费商户优惠).
+                with_post_discounts => post_discounts: Vec<PostPostDiscounts>;
+                /// Sets `location` (服务位置).
+                with_location => location: crate::api::v3::payscore::types::Location;
+                /// Sets `openid` (服务商公众号下的用户标识).
+                with_openid => openid: String;
+                /// Sets `sub_openid` (子商户公众号下的用户标识).
+                with_sub_openid => sub_openid: String;
+                /// Sets `need_user_confirm` (是否需要用户确认).
+                with_need_user_confirm => need_user_confirm: bool;
+                /// Sets `attach` (商户数据包).
+                with_attach => attach: String;
             }
         }
 
@@ -515,26 +420,16 @@ pub mod acquiringbank {
             pub amount: Option<i64>,
         }
 
-        impl PostPostDiscounts {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(name: impl Into<String>, description: impl Into<String>) -> Self {
-                Self {
-                    name: name.into(),
-                    description: description.into(),
-                    count: None,
-                    amount: None,
-                }
-            }
-            /// Sets `count` (优惠数量).
-            pub fn with_count(mut self, count: impl Into<i64>) -> Self {
-                self.count = Some(count.into());
-                self
-            }
-            /// Sets `amount` (付费金额).
-            pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
-                self.amount = Some(amount.into());
-                self
+        constructors! {
+            PostPostDiscounts {
+                new(
+                    name: String,
+                    description: String,
+                );
+                /// Sets `count` (优惠数量).
+                with_count => count: i64;
+                /// Sets `amount` (付费金额).
+                with_amount => amount: i64;
             }
         }
 
@@ -680,74 +575,29 @@ pub mod acquiringbank {
                     pub goods_tag: Option<String>,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        out_order_no: impl Into<String>,
-                        service_id: impl Into<String>,
-                        sub_mchid: impl Into<String>,
-                        post_payments: impl Into<Vec<crate::api::v3::payscore::types::PostPayments>>,
-                        total_amount: impl Into<i64>,
-                    ) -> Self {
-                        Self {
-                            out_order_no: out_order_no.into(),
-                            service_id: service_id.into(),
-                            channel_id: None,
-                            sub_mchid: sub_mchid.into(),
-                            post_payments: post_payments.into(),
-                            post_discounts: None,
-                            total_amount: total_amount.into(),
-                            time_range: None,
-                            location: None,
-                            profit_sharing: None,
-                            complete_time: None,
-                            goods_tag: None,
-                        }
-                    }
-                    /// Sets `channel_id` (渠道商商户号).
-                    pub fn with_channel_id(mut self, channel_id: impl Into<String>) -> Self {
-                        self.channel_id = Some(channel_id.into());
-                        self
-                    }
-                    /// Sets `post_discounts` (后付费商户优惠).
-                    pub fn with_post_discounts(
-                        mut self,
-                        post_discounts: impl Into<Vec<crate::api::v3::payscore::types::PostDiscounts>>,
-                    ) -> Self {
-                        self.post_discounts = Some(post_discounts.into());
-                        self
-                    }
-                    /// Sets `time_range` (实际服务时间).
-                    pub fn with_time_range(
-                        mut self,
-                        time_range: impl Into<crate::api::v3::payscore::types::TimeRange>,
-                    ) -> Self {
-                        self.time_range = Some(time_range.into());
-                        self
-                    }
-                    /// Sets `location` (实际服务位置).
-                    pub fn with_location(
-                        mut self,
-                        location: impl Into<crate::api::v3::payscore::types::Location>,
-                    ) -> Self {
-                        self.location = Some(location.into());
-                        self
-                    }
-                    /// Sets `profit_sharing` (微信支付服务分账标记).
-                    pub fn with_profit_sharing(mut self, profit_sharing: impl Into<bool>) -> Self {
-                        self.profit_sharing = Some(profit_sharing.into());
-                        self
-                    }
-                    /// Sets `complete_time` (完结服务时间).
-                    pub fn with_complete_time(mut self, complete_time: impl Into<String>) -> Self {
-                        self.complete_time = Some(complete_time.into());
-                        self
-                    }
-                    /// Sets `goods_tag` (订单优惠标记).
-                    pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                        self.goods_tag = Some(goods_tag.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            out_order_no: String,
+                            service_id: String,
+                            sub_mchid: String,
+                            post_payments: Vec<crate::api::v3::payscore::types::PostPayments>,
+                            total_amount: i64,
+                        );
+                        /// Sets `channel_id` (渠道商商户号).
+                        with_channel_id => channel_id: String;
+                        /// Sets `post_discounts` (后付费商户优惠).
+                        with_post_discounts => post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts>;
+                        /// Sets `time_range` (实际服务时间).
+                        with_time_range => time_range: crate::api::v3::payscore::types::TimeRange;
+                        /// Sets `location` (实际服务位置).
+                        with_location => location: crate::api::v3::payscore::types::Location;
+                        /// Sets `profit_sharing` (微信支付服务分账标记).
+                        with_profit_sharing => profit_sharing: bool;
+                        /// Sets `complete_time` (完结服务时间).
+                        with_complete_time => complete_time: String;
+                        /// Sets `goods_tag` (订单优惠标记).
+                        with_goods_tag => goods_tag: String;
                     }
                 }
 
@@ -798,47 +648,21 @@ pub mod acquiringbank {
                     pub reason: String,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        out_order_no: impl Into<String>,
-                        service_id: impl Into<String>,
-                        sub_mchid: impl Into<String>,
-                        total_amount: impl Into<i64>,
-                        reason: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            out_order_no: out_order_no.into(),
-                            service_id: service_id.into(),
-                            sub_mchid: sub_mchid.into(),
-                            channel_id: None,
-                            post_payments: None,
-                            post_discounts: None,
-                            total_amount: total_amount.into(),
-                            reason: reason.into(),
-                        }
-                    }
-                    /// Sets `channel_id` (渠道商商户号).
-                    pub fn with_channel_id(mut self, channel_id: impl Into<String>) -> Self {
-                        self.channel_id = Some(channel_id.into());
-                        self
-                    }
-                    /// Sets `post_payments` (后付费项目).
-                    pub fn with_post_payments(
-                        mut self,
-                        post_payments: impl Into<Vec<crate::api::v3::payscore::types::PostPayments>>,
-                    ) -> Self {
-                        self.post_payments = Some(post_payments.into());
-                        self
-                    }
-                    /// Sets `post_discounts` (后付费商户优惠).
-                    pub fn with_post_discounts(
-                        mut self,
-                        post_discounts: impl Into<Vec<crate::api::v3::payscore::types::PostDiscounts>>,
-                    ) -> Self {
-                        self.post_discounts = Some(post_discounts.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            out_order_no: String,
+                            service_id: String,
+                            sub_mchid: String,
+                            total_amount: i64,
+                            reason: String,
+                        );
+                        /// Sets `channel_id` (渠道商商户号).
+                        with_channel_id => channel_id: String;
+                        /// Sets `post_payments` (后付费项目).
+                        with_post_payments => post_payments: Vec<crate::api::v3::payscore::types::PostPayments>;
+                        /// Sets `post_discounts` (后付费商户优惠).
+                        with_post_discounts => post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts>;
                     }
                 }
 
@@ -876,39 +700,20 @@ pub mod acquiringbank {
                     pub sub_appid: Option<String>,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        out_order_no: impl Into<String>,
-                        service_id: impl Into<String>,
-                        sub_mchid: impl Into<String>,
-                        channel_id: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            out_order_no: out_order_no.into(),
-                            service_id: service_id.into(),
-                            appid: None,
-                            sub_mchid: sub_mchid.into(),
-                            channel_id: channel_id.into(),
-                            out_trade_no: None,
-                            sub_appid: None,
-                        }
-                    }
-                    /// Sets `appid` (服务商应用ID).
-                    pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-                        self.appid = Some(appid.into());
-                        self
-                    }
-                    /// Sets `out_trade_no` (商户系统内部扣款单号).
-                    pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
-                        self.out_trade_no = Some(out_trade_no.into());
-                        self
-                    }
-                    /// Sets `sub_appid` (子商户公众账号ID).
-                    pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                        self.sub_appid = Some(sub_appid.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            out_order_no: String,
+                            service_id: String,
+                            sub_mchid: String,
+                            channel_id: String,
+                        );
+                        /// Sets `appid` (服务商应用ID).
+                        with_appid => appid: String;
+                        /// Sets `out_trade_no` (商户系统内部扣款单号).
+                        with_out_trade_no => out_trade_no: String;
+                        /// Sets `sub_appid` (子商户公众账号ID).
+                        with_sub_appid => sub_appid: String;
                     }
                 }
 
@@ -950,29 +755,17 @@ pub mod acquiringbank {
                     pub detail: crate::api::v3::payscore::types::Detail,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        out_order_no: impl Into<String>,
-                        service_id: impl Into<String>,
-                        sub_mchid: impl Into<String>,
-                        r#type: impl Into<String>,
-                        detail: impl Into<crate::api::v3::payscore::types::Detail>,
-                    ) -> Self {
-                        Self {
-                            out_order_no: out_order_no.into(),
-                            service_id: service_id.into(),
-                            sub_mchid: sub_mchid.into(),
-                            channel_id: None,
-                            r#type: r#type.into(),
-                            detail: detail.into(),
-                        }
-                    }
-                    /// Sets `channel_id` (渠道商商户号).
-                    pub fn with_channel_id(mut self, channel_id: impl Into<String>) -> Self {
-                        self.channel_id = Some(channel_id.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            out_order_no: String,
+                            service_id: String,
+                            sub_mchid: String,
+                            r#type: String,
+                            detail: crate::api::v3::payscore::types::Detail,
+                        );
+                        /// Sets `channel_id` (渠道商商户号).
+                        with_channel_id => channel_id: String;
                     }
                 }
 
@@ -1006,33 +799,18 @@ pub mod acquiringbank {
                 pub out_order_no: Option<String>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    service_id: impl Into<String>,
-                    appid: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                    channel_id: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        service_id: service_id.into(),
-                        appid: appid.into(),
-                        sub_mchid: sub_mchid.into(),
-                        sub_appid: None,
-                        channel_id: channel_id.into(),
-                        out_order_no: None,
-                    }
-                }
-                /// Sets `sub_appid` (子商户申请的公众号或移动应用AppID (query)).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
-                }
-                /// Sets `out_order_no` (商户服务订单号 (query)).
-                pub fn with_out_order_no(mut self, out_order_no: impl Into<String>) -> Self {
-                    self.out_order_no = Some(out_order_no.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        service_id: String,
+                        appid: String,
+                        sub_mchid: String,
+                        channel_id: String,
+                    );
+                    /// Sets `sub_appid` (子商户申请的公众号或移动应用AppID (query)).
+                    with_sub_appid => sub_appid: String;
+                    /// Sets `out_order_no` (商户服务订单号 (query)).
+                    with_out_order_no => out_order_no: String;
                 }
             }
 
@@ -1099,119 +877,43 @@ pub mod acquiringbank {
             pub shopping_info: Option<crate::api::v3::payscore::types::ShoppingInfo>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                out_order_no: impl Into<String>,
-                appid: impl Into<String>,
-                service_id: impl Into<String>,
-                service_introduction: impl Into<String>,
-                time_range: impl Into<crate::api::v3::payscore::types::TimeRange2>,
-            ) -> Self {
-                Self {
-                    out_order_no: out_order_no.into(),
-                    appid: appid.into(),
-                    sub_mchid: None,
-                    sub_appid: None,
-                    channel_id: None,
-                    service_id: service_id.into(),
-                    service_introduction: service_introduction.into(),
-                    post_payments: None,
-                    post_discounts: None,
-                    time_range: time_range.into(),
-                    location: None,
-                    risk_fund: None,
-                    attach: None,
-                    notify_url: None,
-                    openid: None,
-                    sub_openid: None,
-                    need_user_confirm: None,
-                    mchid: None,
-                    shopping_info: None,
-                }
-            }
-            /// Sets `sub_mchid` (子商户号).
-            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                self.sub_mchid = Some(sub_mchid.into());
-                self
-            }
-            /// Sets `sub_appid` (子商户应用ID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `channel_id` (渠道商商户号).
-            pub fn with_channel_id(mut self, channel_id: impl Into<String>) -> Self {
-                self.channel_id = Some(channel_id.into());
-                self
-            }
-            /// Sets `post_payments` (post_payments).
-            pub fn with_post_payments(
-                mut self,
-                post_payments: impl Into<Vec<crate::api::v3::payscore::types::PostPayments2>>,
-            ) -> Self {
-                self.post_payments = Some(post_payments.into());
-                self
-            }
-            /// Sets `post_discounts` (post_discounts).
-            pub fn with_post_discounts(
-                mut self,
-                post_discounts: impl Into<Vec<crate::api::v3::payscore::types::PostDiscounts4>>,
-            ) -> Self {
-                self.post_discounts = Some(post_discounts.into());
-                self
-            }
-            /// Sets `location` (服务位置).
-            pub fn with_location(
-                mut self,
-                location: impl Into<crate::api::v3::payscore::types::Location>,
-            ) -> Self {
-                self.location = Some(location.into());
-                self
-            }
-            /// Sets `risk_fund` (订单风险金).
-            pub fn with_risk_fund(mut self, risk_fund: impl Into<PostRiskFund>) -> Self {
-                self.risk_fund = Some(risk_fund.into());
-                self
-            }
-            /// Sets `attach` (商户数据包).
-            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                self.attach = Some(attach.into());
-                self
-            }
-            /// Sets `notify_url` (商户回调地址).
-            pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-                self.notify_url = Some(notify_url.into());
-                self
-            }
-            /// Sets `openid` (用户标识).
-            pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                self.openid = Some(openid.into());
-                self
-            }
-            /// Sets `sub_openid` (子商户公众号下的用户标识).
-            pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
-                self.sub_openid = Some(sub_openid.into());
-                self
-            }
-            /// Sets `need_user_confirm` (是否需要用户确认).
-            pub fn with_need_user_confirm(mut self, need_user_confirm: impl Into<bool>) -> Self {
-                self.need_user_confirm = Some(need_user_confirm.into());
-                self
-            }
-            /// Sets `mchid` (商户号).
-            pub fn with_mchid(mut self, mchid: impl Into<String>) -> Self {
-                self.mchid = Some(mchid.into());
-                self
-            }
-            /// Sets `shopping_info` (先用后付购物详情).
-            pub fn with_shopping_info(
-                mut self,
-                shopping_info: impl Into<crate::api::v3::payscore::types::ShoppingInfo>,
-            ) -> Self {
-                self.shopping_info = Some(shopping_info.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    out_order_no: String,
+                    appid: String,
+                    service_id: String,
+                    service_introduction: String,
+                    time_range: crate::api::v3::payscore::types::TimeRange2,
+                );
+                /// Sets `sub_mchid` (子商户号).
+                with_sub_mchid => sub_mchid: String;
+                /// Sets `sub_appid` (子商户应用ID).
+                with_sub_appid => sub_appid: String;
+                /// Sets `channel_id` (渠道商商户号).
+                with_channel_id => channel_id: String;
+                /// Sets `post_payments` (post_payments).
+                with_post_payments => post_payments: Vec<crate::api::v3::payscore::types::PostPayments2>;
+                /// Sets `post_discounts` (post_discounts).
+                with_post_discounts => post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts4>;
+                /// Sets `location` (服务位置).
+                with_location => location: crate::api::v3::payscore::types::Location;
+                /// Sets `risk_fund` (订单风险金).
+                with_risk_fund => risk_fund: PostRiskFund;
+                /// Sets `attach` (商户数据包).
+                with_attach => attach: String;
+                /// Sets `notify_url` (商户回调地址).
+                with_notify_url => notify_url: String;
+                /// Sets `openid` (用户标识).
+                with_openid => openid: String;
+                /// Sets `sub_openid` (子商户公众号下的用户标识).
+                with_sub_openid => sub_openid: String;
+                /// Sets `need_user_confirm` (是否需要用户确认).
+                with_need_user_confirm => need_user_confirm: bool;
+                /// Sets `mchid` (商户号).
+                with_mchid => mchid: String;
+                /// Sets `shopping_info` (先用后付购物详情).
+                with_shopping_info => shopping_info: crate::api::v3::payscore::types::ShoppingInfo;
             }
         }
 
@@ -1245,24 +947,14 @@ pub mod acquiringbank {
             pub description: Option<String>,
         }
 
-        impl PostRiskFund {
-            /// Sets `name` (风险金名称).
-            pub fn with_name(
-                mut self,
-                name: impl Into<crate::api::v3::payscore::types::Name>,
-            ) -> Self {
-                self.name = Some(name.into());
-                self
-            }
-            /// Sets `amount` (风险金额).
-            pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
-                self.amount = Some(amount.into());
-                self
-            }
-            /// Sets `description` (风险说明).
-            pub fn with_description(mut self, description: impl Into<String>) -> Self {
-                self.description = Some(description.into());
-                self
+        constructors! {
+            PostRiskFund {
+                /// Sets `name` (风险金名称).
+                with_name => name: crate::api::v3::payscore::types::Name;
+                /// Sets `amount` (风险金额).
+                with_amount => amount: i64;
+                /// Sets `description` (风险说明).
+                with_description => description: String;
             }
         }
 
@@ -1333,25 +1025,15 @@ pub mod merchant_bill {
         pub service_id: String,
     }
 
-    impl Get {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            bill_date: impl Into<String>,
-            encryption_algorithm: impl Into<String>,
-            service_id: impl Into<String>,
-        ) -> Self {
-            Self {
-                bill_date: bill_date.into(),
-                tar_type: None,
-                encryption_algorithm: encryption_algorithm.into(),
-                service_id: service_id.into(),
-            }
-        }
-        /// Sets `tar_type` (压缩类型 (query)).
-        pub fn with_tar_type(mut self, tar_type: impl Into<String>) -> Self {
-            self.tar_type = Some(tar_type.into());
-            self
+    constructors! {
+        Get {
+            new(
+                bill_date: String,
+                encryption_algorithm: String,
+                service_id: String,
+            );
+            /// Sets `tar_type` (压缩类型 (query)).
+            with_tar_type => tar_type: String;
         }
     }
 
@@ -1405,26 +1087,16 @@ pub mod oversea {
                 pub query_id: Option<String>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(service_id: impl Into<String>, sub_mchid: impl Into<String>) -> Self {
-                    Self {
-                        service_id: service_id.into(),
-                        sub_mchid: sub_mchid.into(),
-                        out_order_no: None,
-                        query_id: None,
-                    }
-                }
-                /// Sets `out_order_no` (商户服务订单号 (query)).
-                pub fn with_out_order_no(mut self, out_order_no: impl Into<String>) -> Self {
-                    self.out_order_no = Some(out_order_no.into());
-                    self
-                }
-                /// Sets `query_id` (回跳查询ID (query)).
-                pub fn with_query_id(mut self, query_id: impl Into<String>) -> Self {
-                    self.query_id = Some(query_id.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        service_id: String,
+                        sub_mchid: String,
+                    );
+                    /// Sets `out_order_no` (商户服务订单号 (query)).
+                    with_out_order_no => out_order_no: String;
+                    /// Sets `query_id` (回跳查询ID (query)).
+                    with_query_id => query_id: String;
                 }
             }
 
@@ -1639,92 +1311,35 @@ pub mod oversea {
                 pub attach: Option<String>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                #[allow(clippy::too_many_arguments)]
-                pub fn new(
-                    service_id: impl Into<String>,
-                    appid: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                    out_order_no: impl Into<String>,
-                    currency: impl Into<String>,
-                    service_introduction: impl Into<String>,
-                    risk_fund: impl Into<crate::api::v3::payscore::types::RiskFund>,
-                    time_range: impl Into<crate::api::v3::payscore::types::TimeRange4>,
-                    notify_url: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        service_id: service_id.into(),
-                        appid: appid.into(),
-                        sub_mchid: sub_mchid.into(),
-                        sub_appid: None,
-                        out_order_no: out_order_no.into(),
-                        currency: currency.into(),
-                        service_introduction: service_introduction.into(),
-                        post_payments: None,
-                        post_discounts: None,
-                        risk_fund: risk_fund.into(),
-                        time_range: time_range.into(),
-                        location: None,
-                        openid: None,
-                        sub_openid: None,
-                        need_user_confirm: None,
-                        notify_url: notify_url.into(),
-                        attach: None,
-                    }
-                }
-                /// Sets `sub_appid` (子商户公众号ID).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
-                }
-                /// Sets `post_payments` (后付费项目).
-                pub fn with_post_payments(
-                    mut self,
-                    post_payments: impl Into<Vec<crate::api::v3::payscore::types::PostPayments3>>,
-                ) -> Self {
-                    self.post_payments = Some(post_payments.into());
-                    self
-                }
-                /// Sets `post_discounts` (商户优惠).
-                pub fn with_post_discounts(
-                    mut self,
-                    post_discounts: impl Into<Vec<crate::api::v3::payscore::types::PostDiscounts2>>,
-                ) -> Self {
-                    self.post_discounts = Some(post_discounts.into());
-                    self
-                }
-                /// Sets `location` (服务位置).
-                pub fn with_location(
-                    mut self,
-                    location: impl Into<crate::api::v3::payscore::types::Location>,
-                ) -> Self {
-                    self.location = Some(location.into());
-                    self
-                }
-                /// Sets `openid` (服务商公众号下的用户标识).
-                pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                    self.openid = Some(openid.into());
-                    self
-                }
-                /// Sets `sub_openid` (子商户公众号下的用户标识).
-                pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
-                    self.sub_openid = Some(sub_openid.into());
-                    self
-                }
-                /// Sets `need_user_confirm` (是否需要用户确认).
-                pub fn with_need_user_confirm(
-                    mut self,
-                    need_user_confirm: impl Into<bool>,
-                ) -> Self {
-                    self.need_user_confirm = Some(need_user_confirm.into());
-                    self
-                }
-                /// Sets `attach` (商户数据包).
-                pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                    self.attach = Some(attach.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        service_id: String,
+                        appid: String,
+                        sub_mchid: String,
+                        out_order_no: String,
+                        currency: String,
+                        service_introduction: String,
+                        risk_fund: crate::api::v3::payscore::types::RiskFund,
+                        time_range: crate::api::v3::payscore::types::TimeRange4,
+                        notify_url: String,
+                    );
+                    /// Sets `sub_appid` (子商户公众号ID).
+                    with_sub_appid => sub_appid: String;
+                    /// Sets `post_payments` (后付费项目).
+                    with_post_payments => post_payments: Vec<crate::api::v3::payscore::types::PostPayments3>;
+                    /// Sets `post_discounts` (商户优惠).
+                    with_post_discounts => post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts2>;
+                    /// Sets `location` (服务位置).
+                    with_location => location: crate::api::v3::payscore::types::Location;
+                    /// Sets `openid` (服务商公众号下的用户标识).
+                    with_openid => openid: String;
+                    /// Sets `sub_openid` (子商户公众号下的用户标识).
+                    with_sub_openid => sub_openid: String;
+                    /// Sets `need_user_confirm` (是否需要用户确认).
+                    with_need_user_confirm => need_user_confirm: bool;
+                    /// Sets `attach` (商户数据包).
+                    with_attach => attach: String;
                 }
             }
 
@@ -1878,82 +1493,29 @@ pub mod oversea {
                         pub goods_tag: Option<String>,
                     }
 
-                    impl Post {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(
-                            out_order_no: impl Into<String>,
-                            service_id: impl Into<String>,
-                            sub_mchid: impl Into<String>,
-                            post_payments: impl Into<Vec<crate::api::v3::payscore::types::PostPayments>>,
-                            total_amount: impl Into<i64>,
-                        ) -> Self {
-                            Self {
-                                out_order_no: out_order_no.into(),
-                                service_id: service_id.into(),
-                                sub_mchid: sub_mchid.into(),
-                                post_payments: post_payments.into(),
-                                post_discounts: None,
-                                total_amount: total_amount.into(),
-                                currency: None,
-                                time_range: None,
-                                location: None,
-                                profit_sharing: None,
-                                complete_time: None,
-                                goods_tag: None,
-                            }
-                        }
-                        /// Sets `post_discounts` (商户优惠).
-                        pub fn with_post_discounts(
-                            mut self,
-                            post_discounts: impl Into<
-                                Vec<crate::api::v3::payscore::types::PostDiscounts>,
-                            >,
-                        ) -> Self {
-                            self.post_discounts = Some(post_discounts.into());
-                            self
-                        }
-                        /// Sets `currency` (货币类型).
-                        pub fn with_currency(mut self, currency: impl Into<String>) -> Self {
-                            self.currency = Some(currency.into());
-                            self
-                        }
-                        /// Sets `time_range` (实际服务时间).
-                        pub fn with_time_range(
-                            mut self,
-                            time_range: impl Into<PostTimeRange>,
-                        ) -> Self {
-                            self.time_range = Some(time_range.into());
-                            self
-                        }
-                        /// Sets `location` (实际服务位置).
-                        pub fn with_location(
-                            mut self,
-                            location: impl Into<crate::api::v3::payscore::types::Location>,
-                        ) -> Self {
-                            self.location = Some(location.into());
-                            self
-                        }
-                        /// Sets `profit_sharing` (微信支付服务分账标记).
-                        pub fn with_profit_sharing(
-                            mut self,
-                            profit_sharing: impl Into<bool>,
-                        ) -> Self {
-                            self.profit_sharing = Some(profit_sharing.into());
-                            self
-                        }
-                        /// Sets `complete_time` (完结服务时间).
-                        pub fn with_complete_time(
-                            mut self,
-                            complete_time: impl Into<crate::DateTime>,
-                        ) -> Self {
-                            self.complete_time = Some(complete_time.into());
-                            self
-                        }
-                        /// Sets `goods_tag` (订单优惠标记).
-                        pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                            self.goods_tag = Some(goods_tag.into());
-                            self
+                    constructors! {
+                        Post {
+                            new(
+                                out_order_no: String,
+                                service_id: String,
+                                sub_mchid: String,
+                                post_payments: Vec<crate::api::v3::payscore::types::PostPayments>,
+                                total_amount: i64,
+                            );
+                            /// Sets `post_discounts` (商户优惠).
+                            with_post_discounts => post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts>;
+                            /// Sets `currency` (货币类型).
+                            with_currency => currency: String;
+                            /// Sets `time_range` (实际服务时间).
+                            with_time_range => time_range: PostTimeRange;
+                            /// Sets `location` (实际服务位置).
+                            with_location => location: crate::api::v3::payscore::types::Location;
+                            /// Sets `profit_sharing` (微信支付服务分账标记).
+                            with_profit_sharing => profit_sharing: bool;
+                            /// Sets `complete_time` (完结服务时间).
+                            with_complete_time => complete_time: crate::DateTime;
+                            /// Sets `goods_tag` (订单优惠标记).
+                            with_goods_tag => goods_tag: String;
                         }
                     }
 
@@ -1981,38 +1543,16 @@ pub mod oversea {
                         pub end_time_remark: Option<String>,
                     }
 
-                    impl PostTimeRange {
-                        /// Sets `start_time` (服务开始时间).
-                        pub fn with_start_time(
-                            mut self,
-                            start_time: impl Into<crate::DateTime>,
-                        ) -> Self {
-                            self.start_time = Some(start_time.into());
-                            self
-                        }
-                        /// Sets `end_time` (服务结束时间).
-                        pub fn with_end_time(
-                            mut self,
-                            end_time: impl Into<crate::DateTime>,
-                        ) -> Self {
-                            self.end_time = Some(end_time.into());
-                            self
-                        }
-                        /// Sets `start_time_remark` (服务开始时间备注).
-                        pub fn with_start_time_remark(
-                            mut self,
-                            start_time_remark: impl Into<String>,
-                        ) -> Self {
-                            self.start_time_remark = Some(start_time_remark.into());
-                            self
-                        }
-                        /// Sets `end_time_remark` (服务结束时间备注).
-                        pub fn with_end_time_remark(
-                            mut self,
-                            end_time_remark: impl Into<String>,
-                        ) -> Self {
-                            self.end_time_remark = Some(end_time_remark.into());
-                            self
+                    constructors! {
+                        PostTimeRange {
+                            /// Sets `start_time` (服务开始时间).
+                            with_start_time => start_time: crate::DateTime;
+                            /// Sets `end_time` (服务结束时间).
+                            with_end_time => end_time: crate::DateTime;
+                            /// Sets `start_time_remark` (服务开始时间备注).
+                            with_start_time_remark => start_time_remark: String;
+                            /// Sets `end_time_remark` (服务结束时间备注).
+                            with_end_time_remark => end_time_remark: String;
                         }
                     }
 
@@ -2063,25 +1603,15 @@ pub mod oversea {
                         pub paid_amount: Option<i64>,
                     }
 
-                    impl PostDetail {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(paid_time: impl Into<crate::DateTime>) -> Self {
-                            Self {
-                                seq: None,
-                                paid_time: paid_time.into(),
-                                paid_amount: None,
-                            }
-                        }
-                        /// Sets `seq` (收款序号).
-                        pub fn with_seq(mut self, seq: impl Into<i64>) -> Self {
-                            self.seq = Some(seq.into());
-                            self
-                        }
-                        /// Sets `paid_amount` (收款金额).
-                        pub fn with_paid_amount(mut self, paid_amount: impl Into<i64>) -> Self {
-                            self.paid_amount = Some(paid_amount.into());
-                            self
+                    constructors! {
+                        PostDetail {
+                            new(
+                                paid_time: crate::DateTime,
+                            );
+                            /// Sets `seq` (收款序号).
+                            with_seq => seq: i64;
+                            /// Sets `paid_amount` (收款金额).
+                            with_paid_amount => paid_amount: i64;
                         }
                     }
                 }
@@ -2121,33 +1651,18 @@ pub mod partner {
             pub notify_url: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                service_id: impl Into<String>,
-                appid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                authorization_code: impl Into<String>,
-            ) -> Self {
-                Self {
-                    service_id: service_id.into(),
-                    appid: appid.into(),
-                    sub_appid: None,
-                    sub_mchid: sub_mchid.into(),
-                    authorization_code: authorization_code.into(),
-                    notify_url: None,
-                }
-            }
-            /// Sets `sub_appid` (子商户应用ID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `notify_url` (商户回调地址).
-            pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-                self.notify_url = Some(notify_url.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    service_id: String,
+                    appid: String,
+                    sub_mchid: String,
+                    authorization_code: String,
+                );
+                /// Sets `sub_appid` (子商户应用ID).
+                with_sub_appid => sub_appid: String;
+                /// Sets `notify_url` (商户回调地址).
+                with_notify_url => notify_url: String;
             }
         }
 
@@ -2189,44 +1704,21 @@ pub mod partner {
                 pub transaction_scene_info: Option<PostTransactionSceneInfo>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    service_id: impl Into<String>,
-                    appid: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                    authorization_code: impl Into<String>,
-                    scene: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        service_id: service_id.into(),
-                        appid: appid.into(),
-                        sub_appid: None,
-                        sub_mchid: sub_mchid.into(),
-                        authorization_code: authorization_code.into(),
-                        notify_url: None,
-                        scene: scene.into(),
-                        transaction_scene_info: None,
-                    }
-                }
-                /// Sets `sub_appid` (子商户的公众号ID).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
-                }
-                /// Sets `notify_url` (通知地址).
-                pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-                    self.notify_url = Some(notify_url.into());
-                    self
-                }
-                /// Sets `transaction_scene_info` (微信支付交易中授权附带的参数).
-                pub fn with_transaction_scene_info(
-                    mut self,
-                    transaction_scene_info: impl Into<PostTransactionSceneInfo>,
-                ) -> Self {
-                    self.transaction_scene_info = Some(transaction_scene_info.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        service_id: String,
+                        appid: String,
+                        sub_mchid: String,
+                        authorization_code: String,
+                        scene: String,
+                    );
+                    /// Sets `sub_appid` (子商户的公众号ID).
+                    with_sub_appid => sub_appid: String;
+                    /// Sets `notify_url` (通知地址).
+                    with_notify_url => notify_url: String;
+                    /// Sets `transaction_scene_info` (微信支付交易中授权附带的参数).
+                    with_transaction_scene_info => transaction_scene_info: PostTransactionSceneInfo;
                 }
             }
 
@@ -2282,55 +1774,23 @@ pub mod partner {
                 pub shopping_info: Option<crate::api::v3::payscore::types::ShoppingInfo3>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    sub_mchid: impl Into<String>,
-                    service_id: impl Into<String>,
-                    appid: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        sub_mchid: sub_mchid.into(),
-                        service_id: service_id.into(),
-                        appid: appid.into(),
-                        sub_appid: None,
-                        authorization_code: None,
-                        openid: None,
-                        sub_openid: None,
-                        shopping_info: None,
-                    }
-                }
-                /// Sets `sub_appid` (子商户的公众号ID).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
-                }
-                /// Sets `authorization_code` (授权协议号).
-                pub fn with_authorization_code(
-                    mut self,
-                    authorization_code: impl Into<String>,
-                ) -> Self {
-                    self.authorization_code = Some(authorization_code.into());
-                    self
-                }
-                /// Sets `openid` (服务商的用户标识).
-                pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                    self.openid = Some(openid.into());
-                    self
-                }
-                /// Sets `sub_openid` (子商户的用户标识).
-                pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
-                    self.sub_openid = Some(sub_openid.into());
-                    self
-                }
-                /// Sets `shopping_info` (先用后付商品信息).
-                pub fn with_shopping_info(
-                    mut self,
-                    shopping_info: impl Into<crate::api::v3::payscore::types::ShoppingInfo3>,
-                ) -> Self {
-                    self.shopping_info = Some(shopping_info.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        sub_mchid: String,
+                        service_id: String,
+                        appid: String,
+                    );
+                    /// Sets `sub_appid` (子商户的公众号ID).
+                    with_sub_appid => sub_appid: String;
+                    /// Sets `authorization_code` (授权协议号).
+                    with_authorization_code => authorization_code: String;
+                    /// Sets `openid` (服务商的用户标识).
+                    with_openid => openid: String;
+                    /// Sets `sub_openid` (子商户的用户标识).
+                    with_sub_openid => sub_openid: String;
+                    /// Sets `shopping_info` (先用后付商品信息).
+                    with_shopping_info => shopping_info: crate::api::v3::payscore::types::ShoppingInfo3;
                 }
             }
 
@@ -2459,37 +1919,19 @@ pub mod partner {
                 pub sub_openid: Option<String>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    service_id: impl Into<String>,
-                    appid: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        service_id: service_id.into(),
-                        appid: appid.into(),
-                        sub_mchid: sub_mchid.into(),
-                        sub_appid: None,
-                        openid: None,
-                        sub_openid: None,
-                    }
-                }
-                /// Sets `sub_appid` (子商户应用ID (query)).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
-                }
-                /// Sets `openid` (用户标识 (query)).
-                pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                    self.openid = Some(openid.into());
-                    self
-                }
-                /// Sets `sub_openid` (子商户公众号下openid (query)).
-                pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
-                    self.sub_openid = Some(sub_openid.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        service_id: String,
+                        appid: String,
+                        sub_mchid: String,
+                    );
+                    /// Sets `sub_appid` (子商户应用ID (query)).
+                    with_sub_appid => sub_appid: String;
+                    /// Sets `openid` (用户标识 (query)).
+                    with_openid => openid: String;
+                    /// Sets `sub_openid` (子商户公众号下openid (query)).
+                    with_sub_openid => sub_openid: String;
                 }
             }
 
@@ -2557,39 +1999,20 @@ pub mod partner {
                 pub reason: String,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    service_id: impl Into<String>,
-                    appid: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                    reason: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        openid: None,
-                        sub_openid: None,
-                        service_id: service_id.into(),
-                        appid: appid.into(),
-                        sub_appid: None,
-                        sub_mchid: sub_mchid.into(),
-                        reason: reason.into(),
-                    }
-                }
-                /// Sets `openid` (服务商公众号下的用户标识).
-                pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                    self.openid = Some(openid.into());
-                    self
-                }
-                /// Sets `sub_openid` (子商户公众号下openid).
-                pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
-                    self.sub_openid = Some(sub_openid.into());
-                    self
-                }
-                /// Sets `sub_appid` (子商户应用ID).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        service_id: String,
+                        appid: String,
+                        sub_mchid: String,
+                        reason: String,
+                    );
+                    /// Sets `openid` (服务商公众号下的用户标识).
+                    with_openid => openid: String;
+                    /// Sets `sub_openid` (子商户公众号下openid).
+                    with_sub_openid => sub_openid: String;
+                    /// Sets `sub_appid` (子商户应用ID).
+                    with_sub_appid => sub_appid: String;
                 }
             }
         }
@@ -2623,33 +2046,18 @@ pub mod partner {
             pub result_notify_url: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                service_id: impl Into<String>,
-                appid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                out_apply_no: impl Into<String>,
-            ) -> Self {
-                Self {
-                    service_id: service_id.into(),
-                    appid: appid.into(),
-                    sub_mchid: sub_mchid.into(),
-                    sub_appid: None,
-                    out_apply_no: out_apply_no.into(),
-                    result_notify_url: None,
-                }
-            }
-            /// Sets `sub_appid` (子商户应用ID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `result_notify_url` (绑定结果回调通知地址).
-            pub fn with_result_notify_url(mut self, result_notify_url: impl Into<String>) -> Self {
-                self.result_notify_url = Some(result_notify_url.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    service_id: String,
+                    appid: String,
+                    sub_mchid: String,
+                    out_apply_no: String,
+                );
+                /// Sets `sub_appid` (子商户应用ID).
+                with_sub_appid => sub_appid: String;
+                /// Sets `result_notify_url` (绑定结果回调通知地址).
+                with_result_notify_url => result_notify_url: String;
             }
         }
 
@@ -2702,26 +2110,16 @@ pub mod partner {
             pub query_id: Option<String>,
         }
 
-        impl Get {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(service_id: impl Into<String>, sub_mchid: impl Into<String>) -> Self {
-                Self {
-                    service_id: service_id.into(),
-                    sub_mchid: sub_mchid.into(),
-                    out_order_no: None,
-                    query_id: None,
-                }
-            }
-            /// Sets `out_order_no` (商户服务订单号 (query)).
-            pub fn with_out_order_no(mut self, out_order_no: impl Into<String>) -> Self {
-                self.out_order_no = Some(out_order_no.into());
-                self
-            }
-            /// Sets `query_id` (回跳查询ID (query)).
-            pub fn with_query_id(mut self, query_id: impl Into<String>) -> Self {
-                self.query_id = Some(query_id.into());
-                self
+        constructors! {
+            Get {
+                new(
+                    service_id: String,
+                    sub_mchid: String,
+                );
+                /// Sets `out_order_no` (商户服务订单号 (query)).
+                with_out_order_no => out_order_no: String;
+                /// Sets `query_id` (回跳查询ID (query)).
+                with_query_id => query_id: String;
             }
         }
 
@@ -2870,96 +2268,36 @@ pub mod partner {
             pub device: Option<crate::api::v3::payscore::types::Device>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                service_id: impl Into<String>,
-                appid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                out_order_no: impl Into<String>,
-                service_introduction: impl Into<String>,
-                risk_fund: impl Into<crate::api::v3::payscore::types::RiskFund2>,
-                time_range: impl Into<crate::api::v3::payscore::types::TimeRange2>,
-                notify_url: impl Into<String>,
-            ) -> Self {
-                Self {
-                    service_id: service_id.into(),
-                    appid: appid.into(),
-                    sub_mchid: sub_mchid.into(),
-                    sub_appid: None,
-                    out_order_no: out_order_no.into(),
-                    service_introduction: service_introduction.into(),
-                    post_payments: None,
-                    post_discounts: None,
-                    risk_fund: risk_fund.into(),
-                    time_range: time_range.into(),
-                    location: None,
-                    openid: None,
-                    sub_openid: None,
-                    need_user_confirm: None,
-                    notify_url: notify_url.into(),
-                    attach: None,
-                    device: None,
-                }
-            }
-            /// Sets `sub_appid` (子商户应用ID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `post_payments` (后付费项目).
-            pub fn with_post_payments(
-                mut self,
-                post_payments: impl Into<Vec<crate::api::v3::payscore::types::PostPayments>>,
-            ) -> Self {
-                self.post_payments = Some(post_payments.into());
-                self
-            }
-            /// Sets `post_discounts` (后付费商户优惠).
-            pub fn with_post_discounts(
-                mut self,
-                post_discounts: impl Into<Vec<crate::api::v3::payscore::types::PostDiscounts2>>,
-            ) -> Self {
-                self.post_discounts = Some(post_discounts.into());
-                self
-            }
-            /// Sets `location` (服务位置).
-            pub fn with_location(
-                mut self,
-                location: impl Into<crate::api::v3::payscore::types::Location>,
-            ) -> Self {
-                self.location = Some(location.into());
-                self
-            }
-            /// Sets `openid` (服务商公众号下的用户标识).
-            pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                self.openid = Some(openid.into());
-                self
-            }
-            /// Sets `sub_openid` (子商户公众号下的用户标识).
-            pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
-                self.sub_openid = Some(sub_openid.into());
-                self
-            }
-            /// Sets `need_user_confirm` (是否需要用户确认).
-            pub fn with_need_user_confirm(mut self, need_user_confirm: impl Into<bool>) -> Self {
-                self.need_user_confirm = Some(need_user_confirm.into());
-                self
-            }
-            /// Sets `attach` (商户数据包).
-            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                self.attach = Some(attach.into());
-                self
-            }
-            /// Sets `device` (设备信息).
-            pub fn with_device(
-                mut self,
-                device: impl Into<crate::api::v3::payscore::types::Device>,
-            ) -> Self {
-                self.device = Some(device.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    service_id: String,
+                    appid: String,
+                    sub_mchid: String,
+                    out_order_no: String,
+                    service_introduction: String,
+                    risk_fund: crate::api::v3::payscore::types::RiskFund2,
+                    time_range: crate::api::v3::payscore::types::TimeRange2,
+                    notify_url: String,
+                );
+                /// Sets `sub_appid` (子商户应用ID).
+                with_sub_appid => sub_appid: String;
+                /// Sets `post_payments` (后付费项目).
+                with_post_payments => post_payments: Vec<crate::api::v3::payscore::types::PostPayments>;
+                /// Sets `post_discounts` (后付费商户优惠).
+                with_post_discounts => post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts2>;
+                /// Sets `location` (服务位置).
+                with_location => location: crate::api::v3::payscore::types::Location;
+                /// Sets `openid` (服务商公众号下的用户标识).
+                with_openid => openid: String;
+                /// Sets `sub_openid` (子商户公众号下的用户标识).
+                with_sub_openid => sub_openid: String;
+                /// Sets `need_user_confirm` (是否需要用户确认).
+                with_need_user_confirm => need_user_confirm: bool;
+                /// Sets `attach` (商户数据包).
+                with_attach => attach: String;
+                /// Sets `device` (设备信息).
+                with_device => device: crate::api::v3::payscore::types::Device;
             }
         }
 
@@ -3124,77 +2462,29 @@ pub mod partner {
                     pub device: Option<crate::api::v3::payscore::types::Device>,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        out_order_no: impl Into<String>,
-                        service_id: impl Into<String>,
-                        sub_mchid: impl Into<String>,
-                        post_payments: impl Into<Vec<crate::api::v3::payscore::types::PostPayments>>,
-                        total_amount: impl Into<i64>,
-                    ) -> Self {
-                        Self {
-                            out_order_no: out_order_no.into(),
-                            service_id: service_id.into(),
-                            sub_mchid: sub_mchid.into(),
-                            post_payments: post_payments.into(),
-                            post_discounts: None,
-                            total_amount: total_amount.into(),
-                            time_range: None,
-                            location: None,
-                            profit_sharing: None,
-                            complete_time: None,
-                            goods_tag: None,
-                            device: None,
-                        }
-                    }
-                    /// Sets `post_discounts` (后付费商户优惠).
-                    pub fn with_post_discounts(
-                        mut self,
-                        post_discounts: impl Into<Vec<crate::api::v3::payscore::types::PostDiscounts>>,
-                    ) -> Self {
-                        self.post_discounts = Some(post_discounts.into());
-                        self
-                    }
-                    /// Sets `time_range` (实际服务时间).
-                    pub fn with_time_range(
-                        mut self,
-                        time_range: impl Into<crate::api::v3::payscore::types::TimeRange2>,
-                    ) -> Self {
-                        self.time_range = Some(time_range.into());
-                        self
-                    }
-                    /// Sets `location` (实际服务位置).
-                    pub fn with_location(
-                        mut self,
-                        location: impl Into<crate::api::v3::payscore::types::Location>,
-                    ) -> Self {
-                        self.location = Some(location.into());
-                        self
-                    }
-                    /// Sets `profit_sharing` (微信支付服务分账标记).
-                    pub fn with_profit_sharing(mut self, profit_sharing: impl Into<bool>) -> Self {
-                        self.profit_sharing = Some(profit_sharing.into());
-                        self
-                    }
-                    /// Sets `complete_time` (完结服务时间).
-                    pub fn with_complete_time(mut self, complete_time: impl Into<String>) -> Self {
-                        self.complete_time = Some(complete_time.into());
-                        self
-                    }
-                    /// Sets `goods_tag` (订单优惠标记).
-                    pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                        self.goods_tag = Some(goods_tag.into());
-                        self
-                    }
-                    /// Sets `device` (设备信息).
-                    pub fn with_device(
-                        mut self,
-                        device: impl Into<crate::api::v3::payscore::types::Device>,
-                    ) -> Self {
-                        self.device = Some(device.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            out_order_no: String,
+                            service_id: String,
+                            sub_mchid: String,
+                            post_payments: Vec<crate::api::v3::payscore::types::PostPayments>,
+                            total_amount: i64,
+                        );
+                        /// Sets `post_discounts` (后付费商户优惠).
+                        with_post_discounts => post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts>;
+                        /// Sets `time_range` (实际服务时间).
+                        with_time_range => time_range: crate::api::v3::payscore::types::TimeRange2;
+                        /// Sets `location` (实际服务位置).
+                        with_location => location: crate::api::v3::payscore::types::Location;
+                        /// Sets `profit_sharing` (微信支付服务分账标记).
+                        with_profit_sharing => profit_sharing: bool;
+                        /// Sets `complete_time` (完结服务时间).
+                        with_complete_time => complete_time: String;
+                        /// Sets `goods_tag` (订单优惠标记).
+                        with_goods_tag => goods_tag: String;
+                        /// Sets `device` (设备信息).
+                        with_device => device: crate::api::v3::payscore::types::Device;
                     }
                 }
 
@@ -3247,47 +2537,21 @@ pub mod partner {
                     pub device: Option<crate::api::v3::payscore::types::Device>,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        out_order_no: impl Into<String>,
-                        sub_mchid: impl Into<String>,
-                        post_payments: impl Into<Vec<crate::api::v3::payscore::types::PostPayments>>,
-                        total_amount: impl Into<i64>,
-                        reason: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            out_order_no: out_order_no.into(),
-                            service_id: None,
-                            sub_mchid: sub_mchid.into(),
-                            post_payments: post_payments.into(),
-                            post_discounts: None,
-                            total_amount: total_amount.into(),
-                            reason: reason.into(),
-                            device: None,
-                        }
-                    }
-                    /// Sets `service_id` (服务ID).
-                    pub fn with_service_id(mut self, service_id: impl Into<String>) -> Self {
-                        self.service_id = Some(service_id.into());
-                        self
-                    }
-                    /// Sets `post_discounts` (后付费商户优惠).
-                    pub fn with_post_discounts(
-                        mut self,
-                        post_discounts: impl Into<Vec<crate::api::v3::payscore::types::PostDiscounts5>>,
-                    ) -> Self {
-                        self.post_discounts = Some(post_discounts.into());
-                        self
-                    }
-                    /// Sets `device` (设备信息).
-                    pub fn with_device(
-                        mut self,
-                        device: impl Into<crate::api::v3::payscore::types::Device>,
-                    ) -> Self {
-                        self.device = Some(device.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            out_order_no: String,
+                            sub_mchid: String,
+                            post_payments: Vec<crate::api::v3::payscore::types::PostPayments>,
+                            total_amount: i64,
+                            reason: String,
+                        );
+                        /// Sets `service_id` (服务ID).
+                        with_service_id => service_id: String;
+                        /// Sets `post_discounts` (后付费商户优惠).
+                        with_post_discounts => post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts5>;
+                        /// Sets `device` (设备信息).
+                        with_device => device: crate::api::v3::payscore::types::Device;
                     }
                 }
 
@@ -3323,23 +2587,14 @@ pub mod partner {
                     pub sub_mchid: String,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        out_order_no: impl Into<String>,
-                        sub_mchid: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            out_order_no: out_order_no.into(),
-                            service_id: None,
-                            sub_mchid: sub_mchid.into(),
-                        }
-                    }
-                    /// Sets `service_id` (服务ID).
-                    pub fn with_service_id(mut self, service_id: impl Into<String>) -> Self {
-                        self.service_id = Some(service_id.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            out_order_no: String,
+                            sub_mchid: String,
+                        );
+                        /// Sets `service_id` (服务ID).
+                        with_service_id => service_id: String;
                     }
                 }
             }
@@ -3377,34 +2632,18 @@ pub mod partner {
                     pub prepaid_time: String,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        out_order_no: impl Into<String>,
-                        service_id: impl Into<String>,
-                        sub_mchid: impl Into<String>,
-                        post_payments: impl Into<Vec<crate::api::v3::payscore::types::PostPayments2>>,
-                        total_amount: impl Into<i64>,
-                        prepaid_time: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            out_order_no: out_order_no.into(),
-                            service_id: service_id.into(),
-                            sub_mchid: sub_mchid.into(),
-                            post_payments: post_payments.into(),
-                            post_discounts: None,
-                            total_amount: total_amount.into(),
-                            prepaid_time: prepaid_time.into(),
-                        }
-                    }
-                    /// Sets `post_discounts` (商户优惠).
-                    pub fn with_post_discounts(
-                        mut self,
-                        post_discounts: impl Into<Vec<crate::api::v3::payscore::types::PostDiscounts4>>,
-                    ) -> Self {
-                        self.post_discounts = Some(post_discounts.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            out_order_no: String,
+                            service_id: String,
+                            sub_mchid: String,
+                            post_payments: Vec<crate::api::v3::payscore::types::PostPayments2>,
+                            total_amount: i64,
+                            prepaid_time: String,
+                        );
+                        /// Sets `post_discounts` (商户优惠).
+                        with_post_discounts => post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts4>;
                     }
                 }
 
@@ -3448,34 +2687,18 @@ pub mod partner {
                     pub prepaid_time: String,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        out_order_no: impl Into<String>,
-                        service_id: impl Into<String>,
-                        sub_mchid: impl Into<String>,
-                        post_payments: impl Into<Vec<crate::api::v3::payscore::types::PostPayments2>>,
-                        total_amount: impl Into<i64>,
-                        prepaid_time: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            out_order_no: out_order_no.into(),
-                            service_id: service_id.into(),
-                            sub_mchid: sub_mchid.into(),
-                            post_payments: post_payments.into(),
-                            post_discounts: None,
-                            total_amount: total_amount.into(),
-                            prepaid_time: prepaid_time.into(),
-                        }
-                    }
-                    /// Sets `post_discounts` (商户优惠).
-                    pub fn with_post_discounts(
-                        mut self,
-                        post_discounts: impl Into<Vec<crate::api::v3::payscore::types::PostDiscounts4>>,
-                    ) -> Self {
-                        self.post_discounts = Some(post_discounts.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            out_order_no: String,
+                            service_id: String,
+                            sub_mchid: String,
+                            post_payments: Vec<crate::api::v3::payscore::types::PostPayments2>,
+                            total_amount: i64,
+                            prepaid_time: String,
+                        );
+                        /// Sets `post_discounts` (商户优惠).
+                        with_post_discounts => post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts4>;
                     }
                 }
 
@@ -3526,25 +2749,15 @@ pub mod partner {
                     pub paid_amount: Option<i64>,
                 }
 
-                impl PostDetail {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(paid_time: impl Into<String>) -> Self {
-                        Self {
-                            seq: None,
-                            paid_time: paid_time.into(),
-                            paid_amount: None,
-                        }
-                    }
-                    /// Sets `seq` (收款序号).
-                    pub fn with_seq(mut self, seq: impl Into<i64>) -> Self {
-                        self.seq = Some(seq.into());
-                        self
-                    }
-                    /// Sets `paid_amount` (收款金额).
-                    pub fn with_paid_amount(mut self, paid_amount: impl Into<i64>) -> Self {
-                        self.paid_amount = Some(paid_amount.into());
-                        self
+                constructors! {
+                    PostDetail {
+                        new(
+                            paid_time: String,
+                        );
+                        /// Sets `seq` (收款序号).
+                        with_seq => seq: i64;
+                        /// Sets `paid_amount` (收款金额).
+                        with_paid_amount => paid_amount: i64;
                     }
                 }
             }
@@ -3599,87 +2812,34 @@ pub mod partner {
                 pub openid: Option<String>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                #[allow(clippy::too_many_arguments)]
-                pub fn new(
-                    service_id: impl Into<String>,
-                    appid: impl Into<String>,
-                    sub_appid: impl Into<String>,
-                    out_order_no: impl Into<String>,
-                    service_introduction: impl Into<String>,
-                    total_amount: impl Into<i64>,
-                    time_range: impl Into<crate::api::v3::payscore::types::TimeRange>,
-                    notify_url: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        service_id: service_id.into(),
-                        appid: appid.into(),
-                        sub_appid: sub_appid.into(),
-                        sub_mchid: None,
-                        out_order_no: out_order_no.into(),
-                        service_introduction: service_introduction.into(),
-                        post_payments: None,
-                        post_discounts: None,
-                        total_amount: total_amount.into(),
-                        time_range: time_range.into(),
-                        location: None,
-                        profit_sharing: None,
-                        goods_tag: None,
-                        attach: None,
-                        notify_url: notify_url.into(),
-                        openid: None,
-                    }
-                }
-                /// Sets `sub_mchid` (子商户号).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
-                }
-                /// Sets `post_payments` (后付费项目).
-                pub fn with_post_payments(
-                    mut self,
-                    post_payments: impl Into<Vec<crate::api::v3::payscore::types::PostPayments>>,
-                ) -> Self {
-                    self.post_payments = Some(post_payments.into());
-                    self
-                }
-                /// Sets `post_discounts` (后付费商户优惠).
-                pub fn with_post_discounts(
-                    mut self,
-                    post_discounts: impl Into<Vec<crate::api::v3::payscore::types::PostDiscounts2>>,
-                ) -> Self {
-                    self.post_discounts = Some(post_discounts.into());
-                    self
-                }
-                /// Sets `location` (服务位置).
-                pub fn with_location(
-                    mut self,
-                    location: impl Into<crate::api::v3::payscore::types::Location>,
-                ) -> Self {
-                    self.location = Some(location.into());
-                    self
-                }
-                /// Sets `profit_sharing` (微信支付服务分账标记).
-                pub fn with_profit_sharing(mut self, profit_sharing: impl Into<bool>) -> Self {
-                    self.profit_sharing = Some(profit_sharing.into());
-                    self
-                }
-                /// Sets `goods_tag` (订单优惠标记).
-                pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                    self.goods_tag = Some(goods_tag.into());
-                    self
-                }
-                /// Sets `attach` (商户数据包).
-                pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                    self.attach = Some(attach.into());
-                    self
-                }
-                /// Sets `openid` (服务商公众号下的用户标识).
-                pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                    self.openid = Some(openid.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        service_id: String,
+                        appid: String,
+                        sub_appid: String,
+                        out_order_no: String,
+                        service_introduction: String,
+                        total_amount: i64,
+                        time_range: crate::api::v3::payscore::types::TimeRange,
+                        notify_url: String,
+                    );
+                    /// Sets `sub_mchid` (子商户号).
+                    with_sub_mchid => sub_mchid: String;
+                    /// Sets `post_payments` (后付费项目).
+                    with_post_payments => post_payments: Vec<crate::api::v3::payscore::types::PostPayments>;
+                    /// Sets `post_discounts` (后付费商户优惠).
+                    with_post_discounts => post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts2>;
+                    /// Sets `location` (服务位置).
+                    with_location => location: crate::api::v3::payscore::types::Location;
+                    /// Sets `profit_sharing` (微信支付服务分账标记).
+                    with_profit_sharing => profit_sharing: bool;
+                    /// Sets `goods_tag` (订单优惠标记).
+                    with_goods_tag => goods_tag: String;
+                    /// Sets `attach` (商户数据包).
+                    with_attach => attach: String;
+                    /// Sets `openid` (服务商公众号下的用户标识).
+                    with_openid => openid: String;
                 }
             }
 
@@ -3749,95 +2909,37 @@ pub mod partner {
             pub shopping_info: crate::api::v3::payscore::types::ShoppingInfo,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                out_order_no: impl Into<String>,
-                appid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                service_id: impl Into<String>,
-                service_introduction: impl Into<String>,
-                time_range: impl Into<crate::api::v3::payscore::types::TimeRange2>,
-                risk_fund: impl Into<crate::api::v3::payscore::types::RiskFund2>,
-                notify_url: impl Into<String>,
-                shopping_info: impl Into<crate::api::v3::payscore::types::ShoppingInfo>,
-            ) -> Self {
-                Self {
-                    out_order_no: out_order_no.into(),
-                    appid: appid.into(),
-                    sub_mchid: sub_mchid.into(),
-                    sub_appid: None,
-                    service_id: service_id.into(),
-                    service_introduction: service_introduction.into(),
-                    post_payments: None,
-                    post_discounts: None,
-                    time_range: time_range.into(),
-                    location: None,
-                    risk_fund: risk_fund.into(),
-                    attach: None,
-                    notify_url: notify_url.into(),
-                    openid: None,
-                    sub_openid: None,
-                    need_user_confirm: None,
-                    mchid: None,
-                    shopping_info: shopping_info.into(),
-                }
-            }
-            /// Sets `sub_appid` (子商户应用ID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `post_payments` (post_payments).
-            pub fn with_post_payments(
-                mut self,
-                post_payments: impl Into<Vec<crate::api::v3::payscore::types::PostPayments2>>,
-            ) -> Self {
-                self.post_payments = Some(post_payments.into());
-                self
-            }
-            /// Sets `post_discounts` (post_discounts).
-            pub fn with_post_discounts(
-                mut self,
-                post_discounts: impl Into<Vec<crate::api::v3::payscore::types::PostDiscounts4>>,
-            ) -> Self {
-                self.post_discounts = Some(post_discounts.into());
-                self
-            }
-            /// Sets `location` (服务位置).
-            pub fn with_location(
-                mut self,
-                location: impl Into<crate::api::v3::payscore::types::Location>,
-            ) -> Self {
-                self.location = Some(location.into());
-                self
-            }
-            /// Sets `attach` (商户数据包).
-            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                self.attach = Some(attach.into());
-                self
-            }
-            /// Sets `openid` (用户标识).
-            pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                self.openid = Some(openid.into());
-                self
-            }
-            /// Sets `sub_openid` (子商户公众号下的用户标识).
-            pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
-                self.sub_openid = Some(sub_openid.into());
-                self
-            }
-            /// Sets `need_user_confirm` (是否需要用户确认).
-            pub fn with_need_user_confirm(mut self, need_user_confirm: impl Into<bool>) -> Self {
-                self.need_user_confirm = Some(need_user_confirm.into());
-                self
-            }
-            /// Sets `mchid` (商户号).
-            pub fn with_mchid(mut self, mchid: impl Into<String>) -> Self {
-                self.mchid = Some(mchid.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    out_order_no: String,
+                    appid: String,
+                    sub_mchid: String,
+                    service_id: String,
+                    service_introduction: String,
+                    time_range: crate::api::v3::payscore::types::TimeRange2,
+                    risk_fund: crate::api::v3::payscore::types::RiskFund2,
+                    notify_url: String,
+                    shopping_info: crate::api::v3::payscore::types::ShoppingInfo,
+                );
+                /// Sets `sub_appid` (子商户应用ID).
+                with_sub_appid => sub_appid: String;
+                /// Sets `post_payments` (post_payments).
+                with_post_payments => post_payments: Vec<crate::api::v3::payscore::types::PostPayments2>;
+                /// Sets `post_discounts` (post_discounts).
+                with_post_discounts => post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts4>;
+                /// Sets `location` (服务位置).
+                with_location => location: crate::api::v3::payscore::types::Location;
+                /// Sets `attach` (商户数据包).
+                with_attach => attach: String;
+                /// Sets `openid` (用户标识).
+                with_openid => openid: String;
+                /// Sets `sub_openid` (子商户公众号下的用户标识).
+                with_sub_openid => sub_openid: String;
+                /// Sets `need_user_confirm` (是否需要用户确认).
+                with_need_user_confirm => need_user_confirm: bool;
+                /// Sets `mchid` (商户号).
+                with_mchid => mchid: String;
             }
         }
 
@@ -3930,27 +3032,16 @@ pub mod partner {
                     pub risk_level_version: i64,
                 }
 
-                impl Get {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        service_id: impl Into<String>,
-                        sub_mchid: impl Into<String>,
-                        appid: impl Into<String>,
-                        risk_level_version: impl Into<i64>,
-                    ) -> Self {
-                        Self {
-                            service_id: service_id.into(),
-                            sub_mchid: sub_mchid.into(),
-                            appid: appid.into(),
-                            sub_appid: None,
-                            risk_level_version: risk_level_version.into(),
-                        }
-                    }
-                    /// Sets `sub_appid` (子商户的公众号ID (query)).
-                    pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                        self.sub_appid = Some(sub_appid.into());
-                        self
+                constructors! {
+                    Get {
+                        new(
+                            service_id: String,
+                            sub_mchid: String,
+                            appid: String,
+                            risk_level_version: i64,
+                        );
+                        /// Sets `sub_appid` (子商户的公众号ID (query)).
+                        with_sub_appid => sub_appid: String;
                     }
                 }
 
@@ -4007,26 +3098,16 @@ pub mod payafter_orders {
         pub appid: Option<String>,
     }
 
-    impl Get {
-        /// Sets `service_id` (服务ID (query)).
-        pub fn with_service_id(mut self, service_id: impl Into<String>) -> Self {
-            self.service_id = Some(service_id.into());
-            self
-        }
-        /// Sets `out_order_no` (商户服务订单号 (query)).
-        pub fn with_out_order_no(mut self, out_order_no: impl Into<String>) -> Self {
-            self.out_order_no = Some(out_order_no.into());
-            self
-        }
-        /// Sets `query_id` (回跳查询ID (query)).
-        pub fn with_query_id(mut self, query_id: impl Into<String>) -> Self {
-            self.query_id = Some(query_id.into());
-            self
-        }
-        /// Sets `appid` (公众账号ID (query)).
-        pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-            self.appid = Some(appid.into());
-            self
+    constructors! {
+        Get {
+            /// Sets `service_id` (服务ID (query)).
+            with_service_id => service_id: String;
+            /// Sets `out_order_no` (商户服务订单号 (query)).
+            with_out_order_no => out_order_no: String;
+            /// Sets `query_id` (回跳查询ID (query)).
+            with_query_id => query_id: String;
+            /// Sets `appid` (公众账号ID (query)).
+            with_appid => appid: String;
         }
     }
 
@@ -4104,124 +3185,43 @@ pub mod payafter_orders {
         pub address: Option<String>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            appid: impl Into<String>,
-            out_order_no: impl Into<String>,
-            service_id: impl Into<String>,
-        ) -> Self {
-            Self {
-                appid: appid.into(),
-                out_order_no: out_order_no.into(),
-                service_id: service_id.into(),
-                service_start_time: None,
-                service_end_time: None,
-                service_start_location: None,
-                service_end_location: None,
-                service_introduction: None,
-                fees: None,
-                discounts: None,
-                risk_amount: None,
-                attach: None,
-                need_user_confirm: None,
-                openid: None,
-                name: None,
-                phone: None,
-                userid: None,
-                address: None,
-            }
-        }
-        /// Sets `service_start_time` (用户下单时确认的服务开始时间).
-        pub fn with_service_start_time(mut self, service_start_time: impl Into<String>) -> Self {
-            self.service_start_time = Some(service_start_time.into());
-            self
-        }
-        /// Sets `service_end_time` (用户下单时确定的预计服务结束时间).
-        pub fn with_service_end_time(mut self, service_end_time: impl Into<String>) -> Self {
-            self.service_end_time = Some(service_end_time.into());
-            self
-        }
-        /// Sets `service_start_location` (开始使用服务的地点).
-        pub fn with_service_start_location(
-            mut self,
-            service_start_location: impl Into<String>,
-        ) -> Self {
-            self.service_start_location = Some(service_start_location.into());
-            self
-        }
-        /// Sets `service_end_location` (预计服务结束的地点).
-        pub fn with_service_end_location(
-            mut self,
-            service_end_location: impl Into<String>,
-        ) -> Self {
-            self.service_end_location = Some(service_end_location.into());
-            self
-        }
-        /// Sets `service_introduction` (服务信息).
-        pub fn with_service_introduction(
-            mut self,
-            service_introduction: impl Into<String>,
-        ) -> Self {
-            self.service_introduction = Some(service_introduction.into());
-            self
-        }
-        /// Sets `fees` (后付费).
-        pub fn with_fees(
-            mut self,
-            fees: impl Into<Vec<crate::api::v3::payscore::types::Fees>>,
-        ) -> Self {
-            self.fees = Some(fees.into());
-            self
-        }
-        /// Sets `discounts` (商户优惠).
-        pub fn with_discounts(
-            mut self,
-            discounts: impl Into<Vec<crate::api::v3::payscore::types::Discounts2>>,
-        ) -> Self {
-            self.discounts = Some(discounts.into());
-            self
-        }
-        /// Sets `risk_amount` (订单风险金额).
-        pub fn with_risk_amount(mut self, risk_amount: impl Into<i64>) -> Self {
-            self.risk_amount = Some(risk_amount.into());
-            self
-        }
-        /// Sets `attach` (商户自定义说明).
-        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-            self.attach = Some(attach.into());
-            self
-        }
-        /// Sets `need_user_confirm` (使用需用户确认订单类型).
-        pub fn with_need_user_confirm(mut self, need_user_confirm: impl Into<bool>) -> Self {
-            self.need_user_confirm = Some(need_user_confirm.into());
-            self
-        }
-        /// Sets `openid` (微信用户在商户对应appid下的唯一标识).
-        pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-            self.openid = Some(openid.into());
-            self
-        }
-        /// Sets `name` (用户姓名).
-        pub fn with_name(mut self, name: impl Into<String>) -> Self {
-            self.name = Some(name.into());
-            self
-        }
-        /// Sets `phone` (用户手机号).
-        pub fn with_phone(mut self, phone: impl Into<String>) -> Self {
-            self.phone = Some(phone.into());
-            self
-        }
-        /// Sets `userid` (用户身份证ID).
-        pub fn with_userid(mut self, userid: impl Into<String>) -> Self {
-            self.userid = Some(userid.into());
-            self
-        }
-        /// Sets `address` (用户收货地址).
-        pub fn with_address(mut self, address: impl Into<String>) -> Self {
-            self.address = Some(address.into());
-            self
+    constructors! {
+        Post {
+            new(
+                appid: String,
+                out_order_no: String,
+                service_id: String,
+            );
+            /// Sets `service_start_time` (用户下单时确认的服务开始时间).
+            with_service_start_time => service_start_time: String;
+            /// Sets `service_end_time` (用户下单时确定的预计服务结束时间).
+            with_service_end_time => service_end_time: String;
+            /// Sets `service_start_location` (开始使用服务的地点).
+            with_service_start_location => service_start_location: String;
+            /// Sets `service_end_location` (预计服务结束的地点).
+            with_service_end_location => service_end_location: String;
+            /// Sets `service_introduction` (服务信息).
+            with_service_introduction => service_introduction: String;
+            /// Sets `fees` (后付费).
+            with_fees => fees: Vec<crate::api::v3::payscore::types::Fees>;
+            /// Sets `discounts` (商户优惠).
+            with_discounts => discounts: Vec<crate::api::v3::payscore::types::Discounts2>;
+            /// Sets `risk_amount` (订单风险金额).
+            with_risk_amount => risk_amount: i64;
+            /// Sets `attach` (商户自定义说明).
+            with_attach => attach: String;
+            /// Sets `need_user_confirm` (使用需用户确认订单类型).
+            with_need_user_confirm => need_user_confirm: bool;
+            /// Sets `openid` (微信用户在商户对应appid下的唯一标识).
+            with_openid => openid: String;
+            /// Sets `name` (用户姓名).
+            with_name => name: String;
+            /// Sets `phone` (用户手机号).
+            with_phone => phone: String;
+            /// Sets `userid` (用户身份证ID).
+            with_userid => userid: String;
+            /// Sets `address` (用户收货地址).
+            with_address => address: String;
         }
     }
 
@@ -4309,94 +3309,33 @@ pub mod payafter_orders {
                 pub profit_sharing: Option<bool>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    out_order_no: impl Into<String>,
-                    appid: impl Into<String>,
-                    service_id: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        out_order_no: out_order_no.into(),
-                        appid: appid.into(),
-                        service_id: service_id.into(),
-                        finish_type: None,
-                        cancel_reason: None,
-                        real_service_start_time: None,
-                        real_service_end_time: None,
-                        real_service_end_location: None,
-                        fees: None,
-                        discounts: None,
-                        total_amount: None,
-                        finish_ticket: None,
-                        profit_sharing: None,
-                    }
-                }
-                /// Sets `finish_type` (标识用户订单使用情况).
-                pub fn with_finish_type(mut self, finish_type: impl Into<i64>) -> Self {
-                    self.finish_type = Some(finish_type.into());
-                    self
-                }
-                /// Sets `cancel_reason` (取消订单的原因).
-                pub fn with_cancel_reason(mut self, cancel_reason: impl Into<String>) -> Self {
-                    self.cancel_reason = Some(cancel_reason.into());
-                    self
-                }
-                /// Sets `real_service_start_time` (实际服务开始时间).
-                pub fn with_real_service_start_time(
-                    mut self,
-                    real_service_start_time: impl Into<String>,
-                ) -> Self {
-                    self.real_service_start_time = Some(real_service_start_time.into());
-                    self
-                }
-                /// Sets `real_service_end_time` (服务结束时间).
-                pub fn with_real_service_end_time(
-                    mut self,
-                    real_service_end_time: impl Into<String>,
-                ) -> Self {
-                    self.real_service_end_time = Some(real_service_end_time.into());
-                    self
-                }
-                /// Sets `real_service_end_location` (实际结束使用服务的地点).
-                pub fn with_real_service_end_location(
-                    mut self,
-                    real_service_end_location: impl Into<String>,
-                ) -> Self {
-                    self.real_service_end_location = Some(real_service_end_location.into());
-                    self
-                }
-                /// Sets `fees` (后付费).
-                pub fn with_fees(
-                    mut self,
-                    fees: impl Into<Vec<crate::api::v3::payscore::types::Fees>>,
-                ) -> Self {
-                    self.fees = Some(fees.into());
-                    self
-                }
-                /// Sets `discounts` (商户优惠).
-                pub fn with_discounts(
-                    mut self,
-                    discounts: impl Into<Vec<crate::api::v3::payscore::types::Discounts>>,
-                ) -> Self {
-                    self.discounts = Some(discounts.into());
-                    self
-                }
-                /// Sets `total_amount` (总金额).
-                pub fn with_total_amount(mut self, total_amount: impl Into<i64>) -> Self {
-                    self.total_amount = Some(total_amount.into());
-                    self
-                }
-                /// Sets `finish_ticket` (完结凭证).
-                pub fn with_finish_ticket(mut self, finish_ticket: impl Into<String>) -> Self {
-                    self.finish_ticket = Some(finish_ticket.into());
-                    self
-                }
-                /// Sets `profit_sharing` (是否指定商户分账).
-                pub fn with_profit_sharing(mut self, profit_sharing: impl Into<bool>) -> Self {
-                    self.profit_sharing = Some(profit_sharing.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        out_order_no: String,
+                        appid: String,
+                        service_id: String,
+                    );
+                    /// Sets `finish_type` (标识用户订单使用情况).
+                    with_finish_type => finish_type: i64;
+                    /// Sets `cancel_reason` (取消订单的原因).
+                    with_cancel_reason => cancel_reason: String;
+                    /// Sets `real_service_start_time` (实际服务开始时间).
+                    with_real_service_start_time => real_service_start_time: String;
+                    /// Sets `real_service_end_time` (服务结束时间).
+                    with_real_service_end_time => real_service_end_time: String;
+                    /// Sets `real_service_end_location` (实际结束使用服务的地点).
+                    with_real_service_end_location => real_service_end_location: String;
+                    /// Sets `fees` (后付费).
+                    with_fees => fees: Vec<crate::api::v3::payscore::types::Fees>;
+                    /// Sets `discounts` (商户优惠).
+                    with_discounts => discounts: Vec<crate::api::v3::payscore::types::Discounts>;
+                    /// Sets `total_amount` (总金额).
+                    with_total_amount => total_amount: i64;
+                    /// Sets `finish_ticket` (完结凭证).
+                    with_finish_ticket => finish_ticket: String;
+                    /// Sets `profit_sharing` (是否指定商户分账).
+                    with_profit_sharing => profit_sharing: bool;
                 }
             }
 
@@ -4437,40 +3376,19 @@ pub mod payafter_orders {
                 pub detail: Option<PostDetail>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(out_order_no: impl Into<String>) -> Self {
-                    Self {
-                        out_order_no: out_order_no.into(),
-                        appid: None,
-                        service_id: None,
-                        r#type: None,
-                        detail: None,
-                    }
-                }
-                /// Sets `appid` (公众账号ID).
-                pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-                    self.appid = Some(appid.into());
-                    self
-                }
-                /// Sets `service_id` (服务ID).
-                pub fn with_service_id(mut self, service_id: impl Into<String>) -> Self {
-                    self.service_id = Some(service_id.into());
-                    self
-                }
-                /// Sets `type` (场景类型).
-                pub fn with_type(
-                    mut self,
-                    r#type: impl Into<crate::api::v3::payscore::types::Type2>,
-                ) -> Self {
-                    self.r#type = Some(r#type.into());
-                    self
-                }
-                /// Sets `detail` (内容信息详情).
-                pub fn with_detail(mut self, detail: impl Into<PostDetail>) -> Self {
-                    self.detail = Some(detail.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        out_order_no: String,
+                    );
+                    /// Sets `appid` (公众账号ID).
+                    with_appid => appid: String;
+                    /// Sets `service_id` (服务ID).
+                    with_service_id => service_id: String;
+                    /// Sets `type` (场景类型).
+                    with_type => r#type: crate::api::v3::payscore::types::Type2;
+                    /// Sets `detail` (内容信息详情).
+                    with_detail => detail: PostDetail;
                 }
             }
 
@@ -4486,11 +3404,10 @@ pub mod payafter_orders {
                 pub paid_time: Option<String>,
             }
 
-            impl PostDetail {
-                /// Sets `paid_time` (用户通过其他方式付款成功的实际时间).
-                pub fn with_paid_time(mut self, paid_time: impl Into<String>) -> Self {
-                    self.paid_time = Some(paid_time.into());
-                    self
+            constructors! {
+                PostDetail {
+                    /// Sets `paid_time` (用户通过其他方式付款成功的实际时间).
+                    with_paid_time => paid_time: String;
                 }
             }
 
@@ -4535,25 +3452,15 @@ pub mod permissions {
         pub notify_url: Option<String>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            service_id: impl Into<String>,
-            appid: impl Into<String>,
-            authorization_code: impl Into<String>,
-        ) -> Self {
-            Self {
-                service_id: service_id.into(),
-                appid: appid.into(),
-                authorization_code: authorization_code.into(),
-                notify_url: None,
-            }
-        }
-        /// Sets `notify_url` (通知地址).
-        pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-            self.notify_url = Some(notify_url.into());
-            self
+    constructors! {
+        Post {
+            new(
+                service_id: String,
+                appid: String,
+                authorization_code: String,
+            );
+            /// Sets `notify_url` (通知地址).
+            with_notify_url => notify_url: String;
         }
     }
 
@@ -4588,38 +3495,18 @@ pub mod permissions {
             pub shopping_info: Option<crate::api::v3::payscore::types::ShoppingInfo3>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(service_id: impl Into<String>, appid: impl Into<String>) -> Self {
-                Self {
-                    service_id: service_id.into(),
-                    appid: appid.into(),
-                    authorization_code: None,
-                    openid: None,
-                    shopping_info: None,
-                }
-            }
-            /// Sets `authorization_code` (授权协议号).
-            pub fn with_authorization_code(
-                mut self,
-                authorization_code: impl Into<String>,
-            ) -> Self {
-                self.authorization_code = Some(authorization_code.into());
-                self
-            }
-            /// Sets `openid` (用户标识).
-            pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                self.openid = Some(openid.into());
-                self
-            }
-            /// Sets `shopping_info` (先用后付商品信息).
-            pub fn with_shopping_info(
-                mut self,
-                shopping_info: impl Into<crate::api::v3::payscore::types::ShoppingInfo3>,
-            ) -> Self {
-                self.shopping_info = Some(shopping_info.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    service_id: String,
+                    appid: String,
+                );
+                /// Sets `authorization_code` (授权协议号).
+                with_authorization_code => authorization_code: String;
+                /// Sets `openid` (用户标识).
+                with_openid => openid: String;
+                /// Sets `shopping_info` (先用后付商品信息).
+                with_shopping_info => shopping_info: crate::api::v3::payscore::types::ShoppingInfo3;
             }
         }
 
@@ -4834,47 +3721,23 @@ pub mod plan {
                 pub merchant_plan_no: String,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                #[allow(clippy::too_many_arguments)]
-                pub fn new(
-                    service_id: impl Into<String>,
-                    appid: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                    plan_name: impl Into<String>,
-                    plan_duration: impl Into<i64>,
-                    deduction_quantity: impl Into<i64>,
-                    total_original_price: impl Into<i64>,
-                    total_actual_price: impl Into<i64>,
-                    merchant_plan_no: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        service_id: service_id.into(),
-                        appid: appid.into(),
-                        sub_mchid: sub_mchid.into(),
-                        sub_appid: None,
-                        plan_name: plan_name.into(),
-                        plan_duration: plan_duration.into(),
-                        deduction_quantity: deduction_quantity.into(),
-                        total_original_price: total_original_price.into(),
-                        total_actual_price: total_actual_price.into(),
-                        plan_detail_list: None,
-                        merchant_plan_no: merchant_plan_no.into(),
-                    }
-                }
-                /// Sets `sub_appid` (子商户的AppID).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
-                }
-                /// Sets `plan_detail_list` (支付分计划明细列表).
-                pub fn with_plan_detail_list(
-                    mut self,
-                    plan_detail_list: impl Into<Vec<crate::api::v3::payscore::types::PlanDetailList2>>,
-                ) -> Self {
-                    self.plan_detail_list = Some(plan_detail_list.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        service_id: String,
+                        appid: String,
+                        sub_mchid: String,
+                        plan_name: String,
+                        plan_duration: i64,
+                        deduction_quantity: i64,
+                        total_original_price: i64,
+                        total_actual_price: i64,
+                        merchant_plan_no: String,
+                    );
+                    /// Sets `sub_appid` (子商户的AppID).
+                    with_sub_appid => sub_appid: String;
+                    /// Sets `plan_detail_list` (支付分计划明细列表).
+                    with_plan_detail_list => plan_detail_list: Vec<crate::api::v3::payscore::types::PlanDetailList2>;
                 }
             }
 
@@ -4986,39 +3849,20 @@ pub mod plan {
             pub merchant_plan_no: String,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                service_id: impl Into<String>,
-                appid: impl Into<String>,
-                plan_name: impl Into<String>,
-                plan_duration: impl Into<i64>,
-                deduction_quantity: impl Into<i64>,
-                total_original_price: impl Into<i64>,
-                total_actual_price: impl Into<i64>,
-                merchant_plan_no: impl Into<String>,
-            ) -> Self {
-                Self {
-                    service_id: service_id.into(),
-                    appid: appid.into(),
-                    plan_name: plan_name.into(),
-                    plan_duration: plan_duration.into(),
-                    deduction_quantity: deduction_quantity.into(),
-                    total_original_price: total_original_price.into(),
-                    total_actual_price: total_actual_price.into(),
-                    plan_detail_list: None,
-                    merchant_plan_no: merchant_plan_no.into(),
-                }
-            }
-            /// Sets `plan_detail_list` (支付分计划明细列表).
-            pub fn with_plan_detail_list(
-                mut self,
-                plan_detail_list: impl Into<Vec<crate::api::v3::payscore::types::PlanDetailList2>>,
-            ) -> Self {
-                self.plan_detail_list = Some(plan_detail_list.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    service_id: String,
+                    appid: String,
+                    plan_name: String,
+                    plan_duration: i64,
+                    deduction_quantity: i64,
+                    total_original_price: i64,
+                    total_actual_price: i64,
+                    merchant_plan_no: String,
+                );
+                /// Sets `plan_detail_list` (支付分计划明细列表).
+                with_plan_detail_list => plan_detail_list: Vec<crate::api::v3::payscore::types::PlanDetailList2>;
             }
         }
 
@@ -5117,26 +3961,16 @@ pub mod serviceorder {
         pub appid: String,
     }
 
-    impl Get {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(service_id: impl Into<String>, appid: impl Into<String>) -> Self {
-            Self {
-                out_order_no: None,
-                query_id: None,
-                service_id: service_id.into(),
-                appid: appid.into(),
-            }
-        }
-        /// Sets `out_order_no` (商户服务订单号 (query)).
-        pub fn with_out_order_no(mut self, out_order_no: impl Into<String>) -> Self {
-            self.out_order_no = Some(out_order_no.into());
-            self
-        }
-        /// Sets `query_id` (回跳查询ID (query)).
-        pub fn with_query_id(mut self, query_id: impl Into<String>) -> Self {
-            self.query_id = Some(query_id.into());
-            self
+    constructors! {
+        Get {
+            new(
+                service_id: String,
+                appid: String,
+            );
+            /// Sets `out_order_no` (商户服务订单号 (query)).
+            with_out_order_no => out_order_no: String;
+            /// Sets `query_id` (回跳查询ID (query)).
+            with_query_id => query_id: String;
         }
     }
 
@@ -5279,81 +4113,31 @@ pub mod serviceorder {
         pub device: Option<crate::api::v3::payscore::types::Device>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            out_order_no: impl Into<String>,
-            appid: impl Into<String>,
-            service_id: impl Into<String>,
-            service_introduction: impl Into<String>,
-            time_range: impl Into<crate::api::v3::payscore::types::TimeRange5>,
-            risk_fund: impl Into<crate::api::v3::payscore::types::RiskFund>,
-            notify_url: impl Into<String>,
-        ) -> Self {
-            Self {
-                out_order_no: out_order_no.into(),
-                appid: appid.into(),
-                service_id: service_id.into(),
-                service_introduction: service_introduction.into(),
-                post_payments: None,
-                post_discounts: None,
-                time_range: time_range.into(),
-                location: None,
-                risk_fund: risk_fund.into(),
-                attach: None,
-                notify_url: notify_url.into(),
-                openid: None,
-                need_user_confirm: None,
-                device: None,
-            }
-        }
-        /// Sets `post_payments` (后付费项目).
-        pub fn with_post_payments(
-            mut self,
-            post_payments: impl Into<Vec<crate::api::v3::payscore::types::PostPayments3>>,
-        ) -> Self {
-            self.post_payments = Some(post_payments.into());
-            self
-        }
-        /// Sets `post_discounts` (商户优惠).
-        pub fn with_post_discounts(
-            mut self,
-            post_discounts: impl Into<Vec<crate::api::v3::payscore::types::PostDiscounts3>>,
-        ) -> Self {
-            self.post_discounts = Some(post_discounts.into());
-            self
-        }
-        /// Sets `location` (服务位置).
-        pub fn with_location(
-            mut self,
-            location: impl Into<crate::api::v3::payscore::types::Location>,
-        ) -> Self {
-            self.location = Some(location.into());
-            self
-        }
-        /// Sets `attach` (商户数据包).
-        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-            self.attach = Some(attach.into());
-            self
-        }
-        /// Sets `openid` (用户标识).
-        pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-            self.openid = Some(openid.into());
-            self
-        }
-        /// Sets `need_user_confirm` (是否需要用户确认).
-        pub fn with_need_user_confirm(mut self, need_user_confirm: impl Into<bool>) -> Self {
-            self.need_user_confirm = Some(need_user_confirm.into());
-            self
-        }
-        /// Sets `device` (设备信息).
-        pub fn with_device(
-            mut self,
-            device: impl Into<crate::api::v3::payscore::types::Device>,
-        ) -> Self {
-            self.device = Some(device.into());
-            self
+    constructors! {
+        Post {
+            new(
+                out_order_no: String,
+                appid: String,
+                service_id: String,
+                service_introduction: String,
+                time_range: crate::api::v3::payscore::types::TimeRange5,
+                risk_fund: crate::api::v3::payscore::types::RiskFund,
+                notify_url: String,
+            );
+            /// Sets `post_payments` (后付费项目).
+            with_post_payments => post_payments: Vec<crate::api::v3::payscore::types::PostPayments3>;
+            /// Sets `post_discounts` (商户优惠).
+            with_post_discounts => post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts3>;
+            /// Sets `location` (服务位置).
+            with_location => location: crate::api::v3::payscore::types::Location;
+            /// Sets `attach` (商户数据包).
+            with_attach => attach: String;
+            /// Sets `openid` (用户标识).
+            with_openid => openid: String;
+            /// Sets `need_user_confirm` (是否需要用户确认).
+            with_need_user_confirm => need_user_confirm: bool;
+            /// Sets `device` (设备信息).
+            with_device => device: crate::api::v3::payscore::types::Device;
         }
     }
 
@@ -5507,71 +4291,27 @@ pub mod serviceorder {
                 pub device: Option<crate::api::v3::payscore::types::Device>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    out_order_no: impl Into<String>,
-                    appid: impl Into<String>,
-                    service_id: impl Into<String>,
-                    post_payments: impl Into<Vec<crate::api::v3::payscore::types::PostPayments3>>,
-                    total_amount: impl Into<i64>,
-                ) -> Self {
-                    Self {
-                        out_order_no: out_order_no.into(),
-                        appid: appid.into(),
-                        service_id: service_id.into(),
-                        post_payments: post_payments.into(),
-                        post_discounts: None,
-                        total_amount: total_amount.into(),
-                        time_range: None,
-                        location: None,
-                        profit_sharing: None,
-                        goods_tag: None,
-                        device: None,
-                    }
-                }
-                /// Sets `post_discounts` (商户优惠).
-                pub fn with_post_discounts(
-                    mut self,
-                    post_discounts: impl Into<Vec<crate::api::v3::payscore::types::PostDiscounts5>>,
-                ) -> Self {
-                    self.post_discounts = Some(post_discounts.into());
-                    self
-                }
-                /// Sets `time_range` (实际服务时间段).
-                pub fn with_time_range(
-                    mut self,
-                    time_range: impl Into<crate::api::v3::payscore::types::TimeRange3>,
-                ) -> Self {
-                    self.time_range = Some(time_range.into());
-                    self
-                }
-                /// Sets `location` (实际服务位置).
-                pub fn with_location(
-                    mut self,
-                    location: impl Into<crate::api::v3::payscore::types::Location3>,
-                ) -> Self {
-                    self.location = Some(location.into());
-                    self
-                }
-                /// Sets `profit_sharing` (微信支付服务分账标记).
-                pub fn with_profit_sharing(mut self, profit_sharing: impl Into<bool>) -> Self {
-                    self.profit_sharing = Some(profit_sharing.into());
-                    self
-                }
-                /// Sets `goods_tag` (订单优惠标记).
-                pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                    self.goods_tag = Some(goods_tag.into());
-                    self
-                }
-                /// Sets `device` (设备信息).
-                pub fn with_device(
-                    mut self,
-                    device: impl Into<crate::api::v3::payscore::types::Device>,
-                ) -> Self {
-                    self.device = Some(device.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        out_order_no: String,
+                        appid: String,
+                        service_id: String,
+                        post_payments: Vec<crate::api::v3::payscore::types::PostPayments3>,
+                        total_amount: i64,
+                    );
+                    /// Sets `post_discounts` (商户优惠).
+                    with_post_discounts => post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts5>;
+                    /// Sets `time_range` (实际服务时间段).
+                    with_time_range => time_range: crate::api::v3::payscore::types::TimeRange3;
+                    /// Sets `location` (实际服务位置).
+                    with_location => location: crate::api::v3::payscore::types::Location3;
+                    /// Sets `profit_sharing` (微信支付服务分账标记).
+                    with_profit_sharing => profit_sharing: bool;
+                    /// Sets `goods_tag` (订单优惠标记).
+                    with_goods_tag => goods_tag: String;
+                    /// Sets `device` (设备信息).
+                    with_device => device: crate::api::v3::payscore::types::Device;
                 }
             }
 
@@ -5683,43 +4423,20 @@ pub mod serviceorder {
                 pub device: Option<crate::api::v3::payscore::types::Device>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    out_order_no: impl Into<String>,
-                    appid: impl Into<String>,
-                    service_id: impl Into<String>,
-                    post_payments: impl Into<Vec<crate::api::v3::payscore::types::PostPayments3>>,
-                    total_amount: impl Into<i64>,
-                    reason: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        out_order_no: out_order_no.into(),
-                        appid: appid.into(),
-                        service_id: service_id.into(),
-                        post_payments: post_payments.into(),
-                        post_discounts: None,
-                        total_amount: total_amount.into(),
-                        reason: reason.into(),
-                        device: None,
-                    }
-                }
-                /// Sets `post_discounts` (后付费商户优惠).
-                pub fn with_post_discounts(
-                    mut self,
-                    post_discounts: impl Into<Vec<crate::api::v3::payscore::types::PostDiscounts4>>,
-                ) -> Self {
-                    self.post_discounts = Some(post_discounts.into());
-                    self
-                }
-                /// Sets `device` (设备信息).
-                pub fn with_device(
-                    mut self,
-                    device: impl Into<crate::api::v3::payscore::types::Device>,
-                ) -> Self {
-                    self.device = Some(device.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        out_order_no: String,
+                        appid: String,
+                        service_id: String,
+                        post_payments: Vec<crate::api::v3::payscore::types::PostPayments3>,
+                        total_amount: i64,
+                        reason: String,
+                    );
+                    /// Sets `post_discounts` (后付费商户优惠).
+                    with_post_discounts => post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts4>;
+                    /// Sets `device` (设备信息).
+                    with_device => device: crate::api::v3::payscore::types::Device;
                 }
             }
 
@@ -5860,25 +4577,15 @@ pub mod serviceorder {
                 pub service_id: Option<String>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(out_order_no: impl Into<String>) -> Self {
-                    Self {
-                        out_order_no: out_order_no.into(),
-                        appid: None,
-                        service_id: None,
-                    }
-                }
-                /// Sets `appid` (公众账号ID).
-                pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-                    self.appid = Some(appid.into());
-                    self
-                }
-                /// Sets `service_id` (服务ID).
-                pub fn with_service_id(mut self, service_id: impl Into<String>) -> Self {
-                    self.service_id = Some(service_id.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        out_order_no: String,
+                    );
+                    /// Sets `appid` (公众账号ID).
+                    with_appid => appid: String;
+                    /// Sets `service_id` (服务ID).
+                    with_service_id => service_id: String;
                 }
             }
 
@@ -5925,32 +4632,17 @@ pub mod serviceorder {
                 pub prepaid_time: String,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    out_order_no: impl Into<String>,
-                    service_id: impl Into<String>,
-                    post_payments: impl Into<Vec<crate::api::v3::payscore::types::PostPayments2>>,
-                    total_amount: impl Into<i64>,
-                    prepaid_time: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        out_order_no: out_order_no.into(),
-                        service_id: service_id.into(),
-                        post_payments: post_payments.into(),
-                        post_discounts: None,
-                        total_amount: total_amount.into(),
-                        prepaid_time: prepaid_time.into(),
-                    }
-                }
-                /// Sets `post_discounts` (商户优惠).
-                pub fn with_post_discounts(
-                    mut self,
-                    post_discounts: impl Into<Vec<crate::api::v3::payscore::types::PostDiscounts4>>,
-                ) -> Self {
-                    self.post_discounts = Some(post_discounts.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        out_order_no: String,
+                        service_id: String,
+                        post_payments: Vec<crate::api::v3::payscore::types::PostPayments2>,
+                        total_amount: i64,
+                        prepaid_time: String,
+                    );
+                    /// Sets `post_discounts` (商户优惠).
+                    with_post_discounts => post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts4>;
                 }
             }
 
@@ -5988,32 +4680,17 @@ pub mod serviceorder {
                 pub prepaid_time: String,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    out_order_no: impl Into<String>,
-                    service_id: impl Into<String>,
-                    post_payments: impl Into<Vec<crate::api::v3::payscore::types::PostPayments2>>,
-                    total_amount: impl Into<i64>,
-                    prepaid_time: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        out_order_no: out_order_no.into(),
-                        service_id: service_id.into(),
-                        post_payments: post_payments.into(),
-                        post_discounts: None,
-                        total_amount: total_amount.into(),
-                        prepaid_time: prepaid_time.into(),
-                    }
-                }
-                /// Sets `post_discounts` (商户优惠).
-                pub fn with_post_discounts(
-                    mut self,
-                    post_discounts: impl Into<Vec<crate::api::v3::payscore::types::PostDiscounts4>>,
-                ) -> Self {
-                    self.post_discounts = Some(post_discounts.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        out_order_no: String,
+                        service_id: String,
+                        post_payments: Vec<crate::api::v3::payscore::types::PostPayments2>,
+                        total_amount: i64,
+                        prepaid_time: String,
+                    );
+                    /// Sets `post_discounts` (商户优惠).
+                    with_post_discounts => post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts4>;
                 }
             }
 
@@ -6196,93 +4873,34 @@ pub mod serviceorder {
             pub goods_tag: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                out_order_no: impl Into<String>,
-                appid: impl Into<String>,
-                service_id: impl Into<String>,
-                time_range: impl Into<crate::api::v3::payscore::types::TimeRange2>,
-            ) -> Self {
-                Self {
-                    out_order_no: out_order_no.into(),
-                    appid: appid.into(),
-                    service_id: service_id.into(),
-                    post_payments: None,
-                    post_discounts: None,
-                    time_range: time_range.into(),
-                    location: None,
-                    service_introduction: None,
-                    attach: None,
-                    notify_url: None,
-                    openid: None,
-                    total_amount: None,
-                    profit_sharing: None,
-                    goods_tag: None,
-                }
-            }
-            /// Sets `post_payments` (后付费项目).
-            pub fn with_post_payments(
-                mut self,
-                post_payments: impl Into<Vec<crate::api::types::PostPayment>>,
-            ) -> Self {
-                self.post_payments = Some(post_payments.into());
-                self
-            }
-            /// Sets `post_discounts` (后付费商户优惠).
-            pub fn with_post_discounts(
-                mut self,
-                post_discounts: impl Into<Vec<crate::api::types::PostDiscount>>,
-            ) -> Self {
-                self.post_discounts = Some(post_discounts.into());
-                self
-            }
-            /// Sets `location` (服务位置).
-            pub fn with_location(
-                mut self,
-                location: impl Into<crate::api::v3::payscore::types::Location>,
-            ) -> Self {
-                self.location = Some(location.into());
-                self
-            }
-            /// Sets `service_introduction` (服务信息).
-            pub fn with_service_introduction(
-                mut self,
-                service_introduction: impl Into<String>,
-            ) -> Self {
-                self.service_introduction = Some(service_introduction.into());
-                self
-            }
-            /// Sets `attach` (商户数据包).
-            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                self.attach = Some(attach.into());
-                self
-            }
-            /// Sets `notify_url` (商户回调地址).
-            pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-                self.notify_url = Some(notify_url.into());
-                self
-            }
-            /// Sets `openid` (用户标识).
-            pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                self.openid = Some(openid.into());
-                self
-            }
-            /// Sets `total_amount` (总金额).
-            pub fn with_total_amount(mut self, total_amount: impl Into<i64>) -> Self {
-                self.total_amount = Some(total_amount.into());
-                self
-            }
-            /// Sets `profit_sharing` (微信支付服务分账标记).
-            pub fn with_profit_sharing(mut self, profit_sharing: impl Into<bool>) -> Self {
-                self.profit_sharing = Some(profit_sharing.into());
-                self
-            }
-            /// Sets `goods_tag` (订单优惠标记).
-            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                self.goods_tag = Some(goods_tag.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    out_order_no: String,
+                    appid: String,
+                    service_id: String,
+                    time_range: crate::api::v3::payscore::types::TimeRange2,
+                );
+                /// Sets `post_payments` (后付费项目).
+                with_post_payments => post_payments: Vec<crate::api::types::PostPayment>;
+                /// Sets `post_discounts` (后付费商户优惠).
+                with_post_discounts => post_discounts: Vec<crate::api::types::PostDiscount>;
+                /// Sets `location` (服务位置).
+                with_location => location: crate::api::v3::payscore::types::Location;
+                /// Sets `service_introduction` (服务信息).
+                with_service_introduction => service_introduction: String;
+                /// Sets `attach` (商户数据包).
+                with_attach => attach: String;
+                /// Sets `notify_url` (商户回调地址).
+                with_notify_url => notify_url: String;
+                /// Sets `openid` (用户标识).
+                with_openid => openid: String;
+                /// Sets `total_amount` (总金额).
+                with_total_amount => total_amount: i64;
+                /// Sets `profit_sharing` (微信支付服务分账标记).
+                with_profit_sharing => profit_sharing: bool;
+                /// Sets `goods_tag` (订单优惠标记).
+                with_goods_tag => goods_tag: String;
             }
         }
 
@@ -6381,81 +4999,32 @@ pub mod servicepayondeliveryorder {
         pub shopping_info: PostShoppingInfo,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            out_order_no: impl Into<String>,
-            appid: impl Into<String>,
-            service_id: impl Into<String>,
-            service_introduction: impl Into<String>,
-            time_range: impl Into<crate::api::v3::payscore::types::TimeRange>,
-            risk_fund: impl Into<crate::api::v3::payscore::types::RiskFund2>,
-            notify_url: impl Into<String>,
-            shopping_info: impl Into<PostShoppingInfo>,
-        ) -> Self {
-            Self {
-                out_order_no: out_order_no.into(),
-                appid: appid.into(),
-                service_id: service_id.into(),
-                service_introduction: service_introduction.into(),
-                post_payments: None,
-                post_discounts: None,
-                time_range: time_range.into(),
-                location: None,
-                risk_fund: risk_fund.into(),
-                attach: None,
-                notify_url: notify_url.into(),
-                openid: None,
-                need_user_confirm: None,
-                mchid: None,
-                shopping_info: shopping_info.into(),
-            }
-        }
-        /// Sets `post_payments` (post_payments).
-        pub fn with_post_payments(
-            mut self,
-            post_payments: impl Into<Vec<crate::api::v3::payscore::types::PostPayments3>>,
-        ) -> Self {
-            self.post_payments = Some(post_payments.into());
-            self
-        }
-        /// Sets `post_discounts` (post_discounts).
-        pub fn with_post_discounts(
-            mut self,
-            post_discounts: impl Into<Vec<crate::api::v3::payscore::types::PostDiscounts2>>,
-        ) -> Self {
-            self.post_discounts = Some(post_discounts.into());
-            self
-        }
-        /// Sets `location` (服务位置).
-        pub fn with_location(
-            mut self,
-            location: impl Into<crate::api::v3::payscore::types::Location>,
-        ) -> Self {
-            self.location = Some(location.into());
-            self
-        }
-        /// Sets `attach` (商户数据包).
-        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-            self.attach = Some(attach.into());
-            self
-        }
-        /// Sets `openid` (用户标识).
-        pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-            self.openid = Some(openid.into());
-            self
-        }
-        /// Sets `need_user_confirm` (是否需要用户确认).
-        pub fn with_need_user_confirm(mut self, need_user_confirm: impl Into<bool>) -> Self {
-            self.need_user_confirm = Some(need_user_confirm.into());
-            self
-        }
-        /// Sets `mchid` (商户号).
-        pub fn with_mchid(mut self, mchid: impl Into<String>) -> Self {
-            self.mchid = Some(mchid.into());
-            self
+    constructors! {
+        Post {
+            new(
+                out_order_no: String,
+                appid: String,
+                service_id: String,
+                service_introduction: String,
+                time_range: crate::api::v3::payscore::types::TimeRange,
+                risk_fund: crate::api::v3::payscore::types::RiskFund2,
+                notify_url: String,
+                shopping_info: PostShoppingInfo,
+            );
+            /// Sets `post_payments` (post_payments).
+            with_post_payments => post_payments: Vec<crate::api::v3::payscore::types::PostPayments3>;
+            /// Sets `post_discounts` (post_discounts).
+            with_post_discounts => post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts2>;
+            /// Sets `location` (服务位置).
+            with_location => location: crate::api::v3::payscore::types::Location;
+            /// Sets `attach` (商户数据包).
+            with_attach => attach: String;
+            /// Sets `openid` (用户标识).
+            with_openid => openid: String;
+            /// Sets `need_user_confirm` (是否需要用户确认).
+            with_need_user_confirm => need_user_confirm: bool;
+            /// Sets `mchid` (商户号).
+            with_mchid => mchid: String;
         }
     }
 
@@ -6499,23 +5068,14 @@ pub mod servicepayondeliveryorder {
         pub goods: Vec<crate::api::v3::payscore::types::ShoppingInfoGoods>,
     }
 
-    impl PostShoppingInfo {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            jump_link: impl Into<crate::api::v3::payscore::types::JumpLink>,
-            goods: impl Into<Vec<crate::api::v3::payscore::types::ShoppingInfoGoods>>,
-        ) -> Self {
-            Self {
-                real_merchant_appid: None,
-                jump_link: jump_link.into(),
-                goods: goods.into(),
-            }
-        }
-        /// Sets `real_merchant_appid` (实际购物商家公众号ID).
-        pub fn with_real_merchant_appid(mut self, real_merchant_appid: impl Into<String>) -> Self {
-            self.real_merchant_appid = Some(real_merchant_appid.into());
-            self
+    constructors! {
+        PostShoppingInfo {
+            new(
+                jump_link: crate::api::v3::payscore::types::JumpLink,
+                goods: Vec<crate::api::v3::payscore::types::ShoppingInfoGoods>,
+            );
+            /// Sets `real_merchant_appid` (实际购物商家公众号ID).
+            with_real_merchant_appid => real_merchant_appid: String;
         }
     }
 
@@ -6632,65 +5192,29 @@ pub mod sign_plan {
                 pub out_trade_no: String,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                #[allow(clippy::too_many_arguments)]
-                pub fn new(
-                    service_id: impl Into<String>,
-                    sign_plan_id: impl Into<String>,
-                    plan_detail_no: impl Into<i64>,
-                    appid: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                    notify_url: impl Into<String>,
-                    service_introduction: impl Into<String>,
-                    time_range: impl Into<crate::api::v3::payscore::types::TimeRange5>,
-                    out_trade_no: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        service_id: service_id.into(),
-                        sign_plan_id: sign_plan_id.into(),
-                        plan_detail_no: plan_detail_no.into(),
-                        appid: appid.into(),
-                        sub_mchid: sub_mchid.into(),
-                        sub_appid: None,
-                        openid: None,
-                        sub_openid: None,
-                        notify_url: notify_url.into(),
-                        service_introduction: service_introduction.into(),
-                        time_range: time_range.into(),
-                        location: None,
-                        attach: None,
-                        out_trade_no: out_trade_no.into(),
-                    }
-                }
-                /// Sets `sub_appid` (子商户的AppID).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
-                }
-                /// Sets `openid` (服务商公众号下的用户标识).
-                pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                    self.openid = Some(openid.into());
-                    self
-                }
-                /// Sets `sub_openid` (子商户公众号下的用户标识).
-                pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
-                    self.sub_openid = Some(sub_openid.into());
-                    self
-                }
-                /// Sets `location` (服务位置).
-                pub fn with_location(
-                    mut self,
-                    location: impl Into<crate::api::v3::payscore::types::Location>,
-                ) -> Self {
-                    self.location = Some(location.into());
-                    self
-                }
-                /// Sets `attach` (附加数据).
-                pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                    self.attach = Some(attach.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        service_id: String,
+                        sign_plan_id: String,
+                        plan_detail_no: i64,
+                        appid: String,
+                        sub_mchid: String,
+                        notify_url: String,
+                        service_introduction: String,
+                        time_range: crate::api::v3::payscore::types::TimeRange5,
+                        out_trade_no: String,
+                    );
+                    /// Sets `sub_appid` (子商户的AppID).
+                    with_sub_appid => sub_appid: String;
+                    /// Sets `openid` (服务商公众号下的用户标识).
+                    with_openid => openid: String;
+                    /// Sets `sub_openid` (子商户公众号下的用户标识).
+                    with_sub_openid => sub_openid: String;
+                    /// Sets `location` (服务位置).
+                    with_location => location: crate::api::v3::payscore::types::Location;
+                    /// Sets `attach` (附加数据).
+                    with_attach => attach: String;
                 }
             }
 
@@ -6791,45 +5315,23 @@ pub mod sign_plan {
                 pub sign_plan_detail: Vec<crate::api::v3::payscore::types::SignPlanDetail>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    service_id: impl Into<String>,
-                    plan_id: impl Into<String>,
-                    appid: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                    merchant_sign_plan_no: impl Into<String>,
-                    notify_url: impl Into<String>,
-                    sign_plan_detail: impl Into<Vec<crate::api::v3::payscore::types::SignPlanDetail>>,
-                ) -> Self {
-                    Self {
-                        service_id: service_id.into(),
-                        plan_id: plan_id.into(),
-                        appid: appid.into(),
-                        sub_mchid: sub_mchid.into(),
-                        sub_appid: None,
-                        openid: None,
-                        sub_openid: None,
-                        merchant_sign_plan_no: merchant_sign_plan_no.into(),
-                        notify_url: notify_url.into(),
-                        sign_plan_detail: sign_plan_detail.into(),
-                    }
-                }
-                /// Sets `sub_appid` (子商户的AppID).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
-                }
-                /// Sets `openid` (待签约用户在服务商应用下的OpenID).
-                pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                    self.openid = Some(openid.into());
-                    self
-                }
-                /// Sets `sub_openid` (待签约用户在子商户应用下的OpenID).
-                pub fn with_sub_openid(mut self, sub_openid: impl Into<String>) -> Self {
-                    self.sub_openid = Some(sub_openid.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        service_id: String,
+                        plan_id: String,
+                        appid: String,
+                        sub_mchid: String,
+                        merchant_sign_plan_no: String,
+                        notify_url: String,
+                        sign_plan_detail: Vec<crate::api::v3::payscore::types::SignPlanDetail>,
+                    );
+                    /// Sets `sub_appid` (子商户的AppID).
+                    with_sub_appid => sub_appid: String;
+                    /// Sets `openid` (待签约用户在服务商应用下的OpenID).
+                    with_openid => openid: String;
+                    /// Sets `sub_openid` (待签约用户在子商户应用下的OpenID).
+                    with_sub_openid => sub_openid: String;
                 }
             }
 
@@ -6955,47 +5457,23 @@ pub mod sign_plan {
             pub out_trade_no: String,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                service_id: impl Into<String>,
-                sign_plan_id: impl Into<String>,
-                plan_detail_no: impl Into<i64>,
-                appid: impl Into<String>,
-                openid: impl Into<String>,
-                notify_url: impl Into<String>,
-                service_introduction: impl Into<String>,
-                time_range: impl Into<crate::api::v3::payscore::types::TimeRange5>,
-                out_trade_no: impl Into<String>,
-            ) -> Self {
-                Self {
-                    service_id: service_id.into(),
-                    sign_plan_id: sign_plan_id.into(),
-                    plan_detail_no: plan_detail_no.into(),
-                    appid: appid.into(),
-                    openid: openid.into(),
-                    notify_url: notify_url.into(),
-                    service_introduction: service_introduction.into(),
-                    time_range: time_range.into(),
-                    location: None,
-                    attach: None,
-                    out_trade_no: out_trade_no.into(),
-                }
-            }
-            /// Sets `location` (服务位置).
-            pub fn with_location(
-                mut self,
-                location: impl Into<crate::api::v3::payscore::types::Location>,
-            ) -> Self {
-                self.location = Some(location.into());
-                self
-            }
-            /// Sets `attach` (附加数据).
-            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                self.attach = Some(attach.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    service_id: String,
+                    sign_plan_id: String,
+                    plan_detail_no: i64,
+                    appid: String,
+                    openid: String,
+                    notify_url: String,
+                    service_introduction: String,
+                    time_range: crate::api::v3::payscore::types::TimeRange5,
+                    out_trade_no: String,
+                );
+                /// Sets `location` (服务位置).
+                with_location => location: crate::api::v3::payscore::types::Location;
+                /// Sets `attach` (附加数据).
+                with_attach => attach: String;
             }
         }
 
@@ -7187,26 +5665,16 @@ pub mod smartretail_orders {
         pub appid: Option<String>,
     }
 
-    impl Get {
-        /// Sets `service_id` (服务ID (query)).
-        pub fn with_service_id(mut self, service_id: impl Into<String>) -> Self {
-            self.service_id = Some(service_id.into());
-            self
-        }
-        /// Sets `out_order_no` (商户服务订单号 (query)).
-        pub fn with_out_order_no(mut self, out_order_no: impl Into<String>) -> Self {
-            self.out_order_no = Some(out_order_no.into());
-            self
-        }
-        /// Sets `query_id` (回跳查询ID (query)).
-        pub fn with_query_id(mut self, query_id: impl Into<String>) -> Self {
-            self.query_id = Some(query_id.into());
-            self
-        }
-        /// Sets `appid` (公众账号ID (query)).
-        pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-            self.appid = Some(appid.into());
-            self
+    constructors! {
+        Get {
+            /// Sets `service_id` (服务ID (query)).
+            with_service_id => service_id: String;
+            /// Sets `out_order_no` (商户服务订单号 (query)).
+            with_out_order_no => out_order_no: String;
+            /// Sets `query_id` (回跳查询ID (query)).
+            with_query_id => query_id: String;
+            /// Sets `appid` (公众账号ID (query)).
+            with_appid => appid: String;
         }
     }
 
@@ -7270,100 +5738,35 @@ pub mod smartretail_orders {
         pub openid: Option<String>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            appid: impl Into<String>,
-            out_order_no: impl Into<String>,
-            service_id: impl Into<String>,
-        ) -> Self {
-            Self {
-                appid: appid.into(),
-                out_order_no: out_order_no.into(),
-                service_id: service_id.into(),
-                service_start_time: None,
-                service_end_time: None,
-                service_start_location: None,
-                service_end_location: None,
-                service_introduction: None,
-                fees: None,
-                discounts: None,
-                risk_amount: None,
-                attach: None,
-                need_user_confirm: None,
-                openid: None,
-            }
-        }
-        /// Sets `service_start_time` (实际服务开始时间).
-        pub fn with_service_start_time(mut self, service_start_time: impl Into<String>) -> Self {
-            self.service_start_time = Some(service_start_time.into());
-            self
-        }
-        /// Sets `service_end_time` (服务结束时间).
-        pub fn with_service_end_time(mut self, service_end_time: impl Into<String>) -> Self {
-            self.service_end_time = Some(service_end_time.into());
-            self
-        }
-        /// Sets `service_start_location` (开始使用服务的地点).
-        pub fn with_service_start_location(
-            mut self,
-            service_start_location: impl Into<String>,
-        ) -> Self {
-            self.service_start_location = Some(service_start_location.into());
-            self
-        }
-        /// Sets `service_end_location` (预计服务结束的地点).
-        pub fn with_service_end_location(
-            mut self,
-            service_end_location: impl Into<String>,
-        ) -> Self {
-            self.service_end_location = Some(service_end_location.into());
-            self
-        }
-        /// Sets `service_introduction` (服务信息).
-        pub fn with_service_introduction(
-            mut self,
-            service_introduction: impl Into<String>,
-        ) -> Self {
-            self.service_introduction = Some(service_introduction.into());
-            self
-        }
-        /// Sets `fees` (后付费).
-        pub fn with_fees(
-            mut self,
-            fees: impl Into<Vec<crate::api::v3::payscore::types::Fees>>,
-        ) -> Self {
-            self.fees = Some(fees.into());
-            self
-        }
-        /// Sets `discounts` (商户优惠).
-        pub fn with_discounts(
-            mut self,
-            discounts: impl Into<Vec<crate::api::v3::payscore::types::Discounts2>>,
-        ) -> Self {
-            self.discounts = Some(discounts.into());
-            self
-        }
-        /// Sets `risk_amount` (订单风险金额).
-        pub fn with_risk_amount(mut self, risk_amount: impl Into<i64>) -> Self {
-            self.risk_amount = Some(risk_amount.into());
-            self
-        }
-        /// Sets `attach` (商户自定义说明).
-        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-            self.attach = Some(attach.into());
-            self
-        }
-        /// Sets `need_user_confirm` (使用需用户确认订单类型).
-        pub fn with_need_user_confirm(mut self, need_user_confirm: impl Into<bool>) -> Self {
-            self.need_user_confirm = Some(need_user_confirm.into());
-            self
-        }
-        /// Sets `openid` (微信用户在商户对应appid下的唯一标识).
-        pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-            self.openid = Some(openid.into());
-            self
+    constructors! {
+        Post {
+            new(
+                appid: String,
+                out_order_no: String,
+                service_id: String,
+            );
+            /// Sets `service_start_time` (实际服务开始时间).
+            with_service_start_time => service_start_time: String;
+            /// Sets `service_end_time` (服务结束时间).
+            with_service_end_time => service_end_time: String;
+            /// Sets `service_start_location` (开始使用服务的地点).
+            with_service_start_location => service_start_location: String;
+            /// Sets `service_end_location` (预计服务结束的地点).
+            with_service_end_location => service_end_location: String;
+            /// Sets `service_introduction` (服务信息).
+            with_service_introduction => service_introduction: String;
+            /// Sets `fees` (后付费).
+            with_fees => fees: Vec<crate::api::v3::payscore::types::Fees>;
+            /// Sets `discounts` (商户优惠).
+            with_discounts => discounts: Vec<crate::api::v3::payscore::types::Discounts2>;
+            /// Sets `risk_amount` (订单风险金额).
+            with_risk_amount => risk_amount: i64;
+            /// Sets `attach` (商户自定义说明).
+            with_attach => attach: String;
+            /// Sets `need_user_confirm` (使用需用户确认订单类型).
+            with_need_user_confirm => need_user_confirm: bool;
+            /// Sets `openid` (微信用户在商户对应appid下的唯一标识).
+            with_openid => openid: String;
         }
     }
 
@@ -7451,94 +5854,33 @@ pub mod smartretail_orders {
                 pub profit_sharing: Option<bool>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    out_order_no: impl Into<String>,
-                    appid: impl Into<String>,
-                    service_id: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        out_order_no: out_order_no.into(),
-                        appid: appid.into(),
-                        service_id: service_id.into(),
-                        finish_type: None,
-                        cancel_reason: None,
-                        real_service_start_time: None,
-                        real_service_end_time: None,
-                        real_service_end_location: None,
-                        fees: None,
-                        discounts: None,
-                        total_amount: None,
-                        finish_ticket: None,
-                        profit_sharing: None,
-                    }
-                }
-                /// Sets `finish_type` (标识用户订单使用情况).
-                pub fn with_finish_type(mut self, finish_type: impl Into<i64>) -> Self {
-                    self.finish_type = Some(finish_type.into());
-                    self
-                }
-                /// Sets `cancel_reason` (取消订单的原因).
-                pub fn with_cancel_reason(mut self, cancel_reason: impl Into<String>) -> Self {
-                    self.cancel_reason = Some(cancel_reason.into());
-                    self
-                }
-                /// Sets `real_service_start_time` (实际服务开始时间).
-                pub fn with_real_service_start_time(
-                    mut self,
-                    real_service_start_time: impl Into<String>,
-                ) -> Self {
-                    self.real_service_start_time = Some(real_service_start_time.into());
-                    self
-                }
-                /// Sets `real_service_end_time` (服务结束时间).
-                pub fn with_real_service_end_time(
-                    mut self,
-                    real_service_end_time: impl Into<String>,
-                ) -> Self {
-                    self.real_service_end_time = Some(real_service_end_time.into());
-                    self
-                }
-                /// Sets `real_service_end_location` (实际结束使用服务的地点).
-                pub fn with_real_service_end_location(
-                    mut self,
-                    real_service_end_location: impl Into<String>,
-                ) -> Self {
-                    self.real_service_end_location = Some(real_service_end_location.into());
-                    self
-                }
-                /// Sets `fees` (后付费).
-                pub fn with_fees(
-                    mut self,
-                    fees: impl Into<Vec<crate::api::v3::payscore::types::Fees>>,
-                ) -> Self {
-                    self.fees = Some(fees.into());
-                    self
-                }
-                /// Sets `discounts` (商户优惠).
-                pub fn with_discounts(
-                    mut self,
-                    discounts: impl Into<Vec<crate::api::v3::payscore::types::Discounts>>,
-                ) -> Self {
-                    self.discounts = Some(discounts.into());
-                    self
-                }
-                /// Sets `total_amount` (总金额).
-                pub fn with_total_amount(mut self, total_amount: impl Into<i64>) -> Self {
-                    self.total_amount = Some(total_amount.into());
-                    self
-                }
-                /// Sets `finish_ticket` (完结凭证).
-                pub fn with_finish_ticket(mut self, finish_ticket: impl Into<String>) -> Self {
-                    self.finish_ticket = Some(finish_ticket.into());
-                    self
-                }
-                /// Sets `profit_sharing` (是否指定商户分账).
-                pub fn with_profit_sharing(mut self, profit_sharing: impl Into<bool>) -> Self {
-                    self.profit_sharing = Some(profit_sharing.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        out_order_no: String,
+                        appid: String,
+                        service_id: String,
+                    );
+                    /// Sets `finish_type` (标识用户订单使用情况).
+                    with_finish_type => finish_type: i64;
+                    /// Sets `cancel_reason` (取消订单的原因).
+                    with_cancel_reason => cancel_reason: String;
+                    /// Sets `real_service_start_time` (实际服务开始时间).
+                    with_real_service_start_time => real_service_start_time: String;
+                    /// Sets `real_service_end_time` (服务结束时间).
+                    with_real_service_end_time => real_service_end_time: String;
+                    /// Sets `real_service_end_location` (实际结束使用服务的地点).
+                    with_real_service_end_location => real_service_end_location: String;
+                    /// Sets `fees` (后付费).
+                    with_fees => fees: Vec<crate::api::v3::payscore::types::Fees>;
+                    /// Sets `discounts` (商户优惠).
+                    with_discounts => discounts: Vec<crate::api::v3::payscore::types::Discounts>;
+                    /// Sets `total_amount` (总金额).
+                    with_total_amount => total_amount: i64;
+                    /// Sets `finish_ticket` (完结凭证).
+                    with_finish_ticket => finish_ticket: String;
+                    /// Sets `profit_sharing` (是否指定商户分账).
+                    with_profit_sharing => profit_sharing: bool;
                 }
             }
 
@@ -7580,31 +5922,17 @@ pub mod types {
         pub count: Option<i64>,
     }
 
-    impl PostPayments {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(name: impl Into<String>) -> Self {
-            Self {
-                name: name.into(),
-                description: None,
-                amount: None,
-                count: None,
-            }
-        }
-        /// Sets `description` (付费说明).
-        pub fn with_description(mut self, description: impl Into<String>) -> Self {
-            self.description = Some(description.into());
-            self
-        }
-        /// Sets `amount` (付费金额).
-        pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
-            self.amount = Some(amount.into());
-            self
-        }
-        /// Sets `count` (付费数量).
-        pub fn with_count(mut self, count: impl Into<i64>) -> Self {
-            self.count = Some(count.into());
-            self
+    constructors! {
+        PostPayments {
+            new(
+                name: String,
+            );
+            /// Sets `description` (付费说明).
+            with_description => description: String;
+            /// Sets `amount` (付费金额).
+            with_amount => amount: i64;
+            /// Sets `count` (付费数量).
+            with_count => count: i64;
         }
     }
 
@@ -7623,25 +5951,15 @@ pub mod types {
         pub count: Option<i64>,
     }
 
-    impl PostDiscounts {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            name: impl Into<String>,
-            description: impl Into<String>,
-            amount: impl Into<i64>,
-        ) -> Self {
-            Self {
-                name: name.into(),
-                description: description.into(),
-                amount: amount.into(),
-                count: None,
-            }
-        }
-        /// Sets `count` (优惠数量).
-        pub fn with_count(mut self, count: impl Into<i64>) -> Self {
-            self.count = Some(count.into());
-            self
+    constructors! {
+        PostDiscounts {
+            new(
+                name: String,
+                description: String,
+                amount: i64,
+            );
+            /// Sets `count` (优惠数量).
+            with_count => count: i64;
         }
     }
 
@@ -7661,31 +5979,17 @@ pub mod types {
         pub end_time_remark: Option<String>,
     }
 
-    impl TimeRange {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(start_time: impl Into<String>) -> Self {
-            Self {
-                start_time: start_time.into(),
-                start_time_remark: None,
-                end_time: None,
-                end_time_remark: None,
-            }
-        }
-        /// Sets `start_time_remark` (服务开始时间备注).
-        pub fn with_start_time_remark(mut self, start_time_remark: impl Into<String>) -> Self {
-            self.start_time_remark = Some(start_time_remark.into());
-            self
-        }
-        /// Sets `end_time` (服务结束时间).
-        pub fn with_end_time(mut self, end_time: impl Into<String>) -> Self {
-            self.end_time = Some(end_time.into());
-            self
-        }
-        /// Sets `end_time_remark` (服务结束时间备注).
-        pub fn with_end_time_remark(mut self, end_time_remark: impl Into<String>) -> Self {
-            self.end_time_remark = Some(end_time_remark.into());
-            self
+    constructors! {
+        TimeRange {
+            new(
+                start_time: String,
+            );
+            /// Sets `start_time_remark` (服务开始时间备注).
+            with_start_time_remark => start_time_remark: String;
+            /// Sets `end_time` (服务结束时间).
+            with_end_time => end_time: String;
+            /// Sets `end_time_remark` (服务结束时间备注).
+            with_end_time_remark => end_time_remark: String;
         }
     }
 
@@ -7700,16 +6004,12 @@ pub mod types {
         pub end_location: Option<String>,
     }
 
-    impl Location {
-        /// Sets `start_location` (服务开始地点).
-        pub fn with_start_location(mut self, start_location: impl Into<String>) -> Self {
-            self.start_location = Some(start_location.into());
-            self
-        }
-        /// Sets `end_location` (服务结束地点).
-        pub fn with_end_location(mut self, end_location: impl Into<String>) -> Self {
-            self.end_location = Some(end_location.into());
-            self
+    constructors! {
+        Location {
+            /// Sets `start_location` (服务开始地点).
+            with_start_location => start_location: String;
+            /// Sets `end_location` (服务结束地点).
+            with_end_location => end_location: String;
         }
     }
 
@@ -7736,26 +6036,16 @@ pub mod types {
         pub count: Option<i64>,
     }
 
-    impl PostDiscounts2 {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(name: impl Into<String>, description: impl Into<String>) -> Self {
-            Self {
-                name: name.into(),
-                description: description.into(),
-                amount: None,
-                count: None,
-            }
-        }
-        /// Sets `amount` (优惠金额).
-        pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
-            self.amount = Some(amount.into());
-            self
-        }
-        /// Sets `count` (优惠数量).
-        pub fn with_count(mut self, count: impl Into<i64>) -> Self {
-            self.count = Some(count.into());
-            self
+    constructors! {
+        PostDiscounts2 {
+            new(
+                name: String,
+                description: String,
+            );
+            /// Sets `amount` (优惠金额).
+            with_amount => amount: i64;
+            /// Sets `count` (优惠数量).
+            with_count => count: i64;
         }
     }
 
@@ -7771,20 +6061,14 @@ pub mod types {
         pub description: Option<String>,
     }
 
-    impl RiskFund {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(name: impl Into<String>, amount: impl Into<i64>) -> Self {
-            Self {
-                name: name.into(),
-                amount: amount.into(),
-                description: None,
-            }
-        }
-        /// Sets `description` (风险说明).
-        pub fn with_description(mut self, description: impl Into<String>) -> Self {
-            self.description = Some(description.into());
-            self
+    constructors! {
+        RiskFund {
+            new(
+                name: String,
+                amount: i64,
+            );
+            /// Sets `description` (风险说明).
+            with_description => description: String;
         }
     }
 
@@ -7815,20 +6099,14 @@ pub mod types {
         pub count: Option<i64>,
     }
 
-    impl PostDiscounts3 {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(name: impl Into<String>, description: impl Into<String>) -> Self {
-            Self {
-                name: name.into(),
-                description: description.into(),
-                count: None,
-            }
-        }
-        /// Sets `count` (优惠数量).
-        pub fn with_count(mut self, count: impl Into<i64>) -> Self {
-            self.count = Some(count.into());
-            self
+    constructors! {
+        PostDiscounts3 {
+            new(
+                name: String,
+                description: String,
+            );
+            /// Sets `count` (优惠数量).
+            with_count => count: i64;
         }
     }
 
@@ -7858,26 +6136,16 @@ pub mod types {
         pub count: Option<i64>,
     }
 
-    impl PostPayments2 {
-        /// Sets `name` (付费项目名称).
-        pub fn with_name(mut self, name: impl Into<String>) -> Self {
-            self.name = Some(name.into());
-            self
-        }
-        /// Sets `amount` (金额).
-        pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
-            self.amount = Some(amount.into());
-            self
-        }
-        /// Sets `description` (计费说明).
-        pub fn with_description(mut self, description: impl Into<String>) -> Self {
-            self.description = Some(description.into());
-            self
-        }
-        /// Sets `count` (付费数量).
-        pub fn with_count(mut self, count: impl Into<i64>) -> Self {
-            self.count = Some(count.into());
-            self
+    constructors! {
+        PostPayments2 {
+            /// Sets `name` (付费项目名称).
+            with_name => name: String;
+            /// Sets `amount` (金额).
+            with_amount => amount: i64;
+            /// Sets `description` (计费说明).
+            with_description => description: String;
+            /// Sets `count` (付费数量).
+            with_count => count: i64;
         }
     }
 
@@ -7898,26 +6166,16 @@ pub mod types {
         pub count: Option<i64>,
     }
 
-    impl PostDiscounts4 {
-        /// Sets `name` (优惠名称).
-        pub fn with_name(mut self, name: impl Into<String>) -> Self {
-            self.name = Some(name.into());
-            self
-        }
-        /// Sets `description` (优惠说明).
-        pub fn with_description(mut self, description: impl Into<String>) -> Self {
-            self.description = Some(description.into());
-            self
-        }
-        /// Sets `amount` (优惠金额).
-        pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
-            self.amount = Some(amount.into());
-            self
-        }
-        /// Sets `count` (优惠数量).
-        pub fn with_count(mut self, count: impl Into<i64>) -> Self {
-            self.count = Some(count.into());
-            self
+    constructors! {
+        PostDiscounts4 {
+            /// Sets `name` (优惠名称).
+            with_name => name: String;
+            /// Sets `description` (优惠说明).
+            with_description => description: String;
+            /// Sets `amount` (优惠金额).
+            with_amount => amount: i64;
+            /// Sets `count` (优惠数量).
+            with_count => count: i64;
         }
     }
 
@@ -7938,26 +6196,16 @@ pub mod types {
         pub end_time_remark: Option<String>,
     }
 
-    impl TimeRange2 {
-        /// Sets `start_time` (服务开始时间).
-        pub fn with_start_time(mut self, start_time: impl Into<String>) -> Self {
-            self.start_time = Some(start_time.into());
-            self
-        }
-        /// Sets `start_time_remark` (服务开始时间备注).
-        pub fn with_start_time_remark(mut self, start_time_remark: impl Into<String>) -> Self {
-            self.start_time_remark = Some(start_time_remark.into());
-            self
-        }
-        /// Sets `end_time` (服务结束时间).
-        pub fn with_end_time(mut self, end_time: impl Into<String>) -> Self {
-            self.end_time = Some(end_time.into());
-            self
-        }
-        /// Sets `end_time_remark` (服务结束时间备注).
-        pub fn with_end_time_remark(mut self, end_time_remark: impl Into<String>) -> Self {
-            self.end_time_remark = Some(end_time_remark.into());
-            self
+    constructors! {
+        TimeRange2 {
+            /// Sets `start_time` (服务开始时间).
+            with_start_time => start_time: String;
+            /// Sets `start_time_remark` (服务开始时间备注).
+            with_start_time_remark => start_time_remark: String;
+            /// Sets `end_time` (服务结束时间).
+            with_end_time => end_time: String;
+            /// Sets `end_time_remark` (服务结束时间备注).
+            with_end_time_remark => end_time_remark: String;
         }
     }
 
@@ -7998,24 +6246,14 @@ pub mod types {
         pub path: Option<String>,
     }
 
-    impl JumpLink {
-        /// Sets `jump_link_type` (跳转链接类型).
-        pub fn with_jump_link_type(
-            mut self,
-            jump_link_type: impl Into<crate::api::v3::payscore::types::JumpLinkType>,
-        ) -> Self {
-            self.jump_link_type = Some(jump_link_type.into());
-            self
-        }
-        /// Sets `appid` (小程序跳转AppID).
-        pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-            self.appid = Some(appid.into());
-            self
-        }
-        /// Sets `path` (小程序跳转path).
-        pub fn with_path(mut self, path: impl Into<String>) -> Self {
-            self.path = Some(path.into());
-            self
+    constructors! {
+        JumpLink {
+            /// Sets `jump_link_type` (跳转链接类型).
+            with_jump_link_type => jump_link_type: crate::api::v3::payscore::types::JumpLinkType;
+            /// Sets `appid` (小程序跳转AppID).
+            with_appid => appid: String;
+            /// Sets `path` (小程序跳转path).
+            with_path => path: String;
         }
     }
 
@@ -8040,31 +6278,18 @@ pub mod types {
         pub category_id: Option<Vec<String>>,
     }
 
-    impl Goods {
-        /// Sets `name` (商品名称).
-        pub fn with_name(mut self, name: impl Into<String>) -> Self {
-            self.name = Some(name.into());
-            self
-        }
-        /// Sets `picture` (商品图片链接).
-        pub fn with_picture(mut self, picture: impl Into<String>) -> Self {
-            self.picture = Some(picture.into());
-            self
-        }
-        /// Sets `amount` (商品单价金额).
-        pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
-            self.amount = Some(amount.into());
-            self
-        }
-        /// Sets `count` (商品数量).
-        pub fn with_count(mut self, count: impl Into<i64>) -> Self {
-            self.count = Some(count.into());
-            self
-        }
-        /// Sets `category_id` (category_id).
-        pub fn with_category_id(mut self, category_id: impl Into<Vec<String>>) -> Self {
-            self.category_id = Some(category_id.into());
-            self
+    constructors! {
+        Goods {
+            /// Sets `name` (商品名称).
+            with_name => name: String;
+            /// Sets `picture` (商品图片链接).
+            with_picture => picture: String;
+            /// Sets `amount` (商品单价金额).
+            with_amount => amount: i64;
+            /// Sets `count` (商品数量).
+            with_count => count: i64;
+            /// Sets `category_id` (category_id).
+            with_category_id => category_id: Vec<String>;
         }
     }
 
@@ -8083,27 +6308,14 @@ pub mod types {
         pub goods: Option<Vec<crate::api::v3::payscore::types::Goods>>,
     }
 
-    impl ShoppingInfo {
-        /// Sets `real_merchant_appid` (实际购物商家公众号ID).
-        pub fn with_real_merchant_appid(mut self, real_merchant_appid: impl Into<String>) -> Self {
-            self.real_merchant_appid = Some(real_merchant_appid.into());
-            self
-        }
-        /// Sets `jump_link` (单详跳转链接).
-        pub fn with_jump_link(
-            mut self,
-            jump_link: impl Into<crate::api::v3::payscore::types::JumpLink>,
-        ) -> Self {
-            self.jump_link = Some(jump_link.into());
-            self
-        }
-        /// Sets `goods` (商品列表).
-        pub fn with_goods(
-            mut self,
-            goods: impl Into<Vec<crate::api::v3::payscore::types::Goods>>,
-        ) -> Self {
-            self.goods = Some(goods.into());
-            self
+    constructors! {
+        ShoppingInfo {
+            /// Sets `real_merchant_appid` (实际购物商家公众号ID).
+            with_real_merchant_appid => real_merchant_appid: String;
+            /// Sets `jump_link` (单详跳转链接).
+            with_jump_link => jump_link: crate::api::v3::payscore::types::JumpLink;
+            /// Sets `goods` (商品列表).
+            with_goods => goods: Vec<crate::api::v3::payscore::types::Goods>;
         }
     }
 
@@ -8124,26 +6336,16 @@ pub mod types {
         pub end_time_remark: Option<String>,
     }
 
-    impl TimeRange3 {
-        /// Sets `start_time` (服务开始时间).
-        pub fn with_start_time(mut self, start_time: impl Into<String>) -> Self {
-            self.start_time = Some(start_time.into());
-            self
-        }
-        /// Sets `end_time` (服务结束时间).
-        pub fn with_end_time(mut self, end_time: impl Into<String>) -> Self {
-            self.end_time = Some(end_time.into());
-            self
-        }
-        /// Sets `start_time_remark` (服务开始时间备注).
-        pub fn with_start_time_remark(mut self, start_time_remark: impl Into<String>) -> Self {
-            self.start_time_remark = Some(start_time_remark.into());
-            self
-        }
-        /// Sets `end_time_remark` (服务结束时间备注).
-        pub fn with_end_time_remark(mut self, end_time_remark: impl Into<String>) -> Self {
-            self.end_time_remark = Some(end_time_remark.into());
-            self
+    constructors! {
+        TimeRange3 {
+            /// Sets `start_time` (服务开始时间).
+            with_start_time => start_time: String;
+            /// Sets `end_time` (服务结束时间).
+            with_end_time => end_time: String;
+            /// Sets `start_time_remark` (服务开始时间备注).
+            with_start_time_remark => start_time_remark: String;
+            /// Sets `end_time_remark` (服务结束时间备注).
+            with_end_time_remark => end_time_remark: String;
         }
     }
 
@@ -8174,27 +6376,16 @@ pub mod types {
         pub category_id: Option<Vec<String>>,
     }
 
-    impl ShoppingInfoGoods {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            name: impl Into<String>,
-            picture: impl Into<String>,
-            amount: impl Into<i64>,
-            count: impl Into<i64>,
-        ) -> Self {
-            Self {
-                name: name.into(),
-                picture: picture.into(),
-                amount: amount.into(),
-                count: count.into(),
-                category_id: None,
-            }
-        }
-        /// Sets `category_id` (商品品类ID).
-        pub fn with_category_id(mut self, category_id: impl Into<Vec<String>>) -> Self {
-            self.category_id = Some(category_id.into());
-            self
+    constructors! {
+        ShoppingInfoGoods {
+            new(
+                name: String,
+                picture: String,
+                amount: i64,
+                count: i64,
+            );
+            /// Sets `category_id` (商品品类ID).
+            with_category_id => category_id: Vec<String>;
         }
     }
 
@@ -8302,31 +6493,17 @@ pub mod types {
         pub count: Option<i64>,
     }
 
-    impl PostPayments3 {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(name: impl Into<String>) -> Self {
-            Self {
-                name: name.into(),
-                amount: None,
-                description: None,
-                count: None,
-            }
-        }
-        /// Sets `amount` (付费金额).
-        pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
-            self.amount = Some(amount.into());
-            self
-        }
-        /// Sets `description` (付费说明).
-        pub fn with_description(mut self, description: impl Into<String>) -> Self {
-            self.description = Some(description.into());
-            self
-        }
-        /// Sets `count` (付费数量).
-        pub fn with_count(mut self, count: impl Into<i64>) -> Self {
-            self.count = Some(count.into());
-            self
+    constructors! {
+        PostPayments3 {
+            new(
+                name: String,
+            );
+            /// Sets `amount` (付费金额).
+            with_amount => amount: i64;
+            /// Sets `description` (付费说明).
+            with_description => description: String;
+            /// Sets `count` (付费数量).
+            with_count => count: i64;
         }
     }
 
@@ -8376,31 +6553,17 @@ pub mod types {
         pub end_time_remark: Option<String>,
     }
 
-    impl TimeRange4 {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(start_time: impl Into<crate::DateTime>) -> Self {
-            Self {
-                start_time: start_time.into(),
-                end_time: None,
-                start_time_remark: None,
-                end_time_remark: None,
-            }
-        }
-        /// Sets `end_time` (服务结束时间).
-        pub fn with_end_time(mut self, end_time: impl Into<crate::DateTime>) -> Self {
-            self.end_time = Some(end_time.into());
-            self
-        }
-        /// Sets `start_time_remark` (服务开始时间备注).
-        pub fn with_start_time_remark(mut self, start_time_remark: impl Into<String>) -> Self {
-            self.start_time_remark = Some(start_time_remark.into());
-            self
-        }
-        /// Sets `end_time_remark` (服务结束时间备注).
-        pub fn with_end_time_remark(mut self, end_time_remark: impl Into<String>) -> Self {
-            self.end_time_remark = Some(end_time_remark.into());
-            self
+    constructors! {
+        TimeRange4 {
+            new(
+                start_time: crate::DateTime,
+            );
+            /// Sets `end_time` (服务结束时间).
+            with_end_time => end_time: crate::DateTime;
+            /// Sets `start_time_remark` (服务开始时间备注).
+            with_start_time_remark => start_time_remark: String;
+            /// Sets `end_time_remark` (服务结束时间备注).
+            with_end_time_remark => end_time_remark: String;
         }
     }
 
@@ -8487,21 +6650,14 @@ pub mod types {
         pub materiel_no: Option<String>,
     }
 
-    impl Device {
-        /// Sets `start_device_id` (服务开始的设备ID).
-        pub fn with_start_device_id(mut self, start_device_id: impl Into<String>) -> Self {
-            self.start_device_id = Some(start_device_id.into());
-            self
-        }
-        /// Sets `end_device_id` (服务结束的设备ID).
-        pub fn with_end_device_id(mut self, end_device_id: impl Into<String>) -> Self {
-            self.end_device_id = Some(end_device_id.into());
-            self
-        }
-        /// Sets `materiel_no` (物料URL).
-        pub fn with_materiel_no(mut self, materiel_no: impl Into<String>) -> Self {
-            self.materiel_no = Some(materiel_no.into());
-            self
+    constructors! {
+        Device {
+            /// Sets `start_device_id` (服务开始的设备ID).
+            with_start_device_id => start_device_id: String;
+            /// Sets `end_device_id` (服务结束的设备ID).
+            with_end_device_id => end_device_id: String;
+            /// Sets `materiel_no` (物料URL).
+            with_materiel_no => materiel_no: String;
         }
     }
 
@@ -8520,26 +6676,16 @@ pub mod types {
         pub count: Option<i64>,
     }
 
-    impl PostDiscounts5 {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(name: impl Into<String>, amount: impl Into<i64>) -> Self {
-            Self {
-                name: name.into(),
-                description: None,
-                amount: amount.into(),
-                count: None,
-            }
-        }
-        /// Sets `description` (优惠说明).
-        pub fn with_description(mut self, description: impl Into<String>) -> Self {
-            self.description = Some(description.into());
-            self
-        }
-        /// Sets `count` (优惠数量).
-        pub fn with_count(mut self, count: impl Into<i64>) -> Self {
-            self.count = Some(count.into());
-            self
+    constructors! {
+        PostDiscounts5 {
+            new(
+                name: String,
+                amount: i64,
+            );
+            /// Sets `description` (优惠说明).
+            with_description => description: String;
+            /// Sets `count` (优惠数量).
+            with_count => count: i64;
         }
     }
 
@@ -8626,23 +6772,14 @@ pub mod types {
         pub description: Option<String>,
     }
 
-    impl RiskFund2 {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            name: impl Into<crate::api::v3::payscore::types::Name>,
-            amount: impl Into<i64>,
-        ) -> Self {
-            Self {
-                name: name.into(),
-                amount: amount.into(),
-                description: None,
-            }
-        }
-        /// Sets `description` (风险说明).
-        pub fn with_description(mut self, description: impl Into<String>) -> Self {
-            self.description = Some(description.into());
-            self
+    constructors! {
+        RiskFund2 {
+            new(
+                name: crate::api::v3::payscore::types::Name,
+                amount: i64,
+            );
+            /// Sets `description` (风险说明).
+            with_description => description: String;
         }
     }
 
@@ -8678,26 +6815,16 @@ pub mod types {
         pub fee_desc: Option<String>,
     }
 
-    impl Fees {
-        /// Sets `fee_name` (付费项目名称).
-        pub fn with_fee_name(mut self, fee_name: impl Into<String>) -> Self {
-            self.fee_name = Some(fee_name.into());
-            self
-        }
-        /// Sets `fee_count` (付费项目数量).
-        pub fn with_fee_count(mut self, fee_count: impl Into<i64>) -> Self {
-            self.fee_count = Some(fee_count.into());
-            self
-        }
-        /// Sets `fee_amount` (付费项目总金额).
-        pub fn with_fee_amount(mut self, fee_amount: impl Into<i64>) -> Self {
-            self.fee_amount = Some(fee_amount.into());
-            self
-        }
-        /// Sets `fee_desc` (描述计费规则).
-        pub fn with_fee_desc(mut self, fee_desc: impl Into<String>) -> Self {
-            self.fee_desc = Some(fee_desc.into());
-            self
+    constructors! {
+        Fees {
+            /// Sets `fee_name` (付费项目名称).
+            with_fee_name => fee_name: String;
+            /// Sets `fee_count` (付费项目数量).
+            with_fee_count => fee_count: i64;
+            /// Sets `fee_amount` (付费项目总金额).
+            with_fee_amount => fee_amount: i64;
+            /// Sets `fee_desc` (描述计费规则).
+            with_fee_desc => fee_desc: String;
         }
     }
 
@@ -8715,21 +6842,14 @@ pub mod types {
         pub discount_desc: Option<String>,
     }
 
-    impl Discounts {
-        /// Sets `discount_name` (优惠名称).
-        pub fn with_discount_name(mut self, discount_name: impl Into<String>) -> Self {
-            self.discount_name = Some(discount_name.into());
-            self
-        }
-        /// Sets `discount_amount` (商品优惠金额).
-        pub fn with_discount_amount(mut self, discount_amount: impl Into<i64>) -> Self {
-            self.discount_amount = Some(discount_amount.into());
-            self
-        }
-        /// Sets `discount_desc` (优惠说明).
-        pub fn with_discount_desc(mut self, discount_desc: impl Into<String>) -> Self {
-            self.discount_desc = Some(discount_desc.into());
-            self
+    constructors! {
+        Discounts {
+            /// Sets `discount_name` (优惠名称).
+            with_discount_name => discount_name: String;
+            /// Sets `discount_amount` (商品优惠金额).
+            with_discount_amount => discount_amount: i64;
+            /// Sets `discount_desc` (优惠说明).
+            with_discount_desc => discount_desc: String;
         }
     }
 
@@ -8824,16 +6944,12 @@ pub mod types {
         pub discount_desc: Option<String>,
     }
 
-    impl Discounts2 {
-        /// Sets `discount_name` (优惠名称).
-        pub fn with_discount_name(mut self, discount_name: impl Into<String>) -> Self {
-            self.discount_name = Some(discount_name.into());
-            self
-        }
-        /// Sets `discount_desc` (优惠说明).
-        pub fn with_discount_desc(mut self, discount_desc: impl Into<String>) -> Self {
-            self.discount_desc = Some(discount_desc.into());
-            self
+    constructors! {
+        Discounts2 {
+            /// Sets `discount_name` (优惠名称).
+            with_discount_name => discount_name: String;
+            /// Sets `discount_desc` (优惠说明).
+            with_discount_desc => discount_desc: String;
         }
     }
 
@@ -8929,28 +7045,15 @@ pub mod types {
         pub plan_detail_name: String,
     }
 
-    impl PlanDetailList2 {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            original_price: impl Into<i64>,
-            actual_price: impl Into<i64>,
-            plan_detail_name: impl Into<String>,
-        ) -> Self {
-            Self {
-                original_price: original_price.into(),
-                plan_discount_description: None,
-                actual_price: actual_price.into(),
-                plan_detail_name: plan_detail_name.into(),
-            }
-        }
-        /// Sets `plan_discount_description` (计划明细优惠说明).
-        pub fn with_plan_discount_description(
-            mut self,
-            plan_discount_description: impl Into<String>,
-        ) -> Self {
-            self.plan_discount_description = Some(plan_discount_description.into());
-            self
+    constructors! {
+        PlanDetailList2 {
+            new(
+                original_price: i64,
+                actual_price: i64,
+                plan_detail_name: String,
+            );
+            /// Sets `plan_discount_description` (计划明细优惠说明).
+            with_plan_discount_description => plan_discount_description: String;
         }
     }
 
@@ -8995,11 +7098,10 @@ pub mod types {
         pub end_location: Option<String>,
     }
 
-    impl Location3 {
-        /// Sets `end_location` (服务结束地点).
-        pub fn with_end_location(mut self, end_location: impl Into<String>) -> Self {
-            self.end_location = Some(end_location.into());
-            self
+    constructors! {
+        Location3 {
+            /// Sets `end_location` (服务结束地点).
+            with_end_location => end_location: String;
         }
     }
 
@@ -9019,31 +7121,17 @@ pub mod types {
         pub end_time_remark: Option<String>,
     }
 
-    impl TimeRange5 {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(start_time: impl Into<String>) -> Self {
-            Self {
-                start_time: start_time.into(),
-                end_time: None,
-                start_time_remark: None,
-                end_time_remark: None,
-            }
-        }
-        /// Sets `end_time` (服务结束时间).
-        pub fn with_end_time(mut self, end_time: impl Into<String>) -> Self {
-            self.end_time = Some(end_time.into());
-            self
-        }
-        /// Sets `start_time_remark` (服务开始时间备注).
-        pub fn with_start_time_remark(mut self, start_time_remark: impl Into<String>) -> Self {
-            self.start_time_remark = Some(start_time_remark.into());
-            self
-        }
-        /// Sets `end_time_remark` (服务结束时间备注).
-        pub fn with_end_time_remark(mut self, end_time_remark: impl Into<String>) -> Self {
-            self.end_time_remark = Some(end_time_remark.into());
-            self
+    constructors! {
+        TimeRange5 {
+            new(
+                start_time: String,
+            );
+            /// Sets `end_time` (服务结束时间).
+            with_end_time => end_time: String;
+            /// Sets `start_time_remark` (服务开始时间备注).
+            with_start_time_remark => start_time_remark: String;
+            /// Sets `end_time_remark` (服务结束时间备注).
+            with_end_time_remark => end_time_remark: String;
         }
     }
 

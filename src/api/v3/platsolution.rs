@@ -251,49 +251,21 @@ pub mod ecommerce {
                 pub user_recv_perception: Option<String>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    receiver: impl Into<crate::api::v3::platsolution::types::Receiver>,
-                    out_bill_no: impl Into<String>,
-                    transfer_remark: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        receiver: receiver.into(),
-                        out_bill_no: out_bill_no.into(),
-                        amount: None,
-                        transfer_remark: transfer_remark.into(),
-                        sponsor_mchid: None,
-                        transfer_scene_id: None,
-                        user_recv_perception: None,
-                    }
-                }
-                /// Sets `amount` (赔付金额).
-                pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
-                    self.amount = Some(amount.into());
-                    self
-                }
-                /// Sets `sponsor_mchid` (出资商户号).
-                pub fn with_sponsor_mchid(mut self, sponsor_mchid: impl Into<String>) -> Self {
-                    self.sponsor_mchid = Some(sponsor_mchid.into());
-                    self
-                }
-                /// Sets `transfer_scene_id` (转账场景ID).
-                pub fn with_transfer_scene_id(
-                    mut self,
-                    transfer_scene_id: impl Into<String>,
-                ) -> Self {
-                    self.transfer_scene_id = Some(transfer_scene_id.into());
-                    self
-                }
-                /// Sets `user_recv_perception` (用户收款感知).
-                pub fn with_user_recv_perception(
-                    mut self,
-                    user_recv_perception: impl Into<String>,
-                ) -> Self {
-                    self.user_recv_perception = Some(user_recv_perception.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        receiver: crate::api::v3::platsolution::types::Receiver,
+                        out_bill_no: String,
+                        transfer_remark: String,
+                    );
+                    /// Sets `amount` (赔付金额).
+                    with_amount => amount: i64;
+                    /// Sets `sponsor_mchid` (出资商户号).
+                    with_sponsor_mchid => sponsor_mchid: String;
+                    /// Sets `transfer_scene_id` (转账场景ID).
+                    with_transfer_scene_id => transfer_scene_id: String;
+                    /// Sets `user_recv_perception` (用户收款感知).
+                    with_user_recv_perception => user_recv_perception: String;
                 }
             }
 
@@ -528,61 +500,25 @@ pub mod ecommerce {
                     pub notify_url: Option<String>,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        receiver: impl Into<crate::api::v3::platsolution::types::Receiver>,
-                        out_bill_no: impl Into<String>,
-                        transfer_remark: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            sp_appid: None,
-                            receiver: receiver.into(),
-                            out_bill_no: out_bill_no.into(),
-                            amount: None,
-                            transfer_remark: transfer_remark.into(),
-                            sponsor_mchid: None,
-                            transfer_scene_id: None,
-                            user_recv_perception: None,
-                            notify_url: None,
-                        }
-                    }
-                    /// Sets `sp_appid` (公众账号ID).
-                    pub fn with_sp_appid(mut self, sp_appid: impl Into<String>) -> Self {
-                        self.sp_appid = Some(sp_appid.into());
-                        self
-                    }
-                    /// Sets `amount` (赔付金额).
-                    pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
-                        self.amount = Some(amount.into());
-                        self
-                    }
-                    /// Sets `sponsor_mchid` (出资商户号).
-                    pub fn with_sponsor_mchid(mut self, sponsor_mchid: impl Into<String>) -> Self {
-                        self.sponsor_mchid = Some(sponsor_mchid.into());
-                        self
-                    }
-                    /// Sets `transfer_scene_id` (转账场景ID).
-                    pub fn with_transfer_scene_id(
-                        mut self,
-                        transfer_scene_id: impl Into<String>,
-                    ) -> Self {
-                        self.transfer_scene_id = Some(transfer_scene_id.into());
-                        self
-                    }
-                    /// Sets `user_recv_perception` (用户收款感知).
-                    pub fn with_user_recv_perception(
-                        mut self,
-                        user_recv_perception: impl Into<String>,
-                    ) -> Self {
-                        self.user_recv_perception = Some(user_recv_perception.into());
-                        self
-                    }
-                    /// Sets `notify_url` (商户回调地址).
-                    pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-                        self.notify_url = Some(notify_url.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            receiver: crate::api::v3::platsolution::types::Receiver,
+                            out_bill_no: String,
+                            transfer_remark: String,
+                        );
+                        /// Sets `sp_appid` (公众账号ID).
+                        with_sp_appid => sp_appid: String;
+                        /// Sets `amount` (赔付金额).
+                        with_amount => amount: i64;
+                        /// Sets `sponsor_mchid` (出资商户号).
+                        with_sponsor_mchid => sponsor_mchid: String;
+                        /// Sets `transfer_scene_id` (转账场景ID).
+                        with_transfer_scene_id => transfer_scene_id: String;
+                        /// Sets `user_recv_perception` (用户收款感知).
+                        with_user_recv_perception => user_recv_perception: String;
+                        /// Sets `notify_url` (商户回调地址).
+                        with_notify_url => notify_url: String;
                     }
                 }
 
@@ -650,61 +586,25 @@ pub mod ecommerce {
                 pub sub_appid: Option<String>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    receiver: impl Into<PostReceiver>,
-                    out_bill_no: impl Into<String>,
-                    transfer_remark: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        sub_mchid: None,
-                        sp_appid: None,
-                        receiver: receiver.into(),
-                        out_bill_no: out_bill_no.into(),
-                        amount: None,
-                        transfer_remark: transfer_remark.into(),
-                        transfer_scene_id: None,
-                        user_recv_perception: None,
-                        sub_appid: None,
-                    }
-                }
-                /// Sets `sub_mchid` (二级商户号).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
-                }
-                /// Sets `sp_appid` (公众账号ID).
-                pub fn with_sp_appid(mut self, sp_appid: impl Into<String>) -> Self {
-                    self.sp_appid = Some(sp_appid.into());
-                    self
-                }
-                /// Sets `amount` (赔付金额).
-                pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
-                    self.amount = Some(amount.into());
-                    self
-                }
-                /// Sets `transfer_scene_id` (转账场景ID).
-                pub fn with_transfer_scene_id(
-                    mut self,
-                    transfer_scene_id: impl Into<String>,
-                ) -> Self {
-                    self.transfer_scene_id = Some(transfer_scene_id.into());
-                    self
-                }
-                /// Sets `user_recv_perception` (用户收款感知).
-                pub fn with_user_recv_perception(
-                    mut self,
-                    user_recv_perception: impl Into<String>,
-                ) -> Self {
-                    self.user_recv_perception = Some(user_recv_perception.into());
-                    self
-                }
-                /// Sets `sub_appid` (二级商户AppID).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        receiver: PostReceiver,
+                        out_bill_no: String,
+                        transfer_remark: String,
+                    );
+                    /// Sets `sub_mchid` (二级商户号).
+                    with_sub_mchid => sub_mchid: String;
+                    /// Sets `sp_appid` (公众账号ID).
+                    with_sp_appid => sp_appid: String;
+                    /// Sets `amount` (赔付金额).
+                    with_amount => amount: i64;
+                    /// Sets `transfer_scene_id` (转账场景ID).
+                    with_transfer_scene_id => transfer_scene_id: String;
+                    /// Sets `user_recv_perception` (用户收款感知).
+                    with_user_recv_perception => user_recv_perception: String;
+                    /// Sets `sub_appid` (二级商户AppID).
+                    with_sub_appid => sub_appid: String;
                 }
             }
 
@@ -737,30 +637,14 @@ pub mod ecommerce {
                 pub user_info: Option<crate::api::v3::platsolution::types::UserInfo>,
             }
 
-            impl PostReceiver {
-                /// Sets `type` (转账接收方类型).
-                pub fn with_type(
-                    mut self,
-                    r#type: impl Into<crate::api::v3::platsolution::types::ReceiverType>,
-                ) -> Self {
-                    self.r#type = Some(r#type.into());
-                    self
-                }
-                /// Sets `transaction_info` (转账接收方订单信息).
-                pub fn with_transaction_info(
-                    mut self,
-                    transaction_info: impl Into<crate::api::v3::platsolution::types::TransactionInfo>,
-                ) -> Self {
-                    self.transaction_info = Some(transaction_info.into());
-                    self
-                }
-                /// Sets `user_info` (转账接收方用户).
-                pub fn with_user_info(
-                    mut self,
-                    user_info: impl Into<crate::api::v3::platsolution::types::UserInfo>,
-                ) -> Self {
-                    self.user_info = Some(user_info.into());
-                    self
+            constructors! {
+                PostReceiver {
+                    /// Sets `type` (转账接收方类型).
+                    with_type => r#type: crate::api::v3::platsolution::types::ReceiverType;
+                    /// Sets `transaction_info` (转账接收方订单信息).
+                    with_transaction_info => transaction_info: crate::api::v3::platsolution::types::TransactionInfo;
+                    /// Sets `user_info` (转账接收方用户).
+                    with_user_info => user_info: crate::api::v3::platsolution::types::UserInfo;
                 }
             }
 
@@ -836,19 +720,13 @@ pub mod ecommerce {
                         pub sub_mchid: Option<String>,
                     }
 
-                    impl Get {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(bill_id: impl Into<String>) -> Self {
-                            Self {
-                                bill_id: bill_id.into(),
-                                sub_mchid: None,
-                            }
-                        }
-                        /// Sets `sub_mchid` (二级商户号 (query)).
-                        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                            self.sub_mchid = Some(sub_mchid.into());
-                            self
+                    constructors! {
+                        Get {
+                            new(
+                                bill_id: String,
+                            );
+                            /// Sets `sub_mchid` (二级商户号 (query)).
+                            with_sub_mchid => sub_mchid: String;
                         }
                     }
 
@@ -903,19 +781,13 @@ pub mod ecommerce {
                         pub sub_mchid: Option<String>,
                     }
 
-                    impl Get {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(out_bill_no: impl Into<String>) -> Self {
-                            Self {
-                                out_bill_no: out_bill_no.into(),
-                                sub_mchid: None,
-                            }
-                        }
-                        /// Sets `sub_mchid` (二级商户号 (query)).
-                        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                            self.sub_mchid = Some(sub_mchid.into());
-                            self
+                    constructors! {
+                        Get {
+                            new(
+                                out_bill_no: String,
+                            );
+                            /// Sets `sub_mchid` (二级商户号 (query)).
+                            with_sub_mchid => sub_mchid: String;
                         }
                     }
 
@@ -978,37 +850,19 @@ pub mod ecommerce {
                 pub transfer_remark: String,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    receiver: impl Into<PostReceiver>,
-                    out_bill_no: impl Into<String>,
-                    transfer_remark: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        sub_mchid: None,
-                        sp_appid: None,
-                        receiver: receiver.into(),
-                        out_bill_no: out_bill_no.into(),
-                        amount: None,
-                        transfer_remark: transfer_remark.into(),
-                    }
-                }
-                /// Sets `sub_mchid` (二级商户号).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
-                }
-                /// Sets `sp_appid` (公众账号ID).
-                pub fn with_sp_appid(mut self, sp_appid: impl Into<String>) -> Self {
-                    self.sp_appid = Some(sp_appid.into());
-                    self
-                }
-                /// Sets `amount` (赔付金额).
-                pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
-                    self.amount = Some(amount.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        receiver: PostReceiver,
+                        out_bill_no: String,
+                        transfer_remark: String,
+                    );
+                    /// Sets `sub_mchid` (二级商户号).
+                    with_sub_mchid => sub_mchid: String;
+                    /// Sets `sp_appid` (公众账号ID).
+                    with_sp_appid => sp_appid: String;
+                    /// Sets `amount` (赔付金额).
+                    with_amount => amount: i64;
                 }
             }
 
@@ -1048,30 +902,14 @@ pub mod ecommerce {
                 pub transaction_info: Option<PostReceiverTransactionInfo>,
             }
 
-            impl PostReceiver {
-                /// Sets `type` (转账接收方类型).
-                pub fn with_type(
-                    mut self,
-                    r#type: impl Into<crate::api::v3::platsolution::types::Type2>,
-                ) -> Self {
-                    self.r#type = Some(r#type.into());
-                    self
-                }
-                /// Sets `mch_info` (转账接收方商户信息).
-                pub fn with_mch_info(
-                    mut self,
-                    mch_info: impl Into<crate::api::v3::platsolution::types::MchInfo>,
-                ) -> Self {
-                    self.mch_info = Some(mch_info.into());
-                    self
-                }
-                /// Sets `transaction_info` (赔付单信息).
-                pub fn with_transaction_info(
-                    mut self,
-                    transaction_info: impl Into<PostReceiverTransactionInfo>,
-                ) -> Self {
-                    self.transaction_info = Some(transaction_info.into());
-                    self
+            constructors! {
+                PostReceiver {
+                    /// Sets `type` (转账接收方类型).
+                    with_type => r#type: crate::api::v3::platsolution::types::Type2;
+                    /// Sets `mch_info` (转账接收方商户信息).
+                    with_mch_info => mch_info: crate::api::v3::platsolution::types::MchInfo;
+                    /// Sets `transaction_info` (赔付单信息).
+                    with_transaction_info => transaction_info: PostReceiverTransactionInfo;
                 }
             }
 
@@ -1232,55 +1070,23 @@ pub mod ecommerce {
                 pub user_recv_perception: Option<String>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    receiver: impl Into<crate::api::v3::platsolution::types::Receiver3>,
-                    out_bill_no: impl Into<String>,
-                    transfer_remark: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        sub_mchid: None,
-                        sp_appid: None,
-                        receiver: receiver.into(),
-                        out_bill_no: out_bill_no.into(),
-                        amount: None,
-                        transfer_remark: transfer_remark.into(),
-                        transfer_scene_id: None,
-                        user_recv_perception: None,
-                    }
-                }
-                /// Sets `sub_mchid` (二级商户号).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
-                }
-                /// Sets `sp_appid` (公众账号ID).
-                pub fn with_sp_appid(mut self, sp_appid: impl Into<String>) -> Self {
-                    self.sp_appid = Some(sp_appid.into());
-                    self
-                }
-                /// Sets `amount` (赔付金额).
-                pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
-                    self.amount = Some(amount.into());
-                    self
-                }
-                /// Sets `transfer_scene_id` (转账场景ID).
-                pub fn with_transfer_scene_id(
-                    mut self,
-                    transfer_scene_id: impl Into<String>,
-                ) -> Self {
-                    self.transfer_scene_id = Some(transfer_scene_id.into());
-                    self
-                }
-                /// Sets `user_recv_perception` (用户收款感知).
-                pub fn with_user_recv_perception(
-                    mut self,
-                    user_recv_perception: impl Into<String>,
-                ) -> Self {
-                    self.user_recv_perception = Some(user_recv_perception.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        receiver: crate::api::v3::platsolution::types::Receiver3,
+                        out_bill_no: String,
+                        transfer_remark: String,
+                    );
+                    /// Sets `sub_mchid` (二级商户号).
+                    with_sub_mchid => sub_mchid: String;
+                    /// Sets `sp_appid` (公众账号ID).
+                    with_sp_appid => sp_appid: String;
+                    /// Sets `amount` (赔付金额).
+                    with_amount => amount: i64;
+                    /// Sets `transfer_scene_id` (转账场景ID).
+                    with_transfer_scene_id => transfer_scene_id: String;
+                    /// Sets `user_recv_perception` (用户收款感知).
+                    with_user_recv_perception => user_recv_perception: String;
                 }
             }
 
@@ -1370,19 +1176,13 @@ pub mod ecommerce {
                         pub sub_mchid: Option<String>,
                     }
 
-                    impl Get {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(out_bill_no: impl Into<String>) -> Self {
-                            Self {
-                                out_bill_no: out_bill_no.into(),
-                                sub_mchid: None,
-                            }
-                        }
-                        /// Sets `sub_mchid` (二级商户号 (query)).
-                        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                            self.sub_mchid = Some(sub_mchid.into());
-                            self
+                    constructors! {
+                        Get {
+                            new(
+                                out_bill_no: String,
+                            );
+                            /// Sets `sub_mchid` (二级商户号 (query)).
+                            with_sub_mchid => sub_mchid: String;
                         }
                     }
 
@@ -1469,31 +1269,17 @@ pub mod ecommerce {
                 pub transfer_remark: String,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    receiver: impl Into<crate::api::v3::platsolution::types::ReceiverDetailReceiver>,
-                    out_bill_no: impl Into<String>,
-                    transfer_remark: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        sub_mchid: None,
-                        receiver: receiver.into(),
-                        out_bill_no: out_bill_no.into(),
-                        amount: None,
-                        transfer_remark: transfer_remark.into(),
-                    }
-                }
-                /// Sets `sub_mchid` (二级商户号).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
-                }
-                /// Sets `amount` (赔付金额).
-                pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
-                    self.amount = Some(amount.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        receiver: crate::api::v3::platsolution::types::ReceiverDetailReceiver,
+                        out_bill_no: String,
+                        transfer_remark: String,
+                    );
+                    /// Sets `sub_mchid` (二级商户号).
+                    with_sub_mchid => sub_mchid: String;
+                    /// Sets `amount` (赔付金额).
+                    with_amount => amount: i64;
                 }
             }
 
@@ -1581,19 +1367,13 @@ pub mod ecommerce {
                         pub sub_mchid: Option<String>,
                     }
 
-                    impl Get {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(bill_id: impl Into<String>) -> Self {
-                            Self {
-                                bill_id: bill_id.into(),
-                                sub_mchid: None,
-                            }
-                        }
-                        /// Sets `sub_mchid` (二级商户号 (query)).
-                        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                            self.sub_mchid = Some(sub_mchid.into());
-                            self
+                    constructors! {
+                        Get {
+                            new(
+                                bill_id: String,
+                            );
+                            /// Sets `sub_mchid` (二级商户号 (query)).
+                            with_sub_mchid => sub_mchid: String;
                         }
                     }
 
@@ -1648,19 +1428,13 @@ pub mod ecommerce {
                         pub sub_mchid: Option<String>,
                     }
 
-                    impl Get {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(out_bill_no: impl Into<String>) -> Self {
-                            Self {
-                                out_bill_no: out_bill_no.into(),
-                                sub_mchid: None,
-                            }
-                        }
-                        /// Sets `sub_mchid` (二级商户号 (query)).
-                        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                            self.sub_mchid = Some(sub_mchid.into());
-                            self
+                    constructors! {
+                        Get {
+                            new(
+                                out_bill_no: String,
+                            );
+                            /// Sets `sub_mchid` (二级商户号 (query)).
+                            with_sub_mchid => sub_mchid: String;
                         }
                     }
 
@@ -1714,19 +1488,13 @@ pub mod ecommerce {
                             pub sub_mchid: Option<String>,
                         }
 
-                        impl Post {
-                            /// A value with its required fields; every optional one is `None`
-                            /// until its `with_…` method sets it.
-                            pub fn new(out_bill_no: impl Into<String>) -> Self {
-                                Self {
-                                    out_bill_no: out_bill_no.into(),
-                                    sub_mchid: None,
-                                }
-                            }
-                            /// Sets `sub_mchid` (二级商户号).
-                            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                                self.sub_mchid = Some(sub_mchid.into());
-                                self
+                        constructors! {
+                            Post {
+                                new(
+                                    out_bill_no: String,
+                                );
+                                /// Sets `sub_mchid` (二级商户号).
+                                with_sub_mchid => sub_mchid: String;
                             }
                         }
 
@@ -1779,37 +1547,19 @@ pub mod ecommerce {
                     pub notify_url: Option<String>,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        receiver: impl Into<crate::api::v3::platsolution::types::ReceiverDetailReceiver>,
-                        out_bill_no: impl Into<String>,
-                        transfer_remark: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            sub_mchid: None,
-                            receiver: receiver.into(),
-                            out_bill_no: out_bill_no.into(),
-                            amount: None,
-                            transfer_remark: transfer_remark.into(),
-                            notify_url: None,
-                        }
-                    }
-                    /// Sets `sub_mchid` (二级商户号).
-                    pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                        self.sub_mchid = Some(sub_mchid.into());
-                        self
-                    }
-                    /// Sets `amount` (赔付金额).
-                    pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
-                        self.amount = Some(amount.into());
-                        self
-                    }
-                    /// Sets `notify_url` (商户回调地址).
-                    pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-                        self.notify_url = Some(notify_url.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            receiver: crate::api::v3::platsolution::types::ReceiverDetailReceiver,
+                            out_bill_no: String,
+                            transfer_remark: String,
+                        );
+                        /// Sets `sub_mchid` (二级商户号).
+                        with_sub_mchid => sub_mchid: String;
+                        /// Sets `amount` (赔付金额).
+                        with_amount => amount: i64;
+                        /// Sets `notify_url` (商户回调地址).
+                        with_notify_url => notify_url: String;
                     }
                 }
 
@@ -1868,27 +1618,16 @@ pub mod ecommerce {
                 pub sponsor_mchid: Option<String>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    receiver: impl Into<PostReceiver>,
-                    out_bill_no: impl Into<String>,
-                    amount: impl Into<i64>,
-                    transfer_remark: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        receiver: receiver.into(),
-                        out_bill_no: out_bill_no.into(),
-                        amount: amount.into(),
-                        transfer_remark: transfer_remark.into(),
-                        sponsor_mchid: None,
-                    }
-                }
-                /// Sets `sponsor_mchid` (出资商户号).
-                pub fn with_sponsor_mchid(mut self, sponsor_mchid: impl Into<String>) -> Self {
-                    self.sponsor_mchid = Some(sponsor_mchid.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        receiver: PostReceiver,
+                        out_bill_no: String,
+                        amount: i64,
+                        transfer_remark: String,
+                    );
+                    /// Sets `sponsor_mchid` (出资商户号).
+                    with_sponsor_mchid => sponsor_mchid: String;
                 }
             }
 
@@ -1969,19 +1708,13 @@ pub mod ecommerce {
                     pub sponsor_mchid: Option<String>,
                 }
 
-                impl Get {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(out_bill_no: impl Into<String>) -> Self {
-                        Self {
-                            out_bill_no: out_bill_no.into(),
-                            sponsor_mchid: None,
-                        }
-                    }
-                    /// Sets `sponsor_mchid` (出资商户号 (query)).
-                    pub fn with_sponsor_mchid(mut self, sponsor_mchid: impl Into<String>) -> Self {
-                        self.sponsor_mchid = Some(sponsor_mchid.into());
-                        self
+                constructors! {
+                    Get {
+                        new(
+                            out_bill_no: String,
+                        );
+                        /// Sets `sponsor_mchid` (出资商户号 (query)).
+                        with_sponsor_mchid => sponsor_mchid: String;
                     }
                 }
 
@@ -2068,45 +1801,22 @@ pub mod ecommerce {
                 pub receiver_remark: Option<String>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    business_type: impl Into<crate::api::v3::platsolution::types::BusinessType>,
-                    receiver: impl Into<PostReceiver>,
-                    out_bill_no: impl Into<String>,
-                    transfer_remark: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        sub_mchid: None,
-                        sp_appid: None,
-                        business_type: business_type.into(),
-                        receiver: receiver.into(),
-                        out_bill_no: out_bill_no.into(),
-                        amount: None,
-                        transfer_remark: transfer_remark.into(),
-                        receiver_remark: None,
-                    }
-                }
-                /// Sets `sub_mchid` (二级商户号).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
-                }
-                /// Sets `sp_appid` (公众账号ID).
-                pub fn with_sp_appid(mut self, sp_appid: impl Into<String>) -> Self {
-                    self.sp_appid = Some(sp_appid.into());
-                    self
-                }
-                /// Sets `amount` (赔付金额).
-                pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
-                    self.amount = Some(amount.into());
-                    self
-                }
-                /// Sets `receiver_remark` (收款方备注).
-                pub fn with_receiver_remark(mut self, receiver_remark: impl Into<String>) -> Self {
-                    self.receiver_remark = Some(receiver_remark.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        business_type: crate::api::v3::platsolution::types::BusinessType,
+                        receiver: PostReceiver,
+                        out_bill_no: String,
+                        transfer_remark: String,
+                    );
+                    /// Sets `sub_mchid` (二级商户号).
+                    with_sub_mchid => sub_mchid: String;
+                    /// Sets `sp_appid` (公众账号ID).
+                    with_sp_appid => sp_appid: String;
+                    /// Sets `amount` (赔付金额).
+                    with_amount => amount: i64;
+                    /// Sets `receiver_remark` (收款方备注).
+                    with_receiver_remark => receiver_remark: String;
                 }
             }
 
@@ -2128,16 +1838,12 @@ pub mod ecommerce {
                 pub mchid: Option<String>,
             }
 
-            impl PostReceiverMchInfo {
-                /// Sets `mch_id` (商户号).
-                pub fn with_mch_id(mut self, mch_id: impl Into<String>) -> Self {
-                    self.mch_id = Some(mch_id.into());
-                    self
-                }
-                /// Sets `mchid` (商户号).
-                pub fn with_mchid(mut self, mchid: impl Into<String>) -> Self {
-                    self.mchid = Some(mchid.into());
-                    self
+            constructors! {
+                PostReceiverMchInfo {
+                    /// Sets `mch_id` (商户号).
+                    with_mch_id => mch_id: String;
+                    /// Sets `mchid` (商户号).
+                    with_mchid => mchid: String;
                 }
             }
 
@@ -2153,19 +1859,12 @@ pub mod ecommerce {
                 pub mch_info: Option<PostReceiverMchInfo>,
             }
 
-            impl PostReceiver {
-                /// Sets `type` (转账接收方类型).
-                pub fn with_type(
-                    mut self,
-                    r#type: impl Into<crate::api::v3::platsolution::types::ReceiverType>,
-                ) -> Self {
-                    self.r#type = Some(r#type.into());
-                    self
-                }
-                /// Sets `mch_info` (转账接收方商户信息).
-                pub fn with_mch_info(mut self, mch_info: impl Into<PostReceiverMchInfo>) -> Self {
-                    self.mch_info = Some(mch_info.into());
-                    self
+            constructors! {
+                PostReceiver {
+                    /// Sets `type` (转账接收方类型).
+                    with_type => r#type: crate::api::v3::platsolution::types::ReceiverType;
+                    /// Sets `mch_info` (转账接收方商户信息).
+                    with_mch_info => mch_info: PostReceiverMchInfo;
                 }
             }
 
@@ -2245,22 +1944,13 @@ pub mod ecommerce {
                             Option<crate::api::v3::platsolution::types::BusinessType>,
                     }
 
-                    impl Get {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(bill_id: impl Into<String>) -> Self {
-                            Self {
-                                bill_id: bill_id.into(),
-                                business_type: None,
-                            }
-                        }
-                        /// Sets `business_type` (业务类型 (query)).
-                        pub fn with_business_type(
-                            mut self,
-                            business_type: impl Into<crate::api::v3::platsolution::types::BusinessType>,
-                        ) -> Self {
-                            self.business_type = Some(business_type.into());
-                            self
+                    constructors! {
+                        Get {
+                            new(
+                                bill_id: String,
+                            );
+                            /// Sets `business_type` (业务类型 (query)).
+                            with_business_type => business_type: crate::api::v3::platsolution::types::BusinessType;
                         }
                     }
 
@@ -2320,22 +2010,13 @@ pub mod ecommerce {
                             Option<crate::api::v3::platsolution::types::BusinessType>,
                     }
 
-                    impl Get {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(out_bill_no: impl Into<String>) -> Self {
-                            Self {
-                                out_bill_no: out_bill_no.into(),
-                                business_type: None,
-                            }
-                        }
-                        /// Sets `business_type` (业务类型 (query)).
-                        pub fn with_business_type(
-                            mut self,
-                            business_type: impl Into<crate::api::v3::platsolution::types::BusinessType>,
-                        ) -> Self {
-                            self.business_type = Some(business_type.into());
-                            self
+                    constructors! {
+                        Get {
+                            new(
+                                out_bill_no: String,
+                            );
+                            /// Sets `business_type` (业务类型 (query)).
+                            with_business_type => business_type: crate::api::v3::platsolution::types::BusinessType;
                         }
                     }
 
@@ -2510,46 +2191,21 @@ pub mod ecommerce {
                 pub remark: Option<String>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    sub_mchid: impl Into<String>,
-                    out_recharge_no: impl Into<String>,
-                    recharge_scene: impl Into<crate::api::v3::platsolution::types::RechargeScene>,
-                    account_type: impl Into<crate::api::v3::platsolution::types::AccountType2>,
-                    recharge_amount: impl Into<crate::api::v3::platsolution::types::RechargeAmount>,
-                ) -> Self {
-                    Self {
-                        sub_mchid: sub_mchid.into(),
-                        out_recharge_no: out_recharge_no.into(),
-                        recharge_scene: recharge_scene.into(),
-                        account_type: account_type.into(),
-                        recharge_amount: recharge_amount.into(),
-                        notify_url: None,
-                        available_recharge_channels: None,
-                        remark: None,
-                    }
-                }
-                /// Sets `notify_url` (商户回调地址).
-                pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-                    self.notify_url = Some(notify_url.into());
-                    self
-                }
-                /// Sets `available_recharge_channels` (可用充值渠道列表).
-                pub fn with_available_recharge_channels(
-                    mut self,
-                    available_recharge_channels: impl Into<
-                        Vec<crate::api::v3::platsolution::types::AvailableRechargeChannels>,
-                    >,
-                ) -> Self {
-                    self.available_recharge_channels = Some(available_recharge_channels.into());
-                    self
-                }
-                /// Sets `remark` (充值备注).
-                pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
-                    self.remark = Some(remark.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        sub_mchid: String,
+                        out_recharge_no: String,
+                        recharge_scene: crate::api::v3::platsolution::types::RechargeScene,
+                        account_type: crate::api::v3::platsolution::types::AccountType2,
+                        recharge_amount: crate::api::v3::platsolution::types::RechargeAmount,
+                    );
+                    /// Sets `notify_url` (商户回调地址).
+                    with_notify_url => notify_url: String;
+                    /// Sets `available_recharge_channels` (可用充值渠道列表).
+                    with_available_recharge_channels => available_recharge_channels: Vec<crate::api::v3::platsolution::types::AvailableRechargeChannels>;
+                    /// Sets `remark` (充值备注).
+                    with_remark => remark: String;
                 }
             }
 
@@ -2753,36 +2409,19 @@ pub mod ecommerce {
                 pub receive_type_template_id: Option<i64>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    appid: impl Into<String>,
-                    out_settle_batch_no: impl Into<String>,
-                    individual_auth_id: impl Into<String>,
-                    notify_url: impl Into<String>,
-                    description: impl Into<String>,
-                    trade_scenario: impl Into<crate::api::v3::platsolution::types::TradeScenario>,
-                    settle_info_list: impl Into<Vec<PostSettleInfoList>>,
-                ) -> Self {
-                    Self {
-                        appid: appid.into(),
-                        out_settle_batch_no: out_settle_batch_no.into(),
-                        individual_auth_id: individual_auth_id.into(),
-                        notify_url: notify_url.into(),
-                        description: description.into(),
-                        trade_scenario: trade_scenario.into(),
-                        settle_info_list: settle_info_list.into(),
-                        receive_type_template_id: None,
-                    }
-                }
-                /// Sets `receive_type_template_id` (收款类型模板ID).
-                pub fn with_receive_type_template_id(
-                    mut self,
-                    receive_type_template_id: impl Into<i64>,
-                ) -> Self {
-                    self.receive_type_template_id = Some(receive_type_template_id.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        appid: String,
+                        out_settle_batch_no: String,
+                        individual_auth_id: String,
+                        notify_url: String,
+                        description: String,
+                        trade_scenario: crate::api::v3::platsolution::types::TradeScenario,
+                        settle_info_list: Vec<PostSettleInfoList>,
+                    );
+                    /// Sets `receive_type_template_id` (收款类型模板ID).
+                    with_receive_type_template_id => receive_type_template_id: i64;
                 }
             }
 
@@ -2800,19 +2439,13 @@ pub mod ecommerce {
                 pub currency: Option<String>,
             }
 
-            impl PostSettleInfoListSettleDetailInfoListAmount {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(amount: impl Into<i64>) -> Self {
-                    Self {
-                        amount: amount.into(),
-                        currency: None,
-                    }
-                }
-                /// Sets `currency` (币种).
-                pub fn with_currency(mut self, currency: impl Into<String>) -> Self {
-                    self.currency = Some(currency.into());
-                    self
+            constructors! {
+                PostSettleInfoListSettleDetailInfoListAmount {
+                    new(
+                        amount: i64,
+                    );
+                    /// Sets `currency` (币种).
+                    with_currency => currency: String;
                 }
             }
 
@@ -2932,29 +2565,16 @@ pub mod ecommerce {
                         pub description: Option<String>,
                     }
 
-                    impl Post {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(
-                            settle_batch_no: impl Into<String>,
-                            individual_auth_id: impl Into<String>,
-                            out_abnormal_settle_batch_no: impl Into<String>,
-                            abnormal_settle_type: impl Into<
-                                crate::api::v3::platsolution::types::AbnormalSettleType,
-                            >,
-                        ) -> Self {
-                            Self {
-                                settle_batch_no: settle_batch_no.into(),
-                                individual_auth_id: individual_auth_id.into(),
-                                out_abnormal_settle_batch_no: out_abnormal_settle_batch_no.into(),
-                                abnormal_settle_type: abnormal_settle_type.into(),
-                                description: None,
-                            }
-                        }
-                        /// Sets `description` (异常处理说明).
-                        pub fn with_description(mut self, description: impl Into<String>) -> Self {
-                            self.description = Some(description.into());
-                            self
+                    constructors! {
+                        Post {
+                            new(
+                                settle_batch_no: String,
+                                individual_auth_id: String,
+                                out_abnormal_settle_batch_no: String,
+                                abnormal_settle_type: crate::api::v3::platsolution::types::AbnormalSettleType,
+                            );
+                            /// Sets `description` (异常处理说明).
+                            with_description => description: String;
                         }
                     }
 
@@ -3077,43 +2697,21 @@ pub mod ecommerce {
                 pub reserve_amount: Option<i64>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    sub_mchid: impl Into<String>,
-                    out_request_no: impl Into<String>,
-                    calculate_amount_type: impl Into<PostCalculateAmountType>,
-                ) -> Self {
-                    Self {
-                        sub_mchid: sub_mchid.into(),
-                        out_request_no: out_request_no.into(),
-                        calculate_amount_type: calculate_amount_type.into(),
-                        remark: None,
-                        bank_memo: None,
-                        notify_url: None,
-                        reserve_amount: None,
-                    }
-                }
-                /// Sets `remark` (提现备注).
-                pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
-                    self.remark = Some(remark.into());
-                    self
-                }
-                /// Sets `bank_memo` (银行附言).
-                pub fn with_bank_memo(mut self, bank_memo: impl Into<String>) -> Self {
-                    self.bank_memo = Some(bank_memo.into());
-                    self
-                }
-                /// Sets `notify_url` (提现结果通知地址).
-                pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-                    self.notify_url = Some(notify_url.into());
-                    self
-                }
-                /// Sets `reserve_amount` (留存额).
-                pub fn with_reserve_amount(mut self, reserve_amount: impl Into<i64>) -> Self {
-                    self.reserve_amount = Some(reserve_amount.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        sub_mchid: String,
+                        out_request_no: String,
+                        calculate_amount_type: PostCalculateAmountType,
+                    );
+                    /// Sets `remark` (提现备注).
+                    with_remark => remark: String;
+                    /// Sets `bank_memo` (银行附言).
+                    with_bank_memo => bank_memo: String;
+                    /// Sets `notify_url` (提现结果通知地址).
+                    with_notify_url => notify_url: String;
+                    /// Sets `reserve_amount` (留存额).
+                    with_reserve_amount => reserve_amount: i64;
                 }
             }
 
@@ -3216,42 +2814,22 @@ pub mod insurance {
                     pub notify_url: String,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    #[allow(clippy::too_many_arguments)]
-                    pub fn new(
-                        sub_mchid: impl Into<String>,
-                        sp_appid: impl Into<String>,
-                        out_batch_no: impl Into<String>,
-                        batch_name: impl Into<String>,
-                        batch_remark: impl Into<String>,
-                        total_amount: impl Into<i64>,
-                        total_num: impl Into<i64>,
-                        transfer_scene_id: impl Into<String>,
-                        transfer_detail_list: impl Into<
-                            Vec<crate::api::v3::platsolution::types::TransferDetailList>,
-                        >,
-                        notify_url: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            sub_mchid: sub_mchid.into(),
-                            sp_appid: sp_appid.into(),
-                            sub_appid: None,
-                            out_batch_no: out_batch_no.into(),
-                            batch_name: batch_name.into(),
-                            batch_remark: batch_remark.into(),
-                            total_amount: total_amount.into(),
-                            total_num: total_num.into(),
-                            transfer_scene_id: transfer_scene_id.into(),
-                            transfer_detail_list: transfer_detail_list.into(),
-                            notify_url: notify_url.into(),
-                        }
-                    }
-                    /// Sets `sub_appid` (二级商户AppID).
-                    pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                        self.sub_appid = Some(sub_appid.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            sub_mchid: String,
+                            sp_appid: String,
+                            out_batch_no: String,
+                            batch_name: String,
+                            batch_remark: String,
+                            total_amount: i64,
+                            total_num: i64,
+                            transfer_scene_id: String,
+                            transfer_detail_list: Vec<crate::api::v3::platsolution::types::TransferDetailList>,
+                            notify_url: String,
+                        );
+                        /// Sets `sub_appid` (二级商户AppID).
+                        with_sub_appid => sub_appid: String;
                     }
                 }
 
@@ -3301,40 +2879,19 @@ pub mod insurance {
                         pub limit: Option<i64>,
                     }
 
-                    impl Get {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(
-                            batch_id: impl Into<String>,
-                            sub_mchid: impl Into<String>,
-                            need_query_detail: impl Into<bool>,
-                        ) -> Self {
-                            Self {
-                                batch_id: batch_id.into(),
-                                sub_mchid: sub_mchid.into(),
-                                need_query_detail: need_query_detail.into(),
-                                detail_state: None,
-                                offset: None,
-                                limit: None,
-                            }
-                        }
-                        /// Sets `detail_state` (明细状态 (query)).
-                        pub fn with_detail_state(
-                            mut self,
-                            detail_state: impl Into<crate::api::v3::platsolution::types::DetailState2>,
-                        ) -> Self {
-                            self.detail_state = Some(detail_state.into());
-                            self
-                        }
-                        /// Sets `offset` (请求资源起始位置 (query)).
-                        pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-                            self.offset = Some(offset.into());
-                            self
-                        }
-                        /// Sets `limit` (最大资源条数 (query)).
-                        pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
-                            self.limit = Some(limit.into());
-                            self
+                    constructors! {
+                        Get {
+                            new(
+                                batch_id: String,
+                                sub_mchid: String,
+                                need_query_detail: bool,
+                            );
+                            /// Sets `detail_state` (明细状态 (query)).
+                            with_detail_state => detail_state: crate::api::v3::platsolution::types::DetailState2;
+                            /// Sets `offset` (请求资源起始位置 (query)).
+                            with_offset => offset: i64;
+                            /// Sets `limit` (最大资源条数 (query)).
+                            with_limit => limit: i64;
                         }
                     }
 
@@ -3531,40 +3088,19 @@ pub mod insurance {
                         pub detail_state: Option<crate::api::v3::platsolution::types::DetailState2>,
                     }
 
-                    impl Get {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(
-                            out_batch_no: impl Into<String>,
-                            sub_mchid: impl Into<String>,
-                            need_query_detail: impl Into<bool>,
-                        ) -> Self {
-                            Self {
-                                out_batch_no: out_batch_no.into(),
-                                sub_mchid: sub_mchid.into(),
-                                need_query_detail: need_query_detail.into(),
-                                offset: None,
-                                limit: None,
-                                detail_state: None,
-                            }
-                        }
-                        /// Sets `offset` (请求资源起始位置 (query)).
-                        pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-                            self.offset = Some(offset.into());
-                            self
-                        }
-                        /// Sets `limit` (最大资源条数 (query)).
-                        pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
-                            self.limit = Some(limit.into());
-                            self
-                        }
-                        /// Sets `detail_state` (明细状态 (query)).
-                        pub fn with_detail_state(
-                            mut self,
-                            detail_state: impl Into<crate::api::v3::platsolution::types::DetailState2>,
-                        ) -> Self {
-                            self.detail_state = Some(detail_state.into());
-                            self
+                    constructors! {
+                        Get {
+                            new(
+                                out_batch_no: String,
+                                sub_mchid: String,
+                                need_query_detail: bool,
+                            );
+                            /// Sets `offset` (请求资源起始位置 (query)).
+                            with_offset => offset: i64;
+                            /// Sets `limit` (最大资源条数 (query)).
+                            with_limit => limit: i64;
+                            /// Sets `detail_state` (明细状态 (query)).
+                            with_detail_state => detail_state: crate::api::v3::platsolution::types::DetailState2;
                         }
                     }
 
@@ -3763,74 +3299,29 @@ pub mod insurance {
                         Option<crate::api::v3::platsolution::types::SceneReportData>,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        sub_mchid: impl Into<String>,
-                        sp_appid: impl Into<String>,
-                        out_reservation_no: impl Into<String>,
-                        transfer_scene_id: impl Into<String>,
-                        estimated_date: impl Into<String>,
-                        reserve_remark: impl Into<String>,
-                        notify_url: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            sub_mchid: sub_mchid.into(),
-                            sp_appid: sp_appid.into(),
-                            sub_appid: None,
-                            out_reservation_no: out_reservation_no.into(),
-                            transfer_scene_id: transfer_scene_id.into(),
-                            estimated_date: estimated_date.into(),
-                            estimated_max_amount: None,
-                            exact_amount: None,
-                            openid: None,
-                            user_real_name: None,
-                            reserve_remark: reserve_remark.into(),
-                            notify_url: notify_url.into(),
-                            scene_report_data: None,
-                        }
-                    }
-                    /// Sets `sub_appid` (二级商户AppID).
-                    pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                        self.sub_appid = Some(sub_appid.into());
-                        self
-                    }
-                    /// Sets `estimated_max_amount` (预计最大转账金额).
-                    pub fn with_estimated_max_amount(
-                        mut self,
-                        estimated_max_amount: impl Into<i64>,
-                    ) -> Self {
-                        self.estimated_max_amount = Some(estimated_max_amount.into());
-                        self
-                    }
-                    /// Sets `exact_amount` (准确转账金额).
-                    pub fn with_exact_amount(mut self, exact_amount: impl Into<i64>) -> Self {
-                        self.exact_amount = Some(exact_amount.into());
-                        self
-                    }
-                    /// Sets `openid` (收款用户OpenID).
-                    pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                        self.openid = Some(openid.into());
-                        self
-                    }
-                    /// Sets `user_real_name` (收款用户姓名).
-                    pub fn with_user_real_name(
-                        mut self,
-                        user_real_name: impl Into<String>,
-                    ) -> Self {
-                        self.user_real_name = Some(user_real_name.into());
-                        self
-                    }
-                    /// Sets `scene_report_data` (场景报备信息).
-                    pub fn with_scene_report_data(
-                        mut self,
-                        scene_report_data: impl Into<
-                            crate::api::v3::platsolution::types::SceneReportData,
-                        >,
-                    ) -> Self {
-                        self.scene_report_data = Some(scene_report_data.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            sub_mchid: String,
+                            sp_appid: String,
+                            out_reservation_no: String,
+                            transfer_scene_id: String,
+                            estimated_date: String,
+                            reserve_remark: String,
+                            notify_url: String,
+                        );
+                        /// Sets `sub_appid` (二级商户AppID).
+                        with_sub_appid => sub_appid: String;
+                        /// Sets `estimated_max_amount` (预计最大转账金额).
+                        with_estimated_max_amount => estimated_max_amount: i64;
+                        /// Sets `exact_amount` (准确转账金额).
+                        with_exact_amount => exact_amount: i64;
+                        /// Sets `openid` (收款用户OpenID).
+                        with_openid => openid: String;
+                        /// Sets `user_real_name` (收款用户姓名).
+                        with_user_real_name => user_real_name: String;
+                        /// Sets `scene_report_data` (场景报备信息).
+                        with_scene_report_data => scene_report_data: crate::api::v3::platsolution::types::SceneReportData;
                     }
                 }
 
@@ -4000,42 +3491,22 @@ pub mod mch_transfer {
                 pub notify_url: String,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                #[allow(clippy::too_many_arguments)]
-                pub fn new(
-                    sub_mchid: impl Into<String>,
-                    sp_appid: impl Into<String>,
-                    out_batch_no: impl Into<String>,
-                    batch_name: impl Into<String>,
-                    batch_remark: impl Into<String>,
-                    total_amount: impl Into<i64>,
-                    total_num: impl Into<i64>,
-                    transfer_scene_id: impl Into<String>,
-                    transfer_detail_list: impl Into<
-                        Vec<crate::api::v3::platsolution::types::TransferDetailList>,
-                    >,
-                    notify_url: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        sub_mchid: sub_mchid.into(),
-                        sp_appid: sp_appid.into(),
-                        sub_appid: None,
-                        out_batch_no: out_batch_no.into(),
-                        batch_name: batch_name.into(),
-                        batch_remark: batch_remark.into(),
-                        total_amount: total_amount.into(),
-                        total_num: total_num.into(),
-                        transfer_scene_id: transfer_scene_id.into(),
-                        transfer_detail_list: transfer_detail_list.into(),
-                        notify_url: notify_url.into(),
-                    }
-                }
-                /// Sets `sub_appid` (二级商户AppID).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        sub_mchid: String,
+                        sp_appid: String,
+                        out_batch_no: String,
+                        batch_name: String,
+                        batch_remark: String,
+                        total_amount: i64,
+                        total_num: i64,
+                        transfer_scene_id: String,
+                        transfer_detail_list: Vec<crate::api::v3::platsolution::types::TransferDetailList>,
+                        notify_url: String,
+                    );
+                    /// Sets `sub_appid` (二级商户AppID).
+                    with_sub_appid => sub_appid: String;
                 }
             }
 
@@ -4084,40 +3555,19 @@ pub mod mch_transfer {
                     pub limit: Option<i64>,
                 }
 
-                impl Get {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        batch_id: impl Into<String>,
-                        sub_mchid: impl Into<String>,
-                        need_query_detail: impl Into<bool>,
-                    ) -> Self {
-                        Self {
-                            batch_id: batch_id.into(),
-                            sub_mchid: sub_mchid.into(),
-                            need_query_detail: need_query_detail.into(),
-                            detail_state: None,
-                            offset: None,
-                            limit: None,
-                        }
-                    }
-                    /// Sets `detail_state` (明细状态 (query)).
-                    pub fn with_detail_state(
-                        mut self,
-                        detail_state: impl Into<GetDetailState>,
-                    ) -> Self {
-                        self.detail_state = Some(detail_state.into());
-                        self
-                    }
-                    /// Sets `offset` (请求资源起始位置 (query)).
-                    pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-                        self.offset = Some(offset.into());
-                        self
-                    }
-                    /// Sets `limit` (最大资源条数 (query)).
-                    pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
-                        self.limit = Some(limit.into());
-                        self
+                constructors! {
+                    Get {
+                        new(
+                            batch_id: String,
+                            sub_mchid: String,
+                            need_query_detail: bool,
+                        );
+                        /// Sets `detail_state` (明细状态 (query)).
+                        with_detail_state => detail_state: GetDetailState;
+                        /// Sets `offset` (请求资源起始位置 (query)).
+                        with_offset => offset: i64;
+                        /// Sets `limit` (最大资源条数 (query)).
+                        with_limit => limit: i64;
                     }
                 }
 
@@ -4300,40 +3750,19 @@ pub mod mch_transfer {
                     pub detail_state: Option<crate::api::v3::platsolution::types::DetailState2>,
                 }
 
-                impl Get {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        out_batch_no: impl Into<String>,
-                        sub_mchid: impl Into<String>,
-                        need_query_detail: impl Into<bool>,
-                    ) -> Self {
-                        Self {
-                            out_batch_no: out_batch_no.into(),
-                            sub_mchid: sub_mchid.into(),
-                            need_query_detail: need_query_detail.into(),
-                            offset: None,
-                            limit: None,
-                            detail_state: None,
-                        }
-                    }
-                    /// Sets `offset` (请求资源起始位置 (query)).
-                    pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-                        self.offset = Some(offset.into());
-                        self
-                    }
-                    /// Sets `limit` (最大资源条数 (query)).
-                    pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
-                        self.limit = Some(limit.into());
-                        self
-                    }
-                    /// Sets `detail_state` (明细状态 (query)).
-                    pub fn with_detail_state(
-                        mut self,
-                        detail_state: impl Into<crate::api::v3::platsolution::types::DetailState2>,
-                    ) -> Self {
-                        self.detail_state = Some(detail_state.into());
-                        self
+                constructors! {
+                    Get {
+                        new(
+                            out_batch_no: String,
+                            sub_mchid: String,
+                            need_query_detail: bool,
+                        );
+                        /// Sets `offset` (请求资源起始位置 (query)).
+                        with_offset => offset: i64;
+                        /// Sets `limit` (最大资源条数 (query)).
+                        with_limit => limit: i64;
+                        /// Sets `detail_state` (明细状态 (query)).
+                        with_detail_state => detail_state: crate::api::v3::platsolution::types::DetailState2;
                     }
                 }
 
@@ -4510,69 +3939,29 @@ pub mod mch_transfer {
                 pub scene_report_data: Option<crate::api::v3::platsolution::types::SceneReportData>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    sub_mchid: impl Into<String>,
-                    sp_appid: impl Into<String>,
-                    out_reservation_no: impl Into<String>,
-                    transfer_scene_id: impl Into<String>,
-                    estimated_date: impl Into<String>,
-                    reserve_remark: impl Into<String>,
-                    notify_url: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        sub_mchid: sub_mchid.into(),
-                        sp_appid: sp_appid.into(),
-                        sub_appid: None,
-                        out_reservation_no: out_reservation_no.into(),
-                        transfer_scene_id: transfer_scene_id.into(),
-                        estimated_date: estimated_date.into(),
-                        estimated_max_amount: None,
-                        exact_amount: None,
-                        openid: None,
-                        user_real_name: None,
-                        reserve_remark: reserve_remark.into(),
-                        notify_url: notify_url.into(),
-                        scene_report_data: None,
-                    }
-                }
-                /// Sets `sub_appid` (二级商户AppID).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
-                }
-                /// Sets `estimated_max_amount` (预计最大转账金额).
-                pub fn with_estimated_max_amount(
-                    mut self,
-                    estimated_max_amount: impl Into<i64>,
-                ) -> Self {
-                    self.estimated_max_amount = Some(estimated_max_amount.into());
-                    self
-                }
-                /// Sets `exact_amount` (准确转账金额).
-                pub fn with_exact_amount(mut self, exact_amount: impl Into<i64>) -> Self {
-                    self.exact_amount = Some(exact_amount.into());
-                    self
-                }
-                /// Sets `openid` (收款用户OpenID).
-                pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                    self.openid = Some(openid.into());
-                    self
-                }
-                /// Sets `user_real_name` (收款用户姓名).
-                pub fn with_user_real_name(mut self, user_real_name: impl Into<String>) -> Self {
-                    self.user_real_name = Some(user_real_name.into());
-                    self
-                }
-                /// Sets `scene_report_data` (场景报备信息).
-                pub fn with_scene_report_data(
-                    mut self,
-                    scene_report_data: impl Into<crate::api::v3::platsolution::types::SceneReportData>,
-                ) -> Self {
-                    self.scene_report_data = Some(scene_report_data.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        sub_mchid: String,
+                        sp_appid: String,
+                        out_reservation_no: String,
+                        transfer_scene_id: String,
+                        estimated_date: String,
+                        reserve_remark: String,
+                        notify_url: String,
+                    );
+                    /// Sets `sub_appid` (二级商户AppID).
+                    with_sub_appid => sub_appid: String;
+                    /// Sets `estimated_max_amount` (预计最大转账金额).
+                    with_estimated_max_amount => estimated_max_amount: i64;
+                    /// Sets `exact_amount` (准确转账金额).
+                    with_exact_amount => exact_amount: i64;
+                    /// Sets `openid` (收款用户OpenID).
+                    with_openid => openid: String;
+                    /// Sets `user_real_name` (收款用户姓名).
+                    with_user_real_name => user_real_name: String;
+                    /// Sets `scene_report_data` (场景报备信息).
+                    with_scene_report_data => scene_report_data: crate::api::v3::platsolution::types::SceneReportData;
                 }
             }
 
@@ -4707,16 +4096,12 @@ pub mod types {
         pub currency: Option<String>,
     }
 
-    impl RechargeAmount {
-        /// Sets `amount` (总金额).
-        pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
-            self.amount = Some(amount.into());
-            self
-        }
-        /// Sets `currency` (货币类型).
-        pub fn with_currency(mut self, currency: impl Into<String>) -> Self {
-            self.currency = Some(currency.into());
-            self
+    constructors! {
+        RechargeAmount {
+            /// Sets `amount` (总金额).
+            with_amount => amount: i64;
+            /// Sets `currency` (货币类型).
+            with_currency => currency: String;
         }
     }
 
@@ -4772,24 +4157,13 @@ pub mod types {
             Option<crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType>,
     }
 
-    impl TransactionInfo {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(transaction_id: impl Into<String>) -> Self {
-            Self {
-                transaction_id: transaction_id.into(),
-                r#type: None,
-            }
-        }
-        /// Sets `type` (转账接收方订单类型).
-        pub fn with_type(
-            mut self,
-            r#type: impl Into<
-                crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType,
-            >,
-        ) -> Self {
-            self.r#type = Some(r#type.into());
-            self
+    constructors! {
+        TransactionInfo {
+            new(
+                transaction_id: String,
+            );
+            /// Sets `type` (转账接收方订单类型).
+            with_type => r#type: crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType;
         }
     }
 
@@ -4804,22 +4178,12 @@ pub mod types {
         pub transaction_info: Option<crate::api::v3::platsolution::types::TransactionInfo>,
     }
 
-    impl Receiver {
-        /// Sets `type` (转账接收方类型).
-        pub fn with_type(
-            mut self,
-            r#type: impl Into<crate::api::v3::platsolution::types::ReceiverDetailReceiverType>,
-        ) -> Self {
-            self.r#type = Some(r#type.into());
-            self
-        }
-        /// Sets `transaction_info` (转账接收方订单信息).
-        pub fn with_transaction_info(
-            mut self,
-            transaction_info: impl Into<crate::api::v3::platsolution::types::TransactionInfo>,
-        ) -> Self {
-            self.transaction_info = Some(transaction_info.into());
-            self
+    constructors! {
+        Receiver {
+            /// Sets `type` (转账接收方类型).
+            with_type => r#type: crate::api::v3::platsolution::types::ReceiverDetailReceiverType;
+            /// Sets `transaction_info` (转账接收方订单信息).
+            with_transaction_info => transaction_info: crate::api::v3::platsolution::types::TransactionInfo;
         }
     }
 
@@ -4905,22 +4269,12 @@ pub mod types {
         pub transaction_info: Option<crate::api::v3::platsolution::types::TransactionInfo>,
     }
 
-    impl ReceiverDetailReceiver {
-        /// Sets `type` (转账接收方类型).
-        pub fn with_type(
-            mut self,
-            r#type: impl Into<crate::api::v3::platsolution::types::ReceiverType>,
-        ) -> Self {
-            self.r#type = Some(r#type.into());
-            self
-        }
-        /// Sets `transaction_info` (转账接收方订单信息).
-        pub fn with_transaction_info(
-            mut self,
-            transaction_info: impl Into<crate::api::v3::platsolution::types::TransactionInfo>,
-        ) -> Self {
-            self.transaction_info = Some(transaction_info.into());
-            self
+    constructors! {
+        ReceiverDetailReceiver {
+            /// Sets `type` (转账接收方类型).
+            with_type => r#type: crate::api::v3::platsolution::types::ReceiverType;
+            /// Sets `transaction_info` (转账接收方订单信息).
+            with_transaction_info => transaction_info: crate::api::v3::platsolution::types::TransactionInfo;
         }
     }
 
@@ -4970,11 +4324,10 @@ pub mod types {
         pub sp_openid: Option<String>,
     }
 
-    impl UserInfo {
-        /// Sets `sp_openid` (转账接收方用户openid).
-        pub fn with_sp_openid(mut self, sp_openid: impl Into<String>) -> Self {
-            self.sp_openid = Some(sp_openid.into());
-            self
+    constructors! {
+        UserInfo {
+            /// Sets `sp_openid` (转账接收方用户openid).
+            with_sp_openid => sp_openid: String;
         }
     }
 
@@ -4994,11 +4347,10 @@ pub mod types {
         pub mchid: Option<String>,
     }
 
-    impl MchInfo {
-        /// Sets `mchid` (商户号).
-        pub fn with_mchid(mut self, mchid: impl Into<String>) -> Self {
-            self.mchid = Some(mchid.into());
-            self
+    constructors! {
+        MchInfo {
+            /// Sets `mchid` (商户号).
+            with_mchid => mchid: String;
         }
     }
 
@@ -5039,22 +4391,12 @@ pub mod types {
         pub user_info: Option<crate::api::v3::platsolution::types::UserInfo>,
     }
 
-    impl Receiver3 {
-        /// Sets `transaction_info` (转账接收方订单信息).
-        pub fn with_transaction_info(
-            mut self,
-            transaction_info: impl Into<crate::api::v3::platsolution::types::TransactionInfo>,
-        ) -> Self {
-            self.transaction_info = Some(transaction_info.into());
-            self
-        }
-        /// Sets `user_info` (转账接收方用户).
-        pub fn with_user_info(
-            mut self,
-            user_info: impl Into<crate::api::v3::platsolution::types::UserInfo>,
-        ) -> Self {
-            self.user_info = Some(user_info.into());
-            self
+    constructors! {
+        Receiver3 {
+            /// Sets `transaction_info` (转账接收方订单信息).
+            with_transaction_info => transaction_info: crate::api::v3::platsolution::types::TransactionInfo;
+            /// Sets `user_info` (转账接收方用户).
+            with_user_info => user_info: crate::api::v3::platsolution::types::UserInfo;
         }
     }
 
@@ -5741,31 +5083,17 @@ pub mod types {
         pub claim_no: Option<String>,
     }
 
-    impl InsurancePolicy {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            product_registration_no: impl Into<String>,
-            policy_no: impl Into<String>,
-            name: impl Into<String>,
-        ) -> Self {
-            Self {
-                product_registration_no: product_registration_no.into(),
-                policy_no: policy_no.into(),
-                name: name.into(),
-                withdrawal_no: None,
-                claim_no: None,
-            }
-        }
-        /// Sets `withdrawal_no` (取现单号).
-        pub fn with_withdrawal_no(mut self, withdrawal_no: impl Into<String>) -> Self {
-            self.withdrawal_no = Some(withdrawal_no.into());
-            self
-        }
-        /// Sets `claim_no` (理赔单号).
-        pub fn with_claim_no(mut self, claim_no: impl Into<String>) -> Self {
-            self.claim_no = Some(claim_no.into());
-            self
+    constructors! {
+        InsurancePolicy {
+            new(
+                product_registration_no: String,
+                policy_no: String,
+                name: String,
+            );
+            /// Sets `withdrawal_no` (取现单号).
+            with_withdrawal_no => withdrawal_no: String;
+            /// Sets `claim_no` (理赔单号).
+            with_claim_no => claim_no: String;
         }
     }
 
@@ -5778,14 +5106,10 @@ pub mod types {
         pub insurance_policy: Option<crate::api::v3::platsolution::types::InsurancePolicy>,
     }
 
-    impl SceneReportData {
-        /// Sets `insurance_policy` (保险保单报备信息).
-        pub fn with_insurance_policy(
-            mut self,
-            insurance_policy: impl Into<crate::api::v3::platsolution::types::InsurancePolicy>,
-        ) -> Self {
-            self.insurance_policy = Some(insurance_policy.into());
-            self
+    constructors! {
+        SceneReportData {
+            /// Sets `insurance_policy` (保险保单报备信息).
+            with_insurance_policy => insurance_policy: crate::api::v3::platsolution::types::InsurancePolicy;
         }
     }
 

@@ -20,25 +20,15 @@ pub mod bills {
         pub tar_type: Option<String>,
     }
 
-    impl Get {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(bill_date: impl Into<String>) -> Self {
-            Self {
-                sub_mchid: None,
-                bill_date: bill_date.into(),
-                tar_type: None,
-            }
-        }
-        /// Sets `sub_mchid` (二级商户号 (query)).
-        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-            self.sub_mchid = Some(sub_mchid.into());
-            self
-        }
-        /// Sets `tar_type` (压缩类型 (query)).
-        pub fn with_tar_type(mut self, tar_type: impl Into<String>) -> Self {
-            self.tar_type = Some(tar_type.into());
-            self
+    constructors! {
+        Get {
+            new(
+                bill_date: String,
+            );
+            /// Sets `sub_mchid` (二级商户号 (query)).
+            with_sub_mchid => sub_mchid: String;
+            /// Sets `tar_type` (压缩类型 (query)).
+            with_tar_type => tar_type: String;
         }
     }
 
@@ -118,43 +108,21 @@ pub mod orders {
         pub unfreeze_unsplit: bool,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            transaction_id: impl Into<String>,
-            out_order_no: impl Into<String>,
-            unfreeze_unsplit: impl Into<bool>,
-        ) -> Self {
-            Self {
-                sub_mchid: None,
-                appid: None,
-                sub_appid: None,
-                transaction_id: transaction_id.into(),
-                out_order_no: out_order_no.into(),
-                receivers: None,
-                unfreeze_unsplit: unfreeze_unsplit.into(),
-            }
-        }
-        /// Sets `sub_mchid` (子商户号).
-        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-            self.sub_mchid = Some(sub_mchid.into());
-            self
-        }
-        /// Sets `appid` (应用ID).
-        pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-            self.appid = Some(appid.into());
-            self
-        }
-        /// Sets `sub_appid` (子商户应用ID).
-        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-            self.sub_appid = Some(sub_appid.into());
-            self
-        }
-        /// Sets `receivers` (分账接收方列表).
-        pub fn with_receivers(mut self, receivers: impl Into<Vec<PostReceivers>>) -> Self {
-            self.receivers = Some(receivers.into());
-            self
+    constructors! {
+        Post {
+            new(
+                transaction_id: String,
+                out_order_no: String,
+                unfreeze_unsplit: bool,
+            );
+            /// Sets `sub_mchid` (子商户号).
+            with_sub_mchid => sub_mchid: String;
+            /// Sets `appid` (应用ID).
+            with_appid => appid: String;
+            /// Sets `sub_appid` (子商户应用ID).
+            with_sub_appid => sub_appid: String;
+            /// Sets `receivers` (分账接收方列表).
+            with_receivers => receivers: Vec<PostReceivers>;
         }
     }
 
@@ -179,27 +147,16 @@ pub mod orders {
         pub description: String,
     }
 
-    impl PostReceivers {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            r#type: impl Into<crate::api::v3::profitsharing::types::ReceiversType>,
-            account: impl Into<String>,
-            amount: impl Into<i64>,
-            description: impl Into<String>,
-        ) -> Self {
-            Self {
-                r#type: r#type.into(),
-                account: account.into(),
-                name: None,
-                amount: amount.into(),
-                description: description.into(),
-            }
-        }
-        /// Sets `name` (分账个人接收方姓名).
-        pub fn with_name(mut self, name: impl Into<String>) -> Self {
-            self.name = Some(name.into());
-            self
+    constructors! {
+        PostReceivers {
+            new(
+                r#type: crate::api::v3::profitsharing::types::ReceiversType,
+                account: String,
+                amount: i64,
+                description: String,
+            );
+            /// Sets `name` (分账个人接收方姓名).
+            with_name => name: String;
         }
     }
 
@@ -273,20 +230,14 @@ pub mod orders {
             pub transaction_id: String,
         }
 
-        impl Get {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(out_order_no: impl Into<String>, transaction_id: impl Into<String>) -> Self {
-                Self {
-                    out_order_no: out_order_no.into(),
-                    sub_mchid: None,
-                    transaction_id: transaction_id.into(),
-                }
-            }
-            /// Sets `sub_mchid` (子商户号 (query)).
-            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                self.sub_mchid = Some(sub_mchid.into());
-                self
+        constructors! {
+            Get {
+                new(
+                    out_order_no: String,
+                    transaction_id: String,
+                );
+                /// Sets `sub_mchid` (子商户号 (query)).
+                with_sub_mchid => sub_mchid: String;
             }
         }
 
@@ -362,25 +313,15 @@ pub mod orders {
             pub description: String,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                transaction_id: impl Into<String>,
-                out_order_no: impl Into<String>,
-                description: impl Into<String>,
-            ) -> Self {
-                Self {
-                    sub_mchid: None,
-                    transaction_id: transaction_id.into(),
-                    out_order_no: out_order_no.into(),
-                    description: description.into(),
-                }
-            }
-            /// Sets `sub_mchid` (子商户号).
-            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                self.sub_mchid = Some(sub_mchid.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    transaction_id: String,
+                    out_order_no: String,
+                    description: String,
+                );
+                /// Sets `sub_mchid` (子商户号).
+                with_sub_mchid => sub_mchid: String;
             }
         }
 
@@ -469,45 +410,22 @@ pub mod receivers {
             pub custom_relation: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                appid: impl Into<String>,
-                r#type: impl Into<crate::api::v3::profitsharing::types::ReceiversType>,
-                account: impl Into<String>,
-                relation_type: impl Into<crate::api::v3::profitsharing::types::RelationType>,
-            ) -> Self {
-                Self {
-                    sub_mchid: None,
-                    appid: appid.into(),
-                    sub_appid: None,
-                    r#type: r#type.into(),
-                    account: account.into(),
-                    name: None,
-                    relation_type: relation_type.into(),
-                    custom_relation: None,
-                }
-            }
-            /// Sets `sub_mchid` (子商户号).
-            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                self.sub_mchid = Some(sub_mchid.into());
-                self
-            }
-            /// Sets `sub_appid` (子商户应用ID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `name` (分账个人接收方姓名).
-            pub fn with_name(mut self, name: impl Into<String>) -> Self {
-                self.name = Some(name.into());
-                self
-            }
-            /// Sets `custom_relation` (自定义的分账关系).
-            pub fn with_custom_relation(mut self, custom_relation: impl Into<String>) -> Self {
-                self.custom_relation = Some(custom_relation.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    r#type: crate::api::v3::profitsharing::types::ReceiversType,
+                    account: String,
+                    relation_type: crate::api::v3::profitsharing::types::RelationType,
+                );
+                /// Sets `sub_mchid` (子商户号).
+                with_sub_mchid => sub_mchid: String;
+                /// Sets `sub_appid` (子商户应用ID).
+                with_sub_appid => sub_appid: String;
+                /// Sets `name` (分账个人接收方姓名).
+                with_name => name: String;
+                /// Sets `custom_relation` (自定义的分账关系).
+                with_custom_relation => custom_relation: String;
             }
         }
 
@@ -564,31 +482,17 @@ pub mod receivers {
             pub account: String,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                appid: impl Into<String>,
-                r#type: impl Into<crate::api::v3::profitsharing::types::ReceiversType>,
-                account: impl Into<String>,
-            ) -> Self {
-                Self {
-                    sub_mchid: None,
-                    appid: appid.into(),
-                    sub_appid: None,
-                    r#type: r#type.into(),
-                    account: account.into(),
-                }
-            }
-            /// Sets `sub_mchid` (子商户号).
-            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                self.sub_mchid = Some(sub_mchid.into());
-                self
-            }
-            /// Sets `sub_appid` (子商户应用ID).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    r#type: crate::api::v3::profitsharing::types::ReceiversType,
+                    account: String,
+                );
+                /// Sets `sub_mchid` (子商户号).
+                with_sub_mchid => sub_mchid: String;
+                /// Sets `sub_appid` (子商户应用ID).
+                with_sub_appid => sub_appid: String;
             }
         }
 
@@ -639,39 +543,20 @@ pub mod return_orders {
         pub description: String,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            out_return_no: impl Into<String>,
-            return_mchid: impl Into<String>,
-            amount: impl Into<i64>,
-            description: impl Into<String>,
-        ) -> Self {
-            Self {
-                sub_mchid: None,
-                order_id: None,
-                out_order_no: None,
-                out_return_no: out_return_no.into(),
-                return_mchid: return_mchid.into(),
-                amount: amount.into(),
-                description: description.into(),
-            }
-        }
-        /// Sets `sub_mchid` (子商户号).
-        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-            self.sub_mchid = Some(sub_mchid.into());
-            self
-        }
-        /// Sets `order_id` (微信分账单号).
-        pub fn with_order_id(mut self, order_id: impl Into<String>) -> Self {
-            self.order_id = Some(order_id.into());
-            self
-        }
-        /// Sets `out_order_no` (商户分账单号).
-        pub fn with_out_order_no(mut self, out_order_no: impl Into<String>) -> Self {
-            self.out_order_no = Some(out_order_no.into());
-            self
+    constructors! {
+        Post {
+            new(
+                out_return_no: String,
+                return_mchid: String,
+                amount: i64,
+                description: String,
+            );
+            /// Sets `sub_mchid` (子商户号).
+            with_sub_mchid => sub_mchid: String;
+            /// Sets `order_id` (微信分账单号).
+            with_order_id => order_id: String;
+            /// Sets `out_order_no` (商户分账单号).
+            with_out_order_no => out_order_no: String;
         }
     }
 
@@ -704,20 +589,14 @@ pub mod return_orders {
             pub out_order_no: String,
         }
 
-        impl Get {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(out_return_no: impl Into<String>, out_order_no: impl Into<String>) -> Self {
-                Self {
-                    out_return_no: out_return_no.into(),
-                    sub_mchid: None,
-                    out_order_no: out_order_no.into(),
-                }
-            }
-            /// Sets `sub_mchid` (子商户号 (query)).
-            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                self.sub_mchid = Some(sub_mchid.into());
-                self
+        constructors! {
+            Get {
+                new(
+                    out_return_no: String,
+                    out_order_no: String,
+                );
+                /// Sets `sub_mchid` (子商户号 (query)).
+                with_sub_mchid => sub_mchid: String;
             }
         }
 

@@ -43,81 +43,32 @@ pub mod transactions {
         pub metro_info: Option<crate::api::v3::qrcode::types::MetroInfo>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            appid: impl Into<String>,
-            out_trade_no: impl Into<String>,
-            trade_scene: impl Into<crate::api::v3::qrcode::types::TradeScene>,
-            contract_id: impl Into<String>,
-        ) -> Self {
-            Self {
-                appid: appid.into(),
-                sub_appid: None,
-                sub_mchid: None,
-                description: None,
-                attach: None,
-                out_trade_no: out_trade_no.into(),
-                trade_scene: trade_scene.into(),
-                goods_tag: None,
-                contract_id: contract_id.into(),
-                notify_url: None,
-                amount: None,
-                bus_info: None,
-                metro_info: None,
-            }
-        }
-        /// Sets `sub_appid` (子公众账号ID).
-        pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-            self.sub_appid = Some(sub_appid.into());
-            self
-        }
-        /// Sets `sub_mchid` (微信支付分配的子商户号).
-        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-            self.sub_mchid = Some(sub_mchid.into());
-            self
-        }
-        /// Sets `description` (商户自定义字段).
-        pub fn with_description(mut self, description: impl Into<String>) -> Self {
-            self.description = Some(description.into());
-            self
-        }
-        /// Sets `attach` (附加数据).
-        pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-            self.attach = Some(attach.into());
-            self
-        }
-        /// Sets `goods_tag` (代金券或立减优惠功能的参数).
-        pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-            self.goods_tag = Some(goods_tag.into());
-            self
-        }
-        /// Sets `notify_url` (接受扣款结果异步回调通知的URL).
-        pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-            self.notify_url = Some(notify_url.into());
-            self
-        }
-        /// Sets `amount` (订单金额信息).
-        pub fn with_amount(mut self, amount: impl Into<PostAmount>) -> Self {
-            self.amount = Some(amount.into());
-            self
-        }
-        /// Sets `bus_info` (公交场景信息).
-        pub fn with_bus_info(
-            mut self,
-            bus_info: impl Into<crate::api::v3::qrcode::types::BusInfo>,
-        ) -> Self {
-            self.bus_info = Some(bus_info.into());
-            self
-        }
-        /// Sets `metro_info` (地铁场景信息).
-        pub fn with_metro_info(
-            mut self,
-            metro_info: impl Into<crate::api::v3::qrcode::types::MetroInfo>,
-        ) -> Self {
-            self.metro_info = Some(metro_info.into());
-            self
+    constructors! {
+        Post {
+            new(
+                appid: String,
+                out_trade_no: String,
+                trade_scene: crate::api::v3::qrcode::types::TradeScene,
+                contract_id: String,
+            );
+            /// Sets `sub_appid` (子公众账号ID).
+            with_sub_appid => sub_appid: String;
+            /// Sets `sub_mchid` (微信支付分配的子商户号).
+            with_sub_mchid => sub_mchid: String;
+            /// Sets `description` (商户自定义字段).
+            with_description => description: String;
+            /// Sets `attach` (附加数据).
+            with_attach => attach: String;
+            /// Sets `goods_tag` (代金券或立减优惠功能的参数).
+            with_goods_tag => goods_tag: String;
+            /// Sets `notify_url` (接受扣款结果异步回调通知的URL).
+            with_notify_url => notify_url: String;
+            /// Sets `amount` (订单金额信息).
+            with_amount => amount: PostAmount;
+            /// Sets `bus_info` (公交场景信息).
+            with_bus_info => bus_info: crate::api::v3::qrcode::types::BusInfo;
+            /// Sets `metro_info` (地铁场景信息).
+            with_metro_info => metro_info: crate::api::v3::qrcode::types::MetroInfo;
         }
     }
 
@@ -136,16 +87,12 @@ pub mod transactions {
         pub currency: Option<String>,
     }
 
-    impl PostAmount {
-        /// Sets `total` (订单总金额).
-        pub fn with_total(mut self, total: impl Into<i64>) -> Self {
-            self.total = Some(total.into());
-            self
-        }
-        /// Sets `currency` (符合ISO 4217标准的三位字母代码).
-        pub fn with_currency(mut self, currency: impl Into<String>) -> Self {
-            self.currency = Some(currency.into());
-            self
+    constructors! {
+        PostAmount {
+            /// Sets `total` (订单总金额).
+            with_total => total: i64;
+            /// Sets `currency` (符合ISO 4217标准的三位字母代码).
+            with_currency => currency: String;
         }
     }
 
@@ -202,19 +149,13 @@ pub mod transactions {
                 pub sub_mchid: Option<String>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(out_trade_no: impl Into<String>) -> Self {
-                    Self {
-                        out_trade_no: out_trade_no.into(),
-                        sub_mchid: None,
-                    }
-                }
-                /// Sets `sub_mchid` (微信支付分配的子商户号 (query)).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        out_trade_no: String,
+                    );
+                    /// Sets `sub_mchid` (微信支付分配的子商户号 (query)).
+                    with_sub_mchid => sub_mchid: String;
                 }
             }
 
@@ -302,21 +243,14 @@ pub mod types {
         pub plate_number: Option<String>,
     }
 
-    impl BusInfo {
-        /// Sets `start_time` (用户乘车时间).
-        pub fn with_start_time(mut self, start_time: impl Into<crate::DateTime>) -> Self {
-            self.start_time = Some(start_time.into());
-            self
-        }
-        /// Sets `line_name` (乘车路线).
-        pub fn with_line_name(mut self, line_name: impl Into<String>) -> Self {
-            self.line_name = Some(line_name.into());
-            self
-        }
-        /// Sets `plate_number` (车牌号).
-        pub fn with_plate_number(mut self, plate_number: impl Into<String>) -> Self {
-            self.plate_number = Some(plate_number.into());
-            self
+    constructors! {
+        BusInfo {
+            /// Sets `start_time` (用户乘车时间).
+            with_start_time => start_time: crate::DateTime;
+            /// Sets `line_name` (乘车路线).
+            with_line_name => line_name: String;
+            /// Sets `plate_number` (车牌号).
+            with_plate_number => plate_number: String;
         }
     }
 
@@ -337,26 +271,16 @@ pub mod types {
         pub end_station: Option<String>,
     }
 
-    impl MetroInfo {
-        /// Sets `start_time` (用户乘车时间).
-        pub fn with_start_time(mut self, start_time: impl Into<crate::DateTime>) -> Self {
-            self.start_time = Some(start_time.into());
-            self
-        }
-        /// Sets `end_time` (用户下车时间).
-        pub fn with_end_time(mut self, end_time: impl Into<crate::DateTime>) -> Self {
-            self.end_time = Some(end_time.into());
-            self
-        }
-        /// Sets `start_station` (乘车起始站).
-        pub fn with_start_station(mut self, start_station: impl Into<String>) -> Self {
-            self.start_station = Some(start_station.into());
-            self
-        }
-        /// Sets `end_station` (乘车终点站).
-        pub fn with_end_station(mut self, end_station: impl Into<String>) -> Self {
-            self.end_station = Some(end_station.into());
-            self
+    constructors! {
+        MetroInfo {
+            /// Sets `start_time` (用户乘车时间).
+            with_start_time => start_time: crate::DateTime;
+            /// Sets `end_time` (用户下车时间).
+            with_end_time => end_time: crate::DateTime;
+            /// Sets `start_station` (乘车起始站).
+            with_start_station => start_station: String;
+            /// Sets `end_station` (乘车终点站).
+            with_end_station => end_station: String;
         }
     }
 
@@ -478,31 +402,17 @@ pub mod user_services {
                 pub sub_mchid: Option<String>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(contract_id: impl Into<String>) -> Self {
-                    Self {
-                        contract_id: contract_id.into(),
-                        appid: None,
-                        sub_appid: None,
-                        sub_mchid: None,
-                    }
-                }
-                /// Sets `appid` (商户在微信申请公众号或移动应用成功后分配的账号ID (query)).
-                pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-                    self.appid = Some(appid.into());
-                    self
-                }
-                /// Sets `sub_appid` (子公众账号ID (query)).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
-                }
-                /// Sets `sub_mchid` (微信支付分配的子商户号 (query)).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        contract_id: String,
+                    );
+                    /// Sets `appid` (商户在微信申请公众号或移动应用成功后分配的账号ID (query)).
+                    with_appid => appid: String;
+                    /// Sets `sub_appid` (子公众账号ID (query)).
+                    with_sub_appid => sub_appid: String;
+                    /// Sets `sub_mchid` (微信支付分配的子商户号 (query)).
+                    with_sub_mchid => sub_mchid: String;
                 }
             }
 

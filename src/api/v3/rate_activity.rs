@@ -30,32 +30,16 @@ pub mod applications {
             Option<crate::api::v3::rate_activity::types::AdditionalInformation>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            acquiring_bank_id: impl Into<String>,
-            channel_id: impl Into<String>,
-            sub_mchid: impl Into<String>,
-            activity_detail: impl Into<PostActivityDetail>,
-        ) -> Self {
-            Self {
-                acquiring_bank_id: acquiring_bank_id.into(),
-                channel_id: channel_id.into(),
-                sub_mchid: sub_mchid.into(),
-                activity_detail: activity_detail.into(),
-                additional_information: None,
-            }
-        }
-        /// Sets `additional_information` (补充信息).
-        pub fn with_additional_information(
-            mut self,
-            additional_information: impl Into<
-                crate::api::v3::rate_activity::types::AdditionalInformation,
-            >,
-        ) -> Self {
-            self.additional_information = Some(additional_information.into());
-            self
+    constructors! {
+        Post {
+            new(
+                acquiring_bank_id: String,
+                channel_id: String,
+                sub_mchid: String,
+                activity_detail: PostActivityDetail,
+            );
+            /// Sets `additional_information` (补充信息).
+            with_additional_information => additional_information: crate::api::v3::rate_activity::types::AdditionalInformation;
         }
     }
 
@@ -78,30 +62,15 @@ pub mod applications {
             Option<Vec<crate::api::v3::rate_activity::types::ActivityApplyInformation>>,
     }
 
-    impl PostActivityDetail {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(activity_id: impl Into<String>) -> Self {
-            Self {
-                activity_id: activity_id.into(),
-                activity_rate: None,
-                activity_apply_information: None,
-            }
-        }
-        /// Sets `activity_rate` (活动费率).
-        pub fn with_activity_rate(mut self, activity_rate: impl Into<String>) -> Self {
-            self.activity_rate = Some(activity_rate.into());
-            self
-        }
-        /// Sets `activity_apply_information` (活动报名材料).
-        pub fn with_activity_apply_information(
-            mut self,
-            activity_apply_information: impl Into<
-                Vec<crate::api::v3::rate_activity::types::ActivityApplyInformation>,
-            >,
-        ) -> Self {
-            self.activity_apply_information = Some(activity_apply_information.into());
-            self
+    constructors! {
+        PostActivityDetail {
+            new(
+                activity_id: String,
+            );
+            /// Sets `activity_rate` (活动费率).
+            with_activity_rate => activity_rate: String;
+            /// Sets `activity_apply_information` (活动报名材料).
+            with_activity_apply_information => activity_apply_information: Vec<crate::api::v3::rate_activity::types::ActivityApplyInformation>;
         }
     }
 
@@ -170,33 +139,15 @@ pub mod applications {
                     Option<crate::api::v3::rate_activity::types::AdditionalInformation>,
             }
 
-            impl Patch {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(application_id: impl Into<String>) -> Self {
-                    Self {
-                        application_id: application_id.into(),
-                        activity_detail_modification: None,
-                        additional_information: None,
-                    }
-                }
-                /// Sets `activity_detail_modification` (活动报名修改信息).
-                pub fn with_activity_detail_modification(
-                    mut self,
-                    activity_detail_modification: impl Into<PatchActivityDetailModification>,
-                ) -> Self {
-                    self.activity_detail_modification = Some(activity_detail_modification.into());
-                    self
-                }
-                /// Sets `additional_information` (补充信息).
-                pub fn with_additional_information(
-                    mut self,
-                    additional_information: impl Into<
-                        crate::api::v3::rate_activity::types::AdditionalInformation,
-                    >,
-                ) -> Self {
-                    self.additional_information = Some(additional_information.into());
-                    self
+            constructors! {
+                Patch {
+                    new(
+                        application_id: String,
+                    );
+                    /// Sets `activity_detail_modification` (活动报名修改信息).
+                    with_activity_detail_modification => activity_detail_modification: PatchActivityDetailModification;
+                    /// Sets `additional_information` (补充信息).
+                    with_additional_information => additional_information: crate::api::v3::rate_activity::types::AdditionalInformation;
                 }
             }
 
@@ -217,21 +168,12 @@ pub mod applications {
                     Option<Vec<crate::api::v3::rate_activity::types::ActivityApplyInformation>>,
             }
 
-            impl PatchActivityDetailModification {
-                /// Sets `activity_rate` (活动费率).
-                pub fn with_activity_rate(mut self, activity_rate: impl Into<String>) -> Self {
-                    self.activity_rate = Some(activity_rate.into());
-                    self
-                }
-                /// Sets `activity_apply_information` (活动报名材料).
-                pub fn with_activity_apply_information(
-                    mut self,
-                    activity_apply_information: impl Into<
-                        Vec<crate::api::v3::rate_activity::types::ActivityApplyInformation>,
-                    >,
-                ) -> Self {
-                    self.activity_apply_information = Some(activity_apply_information.into());
-                    self
+            constructors! {
+                PatchActivityDetailModification {
+                    /// Sets `activity_rate` (活动费率).
+                    with_activity_rate => activity_rate: String;
+                    /// Sets `activity_apply_information` (活动报名材料).
+                    with_activity_apply_information => activity_apply_information: Vec<crate::api::v3::rate_activity::types::ActivityApplyInformation>;
                 }
             }
 
@@ -260,19 +202,12 @@ pub mod types {
         pub apply_material_information: Option<Vec<String>>,
     }
 
-    impl ActivityApplyInformation {
-        /// Sets `apply_material_id` (材料ID).
-        pub fn with_apply_material_id(mut self, apply_material_id: impl Into<String>) -> Self {
-            self.apply_material_id = Some(apply_material_id.into());
-            self
-        }
-        /// Sets `apply_material_information` (apply_material_information).
-        pub fn with_apply_material_information(
-            mut self,
-            apply_material_information: impl Into<Vec<String>>,
-        ) -> Self {
-            self.apply_material_information = Some(apply_material_information.into());
-            self
+    constructors! {
+        ActivityApplyInformation {
+            /// Sets `apply_material_id` (材料ID).
+            with_apply_material_id => apply_material_id: String;
+            /// Sets `apply_material_information` (apply_material_information).
+            with_apply_material_information => apply_material_information: Vec<String>;
         }
     }
 
@@ -288,19 +223,12 @@ pub mod types {
         pub additional_material: Option<Vec<String>>,
     }
 
-    impl AdditionalInformation {
-        /// Sets `additional_message` (补充说明).
-        pub fn with_additional_message(mut self, additional_message: impl Into<String>) -> Self {
-            self.additional_message = Some(additional_message.into());
-            self
-        }
-        /// Sets `additional_material` (additional_material).
-        pub fn with_additional_material(
-            mut self,
-            additional_material: impl Into<Vec<String>>,
-        ) -> Self {
-            self.additional_material = Some(additional_material.into());
-            self
+    constructors! {
+        AdditionalInformation {
+            /// Sets `additional_message` (补充说明).
+            with_additional_message => additional_message: String;
+            /// Sets `additional_material` (additional_material).
+            with_additional_material => additional_material: Vec<String>;
         }
     }
 

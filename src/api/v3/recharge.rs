@@ -184,16 +184,12 @@ pub mod types {
         pub currency: Option<String>,
     }
 
-    impl RechargeAmount {
-        /// Sets `amount` (总金额).
-        pub fn with_amount(mut self, amount: impl Into<i64>) -> Self {
-            self.amount = Some(amount.into());
-            self
-        }
-        /// Sets `currency` (货币类型).
-        pub fn with_currency(mut self, currency: impl Into<String>) -> Self {
-            self.currency = Some(currency.into());
-            self
+    constructors! {
+        RechargeAmount {
+            /// Sets `amount` (总金额).
+            with_amount => amount: i64;
+            /// Sets `currency` (货币类型).
+            with_currency => currency: String;
         }
     }
 }

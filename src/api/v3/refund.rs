@@ -40,59 +40,26 @@ pub mod domestic {
             pub goods_detail: Option<Vec<crate::api::v3::refund::types::GoodsDetail>>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(out_refund_no: impl Into<String>, amount: impl Into<PostAmount>) -> Self {
-                Self {
-                    sub_mchid: None,
-                    transaction_id: None,
-                    out_trade_no: None,
-                    out_refund_no: out_refund_no.into(),
-                    reason: None,
-                    notify_url: None,
-                    funds_account: None,
-                    amount: amount.into(),
-                    goods_detail: None,
-                }
-            }
-            /// Sets `sub_mchid` (子商户号).
-            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                self.sub_mchid = Some(sub_mchid.into());
-                self
-            }
-            /// Sets `transaction_id` (微信支付订单号).
-            pub fn with_transaction_id(mut self, transaction_id: impl Into<String>) -> Self {
-                self.transaction_id = Some(transaction_id.into());
-                self
-            }
-            /// Sets `out_trade_no` (商户订单号).
-            pub fn with_out_trade_no(mut self, out_trade_no: impl Into<String>) -> Self {
-                self.out_trade_no = Some(out_trade_no.into());
-                self
-            }
-            /// Sets `reason` (退款原因).
-            pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
-                self.reason = Some(reason.into());
-                self
-            }
-            /// Sets `notify_url` (退款结果回调url).
-            pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-                self.notify_url = Some(notify_url.into());
-                self
-            }
-            /// Sets `funds_account` (退款资金来源).
-            pub fn with_funds_account(mut self, funds_account: impl Into<String>) -> Self {
-                self.funds_account = Some(funds_account.into());
-                self
-            }
-            /// Sets `goods_detail` (退款商品).
-            pub fn with_goods_detail(
-                mut self,
-                goods_detail: impl Into<Vec<crate::api::v3::refund::types::GoodsDetail>>,
-            ) -> Self {
-                self.goods_detail = Some(goods_detail.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    out_refund_no: String,
+                    amount: PostAmount,
+                );
+                /// Sets `sub_mchid` (子商户号).
+                with_sub_mchid => sub_mchid: String;
+                /// Sets `transaction_id` (微信支付订单号).
+                with_transaction_id => transaction_id: String;
+                /// Sets `out_trade_no` (商户订单号).
+                with_out_trade_no => out_trade_no: String;
+                /// Sets `reason` (退款原因).
+                with_reason => reason: String;
+                /// Sets `notify_url` (退款结果回调url).
+                with_notify_url => notify_url: String;
+                /// Sets `funds_account` (退款资金来源).
+                with_funds_account => funds_account: String;
+                /// Sets `goods_detail` (退款商品).
+                with_goods_detail => goods_detail: Vec<crate::api::v3::refund::types::GoodsDetail>;
             }
         }
 
@@ -114,28 +81,15 @@ pub mod domestic {
             pub currency: String,
         }
 
-        impl PostAmount {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                refund: impl Into<i64>,
-                total: impl Into<i64>,
-                currency: impl Into<String>,
-            ) -> Self {
-                Self {
-                    refund: refund.into(),
-                    from: None,
-                    total: total.into(),
-                    currency: currency.into(),
-                }
-            }
-            /// Sets `from` (退款出资账户及金额).
-            pub fn with_from(
-                mut self,
-                from: impl Into<Vec<crate::api::v3::refund::types::From>>,
-            ) -> Self {
-                self.from = Some(from.into());
-                self
+        constructors! {
+            PostAmount {
+                new(
+                    refund: i64,
+                    total: i64,
+                    currency: String,
+                );
+                /// Sets `from` (退款出资账户及金额).
+                with_from => from: Vec<crate::api::v3::refund::types::From>;
             }
         }
 
@@ -179,19 +133,13 @@ pub mod domestic {
                 pub sub_mchid: Option<String>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(out_refund_no: impl Into<String>) -> Self {
-                    Self {
-                        out_refund_no: out_refund_no.into(),
-                        sub_mchid: None,
-                    }
-                }
-                /// Sets `sub_mchid` (子商户号 (query)).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        out_refund_no: String,
+                    );
+                    /// Sets `sub_mchid` (子商户号 (query)).
+                    with_sub_mchid => sub_mchid: String;
                 }
             }
 
@@ -250,43 +198,21 @@ pub mod domestic {
                     pub real_name: Option<String>,
                 }
 
-                impl Post {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        refund_id: impl Into<String>,
-                        out_refund_no: impl Into<String>,
-                        r#type: impl Into<PostType>,
-                    ) -> Self {
-                        Self {
-                            refund_id: refund_id.into(),
-                            sub_mchid: None,
-                            out_refund_no: out_refund_no.into(),
-                            r#type: r#type.into(),
-                            bank_type: None,
-                            bank_account: None,
-                            real_name: None,
-                        }
-                    }
-                    /// Sets `sub_mchid` (子商户号).
-                    pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                        self.sub_mchid = Some(sub_mchid.into());
-                        self
-                    }
-                    /// Sets `bank_type` (开户银行).
-                    pub fn with_bank_type(mut self, bank_type: impl Into<PostBankType>) -> Self {
-                        self.bank_type = Some(bank_type.into());
-                        self
-                    }
-                    /// Sets `bank_account` (收款银行卡号).
-                    pub fn with_bank_account(mut self, bank_account: impl Into<String>) -> Self {
-                        self.bank_account = Some(bank_account.into());
-                        self
-                    }
-                    /// Sets `real_name` (收款用户姓名).
-                    pub fn with_real_name(mut self, real_name: impl Into<String>) -> Self {
-                        self.real_name = Some(real_name.into());
-                        self
+                constructors! {
+                    Post {
+                        new(
+                            refund_id: String,
+                            out_refund_no: String,
+                            r#type: PostType,
+                        );
+                        /// Sets `sub_mchid` (子商户号).
+                        with_sub_mchid => sub_mchid: String;
+                        /// Sets `bank_type` (开户银行).
+                        with_bank_type => bank_type: PostBankType;
+                        /// Sets `bank_account` (收款银行卡号).
+                        with_bank_account => bank_account: String;
+                        /// Sets `real_name` (收款用户姓名).
+                        with_real_name => real_name: String;
                     }
                 }
 
@@ -413,33 +339,18 @@ pub mod types {
         pub refund_quantity: i64,
     }
 
-    impl GoodsDetail {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            merchant_goods_id: impl Into<String>,
-            unit_price: impl Into<i64>,
-            refund_amount: impl Into<i64>,
-            refund_quantity: impl Into<i64>,
-        ) -> Self {
-            Self {
-                merchant_goods_id: merchant_goods_id.into(),
-                wechatpay_goods_id: None,
-                goods_name: None,
-                unit_price: unit_price.into(),
-                refund_amount: refund_amount.into(),
-                refund_quantity: refund_quantity.into(),
-            }
-        }
-        /// Sets `wechatpay_goods_id` (微信侧商品编码).
-        pub fn with_wechatpay_goods_id(mut self, wechatpay_goods_id: impl Into<String>) -> Self {
-            self.wechatpay_goods_id = Some(wechatpay_goods_id.into());
-            self
-        }
-        /// Sets `goods_name` (商品名称).
-        pub fn with_goods_name(mut self, goods_name: impl Into<String>) -> Self {
-            self.goods_name = Some(goods_name.into());
-            self
+    constructors! {
+        GoodsDetail {
+            new(
+                merchant_goods_id: String,
+                unit_price: i64,
+                refund_amount: i64,
+                refund_quantity: i64,
+            );
+            /// Sets `wechatpay_goods_id` (微信侧商品编码).
+            with_wechatpay_goods_id => wechatpay_goods_id: String;
+            /// Sets `goods_name` (商品名称).
+            with_goods_name => goods_name: String;
         }
     }
 

@@ -139,23 +139,14 @@ pub mod combine_transactions {
                         pub sub_mchid: Option<String>,
                     }
 
-                    impl PostSubOrders {
-                        /// A value with its required fields; every optional one is `None`
-                        /// until its `with_…` method sets it.
-                        pub fn new(
-                            mchid: impl Into<String>,
-                            out_trade_no: impl Into<String>,
-                        ) -> Self {
-                            Self {
-                                mchid: mchid.into(),
-                                out_trade_no: out_trade_no.into(),
-                                sub_mchid: None,
-                            }
-                        }
-                        /// Sets `sub_mchid` (二级商户号).
-                        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                            self.sub_mchid = Some(sub_mchid.into());
-                            self
+                    constructors! {
+                        PostSubOrders {
+                            new(
+                                mchid: String,
+                                out_trade_no: String,
+                            );
+                            /// Sets `sub_mchid` (二级商户号).
+                            with_sub_mchid => sub_mchid: String;
                         }
                     }
                 }
@@ -196,70 +187,27 @@ pub mod combine_transactions {
                 pub wechat_web_info: Option<PostWechatWebInfo>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    combine_out_trade_no: impl Into<String>,
-                    combine_mchid: impl Into<String>,
-                    sub_orders: impl Into<Vec<PostSubOrders>>,
-                ) -> Self {
-                    Self {
-                        combine_out_trade_no: combine_out_trade_no.into(),
-                        combine_mchid: combine_mchid.into(),
-                        sub_orders: sub_orders.into(),
-                        time_expire: None,
-                        notify_url: None,
-                        h5_info: None,
-                        app_info: None,
-                        miniprogram_info: None,
-                        combine_payer_info: None,
-                        wechat_web_info: None,
-                    }
-                }
-                /// Sets `time_expire` (交易结束时间).
-                pub fn with_time_expire(mut self, time_expire: impl Into<crate::DateTime>) -> Self {
-                    self.time_expire = Some(time_expire.into());
-                    self
-                }
-                /// Sets `notify_url` (通知地址).
-                pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-                    self.notify_url = Some(notify_url.into());
-                    self
-                }
-                /// Sets `h5_info` (H5调起支付场景信息).
-                pub fn with_h5_info(mut self, h5_info: impl Into<PostH5Info>) -> Self {
-                    self.h5_info = Some(h5_info.into());
-                    self
-                }
-                /// Sets `app_info` (APP调起支付场景信息).
-                pub fn with_app_info(mut self, app_info: impl Into<PostAppInfo>) -> Self {
-                    self.app_info = Some(app_info.into());
-                    self
-                }
-                /// Sets `miniprogram_info` (小程序调起支付场景信息).
-                pub fn with_miniprogram_info(
-                    mut self,
-                    miniprogram_info: impl Into<PostMiniprogramInfo>,
-                ) -> Self {
-                    self.miniprogram_info = Some(miniprogram_info.into());
-                    self
-                }
-                /// Sets `combine_payer_info` (支付者信息).
-                pub fn with_combine_payer_info(
-                    mut self,
-                    combine_payer_info: impl Into<PostCombinePayerInfo>,
-                ) -> Self {
-                    self.combine_payer_info = Some(combine_payer_info.into());
-                    self
-                }
-                /// Sets `wechat_web_info` (微信内网页调起支付场景信息).
-                pub fn with_wechat_web_info(
-                    mut self,
-                    wechat_web_info: impl Into<PostWechatWebInfo>,
-                ) -> Self {
-                    self.wechat_web_info = Some(wechat_web_info.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        combine_out_trade_no: String,
+                        combine_mchid: String,
+                        sub_orders: Vec<PostSubOrders>,
+                    );
+                    /// Sets `time_expire` (交易结束时间).
+                    with_time_expire => time_expire: crate::DateTime;
+                    /// Sets `notify_url` (通知地址).
+                    with_notify_url => notify_url: String;
+                    /// Sets `h5_info` (H5调起支付场景信息).
+                    with_h5_info => h5_info: PostH5Info;
+                    /// Sets `app_info` (APP调起支付场景信息).
+                    with_app_info => app_info: PostAppInfo;
+                    /// Sets `miniprogram_info` (小程序调起支付场景信息).
+                    with_miniprogram_info => miniprogram_info: PostMiniprogramInfo;
+                    /// Sets `combine_payer_info` (支付者信息).
+                    with_combine_payer_info => combine_payer_info: PostCombinePayerInfo;
+                    /// Sets `wechat_web_info` (微信内网页调起支付场景信息).
+                    with_wechat_web_info => wechat_web_info: PostWechatWebInfo;
                 }
             }
 
@@ -285,16 +233,12 @@ pub mod combine_transactions {
                 pub subsidy_amount: Option<i64>,
             }
 
-            impl PostSubOrdersSettleInfo {
-                /// Sets `profit_sharing` (是否指定分账).
-                pub fn with_profit_sharing(mut self, profit_sharing: impl Into<bool>) -> Self {
-                    self.profit_sharing = Some(profit_sharing.into());
-                    self
-                }
-                /// Sets `subsidy_amount` (补差金额).
-                pub fn with_subsidy_amount(mut self, subsidy_amount: impl Into<i64>) -> Self {
-                    self.subsidy_amount = Some(subsidy_amount.into());
-                    self
+            constructors! {
+                PostSubOrdersSettleInfo {
+                    /// Sets `profit_sharing` (是否指定分账).
+                    with_profit_sharing => profit_sharing: bool;
+                    /// Sets `subsidy_amount` (补差金额).
+                    with_subsidy_amount => subsidy_amount: i64;
                 }
             }
 
@@ -320,38 +264,19 @@ pub mod combine_transactions {
                 pub settle_info: Option<PostSubOrdersSettleInfo>,
             }
 
-            impl PostSubOrders {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    mchid: impl Into<String>,
-                    out_trade_no: impl Into<String>,
-                    amount: impl Into<PostSubOrdersAmount>,
-                    attach: impl Into<String>,
-                    description: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        mchid: mchid.into(),
-                        sub_mchid: None,
-                        out_trade_no: out_trade_no.into(),
-                        amount: amount.into(),
-                        attach: attach.into(),
-                        description: description.into(),
-                        settle_info: None,
-                    }
-                }
-                /// Sets `sub_mchid` (子商户号).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
-                }
-                /// Sets `settle_info` (结算信息).
-                pub fn with_settle_info(
-                    mut self,
-                    settle_info: impl Into<PostSubOrdersSettleInfo>,
-                ) -> Self {
-                    self.settle_info = Some(settle_info.into());
-                    self
+            constructors! {
+                PostSubOrders {
+                    new(
+                        mchid: String,
+                        out_trade_no: String,
+                        amount: PostSubOrdersAmount,
+                        attach: String,
+                        description: String,
+                    );
+                    /// Sets `sub_mchid` (子商户号).
+                    with_sub_mchid => sub_mchid: String;
+                    /// Sets `settle_info` (结算信息).
+                    with_settle_info => settle_info: PostSubOrdersSettleInfo;
                 }
             }
 
@@ -390,39 +315,20 @@ pub mod combine_transactions {
                 pub package_name: Option<String>,
             }
 
-            impl PostH5Info {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    combine_appid: impl Into<String>,
-                    payer_client_ip: impl Into<String>,
-                    r#type: impl Into<PostH5InfoType>,
-                    app_url: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        combine_appid: combine_appid.into(),
-                        payer_client_ip: payer_client_ip.into(),
-                        r#type: r#type.into(),
-                        app_name: None,
-                        app_url: app_url.into(),
-                        bundle_id: None,
-                        package_name: None,
-                    }
-                }
-                /// Sets `app_name` (应用名称).
-                pub fn with_app_name(mut self, app_name: impl Into<String>) -> Self {
-                    self.app_name = Some(app_name.into());
-                    self
-                }
-                /// Sets `bundle_id` (iOS平台BundleID).
-                pub fn with_bundle_id(mut self, bundle_id: impl Into<String>) -> Self {
-                    self.bundle_id = Some(bundle_id.into());
-                    self
-                }
-                /// Sets `package_name` (Android平台PackageName).
-                pub fn with_package_name(mut self, package_name: impl Into<String>) -> Self {
-                    self.package_name = Some(package_name.into());
-                    self
+            constructors! {
+                PostH5Info {
+                    new(
+                        combine_appid: String,
+                        payer_client_ip: String,
+                        r#type: PostH5InfoType,
+                        app_url: String,
+                    );
+                    /// Sets `app_name` (应用名称).
+                    with_app_name => app_name: String;
+                    /// Sets `bundle_id` (iOS平台BundleID).
+                    with_bundle_id => bundle_id: String;
+                    /// Sets `package_name` (Android平台PackageName).
+                    with_package_name => package_name: String;
                 }
             }
 
@@ -487,14 +393,10 @@ pub mod combine_transactions {
                 pub identity: Option<PostCombinePayerInfoIdentity>,
             }
 
-            impl PostCombinePayerInfo {
-                /// Sets `identity` (实名支付).
-                pub fn with_identity(
-                    mut self,
-                    identity: impl Into<PostCombinePayerInfoIdentity>,
-                ) -> Self {
-                    self.identity = Some(identity.into());
-                    self
+            constructors! {
+                PostCombinePayerInfo {
+                    /// Sets `identity` (实名支付).
+                    with_identity => identity: PostCombinePayerInfoIdentity;
                 }
             }
 
@@ -513,21 +415,14 @@ pub mod combine_transactions {
                 pub webview_url: Option<String>,
             }
 
-            impl PostWechatWebInfo {
-                /// Sets `combine_appid` (还款服务商APPID).
-                pub fn with_combine_appid(mut self, combine_appid: impl Into<String>) -> Self {
-                    self.combine_appid = Some(combine_appid.into());
-                    self
-                }
-                /// Sets `openid` (用户标识).
-                pub fn with_openid(mut self, openid: impl Into<String>) -> Self {
-                    self.openid = Some(openid.into());
-                    self
-                }
-                /// Sets `webview_url` (网页经营场景URL).
-                pub fn with_webview_url(mut self, webview_url: impl Into<String>) -> Self {
-                    self.webview_url = Some(webview_url.into());
-                    self
+            constructors! {
+                PostWechatWebInfo {
+                    /// Sets `combine_appid` (还款服务商APPID).
+                    with_combine_appid => combine_appid: String;
+                    /// Sets `openid` (用户标识).
+                    with_openid => openid: String;
+                    /// Sets `webview_url` (网页经营场景URL).
+                    with_webview_url => webview_url: String;
                 }
             }
 

@@ -25,28 +25,15 @@ pub mod echo {
         pub encrypted_echo_message: Option<String>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(echo_message: impl Into<String>) -> Self {
-            Self {
-                notify_url: None,
-                echo_message: echo_message.into(),
-                encrypted_echo_message: None,
-            }
-        }
-        /// Sets `notify_url` (商户回调地址).
-        pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-            self.notify_url = Some(notify_url.into());
-            self
-        }
-        /// Sets `encrypted_echo_message` (平台证书或微信支付公钥加密测试字段).
-        pub fn with_encrypted_echo_message(
-            mut self,
-            encrypted_echo_message: impl Into<String>,
-        ) -> Self {
-            self.encrypted_echo_message = Some(encrypted_echo_message.into());
-            self
+    constructors! {
+        Post {
+            new(
+                echo_message: String,
+            );
+            /// Sets `notify_url` (商户回调地址).
+            with_notify_url => notify_url: String;
+            /// Sets `encrypted_echo_message` (平台证书或微信支付公钥加密测试字段).
+            with_encrypted_echo_message => encrypted_echo_message: String;
         }
     }
 

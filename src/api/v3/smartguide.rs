@@ -33,49 +33,23 @@ pub mod guides {
         pub offset: Option<i64>,
     }
 
-    impl Get {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(store_id: impl Into<i64>) -> Self {
-            Self {
-                sub_mchid: None,
-                store_id: store_id.into(),
-                userid: None,
-                mobile: None,
-                work_id: None,
-                limit: None,
-                offset: None,
-            }
-        }
-        /// Sets `sub_mchid` (子商户ID (query)).
-        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-            self.sub_mchid = Some(sub_mchid.into());
-            self
-        }
-        /// Sets `userid` (企业微信的员工ID (query)).
-        pub fn with_userid(mut self, userid: impl Into<String>) -> Self {
-            self.userid = Some(userid.into());
-            self
-        }
-        /// Sets `mobile` (手机号码 (query)).
-        pub fn with_mobile(mut self, mobile: impl Into<String>) -> Self {
-            self.mobile = Some(mobile.into());
-            self
-        }
-        /// Sets `work_id` (工号 (query)).
-        pub fn with_work_id(mut self, work_id: impl Into<String>) -> Self {
-            self.work_id = Some(work_id.into());
-            self
-        }
-        /// Sets `limit` (最大资源条数 (query)).
-        pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
-            self.limit = Some(limit.into());
-            self
-        }
-        /// Sets `offset` (请求资源起始位置 (query)).
-        pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-            self.offset = Some(offset.into());
-            self
+    constructors! {
+        Get {
+            new(
+                store_id: i64,
+            );
+            /// Sets `sub_mchid` (子商户ID (query)).
+            with_sub_mchid => sub_mchid: String;
+            /// Sets `userid` (企业微信的员工ID (query)).
+            with_userid => userid: String;
+            /// Sets `mobile` (手机号码 (query)).
+            with_mobile => mobile: String;
+            /// Sets `work_id` (工号 (query)).
+            with_work_id => work_id: String;
+            /// Sets `limit` (最大资源条数 (query)).
+            with_limit => limit: i64;
+            /// Sets `offset` (请求资源起始位置 (query)).
+            with_offset => offset: i64;
         }
     }
 
@@ -146,39 +120,21 @@ pub mod guides {
         pub group_qrcode: Option<String>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            corpid: impl Into<String>,
-            store_id: impl Into<i64>,
-            userid: impl Into<String>,
-            name: impl Into<String>,
-            mobile: impl Into<String>,
-            qr_code: impl Into<String>,
-            avatar: impl Into<String>,
-        ) -> Self {
-            Self {
-                sub_mchid: None,
-                corpid: corpid.into(),
-                store_id: store_id.into(),
-                userid: userid.into(),
-                name: name.into(),
-                mobile: mobile.into(),
-                qr_code: qr_code.into(),
-                avatar: avatar.into(),
-                group_qrcode: None,
-            }
-        }
-        /// Sets `sub_mchid` (子商户ID).
-        pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-            self.sub_mchid = Some(sub_mchid.into());
-            self
-        }
-        /// Sets `group_qrcode` (群二维码URL).
-        pub fn with_group_qrcode(mut self, group_qrcode: impl Into<String>) -> Self {
-            self.group_qrcode = Some(group_qrcode.into());
-            self
+    constructors! {
+        Post {
+            new(
+                corpid: String,
+                store_id: i64,
+                userid: String,
+                name: String,
+                mobile: String,
+                qr_code: String,
+                avatar: String,
+            );
+            /// Sets `sub_mchid` (子商户ID).
+            with_sub_mchid => sub_mchid: String;
+            /// Sets `group_qrcode` (群二维码URL).
+            with_group_qrcode => group_qrcode: String;
         }
     }
 
@@ -224,49 +180,23 @@ pub mod guides {
             pub group_qrcode: Option<String>,
         }
 
-        impl Patch {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(guide_id: impl Into<String>) -> Self {
-                Self {
-                    guide_id: guide_id.into(),
-                    sub_mchid: None,
-                    name: None,
-                    mobile: None,
-                    qr_code: None,
-                    avatar: None,
-                    group_qrcode: None,
-                }
-            }
-            /// Sets `sub_mchid` (子商户ID).
-            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                self.sub_mchid = Some(sub_mchid.into());
-                self
-            }
-            /// Sets `name` (企业微信的员工姓名).
-            pub fn with_name(mut self, name: impl Into<String>) -> Self {
-                self.name = Some(name.into());
-                self
-            }
-            /// Sets `mobile` (手机号码).
-            pub fn with_mobile(mut self, mobile: impl Into<String>) -> Self {
-                self.mobile = Some(mobile.into());
-                self
-            }
-            /// Sets `qr_code` (员工个人二维码).
-            pub fn with_qr_code(mut self, qr_code: impl Into<String>) -> Self {
-                self.qr_code = Some(qr_code.into());
-                self
-            }
-            /// Sets `avatar` (头像URL).
-            pub fn with_avatar(mut self, avatar: impl Into<String>) -> Self {
-                self.avatar = Some(avatar.into());
-                self
-            }
-            /// Sets `group_qrcode` (群二维码URL).
-            pub fn with_group_qrcode(mut self, group_qrcode: impl Into<String>) -> Self {
-                self.group_qrcode = Some(group_qrcode.into());
-                self
+        constructors! {
+            Patch {
+                new(
+                    guide_id: String,
+                );
+                /// Sets `sub_mchid` (子商户ID).
+                with_sub_mchid => sub_mchid: String;
+                /// Sets `name` (企业微信的员工姓名).
+                with_name => name: String;
+                /// Sets `mobile` (手机号码).
+                with_mobile => mobile: String;
+                /// Sets `qr_code` (员工个人二维码).
+                with_qr_code => qr_code: String;
+                /// Sets `avatar` (头像URL).
+                with_avatar => avatar: String;
+                /// Sets `group_qrcode` (群二维码URL).
+                with_group_qrcode => group_qrcode: String;
             }
         }
 
@@ -294,20 +224,14 @@ pub mod guides {
                 pub out_trade_no: String,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(guide_id: impl Into<String>, out_trade_no: impl Into<String>) -> Self {
-                    Self {
-                        guide_id: guide_id.into(),
-                        sub_mchid: None,
-                        out_trade_no: out_trade_no.into(),
-                    }
-                }
-                /// Sets `sub_mchid` (子商户ID).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        guide_id: String,
+                        out_trade_no: String,
+                    );
+                    /// Sets `sub_mchid` (子商户ID).
+                    with_sub_mchid => sub_mchid: String;
                 }
             }
         }

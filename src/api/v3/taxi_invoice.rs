@@ -67,39 +67,21 @@ pub mod cards {
         pub token: Option<String>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            company_mchid: impl Into<String>,
-            trade_number: impl Into<String>,
-            openid: impl Into<String>,
-            region_id: impl Into<i64>,
-            driver_license: impl Into<String>,
-            plate_number: impl Into<String>,
-            fapiao_card_information: impl Into<PostFapiaoCardInformation>,
-        ) -> Self {
-            Self {
-                company_mchid: company_mchid.into(),
-                trade_number: trade_number.into(),
-                appid: None,
-                openid: openid.into(),
-                region_id: region_id.into(),
-                driver_license: driver_license.into(),
-                plate_number: plate_number.into(),
-                fapiao_card_information: fapiao_card_information.into(),
-                token: None,
-            }
-        }
-        /// Sets `appid` (应用ID).
-        pub fn with_appid(mut self, appid: impl Into<String>) -> Self {
-            self.appid = Some(appid.into());
-            self
-        }
-        /// Sets `token` (获取乘客行程单详情的凭证).
-        pub fn with_token(mut self, token: impl Into<String>) -> Self {
-            self.token = Some(token.into());
-            self
+    constructors! {
+        Post {
+            new(
+                company_mchid: String,
+                trade_number: String,
+                openid: String,
+                region_id: i64,
+                driver_license: String,
+                plate_number: String,
+                fapiao_card_information: PostFapiaoCardInformation,
+            );
+            /// Sets `appid` (应用ID).
+            with_appid => appid: String;
+            /// Sets `token` (获取乘客行程单详情的凭证).
+            with_token => token: String;
         }
     }
 
@@ -128,44 +110,22 @@ pub mod cards {
         pub bank_account: Option<String>,
     }
 
-    impl PostFapiaoCardInformationBuyerInformation {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(r#type: impl Into<String>, name: impl Into<String>) -> Self {
-            Self {
-                r#type: r#type.into(),
-                name: name.into(),
-                taxpayer_id: None,
-                address: None,
-                telephone: None,
-                bank_name: None,
-                bank_account: None,
-            }
-        }
-        /// Sets `taxpayer_id` (纳税人识别号).
-        pub fn with_taxpayer_id(mut self, taxpayer_id: impl Into<String>) -> Self {
-            self.taxpayer_id = Some(taxpayer_id.into());
-            self
-        }
-        /// Sets `address` (地址).
-        pub fn with_address(mut self, address: impl Into<String>) -> Self {
-            self.address = Some(address.into());
-            self
-        }
-        /// Sets `telephone` (电话).
-        pub fn with_telephone(mut self, telephone: impl Into<String>) -> Self {
-            self.telephone = Some(telephone.into());
-            self
-        }
-        /// Sets `bank_name` (开户银行).
-        pub fn with_bank_name(mut self, bank_name: impl Into<String>) -> Self {
-            self.bank_name = Some(bank_name.into());
-            self
-        }
-        /// Sets `bank_account` (银行账号).
-        pub fn with_bank_account(mut self, bank_account: impl Into<String>) -> Self {
-            self.bank_account = Some(bank_account.into());
-            self
+    constructors! {
+        PostFapiaoCardInformationBuyerInformation {
+            new(
+                r#type: String,
+                name: String,
+            );
+            /// Sets `taxpayer_id` (纳税人识别号).
+            with_taxpayer_id => taxpayer_id: String;
+            /// Sets `address` (地址).
+            with_address => address: String;
+            /// Sets `telephone` (电话).
+            with_telephone => telephone: String;
+            /// Sets `bank_name` (开户银行).
+            with_bank_name => bank_name: String;
+            /// Sets `bank_account` (银行账号).
+            with_bank_account => bank_account: String;
         }
     }
 
@@ -190,37 +150,19 @@ pub mod cards {
         pub bank_account: Option<String>,
     }
 
-    impl PostFapiaoCardInformationSellerInformation {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            name: impl Into<String>,
-            taxpayer_id: impl Into<String>,
-            address: impl Into<String>,
-        ) -> Self {
-            Self {
-                name: name.into(),
-                taxpayer_id: taxpayer_id.into(),
-                address: address.into(),
-                telephone: None,
-                bank_name: None,
-                bank_account: None,
-            }
-        }
-        /// Sets `telephone` (电话).
-        pub fn with_telephone(mut self, telephone: impl Into<String>) -> Self {
-            self.telephone = Some(telephone.into());
-            self
-        }
-        /// Sets `bank_name` (开户银行).
-        pub fn with_bank_name(mut self, bank_name: impl Into<String>) -> Self {
-            self.bank_name = Some(bank_name.into());
-            self
-        }
-        /// Sets `bank_account` (银行账号).
-        pub fn with_bank_account(mut self, bank_account: impl Into<String>) -> Self {
-            self.bank_account = Some(bank_account.into());
-            self
+    constructors! {
+        PostFapiaoCardInformationSellerInformation {
+            new(
+                name: String,
+                taxpayer_id: String,
+                address: String,
+            );
+            /// Sets `telephone` (电话).
+            with_telephone => telephone: String;
+            /// Sets `bank_name` (开户银行).
+            with_bank_name => bank_name: String;
+            /// Sets `bank_account` (银行账号).
+            with_bank_account => bank_account: String;
         }
     }
 
@@ -238,25 +180,15 @@ pub mod cards {
         pub drawer: String,
     }
 
-    impl PostFapiaoCardInformationExtraInformation {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(drawer: impl Into<String>) -> Self {
-            Self {
-                payee: None,
-                reviewer: None,
-                drawer: drawer.into(),
-            }
-        }
-        /// Sets `payee` (收款人).
-        pub fn with_payee(mut self, payee: impl Into<String>) -> Self {
-            self.payee = Some(payee.into());
-            self
-        }
-        /// Sets `reviewer` (复核人).
-        pub fn with_reviewer(mut self, reviewer: impl Into<String>) -> Self {
-            self.reviewer = Some(reviewer.into());
-            self
+    constructors! {
+        PostFapiaoCardInformationExtraInformation {
+            new(
+                drawer: String,
+            );
+            /// Sets `payee` (收款人).
+            with_payee => payee: String;
+            /// Sets `reviewer` (复核人).
+            with_reviewer => reviewer: String;
         }
     }
 
@@ -292,46 +224,24 @@ pub mod cards {
         pub discount: bool,
     }
 
-    impl PostFapiaoCardInformationItems {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            tax_code: impl Into<String>,
-            goods_name: impl Into<String>,
-            quantity: impl Into<i64>,
-            unit_price: impl Into<i64>,
-            amount: impl Into<i64>,
-            tax_amount: impl Into<i64>,
-            total_amount: impl Into<i64>,
-            tax_rate: impl Into<i64>,
-            tax_prefer_mark: impl Into<String>,
-            discount: impl Into<bool>,
-        ) -> Self {
-            Self {
-                tax_code: tax_code.into(),
-                goods_name: goods_name.into(),
-                specification: None,
-                unit: None,
-                quantity: quantity.into(),
-                unit_price: unit_price.into(),
-                amount: amount.into(),
-                tax_amount: tax_amount.into(),
-                total_amount: total_amount.into(),
-                tax_rate: tax_rate.into(),
-                tax_prefer_mark: tax_prefer_mark.into(),
-                discount: discount.into(),
-            }
-        }
-        /// Sets `specification` (规格型号).
-        pub fn with_specification(mut self, specification: impl Into<String>) -> Self {
-            self.specification = Some(specification.into());
-            self
-        }
-        /// Sets `unit` (单位).
-        pub fn with_unit(mut self, unit: impl Into<String>) -> Self {
-            self.unit = Some(unit.into());
-            self
+    constructors! {
+        PostFapiaoCardInformationItems {
+            new(
+                tax_code: String,
+                goods_name: String,
+                quantity: i64,
+                unit_price: i64,
+                amount: i64,
+                tax_amount: i64,
+                total_amount: i64,
+                tax_rate: i64,
+                tax_prefer_mark: String,
+                discount: bool,
+            );
+            /// Sets `specification` (规格型号).
+            with_specification => specification: String;
+            /// Sets `unit` (单位).
+            with_unit => unit: String;
         }
     }
 
@@ -371,50 +281,26 @@ pub mod cards {
         pub remark: Option<String>,
     }
 
-    impl PostFapiaoCardInformation {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            fapiao_media_id: impl Into<String>,
-            fapiao_number: impl Into<String>,
-            fapiao_code: impl Into<String>,
-            fapiao_time: impl Into<String>,
-            check_code: impl Into<String>,
-            password: impl Into<String>,
-            total_amount: impl Into<i64>,
-            tax_amount: impl Into<i64>,
-            amount: impl Into<i64>,
-            buyer_information: impl Into<PostFapiaoCardInformationBuyerInformation>,
-            seller_information: impl Into<PostFapiaoCardInformationSellerInformation>,
-            extra_information: impl Into<PostFapiaoCardInformationExtraInformation>,
-        ) -> Self {
-            Self {
-                fapiao_media_id: fapiao_media_id.into(),
-                fapiao_number: fapiao_number.into(),
-                fapiao_code: fapiao_code.into(),
-                fapiao_time: fapiao_time.into(),
-                check_code: check_code.into(),
-                password: password.into(),
-                total_amount: total_amount.into(),
-                tax_amount: tax_amount.into(),
-                amount: amount.into(),
-                buyer_information: buyer_information.into(),
-                seller_information: seller_information.into(),
-                extra_information: extra_information.into(),
-                items: None,
-                remark: None,
-            }
-        }
-        /// Sets `items` (发票行信息).
-        pub fn with_items(mut self, items: impl Into<Vec<PostFapiaoCardInformationItems>>) -> Self {
-            self.items = Some(items.into());
-            self
-        }
-        /// Sets `remark` (备注信息).
-        pub fn with_remark(mut self, remark: impl Into<String>) -> Self {
-            self.remark = Some(remark.into());
-            self
+    constructors! {
+        PostFapiaoCardInformation {
+            new(
+                fapiao_media_id: String,
+                fapiao_number: String,
+                fapiao_code: String,
+                fapiao_time: String,
+                check_code: String,
+                password: String,
+                total_amount: i64,
+                tax_amount: i64,
+                amount: i64,
+                buyer_information: PostFapiaoCardInformationBuyerInformation,
+                seller_information: PostFapiaoCardInformationSellerInformation,
+                extra_information: PostFapiaoCardInformationExtraInformation,
+            );
+            /// Sets `items` (发票行信息).
+            with_items => items: Vec<PostFapiaoCardInformationItems>;
+            /// Sets `remark` (备注信息).
+            with_remark => remark: String;
         }
     }
 
@@ -516,39 +402,20 @@ pub mod driver {
             pub region_id: i64,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                driver_name: impl Into<String>,
-                id_card_number: impl Into<String>,
-                company_name: impl Into<String>,
-                mchid: impl Into<String>,
-                driver_license: impl Into<String>,
-                driver_category: impl Into<String>,
-                driver_status: impl Into<String>,
-                region_id: impl Into<i64>,
-            ) -> Self {
-                Self {
-                    driver_name: driver_name.into(),
-                    id_card_number: id_card_number.into(),
-                    company_name: company_name.into(),
-                    mchid: mchid.into(),
-                    driver_license: driver_license.into(),
-                    driver_category: driver_category.into(),
-                    driver_status: driver_status.into(),
-                    driver_photo: None,
-                    region_id: region_id.into(),
-                }
-            }
-            /// Sets `driver_photo` (司机头像).
-            pub fn with_driver_photo(
-                mut self,
-                driver_photo: impl Into<crate::api::v3::taxi_invoice::types::DriverPhoto>,
-            ) -> Self {
-                self.driver_photo = Some(driver_photo.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    driver_name: String,
+                    id_card_number: String,
+                    company_name: String,
+                    mchid: String,
+                    driver_license: String,
+                    driver_category: String,
+                    driver_status: String,
+                    region_id: i64,
+                );
+                /// Sets `driver_photo` (司机头像).
+                with_driver_photo => driver_photo: crate::api::v3::taxi_invoice::types::DriverPhoto;
             }
         }
 
@@ -684,45 +551,22 @@ pub mod taxi {
             pub taxi_state: Option<PostTaxiState>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                plate_number: impl Into<String>,
-                company_name: impl Into<String>,
-                main_license: impl Into<String>,
-                region_id: impl Into<i64>,
-            ) -> Self {
-                Self {
-                    plate_number: plate_number.into(),
-                    company_name: company_name.into(),
-                    mchid: None,
-                    main_license: main_license.into(),
-                    deputy_license: None,
-                    region_id: region_id.into(),
-                    invoice_flag: None,
-                    taxi_state: None,
-                }
-            }
-            /// Sets `mchid` (商户号).
-            pub fn with_mchid(mut self, mchid: impl Into<String>) -> Self {
-                self.mchid = Some(mchid.into());
-                self
-            }
-            /// Sets `deputy_license` (副班司机资格证号).
-            pub fn with_deputy_license(mut self, deputy_license: impl Into<String>) -> Self {
-                self.deputy_license = Some(deputy_license.into());
-                self
-            }
-            /// Sets `invoice_flag` (开票标记).
-            pub fn with_invoice_flag(mut self, invoice_flag: impl Into<String>) -> Self {
-                self.invoice_flag = Some(invoice_flag.into());
-                self
-            }
-            /// Sets `taxi_state` (出租车状态).
-            pub fn with_taxi_state(mut self, taxi_state: impl Into<PostTaxiState>) -> Self {
-                self.taxi_state = Some(taxi_state.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    plate_number: String,
+                    company_name: String,
+                    main_license: String,
+                    region_id: i64,
+                );
+                /// Sets `mchid` (商户号).
+                with_mchid => mchid: String;
+                /// Sets `deputy_license` (副班司机资格证号).
+                with_deputy_license => deputy_license: String;
+                /// Sets `invoice_flag` (开票标记).
+                with_invoice_flag => invoice_flag: String;
+                /// Sets `taxi_state` (出租车状态).
+                with_taxi_state => taxi_state: PostTaxiState;
             }
         }
 
@@ -844,55 +688,26 @@ pub mod taxi_company {
             pub enterprise_type: String,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                tax_id: impl Into<String>,
-                address: impl Into<String>,
-                invoice_mode: impl Into<String>,
-                legal_person: impl Into<String>,
-                region_id: impl Into<i64>,
-                enterprise_type: impl Into<String>,
-            ) -> Self {
-                Self {
-                    company_name: None,
-                    tax_id: tax_id.into(),
-                    address: address.into(),
-                    phone: None,
-                    bank_name: None,
-                    bank_account: None,
-                    invoice_mode: invoice_mode.into(),
-                    legal_person: legal_person.into(),
-                    short_name: None,
-                    region_id: region_id.into(),
-                    enterprise_type: enterprise_type.into(),
-                }
-            }
-            /// Sets `company_name` (公司名称).
-            pub fn with_company_name(mut self, company_name: impl Into<String>) -> Self {
-                self.company_name = Some(company_name.into());
-                self
-            }
-            /// Sets `phone` (公司电话).
-            pub fn with_phone(mut self, phone: impl Into<String>) -> Self {
-                self.phone = Some(phone.into());
-                self
-            }
-            /// Sets `bank_name` (开户行).
-            pub fn with_bank_name(mut self, bank_name: impl Into<String>) -> Self {
-                self.bank_name = Some(bank_name.into());
-                self
-            }
-            /// Sets `bank_account` (银行账号).
-            pub fn with_bank_account(mut self, bank_account: impl Into<String>) -> Self {
-                self.bank_account = Some(bank_account.into());
-                self
-            }
-            /// Sets `short_name` (公司简称).
-            pub fn with_short_name(mut self, short_name: impl Into<String>) -> Self {
-                self.short_name = Some(short_name.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    tax_id: String,
+                    address: String,
+                    invoice_mode: String,
+                    legal_person: String,
+                    region_id: i64,
+                    enterprise_type: String,
+                );
+                /// Sets `company_name` (公司名称).
+                with_company_name => company_name: String;
+                /// Sets `phone` (公司电话).
+                with_phone => phone: String;
+                /// Sets `bank_name` (开户行).
+                with_bank_name => bank_name: String;
+                /// Sets `bank_account` (银行账号).
+                with_bank_account => bank_account: String;
+                /// Sets `short_name` (公司简称).
+                with_short_name => short_name: String;
             }
         }
 
@@ -962,16 +777,12 @@ pub mod types {
         pub hash_value: Option<String>,
     }
 
-    impl PhotoDigest {
-        /// Sets `hash_type` (哈希类型).
-        pub fn with_hash_type(mut self, hash_type: impl Into<String>) -> Self {
-            self.hash_type = Some(hash_type.into());
-            self
-        }
-        /// Sets `hash_value` (哈希值).
-        pub fn with_hash_value(mut self, hash_value: impl Into<String>) -> Self {
-            self.hash_value = Some(hash_value.into());
-            self
+    constructors! {
+        PhotoDigest {
+            /// Sets `hash_type` (哈希类型).
+            with_hash_type => hash_type: String;
+            /// Sets `hash_value` (哈希值).
+            with_hash_value => hash_value: String;
         }
     }
 
@@ -992,29 +803,16 @@ pub mod types {
         pub photo_icon: Option<String>,
     }
 
-    impl DriverPhoto {
-        /// Sets `photo_type` (照片类型).
-        pub fn with_photo_type(mut self, photo_type: impl Into<String>) -> Self {
-            self.photo_type = Some(photo_type.into());
-            self
-        }
-        /// Sets `photo_digest` (司机头像摘要).
-        pub fn with_photo_digest(
-            mut self,
-            photo_digest: impl Into<crate::api::v3::taxi_invoice::types::PhotoDigest>,
-        ) -> Self {
-            self.photo_digest = Some(photo_digest.into());
-            self
-        }
-        /// Sets `photo_url` (头像url).
-        pub fn with_photo_url(mut self, photo_url: impl Into<String>) -> Self {
-            self.photo_url = Some(photo_url.into());
-            self
-        }
-        /// Sets `photo_icon` (头像icon).
-        pub fn with_photo_icon(mut self, photo_icon: impl Into<String>) -> Self {
-            self.photo_icon = Some(photo_icon.into());
-            self
+    constructors! {
+        DriverPhoto {
+            /// Sets `photo_type` (照片类型).
+            with_photo_type => photo_type: String;
+            /// Sets `photo_digest` (司机头像摘要).
+            with_photo_digest => photo_digest: crate::api::v3::taxi_invoice::types::PhotoDigest;
+            /// Sets `photo_url` (头像url).
+            with_photo_url => photo_url: String;
+            /// Sets `photo_icon` (头像icon).
+            with_photo_icon => photo_icon: String;
         }
     }
 }
@@ -1045,31 +843,17 @@ pub mod user_taxi_order {
             pub auth_mode: Option<String>,
         }
 
-        impl Get {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                token: impl Into<String>,
-                openid: impl Into<String>,
-                appid: impl Into<String>,
-            ) -> Self {
-                Self {
-                    token: token.into(),
-                    openid: openid.into(),
-                    appid: appid.into(),
-                    region_id: None,
-                    auth_mode: None,
-                }
-            }
-            /// Sets `region_id` (行政区划代码 (query)).
-            pub fn with_region_id(mut self, region_id: impl Into<i64>) -> Self {
-                self.region_id = Some(region_id.into());
-                self
-            }
-            /// Sets `auth_mode` (授权模式 (query)).
-            pub fn with_auth_mode(mut self, auth_mode: impl Into<String>) -> Self {
-                self.auth_mode = Some(auth_mode.into());
-                self
+        constructors! {
+            Get {
+                new(
+                    token: String,
+                    openid: String,
+                    appid: String,
+                );
+                /// Sets `region_id` (行政区划代码 (query)).
+                with_region_id => region_id: i64;
+                /// Sets `auth_mode` (授权模式 (query)).
+                with_auth_mode => auth_mode: String;
             }
         }
 
@@ -1122,35 +906,19 @@ pub mod user_taxi_orders {
         pub region_id: i64,
     }
 
-    impl Get {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            openid: impl Into<String>,
-            appid: impl Into<String>,
-            begin_date: impl Into<String>,
-            end_date: impl Into<String>,
-            region_id: impl Into<i64>,
-        ) -> Self {
-            Self {
-                limit: None,
-                offset: None,
-                openid: openid.into(),
-                appid: appid.into(),
-                begin_date: begin_date.into(),
-                end_date: end_date.into(),
-                region_id: region_id.into(),
-            }
-        }
-        /// Sets `limit` (最大资源条数 (query)).
-        pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
-            self.limit = Some(limit.into());
-            self
-        }
-        /// Sets `offset` (请求资源起始位置 (query)).
-        pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-            self.offset = Some(offset.into());
-            self
+    constructors! {
+        Get {
+            new(
+                openid: String,
+                appid: String,
+                begin_date: String,
+                end_date: String,
+                region_id: i64,
+            );
+            /// Sets `limit` (最大资源条数 (query)).
+            with_limit => limit: i64;
+            /// Sets `offset` (请求资源起始位置 (query)).
+            with_offset => offset: i64;
         }
     }
 

@@ -51,20 +51,14 @@ pub mod transaction_block_records {
                 pub offset: Option<i64>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(sub_mchid: impl Into<String>, limit: impl Into<i64>) -> Self {
-                    Self {
-                        sub_mchid: sub_mchid.into(),
-                        limit: limit.into(),
-                        offset: None,
-                    }
-                }
-                /// Sets `offset` (请求资源起始位置 (query)).
-                pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-                    self.offset = Some(offset.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        sub_mchid: String,
+                        limit: i64,
+                    );
+                    /// Sets `offset` (请求资源起始位置 (query)).
+                    with_offset => offset: i64;
                 }
             }
 

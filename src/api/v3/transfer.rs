@@ -40,36 +40,20 @@ pub mod batches {
         pub notify_url: Option<String>,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        #[allow(clippy::too_many_arguments)]
-        pub fn new(
-            appid: impl Into<String>,
-            out_batch_no: impl Into<String>,
-            batch_name: impl Into<String>,
-            batch_remark: impl Into<String>,
-            total_amount: impl Into<i64>,
-            total_num: impl Into<i64>,
-            transfer_detail_list: impl Into<Vec<PostTransferDetailList>>,
-            transfer_scene_id: impl Into<String>,
-        ) -> Self {
-            Self {
-                appid: appid.into(),
-                out_batch_no: out_batch_no.into(),
-                batch_name: batch_name.into(),
-                batch_remark: batch_remark.into(),
-                total_amount: total_amount.into(),
-                total_num: total_num.into(),
-                transfer_detail_list: transfer_detail_list.into(),
-                transfer_scene_id: transfer_scene_id.into(),
-                notify_url: None,
-            }
-        }
-        /// Sets `notify_url` (通知地址).
-        pub fn with_notify_url(mut self, notify_url: impl Into<String>) -> Self {
-            self.notify_url = Some(notify_url.into());
-            self
+    constructors! {
+        Post {
+            new(
+                appid: String,
+                out_batch_no: String,
+                batch_name: String,
+                batch_remark: String,
+                total_amount: i64,
+                total_num: i64,
+                transfer_detail_list: Vec<PostTransferDetailList>,
+                transfer_scene_id: String,
+            );
+            /// Sets `notify_url` (通知地址).
+            with_notify_url => notify_url: String;
         }
     }
 
@@ -94,29 +78,17 @@ pub mod batches {
         pub user_id_card: Option<String>,
     }
 
-    impl PostTransferDetailList {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            out_detail_no: impl Into<String>,
-            transfer_amount: impl Into<i64>,
-            transfer_remark: impl Into<String>,
-            openid: impl Into<String>,
-            user_name: impl Into<String>,
-        ) -> Self {
-            Self {
-                out_detail_no: out_detail_no.into(),
-                transfer_amount: transfer_amount.into(),
-                transfer_remark: transfer_remark.into(),
-                openid: openid.into(),
-                user_name: user_name.into(),
-                user_id_card: None,
-            }
-        }
-        /// Sets `user_id_card` (收款用户身份证).
-        pub fn with_user_id_card(mut self, user_id_card: impl Into<String>) -> Self {
-            self.user_id_card = Some(user_id_card.into());
-            self
+    constructors! {
+        PostTransferDetailList {
+            new(
+                out_detail_no: String,
+                transfer_amount: i64,
+                transfer_remark: String,
+                openid: String,
+                user_name: String,
+            );
+            /// Sets `user_id_card` (收款用户身份证).
+            with_user_id_card => user_id_card: String;
         }
     }
 
@@ -174,35 +146,18 @@ pub mod batches {
                 pub detail_status: Option<String>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    batch_id: impl Into<String>,
-                    need_query_detail: impl Into<bool>,
-                ) -> Self {
-                    Self {
-                        batch_id: batch_id.into(),
-                        need_query_detail: need_query_detail.into(),
-                        offset: None,
-                        limit: None,
-                        detail_status: None,
-                    }
-                }
-                /// Sets `offset` (请求资源起始位置 (query)).
-                pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-                    self.offset = Some(offset.into());
-                    self
-                }
-                /// Sets `limit` (最大资源条数 (query)).
-                pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
-                    self.limit = Some(limit.into());
-                    self
-                }
-                /// Sets `detail_status` (明细状态 (query)).
-                pub fn with_detail_status(mut self, detail_status: impl Into<String>) -> Self {
-                    self.detail_status = Some(detail_status.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        batch_id: String,
+                        need_query_detail: bool,
+                    );
+                    /// Sets `offset` (请求资源起始位置 (query)).
+                    with_offset => offset: i64;
+                    /// Sets `limit` (最大资源条数 (query)).
+                    with_limit => limit: i64;
+                    /// Sets `detail_status` (明细状态 (query)).
+                    with_detail_status => detail_status: String;
                 }
             }
 
@@ -282,35 +237,18 @@ pub mod batches {
                 pub detail_status: Option<String>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    out_batch_no: impl Into<String>,
-                    need_query_detail: impl Into<bool>,
-                ) -> Self {
-                    Self {
-                        out_batch_no: out_batch_no.into(),
-                        need_query_detail: need_query_detail.into(),
-                        offset: None,
-                        limit: None,
-                        detail_status: None,
-                    }
-                }
-                /// Sets `offset` (请求资源起始位置 (query)).
-                pub fn with_offset(mut self, offset: impl Into<i64>) -> Self {
-                    self.offset = Some(offset.into());
-                    self
-                }
-                /// Sets `limit` (最大资源条数 (query)).
-                pub fn with_limit(mut self, limit: impl Into<i64>) -> Self {
-                    self.limit = Some(limit.into());
-                    self
-                }
-                /// Sets `detail_status` (明细状态 (query)).
-                pub fn with_detail_status(mut self, detail_status: impl Into<String>) -> Self {
-                    self.detail_status = Some(detail_status.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        out_batch_no: String,
+                        need_query_detail: bool,
+                    );
+                    /// Sets `offset` (请求资源起始位置 (query)).
+                    with_offset => offset: i64;
+                    /// Sets `limit` (最大资源条数 (query)).
+                    with_limit => limit: i64;
+                    /// Sets `detail_status` (明细状态 (query)).
+                    with_detail_status => detail_status: String;
                 }
             }
 

@@ -23,23 +23,14 @@ pub mod electronic_receipts {
         pub out_detail_no: String,
     }
 
-    impl Get {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            accept_type: impl Into<crate::api::v3::transfer_detail::types::AcceptType>,
-            out_detail_no: impl Into<String>,
-        ) -> Self {
-            Self {
-                accept_type: accept_type.into(),
-                out_batch_no: None,
-                out_detail_no: out_detail_no.into(),
-            }
-        }
-        /// Sets `out_batch_no` (商家转账批次单号 (query)).
-        pub fn with_out_batch_no(mut self, out_batch_no: impl Into<String>) -> Self {
-            self.out_batch_no = Some(out_batch_no.into());
-            self
+    constructors! {
+        Get {
+            new(
+                accept_type: crate::api::v3::transfer_detail::types::AcceptType,
+                out_detail_no: String,
+            );
+            /// Sets `out_batch_no` (商家转账批次单号 (query)).
+            with_out_batch_no => out_batch_no: String;
         }
     }
 
@@ -73,23 +64,14 @@ pub mod electronic_receipts {
         pub out_detail_no: String,
     }
 
-    impl Post {
-        /// A value with its required fields; every optional one is `None`
-        /// until its `with_…` method sets it.
-        pub fn new(
-            accept_type: impl Into<crate::api::v3::transfer_detail::types::AcceptType>,
-            out_detail_no: impl Into<String>,
-        ) -> Self {
-            Self {
-                accept_type: accept_type.into(),
-                out_batch_no: None,
-                out_detail_no: out_detail_no.into(),
-            }
-        }
-        /// Sets `out_batch_no` (商家转账批次单号).
-        pub fn with_out_batch_no(mut self, out_batch_no: impl Into<String>) -> Self {
-            self.out_batch_no = Some(out_batch_no.into());
-            self
+    constructors! {
+        Post {
+            new(
+                accept_type: crate::api::v3::transfer_detail::types::AcceptType,
+                out_detail_no: String,
+            );
+            /// Sets `out_batch_no` (商家转账批次单号).
+            with_out_batch_no => out_batch_no: String;
         }
     }
 

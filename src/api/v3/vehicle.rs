@@ -24,19 +24,13 @@ pub mod etc {
                 pub sub_mchid: Option<String>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(contract_id: impl Into<String>) -> Self {
-                    Self {
-                        contract_id: contract_id.into(),
-                        sub_mchid: None,
-                    }
-                }
-                /// Sets `sub_mchid` (特约商户号 (query)).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        contract_id: String,
+                    );
+                    /// Sets `sub_mchid` (特约商户号 (query)).
+                    with_sub_mchid => sub_mchid: String;
                 }
             }
 
@@ -84,47 +78,23 @@ pub mod etc {
             pub bank_card_no: Option<String>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                sp_appid: impl Into<String>,
-                openid: impl Into<String>,
-                plan_id: impl Into<String>,
-                plate_number: impl Into<String>,
-                identify: impl Into<PostIdentify>,
-            ) -> Self {
-                Self {
-                    sp_appid: sp_appid.into(),
-                    sub_appid: None,
-                    sub_mchid: None,
-                    openid: openid.into(),
-                    plan_id: plan_id.into(),
-                    etc_device_id: None,
-                    plate_number: plate_number.into(),
-                    identify: identify.into(),
-                    bank_card_no: None,
-                }
-            }
-            /// Sets `sub_appid` (子商户appid).
-            pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                self.sub_appid = Some(sub_appid.into());
-                self
-            }
-            /// Sets `sub_mchid` (特约商户号).
-            pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                self.sub_mchid = Some(sub_mchid.into());
-                self
-            }
-            /// Sets `etc_device_id` (ETC设备号).
-            pub fn with_etc_device_id(mut self, etc_device_id: impl Into<String>) -> Self {
-                self.etc_device_id = Some(etc_device_id.into());
-                self
-            }
-            /// Sets `bank_card_no` (用户开通ETC时绑定的银行卡).
-            pub fn with_bank_card_no(mut self, bank_card_no: impl Into<String>) -> Self {
-                self.bank_card_no = Some(bank_card_no.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    sp_appid: String,
+                    openid: String,
+                    plan_id: String,
+                    plate_number: String,
+                    identify: PostIdentify,
+                );
+                /// Sets `sub_appid` (子商户appid).
+                with_sub_appid => sub_appid: String;
+                /// Sets `sub_mchid` (特约商户号).
+                with_sub_mchid => sub_mchid: String;
+                /// Sets `etc_device_id` (ETC设备号).
+                with_etc_device_id => etc_device_id: String;
+                /// Sets `bank_card_no` (用户开通ETC时绑定的银行卡).
+                with_bank_card_no => bank_card_no: String;
             }
         }
 
@@ -191,55 +161,26 @@ pub mod etc {
                 pub device_info: Option<PostDeviceInfo>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    out_trade_no: impl Into<String>,
-                    appid: impl Into<String>,
-                    contract_id: impl Into<String>,
-                    description: impl Into<String>,
-                    highway_info: impl Into<PostHighwayInfo>,
-                    amount: impl Into<PostAmount>,
-                ) -> Self {
-                    Self {
-                        out_trade_no: out_trade_no.into(),
-                        sub_mchid: None,
-                        appid: appid.into(),
-                        sub_appid: None,
-                        contract_id: contract_id.into(),
-                        description: description.into(),
-                        attach: None,
-                        goods_tag: None,
-                        highway_info: highway_info.into(),
-                        amount: amount.into(),
-                        device_info: None,
-                    }
-                }
-                /// Sets `sub_mchid` (特约商户号).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
-                }
-                /// Sets `sub_appid` (特约商户appid).
-                pub fn with_sub_appid(mut self, sub_appid: impl Into<String>) -> Self {
-                    self.sub_appid = Some(sub_appid.into());
-                    self
-                }
-                /// Sets `attach` (附加信息).
-                pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                    self.attach = Some(attach.into());
-                    self
-                }
-                /// Sets `goods_tag` (营销信息).
-                pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                    self.goods_tag = Some(goods_tag.into());
-                    self
-                }
-                /// Sets `device_info` (设备信息).
-                pub fn with_device_info(mut self, device_info: impl Into<PostDeviceInfo>) -> Self {
-                    self.device_info = Some(device_info.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        out_trade_no: String,
+                        appid: String,
+                        contract_id: String,
+                        description: String,
+                        highway_info: PostHighwayInfo,
+                        amount: PostAmount,
+                    );
+                    /// Sets `sub_mchid` (特约商户号).
+                    with_sub_mchid => sub_mchid: String;
+                    /// Sets `sub_appid` (特约商户appid).
+                    with_sub_appid => sub_appid: String;
+                    /// Sets `attach` (附加信息).
+                    with_attach => attach: String;
+                    /// Sets `goods_tag` (营销信息).
+                    with_goods_tag => goods_tag: String;
+                    /// Sets `device_info` (设备信息).
+                    with_device_info => device_info: PostDeviceInfo;
                 }
             }
 
@@ -271,47 +212,23 @@ pub mod etc {
                 pub carrying_range: Option<String>,
             }
 
-            impl PostHighwayInfo {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(
-                    plate_number: impl Into<String>,
-                    start_time: impl Into<String>,
-                    end_time: impl Into<String>,
-                    channel_type: impl Into<String>,
-                    entrance: impl Into<String>,
-                ) -> Self {
-                    Self {
-                        plate_number: plate_number.into(),
-                        start_time: start_time.into(),
-                        end_time: end_time.into(),
-                        channel_type: channel_type.into(),
-                        car_type: None,
-                        entrance: entrance.into(),
-                        exit: None,
-                        carrying_capacity: None,
-                        carrying_range: None,
-                    }
-                }
-                /// Sets `car_type` (车辆类型).
-                pub fn with_car_type(mut self, car_type: impl Into<String>) -> Self {
-                    self.car_type = Some(car_type.into());
-                    self
-                }
-                /// Sets `exit` (出口名称).
-                pub fn with_exit(mut self, exit: impl Into<String>) -> Self {
-                    self.exit = Some(exit.into());
-                    self
-                }
-                /// Sets `carrying_capacity` (承载人数).
-                pub fn with_carrying_capacity(mut self, carrying_capacity: impl Into<i64>) -> Self {
-                    self.carrying_capacity = Some(carrying_capacity.into());
-                    self
-                }
-                /// Sets `carrying_range` (荷载范围).
-                pub fn with_carrying_range(mut self, carrying_range: impl Into<String>) -> Self {
-                    self.carrying_range = Some(carrying_range.into());
-                    self
+            constructors! {
+                PostHighwayInfo {
+                    new(
+                        plate_number: String,
+                        start_time: String,
+                        end_time: String,
+                        channel_type: String,
+                        entrance: String,
+                    );
+                    /// Sets `car_type` (车辆类型).
+                    with_car_type => car_type: String;
+                    /// Sets `exit` (出口名称).
+                    with_exit => exit: String;
+                    /// Sets `carrying_capacity` (承载人数).
+                    with_carrying_capacity => carrying_capacity: i64;
+                    /// Sets `carrying_range` (荷载范围).
+                    with_carrying_range => carrying_range: String;
                 }
             }
 
@@ -327,16 +244,12 @@ pub mod etc {
                 pub currency: Option<String>,
             }
 
-            impl PostAmount {
-                /// Sets `total` (订单金额).
-                pub fn with_total(mut self, total: impl Into<i64>) -> Self {
-                    self.total = Some(total.into());
-                    self
-                }
-                /// Sets `currency` (货币类型).
-                pub fn with_currency(mut self, currency: impl Into<String>) -> Self {
-                    self.currency = Some(currency.into());
-                    self
+            constructors! {
+                PostAmount {
+                    /// Sets `total` (订单金额).
+                    with_total => total: i64;
+                    /// Sets `currency` (货币类型).
+                    with_currency => currency: String;
                 }
             }
 
@@ -351,19 +264,13 @@ pub mod etc {
                 pub device_ip: String,
             }
 
-            impl PostDeviceInfo {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(device_ip: impl Into<String>) -> Self {
-                    Self {
-                        device_id: None,
-                        device_ip: device_ip.into(),
-                    }
-                }
-                /// Sets `device_id` (商户端设备号).
-                pub fn with_device_id(mut self, device_id: impl Into<String>) -> Self {
-                    self.device_id = Some(device_id.into());
-                    self
+            constructors! {
+                PostDeviceInfo {
+                    new(
+                        device_ip: String,
+                    );
+                    /// Sets `device_id` (商户端设备号).
+                    with_device_id => device_id: String;
                 }
             }
 
@@ -405,19 +312,13 @@ pub mod etc {
                     pub sub_mchid: Option<String>,
                 }
 
-                impl Get {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(transaction_id: impl Into<String>) -> Self {
-                        Self {
-                            transaction_id: transaction_id.into(),
-                            sub_mchid: None,
-                        }
-                    }
-                    /// Sets `sub_mchid` (特约商户号 (query)).
-                    pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                        self.sub_mchid = Some(sub_mchid.into());
-                        self
+                constructors! {
+                    Get {
+                        new(
+                            transaction_id: String,
+                        );
+                        /// Sets `sub_mchid` (特约商户号 (query)).
+                        with_sub_mchid => sub_mchid: String;
                     }
                 }
 
@@ -462,19 +363,13 @@ pub mod etc {
                     pub sub_mchid: Option<String>,
                 }
 
-                impl Get {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(out_trade_no: impl Into<String>) -> Self {
-                        Self {
-                            out_trade_no: out_trade_no.into(),
-                            sub_mchid: None,
-                        }
-                    }
-                    /// Sets `sub_mchid` (特约商户号 (query)).
-                    pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                        self.sub_mchid = Some(sub_mchid.into());
-                        self
+                constructors! {
+                    Get {
+                        new(
+                            out_trade_no: String,
+                        );
+                        /// Sets `sub_mchid` (特约商户号 (query)).
+                        with_sub_mchid => sub_mchid: String;
                     }
                 }
 
@@ -526,25 +421,15 @@ pub mod etc {
                     pub plate_number: String,
                 }
 
-                impl Get {
-                    /// A value with its required fields; every optional one is `None`
-                    /// until its `with_…` method sets it.
-                    pub fn new(
-                        openid: impl Into<String>,
-                        plan_id: impl Into<String>,
-                        plate_number: impl Into<String>,
-                    ) -> Self {
-                        Self {
-                            openid: openid.into(),
-                            sub_mchid: None,
-                            plan_id: plan_id.into(),
-                            plate_number: plate_number.into(),
-                        }
-                    }
-                    /// Sets `sub_mchid` (特约商户号 (query)).
-                    pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                        self.sub_mchid = Some(sub_mchid.into());
-                        self
+                constructors! {
+                    Get {
+                        new(
+                            openid: String,
+                            plan_id: String,
+                            plate_number: String,
+                        );
+                        /// Sets `sub_mchid` (特约商户号 (query)).
+                        with_sub_mchid => sub_mchid: String;
                     }
                 }
 
@@ -718,19 +603,13 @@ pub mod transactions {
                 pub sub_mchid: Option<String>,
             }
 
-            impl Get {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                pub fn new(out_trade_no: impl Into<String>) -> Self {
-                    Self {
-                        out_trade_no: out_trade_no.into(),
-                        sub_mchid: None,
-                    }
-                }
-                /// Sets `sub_mchid` (子商户号 (query)).
-                pub fn with_sub_mchid(mut self, sub_mchid: impl Into<String>) -> Self {
-                    self.sub_mchid = Some(sub_mchid.into());
-                    self
+            constructors! {
+                Get {
+                    new(
+                        out_trade_no: String,
+                    );
+                    /// Sets `sub_mchid` (子商户号 (query)).
+                    with_sub_mchid => sub_mchid: String;
                 }
             }
 
@@ -864,60 +743,26 @@ pub mod transactions {
             pub parking_info: Option<crate::api::v3::vehicle::types::ParkingInfo>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            #[allow(clippy::too_many_arguments)]
-            pub fn new(
-                appid: impl Into<String>,
-                sub_appid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                description: impl Into<String>,
-                out_trade_no: impl Into<String>,
-                trade_scene: impl Into<String>,
-                notify_url: impl Into<String>,
-                amount: impl Into<PostAmount>,
-            ) -> Self {
-                Self {
-                    appid: appid.into(),
-                    sub_appid: sub_appid.into(),
-                    sub_mchid: sub_mchid.into(),
-                    description: description.into(),
-                    attach: None,
-                    out_trade_no: out_trade_no.into(),
-                    trade_scene: trade_scene.into(),
-                    goods_tag: None,
-                    notify_url: notify_url.into(),
-                    profit_sharing: None,
-                    amount: amount.into(),
-                    parking_info: None,
-                }
-            }
-            /// Sets `attach` (附加数据).
-            pub fn with_attach(mut self, attach: impl Into<String>) -> Self {
-                self.attach = Some(attach.into());
-                self
-            }
-            /// Sets `goods_tag` (订单优惠标记).
-            pub fn with_goods_tag(mut self, goods_tag: impl Into<String>) -> Self {
-                self.goods_tag = Some(goods_tag.into());
-                self
-            }
-            /// Sets `profit_sharing` (分账标识).
-            pub fn with_profit_sharing(
-                mut self,
-                profit_sharing: impl Into<crate::api::v3::vehicle::types::ProfitSharing>,
-            ) -> Self {
-                self.profit_sharing = Some(profit_sharing.into());
-                self
-            }
-            /// Sets `parking_info` (停车场景信息).
-            pub fn with_parking_info(
-                mut self,
-                parking_info: impl Into<crate::api::v3::vehicle::types::ParkingInfo>,
-            ) -> Self {
-                self.parking_info = Some(parking_info.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    appid: String,
+                    sub_appid: String,
+                    sub_mchid: String,
+                    description: String,
+                    out_trade_no: String,
+                    trade_scene: String,
+                    notify_url: String,
+                    amount: PostAmount,
+                );
+                /// Sets `attach` (附加数据).
+                with_attach => attach: String;
+                /// Sets `goods_tag` (订单优惠标记).
+                with_goods_tag => goods_tag: String;
+                /// Sets `profit_sharing` (分账标识).
+                with_profit_sharing => profit_sharing: crate::api::v3::vehicle::types::ProfitSharing;
+                /// Sets `parking_info` (停车场景信息).
+                with_parking_info => parking_info: crate::api::v3::vehicle::types::ParkingInfo;
             }
         }
 
@@ -938,22 +783,13 @@ pub mod transactions {
             pub currency: Option<crate::api::v3::vehicle::types::Currency>,
         }
 
-        impl PostAmount {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(total: impl Into<i64>) -> Self {
-                Self {
-                    total: total.into(),
-                    currency: None,
-                }
-            }
-            /// Sets `currency` (货币类型).
-            pub fn with_currency(
-                mut self,
-                currency: impl Into<crate::api::v3::vehicle::types::Currency>,
-            ) -> Self {
-                self.currency = Some(currency.into());
-                self
+        constructors! {
+            PostAmount {
+                new(
+                    total: i64,
+                );
+                /// Sets `currency` (货币类型).
+                with_currency => currency: crate::api::v3::vehicle::types::Currency;
             }
         }
 

@@ -32,29 +32,17 @@ pub struct Post {
     pub resource: PostResource,
 }
 
-impl Post {
-    /// A value with its required fields; every optional one is `None`
-    /// until its `with_…` method sets it.
-    pub fn new(
-        id: impl Into<String>,
-        create_time: impl Into<crate::DateTime>,
-        event_type: impl Into<WechatpayNotificationEventType>,
-        resource_type: impl Into<String>,
-        resource: impl Into<PostResource>,
-    ) -> Self {
-        Self {
-            id: id.into(),
-            create_time: create_time.into(),
-            event_type: event_type.into(),
-            resource_type: resource_type.into(),
-            summary: None,
-            resource: resource.into(),
-        }
-    }
-    /// Sets `summary` (回调摘要).
-    pub fn with_summary(mut self, summary: impl Into<String>) -> Self {
-        self.summary = Some(summary.into());
-        self
+constructors! {
+    Post {
+        new(
+            id: String,
+            create_time: crate::DateTime,
+            event_type: WechatpayNotificationEventType,
+            resource_type: String,
+            resource: PostResource,
+        );
+        /// Sets `summary` (回调摘要).
+        with_summary => summary: String;
     }
 }
 
@@ -220,34 +208,17 @@ pub struct PostResource {
     pub ciphertext: String,
 }
 
-impl PostResource {
-    /// A value with its required fields; every optional one is `None`
-    /// until its `with_…` method sets it.
-    pub fn new(
-        algorithm: impl Into<String>,
-        nonce: impl Into<String>,
-        ciphertext: impl Into<String>,
-    ) -> Self {
-        Self {
-            algorithm: algorithm.into(),
-            nonce: nonce.into(),
-            original_type: None,
-            associated_data: None,
-            ciphertext: ciphertext.into(),
-        }
-    }
-    /// Sets `original_type` (原始回调类型).
-    pub fn with_original_type(
-        mut self,
-        original_type: impl Into<WechatpayNotificationOriginalType>,
-    ) -> Self {
-        self.original_type = Some(original_type.into());
-        self
-    }
-    /// Sets `associated_data` (附加数据).
-    pub fn with_associated_data(mut self, associated_data: impl Into<String>) -> Self {
-        self.associated_data = Some(associated_data.into());
-        self
+constructors! {
+    PostResource {
+        new(
+            algorithm: String,
+            nonce: String,
+            ciphertext: String,
+        );
+        /// Sets `original_type` (原始回调类型).
+        with_original_type => original_type: WechatpayNotificationOriginalType;
+        /// Sets `associated_data` (附加数据).
+        with_associated_data => associated_data: String;
     }
 }
 

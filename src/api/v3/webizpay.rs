@@ -177,29 +177,17 @@ pub mod bill {
             pub out_operation_id: String,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(
-                sp_mchid: impl Into<String>,
-                sub_mchid: impl Into<String>,
-                start_date: impl Into<String>,
-                end_date: impl Into<String>,
-                out_operation_id: impl Into<String>,
-            ) -> Self {
-                Self {
-                    sp_mchid: sp_mchid.into(),
-                    sub_mchid: sub_mchid.into(),
-                    start_date: start_date.into(),
-                    end_date: end_date.into(),
-                    entity_name: None,
-                    out_operation_id: out_operation_id.into(),
-                }
-            }
-            /// Sets `entity_name` (商户主体名称).
-            pub fn with_entity_name(mut self, entity_name: impl Into<String>) -> Self {
-                self.entity_name = Some(entity_name.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    sp_mchid: String,
+                    sub_mchid: String,
+                    start_date: String,
+                    end_date: String,
+                    out_operation_id: String,
+                );
+                /// Sets `entity_name` (商户主体名称).
+                with_entity_name => entity_name: String;
             }
         }
 
@@ -350,45 +338,22 @@ pub mod employees {
                 pub avail_mch_range_id: Option<String>,
             }
 
-            impl Post {
-                /// A value with its required fields; every optional one is `None`
-                /// until its `with_…` method sets it.
-                #[allow(clippy::too_many_arguments)]
-                pub fn new(
-                    employee_id: impl Into<String>,
-                    sp_mchid: impl Into<String>,
-                    sub_mchid: impl Into<String>,
-                    card_template_id: impl Into<String>,
-                    amount: impl Into<i64>,
-                    card_name: impl Into<String>,
-                    out_card_no: impl Into<String>,
-                    effective_end_time: impl Into<crate::DateTime>,
-                ) -> Self {
-                    Self {
-                        employee_id: employee_id.into(),
-                        sp_mchid: sp_mchid.into(),
-                        sub_mchid: sub_mchid.into(),
-                        card_template_id: card_template_id.into(),
-                        amount: amount.into(),
-                        card_name: card_name.into(),
-                        out_card_no: out_card_no.into(),
-                        effective_end_time: effective_end_time.into(),
-                        card_remark: None,
-                        avail_mch_range_id: None,
-                    }
-                }
-                /// Sets `card_remark` (卡片备注).
-                pub fn with_card_remark(mut self, card_remark: impl Into<String>) -> Self {
-                    self.card_remark = Some(card_remark.into());
-                    self
-                }
-                /// Sets `avail_mch_range_id` (可用商户范围ID).
-                pub fn with_avail_mch_range_id(
-                    mut self,
-                    avail_mch_range_id: impl Into<String>,
-                ) -> Self {
-                    self.avail_mch_range_id = Some(avail_mch_range_id.into());
-                    self
+            constructors! {
+                Post {
+                    new(
+                        employee_id: String,
+                        sp_mchid: String,
+                        sub_mchid: String,
+                        card_template_id: String,
+                        amount: i64,
+                        card_name: String,
+                        out_card_no: String,
+                        effective_end_time: crate::DateTime,
+                    );
+                    /// Sets `card_remark` (卡片备注).
+                    with_card_remark => card_remark: String;
+                    /// Sets `avail_mch_range_id` (可用商户范围ID).
+                    with_avail_mch_range_id => avail_mch_range_id: String;
                 }
             }
 
@@ -616,23 +581,14 @@ pub mod stores {
             pub match_details: Option<Vec<PostMatchDetails>>,
         }
 
-        impl Post {
-            /// A value with its required fields; every optional one is `None`
-            /// until its `with_…` method sets it.
-            pub fn new(sp_mchid: impl Into<String>, out_batch_id: impl Into<String>) -> Self {
-                Self {
-                    sp_mchid: sp_mchid.into(),
-                    out_batch_id: out_batch_id.into(),
-                    match_details: None,
-                }
-            }
-            /// Sets `match_details` (主体匹配明细列表).
-            pub fn with_match_details(
-                mut self,
-                match_details: impl Into<Vec<PostMatchDetails>>,
-            ) -> Self {
-                self.match_details = Some(match_details.into());
-                self
+        constructors! {
+            Post {
+                new(
+                    sp_mchid: String,
+                    out_batch_id: String,
+                );
+                /// Sets `match_details` (主体匹配明细列表).
+                with_match_details => match_details: Vec<PostMatchDetails>;
             }
         }
 

@@ -14,8 +14,8 @@ use crate::shapes::{
     CONFORMANCE_FEATURE, Census, SKIP_NONE, Shaped, Sides, conformance_deserialize,
 };
 use crate::spec::{
-    DEFAULT_HOST, Flat, Group, Kind, Operation, Protocol, SPLIT_AREAS, Spec, get, get_str, kind_of,
-    scalar_text,
+    DEFAULT_HOST, Flat, Group, Kind, Operation, Protocol, SPLIT_AREAS, Spec, get, get_str,
+    is_required, kind_of, scalar_text,
 };
 
 mod operation;
@@ -482,22 +482,8 @@ impl<'a> Gen<'a> {
         flat: &Flat,
         side: Side,
     ) -> Result<Ty, String> {
-        let mut body = String::new();
-        let mut taken = BTreeSet::new();
-        let shape = self.fields(sink, &name, flat, side, &mut taken, &mut body, Holder::Type)?;
-        // All fields optional: `Default` lets callers write `..X::default()`.
-        let all_optional = flat
-            .properties
-            .iter()
-            .all(|(wire, _)| !flat.required.contains(wire));
-        let shaped = Shaped::Struct {
-            doc: label(get_str(&flat.schema, "description")),
-            local_doc: None,
-            body,
-            all_optional,
-        };
+        let shaped = self.struct_shape(sink, &name, flat, side)?;
         let long = long_name(&name);
-        let shaped = (format!("{{{shape}}}"), side.sides(), shaped);
         Ok(self.place(sink, name, common, &long, shaped))
     }
 
@@ -510,19 +496,37 @@ impl<'a> Gen<'a> {
         flat: &Flat,
         answering: &str,
     ) -> Result<(String, Sides, Shaped), String> {
+        let (shape, sides, mut shaped) = self.struct_shape(sink, name, flat, Side::Response)?;
+        if let Shaped::Struct { doc, local_doc, .. } = &mut shaped {
+            if doc.is_empty() {
+                *doc = "An answer several operations give: each one's `…Response` type names it."
+                    .to_owned();
+            }
+            *local_doc = Some(format!("What `{answering}` answers."));
+        }
+        Ok((shape, sides, shaped))
+    }
+
+    /// The shape, sides and unnamed struct of `flat`'s members, its nested
+    /// types written into `sink`.
+    fn struct_shape(
+        &mut self,
+        sink: &mut Sink,
+        name: &str,
+        flat: &Flat,
+        side: Side,
+    ) -> Result<(String, Sides, Shaped), String> {
         let mut body = String::new();
         let mut taken = BTreeSet::new();
-        let side = Side::Response;
         let shape = self.fields(sink, name, flat, side, &mut taken, &mut body, Holder::Type)?;
+        // All fields optional: `Default` lets callers write `..X::default()`.
         let all_optional = flat
             .properties
             .iter()
             .all(|(wire, _)| !flat.required.contains(wire));
-        let doc = label(get_str(&flat.schema, "description"))
-            .if_empty("An answer several operations give: each one's `…Response` type names it.");
         let shaped = Shaped::Struct {
-            doc,
-            local_doc: Some(format!("What `{answering}` answers.")),
+            doc: label(get_str(&flat.schema, "description")),
+            local_doc: None,
             body,
             all_optional,
         };
@@ -893,7 +897,7 @@ impl<'a> Gen<'a> {
         let mut seen = BTreeSet::new();
         for (param, param_file) in &params {
             let name = get_str(param, "name").unwrap_or("");
-            let required = get(param, "required").and_then(Value::as_bool) == Some(true);
+            let required = is_required(param);
             match get_str(param, "in") {
                 Some("body") => {
                     let schema = get(param, "schema").cloned().unwrap_or(Value::Null);

@@ -175,6 +175,11 @@ pub fn get<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
     value.as_mapping().and_then(|m| m.get(key))
 }
 
+/// Whether a parameter says `required: true`.
+pub fn is_required(param: &Value) -> bool {
+    get(param, "required").and_then(Value::as_bool) == Some(true)
+}
+
 /// `schema[key]` as a string.
 pub fn get_str<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
     get(value, key).and_then(Value::as_str)

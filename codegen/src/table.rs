@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value as J, json};
 use serde_yaml::Value;
 
-use crate::spec::{Kind, Spec, get, get_str, kind_of, scalar_text, to_json};
+use crate::spec::{Kind, Spec, get, get_str, is_required, kind_of, scalar_text, to_json};
 
 /// Where the sandbox keeps the table, relative to the workspace.
 pub const TABLE_PATH: &str = "sandbox/src/spec/operations.json";
@@ -101,8 +101,7 @@ pub fn table(spec: &Spec) -> Result<String, String> {
                         continue;
                     }
                     seen.push((place.to_owned(), name.clone()));
-                    let required = place == "path"
-                        || get(&param, "required").and_then(Value::as_bool) == Some(true);
+                    let required = place == "path" || is_required(&param);
                     let schema = builder.node(&param_file, &param, 0)?;
                     params.push(json!({
                         "name": name,

@@ -15,7 +15,9 @@ use crate::idempotency::{self, Decision};
 use crate::naming;
 use crate::overrides::{self, Override};
 use crate::shapes::conformance_deserialize;
-use crate::spec::{DEFAULT_HOST, Group, Kind, Operation, get, get_str, kind_of, scalar_text};
+use crate::spec::{
+    DEFAULT_HOST, Group, Kind, Operation, get, get_str, is_required, kind_of, scalar_text,
+};
 
 /// What the request struct gathers as its parameters are read.
 struct Request {
@@ -496,11 +498,6 @@ impl Gen<'_> {
         }
         Ok((Some(name), download, produces))
     }
-}
-
-/// Whether a parameter is required.
-fn is_required(param: &Value) -> bool {
-    get(param, "required").and_then(Value::as_bool) == Some(true)
 }
 
 /// Fails when the operation's override names a member it does not have.

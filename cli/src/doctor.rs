@@ -728,13 +728,18 @@ impl Probe<'_> {
             .headers(headers)
             .send()
             .await
-            .map_err(|error| format!("GET {url} got no answer: {}", chain(&error)))?;
+            .map_err(|error| format!("GET {url} got no answer: {}", wxpay::Report::new(&error)))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let body = response
             .bytes()
             .await
-            .map_err(|error| format!("GET {url}: the answer broke off: {}", chain(&error)))?
+            .map_err(|error| {
+                format!(
+                    "GET {url}: the answer broke off: {}",
+                    wxpay::Report::new(&error)
+                )
+            })?
             .to_vec();
         let received = now_fractional();
         Ok(Answer {
@@ -744,18 +749,6 @@ impl Probe<'_> {
             local_mid: (sent + received) / 2.0,
         })
     }
-}
-
-/// An error with its sources, `: `-separated.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// This machine's clock, Unix seconds with a fraction.

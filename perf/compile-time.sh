@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# What the catalogue costs to compile: our three crates (wxpay-macros,
-# wxpay-core, wxpay) rebuilt from scratch, dependencies already built, in
-# the dev profile without incremental compilation, for the runtime alone (no
+# What the catalogue costs to compile: our crates (wxpay-macros,
+# wxpay-core, the catalogue's crates under api/, wxpay) rebuilt from
+# scratch, dependencies already built, in the dev profile without incremental compilation, for the runtime alone (no
 # catalogue area), the default areas, and `full`; then how long a user's
 # crate that calls one operation takes to rebuild after a change to its own
 # code (incremental, dev profile, as `cargo build` does by default). Prints
@@ -33,7 +33,7 @@ for entry in "${sets[@]}"; do
   name=${entry%%|*}
   read -r -a flags <<< "${entry#*|}"
   cargo build --locked -q -p wxpay --lib "${flags[@]}"   # dependencies, untimed
-  touch src/lib.rs core/src/lib.rs macros/src/lib.rs
+  touch src/lib.rs core/src/lib.rs macros/src/lib.rs api/*/src/lib.rs
   read -r wall user sys peak < <(measure cargo build --locked -q -p wxpay --lib "${flags[@]}")
   cpu=$(awk "BEGIN { print $user + $sys }")
   alone=${alone:-$cpu}

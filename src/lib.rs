@@ -55,8 +55,6 @@ pub use wxpay_core::*;
 pub use wxpay_macros::endpoint;
 
 pub mod api;
-mod prepay_orders;
-mod transfer_bills;
 
 #[doc(hidden)]
 pub mod __private {

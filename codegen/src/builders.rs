@@ -6,7 +6,7 @@
 //! order, and one `with_<field>` method per optional field. Both take
 //! `impl Into<…>`, so `"text"` passes for a `String`; being generic, they
 //! cost nothing to compile until a caller uses them. The generated files
-//! only list the fields: `constructors!` (`src/api/constructors.rs`)
+//! only list the fields: `constructors!` (`api/types/src/macros.rs`)
 //! writes the methods.
 //!
 //! The setters are `with_…`, not the bare field name, so that none can
@@ -44,7 +44,7 @@ fn fields(body: &str) -> Vec<Field<'_>> {
 }
 
 /// `constructors! { name { new(…); with_…; } }` for a struct whose
-/// rendered fields are `body` (the macro, `src/api/constructors.rs`,
+/// rendered fields are `body` (the macro, `api/types/src/macros.rs`,
 /// writes the `impl`); nothing when no field is optional (a struct
 /// literal is as short) and no `new` when every field is (`Default` is
 /// there).

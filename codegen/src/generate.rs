@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde_yaml::Value;
 
 use crate::builders;
+use crate::crates::{self, Crate, Declared};
 use crate::idempotency::{self, Decision};
 use crate::naming;
 use crate::overrides;
@@ -149,6 +150,9 @@ pub struct Output {
     pub files: Vec<(PathBuf, String)>,
     /// The `[features]` lines between the generator's markers.
     pub features: String,
+    /// The `[dependencies]` lines between the generator's markers: the
+    /// catalogue crates, each optional.
+    pub dependencies: String,
     /// The catalogue.
     pub rows: Vec<Row>,
     /// Things in the spec the generator worked around.
@@ -1431,20 +1435,22 @@ fn generate_pass(spec: &Spec, census: Option<&Census>) -> Result<(Output, Census
         types.sink = sink;
     }
 
-    let mut files = Vec::new();
+    // Where each part goes: the generated sources into the catalogue crates
+    // (`api/<crate>/src/api/…`, see `crates.rs`), re-exports into `wxpay`.
+    let mut layout = Layout::default();
     let v3 = root.children.remove("v3").ok_or("no v3 operations")?;
     let mut v3_mod = String::from(HEADER);
     v3_mod.push_str(
         "//! WeChat Pay APIv3, one module per path segment: `/v3/marketing/favor/stocks/{stock_id}/start`\n\
          //! is [`v3::marketing::favor::stocks::_stock_id_::start`](self). Each area (the second\n\
          //! segment) is behind the Cargo feature of the same name; `marketing`'s sub-areas are\n\
-         //! features of their own (`marketing-favor`), which `marketing` turns on.\n\n\
-         #![allow(clippy::module_inception, clippy::enum_variant_names, clippy::large_enum_variant)]\n\n",
+         //! features of their own (`marketing-favor`), which `marketing` turns on.\n\n",
     );
     let mut features = String::new();
     let mut areas = Vec::new();
     for (name, mut module) in v3.children {
         let area = module.segment_path.trim_start_matches("/v3/").to_owned();
+        let krate = crates::holding(&area)?;
         let mut gate = format!("feature = {}", lit(&area));
         if SPLIT_AREAS.contains(&area.as_str()) {
             let mut subs = Vec::new();
@@ -1452,7 +1458,7 @@ fn generate_pass(spec: &Spec, census: Option<&Census>) -> Result<(Output, Census
                 let segment = child.segment_path.rsplit('/').next().unwrap_or_default();
                 let sub = format!("{area}-{segment}");
                 child.cfg = Some(format!("feature = {}", lit(&sub)));
-                let _ = writeln!(features, "{} = []", feature_key(&sub));
+                features.push_str(&layout.leaf(krate, &sub));
                 subs.push(sub);
             }
             gate = format!(
@@ -1469,20 +1475,31 @@ fn generate_pass(spec: &Spec, census: Option<&Census>) -> Result<(Output, Census
                 subs.iter().map(|s| lit(s)).collect::<Vec<_>>().join(", ")
             );
         } else {
-            let _ = writeln!(features, "{} = []", feature_key(&area));
+            features.push_str(&layout.leaf(krate, &area));
         }
         let _ = writeln!(
             v3_mod,
-            "/// `/v3/{area}/…` (feature `{area}`).\n#[cfg({gate})]\npub mod {name};",
+            "#[cfg({gate})]\n#[doc(inline)]\npub use {}::api::v3::{name};",
+            crates::rust_name(krate.name)
         );
         let mut text = String::from(HEADER);
         let _ = writeln!(text, "//! `/v3/{area}/…`.\n");
         render_body(&module, &mut text, 0);
         let file_name = name.trim_start_matches("r#").to_owned();
-        files.push((PathBuf::from(format!("src/api/v3/{file_name}.rs")), text));
+        layout.module(
+            krate,
+            Declared {
+                parent: "v3",
+                name: name.clone(),
+                doc: format!("`/v3/{area}/…` (feature `{area}`)."),
+                gate,
+            },
+            format!("api/v3/{file_name}.rs"),
+            text,
+        );
         areas.push(area);
     }
-    files.push((PathBuf::from("src/api/v3/mod.rs"), v3_mod));
+    layout.files.push((PathBuf::from("src/api/v3.rs"), v3_mod));
 
     // The Hong Kong site's APIv3 (`hk/v3/…`, sent as `/v3/…`) and the
     // global operations (`global/v3/…`), one file each.
@@ -1504,47 +1521,81 @@ fn generate_pass(spec: &Spec, census: Option<&Census>) -> Result<(Output, Census
             .children
             .remove(name)
             .ok_or(format!("no {name} operations"))?;
+        let krate = crates::holding(name)?;
         let mut text = String::from(HEADER);
-        let _ = writeln!(
-            text,
-            "//! {title}\n\n#![allow(clippy::module_inception, clippy::enum_variant_names, clippy::large_enum_variant)]\n"
-        );
+        let _ = writeln!(text, "//! {title}\n");
         render_body(&module, &mut text, 0);
-        files.push((PathBuf::from(format!("src/api/{name}.rs")), text));
-    }
-    if !areas.iter().any(|a| a == "hk") {
-        features.push_str("## The Hong Kong site's APIv3 (`wxpay::api::hk`).\nhk = []\n");
-    }
-    if !areas.iter().any(|a| a == "global") {
-        features.push_str("## The global APIv3 (`wxpay::api::global`).\nglobal = []\n");
+        layout.module(
+            krate,
+            Declared {
+                parent: "",
+                name: name.to_owned(),
+                doc: format!("`wxpay::api::{name}` (feature `{name}`)."),
+                gate: format!("feature = {}", lit(name)),
+            },
+            format!("api/{name}.rs"),
+            text,
+        );
+        let mut facade = String::from(HEADER);
+        let _ = writeln!(
+            facade,
+            "//! {title}\n\n#[doc(inline)]\npub use {}::api::{name}::*;",
+            crates::rust_name(krate.name)
+        );
+        layout
+            .files
+            .push((PathBuf::from(format!("src/api/{name}.rs")), facade));
+        if !areas.iter().any(|a| a == name) {
+            let _ = writeln!(
+                features,
+                "## {} (`wxpay::api::{name}`).",
+                if name == "hk" {
+                    "The Hong Kong site's APIv3"
+                } else {
+                    "The global APIv3"
+                }
+            );
+            features.push_str(&layout.leaf(krate, name));
+        }
     }
 
     // APIv2: one file per first path segment, each behind `v2-<segment>`.
     let v2 = root.children.remove("v2").ok_or("no v2 operations")?;
+    let krate = crates::holding("v2")?;
     let mut v2_mod = String::from(HEADER);
     v2_mod.push_str(
         "//! WeChat Pay APIv2 (XML, signed with the APIv2 key), one module per path segment:\n\
          //! `/pay/micropay` is [`v2::pay::micropay`](self). Each area (the first segment) is\n\
-         //! behind the Cargo feature `v2-<segment>`; `v2` enables them all.\n\n\
-         #![allow(clippy::module_inception, clippy::enum_variant_names, clippy::large_enum_variant)]\n\n",
+         //! behind the Cargo feature `v2-<segment>`; `v2` enables them all.\n\n",
     );
     let mut v2_areas = Vec::new();
     for (name, module) in v2.children {
         let segment = module.segment_path.trim_start_matches('/').to_owned();
         let feature = format!("v2-{segment}");
+        let gate = format!("feature = {}", lit(&feature));
         let _ = writeln!(
             v2_mod,
-            "/// `/{segment}/…` (feature `{feature}`).\n#[cfg(feature = {})]\npub mod {name};",
-            lit(&feature)
+            "#[cfg({gate})]\n#[doc(inline)]\npub use {}::api::v2::{name};",
+            crates::rust_name(krate.name)
         );
         let mut text = String::from(HEADER);
         let _ = writeln!(text, "//! APIv2 `/{segment}/…`.\n");
         render_body(&module, &mut text, 0);
         let file_name = name.trim_start_matches("r#").to_owned();
-        files.push((PathBuf::from(format!("src/api/v2/{file_name}.rs")), text));
+        layout.module(
+            krate,
+            Declared {
+                parent: "v2",
+                name: name.clone(),
+                doc: format!("`/{segment}/…` (feature `{feature}`)."),
+                gate,
+            },
+            format!("api/v2/{file_name}.rs"),
+            text,
+        );
         v2_areas.push(feature);
     }
-    files.push((PathBuf::from("src/api/v2/mod.rs"), v2_mod));
+    layout.files.push((PathBuf::from("src/api/v2.rs"), v2_mod));
     if !root.children.is_empty() {
         return Err(format!(
             "operations outside v3/, hk/, global/ and v2/: {:?}",
@@ -1552,8 +1603,11 @@ fn generate_pass(spec: &Spec, census: Option<&Census>) -> Result<(Output, Census
         ));
     }
     for area in &v2_areas {
-        let _ = writeln!(features, "{} = []", feature_key(area));
+        features.push_str(&layout.leaf(krate, area));
     }
+    let mut spec_areas: BTreeSet<String> = areas.iter().cloned().collect();
+    spec_areas.extend(["hk", "global", "v2"].map(str::to_owned));
+    crates::check(&spec_areas)?;
     let _ = writeln!(
         features,
         "## Every APIv2 area.\nv2 = [{}]",
@@ -1587,10 +1641,21 @@ fn generate_pass(spec: &Spec, census: Option<&Census>) -> Result<(Output, Census
             .collect::<Vec<_>>()
             .join(", ")
     );
+    let mut conformance = vec![lit(&format!(
+        "{}/{CONFORMANCE_FEATURE}",
+        crates::package(crates::TYPES)
+    ))];
+    conformance.extend(
+        layout
+            .crates
+            .keys()
+            .map(|name| lit(&format!("{}?/{CONFORMANCE_FEATURE}", crates::package(name)))),
+    );
     let _ = writeln!(
         features,
         "## Not for users: request types derive `Deserialize` too, for the catalogue's\n\
-         ## conformance tests, which decode the spec's examples into them.\n{CONFORMANCE_FEATURE} = []"
+         ## conformance tests, which decode the spec's examples into them.\n{CONFORMANCE_FEATURE} = [{}]",
+        conformance.join(", ")
     );
 
     let mut types = String::from(HEADER);
@@ -1601,7 +1666,19 @@ fn generate_pass(spec: &Spec, census: Option<&Census>) -> Result<(Output, Census
         types.push_str(&item);
         types.push('\n');
     }
-    files.push((PathBuf::from("src/api/types.rs"), types));
+    let types_dir = PathBuf::from(crates::dir(crates::TYPES));
+    let (mut files, dependencies) = layout.finish();
+    files.push((types_dir.join("src/api/types.rs"), types));
+    files.push((types_dir.join("src/lib.rs"), crates::types_lib_rs(HEADER)));
+    files.push((
+        types_dir.join("Cargo.toml"),
+        crates::manifest(
+            crates::TYPES,
+            "the types the spec shares between operations",
+            &[],
+            true,
+        ),
+    ));
 
     let mut catalogue = String::from(HEADER);
     catalogue.push_str(
@@ -1680,12 +1757,83 @@ fn generate_pass(spec: &Spec, census: Option<&Census>) -> Result<(Output, Census
         Output {
             files,
             features,
+            dependencies,
             rows,
             notes: generator.notes,
             summary: vec![v2_summary],
         },
         generator.tally,
     ))
+}
+
+/// What goes where: the catalogue crates' sources and the features that
+/// turn their areas on.
+#[derive(Default)]
+struct Layout {
+    /// Generated files, by path from the workspace root.
+    files: Vec<(PathBuf, String)>,
+    /// Each catalogue crate's modules and leaf features, by crate name.
+    crates: BTreeMap<&'static str, (&'static Crate, Vec<Declared>, BTreeSet<String>)>,
+}
+
+impl Layout {
+    /// Places an area's module (`path` under the crate's `src/`).
+    fn module(&mut self, krate: &'static Crate, module: Declared, path: String, text: String) {
+        let dir = PathBuf::from(crates::dir(krate.name));
+        self.files.push((dir.join("src").join(path), text));
+        self.entry(krate).1.push(module);
+    }
+
+    /// The `wxpay` feature line of a leaf feature: it turns on the crate and
+    /// the feature of the same name in it.
+    fn leaf(&mut self, krate: &'static Crate, feature: &str) -> String {
+        if !self.entry(krate).2.insert(feature.to_owned()) {
+            return String::new();
+        }
+        let package = crates::package(krate.name);
+        format!(
+            "{} = [{}, {}]\n",
+            feature_key(feature),
+            lit(&format!("dep:{package}")),
+            lit(&format!("{package}/{feature}"))
+        )
+    }
+
+    fn entry(
+        &mut self,
+        krate: &'static Crate,
+    ) -> &mut (&'static Crate, Vec<Declared>, BTreeSet<String>) {
+        self.crates
+            .entry(krate.name)
+            .or_insert_with(|| (krate, Vec::new(), BTreeSet::new()))
+    }
+
+    /// Every file, with each crate's `lib.rs` and manifest, and `wxpay`'s
+    /// dependency lines.
+    fn finish(self) -> (Vec<(PathBuf, String)>, String) {
+        let mut files = self.files;
+        let mut dependencies = String::new();
+        for (name, (krate, modules, features)) in self.crates {
+            let dir = PathBuf::from(crates::dir(name));
+            files.push((
+                dir.join("src/lib.rs"),
+                crates::lib_rs(krate, HEADER, &modules),
+            ));
+            let features: Vec<String> = features.into_iter().collect();
+            files.push((
+                dir.join("Cargo.toml"),
+                crates::manifest(name, krate.about, &features, false),
+            ));
+            let _ = writeln!(
+                dependencies,
+                "{} = {{ path = {}, version = \"={}\", optional = true }}",
+                crates::package(name),
+                lit(&crates::dir(name)),
+                env!("CARGO_PKG_VERSION")
+            );
+        }
+        (files, dependencies)
+    }
 }
 
 fn feature_key(area: &str) -> String {

@@ -86,7 +86,7 @@ fn every_group_is_generated() {
     );
 
     // Hong Kong: sent as /v3/…, on the Hong Kong host, module hk::….
-    let hk_text = file(&output, "src/api/hk.rs");
+    let hk_text = file(&output, "api/cross-border/src/api/hk.rs");
     let jsapi = declaration(&hk_text, "jsapi", "Post");
     assert!(
         jsapi.starts_with(
@@ -105,7 +105,7 @@ fn every_group_is_generated() {
     assert_eq!(row.protocol, Protocol::V3);
 
     // Global: sent as is, on the Hong Kong host, module global::….
-    let global_text = file(&output, "src/api/global.rs");
+    let global_text = file(&output, "api/cross-border/src/api/global.rs");
     for method in ["Post", "Get", "Patch"] {
         let decl = declaration(&global_text, "orders", method);
         assert!(
@@ -122,7 +122,7 @@ fn every_group_is_generated() {
     assert_eq!(row.feature, "global");
 
     // APIv2.
-    let pay = file(&output, "src/api/v2/pay.rs");
+    let pay = file(&output, "api/v2/src/api/v2/pay.rs");
     let micropay = declaration(&pay, "micropay", "Post");
     assert!(
         micropay.starts_with(
@@ -151,7 +151,7 @@ fn every_group_is_generated() {
     assert!(!row.client_cert);
 
     // Transfers: the merchant number is `mchid`, a client certificate.
-    let mkt = file(&output, "src/api/v2/mmpaymkttransfers.rs");
+    let mkt = file(&output, "api/v2/src/api/v2/mmpaymkttransfers.rs");
     let transfers = declaration(&mkt, "transfers", "Post");
     assert!(
         transfers.starts_with(
@@ -162,7 +162,7 @@ fn every_group_is_generated() {
     assert!(transfers.contains("#[wxpay(idempotency_key)]\npub partner_trade_no: String,"));
 
     // Another host, an unsigned answer.
-    let risk = file(&output, "src/api/v2/risk.rs");
+    let risk = file(&output, "api/v2/src/api/v2/risk.rs");
     let key = declaration(&risk, "getpublickey", "Post");
     assert!(
         key.starts_with(
@@ -172,7 +172,7 @@ fn every_group_is_generated() {
     );
 
     // Refunds need the certificate; answers drop the protocol members.
-    let secapi = file(&output, "src/api/v2/secapi.rs");
+    let secapi = file(&output, "api/v2/src/api/v2/secapi.rs");
     let refund = declaration(&secapi, "refund", "Post");
     assert!(
         refund.contains(", client_cert, merchant = \"mch_id\", response = PostResponse)]"),
@@ -191,13 +191,13 @@ fn every_group_is_generated() {
         assert!(!answer.contains(member), "{answer}");
     }
 
-    // Features: one per area, the umbrellas, none of these groups among the
-    // default areas.
+    // Features: one per area, each turning on its crate and the area in
+    // it, the umbrellas, none of these groups among the default areas.
     for line in [
-        "hk = []",
-        "v2-pay = []",
-        "v2-secapi = []",
-        "v2-mmpaymkttransfers = []",
+        r#"hk = ["dep:wxpay-api-cross-border", "wxpay-api-cross-border/hk"]"#,
+        r#"v2-pay = ["dep:wxpay-api-v2", "wxpay-api-v2/v2-pay"]"#,
+        r#"v2-secapi = ["dep:wxpay-api-v2", "wxpay-api-v2/v2-secapi"]"#,
+        r#"v2-mmpaymkttransfers = ["dep:wxpay-api-v2", "wxpay-api-v2/v2-mmpaymkttransfers"]"#,
     ] {
         assert!(
             output.features.lines().any(|l| l == line),
@@ -235,7 +235,7 @@ fn every_group_is_generated() {
 fn operations_are_found_by_their_chinese_names() {
     let Some(spec) = spec() else { return };
     let output = generate::generate(&spec).expect("generates");
-    let marketing = file(&output, "src/api/v3/marketing.rs");
+    let marketing = file(&output, "api/marketing/src/api/v3/marketing.rs");
     let attribute = marketing
         .find("#[crate::endpoint(POST, \"/v3/marketing/favor/stocks/<stock_id>/start\"")
         .expect("the start operation");

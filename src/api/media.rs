@@ -10,8 +10,6 @@
 //! [`MediaUploaded`] and [`MarketingImageUploaded`]
 //! (`codegen/src/overrides.rs`).
 
-use serde::{Deserialize, Serialize};
-
 /// 图片上传 — uploads an image (`POST /v3/merchant/media/upload`) and
 /// answers its `media_id`, which other operations take: the catalogue's
 /// [`media::upload::Post`](crate::api::v3::merchant::media::upload::Post).
@@ -59,19 +57,4 @@ pub type UploadMarketingImage = crate::api::v3::marketing::favor::media::image_u
 #[cfg(feature = "merchant-service")]
 pub type UploadComplaintImage = crate::api::v3::merchant_service::images::upload::Post;
 
-/// The answer to the image, video and complaint image uploads
-/// (`UploadImage`, `UploadVideo`, `UploadComplaintImage`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct MediaUploaded {
-    /// 媒体文件标识Id: the id other operations take.
-    pub media_id: String,
-}
-
-/// The answer to the marketing image upload (`UploadMarketingImage`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct MarketingImageUploaded {
-    /// 媒体文件URL地址: where the image is served.
-    pub media_url: String,
-}
+pub use wxpay_api_types::media::{MarketingImageUploaded, MediaUploaded};

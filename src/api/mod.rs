@@ -50,11 +50,6 @@
 //! `v2` included. [`CATALOGUE`] lists every
 //! operation, whichever features are enabled.
 
-#[macro_use]
-mod constructors;
-#[macro_use]
-mod string_enum;
-
 pub mod bill;
 mod catalogue;
 #[cfg(feature = "global")]
@@ -62,7 +57,8 @@ pub mod global;
 #[cfg(feature = "hk")]
 pub mod hk;
 pub mod media;
-pub mod types;
+#[doc(inline)]
+pub use wxpay_api_types::api::types;
 pub mod v2;
 pub mod v3;
 

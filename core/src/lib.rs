@@ -98,6 +98,7 @@ pub mod notification;
 pub mod payer;
 pub mod request;
 pub mod retry;
+mod routes;
 pub mod signing;
 pub mod target;
 pub mod v2;

@@ -7,20 +7,17 @@ use std::time::Duration;
 
 use http::HeaderMap;
 use http::header::{ACCEPT, HeaderValue, USER_AGENT};
-use reqwest::Url;
 use zeroize::Zeroizing;
 
 use super::certificates::{DEFAULT_CERTIFICATE_REFRESH, KeyStore};
-use super::{
-    BACKUP_BASE_URL, Client, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Inner,
-    PRODUCTION_BASE_URL, WECHATPAY_SERIAL,
-};
+use super::{Client, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT, Inner, WECHATPAY_SERIAL};
 use crate::bill::BillLimits;
 use crate::crypto::CryptoBackend;
 use crate::error::{ConfigError, Error};
 use crate::host::Host;
 use crate::keys::{ApiV3Key, MerchantKey, PlatformCertificate, VerifyingKey};
 use crate::retry::RetryPolicy;
+use crate::routes::{Backup, RouteSettings, Routes};
 use crate::signing::RequestSigner;
 use crate::verification::Verifier;
 
@@ -171,7 +168,7 @@ impl ClientBuilder {
         self
     }
 
-    /// Where requests go (default [`PRODUCTION_BASE_URL`]): scheme, host and
+    /// Where requests go (default [`PRODUCTION_BASE_URL`](super::PRODUCTION_BASE_URL)): scheme, host and
     /// port only, such as a sandbox's `http://127.0.0.1:8080`.
     ///
     /// `https://` anywhere; plain `http://` only to this machine (a
@@ -227,7 +224,7 @@ impl ClientBuilder {
     /// [`crate::retry`] for what is retried.
     ///
     /// Default: [`RetryPolicy::default`] (3 attempts) when the base URL is
-    /// WeChat Pay's ([`PRODUCTION_BASE_URL`] or [`BACKUP_BASE_URL`]), and
+    /// WeChat Pay's ([`PRODUCTION_BASE_URL`](super::PRODUCTION_BASE_URL) or [`BACKUP_BASE_URL`](super::BACKUP_BASE_URL)), and
     /// [`RetryPolicy::none`] for any other base URL (a sandbox, a test
     /// server, a proxy), so that a scripted server sees exactly the requests
     /// a test makes. Set a policy to retry against those too.
@@ -242,8 +239,8 @@ impl ClientBuilder {
     /// back to the base URL. Only retries fail over, so this needs a policy
     /// that retries.
     ///
-    /// Default: [`BACKUP_BASE_URL`] when the base URL is
-    /// [`PRODUCTION_BASE_URL`], none otherwise.
+    /// Default: [`BACKUP_BASE_URL`](super::BACKUP_BASE_URL) when the base URL is
+    /// [`PRODUCTION_BASE_URL`](super::PRODUCTION_BASE_URL), none otherwise.
     pub fn backup_base_url(mut self, backup_base_url: impl Into<String>) -> Self {
         self.backup = Backup::Url(backup_base_url.into());
         self
@@ -436,66 +433,16 @@ impl ClientBuilder {
             }
         };
 
-        let base_url = parse_base_url(
-            "base URL",
-            self.base_url.as_deref().unwrap_or(PRODUCTION_BASE_URL),
+        let routes = Routes::resolve(
+            &RouteSettings {
+                base_url: self.base_url.as_deref(),
+                host_urls: &self.host_urls,
+                home_host: self.home_host,
+                backup: &self.backup,
+                allow_insecure_http: self.allow_insecure_http,
+            },
             &mut problems,
         );
-        let on_production = base_url
-            .as_ref()
-            .is_some_and(|url| is_host(url, PRODUCTION_BASE_URL));
-        // A base URL elsewhere than WeChat Pay (a sandbox, a proxy) takes
-        // every host's operations unless a host has a URL of its own.
-        let custom_base = self.base_url.is_some() && !on_production;
-        let mut host_urls = Vec::new();
-        for host in Host::ALL {
-            let given = self.host_urls.iter().rev().find(|(h, _)| *h == host);
-            let url = match given {
-                Some((_, url)) => {
-                    parse_base_url(&format!("URL of host {host}"), url, &mut problems)
-                }
-                None if host == Host::Api || custom_base => base_url.clone(),
-                None => parse_base_url(
-                    &format!("URL of host {host}"),
-                    host.production_url(),
-                    &mut problems,
-                ),
-            };
-            if let Some(url) = url {
-                host_urls.push((host, url));
-            }
-        }
-        let backup_base_url = match &self.backup {
-            Backup::Default if on_production => {
-                parse_base_url("backup base URL", BACKUP_BASE_URL, &mut problems)
-            }
-            Backup::Default | Backup::Disabled => None,
-            Backup::Url(url) => parse_base_url("backup base URL", url, &mut problems),
-        };
-        let mut checked = vec![
-            ("base URL".to_owned(), base_url.clone()),
-            ("backup base URL".to_owned(), backup_base_url.clone()),
-        ];
-        // Hosts given a URL of their own; the others have the base URL
-        // (checked above) or their https production URL.
-        for (host, url) in &host_urls {
-            if *host != Host::Api && self.host_urls.iter().any(|(given, _)| given == host) {
-                checked.push((format!("URL of host {host}"), Some(url.clone())));
-            }
-        }
-        for (what, url) in &checked {
-            if let Some(url) = url
-                && !self.allow_insecure_http
-                && url.scheme() == "http"
-                && !is_loopback(url)
-            {
-                problems.push(format!(
-                    "{what} `{}` is plain http to `{}`, which is not this machine: requests and answers would travel unencrypted; use https://, or, for a test rig only, call .allow_insecure_http(true)",
-                    url.as_str().trim_end_matches('/'),
-                    url.host_str().unwrap_or_default()
-                ));
-            }
-        }
         let max_response_bytes = self
             .max_response_bytes
             .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES);
@@ -506,10 +453,7 @@ impl ClientBuilder {
         }
 
         let retry = self.retry.unwrap_or_else(|| {
-            let on_wechatpay = base_url.as_ref().is_some_and(|url| {
-                is_host(url, PRODUCTION_BASE_URL) || is_host(url, BACKUP_BASE_URL)
-            });
-            if on_wechatpay {
+            if routes.as_ref().is_some_and(Routes::on_wechatpay) {
                 RetryPolicy::default()
             } else {
                 RetryPolicy::none()
@@ -538,7 +482,7 @@ impl ClientBuilder {
             }
         }
 
-        let (Some((serial, key)), Some(base_url), true) = (merchant, base_url, problems.is_empty())
+        let (Some((serial, key)), Some(routes), true) = (merchant, routes, problems.is_empty())
         else {
             return Err(ConfigError::Invalid(problems).into());
         };
@@ -555,10 +499,7 @@ impl ClientBuilder {
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
-                base_url,
-                host_urls,
-                home_host: self.home_host,
-                backup_base_url,
+                routes,
                 signer: RequestSigner::new(mchid, serial, key),
                 keys: KeyStore::new(verifier, self.certificate_refresh),
                 timeout,
@@ -599,100 +540,5 @@ impl fmt::Debug for ClientBuilder {
             .field("bill_limits", &self.bill_limits)
             .field("allow_insecure_http", &self.allow_insecure_http)
             .finish_non_exhaustive()
-    }
-}
-
-/// Where attempts fail over to.
-#[derive(Debug, Default)]
-enum Backup {
-    /// [`BACKUP_BASE_URL`] on production, nowhere otherwise.
-    #[default]
-    Default,
-    /// This base URL.
-    Url(String),
-    /// Nowhere.
-    Disabled,
-}
-
-/// Parses a base URL: scheme, host and port only. `what` names the setting
-/// in the problem reported otherwise.
-pub(crate) fn parse_base_url(
-    what: &str,
-    base_url: &str,
-    problems: &mut Vec<String>,
-) -> Option<Url> {
-    match Url::parse(base_url) {
-        Ok(url)
-            if matches!(url.scheme(), "http" | "https")
-                && url.host().is_some()
-                && url.path() == "/"
-                && url.query().is_none()
-                && url.fragment().is_none() =>
-        {
-            Some(url)
-        }
-        Ok(_) => {
-            problems.push(format!(
-                "{what} `{base_url}` must be scheme, host and port only (like https://api.mch.weixin.qq.com): a path prefix would not be covered by the signature"
-            ));
-            None
-        }
-        Err(error) => {
-            problems.push(format!("{what} `{base_url}` is not a URL: {error}"));
-            None
-        }
-    }
-}
-
-/// Whether `url` is the host of `known` (scheme, host and port alike).
-fn is_host(url: &Url, known: &str) -> bool {
-    Url::parse(known).is_ok_and(|known| known.origin() == url.origin())
-}
-
-/// Whether `url`'s host is this machine: a loopback address (`127.0.0.0/8`,
-/// `::1`, an IPv4-mapped loopback) or `localhost`.
-pub(crate) fn is_loopback(url: &Url) -> bool {
-    let Some(host) = url.host_str() else {
-        return false;
-    };
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    match bare.parse::<std::net::IpAddr>() {
-        Ok(std::net::IpAddr::V4(ip)) => ip.is_loopback(),
-        Ok(std::net::IpAddr::V6(ip)) => {
-            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|ip| ip.is_loopback())
-        }
-        Err(_) => {
-            let name = bare.strip_suffix('.').unwrap_or(bare);
-            name.eq_ignore_ascii_case("localhost")
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn loopback_hosts_are_recognized() {
-        for url in [
-            "http://127.0.0.1:8080",
-            "http://127.8.9.10",
-            "http://localhost:1",
-            "http://LOCALHOST.",
-            "http://[::1]:8080",
-            "http://[::ffff:127.0.0.1]",
-        ] {
-            assert!(is_loopback(&Url::parse(url).unwrap()), "{url}");
-        }
-        for url in [
-            "http://example.com",
-            "http://10.0.0.1",
-            "http://128.0.0.1",
-            "http://[::2]",
-            "http://localhost.example.com",
-            "http://127.0.0.1.example.com",
-        ] {
-            assert!(!is_loopback(&Url::parse(url).unwrap()), "{url}");
-        }
     }
 }

@@ -197,7 +197,7 @@ impl Client {
         let span = tracing::info_span!("wxpay.certificate_download", attempts = Empty);
         let mut attempts = Attempts::start(
             &self.inner.retry,
-            self.backup_for(self.inner.home_host.unwrap_or(Host::Api)),
+            self.backup_for(self.home_host().unwrap_or(Host::Api)),
             Idempotency::Natural,
         );
         async {
@@ -225,7 +225,7 @@ impl Client {
             .apiv3_key
             .as_ref()
             .ok_or(Error::Certificates(CertificateError::NoApiV3Key))?;
-        let home = self.inner.home_host.unwrap_or(Host::Api);
+        let home = self.home_host().unwrap_or(Host::Api);
         let request = self.prepare_on(&DownloadCertificates, home, unix_now(), new_nonce())?;
         let url = request_url(&request, base)?;
         let answer = self.transmit(&request, url, self.inner.timeout).await?;

@@ -15,7 +15,6 @@ use reqwest::Url;
 use tokio::io::AsyncWriteExt;
 
 use super::Client;
-use super::builder::is_loopback;
 use super::send::Answer;
 use crate::bill::stream::{BillDecoder, Decoded};
 use crate::bill::{
@@ -23,6 +22,7 @@ use crate::bill::{
 };
 use crate::endpoint::Method;
 use crate::error::{Error, Operation};
+use crate::routes::is_loopback;
 use crate::signing::{new_nonce, unix_now};
 use crate::target::BuildError;
 use crate::verification::header;

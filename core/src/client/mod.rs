@@ -41,16 +41,12 @@ use crate::host::Host;
 use crate::keys::{ApiV3Key, CryptoError};
 use crate::request::PreparedRequest;
 use crate::retry::RetryPolicy;
+use crate::routes::{self, Routes};
 use crate::signing::{RequestSigner, new_nonce, unix_now};
 use crate::target::{BuildError, Target};
 use crate::verification::Verifier;
 
-/// WeChat Pay's production API host.
-pub const PRODUCTION_BASE_URL: &str = "https://api.mch.weixin.qq.com";
-
-/// WeChat Pay's backup domain: where a client on [`PRODUCTION_BASE_URL`]
-/// sends its next attempt after a network failure.
-pub const BACKUP_BASE_URL: &str = "https://api2.mch.weixin.qq.com";
+pub use crate::routes::{BACKUP_BASE_URL, PRODUCTION_BASE_URL};
 
 /// The default timeout of one attempt, connection included.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -85,16 +81,10 @@ pub struct Client {
 
 struct Inner {
     http: reqwest::Client,
-    /// The URL of [`Host::Api`].
-    base_url: Url,
-    /// The URL of every host, in [`Host::ALL`]'s order (see
-    /// [`ClientBuilder::host_url`]).
-    host_urls: Vec<(Host, Url)>,
-    /// The one host this client calls, if it was built for one (see
-    /// [`ClientBuilder::home_host`]).
-    home_host: Option<Host>,
-    /// Where attempts go after a network failure, if anywhere.
-    backup_base_url: Option<Url>,
+    /// Every host's URL, the home host and the backup URL (see
+    /// [`ClientBuilder::host_url`], [`ClientBuilder::home_host`] and
+    /// [`ClientBuilder::backup_base_url`]).
+    routes: Routes,
     signer: RequestSigner,
     /// WeChat Pay's keys (public keys, platform certificates), swapped whole
     /// when certificates are downloaded.
@@ -196,56 +186,36 @@ impl Client {
 
     /// The base URL requests go to.
     pub fn base_url(&self) -> &str {
-        self.inner.base_url.as_str().trim_end_matches('/')
+        routes::display(self.inner.routes.base_url())
     }
 
     /// Where operations served by `host` go (see
     /// [`ClientBuilder::host_url`]); `None` when the client was built for
     /// another host only ([`ClientBuilder::home_host`]).
     pub fn host_url(&self, host: Host) -> Option<&str> {
-        self.route(host)
-            .ok()
-            .map(|url| url.as_str().trim_end_matches('/'))
+        self.route(host).ok().map(routes::display)
     }
 
     /// The one host this client calls, if it was built for one (see
     /// [`ClientBuilder::home_host`]).
     pub fn home_host(&self) -> Option<Host> {
-        self.inner.home_host
+        self.inner.routes.home_host()
     }
 
     /// The URL requests to `host` go to, or why there is none.
     pub(crate) fn route(&self, host: Host) -> Result<&Url, BuildError> {
-        if let Some(home) = self.inner.home_host
-            && home != host
-        {
-            return Err(BuildError::HostNotServed { host, home });
-        }
-        Ok(self
-            .inner
-            .host_urls
-            .iter()
-            .find(|(candidate, _)| *candidate == host)
-            .map_or(&self.inner.base_url, |(_, url)| url))
+        self.inner.routes.route(host)
     }
 
-    /// Where attempts of a request to `host` fail over to: the backup base
-    /// URL for [`Host::Api`], nowhere for the others (WeChat Pay has no
-    /// backup domain for them).
+    /// Where attempts of a request to `host` fail over to, if anywhere.
     pub(crate) fn backup_for(&self, host: Host) -> Option<&Url> {
-        match host {
-            Host::Api => self.inner.backup_base_url.as_ref(),
-            _ => None,
-        }
+        self.inner.routes.backup_for(host)
     }
 
     /// The base URL attempts fail over to after a network failure, if any
     /// (see [`ClientBuilder::backup_base_url`]).
     pub fn backup_base_url(&self) -> Option<&str> {
-        self.inner
-            .backup_base_url
-            .as_ref()
-            .map(|url| url.as_str().trim_end_matches('/'))
+        self.inner.routes.backup_url().map(routes::display)
     }
 
     /// The retry policy of calls that do not override it (see
@@ -439,7 +409,7 @@ impl fmt::Debug for Client {
             .field("merchant_serial", &self.inner.signer.serial_no())
             .field("base_url", &self.base_url())
             .field("backup_base_url", &self.backup_base_url())
-            .field("home_host", &self.inner.home_host)
+            .field("home_host", &self.home_host())
             .field("verifier", &self.inner.keys.snapshot())
             .field("timeout", &self.inner.timeout)
             .field("retry", &self.inner.retry)

@@ -116,7 +116,7 @@ impl Client {
         if nonce.is_empty() || !nonce.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(build(BuildError::InvalidNonce));
         }
-        let url = join(&self.inner.base_url, target).map_err(build)?;
+        let url = join(self.inner.routes.base_url(), target).map_err(build)?;
         let mut headers = self.inner.common_headers.clone();
         let body = match body {
             Some(bytes) => {

@@ -20,16 +20,13 @@ use tracing::field::Empty;
 use zeroize::Zeroizing;
 
 use super::{ClientIdentity, Fields, SignType, Signing, V2Endpoint, V2Error, V2Key, decode_answer};
-use crate::client::builder::{is_loopback, parse_base_url};
 use crate::client::{CallOptions, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT};
 use crate::endpoint::{Idempotency, Method};
 use crate::error::{ConfigError, Error, Operation};
 use crate::host::Host;
 use crate::retry::{Attempts, RetryPolicy};
+use crate::routes::{self, Backup, RouteSettings, Routes};
 use crate::target::BuildError;
-
-/// WeChat Pay's production APIv2 host (the same as APIv3's).
-const BACKUP_URL: &str = "https://api2.mch.weixin.qq.com";
 
 /// A WeChat Pay APIv2 client for one merchant.
 ///
@@ -60,9 +57,8 @@ struct Inner {
     http: reqwest::Client,
     /// Requests with it, when one was configured.
     http_with_identity: Option<reqwest::Client>,
-    host_urls: Vec<(Host, Url)>,
-    home_host: Option<Host>,
-    backup: Option<Url>,
+    /// Every host's URL, the home host and the backup URL.
+    routes: Routes,
     timeout: Duration,
     retry: RetryPolicy,
     max_response_bytes: u64,
@@ -183,26 +179,11 @@ impl V2Client {
     /// Where operations served by `host` go; `None` when the client was
     /// built for another host only.
     pub fn host_url(&self, host: Host) -> Option<&str> {
-        self.route(host)
-            .ok()
-            .map(|url| url.as_str().trim_end_matches('/'))
+        self.route(host).ok().map(routes::display)
     }
 
     fn route(&self, host: Host) -> Result<&Url, BuildError> {
-        if let Some(home) = self.inner.home_host
-            && home != host
-        {
-            return Err(BuildError::HostNotServed { host, home });
-        }
-        self.inner
-            .host_urls
-            .iter()
-            .find(|(candidate, _)| *candidate == host)
-            .map(|(_, url)| url)
-            .ok_or(BuildError::HostNotServed {
-                host,
-                home: self.inner.home_host.unwrap_or_default(),
-            })
+        self.inner.routes.route(host)
     }
 
     /// Builds and signs the request for `endpoint` without sending it.
@@ -413,10 +394,7 @@ impl V2Client {
         let idempotency = options
             .idempotency_override()
             .unwrap_or(request.idempotency);
-        let backup = match request.host {
-            Host::Api => self.inner.backup.as_ref(),
-            _ => None,
-        };
+        let backup = self.inner.routes.backup_for(request.host);
         let mut attempts = Attempts::start(policy, backup, idempotency);
         loop {
             span.record("attempts", attempts.number());
@@ -491,7 +469,7 @@ impl fmt::Debug for V2Client {
             .field("key", &self.inner.key)
             .field("preferred_sign_type", &self.inner.preferred)
             .field("client_certificate", &self.has_client_certificate())
-            .field("home_host", &self.inner.home_host)
+            .field("home_host", &self.inner.routes.home_host())
             .finish_non_exhaustive()
     }
 }
@@ -751,48 +729,19 @@ impl V2ClientBuilder {
             }
         };
 
-        let production = Host::Api.production_url();
-        let base = self.base_url.as_deref().unwrap_or(production);
-        let base_url = parse_base_url("base URL", base, &mut problems);
-        let on_production = base_url
-            .as_ref()
-            .is_some_and(|url| url.host_str() == Some(Host::Api.name()));
-        let custom_base = self.base_url.is_some() && !on_production;
-        let mut host_urls = Vec::new();
-        for host in Host::ALL {
-            let given = self.host_urls.iter().rev().find(|(h, _)| *h == host);
-            let what = format!("URL of host {host}");
-            let url = match given {
-                Some((_, url)) => parse_base_url(&what, url, &mut problems),
-                None if host == Host::Api || custom_base => base_url.clone(),
-                None => parse_base_url(&what, host.production_url(), &mut problems),
-            };
-            if let Some(url) = url {
-                // Checked where it was given: the base URL once (as the API
-                // host's), and each URL given for a host of its own.
-                let own = host == Host::Api || given.is_some();
-                if own && !self.allow_insecure_http && url.scheme() == "http" && !is_loopback(&url)
-                {
-                    let what = if given.is_some() {
-                        what
-                    } else {
-                        "base URL".to_owned()
-                    };
-                    problems.push(format!(
-                        "{what} `{}` is plain http to a host other than this machine: use https://, or, for a test rig only, call .allow_insecure_http(true)",
-                        url.as_str().trim_end_matches('/')
-                    ));
-                }
-                host_urls.push((host, url));
-            }
-        }
-        let backup = if on_production {
-            parse_base_url("backup base URL", BACKUP_URL, &mut problems)
-        } else {
-            None
-        };
+        // APIv2 fails over to the backup domain as APIv3 does, by default.
+        let routes = Routes::resolve(
+            &RouteSettings {
+                base_url: self.base_url.as_deref(),
+                host_urls: &self.host_urls,
+                home_host: self.home_host,
+                backup: &Backup::Default,
+                allow_insecure_http: self.allow_insecure_http,
+            },
+            &mut problems,
+        );
         let retry = self.retry.unwrap_or_else(|| {
-            if on_production {
+            if routes.as_ref().is_some_and(Routes::on_wechatpay) {
                 RetryPolicy::default()
             } else {
                 RetryPolicy::none()
@@ -826,7 +775,9 @@ impl V2ClientBuilder {
             }
         }
 
-        let (Some(key), Some(user_agent), true) = (key, user_agent, problems.is_empty()) else {
+        let (Some(key), Some(user_agent), Some(routes), true) =
+            (key, user_agent, routes, problems.is_empty())
+        else {
             return Err(ConfigError::Invalid(problems).into());
         };
         let http_client = |identity: Option<&ClientIdentity>| -> Result<reqwest::Client, Error> {
@@ -865,9 +816,7 @@ impl V2ClientBuilder {
                 preferred: self.preferred.unwrap_or(SignType::HmacSha256),
                 http,
                 http_with_identity,
-                host_urls,
-                home_host: self.home_host,
-                backup,
+                routes,
                 timeout,
                 retry,
                 max_response_bytes,

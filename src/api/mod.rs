@@ -10,6 +10,12 @@
 //! hand-written conveniences that the runtime's download and upload
 //! helpers build on.
 //!
+//! The generated sources live in crates of their own (`wxpay-api-payments`,
+//! `wxpay-api-marketing`, … in the repository's `api/` folder), which cargo
+//! compiles side by side; this module re-exports each area from its crate at
+//! the paths below, and an area's feature turns its crate on. Name the areas
+//! through `wxpay::api`, never through those crates.
+//!
 //! - [`v3`]: `/v3/…` on `api.mch.weixin.qq.com`.
 //! - `hk` (feature `hk`): the spec's `/hk/v3/…`, sent as `/v3/…` to
 //!   `apihk.mch.weixin.qq.com`.

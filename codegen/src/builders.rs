@@ -13,104 +13,120 @@
 //! shadow a trait method of the same name (inherent methods win method
 //! resolution: a field `partner_id` would hide `PayerParams::partner_id`).
 
-use std::fmt::Write as _;
+use proc_macro2::TokenStream;
+use quote::quote;
 
-/// A field of a rendered struct: `pub ident: Type,`, with the first line
-/// of its doc.
-struct Field<'a> {
-    ident: &'a str,
-    ty: &'a str,
-    doc: &'a str,
-}
+use crate::emit;
+use crate::shapes::Field;
 
-/// The fields of a struct body as the generator renders it: a doc, maybe
-/// attributes, then `pub ident: Type,` on one line.
-fn fields(body: &str) -> Vec<Field<'_>> {
-    let mut out = Vec::new();
-    let mut doc = "";
-    for line in body.lines().map(str::trim) {
-        if let Some(text) = line.strip_prefix("///") {
-            if doc.is_empty() {
-                doc = text.trim();
-            }
-        } else if let Some(field) = line.strip_prefix("pub ").and_then(|l| l.strip_suffix(',')) {
-            if let Some((ident, ty)) = field.split_once(": ") {
-                out.push(Field { ident, ty, doc });
-            }
-            doc = "";
-        }
+/// `constructors! { impl Name { fn new(…); fn with_…(…); } }` for struct
+/// `name` of `fields` (the macro, `api/types/src/macros.rs`, writes the
+/// methods); nothing when no field is optional (a struct literal is as
+/// short) and no `new` when every field is (`Default` is there).
+pub fn constructors(name: &str, fields: &[Field]) -> Result<TokenStream, String> {
+    let optional = |field: &&Field| field.ty.starts_with("Option<");
+    if !fields.iter().any(|field| optional(&field)) {
+        return Ok(TokenStream::new());
     }
-    out
-}
-
-/// `constructors! { name { new(…); with_…; } }` for a struct whose
-/// rendered fields are `body` (the macro, `api/types/src/macros.rs`,
-/// writes the `impl`); nothing when no field is optional (a struct
-/// literal is as short) and no `new` when every field is (`Default` is
-/// there).
-pub fn constructors(name: &str, body: &str) -> String {
-    let fields = fields(body);
-    let optional = |field: &Field| field.ty.starts_with("Option<");
-    if !fields.iter().any(optional) {
-        return String::new();
+    let at = |field: &Field| format!("`{name}::{}`", field.ident);
+    let mut required = Vec::new();
+    for field in fields.iter().filter(|field| !optional(field)) {
+        let ident = emit::ident(&field.ident)?;
+        let ty = emit::ty(&field.ty, &at(field))?;
+        required.push(quote! { #ident: #ty });
     }
-    // rustfmt leaves macro bodies alone, so they are indented here.
-    let mut out = format!("\nconstructors! {{\n    {name} {{\n");
-    let required: Vec<&Field> = fields.iter().filter(|f| !optional(f)).collect();
-    if !required.is_empty() {
-        out.push_str("        new(\n");
-        for field in &required {
-            let _ = writeln!(out, "            {}: {},", field.ident, field.ty);
-        }
-        out.push_str("        );\n");
-    }
-    for field in fields.iter().filter(|f| optional(f)) {
+    let new = (!required.is_empty()).then(|| quote! { fn new(#(#required),*); });
+    let mut setters = Vec::new();
+    for field in fields.iter().filter(optional) {
         let inner = &field.ty["Option<".len()..field.ty.len() - 1];
+        let inner = emit::ty(inner, &at(field))?;
         let bare = field.ident.trim_start_matches("r#");
-        let what = if field.doc.is_empty() {
+        let first = field
+            .doc
+            .lines()
+            .map(str::trim)
+            .find(|line| !line.is_empty())
+            .unwrap_or_default();
+        let what = if first.is_empty() {
             String::new()
         } else {
-            format!(" ({})", field.doc)
+            format!(" ({first})")
         };
-        let _ = writeln!(
-            out,
-            "        /// Sets `{bare}`{what}.\n        with_{bare} => {}: {inner};",
-            field.ident
-        );
+        let doc = emit::doc(&format!("Sets `{bare}`{what}."));
+        let setter = emit::ident(&format!("with_{bare}"))?;
+        let ident = emit::ident(&field.ident)?;
+        setters.push(quote! {
+            #doc
+            fn #setter(#ident: #inner);
+        });
     }
-    out.push_str("    }\n}\n");
-    out
+    let name = emit::ident(name)?;
+    Ok(quote! {
+        constructors! {
+            impl #name {
+                #new
+                #(#setters)*
+            }
+        }
+    })
 }
 
 #[cfg(test)]
 mod tests {
+    use quote::quote;
+
     use super::constructors;
+    use crate::shapes::Field;
+
+    fn field(doc: &str, ident: &str, ty: &str) -> Field {
+        Field {
+            doc: doc.to_owned(),
+            attrs: Vec::new(),
+            skip_none: ty.starts_with("Option<"),
+            ident: ident.to_owned(),
+            ty: ty.to_owned(),
+        }
+    }
 
     #[test]
     fn required_fields_make_new_and_optional_ones_setters() {
-        let body = "/// 应用ID\npub appid: String,\n/// 附加数据\n\
-                    #[serde(skip_serializing_if = \"Option::is_none\")]\n\
-                    pub attach: Option<String>,\n/// 类型\npub r#type: Option<Vec<i64>>,\n";
-        let out = constructors("Post", body);
-        assert!(out.contains("constructors! {\n    Post {\n"), "{out}");
-        assert!(
-            out.contains("        new(\n            appid: String,\n        );\n"),
-            "{out}"
-        );
-        assert!(
-            out.contains(
-                "        /// Sets `attach` (附加数据).\n        with_attach => attach: String;"
-            ),
-            "{out}"
-        );
-        assert!(out.contains("with_type => r#type: Vec<i64>;"), "{out}");
+        let fields = [
+            field("应用ID", "appid", "String"),
+            field("附加数据", "attach", "Option<String>"),
+            field("类型", "r#type", "Option<Vec<i64>>"),
+        ];
+        let out = constructors("Post", &fields).unwrap().to_string();
+        let expected = quote! {
+            constructors! {
+                impl Post {
+                    fn new(appid: String);
+                    #[doc = " Sets `attach` (附加数据)."]
+                    fn with_attach(attach: String);
+                    #[doc = " Sets `type` (类型)."]
+                    fn with_type(r#type: Vec<i64>);
+                }
+            }
+        };
+        assert_eq!(out, expected.to_string());
     }
 
     #[test]
     fn nothing_without_optional_fields_and_no_new_without_required_ones() {
-        assert_eq!(constructors("A", "pub a: String,\n"), "");
-        let out = constructors("B", "pub b: Option<bool>,\n");
-        assert!(!out.contains("new("), "{out}");
-        assert!(out.contains("with_b => b: bool;"), "{out}");
+        assert!(
+            constructors("A", &[field("", "a", "String")])
+                .unwrap()
+                .is_empty()
+        );
+        let out = constructors("B", &[field("", "b", "Option<bool>")])
+            .unwrap()
+            .to_string();
+        assert!(!out.contains("new"), "{out}");
+        assert!(out.contains("fn with_b (b : bool) ;"), "{out}");
+    }
+
+    #[test]
+    fn a_type_that_is_not_rust_is_an_error() {
+        let error = constructors("C", &[field("", "c", "Option<1 + x>")]).unwrap_err();
+        assert!(error.contains("`C::c`"), "{error}");
     }
 }

@@ -22,6 +22,11 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::emit;
+
 /// One catalogue crate.
 #[derive(Debug)]
 pub struct Crate {
@@ -251,94 +256,140 @@ pub struct Declared {
     /// Its doc line.
     pub doc: String,
     /// Its `cfg` predicate.
-    pub gate: String,
+    pub gate: TokenStream,
 }
 
-/// What every catalogue crate's `lib.rs` starts with, after its docs.
-const SHELL: &str = "\
-// The endpoint attribute's expansion names `::wxpay::__private`, as in the
-// `wxpay` crate.
-extern crate self as wxpay;
-
-#[doc(hidden)]
-pub mod __private {
-    pub use wxpay_core::__macro_support::*;
+/// The crate-level attributes of every catalogue crate, after its docs.
+fn lints() -> TokenStream {
+    quote! {
+        #![allow(clippy::module_inception, clippy::enum_variant_names, clippy::large_enum_variant)]
+    }
 }
 
-// The generated sources name the runtime's items as `wxpay` does:
-// `crate::DateTime`, `crate::media::MediaFile`, `#[crate::endpoint]`.
-#[allow(unused_imports)]
-use wxpay_core::*;
-#[allow(unused_imports)]
-use wxpay_macros::endpoint;
-";
+/// What every area crate's `lib.rs` starts with, after its docs.
+fn shell() -> TokenStream {
+    let expansion = emit::comment(
+        "The endpoint attribute's expansion names `::wxpay::__private`, as in the\n`wxpay` crate.",
+    );
+    let runtime = emit::comment(
+        "The generated sources name the runtime's items as `wxpay` does:\n\
+         `crate::DateTime`, `crate::media::MediaFile`, `#[crate::endpoint]`.",
+    );
+    quote! {
+        #expansion;
+        extern crate self as wxpay;
+
+        #[doc(hidden)]
+        pub mod __private {
+            pub use wxpay_core::__macro_support::*;
+        }
+
+        #runtime;
+        #[allow(unused_imports)]
+        use wxpay_core::*;
+        #[allow(unused_imports)]
+        use wxpay_macros::endpoint;
+    }
+}
 
 /// The `lib.rs` of an area crate.
-pub fn lib_rs(krate: &Crate, header: &str, modules: &[Declared]) -> String {
-    let mut text = String::from(header);
-    let _ = writeln!(
-        text,
-        "//! Part of the `wxpay` crate's endpoint catalogue: {}.\n//!\n\
-         //! Use it through `wxpay`, which re-exports each area at the same path\n\
-         //! (`wxpay::api::…`) behind the feature of the same name; the catalogue is split\n\
-         //! into crates so that cargo compiles it in parallel pieces.\n\n\
-         #![allow(clippy::module_inception, clippy::enum_variant_names, clippy::large_enum_variant)]\n\n\
-         // `string_enum!` and `constructors!`.\n#[allow(unused_imports)]\n#[macro_use]\nextern crate wxpay_api_types;\n",
+pub fn lib_rs(krate: &Crate, header: &str, modules: &[Declared]) -> Result<String, String> {
+    let doc = emit::inner_doc(&format!(
+        "Part of the `wxpay` crate's endpoint catalogue: {}.\n\n\
+         Use it through `wxpay`, which re-exports each area at the same path\n\
+         (`wxpay::api::…`) behind the feature of the same name; the catalogue is split\n\
+         into crates so that cargo compiles it in parallel pieces.",
         krate.about
-    );
-    text.push_str(SHELL);
-    if !krate.handwritten.is_empty() {
-        text.push_str("\n// Hand-written: trait impls for this crate's types.\n");
-    }
-    for module in krate.handwritten {
-        let _ = writeln!(text, "mod {module};");
-    }
-    text.push_str(
-        "\n/// The catalogue's modules, at the paths `wxpay::api` re-exports them under.\npub mod api {\n\
-         #[allow(unused_imports)]\npub(crate) use wxpay_api_types::{api::types, bill, media};\n",
-    );
+    ));
+    let lints = lints();
+    let macros = emit::comment("`string_enum!` and `constructors!`.");
+    let shell = shell();
+    let handwritten = if krate.handwritten.is_empty() {
+        TokenStream::new()
+    } else {
+        let comment = emit::comment("Hand-written: trait impls for this crate's types.");
+        let modules = krate
+            .handwritten
+            .iter()
+            .map(|module| emit::ident(module))
+            .collect::<Result<Vec<_>, _>>()?;
+        quote! { #comment; #(mod #modules;)* }
+    };
+    let mut groups = Vec::new();
     for parent in ["", "v3", "v2"] {
-        let mine: Vec<&Declared> = modules.iter().filter(|m| m.parent == parent).collect();
-        if mine.is_empty() {
+        let mut declared = Vec::new();
+        for module in modules.iter().filter(|m| m.parent == parent) {
+            let doc = emit::doc(&module.doc);
+            let gate = &module.gate;
+            let name = emit::ident(&module.name)?;
+            declared.push(quote! {
+                #doc
+                #[cfg(#gate)]
+                pub mod #name;
+            });
+        }
+        if declared.is_empty() {
             continue;
         }
-        if !parent.is_empty() {
-            let _ = writeln!(
-                text,
-                "/// `wxpay::api::{parent}`'s areas that this crate holds.\npub mod {parent} {{"
-            );
-        }
-        for module in mine {
-            let _ = writeln!(
-                text,
-                "/// {}\n#[cfg({})]\npub mod {};",
-                module.doc, module.gate, module.name
-            );
-        }
-        if !parent.is_empty() {
-            text.push_str("}\n");
-        }
+        groups.push(if parent.is_empty() {
+            quote! { #(#declared)* }
+        } else {
+            let doc = emit::doc(&format!(
+                "`wxpay::api::{parent}`'s areas that this crate holds."
+            ));
+            let parent = emit::ident(parent)?;
+            quote! {
+                #doc
+                pub mod #parent { #(#declared)* }
+            }
+        });
     }
-    text.push_str("}\n");
-    text
+    let tokens = quote! {
+        #doc
+        #lints
+        #macros;
+        #[allow(unused_imports)]
+        #[macro_use]
+        extern crate wxpay_api_types;
+        #shell
+        #handwritten
+        /// The catalogue's modules, at the paths `wxpay::api` re-exports them under.
+        pub mod api {
+            #[allow(unused_imports)]
+            pub(crate) use wxpay_api_types::{api::types, bill, media};
+            #(#groups)*
+        }
+    };
+    emit::file(header, tokens, &format!("{}/src/lib.rs", dir(krate.name)))
 }
 
 /// The `lib.rs` of `wxpay-api-types`.
-pub fn types_lib_rs(header: &str) -> String {
-    let mut text = String::from(header);
-    text.push_str(
-        "//! Part of the `wxpay` crate's endpoint catalogue: the types the spec shares between\n\
-         //! operations (`definitions/…`), which `wxpay` re-exports as `wxpay::api::types`, and the\n\
-         //! macros the generated sources call.\n\n\
-         #![allow(clippy::module_inception, clippy::enum_variant_names, clippy::large_enum_variant)]\n\n\
-         #[macro_use]\nmod macros;\n\n\
-         pub mod bill;\npub mod media;\n\n\
-         // The generated sources name the runtime's items as `wxpay` does (`crate::DateTime`).\n\
-         #[allow(unused_imports)]\nuse wxpay_core::*;\n\n\
-         /// The shared definitions, at the path `wxpay::api` re-exports them under.\n\
-         pub mod api {\n    pub mod types;\n}\n",
+pub fn types_lib_rs(header: &str) -> Result<String, String> {
+    let doc = emit::inner_doc(
+        "Part of the `wxpay` crate's endpoint catalogue: the types the spec shares between\n\
+         operations (`definitions/…`), which `wxpay` re-exports as `wxpay::api::types`, and the\n\
+         macros the generated sources call.",
     );
-    text
+    let lints = lints();
+    let runtime = emit::comment(
+        "The generated sources name the runtime's items as `wxpay` does (`crate::DateTime`).",
+    );
+    let tokens = quote! {
+        #doc
+        #lints
+        #[macro_use]
+        mod macros;
+        pub mod bill;
+        pub mod media;
+        #runtime;
+        #[allow(unused_imports)]
+        use wxpay_core::*;
+        /// The shared definitions, at the path `wxpay::api` re-exports them under.
+        pub mod api {
+            pub mod types;
+        }
+    };
+    emit::file(header, tokens, &format!("{}/src/lib.rs", dir(TYPES)))
 }
 
 /// The manifest of a catalogue crate: `features` are its leaf features.

@@ -38,11 +38,11 @@ pub enum Decision {
 
 impl Decision {
     /// The `wxpay::Idempotency` value this decision declares, as Rust.
-    pub fn rust(&self) -> String {
+    pub fn rust(&self) -> proc_macro2::TokenStream {
         match self {
-            Decision::Natural => "Idempotency::Natural".to_owned(),
-            Decision::Keyed(key) => format!("Idempotency::Keyed({key:?})"),
-            Decision::NotIdempotent => "Idempotency::NotIdempotent".to_owned(),
+            Decision::Natural => quote::quote! { Idempotency::Natural },
+            Decision::Keyed(key) => quote::quote! { Idempotency::Keyed(#key) },
+            Decision::NotIdempotent => quote::quote! { Idempotency::NotIdempotent },
         }
     }
 }

@@ -9,6 +9,7 @@
 pub mod builders;
 pub mod corrections;
 pub mod crates;
+pub mod emit;
 pub mod generate;
 pub mod idempotency;
 pub mod naming;

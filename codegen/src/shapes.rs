@@ -17,7 +17,11 @@
 //! `Deserialize` on those through the hidden feature `__conformance`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::emit;
 
 /// The feature that asks request types to derive `Deserialize` too.
 pub const CONFORMANCE_FEATURE: &str = "__conformance";
@@ -46,88 +50,147 @@ impl Sides {
     }
 
     /// The derive attributes of a struct used this way.
-    pub fn derives(self, default: bool) -> String {
-        let default = if default { "Default, " } else { "" };
+    pub fn derives(self, default: bool) -> TokenStream {
+        let default = default.then(|| quote! { Default, });
         let serde = match (self.sent, self.received) {
-            (true, true) => ", serde::Serialize, serde::Deserialize",
-            (true, false) => ", serde::Serialize",
-            (false, _) => ", serde::Deserialize",
+            (true, true) => quote! { , serde::Serialize, serde::Deserialize },
+            (true, false) => quote! { , serde::Serialize },
+            (false, _) => quote! { , serde::Deserialize },
         };
-        let mut out = format!("#[derive(Debug, Clone, {default}PartialEq{serde})]\n");
-        if self.sent && !self.received {
-            out.push_str(&conformance_deserialize());
+        let conformance = (self.sent && !self.received).then(conformance_deserialize);
+        quote! {
+            #[derive(Debug, Clone, #default PartialEq #serde)]
+            #conformance
         }
-        out
     }
 }
 
 /// `Deserialize` for the conformance tests only.
-pub fn conformance_deserialize() -> String {
-    format!("#[cfg_attr(feature = \"{CONFORMANCE_FEATURE}\", derive(serde::Deserialize))]\n")
+pub fn conformance_deserialize() -> TokenStream {
+    quote! { #[cfg_attr(feature = #CONFORMANCE_FEATURE, derive(serde::Deserialize))] }
 }
 
 /// What a skipped `None` looks like on a sent field; a type never sent
 /// leaves it out.
-pub const SKIP_NONE: &str = "#[serde(skip_serializing_if = \"Option::is_none\")]\n";
+pub fn skip_none() -> TokenStream {
+    quote! { #[serde(skip_serializing_if = "Option::is_none")] }
+}
+
+/// One field of a generated struct.
+pub struct Field {
+    /// Its doc text.
+    pub doc: String,
+    /// Its attributes besides the doc and [`Field::skip_none`], in order.
+    pub attrs: Vec<TokenStream>,
+    /// A `None` is left out when the struct is sent ([`skip_none`]).
+    pub skip_none: bool,
+    /// Its name (`r#type` for a keyword).
+    pub ident: String,
+    /// Its type, `Option<…>` when it is optional.
+    pub ty: String,
+}
+
+impl Field {
+    /// `pub ident: Type,` with its doc and attributes, in a struct
+    /// that is `sent` or not; `owner` names the struct for errors.
+    pub fn tokens(&self, sent: bool, owner: &str) -> Result<TokenStream, String> {
+        let doc = emit::doc(&self.doc);
+        let attrs = &self.attrs;
+        let skip = (sent && self.skip_none).then(skip_none);
+        let ident = emit::ident(&self.ident)?;
+        let ty = emit::ty(&self.ty, &format!("`{owner}::{}`", self.ident))?;
+        Ok(quote! {
+            #doc
+            #(#attrs)*
+            #skip
+            pub #ident: #ty,
+        })
+    }
+
+    /// What the field is on the wire and in Rust, its doc aside.
+    pub fn shape(&self) -> String {
+        let attrs: Vec<String> = self.attrs.iter().map(ToString::to_string).collect();
+        format!(
+            "{}{}pub {}: {},",
+            attrs.concat(),
+            if self.skip_none { "skip" } else { "" },
+            self.ident,
+            self.ty
+        )
+    }
+}
+
+/// The fields of struct `owner`, as tokens for its braces.
+pub fn fields_tokens(fields: &[Field], sent: bool, owner: &str) -> Result<TokenStream, String> {
+    let fields = fields
+        .iter()
+        .map(|field| field.tokens(sent, owner))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(quote! { #(#fields)* })
+}
 
 /// A struct or enum, waiting for its name.
 pub enum Shaped {
-    /// A struct: its doc, its rendered fields, and whether every field is
+    /// A struct: its doc, its fields, and whether every field is
     /// optional (then it derives `Default`).
     Struct {
         /// The struct's doc text.
         doc: String,
         /// Its doc where it stays in its operation's module, if not `doc`.
         local_doc: Option<String>,
-        /// The fields, rendered.
-        body: String,
+        /// The fields.
+        fields: Vec<Field>,
         /// Every field is optional.
         all_optional: bool,
     },
-    /// A string enum: its doc and its rendered variants.
+    /// A string enum: its doc and its variants.
     Enum {
         /// The enum's doc line.
         doc: String,
-        /// The variants, rendered and indented.
-        variants: String,
+        /// The variants (`/// doc` `Variant = "WIRE",` each).
+        variants: TokenStream,
     },
 }
 
 impl Shaped {
     /// The item, named `name`, derived for `sides`; `local` when it stays
     /// in its operation's module.
-    pub fn render(&self, name: &str, sides: Sides, local: bool) -> String {
+    pub fn render(&self, name: &str, sides: Sides, local: bool) -> Result<TokenStream, String> {
+        let ident = emit::ident(name)?;
         match self {
             Shaped::Struct {
                 doc,
                 local_doc,
-                body,
+                fields,
                 all_optional,
             } => {
                 let doc = match local_doc {
                     Some(local_doc) if local => local_doc,
                     _ => doc,
                 };
-                let mut out = String::new();
-                crate::generate::doc(&mut out, if doc.is_empty() { name } else { doc });
-                out.push_str(&sides.derives(*all_optional));
-                let body = if sides.sent {
-                    body.clone()
+                let doc = emit::doc(if doc.is_empty() { name } else { doc });
+                let derives = sides.derives(*all_optional);
+                let body = fields_tokens(fields, sides.sent, name)?;
+                let constructors = if sides.sent {
+                    crate::builders::constructors(name, fields)?
                 } else {
-                    body.replace(SKIP_NONE, "")
+                    TokenStream::new()
                 };
-                let _ = write!(out, "pub struct {name} {{\n{body}}}\n");
-                if sides.sent {
-                    out.push_str(&crate::builders::constructors(name, &body));
-                }
-                out
+                Ok(quote! {
+                    #doc
+                    #derives
+                    pub struct #ident { #body }
+                    #constructors
+                })
             }
-            // rustfmt leaves macro bodies alone, so they are indented here.
             Shaped::Enum { doc, variants } => {
-                let doc = if doc.is_empty() { name } else { doc };
-                format!(
-                    "string_enum! {{\n    /// {doc}\n    pub enum {name} {{\n{variants}    }}\n}}\n"
-                )
+                let doc = emit::doc(if doc.is_empty() { name } else { doc });
+                Ok(quote! {
+                    string_enum! {
+                        #doc
+                        pub enum #ident { #variants }
+                    }
+                })
             }
         }
     }

@@ -220,12 +220,19 @@ fn sent_structs_with_optional_members_get_constructors() {
     let rest = &text[at..];
     let constructor = &rest[rest.find("constructors! {").expect("its constructors")..];
     assert!(
-        constructor.lines().nth(1).map(str::trim) == Some("Post {"),
+        constructor.lines().nth(1).map(str::trim) == Some("impl Post {"),
         "{constructor}"
     );
-    let constructor = &constructor[..constructor.find("\n}\n").unwrap_or(constructor.len())];
+    // Up to the end of `impl Post { … }`, the first line that closes a block.
+    let end = constructor
+        .lines()
+        .position(|line| line.trim() == "}")
+        .map_or(constructor.len(), |n| {
+            constructor.lines().take(n).map(|l| l.len() + 1).sum()
+        });
+    let constructor = &constructor[..end];
     // The required members, in order, and a setter for an optional one.
-    let new = constructor.find("new(").expect("new");
+    let new = constructor.find("fn new(").expect("new");
     let order = [
         "appid:",
         "mchid:",
@@ -242,10 +249,10 @@ fn sent_structs_with_optional_members_get_constructors() {
         last = new + at;
     }
     assert!(
-        constructor.contains("with_attach => attach: String;"),
+        constructor.contains("fn with_attach(attach: String);"),
         "{constructor}"
     );
-    assert!(!constructor.contains("with_appid =>"), "{constructor}");
+    assert!(!constructor.contains("fn with_appid("), "{constructor}");
     // Answers get none.
     let answers = items(text);
     let (_, answer) = answers
@@ -255,7 +262,7 @@ fn sent_structs_with_optional_members_get_constructors() {
     let constructed = |name: &str| {
         text.split("constructors! {")
             .skip(1)
-            .any(|rest| rest.lines().nth(1).map(str::trim) == Some(&format!("{name} {{")))
+            .any(|rest| rest.lines().nth(1).map(str::trim) == Some(&format!("impl {name} {{")))
     };
     assert!(constructed("Post"));
     assert!(!constructed(&answer.name));

@@ -43,6 +43,7 @@ pub mod api {
     /// `wxpay::api::hk` (feature `hk`).
     #[cfg(feature = "hk")]
     pub mod hk;
+
     /// `wxpay::api::v3`'s areas that this crate holds.
     pub mod v3 {
         /// `/v3/global/…` (feature `global`).

@@ -37,6 +37,7 @@ use wxpay_macros::endpoint;
 pub mod api {
     #[allow(unused_imports)]
     pub(crate) use wxpay_api_types::{api::types, bill, media};
+
     /// `wxpay::api::v3`'s areas that this crate holds.
     pub mod v3 {
         /// `/v3/marketing/…` (feature `marketing`).

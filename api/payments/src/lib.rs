@@ -41,6 +41,7 @@ mod transfer_bills;
 pub mod api {
     #[allow(unused_imports)]
     pub(crate) use wxpay_api_types::{api::types, bill, media};
+
     /// `wxpay::api::v3`'s areas that this crate holds.
     pub mod v3 {
         /// `/v3/abnormal-fund-processing/…` (feature `abnormal-fund-processing`).

@@ -12,7 +12,6 @@
 
 #[macro_use]
 mod macros;
-
 pub mod bill;
 pub mod media;
 

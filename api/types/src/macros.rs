@@ -72,7 +72,18 @@ macro_rules! string_enum {
     };
 }
 
-/// `impl $name { new(required…), with_<field>(…)… }`.
+/// `impl $name { new(required…), with_<field>(…)… }`, from the
+/// signatures alone:
+///
+/// ```ignore
+/// constructors! {
+///     impl Name {
+///         fn new(a: TyA, b: TyB);
+///         /// Sets `c`.
+///         fn with_c(c: TyC);
+///     }
+/// }
+/// ```
 ///
 /// `new` takes every required field (`impl Into<…>`, in the given order)
 /// and leaves every optional one `None`; each `with_…` sets one optional
@@ -82,9 +93,9 @@ macro_rules! string_enum {
 #[macro_export]
 macro_rules! constructors {
     (
-        $name:ident {
-            new($($required:ident: $required_ty:ty),* $(,)?);
-            $( $(#[$meta:meta])* $setter:ident => $optional:ident: $optional_ty:ty; )*
+        impl $name:ident {
+            fn new($($required:ident: $required_ty:ty),* $(,)?);
+            $( $(#[$meta:meta])* fn $setter:ident($optional:ident: $optional_ty:ty $(,)?); )*
         }
     ) => {
         impl $name {
@@ -108,8 +119,8 @@ macro_rules! constructors {
         }
     };
     (
-        $name:ident {
-            $( $(#[$meta:meta])* $setter:ident => $optional:ident: $optional_ty:ty; )*
+        impl $name:ident {
+            $( $(#[$meta:meta])* fn $setter:ident($optional:ident: $optional_ty:ty $(,)?); )*
         }
     ) => {
         impl $name {

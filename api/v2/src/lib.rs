@@ -37,6 +37,7 @@ use wxpay_macros::endpoint;
 pub mod api {
     #[allow(unused_imports)]
     pub(crate) use wxpay_api_types::{api::types, bill, media};
+
     /// `wxpay::api::v2`'s areas that this crate holds.
     pub mod v2 {
         /// `/appauth/…` (feature `v2-appauth`).

@@ -5,16 +5,19 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use proc_macro2::TokenStream;
+use quote::quote;
 use serde_yaml::Value;
 
 use super::{
-    Gen, Holder, IfEmpty, Row, Side, Sink, alias, doc, doc_link, label, label_summary, lit,
+    Endpoint, Gen, Holder, IfEmpty, Row, Side, Sink, doc_link, label, label_summary,
+    mark_idempotency_key, type_alias,
 };
-use crate::builders;
+use crate::emit;
 use crate::idempotency::{self, Decision};
 use crate::naming;
 use crate::overrides::{self, Override};
-use crate::shapes::conformance_deserialize;
+use crate::shapes::Field;
 use crate::spec::{
     DEFAULT_HOST, Group, Kind, Operation, get, get_str, is_required, kind_of, scalar_text,
 };
@@ -23,8 +26,8 @@ use crate::spec::{
 struct Request {
     /// `Get`, `Post`, …
     method_name: String,
-    /// The rendered fields.
-    fields: String,
+    /// The fields.
+    fields: Vec<Field>,
     /// Field names taken.
     taken: BTreeSet<String>,
     /// The attribute's path, `<name>` for each placeholder.
@@ -60,7 +63,7 @@ impl Gen<'_> {
         let params = self.spec.parameters(&op.file, &op.op)?;
         let mut request = Request {
             method_name: naming::method_struct(&op.method),
-            fields: String::new(),
+            fields: Vec::new(),
             taken: BTreeSet::new(),
             template: String::new(),
             serial: false,
@@ -86,24 +89,20 @@ impl Gen<'_> {
         );
         let declared = declare_idempotency(op, &idempotency, &mut request.fields, &mut text)?;
         let summary = label_summary(get_str(&op.op, "summary").unwrap_or(""));
-        let mut out = String::new();
-        doc(&mut out, &text);
-        alias(&mut out, &summary);
-        let args = endpoint_args(op, &request, response.as_deref(), declared);
-        let _ = writeln!(out, "#[crate::endpoint({args})]");
-        out.push_str("#[derive(Debug, Clone, PartialEq)]\n");
-        if !request.multipart {
-            out.push_str(&conformance_deserialize());
-        }
+        let endpoint = Endpoint {
+            doc: &text,
+            summary: &summary,
+            args: endpoint_args(op, &request, response.as_deref(), declared)?,
+            conformance: !request.multipart,
+            name: &request.method_name,
+            fields: &request.fields,
+        };
+        sink.items.insert(0, endpoint.tokens()?);
         let Request {
             method_name,
-            fields,
             multipart,
             ..
         } = request;
-        let _ = write!(out, "pub struct {method_name} {{\n{fields}}}\n");
-        out.push_str(&builders::constructors(&method_name, &fields));
-        sink.items.insert(0, out);
 
         Ok(Row {
             method: op.method.clone(),
@@ -177,12 +176,18 @@ impl Gen<'_> {
                 Some(Kind::Integer) => "i64",
                 _ => "String",
             };
-            let fields = &mut request.fields;
-            doc(fields, &format!("{} (path)", text.if_empty(name)));
+            let mut attrs = Vec::new();
             if body_names.contains(name) {
-                let _ = writeln!(fields, "#[serde(rename = \"{name}@path\")]");
+                let rename = format!("{name}@path");
+                attrs.push(quote! { #[serde(rename = #rename)] });
             }
-            let _ = writeln!(fields, "pub {ident}: {ty},");
+            request.fields.push(Field {
+                doc: format!("{} (path)", text.if_empty(name)),
+                attrs,
+                skip_none: false,
+                ident: ident.clone(),
+                ty: ty.to_owned(),
+            });
             request.taken.insert(ident);
             let _ = write!(request.template, "<{name}>");
         }
@@ -280,29 +285,31 @@ impl Gen<'_> {
             ident = naming::field(&format!("query_{name}"));
             request.taken.insert(ident.clone());
         }
-        let fields = &mut request.fields;
-        doc(
-            fields,
-            &format!(
-                "{} (query)",
-                label(get_str(param, "description")).if_empty(name)
-            ),
-        );
+        let mut attrs = Vec::new();
         if wxpay_protocol::body_by_default(&op.method) {
-            fields.push_str("#[wxpay(query)]\n");
+            attrs.push(quote! { #[wxpay(query)] });
         }
         if ident.trim_start_matches("r#") != name {
-            let _ = writeln!(fields, "#[serde(rename = {})]", lit(name));
+            attrs.push(quote! { #[serde(rename = #name)] });
         }
         if list {
-            fields.push_str("#[serde(serialize_with = \"crate::target::comma_separated\")]\n");
+            attrs.push(quote! { #[serde(serialize_with = "crate::target::comma_separated")] });
         }
         let ty = if is_required(param) {
             ty
         } else {
             format!("Option<{ty}>")
         };
-        let _ = writeln!(fields, "pub {ident}: {ty},");
+        request.fields.push(Field {
+            doc: format!(
+                "{} (query)",
+                label(get_str(param, "description")).if_empty(name)
+            ),
+            attrs,
+            skip_none: false,
+            ident,
+            ty,
+        });
         Ok(())
     }
 
@@ -359,12 +366,17 @@ impl Gen<'_> {
         let text = label(get_str(param, "description")).if_empty(name);
         if kind_of(param) == Kind::File {
             request.multipart = true;
-            let fields = &mut request.fields;
-            doc(fields, &format!("{text} (uploaded file)"));
+            let mut attrs = Vec::new();
             if name != "file" {
-                let _ = writeln!(fields, "#[wxpay(part = {})]", lit(name));
+                attrs.push(quote! { #[wxpay(part = #name)] });
             }
-            let _ = writeln!(fields, "pub file: crate::media::MediaFile,");
+            request.fields.push(Field {
+                doc: format!("{text} (uploaded file)"),
+                attrs,
+                skip_none: false,
+                ident: "file".to_owned(),
+                ty: "crate::media::MediaFile".to_owned(),
+            });
             request.taken.insert("file".to_owned());
             return Ok(());
         }
@@ -388,11 +400,13 @@ impl Gen<'_> {
                 let ty = self
                     .ty(sink, param_file, &schema, &hint, "Meta", Side::Request)?
                     .rust;
-                doc(
-                    &mut request.fields,
-                    &format!("{text} (the upload's `meta`)"),
-                );
-                let _ = writeln!(request.fields, "#[wxpay(meta)]\npub meta: {ty},");
+                request.fields.push(Field {
+                    doc: format!("{text} (the upload's `meta`)"),
+                    attrs: vec![quote! { #[wxpay(meta)] }],
+                    skip_none: false,
+                    ident: "meta".to_owned(),
+                    ty,
+                });
                 request.taken.insert("meta".to_owned());
             }
             return Ok(());
@@ -409,13 +423,18 @@ impl Gen<'_> {
                 op.key()
             ));
         }
-        doc(&mut request.fields, &format!("{text} (form field)"));
         let ty = if is_required(param) {
             ty
         } else {
             format!("Option<{ty}>")
         };
-        let _ = writeln!(request.fields, "#[wxpay(form)]\npub {ident}: {ty},");
+        request.fields.push(Field {
+            doc: format!("{text} (form field)"),
+            attrs: vec![quote! { #[wxpay(form)] }],
+            skip_none: false,
+            ident,
+            ty,
+        });
         Ok(())
     }
 
@@ -460,22 +479,22 @@ impl Gen<'_> {
         let name = format!("{}Response", naming::method_struct(&op.method));
         sink.names.insert(name.clone());
         let answering = format!("{} {}", op.method, op.template);
-        let alias_of = |out: &mut String, ty: &str| {
-            doc(out, &format!("What `{answering}` answers."));
-            let _ = writeln!(out, "pub type {name} = {ty};");
+        let alias_of = |ty: &str| {
+            type_alias(
+                &format!("What `{answering}` answers."),
+                &name,
+                ty,
+                &op.key(),
+            )
         };
         if get_str(schema, "$ref").is_some() || !is_object {
             let item = format!("{name}Item");
             let ty = self
                 .ty(sink, &op.file, schema, &item, &item, Side::Response)?
                 .rust;
-            let mut out = String::new();
-            alias_of(&mut out, &ty);
-            sink.items.push(out);
+            sink.items.push(alias_of(&ty)?);
         } else if no_members {
-            let mut out = String::new();
-            alias_of(&mut out, "serde_json::Value");
-            sink.items.push(out);
+            sink.items.push(alias_of("serde_json::Value")?);
         } else {
             let flat = spec.flatten(&schema_file, &resolved)?;
             // Named, when several operations give it, for the path below
@@ -494,7 +513,7 @@ impl Gen<'_> {
                 &format!("{first}Response"),
                 &format!("{}Response", statics.concat()),
                 shaped,
-            );
+            )?;
         }
         Ok((Some(name), download, produces))
     }
@@ -571,50 +590,39 @@ fn endpoint_doc(op: &Operation, request: &Request, download: bool, produces: &[S
 }
 
 /// Says in `text` whether the operation may be sent again, marks its
-/// idempotency key among `fields`, and answers the attribute's
-/// `, idempotent` where it needs one.
+/// idempotency key among `fields`, and answers whether the attribute
+/// needs `idempotent`.
 fn declare_idempotency(
     op: &Operation,
     idempotency: &Decision,
-    fields: &mut String,
+    fields: &mut [Field],
     text: &mut String,
-) -> Result<Option<&'static str>, String> {
+) -> Result<bool, String> {
     Ok(match idempotency {
         Decision::Natural if !matches!(op.method.as_str(), "GET" | "PUT" | "DELETE") => {
             text.push_str(
                 "\n\nIdempotent: a repeat finds the work done, so the client may send it again \
                  after a timeout or a 5xx.",
             );
-            Some(", idempotent")
+            true
         }
         Decision::Keyed(key) => {
-            let line = format!("pub {}: ", naming::field(key));
-            let at = fields
-                .lines()
-                .scan(0, |offset, l| {
-                    let start = *offset;
-                    *offset += l.len() + 1;
-                    Some((start, l))
-                })
-                .find(|(_, l)| l.starts_with(&line))
-                .map(|(start, _)| start)
-                .ok_or_else(|| format!("{}: the idempotency key `{key}` has no field", op.key()))?;
-            fields.insert_str(at, "#[wxpay(idempotency_key)]\n");
+            mark_idempotency_key(fields, key, &op.key())?;
             let _ = write!(
                 text,
                 "\n\nIdempotent by `{key}`: WeChat Pay recognises a repeat by it, so the \
                  client may send it again after a timeout or a 5xx."
             );
-            None
+            false
         }
         Decision::NotIdempotent => {
             text.push_str(
                 "\n\nNot idempotent: the client sends it again only when the first attempt \
                  provably never left (see `wxpay::retry`).",
             );
-            None
+            false
         }
-        Decision::Natural => None,
+        Decision::Natural => false,
     })
 }
 
@@ -623,27 +631,30 @@ fn endpoint_args(
     op: &Operation,
     request: &Request,
     response: Option<&str>,
-    declared: Option<&str>,
-) -> String {
-    let mut args = format!("{}, {}", op.method, lit(&request.template));
+    idempotent: bool,
+) -> Result<TokenStream, String> {
+    let method = emit::ident(&op.method)?;
+    let template = &request.template;
+    let mut args = vec![quote! { #method, #template }];
     if matches!(op.group, Group::Hk | Group::Global) {
-        args.push_str(", host = HongKong");
+        args.push(quote! { host = HongKong });
     }
     if let Some(response) = response {
-        let _ = write!(args, ", response = {response}");
+        let response = emit::path(response, &op.key())?;
+        args.push(quote! { response = #response });
     }
     if request.multipart {
         if op.template.ends_with("video_upload") {
-            args.push_str(", multipart = crate::media::MediaLimits::VIDEO");
+            args.push(quote! { multipart = crate::media::MediaLimits::VIDEO });
         } else {
-            args.push_str(", multipart");
+            args.push(quote! { multipart });
         }
     }
     if request.serial {
-        args.push_str(", serial");
+        args.push(quote! { serial });
     }
-    if let Some(flag) = declared {
-        args.push_str(flag);
+    if idempotent {
+        args.push(quote! { idempotent });
     }
-    args
+    Ok(quote! { #(#args),* })
 }

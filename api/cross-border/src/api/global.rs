@@ -36,8 +36,8 @@ pub mod customs {
         }
 
         constructors! {
-            Get {
-                new(
+            impl Get {
+                fn new(
                     appid: String,
                     mchid: String,
                     order_type: GetOrderType,
@@ -45,9 +45,9 @@ pub mod customs {
                     customs: crate::api::global::types::Customs,
                 );
                 /// Sets `offset` (偏移量 (query)).
-                with_offset => offset: i64;
+                fn with_offset(offset: i64);
                 /// Sets `limit` (请求最大记录条数 (query)).
-                with_limit => limit: i64;
+                fn with_limit(limit: i64);
             }
         }
 
@@ -170,8 +170,8 @@ pub mod customs {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     mchid: String,
                     out_trade_no: String,
@@ -180,17 +180,17 @@ pub mod customs {
                     merchant_customs_no: String,
                 );
                 /// Sets `duty` (关税).
-                with_duty => duty: i64;
+                fn with_duty(duty: i64);
                 /// Sets `sub_order_no` (商户子订单号).
-                with_sub_order_no => sub_order_no: String;
+                fn with_sub_order_no(sub_order_no: String);
                 /// Sets `fee_type` (货币类型).
-                with_fee_type => fee_type: String;
+                fn with_fee_type(fee_type: String);
                 /// Sets `order_fee` (子订单金额).
-                with_order_fee => order_fee: i64;
+                fn with_order_fee(order_fee: i64);
                 /// Sets `transport_fee` (物流费用).
-                with_transport_fee => transport_fee: i64;
+                fn with_transport_fee(transport_fee: i64);
                 /// Sets `product_fee` (商品费用).
-                with_product_fee => product_fee: i64;
+                fn with_product_fee(product_fee: i64);
             }
         }
 
@@ -265,8 +265,8 @@ pub mod customs {
         }
 
         constructors! {
-            Patch {
-                new(
+            impl Patch {
+                fn new(
                     appid: String,
                     mchid: String,
                     out_trade_no: String,
@@ -275,15 +275,15 @@ pub mod customs {
                     merchant_customs_no: String,
                 );
                 /// Sets `sub_order_no` (商户子订单号).
-                with_sub_order_no => sub_order_no: String;
+                fn with_sub_order_no(sub_order_no: String);
                 /// Sets `duty` (关税).
-                with_duty => duty: i64;
+                fn with_duty(duty: i64);
                 /// Sets `order_fee` (子订单金额).
-                with_order_fee => order_fee: i64;
+                fn with_order_fee(order_fee: i64);
                 /// Sets `transport_fee` (物流费用).
-                with_transport_fee => transport_fee: i64;
+                fn with_transport_fee(transport_fee: i64);
                 /// Sets `product_fee` (商品费用).
-                with_product_fee => product_fee: i64;
+                fn with_product_fee(product_fee: i64);
             }
         }
 
@@ -321,6 +321,7 @@ pub mod customs {
             pub verify_department_trade_id: String,
         }
     }
+
     /// `/global/v3/customs/redeclare`
     pub mod redeclare {
         /// 报关重推API
@@ -355,21 +356,21 @@ pub mod customs {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     mchid: String,
                     customs: crate::api::global::types::Customs,
                     merchant_customs_no: String,
                 );
                 /// Sets `out_trade_no` (商户订单号).
-                with_out_trade_no => out_trade_no: String;
+                fn with_out_trade_no(out_trade_no: String);
                 /// Sets `transaction_id` (微信订单号).
-                with_transaction_id => transaction_id: String;
+                fn with_transaction_id(transaction_id: String);
                 /// Sets `sub_order_no` (商户子单号).
-                with_sub_order_no => sub_order_no: String;
+                fn with_sub_order_no(sub_order_no: String);
                 /// Sets `sub_order_id` (微信子单号).
-                with_sub_order_id => sub_order_id: String;
+                fn with_sub_order_id(sub_order_id: String);
             }
         }
 
@@ -402,6 +403,7 @@ pub mod customs {
             pub explanation: Option<String>,
         }
     }
+
     /// `/global/v3/customs/verify-certificate`
     pub mod verify_certificate {
         /// 身份信息校验API
@@ -445,8 +447,8 @@ pub mod customs {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     mchid: String,
                     out_trade_no: String,
@@ -458,7 +460,7 @@ pub mod customs {
                     certificate_name: String,
                 );
                 /// Sets `sub_order_no` (商户子订单号).
-                with_sub_order_no => sub_order_no: String;
+                fn with_sub_order_no(sub_order_no: String);
             }
         }
 
@@ -499,6 +501,7 @@ pub mod customs {
         }
     }
 }
+
 /// Types that several operations of feature `global` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     string_enum! {

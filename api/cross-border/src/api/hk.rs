@@ -50,6 +50,7 @@ pub mod certificates {
         pub data: Vec<GetResponseData>,
     }
 }
+
 /// `/v3/merchants`
 pub mod merchants {
     /// 子商户进件（融合钱包）
@@ -105,8 +106,8 @@ pub mod merchants {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 sp_appid: String,
                 sp_mchid: String,
                 name: String,
@@ -119,19 +120,19 @@ pub mod merchants {
                 business: crate::api::hk::types::Business,
             );
             /// Sets `channel_id` (渠道号).
-            with_channel_id => channel_id: String;
+            fn with_channel_id(channel_id: String);
             /// Sets `registration_certificate_number` (公司注册文件编号).
-            with_registration_certificate_number => registration_certificate_number: String;
+            fn with_registration_certificate_number(registration_certificate_number: String);
             /// Sets `registration_certificate_date` (公司注册文件过期时间).
-            with_registration_certificate_date => registration_certificate_date: String;
+            fn with_registration_certificate_date(registration_certificate_date: String);
             /// Sets `registration_certificate_copy` (公司注册文件照片).
-            with_registration_certificate_copy => registration_certificate_copy: String;
+            fn with_registration_certificate_copy(registration_certificate_copy: String);
             /// Sets `settlement_bank_number` (子商户银行结算账户信息).
-            with_settlement_bank_number => settlement_bank_number: String;
+            fn with_settlement_bank_number(settlement_bank_number: String);
             /// Sets `director` (董事信息).
-            with_director => director: crate::api::hk::types::Director;
+            fn with_director(director: crate::api::hk::types::Director);
             /// Sets `principal` (负责人信息).
-            with_principal => principal: crate::api::hk::types::Director;
+            fn with_principal(principal: crate::api::hk::types::Director);
         }
     }
 
@@ -225,8 +226,8 @@ pub mod merchants {
     }
 
     constructors! {
-        Put {
-            new(
+        impl Put {
+            fn new(
                 sp_appid: String,
                 sp_mchid: String,
                 sub_mchid: String,
@@ -239,21 +240,21 @@ pub mod merchants {
                 business: crate::api::hk::types::Business,
             );
             /// Sets `contact` (联系人信息).
-            with_contact => contact: crate::api::hk::types::Contact;
+            fn with_contact(contact: crate::api::hk::types::Contact);
             /// Sets `channel_id` (渠道号).
-            with_channel_id => channel_id: String;
+            fn with_channel_id(channel_id: String);
             /// Sets `registration_certificate_number` (公司注册文件编号).
-            with_registration_certificate_number => registration_certificate_number: String;
+            fn with_registration_certificate_number(registration_certificate_number: String);
             /// Sets `registration_certificate_date` (公司注册文件过期时间).
-            with_registration_certificate_date => registration_certificate_date: String;
+            fn with_registration_certificate_date(registration_certificate_date: String);
             /// Sets `registration_certificate_copy` (公司注册文件照片).
-            with_registration_certificate_copy => registration_certificate_copy: String;
+            fn with_registration_certificate_copy(registration_certificate_copy: String);
             /// Sets `settlement_bank_number` (子商户银行结算账户信息).
-            with_settlement_bank_number => settlement_bank_number: String;
+            fn with_settlement_bank_number(settlement_bank_number: String);
             /// Sets `director` (董事信息).
-            with_director => director: crate::api::hk::types::Director;
+            fn with_director(director: crate::api::hk::types::Director);
             /// Sets `principal` (负责人信息).
-            with_principal => principal: crate::api::hk::types::Director;
+            fn with_principal(principal: crate::api::hk::types::Director);
         }
     }
 
@@ -378,6 +379,7 @@ pub mod merchants {
         }
     }
 }
+
 /// `/v3/refunds`
 pub mod refunds {
     /// 查询所有退款
@@ -407,21 +409,21 @@ pub mod refunds {
     }
 
     constructors! {
-        Get {
+        impl Get {
             /// Sets `transaction_id` (微信支付订单号 (query)).
-            with_transaction_id => transaction_id: String;
+            fn with_transaction_id(transaction_id: String);
             /// Sets `out_trade_no` (商户订单号 (query)).
-            with_out_trade_no => out_trade_no: String;
+            fn with_out_trade_no(out_trade_no: String);
             /// Sets `mchid` (商户号 (query)).
-            with_mchid => mchid: String;
+            fn with_mchid(mchid: String);
             /// Sets `sub_mchid` (子商户号 (query)).
-            with_sub_mchid => sub_mchid: String;
+            fn with_sub_mchid(sub_mchid: String);
             /// Sets `sp_mchid` (机构商户号 (query)).
-            with_sp_mchid => sp_mchid: String;
+            fn with_sp_mchid(sp_mchid: String);
             /// Sets `offset` (记录起始位置 (query)).
-            with_offset => offset: i64;
+            fn with_offset(offset: i64);
             /// Sets `count` (每页笔数 (query)).
-            with_count => count: i64;
+            fn with_count(count: i64);
         }
     }
 
@@ -553,8 +555,8 @@ pub mod refunds {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 mchid: String,
                 appid: String,
                 sp_mchid: String,
@@ -564,15 +566,15 @@ pub mod refunds {
                 amount: PostAmount,
             );
             /// Sets `sub_appid` (子商户APPID).
-            with_sub_appid => sub_appid: String;
+            fn with_sub_appid(sub_appid: String);
             /// Sets `transaction_id` (微信订单号).
-            with_transaction_id => transaction_id: String;
+            fn with_transaction_id(transaction_id: String);
             /// Sets `out_trade_no` (商户订单号).
-            with_out_trade_no => out_trade_no: String;
+            fn with_out_trade_no(out_trade_no: String);
             /// Sets `reason` (退款原因).
-            with_reason => reason: String;
+            fn with_reason(reason: String);
             /// Sets `notify_url` (退款通知地址).
-            with_notify_url => notify_url: String;
+            fn with_notify_url(notify_url: String);
         }
     }
 
@@ -658,16 +660,14 @@ pub mod refunds {
             }
 
             constructors! {
-                Get {
-                    new(
-                        refund_id: String,
-                    );
+                impl Get {
+                    fn new(refund_id: String);
                     /// Sets `mchid` (商户号 (query)).
-                    with_mchid => mchid: String;
+                    fn with_mchid(mchid: String);
                     /// Sets `sub_mchid` (子商户号 (query)).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                     /// Sets `sp_mchid` (机构商户号 (query)).
-                    with_sp_mchid => sp_mchid: String;
+                    fn with_sp_mchid(sp_mchid: String);
                 }
             }
 
@@ -705,6 +705,7 @@ pub mod refunds {
             pub type GetResponse = crate::api::hk::types::RefundsResponse;
         }
     }
+
     /// `/v3/refunds/out-refund-no`
     pub mod out_refund_no {
         /// `/v3/refunds/out-refund-no/{out_refund_no}`
@@ -730,16 +731,14 @@ pub mod refunds {
             }
 
             constructors! {
-                Get {
-                    new(
-                        out_refund_no: String,
-                    );
+                impl Get {
+                    fn new(out_refund_no: String);
                     /// Sets `mchid` (商户号 (query)).
-                    with_mchid => mchid: String;
+                    fn with_mchid(mchid: String);
                     /// Sets `sub_mchid` (子商户号 (query)).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                     /// Sets `sp_mchid` (机构商户号 (query)).
-                    with_sp_mchid => sp_mchid: String;
+                    fn with_sp_mchid(sp_mchid: String);
                 }
             }
 
@@ -778,6 +777,7 @@ pub mod refunds {
         }
     }
 }
+
 /// `/v3/settle`
 pub mod settle {
     /// `/v3/settle/settlements`
@@ -808,18 +808,14 @@ pub mod settle {
         }
 
         constructors! {
-            Get {
-                new(
-                    settle_state: GetSettleState,
-                    limit: i64,
-                    offset: i64,
-                );
+            impl Get {
+                fn new(settle_state: GetSettleState, limit: i64, offset: i64);
                 /// Sets `sub_mchid` (子商户号 (query)).
-                with_sub_mchid => sub_mchid: String;
+                fn with_sub_mchid(sub_mchid: String);
                 /// Sets `settle_start_date` (结算开始日期 (query)).
-                with_settle_start_date => settle_start_date: String;
+                fn with_settle_start_date(settle_start_date: String);
                 /// Sets `settle_end_date` (结算结束日期 (query)).
-                with_settle_end_date => settle_end_date: String;
+                fn with_settle_end_date(settle_end_date: String);
             }
         }
 
@@ -893,6 +889,7 @@ pub mod settle {
         }
     }
 }
+
 /// `/v3/statements`
 pub mod statements {
     /// 下载对账单
@@ -914,18 +911,17 @@ pub mod statements {
     }
 
     constructors! {
-        Get {
-            new(
-                date: String,
-            );
+        impl Get {
+            fn new(date: String);
             /// Sets `mchid` (商户号 (query)).
-            with_mchid => mchid: String;
+            fn with_mchid(mchid: String);
         }
     }
 
     /// What `GET /v3/statements` answers.
     pub type GetResponse = String;
 }
+
 /// `/v3/transactions`
 pub mod transactions {
     /// `/v3/transactions/app`
@@ -986,8 +982,8 @@ pub mod transactions {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     mchid: String,
                     appid: String,
                     sub_mchid: String,
@@ -1001,23 +997,23 @@ pub mod transactions {
                     amount: crate::api::hk::types::Amount2,
                 );
                 /// Sets `sub_appid` (子商户APPID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `attach` (商户数据).
-                with_attach => attach: String;
+                fn with_attach(attach: String);
                 /// Sets `goods_tag` (商品标记).
-                with_goods_tag => goods_tag: String;
+                fn with_goods_tag(goods_tag: String);
                 /// Sets `limit_pay` (指定支付方式).
-                with_limit_pay => limit_pay: String;
+                fn with_limit_pay(limit_pay: String);
                 /// Sets `time_start` (交易起始时间).
-                with_time_start => time_start: String;
+                fn with_time_start(time_start: String);
                 /// Sets `time_expire` (交易结束时间).
-                with_time_expire => time_expire: String;
+                fn with_time_expire(time_expire: String);
                 /// Sets `payer` (支付者).
-                with_payer => payer: crate::api::hk::types::Payer;
+                fn with_payer(payer: crate::api::hk::types::Payer);
                 /// Sets `scene_info` (场景信息).
-                with_scene_info => scene_info: crate::api::hk::types::SceneInfo;
+                fn with_scene_info(scene_info: crate::api::hk::types::SceneInfo);
                 /// Sets `detail` (优惠功能).
-                with_detail => detail: Vec<crate::api::hk::types::Detail2>;
+                fn with_detail(detail: Vec<crate::api::hk::types::Detail2>);
             }
         }
 
@@ -1044,6 +1040,7 @@ pub mod transactions {
         /// The type is [`TransactionsResponse`](crate::api::hk::types::TransactionsResponse), which other answers share.
         pub type PostResponse = crate::api::hk::types::TransactionsResponse;
     }
+
     /// `/v3/transactions/id`
     pub mod id {
         /// `/v3/transactions/id/{transaction_id}`
@@ -1130,18 +1127,16 @@ pub mod transactions {
                 }
 
                 constructors! {
-                    Post {
-                        new(
-                            transaction_id: String,
-                            mchid: String,
-                        );
+                    impl Post {
+                        fn new(transaction_id: String, mchid: String);
                         /// Sets `sub_mchid` (子商户号).
-                        with_sub_mchid => sub_mchid: String;
+                        fn with_sub_mchid(sub_mchid: String);
                         /// Sets `sp_mchid` (机构商户号).
-                        with_sp_mchid => sp_mchid: String;
+                        fn with_sp_mchid(sp_mchid: String);
                     }
                 }
             }
+
             /// `/v3/transactions/id/{transaction_id}/reverse`
             pub mod reverse {
                 /// 撤销订单(微信支付订单号)
@@ -1168,6 +1163,7 @@ pub mod transactions {
             }
         }
     }
+
     /// `/v3/transactions/jsapi`
     pub mod jsapi {
         /// 小程序/公众号支付下单
@@ -1226,8 +1222,8 @@ pub mod transactions {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     mchid: String,
                     appid: String,
                     sub_mchid: String,
@@ -1241,23 +1237,23 @@ pub mod transactions {
                     amount: crate::api::hk::types::Amount2,
                 );
                 /// Sets `sub_appid` (子商户APPID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `attach` (商户数据).
-                with_attach => attach: String;
+                fn with_attach(attach: String);
                 /// Sets `goods_tag` (商品标记).
-                with_goods_tag => goods_tag: String;
+                fn with_goods_tag(goods_tag: String);
                 /// Sets `limit_pay` (指定支付方式).
-                with_limit_pay => limit_pay: String;
+                fn with_limit_pay(limit_pay: String);
                 /// Sets `time_start` (交易起始时间).
-                with_time_start => time_start: String;
+                fn with_time_start(time_start: String);
                 /// Sets `time_expire` (交易结束时间).
-                with_time_expire => time_expire: String;
+                fn with_time_expire(time_expire: String);
                 /// Sets `payer` (支付者).
-                with_payer => payer: crate::api::hk::types::Payer;
+                fn with_payer(payer: crate::api::hk::types::Payer);
                 /// Sets `scene_info` (场景信息).
-                with_scene_info => scene_info: crate::api::hk::types::SceneInfo;
+                fn with_scene_info(scene_info: crate::api::hk::types::SceneInfo);
                 /// Sets `detail` (优惠功能).
-                with_detail => detail: Vec<crate::api::hk::types::Detail2>;
+                fn with_detail(detail: Vec<crate::api::hk::types::Detail2>);
             }
         }
 
@@ -1284,6 +1280,7 @@ pub mod transactions {
         /// The type is [`TransactionsResponse`](crate::api::hk::types::TransactionsResponse), which other answers share.
         pub type PostResponse = crate::api::hk::types::TransactionsResponse;
     }
+
     /// `/v3/transactions/micropay`
     pub mod micropay {
         /// 提交付款码支付
@@ -1336,8 +1333,8 @@ pub mod transactions {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     mchid: String,
                     appid: String,
                     sub_mchid: String,
@@ -1350,19 +1347,19 @@ pub mod transactions {
                     amount: crate::api::hk::types::Amount2,
                 );
                 /// Sets `sub_appid` (子商户APPID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `attach` (商户数据).
-                with_attach => attach: String;
+                fn with_attach(attach: String);
                 /// Sets `goods_tag` (商品标记).
-                with_goods_tag => goods_tag: String;
+                fn with_goods_tag(goods_tag: String);
                 /// Sets `limit_pay` (指定支付方式).
-                with_limit_pay => limit_pay: String;
+                fn with_limit_pay(limit_pay: String);
                 /// Sets `payer` (支付者).
-                with_payer => payer: PostPayer;
+                fn with_payer(payer: PostPayer);
                 /// Sets `scene_info` (场景信息).
-                with_scene_info => scene_info: crate::api::hk::types::SceneInfo;
+                fn with_scene_info(scene_info: crate::api::hk::types::SceneInfo);
                 /// Sets `detail` (优惠功能).
-                with_detail => detail: Vec<crate::api::hk::types::Detail2>;
+                fn with_detail(detail: Vec<crate::api::hk::types::Detail2>);
             }
         }
 
@@ -1505,6 +1502,7 @@ pub mod transactions {
             pub detail: Option<Vec<PostResponseDetail>>,
         }
     }
+
     /// `/v3/transactions/mweb`
     pub mod mweb {
         /// H5支付下单
@@ -1563,8 +1561,8 @@ pub mod transactions {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     mchid: String,
                     appid: String,
                     sub_mchid: String,
@@ -1579,21 +1577,21 @@ pub mod transactions {
                     scene_info: PostSceneInfo,
                 );
                 /// Sets `sub_appid` (子商户APPID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `attach` (商户数据).
-                with_attach => attach: String;
+                fn with_attach(attach: String);
                 /// Sets `goods_tag` (商品标记).
-                with_goods_tag => goods_tag: String;
+                fn with_goods_tag(goods_tag: String);
                 /// Sets `limit_pay` (指定支付方式).
-                with_limit_pay => limit_pay: String;
+                fn with_limit_pay(limit_pay: String);
                 /// Sets `time_start` (交易起始时间).
-                with_time_start => time_start: String;
+                fn with_time_start(time_start: String);
                 /// Sets `time_expire` (交易结束时间).
-                with_time_expire => time_expire: String;
+                fn with_time_expire(time_expire: String);
                 /// Sets `payer` (支付者).
-                with_payer => payer: crate::api::hk::types::Payer;
+                fn with_payer(payer: crate::api::hk::types::Payer);
                 /// Sets `detail` (优惠功能).
-                with_detail => detail: Vec<crate::api::hk::types::Detail2>;
+                fn with_detail(detail: Vec<crate::api::hk::types::Detail2>);
             }
         }
 
@@ -1626,17 +1624,14 @@ pub mod transactions {
         }
 
         constructors! {
-            PostSceneInfo {
-                new(
-                    payer_client_ip: String,
-                    store_info: crate::api::hk::types::StoreInfo,
-                );
+            impl PostSceneInfo {
+                fn new(payer_client_ip: String, store_info: crate::api::hk::types::StoreInfo);
                 /// Sets `device_id` (商户端设备号).
-                with_device_id => device_id: String;
+                fn with_device_id(device_id: String);
                 /// Sets `device_ip` (商户端设备IP).
-                with_device_ip => device_ip: String;
+                fn with_device_ip(device_ip: String);
                 /// Sets `operator_id` (操作员ID).
-                with_operator_id => operator_id: String;
+                fn with_operator_id(operator_id: String);
             }
         }
 
@@ -1653,6 +1648,7 @@ pub mod transactions {
             pub mweb_url: String,
         }
     }
+
     /// `/v3/transactions/native`
     pub mod native {
         /// 扫码支付下单
@@ -1711,8 +1707,8 @@ pub mod transactions {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     mchid: String,
                     appid: String,
                     sub_mchid: String,
@@ -1726,23 +1722,23 @@ pub mod transactions {
                     amount: crate::api::hk::types::Amount2,
                 );
                 /// Sets `sub_appid` (子商户APPID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `attach` (商户数据).
-                with_attach => attach: String;
+                fn with_attach(attach: String);
                 /// Sets `goods_tag` (商品标记).
-                with_goods_tag => goods_tag: String;
+                fn with_goods_tag(goods_tag: String);
                 /// Sets `limit_pay` (指定支付方式).
-                with_limit_pay => limit_pay: String;
+                fn with_limit_pay(limit_pay: String);
                 /// Sets `time_start` (交易起始时间).
-                with_time_start => time_start: String;
+                fn with_time_start(time_start: String);
                 /// Sets `time_expire` (交易结束时间).
-                with_time_expire => time_expire: String;
+                fn with_time_expire(time_expire: String);
                 /// Sets `payer` (支付者).
-                with_payer => payer: crate::api::hk::types::Payer;
+                fn with_payer(payer: crate::api::hk::types::Payer);
                 /// Sets `scene_info` (场景信息).
-                with_scene_info => scene_info: crate::api::hk::types::SceneInfo;
+                fn with_scene_info(scene_info: crate::api::hk::types::SceneInfo);
                 /// Sets `detail` (优惠功能).
-                with_detail => detail: Vec<crate::api::hk::types::Detail2>;
+                fn with_detail(detail: Vec<crate::api::hk::types::Detail2>);
             }
         }
 
@@ -1771,6 +1767,7 @@ pub mod transactions {
             pub code_url: String,
         }
     }
+
     /// `/v3/transactions/out-trade-no`
     pub mod out_trade_no {
         /// `/v3/transactions/out-trade-no/{out_trade_no}`
@@ -1857,18 +1854,16 @@ pub mod transactions {
                 }
 
                 constructors! {
-                    Post {
-                        new(
-                            out_trade_no: String,
-                            mchid: String,
-                        );
+                    impl Post {
+                        fn new(out_trade_no: String, mchid: String);
                         /// Sets `sub_mchid` (子商户号).
-                        with_sub_mchid => sub_mchid: String;
+                        fn with_sub_mchid(sub_mchid: String);
                         /// Sets `sp_mchid` (机构商户号).
-                        with_sp_mchid => sp_mchid: String;
+                        fn with_sp_mchid(sp_mchid: String);
                     }
                 }
             }
+
             /// `/v3/transactions/out-trade-no/{out_trade_no}/reverse`
             pub mod reverse {
                 /// 撤销订单(商户订单号)
@@ -1896,6 +1891,7 @@ pub mod transactions {
         }
     }
 }
+
 /// Types that several operations of feature `hk` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     string_enum! {
@@ -1932,11 +1928,11 @@ pub mod types {
     }
 
     constructors! {
-        Director {
+        impl Director {
             /// Sets `name` (董事姓名).
-            with_name => name: String;
+            fn with_name(name: String);
             /// Sets `number` (董事证件号码).
-            with_number => number: String;
+            fn with_number(number: String);
         }
     }
 
@@ -1985,24 +1981,22 @@ pub mod types {
     }
 
     constructors! {
-        Business {
-            new(
-                business_type: crate::api::hk::types::BusinessType,
-            );
+        impl Business {
+            fn new(business_type: crate::api::hk::types::BusinessType);
             /// Sets `app_download` (APP下载链接).
-            with_app_download => app_download: String;
+            fn with_app_download(app_download: String);
             /// Sets `website` (业务网站).
-            with_website => website: String;
+            fn with_website(website: String);
             /// Sets `office_account` (公众号).
-            with_office_account => office_account: String;
+            fn with_office_account(office_account: String);
             /// Sets `mini_program` (小程序).
-            with_mini_program => mini_program: String;
+            fn with_mini_program(mini_program: String);
             /// Sets `store_address` (门店地址).
-            with_store_address => store_address: String;
+            fn with_store_address(store_address: String);
             /// Sets `store_photos` (门店照片JSON格式字符串).
-            with_store_photos => store_photos: String;
+            fn with_store_photos(store_photos: String);
             /// Sets `mcc` (MCC码).
-            with_mcc => mcc: String;
+            fn with_mcc(mcc: String);
         }
     }
 
@@ -2157,13 +2151,13 @@ pub mod types {
     }
 
     constructors! {
-        Payer {
+        impl Payer {
             /// Sets `openid` (用户标识).
-            with_openid => openid: String;
+            fn with_openid(openid: String);
             /// Sets `sp_openid` (用户标识).
-            with_sp_openid => sp_openid: String;
+            fn with_sp_openid(sp_openid: String);
             /// Sets `sub_openid` (用户标识).
-            with_sub_openid => sub_openid: String;
+            fn with_sub_openid(sub_openid: String);
         }
     }
 
@@ -2179,12 +2173,10 @@ pub mod types {
     }
 
     constructors! {
-        Amount2 {
-            new(
-                total: i64,
-            );
+        impl Amount2 {
+            fn new(total: i64);
             /// Sets `currency` (货币类型).
-            with_currency => currency: String;
+            fn with_currency(currency: String);
         }
     }
 
@@ -2202,13 +2194,10 @@ pub mod types {
     }
 
     constructors! {
-        StoreInfo {
-            new(
-                name: String,
-                address: String,
-            );
+        impl StoreInfo {
+            fn new(name: String, address: String);
             /// Sets `id` (编号).
-            with_id => id: String;
+            fn with_id(id: String);
         }
     }
 
@@ -2234,17 +2223,17 @@ pub mod types {
     }
 
     constructors! {
-        SceneInfo {
+        impl SceneInfo {
             /// Sets `device_id` (商户端设备号).
-            with_device_id => device_id: String;
+            fn with_device_id(device_id: String);
             /// Sets `device_ip` (商户端设备IP).
-            with_device_ip => device_ip: String;
+            fn with_device_ip(device_ip: String);
             /// Sets `payer_client_ip` (用户终端IP).
-            with_payer_client_ip => payer_client_ip: String;
+            fn with_payer_client_ip(payer_client_ip: String);
             /// Sets `operator_id` (操作员ID).
-            with_operator_id => operator_id: String;
+            fn with_operator_id(operator_id: String);
             /// Sets `store_info` (商户门店信息).
-            with_store_info => store_info: crate::api::hk::types::StoreInfo;
+            fn with_store_info(store_info: crate::api::hk::types::StoreInfo);
         }
     }
 
@@ -2267,16 +2256,12 @@ pub mod types {
     }
 
     constructors! {
-        GoodsDetail {
-            new(
-                goods_id: String,
-                quantity: i64,
-                price: i64,
-            );
+        impl GoodsDetail {
+            fn new(goods_id: String, quantity: i64, price: i64);
             /// Sets `wxpay_goods_id` (微信侧商品编码).
-            with_wxpay_goods_id => wxpay_goods_id: String;
+            fn with_wxpay_goods_id(wxpay_goods_id: String);
             /// Sets `goods_name` (商品名称).
-            with_goods_name => goods_name: String;
+            fn with_goods_name(goods_name: String);
         }
     }
 
@@ -2296,13 +2281,13 @@ pub mod types {
     }
 
     constructors! {
-        Detail2 {
+        impl Detail2 {
             /// Sets `cost_price` (订单原价).
-            with_cost_price => cost_price: i64;
+            fn with_cost_price(cost_price: i64);
             /// Sets `receipt_id` (商品小票ID).
-            with_receipt_id => receipt_id: String;
+            fn with_receipt_id(receipt_id: String);
             /// Sets `goods_detail` (单品列表).
-            with_goods_detail => goods_detail: Vec<crate::api::hk::types::GoodsDetail>;
+            fn with_goods_detail(goods_detail: Vec<crate::api::hk::types::GoodsDetail>);
         }
     }
 

@@ -176,13 +176,13 @@ pub struct AuditDetail {
 }
 
 constructors! {
-    AuditDetail {
+    impl AuditDetail {
         /// Sets `field` (字段名).
-        with_field => field: String;
+        fn with_field(field: String);
         /// Sets `field_name` (字段名称).
-        with_field_name => field_name: String;
+        fn with_field_name(field_name: String);
         /// Sets `reject_reason` (驳回原因).
-        with_reject_reason => reject_reason: String;
+        fn with_reject_reason(reject_reason: String);
     }
 }
 
@@ -212,22 +212,20 @@ pub struct Base {
 }
 
 constructors! {
-    Base {
-        new(
-            applyment_state: crate::api::types::ApplymentState,
-        );
+    impl Base {
+        fn new(applyment_state: crate::api::types::ApplymentState);
         /// Sets `business_code` (业务申请编号).
-        with_business_code => business_code: String;
+        fn with_business_code(business_code: String);
         /// Sets `applyment_id` (微信支付申请单号).
-        with_applyment_id => applyment_id: u64;
+        fn with_applyment_id(applyment_id: u64);
         /// Sets `sub_mchid` (特约商户号).
-        with_sub_mchid => sub_mchid: String;
+        fn with_sub_mchid(sub_mchid: String);
         /// Sets `sign_url` (超级管理员签约链接).
-        with_sign_url => sign_url: String;
+        fn with_sign_url(sign_url: String);
         /// Sets `applyment_state_msg` (申请状态描述).
-        with_applyment_state_msg => applyment_state_msg: String;
+        fn with_applyment_state_msg(applyment_state_msg: String);
         /// Sets `audit_detail` (驳回原因详情).
-        with_audit_detail => audit_detail: Vec<crate::api::types::AuditDetail>;
+        fn with_audit_detail(audit_detail: Vec<crate::api::types::AuditDetail>);
     }
 }
 
@@ -643,8 +641,8 @@ pub struct StockUseRule {
 }
 
 constructors! {
-    StockUseRule {
-        new(
+    impl StockUseRule {
+        fn new(
             max_coupons: i64,
             max_amount: i64,
             max_coupons_per_user: i64,
@@ -652,7 +650,7 @@ constructors! {
             prevent_api_abuse: bool,
         );
         /// Sets `max_amount_by_day` (单天发放上限金额).
-        with_max_amount_by_day => max_amount_by_day: i64;
+        fn with_max_amount_by_day(max_amount_by_day: i64);
     }
 }
 
@@ -687,13 +685,13 @@ pub struct FixAvailableTime {
 }
 
 constructors! {
-    FixAvailableTime {
+    impl FixAvailableTime {
         /// Sets `available_week_day` (available_week_day).
-        with_available_week_day => available_week_day: Vec<crate::api::types::Weekday>;
+        fn with_available_week_day(available_week_day: Vec<crate::api::types::Weekday>);
         /// Sets `begin_time` (当天开始时间).
-        with_begin_time => begin_time: i64;
+        fn with_begin_time(begin_time: i64);
         /// Sets `end_time` (当天结束时间).
-        with_end_time => end_time: i64;
+        fn with_end_time(end_time: i64);
     }
 }
 
@@ -718,17 +716,17 @@ pub struct CouponAvailableTime {
 }
 
 constructors! {
-    CouponAvailableTime {
+    impl CouponAvailableTime {
         /// Sets `available_begin_time` (开始时间).
-        with_available_begin_time => available_begin_time: crate::DateTime;
+        fn with_available_begin_time(available_begin_time: crate::DateTime);
         /// Sets `available_end_time` (结束时间).
-        with_available_end_time => available_end_time: crate::DateTime;
+        fn with_available_end_time(available_end_time: crate::DateTime);
         /// Sets `fix_available_time` (固定时间段可用).
-        with_fix_available_time => fix_available_time: crate::api::types::FixAvailableTime;
+        fn with_fix_available_time(fix_available_time: crate::api::types::FixAvailableTime);
         /// Sets `second_day_available` (领取第二天生效).
-        with_second_day_available => second_day_available: bool;
+        fn with_second_day_available(second_day_available: bool);
         /// Sets `available_time_after_receive` (领取后有效时间).
-        with_available_time_after_receive => available_time_after_receive: i64;
+        fn with_available_time_after_receive(available_time_after_receive: i64);
     }
 }
 
@@ -756,13 +754,13 @@ pub struct DiscountCoupon {
 }
 
 constructors! {
-    DiscountCoupon {
+    impl DiscountCoupon {
         /// Sets `discount_amount_max` (最高折扣金额).
-        with_discount_amount_max => discount_amount_max: i64;
+        fn with_discount_amount_max(discount_amount_max: i64);
         /// Sets `discount_percent` (折扣百分比).
-        with_discount_percent => discount_percent: i64;
+        fn with_discount_percent(discount_percent: i64);
         /// Sets `transaction_minimum` (门槛).
-        with_transaction_minimum => transaction_minimum: i64;
+        fn with_transaction_minimum(transaction_minimum: i64);
     }
 }
 
@@ -778,11 +776,11 @@ pub struct ExchangeCoupon {
 }
 
 constructors! {
-    ExchangeCoupon {
+    impl ExchangeCoupon {
         /// Sets `exchange_price` (单品换购价).
-        with_exchange_price => exchange_price: i64;
+        fn with_exchange_price(exchange_price: i64);
         /// Sets `transaction_minimum` (消费门槛).
-        with_transaction_minimum => transaction_minimum: i64;
+        fn with_transaction_minimum(transaction_minimum: i64);
     }
 }
 
@@ -798,11 +796,11 @@ pub struct LimitCard {
 }
 
 constructors! {
-    LimitCard {
+    impl LimitCard {
         /// Sets `name` (银行卡名称).
-        with_name => name: String;
+        fn with_name(name: String);
         /// Sets `bin` (指定卡BIN).
-        with_bin => bin: Vec<String>;
+        fn with_bin(bin: Vec<String>);
     }
 }
 
@@ -852,11 +850,11 @@ pub struct CutToMessage {
 }
 
 constructors! {
-    CutToMessage {
+    impl CutToMessage {
         /// Sets `single_price_max` (可用优惠的商品最高单价).
-        with_single_price_max => single_price_max: i64;
+        fn with_single_price_max(single_price_max: i64);
         /// Sets `cut_to_price` (减至后的优惠单价).
-        with_cut_to_price => cut_to_price: i64;
+        fn with_cut_to_price(cut_to_price: i64);
     }
 }
 
@@ -902,15 +900,15 @@ pub struct CouponConsumeGoodsDetail {
 }
 
 constructors! {
-    CouponConsumeGoodsDetail {
+    impl CouponConsumeGoodsDetail {
         /// Sets `goods_id` (商品编码).
-        with_goods_id => goods_id: String;
+        fn with_goods_id(goods_id: String);
         /// Sets `quantity` (商品数量).
-        with_quantity => quantity: i64;
+        fn with_quantity(quantity: i64);
         /// Sets `price` (商品价格).
-        with_price => price: i64;
+        fn with_price(price: i64);
         /// Sets `discount_amount` (商品优惠金额).
-        with_discount_amount => discount_amount: i64;
+        fn with_discount_amount(discount_amount: i64);
     }
 }
 
@@ -932,15 +930,15 @@ pub struct CouponConsumeInfo {
 }
 
 constructors! {
-    CouponConsumeInfo {
+    impl CouponConsumeInfo {
         /// Sets `consume_time` (核销时间).
-        with_consume_time => consume_time: crate::DateTime;
+        fn with_consume_time(consume_time: crate::DateTime);
         /// Sets `consume_mchid` (核销商户号).
-        with_consume_mchid => consume_mchid: String;
+        fn with_consume_mchid(consume_mchid: String);
         /// Sets `transaction_id` (核销商户号).
-        with_transaction_id => transaction_id: String;
+        fn with_transaction_id(transaction_id: String);
         /// Sets `goods_detail` (goods_detail).
-        with_goods_detail => goods_detail: Vec<crate::api::types::CouponConsumeGoodsDetail>;
+        fn with_goods_detail(goods_detail: Vec<crate::api::types::CouponConsumeGoodsDetail>);
     }
 }
 
@@ -1004,11 +1002,11 @@ pub struct CodeRecordUserInformationCommonFieldList {
 }
 
 constructors! {
-    CodeRecordUserInformationCommonFieldList {
+    impl CodeRecordUserInformationCommonFieldList {
         /// Sets `name` (平台提供的通用开卡信息字段).
-        with_name => name: crate::api::types::MemberCardUserInformationCommonField;
+        fn with_name(name: crate::api::types::MemberCardUserInformationCommonField);
         /// Sets `value` (用户开卡时填写的个人信息).
-        with_value => value: String;
+        fn with_value(value: String);
     }
 }
 
@@ -1027,13 +1025,13 @@ pub struct CodeRecordUserInformationCustomFieldList {
 }
 
 constructors! {
-    CodeRecordUserInformationCustomFieldList {
+    impl CodeRecordUserInformationCustomFieldList {
         /// Sets `name` (字段名称).
-        with_name => name: String;
+        fn with_name(name: String);
         /// Sets `value` (字段值).
-        with_value => value: String;
+        fn with_value(value: String);
         /// Sets `value_list` (字段值列表).
-        with_value_list => value_list: Vec<String>;
+        fn with_value_list(value_list: Vec<String>);
     }
 }
 
@@ -1049,11 +1047,15 @@ pub struct CodeRecordUserInformation {
 }
 
 constructors! {
-    CodeRecordUserInformation {
+    impl CodeRecordUserInformation {
         /// Sets `common_field_list` (平台提供的通用开卡信息字段).
-        with_common_field_list => common_field_list: Vec<CodeRecordUserInformationCommonFieldList>;
+        fn with_common_field_list(
+            common_field_list: Vec<CodeRecordUserInformationCommonFieldList>,
+        );
         /// Sets `custom_field_list` (商户自定义的开卡信息字段).
-        with_custom_field_list => custom_field_list: Vec<CodeRecordUserInformationCustomFieldList>;
+        fn with_custom_field_list(
+            custom_field_list: Vec<CodeRecordUserInformationCustomFieldList>,
+        );
     }
 }
 
@@ -1099,31 +1101,33 @@ pub struct CodeRecord {
 }
 
 constructors! {
-    CodeRecord {
+    impl CodeRecord {
         /// Sets `card_id` (会员卡id).
-        with_card_id => card_id: String;
+        fn with_card_id(card_id: String);
         /// Sets `code` (会员卡code).
-        with_code => code: String;
+        fn with_code(code: String);
         /// Sets `openid` (用户标识).
-        with_openid => openid: String;
+        fn with_openid(openid: String);
         /// Sets `membership_number` (会员卡编号).
-        with_membership_number => membership_number: String;
+        fn with_membership_number(membership_number: String);
         /// Sets `level` (用户等级).
-        with_level => level: String;
+        fn with_level(level: String);
         /// Sets `nickname` (微信昵称).
-        with_nickname => nickname: String;
+        fn with_nickname(nickname: String);
         /// Sets `head_image_url` (微信头像url).
-        with_head_image_url => head_image_url: String;
+        fn with_head_image_url(head_image_url: String);
         /// Sets `background_picture_url` (会员卡背景图).
-        with_background_picture_url => background_picture_url: String;
+        fn with_background_picture_url(background_picture_url: String);
         /// Sets `balance` (用户储值余额).
-        with_balance => balance: i64;
+        fn with_balance(balance: i64);
         /// Sets `user_card_status` (用户会员卡状态).
-        with_user_card_status => user_card_status: crate::api::types::MemberCardUserCardStatus;
+        fn with_user_card_status(
+            user_card_status: crate::api::types::MemberCardUserCardStatus,
+        );
         /// Sets `user_information` (用户开卡时填写的个人信息).
-        with_user_information => user_information: CodeRecordUserInformation;
+        fn with_user_information(user_information: CodeRecordUserInformation);
         /// Sets `bonus_value` (用户当前积分).
-        with_bonus_value => bonus_value: i64;
+        fn with_bonus_value(bonus_value: i64);
     }
 }
 
@@ -1203,16 +1207,14 @@ pub struct RecordDateInformation {
 }
 
 constructors! {
-    RecordDateInformation {
-        new(
-            r#type: crate::api::types::MemberCardDateInformationType,
-        );
+    impl RecordDateInformation {
+        fn new(r#type: crate::api::types::MemberCardDateInformationType);
         /// Sets `available_begin_time` (有效期开始时间).
-        with_available_begin_time => available_begin_time: crate::DateTime;
+        fn with_available_begin_time(available_begin_time: crate::DateTime);
         /// Sets `available_end_time` (有效期结束时间).
-        with_available_end_time => available_end_time: crate::DateTime;
+        fn with_available_end_time(available_end_time: crate::DateTime);
         /// Sets `available_day_after_receive` (生效后N天内有效).
-        with_available_day_after_receive => available_day_after_receive: i64;
+        fn with_available_day_after_receive(available_day_after_receive: i64);
     }
 }
 
@@ -1246,15 +1248,15 @@ pub struct RecordBalanceInformation {
 }
 
 constructors! {
-    RecordBalanceInformation {
+    impl RecordBalanceInformation {
         /// Sets `need_balance` (是否支持储值).
-        with_need_balance => need_balance: bool;
+        fn with_need_balance(need_balance: bool);
         /// Sets `balance_appid` (储值小程序appid).
-        with_balance_appid => balance_appid: String;
+        fn with_balance_appid(balance_appid: String);
         /// Sets `balance_path` (储值小程序path).
-        with_balance_path => balance_path: String;
+        fn with_balance_path(balance_path: String);
         /// Sets `balance_url` (储值url).
-        with_balance_url => balance_url: String;
+        fn with_balance_url(balance_url: String);
     }
 }
 
@@ -1287,13 +1289,13 @@ pub struct RecordUserInformationFormCustomFieldList {
 }
 
 constructors! {
-    RecordUserInformationFormCustomFieldList {
+    impl RecordUserInformationFormCustomFieldList {
         /// Sets `type` (商户自定义的开卡信息字段类型).
-        with_type => r#type: crate::api::types::MemberCardUserInformationCustomFieldType;
+        fn with_type(r#type: crate::api::types::MemberCardUserInformationCustomFieldType);
         /// Sets `name` (字段名称).
-        with_name => name: String;
+        fn with_name(name: String);
         /// Sets `values` (values).
-        with_values => values: Vec<String>;
+        fn with_values(values: Vec<String>);
     }
 }
 
@@ -1309,11 +1311,15 @@ pub struct RecordUserInformationForm {
 }
 
 constructors! {
-    RecordUserInformationForm {
+    impl RecordUserInformationForm {
         /// Sets `common_field_list` (平台提供的通用开卡信息字段).
-        with_common_field_list => common_field_list: Vec<crate::api::types::MemberCardUserInformationCommonField>;
+        fn with_common_field_list(
+            common_field_list: Vec<crate::api::types::MemberCardUserInformationCommonField>,
+        );
         /// Sets `custom_field_list` (商户自定义的开卡信息字段).
-        with_custom_field_list => custom_field_list: Vec<RecordUserInformationFormCustomFieldList>;
+        fn with_custom_field_list(
+            custom_field_list: Vec<RecordUserInformationFormCustomFieldList>,
+        );
     }
 }
 
@@ -1335,15 +1341,15 @@ pub struct RecordAdditionalStatement {
 }
 
 constructors! {
-    RecordAdditionalStatement {
+    impl RecordAdditionalStatement {
         /// Sets `title` (标题).
-        with_title => title: String;
+        fn with_title(title: String);
         /// Sets `url` (跳转url).
-        with_url => url: String;
+        fn with_url(url: String);
         /// Sets `appid` (跳转小程序appid).
-        with_appid => appid: String;
+        fn with_appid(appid: String);
         /// Sets `path` (跳转小程序path).
-        with_path => path: String;
+        fn with_path(path: String);
     }
 }
 
@@ -1408,8 +1414,8 @@ pub struct Record {
 }
 
 constructors! {
-    Record {
-        new(
+    impl Record {
+        fn new(
             card_id: String,
             brand: RecordBrand,
             appid: String,
@@ -1423,27 +1429,27 @@ constructors! {
             out_request_no: String,
         );
         /// Sets `create_time` (创建时间).
-        with_create_time => create_time: crate::DateTime;
+        fn with_create_time(create_time: crate::DateTime);
         /// Sets `update_time` (更新时间).
-        with_update_time => update_time: crate::DateTime;
+        fn with_update_time(update_time: crate::DateTime);
         /// Sets `remain_quantity` (剩余库存).
-        with_remain_quantity => remain_quantity: i64;
+        fn with_remain_quantity(remain_quantity: i64);
         /// Sets `status` (会员卡状态).
-        with_status => status: crate::api::types::MemberCardStatus;
+        fn with_status(status: crate::api::types::MemberCardStatus);
         /// Sets `service_phone` (服务电话).
-        with_service_phone => service_phone: String;
+        fn with_service_phone(service_phone: String);
         /// Sets `total_quantity` (会员卡总库存).
-        with_total_quantity => total_quantity: i64;
+        fn with_total_quantity(total_quantity: i64);
         /// Sets `need_display_level` (是否展示会员等级).
-        with_need_display_level => need_display_level: bool;
+        fn with_need_display_level(need_display_level: bool);
         /// Sets `init_level` (会员初始等级).
-        with_init_level => init_level: String;
+        fn with_init_level(init_level: String);
         /// Sets `balance_information` (储值信息).
-        with_balance_information => balance_information: RecordBalanceInformation;
+        fn with_balance_information(balance_information: RecordBalanceInformation);
         /// Sets `user_information_form` (开卡信息).
-        with_user_information_form => user_information_form: RecordUserInformationForm;
+        fn with_user_information_form(user_information_form: RecordUserInformationForm);
         /// Sets `additional_statement` (商户补充声明).
-        with_additional_statement => additional_statement: RecordAdditionalStatement;
+        fn with_additional_statement(additional_statement: RecordAdditionalStatement);
     }
 }
 
@@ -1511,11 +1517,11 @@ pub struct AvailablePeriodsAvailableTime {
 }
 
 constructors! {
-    AvailablePeriodsAvailableTime {
+    impl AvailablePeriodsAvailableTime {
         /// Sets `begin_time` (可用开始时间).
-        with_begin_time => begin_time: crate::DateTime;
+        fn with_begin_time(begin_time: crate::DateTime);
         /// Sets `end_time` (可用结束时间).
-        with_end_time => end_time: crate::DateTime;
+        fn with_end_time(end_time: crate::DateTime);
     }
 }
 
@@ -1531,11 +1537,11 @@ pub struct AvailablePeriodsAvailableDayTime {
 }
 
 constructors! {
-    AvailablePeriodsAvailableDayTime {
+    impl AvailablePeriodsAvailableDayTime {
         /// Sets `begin_day_time` (每日可用开始时间).
-        with_begin_day_time => begin_day_time: String;
+        fn with_begin_day_time(begin_day_time: String);
         /// Sets `end_day_time` (每日可用结束时间).
-        with_end_day_time => end_day_time: String;
+        fn with_end_day_time(end_day_time: String);
     }
 }
 
@@ -1551,11 +1557,13 @@ pub struct AvailablePeriods {
 }
 
 constructors! {
-    AvailablePeriods {
+    impl AvailablePeriods {
         /// Sets `available_time` (可用时间).
-        with_available_time => available_time: Vec<AvailablePeriodsAvailableTime>;
+        fn with_available_time(available_time: Vec<AvailablePeriodsAvailableTime>);
         /// Sets `available_day_time` (每日可用时间).
-        with_available_day_time => available_day_time: Vec<AvailablePeriodsAvailableDayTime>;
+        fn with_available_day_time(
+            available_day_time: Vec<AvailablePeriodsAvailableDayTime>,
+        );
     }
 }
 
@@ -1620,13 +1628,13 @@ pub struct FullSendRuleBaseAwardList {
 }
 
 constructors! {
-    FullSendRuleBaseAwardList {
+    impl FullSendRuleBaseAwardList {
         /// Sets `stock_id` (代金券批次Id).
-        with_stock_id => stock_id: String;
+        fn with_stock_id(stock_id: String);
         /// Sets `original_image_url` (奖品原始图).
-        with_original_image_url => original_image_url: String;
+        fn with_original_image_url(original_image_url: String);
         /// Sets `thumbnail_url` (奖品缩略图).
-        with_thumbnail_url => thumbnail_url: String;
+        fn with_thumbnail_url(thumbnail_url: String);
     }
 }
 
@@ -1647,15 +1655,15 @@ pub struct FullSendRuleBase {
 }
 
 constructors! {
-    FullSendRuleBase {
-        new(
+    impl FullSendRuleBase {
+        fn new(
             award_type: crate::api::types::AwardType,
             merchant_option: crate::api::types::MerchantOption,
             transaction_amount_minimum: i64,
             send_content: crate::api::types::SendContent,
         );
         /// Sets `award_list` (奖品基本信息列表).
-        with_award_list => award_list: Vec<FullSendRuleBaseAwardList>;
+        fn with_award_list(award_list: Vec<FullSendRuleBaseAwardList>);
     }
 }
 
@@ -1712,11 +1720,11 @@ pub struct SettleInfo {
 }
 
 constructors! {
-    SettleInfo {
+    impl SettleInfo {
         /// Sets `profit_sharing` (是否指定分账).
-        with_profit_sharing => profit_sharing: bool;
+        fn with_profit_sharing(profit_sharing: bool);
         /// Sets `subsidy_amount` (补差金额).
-        with_subsidy_amount => subsidy_amount: i64;
+        fn with_subsidy_amount(subsidy_amount: i64);
     }
 }
 
@@ -1731,12 +1739,10 @@ pub struct Amount {
 }
 
 constructors! {
-    Amount {
-        new(
-            total: i64,
-        );
+    impl Amount {
+        fn new(total: i64);
         /// Sets `currency` (货币类型).
-        with_currency => currency: String;
+        fn with_currency(currency: String);
     }
 }
 
@@ -1772,16 +1778,12 @@ pub struct GoodsDetail {
 }
 
 constructors! {
-    GoodsDetail {
-        new(
-            merchant_goods_id: String,
-            quantity: i64,
-            unit_price: i64,
-        );
+    impl GoodsDetail {
+        fn new(merchant_goods_id: String, quantity: i64, unit_price: i64);
         /// Sets `wechatpay_goods_id` (微信侧商品编码).
-        with_wechatpay_goods_id => wechatpay_goods_id: String;
+        fn with_wechatpay_goods_id(wechatpay_goods_id: String);
         /// Sets `goods_name` (商品名称).
-        with_goods_name => goods_name: String;
+        fn with_goods_name(goods_name: String);
     }
 }
 
@@ -1800,13 +1802,13 @@ pub struct Detail {
 }
 
 constructors! {
-    Detail {
+    impl Detail {
         /// Sets `cost_price` (订单原价).
-        with_cost_price => cost_price: i64;
+        fn with_cost_price(cost_price: i64);
         /// Sets `invoice_id` (商品小票ID).
-        with_invoice_id => invoice_id: String;
+        fn with_invoice_id(invoice_id: String);
         /// Sets `goods_detail` (单品列表).
-        with_goods_detail => goods_detail: Vec<crate::api::types::GoodsDetail>;
+        fn with_goods_detail(goods_detail: Vec<crate::api::types::GoodsDetail>);
     }
 }
 
@@ -1825,14 +1827,10 @@ pub struct StoreInfo {
 }
 
 constructors! {
-    StoreInfo {
-        new(
-            name: String,
-            area_code: String,
-            address: String,
-        );
+    impl StoreInfo {
+        fn new(name: String, area_code: String, address: String);
         /// Sets `id` (门店编号).
-        with_id => id: String;
+        fn with_id(id: String);
     }
 }
 
@@ -1851,13 +1849,13 @@ pub struct SceneInfo {
 }
 
 constructors! {
-    SceneInfo {
+    impl SceneInfo {
         /// Sets `payer_client_ip` (用户终端IP).
-        with_payer_client_ip => payer_client_ip: String;
+        fn with_payer_client_ip(payer_client_ip: String);
         /// Sets `device_id` (商户端设备号).
-        with_device_id => device_id: String;
+        fn with_device_id(device_id: String);
         /// Sets `store_info` (商户门店信息).
-        with_store_info => store_info: crate::api::types::StoreInfo;
+        fn with_store_info(store_info: crate::api::types::StoreInfo);
     }
 }
 
@@ -1882,17 +1880,17 @@ pub struct H5Info {
 }
 
 constructors! {
-    H5Info {
+    impl H5Info {
         /// Sets `type` (场景类型).
-        with_type => r#type: String;
+        fn with_type(r#type: String);
         /// Sets `app_name` (应用名称).
-        with_app_name => app_name: String;
+        fn with_app_name(app_name: String);
         /// Sets `app_url` (网站URL).
-        with_app_url => app_url: String;
+        fn with_app_url(app_url: String);
         /// Sets `bundle_id` (iOS平台BundleID).
-        with_bundle_id => bundle_id: String;
+        fn with_bundle_id(bundle_id: String);
         /// Sets `package_name` (Android平台PackageName).
-        with_package_name => package_name: String;
+        fn with_package_name(package_name: String);
     }
 }
 
@@ -1945,12 +1943,10 @@ pub struct PayerServiceProvider {
 }
 
 constructors! {
-    PayerServiceProvider {
-        new(
-            sp_openid: String,
-        );
+    impl PayerServiceProvider {
+        fn new(sp_openid: String);
         /// Sets `sub_openid` (用户子标识).
-        with_sub_openid => sub_openid: String;
+        fn with_sub_openid(sub_openid: String);
     }
 }
 
@@ -1991,15 +1987,15 @@ pub struct PostPayment {
 }
 
 constructors! {
-    PostPayment {
+    impl PostPayment {
         /// Sets `name` (付费项目名称).
-        with_name => name: String;
+        fn with_name(name: String);
         /// Sets `amount` (金额).
-        with_amount => amount: i64;
+        fn with_amount(amount: i64);
         /// Sets `description` (计费说明).
-        with_description => description: String;
+        fn with_description(description: String);
         /// Sets `count` (付费数量).
-        with_count => count: i64;
+        fn with_count(count: i64);
     }
 }
 
@@ -2021,15 +2017,15 @@ pub struct PostDiscount {
 }
 
 constructors! {
-    PostDiscount {
+    impl PostDiscount {
         /// Sets `name` (优惠名称).
-        with_name => name: String;
+        fn with_name(name: String);
         /// Sets `description` (优惠说明).
-        with_description => description: String;
+        fn with_description(description: String);
         /// Sets `amount` (优惠金额).
-        with_amount => amount: i64;
+        fn with_amount(amount: i64);
         /// Sets `count` (优惠数量).
-        with_count => count: i64;
+        fn with_count(count: i64);
     }
 }
 

@@ -134,18 +134,22 @@ pub mod applyments {
     }
 
     constructors! {
-        PostTrademark {
-            new(
-                trademark_exists: PostTrademarkTrademarkExists,
-            );
+        impl PostTrademark {
+            fn new(trademark_exists: PostTrademarkTrademarkExists);
             /// Sets `trademark_registration_certificate` (商标注册证).
-            with_trademark_registration_certificate => trademark_registration_certificate: crate::api::v3::brand::types::LogoTrademarkRegistrationCertificate;
+            fn with_trademark_registration_certificate(
+                trademark_registration_certificate: crate::api::v3::brand::types::LogoTrademarkRegistrationCertificate,
+            );
             /// Sets `logo_trademark_registration_certificate` (Logo商标注册证).
-            with_logo_trademark_registration_certificate => logo_trademark_registration_certificate: crate::api::v3::brand::types::LogoTrademarkRegistrationCertificate;
+            fn with_logo_trademark_registration_certificate(
+                logo_trademark_registration_certificate: crate::api::v3::brand::types::LogoTrademarkRegistrationCertificate,
+            );
             /// Sets `no_trademark_addition_prove` (无商标额外证明材料).
-            with_no_trademark_addition_prove => no_trademark_addition_prove: String;
+            fn with_no_trademark_addition_prove(no_trademark_addition_prove: String);
             /// Sets `no_trademark_addition_prove_list` (无商标额外证明材料列表).
-            with_no_trademark_addition_prove_list => no_trademark_addition_prove_list: Vec<String>;
+            fn with_no_trademark_addition_prove_list(
+                no_trademark_addition_prove_list: Vec<String>,
+            );
         }
     }
 
@@ -179,6 +183,7 @@ pub mod applyments {
             pub type GetResponse = crate::api::v3::brand::types::ApplymentsResponse;
         }
     }
+
     /// `/v3/brand/applyments/business-code`
     pub mod business_code {
         /// `/v3/brand/applyments/business-code/{business_code}`
@@ -204,6 +209,7 @@ pub mod applyments {
             pub type GetResponse = crate::api::v3::brand::types::ApplymentsResponse;
         }
     }
+
     /// `/v3/brand/applyments/cancel-applyment`
     pub mod cancel_applyment {
         /// 撤销申请
@@ -223,11 +229,11 @@ pub mod applyments {
         }
 
         constructors! {
-            Post {
+            impl Post {
                 /// Sets `applyment_id` (微信支付申请单号).
-                with_applyment_id => applyment_id: String;
+                fn with_applyment_id(applyment_id: String);
                 /// Sets `business_code` (业务申请编号).
-                with_business_code => business_code: String;
+                fn with_business_code(business_code: String);
             }
         }
 
@@ -237,6 +243,7 @@ pub mod applyments {
         pub type PostResponse = crate::api::v3::brand::types::ApplymentsCancelApplymentResponse;
     }
 }
+
 /// `/v3/brand/card`
 pub mod card {
     /// `/v3/brand/card/card-configs`
@@ -258,14 +265,12 @@ pub mod card {
         }
 
         constructors! {
-            Get {
-                new(
-                    brand_id: String,
-                );
+            impl Get {
+                fn new(brand_id: String);
                 /// Sets `business_code` (业务申请编号 (query)).
-                with_business_code => business_code: String;
+                fn with_business_code(business_code: String);
                 /// Sets `applyment_id` (微信支付申请单号 (query)).
-                with_applyment_id => applyment_id: String;
+                fn with_applyment_id(applyment_id: String);
             }
         }
 
@@ -315,16 +320,16 @@ pub mod card {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     business_code: String,
                     brand_id: String,
                     brand_customer_service: PostBrandCustomerService,
                 );
                 /// Sets `brand_mini_program_info` (品牌小程序信息).
-                with_brand_mini_program_info => brand_mini_program_info: PostBrandMiniProgramInfo;
+                fn with_brand_mini_program_info(brand_mini_program_info: PostBrandMiniProgramInfo);
                 /// Sets `service_list` (服务列表).
-                with_service_list => service_list: Vec<PostServiceList>;
+                fn with_service_list(service_list: Vec<PostServiceList>);
             }
         }
 
@@ -340,12 +345,10 @@ pub mod card {
         }
 
         constructors! {
-            PostBrandMiniProgramInfo {
-                new(
-                    appid: String,
-                );
+            impl PostBrandMiniProgramInfo {
+                fn new(appid: String);
                 /// Sets `default_jump_path` (小程序默认跳转路径).
-                with_default_jump_path => default_jump_path: String;
+                fn with_default_jump_path(default_jump_path: String);
             }
         }
 
@@ -381,16 +384,14 @@ pub mod card {
         }
 
         constructors! {
-            PostBrandCustomerService {
-                new(
-                    customer_service_type: PostBrandCustomerServiceCustomerServiceType,
-                );
+            impl PostBrandCustomerService {
+                fn new(customer_service_type: PostBrandCustomerServiceCustomerServiceType);
                 /// Sets `customer_service_phone` (客服电话).
-                with_customer_service_phone => customer_service_phone: String;
+                fn with_customer_service_phone(customer_service_phone: String);
                 /// Sets `customer_service_path` (客服路径).
-                with_customer_service_path => customer_service_path: String;
+                fn with_customer_service_path(customer_service_path: String);
                 /// Sets `appid` (公众账号ID).
-                with_appid => appid: String;
+                fn with_appid(appid: String);
             }
         }
 
@@ -424,17 +425,14 @@ pub mod card {
         }
 
         constructors! {
-            PostServiceList {
-                new(
-                    service_jump_type: PostServiceListServiceJumpType,
-                    service_jump_path: String,
-                );
+            impl PostServiceList {
+                fn new(service_jump_type: PostServiceListServiceJumpType, service_jump_path: String);
                 /// Sets `service_classify_name` (服务分类名称).
-                with_service_classify_name => service_classify_name: String;
+                fn with_service_classify_name(service_classify_name: String);
                 /// Sets `service_name` (服务名称).
-                with_service_name => service_name: String;
+                fn with_service_name(service_name: String);
                 /// Sets `appid` (公众账号ID).
-                with_appid => appid: String;
+                fn with_appid(appid: String);
             }
         }
 
@@ -472,14 +470,12 @@ pub mod card {
             }
 
             constructors! {
-                Post {
-                    new(
-                        brand_id: String,
-                    );
+                impl Post {
+                    fn new(brand_id: String);
                     /// Sets `business_code` (业务申请编号).
-                    with_business_code => business_code: String;
+                    fn with_business_code(business_code: String);
                     /// Sets `applyment_id` (微信支付申请单号).
-                    with_applyment_id => applyment_id: String;
+                    fn with_applyment_id(applyment_id: String);
                 }
             }
 
@@ -499,6 +495,7 @@ pub mod card {
                 pub applyment_state: crate::api::v3::brand::types::ApplymentState2,
             }
         }
+
         /// `/v3/brand/card/card-configs/preview-url`
         pub mod preview_url {
             /// 获取商家名片预览二维码
@@ -518,14 +515,12 @@ pub mod card {
             }
 
             constructors! {
-                Get {
-                    new(
-                        brand_id: String,
-                    );
+                impl Get {
+                    fn new(brand_id: String);
                     /// Sets `business_code` (业务申请编号 (query)).
-                    with_business_code => business_code: String;
+                    fn with_business_code(business_code: String);
                     /// Sets `applyment_id` (微信支付申请单号 (query)).
-                    with_applyment_id => applyment_id: String;
+                    fn with_applyment_id(applyment_id: String);
                 }
             }
 
@@ -544,6 +539,7 @@ pub mod card {
                 pub url_expired_time: crate::DateTime,
             }
         }
+
         /// `/v3/brand/card/card-configs/publish`
         pub mod publish {
             /// 发布商家名片配置
@@ -569,17 +565,14 @@ pub mod card {
             }
 
             constructors! {
-                Post {
-                    new(
-                        brand_id: String,
-                        publish_type: crate::api::v3::brand::types::PublishType,
-                    );
+                impl Post {
+                    fn new(brand_id: String, publish_type: crate::api::v3::brand::types::PublishType);
                     /// Sets `business_code` (业务申请编号).
-                    with_business_code => business_code: String;
+                    fn with_business_code(business_code: String);
                     /// Sets `applyment_id` (微信支付申请单号).
-                    with_applyment_id => applyment_id: String;
+                    fn with_applyment_id(applyment_id: String);
                     /// Sets `scheduled_publish_time` (定时发布时间).
-                    with_scheduled_publish_time => scheduled_publish_time: crate::DateTime;
+                    fn with_scheduled_publish_time(scheduled_publish_time: crate::DateTime);
                 }
             }
 
@@ -605,6 +598,7 @@ pub mod card {
             }
         }
     }
+
     /// `/v3/brand/card/card-links`
     pub mod card_links {
         /// 查询已生效交易连接名片规则
@@ -626,16 +620,14 @@ pub mod card {
         }
 
         constructors! {
-            Get {
-                new(
-                    brand_id: String,
-                );
+            impl Get {
+                fn new(brand_id: String);
                 /// Sets `payment_scene` (交易场景类型 (query)).
-                with_payment_scene => payment_scene: crate::api::v3::brand::types::PaymentScene;
+                fn with_payment_scene(payment_scene: crate::api::v3::brand::types::PaymentScene);
                 /// Sets `page_index` (查询页码 (query)).
-                with_page_index => page_index: i64;
+                fn with_page_index(page_index: i64);
                 /// Sets `page_size` (查询页大小 (query)).
-                with_page_size => page_size: i64;
+                fn with_page_size(page_size: i64);
             }
         }
 
@@ -699,18 +691,18 @@ pub mod card {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     business_code: String,
                     brand_id: String,
                     payment_scene: crate::api::v3::brand::types::PaymentScene,
                 );
                 /// Sets `appid` (公众账号ID).
-                with_appid => appid: String;
+                fn with_appid(appid: String);
                 /// Sets `card_link_mchid` (商户号).
-                with_card_link_mchid => card_link_mchid: String;
+                fn with_card_link_mchid(card_link_mchid: String);
                 /// Sets `service_id` (服务ID).
-                with_service_id => service_id: String;
+                fn with_service_id(service_id: String);
             }
         }
 
@@ -796,6 +788,7 @@ pub mod card {
                 }
             }
         }
+
         /// `/v3/brand/card/card-links/cancel-applyment`
         pub mod cancel_applyment {
             /// 撤销交易连接名片配置申请
@@ -822,6 +815,7 @@ pub mod card {
                 pub business_code: String,
             }
         }
+
         /// `/v3/brand/card/card-links/unbind-card-link`
         pub mod unbind_card_link {
             /// 解除已生效交易连接名片场景
@@ -847,17 +841,14 @@ pub mod card {
             }
 
             constructors! {
-                Post {
-                    new(
-                        brand_id: String,
-                        payment_scene: crate::api::v3::brand::types::PaymentScene,
-                    );
+                impl Post {
+                    fn new(brand_id: String, payment_scene: crate::api::v3::brand::types::PaymentScene);
                     /// Sets `appid` (公众账号ID).
-                    with_appid => appid: String;
+                    fn with_appid(appid: String);
                     /// Sets `card_link_mchid` (商户号).
-                    with_card_link_mchid => card_link_mchid: String;
+                    fn with_card_link_mchid(card_link_mchid: String);
                     /// Sets `service_id` (服务ID).
-                    with_service_id => service_id: String;
+                    fn with_service_id(service_id: String);
                 }
             }
 
@@ -884,6 +875,7 @@ pub mod card {
         }
     }
 }
+
 /// `/v3/brand/marketing`
 pub mod marketing {
     /// `/v3/brand/marketing/shake-activities`
@@ -911,16 +903,12 @@ pub mod marketing {
             }
 
             constructors! {
-                Get {
-                    new(
-                        brand_id: String,
-                        limit: i64,
-                        offset: i64,
-                    );
+                impl Get {
+                    fn new(brand_id: String, limit: i64, offset: i64);
                     /// Sets `activity_state` (活动状态 (query)).
-                    with_activity_state => activity_state: crate::api::v3::brand::types::ActivityState;
+                    fn with_activity_state(activity_state: crate::api::v3::brand::types::ActivityState);
                     /// Sets `audit_state` (audit_state (query)).
-                    with_audit_state => audit_state: crate::api::v3::brand::types::AuditState;
+                    fn with_audit_state(audit_state: crate::api::v3::brand::types::AuditState);
                 }
             }
 
@@ -1009,6 +997,7 @@ pub mod marketing {
         }
     }
 }
+
 /// `/v3/brand/partner`
 pub mod partner {
     /// `/v3/brand/partner/card-member`
@@ -1034,16 +1023,14 @@ pub mod partner {
             }
 
             constructors! {
-                Get {
-                    new(
-                        brand_id: String,
-                    );
+                impl Get {
+                    fn new(brand_id: String);
                     /// Sets `state` (状态 (query)).
-                    with_state => state: crate::api::v3::brand::types::State;
+                    fn with_state(state: crate::api::v3::brand::types::State);
                     /// Sets `offset` (分页页码 (query)).
-                    with_offset => offset: i64;
+                    fn with_offset(offset: i64);
                     /// Sets `limit` (分页大小 (query)).
-                    with_limit => limit: i64;
+                    fn with_limit(limit: i64);
                 }
             }
 
@@ -1169,8 +1156,8 @@ pub mod partner {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         brand_id: String,
                         appid: String,
                         card_type: crate::api::v3::brand::types::CardType,
@@ -1184,25 +1171,35 @@ pub mod partner {
                         valid_date_information: crate::api::v3::brand::types::ValidDateInformation,
                     );
                     /// Sets `code_jump_information` (会员码跳转信息).
-                    with_code_jump_information => code_jump_information: crate::api::v3::brand::types::BalanceInformation;
+                    fn with_code_jump_information(
+                        code_jump_information: crate::api::v3::brand::types::BalanceInformation,
+                    );
                     /// Sets `need_pinned` (是否置顶).
-                    with_need_pinned => need_pinned: bool;
+                    fn with_need_pinned(need_pinned: bool);
                     /// Sets `need_display_level` (是否展示会员等级).
-                    with_need_display_level => need_display_level: bool;
+                    fn with_need_display_level(need_display_level: bool);
                     /// Sets `init_level` (会员初始等级).
-                    with_init_level => init_level: String;
+                    fn with_init_level(init_level: String);
                     /// Sets `service_phone` (服务电话).
-                    with_service_phone => service_phone: String;
+                    fn with_service_phone(service_phone: String);
                     /// Sets `legal_agreement` (商家法务协议).
-                    with_legal_agreement => legal_agreement: String;
+                    fn with_legal_agreement(legal_agreement: String);
                     /// Sets `points_information` (积分信息).
-                    with_points_information => points_information: crate::api::v3::brand::types::BalanceInformation;
+                    fn with_points_information(
+                        points_information: crate::api::v3::brand::types::BalanceInformation,
+                    );
                     /// Sets `balance_information` (储值信息).
-                    with_balance_information => balance_information: crate::api::v3::brand::types::BalanceInformation;
+                    fn with_balance_information(
+                        balance_information: crate::api::v3::brand::types::BalanceInformation,
+                    );
                     /// Sets `purchase_information` (付费会员信息).
-                    with_purchase_information => purchase_information: crate::api::v3::brand::types::PurchaseInformation;
+                    fn with_purchase_information(
+                        purchase_information: crate::api::v3::brand::types::PurchaseInformation,
+                    );
                     /// Sets `user_information` (用户开卡信息).
-                    with_user_information => user_information: crate::api::v3::brand::types::UserInformation;
+                    fn with_user_information(
+                        user_information: crate::api::v3::brand::types::UserInformation,
+                    );
                 }
             }
 
@@ -1427,43 +1424,52 @@ pub mod partner {
                 }
 
                 constructors! {
-                    Patch {
-                        new(
-                            card_id: String,
-                            brand_id: String,
-                        );
+                    impl Patch {
+                        fn new(card_id: String, brand_id: String);
                         /// Sets `card_title` (卡名称).
-                        with_card_title => card_title: String;
+                        fn with_card_title(card_title: String);
                         /// Sets `card_color` (卡背景颜色).
-                        with_card_color => card_color: String;
+                        fn with_card_color(card_color: String);
                         /// Sets `card_picture_url` (卡背景图URL).
-                        with_card_picture_url => card_picture_url: String;
+                        fn with_card_picture_url(card_picture_url: String);
                         /// Sets `code_jump_information` (会员码跳转信息).
-                        with_code_jump_information => code_jump_information: crate::api::v3::brand::types::BalanceInformation;
+                        fn with_code_jump_information(
+                            code_jump_information: crate::api::v3::brand::types::BalanceInformation,
+                        );
                         /// Sets `benefits` (会员权益).
-                        with_benefits => benefits: String;
+                        fn with_benefits(benefits: String);
                         /// Sets `notify_url` (回调地址).
-                        with_notify_url => notify_url: String;
+                        fn with_notify_url(notify_url: String);
                         /// Sets `need_pinned` (是否置顶).
-                        with_need_pinned => need_pinned: bool;
+                        fn with_need_pinned(need_pinned: bool);
                         /// Sets `need_display_level` (是否展示会员等级).
-                        with_need_display_level => need_display_level: bool;
+                        fn with_need_display_level(need_display_level: bool);
                         /// Sets `init_level` (会员初始等级).
-                        with_init_level => init_level: String;
+                        fn with_init_level(init_level: String);
                         /// Sets `service_phone` (服务电话).
-                        with_service_phone => service_phone: String;
+                        fn with_service_phone(service_phone: String);
                         /// Sets `legal_agreement` (商家法务协议).
-                        with_legal_agreement => legal_agreement: String;
+                        fn with_legal_agreement(legal_agreement: String);
                         /// Sets `valid_date_information` (会员卡有效期).
-                        with_valid_date_information => valid_date_information: crate::api::v3::brand::types::ValidDateInformation;
+                        fn with_valid_date_information(
+                            valid_date_information: crate::api::v3::brand::types::ValidDateInformation,
+                        );
                         /// Sets `points_information` (积分信息).
-                        with_points_information => points_information: crate::api::v3::brand::types::BalanceInformation;
+                        fn with_points_information(
+                            points_information: crate::api::v3::brand::types::BalanceInformation,
+                        );
                         /// Sets `balance_information` (储值信息).
-                        with_balance_information => balance_information: crate::api::v3::brand::types::BalanceInformation;
+                        fn with_balance_information(
+                            balance_information: crate::api::v3::brand::types::BalanceInformation,
+                        );
                         /// Sets `purchase_information` (付费会员信息).
-                        with_purchase_information => purchase_information: crate::api::v3::brand::types::PurchaseInformation;
+                        fn with_purchase_information(
+                            purchase_information: crate::api::v3::brand::types::PurchaseInformation,
+                        );
                         /// Sets `user_information` (用户开卡信息).
-                        with_user_information => user_information: crate::api::v3::brand::types::UserInformation;
+                        fn with_user_information(
+                            user_information: crate::api::v3::brand::types::UserInformation,
+                        );
                     }
                 }
 
@@ -1771,6 +1777,7 @@ pub mod partner {
                 }
             }
         }
+
         /// `/v3/brand/partner/card-member/membership-activities`
         pub mod membership_activities {
             /// 查询品牌会员发券活动列表
@@ -1794,16 +1801,14 @@ pub mod partner {
             }
 
             constructors! {
-                Get {
-                    new(
-                        brand_id: String,
-                        offset: i64,
-                        limit: i64,
-                    );
+                impl Get {
+                    fn new(brand_id: String, offset: i64, limit: i64);
                     /// Sets `card_id` (会员卡模板ID (query)).
-                    with_card_id => card_id: String;
+                    fn with_card_id(card_id: String);
                     /// Sets `activity_state` (活动状态 (query)).
-                    with_activity_state => activity_state: crate::api::v3::brand::types::DataActivityState;
+                    fn with_activity_state(
+                        activity_state: crate::api::v3::brand::types::DataActivityState,
+                    );
                 }
             }
 
@@ -2010,6 +2015,7 @@ pub mod partner {
                 }
             }
         }
+
         /// `/v3/brand/partner/card-member/pay-view-tokens`
         pub mod pay_view_tokens {
             /// 品牌会员展示付款码组件预授权
@@ -2036,6 +2042,7 @@ pub mod partner {
             pub type PostResponse =
                 crate::api::v3::brand::types::PartnerCardMemberPayViewTokensResponse;
         }
+
         /// `/v3/brand/partner/card-member/pre-auth-tokens`
         pub mod pre_auth_tokens {
             /// 入会组件预授权
@@ -2062,6 +2069,7 @@ pub mod partner {
             pub type PostResponse =
                 crate::api::v3::brand::types::PartnerCardMemberPayViewTokensResponse;
         }
+
         /// `/v3/brand/partner/card-member/user-cards`
         pub mod user_cards {
             /// 查询用户在品牌下所有会员卡
@@ -2085,15 +2093,12 @@ pub mod partner {
             }
 
             constructors! {
-                Get {
-                    new(
-                        brand_id: String,
-                        openid: String,
-                        offset: i64,
-                        limit: i64,
-                    );
+                impl Get {
+                    fn new(brand_id: String, openid: String, offset: i64, limit: i64);
                     /// Sets `user_card_state` (用户会员卡状态 (query)).
-                    with_user_card_state => user_card_state: crate::api::v3::brand::types::UserCardState;
+                    fn with_user_card_state(
+                        user_card_state: crate::api::v3::brand::types::UserCardState,
+                    );
                 }
             }
 
@@ -2276,31 +2281,32 @@ pub mod partner {
                 }
 
                 constructors! {
-                    Patch {
-                        new(
-                            user_card_code: String,
-                            card_id: String,
-                        );
+                    impl Patch {
+                        fn new(user_card_code: String, card_id: String);
                         /// Sets `brand_id` (品牌ID).
-                        with_brand_id => brand_id: String;
+                        fn with_brand_id(brand_id: String);
                         /// Sets `openid` (用户标识).
-                        with_openid => openid: String;
+                        fn with_openid(openid: String);
                         /// Sets `card_color` (卡背景颜色).
-                        with_card_color => card_color: String;
+                        fn with_card_color(card_color: String);
                         /// Sets `card_picture_url` (卡背景图URL).
-                        with_card_picture_url => card_picture_url: String;
+                        fn with_card_picture_url(card_picture_url: String);
                         /// Sets `phone_number` (加密的手机号).
-                        with_phone_number => phone_number: String;
+                        fn with_phone_number(phone_number: String);
                         /// Sets `level` (等级).
-                        with_level => level: String;
+                        fn with_level(level: String);
                         /// Sets `valid_date_information` (会员卡有效期).
-                        with_valid_date_information => valid_date_information: crate::api::v3::brand::types::ValidDateInformation;
+                        fn with_valid_date_information(
+                            valid_date_information: crate::api::v3::brand::types::ValidDateInformation,
+                        );
                         /// Sets `pickup_time` (领取时间).
-                        with_pickup_time => pickup_time: crate::DateTime;
+                        fn with_pickup_time(pickup_time: crate::DateTime);
                         /// Sets `user_information` (用户开卡时填写的个人信息).
-                        with_user_information => user_information: crate::api::v3::brand::types::UserInformation2;
+                        fn with_user_information(
+                            user_information: crate::api::v3::brand::types::UserInformation2,
+                        );
                         /// Sets `attach` (商家数据包).
-                        with_attach => attach: String;
+                        fn with_attach(attach: String);
                     }
                 }
 
@@ -2408,8 +2414,8 @@ pub mod partner {
                     }
 
                     constructors! {
-                        Post {
-                            new(
+                        impl Post {
+                            fn new(
                                 user_card_code: String,
                                 card_id: String,
                                 brand_id: String,
@@ -2417,19 +2423,23 @@ pub mod partner {
                                 user_card_confirm_state: PostUserCardConfirmState,
                             );
                             /// Sets `card_color` (卡背景颜色).
-                            with_card_color => card_color: String;
+                            fn with_card_color(card_color: String);
                             /// Sets `card_picture_url` (卡背景图URL).
-                            with_card_picture_url => card_picture_url: String;
+                            fn with_card_picture_url(card_picture_url: String);
                             /// Sets `phone_number` (加密的手机号).
-                            with_phone_number => phone_number: String;
+                            fn with_phone_number(phone_number: String);
                             /// Sets `level` (等级).
-                            with_level => level: String;
+                            fn with_level(level: String);
                             /// Sets `valid_date_information` (会员卡有效期).
-                            with_valid_date_information => valid_date_information: crate::api::v3::brand::types::ValidDateInformation;
+                            fn with_valid_date_information(
+                                valid_date_information: crate::api::v3::brand::types::ValidDateInformation,
+                            );
                             /// Sets `user_information` (用户开卡时填写的个人信息).
-                            with_user_information => user_information: crate::api::v3::brand::types::UserInformation2;
+                            fn with_user_information(
+                                user_information: crate::api::v3::brand::types::UserInformation2,
+                            );
                             /// Sets `attach` (商家数据包).
-                            with_attach => attach: String;
+                            fn with_attach(attach: String);
                         }
                     }
 
@@ -2503,6 +2513,7 @@ pub mod partner {
                     pub type PostResponse =
                         crate::api::v3::brand::types::PartnerCardMemberUserCardsResponse;
                 }
+
                 /// `/v3/brand/partner/card-member/user-cards/{user_card_code}/invalidate`
                 pub mod invalidate {
                     /// 作废用户会员卡
@@ -2530,15 +2541,10 @@ pub mod partner {
                     }
 
                     constructors! {
-                        Post {
-                            new(
-                                user_card_code: String,
-                                brand_id: String,
-                                card_id: String,
-                                openid: String,
-                            );
+                        impl Post {
+                            fn new(user_card_code: String, brand_id: String, card_id: String, openid: String);
                             /// Sets `invalid_reason` (作废原因).
-                            with_invalid_reason => invalid_reason: String;
+                            fn with_invalid_reason(invalid_reason: String);
                         }
                     }
 
@@ -2580,6 +2586,7 @@ pub mod partner {
                         crate::api::v3::brand::types::PartnerCardMemberUserCardsResponse;
                 }
             }
+
             /// `/v3/brand/partner/card-member/user-cards/import-by-openid`
             pub mod import_by_openid {
                 /// 根据openid导入用户会员卡
@@ -2614,8 +2621,8 @@ pub mod partner {
                 }
 
                 constructors! {
-                    Post {
-                        new(
+                    impl Post {
+                        fn new(
                             brand_id: String,
                             card_id: String,
                             openid: String,
@@ -2624,9 +2631,11 @@ pub mod partner {
                             pickup_time: crate::DateTime,
                         );
                         /// Sets `phone_number` (加密的手机号).
-                        with_phone_number => phone_number: String;
+                        fn with_phone_number(phone_number: String);
                         /// Sets `user_information` (用户开卡时填写的个人信息).
-                        with_user_information => user_information: crate::api::v3::brand::types::UserInformation2;
+                        fn with_user_information(
+                            user_information: crate::api::v3::brand::types::UserInformation2,
+                        );
                     }
                 }
 
@@ -2688,6 +2697,7 @@ pub mod partner {
                 pub type PostResponse =
                     crate::api::v3::brand::types::PartnerCardMemberUserCardsResponse;
             }
+
             /// `/v3/brand/partner/card-member/user-cards/import-by-phone`
             pub mod import_by_phone {
                 /// 根据手机号导入用户会员卡
@@ -2720,8 +2730,8 @@ pub mod partner {
                 }
 
                 constructors! {
-                    Post {
-                        new(
+                    impl Post {
+                        fn new(
                             brand_id: String,
                             card_id: String,
                             phone_number: String,
@@ -2730,7 +2740,9 @@ pub mod partner {
                             pickup_time: crate::DateTime,
                         );
                         /// Sets `user_information` (用户开卡时填写的个人信息).
-                        with_user_information => user_information: crate::api::v3::brand::types::UserInformation2;
+                        fn with_user_information(
+                            user_information: crate::api::v3::brand::types::UserInformation2,
+                        );
                     }
                 }
 
@@ -2793,6 +2805,7 @@ pub mod partner {
                     crate::api::v3::brand::types::PartnerCardMemberUserCardsResponse;
             }
         }
+
         /// `/v3/brand/partner/card-member/user-feeds`
         pub mod user_feeds {
             /// 创建用户动态信息
@@ -2837,6 +2850,7 @@ pub mod partner {
                 pub cell_message: String,
             }
         }
+
         /// `/v3/brand/partner/card-member/user-points`
         pub mod user_points {
             /// `/v3/brand/partner/card-member/user-points/exchange-coupon`
@@ -2874,8 +2888,8 @@ pub mod partner {
                     }
 
                     constructors! {
-                        Post {
-                            new(
+                        impl Post {
+                            fn new(
                                 record_id: String,
                                 exchange_coupon_template_id: String,
                                 brand_id: String,
@@ -2885,9 +2899,9 @@ pub mod partner {
                                 state: crate::api::v3::brand::types::State2,
                             );
                             /// Sets `coupon_code` (兑券成功的券code).
-                            with_coupon_code => coupon_code: String;
+                            fn with_coupon_code(coupon_code: String);
                             /// Sets `fail_reason` (兑券失败原因).
-                            with_fail_reason => fail_reason: String;
+                            fn with_fail_reason(fail_reason: String);
                         }
                     }
 
@@ -2921,6 +2935,7 @@ pub mod partner {
                     }
                 }
             }
+
             /// `/v3/brand/partner/card-member/user-points/sync`
             pub mod sync {
                 /// 同步积分余额
@@ -2967,6 +2982,7 @@ pub mod partner {
             }
         }
     }
+
     /// `/v3/brand/partner/store`
     pub mod store {
         /// `/v3/brand/partner/store/brandstores`
@@ -2990,16 +3006,14 @@ pub mod partner {
             }
 
             constructors! {
-                Get {
-                    new(
-                        brand_id: String,
-                    );
+                impl Get {
+                    fn new(brand_id: String);
                     /// Sets `store_state` (门店状态 (query)).
-                    with_store_state => store_state: crate::api::v3::brand::types::StoreState;
+                    fn with_store_state(store_state: crate::api::v3::brand::types::StoreState);
                     /// Sets `offset` (分页起始位置 (query)).
-                    with_offset => offset: i64;
+                    fn with_offset(offset: i64);
                     /// Sets `limit` (分页条数 (query)).
-                    with_limit => limit: i64;
+                    fn with_limit(limit: i64);
                 }
             }
 
@@ -3095,15 +3109,12 @@ pub mod partner {
             }
 
             constructors! {
-                Post {
-                    new(
-                        brand_id: String,
-                        store_address: crate::api::v3::brand::types::StoreAddress,
-                    );
+                impl Post {
+                    fn new(brand_id: String, store_address: crate::api::v3::brand::types::StoreAddress);
                     /// Sets `store_basics` (门店基础信息).
-                    with_store_basics => store_basics: crate::api::v3::brand::types::StoreBasics;
+                    fn with_store_basics(store_basics: crate::api::v3::brand::types::StoreBasics);
                     /// Sets `store_business` (门店经营信息).
-                    with_store_business => store_business: crate::api::v3::brand::types::StoreBusiness;
+                    fn with_store_business(store_business: crate::api::v3::brand::types::StoreBusiness);
                 }
             }
 
@@ -3228,17 +3239,14 @@ pub mod partner {
                 }
 
                 constructors! {
-                    Patch {
-                        new(
-                            store_id: String,
-                            brand_id: String,
-                        );
+                    impl Patch {
+                        fn new(store_id: String, brand_id: String);
                         /// Sets `store_basics` (门店基础信息).
-                        with_store_basics => store_basics: crate::api::v3::brand::types::StoreBasics;
+                        fn with_store_basics(store_basics: crate::api::v3::brand::types::StoreBasics);
                         /// Sets `store_address` (门店地址信息).
-                        with_store_address => store_address: crate::api::v3::brand::types::StoreAddress;
+                        fn with_store_address(store_address: crate::api::v3::brand::types::StoreAddress);
                         /// Sets `store_business` (门店经营信息).
-                        with_store_business => store_business: crate::api::v3::brand::types::StoreBusiness;
+                        fn with_store_business(store_business: crate::api::v3::brand::types::StoreBusiness);
                     }
                 }
 
@@ -3335,6 +3343,7 @@ pub mod partner {
                         pub recipient_state: Option<crate::api::v3::brand::types::RecipientState>,
                     }
                 }
+
                 /// `/v3/brand/partner/store/brandstores/{store_id}/close`
                 pub mod close {
                     /// 暂停门店营业
@@ -3362,6 +3371,7 @@ pub mod partner {
                     pub type PostResponse =
                         crate::api::v3::brand::types::PartnerStoreBrandstoresCloseResponse;
                 }
+
                 /// `/v3/brand/partner/store/brandstores/{store_id}/resume`
                 pub mod resume {
                     /// 恢复门店营业
@@ -3389,6 +3399,7 @@ pub mod partner {
                     pub type PostResponse =
                         crate::api::v3::brand::types::PartnerStoreBrandstoresCloseResponse;
                 }
+
                 /// `/v3/brand/partner/store/brandstores/{store_id}/unbindrecipient`
                 pub mod unbindrecipient {
                     /// 解绑收款商户号
@@ -3420,6 +3431,7 @@ pub mod partner {
         }
     }
 }
+
 /// `/v3/brand/profitsharing`
 pub mod profitsharing {
     /// `/v3/brand/profitsharing/brand-configs`
@@ -3451,6 +3463,7 @@ pub mod profitsharing {
             }
         }
     }
+
     /// `/v3/brand/profitsharing/finish-order`
     pub mod finish_order {
         /// 完结分账API
@@ -3490,6 +3503,7 @@ pub mod profitsharing {
             pub order_id: String,
         }
     }
+
     /// `/v3/brand/profitsharing/orders`
     pub mod orders {
         /// 查询分账结果API
@@ -3609,8 +3623,8 @@ pub mod profitsharing {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     brand_mchid: String,
                     sub_mchid: String,
                     appid: String,
@@ -3620,7 +3634,7 @@ pub mod profitsharing {
                     finish: bool,
                 );
                 /// Sets `sub_appid` (子商户公众账号ID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
             }
         }
 
@@ -3646,15 +3660,15 @@ pub mod profitsharing {
         }
 
         constructors! {
-            PostReceivers {
-                new(
+            impl PostReceivers {
+                fn new(
                     r#type: crate::api::v3::brand::types::ReceiversType,
                     account: String,
                     amount: i64,
                     description: String,
                 );
                 /// Sets `name` (分账个人接收方姓名).
-                with_name => name: String;
+                fn with_name(name: String);
             }
         }
 
@@ -3749,6 +3763,7 @@ pub mod profitsharing {
             }
         }
     }
+
     /// `/v3/brand/profitsharing/receivers`
     pub mod receivers {
         /// `/v3/brand/profitsharing/receivers/add`
@@ -3783,8 +3798,8 @@ pub mod profitsharing {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         brand_mchid: String,
                         appid: String,
                         r#type: crate::api::v3::brand::types::ReceiversType,
@@ -3792,9 +3807,9 @@ pub mod profitsharing {
                         relation_type: PostRelationType,
                     );
                     /// Sets `sub_appid` (子商户公众账号ID).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                     /// Sets `name` (接收方名称).
-                    with_name => name: String;
+                    fn with_name(name: String);
                 }
             }
 
@@ -3827,6 +3842,7 @@ pub mod profitsharing {
             /// The type is [`ProfitsharingResponse`](crate::api::v3::brand::types::ProfitsharingResponse), which other answers share.
             pub type PostResponse = crate::api::v3::brand::types::ProfitsharingResponse;
         }
+
         /// `/v3/brand/profitsharing/receivers/delete`
         pub mod delete {
             /// 删除分账接收方API
@@ -3855,15 +3871,15 @@ pub mod profitsharing {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         brand_mchid: String,
                         appid: String,
                         r#type: crate::api::v3::brand::types::ReceiversType,
                         account: String,
                     );
                     /// Sets `sub_appid` (子商户公众账号ID).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                 }
             }
 
@@ -3879,6 +3895,7 @@ pub mod profitsharing {
             pub type PostResponse = crate::api::v3::brand::types::ProfitsharingResponse;
         }
     }
+
     /// `/v3/brand/profitsharing/returnorders`
     pub mod returnorders {
         /// 查询分账回退结果API
@@ -3903,15 +3920,12 @@ pub mod profitsharing {
         }
 
         constructors! {
-            Get {
-                new(
-                    sub_mchid: String,
-                    out_return_no: String,
-                );
+            impl Get {
+                fn new(sub_mchid: String, out_return_no: String);
                 /// Sets `order_id` (微信分帐单号 (query)).
-                with_order_id => order_id: String;
+                fn with_order_id(order_id: String);
                 /// Sets `out_order_no` (商户分账单号 (query)).
-                with_out_order_no => out_order_no: String;
+                fn with_out_order_no(out_order_no: String);
             }
         }
 
@@ -3988,8 +4002,8 @@ pub mod profitsharing {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     sub_mchid: String,
                     out_return_no: String,
                     return_mchid: String,
@@ -3997,9 +4011,9 @@ pub mod profitsharing {
                     description: String,
                 );
                 /// Sets `order_id` (微信分账单号).
-                with_order_id => order_id: String;
+                fn with_order_id(order_id: String);
                 /// Sets `out_order_no` (商户分账单号).
-                with_out_order_no => out_order_no: String;
+                fn with_out_order_no(out_order_no: String);
             }
         }
 
@@ -4044,6 +4058,7 @@ pub mod profitsharing {
         }
     }
 }
+
 /// Types that several operations of feature `brand` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     string_enum! {
@@ -4135,8 +4150,8 @@ pub mod types {
     }
 
     constructors! {
-        LogoTrademarkRegistrationCertificate {
-            new(
+        impl LogoTrademarkRegistrationCertificate {
+            fn new(
                 name: String,
                 number: String,
                 valid_begin_time: String,
@@ -4145,17 +4160,17 @@ pub mod types {
                 holder: String,
             );
             /// Sets `certificate` (商标注册证).
-            with_certificate => certificate: String;
+            fn with_certificate(certificate: String);
             /// Sets `license` (商标许可使用授权书).
-            with_license => license: String;
+            fn with_license(license: String);
             /// Sets `authorization_begin_time` (商标授权有效期开始时间).
-            with_authorization_begin_time => authorization_begin_time: String;
+            fn with_authorization_begin_time(authorization_begin_time: String);
             /// Sets `authorization_end_time` (商标授权有效期结束时间).
-            with_authorization_end_time => authorization_end_time: String;
+            fn with_authorization_end_time(authorization_end_time: String);
             /// Sets `certificate_list` (商标注册证列表).
-            with_certificate_list => certificate_list: Vec<String>;
+            fn with_certificate_list(certificate_list: Vec<String>);
             /// Sets `license_list` (商标许可使用授权书列表).
-            with_license_list => license_list: Vec<String>;
+            fn with_license_list(license_list: Vec<String>);
         }
     }
 
@@ -4281,11 +4296,11 @@ pub mod types {
     }
 
     constructors! {
-        BalanceInformation {
+        impl BalanceInformation {
             /// Sets `jump_appid` (会员码跳转AppID).
-            with_jump_appid => jump_appid: String;
+            fn with_jump_appid(jump_appid: String);
             /// Sets `jump_path` (会员码跳转路径).
-            with_jump_path => jump_path: String;
+            fn with_jump_path(jump_path: String);
         }
     }
 
@@ -4318,16 +4333,14 @@ pub mod types {
     }
 
     constructors! {
-        ValidDateInformation {
-            new(
-                r#type: crate::api::v3::brand::types::ValidDateInformationType,
-            );
+        impl ValidDateInformation {
+            fn new(r#type: crate::api::v3::brand::types::ValidDateInformationType);
             /// Sets `available_begin_time` (有效期开始时间).
-            with_available_begin_time => available_begin_time: crate::DateTime;
+            fn with_available_begin_time(available_begin_time: crate::DateTime);
             /// Sets `available_end_time` (有效期结束时间).
-            with_available_end_time => available_end_time: crate::DateTime;
+            fn with_available_end_time(available_end_time: crate::DateTime);
             /// Sets `available_day_after_receive` (生效后N天内有效).
-            with_available_day_after_receive => available_day_after_receive: i64;
+            fn with_available_day_after_receive(available_day_after_receive: i64);
         }
     }
 
@@ -4346,13 +4359,13 @@ pub mod types {
     }
 
     constructors! {
-        PurchaseInformation {
+        impl PurchaseInformation {
             /// Sets `price` (付费会员价格).
-            with_price => price: i64;
+            fn with_price(price: i64);
             /// Sets `jump_appid` (付费会员跳转AppID).
-            with_jump_appid => jump_appid: String;
+            fn with_jump_appid(jump_appid: String);
             /// Sets `jump_path` (付费会员跳转路径).
-            with_jump_path => jump_path: String;
+            fn with_jump_path(jump_path: String);
         }
     }
 
@@ -4399,13 +4412,15 @@ pub mod types {
     }
 
     constructors! {
-        CustomFieldList {
+        impl CustomFieldList {
             /// Sets `type` (商户自定义的开卡信息字段类型).
-            with_type => r#type: crate::api::v3::brand::types::UserInformationCustomFieldListType;
+            fn with_type(
+                r#type: crate::api::v3::brand::types::UserInformationCustomFieldListType,
+            );
             /// Sets `name` (字段名称).
-            with_name => name: String;
+            fn with_name(name: String);
             /// Sets `values` (字段值).
-            with_values => values: Vec<String>;
+            fn with_values(values: Vec<String>);
         }
     }
 
@@ -4421,11 +4436,15 @@ pub mod types {
     }
 
     constructors! {
-        UserInformation {
+        impl UserInformation {
             /// Sets `common_field_list` (平台提供的通用开卡信息字段).
-            with_common_field_list => common_field_list: Vec<crate::api::v3::brand::types::Name>;
+            fn with_common_field_list(
+                common_field_list: Vec<crate::api::v3::brand::types::Name>,
+            );
             /// Sets `custom_field_list` (商户自定义的开卡信息字段).
-            with_custom_field_list => custom_field_list: Vec<crate::api::v3::brand::types::CustomFieldList>;
+            fn with_custom_field_list(
+                custom_field_list: Vec<crate::api::v3::brand::types::CustomFieldList>,
+            );
         }
     }
 
@@ -4632,11 +4651,11 @@ pub mod types {
     }
 
     constructors! {
-        CommonFieldList {
+        impl CommonFieldList {
             /// Sets `name` (平台提供的通用开卡信息字段).
-            with_name => name: crate::api::v3::brand::types::Name;
+            fn with_name(name: crate::api::v3::brand::types::Name);
             /// Sets `value` (加密的用户开卡时填写的个人信息).
-            with_value => value: String;
+            fn with_value(value: String);
         }
     }
 
@@ -4652,11 +4671,11 @@ pub mod types {
     }
 
     constructors! {
-        UserInformationCustomFieldList {
+        impl UserInformationCustomFieldList {
             /// Sets `name` (字段名称).
-            with_name => name: String;
+            fn with_name(name: String);
             /// Sets `user_chosen_values` (加密的用户选择的字段值列表).
-            with_user_chosen_values => user_chosen_values: Vec<String>;
+            fn with_user_chosen_values(user_chosen_values: Vec<String>);
         }
     }
 
@@ -4674,11 +4693,15 @@ pub mod types {
     }
 
     constructors! {
-        UserInformation2 {
+        impl UserInformation2 {
             /// Sets `common_field_list` (平台提供的通用开卡信息字段).
-            with_common_field_list => common_field_list: Vec<crate::api::v3::brand::types::CommonFieldList>;
+            fn with_common_field_list(
+                common_field_list: Vec<crate::api::v3::brand::types::CommonFieldList>,
+            );
             /// Sets `custom_field_list` (商户自定义的开卡信息字段).
-            with_custom_field_list => custom_field_list: Vec<crate::api::v3::brand::types::UserInformationCustomFieldList>;
+            fn with_custom_field_list(
+                custom_field_list: Vec<crate::api::v3::brand::types::UserInformationCustomFieldList>,
+            );
         }
     }
 
@@ -4824,11 +4847,11 @@ pub mod types {
     }
 
     constructors! {
-        StoreBasics {
+        impl StoreBasics {
             /// Sets `store_reference_id` (商家门店编号).
-            with_store_reference_id => store_reference_id: String;
+            fn with_store_reference_id(store_reference_id: String);
             /// Sets `branch_name` (门店名称).
-            with_branch_name => branch_name: String;
+            fn with_branch_name(branch_name: String);
         }
     }
 
@@ -4851,17 +4874,14 @@ pub mod types {
     }
 
     constructors! {
-        StoreAddress {
-            new(
-                address_code: String,
-                address_detail: String,
-            );
+        impl StoreAddress {
+            fn new(address_code: String, address_detail: String);
             /// Sets `address_complements` (门店地址辅助描述).
-            with_address_complements => address_complements: String;
+            fn with_address_complements(address_complements: String);
             /// Sets `longitude` (门店经度).
-            with_longitude => longitude: String;
+            fn with_longitude(longitude: String);
             /// Sets `latitude` (门店纬度).
-            with_latitude => latitude: String;
+            fn with_latitude(latitude: String);
         }
     }
 
@@ -4877,11 +4897,11 @@ pub mod types {
     }
 
     constructors! {
-        StoreBusiness {
+        impl StoreBusiness {
             /// Sets `service_phone` (门店服务电话).
-            with_service_phone => service_phone: String;
+            fn with_service_phone(service_phone: String);
             /// Sets `business_hours` (门店经营时间).
-            with_business_hours => business_hours: String;
+            fn with_business_hours(business_hours: String);
         }
     }
 

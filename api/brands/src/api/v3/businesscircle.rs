@@ -33,8 +33,8 @@ pub mod parkings {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 brandid: i64,
                 appid: String,
                 openid: String,
@@ -43,10 +43,11 @@ pub mod parkings {
                 time: String,
             );
             /// Sets `sub_mchid` (商圈商户ID).
-            with_sub_mchid => sub_mchid: String;
+            fn with_sub_mchid(sub_mchid: String);
         }
     }
 }
+
 /// `/v3/businesscircle/points`
 pub mod points {
     /// `/v3/businesscircle/points/notify`
@@ -84,8 +85,8 @@ pub mod points {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     transaction_id: String,
                     appid: String,
                     openid: String,
@@ -94,15 +95,16 @@ pub mod points {
                     points_update_time: crate::DateTime,
                 );
                 /// Sets `sub_mchid` (商圈商户ID).
-                with_sub_mchid => sub_mchid: String;
+                fn with_sub_mchid(sub_mchid: String);
                 /// Sets `no_points_remarks` (未获得积分的备注信息).
-                with_no_points_remarks => no_points_remarks: String;
+                fn with_no_points_remarks(no_points_remarks: String);
                 /// Sets `total_points` (顾客积分总额).
-                with_total_points => total_points: i64;
+                fn with_total_points(total_points: i64);
             }
         }
     }
 }
+
 /// `/v3/businesscircle/user-authorizations`
 pub mod user_authorizations {
     /// `/v3/businesscircle/user-authorizations/{openid}`
@@ -126,13 +128,10 @@ pub mod user_authorizations {
         }
 
         constructors! {
-            Get {
-                new(
-                    openid: String,
-                    appid: String,
-                );
+            impl Get {
+                fn new(openid: String, appid: String);
                 /// Sets `sub_mchid` (商圈商户ID (query)).
-                with_sub_mchid => sub_mchid: String;
+                fn with_sub_mchid(sub_mchid: String);
             }
         }
 
@@ -150,6 +149,7 @@ pub mod user_authorizations {
         }
     }
 }
+
 /// `/v3/businesscircle/users`
 pub mod users {
     /// `/v3/businesscircle/users/{openid}`
@@ -179,14 +179,10 @@ pub mod users {
                 }
 
                 constructors! {
-                    Get {
-                        new(
-                            openid: String,
-                            brandid: i64,
-                            appid: String,
-                        );
+                    impl Get {
+                        fn new(openid: String, brandid: i64, appid: String);
                         /// Sets `sub_mchid` (商圈商户ID (query)).
-                        with_sub_mchid => sub_mchid: String;
+                        fn with_sub_mchid(sub_mchid: String);
                     }
                 }
             }

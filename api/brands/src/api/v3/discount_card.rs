@@ -185,15 +185,16 @@ pub mod cards {
             }
 
             constructors! {
-                Post {
-                    new(
-                        out_card_code: String,
-                        card_template_id: String,
-                    );
+                impl Post {
+                    fn new(out_card_code: String, card_template_id: String);
                     /// Sets `objective_completion_records` (目标完成记录).
-                    with_objective_completion_records => objective_completion_records: Vec<crate::api::v3::discount_card::types::ObjectiveCompletionRecords>;
+                    fn with_objective_completion_records(
+                        objective_completion_records: Vec<crate::api::v3::discount_card::types::ObjectiveCompletionRecords>,
+                    );
                     /// Sets `reward_usage_records` (优惠使用记录).
-                    with_reward_usage_records => reward_usage_records: Vec<crate::api::v3::discount_card::types::RewardUsageRecords>;
+                    fn with_reward_usage_records(
+                        reward_usage_records: Vec<crate::api::v3::discount_card::types::RewardUsageRecords>,
+                    );
                 }
             }
 
@@ -207,6 +208,7 @@ pub mod cards {
         }
     }
 }
+
 /// `/v3/discount-card/orders`
 pub mod orders {
     /// `/v3/discount-card/orders/{out_order_no}`
@@ -263,14 +265,12 @@ pub mod orders {
         }
 
         constructors! {
-            Patch {
-                new(
-                    out_order_no: String,
-                );
+            impl Patch {
+                fn new(out_order_no: String);
                 /// Sets `objectives` (目标达成明细列表).
-                with_objectives => objectives: Vec<PatchObjectives>;
+                fn with_objectives(objectives: Vec<PatchObjectives>);
                 /// Sets `rewards` (奖励明细列表).
-                with_rewards => rewards: Vec<PatchRewards>;
+                fn with_rewards(rewards: Vec<PatchRewards>);
             }
         }
 
@@ -296,8 +296,8 @@ pub mod orders {
         }
 
         constructors! {
-            PatchObjectives {
-                new(
+            impl PatchObjectives {
+                fn new(
                     objective_serial_no: String,
                     objective_id: i64,
                     performance_description: String,
@@ -306,7 +306,7 @@ pub mod orders {
                     performance_time: String,
                 );
                 /// Sets `remark` (备注说明).
-                with_remark => remark: String;
+                fn with_remark(remark: String);
             }
         }
 
@@ -334,8 +334,8 @@ pub mod orders {
         }
 
         constructors! {
-            PatchRewards {
-                new(
+            impl PatchRewards {
+                fn new(
                     reward_serial_no: String,
                     reward_id: i64,
                     description: String,
@@ -345,7 +345,7 @@ pub mod orders {
                     reward_time: String,
                 );
                 /// Sets `remark` (备注说明).
-                with_remark => remark: String;
+                fn with_remark(remark: String);
             }
         }
 
@@ -358,6 +358,7 @@ pub mod orders {
             pub order_id: String,
         }
     }
+
     /// `/v3/discount-card/orders/out-trade-no`
     pub mod out_trade_no {
         /// `/v3/discount-card/orders/out-trade-no/{out_trade_no}`
@@ -392,6 +393,7 @@ pub mod orders {
         }
     }
 }
+
 /// Types that several operations of feature `discount-card` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     /// ObjectiveCompletionRecords
@@ -415,8 +417,8 @@ pub mod types {
     }
 
     constructors! {
-        ObjectiveCompletionRecords {
-            new(
+        impl ObjectiveCompletionRecords {
+            fn new(
                 objective_completion_serial_no: String,
                 objective_id: String,
                 completion_time: String,
@@ -425,7 +427,7 @@ pub mod types {
                 completion_count: i64,
             );
             /// Sets `remark` (备注说明).
-            with_remark => remark: String;
+            fn with_remark(remark: String);
         }
     }
 
@@ -452,8 +454,8 @@ pub mod types {
     }
 
     constructors! {
-        RewardUsageRecords {
-            new(
+        impl RewardUsageRecords {
+            fn new(
                 reward_usage_serial_no: String,
                 reward_id: String,
                 usage_time: String,
@@ -463,7 +465,7 @@ pub mod types {
                 amount: i64,
             );
             /// Sets `remark` (备注说明).
-            with_remark => remark: String;
+            fn with_remark(remark: String);
         }
     }
 

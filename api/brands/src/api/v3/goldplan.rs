@@ -34,6 +34,7 @@ pub mod merchants {
             pub operation_type: crate::api::types::OperationType,
         }
     }
+
     /// `/v3/goldplan/merchants/changegoldplanstatus`
     pub mod changegoldplanstatus {
         /// 点金计划管理API
@@ -58,13 +59,10 @@ pub mod merchants {
         }
 
         constructors! {
-            Post {
-                new(
-                    sub_mchid: String,
-                    operation_type: crate::api::types::OperationType,
-                );
+            impl Post {
+                fn new(sub_mchid: String, operation_type: crate::api::types::OperationType);
                 /// Sets `operation_pay_scene` (支付场景).
-                with_operation_pay_scene => operation_pay_scene: PostOperationPayScene;
+                fn with_operation_pay_scene(operation_pay_scene: PostOperationPayScene);
             }
         }
 
@@ -87,6 +85,7 @@ pub mod merchants {
             pub sub_mchid: String,
         }
     }
+
     /// `/v3/goldplan/merchants/close-advertising-show`
     pub mod close_advertising_show {
         /// 关闭广告展示API
@@ -106,6 +105,7 @@ pub mod merchants {
             pub sub_mchid: String,
         }
     }
+
     /// `/v3/goldplan/merchants/open-advertising-show`
     pub mod open_advertising_show {
         /// 开通广告展示API
@@ -129,15 +129,16 @@ pub mod merchants {
         }
 
         constructors! {
-            Patch {
-                new(
-                    sub_mchid: String,
-                );
+            impl Patch {
+                fn new(sub_mchid: String);
                 /// Sets `advertising_industry_filters` (同业过滤标签值).
-                with_advertising_industry_filters => advertising_industry_filters: Vec<crate::api::types::GoldPlanAdvertisingIndustry>;
+                fn with_advertising_industry_filters(
+                    advertising_industry_filters: Vec<crate::api::types::GoldPlanAdvertisingIndustry>,
+                );
             }
         }
     }
+
     /// `/v3/goldplan/merchants/set-advertising-industry-filter`
     pub mod set_advertising_industry_filter {
         /// 同业过滤标签管理API
@@ -161,12 +162,12 @@ pub mod merchants {
         }
 
         constructors! {
-            Post {
-                new(
-                    sub_mchid: String,
-                );
+            impl Post {
+                fn new(sub_mchid: String);
                 /// Sets `advertising_industry_filters` (同业过滤标签值).
-                with_advertising_industry_filters => advertising_industry_filters: Vec<crate::api::types::GoldPlanAdvertisingIndustry>;
+                fn with_advertising_industry_filters(
+                    advertising_industry_filters: Vec<crate::api::types::GoldPlanAdvertisingIndustry>,
+                );
             }
         }
     }

@@ -32,19 +32,16 @@ pub mod retail_industry {
         }
 
         constructors! {
-            Post {
-                new(
-                    out_trade_no: String,
-                    sub_mchid: String,
-                );
+            impl Post {
+                fn new(out_trade_no: String, sub_mchid: String);
                 /// Sets `brand_id` (品牌ID).
-                with_brand_id => brand_id: String;
+                fn with_brand_id(brand_id: String);
                 /// Sets `transaction_id` (微信支付订单号).
-                with_transaction_id => transaction_id: String;
+                fn with_transaction_id(transaction_id: String);
                 /// Sets `device_id` (设备号).
-                with_device_id => device_id: String;
+                fn with_device_id(device_id: String);
                 /// Sets `goods_detail` (单品列表).
-                with_goods_detail => goods_detail: Vec<PostGoodsDetail>;
+                fn with_goods_detail(goods_detail: Vec<PostGoodsDetail>);
             }
         }
 
@@ -66,19 +63,15 @@ pub mod retail_industry {
         }
 
         constructors! {
-            PostGoodsDetail {
-                new(
-                    barcode: String,
-                    goods_name: String,
-                    quantity: i64,
-                    price: i64,
-                );
+            impl PostGoodsDetail {
+                fn new(barcode: String, goods_name: String, quantity: i64, price: i64);
                 /// Sets `merchant_goods_id` (商家商品编码).
-                with_merchant_goods_id => merchant_goods_id: String;
+                fn with_merchant_goods_id(merchant_goods_id: String);
             }
         }
     }
 }
+
 /// `/v3/industry-rebate/transactions`
 pub mod transactions {
     /// `/v3/industry-rebate/transactions/{transaction_id}`

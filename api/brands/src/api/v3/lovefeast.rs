@@ -30,6 +30,7 @@ pub mod brands {
         }
     }
 }
+
 /// Types that several operations of feature `lovefeast` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     string_enum! {
@@ -55,6 +56,7 @@ pub mod types {
         pub nickname: Option<String>,
     }
 }
+
 /// `/v3/lovefeast/users`
 pub mod users {
     /// `/v3/lovefeast/users/{openid}`
@@ -84,15 +86,12 @@ pub mod users {
                     }
 
                     constructors! {
-                        Get {
-                            new(
-                                openid: String,
-                                brand_id: String,
-                            );
+                        impl Get {
+                            fn new(openid: String, brand_id: String);
                             /// Sets `offset` (请求资源起始位置 (query)).
-                            with_offset => offset: i64;
+                            fn with_offset(offset: i64);
                             /// Sets `limit` (最大资源条数 (query)).
-                            with_limit => limit: i64;
+                            fn with_limit(limit: i64);
                         }
                     }
 
@@ -163,6 +162,7 @@ pub mod users {
                     }
                 }
             }
+
             /// `/v3/lovefeast/users/{openid}/orders/out-trade-no`
             pub mod out_trade_no {
                 /// `/v3/lovefeast/users/{openid}/orders/out-trade-no/{out_trade_no}`

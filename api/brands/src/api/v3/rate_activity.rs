@@ -31,15 +31,17 @@ pub mod applications {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 acquiring_bank_id: String,
                 channel_id: String,
                 sub_mchid: String,
                 activity_detail: PostActivityDetail,
             );
             /// Sets `additional_information` (补充信息).
-            with_additional_information => additional_information: crate::api::v3::rate_activity::types::AdditionalInformation;
+            fn with_additional_information(
+                additional_information: crate::api::v3::rate_activity::types::AdditionalInformation,
+            );
         }
     }
 
@@ -63,14 +65,14 @@ pub mod applications {
     }
 
     constructors! {
-        PostActivityDetail {
-            new(
-                activity_id: String,
-            );
+        impl PostActivityDetail {
+            fn new(activity_id: String);
             /// Sets `activity_rate` (活动费率).
-            with_activity_rate => activity_rate: String;
+            fn with_activity_rate(activity_rate: String);
             /// Sets `activity_apply_information` (活动报名材料).
-            with_activity_apply_information => activity_apply_information: Vec<crate::api::v3::rate_activity::types::ActivityApplyInformation>;
+            fn with_activity_apply_information(
+                activity_apply_information: Vec<crate::api::v3::rate_activity::types::ActivityApplyInformation>,
+            );
         }
     }
 
@@ -140,14 +142,16 @@ pub mod applications {
             }
 
             constructors! {
-                Patch {
-                    new(
-                        application_id: String,
-                    );
+                impl Patch {
+                    fn new(application_id: String);
                     /// Sets `activity_detail_modification` (活动报名修改信息).
-                    with_activity_detail_modification => activity_detail_modification: PatchActivityDetailModification;
+                    fn with_activity_detail_modification(
+                        activity_detail_modification: PatchActivityDetailModification,
+                    );
                     /// Sets `additional_information` (补充信息).
-                    with_additional_information => additional_information: crate::api::v3::rate_activity::types::AdditionalInformation;
+                    fn with_additional_information(
+                        additional_information: crate::api::v3::rate_activity::types::AdditionalInformation,
+                    );
                 }
             }
 
@@ -169,11 +173,13 @@ pub mod applications {
             }
 
             constructors! {
-                PatchActivityDetailModification {
+                impl PatchActivityDetailModification {
                     /// Sets `activity_rate` (活动费率).
-                    with_activity_rate => activity_rate: String;
+                    fn with_activity_rate(activity_rate: String);
                     /// Sets `activity_apply_information` (活动报名材料).
-                    with_activity_apply_information => activity_apply_information: Vec<crate::api::v3::rate_activity::types::ActivityApplyInformation>;
+                    fn with_activity_apply_information(
+                        activity_apply_information: Vec<crate::api::v3::rate_activity::types::ActivityApplyInformation>,
+                    );
                 }
             }
 
@@ -188,6 +194,7 @@ pub mod applications {
         }
     }
 }
+
 /// Types that several operations of feature `rate-activity` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     /// ActivityApplyInformation
@@ -203,11 +210,11 @@ pub mod types {
     }
 
     constructors! {
-        ActivityApplyInformation {
+        impl ActivityApplyInformation {
             /// Sets `apply_material_id` (材料ID).
-            with_apply_material_id => apply_material_id: String;
+            fn with_apply_material_id(apply_material_id: String);
             /// Sets `apply_material_information` (apply_material_information).
-            with_apply_material_information => apply_material_information: Vec<String>;
+            fn with_apply_material_information(apply_material_information: Vec<String>);
         }
     }
 
@@ -224,11 +231,11 @@ pub mod types {
     }
 
     constructors! {
-        AdditionalInformation {
+        impl AdditionalInformation {
             /// Sets `additional_message` (补充说明).
-            with_additional_message => additional_message: String;
+            fn with_additional_message(additional_message: String);
             /// Sets `additional_material` (additional_material).
-            with_additional_material => additional_material: Vec<String>;
+            fn with_additional_material(additional_material: Vec<String>);
         }
     }
 

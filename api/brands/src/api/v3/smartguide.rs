@@ -34,22 +34,20 @@ pub mod guides {
     }
 
     constructors! {
-        Get {
-            new(
-                store_id: i64,
-            );
+        impl Get {
+            fn new(store_id: i64);
             /// Sets `sub_mchid` (子商户ID (query)).
-            with_sub_mchid => sub_mchid: String;
+            fn with_sub_mchid(sub_mchid: String);
             /// Sets `userid` (企业微信的员工ID (query)).
-            with_userid => userid: String;
+            fn with_userid(userid: String);
             /// Sets `mobile` (手机号码 (query)).
-            with_mobile => mobile: String;
+            fn with_mobile(mobile: String);
             /// Sets `work_id` (工号 (query)).
-            with_work_id => work_id: String;
+            fn with_work_id(work_id: String);
             /// Sets `limit` (最大资源条数 (query)).
-            with_limit => limit: i64;
+            fn with_limit(limit: i64);
             /// Sets `offset` (请求资源起始位置 (query)).
-            with_offset => offset: i64;
+            fn with_offset(offset: i64);
         }
     }
 
@@ -121,8 +119,8 @@ pub mod guides {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 corpid: String,
                 store_id: i64,
                 userid: String,
@@ -132,9 +130,9 @@ pub mod guides {
                 avatar: String,
             );
             /// Sets `sub_mchid` (子商户ID).
-            with_sub_mchid => sub_mchid: String;
+            fn with_sub_mchid(sub_mchid: String);
             /// Sets `group_qrcode` (群二维码URL).
-            with_group_qrcode => group_qrcode: String;
+            fn with_group_qrcode(group_qrcode: String);
         }
     }
 
@@ -181,22 +179,20 @@ pub mod guides {
         }
 
         constructors! {
-            Patch {
-                new(
-                    guide_id: String,
-                );
+            impl Patch {
+                fn new(guide_id: String);
                 /// Sets `sub_mchid` (子商户ID).
-                with_sub_mchid => sub_mchid: String;
+                fn with_sub_mchid(sub_mchid: String);
                 /// Sets `name` (企业微信的员工姓名).
-                with_name => name: String;
+                fn with_name(name: String);
                 /// Sets `mobile` (手机号码).
-                with_mobile => mobile: String;
+                fn with_mobile(mobile: String);
                 /// Sets `qr_code` (员工个人二维码).
-                with_qr_code => qr_code: String;
+                fn with_qr_code(qr_code: String);
                 /// Sets `avatar` (头像URL).
-                with_avatar => avatar: String;
+                fn with_avatar(avatar: String);
                 /// Sets `group_qrcode` (群二维码URL).
-                with_group_qrcode => group_qrcode: String;
+                fn with_group_qrcode(group_qrcode: String);
             }
         }
 
@@ -225,13 +221,10 @@ pub mod guides {
             }
 
             constructors! {
-                Post {
-                    new(
-                        guide_id: String,
-                        out_trade_no: String,
-                    );
+                impl Post {
+                    fn new(guide_id: String, out_trade_no: String);
                     /// Sets `sub_mchid` (子商户ID).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                 }
             }
         }

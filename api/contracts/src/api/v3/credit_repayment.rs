@@ -33,6 +33,7 @@ pub mod partner {
             /// The type is [`ContractInfo`](crate::api::v3::credit_repayment::types::ContractInfo), which other answers share.
             pub type GetResponse = crate::api::v3::credit_repayment::types::ContractInfo;
         }
+
         /// `/v3/credit-repayment/partner/contracts/app-presign`
         pub mod app_presign {
             /// APP预签约自动还款协议
@@ -73,8 +74,8 @@ pub mod partner {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         appid: String,
                         plan_id: String,
                         out_contract_code: String,
@@ -85,11 +86,11 @@ pub mod partner {
                         real_identity: crate::api::v3::credit_repayment::types::RealIdentity,
                     );
                     /// Sets `sub_mchid` (子商户号).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                     /// Sets `sub_appid` (子商户AppID).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                     /// Sets `trade_info` (交易信息).
-                    with_trade_info => trade_info: crate::api::v3::credit_repayment::types::TradeInfo;
+                    fn with_trade_info(trade_info: crate::api::v3::credit_repayment::types::TradeInfo);
                 }
             }
 
@@ -112,6 +113,7 @@ pub mod partner {
                 pub redirect_service: Option<String>,
             }
         }
+
         /// `/v3/credit-repayment/partner/contracts/h5-presign`
         pub mod h5_presign {
             /// H5预签约自动还款协议
@@ -154,8 +156,8 @@ pub mod partner {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         appid: String,
                         plan_id: String,
                         out_contract_code: String,
@@ -166,13 +168,13 @@ pub mod partner {
                         real_identity: crate::api::v3::credit_repayment::types::RealIdentity,
                     );
                     /// Sets `sub_mchid` (子商户号).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                     /// Sets `sub_appid` (子商户AppID).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                     /// Sets `trade_info` (交易信息).
-                    with_trade_info => trade_info: crate::api::v3::credit_repayment::types::TradeInfo;
+                    fn with_trade_info(trade_info: crate::api::v3::credit_repayment::types::TradeInfo);
                     /// Sets `jump_info` (跳转控制信息).
-                    with_jump_info => jump_info: PostJumpInfo;
+                    fn with_jump_info(jump_info: PostJumpInfo);
                 }
             }
 
@@ -196,9 +198,9 @@ pub mod partner {
             }
 
             constructors! {
-                PostJumpInfo {
+                impl PostJumpInfo {
                     /// Sets `jump_appid` (签约完后要跳转到的应用AppID).
-                    with_jump_appid => jump_appid: String;
+                    fn with_jump_appid(jump_appid: String);
                 }
             }
 
@@ -209,6 +211,7 @@ pub mod partner {
                 pub redirect_url: String,
             }
         }
+
         /// `/v3/credit-repayment/partner/contracts/terminate`
         pub mod terminate {
             /// 解除自动还款协议
@@ -248,6 +251,7 @@ pub mod partner {
             }
         }
     }
+
     /// `/v3/credit-repayment/partner/deduct-orders`
     pub mod deduct_orders {
         /// 发起还款
@@ -278,8 +282,8 @@ pub mod partner {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     contract_id: String,
                     out_trade_no: String,
                     out_record_id: String,
@@ -288,7 +292,7 @@ pub mod partner {
                     description: String,
                 );
                 /// Sets `attach` (商户数据包).
-                with_attach => attach: String;
+                fn with_attach(attach: String);
             }
         }
 
@@ -323,6 +327,7 @@ pub mod partner {
             pub type GetResponse = crate::api::v3::credit_repayment::types::PartnerResponse;
         }
     }
+
     /// `/v3/credit-repayment/partner/schedule-records`
     pub mod schedule_records {
         /// `/v3/credit-repayment/partner/schedule-records/{out_record_id}`
@@ -346,6 +351,7 @@ pub mod partner {
             /// The type is [`ScheduleRecords`](crate::api::v3::credit_repayment::types::ScheduleRecords), which other answers share.
             pub type GetResponse = crate::api::v3::credit_repayment::types::ScheduleRecords;
         }
+
         /// `/v3/credit-repayment/partner/schedule-records/batch-create`
         pub mod batch_create {
             /// 预约还款
@@ -389,17 +395,17 @@ pub mod partner {
             }
 
             constructors! {
-                PostScheduleItems {
-                    new(
+                impl PostScheduleItems {
+                    fn new(
                         out_record_id: String,
                         sub_mchid: String,
                         repayment_amount: String,
                         repayment_date: String,
                     );
                     /// Sets `sub_appid` (子商户AppID).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                     /// Sets `min_repayment_amount` (最低还款金额).
-                    with_min_repayment_amount => min_repayment_amount: String;
+                    fn with_min_repayment_amount(min_repayment_amount: String);
                 }
             }
 
@@ -417,6 +423,7 @@ pub mod partner {
         }
     }
 }
+
 /// Types that several operations of feature `credit-repayment` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     string_enum! {
@@ -463,17 +470,14 @@ pub mod types {
     }
 
     constructors! {
-        TradeInfo {
-            new(
-                out_trade_no: String,
-                deduct_amount: i64,
-            );
+        impl TradeInfo {
+            fn new(out_trade_no: String, deduct_amount: i64);
             /// Sets `description` (产品描述).
-            with_description => description: String;
+            fn with_description(description: String);
             /// Sets `attach` (商户数据包).
-            with_attach => attach: String;
+            fn with_attach(attach: String);
             /// Sets `notify_url` (商户回调地址).
-            with_notify_url => notify_url: String;
+            fn with_notify_url(notify_url: String);
         }
     }
 

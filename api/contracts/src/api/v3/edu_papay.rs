@@ -21,6 +21,7 @@ pub mod contracts {
             pub contract_id: String,
         }
     }
+
     /// `/v3/edu-papay/contracts/id`
     pub mod id {
         /// `/v3/edu-papay/contracts/id/{contract_id}`
@@ -47,15 +48,12 @@ pub mod contracts {
             }
 
             constructors! {
-                Get {
-                    new(
-                        contract_id: String,
-                        appid: String,
-                    );
+                impl Get {
+                    fn new(contract_id: String, appid: String);
                     /// Sets `sub_mchid` (子商户号 (query)).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                     /// Sets `sub_appid` (子商户APPID (query)).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                 }
             }
 
@@ -69,6 +67,7 @@ pub mod contracts {
             pub type GetResponse = crate::api::v3::edu_papay::types::ContractsResponse;
         }
     }
+
     /// `/v3/edu-papay/contracts/presign`
     pub mod presign {
         /// 预签约API
@@ -105,8 +104,8 @@ pub mod contracts {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     openid: String,
                     plan_id: String,
@@ -115,11 +114,11 @@ pub mod contracts {
                     trade_scene: String,
                 );
                 /// Sets `sub_mchid` (子商户号).
-                with_sub_mchid => sub_mchid: String;
+                fn with_sub_mchid(sub_mchid: String);
                 /// Sets `sub_appid` (子商户APPID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `sub_openid` (子商户APPID下的用户标识).
-                with_sub_openid => sub_openid: String;
+                fn with_sub_openid(sub_openid: String);
             }
         }
 
@@ -131,6 +130,7 @@ pub mod contracts {
         }
     }
 }
+
 /// `/v3/edu-papay/transactions`
 pub mod transactions {
     /// 教育通扣款受理API
@@ -174,8 +174,8 @@ pub mod transactions {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 appid: String,
                 body: String,
                 out_trade_no: String,
@@ -186,13 +186,13 @@ pub mod transactions {
                 device_information: crate::api::v3::edu_papay::types::DeviceInformation,
             );
             /// Sets `sub_mchid` (子商户号).
-            with_sub_mchid => sub_mchid: String;
+            fn with_sub_mchid(sub_mchid: String);
             /// Sets `sub_appid` (子商户APPID).
-            with_sub_appid => sub_appid: String;
+            fn with_sub_appid(sub_appid: String);
             /// Sets `attach` (商户数据).
-            with_attach => attach: String;
+            fn with_attach(attach: String);
             /// Sets `goods_tag` (商品标记).
-            with_goods_tag => goods_tag: String;
+            fn with_goods_tag(goods_tag: String);
         }
     }
 
@@ -208,12 +208,10 @@ pub mod transactions {
     }
 
     constructors! {
-        PostAmount {
-            new(
-                total: i64,
-            );
+        impl PostAmount {
+            fn new(total: i64);
             /// Sets `currency` (货币类型).
-            with_currency => currency: String;
+            fn with_currency(currency: String);
         }
     }
 
@@ -242,12 +240,10 @@ pub mod transactions {
             }
 
             constructors! {
-                Get {
-                    new(
-                        transaction_id: String,
-                    );
+                impl Get {
+                    fn new(transaction_id: String);
                     /// Sets `sub_mchid` (子商户号 (query)).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                 }
             }
 
@@ -270,6 +266,7 @@ pub mod transactions {
             pub type GetResponse = crate::api::v3::edu_papay::types::TransactionsResponse;
         }
     }
+
     /// `/v3/edu-papay/transactions/out-trade-no`
     pub mod out_trade_no {
         /// `/v3/edu-papay/transactions/out-trade-no/{out_trade_no}`
@@ -292,12 +289,10 @@ pub mod transactions {
             }
 
             constructors! {
-                Get {
-                    new(
-                        out_trade_no: String,
-                    );
+                impl Get {
+                    fn new(out_trade_no: String);
                     /// Sets `sub_mchid` (子商户号 (query)).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                 }
             }
 
@@ -321,6 +316,7 @@ pub mod transactions {
         }
     }
 }
+
 /// Types that several operations of feature `edu-papay` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     /// 签约信息
@@ -388,12 +384,10 @@ pub mod types {
     }
 
     constructors! {
-        DeviceInformation {
-            new(
-                device_ip: String,
-            );
+        impl DeviceInformation {
+            fn new(device_ip: String);
             /// Sets `device_id` (设备号).
-            with_device_id => device_id: String;
+            fn with_device_id(device_id: String);
         }
     }
 
@@ -455,6 +449,7 @@ pub mod types {
         pub promotion_detail: Option<Vec<crate::api::v3::edu_papay::types::PromotionDetail>>,
     }
 }
+
 /// `/v3/edu-papay/user`
 pub mod user {
     /// `/v3/edu-papay/user/{openid}`
@@ -493,24 +488,20 @@ pub mod user {
             }
 
             constructors! {
-                Get {
-                    new(
-                        openid: String,
-                        appid: String,
-                        plan_id: String,
-                    );
+                impl Get {
+                    fn new(openid: String, appid: String, plan_id: String);
                     /// Sets `sub_mchid` (子商户号 (query)).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                     /// Sets `sub_appid` (子商户APPID (query)).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                     /// Sets `sub_openid` (子商户APPID下的用户标识 (query)).
-                    with_sub_openid => sub_openid: String;
+                    fn with_sub_openid(sub_openid: String);
                     /// Sets `contract_status` (签约状态 (query)).
-                    with_contract_status => contract_status: GetContractStatus;
+                    fn with_contract_status(contract_status: GetContractStatus);
                     /// Sets `offset` (分页页码 (query)).
-                    with_offset => offset: i64;
+                    fn with_offset(offset: i64);
                     /// Sets `limit` (分页大小 (query)).
-                    with_limit => limit: i64;
+                    fn with_limit(limit: i64);
                 }
             }
 
@@ -546,6 +537,7 @@ pub mod user {
         }
     }
 }
+
 /// `/v3/edu-papay/user-notifications`
 pub mod user_notifications {
     /// `/v3/edu-papay/user-notifications/{contract_id}`
@@ -576,15 +568,12 @@ pub mod user_notifications {
             }
 
             constructors! {
-                Post {
-                    new(
-                        contract_id: String,
-                        appid: String,
-                    );
+                impl Post {
+                    fn new(contract_id: String, appid: String);
                     /// Sets `sub_mchid` (子商户号).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                     /// Sets `sub_appid` (子商户APPID).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                 }
             }
         }

@@ -29,6 +29,7 @@ pub mod contracts {
                 pub appid: String,
             }
         }
+
         /// `/v3/papay/contracts/{contract_id}/notify`
         pub mod notify {
             /// 直连商户预扣费通知API
@@ -57,15 +58,15 @@ pub mod contracts {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         contract_id: String,
                         mchid: String,
                         appid: String,
                         estimated_amount: PostEstimatedAmount,
                     );
                     /// Sets `deduct_duration` (扣费持续时间).
-                    with_deduct_duration => deduct_duration: PostDeductDuration;
+                    fn with_deduct_duration(deduct_duration: PostDeductDuration);
                 }
             }
 
@@ -89,12 +90,10 @@ pub mod contracts {
             }
 
             constructors! {
-                PostDeductDuration {
-                    new(
-                        count: i64,
-                    );
+                impl PostDeductDuration {
+                    fn new(count: i64);
                     /// Sets `unit` (单位).
-                    with_unit => unit: PostDeductDurationUnit;
+                    fn with_unit(unit: PostDeductDurationUnit);
                 }
             }
 
@@ -110,17 +109,16 @@ pub mod contracts {
             }
 
             constructors! {
-                PostEstimatedAmount {
-                    new(
-                        amount: i64,
-                    );
+                impl PostEstimatedAmount {
+                    fn new(amount: i64);
                     /// Sets `currency` (预计扣费货币类型).
-                    with_currency => currency: String;
+                    fn with_currency(currency: String);
                 }
             }
         }
     }
 }
+
 /// `/v3/papay/insurance-pay`
 pub mod insurance_pay {
     /// `/v3/papay/insurance-pay/policy-periods`
@@ -212,6 +210,7 @@ pub mod insurance_pay {
             }
         }
     }
+
     /// `/v3/papay/insurance-pay/transactions`
     pub mod transactions {
         /// `/v3/papay/insurance-pay/transactions/apply`
@@ -251,8 +250,8 @@ pub mod insurance_pay {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         appid: String,
                         out_trade_no: String,
                         description: String,
@@ -262,9 +261,9 @@ pub mod insurance_pay {
                         amount: crate::api::v3::papay::types::EstimatedDeductAmount,
                     );
                     /// Sets `goods_tag` (订单优惠标记).
-                    with_goods_tag => goods_tag: String;
+                    fn with_goods_tag(goods_tag: String);
                     /// Sets `attach` (附加数据).
-                    with_attach => attach: String;
+                    fn with_attach(attach: String);
                 }
             }
 
@@ -281,6 +280,7 @@ pub mod insurance_pay {
         }
     }
 }
+
 /// `/v3/papay/insurance-sign`
 pub mod insurance_sign {
     /// `/v3/papay/insurance-sign/contracts`
@@ -331,6 +331,7 @@ pub mod insurance_sign {
                         }
                     }
                 }
+
                 /// `/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code`
                 pub mod out_contract_code {
                     /// `/v3/papay/insurance-sign/contracts/plan-id/{plan_id}/out-contract-code/{out_contract_code}`
@@ -461,6 +462,7 @@ pub mod insurance_sign {
                 }
             }
         }
+
         /// `/v3/papay/insurance-sign/contracts/pre-entrust-sign`
         pub mod pre_entrust_sign {
             /// `/v3/papay/insurance-sign/contracts/pre-entrust-sign/app`
@@ -524,8 +526,8 @@ pub mod insurance_sign {
                 }
 
                 constructors! {
-                    Post {
-                        new(
+                    impl Post {
+                        fn new(
                             appid: String,
                             plan_id: i64,
                             out_contract_code: String,
@@ -536,29 +538,29 @@ pub mod insurance_sign {
                             policy_periods: Vec<crate::api::v3::papay::types::PolicyPeriods>,
                         );
                         /// Sets `openid` (用户在直连商户应用下的用户标示).
-                        with_openid => openid: String;
+                        fn with_openid(openid: String);
                         /// Sets `amount` (扣费金额信息).
-                        with_amount => amount: crate::api::v3::papay::types::EstimatedDeductAmount;
+                        fn with_amount(amount: crate::api::v3::papay::types::EstimatedDeductAmount);
                         /// Sets `out_trade_no` (商户订单号).
-                        with_out_trade_no => out_trade_no: String;
+                        fn with_out_trade_no(out_trade_no: String);
                         /// Sets `description` (商品描述).
-                        with_description => description: String;
+                        fn with_description(description: String);
                         /// Sets `transaction_notify_url` (支付结果通知地址).
-                        with_transaction_notify_url => transaction_notify_url: String;
+                        fn with_transaction_notify_url(transaction_notify_url: String);
                         /// Sets `out_user_code` (商户侧用户标识).
-                        with_out_user_code => out_user_code: String;
+                        fn with_out_user_code(out_user_code: String);
                         /// Sets `goods_tag` (订单优惠标记).
-                        with_goods_tag => goods_tag: String;
+                        fn with_goods_tag(goods_tag: String);
                         /// Sets `attach` (附加数据).
-                        with_attach => attach: String;
+                        fn with_attach(attach: String);
                         /// Sets `can_auto_insure` (是否自动续保).
-                        with_can_auto_insure => can_auto_insure: bool;
+                        fn with_can_auto_insure(can_auto_insure: bool);
                         /// Sets `can_auto_reinsure` (是否自动重新投保).
-                        with_can_auto_reinsure => can_auto_reinsure: bool;
+                        fn with_can_auto_reinsure(can_auto_reinsure: bool);
                         /// Sets `real_identity` (用户实名信息).
-                        with_real_identity => real_identity: crate::api::v3::papay::types::RealIdentity;
+                        fn with_real_identity(real_identity: crate::api::v3::papay::types::RealIdentity);
                         /// Sets `combined_deduct_period_count` (合并扣费期数).
-                        with_combined_deduct_period_count => combined_deduct_period_count: i64;
+                        fn with_combined_deduct_period_count(combined_deduct_period_count: i64);
                     }
                 }
 
@@ -585,6 +587,7 @@ pub mod insurance_sign {
                     pub pre_entrustweb_id: String,
                 }
             }
+
             /// `/v3/papay/insurance-sign/contracts/pre-entrust-sign/h5`
             pub mod h5 {
                 /// 保险商户H5预签约API
@@ -648,8 +651,8 @@ pub mod insurance_sign {
                 }
 
                 constructors! {
-                    Post {
-                        new(
+                    impl Post {
+                        fn new(
                             appid: String,
                             plan_id: i64,
                             out_contract_code: String,
@@ -660,31 +663,31 @@ pub mod insurance_sign {
                             policy_periods: Vec<crate::api::v3::papay::types::PolicyPeriods2>,
                         );
                         /// Sets `openid` (用户在直连商户应用下的用户标示).
-                        with_openid => openid: String;
+                        fn with_openid(openid: String);
                         /// Sets `amount` (扣费金额信息).
-                        with_amount => amount: crate::api::v3::papay::types::EstimatedDeductAmount;
+                        fn with_amount(amount: crate::api::v3::papay::types::EstimatedDeductAmount);
                         /// Sets `out_trade_no` (商户订单号).
-                        with_out_trade_no => out_trade_no: String;
+                        fn with_out_trade_no(out_trade_no: String);
                         /// Sets `description` (商品描述).
-                        with_description => description: String;
+                        fn with_description(description: String);
                         /// Sets `transaction_notify_url` (支付结果通知地址).
-                        with_transaction_notify_url => transaction_notify_url: String;
+                        fn with_transaction_notify_url(transaction_notify_url: String);
                         /// Sets `out_user_code` (商户侧用户标识).
-                        with_out_user_code => out_user_code: String;
+                        fn with_out_user_code(out_user_code: String);
                         /// Sets `goods_tag` (订单优惠标记).
-                        with_goods_tag => goods_tag: String;
+                        fn with_goods_tag(goods_tag: String);
                         /// Sets `attach` (附加数据).
-                        with_attach => attach: String;
+                        fn with_attach(attach: String);
                         /// Sets `can_auto_insure` (是否自动续保).
-                        with_can_auto_insure => can_auto_insure: bool;
+                        fn with_can_auto_insure(can_auto_insure: bool);
                         /// Sets `can_auto_reinsure` (是否自动重新投保).
-                        with_can_auto_reinsure => can_auto_reinsure: bool;
+                        fn with_can_auto_reinsure(can_auto_reinsure: bool);
                         /// Sets `real_identity` (用户实名信息).
-                        with_real_identity => real_identity: crate::api::v3::papay::types::RealIdentity;
+                        fn with_real_identity(real_identity: crate::api::v3::papay::types::RealIdentity);
                         /// Sets `jump_control` (跳转控制信息).
-                        with_jump_control => jump_control: crate::api::v3::papay::types::JumpControl;
+                        fn with_jump_control(jump_control: crate::api::v3::papay::types::JumpControl);
                         /// Sets `combined_deduct_period_count` (合并扣费期数).
-                        with_combined_deduct_period_count => combined_deduct_period_count: i64;
+                        fn with_combined_deduct_period_count(combined_deduct_period_count: i64);
                     }
                 }
 
@@ -720,6 +723,7 @@ pub mod insurance_sign {
                 /// The type is [`ScheduledDeductSignResponse`](crate::api::v3::papay::types::ScheduledDeductSignResponse), which other answers share.
                 pub type PostResponse = crate::api::v3::papay::types::ScheduledDeductSignResponse;
             }
+
             /// `/v3/papay/insurance-sign/contracts/pre-entrust-sign/jsapi`
             pub mod jsapi {
                 /// 保险商户JSAPI预签约API
@@ -781,8 +785,8 @@ pub mod insurance_sign {
                 }
 
                 constructors! {
-                    Post {
-                        new(
+                    impl Post {
+                        fn new(
                             appid: String,
                             plan_id: i64,
                             out_contract_code: String,
@@ -793,29 +797,29 @@ pub mod insurance_sign {
                             policy_periods: Vec<crate::api::v3::papay::types::PolicyPeriods2>,
                         );
                         /// Sets `openid` (用户在直连商户应用下的用户标示).
-                        with_openid => openid: String;
+                        fn with_openid(openid: String);
                         /// Sets `amount` (扣费金额信息).
-                        with_amount => amount: crate::api::v3::papay::types::EstimatedDeductAmount;
+                        fn with_amount(amount: crate::api::v3::papay::types::EstimatedDeductAmount);
                         /// Sets `out_trade_no` (商户订单号).
-                        with_out_trade_no => out_trade_no: String;
+                        fn with_out_trade_no(out_trade_no: String);
                         /// Sets `description` (商品描述).
-                        with_description => description: String;
+                        fn with_description(description: String);
                         /// Sets `transaction_notify_url` (支付结果通知地址).
-                        with_transaction_notify_url => transaction_notify_url: String;
+                        fn with_transaction_notify_url(transaction_notify_url: String);
                         /// Sets `out_user_code` (商户侧用户标识).
-                        with_out_user_code => out_user_code: String;
+                        fn with_out_user_code(out_user_code: String);
                         /// Sets `goods_tag` (订单优惠标记).
-                        with_goods_tag => goods_tag: String;
+                        fn with_goods_tag(goods_tag: String);
                         /// Sets `attach` (附加数据).
-                        with_attach => attach: String;
+                        fn with_attach(attach: String);
                         /// Sets `can_auto_insure` (是否自动续保).
-                        with_can_auto_insure => can_auto_insure: bool;
+                        fn with_can_auto_insure(can_auto_insure: bool);
                         /// Sets `can_auto_reinsure` (是否自动重新投保).
-                        with_can_auto_reinsure => can_auto_reinsure: bool;
+                        fn with_can_auto_reinsure(can_auto_reinsure: bool);
                         /// Sets `real_identity` (用户实名信息).
-                        with_real_identity => real_identity: crate::api::v3::papay::types::RealIdentity;
+                        fn with_real_identity(real_identity: crate::api::v3::papay::types::RealIdentity);
                         /// Sets `combined_deduct_period_count` (合并扣费期数).
-                        with_combined_deduct_period_count => combined_deduct_period_count: i64;
+                        fn with_combined_deduct_period_count(combined_deduct_period_count: i64);
                     }
                 }
 
@@ -848,6 +852,7 @@ pub mod insurance_sign {
                 /// The type is [`ScheduledDeductSignResponse`](crate::api::v3::papay::types::ScheduledDeductSignResponse), which other answers share.
                 pub type PostResponse = crate::api::v3::papay::types::ScheduledDeductSignResponse;
             }
+
             /// `/v3/papay/insurance-sign/contracts/pre-entrust-sign/mini-program`
             pub mod mini_program {
                 /// 保险商户小程序预签约API
@@ -909,8 +914,8 @@ pub mod insurance_sign {
                 }
 
                 constructors! {
-                    Post {
-                        new(
+                    impl Post {
+                        fn new(
                             appid: String,
                             plan_id: i64,
                             out_contract_code: String,
@@ -921,29 +926,29 @@ pub mod insurance_sign {
                             policy_periods: Vec<crate::api::v3::papay::types::PolicyPeriods2>,
                         );
                         /// Sets `openid` (用户在直连商户应用下的用户标示).
-                        with_openid => openid: String;
+                        fn with_openid(openid: String);
                         /// Sets `amount` (扣费金额信息).
-                        with_amount => amount: crate::api::v3::papay::types::EstimatedDeductAmount;
+                        fn with_amount(amount: crate::api::v3::papay::types::EstimatedDeductAmount);
                         /// Sets `out_trade_no` (商户订单号).
-                        with_out_trade_no => out_trade_no: String;
+                        fn with_out_trade_no(out_trade_no: String);
                         /// Sets `description` (商品描述).
-                        with_description => description: String;
+                        fn with_description(description: String);
                         /// Sets `transaction_notify_url` (支付结果通知地址).
-                        with_transaction_notify_url => transaction_notify_url: String;
+                        fn with_transaction_notify_url(transaction_notify_url: String);
                         /// Sets `out_user_code` (商户侧用户标识).
-                        with_out_user_code => out_user_code: String;
+                        fn with_out_user_code(out_user_code: String);
                         /// Sets `goods_tag` (订单优惠标记).
-                        with_goods_tag => goods_tag: String;
+                        fn with_goods_tag(goods_tag: String);
                         /// Sets `attach` (附加数据).
-                        with_attach => attach: String;
+                        fn with_attach(attach: String);
                         /// Sets `can_auto_insure` (是否自动续保).
-                        with_can_auto_insure => can_auto_insure: bool;
+                        fn with_can_auto_insure(can_auto_insure: bool);
                         /// Sets `can_auto_reinsure` (是否自动重新投保).
-                        with_can_auto_reinsure => can_auto_reinsure: bool;
+                        fn with_can_auto_reinsure(can_auto_reinsure: bool);
                         /// Sets `real_identity` (用户实名信息).
-                        with_real_identity => real_identity: crate::api::v3::papay::types::RealIdentity;
+                        fn with_real_identity(real_identity: crate::api::v3::papay::types::RealIdentity);
                         /// Sets `combined_deduct_period_count` (合并扣费期数).
-                        with_combined_deduct_period_count => combined_deduct_period_count: i64;
+                        fn with_combined_deduct_period_count(combined_deduct_period_count: i64);
                     }
                 }
 
@@ -978,6 +983,7 @@ pub mod insurance_sign {
             }
         }
     }
+
     /// `/v3/papay/insurance-sign/policy_periods`
     pub mod policy_periods {
         /// `/v3/papay/insurance-sign/policy_periods/plan-id`
@@ -1016,15 +1022,15 @@ pub mod insurance_sign {
                             }
 
                             constructors! {
-                                Post {
-                                    new(
+                                impl Post {
+                                    fn new(
                                         plan_id: i64,
                                         contract_id: String,
                                         appid: String,
                                         policy_periods: Vec<crate::api::v3::papay::types::PolicyPeriods>,
                                     );
                                     /// Sets `allow_cancel_scheduled` (是否允许取消预约).
-                                    with_allow_cancel_scheduled => allow_cancel_scheduled: bool;
+                                    fn with_allow_cancel_scheduled(allow_cancel_scheduled: bool);
                                 }
                             }
 
@@ -1056,6 +1062,7 @@ pub mod insurance_sign {
                         }
                     }
                 }
+
                 /// `/v3/papay/insurance-sign/policy_periods/plan-id/{plan_id}/out-contract-code`
                 pub mod out_contract_code {
                     /// `/v3/papay/insurance-sign/policy_periods/plan-id/{plan_id}/out-contract-code/{out_contract_code}`
@@ -1082,15 +1089,12 @@ pub mod insurance_sign {
                         }
 
                         constructors! {
-                            Get {
-                                new(
-                                    plan_id: i64,
-                                    out_contract_code: String,
-                                );
+                            impl Get {
+                                fn new(plan_id: i64, out_contract_code: String);
                                 /// Sets `limit` (分页大小 (query)).
-                                with_limit => limit: i64;
+                                fn with_limit(limit: i64);
                                 /// Sets `offset` (分页开始位置 (query)).
-                                with_offset => offset: i64;
+                                fn with_offset(offset: i64);
                             }
                         }
 
@@ -1146,6 +1150,7 @@ pub mod insurance_sign {
         }
     }
 }
+
 /// `/v3/papay/pay`
 pub mod pay {
     /// `/v3/papay/pay/harmony`
@@ -1188,8 +1193,8 @@ pub mod pay {
                 }
 
                 constructors! {
-                    Post {
-                        new(
+                    impl Post {
+                        fn new(
                             appid: String,
                             out_trade_no: String,
                             description: String,
@@ -1199,11 +1204,11 @@ pub mod pay {
                             harmony_account_id: String,
                         );
                         /// Sets `goods_tag` (订单优惠标记).
-                        with_goods_tag => goods_tag: String;
+                        fn with_goods_tag(goods_tag: String);
                         /// Sets `attach` (附加数据).
-                        with_attach => attach: String;
+                        fn with_attach(attach: String);
                         /// Sets `mcc` (商户类别码).
-                        with_mcc => mcc: String;
+                        fn with_mcc(mcc: String);
                     }
                 }
 
@@ -1220,6 +1225,7 @@ pub mod pay {
             }
         }
     }
+
     /// `/v3/papay/pay/partner`
     pub mod partner {
         /// `/v3/papay/pay/partner/schedules`
@@ -1288,15 +1294,15 @@ pub mod pay {
                         }
 
                         constructors! {
-                            Post {
-                                new(
+                            impl Post {
+                                fn new(
                                     contract_id: String,
                                     sp_appid: String,
                                     sub_mchid: String,
                                     schedule_amount: crate::api::v3::papay::types::EstimatedDeductAmount,
                                 );
                                 /// Sets `sub_appid` (子商户的AppID).
-                                with_sub_appid => sub_appid: String;
+                                fn with_sub_appid(sub_appid: String);
                             }
                         }
 
@@ -1321,6 +1327,7 @@ pub mod pay {
                 }
             }
         }
+
         /// `/v3/papay/pay/partner/transactions`
         pub mod transactions {
             /// `/v3/papay/pay/partner/transactions/apply`
@@ -1362,8 +1369,8 @@ pub mod pay {
                 }
 
                 constructors! {
-                    Post {
-                        new(
+                    impl Post {
+                        fn new(
                             sp_appid: String,
                             sub_mchid: String,
                             out_trade_no: String,
@@ -1373,11 +1380,11 @@ pub mod pay {
                             amount: crate::api::v3::papay::types::EstimatedDeductAmount,
                         );
                         /// Sets `sub_appid` (子商户的AppID).
-                        with_sub_appid => sub_appid: String;
+                        fn with_sub_appid(sub_appid: String);
                         /// Sets `goods_tag` (订单优惠标记).
-                        with_goods_tag => goods_tag: String;
+                        fn with_goods_tag(goods_tag: String);
                         /// Sets `attach` (附加数据).
-                        with_attach => attach: String;
+                        fn with_attach(attach: String);
                     }
                 }
 
@@ -1394,6 +1401,7 @@ pub mod pay {
             }
         }
     }
+
     /// `/v3/papay/pay/schedules`
     pub mod schedules {
         /// `/v3/papay/pay/schedules/contract-id`
@@ -1473,6 +1481,7 @@ pub mod pay {
             }
         }
     }
+
     /// `/v3/papay/pay/transactions`
     pub mod transactions {
         /// `/v3/papay/pay/transactions/apply`
@@ -1510,8 +1519,8 @@ pub mod pay {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         appid: String,
                         out_trade_no: String,
                         description: String,
@@ -1520,9 +1529,9 @@ pub mod pay {
                         amount: crate::api::v3::papay::types::EstimatedDeductAmount,
                     );
                     /// Sets `goods_tag` (订单优惠标记).
-                    with_goods_tag => goods_tag: String;
+                    fn with_goods_tag(goods_tag: String);
                     /// Sets `attach` (附加数据).
-                    with_attach => attach: String;
+                    fn with_attach(attach: String);
                 }
             }
 
@@ -1539,6 +1548,7 @@ pub mod pay {
         }
     }
 }
+
 /// `/v3/papay/scheduled-deduct-sign`
 pub mod scheduled_deduct_sign {
     /// `/v3/papay/scheduled-deduct-sign/contracts`
@@ -1580,8 +1590,8 @@ pub mod scheduled_deduct_sign {
                 }
 
                 constructors! {
-                    Post {
-                        new(
+                    impl Post {
+                        fn new(
                             appid: String,
                             plan_id: i64,
                             out_contract_code: String,
@@ -1589,11 +1599,13 @@ pub mod scheduled_deduct_sign {
                             contract_notify_url: String,
                         );
                         /// Sets `openid` (用户在直连商户应用下的用户标示).
-                        with_openid => openid: String;
+                        fn with_openid(openid: String);
                         /// Sets `out_user_code` (商户侧用户标识).
-                        with_out_user_code => out_user_code: String;
+                        fn with_out_user_code(out_user_code: String);
                         /// Sets `deduct_schedule` (用于预约扣费的预约信息).
-                        with_deduct_schedule => deduct_schedule: crate::api::v3::papay::types::DeductSchedule;
+                        fn with_deduct_schedule(
+                            deduct_schedule: crate::api::v3::papay::types::DeductSchedule,
+                        );
                     }
                 }
 
@@ -1609,6 +1621,7 @@ pub mod scheduled_deduct_sign {
                 /// The type is [`ScheduledDeductSignContractsPreEntrustSignAppResponse`](crate::api::v3::papay::types::ScheduledDeductSignContractsPreEntrustSignAppResponse), which other answers share.
                 pub type PostResponse = crate::api::v3::papay::types::ScheduledDeductSignContractsPreEntrustSignAppResponse;
             }
+
             /// `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/h5`
             pub mod h5 {
                 /// H5场景预约扣费类型签约的预签约API
@@ -1646,8 +1659,8 @@ pub mod scheduled_deduct_sign {
                 }
 
                 constructors! {
-                    Post {
-                        new(
+                    impl Post {
+                        fn new(
                             appid: String,
                             plan_id: i64,
                             out_contract_code: String,
@@ -1655,13 +1668,15 @@ pub mod scheduled_deduct_sign {
                             contract_notify_url: String,
                         );
                         /// Sets `openid` (用户在直连商户应用下的用户标示).
-                        with_openid => openid: String;
+                        fn with_openid(openid: String);
                         /// Sets `out_user_code` (商户侧用户标识).
-                        with_out_user_code => out_user_code: String;
+                        fn with_out_user_code(out_user_code: String);
                         /// Sets `deduct_schedule` (用于预约扣费的预约信息).
-                        with_deduct_schedule => deduct_schedule: crate::api::v3::papay::types::DeductSchedule;
+                        fn with_deduct_schedule(
+                            deduct_schedule: crate::api::v3::papay::types::DeductSchedule,
+                        );
                         /// Sets `jump_control` (跳转控制信息).
-                        with_jump_control => jump_control: crate::api::v3::papay::types::JumpControl;
+                        fn with_jump_control(jump_control: crate::api::v3::papay::types::JumpControl);
                     }
                 }
 
@@ -1680,6 +1695,7 @@ pub mod scheduled_deduct_sign {
                 /// The type is [`ScheduledDeductSignResponse`](crate::api::v3::papay::types::ScheduledDeductSignResponse), which other answers share.
                 pub type PostResponse = crate::api::v3::papay::types::ScheduledDeductSignResponse;
             }
+
             /// `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/jsapi`
             pub mod jsapi {
                 /// JSAPI场景预约扣费类型签约的预签约API
@@ -1715,8 +1731,8 @@ pub mod scheduled_deduct_sign {
                 }
 
                 constructors! {
-                    Post {
-                        new(
+                    impl Post {
+                        fn new(
                             appid: String,
                             plan_id: i64,
                             out_contract_code: String,
@@ -1724,11 +1740,13 @@ pub mod scheduled_deduct_sign {
                             contract_notify_url: String,
                         );
                         /// Sets `openid` (用户在直连商户应用下的用户标示).
-                        with_openid => openid: String;
+                        fn with_openid(openid: String);
                         /// Sets `out_user_code` (商户侧用户标识).
-                        with_out_user_code => out_user_code: String;
+                        fn with_out_user_code(out_user_code: String);
                         /// Sets `deduct_schedule` (用于预约扣费的预约信息).
-                        with_deduct_schedule => deduct_schedule: crate::api::v3::papay::types::DeductSchedule;
+                        fn with_deduct_schedule(
+                            deduct_schedule: crate::api::v3::papay::types::DeductSchedule,
+                        );
                     }
                 }
 
@@ -1744,6 +1762,7 @@ pub mod scheduled_deduct_sign {
                 /// The type is [`ScheduledDeductSignResponse`](crate::api::v3::papay::types::ScheduledDeductSignResponse), which other answers share.
                 pub type PostResponse = crate::api::v3::papay::types::ScheduledDeductSignResponse;
             }
+
             /// `/v3/papay/scheduled-deduct-sign/contracts/pre-entrust-sign/mini-program`
             pub mod mini_program {
                 /// 小程序场景预约扣费类型签约的预签约API
@@ -1779,8 +1798,8 @@ pub mod scheduled_deduct_sign {
                 }
 
                 constructors! {
-                    Post {
-                        new(
+                    impl Post {
+                        fn new(
                             appid: String,
                             plan_id: i64,
                             out_contract_code: String,
@@ -1788,11 +1807,13 @@ pub mod scheduled_deduct_sign {
                             contract_notify_url: String,
                         );
                         /// Sets `openid` (用户在直连商户应用下的用户标示).
-                        with_openid => openid: String;
+                        fn with_openid(openid: String);
                         /// Sets `out_user_code` (商户侧用户标识).
-                        with_out_user_code => out_user_code: String;
+                        fn with_out_user_code(out_user_code: String);
                         /// Sets `deduct_schedule` (用于预约扣费的预约信息).
-                        with_deduct_schedule => deduct_schedule: crate::api::v3::papay::types::DeductSchedule;
+                        fn with_deduct_schedule(
+                            deduct_schedule: crate::api::v3::papay::types::DeductSchedule,
+                        );
                     }
                 }
 
@@ -1810,6 +1831,7 @@ pub mod scheduled_deduct_sign {
             }
         }
     }
+
     /// `/v3/papay/scheduled-deduct-sign/partner`
     pub mod partner {
         /// `/v3/papay/scheduled-deduct-sign/partner/contracts`
@@ -1857,8 +1879,8 @@ pub mod scheduled_deduct_sign {
                     }
 
                     constructors! {
-                        Post {
-                            new(
+                        impl Post {
+                            fn new(
                                 sp_appid: String,
                                 sub_mchid: String,
                                 plan_id: i64,
@@ -1867,15 +1889,17 @@ pub mod scheduled_deduct_sign {
                                 contract_notify_url: String,
                             );
                             /// Sets `sp_openid` (用户在服务商商户应用下的用户标示).
-                            with_sp_openid => sp_openid: String;
+                            fn with_sp_openid(sp_openid: String);
                             /// Sets `sub_appid` (子商户的AppID).
-                            with_sub_appid => sub_appid: String;
+                            fn with_sub_appid(sub_appid: String);
                             /// Sets `sub_openid` (子商户AppID对应的用户OpenID).
-                            with_sub_openid => sub_openid: String;
+                            fn with_sub_openid(sub_openid: String);
                             /// Sets `out_user_code` (商户侧用户标识).
-                            with_out_user_code => out_user_code: String;
+                            fn with_out_user_code(out_user_code: String);
                             /// Sets `deduct_schedule` (用于预约扣费的预约信息).
-                            with_deduct_schedule => deduct_schedule: crate::api::v3::papay::types::DeductSchedule;
+                            fn with_deduct_schedule(
+                                deduct_schedule: crate::api::v3::papay::types::DeductSchedule,
+                            );
                         }
                     }
 
@@ -1891,6 +1915,7 @@ pub mod scheduled_deduct_sign {
                     /// The type is [`ScheduledDeductSignContractsPreEntrustSignAppResponse`](crate::api::v3::papay::types::ScheduledDeductSignContractsPreEntrustSignAppResponse), which other answers share.
                     pub type PostResponse = crate::api::v3::papay::types::ScheduledDeductSignContractsPreEntrustSignAppResponse;
                 }
+
                 /// `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/h5`
                 pub mod h5 {
                     /// H5场景预约扣费类型签约的预签约API
@@ -1934,8 +1959,8 @@ pub mod scheduled_deduct_sign {
                     }
 
                     constructors! {
-                        Post {
-                            new(
+                        impl Post {
+                            fn new(
                                 sp_appid: String,
                                 sub_mchid: String,
                                 plan_id: i64,
@@ -1944,17 +1969,19 @@ pub mod scheduled_deduct_sign {
                                 contract_notify_url: String,
                             );
                             /// Sets `sp_openid` (用户在服务商商户应用下的用户标示).
-                            with_sp_openid => sp_openid: String;
+                            fn with_sp_openid(sp_openid: String);
                             /// Sets `sub_appid` (子商户的AppID).
-                            with_sub_appid => sub_appid: String;
+                            fn with_sub_appid(sub_appid: String);
                             /// Sets `sub_openid` (子商户AppID对应的用户OpenID).
-                            with_sub_openid => sub_openid: String;
+                            fn with_sub_openid(sub_openid: String);
                             /// Sets `out_user_code` (商户侧用户标识).
-                            with_out_user_code => out_user_code: String;
+                            fn with_out_user_code(out_user_code: String);
                             /// Sets `deduct_schedule` (用于预约扣费的预约信息).
-                            with_deduct_schedule => deduct_schedule: crate::api::v3::papay::types::DeductSchedule;
+                            fn with_deduct_schedule(
+                                deduct_schedule: crate::api::v3::papay::types::DeductSchedule,
+                            );
                             /// Sets `jump_control` (跳转控制信息).
-                            with_jump_control => jump_control: crate::api::v3::papay::types::JumpControl;
+                            fn with_jump_control(jump_control: crate::api::v3::papay::types::JumpControl);
                         }
                     }
 
@@ -1974,6 +2001,7 @@ pub mod scheduled_deduct_sign {
                     pub type PostResponse =
                         crate::api::v3::papay::types::ScheduledDeductSignResponse;
                 }
+
                 /// `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/jsapi`
                 pub mod jsapi {
                     /// JSAPI场景预约扣费类型签约的预签约API
@@ -2015,8 +2043,8 @@ pub mod scheduled_deduct_sign {
                     }
 
                     constructors! {
-                        Post {
-                            new(
+                        impl Post {
+                            fn new(
                                 sp_appid: String,
                                 sub_mchid: String,
                                 plan_id: i64,
@@ -2025,15 +2053,17 @@ pub mod scheduled_deduct_sign {
                                 contract_notify_url: String,
                             );
                             /// Sets `sp_openid` (用户在服务商商户应用下的用户标示).
-                            with_sp_openid => sp_openid: String;
+                            fn with_sp_openid(sp_openid: String);
                             /// Sets `sub_appid` (子商户的AppID).
-                            with_sub_appid => sub_appid: String;
+                            fn with_sub_appid(sub_appid: String);
                             /// Sets `sub_openid` (子商户AppID对应的用户OpenID).
-                            with_sub_openid => sub_openid: String;
+                            fn with_sub_openid(sub_openid: String);
                             /// Sets `out_user_code` (商户侧用户标识).
-                            with_out_user_code => out_user_code: String;
+                            fn with_out_user_code(out_user_code: String);
                             /// Sets `deduct_schedule` (用于预约扣费的预约信息).
-                            with_deduct_schedule => deduct_schedule: crate::api::v3::papay::types::DeductSchedule;
+                            fn with_deduct_schedule(
+                                deduct_schedule: crate::api::v3::papay::types::DeductSchedule,
+                            );
                         }
                     }
 
@@ -2050,6 +2080,7 @@ pub mod scheduled_deduct_sign {
                     pub type PostResponse =
                         crate::api::v3::papay::types::ScheduledDeductSignResponse;
                 }
+
                 /// `/v3/papay/scheduled-deduct-sign/partner/contracts/pre-entrust-sign/mini-program`
                 pub mod mini_program {
                     /// 小程序场景预约扣费类型签约的预签约API
@@ -2091,8 +2122,8 @@ pub mod scheduled_deduct_sign {
                     }
 
                     constructors! {
-                        Post {
-                            new(
+                        impl Post {
+                            fn new(
                                 sp_appid: String,
                                 sub_mchid: String,
                                 plan_id: i64,
@@ -2101,15 +2132,17 @@ pub mod scheduled_deduct_sign {
                                 contract_notify_url: String,
                             );
                             /// Sets `sp_openid` (用户在服务商商户应用下的用户标示).
-                            with_sp_openid => sp_openid: String;
+                            fn with_sp_openid(sp_openid: String);
                             /// Sets `sub_appid` (子商户的AppID).
-                            with_sub_appid => sub_appid: String;
+                            fn with_sub_appid(sub_appid: String);
                             /// Sets `sub_openid` (子商户AppID对应的用户OpenID).
-                            with_sub_openid => sub_openid: String;
+                            fn with_sub_openid(sub_openid: String);
                             /// Sets `out_user_code` (商户侧用户标识).
-                            with_out_user_code => out_user_code: String;
+                            fn with_out_user_code(out_user_code: String);
                             /// Sets `deduct_schedule` (用于预约扣费的预约信息).
-                            with_deduct_schedule => deduct_schedule: crate::api::v3::papay::types::DeductSchedule;
+                            fn with_deduct_schedule(
+                                deduct_schedule: crate::api::v3::papay::types::DeductSchedule,
+                            );
                         }
                     }
 
@@ -2129,6 +2162,7 @@ pub mod scheduled_deduct_sign {
         }
     }
 }
+
 /// `/v3/papay/sign`
 pub mod sign {
     /// `/v3/papay/sign/contracts`
@@ -2212,6 +2246,7 @@ pub mod sign {
                 }
             }
         }
+
         /// `/v3/papay/sign/contracts/plan-id`
         pub mod plan_id {
             /// `/v3/papay/sign/contracts/plan-id/{plan_id}`
@@ -2314,6 +2349,7 @@ pub mod sign {
                 }
             }
         }
+
         /// `/v3/papay/sign/contracts/pre-entrust-sign`
         pub mod pre_entrust_sign {
             /// 代扣预签约
@@ -2352,8 +2388,8 @@ pub mod sign {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         sign_scene: PostSignScene,
                         appid: String,
                         plan_id: i64,
@@ -2364,9 +2400,9 @@ pub mod sign {
                         device_info: PostDeviceInfo,
                     );
                     /// Sets `openid` (用户在直连商户应用下的用户标示).
-                    with_openid => openid: String;
+                    fn with_openid(openid: String);
                     /// Sets `return_url` (回跳地址的url).
-                    with_return_url => return_url: String;
+                    fn with_return_url(return_url: String);
                 }
             }
 
@@ -2452,6 +2488,7 @@ pub mod sign {
             }
         }
     }
+
     /// `/v3/papay/sign/partner`
     pub mod partner {
         /// `/v3/papay/sign/partner/contracts`
@@ -2565,6 +2602,7 @@ pub mod sign {
         }
     }
 }
+
 /// Types that several operations of feature `papay` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     /// 预约扣费金额信息
@@ -2578,12 +2616,10 @@ pub mod types {
     }
 
     constructors! {
-        EstimatedDeductAmount {
-            new(
-                total: i64,
-            );
+        impl EstimatedDeductAmount {
+            fn new(total: i64);
             /// Sets `currency` (货币类型).
-            with_currency => currency: String;
+            fn with_currency(currency: String);
         }
     }
 
@@ -2693,13 +2729,10 @@ pub mod types {
     }
 
     constructors! {
-        RealIdentity {
-            new(
-                real_name: String,
-                id_card_number: String,
-            );
+        impl RealIdentity {
+            fn new(real_name: String, id_card_number: String);
             /// Sets `identity_type` (实名验证类型).
-            with_identity_type => identity_type: crate::api::v3::papay::types::IdentityType;
+            fn with_identity_type(identity_type: crate::api::v3::papay::types::IdentityType);
         }
     }
 
@@ -2716,11 +2749,11 @@ pub mod types {
     }
 
     constructors! {
-        PolicyClauses {
+        impl PolicyClauses {
             /// Sets `clause_name` (条款内容).
-            with_clause_name => clause_name: String;
+            fn with_clause_name(clause_name: String);
             /// Sets `clause_quota` (条款额度).
-            with_clause_quota => clause_quota: String;
+            fn with_clause_quota(clause_quota: String);
         }
     }
 
@@ -2737,11 +2770,13 @@ pub mod types {
     }
 
     constructors! {
-        PolicyCoverageDetail {
+        impl PolicyCoverageDetail {
             /// Sets `policy_amount` (保单额度).
-            with_policy_amount => policy_amount: String;
+            fn with_policy_amount(policy_amount: String);
             /// Sets `policy_clauses` (保险条款列表).
-            with_policy_clauses => policy_clauses: Vec<crate::api::v3::papay::types::PolicyClauses>;
+            fn with_policy_clauses(
+                policy_clauses: Vec<crate::api::v3::papay::types::PolicyClauses>,
+            );
         }
     }
 
@@ -2761,14 +2796,16 @@ pub mod types {
     }
 
     constructors! {
-        PolicyPeriods2 {
-            new(
+        impl PolicyPeriods2 {
+            fn new(
                 policy_period_id: i64,
                 estimated_deduct_date: String,
                 estimated_deduct_amount: crate::api::v3::papay::types::EstimatedDeductAmount,
             );
             /// Sets `policy_coverage_detail` (保障详情).
-            with_policy_coverage_detail => policy_coverage_detail: crate::api::v3::papay::types::PolicyCoverageDetail;
+            fn with_policy_coverage_detail(
+                policy_coverage_detail: crate::api::v3::papay::types::PolicyCoverageDetail,
+            );
         }
     }
 
@@ -2782,9 +2819,9 @@ pub mod types {
     }
 
     constructors! {
-        JumpControl {
+        impl JumpControl {
             /// Sets `jump_appid` (跳转的应用AppID).
-            with_jump_appid => jump_appid: String;
+            fn with_jump_appid(jump_appid: String);
         }
     }
 

@@ -34,18 +34,14 @@ pub mod contracts {
             }
 
             constructors! {
-                Post {
-                    new(
-                        contract_id: String,
-                        sp_mchid: String,
-                        sp_appid: String,
-                        sub_mchid: String,
-                    );
+                impl Post {
+                    fn new(contract_id: String, sp_mchid: String, sp_appid: String, sub_mchid: String);
                     /// Sets `sub_appid` (子商户应用D).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                 }
             }
         }
+
         /// `/v3/partner-papay/contracts/{contract_id}/notify`
         pub mod notify {
             /// 服务商商户预扣费通知API
@@ -78,8 +74,8 @@ pub mod contracts {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         contract_id: String,
                         sp_mchid: String,
                         sp_appid: String,
@@ -87,9 +83,9 @@ pub mod contracts {
                         estimated_amount: PostEstimatedAmount,
                     );
                     /// Sets `sub_appid` (子商户应用D).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                     /// Sets `deduct_duration` (扣费持续时间).
-                    with_deduct_duration => deduct_duration: PostDeductDuration;
+                    fn with_deduct_duration(deduct_duration: PostDeductDuration);
                 }
             }
 
@@ -105,12 +101,10 @@ pub mod contracts {
             }
 
             constructors! {
-                PostDeductDuration {
-                    new(
-                        count: i64,
-                    );
+                impl PostDeductDuration {
+                    fn new(count: i64);
                     /// Sets `unit` (单位).
-                    with_unit => unit: String;
+                    fn with_unit(unit: String);
                 }
             }
 
@@ -126,12 +120,10 @@ pub mod contracts {
             }
 
             constructors! {
-                PostEstimatedAmount {
-                    new(
-                        amount: i64,
-                    );
+                impl PostEstimatedAmount {
+                    fn new(amount: i64);
                     /// Sets `currency` (预计扣费货币类型).
-                    with_currency => currency: String;
+                    fn with_currency(currency: String);
                 }
             }
         }

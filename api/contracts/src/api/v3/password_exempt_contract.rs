@@ -44,6 +44,7 @@ pub mod contracts {
                 pub type PostResponse =
                     crate::api::v3::password_exempt_contract::types::ContractsResponse;
             }
+
             /// `/v3/password-exempt-contract/contracts/ecommerce/pre-entrust-sign/pay-redirect-sign`
             pub mod pay_redirect_sign {
                 /// 电商收付通模式支付后场景预签约API
@@ -83,6 +84,7 @@ pub mod contracts {
             }
         }
     }
+
     /// `/v3/password-exempt-contract/contracts/normal`
     pub mod normal {
         /// `/v3/password-exempt-contract/contracts/normal/pre-entrust-sign`
@@ -123,6 +125,7 @@ pub mod contracts {
                 pub type PostResponse =
                     crate::api::v3::password_exempt_contract::types::ContractsResponse;
             }
+
             /// `/v3/password-exempt-contract/contracts/normal/pre-entrust-sign/pay-redirect-sign`
             pub mod pay_redirect_sign {
                 /// 直连商户模式支付后场景预签约API
@@ -162,6 +165,7 @@ pub mod contracts {
             }
         }
     }
+
     /// `/v3/password-exempt-contract/contracts/qs`
     pub mod qs {
         /// `/v3/password-exempt-contract/contracts/qs/pre-entrust-sign`
@@ -203,8 +207,8 @@ pub mod contracts {
                 }
 
                 constructors! {
-                    Post {
-                        new(
+                    impl Post {
+                        fn new(
                             appid: String,
                             sub_appid: String,
                             sub_mchid: String,
@@ -214,9 +218,9 @@ pub mod contracts {
                             contract_display_account: String,
                         );
                         /// Sets `openid` (用户标识).
-                        with_openid => openid: String;
+                        fn with_openid(openid: String);
                         /// Sets `sub_openid` (用户子标识).
-                        with_sub_openid => sub_openid: String;
+                        fn with_sub_openid(sub_openid: String);
                     }
                 }
 
@@ -226,6 +230,7 @@ pub mod contracts {
                 pub type PostResponse =
                     crate::api::v3::password_exempt_contract::types::ContractsResponse;
             }
+
             /// `/v3/password-exempt-contract/contracts/qs/pre-entrust-sign/pay-redirect-sign`
             pub mod pay_redirect_sign {
                 /// 清算机构模式支付后场景预签约API
@@ -265,8 +270,8 @@ pub mod contracts {
                 }
 
                 constructors! {
-                    Post {
-                        new(
+                    impl Post {
+                        fn new(
                             appid: String,
                             sub_appid: String,
                             sub_mchid: String,
@@ -277,9 +282,9 @@ pub mod contracts {
                             prepay_id: String,
                         );
                         /// Sets `openid` (用户标识).
-                        with_openid => openid: String;
+                        fn with_openid(openid: String);
                         /// Sets `sub_openid` (用户子标识).
-                        with_sub_openid => sub_openid: String;
+                        fn with_sub_openid(sub_openid: String);
                     }
                 }
 
@@ -290,6 +295,7 @@ pub mod contracts {
             }
         }
     }
+
     /// `/v3/password-exempt-contract/contracts/service-id`
     pub mod service_id {
         /// `/v3/password-exempt-contract/contracts/service-id/{service_id}`
@@ -387,6 +393,7 @@ pub mod contracts {
             }
         }
     }
+
     /// `/v3/password-exempt-contract/contracts/service-provider`
     pub mod service_provider {
         /// `/v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign`
@@ -428,8 +435,8 @@ pub mod contracts {
                 }
 
                 constructors! {
-                    Post {
-                        new(
+                    impl Post {
+                        fn new(
                             sp_appid: String,
                             sub_mchid: String,
                             sub_appid: String,
@@ -439,9 +446,9 @@ pub mod contracts {
                             contract_display_account: String,
                         );
                         /// Sets `sp_openid` (用户标识).
-                        with_sp_openid => sp_openid: String;
+                        fn with_sp_openid(sp_openid: String);
                         /// Sets `sub_openid` (用户子标识).
-                        with_sub_openid => sub_openid: String;
+                        fn with_sub_openid(sub_openid: String);
                     }
                 }
 
@@ -464,6 +471,7 @@ pub mod contracts {
                     pub sign_mp_path: String,
                 }
             }
+
             /// `/v3/password-exempt-contract/contracts/service-provider/pre-entrust-sign/pay-redirect-sign`
             pub mod pay_redirect_sign {
                 /// 服务商模式支付后场景预签约API
@@ -503,8 +511,8 @@ pub mod contracts {
                 }
 
                 constructors! {
-                    Post {
-                        new(
+                    impl Post {
+                        fn new(
                             sp_appid: String,
                             sub_mchid: String,
                             sub_appid: String,
@@ -515,9 +523,9 @@ pub mod contracts {
                             prepay_id: String,
                         );
                         /// Sets `sp_openid` (用户标识).
-                        with_sp_openid => sp_openid: String;
+                        fn with_sp_openid(sp_openid: String);
                         /// Sets `sub_openid` (用户子标识).
-                        with_sub_openid => sub_openid: String;
+                        fn with_sub_openid(sub_openid: String);
                     }
                 }
 
@@ -537,6 +545,7 @@ pub mod contracts {
         }
     }
 }
+
 /// Types that several operations of feature `password-exempt-contract` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     /// An answer several operations give: each one's `…Response` type names it.

@@ -36,8 +36,8 @@ pub mod acquiringbank {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     service_id: String,
                     channel_id: String,
                     appid: String,
@@ -45,9 +45,9 @@ pub mod acquiringbank {
                     authorization_code: String,
                 );
                 /// Sets `sub_appid` (子商户应用ID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `notify_url` (商户回调地址).
-                with_notify_url => notify_url: String;
+                fn with_notify_url(notify_url: String);
             }
         }
 
@@ -142,21 +142,22 @@ pub mod acquiringbank {
                     }
 
                     constructors! {
-                        Post {
-                            new(
+                        impl Post {
+                            fn new(
                                 authorization_code: String,
                                 service_id: String,
                                 sub_mchid: String,
                                 reason: String,
                             );
                             /// Sets `channel_id` (渠道商商户号).
-                            with_channel_id => channel_id: String;
+                            fn with_channel_id(channel_id: String);
                         }
                     }
                 }
             }
         }
     }
+
     /// `/v3/payscore/acquiringbank/serviceorder`
     pub mod serviceorder {
         /// 从业机构查询微信支付分订单
@@ -180,16 +181,12 @@ pub mod acquiringbank {
         }
 
         constructors! {
-            Get {
-                new(
-                    service_id: String,
-                    sub_mchid: String,
-                    channel_id: String,
-                );
+            impl Get {
+                fn new(service_id: String, sub_mchid: String, channel_id: String);
                 /// Sets `out_order_no` (商户服务订单号 (query)).
-                with_out_order_no => out_order_no: String;
+                fn with_out_order_no(out_order_no: String);
                 /// Sets `query_id` (回跳查询ID (query)).
-                with_query_id => query_id: String;
+                fn with_query_id(query_id: String);
             }
         }
 
@@ -370,8 +367,8 @@ pub mod acquiringbank {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     service_id: String,
                     appid: String,
                     sub_mchid: String,
@@ -383,21 +380,23 @@ pub mod acquiringbank {
                     notify_url: String,
                 );
                 /// Sets `sub_appid` (子商户应用ID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `post_payments` (后付费项目).
-                with_post_payments => post_payments: Vec<crate::api::v3::payscore::types::PostPayments>;
+                fn with_post_payments(
+                    post_payments: Vec<crate::api::v3::payscore::types::PostPayments>,
+                );
                 /// Sets `post_discounts` (后付费商户优惠).
-                with_post_discounts => post_discounts: Vec<PostPostDiscounts>;
+                fn with_post_discounts(post_discounts: Vec<PostPostDiscounts>);
                 /// Sets `location` (服务位置).
-                with_location => location: crate::api::v3::payscore::types::Location;
+                fn with_location(location: crate::api::v3::payscore::types::Location);
                 /// Sets `openid` (服务商公众号下的用户标识).
-                with_openid => openid: String;
+                fn with_openid(openid: String);
                 /// Sets `sub_openid` (子商户公众号下的用户标识).
-                with_sub_openid => sub_openid: String;
+                fn with_sub_openid(sub_openid: String);
                 /// Sets `need_user_confirm` (是否需要用户确认).
-                with_need_user_confirm => need_user_confirm: bool;
+                fn with_need_user_confirm(need_user_confirm: bool);
                 /// Sets `attach` (商户数据包).
-                with_attach => attach: String;
+                fn with_attach(attach: String);
             }
         }
 
@@ -421,15 +420,12 @@ pub mod acquiringbank {
         }
 
         constructors! {
-            PostPostDiscounts {
-                new(
-                    name: String,
-                    description: String,
-                );
+            impl PostPostDiscounts {
+                fn new(name: String, description: String);
                 /// Sets `count` (优惠数量).
-                with_count => count: i64;
+                fn with_count(count: i64);
                 /// Sets `amount` (付费金额).
-                with_amount => amount: i64;
+                fn with_amount(amount: i64);
             }
         }
 
@@ -532,6 +528,7 @@ pub mod acquiringbank {
                     pub reason: String,
                 }
             }
+
             /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/complete`
             pub mod complete {
                 /// 从业机构完结微信支付分订单
@@ -576,8 +573,8 @@ pub mod acquiringbank {
                 }
 
                 constructors! {
-                    Post {
-                        new(
+                    impl Post {
+                        fn new(
                             out_order_no: String,
                             service_id: String,
                             sub_mchid: String,
@@ -585,19 +582,21 @@ pub mod acquiringbank {
                             total_amount: i64,
                         );
                         /// Sets `channel_id` (渠道商商户号).
-                        with_channel_id => channel_id: String;
+                        fn with_channel_id(channel_id: String);
                         /// Sets `post_discounts` (后付费商户优惠).
-                        with_post_discounts => post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts>;
+                        fn with_post_discounts(
+                            post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts>,
+                        );
                         /// Sets `time_range` (实际服务时间).
-                        with_time_range => time_range: crate::api::v3::payscore::types::TimeRange;
+                        fn with_time_range(time_range: crate::api::v3::payscore::types::TimeRange);
                         /// Sets `location` (实际服务位置).
-                        with_location => location: crate::api::v3::payscore::types::Location;
+                        fn with_location(location: crate::api::v3::payscore::types::Location);
                         /// Sets `profit_sharing` (微信支付服务分账标记).
-                        with_profit_sharing => profit_sharing: bool;
+                        fn with_profit_sharing(profit_sharing: bool);
                         /// Sets `complete_time` (完结服务时间).
-                        with_complete_time => complete_time: String;
+                        fn with_complete_time(complete_time: String);
                         /// Sets `goods_tag` (订单优惠标记).
-                        with_goods_tag => goods_tag: String;
+                        fn with_goods_tag(goods_tag: String);
                     }
                 }
 
@@ -613,6 +612,7 @@ pub mod acquiringbank {
                 /// [`Location`](crate::api::v3::payscore::types::Location), one type for one shape, under the name it has here.
                 pub type PostLocation = crate::api::v3::payscore::types::Location;
             }
+
             /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/modify`
             pub mod modify {
                 /// 从业机构修改微信支付分订单金额
@@ -649,8 +649,8 @@ pub mod acquiringbank {
                 }
 
                 constructors! {
-                    Post {
-                        new(
+                    impl Post {
+                        fn new(
                             out_order_no: String,
                             service_id: String,
                             sub_mchid: String,
@@ -658,11 +658,15 @@ pub mod acquiringbank {
                             reason: String,
                         );
                         /// Sets `channel_id` (渠道商商户号).
-                        with_channel_id => channel_id: String;
+                        fn with_channel_id(channel_id: String);
                         /// Sets `post_payments` (后付费项目).
-                        with_post_payments => post_payments: Vec<crate::api::v3::payscore::types::PostPayments>;
+                        fn with_post_payments(
+                            post_payments: Vec<crate::api::v3::payscore::types::PostPayments>,
+                        );
                         /// Sets `post_discounts` (后付费商户优惠).
-                        with_post_discounts => post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts>;
+                        fn with_post_discounts(
+                            post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts>,
+                        );
                     }
                 }
 
@@ -672,6 +676,7 @@ pub mod acquiringbank {
                 /// [`PostDiscounts`](crate::api::v3::payscore::types::PostDiscounts), one type for one shape, under the name it has here.
                 pub type PostPostDiscounts = crate::api::v3::payscore::types::PostDiscounts;
             }
+
             /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/registerdeductinfo`
             pub mod registerdeductinfo {
                 /// 从业机构登记微信支付分扣款信息
@@ -701,19 +706,19 @@ pub mod acquiringbank {
                 }
 
                 constructors! {
-                    Post {
-                        new(
+                    impl Post {
+                        fn new(
                             out_order_no: String,
                             service_id: String,
                             sub_mchid: String,
                             channel_id: String,
                         );
                         /// Sets `appid` (服务商应用ID).
-                        with_appid => appid: String;
+                        fn with_appid(appid: String);
                         /// Sets `out_trade_no` (商户系统内部扣款单号).
-                        with_out_trade_no => out_trade_no: String;
+                        fn with_out_trade_no(out_trade_no: String);
                         /// Sets `sub_appid` (子商户公众账号ID).
-                        with_sub_appid => sub_appid: String;
+                        fn with_sub_appid(sub_appid: String);
                     }
                 }
 
@@ -724,6 +729,7 @@ pub mod acquiringbank {
                     pub description: Option<String>,
                 }
             }
+
             /// `/v3/payscore/acquiringbank/serviceorder/{out_order_no}/sync`
             pub mod sync {
                 /// 从业机构同步微信支付分订单信息
@@ -756,8 +762,8 @@ pub mod acquiringbank {
                 }
 
                 constructors! {
-                    Post {
-                        new(
+                    impl Post {
+                        fn new(
                             out_order_no: String,
                             service_id: String,
                             sub_mchid: String,
@@ -765,7 +771,7 @@ pub mod acquiringbank {
                             detail: crate::api::v3::payscore::types::Detail,
                         );
                         /// Sets `channel_id` (渠道商商户号).
-                        with_channel_id => channel_id: String;
+                        fn with_channel_id(channel_id: String);
                     }
                 }
 
@@ -773,6 +779,7 @@ pub mod acquiringbank {
                 pub type PostDetail = crate::api::v3::payscore::types::Detail;
             }
         }
+
         /// `/v3/payscore/acquiringbank/serviceorder/deduction`
         pub mod deduction {
             /// 从业机构查询微信支付分扣款信息
@@ -800,17 +807,12 @@ pub mod acquiringbank {
             }
 
             constructors! {
-                Get {
-                    new(
-                        service_id: String,
-                        appid: String,
-                        sub_mchid: String,
-                        channel_id: String,
-                    );
+                impl Get {
+                    fn new(service_id: String, appid: String, sub_mchid: String, channel_id: String);
                     /// Sets `sub_appid` (子商户申请的公众号或移动应用AppID (query)).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                     /// Sets `out_order_no` (商户服务订单号 (query)).
-                    with_out_order_no => out_order_no: String;
+                    fn with_out_order_no(out_order_no: String);
                 }
             }
 
@@ -824,6 +826,7 @@ pub mod acquiringbank {
             }
         }
     }
+
     /// `/v3/payscore/acquiringbank/servicepayondeliveryorder`
     pub mod servicepayondeliveryorder {
         /// 从业机构创建先用后付订单
@@ -878,8 +881,8 @@ pub mod acquiringbank {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     out_order_no: String,
                     appid: String,
                     service_id: String,
@@ -887,33 +890,37 @@ pub mod acquiringbank {
                     time_range: crate::api::v3::payscore::types::TimeRange2,
                 );
                 /// Sets `sub_mchid` (子商户号).
-                with_sub_mchid => sub_mchid: String;
+                fn with_sub_mchid(sub_mchid: String);
                 /// Sets `sub_appid` (子商户应用ID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `channel_id` (渠道商商户号).
-                with_channel_id => channel_id: String;
+                fn with_channel_id(channel_id: String);
                 /// Sets `post_payments` (post_payments).
-                with_post_payments => post_payments: Vec<crate::api::v3::payscore::types::PostPayments2>;
+                fn with_post_payments(
+                    post_payments: Vec<crate::api::v3::payscore::types::PostPayments2>,
+                );
                 /// Sets `post_discounts` (post_discounts).
-                with_post_discounts => post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts4>;
+                fn with_post_discounts(
+                    post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts4>,
+                );
                 /// Sets `location` (服务位置).
-                with_location => location: crate::api::v3::payscore::types::Location;
+                fn with_location(location: crate::api::v3::payscore::types::Location);
                 /// Sets `risk_fund` (订单风险金).
-                with_risk_fund => risk_fund: PostRiskFund;
+                fn with_risk_fund(risk_fund: PostRiskFund);
                 /// Sets `attach` (商户数据包).
-                with_attach => attach: String;
+                fn with_attach(attach: String);
                 /// Sets `notify_url` (商户回调地址).
-                with_notify_url => notify_url: String;
+                fn with_notify_url(notify_url: String);
                 /// Sets `openid` (用户标识).
-                with_openid => openid: String;
+                fn with_openid(openid: String);
                 /// Sets `sub_openid` (子商户公众号下的用户标识).
-                with_sub_openid => sub_openid: String;
+                fn with_sub_openid(sub_openid: String);
                 /// Sets `need_user_confirm` (是否需要用户确认).
-                with_need_user_confirm => need_user_confirm: bool;
+                fn with_need_user_confirm(need_user_confirm: bool);
                 /// Sets `mchid` (商户号).
-                with_mchid => mchid: String;
+                fn with_mchid(mchid: String);
                 /// Sets `shopping_info` (先用后付购物详情).
-                with_shopping_info => shopping_info: crate::api::v3::payscore::types::ShoppingInfo;
+                fn with_shopping_info(shopping_info: crate::api::v3::payscore::types::ShoppingInfo);
             }
         }
 
@@ -948,13 +955,13 @@ pub mod acquiringbank {
         }
 
         constructors! {
-            PostRiskFund {
+            impl PostRiskFund {
                 /// Sets `name` (风险金名称).
-                with_name => name: crate::api::v3::payscore::types::Name;
+                fn with_name(name: crate::api::v3::payscore::types::Name);
                 /// Sets `amount` (风险金额).
-                with_amount => amount: i64;
+                fn with_amount(amount: i64);
                 /// Sets `description` (风险说明).
-                with_description => description: String;
+                fn with_description(description: String);
             }
         }
 
@@ -1002,6 +1009,7 @@ pub mod acquiringbank {
         pub type PostResponse = crate::api::v3::payscore::types::PartnerResponse;
     }
 }
+
 /// `/v3/payscore/merchant-bill`
 pub mod merchant_bill {
     /// 商户申请获取对账单API
@@ -1026,14 +1034,10 @@ pub mod merchant_bill {
     }
 
     constructors! {
-        Get {
-            new(
-                bill_date: String,
-                encryption_algorithm: String,
-                service_id: String,
-            );
+        impl Get {
+            fn new(bill_date: String, encryption_algorithm: String, service_id: String);
             /// Sets `tar_type` (压缩类型 (query)).
-            with_tar_type => tar_type: String;
+            fn with_tar_type(tar_type: String);
         }
     }
 
@@ -1063,6 +1067,7 @@ pub mod merchant_bill {
         pub download_bill_list: Vec<GetResponseDownloadBillList>,
     }
 }
+
 /// `/v3/payscore/oversea`
 pub mod oversea {
     /// `/v3/payscore/oversea/partner`
@@ -1088,15 +1093,12 @@ pub mod oversea {
             }
 
             constructors! {
-                Get {
-                    new(
-                        service_id: String,
-                        sub_mchid: String,
-                    );
+                impl Get {
+                    fn new(service_id: String, sub_mchid: String);
                     /// Sets `out_order_no` (商户服务订单号 (query)).
-                    with_out_order_no => out_order_no: String;
+                    fn with_out_order_no(out_order_no: String);
                     /// Sets `query_id` (回跳查询ID (query)).
-                    with_query_id => query_id: String;
+                    fn with_query_id(query_id: String);
                 }
             }
 
@@ -1312,8 +1314,8 @@ pub mod oversea {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         service_id: String,
                         appid: String,
                         sub_mchid: String,
@@ -1325,21 +1327,25 @@ pub mod oversea {
                         notify_url: String,
                     );
                     /// Sets `sub_appid` (子商户公众号ID).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                     /// Sets `post_payments` (后付费项目).
-                    with_post_payments => post_payments: Vec<crate::api::v3::payscore::types::PostPayments3>;
+                    fn with_post_payments(
+                        post_payments: Vec<crate::api::v3::payscore::types::PostPayments3>,
+                    );
                     /// Sets `post_discounts` (商户优惠).
-                    with_post_discounts => post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts2>;
+                    fn with_post_discounts(
+                        post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts2>,
+                    );
                     /// Sets `location` (服务位置).
-                    with_location => location: crate::api::v3::payscore::types::Location;
+                    fn with_location(location: crate::api::v3::payscore::types::Location);
                     /// Sets `openid` (服务商公众号下的用户标识).
-                    with_openid => openid: String;
+                    fn with_openid(openid: String);
                     /// Sets `sub_openid` (子商户公众号下的用户标识).
-                    with_sub_openid => sub_openid: String;
+                    fn with_sub_openid(sub_openid: String);
                     /// Sets `need_user_confirm` (是否需要用户确认).
-                    with_need_user_confirm => need_user_confirm: bool;
+                    fn with_need_user_confirm(need_user_confirm: bool);
                     /// Sets `attach` (商户数据包).
-                    with_attach => attach: String;
+                    fn with_attach(attach: String);
                 }
             }
 
@@ -1451,6 +1457,7 @@ pub mod oversea {
                         pub reason: String,
                     }
                 }
+
                 /// `/v3/payscore/oversea/partner/serviceorder/{out_order_no}/complete`
                 pub mod complete {
                     /// 完结支付分订单
@@ -1494,8 +1501,8 @@ pub mod oversea {
                     }
 
                     constructors! {
-                        Post {
-                            new(
+                        impl Post {
+                            fn new(
                                 out_order_no: String,
                                 service_id: String,
                                 sub_mchid: String,
@@ -1503,19 +1510,21 @@ pub mod oversea {
                                 total_amount: i64,
                             );
                             /// Sets `post_discounts` (商户优惠).
-                            with_post_discounts => post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts>;
+                            fn with_post_discounts(
+                                post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts>,
+                            );
                             /// Sets `currency` (货币类型).
-                            with_currency => currency: String;
+                            fn with_currency(currency: String);
                             /// Sets `time_range` (实际服务时间).
-                            with_time_range => time_range: PostTimeRange;
+                            fn with_time_range(time_range: PostTimeRange);
                             /// Sets `location` (实际服务位置).
-                            with_location => location: crate::api::v3::payscore::types::Location;
+                            fn with_location(location: crate::api::v3::payscore::types::Location);
                             /// Sets `profit_sharing` (微信支付服务分账标记).
-                            with_profit_sharing => profit_sharing: bool;
+                            fn with_profit_sharing(profit_sharing: bool);
                             /// Sets `complete_time` (完结服务时间).
-                            with_complete_time => complete_time: crate::DateTime;
+                            fn with_complete_time(complete_time: crate::DateTime);
                             /// Sets `goods_tag` (订单优惠标记).
-                            with_goods_tag => goods_tag: String;
+                            fn with_goods_tag(goods_tag: String);
                         }
                     }
 
@@ -1544,21 +1553,22 @@ pub mod oversea {
                     }
 
                     constructors! {
-                        PostTimeRange {
+                        impl PostTimeRange {
                             /// Sets `start_time` (服务开始时间).
-                            with_start_time => start_time: crate::DateTime;
+                            fn with_start_time(start_time: crate::DateTime);
                             /// Sets `end_time` (服务结束时间).
-                            with_end_time => end_time: crate::DateTime;
+                            fn with_end_time(end_time: crate::DateTime);
                             /// Sets `start_time_remark` (服务开始时间备注).
-                            with_start_time_remark => start_time_remark: String;
+                            fn with_start_time_remark(start_time_remark: String);
                             /// Sets `end_time_remark` (服务结束时间备注).
-                            with_end_time_remark => end_time_remark: String;
+                            fn with_end_time_remark(end_time_remark: String);
                         }
                     }
 
                     /// [`Location`](crate::api::v3::payscore::types::Location), one type for one shape, under the name it has here.
                     pub type PostLocation = crate::api::v3::payscore::types::Location;
                 }
+
                 /// `/v3/payscore/oversea/partner/serviceorder/{out_order_no}/sync`
                 pub mod sync {
                     /// 同步支付分订单信息
@@ -1604,14 +1614,12 @@ pub mod oversea {
                     }
 
                     constructors! {
-                        PostDetail {
-                            new(
-                                paid_time: crate::DateTime,
-                            );
+                        impl PostDetail {
+                            fn new(paid_time: crate::DateTime);
                             /// Sets `seq` (收款序号).
-                            with_seq => seq: i64;
+                            fn with_seq(seq: i64);
                             /// Sets `paid_amount` (收款金额).
-                            with_paid_amount => paid_amount: i64;
+                            fn with_paid_amount(paid_amount: i64);
                         }
                     }
                 }
@@ -1619,6 +1627,7 @@ pub mod oversea {
         }
     }
 }
+
 /// `/v3/payscore/partner`
 pub mod partner {
     /// `/v3/payscore/partner/permissions`
@@ -1652,17 +1661,17 @@ pub mod partner {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     service_id: String,
                     appid: String,
                     sub_mchid: String,
                     authorization_code: String,
                 );
                 /// Sets `sub_appid` (子商户应用ID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `notify_url` (商户回调地址).
-                with_notify_url => notify_url: String;
+                fn with_notify_url(notify_url: String);
             }
         }
 
@@ -1705,8 +1714,8 @@ pub mod partner {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         service_id: String,
                         appid: String,
                         sub_mchid: String,
@@ -1714,11 +1723,11 @@ pub mod partner {
                         scene: String,
                     );
                     /// Sets `sub_appid` (子商户的公众号ID).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                     /// Sets `notify_url` (通知地址).
-                    with_notify_url => notify_url: String;
+                    fn with_notify_url(notify_url: String);
                     /// Sets `transaction_scene_info` (微信支付交易中授权附带的参数).
-                    with_transaction_scene_info => transaction_scene_info: PostTransactionSceneInfo;
+                    fn with_transaction_scene_info(transaction_scene_info: PostTransactionSceneInfo);
                 }
             }
 
@@ -1741,6 +1750,7 @@ pub mod partner {
                 pub transaction_permissions_token: Option<String>,
             }
         }
+
         /// `/v3/payscore/partner/permissions/assess-user-risk-level`
         pub mod assess_user_risk_level {
             /// 服务商评估用户分层
@@ -1775,22 +1785,18 @@ pub mod partner {
             }
 
             constructors! {
-                Post {
-                    new(
-                        sub_mchid: String,
-                        service_id: String,
-                        appid: String,
-                    );
+                impl Post {
+                    fn new(sub_mchid: String, service_id: String, appid: String);
                     /// Sets `sub_appid` (子商户的公众号ID).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                     /// Sets `authorization_code` (授权协议号).
-                    with_authorization_code => authorization_code: String;
+                    fn with_authorization_code(authorization_code: String);
                     /// Sets `openid` (服务商的用户标识).
-                    with_openid => openid: String;
+                    fn with_openid(openid: String);
                     /// Sets `sub_openid` (子商户的用户标识).
-                    with_sub_openid => sub_openid: String;
+                    fn with_sub_openid(sub_openid: String);
                     /// Sets `shopping_info` (先用后付商品信息).
-                    with_shopping_info => shopping_info: crate::api::v3::payscore::types::ShoppingInfo3;
+                    fn with_shopping_info(shopping_info: crate::api::v3::payscore::types::ShoppingInfo3);
                 }
             }
 
@@ -1805,6 +1811,7 @@ pub mod partner {
             /// The type is [`PermissionsResponse`](crate::api::v3::payscore::types::PermissionsResponse), which other answers share.
             pub type PostResponse = crate::api::v3::payscore::types::PermissionsResponse;
         }
+
         /// `/v3/payscore/partner/permissions/authorization-code`
         pub mod authorization_code {
             /// `/v3/payscore/partner/permissions/authorization-code/{authorization_code}`
@@ -1892,6 +1899,7 @@ pub mod partner {
                 }
             }
         }
+
         /// `/v3/payscore/partner/permissions/search`
         pub mod search {
             /// 查询与用户授权记录（openid）API
@@ -1920,18 +1928,14 @@ pub mod partner {
             }
 
             constructors! {
-                Get {
-                    new(
-                        service_id: String,
-                        appid: String,
-                        sub_mchid: String,
-                    );
+                impl Get {
+                    fn new(service_id: String, appid: String, sub_mchid: String);
                     /// Sets `sub_appid` (子商户应用ID (query)).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                     /// Sets `openid` (用户标识 (query)).
-                    with_openid => openid: String;
+                    fn with_openid(openid: String);
                     /// Sets `sub_openid` (子商户公众号下openid (query)).
-                    with_sub_openid => sub_openid: String;
+                    fn with_sub_openid(sub_openid: String);
                 }
             }
 
@@ -1968,6 +1972,7 @@ pub mod partner {
                 pub risk_level_version: Option<i64>,
             }
         }
+
         /// `/v3/payscore/partner/permissions/terminate`
         pub mod terminate {
             /// 解除用户授权关系（openid）API
@@ -2000,23 +2005,19 @@ pub mod partner {
             }
 
             constructors! {
-                Post {
-                    new(
-                        service_id: String,
-                        appid: String,
-                        sub_mchid: String,
-                        reason: String,
-                    );
+                impl Post {
+                    fn new(service_id: String, appid: String, sub_mchid: String, reason: String);
                     /// Sets `openid` (服务商公众号下的用户标识).
-                    with_openid => openid: String;
+                    fn with_openid(openid: String);
                     /// Sets `sub_openid` (子商户公众号下openid).
-                    with_sub_openid => sub_openid: String;
+                    fn with_sub_openid(sub_openid: String);
                     /// Sets `sub_appid` (子商户应用ID).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                 }
             }
         }
     }
+
     /// `/v3/payscore/partner/service-account-applications`
     pub mod service_account_applications {
         /// 收付通子商户申请绑定支付分服务
@@ -2047,17 +2048,12 @@ pub mod partner {
         }
 
         constructors! {
-            Post {
-                new(
-                    service_id: String,
-                    appid: String,
-                    sub_mchid: String,
-                    out_apply_no: String,
-                );
+            impl Post {
+                fn new(service_id: String, appid: String, sub_mchid: String, out_apply_no: String);
                 /// Sets `sub_appid` (子商户应用ID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `result_notify_url` (绑定结果回调通知地址).
-                with_result_notify_url => result_notify_url: String;
+                fn with_result_notify_url(result_notify_url: String);
             }
         }
 
@@ -2090,6 +2086,7 @@ pub mod partner {
                 crate::api::v3::payscore::types::PartnerServiceAccountApplicationsResponse;
         }
     }
+
     /// `/v3/payscore/partner/serviceorder`
     pub mod serviceorder {
         /// 查询支付分订单
@@ -2111,15 +2108,12 @@ pub mod partner {
         }
 
         constructors! {
-            Get {
-                new(
-                    service_id: String,
-                    sub_mchid: String,
-                );
+            impl Get {
+                fn new(service_id: String, sub_mchid: String);
                 /// Sets `out_order_no` (商户服务订单号 (query)).
-                with_out_order_no => out_order_no: String;
+                fn with_out_order_no(out_order_no: String);
                 /// Sets `query_id` (回跳查询ID (query)).
-                with_query_id => query_id: String;
+                fn with_query_id(query_id: String);
             }
         }
 
@@ -2269,8 +2263,8 @@ pub mod partner {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     service_id: String,
                     appid: String,
                     sub_mchid: String,
@@ -2281,23 +2275,27 @@ pub mod partner {
                     notify_url: String,
                 );
                 /// Sets `sub_appid` (子商户应用ID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `post_payments` (后付费项目).
-                with_post_payments => post_payments: Vec<crate::api::v3::payscore::types::PostPayments>;
+                fn with_post_payments(
+                    post_payments: Vec<crate::api::v3::payscore::types::PostPayments>,
+                );
                 /// Sets `post_discounts` (后付费商户优惠).
-                with_post_discounts => post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts2>;
+                fn with_post_discounts(
+                    post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts2>,
+                );
                 /// Sets `location` (服务位置).
-                with_location => location: crate::api::v3::payscore::types::Location;
+                fn with_location(location: crate::api::v3::payscore::types::Location);
                 /// Sets `openid` (服务商公众号下的用户标识).
-                with_openid => openid: String;
+                fn with_openid(openid: String);
                 /// Sets `sub_openid` (子商户公众号下的用户标识).
-                with_sub_openid => sub_openid: String;
+                fn with_sub_openid(sub_openid: String);
                 /// Sets `need_user_confirm` (是否需要用户确认).
-                with_need_user_confirm => need_user_confirm: bool;
+                fn with_need_user_confirm(need_user_confirm: bool);
                 /// Sets `attach` (商户数据包).
-                with_attach => attach: String;
+                fn with_attach(attach: String);
                 /// Sets `device` (设备信息).
-                with_device => device: crate::api::v3::payscore::types::Device;
+                fn with_device(device: crate::api::v3::payscore::types::Device);
             }
         }
 
@@ -2418,6 +2416,7 @@ pub mod partner {
                     pub reason: String,
                 }
             }
+
             /// `/v3/payscore/partner/serviceorder/{out_order_no}/complete`
             pub mod complete {
                 /// 完结支付分订单API
@@ -2463,8 +2462,8 @@ pub mod partner {
                 }
 
                 constructors! {
-                    Post {
-                        new(
+                    impl Post {
+                        fn new(
                             out_order_no: String,
                             service_id: String,
                             sub_mchid: String,
@@ -2472,19 +2471,21 @@ pub mod partner {
                             total_amount: i64,
                         );
                         /// Sets `post_discounts` (后付费商户优惠).
-                        with_post_discounts => post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts>;
+                        fn with_post_discounts(
+                            post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts>,
+                        );
                         /// Sets `time_range` (实际服务时间).
-                        with_time_range => time_range: crate::api::v3::payscore::types::TimeRange2;
+                        fn with_time_range(time_range: crate::api::v3::payscore::types::TimeRange2);
                         /// Sets `location` (实际服务位置).
-                        with_location => location: crate::api::v3::payscore::types::Location;
+                        fn with_location(location: crate::api::v3::payscore::types::Location);
                         /// Sets `profit_sharing` (微信支付服务分账标记).
-                        with_profit_sharing => profit_sharing: bool;
+                        fn with_profit_sharing(profit_sharing: bool);
                         /// Sets `complete_time` (完结服务时间).
-                        with_complete_time => complete_time: String;
+                        fn with_complete_time(complete_time: String);
                         /// Sets `goods_tag` (订单优惠标记).
-                        with_goods_tag => goods_tag: String;
+                        fn with_goods_tag(goods_tag: String);
                         /// Sets `device` (设备信息).
-                        with_device => device: crate::api::v3::payscore::types::Device;
+                        fn with_device(device: crate::api::v3::payscore::types::Device);
                     }
                 }
 
@@ -2503,6 +2504,7 @@ pub mod partner {
                 /// [`Device`](crate::api::v3::payscore::types::Device), one type for one shape, under the name it has here.
                 pub type PostDevice = crate::api::v3::payscore::types::Device;
             }
+
             /// `/v3/payscore/partner/serviceorder/{out_order_no}/modify`
             pub mod modify {
                 /// 修改订单金额API
@@ -2538,8 +2540,8 @@ pub mod partner {
                 }
 
                 constructors! {
-                    Post {
-                        new(
+                    impl Post {
+                        fn new(
                             out_order_no: String,
                             sub_mchid: String,
                             post_payments: Vec<crate::api::v3::payscore::types::PostPayments>,
@@ -2547,11 +2549,13 @@ pub mod partner {
                             reason: String,
                         );
                         /// Sets `service_id` (服务ID).
-                        with_service_id => service_id: String;
+                        fn with_service_id(service_id: String);
                         /// Sets `post_discounts` (后付费商户优惠).
-                        with_post_discounts => post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts5>;
+                        fn with_post_discounts(
+                            post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts5>,
+                        );
                         /// Sets `device` (设备信息).
-                        with_device => device: crate::api::v3::payscore::types::Device;
+                        fn with_device(device: crate::api::v3::payscore::types::Device);
                     }
                 }
 
@@ -2564,6 +2568,7 @@ pub mod partner {
                 /// [`Device`](crate::api::v3::payscore::types::Device), one type for one shape, under the name it has here.
                 pub type PostDevice = crate::api::v3::payscore::types::Device;
             }
+
             /// `/v3/payscore/partner/serviceorder/{out_order_no}/pay`
             pub mod pay {
                 /// 商户发起催收扣款API
@@ -2588,16 +2593,14 @@ pub mod partner {
                 }
 
                 constructors! {
-                    Post {
-                        new(
-                            out_order_no: String,
-                            sub_mchid: String,
-                        );
+                    impl Post {
+                        fn new(out_order_no: String, sub_mchid: String);
                         /// Sets `service_id` (服务ID).
-                        with_service_id => service_id: String;
+                        fn with_service_id(service_id: String);
                     }
                 }
             }
+
             /// `/v3/payscore/partner/serviceorder/{out_order_no}/send-pendingmessage`
             pub mod send_pendingmessage {
                 /// 下发服务费用待处理消息
@@ -2633,8 +2636,8 @@ pub mod partner {
                 }
 
                 constructors! {
-                    Post {
-                        new(
+                    impl Post {
+                        fn new(
                             out_order_no: String,
                             service_id: String,
                             sub_mchid: String,
@@ -2643,7 +2646,9 @@ pub mod partner {
                             prepaid_time: String,
                         );
                         /// Sets `post_discounts` (商户优惠).
-                        with_post_discounts => post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts4>;
+                        fn with_post_discounts(
+                            post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts4>,
+                        );
                     }
                 }
 
@@ -2653,6 +2658,7 @@ pub mod partner {
                 /// [`PostDiscounts4`](crate::api::v3::payscore::types::PostDiscounts4), one type for one shape, under the name it has here.
                 pub type PostPostDiscounts = crate::api::v3::payscore::types::PostDiscounts4;
             }
+
             /// `/v3/payscore/partner/serviceorder/{out_order_no}/send-prepaidmessage`
             pub mod send_prepaidmessage {
                 /// 下发服务预扣费消息
@@ -2688,8 +2694,8 @@ pub mod partner {
                 }
 
                 constructors! {
-                    Post {
-                        new(
+                    impl Post {
+                        fn new(
                             out_order_no: String,
                             service_id: String,
                             sub_mchid: String,
@@ -2698,7 +2704,9 @@ pub mod partner {
                             prepaid_time: String,
                         );
                         /// Sets `post_discounts` (商户优惠).
-                        with_post_discounts => post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts4>;
+                        fn with_post_discounts(
+                            post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts4>,
+                        );
                     }
                 }
 
@@ -2708,6 +2716,7 @@ pub mod partner {
                 /// [`PostDiscounts4`](crate::api::v3::payscore::types::PostDiscounts4), one type for one shape, under the name it has here.
                 pub type PostPostDiscounts = crate::api::v3::payscore::types::PostDiscounts4;
             }
+
             /// `/v3/payscore/partner/serviceorder/{out_order_no}/sync`
             pub mod sync {
                 /// 同步订单信息API
@@ -2750,18 +2759,17 @@ pub mod partner {
                 }
 
                 constructors! {
-                    PostDetail {
-                        new(
-                            paid_time: String,
-                        );
+                    impl PostDetail {
+                        fn new(paid_time: String);
                         /// Sets `seq` (收款序号).
-                        with_seq => seq: i64;
+                        fn with_seq(seq: i64);
                         /// Sets `paid_amount` (收款金额).
-                        with_paid_amount => paid_amount: i64;
+                        fn with_paid_amount(paid_amount: i64);
                     }
                 }
             }
         }
+
         /// `/v3/payscore/partner/serviceorder/direct-complete`
         pub mod direct_complete {
             /// 创单结单合并API
@@ -2813,8 +2821,8 @@ pub mod partner {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         service_id: String,
                         appid: String,
                         sub_appid: String,
@@ -2825,21 +2833,25 @@ pub mod partner {
                         notify_url: String,
                     );
                     /// Sets `sub_mchid` (子商户号).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                     /// Sets `post_payments` (后付费项目).
-                    with_post_payments => post_payments: Vec<crate::api::v3::payscore::types::PostPayments>;
+                    fn with_post_payments(
+                        post_payments: Vec<crate::api::v3::payscore::types::PostPayments>,
+                    );
                     /// Sets `post_discounts` (后付费商户优惠).
-                    with_post_discounts => post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts2>;
+                    fn with_post_discounts(
+                        post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts2>,
+                    );
                     /// Sets `location` (服务位置).
-                    with_location => location: crate::api::v3::payscore::types::Location;
+                    fn with_location(location: crate::api::v3::payscore::types::Location);
                     /// Sets `profit_sharing` (微信支付服务分账标记).
-                    with_profit_sharing => profit_sharing: bool;
+                    fn with_profit_sharing(profit_sharing: bool);
                     /// Sets `goods_tag` (订单优惠标记).
-                    with_goods_tag => goods_tag: String;
+                    fn with_goods_tag(goods_tag: String);
                     /// Sets `attach` (商户数据包).
-                    with_attach => attach: String;
+                    fn with_attach(attach: String);
                     /// Sets `openid` (服务商公众号下的用户标识).
-                    with_openid => openid: String;
+                    fn with_openid(openid: String);
                 }
             }
 
@@ -2856,6 +2868,7 @@ pub mod partner {
             pub type PostLocation = crate::api::v3::payscore::types::Location;
         }
     }
+
     /// `/v3/payscore/partner/servicepayondeliveryorder`
     pub mod servicepayondeliveryorder {
         /// 创建先用后付订单
@@ -2910,8 +2923,8 @@ pub mod partner {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     out_order_no: String,
                     appid: String,
                     sub_mchid: String,
@@ -2923,23 +2936,27 @@ pub mod partner {
                     shopping_info: crate::api::v3::payscore::types::ShoppingInfo,
                 );
                 /// Sets `sub_appid` (子商户应用ID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `post_payments` (post_payments).
-                with_post_payments => post_payments: Vec<crate::api::v3::payscore::types::PostPayments2>;
+                fn with_post_payments(
+                    post_payments: Vec<crate::api::v3::payscore::types::PostPayments2>,
+                );
                 /// Sets `post_discounts` (post_discounts).
-                with_post_discounts => post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts4>;
+                fn with_post_discounts(
+                    post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts4>,
+                );
                 /// Sets `location` (服务位置).
-                with_location => location: crate::api::v3::payscore::types::Location;
+                fn with_location(location: crate::api::v3::payscore::types::Location);
                 /// Sets `attach` (商户数据包).
-                with_attach => attach: String;
+                fn with_attach(attach: String);
                 /// Sets `openid` (用户标识).
-                with_openid => openid: String;
+                fn with_openid(openid: String);
                 /// Sets `sub_openid` (子商户公众号下的用户标识).
-                with_sub_openid => sub_openid: String;
+                fn with_sub_openid(sub_openid: String);
                 /// Sets `need_user_confirm` (是否需要用户确认).
-                with_need_user_confirm => need_user_confirm: bool;
+                fn with_need_user_confirm(need_user_confirm: bool);
                 /// Sets `mchid` (商户号).
-                with_mchid => mchid: String;
+                fn with_mchid(mchid: String);
             }
         }
 
@@ -3004,6 +3021,7 @@ pub mod partner {
         /// The type is [`PartnerResponse`](crate::api::v3::payscore::types::PartnerResponse), which other answers share.
         pub type PostResponse = crate::api::v3::payscore::types::PartnerResponse;
     }
+
     /// `/v3/payscore/partner/servicequotas`
     pub mod servicequotas {
         /// `/v3/payscore/partner/servicequotas/service-id`
@@ -3033,15 +3051,15 @@ pub mod partner {
                 }
 
                 constructors! {
-                    Get {
-                        new(
+                    impl Get {
+                        fn new(
                             service_id: String,
                             sub_mchid: String,
                             appid: String,
                             risk_level_version: i64,
                         );
                         /// Sets `sub_appid` (子商户的公众号ID (query)).
-                        with_sub_appid => sub_appid: String;
+                        fn with_sub_appid(sub_appid: String);
                     }
                 }
 
@@ -3076,6 +3094,7 @@ pub mod partner {
         }
     }
 }
+
 /// `/v3/payscore/payafter-orders`
 pub mod payafter_orders {
     /// 查询先享后付订单
@@ -3099,15 +3118,15 @@ pub mod payafter_orders {
     }
 
     constructors! {
-        Get {
+        impl Get {
             /// Sets `service_id` (服务ID (query)).
-            with_service_id => service_id: String;
+            fn with_service_id(service_id: String);
             /// Sets `out_order_no` (商户服务订单号 (query)).
-            with_out_order_no => out_order_no: String;
+            fn with_out_order_no(out_order_no: String);
             /// Sets `query_id` (回跳查询ID (query)).
-            with_query_id => query_id: String;
+            fn with_query_id(query_id: String);
             /// Sets `appid` (公众账号ID (query)).
-            with_appid => appid: String;
+            fn with_appid(appid: String);
         }
     }
 
@@ -3186,42 +3205,38 @@ pub mod payafter_orders {
     }
 
     constructors! {
-        Post {
-            new(
-                appid: String,
-                out_order_no: String,
-                service_id: String,
-            );
+        impl Post {
+            fn new(appid: String, out_order_no: String, service_id: String);
             /// Sets `service_start_time` (用户下单时确认的服务开始时间).
-            with_service_start_time => service_start_time: String;
+            fn with_service_start_time(service_start_time: String);
             /// Sets `service_end_time` (用户下单时确定的预计服务结束时间).
-            with_service_end_time => service_end_time: String;
+            fn with_service_end_time(service_end_time: String);
             /// Sets `service_start_location` (开始使用服务的地点).
-            with_service_start_location => service_start_location: String;
+            fn with_service_start_location(service_start_location: String);
             /// Sets `service_end_location` (预计服务结束的地点).
-            with_service_end_location => service_end_location: String;
+            fn with_service_end_location(service_end_location: String);
             /// Sets `service_introduction` (服务信息).
-            with_service_introduction => service_introduction: String;
+            fn with_service_introduction(service_introduction: String);
             /// Sets `fees` (后付费).
-            with_fees => fees: Vec<crate::api::v3::payscore::types::Fees>;
+            fn with_fees(fees: Vec<crate::api::v3::payscore::types::Fees>);
             /// Sets `discounts` (商户优惠).
-            with_discounts => discounts: Vec<crate::api::v3::payscore::types::Discounts2>;
+            fn with_discounts(discounts: Vec<crate::api::v3::payscore::types::Discounts2>);
             /// Sets `risk_amount` (订单风险金额).
-            with_risk_amount => risk_amount: i64;
+            fn with_risk_amount(risk_amount: i64);
             /// Sets `attach` (商户自定义说明).
-            with_attach => attach: String;
+            fn with_attach(attach: String);
             /// Sets `need_user_confirm` (使用需用户确认订单类型).
-            with_need_user_confirm => need_user_confirm: bool;
+            fn with_need_user_confirm(need_user_confirm: bool);
             /// Sets `openid` (微信用户在商户对应appid下的唯一标识).
-            with_openid => openid: String;
+            fn with_openid(openid: String);
             /// Sets `name` (用户姓名).
-            with_name => name: String;
+            fn with_name(name: String);
             /// Sets `phone` (用户手机号).
-            with_phone => phone: String;
+            fn with_phone(phone: String);
             /// Sets `userid` (用户身份证ID).
-            with_userid => userid: String;
+            fn with_userid(userid: String);
             /// Sets `address` (用户收货地址).
-            with_address => address: String;
+            fn with_address(address: String);
         }
     }
 
@@ -3267,6 +3282,7 @@ pub mod payafter_orders {
             /// The type is [`PayafterOrdersResponse`](crate::api::v3::payscore::types::PayafterOrdersResponse), which other answers share.
             pub type PostResponse = crate::api::v3::payscore::types::PayafterOrdersResponse;
         }
+
         /// `/v3/payscore/payafter-orders/{out_order_no}/complete`
         pub mod complete {
             /// 完结先享后付订单
@@ -3310,32 +3326,28 @@ pub mod payafter_orders {
             }
 
             constructors! {
-                Post {
-                    new(
-                        out_order_no: String,
-                        appid: String,
-                        service_id: String,
-                    );
+                impl Post {
+                    fn new(out_order_no: String, appid: String, service_id: String);
                     /// Sets `finish_type` (标识用户订单使用情况).
-                    with_finish_type => finish_type: i64;
+                    fn with_finish_type(finish_type: i64);
                     /// Sets `cancel_reason` (取消订单的原因).
-                    with_cancel_reason => cancel_reason: String;
+                    fn with_cancel_reason(cancel_reason: String);
                     /// Sets `real_service_start_time` (实际服务开始时间).
-                    with_real_service_start_time => real_service_start_time: String;
+                    fn with_real_service_start_time(real_service_start_time: String);
                     /// Sets `real_service_end_time` (服务结束时间).
-                    with_real_service_end_time => real_service_end_time: String;
+                    fn with_real_service_end_time(real_service_end_time: String);
                     /// Sets `real_service_end_location` (实际结束使用服务的地点).
-                    with_real_service_end_location => real_service_end_location: String;
+                    fn with_real_service_end_location(real_service_end_location: String);
                     /// Sets `fees` (后付费).
-                    with_fees => fees: Vec<crate::api::v3::payscore::types::Fees>;
+                    fn with_fees(fees: Vec<crate::api::v3::payscore::types::Fees>);
                     /// Sets `discounts` (商户优惠).
-                    with_discounts => discounts: Vec<crate::api::v3::payscore::types::Discounts>;
+                    fn with_discounts(discounts: Vec<crate::api::v3::payscore::types::Discounts>);
                     /// Sets `total_amount` (总金额).
-                    with_total_amount => total_amount: i64;
+                    fn with_total_amount(total_amount: i64);
                     /// Sets `finish_ticket` (完结凭证).
-                    with_finish_ticket => finish_ticket: String;
+                    fn with_finish_ticket(finish_ticket: String);
                     /// Sets `profit_sharing` (是否指定商户分账).
-                    with_profit_sharing => profit_sharing: bool;
+                    fn with_profit_sharing(profit_sharing: bool);
                 }
             }
 
@@ -3350,6 +3362,7 @@ pub mod payafter_orders {
             /// The type is [`PayafterOrdersResponse`](crate::api::v3::payscore::types::PayafterOrdersResponse), which other answers share.
             pub type PostResponse = crate::api::v3::payscore::types::PayafterOrdersResponse;
         }
+
         /// `/v3/payscore/payafter-orders/{out_order_no}/sync`
         pub mod sync {
             /// 支付分订单同步
@@ -3377,18 +3390,16 @@ pub mod payafter_orders {
             }
 
             constructors! {
-                Post {
-                    new(
-                        out_order_no: String,
-                    );
+                impl Post {
+                    fn new(out_order_no: String);
                     /// Sets `appid` (公众账号ID).
-                    with_appid => appid: String;
+                    fn with_appid(appid: String);
                     /// Sets `service_id` (服务ID).
-                    with_service_id => service_id: String;
+                    fn with_service_id(service_id: String);
                     /// Sets `type` (场景类型).
-                    with_type => r#type: crate::api::v3::payscore::types::Type2;
+                    fn with_type(r#type: crate::api::v3::payscore::types::Type2);
                     /// Sets `detail` (内容信息详情).
-                    with_detail => detail: PostDetail;
+                    fn with_detail(detail: PostDetail);
                 }
             }
 
@@ -3405,9 +3416,9 @@ pub mod payafter_orders {
             }
 
             constructors! {
-                PostDetail {
+                impl PostDetail {
                     /// Sets `paid_time` (用户通过其他方式付款成功的实际时间).
-                    with_paid_time => paid_time: String;
+                    fn with_paid_time(paid_time: String);
                 }
             }
 
@@ -3426,6 +3437,7 @@ pub mod payafter_orders {
         }
     }
 }
+
 /// `/v3/payscore/permissions`
 pub mod permissions {
     /// 商户预授权API
@@ -3453,14 +3465,10 @@ pub mod permissions {
     }
 
     constructors! {
-        Post {
-            new(
-                service_id: String,
-                appid: String,
-                authorization_code: String,
-            );
+        impl Post {
+            fn new(service_id: String, appid: String, authorization_code: String);
             /// Sets `notify_url` (通知地址).
-            with_notify_url => notify_url: String;
+            fn with_notify_url(notify_url: String);
         }
     }
 
@@ -3496,17 +3504,14 @@ pub mod permissions {
         }
 
         constructors! {
-            Post {
-                new(
-                    service_id: String,
-                    appid: String,
-                );
+            impl Post {
+                fn new(service_id: String, appid: String);
                 /// Sets `authorization_code` (授权协议号).
-                with_authorization_code => authorization_code: String;
+                fn with_authorization_code(authorization_code: String);
                 /// Sets `openid` (用户标识).
-                with_openid => openid: String;
+                fn with_openid(openid: String);
                 /// Sets `shopping_info` (先用后付商品信息).
-                with_shopping_info => shopping_info: crate::api::v3::payscore::types::ShoppingInfo3;
+                fn with_shopping_info(shopping_info: crate::api::v3::payscore::types::ShoppingInfo3);
             }
         }
 
@@ -3521,6 +3526,7 @@ pub mod permissions {
         /// The type is [`PermissionsResponse`](crate::api::v3::payscore::types::PermissionsResponse), which other answers share.
         pub type PostResponse = crate::api::v3::payscore::types::PermissionsResponse;
     }
+
     /// `/v3/payscore/permissions/authorization-code`
     pub mod authorization_code {
         /// `/v3/payscore/permissions/authorization-code/{authorization_code}`
@@ -3598,6 +3604,7 @@ pub mod permissions {
             }
         }
     }
+
     /// `/v3/payscore/permissions/openid`
     pub mod openid {
         /// `/v3/payscore/permissions/openid/{openid}`
@@ -3678,6 +3685,7 @@ pub mod permissions {
         }
     }
 }
+
 /// `/v3/payscore/plan`
 pub mod plan {
     /// `/v3/payscore/plan/partner`
@@ -3722,8 +3730,8 @@ pub mod plan {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         service_id: String,
                         appid: String,
                         sub_mchid: String,
@@ -3735,9 +3743,11 @@ pub mod plan {
                         merchant_plan_no: String,
                     );
                     /// Sets `sub_appid` (子商户的AppID).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                     /// Sets `plan_detail_list` (支付分计划明细列表).
-                    with_plan_detail_list => plan_detail_list: Vec<crate::api::v3::payscore::types::PlanDetailList2>;
+                    fn with_plan_detail_list(
+                        plan_detail_list: Vec<crate::api::v3::payscore::types::PlanDetailList2>,
+                    );
                 }
             }
 
@@ -3814,6 +3824,7 @@ pub mod plan {
             }
         }
     }
+
     /// `/v3/payscore/plan/payscore-plans`
     pub mod payscore_plans {
         /// 创建支付分计划
@@ -3850,8 +3861,8 @@ pub mod plan {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     service_id: String,
                     appid: String,
                     plan_name: String,
@@ -3862,7 +3873,9 @@ pub mod plan {
                     merchant_plan_no: String,
                 );
                 /// Sets `plan_detail_list` (支付分计划明细列表).
-                with_plan_detail_list => plan_detail_list: Vec<crate::api::v3::payscore::types::PlanDetailList2>;
+                fn with_plan_detail_list(
+                    plan_detail_list: Vec<crate::api::v3::payscore::types::PlanDetailList2>,
+                );
             }
         }
 
@@ -3938,6 +3951,7 @@ pub mod plan {
         }
     }
 }
+
 /// `/v3/payscore/serviceorder`
 pub mod serviceorder {
     /// 查询支付分订单API
@@ -3962,15 +3976,12 @@ pub mod serviceorder {
     }
 
     constructors! {
-        Get {
-            new(
-                service_id: String,
-                appid: String,
-            );
+        impl Get {
+            fn new(service_id: String, appid: String);
             /// Sets `out_order_no` (商户服务订单号 (query)).
-            with_out_order_no => out_order_no: String;
+            fn with_out_order_no(out_order_no: String);
             /// Sets `query_id` (回跳查询ID (query)).
-            with_query_id => query_id: String;
+            fn with_query_id(query_id: String);
         }
     }
 
@@ -4114,8 +4125,8 @@ pub mod serviceorder {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 out_order_no: String,
                 appid: String,
                 service_id: String,
@@ -4125,19 +4136,23 @@ pub mod serviceorder {
                 notify_url: String,
             );
             /// Sets `post_payments` (后付费项目).
-            with_post_payments => post_payments: Vec<crate::api::v3::payscore::types::PostPayments3>;
+            fn with_post_payments(
+                post_payments: Vec<crate::api::v3::payscore::types::PostPayments3>,
+            );
             /// Sets `post_discounts` (商户优惠).
-            with_post_discounts => post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts3>;
+            fn with_post_discounts(
+                post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts3>,
+            );
             /// Sets `location` (服务位置).
-            with_location => location: crate::api::v3::payscore::types::Location;
+            fn with_location(location: crate::api::v3::payscore::types::Location);
             /// Sets `attach` (商户数据包).
-            with_attach => attach: String;
+            fn with_attach(attach: String);
             /// Sets `openid` (用户标识).
-            with_openid => openid: String;
+            fn with_openid(openid: String);
             /// Sets `need_user_confirm` (是否需要用户确认).
-            with_need_user_confirm => need_user_confirm: bool;
+            fn with_need_user_confirm(need_user_confirm: bool);
             /// Sets `device` (设备信息).
-            with_device => device: crate::api::v3::payscore::types::Device;
+            fn with_device(device: crate::api::v3::payscore::types::Device);
         }
     }
 
@@ -4252,6 +4267,7 @@ pub mod serviceorder {
             /// The type is [`PayafterOrdersResponse`](crate::api::v3::payscore::types::PayafterOrdersResponse), which other answers share.
             pub type PostResponse = crate::api::v3::payscore::types::PayafterOrdersResponse;
         }
+
         /// `/v3/payscore/serviceorder/{out_order_no}/complete`
         pub mod complete {
             /// 完结支付分订单API
@@ -4292,8 +4308,8 @@ pub mod serviceorder {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         out_order_no: String,
                         appid: String,
                         service_id: String,
@@ -4301,17 +4317,19 @@ pub mod serviceorder {
                         total_amount: i64,
                     );
                     /// Sets `post_discounts` (商户优惠).
-                    with_post_discounts => post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts5>;
+                    fn with_post_discounts(
+                        post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts5>,
+                    );
                     /// Sets `time_range` (实际服务时间段).
-                    with_time_range => time_range: crate::api::v3::payscore::types::TimeRange3;
+                    fn with_time_range(time_range: crate::api::v3::payscore::types::TimeRange3);
                     /// Sets `location` (实际服务位置).
-                    with_location => location: crate::api::v3::payscore::types::Location3;
+                    fn with_location(location: crate::api::v3::payscore::types::Location3);
                     /// Sets `profit_sharing` (微信支付服务分账标记).
-                    with_profit_sharing => profit_sharing: bool;
+                    fn with_profit_sharing(profit_sharing: bool);
                     /// Sets `goods_tag` (订单优惠标记).
-                    with_goods_tag => goods_tag: String;
+                    fn with_goods_tag(goods_tag: String);
                     /// Sets `device` (设备信息).
-                    with_device => device: crate::api::v3::payscore::types::Device;
+                    fn with_device(device: crate::api::v3::payscore::types::Device);
                 }
             }
 
@@ -4390,6 +4408,7 @@ pub mod serviceorder {
                 pub need_collection: Option<bool>,
             }
         }
+
         /// `/v3/payscore/serviceorder/{out_order_no}/modify`
         pub mod modify {
             /// 修改订单金额API
@@ -4424,8 +4443,8 @@ pub mod serviceorder {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         out_order_no: String,
                         appid: String,
                         service_id: String,
@@ -4434,9 +4453,11 @@ pub mod serviceorder {
                         reason: String,
                     );
                     /// Sets `post_discounts` (后付费商户优惠).
-                    with_post_discounts => post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts4>;
+                    fn with_post_discounts(
+                        post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts4>,
+                    );
                     /// Sets `device` (设备信息).
-                    with_device => device: crate::api::v3::payscore::types::Device;
+                    fn with_device(device: crate::api::v3::payscore::types::Device);
                 }
             }
 
@@ -4554,6 +4575,7 @@ pub mod serviceorder {
                 pub order_id: Option<String>,
             }
         }
+
         /// `/v3/payscore/serviceorder/{out_order_no}/pay`
         pub mod pay {
             /// 商户发起催收扣款API
@@ -4578,14 +4600,12 @@ pub mod serviceorder {
             }
 
             constructors! {
-                Post {
-                    new(
-                        out_order_no: String,
-                    );
+                impl Post {
+                    fn new(out_order_no: String);
                     /// Sets `appid` (公众账号ID).
-                    with_appid => appid: String;
+                    fn with_appid(appid: String);
                     /// Sets `service_id` (服务ID).
-                    with_service_id => service_id: String;
+                    fn with_service_id(service_id: String);
                 }
             }
 
@@ -4604,6 +4624,7 @@ pub mod serviceorder {
                 pub order_id: String,
             }
         }
+
         /// `/v3/payscore/serviceorder/{out_order_no}/send-pendingmessage`
         pub mod send_pendingmessage {
             /// 下发服务费用待处理消息
@@ -4633,8 +4654,8 @@ pub mod serviceorder {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         out_order_no: String,
                         service_id: String,
                         post_payments: Vec<crate::api::v3::payscore::types::PostPayments2>,
@@ -4642,7 +4663,9 @@ pub mod serviceorder {
                         prepaid_time: String,
                     );
                     /// Sets `post_discounts` (商户优惠).
-                    with_post_discounts => post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts4>;
+                    fn with_post_discounts(
+                        post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts4>,
+                    );
                 }
             }
 
@@ -4652,6 +4675,7 @@ pub mod serviceorder {
             /// [`PostDiscounts4`](crate::api::v3::payscore::types::PostDiscounts4), one type for one shape, under the name it has here.
             pub type PostPostDiscounts = crate::api::v3::payscore::types::PostDiscounts4;
         }
+
         /// `/v3/payscore/serviceorder/{out_order_no}/send-prepaidmessage`
         pub mod send_prepaidmessage {
             /// 下发服务预扣费消息
@@ -4681,8 +4705,8 @@ pub mod serviceorder {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         out_order_no: String,
                         service_id: String,
                         post_payments: Vec<crate::api::v3::payscore::types::PostPayments2>,
@@ -4690,7 +4714,9 @@ pub mod serviceorder {
                         prepaid_time: String,
                     );
                     /// Sets `post_discounts` (商户优惠).
-                    with_post_discounts => post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts4>;
+                    fn with_post_discounts(
+                        post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts4>,
+                    );
                 }
             }
 
@@ -4700,6 +4726,7 @@ pub mod serviceorder {
             /// [`PostDiscounts4`](crate::api::v3::payscore::types::PostDiscounts4), one type for one shape, under the name it has here.
             pub type PostPostDiscounts = crate::api::v3::payscore::types::PostDiscounts4;
         }
+
         /// `/v3/payscore/serviceorder/{out_order_no}/sync`
         pub mod sync {
             /// 同步服务订单信息API
@@ -4827,6 +4854,7 @@ pub mod serviceorder {
             }
         }
     }
+
     /// `/v3/payscore/serviceorder/direct-complete`
     pub mod direct_complete {
         /// 创单结单合并API
@@ -4874,33 +4902,33 @@ pub mod serviceorder {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     out_order_no: String,
                     appid: String,
                     service_id: String,
                     time_range: crate::api::v3::payscore::types::TimeRange2,
                 );
                 /// Sets `post_payments` (后付费项目).
-                with_post_payments => post_payments: Vec<crate::api::types::PostPayment>;
+                fn with_post_payments(post_payments: Vec<crate::api::types::PostPayment>);
                 /// Sets `post_discounts` (后付费商户优惠).
-                with_post_discounts => post_discounts: Vec<crate::api::types::PostDiscount>;
+                fn with_post_discounts(post_discounts: Vec<crate::api::types::PostDiscount>);
                 /// Sets `location` (服务位置).
-                with_location => location: crate::api::v3::payscore::types::Location;
+                fn with_location(location: crate::api::v3::payscore::types::Location);
                 /// Sets `service_introduction` (服务信息).
-                with_service_introduction => service_introduction: String;
+                fn with_service_introduction(service_introduction: String);
                 /// Sets `attach` (商户数据包).
-                with_attach => attach: String;
+                fn with_attach(attach: String);
                 /// Sets `notify_url` (商户回调地址).
-                with_notify_url => notify_url: String;
+                fn with_notify_url(notify_url: String);
                 /// Sets `openid` (用户标识).
-                with_openid => openid: String;
+                fn with_openid(openid: String);
                 /// Sets `total_amount` (总金额).
-                with_total_amount => total_amount: i64;
+                fn with_total_amount(total_amount: i64);
                 /// Sets `profit_sharing` (微信支付服务分账标记).
-                with_profit_sharing => profit_sharing: bool;
+                fn with_profit_sharing(profit_sharing: bool);
                 /// Sets `goods_tag` (订单优惠标记).
-                with_goods_tag => goods_tag: String;
+                fn with_goods_tag(goods_tag: String);
             }
         }
 
@@ -4952,6 +4980,7 @@ pub mod serviceorder {
         }
     }
 }
+
 /// `/v3/payscore/servicepayondeliveryorder`
 pub mod servicepayondeliveryorder {
     /// 创建先用后付订单
@@ -5000,8 +5029,8 @@ pub mod servicepayondeliveryorder {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 out_order_no: String,
                 appid: String,
                 service_id: String,
@@ -5012,19 +5041,23 @@ pub mod servicepayondeliveryorder {
                 shopping_info: PostShoppingInfo,
             );
             /// Sets `post_payments` (post_payments).
-            with_post_payments => post_payments: Vec<crate::api::v3::payscore::types::PostPayments3>;
+            fn with_post_payments(
+                post_payments: Vec<crate::api::v3::payscore::types::PostPayments3>,
+            );
             /// Sets `post_discounts` (post_discounts).
-            with_post_discounts => post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts2>;
+            fn with_post_discounts(
+                post_discounts: Vec<crate::api::v3::payscore::types::PostDiscounts2>,
+            );
             /// Sets `location` (服务位置).
-            with_location => location: crate::api::v3::payscore::types::Location;
+            fn with_location(location: crate::api::v3::payscore::types::Location);
             /// Sets `attach` (商户数据包).
-            with_attach => attach: String;
+            fn with_attach(attach: String);
             /// Sets `openid` (用户标识).
-            with_openid => openid: String;
+            fn with_openid(openid: String);
             /// Sets `need_user_confirm` (是否需要用户确认).
-            with_need_user_confirm => need_user_confirm: bool;
+            fn with_need_user_confirm(need_user_confirm: bool);
             /// Sets `mchid` (商户号).
-            with_mchid => mchid: String;
+            fn with_mchid(mchid: String);
         }
     }
 
@@ -5069,13 +5102,13 @@ pub mod servicepayondeliveryorder {
     }
 
     constructors! {
-        PostShoppingInfo {
-            new(
+        impl PostShoppingInfo {
+            fn new(
                 jump_link: crate::api::v3::payscore::types::JumpLink,
                 goods: Vec<crate::api::v3::payscore::types::ShoppingInfoGoods>,
             );
             /// Sets `real_merchant_appid` (实际购物商家公众号ID).
-            with_real_merchant_appid => real_merchant_appid: String;
+            fn with_real_merchant_appid(real_merchant_appid: String);
         }
     }
 
@@ -5143,6 +5176,7 @@ pub mod servicepayondeliveryorder {
         pub shopping_info: Option<crate::api::v3::payscore::types::ShoppingInfo2>,
     }
 }
+
 /// `/v3/payscore/sign-plan`
 pub mod sign_plan {
     /// `/v3/payscore/sign-plan/partner`
@@ -5193,8 +5227,8 @@ pub mod sign_plan {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         service_id: String,
                         sign_plan_id: String,
                         plan_detail_no: i64,
@@ -5206,15 +5240,15 @@ pub mod sign_plan {
                         out_trade_no: String,
                     );
                     /// Sets `sub_appid` (子商户的AppID).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                     /// Sets `openid` (服务商公众号下的用户标识).
-                    with_openid => openid: String;
+                    fn with_openid(openid: String);
                     /// Sets `sub_openid` (子商户公众号下的用户标识).
-                    with_sub_openid => sub_openid: String;
+                    fn with_sub_openid(sub_openid: String);
                     /// Sets `location` (服务位置).
-                    with_location => location: crate::api::v3::payscore::types::Location;
+                    fn with_location(location: crate::api::v3::payscore::types::Location);
                     /// Sets `attach` (附加数据).
-                    with_attach => attach: String;
+                    fn with_attach(attach: String);
                 }
             }
 
@@ -5278,6 +5312,7 @@ pub mod sign_plan {
                 pub order_id: Option<String>,
             }
         }
+
         /// `/v3/payscore/sign-plan/partner/user-sign-plans`
         pub mod user_sign_plans {
             /// 创建用户的签约计划
@@ -5316,8 +5351,8 @@ pub mod sign_plan {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         service_id: String,
                         plan_id: String,
                         appid: String,
@@ -5327,11 +5362,11 @@ pub mod sign_plan {
                         sign_plan_detail: Vec<crate::api::v3::payscore::types::SignPlanDetail>,
                     );
                     /// Sets `sub_appid` (子商户的AppID).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                     /// Sets `openid` (待签约用户在服务商应用下的OpenID).
-                    with_openid => openid: String;
+                    fn with_openid(openid: String);
                     /// Sets `sub_openid` (待签约用户在子商户应用下的OpenID).
-                    with_sub_openid => sub_openid: String;
+                    fn with_sub_openid(sub_openid: String);
                 }
             }
 
@@ -5418,6 +5453,7 @@ pub mod sign_plan {
             }
         }
     }
+
     /// `/v3/payscore/sign-plan/serviceorder`
     pub mod serviceorder {
         /// 创建用户的签约计划详情对应的服务订单
@@ -5458,8 +5494,8 @@ pub mod sign_plan {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     service_id: String,
                     sign_plan_id: String,
                     plan_detail_no: i64,
@@ -5471,9 +5507,9 @@ pub mod sign_plan {
                     out_trade_no: String,
                 );
                 /// Sets `location` (服务位置).
-                with_location => location: crate::api::v3::payscore::types::Location;
+                fn with_location(location: crate::api::v3::payscore::types::Location);
                 /// Sets `attach` (附加数据).
-                with_attach => attach: String;
+                fn with_attach(attach: String);
             }
         }
 
@@ -5533,6 +5569,7 @@ pub mod sign_plan {
             pub order_id: Option<String>,
         }
     }
+
     /// `/v3/payscore/sign-plan/user-sign-plans`
     pub mod user_sign_plans {
         /// 创建用户的签约计划
@@ -5643,6 +5680,7 @@ pub mod sign_plan {
         }
     }
 }
+
 /// `/v3/payscore/smartretail-orders`
 pub mod smartretail_orders {
     /// 查询智慧零售订单
@@ -5666,15 +5704,15 @@ pub mod smartretail_orders {
     }
 
     constructors! {
-        Get {
+        impl Get {
             /// Sets `service_id` (服务ID (query)).
-            with_service_id => service_id: String;
+            fn with_service_id(service_id: String);
             /// Sets `out_order_no` (商户服务订单号 (query)).
-            with_out_order_no => out_order_no: String;
+            fn with_out_order_no(out_order_no: String);
             /// Sets `query_id` (回跳查询ID (query)).
-            with_query_id => query_id: String;
+            fn with_query_id(query_id: String);
             /// Sets `appid` (公众账号ID (query)).
-            with_appid => appid: String;
+            fn with_appid(appid: String);
         }
     }
 
@@ -5739,34 +5777,30 @@ pub mod smartretail_orders {
     }
 
     constructors! {
-        Post {
-            new(
-                appid: String,
-                out_order_no: String,
-                service_id: String,
-            );
+        impl Post {
+            fn new(appid: String, out_order_no: String, service_id: String);
             /// Sets `service_start_time` (实际服务开始时间).
-            with_service_start_time => service_start_time: String;
+            fn with_service_start_time(service_start_time: String);
             /// Sets `service_end_time` (服务结束时间).
-            with_service_end_time => service_end_time: String;
+            fn with_service_end_time(service_end_time: String);
             /// Sets `service_start_location` (开始使用服务的地点).
-            with_service_start_location => service_start_location: String;
+            fn with_service_start_location(service_start_location: String);
             /// Sets `service_end_location` (预计服务结束的地点).
-            with_service_end_location => service_end_location: String;
+            fn with_service_end_location(service_end_location: String);
             /// Sets `service_introduction` (服务信息).
-            with_service_introduction => service_introduction: String;
+            fn with_service_introduction(service_introduction: String);
             /// Sets `fees` (后付费).
-            with_fees => fees: Vec<crate::api::v3::payscore::types::Fees>;
+            fn with_fees(fees: Vec<crate::api::v3::payscore::types::Fees>);
             /// Sets `discounts` (商户优惠).
-            with_discounts => discounts: Vec<crate::api::v3::payscore::types::Discounts2>;
+            fn with_discounts(discounts: Vec<crate::api::v3::payscore::types::Discounts2>);
             /// Sets `risk_amount` (订单风险金额).
-            with_risk_amount => risk_amount: i64;
+            fn with_risk_amount(risk_amount: i64);
             /// Sets `attach` (商户自定义说明).
-            with_attach => attach: String;
+            fn with_attach(attach: String);
             /// Sets `need_user_confirm` (使用需用户确认订单类型).
-            with_need_user_confirm => need_user_confirm: bool;
+            fn with_need_user_confirm(need_user_confirm: bool);
             /// Sets `openid` (微信用户在商户对应appid下的唯一标识).
-            with_openid => openid: String;
+            fn with_openid(openid: String);
         }
     }
 
@@ -5812,6 +5846,7 @@ pub mod smartretail_orders {
             /// The type is [`PayafterOrdersResponse`](crate::api::v3::payscore::types::PayafterOrdersResponse), which other answers share.
             pub type PostResponse = crate::api::v3::payscore::types::PayafterOrdersResponse;
         }
+
         /// `/v3/payscore/smartretail-orders/{out_order_no}/complete`
         pub mod complete {
             /// 完结智慧零售订单
@@ -5855,32 +5890,28 @@ pub mod smartretail_orders {
             }
 
             constructors! {
-                Post {
-                    new(
-                        out_order_no: String,
-                        appid: String,
-                        service_id: String,
-                    );
+                impl Post {
+                    fn new(out_order_no: String, appid: String, service_id: String);
                     /// Sets `finish_type` (标识用户订单使用情况).
-                    with_finish_type => finish_type: i64;
+                    fn with_finish_type(finish_type: i64);
                     /// Sets `cancel_reason` (取消订单的原因).
-                    with_cancel_reason => cancel_reason: String;
+                    fn with_cancel_reason(cancel_reason: String);
                     /// Sets `real_service_start_time` (实际服务开始时间).
-                    with_real_service_start_time => real_service_start_time: String;
+                    fn with_real_service_start_time(real_service_start_time: String);
                     /// Sets `real_service_end_time` (服务结束时间).
-                    with_real_service_end_time => real_service_end_time: String;
+                    fn with_real_service_end_time(real_service_end_time: String);
                     /// Sets `real_service_end_location` (实际结束使用服务的地点).
-                    with_real_service_end_location => real_service_end_location: String;
+                    fn with_real_service_end_location(real_service_end_location: String);
                     /// Sets `fees` (后付费).
-                    with_fees => fees: Vec<crate::api::v3::payscore::types::Fees>;
+                    fn with_fees(fees: Vec<crate::api::v3::payscore::types::Fees>);
                     /// Sets `discounts` (商户优惠).
-                    with_discounts => discounts: Vec<crate::api::v3::payscore::types::Discounts>;
+                    fn with_discounts(discounts: Vec<crate::api::v3::payscore::types::Discounts>);
                     /// Sets `total_amount` (总金额).
-                    with_total_amount => total_amount: i64;
+                    fn with_total_amount(total_amount: i64);
                     /// Sets `finish_ticket` (完结凭证).
-                    with_finish_ticket => finish_ticket: String;
+                    fn with_finish_ticket(finish_ticket: String);
                     /// Sets `profit_sharing` (是否指定商户分账).
-                    with_profit_sharing => profit_sharing: bool;
+                    fn with_profit_sharing(profit_sharing: bool);
                 }
             }
 
@@ -5897,6 +5928,7 @@ pub mod smartretail_orders {
         }
     }
 }
+
 /// Types that several operations of feature `payscore` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     /// An answer several operations give: each one's `…Response` type names it.
@@ -5923,16 +5955,14 @@ pub mod types {
     }
 
     constructors! {
-        PostPayments {
-            new(
-                name: String,
-            );
+        impl PostPayments {
+            fn new(name: String);
             /// Sets `description` (付费说明).
-            with_description => description: String;
+            fn with_description(description: String);
             /// Sets `amount` (付费金额).
-            with_amount => amount: i64;
+            fn with_amount(amount: i64);
             /// Sets `count` (付费数量).
-            with_count => count: i64;
+            fn with_count(count: i64);
         }
     }
 
@@ -5952,14 +5982,10 @@ pub mod types {
     }
 
     constructors! {
-        PostDiscounts {
-            new(
-                name: String,
-                description: String,
-                amount: i64,
-            );
+        impl PostDiscounts {
+            fn new(name: String, description: String, amount: i64);
             /// Sets `count` (优惠数量).
-            with_count => count: i64;
+            fn with_count(count: i64);
         }
     }
 
@@ -5980,16 +6006,14 @@ pub mod types {
     }
 
     constructors! {
-        TimeRange {
-            new(
-                start_time: String,
-            );
+        impl TimeRange {
+            fn new(start_time: String);
             /// Sets `start_time_remark` (服务开始时间备注).
-            with_start_time_remark => start_time_remark: String;
+            fn with_start_time_remark(start_time_remark: String);
             /// Sets `end_time` (服务结束时间).
-            with_end_time => end_time: String;
+            fn with_end_time(end_time: String);
             /// Sets `end_time_remark` (服务结束时间备注).
-            with_end_time_remark => end_time_remark: String;
+            fn with_end_time_remark(end_time_remark: String);
         }
     }
 
@@ -6005,11 +6029,11 @@ pub mod types {
     }
 
     constructors! {
-        Location {
+        impl Location {
             /// Sets `start_location` (服务开始地点).
-            with_start_location => start_location: String;
+            fn with_start_location(start_location: String);
             /// Sets `end_location` (服务结束地点).
-            with_end_location => end_location: String;
+            fn with_end_location(end_location: String);
         }
     }
 
@@ -6037,15 +6061,12 @@ pub mod types {
     }
 
     constructors! {
-        PostDiscounts2 {
-            new(
-                name: String,
-                description: String,
-            );
+        impl PostDiscounts2 {
+            fn new(name: String, description: String);
             /// Sets `amount` (优惠金额).
-            with_amount => amount: i64;
+            fn with_amount(amount: i64);
             /// Sets `count` (优惠数量).
-            with_count => count: i64;
+            fn with_count(count: i64);
         }
     }
 
@@ -6062,13 +6083,10 @@ pub mod types {
     }
 
     constructors! {
-        RiskFund {
-            new(
-                name: String,
-                amount: i64,
-            );
+        impl RiskFund {
+            fn new(name: String, amount: i64);
             /// Sets `description` (风险说明).
-            with_description => description: String;
+            fn with_description(description: String);
         }
     }
 
@@ -6100,13 +6118,10 @@ pub mod types {
     }
 
     constructors! {
-        PostDiscounts3 {
-            new(
-                name: String,
-                description: String,
-            );
+        impl PostDiscounts3 {
+            fn new(name: String, description: String);
             /// Sets `count` (优惠数量).
-            with_count => count: i64;
+            fn with_count(count: i64);
         }
     }
 
@@ -6137,15 +6152,15 @@ pub mod types {
     }
 
     constructors! {
-        PostPayments2 {
+        impl PostPayments2 {
             /// Sets `name` (付费项目名称).
-            with_name => name: String;
+            fn with_name(name: String);
             /// Sets `amount` (金额).
-            with_amount => amount: i64;
+            fn with_amount(amount: i64);
             /// Sets `description` (计费说明).
-            with_description => description: String;
+            fn with_description(description: String);
             /// Sets `count` (付费数量).
-            with_count => count: i64;
+            fn with_count(count: i64);
         }
     }
 
@@ -6167,15 +6182,15 @@ pub mod types {
     }
 
     constructors! {
-        PostDiscounts4 {
+        impl PostDiscounts4 {
             /// Sets `name` (优惠名称).
-            with_name => name: String;
+            fn with_name(name: String);
             /// Sets `description` (优惠说明).
-            with_description => description: String;
+            fn with_description(description: String);
             /// Sets `amount` (优惠金额).
-            with_amount => amount: i64;
+            fn with_amount(amount: i64);
             /// Sets `count` (优惠数量).
-            with_count => count: i64;
+            fn with_count(count: i64);
         }
     }
 
@@ -6197,15 +6212,15 @@ pub mod types {
     }
 
     constructors! {
-        TimeRange2 {
+        impl TimeRange2 {
             /// Sets `start_time` (服务开始时间).
-            with_start_time => start_time: String;
+            fn with_start_time(start_time: String);
             /// Sets `start_time_remark` (服务开始时间备注).
-            with_start_time_remark => start_time_remark: String;
+            fn with_start_time_remark(start_time_remark: String);
             /// Sets `end_time` (服务结束时间).
-            with_end_time => end_time: String;
+            fn with_end_time(end_time: String);
             /// Sets `end_time_remark` (服务结束时间备注).
-            with_end_time_remark => end_time_remark: String;
+            fn with_end_time_remark(end_time_remark: String);
         }
     }
 
@@ -6247,13 +6262,15 @@ pub mod types {
     }
 
     constructors! {
-        JumpLink {
+        impl JumpLink {
             /// Sets `jump_link_type` (跳转链接类型).
-            with_jump_link_type => jump_link_type: crate::api::v3::payscore::types::JumpLinkType;
+            fn with_jump_link_type(
+                jump_link_type: crate::api::v3::payscore::types::JumpLinkType,
+            );
             /// Sets `appid` (小程序跳转AppID).
-            with_appid => appid: String;
+            fn with_appid(appid: String);
             /// Sets `path` (小程序跳转path).
-            with_path => path: String;
+            fn with_path(path: String);
         }
     }
 
@@ -6279,17 +6296,17 @@ pub mod types {
     }
 
     constructors! {
-        Goods {
+        impl Goods {
             /// Sets `name` (商品名称).
-            with_name => name: String;
+            fn with_name(name: String);
             /// Sets `picture` (商品图片链接).
-            with_picture => picture: String;
+            fn with_picture(picture: String);
             /// Sets `amount` (商品单价金额).
-            with_amount => amount: i64;
+            fn with_amount(amount: i64);
             /// Sets `count` (商品数量).
-            with_count => count: i64;
+            fn with_count(count: i64);
             /// Sets `category_id` (category_id).
-            with_category_id => category_id: Vec<String>;
+            fn with_category_id(category_id: Vec<String>);
         }
     }
 
@@ -6309,13 +6326,13 @@ pub mod types {
     }
 
     constructors! {
-        ShoppingInfo {
+        impl ShoppingInfo {
             /// Sets `real_merchant_appid` (实际购物商家公众号ID).
-            with_real_merchant_appid => real_merchant_appid: String;
+            fn with_real_merchant_appid(real_merchant_appid: String);
             /// Sets `jump_link` (单详跳转链接).
-            with_jump_link => jump_link: crate::api::v3::payscore::types::JumpLink;
+            fn with_jump_link(jump_link: crate::api::v3::payscore::types::JumpLink);
             /// Sets `goods` (商品列表).
-            with_goods => goods: Vec<crate::api::v3::payscore::types::Goods>;
+            fn with_goods(goods: Vec<crate::api::v3::payscore::types::Goods>);
         }
     }
 
@@ -6337,15 +6354,15 @@ pub mod types {
     }
 
     constructors! {
-        TimeRange3 {
+        impl TimeRange3 {
             /// Sets `start_time` (服务开始时间).
-            with_start_time => start_time: String;
+            fn with_start_time(start_time: String);
             /// Sets `end_time` (服务结束时间).
-            with_end_time => end_time: String;
+            fn with_end_time(end_time: String);
             /// Sets `start_time_remark` (服务开始时间备注).
-            with_start_time_remark => start_time_remark: String;
+            fn with_start_time_remark(start_time_remark: String);
             /// Sets `end_time_remark` (服务结束时间备注).
-            with_end_time_remark => end_time_remark: String;
+            fn with_end_time_remark(end_time_remark: String);
         }
     }
 
@@ -6377,15 +6394,10 @@ pub mod types {
     }
 
     constructors! {
-        ShoppingInfoGoods {
-            new(
-                name: String,
-                picture: String,
-                amount: i64,
-                count: i64,
-            );
+        impl ShoppingInfoGoods {
+            fn new(name: String, picture: String, amount: i64, count: i64);
             /// Sets `category_id` (商品品类ID).
-            with_category_id => category_id: Vec<String>;
+            fn with_category_id(category_id: Vec<String>);
         }
     }
 
@@ -6494,16 +6506,14 @@ pub mod types {
     }
 
     constructors! {
-        PostPayments3 {
-            new(
-                name: String,
-            );
+        impl PostPayments3 {
+            fn new(name: String);
             /// Sets `amount` (付费金额).
-            with_amount => amount: i64;
+            fn with_amount(amount: i64);
             /// Sets `description` (付费说明).
-            with_description => description: String;
+            fn with_description(description: String);
             /// Sets `count` (付费数量).
-            with_count => count: i64;
+            fn with_count(count: i64);
         }
     }
 
@@ -6554,16 +6564,14 @@ pub mod types {
     }
 
     constructors! {
-        TimeRange4 {
-            new(
-                start_time: crate::DateTime,
-            );
+        impl TimeRange4 {
+            fn new(start_time: crate::DateTime);
             /// Sets `end_time` (服务结束时间).
-            with_end_time => end_time: crate::DateTime;
+            fn with_end_time(end_time: crate::DateTime);
             /// Sets `start_time_remark` (服务开始时间备注).
-            with_start_time_remark => start_time_remark: String;
+            fn with_start_time_remark(start_time_remark: String);
             /// Sets `end_time_remark` (服务结束时间备注).
-            with_end_time_remark => end_time_remark: String;
+            fn with_end_time_remark(end_time_remark: String);
         }
     }
 
@@ -6651,13 +6659,13 @@ pub mod types {
     }
 
     constructors! {
-        Device {
+        impl Device {
             /// Sets `start_device_id` (服务开始的设备ID).
-            with_start_device_id => start_device_id: String;
+            fn with_start_device_id(start_device_id: String);
             /// Sets `end_device_id` (服务结束的设备ID).
-            with_end_device_id => end_device_id: String;
+            fn with_end_device_id(end_device_id: String);
             /// Sets `materiel_no` (物料URL).
-            with_materiel_no => materiel_no: String;
+            fn with_materiel_no(materiel_no: String);
         }
     }
 
@@ -6677,15 +6685,12 @@ pub mod types {
     }
 
     constructors! {
-        PostDiscounts5 {
-            new(
-                name: String,
-                amount: i64,
-            );
+        impl PostDiscounts5 {
+            fn new(name: String, amount: i64);
             /// Sets `description` (优惠说明).
-            with_description => description: String;
+            fn with_description(description: String);
             /// Sets `count` (优惠数量).
-            with_count => count: i64;
+            fn with_count(count: i64);
         }
     }
 
@@ -6773,13 +6778,10 @@ pub mod types {
     }
 
     constructors! {
-        RiskFund2 {
-            new(
-                name: crate::api::v3::payscore::types::Name,
-                amount: i64,
-            );
+        impl RiskFund2 {
+            fn new(name: crate::api::v3::payscore::types::Name, amount: i64);
             /// Sets `description` (风险说明).
-            with_description => description: String;
+            fn with_description(description: String);
         }
     }
 
@@ -6816,15 +6818,15 @@ pub mod types {
     }
 
     constructors! {
-        Fees {
+        impl Fees {
             /// Sets `fee_name` (付费项目名称).
-            with_fee_name => fee_name: String;
+            fn with_fee_name(fee_name: String);
             /// Sets `fee_count` (付费项目数量).
-            with_fee_count => fee_count: i64;
+            fn with_fee_count(fee_count: i64);
             /// Sets `fee_amount` (付费项目总金额).
-            with_fee_amount => fee_amount: i64;
+            fn with_fee_amount(fee_amount: i64);
             /// Sets `fee_desc` (描述计费规则).
-            with_fee_desc => fee_desc: String;
+            fn with_fee_desc(fee_desc: String);
         }
     }
 
@@ -6843,13 +6845,13 @@ pub mod types {
     }
 
     constructors! {
-        Discounts {
+        impl Discounts {
             /// Sets `discount_name` (优惠名称).
-            with_discount_name => discount_name: String;
+            fn with_discount_name(discount_name: String);
             /// Sets `discount_amount` (商品优惠金额).
-            with_discount_amount => discount_amount: i64;
+            fn with_discount_amount(discount_amount: i64);
             /// Sets `discount_desc` (优惠说明).
-            with_discount_desc => discount_desc: String;
+            fn with_discount_desc(discount_desc: String);
         }
     }
 
@@ -6945,11 +6947,11 @@ pub mod types {
     }
 
     constructors! {
-        Discounts2 {
+        impl Discounts2 {
             /// Sets `discount_name` (优惠名称).
-            with_discount_name => discount_name: String;
+            fn with_discount_name(discount_name: String);
             /// Sets `discount_desc` (优惠说明).
-            with_discount_desc => discount_desc: String;
+            fn with_discount_desc(discount_desc: String);
         }
     }
 
@@ -7046,14 +7048,10 @@ pub mod types {
     }
 
     constructors! {
-        PlanDetailList2 {
-            new(
-                original_price: i64,
-                actual_price: i64,
-                plan_detail_name: String,
-            );
+        impl PlanDetailList2 {
+            fn new(original_price: i64, actual_price: i64, plan_detail_name: String);
             /// Sets `plan_discount_description` (计划明细优惠说明).
-            with_plan_discount_description => plan_discount_description: String;
+            fn with_plan_discount_description(plan_discount_description: String);
         }
     }
 
@@ -7099,9 +7097,9 @@ pub mod types {
     }
 
     constructors! {
-        Location3 {
+        impl Location3 {
             /// Sets `end_location` (服务结束地点).
-            with_end_location => end_location: String;
+            fn with_end_location(end_location: String);
         }
     }
 
@@ -7122,16 +7120,14 @@ pub mod types {
     }
 
     constructors! {
-        TimeRange5 {
-            new(
-                start_time: String,
-            );
+        impl TimeRange5 {
+            fn new(start_time: String);
             /// Sets `end_time` (服务结束时间).
-            with_end_time => end_time: String;
+            fn with_end_time(end_time: String);
             /// Sets `start_time_remark` (服务开始时间备注).
-            with_start_time_remark => start_time_remark: String;
+            fn with_start_time_remark(start_time_remark: String);
             /// Sets `end_time_remark` (服务结束时间备注).
-            with_end_time_remark => end_time_remark: String;
+            fn with_end_time_remark(end_time_remark: String);
         }
     }
 
@@ -7297,6 +7293,7 @@ pub mod types {
         pub sign_time: Option<crate::DateTime>,
     }
 }
+
 /// `/v3/payscore/user-service-state`
 pub mod user_service_state {
     /// 查询用户授权状态API
@@ -7331,6 +7328,7 @@ pub mod user_service_state {
         pub use_service_state: crate::api::types::PayScoreUserServiceState,
     }
 }
+
 /// `/v3/payscore/users`
 pub mod users {
     /// `/v3/payscore/users/{openid}`

@@ -48,6 +48,7 @@ pub mod certificates {
         pub data: Vec<GetResponseData>,
     }
 }
+
 /// `/v3/global/customs`
 pub mod customs {
     /// `/v3/global/customs/orders`
@@ -80,8 +81,8 @@ pub mod customs {
         }
 
         constructors! {
-            Get {
-                new(
+            impl Get {
+                fn new(
                     appid: String,
                     mchid: String,
                     order_type: GetOrderType,
@@ -89,9 +90,9 @@ pub mod customs {
                     customs: crate::api::v3::global::types::Customs,
                 );
                 /// Sets `offset` (偏移量 (query)).
-                with_offset => offset: i64;
+                fn with_offset(offset: i64);
                 /// Sets `limit` (请求最大记录条数 (query)).
-                with_limit => limit: i64;
+                fn with_limit(limit: i64);
             }
         }
 
@@ -214,8 +215,8 @@ pub mod customs {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     mchid: String,
                     out_trade_no: String,
@@ -224,17 +225,17 @@ pub mod customs {
                     merchant_customs_no: String,
                 );
                 /// Sets `duty` (关税).
-                with_duty => duty: i64;
+                fn with_duty(duty: i64);
                 /// Sets `sub_order_no` (商户子订单号).
-                with_sub_order_no => sub_order_no: String;
+                fn with_sub_order_no(sub_order_no: String);
                 /// Sets `fee_type` (货币类型).
-                with_fee_type => fee_type: String;
+                fn with_fee_type(fee_type: String);
                 /// Sets `order_fee` (子订单金额).
-                with_order_fee => order_fee: i64;
+                fn with_order_fee(order_fee: i64);
                 /// Sets `transport_fee` (物流费用).
-                with_transport_fee => transport_fee: i64;
+                fn with_transport_fee(transport_fee: i64);
                 /// Sets `product_fee` (商品费用).
-                with_product_fee => product_fee: i64;
+                fn with_product_fee(product_fee: i64);
             }
         }
 
@@ -309,8 +310,8 @@ pub mod customs {
         }
 
         constructors! {
-            Patch {
-                new(
+            impl Patch {
+                fn new(
                     appid: String,
                     mchid: String,
                     out_trade_no: String,
@@ -319,15 +320,15 @@ pub mod customs {
                     merchant_customs_no: String,
                 );
                 /// Sets `sub_order_no` (商户子订单号).
-                with_sub_order_no => sub_order_no: String;
+                fn with_sub_order_no(sub_order_no: String);
                 /// Sets `duty` (关税).
-                with_duty => duty: i64;
+                fn with_duty(duty: i64);
                 /// Sets `order_fee` (子订单金额).
-                with_order_fee => order_fee: i64;
+                fn with_order_fee(order_fee: i64);
                 /// Sets `transport_fee` (物流费用).
-                with_transport_fee => transport_fee: i64;
+                fn with_transport_fee(transport_fee: i64);
                 /// Sets `product_fee` (商品费用).
-                with_product_fee => product_fee: i64;
+                fn with_product_fee(product_fee: i64);
             }
         }
 
@@ -365,6 +366,7 @@ pub mod customs {
             pub verify_department_trade_id: String,
         }
     }
+
     /// `/v3/global/customs/redeclare`
     pub mod redeclare {
         /// 报关重推API
@@ -399,21 +401,21 @@ pub mod customs {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     mchid: String,
                     customs: crate::api::v3::global::types::Customs,
                     merchant_customs_no: String,
                 );
                 /// Sets `out_trade_no` (商户订单号).
-                with_out_trade_no => out_trade_no: String;
+                fn with_out_trade_no(out_trade_no: String);
                 /// Sets `transaction_id` (微信订单号).
-                with_transaction_id => transaction_id: String;
+                fn with_transaction_id(transaction_id: String);
                 /// Sets `sub_order_no` (商户子单号).
-                with_sub_order_no => sub_order_no: String;
+                fn with_sub_order_no(sub_order_no: String);
                 /// Sets `sub_order_id` (微信子单号).
-                with_sub_order_id => sub_order_id: String;
+                fn with_sub_order_id(sub_order_id: String);
             }
         }
 
@@ -446,6 +448,7 @@ pub mod customs {
             pub explanation: Option<String>,
         }
     }
+
     /// `/v3/global/customs/verify-certificate`
     pub mod verify_certificate {
         /// 身份信息校验API
@@ -489,8 +492,8 @@ pub mod customs {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     mchid: String,
                     out_trade_no: String,
@@ -502,7 +505,7 @@ pub mod customs {
                     certificate_name: String,
                 );
                 /// Sets `sub_order_no` (商户子订单号).
-                with_sub_order_no => sub_order_no: String;
+                fn with_sub_order_no(sub_order_no: String);
             }
         }
 
@@ -543,6 +546,7 @@ pub mod customs {
         }
     }
 }
+
 /// `/v3/global/merchant`
 pub mod merchant {
     /// `/v3/global/merchant/h5`
@@ -590,6 +594,7 @@ pub mod merchant {
                     pub authorization_state: GetResponseAuthorizationState,
                 }
             }
+
             /// `/v3/global/merchant/h5/permission/applications`
             pub mod applications {
                 /// 创建H5支付权限申请单
@@ -630,28 +635,26 @@ pub mod merchant {
                 }
 
                 constructors! {
-                    Post {
-                        new(
-                            sub_mchid: String,
-                            domains: Vec<String>,
-                            website_url: String,
-                        );
+                    impl Post {
+                        fn new(sub_mchid: String, domains: Vec<String>, website_url: String);
                         /// Sets `business_description` (公司介绍和业务描述).
-                        with_business_description => business_description: String;
+                        fn with_business_description(business_description: String);
                         /// Sets `company_register_cert` (公司注册资质证书).
-                        with_company_register_cert => company_register_cert: String;
+                        fn with_company_register_cert(company_register_cert: String);
                         /// Sets `transaction_limit_type` (限额类型).
-                        with_transaction_limit_type => transaction_limit_type: crate::api::v3::global::types::TransactionLimitType;
+                        fn with_transaction_limit_type(
+                            transaction_limit_type: crate::api::v3::global::types::TransactionLimitType,
+                        );
                         /// Sets `website_business_page_pics` (经营网址商业页面截图).
-                        with_website_business_page_pics => website_business_page_pics: Vec<String>;
+                        fn with_website_business_page_pics(website_business_page_pics: Vec<String>);
                         /// Sets `website_homepage_pics` (经营网址首页截图).
-                        with_website_homepage_pics => website_homepage_pics: Vec<String>;
+                        fn with_website_homepage_pics(website_homepage_pics: Vec<String>);
                         /// Sets `website_state` (子商户经营网址状态).
-                        with_website_state => website_state: crate::api::v3::global::types::WebsiteState;
+                        fn with_website_state(website_state: crate::api::v3::global::types::WebsiteState);
                         /// Sets `notify_url` (商户提供的审核结果回调接口).
-                        with_notify_url => notify_url: String;
+                        fn with_notify_url(notify_url: String);
                         /// Sets `applyment_type` (申请单类型).
-                        with_applyment_type => applyment_type: crate::api::v3::global::types::ApplymentType;
+                        fn with_applyment_type(applyment_type: crate::api::v3::global::types::ApplymentType);
                     }
                 }
 
@@ -750,23 +753,20 @@ pub mod merchant {
                     }
 
                     constructors! {
-                        Patch {
-                            new(
-                                applyment_id: i64,
-                                domains: Vec<String>,
-                            );
+                        impl Patch {
+                            fn new(applyment_id: i64, domains: Vec<String>);
                             /// Sets `business_description` (公司介绍和业务描述).
-                            with_business_description => business_description: String;
+                            fn with_business_description(business_description: String);
                             /// Sets `company_register_cert` (公司注册资质证书).
-                            with_company_register_cert => company_register_cert: String;
+                            fn with_company_register_cert(company_register_cert: String);
                             /// Sets `website_business_page_pics` (经营网址商业页面截图).
-                            with_website_business_page_pics => website_business_page_pics: Vec<String>;
+                            fn with_website_business_page_pics(website_business_page_pics: Vec<String>);
                             /// Sets `website_homepage_pics` (经营网址首页截图).
-                            with_website_homepage_pics => website_homepage_pics: Vec<String>;
+                            fn with_website_homepage_pics(website_homepage_pics: Vec<String>);
                             /// Sets `website_state` (子商户经营网址状态).
-                            with_website_state => website_state: crate::api::v3::global::types::WebsiteState;
+                            fn with_website_state(website_state: crate::api::v3::global::types::WebsiteState);
                             /// Sets `website_url` (子商户H5经营网址).
-                            with_website_url => website_url: String;
+                            fn with_website_url(website_url: String);
                         }
                     }
 
@@ -824,6 +824,7 @@ pub mod merchant {
                     }
                 }
             }
+
             /// `/v3/global/merchant/h5/permission/domain`
             pub mod domain {
                 /// `/v3/global/merchant/h5/permission/domain/applications`
@@ -860,22 +861,18 @@ pub mod merchant {
                     }
 
                     constructors! {
-                        Post {
-                            new(
-                                domains: Vec<String>,
-                                website_url: String,
-                                out_applyment_id: String,
-                            );
+                        impl Post {
+                            fn new(domains: Vec<String>, website_url: String, out_applyment_id: String);
                             /// Sets `sub_mchid` (子商户号).
-                            with_sub_mchid => sub_mchid: String;
+                            fn with_sub_mchid(sub_mchid: String);
                             /// Sets `website_business_page_pics` (经营网址商业页面截图).
-                            with_website_business_page_pics => website_business_page_pics: Vec<String>;
+                            fn with_website_business_page_pics(website_business_page_pics: Vec<String>);
                             /// Sets `website_homepage_pics` (经营网址首页截图).
-                            with_website_homepage_pics => website_homepage_pics: Vec<String>;
+                            fn with_website_homepage_pics(website_homepage_pics: Vec<String>);
                             /// Sets `website_state` (子商户经营网址状态).
-                            with_website_state => website_state: crate::api::v3::global::types::WebsiteState;
+                            fn with_website_state(website_state: crate::api::v3::global::types::WebsiteState);
                             /// Sets `notify_url` (商户提供的审核结果回调接口).
-                            with_notify_url => notify_url: String;
+                            fn with_notify_url(notify_url: String);
                         }
                     }
 
@@ -950,19 +947,16 @@ pub mod merchant {
                         }
 
                         constructors! {
-                            Patch {
-                                new(
-                                    applyment_id: i64,
-                                    domains: Vec<String>,
-                                );
+                            impl Patch {
+                                fn new(applyment_id: i64, domains: Vec<String>);
                                 /// Sets `website_state` (子商户经营网址状态).
-                                with_website_state => website_state: crate::api::v3::global::types::WebsiteState;
+                                fn with_website_state(website_state: crate::api::v3::global::types::WebsiteState);
                                 /// Sets `website_url` (商户H5经营网址).
-                                with_website_url => website_url: String;
+                                fn with_website_url(website_url: String);
                                 /// Sets `website_business_page_pics` (经营网址商业页面截图).
-                                with_website_business_page_pics => website_business_page_pics: Vec<String>;
+                                fn with_website_business_page_pics(website_business_page_pics: Vec<String>);
                                 /// Sets `website_homepage_pics` (经营网址首页截图).
-                                with_website_homepage_pics => website_homepage_pics: Vec<String>;
+                                fn with_website_homepage_pics(website_homepage_pics: Vec<String>);
                             }
                         }
 
@@ -987,6 +981,7 @@ pub mod merchant {
         }
     }
 }
+
 /// `/v3/global/merchant-service`
 pub mod merchant_service {
     /// `/v3/global/merchant-service/complaint-notifications`
@@ -1050,6 +1045,7 @@ pub mod merchant_service {
         #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Delete {}
     }
+
     /// `/v3/global/merchant-service/complaints`
     pub mod complaints {
         /// 查询投诉单列表
@@ -1075,19 +1071,16 @@ pub mod merchant_service {
         }
 
         constructors! {
-            Get {
-                new(
-                    begin_date: String,
-                    end_date: String,
-                );
+            impl Get {
+                fn new(begin_date: String, end_date: String);
                 /// Sets `limit` (分页大小 (query)).
-                with_limit => limit: i64;
+                fn with_limit(limit: i64);
                 /// Sets `offset` (分页开始位置 (query)).
-                with_offset => offset: i64;
+                fn with_offset(offset: i64);
                 /// Sets `complainted_mchid` (诉商户号 (query)).
-                with_complainted_mchid => complainted_mchid: String;
+                fn with_complainted_mchid(complainted_mchid: String);
                 /// Sets `mch_language` (商户语言 (query)).
-                with_mch_language => mch_language: crate::api::v3::global::types::MchLanguage;
+                fn with_mch_language(mch_language: crate::api::v3::global::types::MchLanguage);
             }
         }
 
@@ -1154,12 +1147,10 @@ pub mod merchant_service {
             }
 
             constructors! {
-                Get {
-                    new(
-                        complaint_id: String,
-                    );
+                impl Get {
+                    fn new(complaint_id: String);
                     /// Sets `mch_language` (商户语言 (query)).
-                    with_mch_language => mch_language: crate::api::v3::global::types::MchLanguage;
+                    fn with_mch_language(mch_language: crate::api::v3::global::types::MchLanguage);
                 }
             }
 
@@ -1217,6 +1208,7 @@ pub mod merchant_service {
                     pub complainted_mchid: String,
                 }
             }
+
             /// `/v3/global/merchant-service/complaints/{complaint_id}/negotiation-historys`
             pub mod negotiation_historys {
                 /// 查询投诉协商历史
@@ -1240,16 +1232,14 @@ pub mod merchant_service {
                 }
 
                 constructors! {
-                    Get {
-                        new(
-                            complaint_id: String,
-                        );
+                    impl Get {
+                        fn new(complaint_id: String);
                         /// Sets `limit` (分页大小 (query)).
-                        with_limit => limit: i64;
+                        fn with_limit(limit: i64);
                         /// Sets `offset` (分页开始位置 (query)).
-                        with_offset => offset: i64;
+                        fn with_offset(offset: i64);
                         /// Sets `mch_language` (商户语言 (query)).
-                        with_mch_language => mch_language: crate::api::v3::global::types::MchLanguage;
+                        fn with_mch_language(mch_language: crate::api::v3::global::types::MchLanguage);
                     }
                 }
 
@@ -1345,6 +1335,7 @@ pub mod merchant_service {
                     pub total_count: Option<i64>,
                 }
             }
+
             /// `/v3/global/merchant-service/complaints/{complaint_id}/response`
             pub mod response {
                 /// 提交回复
@@ -1375,23 +1366,20 @@ pub mod merchant_service {
                 }
 
                 constructors! {
-                    Post {
-                        new(
-                            complaint_id: String,
-                            complainted_mchid: String,
-                            response_content: String,
-                        );
+                    impl Post {
+                        fn new(complaint_id: String, complainted_mchid: String, response_content: String);
                         /// Sets `response_images` (response_images).
-                        with_response_images => response_images: Vec<String>;
+                        fn with_response_images(response_images: Vec<String>);
                         /// Sets `jump_url` (跳转链接).
-                        with_jump_url => jump_url: String;
+                        fn with_jump_url(jump_url: String);
                         /// Sets `jump_url_text` (跳转链接文案).
-                        with_jump_url_text => jump_url_text: String;
+                        fn with_jump_url_text(jump_url_text: String);
                     }
                 }
             }
         }
     }
+
     /// `/v3/global/merchant-service/images`
     pub mod images {
         /// `/v3/global/merchant-service/images/{media_id}`
@@ -1411,6 +1399,7 @@ pub mod merchant_service {
                 pub complaint_id: String,
             }
         }
+
         /// `/v3/global/merchant-service/images/upload`
         pub mod upload {
             /// 商户上传反馈图片API
@@ -1436,6 +1425,7 @@ pub mod merchant_service {
         }
     }
 }
+
 /// `/v3/global/merchant-storage`
 pub mod merchant_storage {
     /// `/v3/global/merchant-storage/file`
@@ -1467,6 +1457,7 @@ pub mod merchant_storage {
         }
     }
 }
+
 /// `/v3/global/merchants`
 pub mod merchants {
     /// 子商户进件（融合钱包）
@@ -1526,8 +1517,8 @@ pub mod merchants {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 sp_appid: String,
                 sp_mchid: String,
                 name: String,
@@ -1540,25 +1531,25 @@ pub mod merchants {
                 business: crate::api::v3::global::types::Business,
             );
             /// Sets `channel_id` (渠道号).
-            with_channel_id => channel_id: String;
+            fn with_channel_id(channel_id: String);
             /// Sets `registration_certificate_number` (公司注册文件编号).
-            with_registration_certificate_number => registration_certificate_number: String;
+            fn with_registration_certificate_number(registration_certificate_number: String);
             /// Sets `registration_certificate_date` (公司注册文件过期时间).
-            with_registration_certificate_date => registration_certificate_date: String;
+            fn with_registration_certificate_date(registration_certificate_date: String);
             /// Sets `registration_certificate_copy` (公司注册文件照片).
-            with_registration_certificate_copy => registration_certificate_copy: String;
+            fn with_registration_certificate_copy(registration_certificate_copy: String);
             /// Sets `settlement_bank_number` (子商户银行结算账户信息).
-            with_settlement_bank_number => settlement_bank_number: String;
+            fn with_settlement_bank_number(settlement_bank_number: String);
             /// Sets `director` (董事信息).
-            with_director => director: crate::api::v3::global::types::Director;
+            fn with_director(director: crate::api::v3::global::types::Director);
             /// Sets `principal` (负责人信息).
-            with_principal => principal: crate::api::v3::global::types::Director;
+            fn with_principal(principal: crate::api::v3::global::types::Director);
             /// Sets `apply_h5_payment` (是否申请H5支付权限).
-            with_apply_h5_payment => apply_h5_payment: bool;
+            fn with_apply_h5_payment(apply_h5_payment: bool);
             /// Sets `h5_payment_apply_info` (H5申请资料).
-            with_h5_payment_apply_info => h5_payment_apply_info: PostH5PaymentApplyInfo;
+            fn with_h5_payment_apply_info(h5_payment_apply_info: PostH5PaymentApplyInfo);
             /// Sets `attach` (附加信息).
-            with_attach => attach: String;
+            fn with_attach(attach: String);
         }
     }
 
@@ -1836,8 +1827,8 @@ pub mod merchants {
         }
 
         constructors! {
-            Patch {
-                new(
+            impl Patch {
+                fn new(
                     sub_mchid: String,
                     sp_appid: String,
                     sp_mchid: String,
@@ -1854,19 +1845,19 @@ pub mod merchants {
                     business: crate::api::v3::global::types::Business,
                 );
                 /// Sets `channel_id` (渠道号).
-                with_channel_id => channel_id: String;
+                fn with_channel_id(channel_id: String);
                 /// Sets `registration_certificate_copy` (公司注册文件照片).
-                with_registration_certificate_copy => registration_certificate_copy: String;
+                fn with_registration_certificate_copy(registration_certificate_copy: String);
                 /// Sets `settlement_bank_number` (子商户银行结算账户信息).
-                with_settlement_bank_number => settlement_bank_number: String;
+                fn with_settlement_bank_number(settlement_bank_number: String);
                 /// Sets `director` (董事信息).
-                with_director => director: crate::api::v3::global::types::Director;
+                fn with_director(director: crate::api::v3::global::types::Director);
                 /// Sets `principal` (负责人信息).
-                with_principal => principal: crate::api::v3::global::types::Director;
+                fn with_principal(principal: crate::api::v3::global::types::Director);
                 /// Sets `apply_h5_payment` (是否申请H5支付权限).
-                with_apply_h5_payment => apply_h5_payment: bool;
+                fn with_apply_h5_payment(apply_h5_payment: bool);
                 /// Sets `h5_payment_apply_info` (H5支付申请资料资料).
-                with_h5_payment_apply_info => h5_payment_apply_info: PatchH5PaymentApplyInfo;
+                fn with_h5_payment_apply_info(h5_payment_apply_info: PatchH5PaymentApplyInfo);
             }
         }
 
@@ -1901,11 +1892,11 @@ pub mod merchants {
         }
 
         constructors! {
-            PatchH5PaymentApplyInfo {
+            impl PatchH5PaymentApplyInfo {
                 /// Sets `website_url` (H5经营网址).
-                with_website_url => website_url: String;
+                fn with_website_url(website_url: String);
                 /// Sets `domains` (H5支付域名).
-                with_domains => domains: Vec<String>;
+                fn with_domains(domains: Vec<String>);
             }
         }
 
@@ -1923,6 +1914,7 @@ pub mod merchants {
         }
     }
 }
+
 /// `/v3/global/micropay`
 pub mod micropay {
     /// `/v3/global/micropay/transactions`
@@ -1961,6 +1953,7 @@ pub mod micropay {
                 }
             }
         }
+
         /// `/v3/global/micropay/transactions/out-trade-no`
         pub mod out_trade_no {
             /// `/v3/global/micropay/transactions/out-trade-no/{out_trade_no}`
@@ -1995,6 +1988,7 @@ pub mod micropay {
                 }
             }
         }
+
         /// `/v3/global/micropay/transactions/pay`
         pub mod pay {
             /// 提交付款码支付
@@ -2047,8 +2041,8 @@ pub mod micropay {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         mchid: String,
                         appid: String,
                         sub_mchid: String,
@@ -2061,19 +2055,19 @@ pub mod micropay {
                         amount: crate::api::v3::global::types::Amount,
                     );
                     /// Sets `sub_appid` (子商户APPID).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                     /// Sets `attach` (商户数据).
-                    with_attach => attach: String;
+                    fn with_attach(attach: String);
                     /// Sets `goods_tag` (商品标记).
-                    with_goods_tag => goods_tag: String;
+                    fn with_goods_tag(goods_tag: String);
                     /// Sets `limit_pay` (指定支付方式).
-                    with_limit_pay => limit_pay: String;
+                    fn with_limit_pay(limit_pay: String);
                     /// Sets `payer` (支付者).
-                    with_payer => payer: PostPayer;
+                    fn with_payer(payer: PostPayer);
                     /// Sets `scene_info` (场景信息).
-                    with_scene_info => scene_info: crate::api::v3::global::types::SceneInfo;
+                    fn with_scene_info(scene_info: crate::api::v3::global::types::SceneInfo);
                     /// Sets `detail` (优惠功能).
-                    with_detail => detail: Vec<crate::api::v3::global::types::Detail>;
+                    fn with_detail(detail: Vec<crate::api::v3::global::types::Detail>);
                 }
             }
 
@@ -2213,6 +2207,7 @@ pub mod micropay {
         }
     }
 }
+
 /// `/v3/global/papay`
 pub mod papay {
     /// `/v3/global/papay/contracts`
@@ -2247,22 +2242,20 @@ pub mod papay {
             }
 
             constructors! {
-                Get {
-                    new(
-                        contract_id: String,
-                    );
+                impl Get {
+                    fn new(contract_id: String);
                     /// Sets `appid` (机构APPID (query)).
-                    with_appid => appid: String;
+                    fn with_appid(appid: String);
                     /// Sets `sub_mchid` (子商户号 (query)).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                     /// Sets `sp_appid` (机构appid (query)).
-                    with_sp_appid => sp_appid: String;
+                    fn with_sp_appid(sp_appid: String);
                     /// Sets `sp_mchid` (机构商户号 (query)).
-                    with_sp_mchid => sp_mchid: String;
+                    fn with_sp_mchid(sp_mchid: String);
                     /// Sets `sub_appid` (子商户应用ID (query)).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                     /// Sets `plan_id` (模板ID (query)).
-                    with_plan_id => plan_id: i64;
+                    fn with_plan_id(plan_id: i64);
                 }
             }
 
@@ -2306,24 +2299,23 @@ pub mod papay {
                 }
 
                 constructors! {
-                    Post {
-                        new(
-                            contract_id: String,
-                        );
+                    impl Post {
+                        fn new(contract_id: String);
                         /// Sets `appid` (机构APPID).
-                        with_appid => appid: String;
+                        fn with_appid(appid: String);
                         /// Sets `sp_appid` (机构appid).
-                        with_sp_appid => sp_appid: String;
+                        fn with_sp_appid(sp_appid: String);
                         /// Sets `sub_mchid` (子商户号).
-                        with_sub_mchid => sub_mchid: String;
+                        fn with_sub_mchid(sub_mchid: String);
                         /// Sets `sub_appid` (子商户应用ID).
-                        with_sub_appid => sub_appid: String;
+                        fn with_sub_appid(sub_appid: String);
                         /// Sets `termination_note` (解约备注).
-                        with_termination_note => termination_note: String;
+                        fn with_termination_note(termination_note: String);
                     }
                 }
             }
         }
+
         /// `/v3/global/papay/contracts/app-pre-entrust-sign`
         pub mod app_pre_entrust_sign {
             /// APP签约API
@@ -2366,31 +2358,31 @@ pub mod papay {
             }
 
             constructors! {
-                Post {
+                impl Post {
                     /// Sets `appid` (机构APPID).
-                    with_appid => appid: String;
+                    fn with_appid(appid: String);
                     /// Sets `sub_mchid` (子商户号).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                     /// Sets `sp_appid` (机构appid).
-                    with_sp_appid => sp_appid: String;
+                    fn with_sp_appid(sp_appid: String);
                     /// Sets `sp_mchid` (机构商户号).
-                    with_sp_mchid => sp_mchid: String;
+                    fn with_sp_mchid(sp_mchid: String);
                     /// Sets `sub_appid` (子商户应用ID).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                     /// Sets `plan_id` (模板ID).
-                    with_plan_id => plan_id: i64;
+                    fn with_plan_id(plan_id: i64);
                     /// Sets `out_contract_code` (商户侧签约协议号).
-                    with_out_contract_code => out_contract_code: String;
+                    fn with_out_contract_code(out_contract_code: String);
                     /// Sets `user_display_name` (用户账户展示名称).
-                    with_user_display_name => user_display_name: String;
+                    fn with_user_display_name(user_display_name: String);
                     /// Sets `success_notify_url` (签约成功通知url).
-                    with_success_notify_url => success_notify_url: String;
+                    fn with_success_notify_url(success_notify_url: String);
                     /// Sets `openid` (商户appid下的用户标识).
-                    with_openid => openid: String;
+                    fn with_openid(openid: String);
                     /// Sets `user_client_ip` (用户客户端IP).
-                    with_user_client_ip => user_client_ip: String;
+                    fn with_user_client_ip(user_client_ip: String);
                     /// Sets `expired_time` (过期时间).
-                    with_expired_time => expired_time: crate::DateTime;
+                    fn with_expired_time(expired_time: crate::DateTime);
                 }
             }
 
@@ -2399,6 +2391,7 @@ pub mod papay {
             /// The type is [`PapayResponse`](crate::api::v3::global::types::PapayResponse), which other answers share.
             pub type PostResponse = crate::api::v3::global::types::PapayResponse;
         }
+
         /// `/v3/global/papay/contracts/h5-pre-entrust-sign`
         pub mod h5_pre_entrust_sign {
             /// H5预签约API
@@ -2443,33 +2436,33 @@ pub mod papay {
             }
 
             constructors! {
-                Post {
+                impl Post {
                     /// Sets `appid` (机构APPID).
-                    with_appid => appid: String;
+                    fn with_appid(appid: String);
                     /// Sets `sub_mchid` (子商户号).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                     /// Sets `sp_appid` (机构appid).
-                    with_sp_appid => sp_appid: String;
+                    fn with_sp_appid(sp_appid: String);
                     /// Sets `sp_mchid` (机构商户号).
-                    with_sp_mchid => sp_mchid: String;
+                    fn with_sp_mchid(sp_mchid: String);
                     /// Sets `sub_appid` (子商户应用ID).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                     /// Sets `plan_id` (模板ID).
-                    with_plan_id => plan_id: i64;
+                    fn with_plan_id(plan_id: i64);
                     /// Sets `out_contract_code` (商户侧签约协议号).
-                    with_out_contract_code => out_contract_code: String;
+                    fn with_out_contract_code(out_contract_code: String);
                     /// Sets `user_display_name` (用户账户展示名称).
-                    with_user_display_name => user_display_name: String;
+                    fn with_user_display_name(user_display_name: String);
                     /// Sets `success_notify_url` (签约成功通知url).
-                    with_success_notify_url => success_notify_url: String;
+                    fn with_success_notify_url(success_notify_url: String);
                     /// Sets `return_appid` (回调应用AppID).
-                    with_return_appid => return_appid: String;
+                    fn with_return_appid(return_appid: String);
                     /// Sets `user_client_ip` (用户客户端IP).
-                    with_user_client_ip => user_client_ip: String;
+                    fn with_user_client_ip(user_client_ip: String);
                     /// Sets `expired_time` (过期时间).
-                    with_expired_time => expired_time: crate::DateTime;
+                    fn with_expired_time(expired_time: crate::DateTime);
                     /// Sets `return_url` (签约完成跳转URL).
-                    with_return_url => return_url: String;
+                    fn with_return_url(return_url: String);
                 }
             }
 
@@ -2479,6 +2472,7 @@ pub mod papay {
             pub type PostResponse =
                 crate::api::v3::global::types::PapayContractsH5PreEntrustSignResponse;
         }
+
         /// `/v3/global/papay/contracts/jsapi-pre-entrust-sign`
         pub mod jsapi_pre_entrust_sign {
             /// JSAPI预签约API
@@ -2521,31 +2515,31 @@ pub mod papay {
             }
 
             constructors! {
-                Post {
+                impl Post {
                     /// Sets `appid` (机构APPID).
-                    with_appid => appid: String;
+                    fn with_appid(appid: String);
                     /// Sets `sub_mchid` (子商户号).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                     /// Sets `sp_appid` (机构appid).
-                    with_sp_appid => sp_appid: String;
+                    fn with_sp_appid(sp_appid: String);
                     /// Sets `sp_mchid` (机构商户号).
-                    with_sp_mchid => sp_mchid: String;
+                    fn with_sp_mchid(sp_mchid: String);
                     /// Sets `sub_appid` (子商户应用ID).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                     /// Sets `plan_id` (模板ID).
-                    with_plan_id => plan_id: i64;
+                    fn with_plan_id(plan_id: i64);
                     /// Sets `out_contract_code` (商户侧签约协议号).
-                    with_out_contract_code => out_contract_code: String;
+                    fn with_out_contract_code(out_contract_code: String);
                     /// Sets `user_display_name` (用户账户展示名称).
-                    with_user_display_name => user_display_name: String;
+                    fn with_user_display_name(user_display_name: String);
                     /// Sets `success_notify_url` (签约成功通知url).
-                    with_success_notify_url => success_notify_url: String;
+                    fn with_success_notify_url(success_notify_url: String);
                     /// Sets `openid` (商户appid下的用户标识).
-                    with_openid => openid: String;
+                    fn with_openid(openid: String);
                     /// Sets `return_url` (签约完成跳转URL).
-                    with_return_url => return_url: String;
+                    fn with_return_url(return_url: String);
                     /// Sets `expired_time` (过期时间).
-                    with_expired_time => expired_time: crate::DateTime;
+                    fn with_expired_time(expired_time: crate::DateTime);
                 }
             }
 
@@ -2555,6 +2549,7 @@ pub mod papay {
             pub type PostResponse =
                 crate::api::v3::global::types::PapayContractsH5PreEntrustSignResponse;
         }
+
         /// `/v3/global/papay/contracts/miniprogram-pre-entrust-sign`
         pub mod miniprogram_pre_entrust_sign {
             /// 小程序签约API
@@ -2597,31 +2592,31 @@ pub mod papay {
             }
 
             constructors! {
-                Post {
+                impl Post {
                     /// Sets `appid` (机构APPID).
-                    with_appid => appid: String;
+                    fn with_appid(appid: String);
                     /// Sets `sub_mchid` (子商户号).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                     /// Sets `sp_appid` (机构appid).
-                    with_sp_appid => sp_appid: String;
+                    fn with_sp_appid(sp_appid: String);
                     /// Sets `sp_mchid` (机构商户号).
-                    with_sp_mchid => sp_mchid: String;
+                    fn with_sp_mchid(sp_mchid: String);
                     /// Sets `sub_appid` (子商户应用ID).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                     /// Sets `plan_id` (模板ID).
-                    with_plan_id => plan_id: i64;
+                    fn with_plan_id(plan_id: i64);
                     /// Sets `out_contract_code` (商户侧签约协议号).
-                    with_out_contract_code => out_contract_code: String;
+                    fn with_out_contract_code(out_contract_code: String);
                     /// Sets `user_display_name` (用户账户展示名称).
-                    with_user_display_name => user_display_name: String;
+                    fn with_user_display_name(user_display_name: String);
                     /// Sets `success_notify_url` (签约成功通知url).
-                    with_success_notify_url => success_notify_url: String;
+                    fn with_success_notify_url(success_notify_url: String);
                     /// Sets `openid` (商户appid下的用户标识).
-                    with_openid => openid: String;
+                    fn with_openid(openid: String);
                     /// Sets `user_client_ip` (用户客户端IP).
-                    with_user_client_ip => user_client_ip: String;
+                    fn with_user_client_ip(user_client_ip: String);
                     /// Sets `expired_time` (过期时间).
-                    with_expired_time => expired_time: crate::DateTime;
+                    fn with_expired_time(expired_time: crate::DateTime);
                 }
             }
 
@@ -2630,6 +2625,7 @@ pub mod papay {
             /// The type is [`PapayResponse`](crate::api::v3::global::types::PapayResponse), which other answers share.
             pub type PostResponse = crate::api::v3::global::types::PapayResponse;
         }
+
         /// `/v3/global/papay/contracts/out-contract-code`
         pub mod out_contract_code {
             /// `/v3/global/papay/contracts/out-contract-code/{out_contract_code}`
@@ -2660,20 +2656,18 @@ pub mod papay {
                 }
 
                 constructors! {
-                    Get {
-                        new(
-                            out_contract_code: String,
-                        );
+                    impl Get {
+                        fn new(out_contract_code: String);
                         /// Sets `appid` (机构APPID (query)).
-                        with_appid => appid: String;
+                        fn with_appid(appid: String);
                         /// Sets `sub_mchid` (子商户号 (query)).
-                        with_sub_mchid => sub_mchid: String;
+                        fn with_sub_mchid(sub_mchid: String);
                         /// Sets `sp_appid` (机构appid (query)).
-                        with_sp_appid => sp_appid: String;
+                        fn with_sp_appid(sp_appid: String);
                         /// Sets `sp_mchid` (机构商户号 (query)).
-                        with_sp_mchid => sp_mchid: String;
+                        fn with_sp_mchid(sp_mchid: String);
                         /// Sets `sub_appid` (子商户应用ID (query)).
-                        with_sub_appid => sub_appid: String;
+                        fn with_sub_appid(sub_appid: String);
                     }
                 }
 
@@ -2684,6 +2678,7 @@ pub mod papay {
                     crate::api::v3::global::types::PapayContractsOutContractCodeResponse;
             }
         }
+
         /// `/v3/global/papay/contracts/web-pre-entrust-sign`
         pub mod web_pre_entrust_sign {
             /// WEB预签约API
@@ -2722,29 +2717,29 @@ pub mod papay {
             }
 
             constructors! {
-                Post {
+                impl Post {
                     /// Sets `appid` (机构APPID).
-                    with_appid => appid: String;
+                    fn with_appid(appid: String);
                     /// Sets `sub_mchid` (子商户号).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                     /// Sets `sp_appid` (机构appid).
-                    with_sp_appid => sp_appid: String;
+                    fn with_sp_appid(sp_appid: String);
                     /// Sets `sp_mchid` (机构商户号).
-                    with_sp_mchid => sp_mchid: String;
+                    fn with_sp_mchid(sp_mchid: String);
                     /// Sets `sub_appid` (子商户应用ID).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                     /// Sets `plan_id` (模板ID).
-                    with_plan_id => plan_id: i64;
+                    fn with_plan_id(plan_id: i64);
                     /// Sets `out_contract_code` (商户侧签约协议号).
-                    with_out_contract_code => out_contract_code: String;
+                    fn with_out_contract_code(out_contract_code: String);
                     /// Sets `user_display_name` (用户账户展示名称).
-                    with_user_display_name => user_display_name: String;
+                    fn with_user_display_name(user_display_name: String);
                     /// Sets `success_notify_url` (签约成功通知url).
-                    with_success_notify_url => success_notify_url: String;
+                    fn with_success_notify_url(success_notify_url: String);
                     /// Sets `expired_time` (过期时间).
-                    with_expired_time => expired_time: crate::DateTime;
+                    fn with_expired_time(expired_time: crate::DateTime);
                     /// Sets `return_url` (签约完成跳转URL).
-                    with_return_url => return_url: String;
+                    fn with_return_url(return_url: String);
                 }
             }
 
@@ -2756,6 +2751,7 @@ pub mod papay {
             }
         }
     }
+
     /// `/v3/global/papay/transactions`
     pub mod transactions {
         /// 支付扣款API
@@ -2801,8 +2797,8 @@ pub mod papay {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     description: String,
                     notify_url: String,
                     out_trade_no: String,
@@ -2811,19 +2807,19 @@ pub mod papay {
                     amount: crate::api::v3::global::types::Amount,
                 );
                 /// Sets `appid` (机构APPID).
-                with_appid => appid: String;
+                fn with_appid(appid: String);
                 /// Sets `sp_appid` (机构appid).
-                with_sp_appid => sp_appid: String;
+                fn with_sp_appid(sp_appid: String);
                 /// Sets `sub_mchid` (子商户号).
-                with_sub_mchid => sub_mchid: String;
+                fn with_sub_mchid(sub_mchid: String);
                 /// Sets `sub_appid` (子商户应用ID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `attach` (商户数据).
-                with_attach => attach: String;
+                fn with_attach(attach: String);
                 /// Sets `goods_tag` (商品标记).
-                with_goods_tag => goods_tag: String;
+                fn with_goods_tag(goods_tag: String);
                 /// Sets `scene_info` (场景信息).
-                with_scene_info => scene_info: PostSceneInfo;
+                fn with_scene_info(scene_info: PostSceneInfo);
             }
         }
 
@@ -2843,11 +2839,11 @@ pub mod papay {
         }
 
         constructors! {
-            PostSceneInfo {
+            impl PostSceneInfo {
                 /// Sets `device_id` (商户端设备号).
-                with_device_id => device_id: String;
+                fn with_device_id(device_id: String);
                 /// Sets `device_ip` (商户端设备IP).
-                with_device_ip => device_ip: String;
+                fn with_device_ip(device_ip: String);
             }
         }
 
@@ -3021,6 +3017,7 @@ pub mod papay {
             pub type GetResponse =
                 crate::api::v3::global::types::PapayTransactionsOutTradeNoResponse;
         }
+
         /// `/v3/global/papay/transactions/out-trade-no`
         pub mod out_trade_no {
             /// `/v3/global/papay/transactions/out-trade-no/{out_trade_no}`
@@ -3108,6 +3105,7 @@ pub mod papay {
         }
     }
 }
+
 /// `/v3/global/profit-sharing`
 pub mod profit_sharing {
     /// `/v3/global/profit-sharing/bill-download-url`
@@ -3130,11 +3128,11 @@ pub mod profit_sharing {
         }
 
         constructors! {
-            Get {
+            impl Get {
                 /// Sets `sub_mchid` (子商户号 (query)).
-                with_sub_mchid => sub_mchid: String;
+                fn with_sub_mchid(sub_mchid: String);
                 /// Sets `bill_date` (账单日期 (query)).
-                with_bill_date => bill_date: String;
+                fn with_bill_date(bill_date: String);
             }
         }
 
@@ -3143,6 +3141,7 @@ pub mod profit_sharing {
         /// The type is [`ProfitSharingResponse`](crate::api::v3::global::types::ProfitSharingResponse), which other answers share.
         pub type GetResponse = crate::api::v3::global::types::ProfitSharingResponse;
     }
+
     /// `/v3/global/profit-sharing/orders`
     pub mod orders {
         /// 请求分账API
@@ -3176,19 +3175,19 @@ pub mod profit_sharing {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     transaction_id: String,
                     out_order_no: String,
                     unfreeze_unsplit: bool,
                 );
                 /// Sets `sub_mchid` (子商户号).
-                with_sub_mchid => sub_mchid: String;
+                fn with_sub_mchid(sub_mchid: String);
                 /// Sets `sub_appid` (子商户应用ID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `receivers` (分账接收方列表).
-                with_receivers => receivers: Vec<PostReceivers>;
+                fn with_receivers(receivers: Vec<PostReceivers>);
             }
         }
 
@@ -3227,8 +3226,8 @@ pub mod profit_sharing {
         }
 
         constructors! {
-            PostReceivers {
-                new(
+            impl PostReceivers {
+                fn new(
                     currency: PostReceiversCurrency,
                     r#type: crate::api::v3::global::types::ReceiversType,
                     account: String,
@@ -3236,9 +3235,9 @@ pub mod profit_sharing {
                     description: String,
                 );
                 /// Sets `name` (分账个人接收方姓名).
-                with_name => name: String;
+                fn with_name(name: String);
                 /// Sets `authorized` (是否已经获取用户实名信息授权).
-                with_authorized => authorized: bool;
+                fn with_authorized(authorized: bool);
             }
         }
 
@@ -3275,14 +3274,12 @@ pub mod profit_sharing {
             }
 
             constructors! {
-                Get {
-                    new(
-                        out_order_no: String,
-                    );
+                impl Get {
+                    fn new(out_order_no: String);
                     /// Sets `sub_mchid` (子商户号 (query)).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                     /// Sets `transaction_id` (微信订单号 (query)).
-                    with_transaction_id => transaction_id: String;
+                    fn with_transaction_id(transaction_id: String);
                 }
             }
 
@@ -3297,6 +3294,7 @@ pub mod profit_sharing {
             /// The type is [`ProfitSharingOrdersResponse`](crate::api::v3::global::types::ProfitSharingOrdersResponse), which other answers share.
             pub type GetResponse = crate::api::v3::global::types::ProfitSharingOrdersResponse;
         }
+
         /// `/v3/global/profit-sharing/orders/unfreeze`
         pub mod unfreeze {
             /// 解冻剩余资金API
@@ -3324,14 +3322,10 @@ pub mod profit_sharing {
             }
 
             constructors! {
-                Post {
-                    new(
-                        transaction_id: String,
-                        out_order_no: String,
-                        description: String,
-                    );
+                impl Post {
+                    fn new(transaction_id: String, out_order_no: String, description: String);
                     /// Sets `sub_mchid` (子商户号).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                 }
             }
 
@@ -3347,6 +3341,7 @@ pub mod profit_sharing {
             pub type PostResponse = crate::api::v3::global::types::ProfitSharingOrdersResponse;
         }
     }
+
     /// `/v3/global/profit-sharing/receivers`
     pub mod receivers {
         /// 添加分账接收方API
@@ -3394,35 +3389,35 @@ pub mod profit_sharing {
         }
 
         constructors! {
-            Post {
+            impl Post {
                 /// Sets `sub_mchid` (子商户号).
-                with_sub_mchid => sub_mchid: String;
+                fn with_sub_mchid(sub_mchid: String);
                 /// Sets `appid` (应用ID).
-                with_appid => appid: String;
+                fn with_appid(appid: String);
                 /// Sets `sub_appid` (子商户应用ID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `type` (分账接收方类型).
-                with_type => r#type: crate::api::v3::global::types::ReceiversType;
+                fn with_type(r#type: crate::api::v3::global::types::ReceiversType);
                 /// Sets `account` (分账接收方帐号).
-                with_account => account: String;
+                fn with_account(account: String);
                 /// Sets `name` (分账个人接收方姓名).
-                with_name => name: String;
+                fn with_name(name: String);
                 /// Sets `authorized` (是否已经获取用户实名信息授权).
-                with_authorized => authorized: bool;
+                fn with_authorized(authorized: bool);
                 /// Sets `relation_type` (与分账方的关系类型).
-                with_relation_type => relation_type: crate::api::v3::global::types::RelationType;
+                fn with_relation_type(relation_type: crate::api::v3::global::types::RelationType);
                 /// Sets `custom_relation` (自定义的分账关系).
-                with_custom_relation => custom_relation: String;
+                fn with_custom_relation(custom_relation: String);
                 /// Sets `scene` (分账场景详细描述).
-                with_scene => scene: String;
+                fn with_scene(scene: String);
                 /// Sets `major_service` (接收方商户的主营业务范围).
-                with_major_service => major_service: String;
+                fn with_major_service(major_service: String);
                 /// Sets `expected_ratio` (分账接收方预计分账比例).
-                with_expected_ratio => expected_ratio: i64;
+                fn with_expected_ratio(expected_ratio: i64);
                 /// Sets `application_file_id` (增加分账接收方申请函文件ID).
-                with_application_file_id => application_file_id: String;
+                fn with_application_file_id(application_file_id: String);
                 /// Sets `partnership_file_id` (分账方与接收方合作关系证明文件ID).
-                with_partnership_file_id => partnership_file_id: String;
+                fn with_partnership_file_id(partnership_file_id: String);
             }
         }
 
@@ -3500,17 +3495,17 @@ pub mod profit_sharing {
         }
 
         constructors! {
-            Delete {
+            impl Delete {
                 /// Sets `sub_mchid` (子商户号).
-                with_sub_mchid => sub_mchid: String;
+                fn with_sub_mchid(sub_mchid: String);
                 /// Sets `appid` (应用ID).
-                with_appid => appid: String;
+                fn with_appid(appid: String);
                 /// Sets `sub_appid` (子商户应用ID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `type` (分账接收方类型).
-                with_type => r#type: crate::api::v3::global::types::ReceiversType;
+                fn with_type(r#type: crate::api::v3::global::types::ReceiversType);
                 /// Sets `account` (分账接收方帐号).
-                with_account => account: String;
+                fn with_account(account: String);
             }
         }
 
@@ -3545,20 +3540,18 @@ pub mod profit_sharing {
             }
 
             constructors! {
-                Get {
-                    new(
-                        account: String,
-                    );
+                impl Get {
+                    fn new(account: String);
                     /// Sets `sub_mchid` (子商户号 (query)).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                     /// Sets `transaction_id` (微信订单号 (query)).
-                    with_transaction_id => transaction_id: String;
+                    fn with_transaction_id(transaction_id: String);
                     /// Sets `appid` (应用ID (query)).
-                    with_appid => appid: String;
+                    fn with_appid(appid: String);
                     /// Sets `sub_appid` (子商户应用ID (query)).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                     /// Sets `type` (分账接收方类型 (query)).
-                    with_type => r#type: crate::api::v3::global::types::ReceiversType;
+                    fn with_type(r#type: crate::api::v3::global::types::ReceiversType);
                 }
             }
 
@@ -3601,6 +3594,7 @@ pub mod profit_sharing {
             }
         }
     }
+
     /// `/v3/global/profit-sharing/refunds`
     pub mod refunds {
         /// `/v3/global/profit-sharing/refunds/bill-download-url`
@@ -3623,11 +3617,11 @@ pub mod profit_sharing {
             }
 
             constructors! {
-                Get {
+                impl Get {
                     /// Sets `sub_mchid` (子商户号 (query)).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                     /// Sets `bill_date` (账单日期 (query)).
-                    with_bill_date => bill_date: String;
+                    fn with_bill_date(bill_date: String);
                 }
             }
 
@@ -3636,6 +3630,7 @@ pub mod profit_sharing {
             /// The type is [`ProfitSharingResponse`](crate::api::v3::global::types::ProfitSharingResponse), which other answers share.
             pub type GetResponse = crate::api::v3::global::types::ProfitSharingResponse;
         }
+
         /// `/v3/global/profit-sharing/refunds/refundable-balance`
         pub mod refundable_balance {
             /// 查询可供垫付退款实时余额API
@@ -3662,6 +3657,7 @@ pub mod profit_sharing {
             }
         }
     }
+
     /// `/v3/global/profit-sharing/transactions`
     pub mod transactions {
         /// `/v3/global/profit-sharing/transactions/{transaction_id}`
@@ -3686,12 +3682,10 @@ pub mod profit_sharing {
                 }
 
                 constructors! {
-                    Get {
-                        new(
-                            transaction_id: String,
-                        );
+                    impl Get {
+                        fn new(transaction_id: String);
                         /// Sets `sub_mchid` (子商户号 (query)).
-                        with_sub_mchid => sub_mchid: String;
+                        fn with_sub_mchid(sub_mchid: String);
                     }
                 }
 
@@ -3706,6 +3700,7 @@ pub mod profit_sharing {
                     pub currency: Option<String>,
                 }
             }
+
             /// `/v3/global/profit-sharing/transactions/{transaction_id}/refundable-amounts`
             pub mod refundable_amounts {
                 /// 查询订单剩余可退款金额API
@@ -3726,12 +3721,10 @@ pub mod profit_sharing {
                 }
 
                 constructors! {
-                    Get {
-                        new(
-                            transaction_id: String,
-                        );
+                    impl Get {
+                        fn new(transaction_id: String);
                         /// Sets `sub_mchid` (子商户号 (query)).
-                        with_sub_mchid => sub_mchid: String;
+                        fn with_sub_mchid(sub_mchid: String);
                     }
                 }
 
@@ -3749,6 +3742,7 @@ pub mod profit_sharing {
                 }
             }
         }
+
         /// `/v3/global/profit-sharing/transactions/mark`
         pub mod mark {
             /// 分账标记API
@@ -3773,18 +3767,19 @@ pub mod profit_sharing {
             }
 
             constructors! {
-                Post {
+                impl Post {
                     /// Sets `sub_mchid` (二级商户号).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                     /// Sets `out_trade_no` (商户订单号).
-                    with_out_trade_no => out_trade_no: String;
+                    fn with_out_trade_no(out_trade_no: String);
                     /// Sets `currency` (订单标价币种).
-                    with_currency => currency: String;
+                    fn with_currency(currency: String);
                 }
             }
         }
     }
 }
+
 /// `/v3/global/refund`
 pub mod refund {
     /// `/v3/global/refund/partner`
@@ -3817,6 +3812,7 @@ pub mod refund {
             }
         }
     }
+
     /// `/v3/global/refund/recharge-balance`
     pub mod recharge_balance {
         /// 商家充值退款余额查询
@@ -3836,6 +3832,7 @@ pub mod refund {
         pub type GetResponse = crate::api::v3::global::types::RefundResponse;
     }
 }
+
 /// `/v3/global/refunds`
 pub mod refunds {
     /// 查询所有退款
@@ -3863,18 +3860,12 @@ pub mod refunds {
     }
 
     constructors! {
-        Get {
-            new(
-                mchid: String,
-                sub_mchid: String,
-                sp_mchid: String,
-                offset: i64,
-                count: i64,
-            );
+        impl Get {
+            fn new(mchid: String, sub_mchid: String, sp_mchid: String, offset: i64, count: i64);
             /// Sets `transaction_id` (微信支付订单号 (query)).
-            with_transaction_id => transaction_id: String;
+            fn with_transaction_id(transaction_id: String);
             /// Sets `out_trade_no` (商户订单号 (query)).
-            with_out_trade_no => out_trade_no: String;
+            fn with_out_trade_no(out_trade_no: String);
         }
     }
 
@@ -4005,8 +3996,8 @@ pub mod refunds {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 mchid: String,
                 appid: String,
                 sp_mchid: String,
@@ -4015,17 +4006,17 @@ pub mod refunds {
                 out_refund_no: String,
             );
             /// Sets `sub_appid` (子商户APPID).
-            with_sub_appid => sub_appid: String;
+            fn with_sub_appid(sub_appid: String);
             /// Sets `transaction_id` (微信订单号).
-            with_transaction_id => transaction_id: String;
+            fn with_transaction_id(transaction_id: String);
             /// Sets `out_trade_no` (商户订单号).
-            with_out_trade_no => out_trade_no: String;
+            fn with_out_trade_no(out_trade_no: String);
             /// Sets `reason` (退款原因).
-            with_reason => reason: String;
+            fn with_reason(reason: String);
             /// Sets `amount` (订单金额).
-            with_amount => amount: PostAmount;
+            fn with_amount(amount: PostAmount);
             /// Sets `notify_url` (退款通知地址).
-            with_notify_url => notify_url: String;
+            fn with_notify_url(notify_url: String);
         }
     }
 
@@ -4144,6 +4135,7 @@ pub mod refunds {
             pub type GetResponse = crate::api::v3::global::types::RefundsResponse;
         }
     }
+
     /// `/v3/global/refunds/out-refund-no`
     pub mod out_refund_no {
         /// `/v3/global/refunds/out-refund-no/{out_refund_no}`
@@ -4202,6 +4194,7 @@ pub mod refunds {
         }
     }
 }
+
 /// `/v3/global/settle`
 pub mod settle {
     /// `/v3/global/settle/settlements`
@@ -4232,18 +4225,14 @@ pub mod settle {
         }
 
         constructors! {
-            Get {
-                new(
-                    settle_state: GetSettleState,
-                    limit: i64,
-                    offset: i64,
-                );
+            impl Get {
+                fn new(settle_state: GetSettleState, limit: i64, offset: i64);
                 /// Sets `sub_mchid` (子商户号 (query)).
-                with_sub_mchid => sub_mchid: String;
+                fn with_sub_mchid(sub_mchid: String);
                 /// Sets `settle_start_date` (结算开始日期 (query)).
-                with_settle_start_date => settle_start_date: String;
+                fn with_settle_start_date(settle_start_date: String);
                 /// Sets `settle_end_date` (结算结束日期 (query)).
-                with_settle_end_date => settle_end_date: String;
+                fn with_settle_end_date(settle_end_date: String);
             }
         }
 
@@ -4334,6 +4323,7 @@ pub mod settle {
         }
     }
 }
+
 /// `/v3/global/statements`
 pub mod statements {
     /// 下载对账单
@@ -4355,22 +4345,21 @@ pub mod statements {
     }
 
     constructors! {
-        Get {
-            new(
-                date: String,
-            );
+        impl Get {
+            fn new(date: String);
             /// Sets `mchid` (商户号 (query)).
-            with_mchid => mchid: String;
+            fn with_mchid(mchid: String);
             /// Sets `sp_mchid` (机构商户号 (query)).
-            with_sp_mchid => sp_mchid: String;
+            fn with_sp_mchid(sp_mchid: String);
             /// Sets `sub_mchid` (子商户号 (query)).
-            with_sub_mchid => sub_mchid: String;
+            fn with_sub_mchid(sub_mchid: String);
         }
     }
 
     /// What `GET /v3/global/statements` answers.
     pub type GetResponse = String;
 }
+
 /// `/v3/global/transactions`
 pub mod transactions {
     /// `/v3/global/transactions/app`
@@ -4431,8 +4420,8 @@ pub mod transactions {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     mchid: String,
                     appid: String,
                     sub_mchid: String,
@@ -4446,23 +4435,23 @@ pub mod transactions {
                     amount: crate::api::v3::global::types::Amount,
                 );
                 /// Sets `sub_appid` (子商户APPID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `attach` (商户数据).
-                with_attach => attach: String;
+                fn with_attach(attach: String);
                 /// Sets `goods_tag` (商品标记).
-                with_goods_tag => goods_tag: String;
+                fn with_goods_tag(goods_tag: String);
                 /// Sets `limit_pay` (指定支付方式).
-                with_limit_pay => limit_pay: String;
+                fn with_limit_pay(limit_pay: String);
                 /// Sets `time_start` (交易起始时间).
-                with_time_start => time_start: String;
+                fn with_time_start(time_start: String);
                 /// Sets `time_expire` (交易结束时间).
-                with_time_expire => time_expire: String;
+                fn with_time_expire(time_expire: String);
                 /// Sets `payer` (支付者).
-                with_payer => payer: crate::api::v3::global::types::Payer;
+                fn with_payer(payer: crate::api::v3::global::types::Payer);
                 /// Sets `scene_info` (场景信息).
-                with_scene_info => scene_info: crate::api::v3::global::types::SceneInfo;
+                fn with_scene_info(scene_info: crate::api::v3::global::types::SceneInfo);
                 /// Sets `detail` (优惠功能).
-                with_detail => detail: Vec<crate::api::v3::global::types::Detail>;
+                fn with_detail(detail: Vec<crate::api::v3::global::types::Detail>);
             }
         }
 
@@ -4489,6 +4478,7 @@ pub mod transactions {
         /// The type is [`TransactionsResponse`](crate::api::v3::global::types::TransactionsResponse), which other answers share.
         pub type PostResponse = crate::api::v3::global::types::TransactionsResponse;
     }
+
     /// `/v3/global/transactions/id`
     pub mod id {
         /// `/v3/global/transactions/id/{transaction_id}`
@@ -4574,20 +4564,18 @@ pub mod transactions {
                 }
 
                 constructors! {
-                    Post {
-                        new(
-                            transaction_id: String,
-                            mchid: String,
-                        );
+                    impl Post {
+                        fn new(transaction_id: String, mchid: String);
                         /// Sets `sub_mchid` (子商户号).
-                        with_sub_mchid => sub_mchid: String;
+                        fn with_sub_mchid(sub_mchid: String);
                         /// Sets `sp_mchid` (机构商户号).
-                        with_sp_mchid => sp_mchid: String;
+                        fn with_sp_mchid(sp_mchid: String);
                     }
                 }
             }
         }
     }
+
     /// `/v3/global/transactions/jsapi`
     pub mod jsapi {
         /// JSAPI支付下单API
@@ -4647,8 +4635,8 @@ pub mod transactions {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     mchid: String,
                     appid: String,
                     sub_mchid: String,
@@ -4662,23 +4650,23 @@ pub mod transactions {
                     amount: crate::api::v3::global::types::Amount,
                 );
                 /// Sets `sub_appid` (子商户APPID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `attach` (商户数据).
-                with_attach => attach: String;
+                fn with_attach(attach: String);
                 /// Sets `goods_tag` (商品标记).
-                with_goods_tag => goods_tag: String;
+                fn with_goods_tag(goods_tag: String);
                 /// Sets `limit_pay` (指定支付方式).
-                with_limit_pay => limit_pay: String;
+                fn with_limit_pay(limit_pay: String);
                 /// Sets `time_start` (交易起始时间).
-                with_time_start => time_start: String;
+                fn with_time_start(time_start: String);
                 /// Sets `time_expire` (交易结束时间).
-                with_time_expire => time_expire: String;
+                fn with_time_expire(time_expire: String);
                 /// Sets `payer` (支付者).
-                with_payer => payer: crate::api::v3::global::types::Payer;
+                fn with_payer(payer: crate::api::v3::global::types::Payer);
                 /// Sets `scene_info` (场景信息).
-                with_scene_info => scene_info: crate::api::v3::global::types::SceneInfo;
+                fn with_scene_info(scene_info: crate::api::v3::global::types::SceneInfo);
                 /// Sets `detail` (优惠功能).
-                with_detail => detail: Vec<crate::api::v3::global::types::Detail>;
+                fn with_detail(detail: Vec<crate::api::v3::global::types::Detail>);
             }
         }
 
@@ -4705,6 +4693,7 @@ pub mod transactions {
         /// The type is [`TransactionsResponse`](crate::api::v3::global::types::TransactionsResponse), which other answers share.
         pub type PostResponse = crate::api::v3::global::types::TransactionsResponse;
     }
+
     /// `/v3/global/transactions/mweb`
     pub mod mweb {
         /// H5支付下单
@@ -4763,8 +4752,8 @@ pub mod transactions {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     mchid: String,
                     appid: String,
                     sub_mchid: String,
@@ -4779,21 +4768,21 @@ pub mod transactions {
                     scene_info: PostSceneInfo,
                 );
                 /// Sets `sub_appid` (子商户APPID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `attach` (商户数据).
-                with_attach => attach: String;
+                fn with_attach(attach: String);
                 /// Sets `goods_tag` (商品标记).
-                with_goods_tag => goods_tag: String;
+                fn with_goods_tag(goods_tag: String);
                 /// Sets `limit_pay` (指定支付方式).
-                with_limit_pay => limit_pay: String;
+                fn with_limit_pay(limit_pay: String);
                 /// Sets `time_start` (交易起始时间).
-                with_time_start => time_start: String;
+                fn with_time_start(time_start: String);
                 /// Sets `time_expire` (交易结束时间).
-                with_time_expire => time_expire: String;
+                fn with_time_expire(time_expire: String);
                 /// Sets `payer` (支付者).
-                with_payer => payer: crate::api::v3::global::types::Payer;
+                fn with_payer(payer: crate::api::v3::global::types::Payer);
                 /// Sets `detail` (优惠功能).
-                with_detail => detail: Vec<crate::api::v3::global::types::Detail>;
+                fn with_detail(detail: Vec<crate::api::v3::global::types::Detail>);
             }
         }
 
@@ -4826,17 +4815,17 @@ pub mod transactions {
         }
 
         constructors! {
-            PostSceneInfo {
-                new(
+            impl PostSceneInfo {
+                fn new(
                     payer_client_ip: String,
                     store_info: crate::api::v3::global::types::StoreInfo,
                 );
                 /// Sets `device_id` (商户端设备号).
-                with_device_id => device_id: String;
+                fn with_device_id(device_id: String);
                 /// Sets `device_ip` (商户端设备IP).
-                with_device_ip => device_ip: String;
+                fn with_device_ip(device_ip: String);
                 /// Sets `operator_id` (操作员ID).
-                with_operator_id => operator_id: String;
+                fn with_operator_id(operator_id: String);
             }
         }
 
@@ -4853,6 +4842,7 @@ pub mod transactions {
             pub mweb_url: String,
         }
     }
+
     /// `/v3/global/transactions/native`
     pub mod native {
         /// Native支付下单API
@@ -4912,8 +4902,8 @@ pub mod transactions {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     mchid: String,
                     appid: String,
                     sub_mchid: String,
@@ -4927,23 +4917,23 @@ pub mod transactions {
                     amount: crate::api::v3::global::types::Amount,
                 );
                 /// Sets `sub_appid` (子商户APPID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `attach` (商户数据).
-                with_attach => attach: String;
+                fn with_attach(attach: String);
                 /// Sets `goods_tag` (商品标记).
-                with_goods_tag => goods_tag: String;
+                fn with_goods_tag(goods_tag: String);
                 /// Sets `limit_pay` (指定支付方式).
-                with_limit_pay => limit_pay: String;
+                fn with_limit_pay(limit_pay: String);
                 /// Sets `time_start` (交易起始时间).
-                with_time_start => time_start: String;
+                fn with_time_start(time_start: String);
                 /// Sets `time_expire` (交易结束时间).
-                with_time_expire => time_expire: String;
+                fn with_time_expire(time_expire: String);
                 /// Sets `payer` (支付者).
-                with_payer => payer: crate::api::v3::global::types::Payer;
+                fn with_payer(payer: crate::api::v3::global::types::Payer);
                 /// Sets `scene_info` (场景信息).
-                with_scene_info => scene_info: crate::api::v3::global::types::SceneInfo;
+                fn with_scene_info(scene_info: crate::api::v3::global::types::SceneInfo);
                 /// Sets `detail` (优惠功能).
-                with_detail => detail: Vec<crate::api::v3::global::types::Detail>;
+                fn with_detail(detail: Vec<crate::api::v3::global::types::Detail>);
             }
         }
 
@@ -4972,6 +4962,7 @@ pub mod transactions {
             pub code_url: String,
         }
     }
+
     /// `/v3/global/transactions/out-trade-no`
     pub mod out_trade_no {
         /// `/v3/global/transactions/out-trade-no/{out_trade_no}`
@@ -5057,21 +5048,19 @@ pub mod transactions {
                 }
 
                 constructors! {
-                    Post {
-                        new(
-                            out_trade_no: String,
-                            mchid: String,
-                        );
+                    impl Post {
+                        fn new(out_trade_no: String, mchid: String);
                         /// Sets `sub_mchid` (子商户号).
-                        with_sub_mchid => sub_mchid: String;
+                        fn with_sub_mchid(sub_mchid: String);
                         /// Sets `sp_mchid` (机构商户号).
-                        with_sp_mchid => sp_mchid: String;
+                        fn with_sp_mchid(sp_mchid: String);
                     }
                 }
             }
         }
     }
 }
+
 /// Types that several operations of feature `global` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     string_enum! {
@@ -5435,11 +5424,11 @@ pub mod types {
     }
 
     constructors! {
-        Director {
+        impl Director {
             /// Sets `name` (董事姓名).
-            with_name => name: String;
+            fn with_name(name: String);
             /// Sets `number` (董事证件号码).
-            with_number => number: String;
+            fn with_number(number: String);
         }
     }
 
@@ -5506,24 +5495,22 @@ pub mod types {
     }
 
     constructors! {
-        Business {
-            new(
-                business_type: crate::api::v3::global::types::BusinessType,
-            );
+        impl Business {
+            fn new(business_type: crate::api::v3::global::types::BusinessType);
             /// Sets `app_download` (APP下载链接).
-            with_app_download => app_download: String;
+            fn with_app_download(app_download: String);
             /// Sets `website` (业务网站).
-            with_website => website: String;
+            fn with_website(website: String);
             /// Sets `office_account` (公众号).
-            with_office_account => office_account: String;
+            fn with_office_account(office_account: String);
             /// Sets `mini_program` (小程序).
-            with_mini_program => mini_program: String;
+            fn with_mini_program(mini_program: String);
             /// Sets `store_address` (门店地址).
-            with_store_address => store_address: String;
+            fn with_store_address(store_address: String);
             /// Sets `store_photos` (门店照片).
-            with_store_photos => store_photos: String;
+            fn with_store_photos(store_photos: String);
             /// Sets `mcc` (MCC码).
-            with_mcc => mcc: String;
+            fn with_mcc(mcc: String);
         }
     }
 
@@ -5539,12 +5526,10 @@ pub mod types {
     }
 
     constructors! {
-        Amount {
-            new(
-                total: i64,
-            );
+        impl Amount {
+            fn new(total: i64);
             /// Sets `currency` (货币类型).
-            with_currency => currency: String;
+            fn with_currency(currency: String);
         }
     }
 
@@ -5562,13 +5547,10 @@ pub mod types {
     }
 
     constructors! {
-        StoreInfo {
-            new(
-                name: String,
-                address: String,
-            );
+        impl StoreInfo {
+            fn new(name: String, address: String);
             /// Sets `id` (编号).
-            with_id => id: String;
+            fn with_id(id: String);
         }
     }
 
@@ -5594,17 +5576,17 @@ pub mod types {
     }
 
     constructors! {
-        SceneInfo {
+        impl SceneInfo {
             /// Sets `device_id` (商户端设备号).
-            with_device_id => device_id: String;
+            fn with_device_id(device_id: String);
             /// Sets `device_ip` (商户端设备IP).
-            with_device_ip => device_ip: String;
+            fn with_device_ip(device_ip: String);
             /// Sets `payer_client_ip` (用户终端IP).
-            with_payer_client_ip => payer_client_ip: String;
+            fn with_payer_client_ip(payer_client_ip: String);
             /// Sets `operator_id` (操作员ID).
-            with_operator_id => operator_id: String;
+            fn with_operator_id(operator_id: String);
             /// Sets `store_info` (商户门店信息).
-            with_store_info => store_info: crate::api::v3::global::types::StoreInfo;
+            fn with_store_info(store_info: crate::api::v3::global::types::StoreInfo);
         }
     }
 
@@ -5627,16 +5609,12 @@ pub mod types {
     }
 
     constructors! {
-        GoodsDetail {
-            new(
-                goods_id: String,
-                quantity: i64,
-                price: i64,
-            );
+        impl GoodsDetail {
+            fn new(goods_id: String, quantity: i64, price: i64);
             /// Sets `wxpay_goods_id` (微信侧商品编码).
-            with_wxpay_goods_id => wxpay_goods_id: String;
+            fn with_wxpay_goods_id(wxpay_goods_id: String);
             /// Sets `goods_name` (商品名称).
-            with_goods_name => goods_name: String;
+            fn with_goods_name(goods_name: String);
         }
     }
 
@@ -5656,13 +5634,13 @@ pub mod types {
     }
 
     constructors! {
-        Detail {
+        impl Detail {
             /// Sets `cost_price` (订单原价).
-            with_cost_price => cost_price: i64;
+            fn with_cost_price(cost_price: i64);
             /// Sets `receipt_id` (商品小票ID).
-            with_receipt_id => receipt_id: String;
+            fn with_receipt_id(receipt_id: String);
             /// Sets `goods_detail` (单品列表).
-            with_goods_detail => goods_detail: Vec<crate::api::v3::global::types::GoodsDetail>;
+            fn with_goods_detail(goods_detail: Vec<crate::api::v3::global::types::GoodsDetail>);
         }
     }
 
@@ -5681,13 +5659,13 @@ pub mod types {
     }
 
     constructors! {
-        Payer {
+        impl Payer {
             /// Sets `openid` (用户标识).
-            with_openid => openid: String;
+            fn with_openid(openid: String);
             /// Sets `sp_openid` (用户标识).
-            with_sp_openid => sp_openid: String;
+            fn with_sp_openid(sp_openid: String);
             /// Sets `sub_openid` (用户标识).
-            with_sub_openid => sub_openid: String;
+            fn with_sub_openid(sub_openid: String);
         }
     }
 

@@ -64,8 +64,8 @@ pub mod orders {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     channel_id: String,
                     sub_mchid: String,
                     sub_appid: String,
@@ -82,19 +82,19 @@ pub mod orders {
                     dish_list: Vec<PostDishList>,
                 );
                 /// Sets `sp_mchid` (微信支付分配的服务商商户号).
-                with_sp_mchid => sp_mchid: String;
+                fn with_sp_mchid(sp_mchid: String);
                 /// Sets `sp_appid` (子商户在微信公众平台申请服务号对应的APPID).
-                with_sp_appid => sp_appid: String;
+                fn with_sp_appid(sp_appid: String);
                 /// Sets `pay_time` (支付时间).
-                with_pay_time => pay_time: String;
+                fn with_pay_time(pay_time: String);
                 /// Sets `transaction_id` (支付订单号).
-                with_transaction_id => transaction_id: String;
+                fn with_transaction_id(transaction_id: String);
                 /// Sets `out_trade_no` (渠道商系统内部支付订单号).
-                with_out_trade_no => out_trade_no: String;
+                fn with_out_trade_no(out_trade_no: String);
                 /// Sets `out_table_no` (桌位号).
-                with_out_table_no => out_table_no: String;
+                fn with_out_table_no(out_table_no: String);
                 /// Sets `people_count` (消费人数).
-                with_people_count => people_count: i64;
+                fn with_people_count(people_count: i64);
             }
         }
 
@@ -136,15 +136,10 @@ pub mod orders {
         }
 
         constructors! {
-            PostDishListProperties {
-                new(
-                    taste: String,
-                    cuisine: String,
-                    main_material: String,
-                    ingredients: String,
-                );
+            impl PostDishListProperties {
+                fn new(taste: String, cuisine: String, main_material: String, ingredients: String);
                 /// Sets `others` (其他).
-                with_others => others: String;
+                fn with_others(others: String);
             }
         }
 
@@ -177,8 +172,8 @@ pub mod orders {
         }
 
         constructors! {
-            PostDishList {
-                new(
+            impl PostDishList {
+                fn new(
                     out_dish_no: String,
                     name: String,
                     price: i64,
@@ -186,13 +181,13 @@ pub mod orders {
                     count: f64,
                 );
                 /// Sets `discount` (菜品折扣).
-                with_discount => discount: i64;
+                fn with_discount(discount: i64);
                 /// Sets `type` (菜品分类).
-                with_type => r#type: String;
+                fn with_type(r#type: String);
                 /// Sets `priority` (当前菜品在服务商平台的顺序).
-                with_priority => priority: i64;
+                fn with_priority(priority: i64);
                 /// Sets `properties` (菜品属性).
-                with_properties => properties: PostDishListProperties;
+                fn with_properties(properties: PostDishListProperties);
             }
         }
     }

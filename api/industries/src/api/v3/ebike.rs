@@ -28,12 +28,10 @@ pub mod charge {
             }
 
             constructors! {
-                Get {
-                    new(
-                        contract_id: String,
-                    );
+                impl Get {
+                    fn new(contract_id: String);
                     /// Sets `sub_mchid` (特约商户号 (query)).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                 }
             }
 
@@ -72,16 +70,12 @@ pub mod charge {
                 }
 
                 constructors! {
-                    Post {
-                        new(
-                            contract_id: String,
-                            appid: String,
-                            charge_info: PostChargeInfo,
-                        );
+                    impl Post {
+                        fn new(contract_id: String, appid: String, charge_info: PostChargeInfo);
                         /// Sets `sub_mchid` (特约商户号).
-                        with_sub_mchid => sub_mchid: String;
+                        fn with_sub_mchid(sub_mchid: String);
                         /// Sets `sub_appid` (特约商户公众号ID).
-                        with_sub_appid => sub_appid: String;
+                        fn with_sub_appid(sub_appid: String);
                     }
                 }
 
@@ -107,6 +101,7 @@ pub mod charge {
                 }
             }
         }
+
         /// `/v3/ebike/charge/contracts/preopen`
         pub mod preopen {
             /// 预开通服务API
@@ -137,16 +132,12 @@ pub mod charge {
             }
 
             constructors! {
-                Post {
-                    new(
-                        appid: String,
-                        trade_scene: String,
-                        openid: String,
-                    );
+                impl Post {
+                    fn new(appid: String, trade_scene: String, openid: String);
                     /// Sets `sub_mchid` (特约商户号).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                     /// Sets `sub_appid` (特约商户公众号ID).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                 }
             }
 
@@ -158,6 +149,7 @@ pub mod charge {
             }
         }
     }
+
     /// `/v3/ebike/charge/transactions`
     pub mod transactions {
         /// 充电自行车代扣受理扣款API
@@ -203,8 +195,8 @@ pub mod charge {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     out_trade_no: String,
                     notify_url: String,
@@ -215,13 +207,13 @@ pub mod charge {
                     device_info: crate::api::v3::ebike::types::DeviceInfo,
                 );
                 /// Sets `sub_mchid` (特约商户号).
-                with_sub_mchid => sub_mchid: String;
+                fn with_sub_mchid(sub_mchid: String);
                 /// Sets `sub_appid` (特约商户公众号ID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `attach` (附加字段).
-                with_attach => attach: String;
+                fn with_attach(attach: String);
                 /// Sets `goods_tag` (营销信息).
-                with_goods_tag => goods_tag: String;
+                fn with_goods_tag(goods_tag: String);
             }
         }
 
@@ -237,12 +229,10 @@ pub mod charge {
         }
 
         constructors! {
-            PostAmount {
-                new(
-                    total: i64,
-                );
+            impl PostAmount {
+                fn new(total: i64);
                 /// Sets `currency` (货币类型).
-                with_currency => currency: String;
+                fn with_currency(currency: String);
             }
         }
 
@@ -269,8 +259,8 @@ pub mod charge {
         }
 
         constructors! {
-            PostChargeInfo {
-                new(
+            impl PostChargeInfo {
+                fn new(
                     start_time: String,
                     end_time: String,
                     charging_station_name: String,
@@ -278,9 +268,9 @@ pub mod charge {
                     charged_capacity: i64,
                 );
                 /// Sets `park_duration` (车位延时占用时长).
-                with_park_duration => park_duration: i64;
+                fn with_park_duration(park_duration: i64);
                 /// Sets `park_fee` (车位延时占用产生的费用).
-                with_park_fee => park_fee: i64;
+                fn with_park_fee(park_fee: i64);
             }
         }
 
@@ -320,12 +310,10 @@ pub mod charge {
                 }
 
                 constructors! {
-                    Get {
-                        new(
-                            transaction_id: String,
-                        );
+                    impl Get {
+                        fn new(transaction_id: String);
                         /// Sets `sub_mchid` (特约商户号 (query)).
-                        with_sub_mchid => sub_mchid: String;
+                        fn with_sub_mchid(sub_mchid: String);
                     }
                 }
 
@@ -347,6 +335,7 @@ pub mod charge {
                 pub type GetResponse = crate::api::v3::ebike::types::ChargeTransactionsIdResponse;
             }
         }
+
         /// `/v3/ebike/charge/transactions/out-trade-no`
         pub mod out_trade_no {
             /// `/v3/ebike/charge/transactions/out-trade-no/{out_trade_no}`
@@ -371,12 +360,10 @@ pub mod charge {
                 }
 
                 constructors! {
-                    Get {
-                        new(
-                            out_trade_no: String,
-                        );
+                    impl Get {
+                        fn new(out_trade_no: String);
                         /// Sets `sub_mchid` (特约商户号 (query)).
-                        with_sub_mchid => sub_mchid: String;
+                        fn with_sub_mchid(sub_mchid: String);
                     }
                 }
 
@@ -399,6 +386,7 @@ pub mod charge {
             }
         }
     }
+
     /// `/v3/ebike/charge/users`
     pub mod users {
         /// `/v3/ebike/charge/users/{openid}`
@@ -427,13 +415,10 @@ pub mod charge {
                 }
 
                 constructors! {
-                    Get {
-                        new(
-                            openid: String,
-                            trade_scene: String,
-                        );
+                    impl Get {
+                        fn new(openid: String, trade_scene: String);
                         /// Sets `sub_mchid` (特约商户号 (query)).
-                        with_sub_mchid => sub_mchid: String;
+                        fn with_sub_mchid(sub_mchid: String);
                     }
                 }
 
@@ -445,6 +430,7 @@ pub mod charge {
         }
     }
 }
+
 /// Types that several operations of feature `ebike` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     /// An answer several operations give: each one's `…Response` type names it.

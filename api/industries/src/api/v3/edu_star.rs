@@ -28,18 +28,16 @@ pub mod orders {
     }
 
     constructors! {
-        Get {
-            new(
-                appid: String,
-            );
+        impl Get {
+            fn new(appid: String);
             /// Sets `wechat_openid` (用户在appid下的唯一标识 (query)).
-            with_wechat_openid => wechat_openid: String;
+            fn with_wechat_openid(wechat_openid: String);
             /// Sets `qq` (用户QQ账号 (query)).
-            with_qq => qq: String;
+            fn with_qq(qq: String);
             /// Sets `offset` (分页页码 (query)).
-            with_offset => offset: i64;
+            fn with_offset(offset: i64);
             /// Sets `limit` (分页大小 (query)).
-            with_limit => limit: i64;
+            fn with_limit(limit: i64);
         }
     }
 
@@ -85,16 +83,12 @@ pub mod orders {
     }
 
     constructors! {
-        Post {
-            new(
-                appid: String,
-                right_id: String,
-                create_time: String,
-            );
+        impl Post {
+            fn new(appid: String, right_id: String, create_time: String);
             /// Sets `wechat_openid` (用户在appid下的唯一标识).
-            with_wechat_openid => wechat_openid: String;
+            fn with_wechat_openid(wechat_openid: String);
             /// Sets `qq` (用户QQ账号).
-            with_qq => qq: String;
+            fn with_qq(qq: String);
         }
     }
 
@@ -103,6 +97,7 @@ pub mod orders {
     /// The type is [`Data`](crate::api::v3::edu_star::types::Data), which other answers share.
     pub type PostResponse = crate::api::v3::edu_star::types::Data;
 }
+
 /// Types that several operations of feature `edu-star` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     /// Data
@@ -124,6 +119,7 @@ pub mod types {
         pub order_id: String,
     }
 }
+
 /// `/v3/edu-star/users`
 pub mod users {
     /// `/v3/edu-star/users/openid`
@@ -163,6 +159,7 @@ pub mod users {
             }
         }
     }
+
     /// `/v3/edu-star/users/qq`
     pub mod qq {
         /// `/v3/edu-star/users/qq/{qq}`

@@ -50,6 +50,7 @@ pub mod contracts {
             }
         }
     }
+
     /// `/v3/eduschoolpay/contracts/presign`
     pub mod presign {
         /// 预签约API
@@ -91,8 +92,8 @@ pub mod contracts {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     openid: String,
                     plan_id: String,
@@ -101,13 +102,13 @@ pub mod contracts {
                     out_contract_code: String,
                 );
                 /// Sets `contract_mode` (签约模式).
-                with_contract_mode => contract_mode: String;
+                fn with_contract_mode(contract_mode: String);
                 /// Sets `downgrade_default_contract` (允许降级为普通签约模式).
-                with_downgrade_default_contract => downgrade_default_contract: bool;
+                fn with_downgrade_default_contract(downgrade_default_contract: bool);
                 /// Sets `identity` (实名信息).
-                with_identity => identity: PostIdentity;
+                fn with_identity(identity: PostIdentity);
                 /// Sets `bank_card` (签约银行卡).
-                with_bank_card => bank_card: PostBankCard;
+                fn with_bank_card(bank_card: PostBankCard);
             }
         }
 
@@ -128,13 +129,10 @@ pub mod contracts {
         }
 
         constructors! {
-            PostIdentity {
-                new(
-                    real_name: String,
-                    credential_type: String,
-                );
+            impl PostIdentity {
+                fn new(real_name: String, credential_type: String);
                 /// Sets `id_card_number` (身份证号).
-                with_id_card_number => id_card_number: String;
+                fn with_id_card_number(id_card_number: String);
             }
         }
 
@@ -158,16 +156,14 @@ pub mod contracts {
         }
 
         constructors! {
-            PostBankCard {
-                new(
-                    bank_card_no: String,
-                );
+            impl PostBankCard {
+                fn new(bank_card_no: String);
                 /// Sets `valid_thru` (银行卡有效期).
-                with_valid_thru => valid_thru: String;
+                fn with_valid_thru(valid_thru: String);
                 /// Sets `phone` (银行卡开卡预留手机号).
-                with_phone => phone: String;
+                fn with_phone(phone: String);
                 /// Sets `bank_type` (银行类型).
-                with_bank_type => bank_type: String;
+                fn with_bank_type(bank_type: String);
             }
         }
 
@@ -179,6 +175,7 @@ pub mod contracts {
         }
     }
 }
+
 /// `/v3/eduschoolpay/transactions`
 pub mod transactions {
     /// 扣款API
@@ -228,8 +225,8 @@ pub mod transactions {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 appid: String,
                 description: String,
                 out_trade_no: String,
@@ -241,17 +238,17 @@ pub mod transactions {
                 device_info: crate::api::v3::eduschoolpay::types::DeviceInfo,
             );
             /// Sets `sub_mchid` (子商户号).
-            with_sub_mchid => sub_mchid: String;
+            fn with_sub_mchid(sub_mchid: String);
             /// Sets `sub_appid` (子商户appid).
-            with_sub_appid => sub_appid: String;
+            fn with_sub_appid(sub_appid: String);
             /// Sets `attach` (商户数据).
-            with_attach => attach: String;
+            fn with_attach(attach: String);
             /// Sets `goods_tag` (订单优惠标记).
-            with_goods_tag => goods_tag: String;
+            fn with_goods_tag(goods_tag: String);
             /// Sets `settle_info` (分账结算信息).
-            with_settle_info => settle_info: PostSettleInfo;
+            fn with_settle_info(settle_info: PostSettleInfo);
             /// Sets `payment_mode` (扣款模式).
-            with_payment_mode => payment_mode: String;
+            fn with_payment_mode(payment_mode: String);
         }
     }
 
@@ -290,9 +287,9 @@ pub mod transactions {
     }
 
     constructors! {
-        PostSettleInfo {
+        impl PostSettleInfo {
             /// Sets `profit_sharing` (是否指定分账).
-            with_profit_sharing => profit_sharing: bool;
+            fn with_profit_sharing(profit_sharing: bool);
         }
     }
 
@@ -403,12 +400,10 @@ pub mod transactions {
             }
 
             constructors! {
-                Get {
-                    new(
-                        transaction_id: String,
-                    );
+                impl Get {
+                    fn new(transaction_id: String);
                     /// Sets `sub_mchid` (子商户号 (query)).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                 }
             }
 
@@ -431,6 +426,7 @@ pub mod transactions {
             pub type GetResponse = crate::api::v3::eduschoolpay::types::TransactionsResponse;
         }
     }
+
     /// `/v3/eduschoolpay/transactions/out-trade-no`
     pub mod out_trade_no {
         /// `/v3/eduschoolpay/transactions/out-trade-no/{out_trade_no}`
@@ -453,12 +449,10 @@ pub mod transactions {
             }
 
             constructors! {
-                Get {
-                    new(
-                        out_trade_no: String,
-                    );
+                impl Get {
+                    fn new(out_trade_no: String);
                     /// Sets `sub_mchid` (子商户号 (query)).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                 }
             }
 
@@ -482,6 +476,7 @@ pub mod transactions {
         }
     }
 }
+
 /// Types that several operations of feature `eduschoolpay` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     /// An answer several operations give: each one's `…Response` type names it.
@@ -538,12 +533,10 @@ pub mod types {
     }
 
     constructors! {
-        DeviceInfo {
-            new(
-                device_ip: String,
-            );
+        impl DeviceInfo {
+            fn new(device_ip: String);
             /// Sets `device_id` (设备号).
-            with_device_id => device_id: String;
+            fn with_device_id(device_id: String);
         }
     }
 
@@ -607,6 +600,7 @@ pub mod types {
         pub promotion_detail: Option<Vec<crate::api::v3::eduschoolpay::types::PromotionDetail>>,
     }
 }
+
 /// `/v3/eduschoolpay/users`
 pub mod users {
     /// `/v3/eduschoolpay/users/{openid}`
@@ -637,16 +631,12 @@ pub mod users {
             }
 
             constructors! {
-                Get {
-                    new(
-                        openid: String,
-                        plan_id: String,
-                        contract_status: String,
-                    );
+                impl Get {
+                    fn new(openid: String, plan_id: String, contract_status: String);
                     /// Sets `offset` (分页页码 (query)).
-                    with_offset => offset: i64;
+                    fn with_offset(offset: i64);
                     /// Sets `limit` (分页大小 (query)).
-                    with_limit => limit: i64;
+                    fn with_limit(limit: i64);
                 }
             }
 
@@ -680,6 +670,7 @@ pub mod users {
                 pub links: GetResponseLinks,
             }
         }
+
         /// `/v3/eduschoolpay/users/{openid}/debt-state`
         pub mod debt_state {
             /// 商户查询用户欠款状态API

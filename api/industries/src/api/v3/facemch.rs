@@ -31,18 +31,14 @@ pub mod users {
         }
 
         constructors! {
-            Get {
-                new(
-                    face_sid: String,
-                    info_type: GetInfoType,
-                    appid: String,
-                );
+            impl Get {
+                fn new(face_sid: String, info_type: GetInfoType, appid: String);
                 /// Sets `sub_mchid` (微信支付分配的子商户号 (query)).
-                with_sub_mchid => sub_mchid: String;
+                fn with_sub_mchid(sub_mchid: String);
                 /// Sets `sub_appid` (微信分配的子商户公众账号ID (query)).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `sub_serial_no` (商户证书序列号 (query)).
-                with_sub_serial_no => sub_serial_no: String;
+                fn with_sub_serial_no(sub_serial_no: String);
             }
         }
 

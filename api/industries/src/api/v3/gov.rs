@@ -33,6 +33,7 @@ pub mod subsidy {
                 /// The type is [`SubsidyResponse`](crate::api::v3::gov::types::SubsidyResponse), which other answers share.
                 pub type PostResponse = crate::api::v3::gov::types::SubsidyResponse;
             }
+
             /// `/v3/gov/subsidy/audit/cup/query`
             pub mod query {
                 /// 查询审核结果
@@ -84,6 +85,7 @@ pub mod subsidy {
                     pub org_no: Option<String>,
                 }
             }
+
             /// `/v3/gov/subsidy/audit/cup/refund`
             pub mod refund {
                 /// `/v3/gov/subsidy/audit/cup/refund/sync`
@@ -116,6 +118,7 @@ pub mod subsidy {
                     pub type PostResponse = crate::api::v3::gov::types::SubsidyResponse;
                 }
             }
+
             /// `/v3/gov/subsidy/audit/cup/update`
             pub mod update {
                 /// 更新审核数据
@@ -227,8 +230,8 @@ pub mod subsidy {
                 }
 
                 constructors! {
-                    Post {
-                        new(
+                    impl Post {
+                        fn new(
                             org_no: String,
                             sub_mchnt_cd: String,
                             sub_mchnt_nm: String,
@@ -251,61 +254,61 @@ pub mod subsidy {
                             track_info: crate::api::v3::gov::types::TrackInfo,
                         );
                         /// Sets `store_nm` (门店名称).
-                        with_store_nm => store_nm: String;
+                        fn with_store_nm(store_nm: String);
                         /// Sets `eng_grade` (能效).
-                        with_eng_grade => eng_grade: String;
+                        fn with_eng_grade(eng_grade: String);
                         /// Sets `sales_chnl` (销售方式).
-                        with_sales_chnl => sales_chnl: String;
+                        fn with_sales_chnl(sales_chnl: String);
                         /// Sets `trade_in_order_id` (收旧订单号).
-                        with_trade_in_order_id => trade_in_order_id: String;
+                        fn with_trade_in_order_id(trade_in_order_id: String);
                         /// Sets `trade_in_at` (收旧价格).
-                        with_trade_in_at => trade_in_at: String;
+                        fn with_trade_in_at(trade_in_at: String);
                         /// Sets `is_trade_in` (收旧价格是否统计).
-                        with_is_trade_in => is_trade_in: String;
+                        fn with_is_trade_in(is_trade_in: String);
                         /// Sets `mer_sub_at` (商家优惠金额).
-                        with_mer_sub_at => mer_sub_at: String;
+                        fn with_mer_sub_at(mer_sub_at: String);
                         /// Sets `image01` (其他图片1).
-                        with_image01 => image01: String;
+                        fn with_image01(image01: String);
                         /// Sets `image02` (其他图片2).
-                        with_image02 => image02: String;
+                        fn with_image02(image02: String);
                         /// Sets `image03` (其他图片3).
-                        with_image03 => image03: String;
+                        fn with_image03(image03: String);
                         /// Sets `image04` (其他图片4).
-                        with_image04 => image04: String;
+                        fn with_image04(image04: String);
                         /// Sets `image05` (其他图片5).
-                        with_image05 => image05: String;
+                        fn with_image05(image05: String);
                         /// Sets `image06` (其他图片6).
-                        with_image06 => image06: String;
+                        fn with_image06(image06: String);
                         /// Sets `image07` (其他图片7).
-                        with_image07 => image07: String;
+                        fn with_image07(image07: String);
                         /// Sets `image08` (其他图片8).
-                        with_image08 => image08: String;
+                        fn with_image08(image08: String);
                         /// Sets `image09` (其他图片9).
-                        with_image09 => image09: String;
+                        fn with_image09(image09: String);
                         /// Sets `image10` (其他图片10).
-                        with_image10 => image10: String;
+                        fn with_image10(image10: String);
                         /// Sets `commitment_letter_photo` (收旧承诺函照片).
-                        with_commitment_letter_photo => commitment_letter_photo: String;
+                        fn with_commitment_letter_photo(commitment_letter_photo: String);
                         /// Sets `commitment_letter_photo_format` (收旧承诺函照片格式).
-                        with_commitment_letter_photo_format => commitment_letter_photo_format: String;
+                        fn with_commitment_letter_photo_format(commitment_letter_photo_format: String);
                         /// Sets `device_photo` (收旧设备外观照片).
-                        with_device_photo => device_photo: String;
+                        fn with_device_photo(device_photo: String);
                         /// Sets `device_photo_format` (收旧设备外观照片格式).
-                        with_device_photo_format => device_photo_format: String;
+                        fn with_device_photo_format(device_photo_format: String);
                         /// Sets `pack_and_active_photo` (包含完整外包装及sn码的激活照片).
-                        with_pack_and_active_photo => pack_and_active_photo: String;
+                        fn with_pack_and_active_photo(pack_and_active_photo: String);
                         /// Sets `bar_code` (商品条码).
-                        with_bar_code => bar_code: String;
+                        fn with_bar_code(bar_code: String);
                         /// Sets `imei1` (IMEI1).
-                        with_imei1 => imei1: String;
+                        fn with_imei1(imei1: String);
                         /// Sets `imei2` (IMEI2).
-                        with_imei2 => imei2: String;
+                        fn with_imei2(imei2: String);
                         /// Sets `register_model` (能效或水效网备案登记型号).
-                        with_register_model => register_model: String;
+                        fn with_register_model(register_model: String);
                         /// Sets `record_number` (能效或水效备案号).
-                        with_record_number => record_number: String;
+                        fn with_record_number(record_number: String);
                         /// Sets `eng_grade_standard` (能效或水效执行的国家标准名称).
-                        with_eng_grade_standard => eng_grade_standard: String;
+                        fn with_eng_grade_standard(eng_grade_standard: String);
                     }
                 }
 
@@ -320,6 +323,7 @@ pub mod subsidy {
                 /// The type is [`SubsidyResponse`](crate::api::v3::gov::types::SubsidyResponse), which other answers share.
                 pub type PostResponse = crate::api::v3::gov::types::SubsidyResponse;
             }
+
             /// `/v3/gov/subsidy/audit/cup/upload`
             pub mod upload {
                 /// 上传审核数据
@@ -431,8 +435,8 @@ pub mod subsidy {
                 }
 
                 constructors! {
-                    Post {
-                        new(
+                    impl Post {
+                        fn new(
                             org_no: String,
                             sub_mchnt_cd: String,
                             sub_mchnt_nm: String,
@@ -455,61 +459,61 @@ pub mod subsidy {
                             track_info: crate::api::v3::gov::types::TrackInfo,
                         );
                         /// Sets `store_nm` (门店名称).
-                        with_store_nm => store_nm: String;
+                        fn with_store_nm(store_nm: String);
                         /// Sets `eng_grade` (能效).
-                        with_eng_grade => eng_grade: String;
+                        fn with_eng_grade(eng_grade: String);
                         /// Sets `sales_chnl` (销售方式).
-                        with_sales_chnl => sales_chnl: String;
+                        fn with_sales_chnl(sales_chnl: String);
                         /// Sets `trade_in_order_id` (收旧订单号).
-                        with_trade_in_order_id => trade_in_order_id: String;
+                        fn with_trade_in_order_id(trade_in_order_id: String);
                         /// Sets `trade_in_at` (收旧价格).
-                        with_trade_in_at => trade_in_at: String;
+                        fn with_trade_in_at(trade_in_at: String);
                         /// Sets `is_trade_in` (收旧价格是否统计).
-                        with_is_trade_in => is_trade_in: String;
+                        fn with_is_trade_in(is_trade_in: String);
                         /// Sets `mer_sub_at` (商家优惠金额).
-                        with_mer_sub_at => mer_sub_at: String;
+                        fn with_mer_sub_at(mer_sub_at: String);
                         /// Sets `image01` (其他图片1).
-                        with_image01 => image01: String;
+                        fn with_image01(image01: String);
                         /// Sets `image02` (其他图片2).
-                        with_image02 => image02: String;
+                        fn with_image02(image02: String);
                         /// Sets `image03` (其他图片3).
-                        with_image03 => image03: String;
+                        fn with_image03(image03: String);
                         /// Sets `image04` (其他图片4).
-                        with_image04 => image04: String;
+                        fn with_image04(image04: String);
                         /// Sets `image05` (其他图片5).
-                        with_image05 => image05: String;
+                        fn with_image05(image05: String);
                         /// Sets `image06` (其他图片6).
-                        with_image06 => image06: String;
+                        fn with_image06(image06: String);
                         /// Sets `image07` (其他图片7).
-                        with_image07 => image07: String;
+                        fn with_image07(image07: String);
                         /// Sets `image08` (其他图片8).
-                        with_image08 => image08: String;
+                        fn with_image08(image08: String);
                         /// Sets `image09` (其他图片9).
-                        with_image09 => image09: String;
+                        fn with_image09(image09: String);
                         /// Sets `image10` (其他图片10).
-                        with_image10 => image10: String;
+                        fn with_image10(image10: String);
                         /// Sets `commitment_letter_photo` (收旧承诺函照片).
-                        with_commitment_letter_photo => commitment_letter_photo: String;
+                        fn with_commitment_letter_photo(commitment_letter_photo: String);
                         /// Sets `commitment_letter_photo_format` (收旧承诺函照片格式).
-                        with_commitment_letter_photo_format => commitment_letter_photo_format: String;
+                        fn with_commitment_letter_photo_format(commitment_letter_photo_format: String);
                         /// Sets `device_photo` (收旧设备外观照片).
-                        with_device_photo => device_photo: String;
+                        fn with_device_photo(device_photo: String);
                         /// Sets `device_photo_format` (收旧设备外观照片格式).
-                        with_device_photo_format => device_photo_format: String;
+                        fn with_device_photo_format(device_photo_format: String);
                         /// Sets `pack_and_active_photo` (包含完整外包装及sn码的激活照片).
-                        with_pack_and_active_photo => pack_and_active_photo: String;
+                        fn with_pack_and_active_photo(pack_and_active_photo: String);
                         /// Sets `bar_code` (商品条码).
-                        with_bar_code => bar_code: String;
+                        fn with_bar_code(bar_code: String);
                         /// Sets `imei1` (IMEI1).
-                        with_imei1 => imei1: String;
+                        fn with_imei1(imei1: String);
                         /// Sets `imei2` (IMEI2).
-                        with_imei2 => imei2: String;
+                        fn with_imei2(imei2: String);
                         /// Sets `register_model` (能效或水效网备案登记型号).
-                        with_register_model => register_model: String;
+                        fn with_register_model(register_model: String);
                         /// Sets `record_number` (能效或水效备案号).
-                        with_record_number => record_number: String;
+                        fn with_record_number(record_number: String);
                         /// Sets `eng_grade_standard` (能效或水效执行的国家标准名称).
-                        with_eng_grade_standard => eng_grade_standard: String;
+                        fn with_eng_grade_standard(eng_grade_standard: String);
                     }
                 }
 
@@ -526,6 +530,7 @@ pub mod subsidy {
             }
         }
     }
+
     /// `/v3/gov/subsidy/companies`
     pub mod companies {
         /// `/v3/gov/subsidy/companies/query`
@@ -563,6 +568,7 @@ pub mod subsidy {
             }
         }
     }
+
     /// `/v3/gov/subsidy/goods`
     pub mod goods {
         /// `/v3/gov/subsidy/goods/upload`
@@ -604,8 +610,8 @@ pub mod subsidy {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         appliance_id: i64,
                         product_name: String,
                         brand: String,
@@ -618,9 +624,9 @@ pub mod subsidy {
                         bar_code: String,
                     );
                     /// Sets `energy_grade` (能效等级).
-                    with_energy_grade => energy_grade: crate::api::v3::gov::types::EnergyGrade;
+                    fn with_energy_grade(energy_grade: crate::api::v3::gov::types::EnergyGrade);
                     /// Sets `product_model` (商品型号).
-                    with_product_model => product_model: String;
+                    fn with_product_model(product_model: String);
                 }
             }
 
@@ -636,6 +642,7 @@ pub mod subsidy {
             pub type PostResponse = crate::api::v3::gov::types::SubsidyGoodsUploadResponse;
         }
     }
+
     /// `/v3/gov/subsidy/n-qualifications`
     pub mod n_qualifications {
         /// `/v3/gov/subsidy/n-qualifications/sync`
@@ -729,8 +736,8 @@ pub mod subsidy {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         real_name: String,
                         id_card_number: String,
                         phone_number: String,
@@ -757,27 +764,27 @@ pub mod subsidy {
                         cate_code: String,
                     );
                     /// Sets `appliance_id` (消费品类ID).
-                    with_appliance_id => appliance_id: i64;
+                    fn with_appliance_id(appliance_id: i64);
                     /// Sets `sub_mchid` (子商户号).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                     /// Sets `energy_grade` (能效等级).
-                    with_energy_grade => energy_grade: crate::api::v3::gov::types::EnergyGrade;
+                    fn with_energy_grade(energy_grade: crate::api::v3::gov::types::EnergyGrade);
                     /// Sets `logistics_num` (物流单号).
-                    with_logistics_num => logistics_num: String;
+                    fn with_logistics_num(logistics_num: String);
                     /// Sets `delivery_time` (签收时间).
-                    with_delivery_time => delivery_time: crate::DateTime;
+                    fn with_delivery_time(delivery_time: crate::DateTime);
                     /// Sets `pc_type` (类型).
-                    with_pc_type => pc_type: crate::api::v3::gov::types::PcType;
+                    fn with_pc_type(pc_type: crate::api::v3::gov::types::PcType);
                     /// Sets `longitude` (经度).
-                    with_longitude => longitude: String;
+                    fn with_longitude(longitude: String);
                     /// Sets `latitude` (纬度).
-                    with_latitude => latitude: String;
+                    fn with_latitude(latitude: String);
                     /// Sets `coupon_code` (券码).
-                    with_coupon_code => coupon_code: String;
+                    fn with_coupon_code(coupon_code: String);
                     /// Sets `invoice_code` (发票代码).
-                    with_invoice_code => invoice_code: String;
+                    fn with_invoice_code(invoice_code: String);
                     /// Sets `refund_id` (线上平台退款交易编号).
-                    with_refund_id => refund_id: String;
+                    fn with_refund_id(refund_id: String);
                 }
             }
 
@@ -805,6 +812,7 @@ pub mod subsidy {
             pub type PostResponse = crate::api::v3::gov::types::SubsidyGoodsUploadResponse;
         }
     }
+
     /// `/v3/gov/subsidy/qualification`
     pub mod qualification {
         /// 查询补贴资格
@@ -836,23 +844,22 @@ pub mod subsidy {
         }
 
         constructors! {
-            Get {
-                new(
-                    appliance_id: i64,
-                    qualification_region_code: i64,
-                );
+            impl Get {
+                fn new(appliance_id: i64, qualification_region_code: i64);
                 /// Sets `real_name` (自然人姓名 (query)).
-                with_real_name => real_name: String;
+                fn with_real_name(real_name: String);
                 /// Sets `id_card_number` (自然人证件号 (query)).
-                with_id_card_number => id_card_number: String;
+                fn with_id_card_number(id_card_number: String);
                 /// Sets `phone_number` (手机号 (query)).
-                with_phone_number => phone_number: String;
+                fn with_phone_number(phone_number: String);
                 /// Sets `openid` (OPENID (query)).
-                with_openid => openid: String;
+                fn with_openid(openid: String);
                 /// Sets `appid` (APPID (query)).
-                with_appid => appid: String;
+                fn with_appid(appid: String);
                 /// Sets `identity_document_type` (证件类型 (query)).
-                with_identity_document_type => identity_document_type: crate::api::v3::gov::types::IdentityDocumentType;
+                fn with_identity_document_type(
+                    identity_document_type: crate::api::v3::gov::types::IdentityDocumentType,
+                );
             }
         }
 
@@ -869,6 +876,7 @@ pub mod subsidy {
             pub state: crate::api::v3::gov::types::State,
         }
     }
+
     /// `/v3/gov/subsidy/qualifications`
     pub mod qualifications {
         /// `/v3/gov/subsidy/qualifications/passthrough`
@@ -907,8 +915,8 @@ pub mod subsidy {
                 }
 
                 constructors! {
-                    Post {
-                        new(
+                    impl Post {
+                        fn new(
                             real_name: String,
                             id_card_number: String,
                             phone_number: String,
@@ -917,7 +925,7 @@ pub mod subsidy {
                             identity_document_type: crate::api::v3::gov::types::IdentityDocumentType,
                         );
                         /// Sets `out_request_no` (请求序号).
-                        with_out_request_no => out_request_no: String;
+                        fn with_out_request_no(out_request_no: String);
                     }
                 }
 
@@ -930,6 +938,7 @@ pub mod subsidy {
                 /// The type is [`SubsidyGoodsUploadResponse`](crate::api::v3::gov::types::SubsidyGoodsUploadResponse), which other answers share.
                 pub type PostResponse = crate::api::v3::gov::types::SubsidyGoodsUploadResponse;
             }
+
             /// `/v3/gov/subsidy/qualifications/passthrough/claim`
             pub mod claim {
                 /// 领取资格(透传模式)
@@ -966,8 +975,8 @@ pub mod subsidy {
                 }
 
                 constructors! {
-                    Post {
-                        new(
+                    impl Post {
+                        fn new(
                             real_name: String,
                             id_card_number: String,
                             phone_number: String,
@@ -977,7 +986,7 @@ pub mod subsidy {
                             latitude: String,
                         );
                         /// Sets `appliance_id` (消费品类ID).
-                        with_appliance_id => appliance_id: i64;
+                        fn with_appliance_id(appliance_id: i64);
                     }
                 }
 
@@ -990,6 +999,7 @@ pub mod subsidy {
                 /// The type is [`SubsidyGoodsUploadResponse`](crate::api::v3::gov::types::SubsidyGoodsUploadResponse), which other answers share.
                 pub type PostResponse = crate::api::v3::gov::types::SubsidyGoodsUploadResponse;
             }
+
             /// `/v3/gov/subsidy/qualifications/passthrough/query`
             pub mod query {
                 /// 批量查询用户资格(透传模式)
@@ -1065,6 +1075,7 @@ pub mod subsidy {
                 }
             }
         }
+
         /// `/v3/gov/subsidy/qualifications/query`
         pub mod query {
             /// 批量查询用户资格
@@ -1126,6 +1137,7 @@ pub mod subsidy {
                 pub qualification_list: Vec<PostResponseQualificationList>,
             }
         }
+
         /// `/v3/gov/subsidy/qualifications/sync`
         pub mod sync {
             /// 同步资格核销信息
@@ -1223,8 +1235,8 @@ pub mod subsidy {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         out_trade_no: String,
                         receive_region_code: String,
                         brand: String,
@@ -1252,31 +1264,31 @@ pub mod subsidy {
                         mch_name: String,
                     );
                     /// Sets `real_name` (自然人姓名).
-                    with_real_name => real_name: String;
+                    fn with_real_name(real_name: String);
                     /// Sets `id_card_number` (自然人证件号).
-                    with_id_card_number => id_card_number: String;
+                    fn with_id_card_number(id_card_number: String);
                     /// Sets `phone_number` (手机号).
-                    with_phone_number => phone_number: String;
+                    fn with_phone_number(phone_number: String);
                     /// Sets `appliance_id` (消费品类ID).
-                    with_appliance_id => appliance_id: i64;
+                    fn with_appliance_id(appliance_id: i64);
                     /// Sets `sub_mch_id` (子商户号).
-                    with_sub_mch_id => sub_mch_id: String;
+                    fn with_sub_mch_id(sub_mch_id: String);
                     /// Sets `energy_grade` (能效等级).
-                    with_energy_grade => energy_grade: crate::api::v3::gov::types::EnergyGrade;
+                    fn with_energy_grade(energy_grade: crate::api::v3::gov::types::EnergyGrade);
                     /// Sets `logistics_num` (物流单号).
-                    with_logistics_num => logistics_num: String;
+                    fn with_logistics_num(logistics_num: String);
                     /// Sets `delivery_time` (签收时间).
-                    with_delivery_time => delivery_time: crate::DateTime;
+                    fn with_delivery_time(delivery_time: crate::DateTime);
                     /// Sets `pc_type` (类型).
-                    with_pc_type => pc_type: crate::api::v3::gov::types::PcType;
+                    fn with_pc_type(pc_type: crate::api::v3::gov::types::PcType);
                     /// Sets `imei1` (imei1编码).
-                    with_imei1 => imei1: String;
+                    fn with_imei1(imei1: String);
                     /// Sets `imei2` (imei2编码).
-                    with_imei2 => imei2: String;
+                    fn with_imei2(imei2: String);
                     /// Sets `refund_id` (线上平台退款交易编号).
-                    with_refund_id => refund_id: String;
+                    fn with_refund_id(refund_id: String);
                     /// Sets `invoice_code` (发票代码).
-                    with_invoice_code => invoice_code: String;
+                    fn with_invoice_code(invoice_code: String);
                 }
             }
 
@@ -1304,6 +1316,7 @@ pub mod subsidy {
             pub type PostResponse = crate::api::v3::gov::types::SubsidyGoodsUploadResponse;
         }
     }
+
     /// `/v3/gov/subsidy/sncode`
     pub mod sncode {
         /// `/v3/gov/subsidy/sncode/lock`
@@ -1346,8 +1359,8 @@ pub mod subsidy {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         appliance_id: i64,
                         out_trade_no: String,
                         brand: String,
@@ -1359,11 +1372,11 @@ pub mod subsidy {
                         product_type: crate::api::v3::gov::types::ProductType,
                     );
                     /// Sets `sale_time` (销售时间).
-                    with_sale_time => sale_time: crate::DateTime;
+                    fn with_sale_time(sale_time: crate::DateTime);
                     /// Sets `imei1` (imei1编码).
-                    with_imei1 => imei1: String;
+                    fn with_imei1(imei1: String);
                     /// Sets `imei2` (imei2编码).
-                    with_imei2 => imei2: String;
+                    fn with_imei2(imei2: String);
                 }
             }
 
@@ -1375,6 +1388,7 @@ pub mod subsidy {
             /// The type is [`SubsidyGoodsUploadResponse`](crate::api::v3::gov::types::SubsidyGoodsUploadResponse), which other answers share.
             pub type PostResponse = crate::api::v3::gov::types::SubsidyGoodsUploadResponse;
         }
+
         /// `/v3/gov/subsidy/sncode/query`
         pub mod query {
             /// 查询sn码状态
@@ -1433,6 +1447,7 @@ pub mod subsidy {
                 pub goods_sn_list: Vec<PostResponseGoodsSnList>,
             }
         }
+
         /// `/v3/gov/subsidy/sncode/unlock`
         pub mod unlock {
             /// sn码解锁
@@ -1469,6 +1484,7 @@ pub mod subsidy {
             pub type PostResponse = crate::api::v3::gov::types::SubsidyGoodsUploadResponse;
         }
     }
+
     /// `/v3/gov/subsidy/transactions`
     pub mod transactions {
         /// `/v3/gov/subsidy/transactions/query`
@@ -1518,6 +1534,7 @@ pub mod subsidy {
                 pub shop_order_list: Vec<PostResponseShopOrderList>,
             }
         }
+
         /// `/v3/gov/subsidy/transactions/summary`
         pub mod summary {
             /// `/v3/gov/subsidy/transactions/summary/query-day`
@@ -1545,16 +1562,16 @@ pub mod subsidy {
                 }
 
                 constructors! {
-                    Post {
-                        new(
+                    impl Post {
+                        fn new(
                             qualification_region_code: i64,
                             query_date: String,
                             query_type: PostQueryType,
                         );
                         /// Sets `appliance_id` (消费品类ID).
-                        with_appliance_id => appliance_id: i64;
+                        fn with_appliance_id(appliance_id: i64);
                         /// Sets `cate_state` (品类状态).
-                        with_cate_state => cate_state: crate::api::v3::gov::types::CateState;
+                        fn with_cate_state(cate_state: crate::api::v3::gov::types::CateState);
                     }
                 }
 
@@ -1591,6 +1608,7 @@ pub mod subsidy {
                 }
             }
         }
+
         /// `/v3/gov/subsidy/transactions/sync`
         pub mod sync {
             /// 交易信息回传
@@ -1656,8 +1674,8 @@ pub mod subsidy {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         out_trade_no: String,
                         receive_region_code: String,
                         brand: String,
@@ -1673,23 +1691,23 @@ pub mod subsidy {
                         identity_document_type: crate::api::v3::gov::types::IdentityDocumentType,
                     );
                     /// Sets `real_name` (自然人姓名).
-                    with_real_name => real_name: String;
+                    fn with_real_name(real_name: String);
                     /// Sets `id_card_number` (自然人证件号).
-                    with_id_card_number => id_card_number: String;
+                    fn with_id_card_number(id_card_number: String);
                     /// Sets `phone_number` (手机号).
-                    with_phone_number => phone_number: String;
+                    fn with_phone_number(phone_number: String);
                     /// Sets `appliance_id` (消费品类ID).
-                    with_appliance_id => appliance_id: i64;
+                    fn with_appliance_id(appliance_id: i64);
                     /// Sets `energy_grade` (能效等级).
-                    with_energy_grade => energy_grade: crate::api::v3::gov::types::EnergyGrade;
+                    fn with_energy_grade(energy_grade: crate::api::v3::gov::types::EnergyGrade);
                     /// Sets `address` (收货地址).
-                    with_address => address: String;
+                    fn with_address(address: String);
                     /// Sets `refund_id` (线上平台退款交易编号).
-                    with_refund_id => refund_id: String;
+                    fn with_refund_id(refund_id: String);
                     /// Sets `sale_model` (销售方式).
-                    with_sale_model => sale_model: crate::api::v3::gov::types::SaleModel;
+                    fn with_sale_model(sale_model: crate::api::v3::gov::types::SaleModel);
                     /// Sets `sub_mchid` (子商户号).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                 }
             }
 
@@ -1711,6 +1729,7 @@ pub mod subsidy {
             pub type PostResponse = crate::api::v3::gov::types::SubsidyGoodsUploadResponse;
         }
     }
+
     /// `/v3/gov/subsidy/zhejiang`
     pub mod zhejiang {
         /// `/v3/gov/subsidy/zhejiang/authcode`
@@ -1747,6 +1766,7 @@ pub mod subsidy {
                 pub type PostResponse =
                     crate::api::v3::gov::types::SubsidyZhejiangAuthcodeCancelResponse;
             }
+
             /// `/v3/gov/subsidy/zhejiang/authcode/commit`
             pub mod commit {
                 /// 品类凭证码上报确认
@@ -1804,8 +1824,8 @@ pub mod subsidy {
                 }
 
                 constructors! {
-                    Post {
-                        new(
+                    impl Post {
+                        fn new(
                             sp_serial_no: String,
                             cred_frozen_no: String,
                             trans_date: String,
@@ -1814,35 +1834,35 @@ pub mod subsidy {
                             req_ssn: String,
                         );
                         /// Sets `acq_org_order_no` (收单机构订单号).
-                        with_acq_org_order_no => acq_org_order_no: String;
+                        fn with_acq_org_order_no(acq_org_order_no: String);
                         /// Sets `order_no` (商户订单号).
-                        with_order_no => order_no: String;
+                        fn with_order_no(order_no: String);
                         /// Sets `subsidy_amt` (政府补贴金额).
-                        with_subsidy_amt => subsidy_amt: i64;
+                        fn with_subsidy_amt(subsidy_amt: i64);
                         /// Sets `add_code` (收货地区编码).
-                        with_add_code => add_code: String;
+                        fn with_add_code(add_code: String);
                         /// Sets `address` (收货地址).
-                        with_address => address: String;
+                        fn with_address(address: String);
                         /// Sets `sale_models` (销售方式).
-                        with_sale_models => sale_models: crate::api::v3::gov::types::SaleModels;
+                        fn with_sale_models(sale_models: crate::api::v3::gov::types::SaleModels);
                         /// Sets `corp_name` (销售企业名称).
-                        with_corp_name => corp_name: String;
+                        fn with_corp_name(corp_name: String);
                         /// Sets `brand` (家电品牌).
-                        with_brand => brand: String;
+                        fn with_brand(brand: String);
                         /// Sets `uniscid` (统一社会信息代码).
-                        with_uniscid => uniscid: String;
+                        fn with_uniscid(uniscid: String);
                         /// Sets `barcode` (商品条码).
-                        with_barcode => barcode: String;
+                        fn with_barcode(barcode: String);
                         /// Sets `bank_name` (银行机构名称).
-                        with_bank_name => bank_name: String;
+                        fn with_bank_name(bank_name: String);
                         /// Sets `bank_subsidy` (银行补贴金额).
-                        with_bank_subsidy => bank_subsidy: String;
+                        fn with_bank_subsidy(bank_subsidy: String);
                         /// Sets `plat_subsidy` (交易平台补贴金额).
-                        with_plat_subsidy => plat_subsidy: String;
+                        fn with_plat_subsidy(plat_subsidy: String);
                         /// Sets `county_code` (区县编码).
-                        with_county_code => county_code: String;
+                        fn with_county_code(county_code: String);
                         /// Sets `amount` (原订单金额).
-                        with_amount => amount: i64;
+                        fn with_amount(amount: i64);
                     }
                 }
 
@@ -1855,6 +1875,7 @@ pub mod subsidy {
                 pub type PostResponse =
                     crate::api::v3::gov::types::SubsidyZhejiangAuthcodeCancelResponse;
             }
+
             /// `/v3/gov/subsidy/zhejiang/authcode/issue`
             pub mod issue {
                 /// 申请品类凭证码
@@ -1893,8 +1914,8 @@ pub mod subsidy {
                 }
 
                 constructors! {
-                    Post {
-                        new(
+                    impl Post {
+                        fn new(
                             category_id: String,
                             name: String,
                             mobile: String,
@@ -1904,9 +1925,9 @@ pub mod subsidy {
                             req_ssn: String,
                         );
                         /// Sets `openid` (用户id).
-                        with_openid => openid: String;
+                        fn with_openid(openid: String);
                         /// Sets `custom_info` (自定义域).
-                        with_custom_info => custom_info: String;
+                        fn with_custom_info(custom_info: String);
                     }
                 }
 
@@ -1924,6 +1945,7 @@ pub mod subsidy {
                     pub auth_code: Option<String>,
                 }
             }
+
             /// `/v3/gov/subsidy/zhejiang/authcode/try`
             pub mod r#try {
                 /// 预核销品类凭证码
@@ -1979,6 +2001,7 @@ pub mod subsidy {
                     pub category_id: String,
                 }
             }
+
             /// `/v3/gov/subsidy/zhejiang/authcode/refund`
             pub mod refund {
                 /// 品类凭证码上报撤销
@@ -2030,8 +2053,8 @@ pub mod subsidy {
                 }
 
                 constructors! {
-                    Post {
-                        new(
+                    impl Post {
+                        fn new(
                             sp_serial_no: String,
                             cred_frozen_no: String,
                             trans_date: String,
@@ -2040,29 +2063,29 @@ pub mod subsidy {
                             req_ssn: String,
                         );
                         /// Sets `order_no` (商户订单号).
-                        with_order_no => order_no: String;
+                        fn with_order_no(order_no: String);
                         /// Sets `subsidy_amt` (政府补贴金额).
-                        with_subsidy_amt => subsidy_amt: i64;
+                        fn with_subsidy_amt(subsidy_amt: i64);
                         /// Sets `add_code` (收货地区编码).
-                        with_add_code => add_code: String;
+                        fn with_add_code(add_code: String);
                         /// Sets `address` (收货地址).
-                        with_address => address: String;
+                        fn with_address(address: String);
                         /// Sets `sale_models` (销售方式).
-                        with_sale_models => sale_models: crate::api::v3::gov::types::SaleModels;
+                        fn with_sale_models(sale_models: crate::api::v3::gov::types::SaleModels);
                         /// Sets `uniscid` (统一社会信息代码).
-                        with_uniscid => uniscid: String;
+                        fn with_uniscid(uniscid: String);
                         /// Sets `barcode` (商品条码).
-                        with_barcode => barcode: String;
+                        fn with_barcode(barcode: String);
                         /// Sets `bank_name` (银行机构名称).
-                        with_bank_name => bank_name: String;
+                        fn with_bank_name(bank_name: String);
                         /// Sets `bank_subsidy` (银行补贴金额).
-                        with_bank_subsidy => bank_subsidy: String;
+                        fn with_bank_subsidy(bank_subsidy: String);
                         /// Sets `plat_subsidy` (交易平台补贴金额).
-                        with_plat_subsidy => plat_subsidy: String;
+                        fn with_plat_subsidy(plat_subsidy: String);
                         /// Sets `corp_name` (销售企业名称).
-                        with_corp_name => corp_name: String;
+                        fn with_corp_name(corp_name: String);
                         /// Sets `brand` (家电品牌).
-                        with_brand => brand: String;
+                        fn with_brand(brand: String);
                     }
                 }
 
@@ -2076,6 +2099,7 @@ pub mod subsidy {
                     crate::api::v3::gov::types::SubsidyZhejiangAuthcodeCancelResponse;
             }
         }
+
         /// `/v3/gov/subsidy/zhejiang/goods`
         pub mod goods {
             /// `/v3/gov/subsidy/zhejiang/goods/query`
@@ -2101,16 +2125,14 @@ pub mod subsidy {
                 }
 
                 constructors! {
-                    Post {
-                        new(
-                            req_ssn: String,
-                        );
+                    impl Post {
+                        fn new(req_ssn: String);
                         /// Sets `goods_bar_code` (商品条码).
-                        with_goods_bar_code => goods_bar_code: String;
+                        fn with_goods_bar_code(goods_bar_code: String);
                         /// Sets `province` (省份代码).
-                        with_province => province: String;
+                        fn with_province(province: String);
                         /// Sets `req_time` (请求时间).
-                        with_req_time => req_time: String;
+                        fn with_req_time(req_time: String);
                     }
                 }
 
@@ -2216,6 +2238,7 @@ pub mod subsidy {
                 }
             }
         }
+
         /// `/v3/gov/subsidy/zhejiang/n-qualifications`
         pub mod n_qualifications {
             /// `/v3/gov/subsidy/zhejiang/n-qualifications/confirm`
@@ -2241,14 +2264,12 @@ pub mod subsidy {
                 }
 
                 constructors! {
-                    Post {
-                        new(
-                            req_ssn: String,
-                        );
+                    impl Post {
+                        fn new(req_ssn: String);
                         /// Sets `data` (品类集合).
-                        with_data => data: Vec<PostData>;
+                        fn with_data(data: Vec<PostData>);
                         /// Sets `req_time` (请求时间).
-                        with_req_time => req_time: String;
+                        fn with_req_time(req_time: String);
                     }
                 }
 
@@ -2307,8 +2328,8 @@ pub mod subsidy {
                 }
 
                 constructors! {
-                    PostData {
-                        new(
+                    impl PostData {
+                        fn new(
                             cate_code: String,
                             cert_no: String,
                             name: String,
@@ -2327,13 +2348,13 @@ pub mod subsidy {
                             serial_num: String,
                         );
                         /// Sets `grade` (能耗等级).
-                        with_grade => grade: String;
+                        fn with_grade(grade: String);
                         /// Sets `bank_name` (银行机构名称).
-                        with_bank_name => bank_name: String;
+                        fn with_bank_name(bank_name: String);
                         /// Sets `bank_subsidy` (银行补贴金额).
-                        with_bank_subsidy => bank_subsidy: String;
+                        fn with_bank_subsidy(bank_subsidy: String);
                         /// Sets `plat_subsidy` (交易平台补贴金额).
-                        with_plat_subsidy => plat_subsidy: String;
+                        fn with_plat_subsidy(plat_subsidy: String);
                     }
                 }
 
@@ -2344,6 +2365,7 @@ pub mod subsidy {
                     crate::api::v3::gov::types::SubsidyZhejiangAuthcodeCancelResponse;
             }
         }
+
         /// `/v3/gov/subsidy/zhejiang/qualifications`
         pub mod qualifications {
             /// `/v3/gov/subsidy/zhejiang/qualifications/alter`
@@ -2386,6 +2408,7 @@ pub mod subsidy {
                     pub auth_code: String,
                 }
             }
+
             /// `/v3/gov/subsidy/zhejiang/qualifications/claim`
             pub mod claim {
                 /// 领取资格
@@ -2418,8 +2441,8 @@ pub mod subsidy {
                 }
 
                 constructors! {
-                    Post {
-                        new(
+                    impl Post {
+                        fn new(
                             cate_code: String,
                             cert_no: String,
                             name: String,
@@ -2427,7 +2450,7 @@ pub mod subsidy {
                             req_ssn: String,
                         );
                         /// Sets `cert_type` (证件类型).
-                        with_cert_type => cert_type: crate::api::v3::gov::types::CertType;
+                        fn with_cert_type(cert_type: crate::api::v3::gov::types::CertType);
                     }
                 }
 
@@ -2440,6 +2463,7 @@ pub mod subsidy {
                 pub type PostResponse =
                     crate::api::v3::gov::types::SubsidyZhejiangAuthcodeCancelResponse;
             }
+
             /// `/v3/gov/subsidy/zhejiang/qualifications/query`
             pub mod query {
                 /// 查询补贴资格
@@ -2464,13 +2488,10 @@ pub mod subsidy {
                 }
 
                 constructors! {
-                    Post {
-                        new(
-                            cert_no: String,
-                            req_ssn: String,
-                        );
+                    impl Post {
+                        fn new(cert_no: String, req_ssn: String);
                         /// Sets `cate_code` (品类编码).
-                        with_cate_code => cate_code: String;
+                        fn with_cate_code(cate_code: String);
                     }
                 }
 
@@ -2516,6 +2537,7 @@ pub mod subsidy {
                     pub data: Option<Vec<PostResponseData>>,
                 }
             }
+
             /// `/v3/gov/subsidy/zhejiang/qualifications/sync`
             pub mod sync {
                 /// 核销资格
@@ -2537,11 +2559,11 @@ pub mod subsidy {
                 }
 
                 constructors! {
-                    Post {
+                    impl Post {
                         /// Sets `req_ssn` (请求流水号).
-                        with_req_ssn => req_ssn: String;
+                        fn with_req_ssn(req_ssn: String);
                         /// Sets `data` (资格集合).
-                        with_data => data: Vec<PostData>;
+                        fn with_data(data: Vec<PostData>);
                     }
                 }
 
@@ -2651,8 +2673,8 @@ pub mod subsidy {
                 }
 
                 constructors! {
-                    PostData {
-                        new(
+                    impl PostData {
+                        fn new(
                             auth_code: String,
                             cate_code: String,
                             cert_no: String,
@@ -2677,29 +2699,29 @@ pub mod subsidy {
                             activity_add_code: String,
                         );
                         /// Sets `grade` (能耗等级).
-                        with_grade => grade: PostDataGrade;
+                        fn with_grade(grade: PostDataGrade);
                         /// Sets `bank_name` (银行机构名称).
-                        with_bank_name => bank_name: String;
+                        fn with_bank_name(bank_name: String);
                         /// Sets `bank_subsidy` (银行补贴金额).
-                        with_bank_subsidy => bank_subsidy: String;
+                        fn with_bank_subsidy(bank_subsidy: String);
                         /// Sets `plat_subsidy` (交易平台补贴金额).
-                        with_plat_subsidy => plat_subsidy: String;
+                        fn with_plat_subsidy(plat_subsidy: String);
                         /// Sets `logistics_no` (物流单号).
-                        with_logistics_no => logistics_no: String;
+                        fn with_logistics_no(logistics_no: String);
                         /// Sets `delivery_time` (签收时间).
-                        with_delivery_time => delivery_time: String;
+                        fn with_delivery_time(delivery_time: String);
                         /// Sets `invoice_no` (发票号).
-                        with_invoice_no => invoice_no: String;
+                        fn with_invoice_no(invoice_no: String);
                         /// Sets `pc_type` (类型).
-                        with_pc_type => pc_type: String;
+                        fn with_pc_type(pc_type: String);
                         /// Sets `origin_order_no` (原始订单号).
-                        with_origin_order_no => origin_order_no: String;
+                        fn with_origin_order_no(origin_order_no: String);
                         /// Sets `imei1` (IMEI1).
-                        with_imei1 => imei1: String;
+                        fn with_imei1(imei1: String);
                         /// Sets `imei2` (IMEI2).
-                        with_imei2 => imei2: String;
+                        fn with_imei2(imei2: String);
                         /// Sets `ccc_sn_order_no` (3C SN 锁定解锁订单号).
-                        with_ccc_sn_order_no => ccc_sn_order_no: String;
+                        fn with_ccc_sn_order_no(ccc_sn_order_no: String);
                     }
                 }
 
@@ -2715,6 +2737,7 @@ pub mod subsidy {
                 }
             }
         }
+
         /// `/v3/gov/subsidy/zhejiang/sncode`
         pub mod sncode {
             /// `/v3/gov/subsidy/zhejiang/sncode/lock`
@@ -2778,8 +2801,8 @@ pub mod subsidy {
                 }
 
                 constructors! {
-                    Post {
-                        new(
+                    impl Post {
+                        fn new(
                             create_user: String,
                             province: String,
                             sn: String,
@@ -2793,29 +2816,29 @@ pub mod subsidy {
                             req_time: String,
                         );
                         /// Sets `manufact_cert_code` (厂商统一 社会信用 代码).
-                        with_manufact_cert_code => manufact_cert_code: String;
+                        fn with_manufact_cert_code(manufact_cert_code: String);
                         /// Sets `goods_model` (商品型号).
-                        with_goods_model => goods_model: String;
+                        fn with_goods_model(goods_model: String);
                         /// Sets `imei1` (IMEI_1 码).
-                        with_imei1 => imei1: String;
+                        fn with_imei1(imei1: String);
                         /// Sets `imei2` (IMEI_2 码).
-                        with_imei2 => imei2: String;
+                        fn with_imei2(imei2: String);
                         /// Sets `acquire_code` (收单机构).
-                        with_acquire_code => acquire_code: String;
+                        fn with_acquire_code(acquire_code: String);
                         /// Sets `city` (市级区域代码).
-                        with_city => city: String;
+                        fn with_city(city: String);
                         /// Sets `county` (区县区域代码).
-                        with_county => county: String;
+                        fn with_county(county: String);
                         /// Sets `is_ai_product` (是否 AI 产品).
-                        with_is_ai_product => is_ai_product: String;
+                        fn with_is_ai_product(is_ai_product: String);
                         /// Sets `sale_time` (销售时间).
-                        with_sale_time => sale_time: String;
+                        fn with_sale_time(sale_time: String);
                         /// Sets `mfr_info` (厂商信息).
-                        with_mfr_info => mfr_info: String;
+                        fn with_mfr_info(mfr_info: String);
                         /// Sets `brand` (具体品牌).
-                        with_brand => brand: String;
+                        fn with_brand(brand: String);
                         /// Sets `sale_models` (渠道类型).
-                        with_sale_models => sale_models: String;
+                        fn with_sale_models(sale_models: String);
                     }
                 }
 
@@ -2832,6 +2855,7 @@ pub mod subsidy {
                     pub imei2: Option<String>,
                 }
             }
+
             /// `/v3/gov/subsidy/zhejiang/sncode/query`
             pub mod query {
                 /// sn码销售状态查询
@@ -2867,8 +2891,8 @@ pub mod subsidy {
                 }
 
                 constructors! {
-                    Post {
-                        new(
+                    impl Post {
+                        fn new(
                             sn: String,
                             province: String,
                             goods_type: String,
@@ -2877,13 +2901,13 @@ pub mod subsidy {
                             req_time: String,
                         );
                         /// Sets `manufact_cert_code` (厂商统一社会信 用代码).
-                        with_manufact_cert_code => manufact_cert_code: String;
+                        fn with_manufact_cert_code(manufact_cert_code: String);
                         /// Sets `imei1` (IMEI_1 码).
-                        with_imei1 => imei1: String;
+                        fn with_imei1(imei1: String);
                         /// Sets `imei2` (IMEI_2 码).
-                        with_imei2 => imei2: String;
+                        fn with_imei2(imei2: String);
                         /// Sets `sales_models` (渠道类型).
-                        with_sales_models => sales_models: String;
+                        fn with_sales_models(sales_models: String);
                     }
                 }
 
@@ -2916,6 +2940,7 @@ pub mod subsidy {
                     pub sell_state: Option<PostResponseSellState>,
                 }
             }
+
             /// `/v3/gov/subsidy/zhejiang/sncode/unlock`
             pub mod unlock {
                 /// sn码解锁
@@ -2979,8 +3004,8 @@ pub mod subsidy {
                 }
 
                 constructors! {
-                    Post {
-                        new(
+                    impl Post {
+                        fn new(
                             req_ssn: String,
                             req_time: String,
                             create_user: String,
@@ -2995,29 +3020,29 @@ pub mod subsidy {
                             sell_orderid: String,
                         );
                         /// Sets `manufact_cert_code` (厂商统一 社会信用 代码).
-                        with_manufact_cert_code => manufact_cert_code: String;
+                        fn with_manufact_cert_code(manufact_cert_code: String);
                         /// Sets `goods_model` (商品型号).
-                        with_goods_model => goods_model: String;
+                        fn with_goods_model(goods_model: String);
                         /// Sets `imei1` (IMEI_1 码).
-                        with_imei1 => imei1: String;
+                        fn with_imei1(imei1: String);
                         /// Sets `imei2` (IMEI_2 码).
-                        with_imei2 => imei2: String;
+                        fn with_imei2(imei2: String);
                         /// Sets `acquire_code` (收单机构).
-                        with_acquire_code => acquire_code: String;
+                        fn with_acquire_code(acquire_code: String);
                         /// Sets `city` (市级区域 代码).
-                        with_city => city: String;
+                        fn with_city(city: String);
                         /// Sets `county` (区县区域代码).
-                        with_county => county: String;
+                        fn with_county(county: String);
                         /// Sets `is_ai_product` (是否 AI 产 品).
-                        with_is_ai_product => is_ai_product: String;
+                        fn with_is_ai_product(is_ai_product: String);
                         /// Sets `sale_time` (销售时间).
-                        with_sale_time => sale_time: String;
+                        fn with_sale_time(sale_time: String);
                         /// Sets `mfr_info` (厂商信息).
-                        with_mfr_info => mfr_info: String;
+                        fn with_mfr_info(mfr_info: String);
                         /// Sets `brand` (具体品牌).
-                        with_brand => brand: String;
+                        fn with_brand(brand: String);
                         /// Sets `sales_models` (渠道类型).
-                        with_sales_models => sales_models: String;
+                        fn with_sales_models(sales_models: String);
                     }
                 }
 
@@ -3030,6 +3055,7 @@ pub mod subsidy {
         }
     }
 }
+
 /// Types that several operations of feature `gov` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     /// An answer several operations give: each one's `…Response` type names it.
@@ -3091,33 +3117,33 @@ pub mod types {
     }
 
     constructors! {
-        InvoiceInfo {
+        impl InvoiceInfo {
             /// Sets `invoice_cd` (发票代码).
-            with_invoice_cd => invoice_cd: String;
+            fn with_invoice_cd(invoice_cd: String);
             /// Sets `invoice_no` (发票号码).
-            with_invoice_no => invoice_no: String;
+            fn with_invoice_no(invoice_no: String);
             /// Sets `invoice_dt` (开票日期).
-            with_invoice_dt => invoice_dt: String;
+            fn with_invoice_dt(invoice_dt: String);
             /// Sets `invoice_link` (发票链接).
-            with_invoice_link => invoice_link: String;
+            fn with_invoice_link(invoice_link: String);
             /// Sets `invoice_tp` (发票类型).
-            with_invoice_tp => invoice_tp: String;
+            fn with_invoice_tp(invoice_tp: String);
             /// Sets `invoice_ck_cd` (发票校验码).
-            with_invoice_ck_cd => invoice_ck_cd: String;
+            fn with_invoice_ck_cd(invoice_ck_cd: String);
             /// Sets `nm` (发票上购买人姓名).
-            with_nm => nm: String;
+            fn with_nm(nm: String);
             /// Sets `tax` (税价合计).
-            with_tax => tax: String;
+            fn with_tax(tax: String);
             /// Sets `invoice_tax_amt` (发票税额).
-            with_invoice_tax_amt => invoice_tax_amt: String;
+            fn with_invoice_tax_amt(invoice_tax_amt: String);
             /// Sets `sales_ent_nm` (销售企业名称).
-            with_sales_ent_nm => sales_ent_nm: String;
+            fn with_sales_ent_nm(sales_ent_nm: String);
             /// Sets `tax_payer` (销售方纳税人识别号).
-            with_tax_payer => tax_payer: String;
+            fn with_tax_payer(tax_payer: String);
             /// Sets `num` (数量).
-            with_num => num: String;
+            fn with_num(num: String);
             /// Sets `service_nm` (货物或应税劳务服务名称).
-            with_service_nm => service_nm: String;
+            fn with_service_nm(service_nm: String);
         }
     }
 
@@ -3158,27 +3184,27 @@ pub mod types {
     }
 
     constructors! {
-        TrackInfo {
+        impl TrackInfo {
             /// Sets `tracking_no` (物流单号).
-            with_tracking_no => tracking_no: String;
+            fn with_tracking_no(tracking_no: String);
             /// Sets `tracking_company` (物流公司).
-            with_tracking_company => tracking_company: String;
+            fn with_tracking_company(tracking_company: String);
             /// Sets `usr_prov` (收货省).
-            with_usr_prov => usr_prov: String;
+            fn with_usr_prov(usr_prov: String);
             /// Sets `usr_city` (收货市).
-            with_usr_city => usr_city: String;
+            fn with_usr_city(usr_city: String);
             /// Sets `usr_area` (收货区县).
-            with_usr_area => usr_area: String;
+            fn with_usr_area(usr_area: String);
             /// Sets `usr_addr` (收货地址).
-            with_usr_addr => usr_addr: String;
+            fn with_usr_addr(usr_addr: String);
             /// Sets `tracking_type` (物流类型).
-            with_tracking_type => tracking_type: String;
+            fn with_tracking_type(tracking_type: String);
             /// Sets `delivery_method` (提货方式).
-            with_delivery_method => delivery_method: String;
+            fn with_delivery_method(delivery_method: String);
             /// Sets `shipping_addr` (发货地址).
-            with_shipping_addr => shipping_addr: String;
+            fn with_shipping_addr(shipping_addr: String);
             /// Sets `delivery_time` (签收时间).
-            with_delivery_time => delivery_time: String;
+            fn with_delivery_time(delivery_time: String);
         }
     }
 

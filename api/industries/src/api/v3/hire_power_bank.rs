@@ -27,15 +27,15 @@ pub mod insurance_orders {
     }
 
     constructors! {
-        Post {
+        impl Post {
             /// Sets `out_order_no` (商户创建保险订单时的凭据号).
-            with_out_order_no => out_order_no: String;
+            fn with_out_order_no(out_order_no: String);
             /// Sets `openid` (微信用户在商户对应appid下的唯一标识).
-            with_openid => openid: String;
+            fn with_openid(openid: String);
             /// Sets `notify_url` (用于接收保险订单状态变化通知).
-            with_notify_url => notify_url: String;
+            fn with_notify_url(notify_url: String);
             /// Sets `service_id` (商户在支付分服务下对应的服务ID).
-            with_service_id => service_id: String;
+            fn with_service_id(service_id: String);
         }
     }
 
@@ -66,6 +66,7 @@ pub mod insurance_orders {
         pub type GetResponse = crate::api::v3::hire_power_bank::types::InsuranceOrdersResponse;
     }
 }
+
 /// Types that several operations of feature `hire-power-bank` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     /// An answer several operations give: each one's `…Response` type names it.
@@ -91,6 +92,7 @@ pub mod types {
         pub order_receive_state: Option<String>,
     }
 }
+
 /// `/v3/hire-power-bank/user-qualifications`
 pub mod user_qualifications {
     /// `/v3/hire-power-bank/user-qualifications/{openid}`

@@ -34,8 +34,8 @@ pub mod deduct {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     out_insurance_no: String,
                     appid: String,
                     plan_id: String,
@@ -43,9 +43,9 @@ pub mod deduct {
                     insurance_name: String,
                 );
                 /// Sets `payee_mchid` (收款方商户号).
-                with_payee_mchid => payee_mchid: String;
+                fn with_payee_mchid(payee_mchid: String);
                 /// Sets `payee_appid` (收款方公众账号ID).
-                with_payee_appid => payee_appid: String;
+                fn with_payee_appid(payee_appid: String);
             }
         }
 
@@ -108,6 +108,7 @@ pub mod deduct {
             }
         }
     }
+
     /// `/v3/inspolicymgr/deduct/policies`
     pub mod policies {
         /// 上传保单
@@ -188,8 +189,8 @@ pub mod deduct {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     out_insurance_no: String,
                     insured_name_list: Vec<String>,
                     insurance_company_code: String,
@@ -207,37 +208,45 @@ pub mod deduct {
                     free_insurance: bool,
                 );
                 /// Sets `start_renewal_time` (可续保开始时间).
-                with_start_renewal_time => start_renewal_time: crate::DateTime;
+                fn with_start_renewal_time(start_renewal_time: crate::DateTime);
                 /// Sets `end_renewal_time` (可续保结束时间).
-                with_end_renewal_time => end_renewal_time: crate::DateTime;
+                fn with_end_renewal_time(end_renewal_time: crate::DateTime);
                 /// Sets `car_number` (车牌信息).
-                with_car_number => car_number: String;
+                fn with_car_number(car_number: String);
                 /// Sets `pet_name` (宠物名称).
-                with_pet_name => pet_name: String;
+                fn with_pet_name(pet_name: String);
                 /// Sets `address` (地址信息).
-                with_address => address: String;
+                fn with_address(address: String);
                 /// Sets `policy_code` (保司保单号).
-                with_policy_code => policy_code: String;
+                fn with_policy_code(policy_code: String);
                 /// Sets `combined_payment` (是否与其它保单合并扣费).
-                with_combined_payment => combined_payment: bool;
+                fn with_combined_payment(combined_payment: bool);
                 /// Sets `payment_method` (缴费方式).
-                with_payment_method => payment_method: crate::api::v3::inspolicymgr::types::PaymentMethod;
+                fn with_payment_method(
+                    payment_method: crate::api::v3::inspolicymgr::types::PaymentMethod,
+                );
                 /// Sets `period_premium_mode` (期交保费模式).
-                with_period_premium_mode => period_premium_mode: crate::api::v3::inspolicymgr::types::PeriodPremiumMode;
+                fn with_period_premium_mode(
+                    period_premium_mode: crate::api::v3::inspolicymgr::types::PeriodPremiumMode,
+                );
                 /// Sets `payment_period` (缴费周期).
-                with_payment_period => payment_period: crate::api::v3::inspolicymgr::types::PaymentPeriod;
+                fn with_payment_period(
+                    payment_period: crate::api::v3::inspolicymgr::types::PaymentPeriod,
+                );
                 /// Sets `first_period_amount` (首期保费金额).
-                with_first_period_amount => first_period_amount: i64;
+                fn with_first_period_amount(first_period_amount: i64);
                 /// Sets `subsequent_period_amount` (后续每期保费金额).
-                with_subsequent_period_amount => subsequent_period_amount: i64;
+                fn with_subsequent_period_amount(subsequent_period_amount: i64);
                 /// Sets `coverage_term_type` (保障期限类型).
-                with_coverage_term_type => coverage_term_type: crate::api::v3::inspolicymgr::types::CoverageTermType;
+                fn with_coverage_term_type(
+                    coverage_term_type: crate::api::v3::inspolicymgr::types::CoverageTermType,
+                );
                 /// Sets `payee_mchid` (收款方商户号).
-                with_payee_mchid => payee_mchid: String;
+                fn with_payee_mchid(payee_mchid: String);
                 /// Sets `payee_appid` (收款方公众账号ID).
-                with_payee_appid => payee_appid: String;
+                fn with_payee_appid(payee_appid: String);
                 /// Sets `payee_openid` (收款方用户标识).
-                with_payee_openid => payee_openid: String;
+                fn with_payee_openid(payee_openid: String);
             }
         }
 
@@ -392,60 +401,66 @@ pub mod deduct {
             }
 
             constructors! {
-                Patch {
-                    new(
-                        out_insurance_no: String,
-                    );
+                impl Patch {
+                    fn new(out_insurance_no: String);
                     /// Sets `insured_name_list` (被保险人姓名列表).
-                    with_insured_name_list => insured_name_list: Vec<String>;
+                    fn with_insured_name_list(insured_name_list: Vec<String>);
                     /// Sets `insurance_name` (保险名称).
-                    with_insurance_name => insurance_name: String;
+                    fn with_insurance_name(insurance_name: String);
                     /// Sets `effective_time` (保单生效时间).
-                    with_effective_time => effective_time: crate::DateTime;
+                    fn with_effective_time(effective_time: crate::DateTime);
                     /// Sets `expired_time` (保单失效时间).
-                    with_expired_time => expired_time: crate::DateTime;
+                    fn with_expired_time(expired_time: crate::DateTime);
                     /// Sets `coverage_detail` (保障详情).
-                    with_coverage_detail => coverage_detail: String;
+                    fn with_coverage_detail(coverage_detail: String);
                     /// Sets `support_renewal` (是否支持续保).
-                    with_support_renewal => support_renewal: bool;
+                    fn with_support_renewal(support_renewal: bool);
                     /// Sets `start_renewal_time` (可续保开始时间).
-                    with_start_renewal_time => start_renewal_time: crate::DateTime;
+                    fn with_start_renewal_time(start_renewal_time: crate::DateTime);
                     /// Sets `end_renewal_time` (可续保结束时间).
-                    with_end_renewal_time => end_renewal_time: crate::DateTime;
+                    fn with_end_renewal_time(end_renewal_time: crate::DateTime);
                     /// Sets `policy_type` (保单类型).
-                    with_policy_type => policy_type: crate::api::v3::inspolicymgr::types::PolicyType;
+                    fn with_policy_type(policy_type: crate::api::v3::inspolicymgr::types::PolicyType);
                     /// Sets `car_number` (车牌信息).
-                    with_car_number => car_number: String;
+                    fn with_car_number(car_number: String);
                     /// Sets `pet_name` (宠物名称).
-                    with_pet_name => pet_name: String;
+                    fn with_pet_name(pet_name: String);
                     /// Sets `address` (地址信息).
-                    with_address => address: String;
+                    fn with_address(address: String);
                     /// Sets `policy_state` (保单状态).
-                    with_policy_state => policy_state: crate::api::v3::inspolicymgr::types::PolicyState;
+                    fn with_policy_state(policy_state: crate::api::v3::inspolicymgr::types::PolicyState);
                     /// Sets `policy_code` (保司保单号).
-                    with_policy_code => policy_code: String;
+                    fn with_policy_code(policy_code: String);
                     /// Sets `plan_id` (委托代扣模板ID).
-                    with_plan_id => plan_id: String;
+                    fn with_plan_id(plan_id: String);
                     /// Sets `out_contract_code` (商户签约协议号).
-                    with_out_contract_code => out_contract_code: String;
+                    fn with_out_contract_code(out_contract_code: String);
                     /// Sets `policy_periods` (保单的扣费周期列表).
-                    with_policy_periods => policy_periods: Vec<i64>;
+                    fn with_policy_periods(policy_periods: Vec<i64>);
                     /// Sets `free_insurance` (是否为赠险).
-                    with_free_insurance => free_insurance: bool;
+                    fn with_free_insurance(free_insurance: bool);
                     /// Sets `combined_payment` (是否与其它保单合并扣费).
-                    with_combined_payment => combined_payment: bool;
+                    fn with_combined_payment(combined_payment: bool);
                     /// Sets `payment_method` (缴费方式).
-                    with_payment_method => payment_method: crate::api::v3::inspolicymgr::types::PaymentMethod;
+                    fn with_payment_method(
+                        payment_method: crate::api::v3::inspolicymgr::types::PaymentMethod,
+                    );
                     /// Sets `period_premium_mode` (期交保费模式).
-                    with_period_premium_mode => period_premium_mode: crate::api::v3::inspolicymgr::types::PeriodPremiumMode;
+                    fn with_period_premium_mode(
+                        period_premium_mode: crate::api::v3::inspolicymgr::types::PeriodPremiumMode,
+                    );
                     /// Sets `payment_period` (缴费周期).
-                    with_payment_period => payment_period: crate::api::v3::inspolicymgr::types::PaymentPeriod;
+                    fn with_payment_period(
+                        payment_period: crate::api::v3::inspolicymgr::types::PaymentPeriod,
+                    );
                     /// Sets `first_period_amount` (首期保费金额).
-                    with_first_period_amount => first_period_amount: i64;
+                    fn with_first_period_amount(first_period_amount: i64);
                     /// Sets `subsequent_period_amount` (后续每期保费金额).
-                    with_subsequent_period_amount => subsequent_period_amount: i64;
+                    fn with_subsequent_period_amount(subsequent_period_amount: i64);
                     /// Sets `coverage_term_type` (保障期限类型).
-                    with_coverage_term_type => coverage_term_type: crate::api::v3::inspolicymgr::types::CoverageTermType;
+                    fn with_coverage_term_type(
+                        coverage_term_type: crate::api::v3::inspolicymgr::types::CoverageTermType,
+                    );
                 }
             }
 
@@ -497,6 +512,7 @@ pub mod deduct {
         }
     }
 }
+
 /// Types that several operations of feature `inspolicymgr` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     string_enum! {

@@ -60,6 +60,7 @@ pub mod device_inspections {
         }
     }
 }
+
 /// `/v3/iotmanage/devices`
 pub mod devices {
     /// 智能设备列表

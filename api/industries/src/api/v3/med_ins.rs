@@ -88,8 +88,8 @@ pub mod orders {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 mix_pay_type: crate::api::v3::med_ins::types::MixPayType,
                 order_type: crate::api::v3::med_ins::types::OrderType,
                 appid: String,
@@ -103,51 +103,55 @@ pub mod orders {
                 callback_url: String,
             );
             /// Sets `sub_appid` (医疗机构的公众号ID).
-            with_sub_appid => sub_appid: String;
+            fn with_sub_appid(sub_appid: String);
             /// Sets `sub_mchid` (医疗机构的商户号).
-            with_sub_mchid => sub_mchid: String;
+            fn with_sub_mchid(sub_mchid: String);
             /// Sets `openid` (用户在appid下的唯一标识).
-            with_openid => openid: String;
+            fn with_openid(openid: String);
             /// Sets `sub_openid` (用户在医疗机构AppID下的唯一标识).
-            with_sub_openid => sub_openid: String;
+            fn with_sub_openid(sub_openid: String);
             /// Sets `pay_for_relatives` (是否代亲属支付).
-            with_pay_for_relatives => pay_for_relatives: bool;
+            fn with_pay_for_relatives(pay_for_relatives: bool);
             /// Sets `relative` (亲属身份信息).
-            with_relative => relative: crate::api::v3::med_ins::types::Payer;
+            fn with_relative(relative: crate::api::v3::med_ins::types::Payer);
             /// Sets `pay_order_id` (医保局返回的支付单ID).
-            with_pay_order_id => pay_order_id: String;
+            fn with_pay_order_id(pay_order_id: String);
             /// Sets `pay_auth_no` (医保局返回的支付授权码).
-            with_pay_auth_no => pay_auth_no: String;
+            fn with_pay_auth_no(pay_auth_no: String);
             /// Sets `geo_location` (用户定位信息).
-            with_geo_location => geo_location: String;
+            fn with_geo_location(geo_location: String);
             /// Sets `med_ins_order_create_time` (医保下单时间).
-            with_med_ins_order_create_time => med_ins_order_create_time: crate::DateTime;
+            fn with_med_ins_order_create_time(med_ins_order_create_time: crate::DateTime);
             /// Sets `med_ins_gov_fee` (医保局结算后).
-            with_med_ins_gov_fee => med_ins_gov_fee: i64;
+            fn with_med_ins_gov_fee(med_ins_gov_fee: i64);
             /// Sets `med_ins_self_fee` (医保局结算后).
-            with_med_ins_self_fee => med_ins_self_fee: i64;
+            fn with_med_ins_self_fee(med_ins_self_fee: i64);
             /// Sets `med_ins_other_fee` (医保局结算后).
-            with_med_ins_other_fee => med_ins_other_fee: i64;
+            fn with_med_ins_other_fee(med_ins_other_fee: i64);
             /// Sets `med_ins_cash_fee` (医保局结算后).
-            with_med_ins_cash_fee => med_ins_cash_fee: i64;
+            fn with_med_ins_cash_fee(med_ins_cash_fee: i64);
             /// Sets `wechat_pay_cash_fee` (实际需要用户微信支付的金额).
-            with_wechat_pay_cash_fee => wechat_pay_cash_fee: i64;
+            fn with_wechat_pay_cash_fee(wechat_pay_cash_fee: i64);
             /// Sets `cash_add_detail` (现金补充列表).
-            with_cash_add_detail => cash_add_detail: Vec<crate::api::v3::med_ins::types::CashAddDetail>;
+            fn with_cash_add_detail(
+                cash_add_detail: Vec<crate::api::v3::med_ins::types::CashAddDetail>,
+            );
             /// Sets `cash_reduce_detail` (现金减免列表).
-            with_cash_reduce_detail => cash_reduce_detail: Vec<crate::api::v3::med_ins::types::CashReduceDetail>;
+            fn with_cash_reduce_detail(
+                cash_reduce_detail: Vec<crate::api::v3::med_ins::types::CashReduceDetail>,
+            );
             /// Sets `prepay_id` (自费预下单ID).
-            with_prepay_id => prepay_id: String;
+            fn with_prepay_id(prepay_id: String);
             /// Sets `passthrough_request_content` (医疗机构透传给医保的数据).
-            with_passthrough_request_content => passthrough_request_content: String;
+            fn with_passthrough_request_content(passthrough_request_content: String);
             /// Sets `extends` (扩展字段).
-            with_extends => extends: String;
+            fn with_extends(extends: String);
             /// Sets `attach` (附加数据).
-            with_attach => attach: String;
+            fn with_attach(attach: String);
             /// Sets `channel_no` (渠道号).
-            with_channel_no => channel_no: String;
+            fn with_channel_no(channel_no: String);
             /// Sets `med_ins_test_env` (是否到医保局测试环境下单).
-            with_med_ins_test_env => med_ins_test_env: bool;
+            fn with_med_ins_test_env(med_ins_test_env: bool);
         }
     }
 
@@ -233,12 +237,10 @@ pub mod orders {
             }
 
             constructors! {
-                Get {
-                    new(
-                        mix_trade_no: String,
-                    );
+                impl Get {
+                    fn new(mix_trade_no: String);
                     /// Sets `sub_mchid` (医疗机构的商户号 (query)).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                 }
             }
 
@@ -277,6 +279,7 @@ pub mod orders {
             pub type GetResponse = crate::api::v3::med_ins::types::OrdersResponse;
         }
     }
+
     /// `/v3/med-ins/orders/out-trade-no`
     pub mod out_trade_no {
         /// `/v3/med-ins/orders/out-trade-no/{out_trade_no}`
@@ -296,12 +299,10 @@ pub mod orders {
             }
 
             constructors! {
-                Get {
-                    new(
-                        out_trade_no: String,
-                    );
+                impl Get {
+                    fn new(out_trade_no: String);
                     /// Sets `sub_mchid` (医疗机构的商户号 (query)).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                 }
             }
 
@@ -341,6 +342,7 @@ pub mod orders {
         }
     }
 }
+
 /// `/v3/med-ins/refunds`
 pub mod refunds {
     /// `/v3/med-ins/refunds/notify`
@@ -379,6 +381,7 @@ pub mod refunds {
         }
     }
 }
+
 /// Types that several operations of feature `med-ins` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     string_enum! {

@@ -27,6 +27,7 @@ pub mod stocks {
             /// The type is [`StocksResponse`](crate::api::v3::multiuse::types::StocksResponse), which other answers share.
             pub type GetResponse = crate::api::v3::multiuse::types::StocksResponse;
         }
+
         /// `/v3/multiuse/stocks/{stock_id}/send-flow`
         pub mod send_flow {
             /// 下载批次发放明细
@@ -48,6 +49,7 @@ pub mod stocks {
             /// The type is [`StocksResponse`](crate::api::v3::multiuse::types::StocksResponse), which other answers share.
             pub type GetResponse = crate::api::v3::multiuse::types::StocksResponse;
         }
+
         /// `/v3/multiuse/stocks/{stock_id}/use-flow`
         pub mod use_flow {
             /// 下载核销明细
@@ -71,6 +73,7 @@ pub mod stocks {
         }
     }
 }
+
 /// Types that several operations of feature `multiuse` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     /// An answer several operations give: each one's `…Response` type names it.
@@ -80,6 +83,7 @@ pub mod types {
         pub url: String,
     }
 }
+
 /// `/v3/multiuse/users`
 pub mod users {
     /// `/v3/multiuse/users/{openid}`
@@ -122,8 +126,8 @@ pub mod users {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         openid: String,
                         stock_id: String,
                         out_request_no: String,
@@ -133,7 +137,7 @@ pub mod users {
                         card_type: PostCardType,
                     );
                     /// Sets `amount` (发放面额).
-                    with_amount => amount: i64;
+                    fn with_amount(amount: i64);
                 }
             }
 

@@ -25,13 +25,10 @@ pub mod card_template {
     }
 
     constructors! {
-        Post {
-            new(
-                card_appid: String,
-                card_template_information: PostCardTemplateInformation,
-            );
+        impl Post {
+            fn new(card_appid: String, card_template_information: PostCardTemplateInformation);
             /// Sets `sub_mchid` (子商户号).
-            with_sub_mchid => sub_mchid: String;
+            fn with_sub_mchid(sub_mchid: String);
         }
     }
 
@@ -55,17 +52,14 @@ pub mod card_template {
     }
 
     constructors! {
-        PostCardTemplateInformationCustomCell {
-            new(
-                words: String,
-                description: String,
-            );
+        impl PostCardTemplateInformationCustomCell {
+            fn new(words: String, description: String);
             /// Sets `jump_url` (点击cell位跳转的地址).
-            with_jump_url => jump_url: String;
+            fn with_jump_url(jump_url: String);
             /// Sets `miniprogram_user_name` (点击cell位跳转的小程序的用户名).
-            with_miniprogram_user_name => miniprogram_user_name: String;
+            fn with_miniprogram_user_name(miniprogram_user_name: String);
             /// Sets `miniprogram_path` (点击cell位跳转的小程序的页面路径).
-            with_miniprogram_path => miniprogram_path: String;
+            fn with_miniprogram_path(miniprogram_path: String);
         }
     }
 
@@ -84,14 +78,12 @@ pub mod card_template {
     }
 
     constructors! {
-        PostCardTemplateInformation {
-            new(
-                logo_url: String,
-            );
+        impl PostCardTemplateInformation {
+            fn new(logo_url: String);
             /// Sets `payee_name` (收款方名称).
-            with_payee_name => payee_name: String;
+            fn with_payee_name(payee_name: String);
             /// Sets `custom_cell` (卡券自定义cell位配置).
-            with_custom_cell => custom_cell: PostCardTemplateInformationCustomCell;
+            fn with_custom_cell(custom_cell: PostCardTemplateInformationCustomCell);
         }
     }
 
@@ -104,6 +96,7 @@ pub mod card_template {
         pub card_id: String,
     }
 }
+
 /// `/v3/new-tax-control-fapiao/fapiao-applications`
 pub mod fapiao_applications {
     /// 开具电子发票
@@ -133,15 +126,15 @@ pub mod fapiao_applications {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 scene: String,
                 fapiao_apply_id: String,
                 buyer_information: PostBuyerInformation,
                 fapiao_information: Vec<PostFapiaoInformation>,
             );
             /// Sets `sub_mchid` (子商户号).
-            with_sub_mchid => sub_mchid: String;
+            fn with_sub_mchid(sub_mchid: String);
         }
     }
 
@@ -179,25 +172,22 @@ pub mod fapiao_applications {
     }
 
     constructors! {
-        PostBuyerInformation {
-            new(
-                r#type: String,
-                name: String,
-            );
+        impl PostBuyerInformation {
+            fn new(r#type: String, name: String);
             /// Sets `taxpayer_id` (纳税人识别号).
-            with_taxpayer_id => taxpayer_id: String;
+            fn with_taxpayer_id(taxpayer_id: String);
             /// Sets `address` (地址).
-            with_address => address: String;
+            fn with_address(address: String);
             /// Sets `telephone` (电话).
-            with_telephone => telephone: String;
+            fn with_telephone(telephone: String);
             /// Sets `bank_name` (开户银行).
-            with_bank_name => bank_name: String;
+            fn with_bank_name(bank_name: String);
             /// Sets `bank_account` (银行账号).
-            with_bank_account => bank_account: String;
+            fn with_bank_account(bank_account: String);
             /// Sets `phone` (手机号).
-            with_phone => phone: String;
+            fn with_phone(phone: String);
             /// Sets `email` (邮箱地址).
-            with_email => email: String;
+            fn with_email(email: String);
         }
     }
 
@@ -237,27 +227,22 @@ pub mod fapiao_applications {
     }
 
     constructors! {
-        PostFapiaoInformationItems {
-            new(
-                tax_code: String,
-                quantity: i64,
-                total_amount: i64,
-                discount: bool,
-            );
+        impl PostFapiaoInformationItems {
+            fn new(tax_code: String, quantity: i64, total_amount: i64, discount: bool);
             /// Sets `goods_category` (税局侧规定的货物或应税劳务、服务分类名称).
-            with_goods_category => goods_category: String;
+            fn with_goods_category(goods_category: String);
             /// Sets `goods_name` (货物或应税劳务、服务名称).
-            with_goods_name => goods_name: String;
+            fn with_goods_name(goods_name: String);
             /// Sets `goods_id` (企业侧维护的货物或应税劳务、服务编码).
-            with_goods_id => goods_id: i64;
+            fn with_goods_id(goods_id: i64);
             /// Sets `specification` (规格型号).
-            with_specification => specification: String;
+            fn with_specification(specification: String);
             /// Sets `unit` (单位).
-            with_unit => unit: String;
+            fn with_unit(unit: String);
             /// Sets `tax_rate` (税率).
-            with_tax_rate => tax_rate: i64;
+            fn with_tax_rate(tax_rate: i64);
             /// Sets `tax_prefer_mark` (税收优惠政策标识).
-            with_tax_prefer_mark => tax_prefer_mark: String;
+            fn with_tax_prefer_mark(tax_prefer_mark: String);
         }
     }
 
@@ -279,15 +264,15 @@ pub mod fapiao_applications {
     }
 
     constructors! {
-        PostFapiaoInformation {
-            new(
+        impl PostFapiaoInformation {
+            fn new(
                 fapiao_id: String,
                 total_amount: i64,
                 need_list: bool,
                 items: Vec<PostFapiaoInformationItems>,
             );
             /// Sets `remark` (发票备注).
-            with_remark => remark: String;
+            fn with_remark(remark: String);
         }
     }
 
@@ -315,14 +300,12 @@ pub mod fapiao_applications {
         }
 
         constructors! {
-            Get {
-                new(
-                    fapiao_apply_id: String,
-                );
+            impl Get {
+                fn new(fapiao_apply_id: String);
                 /// Sets `sub_mchid` (子商户号 (query)).
-                with_sub_mchid => sub_mchid: String;
+                fn with_sub_mchid(sub_mchid: String);
                 /// Sets `fapiao_id` (商户发票单号 (query)).
-                with_fapiao_id => fapiao_id: String;
+                fn with_fapiao_id(fapiao_id: String);
             }
         }
 
@@ -482,6 +465,7 @@ pub mod fapiao_applications {
                 pub fapiao_download_info_list: Option<Vec<GetResponseFapiaoDownloadInfoList>>,
             }
         }
+
         /// `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/insert-cards`
         pub mod insert_cards {
             /// 将电子发票插入微信用户卡包
@@ -516,15 +500,15 @@ pub mod fapiao_applications {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         fapiao_apply_id: String,
                         scene: crate::api::v3::new_tax_control_fapiao::types::Scene,
                         buyer_information: crate::api::v3::new_tax_control_fapiao::types::BuyerInformation,
                         fapiao_card_information: Vec<PostFapiaoCardInformation>,
                     );
                     /// Sets `sub_mchid` (子商户号).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                 }
             }
 
@@ -595,8 +579,8 @@ pub mod fapiao_applications {
             }
 
             constructors! {
-                PostFapiaoCardInformation {
-                    new(
+                impl PostFapiaoCardInformation {
+                    fn new(
                         fapiao_media_id: String,
                         fapiao_number: String,
                         fapiao_code: String,
@@ -611,10 +595,11 @@ pub mod fapiao_applications {
                         items: Vec<crate::api::v3::new_tax_control_fapiao::types::Items>,
                     );
                     /// Sets `remark` (备注信息).
-                    with_remark => remark: String;
+                    fn with_remark(remark: String);
                 }
             }
         }
+
         /// `/v3/new-tax-control-fapiao/fapiao-applications/{fapiao_apply_id}/reverse`
         pub mod reverse {
             /// 冲红电子发票
@@ -642,14 +627,14 @@ pub mod fapiao_applications {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         fapiao_apply_id: String,
                         reverse_reason: PostReverseReason,
                         fapiao_information: Vec<PostFapiaoInformation>,
                     );
                     /// Sets `sub_mchid` (子商户号).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                 }
             }
 
@@ -681,17 +666,15 @@ pub mod fapiao_applications {
             }
 
             constructors! {
-                PostFapiaoInformation {
-                    new(
-                        fapiao_id: String,
-                        fapiao_number: String,
-                    );
+                impl PostFapiaoInformation {
+                    fn new(fapiao_id: String, fapiao_number: String);
                     /// Sets `fapiao_code` (发票代码).
-                    with_fapiao_code => fapiao_code: String;
+                    fn with_fapiao_code(fapiao_code: String);
                 }
             }
         }
     }
+
     /// `/v3/new-tax-control-fapiao/fapiao-applications/issue-general`
     pub mod issue_general {
         /// 开具通用行业电子发票
@@ -757,8 +740,8 @@ pub mod fapiao_applications {
         }
 
         constructors! {
-            PostFapiaoInformationItems {
-                new(
+            impl PostFapiaoInformationItems {
+                fn new(
                     tax_code: String,
                     goods_name: String,
                     total_amount: i64,
@@ -766,13 +749,13 @@ pub mod fapiao_applications {
                     discount: bool,
                 );
                 /// Sets `specification` (规格型号).
-                with_specification => specification: String;
+                fn with_specification(specification: String);
                 /// Sets `unit` (单位).
-                with_unit => unit: String;
+                fn with_unit(unit: String);
                 /// Sets `quantity` (数量).
-                with_quantity => quantity: i64;
+                fn with_quantity(quantity: i64);
                 /// Sets `preferential_policy_code` (优惠政策标识).
-                with_preferential_policy_code => preferential_policy_code: i64;
+                fn with_preferential_policy_code(preferential_policy_code: i64);
             }
         }
 
@@ -820,8 +803,8 @@ pub mod fapiao_applications {
         }
 
         constructors! {
-            PostFapiaoInformation {
-                new(
+            impl PostFapiaoInformation {
+                fn new(
                     fapiao_id: String,
                     total_amount: i64,
                     items: Vec<PostFapiaoInformationItems>,
@@ -830,19 +813,20 @@ pub mod fapiao_applications {
                     transaction_information: Vec<crate::api::v3::new_tax_control_fapiao::types::TransactionInformation>,
                 );
                 /// Sets `export_business_policy_code` (出口业务适用政策代码).
-                with_export_business_policy_code => export_business_policy_code: i64;
+                fn with_export_business_policy_code(export_business_policy_code: i64);
                 /// Sets `vat_refund_levy_code` (增值税即征即退代码).
-                with_vat_refund_levy_code => vat_refund_levy_code: i64;
+                fn with_vat_refund_levy_code(vat_refund_levy_code: i64);
                 /// Sets `billing_person` (开票人名称).
-                with_billing_person => billing_person: String;
+                fn with_billing_person(billing_person: String);
                 /// Sets `remark` (发票备注).
-                with_remark => remark: String;
+                fn with_remark(remark: String);
             }
         }
 
         /// What `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-general` answers.
         pub type PostResponse = String;
     }
+
     /// `/v3/new-tax-control-fapiao/fapiao-applications/issue-passenger-transport`
     pub mod issue_passenger_transport {
         /// 开具旅客运输行业电子发票
@@ -968,8 +952,8 @@ pub mod fapiao_applications {
         }
 
         constructors! {
-            PostFapiaoInformationItemsPassengerInformation {
-                new(
+            impl PostFapiaoInformationItemsPassengerInformation {
+                fn new(
                     name: String,
                     certificate_type: PostFapiaoInformationItemsPassengerInformationCertificateType,
                     certificate_number: String,
@@ -979,7 +963,9 @@ pub mod fapiao_applications {
                     transportation_type: PostFapiaoInformationItemsPassengerInformationTransportationType,
                 );
                 /// Sets `transportation_classes` (交通工具等级).
-                with_transportation_classes => transportation_classes: PostFapiaoInformationItemsPassengerInformationTransportationClasses;
+                fn with_transportation_classes(
+                    transportation_classes: PostFapiaoInformationItemsPassengerInformationTransportationClasses,
+                );
             }
         }
 
@@ -1015,8 +1001,8 @@ pub mod fapiao_applications {
         }
 
         constructors! {
-            PostFapiaoInformationItems {
-                new(
+            impl PostFapiaoInformationItems {
+                fn new(
                     tax_code: String,
                     goods_name: String,
                     total_amount: i64,
@@ -1024,15 +1010,17 @@ pub mod fapiao_applications {
                     discount: bool,
                 );
                 /// Sets `specification` (规格型号).
-                with_specification => specification: String;
+                fn with_specification(specification: String);
                 /// Sets `unit` (单位).
-                with_unit => unit: String;
+                fn with_unit(unit: String);
                 /// Sets `quantity` (数量).
-                with_quantity => quantity: i64;
+                fn with_quantity(quantity: i64);
                 /// Sets `preferential_policy_code` (优惠政策标识).
-                with_preferential_policy_code => preferential_policy_code: i64;
+                fn with_preferential_policy_code(preferential_policy_code: i64);
                 /// Sets `passenger_information` (出行人额外信息).
-                with_passenger_information => passenger_information: PostFapiaoInformationItemsPassengerInformation;
+                fn with_passenger_information(
+                    passenger_information: PostFapiaoInformationItemsPassengerInformation,
+                );
             }
         }
 
@@ -1080,8 +1068,8 @@ pub mod fapiao_applications {
         }
 
         constructors! {
-            PostFapiaoInformation {
-                new(
+            impl PostFapiaoInformation {
+                fn new(
                     fapiao_id: String,
                     total_amount: i64,
                     items: Vec<PostFapiaoInformationItems>,
@@ -1090,19 +1078,20 @@ pub mod fapiao_applications {
                     transaction_information: Vec<crate::api::v3::new_tax_control_fapiao::types::TransactionInformation>,
                 );
                 /// Sets `export_business_policy_code` (出口业务适用政策代码).
-                with_export_business_policy_code => export_business_policy_code: i64;
+                fn with_export_business_policy_code(export_business_policy_code: i64);
                 /// Sets `vat_refund_levy_code` (增值税即征即退代码).
-                with_vat_refund_levy_code => vat_refund_levy_code: i64;
+                fn with_vat_refund_levy_code(vat_refund_levy_code: i64);
                 /// Sets `billing_person` (开票人名称).
-                with_billing_person => billing_person: String;
+                fn with_billing_person(billing_person: String);
                 /// Sets `remark` (发票备注).
-                with_remark => remark: String;
+                fn with_remark(remark: String);
             }
         }
 
         /// What `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-passenger-transport` answers.
         pub type PostResponse = String;
     }
+
     /// `/v3/new-tax-control-fapiao/fapiao-applications/issue-refined-oil`
     pub mod issue_refined_oil {
         /// 开具成品油行业电子发票
@@ -1193,8 +1182,8 @@ pub mod fapiao_applications {
         }
 
         constructors! {
-            PostFapiaoInformationItems {
-                new(
+            impl PostFapiaoInformationItems {
+                fn new(
                     tax_code: String,
                     goods_name: String,
                     total_amount: i64,
@@ -1202,15 +1191,17 @@ pub mod fapiao_applications {
                     discount: bool,
                 );
                 /// Sets `specification` (规格型号).
-                with_specification => specification: String;
+                fn with_specification(specification: String);
                 /// Sets `unit` (成品油单位).
-                with_unit => unit: PostFapiaoInformationItemsUnit;
+                fn with_unit(unit: PostFapiaoInformationItemsUnit);
                 /// Sets `quantity` (数量).
-                with_quantity => quantity: i64;
+                fn with_quantity(quantity: i64);
                 /// Sets `preferential_policy_code` (优惠政策标识).
-                with_preferential_policy_code => preferential_policy_code: i64;
+                fn with_preferential_policy_code(preferential_policy_code: i64);
                 /// Sets `refined_oil_information` (成品油行业额外信息).
-                with_refined_oil_information => refined_oil_information: PostFapiaoInformationItemsRefinedOilInformation;
+                fn with_refined_oil_information(
+                    refined_oil_information: PostFapiaoInformationItemsRefinedOilInformation,
+                );
             }
         }
 
@@ -1258,8 +1249,8 @@ pub mod fapiao_applications {
         }
 
         constructors! {
-            PostFapiaoInformation {
-                new(
+            impl PostFapiaoInformation {
+                fn new(
                     fapiao_id: String,
                     total_amount: i64,
                     items: Vec<PostFapiaoInformationItems>,
@@ -1268,19 +1259,20 @@ pub mod fapiao_applications {
                     transaction_information: Vec<crate::api::v3::new_tax_control_fapiao::types::TransactionInformation>,
                 );
                 /// Sets `export_business_policy_code` (出口业务适用政策代码).
-                with_export_business_policy_code => export_business_policy_code: i64;
+                fn with_export_business_policy_code(export_business_policy_code: i64);
                 /// Sets `vat_refund_levy_code` (增值税即征即退代码).
-                with_vat_refund_levy_code => vat_refund_levy_code: i64;
+                fn with_vat_refund_levy_code(vat_refund_levy_code: i64);
                 /// Sets `billing_person` (开票人名称).
-                with_billing_person => billing_person: String;
+                fn with_billing_person(billing_person: String);
                 /// Sets `remark` (发票备注).
-                with_remark => remark: String;
+                fn with_remark(remark: String);
             }
         }
 
         /// What `POST /v3/new-tax-control-fapiao/fapiao-applications/issue-refined-oil` answers.
         pub type PostResponse = String;
     }
+
     /// `/v3/new-tax-control-fapiao/fapiao-applications/real-estate-leasing`
     pub mod real_estate_leasing {
         /// 开具不动产租赁行业电子发票
@@ -1344,8 +1336,8 @@ pub mod fapiao_applications {
         }
 
         constructors! {
-            PostFapiaoInformationItemsRealEstateLeasingInformation {
-                new(
+            impl PostFapiaoInformationItemsRealEstateLeasingInformation {
+                fn new(
                     province: String,
                     address: String,
                     lease_period_start: crate::DateTime,
@@ -1353,11 +1345,11 @@ pub mod fapiao_applications {
                     cross_city_flag: bool,
                 );
                 /// Sets `city` (不动产坐落城市).
-                with_city => city: String;
+                fn with_city(city: String);
                 /// Sets `certificate_no` (产权证书/不动产权证号).
-                with_certificate_no => certificate_no: String;
+                fn with_certificate_no(certificate_no: String);
                 /// Sets `plate_no` (车牌号).
-                with_plate_no => plate_no: Vec<String>;
+                fn with_plate_no(plate_no: Vec<String>);
             }
         }
 
@@ -1394,8 +1386,8 @@ pub mod fapiao_applications {
         }
 
         constructors! {
-            PostFapiaoInformationItems {
-                new(
+            impl PostFapiaoInformationItems {
+                fn new(
                     tax_code: String,
                     goods_name: String,
                     total_amount: i64,
@@ -1403,15 +1395,17 @@ pub mod fapiao_applications {
                     discount: bool,
                 );
                 /// Sets `specification` (规格型号).
-                with_specification => specification: String;
+                fn with_specification(specification: String);
                 /// Sets `unit` (单位).
-                with_unit => unit: String;
+                fn with_unit(unit: String);
                 /// Sets `quantity` (数量).
-                with_quantity => quantity: i64;
+                fn with_quantity(quantity: i64);
                 /// Sets `preferential_policy_code` (优惠政策标识).
-                with_preferential_policy_code => preferential_policy_code: i64;
+                fn with_preferential_policy_code(preferential_policy_code: i64);
                 /// Sets `real_estate_leasing_information` (不动产租赁特定行业额外信息).
-                with_real_estate_leasing_information => real_estate_leasing_information: PostFapiaoInformationItemsRealEstateLeasingInformation;
+                fn with_real_estate_leasing_information(
+                    real_estate_leasing_information: PostFapiaoInformationItemsRealEstateLeasingInformation,
+                );
             }
         }
 
@@ -1459,8 +1453,8 @@ pub mod fapiao_applications {
         }
 
         constructors! {
-            PostFapiaoInformation {
-                new(
+            impl PostFapiaoInformation {
+                fn new(
                     fapiao_id: String,
                     total_amount: i64,
                     items: Vec<PostFapiaoInformationItems>,
@@ -1469,19 +1463,20 @@ pub mod fapiao_applications {
                     transaction_information: Vec<crate::api::v3::new_tax_control_fapiao::types::TransactionInformation>,
                 );
                 /// Sets `export_business_policy_code` (出口业务适用政策代码).
-                with_export_business_policy_code => export_business_policy_code: i64;
+                fn with_export_business_policy_code(export_business_policy_code: i64);
                 /// Sets `vat_refund_levy_code` (增值税即征即退代码).
-                with_vat_refund_levy_code => vat_refund_levy_code: i64;
+                fn with_vat_refund_levy_code(vat_refund_levy_code: i64);
                 /// Sets `billing_person` (开票人名称).
-                with_billing_person => billing_person: String;
+                fn with_billing_person(billing_person: String);
                 /// Sets `remark` (发票备注).
-                with_remark => remark: String;
+                fn with_remark(remark: String);
             }
         }
 
         /// What `POST /v3/new-tax-control-fapiao/fapiao-applications/real-estate-leasing` answers.
         pub type PostResponse = String;
     }
+
     /// `/v3/new-tax-control-fapiao/fapiao-applications/upload-fapiao-file`
     pub mod upload_fapiao_file {
         /// 上传电子发票文件
@@ -1520,14 +1515,10 @@ pub mod fapiao_applications {
         }
 
         constructors! {
-            PostMeta {
-                new(
-                    file_type: String,
-                    digest_alogrithm: String,
-                    digest: String,
-                );
+            impl PostMeta {
+                fn new(file_type: String, digest_alogrithm: String, digest: String);
                 /// Sets `sub_mchid` (微信支付分配的子商户号).
-                with_sub_mchid => sub_mchid: String;
+                fn with_sub_mchid(sub_mchid: String);
             }
         }
 
@@ -1539,6 +1530,7 @@ pub mod fapiao_applications {
         }
     }
 }
+
 /// `/v3/new-tax-control-fapiao/fapiaomerchant`
 pub mod fapiaomerchant {
     /// `/v3/new-tax-control-fapiao/fapiaomerchant/getspinviteurl`
@@ -1571,20 +1563,22 @@ pub mod fapiaomerchant {
         }
 
         constructors! {
-            Get {
-                new(
+            impl Get {
+                fn new(
                     operation_type: GetOperationType,
                     fapiao_mode: GetFapiaoMode,
                     invite_code: String,
                 );
                 /// Sets `fapiao_ability_type_list` (发票能力类型 (query)).
-                with_fapiao_ability_type_list => fapiao_ability_type_list: Vec<GetFapiaoAbilityTypeList>;
+                fn with_fapiao_ability_type_list(
+                    fapiao_ability_type_list: Vec<GetFapiaoAbilityTypeList>,
+                );
                 /// Sets `invite_channel` (服务商邀请渠道 (query)).
-                with_invite_channel => invite_channel: String;
+                fn with_invite_channel(invite_channel: String);
                 /// Sets `operate_user` (操作人员 (query)).
-                with_operate_user => operate_user: String;
+                fn with_operate_user(operate_user: String);
                 /// Sets `sub_mchid` (子商户号 (query)).
-                with_sub_mchid => sub_mchid: String;
+                fn with_sub_mchid(sub_mchid: String);
             }
         }
 
@@ -1631,6 +1625,7 @@ pub mod fapiaomerchant {
             pub miniprogram_path: String,
         }
     }
+
     /// `/v3/new-tax-control-fapiao/fapiaomerchant/listspinvitemchinfo`
     pub mod listspinvitemchinfo {
         /// 获取邀请开通的商户信息
@@ -1656,8 +1651,8 @@ pub mod fapiaomerchant {
         }
 
         constructors! {
-            Get {
-                new(
+            impl Get {
+                fn new(
                     query_time_start: crate::DateTime,
                     query_time_end: crate::DateTime,
                     offset: i64,
@@ -1665,7 +1660,7 @@ pub mod fapiaomerchant {
                     mch_invite_status: crate::api::v3::new_tax_control_fapiao::types::MchInviteStatus,
                 );
                 /// Sets `invite_code` (服务商邀请code (query)).
-                with_invite_code => invite_code: String;
+                fn with_invite_code(invite_code: String);
             }
         }
 
@@ -1737,6 +1732,7 @@ pub mod fapiaomerchant {
         }
     }
 }
+
 /// `/v3/new-tax-control-fapiao/merchant`
 pub mod merchant {
     /// `/v3/new-tax-control-fapiao/merchant/{sub_mchid}`
@@ -1763,6 +1759,7 @@ pub mod merchant {
                 pub sub_mchid: String,
             }
         }
+
         /// `/v3/new-tax-control-fapiao/merchant/{sub_mchid}/check-status`
         pub mod check_status {
             /// 检查子商户开票功能状态
@@ -1895,6 +1892,7 @@ pub mod merchant {
             }
         }
     }
+
     /// `/v3/new-tax-control-fapiao/merchant/base-information`
     pub mod base_information {
         /// 获取商户开票基础信息
@@ -1929,6 +1927,7 @@ pub mod merchant {
             pub extra_information: crate::api::v3::new_tax_control_fapiao::types::ExtraInformation,
         }
     }
+
     /// `/v3/new-tax-control-fapiao/merchant/development-config`
     pub mod development_config {
         /// 查询商户配置的开发选项
@@ -1968,15 +1967,15 @@ pub mod merchant {
         }
 
         constructors! {
-            Patch {
+            impl Patch {
                 /// Sets `callback_url` (商户回调地址).
-                with_callback_url => callback_url: String;
+                fn with_callback_url(callback_url: String);
                 /// Sets `sub_mch_code` (子商户号).
-                with_sub_mch_code => sub_mch_code: String;
+                fn with_sub_mch_code(sub_mch_code: String);
                 /// Sets `show_fapiao_cell` (全部账单展示开发票入口开关).
-                with_show_fapiao_cell => show_fapiao_cell: bool;
+                fn with_show_fapiao_cell(show_fapiao_cell: bool);
                 /// Sets `support_vat_fapiao` (商户是否支持开电子专票).
-                with_support_vat_fapiao => support_vat_fapiao: bool;
+                fn with_support_vat_fapiao(support_vat_fapiao: bool);
             }
         }
 
@@ -1985,6 +1984,7 @@ pub mod merchant {
         /// The type is [`MerchantResponse`](crate::api::v3::new_tax_control_fapiao::types::MerchantResponse), which other answers share.
         pub type PatchResponse = crate::api::v3::new_tax_control_fapiao::types::MerchantResponse;
     }
+
     /// `/v3/new-tax-control-fapiao/merchant/tax-codes`
     pub mod tax_codes {
         /// 获取商品和服务税收分类对照表
@@ -2006,13 +2006,10 @@ pub mod merchant {
         }
 
         constructors! {
-            Get {
-                new(
-                    offset: i64,
-                    limit: i64,
-                );
+            impl Get {
+                fn new(offset: i64, limit: i64);
                 /// Sets `sub_mchid` (子商户号 (query)).
-                with_sub_mchid => sub_mchid: String;
+                fn with_sub_mchid(sub_mchid: String);
             }
         }
 
@@ -2052,6 +2049,7 @@ pub mod merchant {
         }
     }
 }
+
 /// Types that several operations of feature `new-tax-control-fapiao` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     string_enum! {
@@ -2120,33 +2118,35 @@ pub mod types {
     }
 
     constructors! {
-        BuyerInformation {
-            new(
+        impl BuyerInformation {
+            fn new(
                 r#type: crate::api::v3::new_tax_control_fapiao::types::BuyerInformationType,
                 name: String,
             );
             /// Sets `taxpayer_id` (纳税人识别号).
-            with_taxpayer_id => taxpayer_id: String;
+            fn with_taxpayer_id(taxpayer_id: String);
             /// Sets `address` (地址).
-            with_address => address: String;
+            fn with_address(address: String);
             /// Sets `telephone` (电话).
-            with_telephone => telephone: String;
+            fn with_telephone(telephone: String);
             /// Sets `bank_name` (开户银行).
-            with_bank_name => bank_name: String;
+            fn with_bank_name(bank_name: String);
             /// Sets `bank_account` (银行账号).
-            with_bank_account => bank_account: String;
+            fn with_bank_account(bank_account: String);
             /// Sets `phone` (手机号).
-            with_phone => phone: String;
+            fn with_phone(phone: String);
             /// Sets `email` (邮箱地址).
-            with_email => email: String;
+            fn with_email(email: String);
             /// Sets `amount` (订单金额).
-            with_amount => amount: i64;
+            fn with_amount(amount: i64);
             /// Sets `out_trade_no` (商户订单号).
-            with_out_trade_no => out_trade_no: String;
+            fn with_out_trade_no(out_trade_no: String);
             /// Sets `fapiao_bill_type` (开具的发票类型).
-            with_fapiao_bill_type => fapiao_bill_type: crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType;
+            fn with_fapiao_bill_type(
+                fapiao_bill_type: crate::api::v3::new_tax_control_fapiao::types::FapiaoBillType,
+            );
             /// Sets `user_apply_message` (留言信息).
-            with_user_apply_message => user_apply_message: String;
+            fn with_user_apply_message(user_apply_message: String);
         }
     }
 
@@ -2174,14 +2174,14 @@ pub mod types {
     }
 
     constructors! {
-        TransactionInformation {
-            new(
+        impl TransactionInformation {
+            fn new(
                 pay_channel: crate::api::v3::new_tax_control_fapiao::types::PayChannel,
                 transaction_id: String,
                 amount: i64,
             );
             /// Sets `out_trade_no` (支付商户订单号).
-            with_out_trade_no => out_trade_no: String;
+            fn with_out_trade_no(out_trade_no: String);
         }
     }
 
@@ -2234,18 +2234,14 @@ pub mod types {
     }
 
     constructors! {
-        SellerInformation {
-            new(
-                name: String,
-                taxpayer_id: String,
-                address: String,
-            );
+        impl SellerInformation {
+            fn new(name: String, taxpayer_id: String, address: String);
             /// Sets `telephone` (电话).
-            with_telephone => telephone: String;
+            fn with_telephone(telephone: String);
             /// Sets `bank_name` (开户银行).
-            with_bank_name => bank_name: String;
+            fn with_bank_name(bank_name: String);
             /// Sets `bank_account` (银行账号).
-            with_bank_account => bank_account: String;
+            fn with_bank_account(bank_account: String);
         }
     }
 
@@ -2263,14 +2259,12 @@ pub mod types {
     }
 
     constructors! {
-        ExtraInformation {
-            new(
-                drawer: String,
-            );
+        impl ExtraInformation {
+            fn new(drawer: String);
             /// Sets `payee` (收款人).
-            with_payee => payee: String;
+            fn with_payee(payee: String);
             /// Sets `reviewer` (复核人).
-            with_reviewer => reviewer: String;
+            fn with_reviewer(reviewer: String);
         }
     }
 
@@ -2322,8 +2316,8 @@ pub mod types {
     }
 
     constructors! {
-        Items {
-            new(
+        impl Items {
+            fn new(
                 tax_code: String,
                 goods_name: String,
                 quantity: i64,
@@ -2336,9 +2330,9 @@ pub mod types {
                 discount: bool,
             );
             /// Sets `specification` (规格型号).
-            with_specification => specification: String;
+            fn with_specification(specification: String);
             /// Sets `unit` (单位).
-            with_unit => unit: String;
+            fn with_unit(unit: String);
         }
     }
 
@@ -2421,6 +2415,7 @@ pub mod types {
         pub support_vat_fapiao: Option<bool>,
     }
 }
+
 /// `/v3/new-tax-control-fapiao/user-title`
 pub mod user_title {
     /// 获取用户填写的抬头
@@ -2442,13 +2437,13 @@ pub mod user_title {
     }
 
     constructors! {
-        Get {
-            new(
+        impl Get {
+            fn new(
                 scene: crate::api::v3::new_tax_control_fapiao::types::Scene,
                 fapiao_apply_id: String,
             );
             /// Sets `sub_mchid` (子商户号 (query)).
-            with_sub_mchid => sub_mchid: String;
+            fn with_sub_mchid(sub_mchid: String);
         }
     }
 
@@ -2504,8 +2499,8 @@ pub mod user_title {
         }
 
         constructors! {
-            Get {
-                new(
+            impl Get {
+                fn new(
                     fapiao_apply_id: String,
                     source: GetSource,
                     appid: String,
@@ -2513,17 +2508,17 @@ pub mod user_title {
                     total_amount: i64,
                 );
                 /// Sets `sub_mchid` (子商户号 (query)).
-                with_sub_mchid => sub_mchid: String;
+                fn with_sub_mchid(sub_mchid: String);
                 /// Sets `seller_name` (销售方名称 (query)).
-                with_seller_name => seller_name: String;
+                fn with_seller_name(seller_name: String);
                 /// Sets `show_phone_cell` (是否需要展示手机号填写栏 (query)).
-                with_show_phone_cell => show_phone_cell: bool;
+                fn with_show_phone_cell(show_phone_cell: bool);
                 /// Sets `must_input_phone` (用户是否必须填写手机号 (query)).
-                with_must_input_phone => must_input_phone: bool;
+                fn with_must_input_phone(must_input_phone: bool);
                 /// Sets `show_email_cell` (是否需要展示邮箱地址填写栏 (query)).
-                with_show_email_cell => show_email_cell: bool;
+                fn with_show_email_cell(show_email_cell: bool);
                 /// Sets `must_input_email` (用户是否必须填写邮箱地址 (query)).
-                with_must_input_email => must_input_email: bool;
+                fn with_must_input_email(must_input_email: bool);
             }
         }
 

@@ -32,8 +32,8 @@ pub mod authinfo {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 sp_appid: String,
                 sub_mchid: String,
                 device_id: String,
@@ -41,7 +41,7 @@ pub mod authinfo {
                 organization_id: String,
             );
             /// Sets `sub_appid` (子商户公众号appid).
-            with_sub_appid => sub_appid: String;
+            fn with_sub_appid(sub_appid: String);
         }
     }
 
@@ -52,6 +52,7 @@ pub mod authinfo {
         pub authinfo: String,
     }
 }
+
 /// `/v3/offlineface/contracts`
 pub mod contracts {
     /// `/v3/offlineface/contracts/{contract_id}`
@@ -74,12 +75,10 @@ pub mod contracts {
         }
 
         constructors! {
-            Get {
-                new(
-                    contract_id: String,
-                );
+            impl Get {
+                fn new(contract_id: String);
                 /// Sets `appid` (商户签约小程序APPID (query)).
-                with_appid => appid: String;
+                fn with_appid(appid: String);
             }
         }
 
@@ -133,6 +132,7 @@ pub mod contracts {
             pub contract_bank_card_from: GetResponseContractBankCardFrom,
         }
     }
+
     /// `/v3/offlineface/contracts/presign`
     pub mod presign {
         /// 预签约接口
@@ -161,15 +161,14 @@ pub mod contracts {
         }
 
         constructors! {
-            Post {
-                new(
-                    business_name: String,
-                    facepay_user: PostFacepayUser,
-                );
+            impl Post {
+                fn new(business_name: String, facepay_user: PostFacepayUser);
                 /// Sets `limit_bank_card` (签约指定银行卡).
-                with_limit_bank_card => limit_bank_card: PostLimitBankCard;
+                fn with_limit_bank_card(limit_bank_card: PostLimitBankCard);
                 /// Sets `contract_mode` (签约模式).
-                with_contract_mode => contract_mode: crate::api::v3::offlineface::types::ContractMode;
+                fn with_contract_mode(
+                    contract_mode: crate::api::v3::offlineface::types::ContractMode,
+                );
             }
         }
 
@@ -201,17 +200,16 @@ pub mod contracts {
         }
 
         constructors! {
-            PostFacepayUser {
-                new(
-                    out_user_id: String,
-                    organization_id: String,
-                );
+            impl PostFacepayUser {
+                fn new(out_user_id: String, organization_id: String);
                 /// Sets `identification_name` (刷脸用户名).
-                with_identification_name => identification_name: String;
+                fn with_identification_name(identification_name: String);
                 /// Sets `identification` (证件信息).
-                with_identification => identification: crate::api::v3::offlineface::types::Identification;
+                fn with_identification(
+                    identification: crate::api::v3::offlineface::types::Identification,
+                );
                 /// Sets `phone` (手机号码).
-                with_phone => phone: String;
+                fn with_phone(phone: String);
             }
         }
 
@@ -251,19 +249,21 @@ pub mod contracts {
         }
 
         constructors! {
-            PostLimitBankCard {
+            impl PostLimitBankCard {
                 /// Sets `bank_card_number` (银行卡号).
-                with_bank_card_number => bank_card_number: String;
+                fn with_bank_card_number(bank_card_number: String);
                 /// Sets `identification_name` (开卡人姓名).
-                with_identification_name => identification_name: String;
+                fn with_identification_name(identification_name: String);
                 /// Sets `identification` (开卡人证件).
-                with_identification => identification: crate::api::v3::offlineface::types::Identification;
+                fn with_identification(
+                    identification: crate::api::v3::offlineface::types::Identification,
+                );
                 /// Sets `valid_thru` (银行卡有效期).
-                with_valid_thru => valid_thru: String;
+                fn with_valid_thru(valid_thru: String);
                 /// Sets `bank_type` (银行类型).
-                with_bank_type => bank_type: String;
+                fn with_bank_type(bank_type: String);
                 /// Sets `phone` (开卡预留手机号).
-                with_phone => phone: String;
+                fn with_phone(phone: String);
             }
         }
 
@@ -278,6 +278,7 @@ pub mod contracts {
         }
     }
 }
+
 /// `/v3/offlineface/face-collections`
 pub mod face_collections {
     /// 查询重采用户列表
@@ -299,14 +300,12 @@ pub mod face_collections {
     }
 
     constructors! {
-        Get {
-            new(
-                organization_id: String,
-            );
+        impl Get {
+            fn new(organization_id: String);
             /// Sets `offset` (列表偏移 (query)).
-            with_offset => offset: i64;
+            fn with_offset(offset: i64);
             /// Sets `limit` (资源个数 (query)).
-            with_limit => limit: i64;
+            fn with_limit(limit: i64);
         }
     }
 
@@ -349,6 +348,7 @@ pub mod face_collections {
         pub type GetResponse = crate::api::v3::offlineface::types::FaceCollections;
     }
 }
+
 /// `/v3/offlineface/repayment-url`
 pub mod repayment_url {
     /// 获取还款链接接口
@@ -380,6 +380,7 @@ pub mod repayment_url {
         pub expire_at: crate::DateTime,
     }
 }
+
 /// `/v3/offlineface/transactions`
 pub mod transactions {
     /// 申请扣款接口
@@ -424,34 +425,32 @@ pub mod transactions {
     }
 
     constructors! {
-        Post {
-            new(
-                auth_code: String,
-            );
+        impl Post {
+            fn new(auth_code: String);
             /// Sets `sp_appid` (服务商公众号appid).
-            with_sp_appid => sp_appid: String;
+            fn with_sp_appid(sp_appid: String);
             /// Sets `sp_mchid` (服务商商户号).
-            with_sp_mchid => sp_mchid: String;
+            fn with_sp_mchid(sp_mchid: String);
             /// Sets `sub_appid` (子商户公众号appid).
-            with_sub_appid => sub_appid: String;
+            fn with_sub_appid(sub_appid: String);
             /// Sets `sub_mchid` (子商户商户号).
-            with_sub_mchid => sub_mchid: String;
+            fn with_sub_mchid(sub_mchid: String);
             /// Sets `amount` (金额信息).
-            with_amount => amount: crate::api::v3::offlineface::types::Amount;
+            fn with_amount(amount: crate::api::v3::offlineface::types::Amount);
             /// Sets `scene_info` (支付场景信息).
-            with_scene_info => scene_info: PostSceneInfo;
+            fn with_scene_info(scene_info: PostSceneInfo);
             /// Sets `goods_tag` (优惠标记).
-            with_goods_tag => goods_tag: String;
+            fn with_goods_tag(goods_tag: String);
             /// Sets `description` (商品信息).
-            with_description => description: String;
+            fn with_description(description: String);
             /// Sets `attach` (商户附加信息).
-            with_attach => attach: String;
+            fn with_attach(attach: String);
             /// Sets `settle_info` (结算信息).
-            with_settle_info => settle_info: PostSettleInfo;
+            fn with_settle_info(settle_info: PostSettleInfo);
             /// Sets `out_trade_no` (商户订单号).
-            with_out_trade_no => out_trade_no: String;
+            fn with_out_trade_no(out_trade_no: String);
             /// Sets `business` (业务信息).
-            with_business => business: PostBusiness;
+            fn with_business(business: PostBusiness);
         }
     }
 
@@ -479,9 +478,9 @@ pub mod transactions {
     }
 
     constructors! {
-        PostSettleInfo {
+        impl PostSettleInfo {
             /// Sets `profit_sharing` (是否支持分账).
-            with_profit_sharing => profit_sharing: bool;
+            fn with_profit_sharing(profit_sharing: bool);
         }
     }
 
@@ -652,6 +651,7 @@ pub mod transactions {
         }
     }
 }
+
 /// Types that several operations of feature `offlineface` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     string_enum! {

@@ -22,11 +22,11 @@ pub mod organizations {
     }
 
     constructors! {
-        Get {
+        impl Get {
             /// Sets `organization_id` (机构ID (query)).
-            with_organization_id => organization_id: String;
+            fn with_organization_id(organization_id: String);
             /// Sets `organization_name` (机构名称 (query)).
-            with_organization_name => organization_name: String;
+            fn with_organization_name(organization_name: String);
         }
     }
 
@@ -159,23 +159,22 @@ pub mod organizations {
                     }
 
                     constructors! {
-                        Patch {
-                            new(
-                                organization_id: String,
-                                out_user_id: String,
-                            );
+                        impl Patch {
+                            fn new(organization_id: String, out_user_id: String);
                             /// Sets `user_name` (姓名).
-                            with_user_name => user_name: String;
+                            fn with_user_name(user_name: String);
                             /// Sets `user_type` (用户类型).
-                            with_user_type => user_type: crate::api::v3::offlinefacemch::types::UserType;
+                            fn with_user_type(user_type: crate::api::v3::offlinefacemch::types::UserType);
                             /// Sets `student_info` (学生信息).
-                            with_student_info => student_info: crate::api::v3::offlinefacemch::types::StudentInfo;
+                            fn with_student_info(
+                                student_info: crate::api::v3::offlinefacemch::types::StudentInfo,
+                            );
                             /// Sets `staff_info` (职工信息).
-                            with_staff_info => staff_info: crate::api::v3::offlinefacemch::types::StaffInfo;
+                            fn with_staff_info(staff_info: crate::api::v3::offlinefacemch::types::StaffInfo);
                             /// Sets `status` (状态).
-                            with_status => status: crate::api::v3::offlinefacemch::types::Status;
+                            fn with_status(status: crate::api::v3::offlinefacemch::types::Status);
                             /// Sets `phone` (手机号).
-                            with_phone => phone: String;
+                            fn with_phone(phone: String);
                         }
                     }
 
@@ -192,6 +191,7 @@ pub mod organizations {
                     pub type PatchStatus = crate::api::v3::offlinefacemch::types::Status;
                 }
             }
+
             /// `/v3/offlinefacemch/organizations/{organization_id}/users/user-id`
             pub mod user_id {
                 /// `/v3/offlinefacemch/organizations/{organization_id}/users/user-id/{user_id}`
@@ -226,6 +226,7 @@ pub mod organizations {
         }
     }
 }
+
 /// `/v3/offlinefacemch/tokens`
 pub mod tokens {
     /// 获取凭证授权接口
@@ -248,11 +249,11 @@ pub mod tokens {
     }
 
     constructors! {
-        Post {
+        impl Post {
             /// Sets `scene` (使用场景).
-            with_scene => scene: String;
+            fn with_scene(scene: String);
             /// Sets `web_init_data` (小程序/h5鉴权场景初始化数据).
-            with_web_init_data => web_init_data: PostWebInitData;
+            fn with_web_init_data(web_init_data: PostWebInitData);
         }
     }
 
@@ -269,11 +270,11 @@ pub mod tokens {
     }
 
     constructors! {
-        PostWebInitData {
+        impl PostWebInitData {
             /// Sets `out_user_id` (商户刷脸用户ID).
-            with_out_user_id => out_user_id: String;
+            fn with_out_user_id(out_user_id: String);
             /// Sets `organization_id` (机构ID).
-            with_organization_id => organization_id: String;
+            fn with_organization_id(organization_id: String);
         }
     }
 
@@ -284,6 +285,7 @@ pub mod tokens {
         pub token: Option<String>,
     }
 }
+
 /// Types that several operations of feature `offlinefacemch` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     string_enum! {
@@ -305,9 +307,9 @@ pub mod types {
     }
 
     constructors! {
-        StudentInfo {
+        impl StudentInfo {
             /// Sets `class_name` (班级名).
-            with_class_name => class_name: String;
+            fn with_class_name(class_name: String);
         }
     }
 
@@ -320,9 +322,9 @@ pub mod types {
     }
 
     constructors! {
-        StaffInfo {
+        impl StaffInfo {
             /// Sets `occupation` (职业).
-            with_occupation => occupation: String;
+            fn with_occupation(occupation: String);
         }
     }
 

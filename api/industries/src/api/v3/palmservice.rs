@@ -48,6 +48,7 @@ pub mod authorization {
             }
         }
     }
+
     /// `/v3/palmservice/authorization/preauthorize`
     pub mod preauthorize {
         /// 服务关联预授权
@@ -69,14 +70,12 @@ pub mod authorization {
         }
 
         constructors! {
-            Post {
-                new(
-                    openid: String,
-                );
+            impl Post {
+                fn new(openid: String);
                 /// Sets `preauthorize_session_id` (预授权会话ID).
-                with_preauthorize_session_id => preauthorize_session_id: String;
+                fn with_preauthorize_session_id(preauthorize_session_id: String);
                 /// Sets `organization_id` (机构ID).
-                with_organization_id => organization_id: String;
+                fn with_organization_id(organization_id: String);
             }
         }
 

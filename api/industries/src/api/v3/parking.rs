@@ -158,8 +158,8 @@ pub mod reminders {
         }
 
         constructors! {
-            PostParkingLot {
-                new(
+            impl PostParkingLot {
+                fn new(
                     parking_lot_name: String,
                     out_parking_lot_id: String,
                     parking_lot_address: String,
@@ -170,17 +170,17 @@ pub mod reminders {
                     payment_path: String,
                 );
                 /// Sets `parking_sign_url` (收费告示牌url).
-                with_parking_sign_url => parking_sign_url: String;
+                fn with_parking_sign_url(parking_sign_url: String);
                 /// Sets `notification_text_list` (停车场优惠文案).
-                with_notification_text_list => notification_text_list: Vec<String>;
+                fn with_notification_text_list(notification_text_list: Vec<String>);
                 /// Sets `payment_mini_prog_appid` (商家支付小程序appid).
-                with_payment_mini_prog_appid => payment_mini_prog_appid: String;
+                fn with_payment_mini_prog_appid(payment_mini_prog_appid: String);
                 /// Sets `parking_order_mini_prog_appid` (商家停车订单小程序appid).
-                with_parking_order_mini_prog_appid => parking_order_mini_prog_appid: String;
+                fn with_parking_order_mini_prog_appid(parking_order_mini_prog_appid: String);
                 /// Sets `parking_order_path` (商家停车订单路径).
-                with_parking_order_path => parking_order_path: String;
+                fn with_parking_order_path(parking_order_path: String);
                 /// Sets `charging_rule` (charging_rule).
-                with_charging_rule => charging_rule: crate::api::v3::parking::types::ChargingRule;
+                fn with_charging_rule(charging_rule: crate::api::v3::parking::types::ChargingRule);
             }
         }
 
@@ -334,6 +334,7 @@ pub mod reminders {
                 pub wx_parking_lot_id: Option<String>,
             }
         }
+
         /// `/v3/parking/reminders/application/withdraw`
         pub mod withdraw {
             /// 撤回停车场进件申请
@@ -354,6 +355,7 @@ pub mod reminders {
             }
         }
     }
+
     /// `/v3/parking/reminders/applications`
     pub mod applications {
         /// 查询停车场进件申请单列表
@@ -373,14 +375,12 @@ pub mod reminders {
         }
 
         constructors! {
-            Get {
-                new(
-                    out_parking_lot_id: String,
-                );
+            impl Get {
+                fn new(out_parking_lot_id: String);
                 /// Sets `offset` (偏移量 (query)).
-                with_offset => offset: i64;
+                fn with_offset(offset: i64);
                 /// Sets `limit` (条数 (query)).
-                with_limit => limit: i64;
+                fn with_limit(limit: i64);
             }
         }
 
@@ -511,6 +511,7 @@ pub mod reminders {
             pub wx_parking_lot_id: Option<String>,
         }
     }
+
     /// `/v3/parking/reminders/entry`
     pub mod entry {
         /// 同步车辆入场通知
@@ -546,8 +547,8 @@ pub mod reminders {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     out_serial_number: String,
                     parking_id: String,
                     plate_number: String,
@@ -557,11 +558,11 @@ pub mod reminders {
                     vehicle_type: crate::api::v3::parking::types::VehicleType,
                 );
                 /// Sets `entrance_number` (停车场入口编号).
-                with_entrance_number => entrance_number: String;
+                fn with_entrance_number(entrance_number: String);
                 /// Sets `entrance_name` (停车场入口名称).
-                with_entrance_name => entrance_name: String;
+                fn with_entrance_name(entrance_name: String);
                 /// Sets `discount_template_id` (优惠信息模板ID).
-                with_discount_template_id => discount_template_id: Vec<i64>;
+                fn with_discount_template_id(discount_template_id: Vec<i64>);
             }
         }
 
@@ -581,6 +582,7 @@ pub mod reminders {
             pub serial_number: Option<String>,
         }
     }
+
     /// `/v3/parking/reminders/exit`
     pub mod exit {
         /// 同步车辆离场通知
@@ -626,8 +628,8 @@ pub mod reminders {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     out_serial_number: String,
                     exit_timestamp: i64,
                     plate_number: String,
@@ -635,25 +637,25 @@ pub mod reminders {
                     parking_id: String,
                 );
                 /// Sets `pay_state` (支付状态).
-                with_pay_state => pay_state: crate::api::v3::parking::types::PayState;
+                fn with_pay_state(pay_state: crate::api::v3::parking::types::PayState);
                 /// Sets `pay_type` (支付类型).
-                with_pay_type => pay_type: crate::api::v3::parking::types::PayType;
+                fn with_pay_type(pay_type: crate::api::v3::parking::types::PayType);
                 /// Sets `out_trade_no` (商户支付订单号).
-                with_out_trade_no => out_trade_no: String;
+                fn with_out_trade_no(out_trade_no: String);
                 /// Sets `total_amount` (总费用).
-                with_total_amount => total_amount: i64;
+                fn with_total_amount(total_amount: i64);
                 /// Sets `paid_amount` (已支付费用).
-                with_paid_amount => paid_amount: i64;
+                fn with_paid_amount(paid_amount: i64);
                 /// Sets `openid` (付款用户OpenID).
-                with_openid => openid: String;
+                fn with_openid(openid: String);
                 /// Sets `pay_channel` (支付渠道).
-                with_pay_channel => pay_channel: crate::api::v3::parking::types::PayChannel;
+                fn with_pay_channel(pay_channel: crate::api::v3::parking::types::PayChannel);
                 /// Sets `pay_time` (支付时间).
-                with_pay_time => pay_time: i64;
+                fn with_pay_time(pay_time: i64);
                 /// Sets `token` (消息支付防伪凭证).
-                with_token => token: String;
+                fn with_token(token: String);
                 /// Sets `wx_trade_no` (微信支付订单号).
-                with_wx_trade_no => wx_trade_no: String;
+                fn with_wx_trade_no(wx_trade_no: String);
             }
         }
 
@@ -669,6 +671,7 @@ pub mod reminders {
         /// [`PayChannel`](crate::api::v3::parking::types::PayChannel), one type for one shape, under the name it has here.
         pub type PostPayChannel = crate::api::v3::parking::types::PayChannel;
     }
+
     /// `/v3/parking/reminders/ext-payment`
     pub mod ext_payment {
         /// 同步非临停扩展支付
@@ -695,16 +698,12 @@ pub mod reminders {
         }
 
         constructors! {
-            Post {
-                new(
-                    out_trade_no: String,
-                    fee_items: Vec<PostFeeItems>,
-                    pay_time: i64,
-                );
+            impl Post {
+                fn new(out_trade_no: String, fee_items: Vec<PostFeeItems>, pay_time: i64);
                 /// Sets `wx_parking_lot_id` (微信停车场ID).
-                with_wx_parking_lot_id => wx_parking_lot_id: String;
+                fn with_wx_parking_lot_id(wx_parking_lot_id: String);
                 /// Sets `wx_trade_no` (微信支付订单号).
-                with_wx_trade_no => wx_trade_no: String;
+                fn with_wx_trade_no(wx_trade_no: String);
             }
         }
 
@@ -732,6 +731,7 @@ pub mod reminders {
             pub amount: i64,
         }
     }
+
     /// `/v3/parking/reminders/parking-fee`
     pub mod parking_fee {
         /// 查询停车费用
@@ -753,14 +753,12 @@ pub mod reminders {
         }
 
         constructors! {
-            Post {
-                new(
-                    out_serial_number: String,
-                );
+            impl Post {
+                fn new(out_serial_number: String);
                 /// Sets `plate_number` (车牌号).
-                with_plate_number => plate_number: String;
+                fn with_plate_number(plate_number: String);
                 /// Sets `out_parking_id` (商户停车场ID).
-                with_out_parking_id => out_parking_id: String;
+                fn with_out_parking_id(out_parking_id: String);
             }
         }
 
@@ -806,6 +804,7 @@ pub mod reminders {
             pub paid_amount: Option<i64>,
         }
     }
+
     /// `/v3/parking/reminders/parking-lot`
     pub mod parking_lot {
         /// 查询停车场信息
@@ -823,11 +822,11 @@ pub mod reminders {
         }
 
         constructors! {
-            Get {
+            impl Get {
                 /// Sets `out_parking_lot_id` (商户停车场ID (query)).
-                with_out_parking_lot_id => out_parking_lot_id: String;
+                fn with_out_parking_lot_id(out_parking_lot_id: String);
                 /// Sets `wx_parking_lot_id` (微信停车场ID (query)).
-                with_wx_parking_lot_id => wx_parking_lot_id: String;
+                fn with_wx_parking_lot_id(wx_parking_lot_id: String);
             }
         }
 
@@ -870,6 +869,7 @@ pub mod reminders {
             pub reason: Option<String>,
         }
     }
+
     /// `/v3/parking/reminders/payment`
     pub mod payment {
         /// 同步支付结果通知
@@ -913,8 +913,8 @@ pub mod reminders {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     out_serial_number: String,
                     plate_number: String,
                     parking_id: String,
@@ -924,19 +924,19 @@ pub mod reminders {
                     paid_amount: i64,
                 );
                 /// Sets `openid` (付款用户OpenID).
-                with_openid => openid: String;
+                fn with_openid(openid: String);
                 /// Sets `sub_mchid` (特约商户号).
-                with_sub_mchid => sub_mchid: String;
+                fn with_sub_mchid(sub_mchid: String);
                 /// Sets `out_trade_no` (商户支付订单号).
-                with_out_trade_no => out_trade_no: String;
+                fn with_out_trade_no(out_trade_no: String);
                 /// Sets `pay_channel` (支付渠道).
-                with_pay_channel => pay_channel: crate::api::v3::parking::types::PayChannel;
+                fn with_pay_channel(pay_channel: crate::api::v3::parking::types::PayChannel);
                 /// Sets `pay_time` (支付时间).
-                with_pay_time => pay_time: i64;
+                fn with_pay_time(pay_time: i64);
                 /// Sets `token` (消息支付防伪凭证).
-                with_token => token: String;
+                fn with_token(token: String);
                 /// Sets `wx_trade_no` (微信支付订单号).
-                with_wx_trade_no => wx_trade_no: String;
+                fn with_wx_trade_no(wx_trade_no: String);
             }
         }
 
@@ -959,6 +959,7 @@ pub mod reminders {
         pub type PostPayChannel = crate::api::v3::parking::types::PayChannel;
     }
 }
+
 /// Types that several operations of feature `parking` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     string_enum! {
@@ -1188,37 +1189,43 @@ pub mod types {
     }
 
     constructors! {
-        FixedIntervalRule {
+        impl FixedIntervalRule {
             /// Sets `day_type` (日期类型).
-            with_day_type => day_type: crate::api::v3::parking::types::DayType;
+            fn with_day_type(day_type: crate::api::v3::parking::types::DayType);
             /// Sets `start_time` (时段开始时间).
-            with_start_time => start_time: String;
+            fn with_start_time(start_time: String);
             /// Sets `end_time` (时段结束时间).
-            with_end_time => end_time: String;
+            fn with_end_time(end_time: String);
             /// Sets `vehicle_type` (车辆类型).
-            with_vehicle_type => vehicle_type: crate::api::v3::parking::types::VehicleType;
+            fn with_vehicle_type(vehicle_type: crate::api::v3::parking::types::VehicleType);
             /// Sets `plate_type` (车牌类型).
-            with_plate_type => plate_type: crate::api::v3::parking::types::PlateType;
+            fn with_plate_type(plate_type: crate::api::v3::parking::types::PlateType);
             /// Sets `first_duration` (首段收费时长).
-            with_first_duration => first_duration: i64;
+            fn with_first_duration(first_duration: i64);
             /// Sets `first_amount` (首段收费金额).
-            with_first_amount => first_amount: i64;
+            fn with_first_amount(first_amount: i64);
             /// Sets `interval_duration` (间隔收费时长).
-            with_interval_duration => interval_duration: i64;
+            fn with_interval_duration(interval_duration: i64);
             /// Sets `interval_amount` (间隔收费金额).
-            with_interval_amount => interval_amount: i64;
+            fn with_interval_amount(interval_amount: i64);
             /// Sets `interval_max_amount` (间隔时段收费封顶).
-            with_interval_max_amount => interval_max_amount: i64;
+            fn with_interval_max_amount(interval_max_amount: i64);
             /// Sets `max_fee_per_day` (单日最大收款金额).
-            with_max_fee_per_day => max_fee_per_day: i64;
+            fn with_max_fee_per_day(max_fee_per_day: i64);
             /// Sets `free_period_charging_mode` (免费时段收取模式).
-            with_free_period_charging_mode => free_period_charging_mode: crate::api::v3::parking::types::FreePeriodChargingMode;
+            fn with_free_period_charging_mode(
+                free_period_charging_mode: crate::api::v3::parking::types::FreePeriodChargingMode,
+            );
             /// Sets `free_period_calculation_mode` (免费时段计算方式).
-            with_free_period_calculation_mode => free_period_calculation_mode: crate::api::v3::parking::types::FreePeriodCalculationMode;
+            fn with_free_period_calculation_mode(
+                free_period_calculation_mode: crate::api::v3::parking::types::FreePeriodCalculationMode,
+            );
             /// Sets `is_green_vehicle_free_parking` (新能源是否免停).
-            with_is_green_vehicle_free_parking => is_green_vehicle_free_parking: bool;
+            fn with_is_green_vehicle_free_parking(is_green_vehicle_free_parking: bool);
             /// Sets `first_duration_mode` (首段收费模式).
-            with_first_duration_mode => first_duration_mode: crate::api::v3::parking::types::FirstDurationMode;
+            fn with_first_duration_mode(
+                first_duration_mode: crate::api::v3::parking::types::FirstDurationMode,
+            );
         }
     }
 
@@ -1279,33 +1286,33 @@ pub mod types {
     }
 
     constructors! {
-        DurationSegmentRule {
+        impl DurationSegmentRule {
             /// Sets `day_type` (日期类型).
-            with_day_type => day_type: crate::api::v3::parking::types::DayType;
+            fn with_day_type(day_type: crate::api::v3::parking::types::DayType);
             /// Sets `start_time` (时段开始时间).
-            with_start_time => start_time: String;
+            fn with_start_time(start_time: String);
             /// Sets `end_time` (时段结束时间).
-            with_end_time => end_time: String;
+            fn with_end_time(end_time: String);
             /// Sets `vehicle_type` (车辆类型).
-            with_vehicle_type => vehicle_type: crate::api::v3::parking::types::VehicleType;
+            fn with_vehicle_type(vehicle_type: crate::api::v3::parking::types::VehicleType);
             /// Sets `plate_type` (车牌类型).
-            with_plate_type => plate_type: crate::api::v3::parking::types::PlateType;
+            fn with_plate_type(plate_type: crate::api::v3::parking::types::PlateType);
             /// Sets `charge_mode` (收费模式).
-            with_charge_mode => charge_mode: crate::api::v3::parking::types::ChargeMode;
+            fn with_charge_mode(charge_mode: crate::api::v3::parking::types::ChargeMode);
             /// Sets `duration_from` (停车时长起始).
-            with_duration_from => duration_from: i64;
+            fn with_duration_from(duration_from: i64);
             /// Sets `duration_to` (停车时长结束).
-            with_duration_to => duration_to: i64;
+            fn with_duration_to(duration_to: i64);
             /// Sets `fixed_amount` (固定收费金额).
-            with_fixed_amount => fixed_amount: i64;
+            fn with_fixed_amount(fixed_amount: i64);
             /// Sets `interval_min` (间隔时段).
-            with_interval_min => interval_min: i64;
+            fn with_interval_min(interval_min: i64);
             /// Sets `interval_amount` (间隔收费金额).
-            with_interval_amount => interval_amount: i64;
+            fn with_interval_amount(interval_amount: i64);
             /// Sets `interval_max_amount` (间隔时段收费封顶).
-            with_interval_max_amount => interval_max_amount: i64;
+            fn with_interval_max_amount(interval_max_amount: i64);
             /// Sets `max_fee_per_day` (单日最大收款金额).
-            with_max_fee_per_day => max_fee_per_day: i64;
+            fn with_max_fee_per_day(max_fee_per_day: i64);
         }
     }
 
@@ -1336,21 +1343,21 @@ pub mod types {
     }
 
     constructors! {
-        PreEntryRule {
+        impl PreEntryRule {
             /// Sets `day_type` (日期类型).
-            with_day_type => day_type: crate::api::v3::parking::types::DayType;
+            fn with_day_type(day_type: crate::api::v3::parking::types::DayType);
             /// Sets `start_time` (时段开始时间).
-            with_start_time => start_time: String;
+            fn with_start_time(start_time: String);
             /// Sets `end_time` (时段结束时间).
-            with_end_time => end_time: String;
+            fn with_end_time(end_time: String);
             /// Sets `vehicle_type` (车辆类型).
-            with_vehicle_type => vehicle_type: crate::api::v3::parking::types::VehicleType;
+            fn with_vehicle_type(vehicle_type: crate::api::v3::parking::types::VehicleType);
             /// Sets `plate_type` (车牌类型).
-            with_plate_type => plate_type: crate::api::v3::parking::types::PlateType;
+            fn with_plate_type(plate_type: crate::api::v3::parking::types::PlateType);
             /// Sets `amount` (收费金额).
-            with_amount => amount: i64;
+            fn with_amount(amount: i64);
             /// Sets `max_fee_per_day` (单日最大收款金额).
-            with_max_fee_per_day => max_fee_per_day: i64;
+            fn with_max_fee_per_day(max_fee_per_day: i64);
         }
     }
 
@@ -1434,31 +1441,45 @@ pub mod types {
     }
 
     constructors! {
-        ChargingRule {
+        impl ChargingRule {
             /// Sets `rule_type` (收费规则类型).
-            with_rule_type => rule_type: crate::api::v3::parking::types::RuleType;
+            fn with_rule_type(rule_type: crate::api::v3::parking::types::RuleType);
             /// Sets `fee_limit_type` (收费金额限制类型).
-            with_fee_limit_type => fee_limit_type: crate::api::v3::parking::types::FeeLimitType;
+            fn with_fee_limit_type(fee_limit_type: crate::api::v3::parking::types::FeeLimitType);
             /// Sets `daily_limit_type` (计费周期类型).
-            with_daily_limit_type => daily_limit_type: crate::api::v3::parking::types::DailyLimitType;
+            fn with_daily_limit_type(
+                daily_limit_type: crate::api::v3::parking::types::DailyLimitType,
+            );
             /// Sets `time_rounding_type` (不满一小时取整方式).
-            with_time_rounding_type => time_rounding_type: crate::api::v3::parking::types::TimeRoundingType;
+            fn with_time_rounding_type(
+                time_rounding_type: crate::api::v3::parking::types::TimeRoundingType,
+            );
             /// Sets `free_entry_duration` (入场免费时间).
-            with_free_entry_duration => free_entry_duration: i64;
+            fn with_free_entry_duration(free_entry_duration: i64);
             /// Sets `free_exit_duration` (出场免费时间).
-            with_free_exit_duration => free_exit_duration: i64;
+            fn with_free_exit_duration(free_exit_duration: i64);
             /// Sets `fixed_interval_rule` (fixed_interval_rule).
-            with_fixed_interval_rule => fixed_interval_rule: Vec<crate::api::v3::parking::types::FixedIntervalRule>;
+            fn with_fixed_interval_rule(
+                fixed_interval_rule: Vec<crate::api::v3::parking::types::FixedIntervalRule>,
+            );
             /// Sets `duration_segment_rule` (duration_segment_rule).
-            with_duration_segment_rule => duration_segment_rule: Vec<crate::api::v3::parking::types::DurationSegmentRule>;
+            fn with_duration_segment_rule(
+                duration_segment_rule: Vec<crate::api::v3::parking::types::DurationSegmentRule>,
+            );
             /// Sets `pre_entry_rule` (pre_entry_rule).
-            with_pre_entry_rule => pre_entry_rule: Vec<crate::api::v3::parking::types::PreEntryRule>;
+            fn with_pre_entry_rule(
+                pre_entry_rule: Vec<crate::api::v3::parking::types::PreEntryRule>,
+            );
             /// Sets `holiday_mode` (节假日模式).
-            with_holiday_mode => holiday_mode: crate::api::v3::parking::types::HolidayMode;
+            fn with_holiday_mode(holiday_mode: crate::api::v3::parking::types::HolidayMode);
             /// Sets `aggregate_limit_mode` (累计限额模式).
-            with_aggregate_limit_mode => aggregate_limit_mode: crate::api::v3::parking::types::AggregateLimitMode;
+            fn with_aggregate_limit_mode(
+                aggregate_limit_mode: crate::api::v3::parking::types::AggregateLimitMode,
+            );
             /// Sets `first_charge_time_mode` (首次计费时间模式).
-            with_first_charge_time_mode => first_charge_time_mode: crate::api::v3::parking::types::FirstChargeTimeMode;
+            fn with_first_charge_time_mode(
+                first_charge_time_mode: crate::api::v3::parking::types::FirstChargeTimeMode,
+            );
         }
     }
 

@@ -54,6 +54,7 @@ pub mod open_scenario_speaker {
             /// The type is [`OpenScenarioSpeakerResponse`](crate::api::v3::pay_devices::types::OpenScenarioSpeakerResponse), which other answers share.
             pub type PostResponse = crate::api::v3::pay_devices::types::OpenScenarioSpeakerResponse;
         }
+
         /// `/v3/pay-devices/open-scenario-speaker/{device_sn}/prebind`
         pub mod prebind {
             /// 出厂预绑定音箱和码牌
@@ -86,6 +87,7 @@ pub mod open_scenario_speaker {
                 pub code_url: String,
             }
         }
+
         /// `/v3/pay-devices/open-scenario-speaker/{device_sn}/unbind`
         pub mod unbind {
             /// 解绑音箱设备码牌
@@ -112,6 +114,7 @@ pub mod open_scenario_speaker {
         }
     }
 }
+
 /// `/v3/pay-devices/open-scenario-speakerorder`
 pub mod open_scenario_speakerorder {
     /// `/v3/pay-devices/open-scenario-speakerorder/{transaction_id}`
@@ -158,6 +161,7 @@ pub mod open_scenario_speakerorder {
         }
     }
 }
+
 /// `/v3/pay-devices/printers`
 pub mod printers {
     /// `/v3/pay-devices/printers/{device_id}`
@@ -189,20 +193,20 @@ pub mod printers {
             }
 
             constructors! {
-                Post {
-                    new(
-                        device_id: String,
-                    );
+                impl Post {
+                    fn new(device_id: String);
                     /// Sets `print_order_no` (打印单号).
-                    with_print_order_no => print_order_no: String;
+                    fn with_print_order_no(print_order_no: String);
                     /// Sets `template_id` (模板ID).
-                    with_template_id => template_id: String;
+                    fn with_template_id(template_id: String);
                     /// Sets `notify_url` (回调通知地址).
-                    with_notify_url => notify_url: String;
+                    fn with_notify_url(notify_url: String);
                     /// Sets `variable_list` (变量列表).
-                    with_variable_list => variable_list: Vec<crate::api::v3::pay_devices::types::VariableList>;
+                    fn with_variable_list(
+                        variable_list: Vec<crate::api::v3::pay_devices::types::VariableList>,
+                    );
                     /// Sets `table_list` (表格变量列表).
-                    with_table_list => table_list: Vec<crate::api::v3::pay_devices::types::TableList>;
+                    fn with_table_list(table_list: Vec<crate::api::v3::pay_devices::types::TableList>);
                 }
             }
 
@@ -277,6 +281,7 @@ pub mod printers {
         }
     }
 }
+
 /// Types that several operations of feature `pay-devices` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     string_enum! {
@@ -314,11 +319,11 @@ pub mod types {
     }
 
     constructors! {
-        VariableList {
+        impl VariableList {
             /// Sets `key` (Key字段).
-            with_key => key: String;
+            fn with_key(key: String);
             /// Sets `value` (Value值字段).
-            with_value => value: String;
+            fn with_value(value: String);
         }
     }
 
@@ -331,9 +336,9 @@ pub mod types {
     }
 
     constructors! {
-        RowList {
+        impl RowList {
             /// Sets `cell_list` (值列表).
-            with_cell_list => cell_list: Vec<String>;
+            fn with_cell_list(cell_list: Vec<String>);
         }
     }
 
@@ -349,11 +354,11 @@ pub mod types {
     }
 
     constructors! {
-        TableList {
+        impl TableList {
             /// Sets `key` (Key字段).
-            with_key => key: String;
+            fn with_key(key: String);
             /// Sets `row_list` (Value值列表).
-            with_row_list => row_list: Vec<crate::api::v3::pay_devices::types::RowList>;
+            fn with_row_list(row_list: Vec<crate::api::v3::pay_devices::types::RowList>);
         }
     }
 }

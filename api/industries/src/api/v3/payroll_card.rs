@@ -34,21 +34,21 @@ pub mod authentications {
     }
 
     constructors! {
-        Get {
-            new(
+        impl Get {
+            fn new(
                 openid: String,
                 sub_mchid: String,
                 authenticate_date: String,
                 authenticate_state: String,
             );
             /// Sets `appid` (应用ID (query)).
-            with_appid => appid: String;
+            fn with_appid(appid: String);
             /// Sets `sub_appid` (子商户应用ID (query)).
-            with_sub_appid => sub_appid: String;
+            fn with_sub_appid(sub_appid: String);
             /// Sets `offset` (本次查询偏移量 (query)).
-            with_offset => offset: i64;
+            fn with_offset(offset: i64);
             /// Sets `limit` (本次请求最大查询条数 (query)).
-            with_limit => limit: i64;
+            fn with_limit(limit: i64);
         }
     }
 
@@ -154,6 +154,7 @@ pub mod authentications {
             pub authenticate_failed_reason: Option<String>,
         }
     }
+
     /// `/v3/payroll-card/authentications/pre-order`
     pub mod pre_order {
         /// 微工卡核身预下单API
@@ -188,8 +189,8 @@ pub mod authentications {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     openid: String,
                     sub_mchid: String,
                     authenticate_number: String,
@@ -198,9 +199,9 @@ pub mod authentications {
                     authenticate_type: crate::api::v3::payroll_card::types::AuthenticateType,
                 );
                 /// Sets `appid` (应用ID).
-                with_appid => appid: String;
+                fn with_appid(appid: String);
                 /// Sets `sub_appid` (子商户应用ID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
             }
         }
 
@@ -212,6 +213,7 @@ pub mod authentications {
         /// The type is [`AuthenticationsResponse`](crate::api::v3::payroll_card::types::AuthenticationsResponse), which other answers share.
         pub type PostResponse = crate::api::v3::payroll_card::types::AuthenticationsResponse;
     }
+
     /// `/v3/payroll-card/authentications/pre-order-with-auth`
     pub mod pre_order_with_auth {
         /// 微工卡核身预下单（流程中完成授权）
@@ -255,8 +257,8 @@ pub mod authentications {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     openid: String,
                     sub_mchid: String,
                     authenticate_number: String,
@@ -268,9 +270,9 @@ pub mod authentications {
                     authenticate_type: crate::api::v3::payroll_card::types::AuthenticateType,
                 );
                 /// Sets `appid` (应用ID).
-                with_appid => appid: String;
+                fn with_appid(appid: String);
                 /// Sets `sub_appid` (子商户应用ID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
             }
         }
 
@@ -286,6 +288,7 @@ pub mod authentications {
         pub type PostResponse = crate::api::v3::payroll_card::types::AuthenticationsResponse;
     }
 }
+
 /// `/v3/payroll-card/relations`
 pub mod relations {
     /// `/v3/payroll-card/relations/{openid}`
@@ -312,15 +315,12 @@ pub mod relations {
         }
 
         constructors! {
-            Get {
-                new(
-                    openid: String,
-                    sub_mchid: String,
-                );
+            impl Get {
+                fn new(openid: String, sub_mchid: String);
                 /// Sets `appid` (应用ID (query)).
-                with_appid => appid: String;
+                fn with_appid(appid: String);
                 /// Sets `sub_appid` (子商户应用ID (query)).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
             }
         }
 
@@ -354,6 +354,7 @@ pub mod relations {
         }
     }
 }
+
 /// `/v3/payroll-card/tokens`
 pub mod tokens {
     /// 生成授权token API
@@ -390,8 +391,8 @@ pub mod tokens {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 openid: String,
                 sub_mchid: String,
                 user_name: String,
@@ -399,9 +400,9 @@ pub mod tokens {
                 employment_type: crate::api::v3::payroll_card::types::EmploymentType,
             );
             /// Sets `appid` (应用ID).
-            with_appid => appid: String;
+            fn with_appid(appid: String);
             /// Sets `sub_appid` (子商户应用ID).
-            with_sub_appid => sub_appid: String;
+            fn with_sub_appid(sub_appid: String);
         }
     }
 
@@ -423,6 +424,7 @@ pub mod tokens {
         pub expires_in: i64,
     }
 }
+
 /// `/v3/payroll-card/transfer-batches`
 pub mod transfer_batches {
     /// 发起批量转账API
@@ -468,8 +470,8 @@ pub mod transfer_batches {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 sub_mchid: String,
                 authorization_type: String,
                 out_batch_no: String,
@@ -482,9 +484,9 @@ pub mod transfer_batches {
                 employment_scene: String,
             );
             /// Sets `sub_appid` (特约商户AppID).
-            with_sub_appid => sub_appid: String;
+            fn with_sub_appid(sub_appid: String);
             /// Sets `sp_appid` (服务商的AppID).
-            with_sp_appid => sp_appid: String;
+            fn with_sp_appid(sp_appid: String);
         }
     }
 
@@ -516,6 +518,7 @@ pub mod transfer_batches {
         pub create_time: String,
     }
 }
+
 /// Types that several operations of feature `payroll-card` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     string_enum! {
@@ -571,6 +574,7 @@ pub mod types {
         }
     }
 }
+
 /// `/v3/payroll-card/wesure`
 pub mod wesure {
     /// `/v3/payroll-card/wesure/insurance`
@@ -608,6 +612,7 @@ pub mod wesure {
             pub insurance_company_name: String,
         }
     }
+
     /// `/v3/payroll-card/wesure/token-validations`
     pub mod token_validations {
         /// 校验核身结果API
@@ -642,8 +647,8 @@ pub mod wesure {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     sp_mchid: String,
                     sub_mchid: String,
                     token: String,
@@ -651,7 +656,7 @@ pub mod wesure {
                     id_card_number: String,
                 );
                 /// Sets `authenticate_type` (核身类型).
-                with_authenticate_type => authenticate_type: PostAuthenticateType;
+                fn with_authenticate_type(authenticate_type: PostAuthenticateType);
             }
         }
 

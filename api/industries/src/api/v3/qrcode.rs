@@ -44,31 +44,31 @@ pub mod transactions {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 appid: String,
                 out_trade_no: String,
                 trade_scene: crate::api::v3::qrcode::types::TradeScene,
                 contract_id: String,
             );
             /// Sets `sub_appid` (子公众账号ID).
-            with_sub_appid => sub_appid: String;
+            fn with_sub_appid(sub_appid: String);
             /// Sets `sub_mchid` (微信支付分配的子商户号).
-            with_sub_mchid => sub_mchid: String;
+            fn with_sub_mchid(sub_mchid: String);
             /// Sets `description` (商户自定义字段).
-            with_description => description: String;
+            fn with_description(description: String);
             /// Sets `attach` (附加数据).
-            with_attach => attach: String;
+            fn with_attach(attach: String);
             /// Sets `goods_tag` (代金券或立减优惠功能的参数).
-            with_goods_tag => goods_tag: String;
+            fn with_goods_tag(goods_tag: String);
             /// Sets `notify_url` (接受扣款结果异步回调通知的URL).
-            with_notify_url => notify_url: String;
+            fn with_notify_url(notify_url: String);
             /// Sets `amount` (订单金额信息).
-            with_amount => amount: PostAmount;
+            fn with_amount(amount: PostAmount);
             /// Sets `bus_info` (公交场景信息).
-            with_bus_info => bus_info: crate::api::v3::qrcode::types::BusInfo;
+            fn with_bus_info(bus_info: crate::api::v3::qrcode::types::BusInfo);
             /// Sets `metro_info` (地铁场景信息).
-            with_metro_info => metro_info: crate::api::v3::qrcode::types::MetroInfo;
+            fn with_metro_info(metro_info: crate::api::v3::qrcode::types::MetroInfo);
         }
     }
 
@@ -88,11 +88,11 @@ pub mod transactions {
     }
 
     constructors! {
-        PostAmount {
+        impl PostAmount {
             /// Sets `total` (订单总金额).
-            with_total => total: i64;
+            fn with_total(total: i64);
             /// Sets `currency` (符合ISO 4217标准的三位字母代码).
-            with_currency => currency: String;
+            fn with_currency(currency: String);
         }
     }
 
@@ -150,12 +150,10 @@ pub mod transactions {
             }
 
             constructors! {
-                Get {
-                    new(
-                        out_trade_no: String,
-                    );
+                impl Get {
+                    fn new(out_trade_no: String);
                     /// Sets `sub_mchid` (微信支付分配的子商户号 (query)).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                 }
             }
 
@@ -191,6 +189,7 @@ pub mod transactions {
         }
     }
 }
+
 /// Types that several operations of feature `qrcode` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     string_enum! {
@@ -244,13 +243,13 @@ pub mod types {
     }
 
     constructors! {
-        BusInfo {
+        impl BusInfo {
             /// Sets `start_time` (用户乘车时间).
-            with_start_time => start_time: crate::DateTime;
+            fn with_start_time(start_time: crate::DateTime);
             /// Sets `line_name` (乘车路线).
-            with_line_name => line_name: String;
+            fn with_line_name(line_name: String);
             /// Sets `plate_number` (车牌号).
-            with_plate_number => plate_number: String;
+            fn with_plate_number(plate_number: String);
         }
     }
 
@@ -272,15 +271,15 @@ pub mod types {
     }
 
     constructors! {
-        MetroInfo {
+        impl MetroInfo {
             /// Sets `start_time` (用户乘车时间).
-            with_start_time => start_time: crate::DateTime;
+            fn with_start_time(start_time: crate::DateTime);
             /// Sets `end_time` (用户下车时间).
-            with_end_time => end_time: crate::DateTime;
+            fn with_end_time(end_time: crate::DateTime);
             /// Sets `start_station` (乘车起始站).
-            with_start_station => start_station: String;
+            fn with_start_station(start_station: String);
             /// Sets `end_station` (乘车终点站).
-            with_end_station => end_station: String;
+            fn with_end_station(end_station: String);
         }
     }
 
@@ -378,6 +377,7 @@ pub mod types {
         pub promotion_detail: Option<Vec<crate::api::v3::qrcode::types::PromotionDetail>>,
     }
 }
+
 /// `/v3/qrcode/user-services`
 pub mod user_services {
     /// `/v3/qrcode/user-services/contract-id`
@@ -403,16 +403,14 @@ pub mod user_services {
             }
 
             constructors! {
-                Get {
-                    new(
-                        contract_id: String,
-                    );
+                impl Get {
+                    fn new(contract_id: String);
                     /// Sets `appid` (商户在微信申请公众号或移动应用成功后分配的账号ID (query)).
-                    with_appid => appid: String;
+                    fn with_appid(appid: String);
                     /// Sets `sub_appid` (子公众账号ID (query)).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                     /// Sets `sub_mchid` (微信支付分配的子商户号 (query)).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                 }
             }
 

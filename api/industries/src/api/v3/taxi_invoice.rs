@@ -32,6 +32,7 @@ pub mod attendance {
         }
     }
 }
+
 /// `/v3/taxi-invoice/cards`
 pub mod cards {
     /// 将出租车电子发票插入微信用户卡包API
@@ -68,8 +69,8 @@ pub mod cards {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 company_mchid: String,
                 trade_number: String,
                 openid: String,
@@ -79,9 +80,9 @@ pub mod cards {
                 fapiao_card_information: PostFapiaoCardInformation,
             );
             /// Sets `appid` (应用ID).
-            with_appid => appid: String;
+            fn with_appid(appid: String);
             /// Sets `token` (获取乘客行程单详情的凭证).
-            with_token => token: String;
+            fn with_token(token: String);
         }
     }
 
@@ -111,21 +112,18 @@ pub mod cards {
     }
 
     constructors! {
-        PostFapiaoCardInformationBuyerInformation {
-            new(
-                r#type: String,
-                name: String,
-            );
+        impl PostFapiaoCardInformationBuyerInformation {
+            fn new(r#type: String, name: String);
             /// Sets `taxpayer_id` (纳税人识别号).
-            with_taxpayer_id => taxpayer_id: String;
+            fn with_taxpayer_id(taxpayer_id: String);
             /// Sets `address` (地址).
-            with_address => address: String;
+            fn with_address(address: String);
             /// Sets `telephone` (电话).
-            with_telephone => telephone: String;
+            fn with_telephone(telephone: String);
             /// Sets `bank_name` (开户银行).
-            with_bank_name => bank_name: String;
+            fn with_bank_name(bank_name: String);
             /// Sets `bank_account` (银行账号).
-            with_bank_account => bank_account: String;
+            fn with_bank_account(bank_account: String);
         }
     }
 
@@ -151,18 +149,14 @@ pub mod cards {
     }
 
     constructors! {
-        PostFapiaoCardInformationSellerInformation {
-            new(
-                name: String,
-                taxpayer_id: String,
-                address: String,
-            );
+        impl PostFapiaoCardInformationSellerInformation {
+            fn new(name: String, taxpayer_id: String, address: String);
             /// Sets `telephone` (电话).
-            with_telephone => telephone: String;
+            fn with_telephone(telephone: String);
             /// Sets `bank_name` (开户银行).
-            with_bank_name => bank_name: String;
+            fn with_bank_name(bank_name: String);
             /// Sets `bank_account` (银行账号).
-            with_bank_account => bank_account: String;
+            fn with_bank_account(bank_account: String);
         }
     }
 
@@ -181,14 +175,12 @@ pub mod cards {
     }
 
     constructors! {
-        PostFapiaoCardInformationExtraInformation {
-            new(
-                drawer: String,
-            );
+        impl PostFapiaoCardInformationExtraInformation {
+            fn new(drawer: String);
             /// Sets `payee` (收款人).
-            with_payee => payee: String;
+            fn with_payee(payee: String);
             /// Sets `reviewer` (复核人).
-            with_reviewer => reviewer: String;
+            fn with_reviewer(reviewer: String);
         }
     }
 
@@ -225,8 +217,8 @@ pub mod cards {
     }
 
     constructors! {
-        PostFapiaoCardInformationItems {
-            new(
+        impl PostFapiaoCardInformationItems {
+            fn new(
                 tax_code: String,
                 goods_name: String,
                 quantity: i64,
@@ -239,9 +231,9 @@ pub mod cards {
                 discount: bool,
             );
             /// Sets `specification` (规格型号).
-            with_specification => specification: String;
+            fn with_specification(specification: String);
             /// Sets `unit` (单位).
-            with_unit => unit: String;
+            fn with_unit(unit: String);
         }
     }
 
@@ -282,8 +274,8 @@ pub mod cards {
     }
 
     constructors! {
-        PostFapiaoCardInformation {
-            new(
+        impl PostFapiaoCardInformation {
+            fn new(
                 fapiao_media_id: String,
                 fapiao_number: String,
                 fapiao_code: String,
@@ -298,9 +290,9 @@ pub mod cards {
                 extra_information: PostFapiaoCardInformationExtraInformation,
             );
             /// Sets `items` (发票行信息).
-            with_items => items: Vec<PostFapiaoCardInformationItems>;
+            fn with_items(items: Vec<PostFapiaoCardInformationItems>);
             /// Sets `remark` (备注信息).
-            with_remark => remark: String;
+            fn with_remark(remark: String);
         }
     }
 
@@ -361,6 +353,7 @@ pub mod cards {
         }
     }
 }
+
 /// `/v3/taxi-invoice/driver`
 pub mod driver {
     /// `/v3/taxi-invoice/driver/update-driver`
@@ -403,8 +396,8 @@ pub mod driver {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     driver_name: String,
                     id_card_number: String,
                     company_name: String,
@@ -415,7 +408,7 @@ pub mod driver {
                     region_id: i64,
                 );
                 /// Sets `driver_photo` (司机头像).
-                with_driver_photo => driver_photo: crate::api::v3::taxi_invoice::types::DriverPhoto;
+                fn with_driver_photo(driver_photo: crate::api::v3::taxi_invoice::types::DriverPhoto);
             }
         }
 
@@ -456,6 +449,7 @@ pub mod driver {
         }
     }
 }
+
 /// `/v3/taxi-invoice/drivers`
 pub mod drivers {
     /// `/v3/taxi-invoice/drivers/{driver_license}`
@@ -516,6 +510,7 @@ pub mod drivers {
         }
     }
 }
+
 /// `/v3/taxi-invoice/taxi`
 pub mod taxi {
     /// `/v3/taxi-invoice/taxi/update-taxi`
@@ -552,21 +547,21 @@ pub mod taxi {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     plate_number: String,
                     company_name: String,
                     main_license: String,
                     region_id: i64,
                 );
                 /// Sets `mchid` (商户号).
-                with_mchid => mchid: String;
+                fn with_mchid(mchid: String);
                 /// Sets `deputy_license` (副班司机资格证号).
-                with_deputy_license => deputy_license: String;
+                fn with_deputy_license(deputy_license: String);
                 /// Sets `invoice_flag` (开票标记).
-                with_invoice_flag => invoice_flag: String;
+                fn with_invoice_flag(invoice_flag: String);
                 /// Sets `taxi_state` (出租车状态).
-                with_taxi_state => taxi_state: PostTaxiState;
+                fn with_taxi_state(taxi_state: PostTaxiState);
             }
         }
 
@@ -598,6 +593,7 @@ pub mod taxi {
         }
     }
 }
+
 /// `/v3/taxi-invoice/taxi-companies`
 pub mod taxi_companies {
     /// `/v3/taxi-invoice/taxi-companies/{company_mchid}`
@@ -647,6 +643,7 @@ pub mod taxi_companies {
         }
     }
 }
+
 /// `/v3/taxi-invoice/taxi-company`
 pub mod taxi_company {
     /// `/v3/taxi-invoice/taxi-company/create-taxi-company`
@@ -689,8 +686,8 @@ pub mod taxi_company {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     tax_id: String,
                     address: String,
                     invoice_mode: String,
@@ -699,15 +696,15 @@ pub mod taxi_company {
                     enterprise_type: String,
                 );
                 /// Sets `company_name` (公司名称).
-                with_company_name => company_name: String;
+                fn with_company_name(company_name: String);
                 /// Sets `phone` (公司电话).
-                with_phone => phone: String;
+                fn with_phone(phone: String);
                 /// Sets `bank_name` (开户行).
-                with_bank_name => bank_name: String;
+                fn with_bank_name(bank_name: String);
                 /// Sets `bank_account` (银行账号).
-                with_bank_account => bank_account: String;
+                fn with_bank_account(bank_account: String);
                 /// Sets `short_name` (公司简称).
-                with_short_name => short_name: String;
+                fn with_short_name(short_name: String);
             }
         }
 
@@ -721,6 +718,7 @@ pub mod taxi_company {
         }
     }
 }
+
 /// `/v3/taxi-invoice/taxies`
 pub mod taxies {
     /// `/v3/taxi-invoice/taxies/{plate_number}`
@@ -764,6 +762,7 @@ pub mod taxies {
         }
     }
 }
+
 /// Types that several operations of feature `taxi-invoice` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     /// 司机头像摘要
@@ -778,11 +777,11 @@ pub mod types {
     }
 
     constructors! {
-        PhotoDigest {
+        impl PhotoDigest {
             /// Sets `hash_type` (哈希类型).
-            with_hash_type => hash_type: String;
+            fn with_hash_type(hash_type: String);
             /// Sets `hash_value` (哈希值).
-            with_hash_value => hash_value: String;
+            fn with_hash_value(hash_value: String);
         }
     }
 
@@ -804,18 +803,19 @@ pub mod types {
     }
 
     constructors! {
-        DriverPhoto {
+        impl DriverPhoto {
             /// Sets `photo_type` (照片类型).
-            with_photo_type => photo_type: String;
+            fn with_photo_type(photo_type: String);
             /// Sets `photo_digest` (司机头像摘要).
-            with_photo_digest => photo_digest: crate::api::v3::taxi_invoice::types::PhotoDigest;
+            fn with_photo_digest(photo_digest: crate::api::v3::taxi_invoice::types::PhotoDigest);
             /// Sets `photo_url` (头像url).
-            with_photo_url => photo_url: String;
+            fn with_photo_url(photo_url: String);
             /// Sets `photo_icon` (头像icon).
-            with_photo_icon => photo_icon: String;
+            fn with_photo_icon(photo_icon: String);
         }
     }
 }
+
 /// `/v3/taxi-invoice/user-taxi-order`
 pub mod user_taxi_order {
     /// `/v3/taxi-invoice/user-taxi-order/find-by-token`
@@ -844,16 +844,12 @@ pub mod user_taxi_order {
         }
 
         constructors! {
-            Get {
-                new(
-                    token: String,
-                    openid: String,
-                    appid: String,
-                );
+            impl Get {
+                fn new(token: String, openid: String, appid: String);
                 /// Sets `region_id` (行政区划代码 (query)).
-                with_region_id => region_id: i64;
+                fn with_region_id(region_id: i64);
                 /// Sets `auth_mode` (授权模式 (query)).
-                with_auth_mode => auth_mode: String;
+                fn with_auth_mode(auth_mode: String);
             }
         }
 
@@ -877,6 +873,7 @@ pub mod user_taxi_order {
         }
     }
 }
+
 /// `/v3/taxi-invoice/user-taxi-orders`
 pub mod user_taxi_orders {
     /// 获取乘客行程单列表API
@@ -907,8 +904,8 @@ pub mod user_taxi_orders {
     }
 
     constructors! {
-        Get {
-            new(
+        impl Get {
+            fn new(
                 openid: String,
                 appid: String,
                 begin_date: String,
@@ -916,9 +913,9 @@ pub mod user_taxi_orders {
                 region_id: i64,
             );
             /// Sets `limit` (最大资源条数 (query)).
-            with_limit => limit: i64;
+            fn with_limit(limit: i64);
             /// Sets `offset` (请求资源起始位置 (query)).
-            with_offset => offset: i64;
+            fn with_offset(offset: i64);
         }
     }
 

@@ -25,12 +25,10 @@ pub mod etc {
             }
 
             constructors! {
-                Get {
-                    new(
-                        contract_id: String,
-                    );
+                impl Get {
+                    fn new(contract_id: String);
                     /// Sets `sub_mchid` (特约商户号 (query)).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                 }
             }
 
@@ -40,6 +38,7 @@ pub mod etc {
             pub type GetResponse = crate::api::v3::vehicle::types::EtcResponse;
         }
     }
+
     /// `/v3/vehicle/etc/preopen`
     pub mod preopen {
         /// 预开通用户ETC指定卡扣费API
@@ -79,8 +78,8 @@ pub mod etc {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     sp_appid: String,
                     openid: String,
                     plan_id: String,
@@ -88,13 +87,13 @@ pub mod etc {
                     identify: PostIdentify,
                 );
                 /// Sets `sub_appid` (子商户appid).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `sub_mchid` (特约商户号).
-                with_sub_mchid => sub_mchid: String;
+                fn with_sub_mchid(sub_mchid: String);
                 /// Sets `etc_device_id` (ETC设备号).
-                with_etc_device_id => etc_device_id: String;
+                fn with_etc_device_id(etc_device_id: String);
                 /// Sets `bank_card_no` (用户开通ETC时绑定的银行卡).
-                with_bank_card_no => bank_card_no: String;
+                fn with_bank_card_no(bank_card_no: String);
             }
         }
 
@@ -119,6 +118,7 @@ pub mod etc {
             pub preopen_id: String,
         }
     }
+
     /// `/v3/vehicle/etc/transactions`
     pub mod transactions {
         /// `/v3/vehicle/etc/transactions/highway`
@@ -162,8 +162,8 @@ pub mod etc {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         out_trade_no: String,
                         appid: String,
                         contract_id: String,
@@ -172,15 +172,15 @@ pub mod etc {
                         amount: PostAmount,
                     );
                     /// Sets `sub_mchid` (特约商户号).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                     /// Sets `sub_appid` (特约商户appid).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                     /// Sets `attach` (附加信息).
-                    with_attach => attach: String;
+                    fn with_attach(attach: String);
                     /// Sets `goods_tag` (营销信息).
-                    with_goods_tag => goods_tag: String;
+                    fn with_goods_tag(goods_tag: String);
                     /// Sets `device_info` (设备信息).
-                    with_device_info => device_info: PostDeviceInfo;
+                    fn with_device_info(device_info: PostDeviceInfo);
                 }
             }
 
@@ -213,8 +213,8 @@ pub mod etc {
             }
 
             constructors! {
-                PostHighwayInfo {
-                    new(
+                impl PostHighwayInfo {
+                    fn new(
                         plate_number: String,
                         start_time: String,
                         end_time: String,
@@ -222,13 +222,13 @@ pub mod etc {
                         entrance: String,
                     );
                     /// Sets `car_type` (车辆类型).
-                    with_car_type => car_type: String;
+                    fn with_car_type(car_type: String);
                     /// Sets `exit` (出口名称).
-                    with_exit => exit: String;
+                    fn with_exit(exit: String);
                     /// Sets `carrying_capacity` (承载人数).
-                    with_carrying_capacity => carrying_capacity: i64;
+                    fn with_carrying_capacity(carrying_capacity: i64);
                     /// Sets `carrying_range` (荷载范围).
-                    with_carrying_range => carrying_range: String;
+                    fn with_carrying_range(carrying_range: String);
                 }
             }
 
@@ -245,11 +245,11 @@ pub mod etc {
             }
 
             constructors! {
-                PostAmount {
+                impl PostAmount {
                     /// Sets `total` (订单金额).
-                    with_total => total: i64;
+                    fn with_total(total: i64);
                     /// Sets `currency` (货币类型).
-                    with_currency => currency: String;
+                    fn with_currency(currency: String);
                 }
             }
 
@@ -265,12 +265,10 @@ pub mod etc {
             }
 
             constructors! {
-                PostDeviceInfo {
-                    new(
-                        device_ip: String,
-                    );
+                impl PostDeviceInfo {
+                    fn new(device_ip: String);
                     /// Sets `device_id` (商户端设备号).
-                    with_device_id => device_id: String;
+                    fn with_device_id(device_id: String);
                 }
             }
 
@@ -291,6 +289,7 @@ pub mod etc {
             /// The type is [`EtcTransactionsHighwayResponse`](crate::api::v3::vehicle::types::EtcTransactionsHighwayResponse), which other answers share.
             pub type PostResponse = crate::api::v3::vehicle::types::EtcTransactionsHighwayResponse;
         }
+
         /// `/v3/vehicle/etc/transactions/id`
         pub mod id {
             /// `/v3/vehicle/etc/transactions/id/{transaction_id}`
@@ -313,12 +312,10 @@ pub mod etc {
                 }
 
                 constructors! {
-                    Get {
-                        new(
-                            transaction_id: String,
-                        );
+                    impl Get {
+                        fn new(transaction_id: String);
                         /// Sets `sub_mchid` (特约商户号 (query)).
-                        with_sub_mchid => sub_mchid: String;
+                        fn with_sub_mchid(sub_mchid: String);
                     }
                 }
 
@@ -342,6 +339,7 @@ pub mod etc {
                     crate::api::v3::vehicle::types::EtcTransactionsHighwayResponse;
             }
         }
+
         /// `/v3/vehicle/etc/transactions/out-trade-no`
         pub mod out_trade_no {
             /// `/v3/vehicle/etc/transactions/out-trade-no/{out_trade_no}`
@@ -364,12 +362,10 @@ pub mod etc {
                 }
 
                 constructors! {
-                    Get {
-                        new(
-                            out_trade_no: String,
-                        );
+                    impl Get {
+                        fn new(out_trade_no: String);
                         /// Sets `sub_mchid` (特约商户号 (query)).
-                        with_sub_mchid => sub_mchid: String;
+                        fn with_sub_mchid(sub_mchid: String);
                     }
                 }
 
@@ -394,6 +390,7 @@ pub mod etc {
             }
         }
     }
+
     /// `/v3/vehicle/etc/users`
     pub mod users {
         /// `/v3/vehicle/etc/users/{openid}`
@@ -422,14 +419,10 @@ pub mod etc {
                 }
 
                 constructors! {
-                    Get {
-                        new(
-                            openid: String,
-                            plan_id: String,
-                            plate_number: String,
-                        );
+                    impl Get {
+                        fn new(openid: String, plan_id: String, plate_number: String);
                         /// Sets `sub_mchid` (特约商户号 (query)).
-                        with_sub_mchid => sub_mchid: String;
+                        fn with_sub_mchid(sub_mchid: String);
                     }
                 }
 
@@ -441,6 +434,7 @@ pub mod etc {
         }
     }
 }
+
 /// `/v3/vehicle/parking`
 pub mod parking {
     /// `/v3/vehicle/parking/parkings`
@@ -524,6 +518,7 @@ pub mod parking {
             pub block_reason: Option<PostResponseBlockReason>,
         }
     }
+
     /// `/v3/vehicle/parking/services`
     pub mod services {
         /// `/v3/vehicle/parking/services/find`
@@ -580,6 +575,7 @@ pub mod parking {
         }
     }
 }
+
 /// `/v3/vehicle/transactions`
 pub mod transactions {
     /// `/v3/vehicle/transactions/out-trade-no`
@@ -604,12 +600,10 @@ pub mod transactions {
             }
 
             constructors! {
-                Get {
-                    new(
-                        out_trade_no: String,
-                    );
+                impl Get {
+                    fn new(out_trade_no: String);
                     /// Sets `sub_mchid` (子商户号 (query)).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                 }
             }
 
@@ -701,6 +695,7 @@ pub mod transactions {
             }
         }
     }
+
     /// `/v3/vehicle/transactions/parking`
     pub mod parking {
         /// 扣费受理API
@@ -744,8 +739,8 @@ pub mod transactions {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     sub_appid: String,
                     sub_mchid: String,
@@ -756,13 +751,15 @@ pub mod transactions {
                     amount: PostAmount,
                 );
                 /// Sets `attach` (附加数据).
-                with_attach => attach: String;
+                fn with_attach(attach: String);
                 /// Sets `goods_tag` (订单优惠标记).
-                with_goods_tag => goods_tag: String;
+                fn with_goods_tag(goods_tag: String);
                 /// Sets `profit_sharing` (分账标识).
-                with_profit_sharing => profit_sharing: crate::api::v3::vehicle::types::ProfitSharing;
+                fn with_profit_sharing(
+                    profit_sharing: crate::api::v3::vehicle::types::ProfitSharing,
+                );
                 /// Sets `parking_info` (停车场景信息).
-                with_parking_info => parking_info: crate::api::v3::vehicle::types::ParkingInfo;
+                fn with_parking_info(parking_info: crate::api::v3::vehicle::types::ParkingInfo);
             }
         }
 
@@ -784,12 +781,10 @@ pub mod transactions {
         }
 
         constructors! {
-            PostAmount {
-                new(
-                    total: i64,
-                );
+            impl PostAmount {
+                fn new(total: i64);
                 /// Sets `currency` (货币类型).
-                with_currency => currency: crate::api::v3::vehicle::types::Currency;
+                fn with_currency(currency: crate::api::v3::vehicle::types::Currency);
             }
         }
 
@@ -935,6 +930,7 @@ pub mod transactions {
         }
     }
 }
+
 /// Types that several operations of feature `vehicle` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     /// An answer several operations give: each one's `…Response` type names it.

@@ -148,6 +148,7 @@ pub mod avail_mch_ranges {
         }
     }
 }
+
 /// `/v3/webizpay/bill`
 pub mod bill {
     /// `/v3/webizpay/bill/proof`
@@ -178,8 +179,8 @@ pub mod bill {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     sp_mchid: String,
                     sub_mchid: String,
                     start_date: String,
@@ -187,7 +188,7 @@ pub mod bill {
                     out_operation_id: String,
                 );
                 /// Sets `entity_name` (商户主体名称).
-                with_entity_name => entity_name: String;
+                fn with_entity_name(entity_name: String);
             }
         }
 
@@ -218,6 +219,7 @@ pub mod bill {
             pub updated_time: crate::DateTime,
         }
     }
+
     /// `/v3/webizpay/bill/trade-bill`
     pub mod trade_bill {
         /// 申请企业商户企业支付业务账单
@@ -262,6 +264,7 @@ pub mod bill {
         }
     }
 }
+
 /// `/v3/webizpay/employees`
 pub mod employees {
     /// `/v3/webizpay/employees/{employee_id}`
@@ -303,6 +306,7 @@ pub mod employees {
                 pub type GetResponse = crate::api::v3::webizpay::types::EmployeesResponse;
             }
         }
+
         /// `/v3/webizpay/employees/{employee_id}/quota-cards`
         pub mod quota_cards {
             /// 企业商户为员工下发企业支付额度卡
@@ -339,8 +343,8 @@ pub mod employees {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         employee_id: String,
                         sp_mchid: String,
                         sub_mchid: String,
@@ -351,9 +355,9 @@ pub mod employees {
                         effective_end_time: crate::DateTime,
                     );
                     /// Sets `card_remark` (卡片备注).
-                    with_card_remark => card_remark: String;
+                    fn with_card_remark(card_remark: String);
                     /// Sets `avail_mch_range_id` (可用商户范围ID).
-                    with_avail_mch_range_id => avail_mch_range_id: String;
+                    fn with_avail_mch_range_id(avail_mch_range_id: String);
                 }
             }
 
@@ -454,6 +458,7 @@ pub mod employees {
                         pub card_disabled_time: Option<crate::DateTime>,
                     }
                 }
+
                 /// `/v3/webizpay/employees/{employee_id}/quota-cards/{card_no}/payment-url`
                 pub mod payment_url {
                     /// 企业商户获取指定额度卡支付链接
@@ -509,6 +514,7 @@ pub mod employees {
                 }
             }
         }
+
         /// `/v3/webizpay/employees/{employee_id}/revoke`
         pub mod revoke {
             /// 企业商户发起解除员工企业支付授权
@@ -558,6 +564,7 @@ pub mod employees {
         }
     }
 }
+
 /// `/v3/webizpay/stores`
 pub mod stores {
     /// `/v3/webizpay/stores/entity-matches`
@@ -582,13 +589,10 @@ pub mod stores {
         }
 
         constructors! {
-            Post {
-                new(
-                    sp_mchid: String,
-                    out_batch_id: String,
-                );
+            impl Post {
+                fn new(sp_mchid: String, out_batch_id: String);
                 /// Sets `match_details` (主体匹配明细列表).
-                with_match_details => match_details: Vec<PostMatchDetails>;
+                fn with_match_details(match_details: Vec<PostMatchDetails>);
             }
         }
 
@@ -679,6 +683,7 @@ pub mod stores {
         }
     }
 }
+
 /// Types that several operations of feature `webizpay` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     /// An answer several operations give: each one's `…Response` type names it.
@@ -803,6 +808,7 @@ pub mod types {
         }
     }
 }
+
 /// `/v3/webizpay/users`
 pub mod users {
     /// `/v3/webizpay/users/{user_id}`
@@ -861,6 +867,7 @@ pub mod users {
                 pub employee_list: Option<Vec<GetResponseEmployeeList>>,
             }
         }
+
         /// `/v3/webizpay/users/{user_id}/authorization-url`
         pub mod authorization_url {
             /// 企业商户发起员工开通企业支付授权

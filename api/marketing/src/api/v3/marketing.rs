@@ -35,18 +35,16 @@ pub mod bank {
                 }
 
                 constructors! {
-                    Get {
-                        new(
-                            package_id: String,
-                        );
+                    impl Get {
+                        fn new(package_id: String);
                         /// Sets `status` (任务状态 (query)).
-                        with_status => status: GetStatus;
+                        fn with_status(status: GetStatus);
                         /// Sets `filename` (文件名 (query)).
-                        with_filename => filename: String;
+                        fn with_filename(filename: String);
                         /// Sets `offset` (分页页码 (query)).
-                        with_offset => offset: i64;
+                        fn with_offset(offset: i64);
                         /// Sets `limit` (分页大小 (query)).
-                        with_limit => limit: i64;
+                        fn with_limit(limit: i64);
                     }
                 }
 
@@ -135,13 +133,10 @@ pub mod bank {
                 }
 
                 constructors! {
-                    PostMeta {
-                        new(
-                            bank_type: String,
-                            sha256: String,
-                        );
+                    impl PostMeta {
+                        fn new(bank_type: String, sha256: String);
                         /// Sets `filename` (文件名).
-                        with_filename => filename: String;
+                        fn with_filename(filename: String);
                     }
                 }
 
@@ -173,6 +168,7 @@ pub mod bank {
         }
     }
 }
+
 /// `/v3/marketing/bank-favor`
 #[cfg(feature = "marketing-bank-favor")]
 pub mod bank_favor {
@@ -214,6 +210,7 @@ pub mod bank_favor {
                     pub coupon_id: String,
                 }
             }
+
             /// `/v3/marketing/bank-favor/users/{openid}/coupons`
             pub mod coupons {
                 /// `/v3/marketing/bank-favor/users/{openid}/coupons/{coupon_id}`
@@ -292,6 +289,7 @@ pub mod bank_favor {
         }
     }
 }
+
 /// `/v3/marketing/busifavor`
 #[cfg(feature = "marketing-busifavor")]
 pub mod busifavor {
@@ -341,12 +339,10 @@ pub mod busifavor {
         }
 
         constructors! {
-            Post {
-                new(
-                    notify_url: String,
-                );
+            impl Post {
+                fn new(notify_url: String);
                 /// Sets `mchid` (商户号).
-                with_mchid => mchid: String;
+                fn with_mchid(mchid: String);
             }
         }
 
@@ -361,6 +357,7 @@ pub mod busifavor {
             pub mchid: String,
         }
     }
+
     /// `/v3/marketing/busifavor/coupons`
     pub mod coupons {
         /// `/v3/marketing/busifavor/coupons/{card_id}`
@@ -401,6 +398,7 @@ pub mod busifavor {
                 }
             }
         }
+
         /// `/v3/marketing/busifavor/coupons/associate`
         pub mod associate {
             /// 关联订单信息API
@@ -434,6 +432,7 @@ pub mod busifavor {
                 pub wechatpay_associate_time: crate::DateTime,
             }
         }
+
         /// `/v3/marketing/busifavor/coupons/deactivate`
         pub mod deactivate {
             /// 使券失效API
@@ -460,14 +459,10 @@ pub mod busifavor {
             }
 
             constructors! {
-                Post {
-                    new(
-                        coupon_code: String,
-                        stock_id: String,
-                        deactivate_request_no: String,
-                    );
+                impl Post {
+                    fn new(coupon_code: String, stock_id: String, deactivate_request_no: String);
                     /// Sets `deactivate_reason` (失效原因).
-                    with_deactivate_reason => deactivate_reason: String;
+                    fn with_deactivate_reason(deactivate_reason: String);
                 }
             }
 
@@ -478,6 +473,7 @@ pub mod busifavor {
                 pub wechatpay_deactivate_time: String,
             }
         }
+
         /// `/v3/marketing/busifavor/coupons/disassociate`
         pub mod disassociate {
             /// 取消关联订单信息API
@@ -511,6 +507,7 @@ pub mod busifavor {
                 pub wechatpay_disassociate_time: crate::DateTime,
             }
         }
+
         /// `/v3/marketing/busifavor/coupons/return`
         pub mod r#return {
             /// 申请退券API
@@ -541,6 +538,7 @@ pub mod busifavor {
                 pub wechatpay_return_time: String,
             }
         }
+
         /// `/v3/marketing/busifavor/coupons/use`
         pub mod r#use {
             /// 核销用户券API
@@ -577,23 +575,18 @@ pub mod busifavor {
             }
 
             constructors! {
-                Post {
-                    new(
-                        coupon_code: String,
-                        appid: String,
-                        use_time: String,
-                        use_request_no: String,
-                    );
+                impl Post {
+                    fn new(coupon_code: String, appid: String, use_time: String, use_request_no: String);
                     /// Sets `stock_id` (批次号).
-                    with_stock_id => stock_id: String;
+                    fn with_stock_id(stock_id: String);
                     /// Sets `openid` (用户标识).
-                    with_openid => openid: String;
+                    fn with_openid(openid: String);
                     /// Sets `out_trade_no` (商户订单号).
-                    with_out_trade_no => out_trade_no: String;
+                    fn with_out_trade_no(out_trade_no: String);
                     /// Sets `mch_id` (下单商户号).
-                    with_mch_id => mch_id: String;
+                    fn with_mch_id(mch_id: String);
                     /// Sets `transaction_id` (微信支付订单号).
-                    with_transaction_id => transaction_id: String;
+                    fn with_transaction_id(transaction_id: String);
                 }
             }
 
@@ -608,6 +601,7 @@ pub mod busifavor {
                 pub wechatpay_use_time: String,
             }
         }
+
         /// `/v3/marketing/busifavor/coupons/send`
         pub mod send {
             /// 向用户发券
@@ -636,15 +630,10 @@ pub mod busifavor {
             }
 
             constructors! {
-                Post {
-                    new(
-                        openid: String,
-                        appid: String,
-                        stock_id: String,
-                        out_request_no: String,
-                    );
+                impl Post {
+                    fn new(openid: String, appid: String, stock_id: String, out_request_no: String);
                     /// Sets `coupon_code` (券code).
-                    with_coupon_code => coupon_code: String;
+                    fn with_coupon_code(coupon_code: String);
                 }
             }
 
@@ -660,6 +649,7 @@ pub mod busifavor {
             }
         }
     }
+
     /// `/v3/marketing/busifavor/product-coupons`
     pub mod product_coupons {
         /// `/v3/marketing/busifavor/product-coupons/pre-send`
@@ -687,16 +677,12 @@ pub mod busifavor {
             }
 
             constructors! {
-                Post {
-                    new(
-                        stock_id: String,
-                        appid: String,
-                        send_request_no: String,
-                    );
+                impl Post {
+                    fn new(stock_id: String, appid: String, send_request_no: String);
                     /// Sets `coupon_code` (用户商品券Code).
-                    with_coupon_code => coupon_code: String;
+                    fn with_coupon_code(coupon_code: String);
                     /// Sets `openid` (用户OpenID).
-                    with_openid => openid: String;
+                    fn with_openid(openid: String);
                 }
             }
 
@@ -707,6 +693,7 @@ pub mod busifavor {
                 pub token: String,
             }
         }
+
         /// `/v3/marketing/busifavor/product-coupons/send`
         pub mod send {
             /// 向用户发放商品券
@@ -737,8 +724,8 @@ pub mod busifavor {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         openid: String,
                         appid: String,
                         stock_id: String,
@@ -746,9 +733,9 @@ pub mod busifavor {
                         coupon_type: PostCouponType,
                     );
                     /// Sets `coupon_code` (券code).
-                    with_coupon_code => coupon_code: String;
+                    fn with_coupon_code(coupon_code: String);
                     /// Sets `member_card_id` (会员卡ID).
-                    with_member_card_id => member_card_id: String;
+                    fn with_member_card_id(member_card_id: String);
                 }
             }
 
@@ -774,6 +761,7 @@ pub mod busifavor {
             }
         }
     }
+
     /// `/v3/marketing/busifavor/stocks`
     pub mod stocks {
         /// 创建商家券API
@@ -821,8 +809,8 @@ pub mod busifavor {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     stock_name: String,
                     belong_merchant: String,
                     goods_name: String,
@@ -833,15 +821,21 @@ pub mod busifavor {
                     coupon_code_mode: crate::api::v3::marketing::busifavor::types::CouponCodeMode,
                 );
                 /// Sets `comment` (批次备注).
-                with_comment => comment: String;
+                fn with_comment(comment: String);
                 /// Sets `custom_entrance` (自定义入口).
-                with_custom_entrance => custom_entrance: crate::api::v3::marketing::busifavor::types::CustomEntrance;
+                fn with_custom_entrance(
+                    custom_entrance: crate::api::v3::marketing::busifavor::types::CustomEntrance,
+                );
                 /// Sets `display_pattern_info` (样式信息).
-                with_display_pattern_info => display_pattern_info: crate::api::v3::marketing::busifavor::types::DisplayPatternInfo;
+                fn with_display_pattern_info(
+                    display_pattern_info: crate::api::v3::marketing::busifavor::types::DisplayPatternInfo,
+                );
                 /// Sets `notify_config` (事件通知配置).
-                with_notify_config => notify_config: crate::api::v3::marketing::busifavor::types::NotifyConfig;
+                fn with_notify_config(
+                    notify_config: crate::api::v3::marketing::busifavor::types::NotifyConfig,
+                );
                 /// Sets `subsidy` (是否允许营销补贴).
-                with_subsidy => subsidy: bool;
+                fn with_subsidy(subsidy: bool);
             }
         }
 
@@ -887,21 +881,22 @@ pub mod busifavor {
         }
 
         constructors! {
-            PostCouponUseRuleCouponAvailableTime {
-                new(
-                    available_begin_time: String,
-                    available_end_time: String,
-                );
+            impl PostCouponUseRuleCouponAvailableTime {
+                fn new(available_begin_time: String, available_end_time: String);
                 /// Sets `available_day_after_receive` (生效后N天内有效).
-                with_available_day_after_receive => available_day_after_receive: i64;
+                fn with_available_day_after_receive(available_day_after_receive: i64);
                 /// Sets `available_week` (固定周期有效时间段).
-                with_available_week => available_week: crate::api::v3::marketing::busifavor::types::AvailableWeek;
+                fn with_available_week(
+                    available_week: crate::api::v3::marketing::busifavor::types::AvailableWeek,
+                );
                 /// Sets `irregulary_avaliable_time` (无规律的有效时间段).
-                with_irregulary_avaliable_time => irregulary_avaliable_time: Vec<crate::api::v3::marketing::busifavor::types::IrregularyAvaliableTime>;
+                fn with_irregulary_avaliable_time(
+                    irregulary_avaliable_time: Vec<crate::api::v3::marketing::busifavor::types::IrregularyAvaliableTime>,
+                );
                 /// Sets `wait_days_after_receive` (领取后N天开始生效).
-                with_wait_days_after_receive => wait_days_after_receive: i64;
+                fn with_wait_days_after_receive(wait_days_after_receive: i64);
                 /// Sets `available_second_after_receive` (领取后N秒内有效).
-                with_available_second_after_receive => available_second_after_receive: i64;
+                fn with_available_second_after_receive(available_second_after_receive: i64);
             }
         }
 
@@ -950,21 +945,27 @@ pub mod busifavor {
         }
 
         constructors! {
-            PostCouponUseRule {
-                new(
+            impl PostCouponUseRule {
+                fn new(
                     coupon_available_time: PostCouponUseRuleCouponAvailableTime,
                     use_method: crate::api::v3::marketing::busifavor::types::UseMethod,
                 );
                 /// Sets `fixed_normal_coupon` (固定面额满减券使用规则).
-                with_fixed_normal_coupon => fixed_normal_coupon: crate::api::v3::marketing::busifavor::types::FixedNormalCoupon;
+                fn with_fixed_normal_coupon(
+                    fixed_normal_coupon: crate::api::v3::marketing::busifavor::types::FixedNormalCoupon,
+                );
                 /// Sets `discount_coupon` (折扣券使用规则).
-                with_discount_coupon => discount_coupon: crate::api::v3::marketing::busifavor::types::DiscountCoupon;
+                fn with_discount_coupon(
+                    discount_coupon: crate::api::v3::marketing::busifavor::types::DiscountCoupon,
+                );
                 /// Sets `exchange_coupon` (换购券使用规则).
-                with_exchange_coupon => exchange_coupon: crate::api::v3::marketing::busifavor::types::ExchangeCoupon;
+                fn with_exchange_coupon(
+                    exchange_coupon: crate::api::v3::marketing::busifavor::types::ExchangeCoupon,
+                );
                 /// Sets `mini_programs_appid` (小程序appid).
-                with_mini_programs_appid => mini_programs_appid: String;
+                fn with_mini_programs_appid(mini_programs_appid: String);
                 /// Sets `mini_programs_path` (小程序path).
-                with_mini_programs_path => mini_programs_path: String;
+                fn with_mini_programs_path(mini_programs_path: String);
             }
         }
 
@@ -1000,25 +1001,22 @@ pub mod busifavor {
         }
 
         constructors! {
-            PostStockSendRule {
-                new(
-                    max_coupons: i64,
-                    max_coupons_per_user: i64,
-                );
+            impl PostStockSendRule {
+                fn new(max_coupons: i64, max_coupons_per_user: i64);
                 /// Sets `max_amount` (批次总预算).
-                with_max_amount => max_amount: i64;
+                fn with_max_amount(max_amount: i64);
                 /// Sets `max_amount_by_day` (单天发放上限金额).
-                with_max_amount_by_day => max_amount_by_day: i64;
+                fn with_max_amount_by_day(max_amount_by_day: i64);
                 /// Sets `max_coupons_by_day` (单天发放上限个数).
-                with_max_coupons_by_day => max_coupons_by_day: i64;
+                fn with_max_coupons_by_day(max_coupons_by_day: i64);
                 /// Sets `natural_person_limit` (是否开启自然人限制).
-                with_natural_person_limit => natural_person_limit: bool;
+                fn with_natural_person_limit(natural_person_limit: bool);
                 /// Sets `prevent_api_abuse` (可疑账号拦截).
-                with_prevent_api_abuse => prevent_api_abuse: bool;
+                fn with_prevent_api_abuse(prevent_api_abuse: bool);
                 /// Sets `transferable` (是否允许转赠).
-                with_transferable => transferable: bool;
+                fn with_transferable(transferable: bool);
                 /// Sets `shareable` (是否允许分享链接).
-                with_shareable => shareable: bool;
+                fn with_shareable(shareable: bool);
             }
         }
 
@@ -1288,29 +1286,30 @@ pub mod busifavor {
             }
 
             constructors! {
-                Patch {
-                    new(
-                        stock_id: String,
-                        out_request_no: String,
-                    );
+                impl Patch {
+                    fn new(stock_id: String, out_request_no: String);
                     /// Sets `custom_entrance` (自定义入口).
-                    with_custom_entrance => custom_entrance: PatchCustomEntrance;
+                    fn with_custom_entrance(custom_entrance: PatchCustomEntrance);
                     /// Sets `stock_name` (批次名称).
-                    with_stock_name => stock_name: String;
+                    fn with_stock_name(stock_name: String);
                     /// Sets `comment` (批次备注).
-                    with_comment => comment: String;
+                    fn with_comment(comment: String);
                     /// Sets `goods_name` (适用商品范围).
-                    with_goods_name => goods_name: String;
+                    fn with_goods_name(goods_name: String);
                     /// Sets `display_pattern_info` (样式信息).
-                    with_display_pattern_info => display_pattern_info: crate::api::v3::marketing::busifavor::types::DisplayPatternInfo;
+                    fn with_display_pattern_info(
+                        display_pattern_info: crate::api::v3::marketing::busifavor::types::DisplayPatternInfo,
+                    );
                     /// Sets `coupon_use_rule` (核销规则).
-                    with_coupon_use_rule => coupon_use_rule: PatchCouponUseRule;
+                    fn with_coupon_use_rule(coupon_use_rule: PatchCouponUseRule);
                     /// Sets `stock_send_rule` (发放规则).
-                    with_stock_send_rule => stock_send_rule: PatchStockSendRule;
+                    fn with_stock_send_rule(stock_send_rule: PatchStockSendRule);
                     /// Sets `notify_config` (事件通知配置).
-                    with_notify_config => notify_config: crate::api::v3::marketing::busifavor::types::NotifyConfig;
+                    fn with_notify_config(
+                        notify_config: crate::api::v3::marketing::busifavor::types::NotifyConfig,
+                    );
                     /// Sets `subsidy` (是否允许营销补差).
-                    with_subsidy => subsidy: bool;
+                    fn with_subsidy(subsidy: bool);
                 }
             }
 
@@ -1343,15 +1342,19 @@ pub mod busifavor {
             }
 
             constructors! {
-                PatchCustomEntrance {
+                impl PatchCustomEntrance {
                     /// Sets `mini_programs_info` (小程序入口).
-                    with_mini_programs_info => mini_programs_info: crate::api::v3::marketing::busifavor::types::MiniProgramsInfo;
+                    fn with_mini_programs_info(
+                        mini_programs_info: crate::api::v3::marketing::busifavor::types::MiniProgramsInfo,
+                    );
                     /// Sets `appid` (商户公众号appid).
-                    with_appid => appid: String;
+                    fn with_appid(appid: String);
                     /// Sets `hall_id` (营销馆id).
-                    with_hall_id => hall_id: String;
+                    fn with_hall_id(hall_id: String);
                     /// Sets `code_display_mode` (code展示模式).
-                    with_code_display_mode => code_display_mode: crate::api::v3::marketing::busifavor::types::CodeDisplayMode;
+                    fn with_code_display_mode(
+                        code_display_mode: crate::api::v3::marketing::busifavor::types::CodeDisplayMode,
+                    );
                 }
             }
 
@@ -1387,13 +1390,15 @@ pub mod busifavor {
             }
 
             constructors! {
-                PatchCouponUseRule {
+                impl PatchCouponUseRule {
                     /// Sets `use_method` (核销方式).
-                    with_use_method => use_method: crate::api::v3::marketing::busifavor::types::UseMethod;
+                    fn with_use_method(
+                        use_method: crate::api::v3::marketing::busifavor::types::UseMethod,
+                    );
                     /// Sets `mini_programs_appid` (小程序appid).
-                    with_mini_programs_appid => mini_programs_appid: String;
+                    fn with_mini_programs_appid(mini_programs_appid: String);
                     /// Sets `mini_programs_path` (小程序path).
-                    with_mini_programs_path => mini_programs_path: String;
+                    fn with_mini_programs_path(mini_programs_path: String);
                 }
             }
 
@@ -1410,11 +1415,11 @@ pub mod busifavor {
             }
 
             constructors! {
-                PatchStockSendRule {
+                impl PatchStockSendRule {
                     /// Sets `natural_person_limit` (是否开启自然人限领).
-                    with_natural_person_limit => natural_person_limit: bool;
+                    fn with_natural_person_limit(natural_person_limit: bool);
                     /// Sets `prevent_api_abuse` (可疑账号拦截).
-                    with_prevent_api_abuse => prevent_api_abuse: bool;
+                    fn with_prevent_api_abuse(prevent_api_abuse: bool);
                 }
             }
 
@@ -1451,19 +1456,16 @@ pub mod busifavor {
                 }
 
                 constructors! {
-                    Patch {
-                        new(
-                            stock_id: String,
-                            modify_budget_request_no: String,
-                        );
+                    impl Patch {
+                        fn new(stock_id: String, modify_budget_request_no: String);
                         /// Sets `target_max_coupons` (目标批次最大发放个数).
-                        with_target_max_coupons => target_max_coupons: i64;
+                        fn with_target_max_coupons(target_max_coupons: i64);
                         /// Sets `target_max_coupons_by_day` (目标单天发放上限个数).
-                        with_target_max_coupons_by_day => target_max_coupons_by_day: i64;
+                        fn with_target_max_coupons_by_day(target_max_coupons_by_day: i64);
                         /// Sets `current_max_coupons` (当前批次最大发放个数).
-                        with_current_max_coupons => current_max_coupons: i64;
+                        fn with_current_max_coupons(current_max_coupons: i64);
                         /// Sets `current_max_coupons_by_day` (当前单天发放上限个数).
-                        with_current_max_coupons_by_day => current_max_coupons_by_day: i64;
+                        fn with_current_max_coupons_by_day(current_max_coupons_by_day: i64);
                     }
                 }
 
@@ -1476,6 +1478,7 @@ pub mod busifavor {
                     pub max_coupons_by_day: Option<i64>,
                 }
             }
+
             /// `/v3/marketing/busifavor/stocks/{stock_id}/couponcodes`
             pub mod couponcodes {
                 /// 查询预存code列表
@@ -1501,18 +1504,16 @@ pub mod busifavor {
                 }
 
                 constructors! {
-                    Get {
-                        new(
-                            stock_id: String,
-                        );
+                    impl Get {
+                        fn new(stock_id: String);
                         /// Sets `status` (券code状态 (query)).
-                        with_status => status: GetStatus;
+                        fn with_status(status: GetStatus);
                         /// Sets `appid` (公众账号ID (query)).
-                        with_appid => appid: String;
+                        fn with_appid(appid: String);
                         /// Sets `offset` (分页页码 (query)).
-                        with_offset => offset: i64;
+                        fn with_offset(offset: i64);
                         /// Sets `limit` (分页大小 (query)).
-                        with_limit => limit: i64;
+                        fn with_limit(limit: i64);
                     }
                 }
 
@@ -1574,13 +1575,10 @@ pub mod busifavor {
                 }
 
                 constructors! {
-                    Post {
-                        new(
-                            stock_id: String,
-                            upload_request_no: String,
-                        );
+                    impl Post {
+                        fn new(stock_id: String, upload_request_no: String);
                         /// Sets `coupon_code_list` (券code列表).
-                        with_coupon_code_list => coupon_code_list: Vec<String>;
+                        fn with_coupon_code_list(coupon_code_list: Vec<String>);
                     }
                 }
 
@@ -1639,13 +1637,10 @@ pub mod busifavor {
                     }
 
                     constructors! {
-                        Get {
-                            new(
-                                stock_id: String,
-                                coupon_code: String,
-                            );
+                        impl Get {
+                            fn new(stock_id: String, coupon_code: String);
                             /// Sets `appid` (公众账号ID (query)).
-                            with_appid => appid: String;
+                            fn with_appid(appid: String);
                         }
                     }
 
@@ -1787,6 +1782,7 @@ pub mod busifavor {
             }
         }
     }
+
     /// `/v3/marketing/busifavor/subsidy`
     pub mod subsidy {
         /// `/v3/marketing/busifavor/subsidy/pay-receipts`
@@ -1811,13 +1807,10 @@ pub mod busifavor {
             }
 
             constructors! {
-                Get {
-                    new(
-                        stock_id: String,
-                        coupon_code: String,
-                    );
+                impl Get {
+                    fn new(stock_id: String, coupon_code: String);
                     /// Sets `out_subsidy_no` (补差付款请求单号 (query)).
-                    with_out_subsidy_no => out_subsidy_no: String;
+                    fn with_out_subsidy_no(out_subsidy_no: String);
                 }
             }
 
@@ -1893,6 +1886,7 @@ pub mod busifavor {
                 pub type GetResponse = crate::api::v3::marketing::busifavor::types::SubsidyResponse;
             }
         }
+
         /// `/v3/marketing/busifavor/subsidy/return-receipts`
         pub mod return_receipts {
             /// 营销补差回退API
@@ -1959,6 +1953,7 @@ pub mod busifavor {
             }
         }
     }
+
     /// Types that several operations of feature `marketing-busifavor` share, one per shape: each operation's module names them under its own names too.
     pub mod types {
         /// 券code信息
@@ -2004,11 +1999,11 @@ pub mod busifavor {
         }
 
         constructors! {
-            AvailableDayTime {
+            impl AvailableDayTime {
                 /// Sets `begin_time` (当天可用开始时间).
-                with_begin_time => begin_time: i64;
+                fn with_begin_time(begin_time: i64);
                 /// Sets `end_time` (当天可用结束时间).
-                with_end_time => end_time: i64;
+                fn with_end_time(end_time: i64);
             }
         }
 
@@ -2025,11 +2020,13 @@ pub mod busifavor {
         }
 
         constructors! {
-            AvailableWeek {
+            impl AvailableWeek {
                 /// Sets `week_day` (可用星期数).
-                with_week_day => week_day: Vec<i64>;
+                fn with_week_day(week_day: Vec<i64>);
                 /// Sets `available_day_time` (当天可用时间段).
-                with_available_day_time => available_day_time: Vec<crate::api::v3::marketing::busifavor::types::AvailableDayTime>;
+                fn with_available_day_time(
+                    available_day_time: Vec<crate::api::v3::marketing::busifavor::types::AvailableDayTime>,
+                );
             }
         }
 
@@ -2045,11 +2042,11 @@ pub mod busifavor {
         }
 
         constructors! {
-            IrregularyAvaliableTime {
+            impl IrregularyAvaliableTime {
                 /// Sets `begin_time` (开始时间).
-                with_begin_time => begin_time: String;
+                fn with_begin_time(begin_time: String);
                 /// Sets `end_time` (结束时间).
-                with_end_time => end_time: String;
+                fn with_end_time(end_time: String);
             }
         }
 
@@ -2150,14 +2147,14 @@ pub mod busifavor {
         }
 
         constructors! {
-            MiniProgramsInfo {
-                new(
+            impl MiniProgramsInfo {
+                fn new(
                     mini_programs_appid: String,
                     mini_programs_path: String,
                     entrance_words: String,
                 );
                 /// Sets `guiding_words` (引导文案).
-                with_guiding_words => guiding_words: String;
+                fn with_guiding_words(guiding_words: String);
             }
         }
 
@@ -2196,17 +2193,21 @@ pub mod busifavor {
         }
 
         constructors! {
-            CustomEntrance {
+            impl CustomEntrance {
                 /// Sets `mini_programs_info` (小程序入口).
-                with_mini_programs_info => mini_programs_info: crate::api::v3::marketing::busifavor::types::MiniProgramsInfo;
+                fn with_mini_programs_info(
+                    mini_programs_info: crate::api::v3::marketing::busifavor::types::MiniProgramsInfo,
+                );
                 /// Sets `appid` (商户公众号appid).
-                with_appid => appid: String;
+                fn with_appid(appid: String);
                 /// Sets `hall_id` (营销馆id).
-                with_hall_id => hall_id: String;
+                fn with_hall_id(hall_id: String);
                 /// Sets `store_id` (可用门店id).
-                with_store_id => store_id: String;
+                fn with_store_id(store_id: String);
                 /// Sets `code_display_mode` (code展示模式).
-                with_code_display_mode => code_display_mode: crate::api::v3::marketing::busifavor::types::CodeDisplayMode;
+                fn with_code_display_mode(
+                    code_display_mode: crate::api::v3::marketing::busifavor::types::CodeDisplayMode,
+                );
             }
         }
 
@@ -2272,19 +2273,23 @@ pub mod busifavor {
         }
 
         constructors! {
-            DisplayPatternInfo {
+            impl DisplayPatternInfo {
                 /// Sets `description` (使用须知).
-                with_description => description: String;
+                fn with_description(description: String);
                 /// Sets `merchant_logo_url` (商户logo).
-                with_merchant_logo_url => merchant_logo_url: String;
+                fn with_merchant_logo_url(merchant_logo_url: String);
                 /// Sets `merchant_name` (商户名称).
-                with_merchant_name => merchant_name: String;
+                fn with_merchant_name(merchant_name: String);
                 /// Sets `background_color` (背景颜色).
-                with_background_color => background_color: crate::api::v3::marketing::busifavor::types::BackgroundColor;
+                fn with_background_color(
+                    background_color: crate::api::v3::marketing::busifavor::types::BackgroundColor,
+                );
                 /// Sets `coupon_image_url` (券详情图片).
-                with_coupon_image_url => coupon_image_url: String;
+                fn with_coupon_image_url(coupon_image_url: String);
                 /// Sets `finder_info` (视频号相关信息).
-                with_finder_info => finder_info: crate::api::v3::marketing::busifavor::types::FinderInfo;
+                fn with_finder_info(
+                    finder_info: crate::api::v3::marketing::busifavor::types::FinderInfo,
+                );
             }
         }
 
@@ -2309,9 +2314,9 @@ pub mod busifavor {
         }
 
         constructors! {
-            NotifyConfig {
+            impl NotifyConfig {
                 /// Sets `notify_appid` (事件通知appid).
-                with_notify_appid => notify_appid: String;
+                fn with_notify_appid(notify_appid: String);
             }
         }
 
@@ -2441,24 +2446,24 @@ pub mod busifavor {
         /// 核销规则
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct DataCouponUseRule {
-        /// 券可核销时间
-        pub coupon_available_time: crate::api::v3::marketing::busifavor::types::CouponUseRuleCouponAvailableTime,
-        /// 固定周期有效时间段
-        pub available_week: Option<crate::api::v3::marketing::busifavor::types::CouponUseRuleAvailableWeek>,
-        /// irregulary_avaliable_time
-        pub irregulary_avaliable_time: Option<Vec<crate::api::v3::marketing::busifavor::types::CouponUseRuleIrregularyAvaliableTime>>,
-        /// 固定面额满减券使用规则
-        pub fixed_normal_coupon: Option<crate::api::v3::marketing::busifavor::types::CouponUseRuleFixedNormalCoupon>,
-        /// 折扣券使用规则
-        pub discount_coupon: Option<crate::api::v3::marketing::busifavor::types::CouponUseRuleDiscountCoupon>,
-        /// 换购券使用规则
-        pub exchange_coupon: Option<crate::api::v3::marketing::busifavor::types::CouponUseRuleExchangeCoupon>,
-        /// 核销方式
-        pub use_method: crate::api::types::UseMethod,
-        /// 小程序appid
-        pub mini_programs_appid: Option<String>,
-        /// 小程序path
-        pub mini_programs_path: Option<String>,
+            /// 券可核销时间
+            pub coupon_available_time: crate::api::v3::marketing::busifavor::types::CouponUseRuleCouponAvailableTime,
+            /// 固定周期有效时间段
+            pub available_week: Option<crate::api::v3::marketing::busifavor::types::CouponUseRuleAvailableWeek>,
+            /// irregulary_avaliable_time
+            pub irregulary_avaliable_time: Option<Vec<crate::api::v3::marketing::busifavor::types::CouponUseRuleIrregularyAvaliableTime>>,
+            /// 固定面额满减券使用规则
+            pub fixed_normal_coupon: Option<crate::api::v3::marketing::busifavor::types::CouponUseRuleFixedNormalCoupon>,
+            /// 折扣券使用规则
+            pub discount_coupon: Option<crate::api::v3::marketing::busifavor::types::CouponUseRuleDiscountCoupon>,
+            /// 换购券使用规则
+            pub exchange_coupon: Option<crate::api::v3::marketing::busifavor::types::CouponUseRuleExchangeCoupon>,
+            /// 核销方式
+            pub use_method: crate::api::types::UseMethod,
+            /// 小程序appid
+            pub mini_programs_appid: Option<String>,
+            /// 小程序path
+            pub mini_programs_path: Option<String>,
         }
 
         /// 自定义入口
@@ -2494,6 +2499,7 @@ pub mod busifavor {
             pub finder_info: Option<crate::api::v3::marketing::busifavor::types::FinderInfo>,
         }
     }
+
     /// `/v3/marketing/busifavor/users`
     pub mod users {
         /// `/v3/marketing/busifavor/users/{openid}`
@@ -2532,25 +2538,22 @@ pub mod busifavor {
                 }
 
                 constructors! {
-                    Get {
-                        new(
-                            openid: String,
-                            appid: String,
-                        );
+                    impl Get {
+                        fn new(openid: String, appid: String);
                         /// Sets `stock_id` (批次号 (query)).
-                        with_stock_id => stock_id: String;
+                        fn with_stock_id(stock_id: String);
                         /// Sets `coupon_state` (券状态 (query)).
-                        with_coupon_state => coupon_state: String;
+                        fn with_coupon_state(coupon_state: String);
                         /// Sets `creator_merchant` (创建批次的商户号 (query)).
-                        with_creator_merchant => creator_merchant: String;
+                        fn with_creator_merchant(creator_merchant: String);
                         /// Sets `belong_merchant` (批次归属商户号 (query)).
-                        with_belong_merchant => belong_merchant: String;
+                        fn with_belong_merchant(belong_merchant: String);
                         /// Sets `sender_merchant` (批次发放商户号 (query)).
-                        with_sender_merchant => sender_merchant: String;
+                        fn with_sender_merchant(sender_merchant: String);
                         /// Sets `offset` (分页页码 (query)).
-                        with_offset => offset: i64;
+                        fn with_offset(offset: i64);
                         /// Sets `limit` (分页大小 (query)).
-                        with_limit => limit: i64;
+                        fn with_limit(limit: i64);
                     }
                 }
 
@@ -2730,44 +2733,44 @@ pub mod busifavor {
                             /// What `GET /v3/marketing/busifavor/users/{openid}/coupons/{coupon_code}/appids/{appid}` answers.
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct GetResponse {
-                            /// 商家券批次名称
-                            pub stock_name: String,
-                            /// 批次归属商户号
-                            pub belong_merchant: String,
-                            /// 批次备注
-                            pub comment: Option<String>,
-                            /// 适用商品范围
-                            pub goods_name: String,
-                            /// 批次类型
-                            pub stock_type: crate::api::types::StockType,
-                            /// 核销规则
-                            pub coupon_use_rule: crate::api::v3::marketing::busifavor::types::DataCouponUseRule,
-                            /// 自定义入口
-                            pub custom_entrance: Option<crate::api::v3::marketing::busifavor::types::DataCustomEntrance>,
-                            /// 样式信息
-                            pub display_pattern_info: crate::api::v3::marketing::busifavor::types::DataDisplayPatternInfo,
-                            /// 券code
-                            pub coupon_code: Option<String>,
-                            /// coupon_state
-                            pub coupon_state: Option<serde_json::Value>,
-                            /// 批次号
-                            pub stock_id: Option<String>,
-                            /// 是否允许转赠
-                            pub transferable: Option<bool>,
-                            /// 是否允许分享链接
-                            pub shareable: Option<bool>,
-                            /// 发券请求单号
-                            pub send_request_no: String,
-                            /// 核销请求单号
-                            pub use_request_no: Option<String>,
-                            /// 券可使用开始时间
-                            pub available_start_time: crate::DateTime,
-                            /// 券过期时间
-                            pub expire_time: crate::DateTime,
-                            /// 券领券时间
-                            pub receive_time: crate::DateTime,
-                            /// 券核销时间
-                            pub use_time: Option<crate::DateTime>,
+                                /// 商家券批次名称
+                                pub stock_name: String,
+                                /// 批次归属商户号
+                                pub belong_merchant: String,
+                                /// 批次备注
+                                pub comment: Option<String>,
+                                /// 适用商品范围
+                                pub goods_name: String,
+                                /// 批次类型
+                                pub stock_type: crate::api::types::StockType,
+                                /// 核销规则
+                                pub coupon_use_rule: crate::api::v3::marketing::busifavor::types::DataCouponUseRule,
+                                /// 自定义入口
+                                pub custom_entrance: Option<crate::api::v3::marketing::busifavor::types::DataCustomEntrance>,
+                                /// 样式信息
+                                pub display_pattern_info: crate::api::v3::marketing::busifavor::types::DataDisplayPatternInfo,
+                                /// 券code
+                                pub coupon_code: Option<String>,
+                                /// coupon_state
+                                pub coupon_state: Option<serde_json::Value>,
+                                /// 批次号
+                                pub stock_id: Option<String>,
+                                /// 是否允许转赠
+                                pub transferable: Option<bool>,
+                                /// 是否允许分享链接
+                                pub shareable: Option<bool>,
+                                /// 发券请求单号
+                                pub send_request_no: String,
+                                /// 核销请求单号
+                                pub use_request_no: Option<String>,
+                                /// 券可使用开始时间
+                                pub available_start_time: crate::DateTime,
+                                /// 券过期时间
+                                pub expire_time: crate::DateTime,
+                                /// 券领券时间
+                                pub receive_time: crate::DateTime,
+                                /// 券核销时间
+                                pub use_time: Option<crate::DateTime>,
                             }
                         }
                     }
@@ -2776,6 +2779,7 @@ pub mod busifavor {
         }
     }
 }
+
 /// `/v3/marketing/favor`
 #[cfg(feature = "marketing-favor")]
 pub mod favor {
@@ -2827,13 +2831,10 @@ pub mod favor {
         }
 
         constructors! {
-            Post {
-                new(
-                    mchid: String,
-                    notify_url: String,
-                );
+            impl Post {
+                fn new(mchid: String, notify_url: String);
                 /// Sets `switch` (回调开关).
-                with_switch => switch: bool;
+                fn with_switch(switch: bool);
             }
         }
 
@@ -2846,6 +2847,7 @@ pub mod favor {
             pub notify_url: String,
         }
     }
+
     /// `/v3/marketing/favor/coupon-stocks`
     pub mod coupon_stocks {
         /// 创建代金券批次API
@@ -2889,8 +2891,8 @@ pub mod favor {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     stock_name: String,
                     available_begin_time: crate::DateTime,
                     available_end_time: crate::DateTime,
@@ -2902,11 +2904,11 @@ pub mod favor {
                     out_request_no: String,
                 );
                 /// Sets `comment` (批次备注).
-                with_comment => comment: String;
+                fn with_comment(comment: String);
                 /// Sets `pattern_info` (pattern_info).
-                with_pattern_info => pattern_info: PostPatternInfo;
+                fn with_pattern_info(pattern_info: PostPatternInfo);
                 /// Sets `ext_info` (扩展属性).
-                with_ext_info => ext_info: String;
+                fn with_ext_info(ext_info: String);
             }
         }
 
@@ -2953,23 +2955,23 @@ pub mod favor {
         }
 
         constructors! {
-            PostPatternInfo {
+            impl PostPatternInfo {
                 /// Sets `description` (使用说明).
-                with_description => description: String;
+                fn with_description(description: String);
                 /// Sets `merchant_logo` (商户logo).
-                with_merchant_logo => merchant_logo: String;
+                fn with_merchant_logo(merchant_logo: String);
                 /// Sets `merchant_name` (商户名称).
-                with_merchant_name => merchant_name: String;
+                fn with_merchant_name(merchant_name: String);
                 /// Sets `background_color` (背景颜色).
-                with_background_color => background_color: crate::api::types::BackgroundColor;
+                fn with_background_color(background_color: crate::api::types::BackgroundColor);
                 /// Sets `coupon_image` (券详情图片).
-                with_coupon_image => coupon_image: String;
+                fn with_coupon_image(coupon_image: String);
                 /// Sets `jump_target` (卡包跳转目标).
-                with_jump_target => jump_target: PostPatternInfoJumpTarget;
+                fn with_jump_target(jump_target: PostPatternInfoJumpTarget);
                 /// Sets `mini_program_appid` (小程序appid).
-                with_mini_program_appid => mini_program_appid: String;
+                fn with_mini_program_appid(mini_program_appid: String);
                 /// Sets `mini_program_path` (小程序path).
-                with_mini_program_path => mini_program_path: String;
+                fn with_mini_program_path(mini_program_path: String);
             }
         }
 
@@ -3015,32 +3017,32 @@ pub mod favor {
         }
 
         constructors! {
-            PostCouponUseRule {
-                new(
-                    coupon_available_time: crate::api::types::CouponAvailableTime,
-                );
+            impl PostCouponUseRule {
+                fn new(coupon_available_time: crate::api::types::CouponAvailableTime);
                 /// Sets `fixed_normal_coupon` (固定面额满减券使用规则).
-                with_fixed_normal_coupon => fixed_normal_coupon: crate::api::types::FixedNormalCoupon;
+                fn with_fixed_normal_coupon(
+                    fixed_normal_coupon: crate::api::types::FixedNormalCoupon,
+                );
                 /// Sets `discount_coupon` (折扣券使用规则).
-                with_discount_coupon => discount_coupon: crate::api::types::DiscountCoupon;
+                fn with_discount_coupon(discount_coupon: crate::api::types::DiscountCoupon);
                 /// Sets `exchange_coupon` (换购券使用规则).
-                with_exchange_coupon => exchange_coupon: crate::api::types::ExchangeCoupon;
+                fn with_exchange_coupon(exchange_coupon: crate::api::types::ExchangeCoupon);
                 /// Sets `goods_tag` (goods_tag).
-                with_goods_tag => goods_tag: Vec<String>;
+                fn with_goods_tag(goods_tag: Vec<String>);
                 /// Sets `limit_pay` (limit_pay).
-                with_limit_pay => limit_pay: Vec<String>;
+                fn with_limit_pay(limit_pay: Vec<String>);
                 /// Sets `limit_card` (指定银行卡BIN).
-                with_limit_card => limit_card: crate::api::types::LimitCard;
+                fn with_limit_card(limit_card: crate::api::types::LimitCard);
                 /// Sets `trade_type` (trade_type).
-                with_trade_type => trade_type: Vec<crate::api::types::FavorTradeType>;
+                fn with_trade_type(trade_type: Vec<crate::api::types::FavorTradeType>);
                 /// Sets `available_items` (available_items).
-                with_available_items => available_items: Vec<String>;
+                fn with_available_items(available_items: Vec<String>);
                 /// Sets `unavailable_items` (unavailable_items).
-                with_unavailable_items => unavailable_items: Vec<String>;
+                fn with_unavailable_items(unavailable_items: Vec<String>);
                 /// Sets `available_merchants` (available_merchants).
-                with_available_merchants => available_merchants: Vec<String>;
+                fn with_available_merchants(available_merchants: Vec<String>);
                 /// Sets `combine_use` (是否可叠加其他优惠).
-                with_combine_use => combine_use: bool;
+                fn with_combine_use(combine_use: bool);
             }
         }
 
@@ -3053,6 +3055,7 @@ pub mod favor {
             pub create_time: crate::DateTime,
         }
     }
+
     /// `/v3/marketing/favor/media`
     pub mod media {
         /// `/v3/marketing/favor/media/image-upload`
@@ -3074,6 +3077,7 @@ pub mod favor {
             }
         }
     }
+
     /// `/v3/marketing/favor/stocks`
     pub mod stocks {
         /// 条件查询批次列表API
@@ -3102,18 +3106,14 @@ pub mod favor {
         }
 
         constructors! {
-            Get {
-                new(
-                    offset: i64,
-                    limit: i64,
-                    stock_creator_mchid: String,
-                );
+            impl Get {
+                fn new(offset: i64, limit: i64, stock_creator_mchid: String);
                 /// Sets `create_start_time` (起始时间 (query)).
-                with_create_start_time => create_start_time: crate::DateTime;
+                fn with_create_start_time(create_start_time: crate::DateTime);
                 /// Sets `create_end_time` (终止时间 (query)).
-                with_create_end_time => create_end_time: crate::DateTime;
+                fn with_create_end_time(create_end_time: crate::DateTime);
                 /// Sets `status` (status (query)).
-                with_status => status: String;
+                fn with_status(status: String);
             }
         }
 
@@ -3201,6 +3201,7 @@ pub mod favor {
                 /// The type is [`StocksResponse`](crate::api::v3::marketing::favor::types::StocksResponse), which other answers share.
                 pub type GetResponse = crate::api::v3::marketing::favor::types::StocksResponse;
             }
+
             /// `/v3/marketing/favor/stocks/{stock_id}/merchants`
             pub mod merchants {
                 /// 查询代金券可用商户API
@@ -3229,6 +3230,7 @@ pub mod favor {
                 /// The type is [`StocksResponse`](crate::api::v3::marketing::favor::types::StocksResponse), which other answers share.
                 pub type GetResponse = crate::api::v3::marketing::favor::types::StocksResponse;
             }
+
             /// `/v3/marketing/favor/stocks/{stock_id}/modify-goods-id`
             pub mod modify_goods_id {
                 /// 修改可用单品编码
@@ -3252,15 +3254,12 @@ pub mod favor {
                 }
 
                 constructors! {
-                    Post {
-                        new(
-                            stock_id: String,
-                            stock_creator_mchid: String,
-                        );
+                    impl Post {
+                        fn new(stock_id: String, stock_creator_mchid: String);
                         /// Sets `add_goods_id_list` (增加单品编码列表).
-                        with_add_goods_id_list => add_goods_id_list: Vec<String>;
+                        fn with_add_goods_id_list(add_goods_id_list: Vec<String>);
                         /// Sets `delete_goods_id_list` (删除单品编码列表).
-                        with_delete_goods_id_list => delete_goods_id_list: Vec<String>;
+                        fn with_delete_goods_id_list(delete_goods_id_list: Vec<String>);
                     }
                 }
 
@@ -3270,6 +3269,7 @@ pub mod favor {
                 pub type PostResponse =
                     crate::api::v3::marketing::favor::types::StocksModifyGoodsIdResponse;
             }
+
             /// `/v3/marketing/favor/stocks/{stock_id}/pause`
             pub mod pause {
                 /// 暂停代金券批次API
@@ -3297,6 +3297,7 @@ pub mod favor {
                 pub type PostResponse =
                     crate::api::v3::marketing::favor::types::StocksModifyGoodsIdResponse;
             }
+
             /// `/v3/marketing/favor/stocks/{stock_id}/refund-flow`
             pub mod refund_flow {
                 /// 下载批次退款明细API
@@ -3320,6 +3321,7 @@ pub mod favor {
                 pub type GetResponse =
                     crate::api::v3::marketing::favor::types::StocksRefundFlowResponse;
             }
+
             /// `/v3/marketing/favor/stocks/{stock_id}/refund-flow-by-day`
             pub mod refund_flow_by_day {
                 /// 获取批次退款明细下载链接
@@ -3347,6 +3349,7 @@ pub mod favor {
                     pub stock_refundflow_count: String,
                 }
             }
+
             /// `/v3/marketing/favor/stocks/{stock_id}/restart`
             pub mod restart {
                 /// 重启代金券批次API
@@ -3377,6 +3380,7 @@ pub mod favor {
                     pub stock_id: String,
                 }
             }
+
             /// `/v3/marketing/favor/stocks/{stock_id}/start`
             pub mod start {
                 /// 激活代金券批次API
@@ -3407,6 +3411,7 @@ pub mod favor {
                     pub stock_id: String,
                 }
             }
+
             /// `/v3/marketing/favor/stocks/{stock_id}/use-flow`
             pub mod use_flow {
                 /// 下载批次核销明细API
@@ -3430,6 +3435,7 @@ pub mod favor {
                 pub type GetResponse =
                     crate::api::v3::marketing::favor::types::StocksRefundFlowResponse;
             }
+
             /// `/v3/marketing/favor/stocks/{stock_id}/use-flow-by-day`
             pub mod use_flow_by_day {
                 /// 获取批次核销明细下载链接
@@ -3459,6 +3465,7 @@ pub mod favor {
             }
         }
     }
+
     /// Types that several operations of feature `marketing-favor` share, one per shape: each operation's module names them under its own names too.
     pub mod types {
         /// An answer several operations give: each one's `…Response` type names it.
@@ -3604,6 +3611,7 @@ pub mod favor {
             pub business_type: Option<crate::api::v3::marketing::favor::types::BusinessType>,
         }
     }
+
     /// `/v3/marketing/favor/users`
     pub mod users {
         /// `/v3/marketing/favor/users/{openid}`
@@ -3644,27 +3652,26 @@ pub mod favor {
                 }
 
                 constructors! {
-                    Get {
-                        new(
-                            openid: String,
-                            appid: String,
-                        );
+                    impl Get {
+                        fn new(openid: String, appid: String);
                         /// Sets `stock_id` (批次号 (query)).
-                        with_stock_id => stock_id: String;
+                        fn with_stock_id(stock_id: String);
                         /// Sets `status` (券或消费金状态 (query)).
-                        with_status => status: GetStatus;
+                        fn with_status(status: GetStatus);
                         /// Sets `creator_mchid` (创建批次的商户号 (query)).
-                        with_creator_mchid => creator_mchid: String;
+                        fn with_creator_mchid(creator_mchid: String);
                         /// Sets `sender_mchid` (批次发放商户号 (query)).
-                        with_sender_mchid => sender_mchid: String;
+                        fn with_sender_mchid(sender_mchid: String);
                         /// Sets `available_mchid` (可用商户号 (query)).
-                        with_available_mchid => available_mchid: String;
+                        fn with_available_mchid(available_mchid: String);
                         /// Sets `offset` (分页页码 (query)).
-                        with_offset => offset: i64;
+                        fn with_offset(offset: i64);
                         /// Sets `limit` (分页大小 (query)).
-                        with_limit => limit: i64;
+                        fn with_limit(limit: i64);
                         /// Sets `business_type` (业务类型 (query)).
-                        with_business_type => business_type: crate::api::v3::marketing::favor::types::BusinessType;
+                        fn with_business_type(
+                            business_type: crate::api::v3::marketing::favor::types::BusinessType,
+                        );
                     }
                 }
 
@@ -3732,8 +3739,8 @@ pub mod favor {
                 }
 
                 constructors! {
-                    Post {
-                        new(
+                    impl Post {
+                        fn new(
                             openid: String,
                             stock_id: String,
                             out_request_no: String,
@@ -3741,9 +3748,9 @@ pub mod favor {
                             stock_creator_mchid: String,
                         );
                         /// Sets `coupon_value` (指定面额发券).
-                        with_coupon_value => coupon_value: i64;
+                        fn with_coupon_value(coupon_value: i64);
                         /// Sets `coupon_minimum` (指定面额发券).
-                        with_coupon_minimum => coupon_minimum: i64;
+                        fn with_coupon_minimum(coupon_minimum: i64);
                     }
                 }
 
@@ -3788,6 +3795,7 @@ pub mod favor {
         }
     }
 }
+
 /// `/v3/marketing/goods-subsidy-activity`
 #[cfg(feature = "marketing-goods-subsidy-activity")]
 pub mod goods_subsidy_activity {
@@ -3895,6 +3903,7 @@ pub mod goods_subsidy_activity {
             pub limit: Option<i64>,
         }
     }
+
     /// `/v3/marketing/goods-subsidy-activity/activity`
     pub mod activity {
         /// `/v3/marketing/goods-subsidy-activity/activity/{activity_id}`
@@ -3963,6 +3972,7 @@ pub mod goods_subsidy_activity {
             }
         }
     }
+
     /// `/v3/marketing/goods-subsidy-activity/qualification`
     pub mod qualification {
         /// `/v3/marketing/goods-subsidy-activity/qualification/lock`
@@ -3996,6 +4006,7 @@ pub mod goods_subsidy_activity {
             pub type PostResponse =
                 crate::api::v3::marketing::goods_subsidy_activity::types::QualificationResponse;
         }
+
         /// `/v3/marketing/goods-subsidy-activity/qualification/unlock`
         pub mod unlock {
             /// 解锁品牌加价购活动资格
@@ -4028,6 +4039,7 @@ pub mod goods_subsidy_activity {
                 crate::api::v3::marketing::goods_subsidy_activity::types::QualificationResponse;
         }
     }
+
     /// `/v3/marketing/goods-subsidy-activity/retail-store-act`
     pub mod retail_store_act {
         /// `/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}`
@@ -4044,25 +4056,25 @@ pub mod goods_subsidy_activity {
                 #[derive(Debug, Clone, PartialEq)]
                 #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Put {
-                /// 零售小店活动ID (path)
-                pub activity_id: String,
-                /// 业务代理信息列表
-                pub representative_info_list: Vec<crate::api::v3::marketing::goods_subsidy_activity::types::FailedRepresentativeInfoList>,
-                /// 请求业务单据号
-                pub out_request_no: String,
-                /// 添加时间
-                pub add_time: Option<String>,
+                    /// 零售小店活动ID (path)
+                    pub activity_id: String,
+                    /// 业务代理信息列表
+                    pub representative_info_list: Vec<crate::api::v3::marketing::goods_subsidy_activity::types::FailedRepresentativeInfoList>,
+                    /// 请求业务单据号
+                    pub out_request_no: String,
+                    /// 添加时间
+                    pub add_time: Option<String>,
                 }
 
                 constructors! {
-                    Put {
-                        new(
+                    impl Put {
+                        fn new(
                             activity_id: String,
                             representative_info_list: Vec<crate::api::v3::marketing::goods_subsidy_activity::types::FailedRepresentativeInfoList>,
                             out_request_no: String,
                         );
                         /// Sets `add_time` (添加时间).
-                        with_add_time => add_time: String;
+                        fn with_add_time(add_time: String);
                     }
                 }
 
@@ -4075,12 +4087,12 @@ pub mod goods_subsidy_activity {
                 /// What `PUT /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative` answers.
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct PutResponse {
-                /// 零售小店活动ID
-                pub activity_id: String,
-                /// 添加失败业务代理信息列表
-                pub failed_representative_info_list: Option<Vec<crate::api::v3::marketing::goods_subsidy_activity::types::FailedRepresentativeInfoList>>,
-                /// 添加时间
-                pub add_time: String,
+                    /// 零售小店活动ID
+                    pub activity_id: String,
+                    /// 添加失败业务代理信息列表
+                    pub failed_representative_info_list: Option<Vec<crate::api::v3::marketing::goods_subsidy_activity::types::FailedRepresentativeInfoList>>,
+                    /// 添加时间
+                    pub add_time: String,
                 }
 
                 /// 删除零售小店活动业务代理
@@ -4093,17 +4105,17 @@ pub mod goods_subsidy_activity {
                 #[derive(Debug, Clone, PartialEq)]
                 #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                 pub struct Delete {
-                /// 零售小店活动ID (path)
-                pub activity_id: String,
-                /// 业务代理信息列表
-                #[wxpay(body)]
-                pub representative_info_list: Vec<crate::api::v3::marketing::goods_subsidy_activity::types::FailedRepresentativeInfoList>,
-                /// 请求业务单据号
-                #[wxpay(body)]
-                pub out_request_no: String,
-                /// 删除时间
-                #[wxpay(body)]
-                pub delete_time: String,
+                    /// 零售小店活动ID (path)
+                    pub activity_id: String,
+                    /// 业务代理信息列表
+                    #[wxpay(body)]
+                    pub representative_info_list: Vec<crate::api::v3::marketing::goods_subsidy_activity::types::FailedRepresentativeInfoList>,
+                    /// 请求业务单据号
+                    #[wxpay(body)]
+                    pub out_request_no: String,
+                    /// 删除时间
+                    #[wxpay(body)]
+                    pub delete_time: String,
                 }
 
                 /// [`FailedRepresentativeInfoList`](crate::api::v3::marketing::goods_subsidy_activity::types::FailedRepresentativeInfoList), one type for one shape, under the name it has here.
@@ -4115,14 +4127,15 @@ pub mod goods_subsidy_activity {
                 /// What `DELETE /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representative` answers.
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct DeleteResponse {
-                /// 零售小店活动ID
-                pub activity_id: String,
-                /// 删除失败业务代理信息列表
-                pub failed_representative_info_list: Option<Vec<crate::api::v3::marketing::goods_subsidy_activity::types::FailedRepresentativeInfoList>>,
-                /// 删除时间
-                pub delete_time: String,
+                    /// 零售小店活动ID
+                    pub activity_id: String,
+                    /// 删除失败业务代理信息列表
+                    pub failed_representative_info_list: Option<Vec<crate::api::v3::marketing::goods_subsidy_activity::types::FailedRepresentativeInfoList>>,
+                    /// 删除时间
+                    pub delete_time: String,
                 }
             }
+
             /// `/v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representatives`
             pub mod representatives {
                 /// 查询零售小店活动业务代理
@@ -4149,17 +4162,18 @@ pub mod goods_subsidy_activity {
                 /// What `GET /v3/marketing/goods-subsidy-activity/retail-store-act/{activity_id}/representatives` answers.
                 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                 pub struct GetResponse {
-                /// 小店活动业代总数
-                pub total_count: Option<i64>,
-                /// 小店活动业代集合
-                pub data: Option<Vec<crate::api::v3::marketing::goods_subsidy_activity::types::FailedRepresentativeInfoList>>,
-                /// 分页页码
-                pub offset: i64,
-                /// 分页大小
-                pub limit: i64,
+                    /// 小店活动业代总数
+                    pub total_count: Option<i64>,
+                    /// 小店活动业代集合
+                    pub data: Option<Vec<crate::api::v3::marketing::goods_subsidy_activity::types::FailedRepresentativeInfoList>>,
+                    /// 分页页码
+                    pub offset: i64,
+                    /// 分页大小
+                    pub limit: i64,
                 }
             }
         }
+
         /// `/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}`
         pub mod _brand_id_ {
             /// `/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/materials`
@@ -4201,6 +4215,7 @@ pub mod goods_subsidy_activity {
                     pub material_list: Option<Vec<PostResponseMaterialList>>,
                 }
             }
+
             /// `/v3/marketing/goods-subsidy-activity/retail-store-act/{brand_id}/stores`
             pub mod stores {
                 /// 查询小店活动门店列表
@@ -4353,6 +4368,7 @@ pub mod goods_subsidy_activity {
             }
         }
     }
+
     /// Types that several operations of feature `marketing-goods-subsidy-activity` share, one per shape: each operation's module names them under its own names too.
     pub mod types {
         /// 门店信息
@@ -4370,13 +4386,13 @@ pub mod goods_subsidy_activity {
         }
 
         constructors! {
-            StoreInfo {
+            impl StoreInfo {
                 /// Sets `store_id` (门店ID).
-                with_store_id => store_id: String;
+                fn with_store_id(store_id: String);
                 /// Sets `accounting_merchant_id` (门店补贴入账商户号).
-                with_accounting_merchant_id => accounting_merchant_id: String;
+                fn with_accounting_merchant_id(accounting_merchant_id: String);
                 /// Sets `merchant_id` (门店商户号).
-                with_merchant_id => merchant_id: String;
+                fn with_merchant_id(merchant_id: String);
             }
         }
 
@@ -4393,11 +4409,13 @@ pub mod goods_subsidy_activity {
         }
 
         constructors! {
-            ApplyInfos {
+            impl ApplyInfos {
                 /// Sets `store_info` (门店信息).
-                with_store_info => store_info: crate::api::v3::marketing::goods_subsidy_activity::types::StoreInfo;
+                fn with_store_info(
+                    store_info: crate::api::v3::marketing::goods_subsidy_activity::types::StoreInfo,
+                );
                 /// Sets `goods_original_price` (商品原价).
-                with_goods_original_price => goods_original_price: i64;
+                fn with_goods_original_price(goods_original_price: i64);
             }
         }
 
@@ -4423,17 +4441,17 @@ pub mod goods_subsidy_activity {
         }
 
         constructors! {
-            OrderInformation {
+            impl OrderInformation {
                 /// Sets `payer_openid` (支付订单的微信用户OpenID).
-                with_payer_openid => payer_openid: String;
+                fn with_payer_openid(payer_openid: String);
                 /// Sets `out_trade_no` (商户订单号).
-                with_out_trade_no => out_trade_no: String;
+                fn with_out_trade_no(out_trade_no: String);
                 /// Sets `total_fee` (订单总金额).
-                with_total_fee => total_fee: i64;
+                fn with_total_fee(total_fee: i64);
                 /// Sets `store_id` (门店ID).
-                with_store_id => store_id: String;
+                fn with_store_id(store_id: String);
                 /// Sets `store_merchant_id` (门店商户号).
-                with_store_merchant_id => store_merchant_id: String;
+                fn with_store_merchant_id(store_merchant_id: String);
             }
         }
 
@@ -4467,15 +4485,16 @@ pub mod goods_subsidy_activity {
         }
 
         constructors! {
-            FailedStores {
+            impl FailedStores {
                 /// Sets `store_code` (门店编码).
-                with_store_code => store_code: String;
+                fn with_store_code(store_code: String);
                 /// Sets `store_name` (门店名称).
-                with_store_name => store_name: String;
+                fn with_store_name(store_name: String);
             }
         }
     }
 }
+
 /// `/v3/marketing/membercard-activity`
 #[cfg(feature = "marketing-membercard-activity")]
 pub mod membercard_activity {
@@ -4505,18 +4524,18 @@ pub mod membercard_activity {
         }
 
         constructors! {
-            Get {
-                new(
+            impl Get {
+                fn new(
                     activity_type: crate::api::v3::marketing::membercard_activity::types::ActivityType,
                 );
                 /// Sets `limit` (最大资源条数 (query)).
-                with_limit => limit: i64;
+                fn with_limit(limit: i64);
                 /// Sets `offset` (请求资源起始位置 (query)).
-                with_offset => offset: i64;
+                fn with_offset(offset: i64);
                 /// Sets `card_id` (会员卡ID (query)).
-                with_card_id => card_id: String;
+                fn with_card_id(card_id: String);
                 /// Sets `activity_status` (活动的当前状态 (query)).
-                with_activity_status => activity_status: GetActivityStatus;
+                fn with_activity_status(activity_status: GetActivityStatus);
             }
         }
 
@@ -4650,8 +4669,8 @@ pub mod membercard_activity {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     card_id: String,
                     activity_name: String,
                     activity_type: crate::api::v3::marketing::membercard_activity::types::ActivityType,
@@ -4660,13 +4679,19 @@ pub mod membercard_activity {
                     out_request_no: String,
                 );
                 /// Sets `award_send_period` (发放时间段).
-                with_award_send_period => award_send_period: crate::api::v3::marketing::membercard_activity::types::AwardSendPeriod;
+                fn with_award_send_period(
+                    award_send_period: crate::api::v3::marketing::membercard_activity::types::AwardSendPeriod,
+                );
                 /// Sets `stock_list` (优惠券列表).
-                with_stock_list => stock_list: Vec<crate::api::v3::marketing::membercard_activity::types::StockList>;
+                fn with_stock_list(
+                    stock_list: Vec<crate::api::v3::marketing::membercard_activity::types::StockList>,
+                );
                 /// Sets `pay_activity_setting` (支付后活动设置).
-                with_pay_activity_setting => pay_activity_setting: PostPayActivitySetting;
+                fn with_pay_activity_setting(pay_activity_setting: PostPayActivitySetting);
                 /// Sets `miniprogram_activity_setting` (支付前会员活动设置).
-                with_miniprogram_activity_setting => miniprogram_activity_setting: crate::api::v3::marketing::membercard_activity::types::MiniprogramActivitySetting;
+                fn with_miniprogram_activity_setting(
+                    miniprogram_activity_setting: crate::api::v3::marketing::membercard_activity::types::MiniprogramActivitySetting,
+                );
             }
         }
 
@@ -4715,9 +4740,9 @@ pub mod membercard_activity {
         }
 
         constructors! {
-            PostPayActivitySettingPaymentSettingPaymentMode {
+            impl PostPayActivitySettingPaymentSettingPaymentMode {
                 /// Sets `payment_scene_list` (支付场景列表).
-                with_payment_scene_list => payment_scene_list: Vec<String>;
+                fn with_payment_scene_list(payment_scene_list: Vec<String>);
             }
         }
 
@@ -4737,13 +4762,13 @@ pub mod membercard_activity {
         }
 
         constructors! {
-            PostPayActivitySettingPaymentSetting {
+            impl PostPayActivitySettingPaymentSetting {
                 /// Sets `payment_mode` (支付模式).
-                with_payment_mode => payment_mode: PostPayActivitySettingPaymentSettingPaymentMode;
+                fn with_payment_mode(payment_mode: PostPayActivitySettingPaymentSettingPaymentMode);
                 /// Sets `limit_bank` (指定银行的简称).
-                with_limit_bank => limit_bank: String;
+                fn with_limit_bank(limit_bank: String);
                 /// Sets `goods_tags` (订单优惠标记).
-                with_goods_tags => goods_tags: Vec<String>;
+                fn with_goods_tags(goods_tags: Vec<String>);
             }
         }
 
@@ -4768,17 +4793,16 @@ pub mod membercard_activity {
         }
 
         constructors! {
-            PostPayActivitySetting {
-                new(
-                    logo_url: String,
-                    activity_second_title: String,
-                );
+            impl PostPayActivitySetting {
+                fn new(logo_url: String, activity_second_title: String);
                 /// Sets `mchid_list` (活动曝光商户号).
-                with_mchid_list => mchid_list: Vec<String>;
+                fn with_mchid_list(mchid_list: Vec<String>);
                 /// Sets `activate_setting` (激活方式设置).
-                with_activate_setting => activate_setting: crate::api::v3::marketing::membercard_activity::types::ActivateSetting;
+                fn with_activate_setting(
+                    activate_setting: crate::api::v3::marketing::membercard_activity::types::ActivateSetting,
+                );
                 /// Sets `payment_setting` (支付设置).
-                with_payment_setting => payment_setting: PostPayActivitySettingPaymentSetting;
+                fn with_payment_setting(payment_setting: PostPayActivitySettingPaymentSetting);
             }
         }
 
@@ -4933,34 +4957,34 @@ pub mod membercard_activity {
             /// What `GET /v3/marketing/membercard-activity/activities/{activity_id}` answers.
             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
             pub struct GetResponse {
-            /// 活动ID
-            pub activity_id: String,
-            /// 活动的当前状态
-            pub activity_status: Option<String>,
-            /// 创建时间
-            pub create_time: Option<String>,
-            /// 更新时间
-            pub update_time: Option<String>,
-            /// 会员卡ID
-            pub card_id: Option<String>,
-            /// 活动名称
-            pub activity_name: Option<String>,
-            /// 活动类型
-            pub activity_type: Option<String>,
-            /// 活动开始时间
-            pub begin_time: Option<String>,
-            /// 活动结束时间
-            pub end_time: Option<String>,
-            /// 发放时间段
-            pub award_send_period: Option<crate::api::v3::marketing::membercard_activity::types::AwardSendPeriod>,
-            /// 优惠券列表
-            pub stock_list: Option<Vec<crate::api::v3::marketing::membercard_activity::types::StockList>>,
-            /// 商户请求单号
-            pub out_request_no: Option<String>,
-            /// 支付后活动设置
-            pub pay_activity_setting: Option<GetResponsePayActivitySetting>,
-            /// 支付前会员活动设置
-            pub miniprogram_activity_setting: Option<crate::api::v3::marketing::membercard_activity::types::MiniprogramActivitySetting>,
+                /// 活动ID
+                pub activity_id: String,
+                /// 活动的当前状态
+                pub activity_status: Option<String>,
+                /// 创建时间
+                pub create_time: Option<String>,
+                /// 更新时间
+                pub update_time: Option<String>,
+                /// 会员卡ID
+                pub card_id: Option<String>,
+                /// 活动名称
+                pub activity_name: Option<String>,
+                /// 活动类型
+                pub activity_type: Option<String>,
+                /// 活动开始时间
+                pub begin_time: Option<String>,
+                /// 活动结束时间
+                pub end_time: Option<String>,
+                /// 发放时间段
+                pub award_send_period: Option<crate::api::v3::marketing::membercard_activity::types::AwardSendPeriod>,
+                /// 优惠券列表
+                pub stock_list: Option<Vec<crate::api::v3::marketing::membercard_activity::types::StockList>>,
+                /// 商户请求单号
+                pub out_request_no: Option<String>,
+                /// 支付后活动设置
+                pub pay_activity_setting: Option<GetResponsePayActivitySetting>,
+                /// 支付前会员活动设置
+                pub miniprogram_activity_setting: Option<crate::api::v3::marketing::membercard_activity::types::MiniprogramActivitySetting>,
             }
 
             /// `/v3/marketing/membercard-activity/activities/{activity_id}/terminate`
@@ -4993,6 +5017,7 @@ pub mod membercard_activity {
             }
         }
     }
+
     /// Types that several operations of feature `marketing-membercard-activity` share, one per shape: each operation's module names them under its own names too.
     pub mod types {
         /// AwardSendTime
@@ -5039,11 +5064,15 @@ pub mod membercard_activity {
         }
 
         constructors! {
-            AwardSendPeriod {
+            impl AwardSendPeriod {
                 /// Sets `award_send_time` (指定时间).
-                with_award_send_time => award_send_time: Vec<crate::api::v3::marketing::membercard_activity::types::AwardSendTime>;
+                fn with_award_send_time(
+                    award_send_time: Vec<crate::api::v3::marketing::membercard_activity::types::AwardSendTime>,
+                );
                 /// Sets `award_send_day_time` (指定时间段).
-                with_award_send_day_time => award_send_day_time: Vec<crate::api::v3::marketing::membercard_activity::types::AwardSendDayTime>;
+                fn with_award_send_day_time(
+                    award_send_day_time: Vec<crate::api::v3::marketing::membercard_activity::types::AwardSendDayTime>,
+                );
             }
         }
 
@@ -5080,14 +5109,14 @@ pub mod membercard_activity {
         }
 
         constructors! {
-            ActivateSetting {
-                new(
-                    activate_type: String,
-                );
+            impl ActivateSetting {
+                fn new(activate_type: String);
                 /// Sets `activate_url` (跳转激活的url).
-                with_activate_url => activate_url: String;
+                fn with_activate_url(activate_url: String);
                 /// Sets `activate_miniprogram` (跳转激活的小程序).
-                with_activate_miniprogram => activate_miniprogram: crate::api::v3::marketing::membercard_activity::types::ActivateMiniprogram;
+                fn with_activate_miniprogram(
+                    activate_miniprogram: crate::api::v3::marketing::membercard_activity::types::ActivateMiniprogram,
+                );
             }
         }
 
@@ -5125,13 +5154,13 @@ pub mod membercard_activity {
         }
 
         constructors! {
-            AwardJumpDeploy {
+            impl AwardJumpDeploy {
                 /// Sets `mini_program_appid` (小程序AppID).
-                with_mini_program_appid => mini_program_appid: String;
+                fn with_mini_program_appid(mini_program_appid: String);
                 /// Sets `mini_program_path` (小程序path).
-                with_mini_program_path => mini_program_path: String;
+                fn with_mini_program_path(mini_program_path: String);
                 /// Sets `button_text` (跳转按钮文案).
-                with_button_text => button_text: String;
+                fn with_button_text(button_text: String);
             }
         }
 
@@ -5148,11 +5177,13 @@ pub mod membercard_activity {
         }
 
         constructors! {
-            MiniprogramActivitySetting {
+            impl MiniprogramActivitySetting {
                 /// Sets `outer_str` (指定领取渠道).
-                with_outer_str => outer_str: Vec<String>;
+                fn with_outer_str(outer_str: Vec<String>);
                 /// Sets `award_jump_deploy` (领奖页面跳转配置).
-                with_award_jump_deploy => award_jump_deploy: crate::api::v3::marketing::membercard_activity::types::AwardJumpDeploy;
+                fn with_award_jump_deploy(
+                    award_jump_deploy: crate::api::v3::marketing::membercard_activity::types::AwardJumpDeploy,
+                );
             }
         }
 
@@ -5226,6 +5257,7 @@ pub mod membercard_activity {
         }
     }
 }
+
 /// `/v3/marketing/membercard-open`
 #[cfg(feature = "marketing-membercard-open")]
 pub mod membercard_open {
@@ -5289,6 +5321,7 @@ pub mod membercard_open {
             }
         }
     }
+
     /// `/v3/marketing/membercard-open/callback`
     pub mod callback {
         /// 查询回调地址API
@@ -5331,6 +5364,7 @@ pub mod membercard_open {
         pub type PatchResponse =
             crate::api::v3::marketing::membercard_open::types::CallbackResponse;
     }
+
     /// `/v3/marketing/membercard-open/cards`
     pub mod cards {
         /// 查询会员卡模板列表API
@@ -5353,15 +5387,12 @@ pub mod membercard_open {
         }
 
         constructors! {
-            Get {
-                new(
-                    offset: i64,
-                    limit: i64,
-                );
+            impl Get {
+                fn new(offset: i64, limit: i64);
                 /// Sets `brand_id` (品牌id (query)).
-                with_brand_id => brand_id: String;
+                fn with_brand_id(brand_id: String);
                 /// Sets `appid` (商户AppId (query)).
-                with_appid => appid: String;
+                fn with_appid(appid: String);
             }
         }
 
@@ -5431,8 +5462,8 @@ pub mod membercard_open {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     logo_url: String,
                     brand: PostBrand,
@@ -5445,21 +5476,25 @@ pub mod membercard_open {
                     out_request_no: String,
                 );
                 /// Sets `service_phone` (服务电话).
-                with_service_phone => service_phone: String;
+                fn with_service_phone(service_phone: String);
                 /// Sets `total_quantity` (会员卡总库存).
-                with_total_quantity => total_quantity: i64;
+                fn with_total_quantity(total_quantity: i64);
                 /// Sets `need_display_level` (是否展示会员等级).
-                with_need_display_level => need_display_level: bool;
+                fn with_need_display_level(need_display_level: bool);
                 /// Sets `init_level` (会员初始等级).
-                with_init_level => init_level: String;
+                fn with_init_level(init_level: String);
                 /// Sets `balance_information` (储值信息).
-                with_balance_information => balance_information: crate::api::v3::marketing::membercard_open::types::BalanceInformation;
+                fn with_balance_information(
+                    balance_information: crate::api::v3::marketing::membercard_open::types::BalanceInformation,
+                );
                 /// Sets `user_information_form` (开卡信息).
-                with_user_information_form => user_information_form: PostUserInformationForm;
+                fn with_user_information_form(user_information_form: PostUserInformationForm);
                 /// Sets `additional_statement` (商户补充声明).
-                with_additional_statement => additional_statement: crate::api::v3::marketing::membercard_open::types::AdditionalStatement;
+                fn with_additional_statement(
+                    additional_statement: crate::api::v3::marketing::membercard_open::types::AdditionalStatement,
+                );
                 /// Sets `need_dynamic_code` (是否启用动态码).
-                with_need_dynamic_code => need_dynamic_code: bool;
+                fn with_need_dynamic_code(need_dynamic_code: bool);
             }
         }
 
@@ -5494,18 +5529,16 @@ pub mod membercard_open {
         }
 
         constructors! {
-            PostDateInformation {
-                new(
-                    r#type: crate::api::types::MemberCardDateInformationType,
-                );
+            impl PostDateInformation {
+                fn new(r#type: crate::api::types::MemberCardDateInformationType);
                 /// Sets `available_begin_time` (有效期开始时间).
-                with_available_begin_time => available_begin_time: crate::DateTime;
+                fn with_available_begin_time(available_begin_time: crate::DateTime);
                 /// Sets `available_end_time` (有效期结束时间).
-                with_available_end_time => available_end_time: crate::DateTime;
+                fn with_available_end_time(available_end_time: crate::DateTime);
                 /// Sets `available_day_after_receive` (生效后N天内有效).
-                with_available_day_after_receive => available_day_after_receive: i64;
+                fn with_available_day_after_receive(available_day_after_receive: i64);
                 /// Sets `wait_days_after_receive` (领取后N天开始生效).
-                with_wait_days_after_receive => wait_days_after_receive: i64;
+                fn with_wait_days_after_receive(wait_days_after_receive: i64);
             }
         }
 
@@ -5532,11 +5565,15 @@ pub mod membercard_open {
         }
 
         constructors! {
-            PostUserInformationForm {
+            impl PostUserInformationForm {
                 /// Sets `common_field_list` (平台提供的通用开卡信息字段).
-                with_common_field_list => common_field_list: Vec<crate::api::types::MemberCardUserInformationCommonField>;
+                fn with_common_field_list(
+                    common_field_list: Vec<crate::api::types::MemberCardUserInformationCommonField>,
+                );
                 /// Sets `custom_field_list` (商户自定义的开卡信息字段).
-                with_custom_field_list => custom_field_list: Vec<crate::api::v3::marketing::membercard_open::types::CustomFieldList>;
+                fn with_custom_field_list(
+                    custom_field_list: Vec<crate::api::v3::marketing::membercard_open::types::CustomFieldList>,
+                );
             }
         }
 
@@ -5615,42 +5652,44 @@ pub mod membercard_open {
             }
 
             constructors! {
-                Patch {
-                    new(
-                        card_id: String,
-                    );
+                impl Patch {
+                    fn new(card_id: String);
                     /// Sets `appid` (商户AppId).
-                    with_appid => appid: String;
+                    fn with_appid(appid: String);
                     /// Sets `logo_url` (会员卡logo).
-                    with_logo_url => logo_url: String;
+                    fn with_logo_url(logo_url: String);
                     /// Sets `title` (卡名称).
-                    with_title => title: String;
+                    fn with_title(title: String);
                     /// Sets `background_picture_url` (会员卡背景图).
-                    with_background_picture_url => background_picture_url: String;
+                    fn with_background_picture_url(background_picture_url: String);
                     /// Sets `description` (使用须知).
-                    with_description => description: String;
+                    fn with_description(description: String);
                     /// Sets `service_phone` (服务电话).
-                    with_service_phone => service_phone: String;
+                    fn with_service_phone(service_phone: String);
                     /// Sets `total_quantity` (会员卡总库存).
-                    with_total_quantity => total_quantity: i64;
+                    fn with_total_quantity(total_quantity: i64);
                     /// Sets `date_information` (有效期).
-                    with_date_information => date_information: PatchDateInformation;
+                    fn with_date_information(date_information: PatchDateInformation);
                     /// Sets `need_display_level` (是否展示会员等级).
-                    with_need_display_level => need_display_level: bool;
+                    fn with_need_display_level(need_display_level: bool);
                     /// Sets `init_level` (会员初始等级).
-                    with_init_level => init_level: String;
+                    fn with_init_level(init_level: String);
                     /// Sets `balance_information` (储值信息).
-                    with_balance_information => balance_information: crate::api::v3::marketing::membercard_open::types::BalanceInformation;
+                    fn with_balance_information(
+                        balance_information: crate::api::v3::marketing::membercard_open::types::BalanceInformation,
+                    );
                     /// Sets `user_information_form` (开卡信息).
-                    with_user_information_form => user_information_form: PatchUserInformationForm;
+                    fn with_user_information_form(user_information_form: PatchUserInformationForm);
                     /// Sets `additional_statement` (商户补充声明).
-                    with_additional_statement => additional_statement: crate::api::v3::marketing::membercard_open::types::AdditionalStatement;
+                    fn with_additional_statement(
+                        additional_statement: crate::api::v3::marketing::membercard_open::types::AdditionalStatement,
+                    );
                     /// Sets `code_mode` (会员卡code分配类型).
-                    with_code_mode => code_mode: PatchCodeMode;
+                    fn with_code_mode(code_mode: PatchCodeMode);
                     /// Sets `code_type` (会员码型).
-                    with_code_type => code_type: PatchCodeType;
+                    fn with_code_type(code_type: PatchCodeType);
                     /// Sets `need_dynamic_code` (是否启用动态码).
-                    with_need_dynamic_code => need_dynamic_code: bool;
+                    fn with_need_dynamic_code(need_dynamic_code: bool);
                 }
             }
 
@@ -5675,18 +5714,16 @@ pub mod membercard_open {
             }
 
             constructors! {
-                PatchDateInformation {
-                    new(
-                        r#type: crate::api::types::MemberCardDateInformationType,
-                    );
+                impl PatchDateInformation {
+                    fn new(r#type: crate::api::types::MemberCardDateInformationType);
                     /// Sets `available_end_time` (有效期结束时间).
-                    with_available_end_time => available_end_time: String;
+                    fn with_available_end_time(available_end_time: String);
                     /// Sets `available_day_after_receive` (生效后N天内有效).
-                    with_available_day_after_receive => available_day_after_receive: i64;
+                    fn with_available_day_after_receive(available_day_after_receive: i64);
                     /// Sets `wait_days_after_receive` (领取后N天开始生效).
-                    with_wait_days_after_receive => wait_days_after_receive: i64;
+                    fn with_wait_days_after_receive(wait_days_after_receive: i64);
                     /// Sets `available_begin_time` (有效期开始时间).
-                    with_available_begin_time => available_begin_time: String;
+                    fn with_available_begin_time(available_begin_time: String);
                 }
             }
 
@@ -5716,13 +5753,17 @@ pub mod membercard_open {
             }
 
             constructors! {
-                PatchUserInformationForm {
+                impl PatchUserInformationForm {
                     /// Sets `can_modify_after_activate` (是否允许修改).
-                    with_can_modify_after_activate => can_modify_after_activate: bool;
+                    fn with_can_modify_after_activate(can_modify_after_activate: bool);
                     /// Sets `common_field_list` (平台提供的通用开卡信息字段).
-                    with_common_field_list => common_field_list: Vec<crate::api::types::MemberCardUserInformationCommonField>;
+                    fn with_common_field_list(
+                        common_field_list: Vec<crate::api::types::MemberCardUserInformationCommonField>,
+                    );
                     /// Sets `custom_field_list` (商户自定义的开卡信息字段).
-                    with_custom_field_list => custom_field_list: Vec<crate::api::v3::marketing::membercard_open::types::CustomFieldList>;
+                    fn with_custom_field_list(
+                        custom_field_list: Vec<crate::api::v3::marketing::membercard_open::types::CustomFieldList>,
+                    );
                 }
             }
 
@@ -5826,25 +5867,22 @@ pub mod membercard_open {
                     }
 
                     constructors! {
-                        Patch {
-                            new(
-                                card_id: String,
-                                code: String,
-                            );
+                        impl Patch {
+                            fn new(card_id: String, code: String);
                             /// Sets `membership_number` (会员卡编号).
-                            with_membership_number => membership_number: String;
+                            fn with_membership_number(membership_number: String);
                             /// Sets `background_picture_url` (会员卡背景图).
-                            with_background_picture_url => background_picture_url: String;
+                            fn with_background_picture_url(background_picture_url: String);
                             /// Sets `level` (用户等级).
-                            with_level => level: String;
+                            fn with_level(level: String);
                             /// Sets `out_request_no` (商户请求单号).
-                            with_out_request_no => out_request_no: String;
+                            fn with_out_request_no(out_request_no: String);
                             /// Sets `balance_information` (用户储值变更信息).
-                            with_balance_information => balance_information: PatchBalanceInformation;
+                            fn with_balance_information(balance_information: PatchBalanceInformation);
                             /// Sets `need_inform_balance` (是否发送储值变更通知).
-                            with_need_inform_balance => need_inform_balance: bool;
+                            fn with_need_inform_balance(need_inform_balance: bool);
                             /// Sets `need_inform_level` (是否发送等级变更通知).
-                            with_need_inform_level => need_inform_level: bool;
+                            fn with_need_inform_level(need_inform_level: bool);
                         }
                     }
 
@@ -5864,14 +5902,10 @@ pub mod membercard_open {
                     }
 
                     constructors! {
-                        PatchBalanceInformation {
-                            new(
-                                before_balance: i64,
-                                balance: i64,
-                                add_balance: i64,
-                            );
+                        impl PatchBalanceInformation {
+                            fn new(before_balance: i64, balance: i64, add_balance: i64);
                             /// Sets `balance_remark` (储值消耗记录).
-                            with_balance_remark => balance_remark: String;
+                            fn with_balance_remark(balance_remark: String);
                         }
                     }
 
@@ -5902,16 +5936,14 @@ pub mod membercard_open {
                         }
 
                         constructors! {
-                            Post {
-                                new(
-                                    card_id: String,
-                                    code: String,
-                                );
+                            impl Post {
+                                fn new(card_id: String, code: String);
                                 /// Sets `membership_number` (会员卡编号).
-                                with_membership_number => membership_number: String;
+                                fn with_membership_number(membership_number: String);
                             }
                         }
                     }
+
                     /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus`
                     pub mod bonus {
                         /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/commit`
@@ -5947,6 +5979,7 @@ pub mod membercard_open {
                                 pub bonus_value: i64,
                             }
                         }
+
                         /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/bonus/prepare`
                         pub mod prepare {
                             /// 支付结果页展示会员积分API
@@ -5981,6 +6014,7 @@ pub mod membercard_open {
                             }
                         }
                     }
+
                     /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/rights`
                     pub mod rights {
                         /// 设置会员权益API
@@ -6022,26 +6056,22 @@ pub mod membercard_open {
                         }
 
                         constructors! {
-                            Patch {
-                                new(
-                                    card_id: String,
-                                    code: String,
-                                    out_request_no: String,
-                                );
+                            impl Patch {
+                                fn new(card_id: String, code: String, out_request_no: String);
                                 /// Sets `before_bonus_value` (变更前的会员积分值).
-                                with_before_bonus_value => before_bonus_value: i64;
+                                fn with_before_bonus_value(before_bonus_value: i64);
                                 /// Sets `bonus_value` (变更后的会员积分值).
-                                with_bonus_value => bonus_value: i64;
+                                fn with_bonus_value(bonus_value: i64);
                                 /// Sets `add_bonus_value` (会员积分变动值).
-                                with_add_bonus_value => add_bonus_value: i64;
+                                fn with_add_bonus_value(add_bonus_value: i64);
                                 /// Sets `need_inform_bonus` (是否发送积分变更通知).
-                                with_need_inform_bonus => need_inform_bonus: bool;
+                                fn with_need_inform_bonus(need_inform_bonus: bool);
                                 /// Sets `member_price_word` (会员专享价文案).
-                                with_member_price_word => member_price_word: String;
+                                fn with_member_price_word(member_price_word: String);
                                 /// Sets `fapiao_jump_word` (会员发票跳转文案).
-                                with_fapiao_jump_word => fapiao_jump_word: String;
+                                fn with_fapiao_jump_word(fapiao_jump_word: String);
                                 /// Sets `guide` (会员专属咨询信息).
-                                with_guide => guide: crate::api::v3::marketing::membercard_open::types::Guide;
+                                fn with_guide(guide: crate::api::v3::marketing::membercard_open::types::Guide);
                             }
                         }
 
@@ -6049,6 +6079,7 @@ pub mod membercard_open {
                         pub type PatchGuide =
                             crate::api::v3::marketing::membercard_open::types::Guide;
                     }
+
                     /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/set-service-module-data`
                     pub mod set_service_module_data {
                         /// 设置会员服务项用户信息
@@ -6112,11 +6143,15 @@ pub mod membercard_open {
                         }
 
                         constructors! {
-                            PostStateSettingContentTemplateData {
+                            impl PostStateSettingContentTemplateData {
                                 /// Sets `field_list` (服务内容列表).
-                                with_field_list => field_list: Vec<crate::api::v3::marketing::membercard_open::types::FieldList>;
+                                fn with_field_list(
+                                    field_list: Vec<crate::api::v3::marketing::membercard_open::types::FieldList>,
+                                );
                                 /// Sets `action_setting` (操作设置).
-                                with_action_setting => action_setting: PostStateSettingContentTemplateDataActionSetting;
+                                fn with_action_setting(
+                                    action_setting: PostStateSettingContentTemplateDataActionSetting,
+                                );
                             }
                         }
 
@@ -6150,16 +6185,16 @@ pub mod membercard_open {
                         }
 
                         constructors! {
-                            PostStateSetting {
-                                new(
-                                    state_id: String,
-                                    content_template_data: PostStateSettingContentTemplateData,
-                                );
+                            impl PostStateSetting {
+                                fn new(state_id: String, content_template_data: PostStateSettingContentTemplateData);
                                 /// Sets `message_template_setting` (消息模板设置).
-                                with_message_template_setting => message_template_setting: PostStateSettingMessageTemplateSetting;
+                                fn with_message_template_setting(
+                                    message_template_setting: PostStateSettingMessageTemplateSetting,
+                                );
                             }
                         }
                     }
+
                     /// `/v3/marketing/membercard-open/cards/{card_id}/codes/{code}/unavailable`
                     pub mod unavailable {
                         /// 作废用户会员卡API
@@ -6187,17 +6222,15 @@ pub mod membercard_open {
                         }
 
                         constructors! {
-                            Post {
-                                new(
-                                    card_id: String,
-                                    code: String,
-                                );
+                            impl Post {
+                                fn new(card_id: String, code: String);
                                 /// Sets `reason` (失效理由).
-                                with_reason => reason: String;
+                                fn with_reason(reason: String);
                             }
                         }
                     }
                 }
+
                 /// `/v3/marketing/membercard-open/cards/{card_id}/codes/deposit`
                 pub mod deposit {
                     /// 导入会员Code API
@@ -6220,12 +6253,10 @@ pub mod membercard_open {
                     }
 
                     constructors! {
-                        Post {
-                            new(
-                                card_id: String,
-                            );
+                        impl Post {
+                            fn new(card_id: String);
                             /// Sets `code` (会员卡code).
-                            with_code => code: Vec<String>;
+                            fn with_code(code: Vec<String>);
                         }
                     }
 
@@ -6246,6 +6277,7 @@ pub mod membercard_open {
                     }
                 }
             }
+
             /// `/v3/marketing/membercard-open/cards/{card_id}/decrypt-code`
             pub mod decrypt_code {
                 /// 加密code解码（跳转型激活）API
@@ -6271,6 +6303,7 @@ pub mod membercard_open {
                 pub type GetResponse =
                     crate::api::v3::marketing::membercard_open::types::CardsResponse;
             }
+
             /// `/v3/marketing/membercard-open/cards/{card_id}/permission-tokens`
             pub mod permission_tokens {
                 /// 商户预授权
@@ -6302,21 +6335,18 @@ pub mod membercard_open {
                 }
 
                 constructors! {
-                    Post {
-                        new(
-                            card_id: String,
-                            activate_type: String,
-                        );
+                    impl Post {
+                        fn new(card_id: String, activate_type: String);
                         /// Sets `navigate_back_previous_page` (设置用户在开卡完成后).
-                        with_navigate_back_previous_page => navigate_back_previous_page: bool;
+                        fn with_navigate_back_previous_page(navigate_back_previous_page: bool);
                         /// Sets `activate_url` (跳转激活的url).
-                        with_activate_url => activate_url: String;
+                        fn with_activate_url(activate_url: String);
                         /// Sets `activate_appid` (跳转激活的appid).
-                        with_activate_appid => activate_appid: String;
+                        fn with_activate_appid(activate_appid: String);
                         /// Sets `activate_path` (跳转激活的path).
-                        with_activate_path => activate_path: String;
+                        fn with_activate_path(activate_path: String);
                         /// Sets `outer_str` (自定义场景值).
-                        with_outer_str => outer_str: String;
+                        fn with_outer_str(outer_str: String);
                     }
                 }
 
@@ -6327,6 +6357,7 @@ pub mod membercard_open {
                     pub permission_token: String,
                 }
             }
+
             /// `/v3/marketing/membercard-open/cards/{card_id}/phone-membercard`
             pub mod phone_membercard {
                 /// `/v3/marketing/membercard-open/cards/{card_id}/phone-membercard/import`
@@ -6357,14 +6388,10 @@ pub mod membercard_open {
                     }
 
                     constructors! {
-                        Post {
-                            new(
-                                card_id: String,
-                                encrypted_phone_number: String,
-                                out_request_no: String,
-                            );
+                        impl Post {
+                            fn new(card_id: String, encrypted_phone_number: String, out_request_no: String);
                             /// Sets `code` (会员卡code).
-                            with_code => code: String;
+                            fn with_code(code: String);
                         }
                     }
 
@@ -6375,6 +6402,7 @@ pub mod membercard_open {
                         crate::api::v3::marketing::membercard_open::types::CardsResponse;
                 }
             }
+
             /// `/v3/marketing/membercard-open/cards/{card_id}/qrcode`
             pub mod qrcode {
                 /// 创建会员卡二维码API
@@ -6405,19 +6433,16 @@ pub mod membercard_open {
                 }
 
                 constructors! {
-                    Post {
-                        new(
-                            card_id: String,
-                            activate_type: crate::api::types::MemberCardActivateType,
-                        );
+                    impl Post {
+                        fn new(card_id: String, activate_type: crate::api::types::MemberCardActivateType);
                         /// Sets `activate_url` (跳转激活的url).
-                        with_activate_url => activate_url: String;
+                        fn with_activate_url(activate_url: String);
                         /// Sets `activate_appid` (跳转激活的appid).
-                        with_activate_appid => activate_appid: String;
+                        fn with_activate_appid(activate_appid: String);
                         /// Sets `activate_path` (跳转激活的path).
-                        with_activate_path => activate_path: String;
+                        fn with_activate_path(activate_path: String);
                         /// Sets `outer_str` (自定义场景值).
-                        with_outer_str => outer_str: String;
+                        fn with_outer_str(outer_str: String);
                     }
                 }
 
@@ -6428,6 +6453,7 @@ pub mod membercard_open {
                     pub url: String,
                 }
             }
+
             /// `/v3/marketing/membercard-open/cards/{card_id}/rights`
             pub mod rights {
                 /// 设置会员卡模板权益项API
@@ -6462,24 +6488,20 @@ pub mod membercard_open {
                 }
 
                 constructors! {
-                    Patch {
-                        new(
-                            card_id: String,
-                            show_bonus: bool,
-                            show_favor: bool,
-                        );
+                    impl Patch {
+                        fn new(card_id: String, show_bonus: bool, show_favor: bool);
                         /// Sets `bonus` (会员积分).
-                        with_bonus => bonus: PatchBonus;
+                        fn with_bonus(bonus: PatchBonus);
                         /// Sets `favor` (会员优惠).
-                        with_favor => favor: PatchFavor;
+                        fn with_favor(favor: PatchFavor);
                         /// Sets `show_fapiao` (是否展示会员发票).
-                        with_show_fapiao => show_fapiao: bool;
+                        fn with_show_fapiao(show_fapiao: bool);
                         /// Sets `fapiao` (会员发票).
-                        with_fapiao => fapiao: PatchFapiao;
+                        fn with_fapiao(fapiao: PatchFapiao);
                         /// Sets `show_guide` (是否展示会员专属咨询).
-                        with_show_guide => show_guide: bool;
+                        fn with_show_guide(show_guide: bool);
                         /// Sets `guide` (会员专属咨询信息).
-                        with_guide => guide: crate::api::v3::marketing::membercard_open::types::Guide;
+                        fn with_guide(guide: crate::api::v3::marketing::membercard_open::types::Guide);
                     }
                 }
 
@@ -6514,24 +6536,20 @@ pub mod membercard_open {
                 }
 
                 constructors! {
-                    PatchBonus {
-                        new(
-                            init_bonus: i64,
-                            bonus_value_word: String,
-                            bonus_cost_word: String,
-                        );
+                    impl PatchBonus {
+                        fn new(init_bonus: i64, bonus_value_word: String, bonus_cost_word: String);
                         /// Sets `bonus_cost_title` (积分价值项标题).
-                        with_bonus_cost_title => bonus_cost_title: String;
+                        fn with_bonus_cost_title(bonus_cost_title: String);
                         /// Sets `bonus_jump_word` (积分跳转文案).
-                        with_bonus_jump_word => bonus_jump_word: String;
+                        fn with_bonus_jump_word(bonus_jump_word: String);
                         /// Sets `bonus_jump_appid` (积分跳转appid).
-                        with_bonus_jump_appid => bonus_jump_appid: String;
+                        fn with_bonus_jump_appid(bonus_jump_appid: String);
                         /// Sets `bonus_jump_path` (积分跳转path).
-                        with_bonus_jump_path => bonus_jump_path: String;
+                        fn with_bonus_jump_path(bonus_jump_path: String);
                         /// Sets `bonus_support_appid` (自助积分跳转appid).
-                        with_bonus_support_appid => bonus_support_appid: String;
+                        fn with_bonus_support_appid(bonus_support_appid: String);
                         /// Sets `bonus_support_path` (自助积分跳转path).
-                        with_bonus_support_path => bonus_support_path: String;
+                        fn with_bonus_support_path(bonus_support_path: String);
                     }
                 }
 
@@ -6579,20 +6597,18 @@ pub mod membercard_open {
                 }
 
                 constructors! {
-                    PatchFavor {
-                        new(
-                            show_coupon: bool,
-                        );
+                    impl PatchFavor {
+                        fn new(show_coupon: bool);
                         /// Sets `member_price_word` (会员专享价文案).
-                        with_member_price_word => member_price_word: String;
+                        fn with_member_price_word(member_price_word: String);
                         /// Sets `member_price_appid` (会员专享价跳转appid).
-                        with_member_price_appid => member_price_appid: String;
+                        fn with_member_price_appid(member_price_appid: String);
                         /// Sets `member_price_path` (会员专享价跳转path).
-                        with_member_price_path => member_price_path: String;
+                        fn with_member_price_path(member_price_path: String);
                         /// Sets `member_price_title` (会员专享价标题).
-                        with_member_price_title => member_price_title: PatchFavorMemberPriceTitle;
+                        fn with_member_price_title(member_price_title: PatchFavorMemberPriceTitle);
                         /// Sets `favor_module_title` (会员优惠栏目名称).
-                        with_favor_module_title => favor_module_title: PatchFavorFavorModuleTitle;
+                        fn with_favor_module_title(favor_module_title: PatchFavorFavorModuleTitle);
                     }
                 }
 
@@ -6612,19 +6628,20 @@ pub mod membercard_open {
                 }
 
                 constructors! {
-                    PatchFapiao {
+                    impl PatchFapiao {
                         /// Sets `fapiao_jump_word` (发票跳转文案).
-                        with_fapiao_jump_word => fapiao_jump_word: String;
+                        fn with_fapiao_jump_word(fapiao_jump_word: String);
                         /// Sets `fapiao_jump_appid` (发票跳转AppID).
-                        with_fapiao_jump_appid => fapiao_jump_appid: String;
+                        fn with_fapiao_jump_appid(fapiao_jump_appid: String);
                         /// Sets `fapiao_jump_path` (发票跳转path).
-                        with_fapiao_jump_path => fapiao_jump_path: String;
+                        fn with_fapiao_jump_path(fapiao_jump_path: String);
                     }
                 }
 
                 /// [`Guide`](crate::api::v3::marketing::membercard_open::types::Guide), one type for one shape, under the name it has here.
                 pub type PatchGuide = crate::api::v3::marketing::membercard_open::types::Guide;
             }
+
             /// `/v3/marketing/membercard-open/cards/{card_id}/service-modules`
             pub mod service_modules {
                 /// 添加会员卡服务项
@@ -6712,6 +6729,7 @@ pub mod membercard_open {
                     }
                 }
             }
+
             /// `/v3/marketing/membercard-open/cards/{card_id}/upgrade`
             pub mod upgrade {
                 /// 老会员卡模板升级API
@@ -6735,6 +6753,7 @@ pub mod membercard_open {
                     pub appid: String,
                 }
             }
+
             /// `/v3/marketing/membercard-open/cards/{card_id}/users`
             pub mod users {
                 /// `/v3/marketing/membercard-open/cards/{card_id}/users/import`
@@ -6764,14 +6783,10 @@ pub mod membercard_open {
                     }
 
                     constructors! {
-                        Post {
-                            new(
-                                card_id: String,
-                                openid: String,
-                                out_request_no: String,
-                            );
+                        impl Post {
+                            fn new(card_id: String, openid: String, out_request_no: String);
                             /// Sets `code` (会员卡code).
-                            with_code => code: String;
+                            fn with_code(code: String);
                         }
                     }
 
@@ -6784,6 +6799,7 @@ pub mod membercard_open {
             }
         }
     }
+
     /// `/v3/marketing/membercard-open/phonenumber-member`
     pub mod phonenumber_member {
         /// `/v3/marketing/membercard-open/phonenumber-member/import`
@@ -6817,13 +6833,10 @@ pub mod membercard_open {
             }
 
             constructors! {
-                Post {
-                    new(
-                        member_information: PostMemberInformation,
-                        encrypted_phone_number: String,
-                    );
+                impl Post {
+                    fn new(member_information: PostMemberInformation, encrypted_phone_number: String);
                     /// Sets `outer_str` (自定义场景值).
-                    with_outer_str => outer_str: String;
+                    fn with_outer_str(outer_str: String);
                 }
             }
 
@@ -6844,18 +6857,16 @@ pub mod membercard_open {
             }
 
             constructors! {
-                PostMemberInformation {
-                    new(
-                        card_id: String,
-                        registration_time: crate::DateTime,
-                    );
+                impl PostMemberInformation {
+                    fn new(card_id: String, registration_time: crate::DateTime);
                     /// Sets `code` (会员卡code).
-                    with_code => code: String;
+                    fn with_code(code: String);
                     /// Sets `membership_number` (会员卡编号).
-                    with_membership_number => membership_number: String;
+                    fn with_membership_number(membership_number: String);
                 }
             }
         }
+
         /// `/v3/marketing/membercard-open/phonenumber-member/search`
         pub mod search {
             /// 通过加密手机号查询会员领卡状态API
@@ -6904,6 +6915,7 @@ pub mod membercard_open {
             }
         }
     }
+
     /// Types that several operations of feature `marketing-membercard-open` share, one per shape: each operation's module names them under its own names too.
     pub mod types {
         /// An answer several operations give: each one's `…Response` type names it.
@@ -6937,17 +6949,17 @@ pub mod membercard_open {
         }
 
         constructors! {
-            Guide {
+            impl Guide {
                 /// Sets `staff_name` (联系人名字).
-                with_staff_name => staff_name: String;
+                fn with_staff_name(staff_name: String);
                 /// Sets `head_image_url` (联系人头像).
-                with_head_image_url => head_image_url: String;
+                fn with_head_image_url(head_image_url: String);
                 /// Sets `contact_information_name` (联系方式).
-                with_contact_information_name => contact_information_name: String;
+                fn with_contact_information_name(contact_information_name: String);
                 /// Sets `contact_information_value` (联系信息值).
-                with_contact_information_value => contact_information_value: String;
+                fn with_contact_information_value(contact_information_value: String);
                 /// Sets `phone_number` (联系电话).
-                with_phone_number => phone_number: String;
+                fn with_phone_number(phone_number: String);
             }
         }
 
@@ -7008,15 +7020,15 @@ pub mod membercard_open {
         }
 
         constructors! {
-            BalanceInformation {
+            impl BalanceInformation {
                 /// Sets `need_balance` (是否支持储值).
-                with_need_balance => need_balance: bool;
+                fn with_need_balance(need_balance: bool);
                 /// Sets `balance_appid` (储值小程序appid).
-                with_balance_appid => balance_appid: String;
+                fn with_balance_appid(balance_appid: String);
                 /// Sets `balance_path` (储值小程序path).
-                with_balance_path => balance_path: String;
+                fn with_balance_path(balance_path: String);
                 /// Sets `balance_url` (储值url).
-                with_balance_url => balance_url: String;
+                fn with_balance_url(balance_url: String);
             }
         }
 
@@ -7036,13 +7048,13 @@ pub mod membercard_open {
         }
 
         constructors! {
-            CustomFieldList {
+            impl CustomFieldList {
                 /// Sets `type` (商户自定义的开卡信息字段类型).
-                with_type => r#type: crate::api::types::MemberCardUserInformationCustomFieldType;
+                fn with_type(r#type: crate::api::types::MemberCardUserInformationCustomFieldType);
                 /// Sets `name` (字段名称).
-                with_name => name: String;
+                fn with_name(name: String);
                 /// Sets `values` (字段值).
-                with_values => values: Vec<String>;
+                fn with_values(values: Vec<String>);
             }
         }
 
@@ -7065,18 +7077,19 @@ pub mod membercard_open {
         }
 
         constructors! {
-            AdditionalStatement {
+            impl AdditionalStatement {
                 /// Sets `title` (标题).
-                with_title => title: String;
+                fn with_title(title: String);
                 /// Sets `url` (跳转url).
-                with_url => url: String;
+                fn with_url(url: String);
                 /// Sets `appid` (跳转小程序appid).
-                with_appid => appid: String;
+                fn with_appid(appid: String);
                 /// Sets `path` (跳转小程序path).
-                with_path => path: String;
+                fn with_path(path: String);
             }
         }
     }
+
     /// `/v3/marketing/membercard-open/user`
     pub mod user {
         /// `/v3/marketing/membercard-open/user/cards`
@@ -7103,14 +7116,10 @@ pub mod membercard_open {
             }
 
             constructors! {
-                Get {
-                    new(
-                        openid: String,
-                        offset: i64,
-                        limit: i64,
-                    );
+                impl Get {
+                    fn new(openid: String, offset: i64, limit: i64);
                     /// Sets `appid` (商户AppId (query)).
-                    with_appid => appid: String;
+                    fn with_appid(appid: String);
                 }
             }
 
@@ -7138,6 +7147,7 @@ pub mod membercard_open {
         }
     }
 }
+
 /// `/v3/marketing/partner`
 #[cfg(feature = "marketing-partner")]
 pub mod partner {
@@ -7171,6 +7181,7 @@ pub mod partner {
                 }
             }
         }
+
         /// `/v3/marketing/partner/delivery-plan/delivery-plans`
         pub mod delivery_plans {
             /// 创建投放计划
@@ -7215,33 +7226,33 @@ pub mod partner {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         out_request_no: String,
                         brand_id: String,
                         product_coupon_id: String,
                         stock_id: String,
                     );
                     /// Sets `plan_name` (投放计划名称).
-                    with_plan_name => plan_name: String;
+                    fn with_plan_name(plan_name: String);
                     /// Sets `total_count` (总库存).
-                    with_total_count => total_count: i64;
+                    fn with_total_count(total_count: i64);
                     /// Sets `user_limit` (单用户限领).
-                    with_user_limit => user_limit: i64;
+                    fn with_user_limit(user_limit: i64);
                     /// Sets `daily_limit` (单日限领).
-                    with_daily_limit => daily_limit: i64;
+                    fn with_daily_limit(daily_limit: i64);
                     /// Sets `delivery_start_time` (开始可用时间).
-                    with_delivery_start_time => delivery_start_time: crate::DateTime;
+                    fn with_delivery_start_time(delivery_start_time: crate::DateTime);
                     /// Sets `delivery_end_time` (结束可用时间).
-                    with_delivery_end_time => delivery_end_time: crate::DateTime;
+                    fn with_delivery_end_time(delivery_end_time: crate::DateTime);
                     /// Sets `recommend_word` (营销标签).
-                    with_recommend_word => recommend_word: String;
+                    fn with_recommend_word(recommend_word: String);
                     /// Sets `reuse_coupon_config` (是否复用商品券和批次信息).
-                    with_reuse_coupon_config => reuse_coupon_config: bool;
+                    fn with_reuse_coupon_config(reuse_coupon_config: bool);
                     /// Sets `usage_mode` (使用模式).
-                    with_usage_mode => usage_mode: crate::api::v3::marketing::partner::types::UsageMode;
+                    fn with_usage_mode(usage_mode: crate::api::v3::marketing::partner::types::UsageMode);
                     /// Sets `stock_bundle_id` (投放批次组ID).
-                    with_stock_bundle_id => stock_bundle_id: String;
+                    fn with_stock_bundle_id(stock_bundle_id: String);
                 }
             }
 
@@ -7288,20 +7299,18 @@ pub mod partner {
                     }
 
                     constructors! {
-                        Get {
-                            new(
-                                brand_id: String,
-                            );
+                        impl Get {
+                            fn new(brand_id: String);
                             /// Sets `page_size` (分页大小 (query)).
-                            with_page_size => page_size: i64;
+                            fn with_page_size(page_size: i64);
                             /// Sets `offset` (分页起始位置 (query)).
-                            with_offset => offset: i64;
+                            fn with_offset(offset: i64);
                             /// Sets `plan_state` (投放计划线上状态 (query)).
-                            with_plan_state => plan_state: crate::api::v3::marketing::partner::types::PlanState;
+                            fn with_plan_state(plan_state: crate::api::v3::marketing::partner::types::PlanState);
                             /// Sets `audit_state` (投放计划审核状态 (query)).
-                            with_audit_state => audit_state: GetAuditState;
+                            fn with_audit_state(audit_state: GetAuditState);
                             /// Sets `plan_id` (投放计划ID (query)).
-                            with_plan_id => plan_id: String;
+                            fn with_plan_id(plan_id: String);
                         }
                     }
 
@@ -7339,6 +7348,7 @@ pub mod partner {
                     }
                 }
             }
+
             /// `/v3/marketing/partner/delivery-plan/delivery-plans/{plan_id}`
             pub mod _plan_id_ {
                 /// 更新投放计划
@@ -7360,13 +7370,10 @@ pub mod partner {
                 }
 
                 constructors! {
-                    Patch {
-                        new(
-                            plan_id: String,
-                            modify_content: PatchModifyContent,
-                        );
+                    impl Patch {
+                        fn new(plan_id: String, modify_content: PatchModifyContent);
                         /// Sets `out_request_no` (修改请求单号).
-                        with_out_request_no => out_request_no: String;
+                        fn with_out_request_no(out_request_no: String);
                     }
                 }
 
@@ -7395,19 +7402,19 @@ pub mod partner {
                 }
 
                 constructors! {
-                    PatchModifyContent {
+                    impl PatchModifyContent {
                         /// Sets `plan_name` (投放计划名称).
-                        with_plan_name => plan_name: String;
+                        fn with_plan_name(plan_name: String);
                         /// Sets `delivery_end_time` (结束可用时间).
-                        with_delivery_end_time => delivery_end_time: crate::DateTime;
+                        fn with_delivery_end_time(delivery_end_time: crate::DateTime);
                         /// Sets `total_count` (总库存).
-                        with_total_count => total_count: i64;
+                        fn with_total_count(total_count: i64);
                         /// Sets `user_limit` (单用户限领).
-                        with_user_limit => user_limit: i64;
+                        fn with_user_limit(user_limit: i64);
                         /// Sets `daily_limit` (单日限领).
-                        with_daily_limit => daily_limit: i64;
+                        fn with_daily_limit(daily_limit: i64);
                         /// Sets `recommend_word` (营销标签).
-                        with_recommend_word => recommend_word: String;
+                        fn with_recommend_word(recommend_word: String);
                     }
                 }
 
@@ -7447,6 +7454,7 @@ pub mod partner {
             }
         }
     }
+
     /// `/v3/marketing/partner/product-coupon`
     pub mod product_coupon {
         /// `/v3/marketing/partner/product-coupon/image-generation-tasks`
@@ -7475,16 +7483,18 @@ pub mod partner {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         brand_id: String,
                         task_id: String,
                         image_generation_type: crate::api::v3::marketing::partner::types::ImageGenerationType,
                     );
                     /// Sets `combine_image` (拼图数据).
-                    with_combine_image => combine_image: PostCombineImage;
+                    fn with_combine_image(combine_image: PostCombineImage);
                     /// Sets `cut_out` (抠图数据).
-                    with_cut_out => cut_out: crate::api::v3::marketing::partner::types::CombineImageResult;
+                    fn with_cut_out(
+                        cut_out: crate::api::v3::marketing::partner::types::CombineImageResult,
+                    );
                 }
             }
 
@@ -7542,20 +7552,26 @@ pub mod partner {
             }
 
             constructors! {
-                PostCombineImage {
-                    new(
+                impl PostCombineImage {
+                    fn new(
                         scope: crate::api::v3::marketing::partner::types::Scope,
                         r#type: crate::api::v3::marketing::partner::types::ProductCouponType,
                         usage_mode: crate::api::v3::marketing::partner::types::UsageMode,
                     );
                     /// Sets `normal_coupon` (满减券使用规则).
-                    with_normal_coupon => normal_coupon: crate::api::v3::marketing::partner::types::NormalCoupon;
+                    fn with_normal_coupon(
+                        normal_coupon: crate::api::v3::marketing::partner::types::NormalCoupon,
+                    );
                     /// Sets `discount_coupon` (折扣券使用规则).
-                    with_discount_coupon => discount_coupon: crate::api::v3::marketing::partner::types::DiscountCoupon;
+                    fn with_discount_coupon(
+                        discount_coupon: crate::api::v3::marketing::partner::types::DiscountCoupon,
+                    );
                     /// Sets `exchange_coupon` (兑换券使用规则).
-                    with_exchange_coupon => exchange_coupon: crate::api::v3::marketing::partner::types::ExchangeCoupon;
+                    fn with_exchange_coupon(
+                        exchange_coupon: crate::api::v3::marketing::partner::types::ExchangeCoupon,
+                    );
                     /// Sets `background_color` (背景颜色色值).
-                    with_background_color => background_color: String;
+                    fn with_background_color(background_color: String);
                 }
             }
 
@@ -7639,6 +7655,7 @@ pub mod partner {
                 }
             }
         }
+
         /// `/v3/marketing/partner/product-coupon/media`
         pub mod media {
             /// `/v3/marketing/partner/product-coupon/media/upload-image`
@@ -7664,6 +7681,7 @@ pub mod partner {
                 }
             }
         }
+
         /// `/v3/marketing/partner/product-coupon/notify-configs`
         pub mod notify_configs {
             /// 获取商品券事件通知地址
@@ -7700,6 +7718,7 @@ pub mod partner {
             pub type PostResponse =
                 crate::api::v3::marketing::partner::types::ProductCouponResponse;
         }
+
         /// `/v3/marketing/partner/product-coupon/product-coupons`
         pub mod product_coupons {
             /// 创建商品券
@@ -7738,8 +7757,8 @@ pub mod partner {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         brand_id: String,
                         out_request_no: String,
                         scope: crate::api::v3::marketing::partner::types::Scope,
@@ -7749,11 +7768,15 @@ pub mod partner {
                         stock: PostStock,
                     );
                     /// Sets `single_usage_info` (单券模式信息).
-                    with_single_usage_info => single_usage_info: crate::api::v3::marketing::partner::types::SingleUsageInfo;
+                    fn with_single_usage_info(
+                        single_usage_info: crate::api::v3::marketing::partner::types::SingleUsageInfo,
+                    );
                     /// Sets `sequential_usage_info` (多次优惠模式信息).
-                    with_sequential_usage_info => sequential_usage_info: crate::api::v3::marketing::partner::types::SequentialUsageInfo;
+                    fn with_sequential_usage_info(
+                        sequential_usage_info: crate::api::v3::marketing::partner::types::SequentialUsageInfo,
+                    );
                     /// Sets `out_product_no` (外部商品ID).
-                    with_out_product_no => out_product_no: String;
+                    fn with_out_product_no(out_product_no: String);
                 }
             }
 
@@ -7916,14 +7939,10 @@ pub mod partner {
             }
 
             constructors! {
-                PostStockCouponDisplayInfoEntranceMiniProgram {
-                    new(
-                        appid: String,
-                        path: String,
-                        entrance_wording: String,
-                    );
+                impl PostStockCouponDisplayInfoEntranceMiniProgram {
+                    fn new(appid: String, path: String, entrance_wording: String);
                     /// Sets `guidance_wording` (引导文案).
-                    with_guidance_wording => guidance_wording: String;
+                    fn with_guidance_wording(guidance_wording: String);
                 }
             }
 
@@ -7959,18 +7978,26 @@ pub mod partner {
             }
 
             constructors! {
-                PostStockCouponDisplayInfo {
-                    new(
+                impl PostStockCouponDisplayInfo {
+                    fn new(
                         code_display_mode: crate::api::v3::marketing::partner::types::CodeDisplayMode,
                     );
                     /// Sets `background_color` (背景颜色).
-                    with_background_color => background_color: crate::api::v3::marketing::partner::types::BackgroundColor;
+                    fn with_background_color(
+                        background_color: crate::api::v3::marketing::partner::types::BackgroundColor,
+                    );
                     /// Sets `entrance_mini_program` (小程序入口).
-                    with_entrance_mini_program => entrance_mini_program: PostStockCouponDisplayInfoEntranceMiniProgram;
+                    fn with_entrance_mini_program(
+                        entrance_mini_program: PostStockCouponDisplayInfoEntranceMiniProgram,
+                    );
                     /// Sets `entrance_official_account` (公众号入口).
-                    with_entrance_official_account => entrance_official_account: crate::api::v3::marketing::partner::types::EntranceOfficialAccount;
+                    fn with_entrance_official_account(
+                        entrance_official_account: crate::api::v3::marketing::partner::types::EntranceOfficialAccount,
+                    );
                     /// Sets `entrance_finder` (视频号入口).
-                    with_entrance_finder => entrance_finder: crate::api::v3::marketing::partner::types::EntranceFinder;
+                    fn with_entrance_finder(
+                        entrance_finder: crate::api::v3::marketing::partner::types::EntranceFinder,
+                    );
                 }
             }
 
@@ -8013,8 +8040,8 @@ pub mod partner {
             }
 
             constructors! {
-                PostStock {
-                    new(
+                impl PostStock {
+                    fn new(
                         coupon_code_mode: crate::api::v3::marketing::partner::types::StockCouponCodeMode,
                         stock_send_rule: crate::api::v3::marketing::partner::types::StockStockSendRule,
                         usage_rule_display_info: crate::api::v3::marketing::partner::types::UsageRuleDisplayInfo,
@@ -8023,11 +8050,15 @@ pub mod partner {
                         store_scope: crate::api::v3::marketing::partner::types::StoreScope,
                     );
                     /// Sets `remark` (备注).
-                    with_remark => remark: String;
+                    fn with_remark(remark: String);
                     /// Sets `single_usage_rule` (单券使用规则).
-                    with_single_usage_rule => single_usage_rule: crate::api::v3::marketing::partner::types::StockSingleUsageRule;
+                    fn with_single_usage_rule(
+                        single_usage_rule: crate::api::v3::marketing::partner::types::StockSingleUsageRule,
+                    );
                     /// Sets `sequential_usage_rule` (多次优惠使用规则).
-                    with_sequential_usage_rule => sequential_usage_rule: crate::api::v3::marketing::partner::types::SequentialUsageRule;
+                    fn with_sequential_usage_rule(
+                        sequential_usage_rule: crate::api::v3::marketing::partner::types::SequentialUsageRule,
+                    );
                 }
             }
 
@@ -8508,6 +8539,7 @@ pub mod partner {
                     pub type PostResponse =
                         crate::api::v3::marketing::partner::types::ProductCoupon;
                 }
+
                 /// `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles`
                 pub mod stock_bundles {
                     /// 添加商品券批次组
@@ -8574,30 +8606,36 @@ pub mod partner {
                     #[derive(Debug, Clone, PartialEq, serde::Serialize)]
                     #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
                     pub struct PostStockBundleProgressiveBundleUsageRule {
-                    /// 券可核销时间
-                    pub coupon_available_period: crate::api::v3::marketing::partner::types::StockSingleUsageRuleCouponAvailablePeriod,
-                    /// 满减券使用规则
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub normal_coupon_list: Option<Vec<crate::api::v3::marketing::partner::types::NormalCoupon>>,
-                    /// 折扣券使用规则
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub discount_coupon_list: Option<Vec<crate::api::v3::marketing::partner::types::DiscountCoupon>>,
-                    /// 兑换券使用规则
-                    #[serde(skip_serializing_if = "Option::is_none")]
-                    pub exchange_coupon_list: Option<Vec<crate::api::v3::marketing::partner::types::ExchangeCoupon>>,
+                        /// 券可核销时间
+                        pub coupon_available_period: crate::api::v3::marketing::partner::types::StockSingleUsageRuleCouponAvailablePeriod,
+                        /// 满减券使用规则
+                        #[serde(skip_serializing_if = "Option::is_none")]
+                        pub normal_coupon_list: Option<Vec<crate::api::v3::marketing::partner::types::NormalCoupon>>,
+                        /// 折扣券使用规则
+                        #[serde(skip_serializing_if = "Option::is_none")]
+                        pub discount_coupon_list: Option<Vec<crate::api::v3::marketing::partner::types::DiscountCoupon>>,
+                        /// 兑换券使用规则
+                        #[serde(skip_serializing_if = "Option::is_none")]
+                        pub exchange_coupon_list: Option<Vec<crate::api::v3::marketing::partner::types::ExchangeCoupon>>,
                     }
 
                     constructors! {
-                        PostStockBundleProgressiveBundleUsageRule {
-                            new(
+                        impl PostStockBundleProgressiveBundleUsageRule {
+                            fn new(
                                 coupon_available_period: crate::api::v3::marketing::partner::types::StockSingleUsageRuleCouponAvailablePeriod,
                             );
                             /// Sets `normal_coupon_list` (满减券使用规则).
-                            with_normal_coupon_list => normal_coupon_list: Vec<crate::api::v3::marketing::partner::types::NormalCoupon>;
+                            fn with_normal_coupon_list(
+                                normal_coupon_list: Vec<crate::api::v3::marketing::partner::types::NormalCoupon>,
+                            );
                             /// Sets `discount_coupon_list` (折扣券使用规则).
-                            with_discount_coupon_list => discount_coupon_list: Vec<crate::api::v3::marketing::partner::types::DiscountCoupon>;
+                            fn with_discount_coupon_list(
+                                discount_coupon_list: Vec<crate::api::v3::marketing::partner::types::DiscountCoupon>,
+                            );
                             /// Sets `exchange_coupon_list` (兑换券使用规则).
-                            with_exchange_coupon_list => exchange_coupon_list: Vec<crate::api::v3::marketing::partner::types::ExchangeCoupon>;
+                            fn with_exchange_coupon_list(
+                                exchange_coupon_list: Vec<crate::api::v3::marketing::partner::types::ExchangeCoupon>,
+                            );
                         }
                     }
 
@@ -8679,8 +8717,8 @@ pub mod partner {
                     }
 
                     constructors! {
-                        PostStockBundle {
-                            new(
+                        impl PostStockBundle {
+                            fn new(
                                 coupon_code_mode: crate::api::v3::marketing::partner::types::CouponCodeMode,
                                 stock_send_rule: crate::api::v3::marketing::partner::types::StockSendRule,
                                 usage_rule_display_info: crate::api::v3::marketing::partner::types::UsageRuleDisplayInfo,
@@ -8689,9 +8727,11 @@ pub mod partner {
                                 store_scope: crate::api::v3::marketing::partner::types::StoreScope,
                             );
                             /// Sets `remark` (备注).
-                            with_remark => remark: String;
+                            fn with_remark(remark: String);
                             /// Sets `progressive_bundle_usage_rule` (多次优惠使用规则).
-                            with_progressive_bundle_usage_rule => progressive_bundle_usage_rule: PostStockBundleProgressiveBundleUsageRule;
+                            fn with_progressive_bundle_usage_rule(
+                                progressive_bundle_usage_rule: PostStockBundleProgressiveBundleUsageRule,
+                            );
                         }
                     }
 
@@ -8852,23 +8892,31 @@ pub mod partner {
                         }
 
                         constructors! {
-                            Patch {
-                                new(
+                            impl Patch {
+                                fn new(
                                     product_coupon_id: String,
                                     stock_bundle_id: String,
                                     out_request_no: String,
                                     brand_id: String,
                                 );
                                 /// Sets `remark` (备注).
-                                with_remark => remark: String;
+                                fn with_remark(remark: String);
                                 /// Sets `usage_rule_display_info` (券使用规则展示信息).
-                                with_usage_rule_display_info => usage_rule_display_info: crate::api::v3::marketing::partner::types::UsageRuleDisplayInfo;
+                                fn with_usage_rule_display_info(
+                                    usage_rule_display_info: crate::api::v3::marketing::partner::types::UsageRuleDisplayInfo,
+                                );
                                 /// Sets `coupon_display_info` (用户商品券展示信息).
-                                with_coupon_display_info => coupon_display_info: crate::api::v3::marketing::partner::types::CouponDisplayInfo;
+                                fn with_coupon_display_info(
+                                    coupon_display_info: crate::api::v3::marketing::partner::types::CouponDisplayInfo,
+                                );
                                 /// Sets `notify_config` (事件通知配置).
-                                with_notify_config => notify_config: crate::api::v3::marketing::partner::types::NotifyConfig;
+                                fn with_notify_config(
+                                    notify_config: crate::api::v3::marketing::partner::types::NotifyConfig,
+                                );
                                 /// Sets `store_scope` (可用门店范围).
-                                with_store_scope => store_scope: crate::api::v3::marketing::partner::types::StoreScope;
+                                fn with_store_scope(
+                                    store_scope: crate::api::v3::marketing::partner::types::StoreScope,
+                                );
                             }
                         }
 
@@ -9077,6 +9125,7 @@ pub mod partner {
                             /// The type is [`ProductCouponProductCouponsStockBundlesAssociateStoresResponse`](crate::api::v3::marketing::partner::types::ProductCouponProductCouponsStockBundlesAssociateStoresResponse), which other answers share.
                             pub type PostResponse = crate::api::v3::marketing::partner::types::ProductCouponProductCouponsStockBundlesAssociateStoresResponse;
                         }
+
                         /// `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/disassociate-stores`
                         pub mod disassociate_stores {
                             /// 批次组批量取消关联门店
@@ -9117,6 +9166,7 @@ pub mod partner {
                             /// The type is [`ProductCouponProductCouponsStockBundlesAssociateStoresResponse`](crate::api::v3::marketing::partner::types::ProductCouponProductCouponsStockBundlesAssociateStoresResponse), which other answers share.
                             pub type PostResponse = crate::api::v3::marketing::partner::types::ProductCouponProductCouponsStockBundlesAssociateStoresResponse;
                         }
+
                         /// `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stock-bundles/{stock_bundle_id}/update-budget`
                         pub mod update_budget {
                             /// 修改商品券批次组发放预算
@@ -9152,8 +9202,8 @@ pub mod partner {
                             }
 
                             constructors! {
-                                Post {
-                                    new(
+                                impl Post {
+                                    fn new(
                                         product_coupon_id: String,
                                         stock_bundle_id: String,
                                         out_request_no: String,
@@ -9161,13 +9211,13 @@ pub mod partner {
                                         brand_id: String,
                                     );
                                     /// Sets `current_max_count` (当前批次发放次数总上限).
-                                    with_current_max_count => current_max_count: i64;
+                                    fn with_current_max_count(current_max_count: i64);
                                     /// Sets `target_max_count` (目标批次发放次数总上限).
-                                    with_target_max_count => target_max_count: i64;
+                                    fn with_target_max_count(target_max_count: i64);
                                     /// Sets `current_max_count_per_day` (当前批次每日发放次数上限).
-                                    with_current_max_count_per_day => current_max_count_per_day: i64;
+                                    fn with_current_max_count_per_day(current_max_count_per_day: i64);
                                     /// Sets `target_max_count_per_day` (目标批次每日发放次数上限).
-                                    with_target_max_count_per_day => target_max_count_per_day: i64;
+                                    fn with_target_max_count_per_day(target_max_count_per_day: i64);
                                 }
                             }
 
@@ -9293,6 +9343,7 @@ pub mod partner {
                         }
                     }
                 }
+
                 /// `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks`
                 pub mod stocks {
                     /// 查询商品券批次列表
@@ -9316,17 +9367,14 @@ pub mod partner {
                     }
 
                     constructors! {
-                        Get {
-                            new(
-                                product_coupon_id: String,
-                                brand_id: String,
-                            );
+                        impl Get {
+                            fn new(product_coupon_id: String, brand_id: String);
                             /// Sets `state` (批次状态 (query)).
-                            with_state => state: crate::api::v3::marketing::partner::types::StockState;
+                            fn with_state(state: crate::api::v3::marketing::partner::types::StockState);
                             /// Sets `page_size` (分页大小 (query)).
-                            with_page_size => page_size: i64;
+                            fn with_page_size(page_size: i64);
                             /// Sets `page_token` (分页Token (query)).
-                            with_page_token => page_token: String;
+                            fn with_page_token(page_token: String);
                         }
                     }
 
@@ -9669,8 +9717,8 @@ pub mod partner {
                     }
 
                     constructors! {
-                        PostStock {
-                            new(
+                        impl PostStock {
+                            fn new(
                                 coupon_code_mode: crate::api::v3::marketing::partner::types::StockCouponCodeMode,
                                 stock_send_rule: crate::api::v3::marketing::partner::types::StockStockSendRule,
                                 usage_rule_display_info: crate::api::v3::marketing::partner::types::UsageRuleDisplayInfo,
@@ -9679,11 +9727,15 @@ pub mod partner {
                                 store_scope: crate::api::v3::marketing::partner::types::StoreScope,
                             );
                             /// Sets `remark` (备注).
-                            with_remark => remark: String;
+                            fn with_remark(remark: String);
                             /// Sets `single_usage_rule` (单券使用规则).
-                            with_single_usage_rule => single_usage_rule: crate::api::v3::marketing::partner::types::StockSingleUsageRule;
+                            fn with_single_usage_rule(
+                                single_usage_rule: crate::api::v3::marketing::partner::types::StockSingleUsageRule,
+                            );
                             /// Sets `sequential_usage_rule` (多次优惠使用规则).
-                            with_sequential_usage_rule => sequential_usage_rule: crate::api::v3::marketing::partner::types::SequentialUsageRule;
+                            fn with_sequential_usage_rule(
+                                sequential_usage_rule: crate::api::v3::marketing::partner::types::SequentialUsageRule,
+                            );
                         }
                     }
 
@@ -10086,23 +10138,31 @@ pub mod partner {
                         }
 
                         constructors! {
-                            Patch {
-                                new(
+                            impl Patch {
+                                fn new(
                                     product_coupon_id: String,
                                     stock_id: String,
                                     brand_id: String,
                                     out_request_no: String,
                                 );
                                 /// Sets `remark` (备注).
-                                with_remark => remark: String;
+                                fn with_remark(remark: String);
                                 /// Sets `usage_rule_display_info` (券使用规则展示信息).
-                                with_usage_rule_display_info => usage_rule_display_info: crate::api::v3::marketing::partner::types::UsageRuleDisplayInfo;
+                                fn with_usage_rule_display_info(
+                                    usage_rule_display_info: crate::api::v3::marketing::partner::types::UsageRuleDisplayInfo,
+                                );
                                 /// Sets `coupon_display_info` (用户商品券展示信息).
-                                with_coupon_display_info => coupon_display_info: crate::api::v3::marketing::partner::types::CouponDisplayInfo;
+                                fn with_coupon_display_info(
+                                    coupon_display_info: crate::api::v3::marketing::partner::types::CouponDisplayInfo,
+                                );
                                 /// Sets `notify_config` (事件通知配置).
-                                with_notify_config => notify_config: crate::api::v3::marketing::partner::types::NotifyConfig;
+                                fn with_notify_config(
+                                    notify_config: crate::api::v3::marketing::partner::types::NotifyConfig,
+                                );
                                 /// Sets `store_scope` (可用门店范围).
-                                with_store_scope => store_scope: crate::api::v3::marketing::partner::types::StoreScope;
+                                fn with_store_scope(
+                                    store_scope: crate::api::v3::marketing::partner::types::StoreScope,
+                                );
                             }
                         }
 
@@ -10338,6 +10398,7 @@ pub mod partner {
                             /// The type is [`ProductCouponProductCouponsStockBundlesAssociateStoresResponse`](crate::api::v3::marketing::partner::types::ProductCouponProductCouponsStockBundlesAssociateStoresResponse), which other answers share.
                             pub type PostResponse = crate::api::v3::marketing::partner::types::ProductCouponProductCouponsStockBundlesAssociateStoresResponse;
                         }
+
                         /// `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/associated-stores`
                         pub mod associated_stores {
                             /// 查询批次关联门店列表
@@ -10361,16 +10422,12 @@ pub mod partner {
                             }
 
                             constructors! {
-                                Get {
-                                    new(
-                                        product_coupon_id: String,
-                                        stock_id: String,
-                                        brand_id: String,
-                                    );
+                                impl Get {
+                                    fn new(product_coupon_id: String, stock_id: String, brand_id: String);
                                     /// Sets `page_size` (分页大小 (query)).
-                                    with_page_size => page_size: i64;
+                                    fn with_page_size(page_size: i64);
                                     /// Sets `page_token` (分页Token (query)).
-                                    with_page_token => page_token: String;
+                                    fn with_page_token(page_token: String);
                                 }
                             }
 
@@ -10391,6 +10448,7 @@ pub mod partner {
                                 >,
                             }
                         }
+
                         /// `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/deactivate`
                         pub mod deactivate {
                             /// 失效商品券批次
@@ -10559,6 +10617,7 @@ pub mod partner {
                             pub type PostResponse =
                                 crate::api::v3::marketing::partner::types::Stock;
                         }
+
                         /// `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/disassociate-stores`
                         pub mod disassociate_stores {
                             /// 批次取消关联门店
@@ -10599,6 +10658,7 @@ pub mod partner {
                             /// The type is [`ProductCouponProductCouponsStockBundlesAssociateStoresResponse`](crate::api::v3::marketing::partner::types::ProductCouponProductCouponsStockBundlesAssociateStoresResponse), which other answers share.
                             pub type PostResponse = crate::api::v3::marketing::partner::types::ProductCouponProductCouponsStockBundlesAssociateStoresResponse;
                         }
+
                         /// `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/update-budget`
                         pub mod update_budget {
                             /// 修改商品券批次发放预算
@@ -10634,8 +10694,8 @@ pub mod partner {
                             }
 
                             constructors! {
-                                Post {
-                                    new(
+                                impl Post {
+                                    fn new(
                                         product_coupon_id: String,
                                         stock_id: String,
                                         brand_id: String,
@@ -10643,13 +10703,13 @@ pub mod partner {
                                         update_mode: crate::api::v3::marketing::partner::types::UpdateMode,
                                     );
                                     /// Sets `current_max_count` (当前批次发放次数总上限).
-                                    with_current_max_count => current_max_count: i64;
+                                    fn with_current_max_count(current_max_count: i64);
                                     /// Sets `target_max_count` (目标批次发放次数总上限).
-                                    with_target_max_count => target_max_count: i64;
+                                    fn with_target_max_count(target_max_count: i64);
                                     /// Sets `current_max_count_per_day` (当前批次每日发放次数上限).
-                                    with_current_max_count_per_day => current_max_count_per_day: i64;
+                                    fn with_current_max_count_per_day(current_max_count_per_day: i64);
                                     /// Sets `target_max_count_per_day` (目标批次每日发放次数上限).
-                                    with_target_max_count_per_day => target_max_count_per_day: i64;
+                                    fn with_target_max_count_per_day(target_max_count_per_day: i64);
                                 }
                             }
 
@@ -10800,6 +10860,7 @@ pub mod partner {
                             pub type PostResponse =
                                 crate::api::v3::marketing::partner::types::Stock;
                         }
+
                         /// `/v3/marketing/partner/product-coupon/product-coupons/{product_coupon_id}/stocks/{stock_id}/upload-coupon-codes`
                         pub mod upload_coupon_codes {
                             /// 预上传券Code
@@ -10844,6 +10905,7 @@ pub mod partner {
                 }
             }
         }
+
         /// `/v3/marketing/partner/product-coupon/users`
         pub mod users {
             /// `/v3/marketing/partner/product-coupon/users/{openid}`
@@ -10879,8 +10941,8 @@ pub mod partner {
                     }
 
                     constructors! {
-                        Post {
-                            new(
+                        impl Post {
+                            fn new(
                                 openid: String,
                                 brand_id: String,
                                 product_coupon_id: String,
@@ -10889,9 +10951,9 @@ pub mod partner {
                                 send_request_no: String,
                             );
                             /// Sets `attach` (自定义附加信息).
-                            with_attach => attach: String;
+                            fn with_attach(attach: String);
                             /// Sets `coupon_tag_info` (用户商品券标签信息).
-                            with_coupon_tag_info => coupon_tag_info: PostCouponTagInfo;
+                            fn with_coupon_tag_info(coupon_tag_info: PostCouponTagInfo);
                         }
                     }
 
@@ -10913,11 +10975,13 @@ pub mod partner {
                     }
 
                     constructors! {
-                        PostCouponTagInfo {
+                        impl PostCouponTagInfo {
                             /// Sets `coupon_tag_list` (用户商品券标签列表).
-                            with_coupon_tag_list => coupon_tag_list: Vec<String>;
+                            fn with_coupon_tag_list(coupon_tag_list: Vec<String>);
                             /// Sets `member_tag_info` (会员标签信息).
-                            with_member_tag_info => member_tag_info: crate::api::v3::marketing::partner::types::MemberTagInfo;
+                            fn with_member_tag_info(
+                                member_tag_info: crate::api::v3::marketing::partner::types::MemberTagInfo,
+                            );
                         }
                     }
 
@@ -11352,6 +11416,7 @@ pub mod partner {
                         }
                     }
                 }
+
                 /// `/v3/marketing/partner/product-coupon/users/{openid}/coupons`
                 pub mod coupons {
                     /// 指定券状态查询用户商品券列表
@@ -11382,22 +11447,20 @@ pub mod partner {
                     }
 
                     constructors! {
-                        Get {
-                            new(
-                                openid: String,
-                                appid: String,
-                                brand_id: String,
-                            );
+                        impl Get {
+                            fn new(openid: String, appid: String, brand_id: String);
                             /// Sets `product_coupon_id` (商品券ID (query)).
-                            with_product_coupon_id => product_coupon_id: String;
+                            fn with_product_coupon_id(product_coupon_id: String);
                             /// Sets `stock_id` (批次ID (query)).
-                            with_stock_id => stock_id: String;
+                            fn with_stock_id(stock_id: String);
                             /// Sets `coupon_state` (用户商品券状态 (query)).
-                            with_coupon_state => coupon_state: crate::api::v3::marketing::partner::types::CouponState;
+                            fn with_coupon_state(
+                                coupon_state: crate::api::v3::marketing::partner::types::CouponState,
+                            );
                             /// Sets `page_size` (分页大小 (query)).
-                            with_page_size => page_size: i64;
+                            fn with_page_size(page_size: i64);
                             /// Sets `page_token` (分页Token (query)).
-                            with_page_token => page_token: String;
+                            fn with_page_token(page_token: String);
                         }
                     }
 
@@ -11677,8 +11740,8 @@ pub mod partner {
                     }
 
                     constructors! {
-                        Post {
-                            new(
+                        impl Post {
+                            fn new(
                                 openid: String,
                                 brand_id: String,
                                 product_coupon_id: String,
@@ -11687,11 +11750,11 @@ pub mod partner {
                                 send_request_no: String,
                             );
                             /// Sets `coupon_code` (用户商品券Code).
-                            with_coupon_code => coupon_code: String;
+                            fn with_coupon_code(coupon_code: String);
                             /// Sets `attach` (自定义附加信息).
-                            with_attach => attach: String;
+                            fn with_attach(attach: String);
                             /// Sets `coupon_tag_info` (用户商品券标签信息).
-                            with_coupon_tag_info => coupon_tag_info: PostCouponTagInfo;
+                            fn with_coupon_tag_info(coupon_tag_info: PostCouponTagInfo);
                         }
                     }
 
@@ -11709,9 +11772,9 @@ pub mod partner {
                     }
 
                     constructors! {
-                        PostCouponTagInfoMemberTagInfo {
+                        impl PostCouponTagInfoMemberTagInfo {
                             /// Sets `member_card_id` (会员卡模板ID).
-                            with_member_card_id => member_card_id: String;
+                            fn with_member_card_id(member_card_id: String);
                         }
                     }
 
@@ -11729,11 +11792,13 @@ pub mod partner {
                     }
 
                     constructors! {
-                        PostCouponTagInfo {
+                        impl PostCouponTagInfo {
                             /// Sets `coupon_tag_list` (用户商品券标签列表).
-                            with_coupon_tag_list => coupon_tag_list: Vec<crate::api::v3::marketing::partner::types::CouponTagList>;
+                            fn with_coupon_tag_list(
+                                coupon_tag_list: Vec<crate::api::v3::marketing::partner::types::CouponTagList>,
+                            );
                             /// Sets `member_tag_info` (会员标签信息).
-                            with_member_tag_info => member_tag_info: PostCouponTagInfoMemberTagInfo;
+                            fn with_member_tag_info(member_tag_info: PostCouponTagInfoMemberTagInfo);
                         }
                     }
 
@@ -12511,46 +12576,47 @@ pub mod partner {
                             /// What `POST /v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/confirm` answers.
                             #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
                             pub struct PostResponse {
-                            /// 用户商品券Code
-                            pub coupon_code: String,
-                            /// 用户商品券状态
-                            pub coupon_state: crate::api::v3::marketing::partner::types::CouponState,
-                            /// 有效期开始时间
-                            pub valid_begin_time: crate::DateTime,
-                            /// 有效期结束时间
-                            pub valid_end_time: crate::DateTime,
-                            /// 领券时间
-                            pub receive_time: crate::DateTime,
-                            /// 发券请求单号
-                            pub send_request_no: String,
-                            /// 发券渠道
-                            pub send_channel: crate::api::v3::marketing::partner::types::SendChannel,
-                            /// 确认请求单号
-                            pub confirm_request_no: Option<String>,
-                            /// 确认发放时间
-                            pub confirm_time: Option<crate::DateTime>,
-                            /// 失效请求单号
-                            pub deactivate_request_no: Option<String>,
-                            /// 失效时间
-                            pub deactivate_time: Option<crate::DateTime>,
-                            /// 失效原因
-                            pub deactivate_reason: Option<String>,
-                            /// 单券使用详情
-                            pub single_usage_detail: Option<PostResponseSingleUsageDetail>,
-                            /// 多次优惠使用详情
-                            pub progressive_bundle_usage_detail: Option<crate::api::v3::marketing::partner::types::SequentialUsageDetail>,
-                            /// 商品券信息
-                            pub product_coupon: crate::api::v3::marketing::partner::types::ProductCoupon,
-                            /// 批次信息
-                            pub stock: crate::api::v3::marketing::partner::types::Stock,
-                            /// 自定义附加信息
-                            pub attach: Option<String>,
-                            /// 渠道自定义信息
-                            pub channel_custom_info: Option<String>,
-                            /// 品牌ID
-                            pub brand_id: String,
+                                /// 用户商品券Code
+                                pub coupon_code: String,
+                                /// 用户商品券状态
+                                pub coupon_state: crate::api::v3::marketing::partner::types::CouponState,
+                                /// 有效期开始时间
+                                pub valid_begin_time: crate::DateTime,
+                                /// 有效期结束时间
+                                pub valid_end_time: crate::DateTime,
+                                /// 领券时间
+                                pub receive_time: crate::DateTime,
+                                /// 发券请求单号
+                                pub send_request_no: String,
+                                /// 发券渠道
+                                pub send_channel: crate::api::v3::marketing::partner::types::SendChannel,
+                                /// 确认请求单号
+                                pub confirm_request_no: Option<String>,
+                                /// 确认发放时间
+                                pub confirm_time: Option<crate::DateTime>,
+                                /// 失效请求单号
+                                pub deactivate_request_no: Option<String>,
+                                /// 失效时间
+                                pub deactivate_time: Option<crate::DateTime>,
+                                /// 失效原因
+                                pub deactivate_reason: Option<String>,
+                                /// 单券使用详情
+                                pub single_usage_detail: Option<PostResponseSingleUsageDetail>,
+                                /// 多次优惠使用详情
+                                pub progressive_bundle_usage_detail: Option<crate::api::v3::marketing::partner::types::SequentialUsageDetail>,
+                                /// 商品券信息
+                                pub product_coupon: crate::api::v3::marketing::partner::types::ProductCoupon,
+                                /// 批次信息
+                                pub stock: crate::api::v3::marketing::partner::types::Stock,
+                                /// 自定义附加信息
+                                pub attach: Option<String>,
+                                /// 渠道自定义信息
+                                pub channel_custom_info: Option<String>,
+                                /// 品牌ID
+                                pub brand_id: String,
                             }
                         }
+
                         /// `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/deactivate`
                         pub mod deactivate {
                             /// 失效用户商品券
@@ -12811,6 +12877,7 @@ pub mod partner {
                             /// The type is [`ProductCouponUsersCouponsDeactivateResponse`](crate::api::v3::marketing::partner::types::ProductCouponUsersCouponsDeactivateResponse), which other answers share.
                             pub type PostResponse = crate::api::v3::marketing::partner::types::ProductCouponUsersCouponsDeactivateResponse;
                         }
+
                         /// `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/return`
                         pub mod r#return {
                             /// 退券
@@ -12843,8 +12910,8 @@ pub mod partner {
                             }
 
                             constructors! {
-                                Post {
-                                    new(
+                                impl Post {
+                                    fn new(
                                         openid: String,
                                         coupon_code: String,
                                         brand_id: String,
@@ -12854,7 +12921,7 @@ pub mod partner {
                                         out_request_no: String,
                                     );
                                     /// Sets `sequential_coupon_index` (多次优惠索引).
-                                    with_sequential_coupon_index => sequential_coupon_index: i64;
+                                    fn with_sequential_coupon_index(sequential_coupon_index: i64);
                                 }
                             }
 
@@ -13087,6 +13154,7 @@ pub mod partner {
                             /// The type is [`ProductCouponUsersCouponsDeactivateResponse`](crate::api::v3::marketing::partner::types::ProductCouponUsersCouponsDeactivateResponse), which other answers share.
                             pub type PostResponse = crate::api::v3::marketing::partner::types::ProductCouponUsersCouponsDeactivateResponse;
                         }
+
                         /// `/v3/marketing/partner/product-coupon/users/{openid}/coupons/{coupon_code}/use`
                         pub mod r#use {
                             /// 核销用户商品券
@@ -13131,8 +13199,8 @@ pub mod partner {
                             }
 
                             constructors! {
-                                Post {
-                                    new(
+                                impl Post {
+                                    fn new(
                                         openid: String,
                                         coupon_code: String,
                                         brand_id: String,
@@ -13144,13 +13212,15 @@ pub mod partner {
                                         out_request_no: String,
                                     );
                                     /// Sets `sequential_coupon_index` (多次优惠索引).
-                                    with_sequential_coupon_index => sequential_coupon_index: i64;
+                                    fn with_sequential_coupon_index(sequential_coupon_index: i64);
                                     /// Sets `store_id` (核销门店ID).
-                                    with_store_id => store_id: String;
+                                    fn with_store_id(store_id: String);
                                     /// Sets `associated_pay_score_order_info` (关联微信支付分订单信息).
-                                    with_associated_pay_score_order_info => associated_pay_score_order_info: PostAssociatedPayScoreOrderInfo;
+                                    fn with_associated_pay_score_order_info(
+                                        associated_pay_score_order_info: PostAssociatedPayScoreOrderInfo,
+                                    );
                                     /// Sets `saved_amount` (优惠金额).
-                                    with_saved_amount => saved_amount: i64;
+                                    fn with_saved_amount(saved_amount: i64);
                                 }
                             }
 
@@ -13177,15 +13247,15 @@ pub mod partner {
                             }
 
                             constructors! {
-                                PostAssociatedPayScoreOrderInfo {
+                                impl PostAssociatedPayScoreOrderInfo {
                                     /// Sets `order_id` (微信支付服务订单号).
-                                    with_order_id => order_id: String;
+                                    fn with_order_id(order_id: String);
                                     /// Sets `out_order_no` (商户服务订单号).
-                                    with_out_order_no => out_order_no: String;
+                                    fn with_out_order_no(out_order_no: String);
                                     /// Sets `mchid` (商户号).
-                                    with_mchid => mchid: String;
+                                    fn with_mchid(mchid: String);
                                     /// Sets `sub_mchid` (子商户号).
-                                    with_sub_mchid => sub_mchid: String;
+                                    fn with_sub_mchid(sub_mchid: String);
                                 }
                             }
 
@@ -13494,6 +13564,7 @@ pub mod partner {
                         }
                     }
                 }
+
                 /// `/v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon`
                 pub mod pre_send_coupon {
                     /// 向用户预发放商品券
@@ -13525,8 +13596,8 @@ pub mod partner {
                     }
 
                     constructors! {
-                        Post {
-                            new(
+                        impl Post {
+                            fn new(
                                 openid: String,
                                 brand_id: String,
                                 product_coupon_id: String,
@@ -13535,9 +13606,9 @@ pub mod partner {
                                 send_request_no: String,
                             );
                             /// Sets `coupon_code` (用户商品券Code).
-                            with_coupon_code => coupon_code: String;
+                            fn with_coupon_code(coupon_code: String);
                             /// Sets `attach` (自定义附加信息).
-                            with_attach => attach: String;
+                            fn with_attach(attach: String);
                         }
                     }
 
@@ -13546,6 +13617,7 @@ pub mod partner {
                     /// The type is [`ProductCouponUsersPreSendCouponBundleResponse`](crate::api::v3::marketing::partner::types::ProductCouponUsersPreSendCouponBundleResponse), which other answers share.
                     pub type PostResponse = crate::api::v3::marketing::partner::types::ProductCouponUsersPreSendCouponBundleResponse;
                 }
+
                 /// `/v3/marketing/partner/product-coupon/users/{openid}/pre-send-coupon-bundle`
                 pub mod pre_send_coupon_bundle {
                     /// 向用户预发放商品券批次组
@@ -13575,8 +13647,8 @@ pub mod partner {
                     }
 
                     constructors! {
-                        Post {
-                            new(
+                        impl Post {
+                            fn new(
                                 openid: String,
                                 brand_id: String,
                                 product_coupon_id: String,
@@ -13585,7 +13657,7 @@ pub mod partner {
                                 send_request_no: String,
                             );
                             /// Sets `attach` (自定义附加信息).
-                            with_attach => attach: String;
+                            fn with_attach(attach: String);
                         }
                     }
 
@@ -13597,6 +13669,7 @@ pub mod partner {
             }
         }
     }
+
     /// Types that several operations of feature `marketing-partner` share, one per shape: each operation's module names them under its own names too.
     pub mod types {
         string_enum! {
@@ -13776,11 +13849,15 @@ pub mod partner {
         }
 
         constructors! {
-            SingleUsageInfo {
+            impl SingleUsageInfo {
                 /// Sets `normal_coupon` (满减券使用规则).
-                with_normal_coupon => normal_coupon: crate::api::v3::marketing::partner::types::NormalCoupon;
+                fn with_normal_coupon(
+                    normal_coupon: crate::api::v3::marketing::partner::types::NormalCoupon,
+                );
                 /// Sets `discount_coupon` (折扣券使用规则).
-                with_discount_coupon => discount_coupon: crate::api::v3::marketing::partner::types::DiscountCoupon;
+                fn with_discount_coupon(
+                    discount_coupon: crate::api::v3::marketing::partner::types::DiscountCoupon,
+                );
             }
         }
 
@@ -13810,14 +13887,14 @@ pub mod partner {
         }
 
         constructors! {
-            SequentialUsageInfo {
-                new(
+            impl SequentialUsageInfo {
+                fn new(
                     r#type: crate::api::v3::marketing::partner::types::ProductCouponSequentialUsageInfoType,
                     count: i64,
                     available_days: i64,
                 );
                 /// Sets `interval_days` (多次优惠使用间隔天数).
-                with_interval_days => interval_days: i64;
+                fn with_interval_days(interval_days: i64);
             }
         }
 
@@ -13842,18 +13919,14 @@ pub mod partner {
         }
 
         constructors! {
-            ChoiceList {
-                new(
-                    name: String,
-                    price: i64,
-                    count: i64,
-                );
+            impl ChoiceList {
+                fn new(name: String, price: i64, count: i64);
                 /// Sets `image_url` (单品图片).
-                with_image_url => image_url: String;
+                fn with_image_url(image_url: String);
                 /// Sets `mini_program_appid` (单品跳转小程序AppID).
-                with_mini_program_appid => mini_program_appid: String;
+                fn with_mini_program_appid(mini_program_appid: String);
                 /// Sets `mini_program_path` (单品跳转小程序路径).
-                with_mini_program_path => mini_program_path: String;
+                fn with_mini_program_path(mini_program_path: String);
             }
         }
 
@@ -13890,18 +13963,16 @@ pub mod partner {
         }
 
         constructors! {
-            DisplayInfo {
-                new(
-                    name: String,
-                    image_url: String,
-                    background_url: String,
-                );
+            impl DisplayInfo {
+                fn new(name: String, image_url: String, background_url: String);
                 /// Sets `detail_image_url_list` (商品券详情图列表).
-                with_detail_image_url_list => detail_image_url_list: Vec<String>;
+                fn with_detail_image_url_list(detail_image_url_list: Vec<String>);
                 /// Sets `original_price` (商品原价).
-                with_original_price => original_price: i64;
+                fn with_original_price(original_price: i64);
                 /// Sets `combo_package_list` (套餐组合).
-                with_combo_package_list => combo_package_list: Vec<crate::api::v3::marketing::partner::types::ComboPackageList>;
+                fn with_combo_package_list(
+                    combo_package_list: Vec<crate::api::v3::marketing::partner::types::ComboPackageList>,
+                );
             }
         }
 
@@ -14011,13 +14082,10 @@ pub mod partner {
         }
 
         constructors! {
-            StockSendRule {
-                new(
-                    max_count: i64,
-                    max_count_per_user: i64,
-                );
+            impl StockSendRule {
+                fn new(max_count: i64, max_count_per_user: i64);
                 /// Sets `max_count_per_day` (每日发放次数上限).
-                with_max_count_per_day => max_count_per_day: i64;
+                fn with_max_count_per_day(max_count_per_day: i64);
             }
         }
 
@@ -14063,11 +14131,13 @@ pub mod partner {
         }
 
         constructors! {
-            WeeklyAvailablePeriod {
+            impl WeeklyAvailablePeriod {
                 /// Sets `day_list` (每周可用星期数).
-                with_day_list => day_list: Vec<crate::api::v3::marketing::partner::types::DayList>;
+                fn with_day_list(day_list: Vec<crate::api::v3::marketing::partner::types::DayList>);
                 /// Sets `day_period_list` (当天可用时间段).
-                with_day_period_list => day_period_list: Vec<crate::api::v3::marketing::partner::types::DayPeriodList>;
+                fn with_day_period_list(
+                    day_period_list: Vec<crate::api::v3::marketing::partner::types::DayPeriodList>,
+                );
             }
         }
 
@@ -14151,14 +14221,12 @@ pub mod partner {
         }
 
         constructors! {
-            CouponAvailableStoreInfo {
-                new(
-                    description: String,
-                );
+            impl CouponAvailableStoreInfo {
+                fn new(description: String);
                 /// Sets `mini_program_appid` (小程序AppID).
-                with_mini_program_appid => mini_program_appid: String;
+                fn with_mini_program_appid(mini_program_appid: String);
                 /// Sets `mini_program_path` (小程序跳转路径).
-                with_mini_program_path => mini_program_path: String;
+                fn with_mini_program_path(mini_program_path: String);
             }
         }
 
@@ -14204,23 +14272,27 @@ pub mod partner {
         }
 
         constructors! {
-            UsageRuleDisplayInfo {
-                new(
+            impl UsageRuleDisplayInfo {
+                fn new(
                     coupon_usage_method_list: Vec<crate::api::v3::marketing::partner::types::CouponUsageMethodList>,
                     usage_description: String,
                 );
                 /// Sets `mini_program_appid` (小程序AppID).
-                with_mini_program_appid => mini_program_appid: String;
+                fn with_mini_program_appid(mini_program_appid: String);
                 /// Sets `mini_program_path` (小程序跳转路径).
-                with_mini_program_path => mini_program_path: String;
+                fn with_mini_program_path(mini_program_path: String);
                 /// Sets `app_path` (APP的H5跳转路径).
-                with_app_path => app_path: String;
+                fn with_app_path(app_path: String);
                 /// Sets `coupon_available_store_info` (券可用门店信息).
-                with_coupon_available_store_info => coupon_available_store_info: crate::api::v3::marketing::partner::types::CouponAvailableStoreInfo;
+                fn with_coupon_available_store_info(
+                    coupon_available_store_info: crate::api::v3::marketing::partner::types::CouponAvailableStoreInfo,
+                );
                 /// Sets `app_jump_type` (APP跳转类型).
-                with_app_jump_type => app_jump_type: crate::api::v3::marketing::partner::types::AppJumpType;
+                fn with_app_jump_type(
+                    app_jump_type: crate::api::v3::marketing::partner::types::AppJumpType,
+                );
                 /// Sets `passcode_link` (口令链接).
-                with_passcode_link => passcode_link: String;
+                fn with_passcode_link(passcode_link: String);
             }
         }
 
@@ -14318,17 +14390,27 @@ pub mod partner {
         }
 
         constructors! {
-            CouponDisplayInfo {
+            impl CouponDisplayInfo {
                 /// Sets `code_display_mode` (用户商品券Code展示模式).
-                with_code_display_mode => code_display_mode: crate::api::v3::marketing::partner::types::CodeDisplayMode;
+                fn with_code_display_mode(
+                    code_display_mode: crate::api::v3::marketing::partner::types::CodeDisplayMode,
+                );
                 /// Sets `background_color` (背景颜色).
-                with_background_color => background_color: crate::api::v3::marketing::partner::types::BackgroundColor;
+                fn with_background_color(
+                    background_color: crate::api::v3::marketing::partner::types::BackgroundColor,
+                );
                 /// Sets `entrance_mini_program` (小程序入口).
-                with_entrance_mini_program => entrance_mini_program: crate::api::v3::marketing::partner::types::EntranceMiniProgram;
+                fn with_entrance_mini_program(
+                    entrance_mini_program: crate::api::v3::marketing::partner::types::EntranceMiniProgram,
+                );
                 /// Sets `entrance_official_account` (公众号入口).
-                with_entrance_official_account => entrance_official_account: crate::api::v3::marketing::partner::types::EntranceOfficialAccount;
+                fn with_entrance_official_account(
+                    entrance_official_account: crate::api::v3::marketing::partner::types::EntranceOfficialAccount,
+                );
                 /// Sets `entrance_finder` (视频号入口).
-                with_entrance_finder => entrance_finder: crate::api::v3::marketing::partner::types::EntranceFinder;
+                fn with_entrance_finder(
+                    entrance_finder: crate::api::v3::marketing::partner::types::EntranceFinder,
+                );
             }
         }
 
@@ -14341,9 +14423,9 @@ pub mod partner {
         }
 
         constructors! {
-            NotifyConfig {
+            impl NotifyConfig {
                 /// Sets `notify_appid` (事件通知appid).
-                with_notify_appid => notify_appid: String;
+                fn with_notify_appid(notify_appid: String);
             }
         }
 
@@ -14465,21 +14547,22 @@ pub mod partner {
         }
 
         constructors! {
-            StockSingleUsageRuleCouponAvailablePeriod {
-                new(
-                    available_begin_time: crate::DateTime,
-                    available_end_time: crate::DateTime,
-                );
+            impl StockSingleUsageRuleCouponAvailablePeriod {
+                fn new(available_begin_time: crate::DateTime, available_end_time: crate::DateTime);
                 /// Sets `available_days` (生效后N天内有效).
-                with_available_days => available_days: i64;
+                fn with_available_days(available_days: i64);
                 /// Sets `wait_days_after_receive` (领取后N天开始生效).
-                with_wait_days_after_receive => wait_days_after_receive: i64;
+                fn with_wait_days_after_receive(wait_days_after_receive: i64);
                 /// Sets `weekly_available_period` (每周固定可用时间).
-                with_weekly_available_period => weekly_available_period: crate::api::v3::marketing::partner::types::WeeklyAvailablePeriod;
+                fn with_weekly_available_period(
+                    weekly_available_period: crate::api::v3::marketing::partner::types::WeeklyAvailablePeriod,
+                );
                 /// Sets `irregular_available_period_list` (无规律的可用时间段).
-                with_irregular_available_period_list => irregular_available_period_list: Vec<crate::api::v3::marketing::partner::types::IrregularAvailablePeriodList>;
+                fn with_irregular_available_period_list(
+                    irregular_available_period_list: Vec<crate::api::v3::marketing::partner::types::IrregularAvailablePeriodList>,
+                );
                 /// Sets `available_seconds` (领取后N秒内有效).
-                with_available_seconds => available_seconds: i64;
+                fn with_available_seconds(available_seconds: i64);
             }
         }
 
@@ -14509,14 +14592,12 @@ pub mod partner {
         }
 
         constructors! {
-            StockStockSendRule {
-                new(
-                    max_count: i64,
-                );
+            impl StockStockSendRule {
+                fn new(max_count: i64);
                 /// Sets `max_count_per_day` (每日发放次数上限).
-                with_max_count_per_day => max_count_per_day: i64;
+                fn with_max_count_per_day(max_count_per_day: i64);
                 /// Sets `max_count_per_user` (每个用户领取次数上限).
-                with_max_count_per_user => max_count_per_user: i64;
+                fn with_max_count_per_user(max_count_per_user: i64);
             }
         }
 
@@ -14542,52 +14623,59 @@ pub mod partner {
         }
 
         constructors! {
-            StockSequentialUsageRuleCouponAvailablePeriod {
-                new(
-                    available_begin_time: crate::DateTime,
-                    available_end_time: crate::DateTime,
-                );
+            impl StockSequentialUsageRuleCouponAvailablePeriod {
+                fn new(available_begin_time: crate::DateTime, available_end_time: crate::DateTime);
                 /// Sets `wait_days_after_receive` (领取后N天开始生效).
-                with_wait_days_after_receive => wait_days_after_receive: i64;
+                fn with_wait_days_after_receive(wait_days_after_receive: i64);
                 /// Sets `weekly_available_period` (每周固定可用时间).
-                with_weekly_available_period => weekly_available_period: crate::api::v3::marketing::partner::types::WeeklyAvailablePeriod;
+                fn with_weekly_available_period(
+                    weekly_available_period: crate::api::v3::marketing::partner::types::WeeklyAvailablePeriod,
+                );
                 /// Sets `irregular_available_period_list` (无规律的可用时间段).
-                with_irregular_available_period_list => irregular_available_period_list: Vec<crate::api::v3::marketing::partner::types::IrregularAvailablePeriodList>;
+                fn with_irregular_available_period_list(
+                    irregular_available_period_list: Vec<crate::api::v3::marketing::partner::types::IrregularAvailablePeriodList>,
+                );
             }
         }
 
         /// 多次优惠使用规则
         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
         pub struct SequentialUsageRule {
-        /// 券可核销时间
-        pub coupon_available_period: crate::api::v3::marketing::partner::types::StockSequentialUsageRuleCouponAvailablePeriod,
-        /// 满减券使用规则
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub normal_coupon_list: Option<Vec<crate::api::v3::marketing::partner::types::NormalCoupon>>,
-        /// 折扣券使用规则列表
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub discount_coupon_list: Option<Vec<crate::api::v3::marketing::partner::types::DiscountCoupon>>,
-        /// 兑换券使用规则列表
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub exchange_coupon_list: Option<Vec<crate::api::v3::marketing::partner::types::ExchangeCoupon>>,
-        /// 多次优惠是否提供首笔特惠
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub special_first: Option<bool>,
+            /// 券可核销时间
+            pub coupon_available_period: crate::api::v3::marketing::partner::types::StockSequentialUsageRuleCouponAvailablePeriod,
+            /// 满减券使用规则
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub normal_coupon_list: Option<Vec<crate::api::v3::marketing::partner::types::NormalCoupon>>,
+            /// 折扣券使用规则列表
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub discount_coupon_list: Option<Vec<crate::api::v3::marketing::partner::types::DiscountCoupon>>,
+            /// 兑换券使用规则列表
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub exchange_coupon_list: Option<Vec<crate::api::v3::marketing::partner::types::ExchangeCoupon>>,
+            /// 多次优惠是否提供首笔特惠
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub special_first: Option<bool>,
         }
 
         constructors! {
-            SequentialUsageRule {
-                new(
+            impl SequentialUsageRule {
+                fn new(
                     coupon_available_period: crate::api::v3::marketing::partner::types::StockSequentialUsageRuleCouponAvailablePeriod,
                 );
                 /// Sets `normal_coupon_list` (满减券使用规则).
-                with_normal_coupon_list => normal_coupon_list: Vec<crate::api::v3::marketing::partner::types::NormalCoupon>;
+                fn with_normal_coupon_list(
+                    normal_coupon_list: Vec<crate::api::v3::marketing::partner::types::NormalCoupon>,
+                );
                 /// Sets `discount_coupon_list` (折扣券使用规则列表).
-                with_discount_coupon_list => discount_coupon_list: Vec<crate::api::v3::marketing::partner::types::DiscountCoupon>;
+                fn with_discount_coupon_list(
+                    discount_coupon_list: Vec<crate::api::v3::marketing::partner::types::DiscountCoupon>,
+                );
                 /// Sets `exchange_coupon_list` (兑换券使用规则列表).
-                with_exchange_coupon_list => exchange_coupon_list: Vec<crate::api::v3::marketing::partner::types::ExchangeCoupon>;
+                fn with_exchange_coupon_list(
+                    exchange_coupon_list: Vec<crate::api::v3::marketing::partner::types::ExchangeCoupon>,
+                );
                 /// Sets `special_first` (多次优惠是否提供首笔特惠).
-                with_special_first => special_first: bool;
+                fn with_special_first(special_first: bool);
             }
         }
 
@@ -14639,30 +14727,36 @@ pub mod partner {
         /// 单券使用规则
         #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
         pub struct StockSingleUsageRule {
-        /// 券可核销时间
-        pub coupon_available_period: crate::api::v3::marketing::partner::types::StockSingleUsageRuleCouponAvailablePeriod,
-        /// 满减券使用规则
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub normal_coupon: Option<crate::api::v3::marketing::partner::types::NormalCoupon>,
-        /// 折扣券使用规则
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub discount_coupon: Option<crate::api::v3::marketing::partner::types::DiscountCoupon>,
-        /// 兑换券使用规则
-        #[serde(skip_serializing_if = "Option::is_none")]
-        pub exchange_coupon: Option<crate::api::v3::marketing::partner::types::ExchangeCoupon>,
+            /// 券可核销时间
+            pub coupon_available_period: crate::api::v3::marketing::partner::types::StockSingleUsageRuleCouponAvailablePeriod,
+            /// 满减券使用规则
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub normal_coupon: Option<crate::api::v3::marketing::partner::types::NormalCoupon>,
+            /// 折扣券使用规则
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub discount_coupon: Option<crate::api::v3::marketing::partner::types::DiscountCoupon>,
+            /// 兑换券使用规则
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub exchange_coupon: Option<crate::api::v3::marketing::partner::types::ExchangeCoupon>,
         }
 
         constructors! {
-            StockSingleUsageRule {
-                new(
+            impl StockSingleUsageRule {
+                fn new(
                     coupon_available_period: crate::api::v3::marketing::partner::types::StockSingleUsageRuleCouponAvailablePeriod,
                 );
                 /// Sets `normal_coupon` (满减券使用规则).
-                with_normal_coupon => normal_coupon: crate::api::v3::marketing::partner::types::NormalCoupon;
+                fn with_normal_coupon(
+                    normal_coupon: crate::api::v3::marketing::partner::types::NormalCoupon,
+                );
                 /// Sets `discount_coupon` (折扣券使用规则).
-                with_discount_coupon => discount_coupon: crate::api::v3::marketing::partner::types::DiscountCoupon;
+                fn with_discount_coupon(
+                    discount_coupon: crate::api::v3::marketing::partner::types::DiscountCoupon,
+                );
                 /// Sets `exchange_coupon` (兑换券使用规则).
-                with_exchange_coupon => exchange_coupon: crate::api::v3::marketing::partner::types::ExchangeCoupon;
+                fn with_exchange_coupon(
+                    exchange_coupon: crate::api::v3::marketing::partner::types::ExchangeCoupon,
+                );
             }
         }
 
@@ -14722,15 +14816,15 @@ pub mod partner {
         }
 
         constructors! {
-            AssociatedOrderInfo {
+            impl AssociatedOrderInfo {
                 /// Sets `transaction_id` (微信支付单号).
-                with_transaction_id => transaction_id: String;
+                fn with_transaction_id(transaction_id: String);
                 /// Sets `out_trade_no` (商户订单号).
-                with_out_trade_no => out_trade_no: String;
+                fn with_out_trade_no(out_trade_no: String);
                 /// Sets `mchid` (商户号).
-                with_mchid => mchid: String;
+                fn with_mchid(mchid: String);
                 /// Sets `sub_mchid` (子商户号).
-                with_sub_mchid => sub_mchid: String;
+                fn with_sub_mchid(sub_mchid: String);
             }
         }
 
@@ -15055,16 +15149,16 @@ pub mod partner {
         /// 多次优惠使用规则
         #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
         pub struct StockSequentialUsageRule {
-        /// 券可核销时间
-        pub coupon_available_period: crate::api::v3::marketing::partner::types::UserCouponListStockSequentialUsageRuleCouponAvailablePeriod,
-        /// 满减券使用规则
-        pub normal_coupon_list: Option<Vec<crate::api::v3::marketing::partner::types::NormalCoupon>>,
-        /// 折扣券使用规则列表
-        pub discount_coupon_list: Option<Vec<crate::api::v3::marketing::partner::types::DiscountCoupon>>,
-        /// 兑换券使用规则列表
-        pub exchange_coupon_list: Option<Vec<crate::api::v3::marketing::partner::types::ExchangeCoupon>>,
-        /// 多次优惠是否提供首笔特惠
-        pub special_first: Option<bool>,
+            /// 券可核销时间
+            pub coupon_available_period: crate::api::v3::marketing::partner::types::UserCouponListStockSequentialUsageRuleCouponAvailablePeriod,
+            /// 满减券使用规则
+            pub normal_coupon_list: Option<Vec<crate::api::v3::marketing::partner::types::NormalCoupon>>,
+            /// 折扣券使用规则列表
+            pub discount_coupon_list: Option<Vec<crate::api::v3::marketing::partner::types::DiscountCoupon>>,
+            /// 兑换券使用规则列表
+            pub exchange_coupon_list: Option<Vec<crate::api::v3::marketing::partner::types::ExchangeCoupon>>,
+            /// 多次优惠是否提供首笔特惠
+            pub special_first: Option<bool>,
         }
 
         /// 批次信息
@@ -15165,6 +15259,7 @@ pub mod partner {
         }
     }
 }
+
 /// `/v3/marketing/partnerships`
 #[cfg(feature = "marketing-partnerships")]
 pub mod partnerships {
@@ -15190,15 +15285,15 @@ pub mod partnerships {
     }
 
     constructors! {
-        Get {
+        impl Get {
             /// Sets `partner` (合作方信息JSON格式字符串 (query)).
-            with_partner => partner: String;
+            fn with_partner(partner: String);
             /// Sets `authorized_data` (被授权数据JSON格式字符串 (query)).
-            with_authorized_data => authorized_data: String;
+            fn with_authorized_data(authorized_data: String);
             /// Sets `limit` (分页大小 (query)).
-            with_limit => limit: i64;
+            fn with_limit(limit: i64);
             /// Sets `offset` (分页页码 (query)).
-            with_offset => offset: i64;
+            fn with_offset(offset: i64);
         }
     }
 
@@ -15321,6 +15416,7 @@ pub mod partnerships {
             pub update_time: crate::DateTime,
         }
     }
+
     /// `/v3/marketing/partnerships/terminate`
     pub mod terminate {
         /// 终止合作关系API
@@ -15365,6 +15461,7 @@ pub mod partnerships {
             pub terminate_time: crate::DateTime,
         }
     }
+
     /// Types that several operations of feature `marketing-partnerships` share, one per shape: each operation's module names them under its own names too.
     pub mod types {
         string_enum! {
@@ -15391,14 +15488,12 @@ pub mod partnerships {
         }
 
         constructors! {
-            Partner {
-                new(
-                    r#type: crate::api::v3::marketing::partnerships::types::PartnerType,
-                );
+            impl Partner {
+                fn new(r#type: crate::api::v3::marketing::partnerships::types::PartnerType);
                 /// Sets `appid` (合作方APPID).
-                with_appid => appid: String;
+                fn with_appid(appid: String);
                 /// Sets `merchant_id` (合作方商户ID).
-                with_merchant_id => merchant_id: String;
+                fn with_merchant_id(merchant_id: String);
             }
         }
 
@@ -15423,16 +15518,15 @@ pub mod partnerships {
         }
 
         constructors! {
-            AuthorizedData {
-                new(
-                    business_type: crate::api::v3::marketing::partnerships::types::BusinessType,
-                );
+            impl AuthorizedData {
+                fn new(business_type: crate::api::v3::marketing::partnerships::types::BusinessType);
                 /// Sets `stock_id` (授权批次ID).
-                with_stock_id => stock_id: String;
+                fn with_stock_id(stock_id: String);
             }
         }
     }
 }
+
 /// `/v3/marketing/paygiftactivity`
 #[cfg(feature = "marketing-paygiftactivity")]
 pub mod paygiftactivity {
@@ -15462,17 +15556,14 @@ pub mod paygiftactivity {
         }
 
         constructors! {
-            Get {
-                new(
-                    offset: i64,
-                    limit: i64,
-                );
+            impl Get {
+                fn new(offset: i64, limit: i64);
                 /// Sets `activity_name` (活动名称 (query)).
-                with_activity_name => activity_name: String;
+                fn with_activity_name(activity_name: String);
                 /// Sets `activity_status` (activity_status (query)).
-                with_activity_status => activity_status: String;
+                fn with_activity_status(activity_status: String);
                 /// Sets `award_type` (award_type (query)).
-                with_award_type => award_type: String;
+                fn with_award_type(award_type: String);
             }
         }
 
@@ -15639,14 +15730,12 @@ pub mod paygiftactivity {
                 }
 
                 constructors! {
-                    Get {
-                        new(
-                            activity_id: String,
-                        );
+                    impl Get {
+                        fn new(activity_id: String);
                         /// Sets `offset` (分页页码 (query)).
-                        with_offset => offset: i64;
+                        fn with_offset(offset: i64);
                         /// Sets `limit` (分页大小 (query)).
-                        with_limit => limit: i64;
+                        fn with_limit(limit: i64);
                     }
                 }
 
@@ -15676,6 +15765,7 @@ pub mod paygiftactivity {
                     pub data: Option<Vec<GetResponseData>>,
                 }
             }
+
             /// `/v3/marketing/paygiftactivity/activities/{activity_id}/merchants`
             pub mod merchants {
                 /// 查询活动发券商户号API
@@ -15698,14 +15788,12 @@ pub mod paygiftactivity {
                 }
 
                 constructors! {
-                    Get {
-                        new(
-                            activity_id: String,
-                        );
+                    impl Get {
+                        fn new(activity_id: String);
                         /// Sets `offset` (分页页码 (query)).
-                        with_offset => offset: i64;
+                        fn with_offset(offset: i64);
                         /// Sets `limit` (分页大小 (query)).
-                        with_limit => limit: i64;
+                        fn with_limit(limit: i64);
                     }
                 }
 
@@ -15761,14 +15849,12 @@ pub mod paygiftactivity {
                     }
 
                     constructors! {
-                        Post {
-                            new(
-                                activity_id: String,
-                            );
+                        impl Post {
+                            fn new(activity_id: String);
                             /// Sets `merchant_id_list` (发券商户号).
-                            with_merchant_id_list => merchant_id_list: Vec<String>;
+                            fn with_merchant_id_list(merchant_id_list: Vec<String>);
                             /// Sets `add_request_no` (请求业务单据号).
-                            with_add_request_no => add_request_no: String;
+                            fn with_add_request_no(add_request_no: String);
                         }
                     }
 
@@ -15793,6 +15879,7 @@ pub mod paygiftactivity {
                             Option<Vec<PostResponseInvalidMerchantIdList>>,
                     }
                 }
+
                 /// `/v3/marketing/paygiftactivity/activities/{activity_id}/merchants/delete`
                 pub mod delete {
                     /// 删除活动发券商户号API
@@ -15817,14 +15904,12 @@ pub mod paygiftactivity {
                     }
 
                     constructors! {
-                        Post {
-                            new(
-                                activity_id: String,
-                            );
+                        impl Post {
+                            fn new(activity_id: String);
                             /// Sets `merchant_id_list` (merchant_id_list).
-                            with_merchant_id_list => merchant_id_list: Vec<String>;
+                            fn with_merchant_id_list(merchant_id_list: Vec<String>);
                             /// Sets `delete_request_no` (商户请求单号).
-                            with_delete_request_no => delete_request_no: String;
+                            fn with_delete_request_no(delete_request_no: String);
                         }
                     }
 
@@ -15838,6 +15923,7 @@ pub mod paygiftactivity {
                     }
                 }
             }
+
             /// `/v3/marketing/paygiftactivity/activities/{activity_id}/terminate`
             pub mod terminate {
                 /// 终止活动API
@@ -15868,6 +15954,7 @@ pub mod paygiftactivity {
             }
         }
     }
+
     /// Types that several operations of feature `marketing-paygiftactivity` share, one per shape: each operation's module names them under its own names too.
     pub mod types {
         /// 活动基本信息
@@ -15904,8 +15991,8 @@ pub mod paygiftactivity {
         }
 
         constructors! {
-            ActivityBaseInfo {
-                new(
+            impl ActivityBaseInfo {
+                fn new(
                     activity_name: String,
                     activity_second_title: String,
                     merchant_logo_url: String,
@@ -15913,17 +16000,17 @@ pub mod paygiftactivity {
                     delivery_purpose: crate::api::types::DeliveryPurpose,
                 );
                 /// Sets `background_color` (背景颜色).
-                with_background_color => background_color: crate::api::types::BackgroundColor;
+                fn with_background_color(background_color: crate::api::types::BackgroundColor);
                 /// Sets `begin_time` (活动开始时间).
-                with_begin_time => begin_time: crate::DateTime;
+                fn with_begin_time(begin_time: crate::DateTime);
                 /// Sets `end_time` (活动结束时间).
-                with_end_time => end_time: crate::DateTime;
+                fn with_end_time(end_time: crate::DateTime);
                 /// Sets `available_periods` (可用时间段).
-                with_available_periods => available_periods: crate::api::types::AvailablePeriods;
+                fn with_available_periods(available_periods: crate::api::types::AvailablePeriods);
                 /// Sets `mini_programs_appid` (商家小程序appid).
-                with_mini_programs_appid => mini_programs_appid: String;
+                fn with_mini_programs_appid(mini_programs_appid: String);
                 /// Sets `mini_programs_path` (商家小程序path).
-                with_mini_programs_path => mini_programs_path: String;
+                fn with_mini_programs_path(mini_programs_path: String);
             }
         }
 
@@ -15950,11 +16037,13 @@ pub mod paygiftactivity {
         }
 
         constructors! {
-            PaymentMethodInformation {
+            impl PaymentMethodInformation {
                 /// Sets `payment_method` (支付方式).
-                with_payment_method => payment_method: crate::api::v3::marketing::paygiftactivity::types::PaymentMethod;
+                fn with_payment_method(
+                    payment_method: crate::api::v3::marketing::paygiftactivity::types::PaymentMethod,
+                );
                 /// Sets `bank_abbreviation` (银行简称).
-                with_bank_abbreviation => bank_abbreviation: String;
+                fn with_bank_abbreviation(bank_abbreviation: String);
             }
         }
 
@@ -15971,11 +16060,13 @@ pub mod paygiftactivity {
         }
 
         constructors! {
-            PaymentMode {
+            impl PaymentMode {
                 /// Sets `payment_scene_list` (支付场景列表).
-                with_payment_scene_list => payment_scene_list: Vec<crate::api::types::PaymentScene>;
+                fn with_payment_scene_list(payment_scene_list: Vec<crate::api::types::PaymentScene>);
                 /// Sets `payment_method_information` (支付方式信息).
-                with_payment_method_information => payment_method_information: crate::api::v3::marketing::paygiftactivity::types::PaymentMethodInformation;
+                fn with_payment_method_information(
+                    payment_method_information: crate::api::v3::marketing::paygiftactivity::types::PaymentMethodInformation,
+                );
             }
         }
 
@@ -16008,13 +16099,13 @@ pub mod paygiftactivity {
         }
 
         constructors! {
-            AwardList {
+            impl AwardList {
                 /// Sets `stock_id` (代金券批次Id).
-                with_stock_id => stock_id: String;
+                fn with_stock_id(stock_id: String);
                 /// Sets `original_image_url` (奖品原始图).
-                with_original_image_url => original_image_url: String;
+                fn with_original_image_url(original_image_url: String);
                 /// Sets `thumbnail_url` (奖品缩略图).
-                with_thumbnail_url => thumbnail_url: String;
+                fn with_thumbnail_url(thumbnail_url: String);
             }
         }
 
@@ -16039,20 +16130,23 @@ pub mod paygiftactivity {
         }
 
         constructors! {
-            AwardSendRule {
-                new(
+            impl AwardSendRule {
+                fn new(
                     award_type: crate::api::types::AwardType,
                     merchant_option: crate::api::types::MerchantOption,
                     transaction_amount_minimum: i64,
                     send_content: crate::api::types::SendContent,
                 );
                 /// Sets `award_list` (奖品基本信息列表).
-                with_award_list => award_list: Vec<crate::api::v3::marketing::paygiftactivity::types::AwardList>;
+                fn with_award_list(
+                    award_list: Vec<crate::api::v3::marketing::paygiftactivity::types::AwardList>,
+                );
                 /// Sets `merchant_id_list` (发券商户号列表).
-                with_merchant_id_list => merchant_id_list: Vec<String>;
+                fn with_merchant_id_list(merchant_id_list: Vec<String>);
             }
         }
     }
+
     /// `/v3/marketing/paygiftactivity/unique-threshold-activity`
     pub mod unique_threshold_activity {
         /// 创建全场满额送活动API
@@ -16076,13 +16170,13 @@ pub mod paygiftactivity {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     activity_base_info: crate::api::v3::marketing::paygiftactivity::types::ActivityBaseInfo,
                     award_send_rule: crate::api::v3::marketing::paygiftactivity::types::AwardSendRule,
                 );
                 /// Sets `advanced_setting` (advanced_setting).
-                with_advanced_setting => advanced_setting: PostAdvancedSetting;
+                fn with_advanced_setting(advanced_setting: PostAdvancedSetting);
             }
         }
 
@@ -16134,17 +16228,21 @@ pub mod paygiftactivity {
         }
 
         constructors! {
-            PostAdvancedSetting {
+            impl PostAdvancedSetting {
                 /// Sets `delivery_user_category` (奖品类型).
-                with_delivery_user_category => delivery_user_category: crate::api::types::AwardType;
+                fn with_delivery_user_category(delivery_user_category: crate::api::types::AwardType);
                 /// Sets `merchant_member_appid` (商家会员appid).
-                with_merchant_member_appid => merchant_member_appid: String;
+                fn with_merchant_member_appid(merchant_member_appid: String);
                 /// Sets `payment_mode` (支付模式).
-                with_payment_mode => payment_mode: crate::api::v3::marketing::paygiftactivity::types::PaymentMode;
+                fn with_payment_mode(
+                    payment_mode: crate::api::v3::marketing::paygiftactivity::types::PaymentMode,
+                );
                 /// Sets `goods_tags` (订单优惠标记).
-                with_goods_tags => goods_tags: Vec<String>;
+                fn with_goods_tags(goods_tags: Vec<String>);
                 /// Sets `payment_method_information` (支付方式信息).
-                with_payment_method_information => payment_method_information: crate::api::v3::marketing::paygiftactivity::types::PaymentMethodInformation;
+                fn with_payment_method_information(
+                    payment_method_information: crate::api::v3::marketing::paygiftactivity::types::PaymentMethodInformation,
+                );
             }
         }
 
@@ -16166,6 +16264,7 @@ pub mod paygiftactivity {
         }
     }
 }
+
 /// `/v3/marketing/shopping-receipt`
 #[cfg(feature = "marketing-shopping-receipt")]
 pub mod shopping_receipt {
@@ -16205,8 +16304,8 @@ pub mod shopping_receipt {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     custom_entrance_type: crate::api::v3::marketing::shopping_receipt::types::CustomEntranceType,
                     subtitle: String,
                     start_time: String,
@@ -16217,7 +16316,7 @@ pub mod shopping_receipt {
                     jump_link: crate::api::v3::marketing::shopping_receipt::types::JumpLink,
                 );
                 /// Sets `goods_thumbnail_url` (展示商品信息).
-                with_goods_thumbnail_url => goods_thumbnail_url: String;
+                fn with_goods_thumbnail_url(goods_thumbnail_url: String);
             }
         }
 
@@ -16316,25 +16415,28 @@ pub mod shopping_receipt {
             }
 
             constructors! {
-                Patch {
-                    new(
-                        brand_id: String,
-                        out_request_no: String,
-                    );
+                impl Patch {
+                    fn new(brand_id: String, out_request_no: String);
                     /// Sets `custom_entrance_type` (自定义入口种类).
-                    with_custom_entrance_type => custom_entrance_type: crate::api::v3::marketing::shopping_receipt::types::CustomEntranceType;
+                    fn with_custom_entrance_type(
+                        custom_entrance_type: crate::api::v3::marketing::shopping_receipt::types::CustomEntranceType,
+                    );
                     /// Sets `subtitle` (副标题).
-                    with_subtitle => subtitle: String;
+                    fn with_subtitle(subtitle: String);
                     /// Sets `goods_thumbnail_url` (展示商品信息).
-                    with_goods_thumbnail_url => goods_thumbnail_url: String;
+                    fn with_goods_thumbnail_url(goods_thumbnail_url: String);
                     /// Sets `custom_entrance_state` (设置自定义入口的状态).
-                    with_custom_entrance_state => custom_entrance_state: crate::api::v3::marketing::shopping_receipt::types::CustomEntranceState;
+                    fn with_custom_entrance_state(
+                        custom_entrance_state: crate::api::v3::marketing::shopping_receipt::types::CustomEntranceState,
+                    );
                     /// Sets `start_time` (自定义入口的开始时间).
-                    with_start_time => start_time: crate::DateTime;
+                    fn with_start_time(start_time: crate::DateTime);
                     /// Sets `end_time` (自定义入口的结束时间).
-                    with_end_time => end_time: crate::DateTime;
+                    fn with_end_time(end_time: crate::DateTime);
                     /// Sets `jump_link` (自定义入口跳转信息).
-                    with_jump_link => jump_link: crate::api::v3::marketing::shopping_receipt::types::JumpLink;
+                    fn with_jump_link(
+                        jump_link: crate::api::v3::marketing::shopping_receipt::types::JumpLink,
+                    );
                 }
             }
 
@@ -16368,6 +16470,7 @@ pub mod shopping_receipt {
                 crate::api::v3::marketing::shopping_receipt::types::CustomentrancesResponse;
         }
     }
+
     /// `/v3/marketing/shopping-receipt/merchantshoppingreceiptjumpinfos`
     pub mod merchantshoppingreceiptjumpinfos {
         /// 上传商家电子小票跳转信息
@@ -16395,17 +16498,17 @@ pub mod shopping_receipt {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     transaction_id: String,
                     openid: String,
                     merchant_upload_time: String,
                     jump_info: crate::api::v3::marketing::shopping_receipt::types::JumpInfo,
                 );
                 /// Sets `transaction_mchid` (商户号).
-                with_transaction_mchid => transaction_mchid: String;
+                fn with_transaction_mchid(transaction_mchid: String);
                 /// Sets `transaction_sub_mchid` (子商户号).
-                with_transaction_sub_mchid => transaction_sub_mchid: String;
+                fn with_transaction_sub_mchid(transaction_sub_mchid: String);
             }
         }
 
@@ -16446,6 +16549,7 @@ pub mod shopping_receipt {
             pub merchant_jump_info: Option<PostResponseMerchantJumpInfo>,
         }
     }
+
     /// `/v3/marketing/shopping-receipt/shoppingreceipts`
     pub mod shoppingreceipts {
         /// 上传电子小票
@@ -16479,9 +16583,9 @@ pub mod shopping_receipt {
         }
 
         constructors! {
-            PostMetaMerchantContactInformation {
+            impl PostMetaMerchantContactInformation {
                 /// Sets `consultation_phone_number` (品牌售后部门的咨询电话).
-                with_consultation_phone_number => consultation_phone_number: String;
+                fn with_consultation_phone_number(consultation_phone_number: String);
             }
         }
 
@@ -16513,22 +16617,20 @@ pub mod shopping_receipt {
         }
 
         constructors! {
-            PostMeta {
-                new(
-                    transaction_id: String,
-                    openid: String,
-                    sha256: String,
-                );
+            impl PostMeta {
+                fn new(transaction_id: String, openid: String, sha256: String);
                 /// Sets `transaction_mchid` (微信支付订单的下单商户号).
-                with_transaction_mchid => transaction_mchid: String;
+                fn with_transaction_mchid(transaction_mchid: String);
                 /// Sets `transaction_sub_mchid` (微信支付订单的下单子商户号).
-                with_transaction_sub_mchid => transaction_sub_mchid: String;
+                fn with_transaction_sub_mchid(transaction_sub_mchid: String);
                 /// Sets `out_trade_no` (微信支付订单的商户订单号).
-                with_out_trade_no => out_trade_no: String;
+                fn with_out_trade_no(out_trade_no: String);
                 /// Sets `merchant_contact_information` (用户与商家的联系渠道).
-                with_merchant_contact_information => merchant_contact_information: PostMetaMerchantContactInformation;
+                fn with_merchant_contact_information(
+                    merchant_contact_information: PostMetaMerchantContactInformation,
+                );
                 /// Sets `upload_time` (上传时间).
-                with_upload_time => upload_time: String;
+                fn with_upload_time(upload_time: String);
             }
         }
 
@@ -16589,6 +16691,7 @@ pub mod shopping_receipt {
             pub receipt: PostResponseReceipt,
         }
     }
+
     /// Types that several operations of feature `marketing-shopping-receipt` share, one per shape: each operation's module names them under its own names too.
     pub mod types {
         string_enum! {
@@ -16659,6 +16762,7 @@ pub mod shopping_receipt {
         }
     }
 }
+
 /// `/v3/marketing/weekly-discount`
 #[cfg(feature = "marketing-weekly-discount")]
 pub mod weekly_discount {
@@ -16690,8 +16794,8 @@ pub mod weekly_discount {
         }
 
         constructors! {
-            Get {
-                new(
+            impl Get {
+                fn new(
                     limit: i64,
                     offset: i64,
                     applying_merchant_id: i64,
@@ -16699,7 +16803,7 @@ pub mod weekly_discount {
                     activity_scene: String,
                 );
                 /// Sets `store_id` (报名商户门店号 (query)).
-                with_store_id => store_id: i64;
+                fn with_store_id(store_id: i64);
             }
         }
 
@@ -16777,6 +16881,7 @@ pub mod weekly_discount {
             }
         }
     }
+
     /// Types that several operations of feature `marketing-weekly-discount` share, one per shape: each operation's module names them under its own names too.
     pub mod types {
         /// An answer several operations give: each one's `…Response` type names it.
@@ -16815,6 +16920,7 @@ pub mod weekly_discount {
         }
     }
 }
+
 /// `/v3/marketing/withdraw-favor`
 #[cfg(feature = "marketing-withdraw-favor")]
 pub mod withdraw_favor {
@@ -16850,17 +16956,12 @@ pub mod withdraw_favor {
                 }
 
                 constructors! {
-                    Get {
-                        new(
-                            openid: String,
-                            mchid: String,
-                            stock_id: String,
-                            appid: String,
-                        );
+                    impl Get {
+                        fn new(openid: String, mchid: String, stock_id: String, appid: String);
                         /// Sets `offset` (分页页码 (query)).
-                        with_offset => offset: i64;
+                        fn with_offset(offset: i64);
                         /// Sets `limit` (分页大小 (query)).
-                        with_limit => limit: i64;
+                        fn with_limit(limit: i64);
                     }
                 }
 

@@ -29,13 +29,10 @@ pub mod sub_merchants {
                 }
 
                 constructors! {
-                    Get {
-                        new(
-                            sub_mchid: String,
-                            application_no: String,
-                        );
+                    impl Get {
+                        fn new(sub_mchid: String, application_no: String);
                         /// Sets `account_number_rule` (银行账号展示规则 (query)).
-                        with_account_number_rule => account_number_rule: GetAccountNumberRule;
+                        fn with_account_number_rule(account_number_rule: GetAccountNumberRule);
                     }
                 }
 
@@ -88,6 +85,7 @@ pub mod sub_merchants {
                 }
             }
         }
+
         /// `/v3/apply4sub/sub_merchants/{sub_mchid}/modify-settlement`
         pub mod modify_settlement {
             /// 修改结算帐号API
@@ -128,8 +126,8 @@ pub mod sub_merchants {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         sub_mchid: String,
                         account_type: crate::api::v3::apply4sub::types::AccountType,
                         account_bank: String,
@@ -137,13 +135,13 @@ pub mod sub_merchants {
                         account_number: String,
                     );
                     /// Sets `modify_mode` (修改模式).
-                    with_modify_mode => modify_mode: PostModifyMode;
+                    fn with_modify_mode(modify_mode: PostModifyMode);
                     /// Sets `bank_name` (开户银行全称).
-                    with_bank_name => bank_name: String;
+                    fn with_bank_name(bank_name: String);
                     /// Sets `bank_branch_id` (开户银行联行号).
-                    with_bank_branch_id => bank_branch_id: String;
+                    fn with_bank_branch_id(bank_branch_id: String);
                     /// Sets `account_name` (开户名称).
-                    with_account_name => account_name: String;
+                    fn with_account_name(account_name: String);
                 }
             }
 
@@ -165,6 +163,7 @@ pub mod sub_merchants {
                 pub application_no: String,
             }
         }
+
         /// `/v3/apply4sub/sub_merchants/{sub_mchid}/settlement`
         pub mod settlement {
             /// 查询结算账户API
@@ -218,6 +217,7 @@ pub mod sub_merchants {
         }
     }
 }
+
 /// Types that several operations of feature `apply4sub` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     string_enum! {

@@ -22,11 +22,11 @@ pub mod applyment {
     }
 
     constructors! {
-        Get {
+        impl Get {
             /// Sets `applyment_id` (申请单编号 (query)).
-            with_applyment_id => applyment_id: String;
+            fn with_applyment_id(applyment_id: String);
             /// Sets `business_code` (业务申请编号 (query)).
-            with_business_code => business_code: String;
+            fn with_business_code(business_code: String);
         }
     }
 
@@ -77,19 +77,19 @@ pub mod applyment {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 business_code: String,
                 contact_info: PostContactInfo,
                 subject_info: PostSubjectInfo,
                 identification_info: PostIdentificationInfo,
             );
             /// Sets `channel_id` (渠道商户号 (query)).
-            with_channel_id => channel_id: String;
+            fn with_channel_id(channel_id: String);
             /// Sets `ubo_info_list` (最终受益人信息列表).
-            with_ubo_info_list => ubo_info_list: Vec<PostUboInfoList>;
+            fn with_ubo_info_list(ubo_info_list: Vec<PostUboInfoList>);
             /// Sets `addition_info` (补充材料).
-            with_addition_info => addition_info: PostAdditionInfo;
+            fn with_addition_info(addition_info: PostAdditionInfo);
         }
     }
 
@@ -130,26 +130,22 @@ pub mod applyment {
     }
 
     constructors! {
-        PostContactInfo {
-            new(
-                name: String,
-                id_card_number: String,
-                mobile: String,
-            );
+        impl PostContactInfo {
+            fn new(name: String, id_card_number: String, mobile: String);
             /// Sets `contact_type` (超级管理员类型).
-            with_contact_type => contact_type: crate::api::types::ContactType;
+            fn with_contact_type(contact_type: crate::api::types::ContactType);
             /// Sets `contact_id_doc_type` (contact_id_doc_type).
-            with_contact_id_doc_type => contact_id_doc_type: crate::api::types::IdType;
+            fn with_contact_id_doc_type(contact_id_doc_type: crate::api::types::IdType);
             /// Sets `contact_id_doc_copy` (联系人证件正面照片).
-            with_contact_id_doc_copy => contact_id_doc_copy: String;
+            fn with_contact_id_doc_copy(contact_id_doc_copy: String);
             /// Sets `contact_id_doc_copy_back` (联系人证件反面照片).
-            with_contact_id_doc_copy_back => contact_id_doc_copy_back: String;
+            fn with_contact_id_doc_copy_back(contact_id_doc_copy_back: String);
             /// Sets `contact_period_begin` (联系人证件有效期开始时间).
-            with_contact_period_begin => contact_period_begin: String;
+            fn with_contact_period_begin(contact_period_begin: String);
             /// Sets `contact_period_end` (联系人证件有效期结束时间).
-            with_contact_period_end => contact_period_end: String;
+            fn with_contact_period_end(contact_period_end: String);
             /// Sets `business_authorization_letter` (业务办理授权函).
-            with_business_authorization_letter => business_authorization_letter: String;
+            fn with_business_authorization_letter(business_authorization_letter: String);
         }
     }
 
@@ -211,8 +207,8 @@ pub mod applyment {
     }
 
     constructors! {
-        PostSubjectInfoAssistProveInfo {
-            new(
+        impl PostSubjectInfoAssistProveInfo {
+            fn new(
                 micro_biz_type: crate::api::types::MicroBizType,
                 store_name: String,
                 store_address: String,
@@ -220,7 +216,7 @@ pub mod applyment {
                 store_indoor_copy: String,
             );
             /// Sets `store_address_code` (门店省市编码).
-            with_store_address_code => store_address_code: String;
+            fn with_store_address_code(store_address_code: String);
         }
     }
 
@@ -236,12 +232,10 @@ pub mod applyment {
     }
 
     constructors! {
-        PostSubjectInfoSpecialOperationInfo {
-            new(
-                category_id: crate::api::types::CategoryId,
-            );
+        impl PostSubjectInfoSpecialOperationInfo {
+            fn new(category_id: crate::api::types::CategoryId);
             /// Sets `store_indoor_copy` (store_indoor_copy).
-            with_store_indoor_copy => store_indoor_copy: Vec<String>;
+            fn with_store_indoor_copy(store_indoor_copy: Vec<String>);
         }
     }
 
@@ -258,11 +252,11 @@ pub mod applyment {
     }
 
     constructors! {
-        PostSubjectInfoFinanceInstitutionInfo {
+        impl PostSubjectInfoFinanceInstitutionInfo {
             /// Sets `finance_type` (金融机构类型).
-            with_finance_type => finance_type: crate::api::types::FinanceType;
+            fn with_finance_type(finance_type: crate::api::types::FinanceType);
             /// Sets `finance_license_pics` (金融机构许可证图片).
-            with_finance_license_pics => finance_license_pics: Vec<String>;
+            fn with_finance_license_pics(finance_license_pics: Vec<String>);
         }
     }
 
@@ -295,23 +289,27 @@ pub mod applyment {
     }
 
     constructors! {
-        PostSubjectInfo {
-            new(
+        impl PostSubjectInfo {
+            fn new(
                 subject_type: crate::api::types::SubjectType,
                 business_license_info: PostSubjectInfoBusinessLicenseInfo,
             );
             /// Sets `is_finance_institution` (是否金融机构).
-            with_is_finance_institution => is_finance_institution: bool;
+            fn with_is_finance_institution(is_finance_institution: bool);
             /// Sets `certificate_info` (登记证书).
-            with_certificate_info => certificate_info: PostSubjectInfoCertificateInfo;
+            fn with_certificate_info(certificate_info: PostSubjectInfoCertificateInfo);
             /// Sets `company_prove_copy` (单位证明函照片).
-            with_company_prove_copy => company_prove_copy: String;
+            fn with_company_prove_copy(company_prove_copy: String);
             /// Sets `assist_prove_info` (辅助证明材料信息).
-            with_assist_prove_info => assist_prove_info: PostSubjectInfoAssistProveInfo;
+            fn with_assist_prove_info(assist_prove_info: PostSubjectInfoAssistProveInfo);
             /// Sets `special_operation_info` (经营许可证列表信息).
-            with_special_operation_info => special_operation_info: Vec<PostSubjectInfoSpecialOperationInfo>;
+            fn with_special_operation_info(
+                special_operation_info: Vec<PostSubjectInfoSpecialOperationInfo>,
+            );
             /// Sets `finance_institution_info` (金融机构许可证信息).
-            with_finance_institution_info => finance_institution_info: PostSubjectInfoFinanceInstitutionInfo;
+            fn with_finance_institution_info(
+                finance_institution_info: PostSubjectInfoFinanceInstitutionInfo,
+            );
         }
     }
 
@@ -350,8 +348,8 @@ pub mod applyment {
     }
 
     constructors! {
-        PostIdentificationInfo {
-            new(
+        impl PostIdentificationInfo {
+            fn new(
                 identification_type: crate::api::types::IdType,
                 identification_name: String,
                 identification_number: String,
@@ -359,15 +357,15 @@ pub mod applyment {
                 identification_front_copy: String,
             );
             /// Sets `id_holder_type` (超级管理员类型).
-            with_id_holder_type => id_holder_type: crate::api::types::ContactType;
+            fn with_id_holder_type(id_holder_type: crate::api::types::ContactType);
             /// Sets `authorize_letter_copy` (法定代表人说明函).
-            with_authorize_letter_copy => authorize_letter_copy: String;
+            fn with_authorize_letter_copy(authorize_letter_copy: String);
             /// Sets `identification_address` (证件居住地址).
-            with_identification_address => identification_address: String;
+            fn with_identification_address(identification_address: String);
             /// Sets `identification_back_copy` (证件反面照片).
-            with_identification_back_copy => identification_back_copy: String;
+            fn with_identification_back_copy(identification_back_copy: String);
             /// Sets `owner` (经营者/法人是否为受益人).
-            with_owner => owner: bool;
+            fn with_owner(owner: bool);
         }
     }
 
@@ -406,9 +404,9 @@ pub mod applyment {
     }
 
     constructors! {
-        PostAdditionInfo {
+        impl PostAdditionInfo {
             /// Sets `confirm_mchid_list` (待确认商户号列表).
-            with_confirm_mchid_list => confirm_mchid_list: Vec<String>;
+            fn with_confirm_mchid_list(confirm_mchid_list: Vec<String>);
         }
     }
 
@@ -445,6 +443,7 @@ pub mod applyment {
             }
         }
     }
+
     /// `/v3/apply4subject/applyment/{business_code}`
     pub mod _business_code_ {
         /// `/v3/apply4subject/applyment/{business_code}/cancel`
@@ -471,6 +470,7 @@ pub mod applyment {
             }
         }
     }
+
     /// `/v3/apply4subject/applyment/merchants`
     pub mod merchants {
         /// `/v3/apply4subject/applyment/merchants/{sub_mchid}`

@@ -39,8 +39,8 @@ pub mod applyment {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     business_code: String,
                     contact_info: PostContactInfo,
                     subject_info: PostSubjectInfo,
@@ -49,7 +49,7 @@ pub mod applyment {
                     bank_account_info: PostBankAccountInfo,
                 );
                 /// Sets `addition_info` (补充材料).
-                with_addition_info => addition_info: PostAdditionInfo;
+                fn with_addition_info(addition_info: PostAdditionInfo);
             }
         }
 
@@ -96,29 +96,29 @@ pub mod applyment {
         }
 
         constructors! {
-            PostContactInfo {
-                new(
+            impl PostContactInfo {
+                fn new(
                     contact_type: crate::api::types::ContactType,
                     contact_name: String,
                     mobile_phone: String,
                     contact_email: String,
                 );
                 /// Sets `contact_id_doc_type` (contact_id_doc_type).
-                with_contact_id_doc_type => contact_id_doc_type: crate::api::types::IdType;
+                fn with_contact_id_doc_type(contact_id_doc_type: crate::api::types::IdType);
                 /// Sets `contact_id_number` (超级管理员身份证件号码).
-                with_contact_id_number => contact_id_number: String;
+                fn with_contact_id_number(contact_id_number: String);
                 /// Sets `contact_id_doc_copy` (超级管理员证件正面照片).
-                with_contact_id_doc_copy => contact_id_doc_copy: String;
+                fn with_contact_id_doc_copy(contact_id_doc_copy: String);
                 /// Sets `contact_id_doc_copy_back` (超级管理员证件反面照片).
-                with_contact_id_doc_copy_back => contact_id_doc_copy_back: String;
+                fn with_contact_id_doc_copy_back(contact_id_doc_copy_back: String);
                 /// Sets `contact_period_begin` (超级管理员证件有效期开始时间).
-                with_contact_period_begin => contact_period_begin: String;
+                fn with_contact_period_begin(contact_period_begin: String);
                 /// Sets `contact_period_end` (超级管理员证件有效期结束时间).
-                with_contact_period_end => contact_period_end: String;
+                fn with_contact_period_end(contact_period_end: String);
                 /// Sets `business_authorization_letter` (业务办理授权函).
-                with_business_authorization_letter => business_authorization_letter: String;
+                fn with_business_authorization_letter(business_authorization_letter: String);
                 /// Sets `openid` (超级管理员微信openid).
-                with_openid => openid: String;
+                fn with_openid(openid: String);
             }
         }
 
@@ -157,8 +157,8 @@ pub mod applyment {
         }
 
         constructors! {
-            PostSubjectInfoMicroBizInfoMicroStoreInfo {
-                new(
+            impl PostSubjectInfoMicroBizInfoMicroStoreInfo {
+                fn new(
                     micro_name: String,
                     micro_address_code: String,
                     micro_address: String,
@@ -166,9 +166,9 @@ pub mod applyment {
                     micro_indoor_copy: String,
                 );
                 /// Sets `store_longitude` (门店经度).
-                with_store_longitude => store_longitude: String;
+                fn with_store_longitude(store_longitude: String);
                 /// Sets `store_latitude` (门店纬度).
-                with_store_latitude => store_latitude: String;
+                fn with_store_latitude(store_latitude: String);
             }
         }
 
@@ -203,15 +203,12 @@ pub mod applyment {
         }
 
         constructors! {
-            PostSubjectInfoMicroBizInfoMicroOnlineInfo {
-                new(
-                    micro_online_store: String,
-                    micro_ec_name: String,
-                );
+            impl PostSubjectInfoMicroBizInfoMicroOnlineInfo {
+                fn new(micro_online_store: String, micro_ec_name: String);
                 /// Sets `micro_qrcode` (店铺二维码).
-                with_micro_qrcode => micro_qrcode: String;
+                fn with_micro_qrcode(micro_qrcode: String);
                 /// Sets `micro_link` (店铺链接).
-                with_micro_link => micro_link: String;
+                fn with_micro_link(micro_link: String);
             }
         }
 
@@ -233,16 +230,20 @@ pub mod applyment {
         }
 
         constructors! {
-            PostSubjectInfoMicroBizInfo {
-                new(
-                    micro_biz_type: PostSubjectInfoMicroBizInfoMicroBizType,
-                );
+            impl PostSubjectInfoMicroBizInfo {
+                fn new(micro_biz_type: PostSubjectInfoMicroBizInfoMicroBizType);
                 /// Sets `micro_store_info` (门店场所).
-                with_micro_store_info => micro_store_info: PostSubjectInfoMicroBizInfoMicroStoreInfo;
+                fn with_micro_store_info(
+                    micro_store_info: PostSubjectInfoMicroBizInfoMicroStoreInfo,
+                );
                 /// Sets `micro_mobile_info` (流动经营/便民服务).
-                with_micro_mobile_info => micro_mobile_info: PostSubjectInfoMicroBizInfoMicroMobileInfo;
+                fn with_micro_mobile_info(
+                    micro_mobile_info: PostSubjectInfoMicroBizInfoMicroMobileInfo,
+                );
                 /// Sets `micro_online_info` (线上商品/服务交易).
-                with_micro_online_info => micro_online_info: PostSubjectInfoMicroBizInfoMicroOnlineInfo;
+                fn with_micro_online_info(
+                    micro_online_info: PostSubjectInfoMicroBizInfoMicroOnlineInfo,
+                );
             }
         }
 
@@ -270,19 +271,19 @@ pub mod applyment {
         }
 
         constructors! {
-            PostSubjectInfoBusinessLicenseInfo {
-                new(
+            impl PostSubjectInfoBusinessLicenseInfo {
+                fn new(
                     license_copy: String,
                     license_number: String,
                     merchant_name: String,
                     legal_person: String,
                 );
                 /// Sets `license_address` (注册地址).
-                with_license_address => license_address: String;
+                fn with_license_address(license_address: String);
                 /// Sets `period_begin` (有效期限开始日期).
-                with_period_begin => period_begin: String;
+                fn with_period_begin(period_begin: String);
                 /// Sets `period_end` (有效期限结束日期).
-                with_period_end => period_end: String;
+                fn with_period_end(period_end: String);
             }
         }
 
@@ -335,11 +336,11 @@ pub mod applyment {
         }
 
         constructors! {
-            PostSubjectInfoFinanceInstitutionInfo {
+            impl PostSubjectInfoFinanceInstitutionInfo {
                 /// Sets `finance_type` (金融机构类型).
-                with_finance_type => finance_type: crate::api::types::FinanceType;
+                fn with_finance_type(finance_type: crate::api::types::FinanceType);
                 /// Sets `finance_license_pics` (金融机构许可证图片).
-                with_finance_license_pics => finance_license_pics: Vec<String>;
+                fn with_finance_license_pics(finance_license_pics: Vec<String>);
             }
         }
 
@@ -368,8 +369,8 @@ pub mod applyment {
         }
 
         constructors! {
-            PostSubjectInfoIdentityInfoIdCardInfo {
-                new(
+            impl PostSubjectInfoIdentityInfoIdCardInfo {
+                fn new(
                     id_card_copy: String,
                     id_card_national: String,
                     id_card_name: String,
@@ -378,7 +379,7 @@ pub mod applyment {
                     card_period_end: String,
                 );
                 /// Sets `id_card_address` (身份证居住地址).
-                with_id_card_address => id_card_address: String;
+                fn with_id_card_address(id_card_address: String);
             }
         }
 
@@ -408,8 +409,8 @@ pub mod applyment {
         }
 
         constructors! {
-            PostSubjectInfoIdentityInfoIdDocInfo {
-                new(
+            impl PostSubjectInfoIdentityInfoIdDocInfo {
+                fn new(
                     id_doc_copy: String,
                     id_doc_name: String,
                     id_doc_number: String,
@@ -417,9 +418,9 @@ pub mod applyment {
                     doc_period_end: String,
                 );
                 /// Sets `id_doc_copy_back` (证件反面照片).
-                with_id_doc_copy_back => id_doc_copy_back: String;
+                fn with_id_doc_copy_back(id_doc_copy_back: String);
                 /// Sets `id_doc_address` (证件居住地址).
-                with_id_doc_address => id_doc_address: String;
+                fn with_id_doc_address(id_doc_address: String);
             }
         }
 
@@ -447,20 +448,18 @@ pub mod applyment {
         }
 
         constructors! {
-            PostSubjectInfoIdentityInfo {
-                new(
-                    id_doc_type: crate::api::types::IdType,
-                );
+            impl PostSubjectInfoIdentityInfo {
+                fn new(id_doc_type: crate::api::types::IdType);
                 /// Sets `id_holder_type` (超级管理员类型).
-                with_id_holder_type => id_holder_type: crate::api::types::ContactType;
+                fn with_id_holder_type(id_holder_type: crate::api::types::ContactType);
                 /// Sets `authorize_letter_copy` (法定代表人说明函).
-                with_authorize_letter_copy => authorize_letter_copy: String;
+                fn with_authorize_letter_copy(authorize_letter_copy: String);
                 /// Sets `id_card_info` (经营者/法人身份证信息).
-                with_id_card_info => id_card_info: PostSubjectInfoIdentityInfoIdCardInfo;
+                fn with_id_card_info(id_card_info: PostSubjectInfoIdentityInfoIdCardInfo);
                 /// Sets `id_doc_info` (经营者/法人其他类型证件信息).
-                with_id_doc_info => id_doc_info: PostSubjectInfoIdentityInfoIdDocInfo;
+                fn with_id_doc_info(id_doc_info: PostSubjectInfoIdentityInfoIdDocInfo);
                 /// Sets `owner` (经营者/法人是否为受益人).
-                with_owner => owner: bool;
+                fn with_owner(owner: bool);
             }
         }
 
@@ -522,25 +521,27 @@ pub mod applyment {
         }
 
         constructors! {
-            PostSubjectInfo {
-                new(
+            impl PostSubjectInfo {
+                fn new(
                     subject_type: crate::api::types::SubjectType,
                     business_license_info: PostSubjectInfoBusinessLicenseInfo,
                     certificate_info: PostSubjectInfoCertificateInfo,
                     identity_info: PostSubjectInfoIdentityInfo,
                 );
                 /// Sets `finance_institution` (是否是金融机构).
-                with_finance_institution => finance_institution: bool;
+                fn with_finance_institution(finance_institution: bool);
                 /// Sets `micro_biz_info` (小微辅助证明材料).
-                with_micro_biz_info => micro_biz_info: PostSubjectInfoMicroBizInfo;
+                fn with_micro_biz_info(micro_biz_info: PostSubjectInfoMicroBizInfo);
                 /// Sets `organization_info` (组织机构代码证信息).
-                with_organization_info => organization_info: PostSubjectInfoOrganizationInfo;
+                fn with_organization_info(organization_info: PostSubjectInfoOrganizationInfo);
                 /// Sets `certificate_letter_copy` (单位证明函照片).
-                with_certificate_letter_copy => certificate_letter_copy: String;
+                fn with_certificate_letter_copy(certificate_letter_copy: String);
                 /// Sets `finance_institution_info` (金融机构许可证信息).
-                with_finance_institution_info => finance_institution_info: PostSubjectInfoFinanceInstitutionInfo;
+                fn with_finance_institution_info(
+                    finance_institution_info: PostSubjectInfoFinanceInstitutionInfo,
+                );
                 /// Sets `ubo_info_list` (最终受益人信息列表).
-                with_ubo_info_list => ubo_info_list: Vec<PostSubjectInfoUboInfoList>;
+                fn with_ubo_info_list(ubo_info_list: Vec<PostSubjectInfoUboInfoList>);
             }
         }
 
@@ -564,8 +565,8 @@ pub mod applyment {
         }
 
         constructors! {
-            PostBusinessInfoSalesInfoBizStoreInfo {
-                new(
+            impl PostBusinessInfoSalesInfoBizStoreInfo {
+                fn new(
                     biz_store_name: String,
                     biz_address_code: String,
                     biz_store_address: String,
@@ -573,7 +574,7 @@ pub mod applyment {
                     indoor_pic: Vec<String>,
                 );
                 /// Sets `biz_sub_appid` (线下场所对应的商家AppID).
-                with_biz_sub_appid => biz_sub_appid: String;
+                fn with_biz_sub_appid(biz_sub_appid: String);
             }
         }
 
@@ -593,13 +594,13 @@ pub mod applyment {
         }
 
         constructors! {
-            PostBusinessInfoSalesInfoMpInfo {
+            impl PostBusinessInfoSalesInfoMpInfo {
                 /// Sets `mp_appid` (服务商公众号AppID).
-                with_mp_appid => mp_appid: String;
+                fn with_mp_appid(mp_appid: String);
                 /// Sets `mp_sub_appid` (商家公众号AppID).
-                with_mp_sub_appid => mp_sub_appid: String;
+                fn with_mp_sub_appid(mp_sub_appid: String);
                 /// Sets `mp_pics` (mp_pics).
-                with_mp_pics => mp_pics: Vec<String>;
+                fn with_mp_pics(mp_pics: Vec<String>);
             }
         }
 
@@ -619,13 +620,13 @@ pub mod applyment {
         }
 
         constructors! {
-            PostBusinessInfoSalesInfoMiniProgramInfo {
+            impl PostBusinessInfoSalesInfoMiniProgramInfo {
                 /// Sets `mini_program_appid` (服务商小程序APPID).
-                with_mini_program_appid => mini_program_appid: String;
+                fn with_mini_program_appid(mini_program_appid: String);
                 /// Sets `mini_program_sub_appid` (商家小程序APPID).
-                with_mini_program_sub_appid => mini_program_sub_appid: String;
+                fn with_mini_program_sub_appid(mini_program_sub_appid: String);
                 /// Sets `mini_program_pics` (mini_program_pics).
-                with_mini_program_pics => mini_program_pics: Vec<String>;
+                fn with_mini_program_pics(mini_program_pics: Vec<String>);
             }
         }
 
@@ -645,13 +646,13 @@ pub mod applyment {
         }
 
         constructors! {
-            PostBusinessInfoSalesInfoAppInfo {
+            impl PostBusinessInfoSalesInfoAppInfo {
                 /// Sets `app_appid` (服务商应用APPID).
-                with_app_appid => app_appid: String;
+                fn with_app_appid(app_appid: String);
                 /// Sets `app_sub_appid` (商家应用APPID).
-                with_app_sub_appid => app_sub_appid: String;
+                fn with_app_sub_appid(app_sub_appid: String);
                 /// Sets `app_pics` (app_pics).
-                with_app_pics => app_pics: Vec<String>;
+                fn with_app_pics(app_pics: Vec<String>);
             }
         }
 
@@ -671,13 +672,13 @@ pub mod applyment {
         }
 
         constructors! {
-            PostBusinessInfoSalesInfoWebInfo {
+            impl PostBusinessInfoSalesInfoWebInfo {
                 /// Sets `domain` (互联网网站域名).
-                with_domain => domain: String;
+                fn with_domain(domain: String);
                 /// Sets `web_authorisation` (网站授权函).
-                with_web_authorisation => web_authorisation: String;
+                fn with_web_authorisation(web_authorisation: String);
                 /// Sets `web_appid` (互联网网站对应的商家APPID).
-                with_web_appid => web_appid: String;
+                fn with_web_appid(web_appid: String);
             }
         }
 
@@ -694,11 +695,11 @@ pub mod applyment {
         }
 
         constructors! {
-            PostBusinessInfoSalesInfoWeworkInfo {
+            impl PostBusinessInfoSalesInfoWeworkInfo {
                 /// Sets `sub_corp_id` (商家企业微信CorpID).
-                with_sub_corp_id => sub_corp_id: String;
+                fn with_sub_corp_id(sub_corp_id: String);
                 /// Sets `wework_pics` (wework_pics).
-                with_wework_pics => wework_pics: Vec<String>;
+                fn with_wework_pics(wework_pics: Vec<String>);
             }
         }
 
@@ -729,22 +730,22 @@ pub mod applyment {
         }
 
         constructors! {
-            PostBusinessInfoSalesInfo {
-                new(
-                    sales_scenes_type: Vec<crate::api::types::SalesScenesType>,
-                );
+            impl PostBusinessInfoSalesInfo {
+                fn new(sales_scenes_type: Vec<crate::api::types::SalesScenesType>);
                 /// Sets `biz_store_info` (线下场所场景).
-                with_biz_store_info => biz_store_info: PostBusinessInfoSalesInfoBizStoreInfo;
+                fn with_biz_store_info(biz_store_info: PostBusinessInfoSalesInfoBizStoreInfo);
                 /// Sets `mp_info` (公众号场景).
-                with_mp_info => mp_info: PostBusinessInfoSalesInfoMpInfo;
+                fn with_mp_info(mp_info: PostBusinessInfoSalesInfoMpInfo);
                 /// Sets `mini_program_info` (小程序场景).
-                with_mini_program_info => mini_program_info: PostBusinessInfoSalesInfoMiniProgramInfo;
+                fn with_mini_program_info(
+                    mini_program_info: PostBusinessInfoSalesInfoMiniProgramInfo,
+                );
                 /// Sets `app_info` (App场景).
-                with_app_info => app_info: PostBusinessInfoSalesInfoAppInfo;
+                fn with_app_info(app_info: PostBusinessInfoSalesInfoAppInfo);
                 /// Sets `web_info` (互联网网站场景).
-                with_web_info => web_info: PostBusinessInfoSalesInfoWebInfo;
+                fn with_web_info(web_info: PostBusinessInfoSalesInfoWebInfo);
                 /// Sets `wework_info` (企业微信场景).
-                with_wework_info => wework_info: PostBusinessInfoSalesInfoWeworkInfo;
+                fn with_wework_info(wework_info: PostBusinessInfoSalesInfoWeworkInfo);
             }
         }
 
@@ -791,23 +792,23 @@ pub mod applyment {
         }
 
         constructors! {
-            PostSettlementInfo {
+            impl PostSettlementInfo {
                 /// Sets `settlement_id` (入驻结算规则ID).
-                with_settlement_id => settlement_id: String;
+                fn with_settlement_id(settlement_id: String);
                 /// Sets `qualification_type` (所属行业).
-                with_qualification_type => qualification_type: String;
+                fn with_qualification_type(qualification_type: String);
                 /// Sets `qualifications` (特殊资质图片).
-                with_qualifications => qualifications: Vec<String>;
+                fn with_qualifications(qualifications: Vec<String>);
                 /// Sets `activities_id` (优惠费率活动ID).
-                with_activities_id => activities_id: String;
+                fn with_activities_id(activities_id: String);
                 /// Sets `activities_rate` (优惠费率活动值).
-                with_activities_rate => activities_rate: String;
+                fn with_activities_rate(activities_rate: String);
                 /// Sets `debit_activities_rate` (非信用卡活动费率值).
-                with_debit_activities_rate => debit_activities_rate: String;
+                fn with_debit_activities_rate(debit_activities_rate: String);
                 /// Sets `credit_activities_rate` (信用卡活动费率值).
-                with_credit_activities_rate => credit_activities_rate: String;
+                fn with_credit_activities_rate(credit_activities_rate: String);
                 /// Sets `activities_additions` (优惠费率活动补充材料).
-                with_activities_additions => activities_additions: Vec<String>;
+                fn with_activities_additions(activities_additions: Vec<String>);
             }
         }
 
@@ -837,19 +838,19 @@ pub mod applyment {
         }
 
         constructors! {
-            PostBankAccountInfo {
-                new(
+            impl PostBankAccountInfo {
+                fn new(
                     bank_account_type: crate::api::types::BankAccountType,
                     account_name: String,
                     account_bank: String,
                     bank_address_code: String,
                 );
                 /// Sets `bank_name` (开户银行全称).
-                with_bank_name => bank_name: String;
+                fn with_bank_name(bank_name: String);
                 /// Sets `bank_branch_id` (开户银行联行号).
-                with_bank_branch_id => bank_branch_id: String;
+                fn with_bank_branch_id(bank_branch_id: String);
                 /// Sets `account_number` (银行账号).
-                with_account_number => account_number: String;
+                fn with_account_number(account_number: String);
             }
         }
 
@@ -872,15 +873,15 @@ pub mod applyment {
         }
 
         constructors! {
-            PostAdditionInfo {
+            impl PostAdditionInfo {
                 /// Sets `legal_person_commitment` (法人开户承诺函).
-                with_legal_person_commitment => legal_person_commitment: String;
+                fn with_legal_person_commitment(legal_person_commitment: String);
                 /// Sets `legal_person_video` (法人开户意愿视频).
-                with_legal_person_video => legal_person_video: String;
+                fn with_legal_person_video(legal_person_video: String);
                 /// Sets `business_addition_pics` (补充材料).
-                with_business_addition_pics => business_addition_pics: Vec<String>;
+                fn with_business_addition_pics(business_addition_pics: Vec<String>);
                 /// Sets `business_addition_msg` (补充说明).
-                with_business_addition_msg => business_addition_msg: String;
+                fn with_business_addition_msg(business_addition_msg: String);
             }
         }
 
@@ -891,6 +892,7 @@ pub mod applyment {
             pub applyment_id: u64,
         }
     }
+
     /// `/v3/applyment4sub/applyment/applyment_id`
     pub mod applyment_id {
         /// `/v3/applyment4sub/applyment/applyment_id/{applyment_id}`
@@ -913,6 +915,7 @@ pub mod applyment {
             pub type GetResponse = crate::api::types::Base;
         }
     }
+
     /// `/v3/applyment4sub/applyment/business_code`
     pub mod business_code {
         /// `/v3/applyment4sub/applyment/business_code/{business_code}`

@@ -36,20 +36,16 @@ pub mod account {
         }
 
         constructors! {
-            Post {
-                new(
-                    sub_mchid: String,
-                    out_request_no: String,
-                    payee_info: PostPayeeInfo,
-                );
+            impl Post {
+                fn new(sub_mchid: String, out_request_no: String, payee_info: PostPayeeInfo);
                 /// Sets `withdraw` (是否提取资金).
-                with_withdraw => withdraw: crate::api::v3::ecommerce::types::Withdraw;
+                fn with_withdraw(withdraw: crate::api::v3::ecommerce::types::Withdraw);
                 /// Sets `proof_medias` (付款申请材料).
-                with_proof_medias => proof_medias: Vec<PostProofMedias>;
+                fn with_proof_medias(proof_medias: Vec<PostProofMedias>);
                 /// Sets `additional_materials` (其他补充材料).
-                with_additional_materials => additional_materials: Vec<String>;
+                fn with_additional_materials(additional_materials: Vec<String>);
                 /// Sets `remark` (备注).
-                with_remark => remark: String;
+                fn with_remark(remark: String);
             }
         }
 
@@ -90,18 +86,14 @@ pub mod account {
         }
 
         constructors! {
-            PostPayeeInfoBankAccountInfo {
-                new(
-                    account_name: String,
-                    account_bank: String,
-                    account_number: String,
-                );
+            impl PostPayeeInfoBankAccountInfo {
+                fn new(account_name: String, account_bank: String, account_number: String);
                 /// Sets `bank_branch_id` (开户银行联行号).
-                with_bank_branch_id => bank_branch_id: String;
+                fn with_bank_branch_id(bank_branch_id: String);
                 /// Sets `bank_branch_name` (开户银行全称).
-                with_bank_branch_name => bank_branch_name: String;
+                fn with_bank_branch_name(bank_branch_name: String);
                 /// Sets `bank_name` (开户银行全称).
-                with_bank_name => bank_name: String;
+                fn with_bank_name(bank_name: String);
             }
         }
 
@@ -143,13 +135,10 @@ pub mod account {
         }
 
         constructors! {
-            PostPayeeInfoIdentityInfo {
-                new(
-                    identification_name: String,
-                    identification_no: String,
-                );
+            impl PostPayeeInfoIdentityInfo {
+                fn new(identification_name: String, identification_no: String);
                 /// Sets `id_doc_type` (证件类型).
-                with_id_doc_type => id_doc_type: PostPayeeInfoIdentityInfoIdDocType;
+                fn with_id_doc_type(id_doc_type: PostPayeeInfoIdentityInfoIdDocType);
             }
         }
 
@@ -167,13 +156,13 @@ pub mod account {
         }
 
         constructors! {
-            PostPayeeInfo {
-                new(
+            impl PostPayeeInfo {
+                fn new(
                     account_type: PostPayeeInfoAccountType,
                     bank_account_info: PostPayeeInfoBankAccountInfo,
                 );
                 /// Sets `identity_info` (收款人账号对应的证件信息).
-                with_identity_info => identity_info: PostPayeeInfoIdentityInfo;
+                fn with_identity_info(identity_info: PostPayeeInfoIdentityInfo);
             }
         }
 
@@ -257,6 +246,7 @@ pub mod account {
                 pub type GetResponse = crate::api::v3::ecommerce::types::AccountResponse;
             }
         }
+
         /// `/v3/ecommerce/account/apply-cancel-withdraw/confirm`
         pub mod confirm {
             /// 平台代商户确认注销
@@ -284,17 +274,17 @@ pub mod account {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         sub_mchid: String,
                         operator_identification: String,
                         confirm_time: crate::DateTime,
                         cancel_contract_version: String,
                     );
                     /// Sets `applyment_id` (微信支付注销单号).
-                    with_applyment_id => applyment_id: String;
+                    fn with_applyment_id(applyment_id: String);
                     /// Sets `out_request_no` (商户注销申请单号).
-                    with_out_request_no => out_request_no: String;
+                    fn with_out_request_no(out_request_no: String);
                 }
             }
 
@@ -309,6 +299,7 @@ pub mod account {
                 pub sub_mchid: Option<String>,
             }
         }
+
         /// `/v3/ecommerce/account/apply-cancel-withdraw/out-request-no`
         pub mod out_request_no {
             /// `/v3/ecommerce/account/apply-cancel-withdraw/out-request-no/{out_request_no}`
@@ -362,6 +353,7 @@ pub mod account {
                 pub type GetResponse = crate::api::v3::ecommerce::types::AccountResponse;
             }
         }
+
         /// `/v3/ecommerce/account/apply-cancel-withdraw/validate-cancel`
         pub mod validate_cancel {
             /// `/v3/ecommerce/account/apply-cancel-withdraw/validate-cancel/{sub_mchid}`
@@ -445,6 +437,7 @@ pub mod account {
             }
         }
     }
+
     /// `/v3/ecommerce/account/cancel-applications`
     pub mod cancel_applications {
         /// 提交注销申请单
@@ -491,11 +484,11 @@ pub mod account {
         }
 
         constructors! {
-            PostApplicationInfo {
+            impl PostApplicationInfo {
                 /// Sets `application_type` (注销申请材料类型).
-                with_application_type => application_type: PostApplicationInfoApplicationType;
+                fn with_application_type(application_type: PostApplicationInfoApplicationType);
                 /// Sets `application_media_id` (图片MediaID).
-                with_application_media_id => application_media_id: String;
+                fn with_application_media_id(application_media_id: String);
             }
         }
 
@@ -544,11 +537,11 @@ pub mod account {
             }
 
             constructors! {
-                PostMeta {
+                impl PostMeta {
                     /// Sets `file_digest` (文件摘要).
-                    with_file_digest => file_digest: String;
+                    fn with_file_digest(file_digest: String);
                     /// Sets `file_name` (文件名称).
-                    with_file_name => file_name: String;
+                    fn with_file_name(file_name: String);
                 }
             }
 
@@ -559,6 +552,7 @@ pub mod account {
                 pub media_id: String,
             }
         }
+
         /// `/v3/ecommerce/account/cancel-applications/out-apply-no`
         pub mod out_apply_no {
             /// `/v3/ecommerce/account/cancel-applications/out-apply-no/{out_apply_no}`
@@ -589,6 +583,7 @@ pub mod account {
         }
     }
 }
+
 /// `/v3/ecommerce/applyments`
 pub mod applyments {
     /// `/v3/ecommerce/applyments/{applyment_id}`
@@ -683,6 +678,7 @@ pub mod applyments {
             pub type PostResponse = crate::api::v3::ecommerce::types::ApplymentsResponse;
         }
     }
+
     /// `/v3/ecommerce/applyments/{empty}`
     pub mod _empty_ {
         /// 二级商户进件API
@@ -746,8 +742,8 @@ pub mod applyments {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     out_request_no: String,
                     organization_type: crate::api::v3::ecommerce::types::OrganizationType,
                     account_info: PostAccountInfo,
@@ -756,33 +752,39 @@ pub mod applyments {
                     merchant_shortname: String,
                 );
                 /// Sets `finance_institution` (是否金融机构).
-                with_finance_institution => finance_institution: bool;
+                fn with_finance_institution(finance_institution: bool);
                 /// Sets `business_license_info` (营业执照/登记证书信息).
-                with_business_license_info => business_license_info: crate::api::v3::ecommerce::types::BusinessLicenseInfo;
+                fn with_business_license_info(
+                    business_license_info: crate::api::v3::ecommerce::types::BusinessLicenseInfo,
+                );
                 /// Sets `finance_institution_info` (金融机构许可证信息).
-                with_finance_institution_info => finance_institution_info: crate::api::v3::ecommerce::types::FinanceInstitutionInfo;
+                fn with_finance_institution_info(
+                    finance_institution_info: crate::api::v3::ecommerce::types::FinanceInstitutionInfo,
+                );
                 /// Sets `id_holder_type` (超级管理员类型).
-                with_id_holder_type => id_holder_type: crate::api::types::ContactType;
+                fn with_id_holder_type(id_holder_type: crate::api::types::ContactType);
                 /// Sets `id_doc_type` (id_doc_type).
-                with_id_doc_type => id_doc_type: crate::api::types::IdType;
+                fn with_id_doc_type(id_doc_type: crate::api::types::IdType);
                 /// Sets `authorize_letter_copy` (法定代表人说明函).
-                with_authorize_letter_copy => authorize_letter_copy: String;
+                fn with_authorize_letter_copy(authorize_letter_copy: String);
                 /// Sets `id_card_info` (经营者/法人身份证信息).
-                with_id_card_info => id_card_info: PostIdCardInfo;
+                fn with_id_card_info(id_card_info: PostIdCardInfo);
                 /// Sets `id_doc_info` (经营者/法人其他类型证件信息).
-                with_id_doc_info => id_doc_info: PostIdDocInfo;
+                fn with_id_doc_info(id_doc_info: PostIdDocInfo);
                 /// Sets `owner` (经营者/法人是否为受益人).
-                with_owner => owner: bool;
+                fn with_owner(owner: bool);
                 /// Sets `ubo_info_list` (最终受益人信息列表).
-                with_ubo_info_list => ubo_info_list: Vec<PostUboInfoList>;
+                fn with_ubo_info_list(ubo_info_list: Vec<PostUboInfoList>);
                 /// Sets `settlement_info` (结算规则).
-                with_settlement_info => settlement_info: crate::api::v3::ecommerce::types::SettlementInfo;
+                fn with_settlement_info(
+                    settlement_info: crate::api::v3::ecommerce::types::SettlementInfo,
+                );
                 /// Sets `qualifications` (qualifications).
-                with_qualifications => qualifications: Vec<String>;
+                fn with_qualifications(qualifications: Vec<String>);
                 /// Sets `business_addition_pics` (business_addition_pics).
-                with_business_addition_pics => business_addition_pics: Vec<String>;
+                fn with_business_addition_pics(business_addition_pics: Vec<String>);
                 /// Sets `business_addition_desc` (business_addition_desc).
-                with_business_addition_desc => business_addition_desc: Vec<String>;
+                fn with_business_addition_desc(business_addition_desc: Vec<String>);
             }
         }
 
@@ -823,19 +825,19 @@ pub mod applyments {
         }
 
         constructors! {
-            PostIdCardInfo {
+            impl PostIdCardInfo {
                 /// Sets `id_card_copy` (身份证人像面照片).
-                with_id_card_copy => id_card_copy: String;
+                fn with_id_card_copy(id_card_copy: String);
                 /// Sets `id_card_national` (身份证国徽面照片).
-                with_id_card_national => id_card_national: String;
+                fn with_id_card_national(id_card_national: String);
                 /// Sets `id_card_name` (身份证姓名).
-                with_id_card_name => id_card_name: String;
+                fn with_id_card_name(id_card_name: String);
                 /// Sets `id_card_number` (身份证号码).
-                with_id_card_number => id_card_number: String;
+                fn with_id_card_number(id_card_number: String);
                 /// Sets `id_card_valid_time_begin` (身份证有效期开始时间).
-                with_id_card_valid_time_begin => id_card_valid_time_begin: String;
+                fn with_id_card_valid_time_begin(id_card_valid_time_begin: String);
                 /// Sets `id_card_valid_time` (身份证有效期结束时间).
-                with_id_card_valid_time => id_card_valid_time: String;
+                fn with_id_card_valid_time(id_card_valid_time: String);
             }
         }
 
@@ -866,19 +868,19 @@ pub mod applyments {
         }
 
         constructors! {
-            PostIdDocInfo {
+            impl PostIdDocInfo {
                 /// Sets `id_doc_name` (证件姓名).
-                with_id_doc_name => id_doc_name: String;
+                fn with_id_doc_name(id_doc_name: String);
                 /// Sets `id_doc_number` (证件号码).
-                with_id_doc_number => id_doc_number: String;
+                fn with_id_doc_number(id_doc_number: String);
                 /// Sets `id_doc_copy` (证件正面照片).
-                with_id_doc_copy => id_doc_copy: String;
+                fn with_id_doc_copy(id_doc_copy: String);
                 /// Sets `id_doc_copy_back` (证件反面照片).
-                with_id_doc_copy_back => id_doc_copy_back: String;
+                fn with_id_doc_copy_back(id_doc_copy_back: String);
                 /// Sets `doc_period_begin` (证件有效期开始时间).
-                with_doc_period_begin => doc_period_begin: String;
+                fn with_doc_period_begin(doc_period_begin: String);
                 /// Sets `doc_period_end` (证件有效期结束时间).
-                with_doc_period_end => doc_period_end: String;
+                fn with_doc_period_end(doc_period_end: String);
             }
         }
 
@@ -940,21 +942,23 @@ pub mod applyments {
         }
 
         constructors! {
-            PostAccountInfo {
+            impl PostAccountInfo {
                 /// Sets `bank_account_type` (账户类型).
-                with_bank_account_type => bank_account_type: crate::api::v3::ecommerce::types::BankAccountType;
+                fn with_bank_account_type(
+                    bank_account_type: crate::api::v3::ecommerce::types::BankAccountType,
+                );
                 /// Sets `account_bank` (开户银行).
-                with_account_bank => account_bank: String;
+                fn with_account_bank(account_bank: String);
                 /// Sets `account_name` (开户名称).
-                with_account_name => account_name: String;
+                fn with_account_name(account_name: String);
                 /// Sets `bank_address_code` (开户银行省市编码).
-                with_bank_address_code => bank_address_code: String;
+                fn with_bank_address_code(bank_address_code: String);
                 /// Sets `bank_branch_id` (开户银行联行号).
-                with_bank_branch_id => bank_branch_id: String;
+                fn with_bank_branch_id(bank_branch_id: String);
                 /// Sets `bank_name` (开户银行全称).
-                with_bank_name => bank_name: String;
+                fn with_bank_name(bank_name: String);
                 /// Sets `account_number` (银行帐号).
-                with_account_number => account_number: String;
+                fn with_account_number(account_number: String);
             }
         }
 
@@ -1001,27 +1005,27 @@ pub mod applyments {
         }
 
         constructors! {
-            PostContactInfo {
+            impl PostContactInfo {
                 /// Sets `contact_type` (超级管理员类型).
-                with_contact_type => contact_type: crate::api::v3::ecommerce::types::ContactType;
+                fn with_contact_type(contact_type: crate::api::v3::ecommerce::types::ContactType);
                 /// Sets `contact_name` (超级管理员姓名).
-                with_contact_name => contact_name: String;
+                fn with_contact_name(contact_name: String);
                 /// Sets `contact_id_doc_type` (contact_id_doc_type).
-                with_contact_id_doc_type => contact_id_doc_type: crate::api::types::IdType;
+                fn with_contact_id_doc_type(contact_id_doc_type: crate::api::types::IdType);
                 /// Sets `contact_id_card_number` (超级管理员身份证件号码).
-                with_contact_id_card_number => contact_id_card_number: String;
+                fn with_contact_id_card_number(contact_id_card_number: String);
                 /// Sets `contact_id_doc_copy` (超级管理员证件正面照片).
-                with_contact_id_doc_copy => contact_id_doc_copy: String;
+                fn with_contact_id_doc_copy(contact_id_doc_copy: String);
                 /// Sets `contact_id_doc_copy_back` (超级管理员证件反面照片).
-                with_contact_id_doc_copy_back => contact_id_doc_copy_back: String;
+                fn with_contact_id_doc_copy_back(contact_id_doc_copy_back: String);
                 /// Sets `contact_period_begin` (超级管理员证件有效期开始时间).
-                with_contact_period_begin => contact_period_begin: String;
+                fn with_contact_period_begin(contact_period_begin: String);
                 /// Sets `contact_period_end` (超级管理员证件有效期结束时间).
-                with_contact_period_end => contact_period_end: String;
+                fn with_contact_period_end(contact_period_end: String);
                 /// Sets `business_authorization_letter` (业务办理授权函).
-                with_business_authorization_letter => business_authorization_letter: String;
+                fn with_business_authorization_letter(business_authorization_letter: String);
                 /// Sets `mobile_phone` (超级管理员手机).
-                with_mobile_phone => mobile_phone: String;
+                fn with_mobile_phone(mobile_phone: String);
             }
         }
 
@@ -1036,6 +1040,7 @@ pub mod applyments {
         /// The type is [`ApplymentsResponse`](crate::api::v3::ecommerce::types::ApplymentsResponse), which other answers share.
         pub type PostResponse = crate::api::v3::ecommerce::types::ApplymentsResponse;
     }
+
     /// `/v3/ecommerce/applyments/out-request-no`
     pub mod out_request_no {
         /// `/v3/ecommerce/applyments/out-request-no/{out_request_no}`
@@ -1131,6 +1136,7 @@ pub mod applyments {
             }
         }
     }
+
     /// `/v3/ecommerce/applyments/submit-account-hosting-applyment`
     pub mod submit_account_hosting_applyment {
         /// 提交申请单
@@ -1193,8 +1199,8 @@ pub mod applyments {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     out_request_no: String,
                     organization_type: crate::api::v3::ecommerce::types::OrganizationType,
                     account_info: PostAccountInfo,
@@ -1203,35 +1209,41 @@ pub mod applyments {
                     merchant_shortname: String,
                 );
                 /// Sets `finance_institution` (是否金融机构).
-                with_finance_institution => finance_institution: bool;
+                fn with_finance_institution(finance_institution: bool);
                 /// Sets `business_license_info` (营业执照/登记证书信息).
-                with_business_license_info => business_license_info: crate::api::v3::ecommerce::types::BusinessLicenseInfo;
+                fn with_business_license_info(
+                    business_license_info: crate::api::v3::ecommerce::types::BusinessLicenseInfo,
+                );
                 /// Sets `finance_institution_info` (金融机构许可证信息).
-                with_finance_institution_info => finance_institution_info: crate::api::v3::ecommerce::types::FinanceInstitutionInfo;
+                fn with_finance_institution_info(
+                    finance_institution_info: crate::api::v3::ecommerce::types::FinanceInstitutionInfo,
+                );
                 /// Sets `id_holder_type` (超级管理员类型).
-                with_id_holder_type => id_holder_type: crate::api::types::ContactType;
+                fn with_id_holder_type(id_holder_type: crate::api::types::ContactType);
                 /// Sets `id_doc_type` (id_doc_type).
-                with_id_doc_type => id_doc_type: crate::api::types::IdType;
+                fn with_id_doc_type(id_doc_type: crate::api::types::IdType);
                 /// Sets `authorize_letter_copy` (法定代表人说明函).
-                with_authorize_letter_copy => authorize_letter_copy: String;
+                fn with_authorize_letter_copy(authorize_letter_copy: String);
                 /// Sets `id_card_info` (经营者/法人身份证信息).
-                with_id_card_info => id_card_info: PostIdCardInfo;
+                fn with_id_card_info(id_card_info: PostIdCardInfo);
                 /// Sets `id_doc_info` (经营者/法人其他类型证件信息).
-                with_id_doc_info => id_doc_info: PostIdDocInfo;
+                fn with_id_doc_info(id_doc_info: PostIdDocInfo);
                 /// Sets `ubo_info_list` (最终受益人信息列表).
-                with_ubo_info_list => ubo_info_list: Vec<PostUboInfoList>;
+                fn with_ubo_info_list(ubo_info_list: Vec<PostUboInfoList>);
                 /// Sets `settlement_info` (结算规则).
-                with_settlement_info => settlement_info: crate::api::v3::ecommerce::types::SettlementInfo;
+                fn with_settlement_info(
+                    settlement_info: crate::api::v3::ecommerce::types::SettlementInfo,
+                );
                 /// Sets `qualifications` (qualifications).
-                with_qualifications => qualifications: Vec<String>;
+                fn with_qualifications(qualifications: Vec<String>);
                 /// Sets `business_addition_pics` (business_addition_pics).
-                with_business_addition_pics => business_addition_pics: Vec<String>;
+                fn with_business_addition_pics(business_addition_pics: Vec<String>);
                 /// Sets `business_addition_desc` (business_addition_desc).
-                with_business_addition_desc => business_addition_desc: Vec<String>;
+                fn with_business_addition_desc(business_addition_desc: Vec<String>);
                 /// Sets `proxy_sign_verify_mode` (是否走平台代理签约和代理核身入驻模式).
-                with_proxy_sign_verify_mode => proxy_sign_verify_mode: bool;
+                fn with_proxy_sign_verify_mode(proxy_sign_verify_mode: bool);
                 /// Sets `id_card_complete_statement` (法人影印件信息辅助填写的平台声明).
-                with_id_card_complete_statement => id_card_complete_statement: String;
+                fn with_id_card_complete_statement(id_card_complete_statement: String);
             }
         }
 
@@ -1287,8 +1299,8 @@ pub mod applyments {
         }
 
         constructors! {
-            PostIdDocInfo {
-                new(
+            impl PostIdDocInfo {
+                fn new(
                     id_doc_name: String,
                     id_doc_number: String,
                     id_doc_copy: String,
@@ -1296,7 +1308,7 @@ pub mod applyments {
                     doc_period_end: String,
                 );
                 /// Sets `id_doc_copy_back` (证件反面照片).
-                with_id_doc_copy_back => id_doc_copy_back: String;
+                fn with_id_doc_copy_back(id_doc_copy_back: String);
             }
         }
 
@@ -1340,27 +1352,27 @@ pub mod applyments {
         }
 
         constructors! {
-            PostUboInfoList {
+            impl PostUboInfoList {
                 /// Sets `ubo_id_doc_type` (ubo_id_doc_type).
-                with_ubo_id_doc_type => ubo_id_doc_type: crate::api::types::IdType;
+                fn with_ubo_id_doc_type(ubo_id_doc_type: crate::api::types::IdType);
                 /// Sets `ubo_id_doc_copy` (证件正面照片).
-                with_ubo_id_doc_copy => ubo_id_doc_copy: String;
+                fn with_ubo_id_doc_copy(ubo_id_doc_copy: String);
                 /// Sets `ubo_id_doc_copy_back` (证件反面照片).
-                with_ubo_id_doc_copy_back => ubo_id_doc_copy_back: String;
+                fn with_ubo_id_doc_copy_back(ubo_id_doc_copy_back: String);
                 /// Sets `ubo_id_doc_name` (受益人姓名).
-                with_ubo_id_doc_name => ubo_id_doc_name: String;
+                fn with_ubo_id_doc_name(ubo_id_doc_name: String);
                 /// Sets `ubo_id_doc_number` (证件号码).
-                with_ubo_id_doc_number => ubo_id_doc_number: String;
+                fn with_ubo_id_doc_number(ubo_id_doc_number: String);
                 /// Sets `ubo_id_doc_address` (证件居住地址).
-                with_ubo_id_doc_address => ubo_id_doc_address: String;
+                fn with_ubo_id_doc_address(ubo_id_doc_address: String);
                 /// Sets `ubo_period_begin` (证件有效期开始时间).
-                with_ubo_period_begin => ubo_period_begin: String;
+                fn with_ubo_period_begin(ubo_period_begin: String);
                 /// Sets `ubo_period_end` (证件有效期结束时间).
-                with_ubo_period_end => ubo_period_end: String;
+                fn with_ubo_period_end(ubo_period_end: String);
                 /// Sets `ubo_id_doc_period_begin` (证件有效期开始时间).
-                with_ubo_id_doc_period_begin => ubo_id_doc_period_begin: String;
+                fn with_ubo_id_doc_period_begin(ubo_id_doc_period_begin: String);
                 /// Sets `ubo_id_doc_period_end` (证件有效期结束时间).
-                with_ubo_id_doc_period_end => ubo_id_doc_period_end: String;
+                fn with_ubo_id_doc_period_end(ubo_id_doc_period_end: String);
             }
         }
 
@@ -1390,17 +1402,17 @@ pub mod applyments {
         }
 
         constructors! {
-            PostAccountInfo {
-                new(
+            impl PostAccountInfo {
+                fn new(
                     bank_account_type: crate::api::v3::ecommerce::types::BankAccountType,
                     account_bank: String,
                     account_name: String,
                     account_number: String,
                 );
                 /// Sets `bank_branch_id` (开户银行联行号).
-                with_bank_branch_id => bank_branch_id: String;
+                fn with_bank_branch_id(bank_branch_id: String);
                 /// Sets `bank_name` (开户银行全称).
-                with_bank_name => bank_name: String;
+                fn with_bank_name(bank_name: String);
             }
         }
 
@@ -1451,31 +1463,31 @@ pub mod applyments {
         }
 
         constructors! {
-            PostContactInfo {
-                new(
+            impl PostContactInfo {
+                fn new(
                     contact_type: crate::api::v3::ecommerce::types::ContactType,
                     contact_name: String,
                 );
                 /// Sets `contact_id_doc_type` (contact_id_doc_type).
-                with_contact_id_doc_type => contact_id_doc_type: crate::api::types::IdType;
+                fn with_contact_id_doc_type(contact_id_doc_type: crate::api::types::IdType);
                 /// Sets `contact_id_card_number` (超级管理员身份证件号码).
-                with_contact_id_card_number => contact_id_card_number: String;
+                fn with_contact_id_card_number(contact_id_card_number: String);
                 /// Sets `contact_id_doc_copy` (超级管理员证件正面照片).
-                with_contact_id_doc_copy => contact_id_doc_copy: String;
+                fn with_contact_id_doc_copy(contact_id_doc_copy: String);
                 /// Sets `contact_id_doc_copy_back` (超级管理员证件反面照片).
-                with_contact_id_doc_copy_back => contact_id_doc_copy_back: String;
+                fn with_contact_id_doc_copy_back(contact_id_doc_copy_back: String);
                 /// Sets `contact_period_begin` (超级管理员证件有效期开始时间).
-                with_contact_period_begin => contact_period_begin: String;
+                fn with_contact_period_begin(contact_period_begin: String);
                 /// Sets `contact_period_end` (超级管理员证件有效期结束时间).
-                with_contact_period_end => contact_period_end: String;
+                fn with_contact_period_end(contact_period_end: String);
                 /// Sets `business_authorization_letter` (业务办理授权函).
-                with_business_authorization_letter => business_authorization_letter: String;
+                fn with_business_authorization_letter(business_authorization_letter: String);
                 /// Sets `contact_id_doc_period_begin` (超级管理员证件有效期开始时间).
-                with_contact_id_doc_period_begin => contact_id_doc_period_begin: String;
+                fn with_contact_id_doc_period_begin(contact_id_doc_period_begin: String);
                 /// Sets `contact_id_doc_period_end` (超级管理员证件有效期结束时间).
-                with_contact_id_doc_period_end => contact_id_doc_period_end: String;
+                fn with_contact_id_doc_period_end(contact_id_doc_period_end: String);
                 /// Sets `mobile_phone` (超级管理员手机).
-                with_mobile_phone => mobile_phone: String;
+                fn with_mobile_phone(mobile_phone: String);
             }
         }
 
@@ -1490,6 +1502,7 @@ pub mod applyments {
         /// The type is [`ApplymentsResponse`](crate::api::v3::ecommerce::types::ApplymentsResponse), which other answers share.
         pub type PostResponse = crate::api::v3::ecommerce::types::ApplymentsResponse;
     }
+
     /// `/v3/ecommerce/applyments/submit-sign-verify-info`
     pub mod submit_sign_verify_info {
         /// 平台代理签约核身
@@ -1514,16 +1527,16 @@ pub mod applyments {
         }
 
         constructors! {
-            Post {
-                new(
-                    out_request_no: String,
-                );
+            impl Post {
+                fn new(out_request_no: String);
                 /// Sets `applyment_id` (微信支付申请单号).
-                with_applyment_id => applyment_id: i64;
+                fn with_applyment_id(applyment_id: i64);
                 /// Sets `pre_sign_time` (预签署微信支付协议时间).
-                with_pre_sign_time => pre_sign_time: String;
+                fn with_pre_sign_time(pre_sign_time: String);
                 /// Sets `proxy_verify_identity_info` (平台代理核身信息).
-                with_proxy_verify_identity_info => proxy_verify_identity_info: PostProxyVerifyIdentityInfo;
+                fn with_proxy_verify_identity_info(
+                    proxy_verify_identity_info: PostProxyVerifyIdentityInfo,
+                );
             }
         }
 
@@ -1555,6 +1568,7 @@ pub mod applyments {
         }
     }
 }
+
 /// `/v3/ecommerce/bill`
 pub mod bill {
     /// `/v3/ecommerce/bill/fundflowbill`
@@ -1581,14 +1595,10 @@ pub mod bill {
         }
 
         constructors! {
-            Get {
-                new(
-                    bill_date: String,
-                    account_type: GetAccountType,
-                    algorithm: GetAlgorithm,
-                );
+            impl Get {
+                fn new(bill_date: String, account_type: GetAccountType, algorithm: GetAlgorithm);
                 /// Sets `tar_type` (压缩类型 (query)).
-                with_tar_type => tar_type: GetTarType;
+                fn with_tar_type(tar_type: GetTarType);
             }
         }
 
@@ -1653,6 +1663,7 @@ pub mod bill {
         }
     }
 }
+
 /// `/v3/ecommerce/combine-papay`
 pub mod combine_papay {
     /// `/v3/ecommerce/combine-papay/contracts`
@@ -1758,6 +1769,7 @@ pub mod combine_papay {
                 }
             }
         }
+
         /// `/v3/ecommerce/combine-papay/contracts/pre-entrust-sign`
         pub mod pre_entrust_sign {
             /// APP方式预签约API
@@ -1791,8 +1803,8 @@ pub mod combine_papay {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         appid: String,
                         plan_id: i64,
                         out_contract_code: String,
@@ -1800,9 +1812,9 @@ pub mod combine_papay {
                         notify_url: String,
                     );
                     /// Sets `return_app` (返回app标识).
-                    with_return_app => return_app: bool;
+                    fn with_return_app(return_app: bool);
                     /// Sets `attach` (商户数据包).
-                    with_attach => attach: String;
+                    fn with_attach(attach: String);
                 }
             }
 
@@ -1846,6 +1858,7 @@ pub mod combine_papay {
             }
         }
     }
+
     /// `/v3/ecommerce/combine-papay/transactions`
     pub mod transactions {
         /// 电商合单委托代扣支付API
@@ -1877,17 +1890,17 @@ pub mod combine_papay {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     combine_appid: String,
                     combine_mchid: String,
                     combine_out_trade_no: String,
                     contract_id: String,
                 );
                 /// Sets `sub_orders` (子单信息).
-                with_sub_orders => sub_orders: Vec<PostSubOrders>;
+                fn with_sub_orders(sub_orders: Vec<PostSubOrders>);
                 /// Sets `risk_info` (风控信息).
-                with_risk_info => risk_info: String;
+                fn with_risk_info(risk_info: String);
             }
         }
 
@@ -1914,11 +1927,11 @@ pub mod combine_papay {
         }
 
         constructors! {
-            PostSubOrdersSettleInfo {
+            impl PostSubOrdersSettleInfo {
                 /// Sets `profit_sharing` (是否指定分账).
-                with_profit_sharing => profit_sharing: bool;
+                fn with_profit_sharing(profit_sharing: bool);
                 /// Sets `subsidy_amount` (补差金额).
-                with_subsidy_amount => subsidy_amount: i64;
+                fn with_subsidy_amount(subsidy_amount: i64);
             }
         }
 
@@ -1951,8 +1964,8 @@ pub mod combine_papay {
         }
 
         constructors! {
-            PostSubOrders {
-                new(
+            impl PostSubOrders {
+                fn new(
                     mchid: String,
                     amount: PostSubOrdersAmount,
                     out_trade_no: String,
@@ -1960,13 +1973,13 @@ pub mod combine_papay {
                     description: String,
                 );
                 /// Sets `attach` (附加数据).
-                with_attach => attach: String;
+                fn with_attach(attach: String);
                 /// Sets `sub_appid` (二级商户appid).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `settle_info` (结算信息).
-                with_settle_info => settle_info: PostSubOrdersSettleInfo;
+                fn with_settle_info(settle_info: PostSubOrdersSettleInfo);
                 /// Sets `sub_risk_info` (子单风控信息).
-                with_sub_risk_info => sub_risk_info: String;
+                fn with_sub_risk_info(sub_risk_info: String);
             }
         }
 
@@ -2045,13 +2058,10 @@ pub mod combine_papay {
                 }
 
                 constructors! {
-                    Post {
-                        new(
-                            combine_out_trade_no: String,
-                            combine_appid: String,
-                        );
+                    impl Post {
+                        fn new(combine_out_trade_no: String, combine_appid: String);
                         /// Sets `sub_orders` (子单信息).
-                        with_sub_orders => sub_orders: Vec<PostSubOrders>;
+                        fn with_sub_orders(sub_orders: Vec<PostSubOrders>);
                     }
                 }
 
@@ -2071,20 +2081,17 @@ pub mod combine_papay {
                 }
 
                 constructors! {
-                    PostSubOrders {
-                        new(
-                            mchid: String,
-                            out_trade_no: String,
-                            sub_mchid: String,
-                        );
+                    impl PostSubOrders {
+                        fn new(mchid: String, out_trade_no: String, sub_mchid: String);
                         /// Sets `sub_appid` (二级商户appid).
-                        with_sub_appid => sub_appid: String;
+                        fn with_sub_appid(sub_appid: String);
                     }
                 }
             }
         }
     }
 }
+
 /// `/v3/ecommerce/fund`
 pub mod fund {
     /// `/v3/ecommerce/fund/balance`
@@ -2109,12 +2116,10 @@ pub mod fund {
             }
 
             constructors! {
-                Get {
-                    new(
-                        sub_mchid: String,
-                    );
+                impl Get {
+                    fn new(sub_mchid: String);
                     /// Sets `account_type` (账户类型 (query)).
-                    with_account_type => account_type: String;
+                    fn with_account_type(account_type: String);
                 }
             }
 
@@ -2132,6 +2137,7 @@ pub mod fund {
             }
         }
     }
+
     /// `/v3/ecommerce/fund/enddaybalance`
     pub mod enddaybalance {
         /// `/v3/ecommerce/fund/enddaybalance/{sub_mchid}`
@@ -2156,13 +2162,10 @@ pub mod fund {
             }
 
             constructors! {
-                Get {
-                    new(
-                        sub_mchid: String,
-                        date: String,
-                    );
+                impl Get {
+                    fn new(sub_mchid: String, date: String);
                     /// Sets `account_type` (账户类型 (query)).
-                    with_account_type => account_type: crate::api::v3::ecommerce::types::AccountType;
+                    fn with_account_type(account_type: crate::api::v3::ecommerce::types::AccountType);
                 }
             }
 
@@ -2186,6 +2189,7 @@ pub mod fund {
             }
         }
     }
+
     /// `/v3/ecommerce/fund/withdraw`
     pub mod withdraw {
         /// 账户余额提现API
@@ -2219,20 +2223,16 @@ pub mod fund {
         }
 
         constructors! {
-            Post {
-                new(
-                    sub_mchid: String,
-                    out_request_no: String,
-                    amount: i64,
-                );
+            impl Post {
+                fn new(sub_mchid: String, out_request_no: String, amount: i64);
                 /// Sets `remark` (提现备注).
-                with_remark => remark: String;
+                fn with_remark(remark: String);
                 /// Sets `bank_memo` (银行附言).
-                with_bank_memo => bank_memo: String;
+                fn with_bank_memo(bank_memo: String);
                 /// Sets `account_type` (出款账户类型).
-                with_account_type => account_type: crate::api::v3::ecommerce::types::AccountType2;
+                fn with_account_type(account_type: crate::api::v3::ecommerce::types::AccountType2);
                 /// Sets `notify_url` (提现结果通知地址).
-                with_notify_url => notify_url: String;
+                fn with_notify_url(notify_url: String);
             }
         }
 
@@ -2284,6 +2284,7 @@ pub mod fund {
             /// The type is [`FundResponse`](crate::api::v3::ecommerce::types::FundResponse), which other answers share.
             pub type GetResponse = crate::api::v3::ecommerce::types::FundResponse;
         }
+
         /// `/v3/ecommerce/fund/withdraw/out-request-no`
         pub mod out_request_no {
             /// `/v3/ecommerce/fund/withdraw/out-request-no/{out_request_no}`
@@ -2318,6 +2319,7 @@ pub mod fund {
         }
     }
 }
+
 /// `/v3/ecommerce/individual-contracts`
 pub mod individual_contracts {
     /// `/v3/ecommerce/individual-contracts/{openid}`
@@ -2362,6 +2364,7 @@ pub mod individual_contracts {
             pub auth_state: crate::api::v3::ecommerce::types::AuthState,
         }
     }
+
     /// `/v3/ecommerce/individual-contracts/out-contract-code`
     pub mod out_contract_code {
         /// `/v3/ecommerce/individual-contracts/out-contract-code/{out_contract_code}`
@@ -2418,6 +2421,7 @@ pub mod individual_contracts {
             }
         }
     }
+
     /// `/v3/ecommerce/individual-contracts/pre-entrust-sign`
     pub mod pre_entrust_sign {
         /// `/v3/ecommerce/individual-contracts/pre-entrust-sign/app`
@@ -2444,6 +2448,7 @@ pub mod individual_contracts {
             /// The type is [`IndividualContractsResponse`](crate::api::v3::ecommerce::types::IndividualContractsResponse), which other answers share.
             pub type PostResponse = crate::api::v3::ecommerce::types::IndividualContractsResponse;
         }
+
         /// `/v3/ecommerce/individual-contracts/pre-entrust-sign/mini-program`
         pub mod mini_program {
             /// 小程序场景预签约
@@ -2471,6 +2476,7 @@ pub mod individual_contracts {
             pub type PostResponse = crate::api::v3::ecommerce::types::IndividualContractsResponse;
         }
     }
+
     /// `/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity`
     pub mod pre_entrust_sign_with_real_name_identity {
         /// `/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/app`
@@ -2510,6 +2516,7 @@ pub mod individual_contracts {
             /// The type is [`IndividualContractsResponse`](crate::api::v3::ecommerce::types::IndividualContractsResponse), which other answers share.
             pub type PostResponse = crate::api::v3::ecommerce::types::IndividualContractsResponse;
         }
+
         /// `/v3/ecommerce/individual-contracts/pre-entrust-sign-with-real-name-identity/mini-program`
         pub mod mini_program {
             /// 小程序场景预签约（需要实名验证）
@@ -2551,6 +2558,7 @@ pub mod individual_contracts {
         }
     }
 }
+
 /// `/v3/ecommerce/mch-transfer`
 pub mod mch_transfer {
     /// `/v3/ecommerce/mch-transfer/authorizations`
@@ -2628,6 +2636,7 @@ pub mod mch_transfer {
             }
         }
     }
+
     /// `/v3/ecommerce/mch-transfer/transfer-bills`
     pub mod transfer_bills {
         /// 发起转账
@@ -2667,8 +2676,8 @@ pub mod mch_transfer {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     sub_mchid: String,
                     appid: String,
                     out_bill_no: String,
@@ -2678,9 +2687,9 @@ pub mod mch_transfer {
                     transfer_remark: String,
                 );
                 /// Sets `user_name` (收款用户姓名).
-                with_user_name => user_name: String;
+                fn with_user_name(user_name: String);
                 /// Sets `notify_url` (商户回调地址).
-                with_notify_url => notify_url: String;
+                fn with_notify_url(notify_url: String);
             }
         }
 
@@ -2765,6 +2774,7 @@ pub mod mch_transfer {
                 }
             }
         }
+
         /// `/v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no`
         pub mod transfer_bill_no {
             /// `/v3/ecommerce/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}`
@@ -2793,6 +2803,7 @@ pub mod mch_transfer {
         }
     }
 }
+
 /// `/v3/ecommerce/profitsharing`
 pub mod profitsharing {
     /// `/v3/ecommerce/profitsharing/after-sales-orders`
@@ -2814,12 +2825,10 @@ pub mod profitsharing {
         }
 
         constructors! {
-            Get {
-                new(
-                    sub_mchid: String,
-                );
+            impl Get {
+                fn new(sub_mchid: String);
                 /// Sets `transaction_id` (微信订单号 (query)).
-                with_transaction_id => transaction_id: String;
+                fn with_transaction_id(transaction_id: String);
             }
         }
 
@@ -2921,6 +2930,7 @@ pub mod profitsharing {
             pub amount: i64,
         }
     }
+
     /// `/v3/ecommerce/profitsharing/finish-order`
     pub mod finish_order {
         /// 完结分账API
@@ -2960,6 +2970,7 @@ pub mod profitsharing {
             pub order_id: String,
         }
     }
+
     /// `/v3/ecommerce/profitsharing/orders`
     pub mod orders {
         /// 查询分账结果API
@@ -3079,8 +3090,8 @@ pub mod profitsharing {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     sub_mchid: String,
                     transaction_id: String,
                     out_order_no: String,
@@ -3088,7 +3099,7 @@ pub mod profitsharing {
                     finish: bool,
                 );
                 /// Sets `appid` (公众账号ID).
-                with_appid => appid: String;
+                fn with_appid(appid: String);
             }
         }
 
@@ -3111,15 +3122,15 @@ pub mod profitsharing {
         }
 
         constructors! {
-            PostReceivers {
-                new(
+            impl PostReceivers {
+                fn new(
                     r#type: crate::api::types::ProfitSharingReceiverType,
                     receiver_account: String,
                     amount: i64,
                     description: String,
                 );
                 /// Sets `receiver_name` (分账个人接收方姓名).
-                with_receiver_name => receiver_name: String;
+                fn with_receiver_name(receiver_name: String);
             }
         }
 
@@ -3213,6 +3224,7 @@ pub mod profitsharing {
             }
         }
     }
+
     /// `/v3/ecommerce/profitsharing/receivers`
     pub mod receivers {
         /// `/v3/ecommerce/profitsharing/receivers/add`
@@ -3248,17 +3260,17 @@ pub mod profitsharing {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         appid: String,
                         r#type: crate::api::types::ProfitSharingReceiverType,
                         account: String,
                         relation_type: crate::api::types::ProfitSharingReceiverType,
                     );
                     /// Sets `name` (接收方名称).
-                    with_name => name: String;
+                    fn with_name(name: String);
                     /// Sets `encrypted_name` (接收方名称的密文).
-                    with_encrypted_name => encrypted_name: String;
+                    fn with_encrypted_name(encrypted_name: String);
                 }
             }
 
@@ -3267,6 +3279,7 @@ pub mod profitsharing {
             /// The type is [`ProfitsharingResponse`](crate::api::v3::ecommerce::types::ProfitsharingResponse), which other answers share.
             pub type PostResponse = crate::api::v3::ecommerce::types::ProfitsharingResponse;
         }
+
         /// `/v3/ecommerce/profitsharing/receivers/delete`
         pub mod delete {
             /// 删除分账接收方API
@@ -3296,6 +3309,7 @@ pub mod profitsharing {
             pub type PostResponse = crate::api::v3::ecommerce::types::ProfitsharingResponse;
         }
     }
+
     /// `/v3/ecommerce/profitsharing/returnorders`
     pub mod returnorders {
         /// 查询分账回退结果API
@@ -3320,15 +3334,12 @@ pub mod profitsharing {
         }
 
         constructors! {
-            Get {
-                new(
-                    sub_mchid: String,
-                    out_return_no: String,
-                );
+            impl Get {
+                fn new(sub_mchid: String, out_return_no: String);
                 /// Sets `order_id` (微信订单号 (query)).
-                with_order_id => order_id: String;
+                fn with_order_id(order_id: String);
                 /// Sets `out_order_no` (商户分账单号 (query)).
-                with_out_order_no => out_order_no: String;
+                fn with_out_order_no(out_order_no: String);
             }
         }
 
@@ -3370,8 +3381,8 @@ pub mod profitsharing {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     sub_mchid: String,
                     out_return_no: String,
                     return_mchid: String,
@@ -3379,11 +3390,11 @@ pub mod profitsharing {
                     description: String,
                 );
                 /// Sets `order_id` (微信分账单号).
-                with_order_id => order_id: String;
+                fn with_order_id(order_id: String);
                 /// Sets `out_order_no` (商户分账单号).
-                with_out_order_no => out_order_no: String;
+                fn with_out_order_no(out_order_no: String);
                 /// Sets `transaction_id` (微信订单号).
-                with_transaction_id => transaction_id: String;
+                fn with_transaction_id(transaction_id: String);
             }
         }
 
@@ -3393,6 +3404,7 @@ pub mod profitsharing {
         pub type PostResponse = crate::api::v3::ecommerce::types::ProfitsharingReturnordersResponse;
     }
 }
+
 /// `/v3/ecommerce/refunds`
 pub mod refunds {
     /// `/v3/ecommerce/refunds/{refund_id}`
@@ -3435,22 +3447,18 @@ pub mod refunds {
             }
 
             constructors! {
-                Post {
-                    new(
-                        refund_id: String,
-                        out_refund_no: String,
-                        r#type: PostType,
-                    );
+                impl Post {
+                    fn new(refund_id: String, out_refund_no: String, r#type: PostType);
                     /// Sets `sub_mchid` (二级商户号).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                     /// Sets `individual_auth_id` (个人收款方受理授权ID).
-                    with_individual_auth_id => individual_auth_id: String;
+                    fn with_individual_auth_id(individual_auth_id: String);
                     /// Sets `bank_type` (开户银行).
-                    with_bank_type => bank_type: PostBankType;
+                    fn with_bank_type(bank_type: PostBankType);
                     /// Sets `bank_account` (收款银行卡号).
-                    with_bank_account => bank_account: String;
+                    fn with_bank_account(bank_account: String);
                     /// Sets `real_name` (收款用户姓名).
-                    with_real_name => real_name: String;
+                    fn with_real_name(real_name: String);
                 }
             }
 
@@ -3605,6 +3613,7 @@ pub mod refunds {
                 pub refund_account: Option<PostResponseRefundAccount>,
             }
         }
+
         /// `/v3/ecommerce/refunds/{refund_id}/return-advance`
         pub mod return_advance {
             /// 查询垫付回补结果API
@@ -3654,6 +3663,7 @@ pub mod refunds {
             pub type PostResponse = crate::api::v3::ecommerce::types::RefundsReturnAdvanceResponse;
         }
     }
+
     /// `/v3/ecommerce/refunds/apply`
     pub mod apply {
         /// 退款申请API
@@ -3703,8 +3713,8 @@ pub mod refunds {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     sp_appid: String,
                     combine_transaction_id: String,
                     transaction_id: String,
@@ -3713,23 +3723,25 @@ pub mod refunds {
                     funds_account: PostFundsAccount,
                 );
                 /// Sets `individual_auth_id` (商品单个人收款方受理授权ID).
-                with_individual_auth_id => individual_auth_id: String;
+                fn with_individual_auth_id(individual_auth_id: String);
                 /// Sets `sub_mchid` (二级商户号).
-                with_sub_mchid => sub_mchid: String;
+                fn with_sub_mchid(sub_mchid: String);
                 /// Sets `sub_appid` (二级商户APPID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `combine_mchid` (还款服务商商户号).
-                with_combine_mchid => combine_mchid: String;
+                fn with_combine_mchid(combine_mchid: String);
                 /// Sets `combine_out_trade_no` (还款订单号).
-                with_combine_out_trade_no => combine_out_trade_no: String;
+                fn with_combine_out_trade_no(combine_out_trade_no: String);
                 /// Sets `out_trade_no` (商户订单号).
-                with_out_trade_no => out_trade_no: String;
+                fn with_out_trade_no(out_trade_no: String);
                 /// Sets `reason` (退款原因).
-                with_reason => reason: String;
+                fn with_reason(reason: String);
                 /// Sets `notify_url` (退款结果回调url).
-                with_notify_url => notify_url: String;
+                fn with_notify_url(notify_url: String);
                 /// Sets `refund_account` (退款出资商户).
-                with_refund_account => refund_account: crate::api::v3::ecommerce::types::RefundAccount;
+                fn with_refund_account(
+                    refund_account: crate::api::v3::ecommerce::types::RefundAccount,
+                );
             }
         }
 
@@ -3756,15 +3768,12 @@ pub mod refunds {
         }
 
         constructors! {
-            PostAmount {
-                new(
-                    refund: i64,
-                    total: i64,
-                );
+            impl PostAmount {
+                fn new(refund: i64, total: i64);
                 /// Sets `from` (退款出资账户及金额).
-                with_from => from: Vec<crate::api::v3::ecommerce::types::From>;
+                fn with_from(from: Vec<crate::api::v3::ecommerce::types::From>);
                 /// Sets `currency` (退款币种).
-                with_currency => currency: String;
+                fn with_currency(currency: String);
             }
         }
 
@@ -3826,6 +3835,7 @@ pub mod refunds {
             pub refund_account: Option<crate::api::v3::ecommerce::types::RefundAccount>,
         }
     }
+
     /// `/v3/ecommerce/refunds/id`
     pub mod id {
         /// `/v3/ecommerce/refunds/id/{refund_id}`
@@ -3849,14 +3859,12 @@ pub mod refunds {
             }
 
             constructors! {
-                Get {
-                    new(
-                        refund_id: String,
-                    );
+                impl Get {
+                    fn new(refund_id: String);
                     /// Sets `individual_auth_id` (商品单个人收款方受理授权ID (query)).
-                    with_individual_auth_id => individual_auth_id: String;
+                    fn with_individual_auth_id(individual_auth_id: String);
                     /// Sets `sub_mchid` (二级商户号 (query)).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                 }
             }
 
@@ -3884,6 +3892,7 @@ pub mod refunds {
             pub type GetResponse = crate::api::v3::ecommerce::types::RefundsResponse;
         }
     }
+
     /// `/v3/ecommerce/refunds/out-refund-no`
     pub mod out_refund_no {
         /// `/v3/ecommerce/refunds/out-refund-no/{out_refund_no}`
@@ -3907,14 +3916,12 @@ pub mod refunds {
             }
 
             constructors! {
-                Get {
-                    new(
-                        out_refund_no: String,
-                    );
+                impl Get {
+                    fn new(out_refund_no: String);
                     /// Sets `individual_auth_id` (商品单个人收款方受理授权ID (query)).
-                    with_individual_auth_id => individual_auth_id: String;
+                    fn with_individual_auth_id(individual_auth_id: String);
                     /// Sets `sub_mchid` (二级商户号 (query)).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                 }
             }
 
@@ -3943,6 +3950,7 @@ pub mod refunds {
         }
     }
 }
+
 /// `/v3/ecommerce/subject-sub-merchants`
 pub mod subject_sub_merchants {
     /// 查询指定主体子商户列表
@@ -3966,15 +3974,12 @@ pub mod subject_sub_merchants {
     }
 
     constructors! {
-        Get {
-            new(
-                organization_type: GetOrganizationType,
-                cert_number: String,
-            );
+        impl Get {
+            fn new(organization_type: GetOrganizationType, cert_number: String);
             /// Sets `limit` (分页大小 (query)).
-            with_limit => limit: i64;
+            fn with_limit(limit: i64);
             /// Sets `offset` (分页偏移 (query)).
-            with_offset => offset: i64;
+            fn with_offset(offset: i64);
         }
     }
 
@@ -4020,6 +4025,7 @@ pub mod subject_sub_merchants {
         pub total_count: i64,
     }
 }
+
 /// `/v3/ecommerce/subsidies`
 pub mod subsidies {
     /// `/v3/ecommerce/subsidies/cancel`
@@ -4058,6 +4064,7 @@ pub mod subsidies {
             pub description: String,
         }
     }
+
     /// `/v3/ecommerce/subsidies/create`
     pub mod create {
         /// 请求补差API
@@ -4088,17 +4095,12 @@ pub mod subsidies {
         }
 
         constructors! {
-            Post {
-                new(
-                    sub_mchid: String,
-                    transaction_id: String,
-                    amount: i64,
-                    description: String,
-                );
+            impl Post {
+                fn new(sub_mchid: String, transaction_id: String, amount: i64, description: String);
                 /// Sets `refund_id` (微信退款单号).
-                with_refund_id => refund_id: String;
+                fn with_refund_id(refund_id: String);
                 /// Sets `out_subsidy_no` (商户补差单号).
-                with_out_subsidy_no => out_subsidy_no: String;
+                fn with_out_subsidy_no(out_subsidy_no: String);
             }
         }
 
@@ -4121,6 +4123,7 @@ pub mod subsidies {
             pub success_time: crate::DateTime,
         }
     }
+
     /// `/v3/ecommerce/subsidies/return`
     pub mod r#return {
         /// 请求补差回退API
@@ -4156,8 +4159,8 @@ pub mod subsidies {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     sub_mchid: String,
                     out_order_no: String,
                     transaction_id: String,
@@ -4166,9 +4169,9 @@ pub mod subsidies {
                     description: String,
                 );
                 /// Sets `subsidy_id` (微信补差单号).
-                with_subsidy_id => subsidy_id: String;
+                fn with_subsidy_id(subsidy_id: String);
                 /// Sets `from` (回退出资账户及金额).
-                with_from => from: Vec<PostFrom>;
+                fn with_from(from: Vec<PostFrom>);
             }
         }
 
@@ -4188,11 +4191,11 @@ pub mod subsidies {
         }
 
         constructors! {
-            PostFrom {
+            impl PostFrom {
                 /// Sets `account` (出资账户类型).
-                with_account => account: crate::api::v3::ecommerce::types::Account;
+                fn with_account(account: crate::api::v3::ecommerce::types::Account);
                 /// Sets `amount` (出资金额).
-                with_amount => amount: i64;
+                fn with_amount(amount: i64);
             }
         }
 
@@ -4220,6 +4223,7 @@ pub mod subsidies {
         }
     }
 }
+
 /// Types that several operations of feature `ecommerce` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     string_enum! {
@@ -4458,21 +4462,21 @@ pub mod types {
     }
 
     constructors! {
-        BusinessLicenseInfo {
+        impl BusinessLicenseInfo {
             /// Sets `cert_type` (登记证书类型).
-            with_cert_type => cert_type: crate::api::types::CertType;
+            fn with_cert_type(cert_type: crate::api::types::CertType);
             /// Sets `business_license_copy` (证件扫描件).
-            with_business_license_copy => business_license_copy: String;
+            fn with_business_license_copy(business_license_copy: String);
             /// Sets `business_license_number` (证件注册号).
-            with_business_license_number => business_license_number: String;
+            fn with_business_license_number(business_license_number: String);
             /// Sets `merchant_name` (商户名称).
-            with_merchant_name => merchant_name: String;
+            fn with_merchant_name(merchant_name: String);
             /// Sets `legal_person` (经营者/法定代表人姓名).
-            with_legal_person => legal_person: String;
+            fn with_legal_person(legal_person: String);
             /// Sets `company_address` (注册地址).
-            with_company_address => company_address: String;
+            fn with_company_address(company_address: String);
             /// Sets `business_time` (营业期限JSON格式字符串).
-            with_business_time => business_time: String;
+            fn with_business_time(business_time: String);
         }
     }
 
@@ -4489,11 +4493,11 @@ pub mod types {
     }
 
     constructors! {
-        FinanceInstitutionInfo {
+        impl FinanceInstitutionInfo {
             /// Sets `finance_type` (金融机构类型).
-            with_finance_type => finance_type: crate::api::types::FinanceType;
+            fn with_finance_type(finance_type: crate::api::types::FinanceType);
             /// Sets `finance_license_pics` (金融机构许可证图片).
-            with_finance_license_pics => finance_license_pics: Vec<String>;
+            fn with_finance_license_pics(finance_license_pics: Vec<String>);
         }
     }
 
@@ -4536,15 +4540,15 @@ pub mod types {
     }
 
     constructors! {
-        SalesSceneInfo {
+        impl SalesSceneInfo {
             /// Sets `store_name` (店铺名称).
-            with_store_name => store_name: String;
+            fn with_store_name(store_name: String);
             /// Sets `store_url` (店铺链接).
-            with_store_url => store_url: String;
+            fn with_store_url(store_url: String);
             /// Sets `store_qr_code` (店铺二维码).
-            with_store_qr_code => store_qr_code: String;
+            fn with_store_qr_code(store_qr_code: String);
             /// Sets `mini_program_sub_appid` (小程序AppID).
-            with_mini_program_sub_appid => mini_program_sub_appid: String;
+            fn with_mini_program_sub_appid(mini_program_sub_appid: String);
         }
     }
 
@@ -4561,11 +4565,11 @@ pub mod types {
     }
 
     constructors! {
-        SettlementInfo {
+        impl SettlementInfo {
             /// Sets `settlement_id` (结算规则ID).
-            with_settlement_id => settlement_id: String;
+            fn with_settlement_id(settlement_id: String);
             /// Sets `qualification_type` (所属行业).
-            with_qualification_type => qualification_type: String;
+            fn with_qualification_type(qualification_type: String);
         }
     }
 

@@ -66,6 +66,7 @@ pub mod mch_manage_records {
             }
         }
     }
+
     /// `/v3/mch-manage/mch-manage-records/sub-mchid`
     pub mod sub_mchid {
         /// `/v3/mch-manage/mch-manage-records/sub-mchid/{sub_mchid}`
@@ -92,16 +93,18 @@ pub mod mch_manage_records {
             }
 
             constructors! {
-                Get {
-                    new(
+                impl Get {
+                    fn new(
                         sub_mchid: String,
                         limit: i64,
                         manage_record_type: crate::api::v3::mch_manage::types::ManageRecordType,
                     );
                     /// Sets `offset` (请求资源起始位置 (query)).
-                    with_offset => offset: i64;
+                    fn with_offset(offset: i64);
                     /// Sets `manage_record_state` (商户管理记录状态 (query)).
-                    with_manage_record_state => manage_record_state: crate::api::v3::mch_manage::types::ManageRecordState;
+                    fn with_manage_record_state(
+                        manage_record_state: crate::api::v3::mch_manage::types::ManageRecordState,
+                    );
                 }
             }
 
@@ -144,6 +147,7 @@ pub mod mch_manage_records {
         }
     }
 }
+
 /// `/v3/mch-manage/submission-files`
 pub mod submission_files {
     /// `/v3/mch-manage/submission-files/sub-mchid`
@@ -192,11 +196,11 @@ pub mod submission_files {
                 }
 
                 constructors! {
-                    PostMeta {
+                    impl PostMeta {
                         /// Sets `file_name` (文件名称).
-                        with_file_name => file_name: String;
+                        fn with_file_name(file_name: String);
                         /// Sets `file_digest` (文件摘要).
-                        with_file_digest => file_digest: String;
+                        fn with_file_digest(file_digest: String);
                     }
                 }
 
@@ -210,6 +214,7 @@ pub mod submission_files {
         }
     }
 }
+
 /// Types that several operations of feature `mch-manage` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     string_enum! {

@@ -45,8 +45,8 @@ pub mod risk {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     sub_mchid: String,
                     out_account_type: PostOutAccountType,
                     amount: i64,
@@ -55,13 +55,13 @@ pub mod risk {
                     payee_info: PostPayeeInfo,
                 );
                 /// Sets `payee_mchid` (收款对象对应的商户号).
-                with_payee_mchid => payee_mchid: String;
+                fn with_payee_mchid(payee_mchid: String);
                 /// Sets `proof_media_list` (付款申请证明材料).
-                with_proof_media_list => proof_media_list: PostProofMediaList;
+                fn with_proof_media_list(proof_media_list: PostProofMediaList);
                 /// Sets `additional_materials` (补充材料).
-                with_additional_materials => additional_materials: PostAdditionalMaterials;
+                fn with_additional_materials(additional_materials: PostAdditionalMaterials);
                 /// Sets `remark` (备注).
-                with_remark => remark: String;
+                fn with_remark(remark: String);
             }
         }
 
@@ -122,16 +122,12 @@ pub mod risk {
         }
 
         constructors! {
-            PostPayeeInfoBankAccountInfo {
-                new(
-                    account_name: String,
-                    account_bank: String,
-                    account_number: String,
-                );
+            impl PostPayeeInfoBankAccountInfo {
+                fn new(account_name: String, account_bank: String, account_number: String);
                 /// Sets `bank_branch_id` (开户银行联行号).
-                with_bank_branch_id => bank_branch_id: String;
+                fn with_bank_branch_id(bank_branch_id: String);
                 /// Sets `bank_name` (开户银行全称).
-                with_bank_name => bank_name: String;
+                fn with_bank_name(bank_name: String);
             }
         }
 
@@ -173,13 +169,10 @@ pub mod risk {
         }
 
         constructors! {
-            PostPayeeInfoIdentityInfo {
-                new(
-                    identification_name: String,
-                    identification_no: String,
-                );
+            impl PostPayeeInfoIdentityInfo {
+                fn new(identification_name: String, identification_no: String);
                 /// Sets `id_doc_type` (证件类型).
-                with_id_doc_type => id_doc_type: PostPayeeInfoIdentityInfoIdDocType;
+                fn with_id_doc_type(id_doc_type: PostPayeeInfoIdentityInfoIdDocType);
             }
         }
 
@@ -198,14 +191,12 @@ pub mod risk {
         }
 
         constructors! {
-            PostPayeeInfo {
-                new(
-                    account_type: PostPayeeInfoAccountType,
-                );
+            impl PostPayeeInfo {
+                fn new(account_type: PostPayeeInfoAccountType);
                 /// Sets `bank_account_info` (银行账户).
-                with_bank_account_info => bank_account_info: PostPayeeInfoBankAccountInfo;
+                fn with_bank_account_info(bank_account_info: PostPayeeInfoBankAccountInfo);
                 /// Sets `identity_info` (收款人账号对应的证件信息).
-                with_identity_info => identity_info: PostPayeeInfoIdentityInfo;
+                fn with_identity_info(identity_info: PostPayeeInfoIdentityInfo);
             }
         }
 
@@ -251,9 +242,9 @@ pub mod risk {
         }
 
         constructors! {
-            PostProofMediaList {
+            impl PostProofMediaList {
                 /// Sets `proof_payee_media` (申请证明材料).
-                with_proof_payee_media => proof_payee_media: Vec<PostProofMediaListProofPayeeMedia>;
+                fn with_proof_payee_media(proof_payee_media: Vec<PostProofMediaListProofPayeeMedia>);
             }
         }
 
@@ -267,9 +258,9 @@ pub mod risk {
         }
 
         constructors! {
-            PostAdditionalMaterials {
+            impl PostAdditionalMaterials {
                 /// Sets `additional_media` (补充材料照片列表).
-                with_additional_media => additional_media: Vec<String>;
+                fn with_additional_media(additional_media: Vec<String>);
             }
         }
 
@@ -311,6 +302,7 @@ pub mod risk {
                 pub type GetResponse = crate::api::v3::mch_operate::types::RiskResponse;
             }
         }
+
         /// `/v3/mch_operate/risk/withdrawl-apply/out-request-no`
         pub mod out_request_no {
             /// `/v3/mch_operate/risk/withdrawl-apply/out-request-no/{out_request_no}`
@@ -341,6 +333,7 @@ pub mod risk {
         }
     }
 }
+
 /// Types that several operations of feature `mch_operate` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     /// 提现申请单信息

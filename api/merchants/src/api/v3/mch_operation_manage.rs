@@ -72,13 +72,10 @@ pub mod enhanced_due_diligence {
             }
 
             constructors! {
-                Post {
-                    new(
-                        due_diligence_id: String,
-                        sub_mchid: String,
-                    );
+                impl Post {
+                    fn new(due_diligence_id: String, sub_mchid: String);
                     /// Sets `submit_data` (提交资料内容).
-                    with_submit_data => submit_data: String;
+                    fn with_submit_data(submit_data: String);
                 }
             }
 
@@ -100,6 +97,7 @@ pub mod enhanced_due_diligence {
                 pub submission_data: Option<String>,
             }
         }
+
         /// `/v3/mch-operation-manage/enhanced-due-diligence/{due_diligence_id}/upload`
         pub mod upload {
             /// 上传尽调资料文件
@@ -142,15 +140,15 @@ pub mod enhanced_due_diligence {
             }
 
             constructors! {
-                PostMeta {
+                impl PostMeta {
                     /// Sets `file_name` (文件名称).
-                    with_file_name => file_name: String;
+                    fn with_file_name(file_name: String);
                     /// Sets `file_digest` (文件摘要).
-                    with_file_digest => file_digest: String;
+                    fn with_file_digest(file_digest: String);
                     /// Sets `sub_mchid` (子商户号).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                     /// Sets `item_id` (资料项唯一id).
-                    with_item_id => item_id: i64;
+                    fn with_item_id(item_id: i64);
                 }
             }
 
@@ -163,6 +161,7 @@ pub mod enhanced_due_diligence {
         }
     }
 }
+
 /// `/v3/mch-operation-manage/merchant-limitations`
 pub mod merchant_limitations {
     /// `/v3/mch-operation-manage/merchant-limitations/sub-mchid`
@@ -319,6 +318,7 @@ pub mod merchant_limitations {
         }
     }
 }
+
 /// Types that several operations of feature `mch-operation-manage` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     string_enum! {

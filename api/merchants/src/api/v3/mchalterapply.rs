@@ -26,13 +26,10 @@ pub mod mchcontactalterapplyment {
     }
 
     constructors! {
-        Post {
-            new(
-                merchant_code: String,
-                out_request_no: String,
-            );
+        impl Post {
+            fn new(merchant_code: String, out_request_no: String);
             /// Sets `contact_info` (超级管理员信息).
-            with_contact_info => contact_info: PostContactInfo;
+            fn with_contact_info(contact_info: PostContactInfo);
         }
     }
 
@@ -69,8 +66,8 @@ pub mod mchcontactalterapplyment {
     }
 
     constructors! {
-        PostContactInfo {
-            new(
+        impl PostContactInfo {
+            fn new(
                 contact_name: String,
                 contact_id_doc_type: crate::api::v3::mchalterapply::types::IdDocType,
                 contact_id_card_number: String,
@@ -80,9 +77,9 @@ pub mod mchcontactalterapplyment {
                 mobile_phone: String,
             );
             /// Sets `contact_id_doc_copy_back` (超级管理员证件反面照片).
-            with_contact_id_doc_copy_back => contact_id_doc_copy_back: String;
+            fn with_contact_id_doc_copy_back(contact_id_doc_copy_back: String);
             /// Sets `business_authorization_letter` (业务办理授权函).
-            with_business_authorization_letter => business_authorization_letter: String;
+            fn with_business_authorization_letter(business_authorization_letter: String);
         }
     }
 
@@ -147,6 +144,7 @@ pub mod mchcontactalterapplyment {
             }
         }
     }
+
     /// `/v3/mchalterapply/mchcontactalterapplyment/merchant`
     pub mod merchant {
         /// `/v3/mchalterapply/mchcontactalterapplyment/merchant/{merchant_code}`
@@ -188,6 +186,7 @@ pub mod mchcontactalterapplyment {
         }
     }
 }
+
 /// `/v3/mchalterapply/mchsubjectalterapplyment`
 pub mod mchsubjectalterapplyment {
     /// 提交资料变更申请单
@@ -230,28 +229,30 @@ pub mod mchsubjectalterapplyment {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 merchant_code: String,
                 out_request_no: String,
                 organization_type: PostOrganizationType,
             );
             /// Sets `alter_scope` (主体资料变更范围).
-            with_alter_scope => alter_scope: PostAlterScope;
+            fn with_alter_scope(alter_scope: PostAlterScope);
             /// Sets `finance_institution` (是否金融机构).
-            with_finance_institution => finance_institution: bool;
+            fn with_finance_institution(finance_institution: bool);
             /// Sets `business_license_info` (营业执照信息).
-            with_business_license_info => business_license_info: PostBusinessLicenseInfo;
+            fn with_business_license_info(business_license_info: PostBusinessLicenseInfo);
             /// Sets `certificate_info` (登记证书信息).
-            with_certificate_info => certificate_info: PostCertificateInfo;
+            fn with_certificate_info(certificate_info: PostCertificateInfo);
             /// Sets `finance_institution_info` (金融机构许可证).
-            with_finance_institution_info => finance_institution_info: PostFinanceInstitutionInfo;
+            fn with_finance_institution_info(
+                finance_institution_info: PostFinanceInstitutionInfo,
+            );
             /// Sets `legal_person_info` (法人身份信息).
-            with_legal_person_info => legal_person_info: PostLegalPersonInfo;
+            fn with_legal_person_info(legal_person_info: PostLegalPersonInfo);
             /// Sets `ubo_info_list` (最终受益人信息列表).
-            with_ubo_info_list => ubo_info_list: Vec<PostUboInfoList>;
+            fn with_ubo_info_list(ubo_info_list: Vec<PostUboInfoList>);
             /// Sets `addition` (补充材料列表).
-            with_addition => addition: PostAddition;
+            fn with_addition(addition: PostAddition);
         }
     }
 
@@ -309,19 +310,19 @@ pub mod mchsubjectalterapplyment {
     }
 
     constructors! {
-        PostBusinessLicenseInfo {
-            new(
+        impl PostBusinessLicenseInfo {
+            fn new(
                 license_number: String,
                 license_copy: String,
                 merchant_name: String,
                 legal_person: String,
             );
             /// Sets `company_address` (注册地址).
-            with_company_address => company_address: String;
+            fn with_company_address(company_address: String);
             /// Sets `license_period_begin` (有效期开始时间).
-            with_license_period_begin => license_period_begin: String;
+            fn with_license_period_begin(license_period_begin: String);
             /// Sets `license_period_end` (有效期结束时间).
-            with_license_period_end => license_period_end: String;
+            fn with_license_period_end(license_period_end: String);
         }
     }
 
@@ -454,30 +455,28 @@ pub mod mchsubjectalterapplyment {
     }
 
     constructors! {
-        PostLegalPersonInfo {
-            new(
-                id_holder_type: PostLegalPersonInfoIdHolderType,
-            );
+        impl PostLegalPersonInfo {
+            fn new(id_holder_type: PostLegalPersonInfoIdHolderType);
             /// Sets `id_doc_type` (证件类型).
-            with_id_doc_type => id_doc_type: crate::api::v3::mchalterapply::types::IdDocType;
+            fn with_id_doc_type(id_doc_type: crate::api::v3::mchalterapply::types::IdDocType);
             /// Sets `authorize_letter_copy` (法定代表人说明函).
-            with_authorize_letter_copy => authorize_letter_copy: String;
+            fn with_authorize_letter_copy(authorize_letter_copy: String);
             /// Sets `card_front` (证件正面照片).
-            with_card_front => card_front: String;
+            fn with_card_front(card_front: String);
             /// Sets `card_back` (证件反面照片).
-            with_card_back => card_back: String;
+            fn with_card_back(card_back: String);
             /// Sets `card_name` (证件姓名).
-            with_card_name => card_name: String;
+            fn with_card_name(card_name: String);
             /// Sets `card_number` (证件号码).
-            with_card_number => card_number: String;
+            fn with_card_number(card_number: String);
             /// Sets `card_address` (证件居住地址).
-            with_card_address => card_address: String;
+            fn with_card_address(card_address: String);
             /// Sets `card_period_begin` (证件有效期开始时间).
-            with_card_period_begin => card_period_begin: String;
+            fn with_card_period_begin(card_period_begin: String);
             /// Sets `card_period_end` (证件有效期结束时间).
-            with_card_period_end => card_period_end: String;
+            fn with_card_period_end(card_period_end: String);
             /// Sets `as_ubo` (经营者/法人是否为受益人).
-            with_as_ubo => as_ubo: bool;
+            fn with_as_ubo(as_ubo: bool);
         }
     }
 
@@ -511,8 +510,8 @@ pub mod mchsubjectalterapplyment {
     }
 
     constructors! {
-        PostUboInfoList {
-            new(
+        impl PostUboInfoList {
+            fn new(
                 id_doc_type: crate::api::v3::mchalterapply::types::IdDocType,
                 card_front: String,
                 card_name: String,
@@ -522,7 +521,7 @@ pub mod mchsubjectalterapplyment {
                 card_period_end: String,
             );
             /// Sets `card_back` (证件反面照片).
-            with_card_back => card_back: String;
+            fn with_card_back(card_back: String);
         }
     }
 
@@ -548,17 +547,17 @@ pub mod mchsubjectalterapplyment {
     }
 
     constructors! {
-        PostAddition {
+        impl PostAddition {
             /// Sets `bank_openaccount_license` (银行开户许可证).
-            with_bank_openaccount_license => bank_openaccount_license: Vec<String>;
+            fn with_bank_openaccount_license(bank_openaccount_license: Vec<String>);
             /// Sets `openaccount_approval` (开户核准通知书).
-            with_openaccount_approval => openaccount_approval: Vec<String>;
+            fn with_openaccount_approval(openaccount_approval: Vec<String>);
             /// Sets `legal_other_prove` (法人身份辅助证明).
-            with_legal_other_prove => legal_other_prove: Vec<String>;
+            fn with_legal_other_prove(legal_other_prove: Vec<String>);
             /// Sets `agency_prove` (发证机关证明).
-            with_agency_prove => agency_prove: Vec<String>;
+            fn with_agency_prove(agency_prove: Vec<String>);
             /// Sets `ubo_prove` (受益所有人补充材料).
-            with_ubo_prove => ubo_prove: Vec<String>;
+            fn with_ubo_prove(ubo_prove: Vec<String>);
         }
     }
 
@@ -631,6 +630,7 @@ pub mod mchsubjectalterapplyment {
             }
         }
     }
+
     /// `/v3/mchalterapply/mchsubjectalterapplyment/merchant`
     pub mod merchant {
         /// `/v3/mchalterapply/mchsubjectalterapplyment/merchant/{merchant_code}`
@@ -671,6 +671,7 @@ pub mod mchsubjectalterapplyment {
         }
     }
 }
+
 /// `/v3/mchalterapply/merchantnamealterapplyment`
 pub mod merchantnamealterapplyment {
     /// 提交商户简称变更申请单
@@ -763,6 +764,7 @@ pub mod merchantnamealterapplyment {
             }
         }
     }
+
     /// `/v3/mchalterapply/merchantnamealterapplyment/merchant`
     pub mod merchant {
         /// `/v3/mchalterapply/merchantnamealterapplyment/merchant/{sub_mchid}`
@@ -807,6 +809,7 @@ pub mod merchantnamealterapplyment {
         }
     }
 }
+
 /// Types that several operations of feature `mchalterapply` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     string_enum! {

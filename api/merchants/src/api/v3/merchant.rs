@@ -29,6 +29,7 @@ pub mod fund {
             pub type GetResponse = crate::api::v3::merchant::types::FundResponse;
         }
     }
+
     /// `/v3/merchant/fund/dayendbalance`
     pub mod dayendbalance {
         /// `/v3/merchant/fund/dayendbalance/{account_type}`
@@ -56,6 +57,7 @@ pub mod fund {
             pub type GetResponse = crate::api::v3::merchant::types::FundResponse;
         }
     }
+
     /// `/v3/merchant/fund/withdraw`
     pub mod withdraw {
         /// 电商平台提现API
@@ -85,18 +87,18 @@ pub mod fund {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     out_request_no: String,
                     amount: i64,
                     account_type: crate::api::types::BillAccountType,
                 );
                 /// Sets `remark` (备注).
-                with_remark => remark: String;
+                fn with_remark(remark: String);
                 /// Sets `bank_memo` (银行附言).
-                with_bank_memo => bank_memo: String;
+                fn with_bank_memo(bank_memo: String);
                 /// Sets `notify_url` (提现结果通知地址).
-                with_notify_url => notify_url: String;
+                fn with_notify_url(notify_url: String);
             }
         }
 
@@ -133,13 +135,10 @@ pub mod fund {
                 }
 
                 constructors! {
-                    Get {
-                        new(
-                            bill_type: String,
-                            bill_date: String,
-                        );
+                    impl Get {
+                        fn new(bill_type: String, bill_date: String);
                         /// Sets `tar_type` (压缩类型 (query)).
-                        with_tar_type => tar_type: String;
+                        fn with_tar_type(tar_type: String);
                     }
                 }
 
@@ -163,6 +162,7 @@ pub mod fund {
                 }
             }
         }
+
         /// `/v3/merchant/fund/withdraw/out-request-no`
         pub mod out_request_no {
             /// `/v3/merchant/fund/withdraw/out-request-no/{out_request_no}`
@@ -195,6 +195,7 @@ pub mod fund {
                     crate::api::v3::merchant::types::FundWithdrawOutRequestNoResponse;
             }
         }
+
         /// `/v3/merchant/fund/withdraw/withdraw-id`
         pub mod withdraw_id {
             /// `/v3/merchant/fund/withdraw/withdraw-id/{withdraw_id}`
@@ -229,6 +230,7 @@ pub mod fund {
         }
     }
 }
+
 /// `/v3/merchant/media`
 pub mod media {
     /// `/v3/merchant/media/upload`
@@ -246,6 +248,7 @@ pub mod media {
             pub file: crate::media::MediaFile,
         }
     }
+
     /// `/v3/merchant/media/video_upload`
     pub mod video_upload {
         /// 视频上传API
@@ -265,6 +268,7 @@ pub mod media {
         }
     }
 }
+
 /// Types that several operations of feature `merchant` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     /// An answer several operations give: each one's `…Response` type names it.

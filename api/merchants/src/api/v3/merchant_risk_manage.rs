@@ -33,21 +33,21 @@ pub mod ec_trade_risk {
         }
 
         constructors! {
-            Post {
+            impl Post {
                 /// Sets `sp_mchid` (服务商商户号).
-                with_sp_mchid => sp_mchid: String;
+                fn with_sp_mchid(sp_mchid: String);
                 /// Sets `sub_mchid` (子商户号).
-                with_sub_mchid => sub_mchid: String;
+                fn with_sub_mchid(sub_mchid: String);
                 /// Sets `mchid` (商户号).
-                with_mchid => mchid: String;
+                fn with_mchid(mchid: String);
                 /// Sets `start_time` (开始时间).
-                with_start_time => start_time: crate::DateTime;
+                fn with_start_time(start_time: crate::DateTime);
                 /// Sets `end_time` (结束时间).
-                with_end_time => end_time: crate::DateTime;
+                fn with_end_time(end_time: crate::DateTime);
                 /// Sets `page_index` (查询页码).
-                with_page_index => page_index: i64;
+                fn with_page_index(page_index: i64);
                 /// Sets `page_size` (查询页大小).
-                with_page_size => page_size: i64;
+                fn with_page_size(page_size: i64);
             }
         }
 
@@ -75,6 +75,7 @@ pub mod ec_trade_risk {
             pub risk_trade_list: Option<Vec<PostResponseRiskTradeList>>,
         }
     }
+
     /// `/v3/merchant-risk-manage/ec-trade-risk/recv-dispose-result`
     pub mod recv_dispose_result {
         /// 回传处置结果
@@ -111,28 +112,26 @@ pub mod ec_trade_risk {
         }
 
         constructors! {
-            Post {
-                new(
-                    out_trade_no: String,
-                );
+            impl Post {
+                fn new(out_trade_no: String);
                 /// Sets `sp_mchid` (服务商商户号).
-                with_sp_mchid => sp_mchid: String;
+                fn with_sp_mchid(sp_mchid: String);
                 /// Sets `sub_mchid` (子商户号).
-                with_sub_mchid => sub_mchid: String;
+                fn with_sub_mchid(sub_mchid: String);
                 /// Sets `mchid` (商户号).
-                with_mchid => mchid: String;
+                fn with_mchid(mchid: String);
                 /// Sets `final_risk_result` (最终风险结论).
-                with_final_risk_result => final_risk_result: i64;
+                fn with_final_risk_result(final_risk_result: i64);
                 /// Sets `final_risk_type` (最终风险类型).
-                with_final_risk_type => final_risk_type: i64;
+                fn with_final_risk_type(final_risk_type: i64);
                 /// Sets `disp_conclusion` (处置结论).
-                with_disp_conclusion => disp_conclusion: Vec<i64>;
+                fn with_disp_conclusion(disp_conclusion: Vec<i64>);
                 /// Sets `disp_addition` (处置补充).
-                with_disp_addition => disp_addition: String;
+                fn with_disp_addition(disp_addition: String);
                 /// Sets `exist_complaint` (是否有投诉).
-                with_exist_complaint => exist_complaint: bool;
+                fn with_exist_complaint(exist_complaint: bool);
                 /// Sets `refund_amount` (退款金额).
-                with_refund_amount => refund_amount: i64;
+                fn with_refund_amount(refund_amount: i64);
             }
         }
 
@@ -144,6 +143,7 @@ pub mod ec_trade_risk {
         }
     }
 }
+
 /// `/v3/merchant-risk-manage/report-trade-union-information`
 pub mod report_trade_union_information {
     /// 上报订单关联信息
@@ -257,99 +257,99 @@ pub mod report_trade_union_information {
     }
 
     constructors! {
-        Post {
+        impl Post {
             /// Sets `sp_mchid` (服务商商户号).
-            with_sp_mchid => sp_mchid: String;
+            fn with_sp_mchid(sp_mchid: String);
             /// Sets `acquiring_bank_id` (从业机构商户号).
-            with_acquiring_bank_id => acquiring_bank_id: String;
+            fn with_acquiring_bank_id(acquiring_bank_id: String);
             /// Sets `channel_id` (渠道号).
-            with_channel_id => channel_id: String;
+            fn with_channel_id(channel_id: String);
             /// Sets `sub_mchid` (子商户号).
-            with_sub_mchid => sub_mchid: String;
+            fn with_sub_mchid(sub_mchid: String);
             /// Sets `out_trade_no` (商户订单号).
-            with_out_trade_no => out_trade_no: String;
+            fn with_out_trade_no(out_trade_no: String);
             /// Sets `openid` (用户标识).
-            with_openid => openid: String;
+            fn with_openid(openid: String);
             /// Sets `phone` (用户手机号).
-            with_phone => phone: String;
+            fn with_phone(phone: String);
             /// Sets `certificates_number` (用户实名证件号).
-            with_certificates_number => certificates_number: String;
+            fn with_certificates_number(certificates_number: String);
             /// Sets `client_ip` (用户终端ip).
-            with_client_ip => client_ip: String;
+            fn with_client_ip(client_ip: String);
             /// Sets `risk_level` (商户判定交易的风险等级).
-            with_risk_level => risk_level: i64;
+            fn with_risk_level(risk_level: i64);
             /// Sets `line_type` (线上线下标识).
-            with_line_type => line_type: i64;
+            fn with_line_type(line_type: i64);
             /// Sets `goods_type` (虚拟实物标识).
-            with_goods_type => goods_type: i64;
+            fn with_goods_type(goods_type: i64);
             /// Sets `seller_type` (物品发布类型).
-            with_seller_type => seller_type: i64;
+            fn with_seller_type(seller_type: i64);
             /// Sets `is_need_deliver` (是否需要物流发货).
-            with_is_need_deliver => is_need_deliver: bool;
+            fn with_is_need_deliver(is_need_deliver: bool);
             /// Sets `device_type` (用户设备类型).
-            with_device_type => device_type: i64;
+            fn with_device_type(device_type: i64);
             /// Sets `userid` (付款方用户标识).
-            with_userid => userid: String;
+            fn with_userid(userid: String);
             /// Sets `phone_from` (手机号来源).
-            with_phone_from => phone_from: i64;
+            fn with_phone_from(phone_from: i64);
             /// Sets `seller_userid` (收款方用户标识).
-            with_seller_userid => seller_userid: String;
+            fn with_seller_userid(seller_userid: String);
             /// Sets `scene` (业务场景).
-            with_scene => scene: i64;
+            fn with_scene(scene: i64);
             /// Sets `recharge_fields` (充值业务场景独有字段).
-            with_recharge_fields => recharge_fields: PostRechargeFields;
+            fn with_recharge_fields(recharge_fields: PostRechargeFields);
             /// Sets `living_expenses_fields` (生活缴费场景独有字段).
-            with_living_expenses_fields => living_expenses_fields: PostLivingExpensesFields;
+            fn with_living_expenses_fields(living_expenses_fields: PostLivingExpensesFields);
             /// Sets `extra_fields1` (扩展字段1).
-            with_extra_fields1 => extra_fields1: String;
+            fn with_extra_fields1(extra_fields1: String);
             /// Sets `extra_fields2` (扩展字段2).
-            with_extra_fields2 => extra_fields2: String;
+            fn with_extra_fields2(extra_fields2: String);
             /// Sets `extra_fields3` (扩展字段3).
-            with_extra_fields3 => extra_fields3: String;
+            fn with_extra_fields3(extra_fields3: String);
             /// Sets `high_risk_goods` (高风险商品标签).
-            with_high_risk_goods => high_risk_goods: i64;
+            fn with_high_risk_goods(high_risk_goods: i64);
             /// Sets `same_deviced` (用户下单设备与支付设备是否一致).
-            with_same_deviced => same_deviced: bool;
+            fn with_same_deviced(same_deviced: bool);
             /// Sets `reliable_device` (用户下单设备是否是常用设备).
-            with_reliable_device => reliable_device: bool;
+            fn with_reliable_device(reliable_device: bool);
             /// Sets `delivery_province` (收货省份).
-            with_delivery_province => delivery_province: String;
+            fn with_delivery_province(delivery_province: String);
             /// Sets `delivery_city` (收货城市).
-            with_delivery_city => delivery_city: String;
+            fn with_delivery_city(delivery_city: String);
             /// Sets `new_address` (收货人地址是否新增).
-            with_new_address => new_address: bool;
+            fn with_new_address(new_address: bool);
             /// Sets `last_pay_openid` (上一笔支付openid).
-            with_last_pay_openid => last_pay_openid: String;
+            fn with_last_pay_openid(last_pay_openid: String);
             /// Sets `risky_goods` (高风险类目).
-            with_risky_goods => risky_goods: i64;
+            fn with_risky_goods(risky_goods: i64);
             /// Sets `offline_delivery_label` (订单识别标识).
-            with_offline_delivery_label => offline_delivery_label: i64;
+            fn with_offline_delivery_label(offline_delivery_label: i64);
             /// Sets `proxy_payment` (是否为代付订单).
-            with_proxy_payment => proxy_payment: bool;
+            fn with_proxy_payment(proxy_payment: bool);
             /// Sets `order_phone_number` (下单人手机号).
-            with_order_phone_number => order_phone_number: String;
+            fn with_order_phone_number(order_phone_number: String);
             /// Sets `user_risk_level` (下单人风险等级).
-            with_user_risk_level => user_risk_level: i64;
+            fn with_user_risk_level(user_risk_level: i64);
             /// Sets `sp_risk_level` (商户风险等级).
-            with_sp_risk_level => sp_risk_level: i64;
+            fn with_sp_risk_level(sp_risk_level: i64);
             /// Sets `phone_number_location` (手机号所属地).
-            with_phone_number_location => phone_number_location: String;
+            fn with_phone_number_location(phone_number_location: String);
             /// Sets `goods_category` (商品类目).
-            with_goods_category => goods_category: String;
+            fn with_goods_category(goods_category: String);
             /// Sets `pre_opening_behavior` (前置打开行为异常).
-            with_pre_opening_behavior => pre_opening_behavior: String;
+            fn with_pre_opening_behavior(pre_opening_behavior: String);
             /// Sets `new_store` (卖家是否是新账号).
-            with_new_store => new_store: bool;
+            fn with_new_store(new_store: bool);
             /// Sets `store_identifier` (店铺标识).
-            with_store_identifier => store_identifier: String;
+            fn with_store_identifier(store_identifier: String);
             /// Sets `goods_listing_time` (商品上架时间).
-            with_goods_listing_time => goods_listing_time: String;
+            fn with_goods_listing_time(goods_listing_time: String);
             /// Sets `combine_out_trade_no` (合单商户订单号).
-            with_combine_out_trade_no => combine_out_trade_no: String;
+            fn with_combine_out_trade_no(combine_out_trade_no: String);
             /// Sets `combine_mchid` (合单商户号).
-            with_combine_mchid => combine_mchid: String;
+            fn with_combine_mchid(combine_mchid: String);
             /// Sets `sub_orders` (子单列表).
-            with_sub_orders => sub_orders: Vec<PostSubOrders>;
+            fn with_sub_orders(sub_orders: Vec<PostSubOrders>);
         }
     }
 
@@ -366,11 +366,11 @@ pub mod report_trade_union_information {
     }
 
     constructors! {
-        PostRechargeFields {
+        impl PostRechargeFields {
             /// Sets `account_type` (充值账号类型).
-            with_account_type => account_type: i64;
+            fn with_account_type(account_type: i64);
             /// Sets `account` (充值账号).
-            with_account => account: String;
+            fn with_account(account: String);
         }
     }
 
@@ -402,21 +402,21 @@ pub mod report_trade_union_information {
     }
 
     constructors! {
-        PostLivingExpensesFields {
+        impl PostLivingExpensesFields {
             /// Sets `acc_no` (户号).
-            with_acc_no => acc_no: String;
+            fn with_acc_no(acc_no: String);
             /// Sets `type` (费种).
-            with_type => r#type: i64;
+            fn with_type(r#type: i64);
             /// Sets `city` (缴费城市).
-            with_city => city: String;
+            fn with_city(city: String);
             /// Sets `address` (户号对应的地址信息).
-            with_address => address: String;
+            fn with_address(address: String);
             /// Sets `acc_name` (缴费户名).
-            with_acc_name => acc_name: String;
+            fn with_acc_name(acc_name: String);
             /// Sets `company_name` (机构名称).
-            with_company_name => company_name: String;
+            fn with_company_name(company_name: String);
             /// Sets `amount` (缴费金额).
-            with_amount => amount: i64;
+            fn with_amount(amount: i64);
         }
     }
 
@@ -448,21 +448,21 @@ pub mod report_trade_union_information {
     }
 
     constructors! {
-        PostSubOrders {
+        impl PostSubOrders {
             /// Sets `out_trade_no` (子单商户订单号).
-            with_out_trade_no => out_trade_no: String;
+            fn with_out_trade_no(out_trade_no: String);
             /// Sets `mch_id` (子单发起方商户号).
-            with_mch_id => mch_id: String;
+            fn with_mch_id(mch_id: String);
             /// Sets `delivery_province` (收货省份).
-            with_delivery_province => delivery_province: String;
+            fn with_delivery_province(delivery_province: String);
             /// Sets `delivery_city` (收货城市).
-            with_delivery_city => delivery_city: String;
+            fn with_delivery_city(delivery_city: String);
             /// Sets `risky_goods` (高风险类目).
-            with_risky_goods => risky_goods: i64;
+            fn with_risky_goods(risky_goods: i64);
             /// Sets `user_risk_level` (下单人风险等级).
-            with_user_risk_level => user_risk_level: i64;
+            fn with_user_risk_level(user_risk_level: i64);
             /// Sets `sp_risk_level` (商户风险等级).
-            with_sp_risk_level => sp_risk_level: i64;
+            fn with_sp_risk_level(sp_risk_level: i64);
         }
     }
 
@@ -481,6 +481,7 @@ pub mod report_trade_union_information {
         pub out_trade_no: Option<String>,
     }
 }
+
 /// `/v3/merchant-risk-manage/trade-risk-information`
 pub mod trade_risk_information {
     /// 查询风险信息
@@ -508,20 +509,18 @@ pub mod trade_risk_information {
     }
 
     constructors! {
-        Get {
-            new(
-                out_trade_no: String,
-            );
+        impl Get {
+            fn new(out_trade_no: String);
             /// Sets `sp_mchid` (服务商商户号 (query)).
-            with_sp_mchid => sp_mchid: String;
+            fn with_sp_mchid(sp_mchid: String);
             /// Sets `acquiring_bank_id` (从业机构号 (query)).
-            with_acquiring_bank_id => acquiring_bank_id: String;
+            fn with_acquiring_bank_id(acquiring_bank_id: String);
             /// Sets `channel_id` (渠道号 (query)).
-            with_channel_id => channel_id: String;
+            fn with_channel_id(channel_id: String);
             /// Sets `sub_mchid` (子商户号 (query)).
-            with_sub_mchid => sub_mchid: String;
+            fn with_sub_mchid(sub_mchid: String);
             /// Sets `complaints_information` (投诉信息 (query)).
-            with_complaints_information => complaints_information: String;
+            fn with_complaints_information(complaints_information: String);
         }
     }
 
@@ -544,6 +543,7 @@ pub mod trade_risk_information {
         pub punish_description: Option<String>,
     }
 }
+
 /// `/v3/merchant-risk-manage/trade-risk-result`
 pub mod trade_risk_result {
     /// 处置结果回传
@@ -579,26 +579,24 @@ pub mod trade_risk_result {
     }
 
     constructors! {
-        Post {
-            new(
-                punish_type: crate::api::v3::merchant_risk_manage::types::PunishType,
-            );
+        impl Post {
+            fn new(punish_type: crate::api::v3::merchant_risk_manage::types::PunishType);
             /// Sets `sp_mchid` (服务商商户号).
-            with_sp_mchid => sp_mchid: String;
+            fn with_sp_mchid(sp_mchid: String);
             /// Sets `acquiring_bank_id` (从业机构商户号).
-            with_acquiring_bank_id => acquiring_bank_id: String;
+            fn with_acquiring_bank_id(acquiring_bank_id: String);
             /// Sets `channel_id` (渠道号).
-            with_channel_id => channel_id: String;
+            fn with_channel_id(channel_id: String);
             /// Sets `sub_mchid` (子商户号).
-            with_sub_mchid => sub_mchid: String;
+            fn with_sub_mchid(sub_mchid: String);
             /// Sets `out_trade_no` (商户订单号).
-            with_out_trade_no => out_trade_no: String;
+            fn with_out_trade_no(out_trade_no: String);
             /// Sets `risk_type` (风险类型).
-            with_risk_type => risk_type: crate::api::v3::merchant_risk_manage::types::RiskType;
+            fn with_risk_type(risk_type: crate::api::v3::merchant_risk_manage::types::RiskType);
             /// Sets `additional_punish_type` (处置手段补充).
-            with_additional_punish_type => additional_punish_type: String;
+            fn with_additional_punish_type(additional_punish_type: String);
             /// Sets `complaints_information` (投诉信息).
-            with_complaints_information => complaints_information: String;
+            fn with_complaints_information(complaints_information: String);
         }
     }
 
@@ -637,6 +635,7 @@ pub mod trade_risk_result {
         pub punish_description: Option<String>,
     }
 }
+
 /// Types that several operations of feature `merchant-risk-manage` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     string_enum! {
@@ -688,6 +687,7 @@ pub mod types {
         pub notify_url: Option<String>,
     }
 }
+
 /// `/v3/merchant-risk-manage/violation-notifications`
 pub mod violation_notifications {
     /// 查询商户违规通知回调地址API
@@ -726,9 +726,9 @@ pub mod violation_notifications {
     }
 
     constructors! {
-        Post {
+        impl Post {
             /// Sets `notify_url` (通知地址).
-            with_notify_url => notify_url: String;
+            fn with_notify_url(notify_url: String);
         }
     }
 
@@ -754,9 +754,9 @@ pub mod violation_notifications {
     }
 
     constructors! {
-        Put {
+        impl Put {
             /// Sets `notify_url` (通知链接).
-            with_notify_url => notify_url: String;
+            fn with_notify_url(notify_url: String);
         }
     }
 

@@ -75,6 +75,7 @@ pub mod complaint_notifications {
     #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
     pub struct Delete {}
 }
+
 /// `/v3/merchant-service/complaints`
 pub mod complaints {
     /// 查询投诉信息API
@@ -103,17 +104,14 @@ pub mod complaints {
     }
 
     constructors! {
-        Get {
-            new(
-                begin_date: String,
-                end_date: String,
-            );
+        impl Get {
+            fn new(begin_date: String, end_date: String);
             /// Sets `limit` (分页大小 (query)).
-            with_limit => limit: i64;
+            fn with_limit(limit: i64);
             /// Sets `offset` (分页开始位置 (query)).
-            with_offset => offset: i64;
+            fn with_offset(offset: i64);
             /// Sets `sub_mchid` (特约商户号 (query)).
-            with_sub_mchid => sub_mchid: String;
+            fn with_sub_mchid(sub_mchid: String);
         }
     }
 
@@ -279,6 +277,7 @@ pub mod complaints {
         }
     }
 }
+
 /// `/v3/merchant-service/complaints-v2`
 pub mod complaints_v2 {
     /// 查询投诉单列表API
@@ -305,17 +304,14 @@ pub mod complaints_v2 {
     }
 
     constructors! {
-        Get {
-            new(
-                begin_date: String,
-                end_date: String,
-            );
+        impl Get {
+            fn new(begin_date: String, end_date: String);
             /// Sets `limit` (分页大小 (query)).
-            with_limit => limit: i64;
+            fn with_limit(limit: i64);
             /// Sets `offset` (分页开始位置 (query)).
-            with_offset => offset: i64;
+            fn with_offset(offset: i64);
             /// Sets `complainted_mchid` (被诉商户号 (query)).
-            with_complainted_mchid => complainted_mchid: String;
+            fn with_complainted_mchid(complainted_mchid: String);
         }
     }
 
@@ -578,6 +574,7 @@ pub mod complaints_v2 {
                 pub complainted_mchid: String,
             }
         }
+
         /// `/v3/merchant-service/complaints-v2/{complaint_id}/negotiation-historys`
         pub mod negotiation_historys {
             /// 查询投诉协商历史API
@@ -600,14 +597,12 @@ pub mod complaints_v2 {
             }
 
             constructors! {
-                Get {
-                    new(
-                        complaint_id: String,
-                    );
+                impl Get {
+                    fn new(complaint_id: String);
                     /// Sets `limit` (分页大小 (query)).
-                    with_limit => limit: i64;
+                    fn with_limit(limit: i64);
                     /// Sets `offset` (分页开始位置 (query)).
-                    with_offset => offset: i64;
+                    fn with_offset(offset: i64);
                 }
             }
 
@@ -912,6 +907,7 @@ pub mod complaints_v2 {
                 pub total_count: Option<i64>,
             }
         }
+
         /// `/v3/merchant-service/complaints-v2/{complaint_id}/response`
         pub mod response {
             /// 提交回复API
@@ -945,20 +941,18 @@ pub mod complaints_v2 {
             }
 
             constructors! {
-                Post {
-                    new(
-                        complaint_id: String,
-                        complainted_mchid: String,
-                        response_content: String,
-                    );
+                impl Post {
+                    fn new(complaint_id: String, complainted_mchid: String, response_content: String);
                     /// Sets `response_images` (response_images).
-                    with_response_images => response_images: Vec<String>;
+                    fn with_response_images(response_images: Vec<String>);
                     /// Sets `jump_url` (跳转链接).
-                    with_jump_url => jump_url: String;
+                    fn with_jump_url(jump_url: String);
                     /// Sets `jump_url_text` (跳转链接文案).
-                    with_jump_url_text => jump_url_text: String;
+                    fn with_jump_url_text(jump_url_text: String);
                     /// Sets `mini_program_jump_info` (跳转小程序信息).
-                    with_mini_program_jump_info => mini_program_jump_info: crate::api::v3::merchant_service::types::MiniProgramJumpInfo;
+                    fn with_mini_program_jump_info(
+                        mini_program_jump_info: crate::api::v3::merchant_service::types::MiniProgramJumpInfo,
+                    );
                 }
             }
 
@@ -966,6 +960,7 @@ pub mod complaints_v2 {
             pub type PostMiniProgramJumpInfo =
                 crate::api::v3::merchant_service::types::MiniProgramJumpInfo;
         }
+
         /// `/v3/merchant-service/complaints-v2/{complaint_id}/response-immediate-service`
         pub mod response_immediate_service {
             /// 回复需要即时服务的投诉单
@@ -1059,13 +1054,15 @@ pub mod complaints_v2 {
             }
 
             constructors! {
-                PostMessageBlocksFaqListFaqs {
+                impl PostMessageBlocksFaqListFaqs {
                     /// Sets `faq_id` (faq的id).
-                    with_faq_id => faq_id: String;
+                    fn with_faq_id(faq_id: String);
                     /// Sets `faq_title` (faq内容).
-                    with_faq_title => faq_title: String;
+                    fn with_faq_title(faq_title: String);
                     /// Sets `action` (动作).
-                    with_action => action: crate::api::v3::merchant_service::types::MessageBlocksButtonAction;
+                    fn with_action(
+                        action: crate::api::v3::merchant_service::types::MessageBlocksButtonAction,
+                    );
                 }
             }
 
@@ -1079,9 +1076,9 @@ pub mod complaints_v2 {
             }
 
             constructors! {
-                PostMessageBlocksFaqList {
+                impl PostMessageBlocksFaqList {
                     /// Sets `faqs` (FAQ列表).
-                    with_faqs => faqs: Vec<PostMessageBlocksFaqListFaqs>;
+                    fn with_faqs(faqs: Vec<PostMessageBlocksFaqListFaqs>);
                 }
             }
 
@@ -1154,13 +1151,17 @@ pub mod complaints_v2 {
             }
 
             constructors! {
-                PostMessageBlocksButtonGroup {
+                impl PostMessageBlocksButtonGroup {
                     /// Sets `buttons` (按钮组).
-                    with_buttons => buttons: Vec<crate::api::v3::merchant_service::types::Buttons>;
+                    fn with_buttons(buttons: Vec<crate::api::v3::merchant_service::types::Buttons>);
                     /// Sets `button_layout` (按钮布局方式).
-                    with_button_layout => button_layout: crate::api::v3::merchant_service::types::ButtonLayout;
+                    fn with_button_layout(
+                        button_layout: crate::api::v3::merchant_service::types::ButtonLayout,
+                    );
                     /// Sets `invalid_info` (失效配置).
-                    with_invalid_info => invalid_info: crate::api::v3::merchant_service::types::InvalidInfo;
+                    fn with_invalid_info(
+                        invalid_info: crate::api::v3::merchant_service::types::InvalidInfo,
+                    );
                 }
             }
 
@@ -1193,21 +1194,23 @@ pub mod complaints_v2 {
             }
 
             constructors! {
-                PostMessageBlocks {
+                impl PostMessageBlocks {
                     /// Sets `type` (消息块类型).
-                    with_type => r#type: crate::api::v3::merchant_service::types::DataNormalMessageBlocksType;
+                    fn with_type(
+                        r#type: crate::api::v3::merchant_service::types::DataNormalMessageBlocksType,
+                    );
                     /// Sets `text` (文本).
-                    with_text => text: crate::api::v3::merchant_service::types::Text;
+                    fn with_text(text: crate::api::v3::merchant_service::types::Text);
                     /// Sets `image` (图片).
-                    with_image => image: crate::api::v3::merchant_service::types::Image;
+                    fn with_image(image: crate::api::v3::merchant_service::types::Image);
                     /// Sets `link` (链接).
-                    with_link => link: crate::api::v3::merchant_service::types::Buttons;
+                    fn with_link(link: crate::api::v3::merchant_service::types::Buttons);
                     /// Sets `faq_list` (FAQ列表).
-                    with_faq_list => faq_list: PostMessageBlocksFaqList;
+                    fn with_faq_list(faq_list: PostMessageBlocksFaqList);
                     /// Sets `button` (按钮).
-                    with_button => button: crate::api::v3::merchant_service::types::Buttons;
+                    fn with_button(button: crate::api::v3::merchant_service::types::Buttons);
                     /// Sets `button_group` (按钮组).
-                    with_button_group => button_group: PostMessageBlocksButtonGroup;
+                    fn with_button_group(button_group: PostMessageBlocksButtonGroup);
                 }
             }
 
@@ -1232,13 +1235,15 @@ pub mod complaints_v2 {
             }
 
             constructors! {
-                PostMessage {
+                impl PostMessage {
                     /// Sets `blocks` (消息内容).
-                    with_blocks => blocks: Vec<PostMessageBlocks>;
+                    fn with_blocks(blocks: Vec<PostMessageBlocks>);
                     /// Sets `sender_identity` (发送者身份类别).
-                    with_sender_identity => sender_identity: crate::api::v3::merchant_service::types::SenderIdentity;
+                    fn with_sender_identity(
+                        sender_identity: crate::api::v3::merchant_service::types::SenderIdentity,
+                    );
                     /// Sets `custom_data` (自定义透传信息).
-                    with_custom_data => custom_data: String;
+                    fn with_custom_data(custom_data: String);
                 }
             }
 
@@ -1249,6 +1254,7 @@ pub mod complaints_v2 {
                 pub log_id: Option<String>,
             }
         }
+
         /// `/v3/merchant-service/complaints-v2/{complaint_id}/update-refund-progress`
         pub mod update_refund_progress {
             /// 更新退款审批结果API
@@ -1282,19 +1288,16 @@ pub mod complaints_v2 {
             }
 
             constructors! {
-                Post {
-                    new(
-                        complaint_id: String,
-                        action: PostAction,
-                    );
+                impl Post {
+                    fn new(complaint_id: String, action: PostAction);
                     /// Sets `launch_refund_day` (预计发起退款时间).
-                    with_launch_refund_day => launch_refund_day: i64;
+                    fn with_launch_refund_day(launch_refund_day: i64);
                     /// Sets `reject_reason` (拒绝退款原因).
-                    with_reject_reason => reject_reason: String;
+                    fn with_reject_reason(reject_reason: String);
                     /// Sets `reject_media_list` (拒绝退款的举证图片列表).
-                    with_reject_media_list => reject_media_list: Vec<String>;
+                    fn with_reject_media_list(reject_media_list: Vec<String>);
                     /// Sets `remark` (备注).
-                    with_remark => remark: String;
+                    fn with_remark(remark: String);
                 }
             }
 
@@ -1310,6 +1313,7 @@ pub mod complaints_v2 {
         }
     }
 }
+
 /// `/v3/merchant-service/feedbacks`
 pub mod feedbacks {
     /// 商户反馈API
@@ -1342,21 +1346,18 @@ pub mod feedbacks {
     }
 
     constructors! {
-        Post {
-            new(
-                transaction_id: String,
-                complainted_mchid: String,
-                feedback_content: String,
-            );
+        impl Post {
+            fn new(transaction_id: String, complainted_mchid: String, feedback_content: String);
             /// Sets `feedback_type` (反馈内容类型).
-            with_feedback_type => feedback_type: i64;
+            fn with_feedback_type(feedback_type: i64);
             /// Sets `feedback_images` (图片凭证).
-            with_feedback_images => feedback_images: Vec<String>;
+            fn with_feedback_images(feedback_images: Vec<String>);
             /// Sets `launch_confirm_process` (反馈处理完成).
-            with_launch_confirm_process => launch_confirm_process: bool;
+            fn with_launch_confirm_process(launch_confirm_process: bool);
         }
     }
 }
+
 /// `/v3/merchant-service/images`
 pub mod images {
     /// `/v3/merchant-service/images/{media_id}`
@@ -1376,6 +1377,7 @@ pub mod images {
             pub media_id: String,
         }
     }
+
     /// `/v3/merchant-service/images/upload`
     pub mod upload {
         /// 商户上传反馈图片API
@@ -1395,6 +1397,7 @@ pub mod images {
         }
     }
 }
+
 /// Types that several operations of feature `merchant-service` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     /// An answer several operations give: each one's `…Response` type names it.
@@ -1459,13 +1462,13 @@ pub mod types {
     }
 
     constructors! {
-        Text {
+        impl Text {
             /// Sets `text` (文本).
-            with_text => text: String;
+            fn with_text(text: String);
             /// Sets `color` (文本颜色).
-            with_color => color: crate::api::v3::merchant_service::types::Color;
+            fn with_color(color: crate::api::v3::merchant_service::types::Color);
             /// Sets `is_bold` (是否粗体).
-            with_is_bold => is_bold: bool;
+            fn with_is_bold(is_bold: bool);
         }
     }
 
@@ -1491,11 +1494,13 @@ pub mod types {
     }
 
     constructors! {
-        Image {
+        impl Image {
             /// Sets `media_id` (媒体ID).
-            with_media_id => media_id: String;
+            fn with_media_id(media_id: String);
             /// Sets `image_style_type` (图片样式类型).
-            with_image_style_type => image_style_type: crate::api::v3::merchant_service::types::ImageStyleType;
+            fn with_image_style_type(
+                image_style_type: crate::api::v3::merchant_service::types::ImageStyleType,
+            );
         }
     }
 
@@ -1533,12 +1538,10 @@ pub mod types {
     }
 
     constructors! {
-        MessageInfo {
-            new(
-                content: String,
-            );
+        impl MessageInfo {
+            fn new(content: String);
             /// Sets `custom_data` (自定义透传字段).
-            with_custom_data => custom_data: String;
+            fn with_custom_data(custom_data: String);
         }
     }
 
@@ -1570,11 +1573,11 @@ pub mod types {
     }
 
     constructors! {
-        InvalidInfo {
+        impl InvalidInfo {
             /// Sets `expired_time` (过期时间).
-            with_expired_time => expired_time: crate::DateTime;
+            fn with_expired_time(expired_time: crate::DateTime);
             /// Sets `multi_clickable` (是否可以多次点击).
-            with_multi_clickable => multi_clickable: bool;
+            fn with_multi_clickable(multi_clickable: bool);
         }
     }
 
@@ -1628,14 +1631,12 @@ pub mod types {
     }
 
     constructors! {
-        MessageBlocksButtonActionMiniProgramJumpInfo {
-            new(
-                appid: String,
-            );
+        impl MessageBlocksButtonActionMiniProgramJumpInfo {
+            fn new(appid: String);
             /// Sets `path` (跳转小程序页面PATH).
-            with_path => path: String;
+            fn with_path(path: String);
             /// Sets `text` (跳转小程序页面名称).
-            with_text => text: String;
+            fn with_text(text: String);
         }
     }
 
@@ -1663,17 +1664,23 @@ pub mod types {
     }
 
     constructors! {
-        MessageBlocksButtonAction {
+        impl MessageBlocksButtonAction {
             /// Sets `action_type` (动作类型).
-            with_action_type => action_type: crate::api::v3::merchant_service::types::ActionType;
+            fn with_action_type(
+                action_type: crate::api::v3::merchant_service::types::ActionType,
+            );
             /// Sets `jump_url` (跳转链接).
-            with_jump_url => jump_url: String;
+            fn with_jump_url(jump_url: String);
             /// Sets `mini_program_jump_info` (跳转小程序信息).
-            with_mini_program_jump_info => mini_program_jump_info: crate::api::v3::merchant_service::types::MessageBlocksButtonActionMiniProgramJumpInfo;
+            fn with_mini_program_jump_info(
+                mini_program_jump_info: crate::api::v3::merchant_service::types::MessageBlocksButtonActionMiniProgramJumpInfo,
+            );
             /// Sets `message_info` (回复消息内容).
-            with_message_info => message_info: crate::api::v3::merchant_service::types::MessageInfo;
+            fn with_message_info(
+                message_info: crate::api::v3::merchant_service::types::MessageInfo,
+            );
             /// Sets `action_id` (动作id).
-            with_action_id => action_id: String;
+            fn with_action_id(action_id: String);
         }
     }
 
@@ -1693,13 +1700,17 @@ pub mod types {
     }
 
     constructors! {
-        Buttons {
+        impl Buttons {
             /// Sets `text` (文本).
-            with_text => text: String;
+            fn with_text(text: String);
             /// Sets `action` (动作).
-            with_action => action: crate::api::v3::merchant_service::types::MessageBlocksButtonAction;
+            fn with_action(
+                action: crate::api::v3::merchant_service::types::MessageBlocksButtonAction,
+            );
             /// Sets `invalid_info` (失效配置).
-            with_invalid_info => invalid_info: crate::api::v3::merchant_service::types::InvalidInfo;
+            fn with_invalid_info(
+                invalid_info: crate::api::v3::merchant_service::types::InvalidInfo,
+            );
         }
     }
 

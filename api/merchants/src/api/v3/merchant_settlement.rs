@@ -57,6 +57,7 @@ pub mod merchant_settle_rule_applications {
             crate::api::v3::merchant_settlement::types::MerchantSettleRuleApplicationsResponse;
     }
 }
+
 /// Types that several operations of feature `merchant-settlement` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     /// An answer several operations give: each one's `…Response` type names it.

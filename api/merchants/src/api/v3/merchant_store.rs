@@ -30,17 +30,25 @@ pub mod stores {
     }
 
     constructors! {
-        Post {
+        impl Post {
             /// Sets `sub_mchid` (子商户号).
-            with_sub_mchid => sub_mchid: String;
+            fn with_sub_mchid(sub_mchid: String);
             /// Sets `store_basics` (门店基础信息).
-            with_store_basics => store_basics: crate::api::v3::merchant_store::types::StoreBasics;
+            fn with_store_basics(
+                store_basics: crate::api::v3::merchant_store::types::StoreBasics,
+            );
             /// Sets `store_address` (门店地址信息).
-            with_store_address => store_address: crate::api::v3::merchant_store::types::StoreAddress;
+            fn with_store_address(
+                store_address: crate::api::v3::merchant_store::types::StoreAddress,
+            );
             /// Sets `store_business` (门店经营信息).
-            with_store_business => store_business: crate::api::v3::merchant_store::types::StoreBusiness;
+            fn with_store_business(
+                store_business: crate::api::v3::merchant_store::types::StoreBusiness,
+            );
             /// Sets `store_recipient` (门店收款信息).
-            with_store_recipient => store_recipient: Vec<crate::api::v3::merchant_store::types::StoreRecipient>;
+            fn with_store_recipient(
+                store_recipient: Vec<crate::api::v3::merchant_store::types::StoreRecipient>,
+            );
         }
     }
 
@@ -83,12 +91,10 @@ pub mod stores {
         }
 
         constructors! {
-            Get {
-                new(
-                    store_id: i64,
-                );
+            impl Get {
+                fn new(store_id: i64);
                 /// Sets `sub_mchid` (特约商户号 (query)).
-                with_sub_mchid => sub_mchid: String;
+                fn with_sub_mchid(sub_mchid: String);
             }
         }
 
@@ -156,18 +162,22 @@ pub mod stores {
         }
 
         constructors! {
-            Patch {
-                new(
-                    store_id: i64,
-                );
+            impl Patch {
+                fn new(store_id: i64);
                 /// Sets `sub_mchid` (子商户号).
-                with_sub_mchid => sub_mchid: String;
+                fn with_sub_mchid(sub_mchid: String);
                 /// Sets `store_basics` (门店基础信息).
-                with_store_basics => store_basics: crate::api::v3::merchant_store::types::StoreBasics;
+                fn with_store_basics(
+                    store_basics: crate::api::v3::merchant_store::types::StoreBasics,
+                );
                 /// Sets `store_address` (门店地址信息).
-                with_store_address => store_address: crate::api::v3::merchant_store::types::StoreAddress;
+                fn with_store_address(
+                    store_address: crate::api::v3::merchant_store::types::StoreAddress,
+                );
                 /// Sets `store_business` (门店经营信息).
-                with_store_business => store_business: crate::api::v3::merchant_store::types::StoreBusiness;
+                fn with_store_business(
+                    store_business: crate::api::v3::merchant_store::types::StoreBusiness,
+                );
             }
         }
 
@@ -216,6 +226,7 @@ pub mod stores {
                 /// The type is [`StoresResponse`](crate::api::v3::merchant_store::types::StoresResponse), which other answers share.
                 pub type PostResponse = crate::api::v3::merchant_store::types::StoresResponse;
             }
+
             /// `/v3/merchant-store/stores/{store_id}/recipients/unbind`
             pub mod unbind {
                 /// 解除门店收款信息绑定
@@ -240,14 +251,14 @@ pub mod stores {
                 }
 
                 constructors! {
-                    Post {
-                        new(
-                            store_id: i64,
-                        );
+                    impl Post {
+                        fn new(store_id: i64);
                         /// Sets `sub_mchid` (子商户号).
-                        with_sub_mchid => sub_mchid: String;
+                        fn with_sub_mchid(sub_mchid: String);
                         /// Sets `store_recipient` (门店收款信息).
-                        with_store_recipient => store_recipient: Vec<crate::api::v3::merchant_store::types::StoreRecipient>;
+                        fn with_store_recipient(
+                            store_recipient: Vec<crate::api::v3::merchant_store::types::StoreRecipient>,
+                        );
                     }
                 }
 
@@ -266,6 +277,7 @@ pub mod stores {
         }
     }
 }
+
 /// Types that several operations of feature `merchant-store` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     /// 收款门店信息
@@ -279,12 +291,10 @@ pub mod types {
     }
 
     constructors! {
-        StoreRecipient {
-            new(
-                mchid: String,
-            );
+        impl StoreRecipient {
+            fn new(mchid: String);
             /// Sets `company_name` (门店收款主体).
-            with_company_name => company_name: String;
+            fn with_company_name(company_name: String);
         }
     }
 
@@ -325,18 +335,16 @@ pub mod types {
     }
 
     constructors! {
-        StoreBasics {
-            new(
-                store_name: String,
-            );
+        impl StoreBasics {
+            fn new(store_name: String);
             /// Sets `store_reference_id` (商家门店编号).
-            with_store_reference_id => store_reference_id: String;
+            fn with_store_reference_id(store_reference_id: String);
             /// Sets `brand_name` (品牌名称).
-            with_brand_name => brand_name: String;
+            fn with_brand_name(brand_name: String);
             /// Sets `branch_name` (分店名称).
-            with_branch_name => branch_name: String;
+            fn with_branch_name(branch_name: String);
             /// Sets `brand_id` (品牌ID).
-            with_brand_id => brand_id: i64;
+            fn with_brand_id(brand_id: i64);
         }
     }
 
@@ -359,17 +367,14 @@ pub mod types {
     }
 
     constructors! {
-        StoreAddress {
-            new(
-                address_code: String,
-                address_detail: String,
-            );
+        impl StoreAddress {
+            fn new(address_code: String, address_detail: String);
             /// Sets `address_complements` (门店地址辅助描述).
-            with_address_complements => address_complements: String;
+            fn with_address_complements(address_complements: String);
             /// Sets `longitude` (门店经度).
-            with_longitude => longitude: String;
+            fn with_longitude(longitude: String);
             /// Sets `latitude` (门店纬度).
-            with_latitude => latitude: String;
+            fn with_latitude(latitude: String);
         }
     }
 
@@ -385,11 +390,11 @@ pub mod types {
     }
 
     constructors! {
-        StoreBusiness {
+        impl StoreBusiness {
             /// Sets `service_phone` (门店服务电话).
-            with_service_phone => service_phone: String;
+            fn with_service_phone(service_phone: String);
             /// Sets `business_hours` (门店经营时间).
-            with_business_hours => business_hours: String;
+            fn with_business_hours(business_hours: String);
         }
     }
 }

@@ -63,6 +63,7 @@ pub mod ecommerce {
                 pub transfer_in_account: PostResponseTransferInAccount,
             }
         }
+
         /// `/v3/platsolution/ecommerce/bank-transfer-recharges/out-recharge-no`
         pub mod out_recharge_no {
             /// `/v3/platsolution/ecommerce/bank-transfer-recharges/out-recharge-no/{out_recharge_no}`
@@ -146,6 +147,7 @@ pub mod ecommerce {
             }
         }
     }
+
     /// `/v3/platsolution/ecommerce/insurance-compensation-contracts`
     pub mod insurance_compensation_contracts {
         /// 开通保险理赔功能
@@ -218,6 +220,7 @@ pub mod ecommerce {
             }
         }
     }
+
     /// `/v3/platsolution/ecommerce/mch-transfer`
     pub mod mch_transfer {
         /// `/v3/platsolution/ecommerce/mch-transfer/compensate-bills`
@@ -252,20 +255,20 @@ pub mod ecommerce {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         receiver: crate::api::v3::platsolution::types::Receiver,
                         out_bill_no: String,
                         transfer_remark: String,
                     );
                     /// Sets `amount` (赔付金额).
-                    with_amount => amount: i64;
+                    fn with_amount(amount: i64);
                     /// Sets `sponsor_mchid` (出资商户号).
-                    with_sponsor_mchid => sponsor_mchid: String;
+                    fn with_sponsor_mchid(sponsor_mchid: String);
                     /// Sets `transfer_scene_id` (转账场景ID).
-                    with_transfer_scene_id => transfer_scene_id: String;
+                    fn with_transfer_scene_id(transfer_scene_id: String);
                     /// Sets `user_recv_perception` (用户收款感知).
-                    with_user_recv_perception => user_recv_perception: String;
+                    fn with_user_recv_perception(user_recv_perception: String);
                 }
             }
 
@@ -381,6 +384,7 @@ pub mod ecommerce {
                     pub type GetResponse = crate::api::v3::platsolution::types::EcommerceMchTransferCompensateBillsBillIdResponse;
                 }
             }
+
             /// `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no`
             pub mod out_bill_no {
                 /// `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/out-bill-no/{out_bill_no}`
@@ -465,6 +469,7 @@ pub mod ecommerce {
                     }
                 }
             }
+
             /// `/v3/platsolution/ecommerce/mch-transfer/compensate-bills/pre-transfer`
             pub mod pre_transfer {
                 /// 请求赔付预下单
@@ -501,24 +506,24 @@ pub mod ecommerce {
                 }
 
                 constructors! {
-                    Post {
-                        new(
+                    impl Post {
+                        fn new(
                             receiver: crate::api::v3::platsolution::types::Receiver,
                             out_bill_no: String,
                             transfer_remark: String,
                         );
                         /// Sets `sp_appid` (公众账号ID).
-                        with_sp_appid => sp_appid: String;
+                        fn with_sp_appid(sp_appid: String);
                         /// Sets `amount` (赔付金额).
-                        with_amount => amount: i64;
+                        fn with_amount(amount: i64);
                         /// Sets `sponsor_mchid` (出资商户号).
-                        with_sponsor_mchid => sponsor_mchid: String;
+                        fn with_sponsor_mchid(sponsor_mchid: String);
                         /// Sets `transfer_scene_id` (转账场景ID).
-                        with_transfer_scene_id => transfer_scene_id: String;
+                        fn with_transfer_scene_id(transfer_scene_id: String);
                         /// Sets `user_recv_perception` (用户收款感知).
-                        with_user_recv_perception => user_recv_perception: String;
+                        fn with_user_recv_perception(user_recv_perception: String);
                         /// Sets `notify_url` (商户回调地址).
-                        with_notify_url => notify_url: String;
+                        fn with_notify_url(notify_url: String);
                     }
                 }
 
@@ -551,6 +556,7 @@ pub mod ecommerce {
                 }
             }
         }
+
         /// `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills`
         pub mod deposit_after_sales_compensation_bills {
             /// 请求保证金售后赔付
@@ -587,24 +593,20 @@ pub mod ecommerce {
             }
 
             constructors! {
-                Post {
-                    new(
-                        receiver: PostReceiver,
-                        out_bill_no: String,
-                        transfer_remark: String,
-                    );
+                impl Post {
+                    fn new(receiver: PostReceiver, out_bill_no: String, transfer_remark: String);
                     /// Sets `sub_mchid` (二级商户号).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                     /// Sets `sp_appid` (公众账号ID).
-                    with_sp_appid => sp_appid: String;
+                    fn with_sp_appid(sp_appid: String);
                     /// Sets `amount` (赔付金额).
-                    with_amount => amount: i64;
+                    fn with_amount(amount: i64);
                     /// Sets `transfer_scene_id` (转账场景ID).
-                    with_transfer_scene_id => transfer_scene_id: String;
+                    fn with_transfer_scene_id(transfer_scene_id: String);
                     /// Sets `user_recv_perception` (用户收款感知).
-                    with_user_recv_perception => user_recv_perception: String;
+                    fn with_user_recv_perception(user_recv_perception: String);
                     /// Sets `sub_appid` (二级商户AppID).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                 }
             }
 
@@ -638,13 +640,15 @@ pub mod ecommerce {
             }
 
             constructors! {
-                PostReceiver {
+                impl PostReceiver {
                     /// Sets `type` (转账接收方类型).
-                    with_type => r#type: crate::api::v3::platsolution::types::ReceiverType;
+                    fn with_type(r#type: crate::api::v3::platsolution::types::ReceiverType);
                     /// Sets `transaction_info` (转账接收方订单信息).
-                    with_transaction_info => transaction_info: crate::api::v3::platsolution::types::TransactionInfo;
+                    fn with_transaction_info(
+                        transaction_info: crate::api::v3::platsolution::types::TransactionInfo,
+                    );
                     /// Sets `user_info` (转账接收方用户).
-                    with_user_info => user_info: crate::api::v3::platsolution::types::UserInfo;
+                    fn with_user_info(user_info: crate::api::v3::platsolution::types::UserInfo);
                 }
             }
 
@@ -721,12 +725,10 @@ pub mod ecommerce {
                     }
 
                     constructors! {
-                        Get {
-                            new(
-                                bill_id: String,
-                            );
+                        impl Get {
+                            fn new(bill_id: String);
                             /// Sets `sub_mchid` (二级商户号 (query)).
-                            with_sub_mchid => sub_mchid: String;
+                            fn with_sub_mchid(sub_mchid: String);
                         }
                     }
 
@@ -761,6 +763,7 @@ pub mod ecommerce {
                     pub type GetResponse = crate::api::v3::platsolution::types::EcommerceMchTransferDepositAfterSalesCompensationBillsBillIdResponse;
                 }
             }
+
             /// `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no`
             pub mod out_bill_no {
                 /// `/v3/platsolution/ecommerce/mch-transfer/deposit-after-sales-compensation-bills/out-bill-no/{out_bill_no}`
@@ -782,12 +785,10 @@ pub mod ecommerce {
                     }
 
                     constructors! {
-                        Get {
-                            new(
-                                out_bill_no: String,
-                            );
+                        impl Get {
+                            fn new(out_bill_no: String);
                             /// Sets `sub_mchid` (二级商户号 (query)).
-                            with_sub_mchid => sub_mchid: String;
+                            fn with_sub_mchid(sub_mchid: String);
                         }
                     }
 
@@ -823,6 +824,7 @@ pub mod ecommerce {
                 }
             }
         }
+
         /// `/v3/platsolution/ecommerce/mch-transfer/deposit-insurance-premiums-compensation-bills`
         pub mod deposit_insurance_premiums_compensation_bills {
             /// 发起保证金赔付保司保费
@@ -851,18 +853,14 @@ pub mod ecommerce {
             }
 
             constructors! {
-                Post {
-                    new(
-                        receiver: PostReceiver,
-                        out_bill_no: String,
-                        transfer_remark: String,
-                    );
+                impl Post {
+                    fn new(receiver: PostReceiver, out_bill_no: String, transfer_remark: String);
                     /// Sets `sub_mchid` (二级商户号).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                     /// Sets `sp_appid` (公众账号ID).
-                    with_sp_appid => sp_appid: String;
+                    fn with_sp_appid(sp_appid: String);
                     /// Sets `amount` (赔付金额).
-                    with_amount => amount: i64;
+                    fn with_amount(amount: i64);
                 }
             }
 
@@ -903,13 +901,13 @@ pub mod ecommerce {
             }
 
             constructors! {
-                PostReceiver {
+                impl PostReceiver {
                     /// Sets `type` (转账接收方类型).
-                    with_type => r#type: crate::api::v3::platsolution::types::Type2;
+                    fn with_type(r#type: crate::api::v3::platsolution::types::Type2);
                     /// Sets `mch_info` (转账接收方商户信息).
-                    with_mch_info => mch_info: crate::api::v3::platsolution::types::MchInfo;
+                    fn with_mch_info(mch_info: crate::api::v3::platsolution::types::MchInfo);
                     /// Sets `transaction_info` (赔付单信息).
-                    with_transaction_info => transaction_info: PostReceiverTransactionInfo;
+                    fn with_transaction_info(transaction_info: PostReceiverTransactionInfo);
                 }
             }
 
@@ -1037,6 +1035,7 @@ pub mod ecommerce {
                 }
             }
         }
+
         /// `/v3/platsolution/ecommerce/mch-transfer/deposit-shipping-cost-compensation-bills`
         pub mod deposit_shipping_cost_compensation_bills {
             /// 发起保证金赔付用户运费
@@ -1071,22 +1070,22 @@ pub mod ecommerce {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         receiver: crate::api::v3::platsolution::types::Receiver3,
                         out_bill_no: String,
                         transfer_remark: String,
                     );
                     /// Sets `sub_mchid` (二级商户号).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                     /// Sets `sp_appid` (公众账号ID).
-                    with_sp_appid => sp_appid: String;
+                    fn with_sp_appid(sp_appid: String);
                     /// Sets `amount` (赔付金额).
-                    with_amount => amount: i64;
+                    fn with_amount(amount: i64);
                     /// Sets `transfer_scene_id` (转账场景ID).
-                    with_transfer_scene_id => transfer_scene_id: String;
+                    fn with_transfer_scene_id(transfer_scene_id: String);
                     /// Sets `user_recv_perception` (用户收款感知).
-                    with_user_recv_perception => user_recv_perception: String;
+                    fn with_user_recv_perception(user_recv_perception: String);
                 }
             }
 
@@ -1177,12 +1176,10 @@ pub mod ecommerce {
                     }
 
                     constructors! {
-                        Get {
-                            new(
-                                out_bill_no: String,
-                            );
+                        impl Get {
+                            fn new(out_bill_no: String);
                             /// Sets `sub_mchid` (二级商户号 (query)).
-                            with_sub_mchid => sub_mchid: String;
+                            fn with_sub_mchid(sub_mchid: String);
                         }
                     }
 
@@ -1242,6 +1239,7 @@ pub mod ecommerce {
                 }
             }
         }
+
         /// `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills`
         pub mod insurance_claim_bills {
             /// 请求保险理赔
@@ -1270,16 +1268,16 @@ pub mod ecommerce {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         receiver: crate::api::v3::platsolution::types::ReceiverDetailReceiver,
                         out_bill_no: String,
                         transfer_remark: String,
                     );
                     /// Sets `sub_mchid` (二级商户号).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                     /// Sets `amount` (赔付金额).
-                    with_amount => amount: i64;
+                    fn with_amount(amount: i64);
                 }
             }
 
@@ -1368,12 +1366,10 @@ pub mod ecommerce {
                     }
 
                     constructors! {
-                        Get {
-                            new(
-                                bill_id: String,
-                            );
+                        impl Get {
+                            fn new(bill_id: String);
                             /// Sets `sub_mchid` (二级商户号 (query)).
-                            with_sub_mchid => sub_mchid: String;
+                            fn with_sub_mchid(sub_mchid: String);
                         }
                     }
 
@@ -1408,6 +1404,7 @@ pub mod ecommerce {
                     pub type GetResponse = crate::api::v3::platsolution::types::EcommerceMchTransferInsuranceClaimBillsBillIdResponse;
                 }
             }
+
             /// `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no`
             pub mod out_bill_no {
                 /// `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/out-bill-no/{out_bill_no}`
@@ -1429,12 +1426,10 @@ pub mod ecommerce {
                     }
 
                     constructors! {
-                        Get {
-                            new(
-                                out_bill_no: String,
-                            );
+                        impl Get {
+                            fn new(out_bill_no: String);
                             /// Sets `sub_mchid` (二级商户号 (query)).
-                            with_sub_mchid => sub_mchid: String;
+                            fn with_sub_mchid(sub_mchid: String);
                         }
                     }
 
@@ -1489,12 +1484,10 @@ pub mod ecommerce {
                         }
 
                         constructors! {
-                            Post {
-                                new(
-                                    out_bill_no: String,
-                                );
+                            impl Post {
+                                fn new(out_bill_no: String);
                                 /// Sets `sub_mchid` (二级商户号).
-                                with_sub_mchid => sub_mchid: String;
+                                fn with_sub_mchid(sub_mchid: String);
                             }
                         }
 
@@ -1518,6 +1511,7 @@ pub mod ecommerce {
                     }
                 }
             }
+
             /// `/v3/platsolution/ecommerce/mch-transfer/insurance-claim-bills/pre-transfer`
             pub mod pre_transfer {
                 /// 请求保险理赔预下单
@@ -1548,18 +1542,18 @@ pub mod ecommerce {
                 }
 
                 constructors! {
-                    Post {
-                        new(
+                    impl Post {
+                        fn new(
                             receiver: crate::api::v3::platsolution::types::ReceiverDetailReceiver,
                             out_bill_no: String,
                             transfer_remark: String,
                         );
                         /// Sets `sub_mchid` (二级商户号).
-                        with_sub_mchid => sub_mchid: String;
+                        fn with_sub_mchid(sub_mchid: String);
                         /// Sets `amount` (赔付金额).
-                        with_amount => amount: i64;
+                        fn with_amount(amount: i64);
                         /// Sets `notify_url` (商户回调地址).
-                        with_notify_url => notify_url: String;
+                        fn with_notify_url(notify_url: String);
                     }
                 }
 
@@ -1593,6 +1587,7 @@ pub mod ecommerce {
                 }
             }
         }
+
         /// `/v3/platsolution/ecommerce/mch-transfer/sub-mch-compensation-bills`
         pub mod sub_mch_compensation_bills {
             /// 请求赔付
@@ -1619,15 +1614,15 @@ pub mod ecommerce {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         receiver: PostReceiver,
                         out_bill_no: String,
                         amount: i64,
                         transfer_remark: String,
                     );
                     /// Sets `sponsor_mchid` (出资商户号).
-                    with_sponsor_mchid => sponsor_mchid: String;
+                    fn with_sponsor_mchid(sponsor_mchid: String);
                 }
             }
 
@@ -1709,12 +1704,10 @@ pub mod ecommerce {
                 }
 
                 constructors! {
-                    Get {
-                        new(
-                            out_bill_no: String,
-                        );
+                    impl Get {
+                        fn new(out_bill_no: String);
                         /// Sets `sponsor_mchid` (出资商户号 (query)).
-                        with_sponsor_mchid => sponsor_mchid: String;
+                        fn with_sponsor_mchid(sponsor_mchid: String);
                     }
                 }
 
@@ -1768,6 +1761,7 @@ pub mod ecommerce {
                 }
             }
         }
+
         /// `/v3/platsolution/ecommerce/mch-transfer/transfer-bills`
         pub mod transfer_bills {
             /// 保证金赔付
@@ -1802,21 +1796,21 @@ pub mod ecommerce {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         business_type: crate::api::v3::platsolution::types::BusinessType,
                         receiver: PostReceiver,
                         out_bill_no: String,
                         transfer_remark: String,
                     );
                     /// Sets `sub_mchid` (二级商户号).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                     /// Sets `sp_appid` (公众账号ID).
-                    with_sp_appid => sp_appid: String;
+                    fn with_sp_appid(sp_appid: String);
                     /// Sets `amount` (赔付金额).
-                    with_amount => amount: i64;
+                    fn with_amount(amount: i64);
                     /// Sets `receiver_remark` (收款方备注).
-                    with_receiver_remark => receiver_remark: String;
+                    fn with_receiver_remark(receiver_remark: String);
                 }
             }
 
@@ -1839,11 +1833,11 @@ pub mod ecommerce {
             }
 
             constructors! {
-                PostReceiverMchInfo {
+                impl PostReceiverMchInfo {
                     /// Sets `mch_id` (商户号).
-                    with_mch_id => mch_id: String;
+                    fn with_mch_id(mch_id: String);
                     /// Sets `mchid` (商户号).
-                    with_mchid => mchid: String;
+                    fn with_mchid(mchid: String);
                 }
             }
 
@@ -1860,11 +1854,11 @@ pub mod ecommerce {
             }
 
             constructors! {
-                PostReceiver {
+                impl PostReceiver {
                     /// Sets `type` (转账接收方类型).
-                    with_type => r#type: crate::api::v3::platsolution::types::ReceiverType;
+                    fn with_type(r#type: crate::api::v3::platsolution::types::ReceiverType);
                     /// Sets `mch_info` (转账接收方商户信息).
-                    with_mch_info => mch_info: PostReceiverMchInfo;
+                    fn with_mch_info(mch_info: PostReceiverMchInfo);
                 }
             }
 
@@ -1945,12 +1939,12 @@ pub mod ecommerce {
                     }
 
                     constructors! {
-                        Get {
-                            new(
-                                bill_id: String,
-                            );
+                        impl Get {
+                            fn new(bill_id: String);
                             /// Sets `business_type` (业务类型 (query)).
-                            with_business_type => business_type: crate::api::v3::platsolution::types::BusinessType;
+                            fn with_business_type(
+                                business_type: crate::api::v3::platsolution::types::BusinessType,
+                            );
                         }
                     }
 
@@ -1989,6 +1983,7 @@ pub mod ecommerce {
                     pub type GetResponse = crate::api::v3::platsolution::types::EcommerceMchTransferTransferBillsBillIdResponse;
                 }
             }
+
             /// `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no`
             pub mod out_bill_no {
                 /// `/v3/platsolution/ecommerce/mch-transfer/transfer-bills/out-bill-no/{out_bill_no}`
@@ -2011,12 +2006,12 @@ pub mod ecommerce {
                     }
 
                     constructors! {
-                        Get {
-                            new(
-                                out_bill_no: String,
-                            );
+                        impl Get {
+                            fn new(out_bill_no: String);
                             /// Sets `business_type` (业务类型 (query)).
-                            with_business_type => business_type: crate::api::v3::platsolution::types::BusinessType;
+                            fn with_business_type(
+                                business_type: crate::api::v3::platsolution::types::BusinessType,
+                            );
                         }
                     }
 
@@ -2057,6 +2052,7 @@ pub mod ecommerce {
             }
         }
     }
+
     /// `/v3/platsolution/ecommerce/recharge-employees`
     pub mod recharge_employees {
         /// 添加二级商户可扫码充值员工
@@ -2155,6 +2151,7 @@ pub mod ecommerce {
             }
         }
     }
+
     /// `/v3/platsolution/ecommerce/recharges`
     pub mod recharges {
         /// `/v3/platsolution/ecommerce/recharges/apply`
@@ -2192,8 +2189,8 @@ pub mod ecommerce {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         sub_mchid: String,
                         out_recharge_no: String,
                         recharge_scene: crate::api::v3::platsolution::types::RechargeScene,
@@ -2201,11 +2198,13 @@ pub mod ecommerce {
                         recharge_amount: crate::api::v3::platsolution::types::RechargeAmount,
                     );
                     /// Sets `notify_url` (商户回调地址).
-                    with_notify_url => notify_url: String;
+                    fn with_notify_url(notify_url: String);
                     /// Sets `available_recharge_channels` (可用充值渠道列表).
-                    with_available_recharge_channels => available_recharge_channels: Vec<crate::api::v3::platsolution::types::AvailableRechargeChannels>;
+                    fn with_available_recharge_channels(
+                        available_recharge_channels: Vec<crate::api::v3::platsolution::types::AvailableRechargeChannels>,
+                    );
                     /// Sets `remark` (充值备注).
-                    with_remark => remark: String;
+                    fn with_remark(remark: String);
                 }
             }
 
@@ -2233,6 +2232,7 @@ pub mod ecommerce {
                 pub recharge_url: String,
             }
         }
+
         /// `/v3/platsolution/ecommerce/recharges/out-recharge-no`
         pub mod out_recharge_no {
             /// `/v3/platsolution/ecommerce/recharges/out-recharge-no/{out_recharge_no}`
@@ -2374,6 +2374,7 @@ pub mod ecommerce {
             }
         }
     }
+
     /// `/v3/platsolution/ecommerce/settle`
     pub mod settle {
         /// `/v3/platsolution/ecommerce/settle/prepay-settle-orders`
@@ -2410,8 +2411,8 @@ pub mod ecommerce {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         appid: String,
                         out_settle_batch_no: String,
                         individual_auth_id: String,
@@ -2421,7 +2422,7 @@ pub mod ecommerce {
                         settle_info_list: Vec<PostSettleInfoList>,
                     );
                     /// Sets `receive_type_template_id` (收款类型模板ID).
-                    with_receive_type_template_id => receive_type_template_id: i64;
+                    fn with_receive_type_template_id(receive_type_template_id: i64);
                 }
             }
 
@@ -2440,12 +2441,10 @@ pub mod ecommerce {
             }
 
             constructors! {
-                PostSettleInfoListSettleDetailInfoListAmount {
-                    new(
-                        amount: i64,
-                    );
+                impl PostSettleInfoListSettleDetailInfoListAmount {
+                    fn new(amount: i64);
                     /// Sets `currency` (币种).
-                    with_currency => currency: String;
+                    fn with_currency(currency: String);
                 }
             }
 
@@ -2566,15 +2565,15 @@ pub mod ecommerce {
                     }
 
                     constructors! {
-                        Post {
-                            new(
+                        impl Post {
+                            fn new(
                                 settle_batch_no: String,
                                 individual_auth_id: String,
                                 out_abnormal_settle_batch_no: String,
                                 abnormal_settle_type: crate::api::v3::platsolution::types::AbnormalSettleType,
                             );
                             /// Sets `description` (异常处理说明).
-                            with_description => description: String;
+                            fn with_description(description: String);
                         }
                     }
 
@@ -2666,6 +2665,7 @@ pub mod ecommerce {
             }
         }
     }
+
     /// `/v3/platsolution/ecommerce/withdraw`
     pub mod withdraw {
         /// `/v3/platsolution/ecommerce/withdraw/day-end-balance-withdraw`
@@ -2698,20 +2698,20 @@ pub mod ecommerce {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         sub_mchid: String,
                         out_request_no: String,
                         calculate_amount_type: PostCalculateAmountType,
                     );
                     /// Sets `remark` (提现备注).
-                    with_remark => remark: String;
+                    fn with_remark(remark: String);
                     /// Sets `bank_memo` (银行附言).
-                    with_bank_memo => bank_memo: String;
+                    fn with_bank_memo(bank_memo: String);
                     /// Sets `notify_url` (提现结果通知地址).
-                    with_notify_url => notify_url: String;
+                    fn with_notify_url(notify_url: String);
                     /// Sets `reserve_amount` (留存额).
-                    with_reserve_amount => reserve_amount: i64;
+                    fn with_reserve_amount(reserve_amount: i64);
                 }
             }
 
@@ -2770,6 +2770,7 @@ pub mod ecommerce {
         }
     }
 }
+
 /// `/v3/platsolution/insurance`
 pub mod insurance {
     /// `/v3/platsolution/insurance/mch-transfer`
@@ -2815,8 +2816,8 @@ pub mod insurance {
                 }
 
                 constructors! {
-                    Post {
-                        new(
+                    impl Post {
+                        fn new(
                             sub_mchid: String,
                             sp_appid: String,
                             out_batch_no: String,
@@ -2829,7 +2830,7 @@ pub mod insurance {
                             notify_url: String,
                         );
                         /// Sets `sub_appid` (二级商户AppID).
-                        with_sub_appid => sub_appid: String;
+                        fn with_sub_appid(sub_appid: String);
                     }
                 }
 
@@ -2853,6 +2854,7 @@ pub mod insurance {
                     pub batch_state: Option<crate::api::v3::platsolution::types::BatchState>,
                 }
             }
+
             /// `/v3/platsolution/insurance/mch-transfer/batches/batch-id`
             pub mod batch_id {
                 /// `/v3/platsolution/insurance/mch-transfer/batches/batch-id/{batch_id}`
@@ -2880,18 +2882,16 @@ pub mod insurance {
                     }
 
                     constructors! {
-                        Get {
-                            new(
-                                batch_id: String,
-                                sub_mchid: String,
-                                need_query_detail: bool,
-                            );
+                        impl Get {
+                            fn new(batch_id: String, sub_mchid: String, need_query_detail: bool);
                             /// Sets `detail_state` (明细状态 (query)).
-                            with_detail_state => detail_state: crate::api::v3::platsolution::types::DetailState2;
+                            fn with_detail_state(
+                                detail_state: crate::api::v3::platsolution::types::DetailState2,
+                            );
                             /// Sets `offset` (请求资源起始位置 (query)).
-                            with_offset => offset: i64;
+                            fn with_offset(offset: i64);
                             /// Sets `limit` (最大资源条数 (query)).
-                            with_limit => limit: i64;
+                            fn with_limit(limit: i64);
                         }
                     }
 
@@ -2962,6 +2962,7 @@ pub mod insurance {
                     }
                 }
             }
+
             /// `/v3/platsolution/insurance/mch-transfer/batches/detail-receipts`
             pub mod detail_receipts {
                 /// `/v3/platsolution/insurance/mch-transfer/batches/detail-receipts/out-batch-no`
@@ -3062,6 +3063,7 @@ pub mod insurance {
                     }
                 }
             }
+
             /// `/v3/platsolution/insurance/mch-transfer/batches/out-batch-no`
             pub mod out_batch_no {
                 /// `/v3/platsolution/insurance/mch-transfer/batches/out-batch-no/{out_batch_no}`
@@ -3089,18 +3091,16 @@ pub mod insurance {
                     }
 
                     constructors! {
-                        Get {
-                            new(
-                                out_batch_no: String,
-                                sub_mchid: String,
-                                need_query_detail: bool,
-                            );
+                        impl Get {
+                            fn new(out_batch_no: String, sub_mchid: String, need_query_detail: bool);
                             /// Sets `offset` (请求资源起始位置 (query)).
-                            with_offset => offset: i64;
+                            fn with_offset(offset: i64);
                             /// Sets `limit` (最大资源条数 (query)).
-                            with_limit => limit: i64;
+                            fn with_limit(limit: i64);
                             /// Sets `detail_state` (明细状态 (query)).
-                            with_detail_state => detail_state: crate::api::v3::platsolution::types::DetailState2;
+                            fn with_detail_state(
+                                detail_state: crate::api::v3::platsolution::types::DetailState2,
+                            );
                         }
                     }
 
@@ -3171,6 +3171,7 @@ pub mod insurance {
                     }
                 }
             }
+
             /// `/v3/platsolution/insurance/mch-transfer/batches/summary-receipts`
             pub mod summary_receipts {
                 /// `/v3/platsolution/insurance/mch-transfer/batches/summary-receipts/out-batch-no`
@@ -3252,6 +3253,7 @@ pub mod insurance {
                 }
             }
         }
+
         /// `/v3/platsolution/insurance/mch-transfer/reservation`
         pub mod reservation {
             /// `/v3/platsolution/insurance/mch-transfer/reservation/apply`
@@ -3300,8 +3302,8 @@ pub mod insurance {
                 }
 
                 constructors! {
-                    Post {
-                        new(
+                    impl Post {
+                        fn new(
                             sub_mchid: String,
                             sp_appid: String,
                             out_reservation_no: String,
@@ -3311,17 +3313,19 @@ pub mod insurance {
                             notify_url: String,
                         );
                         /// Sets `sub_appid` (二级商户AppID).
-                        with_sub_appid => sub_appid: String;
+                        fn with_sub_appid(sub_appid: String);
                         /// Sets `estimated_max_amount` (预计最大转账金额).
-                        with_estimated_max_amount => estimated_max_amount: i64;
+                        fn with_estimated_max_amount(estimated_max_amount: i64);
                         /// Sets `exact_amount` (准确转账金额).
-                        with_exact_amount => exact_amount: i64;
+                        fn with_exact_amount(exact_amount: i64);
                         /// Sets `openid` (收款用户OpenID).
-                        with_openid => openid: String;
+                        fn with_openid(openid: String);
                         /// Sets `user_real_name` (收款用户姓名).
-                        with_user_real_name => user_real_name: String;
+                        fn with_user_real_name(user_real_name: String);
                         /// Sets `scene_report_data` (场景报备信息).
-                        with_scene_report_data => scene_report_data: crate::api::v3::platsolution::types::SceneReportData;
+                        fn with_scene_report_data(
+                            scene_report_data: crate::api::v3::platsolution::types::SceneReportData,
+                        );
                     }
                 }
 
@@ -3340,6 +3344,7 @@ pub mod insurance {
                 /// The type is [`MchTransferResponse`](crate::api::v3::platsolution::types::MchTransferResponse), which other answers share.
                 pub type PostResponse = crate::api::v3::platsolution::types::MchTransferResponse;
             }
+
             /// `/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no`
             pub mod out_reservation_no {
                 /// `/v3/platsolution/insurance/mch-transfer/reservation/out-reservation-no/{out_reservation_no}`
@@ -3410,6 +3415,7 @@ pub mod insurance {
                     }
                 }
             }
+
             /// `/v3/platsolution/insurance/mch-transfer/reservation/reservation-id`
             pub mod reservation_id {
                 /// `/v3/platsolution/insurance/mch-transfer/reservation/reservation-id/{reservation_id}`
@@ -3447,6 +3453,7 @@ pub mod insurance {
         }
     }
 }
+
 /// `/v3/platsolution/mch-transfer`
 pub mod mch_transfer {
     /// `/v3/platsolution/mch-transfer/batches`
@@ -3492,8 +3499,8 @@ pub mod mch_transfer {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         sub_mchid: String,
                         sp_appid: String,
                         out_batch_no: String,
@@ -3506,7 +3513,7 @@ pub mod mch_transfer {
                         notify_url: String,
                     );
                     /// Sets `sub_appid` (二级商户AppID).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                 }
             }
 
@@ -3527,6 +3534,7 @@ pub mod mch_transfer {
                 pub batch_state: Option<String>,
             }
         }
+
         /// `/v3/platsolution/mch-transfer/batches/batch-id`
         pub mod batch_id {
             /// `/v3/platsolution/mch-transfer/batches/batch-id/{batch_id}`
@@ -3556,18 +3564,14 @@ pub mod mch_transfer {
                 }
 
                 constructors! {
-                    Get {
-                        new(
-                            batch_id: String,
-                            sub_mchid: String,
-                            need_query_detail: bool,
-                        );
+                    impl Get {
+                        fn new(batch_id: String, sub_mchid: String, need_query_detail: bool);
                         /// Sets `detail_state` (明细状态 (query)).
-                        with_detail_state => detail_state: GetDetailState;
+                        fn with_detail_state(detail_state: GetDetailState);
                         /// Sets `offset` (请求资源起始位置 (query)).
-                        with_offset => offset: i64;
+                        fn with_offset(offset: i64);
                         /// Sets `limit` (最大资源条数 (query)).
-                        with_limit => limit: i64;
+                        fn with_limit(limit: i64);
                     }
                 }
 
@@ -3631,6 +3635,7 @@ pub mod mch_transfer {
                 }
             }
         }
+
         /// `/v3/platsolution/mch-transfer/batches/detail-receipts`
         pub mod detail_receipts {
             /// `/v3/platsolution/mch-transfer/batches/detail-receipts/out-batch-no`
@@ -3722,6 +3727,7 @@ pub mod mch_transfer {
                 }
             }
         }
+
         /// `/v3/platsolution/mch-transfer/batches/out-batch-no`
         pub mod out_batch_no {
             /// `/v3/platsolution/mch-transfer/batches/out-batch-no/{out_batch_no}`
@@ -3751,18 +3757,16 @@ pub mod mch_transfer {
                 }
 
                 constructors! {
-                    Get {
-                        new(
-                            out_batch_no: String,
-                            sub_mchid: String,
-                            need_query_detail: bool,
-                        );
+                    impl Get {
+                        fn new(out_batch_no: String, sub_mchid: String, need_query_detail: bool);
                         /// Sets `offset` (请求资源起始位置 (query)).
-                        with_offset => offset: i64;
+                        fn with_offset(offset: i64);
                         /// Sets `limit` (最大资源条数 (query)).
-                        with_limit => limit: i64;
+                        fn with_limit(limit: i64);
                         /// Sets `detail_state` (明细状态 (query)).
-                        with_detail_state => detail_state: crate::api::v3::platsolution::types::DetailState2;
+                        fn with_detail_state(
+                            detail_state: crate::api::v3::platsolution::types::DetailState2,
+                        );
                     }
                 }
 
@@ -3815,6 +3819,7 @@ pub mod mch_transfer {
                 }
             }
         }
+
         /// `/v3/platsolution/mch-transfer/batches/summary-receipts`
         pub mod summary_receipts {
             /// `/v3/platsolution/mch-transfer/batches/summary-receipts/out-batch-no`
@@ -3891,6 +3896,7 @@ pub mod mch_transfer {
             }
         }
     }
+
     /// `/v3/platsolution/mch-transfer/reservation`
     pub mod reservation {
         /// `/v3/platsolution/mch-transfer/reservation/apply`
@@ -3940,8 +3946,8 @@ pub mod mch_transfer {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         sub_mchid: String,
                         sp_appid: String,
                         out_reservation_no: String,
@@ -3951,17 +3957,19 @@ pub mod mch_transfer {
                         notify_url: String,
                     );
                     /// Sets `sub_appid` (二级商户AppID).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                     /// Sets `estimated_max_amount` (预计最大转账金额).
-                    with_estimated_max_amount => estimated_max_amount: i64;
+                    fn with_estimated_max_amount(estimated_max_amount: i64);
                     /// Sets `exact_amount` (准确转账金额).
-                    with_exact_amount => exact_amount: i64;
+                    fn with_exact_amount(exact_amount: i64);
                     /// Sets `openid` (收款用户OpenID).
-                    with_openid => openid: String;
+                    fn with_openid(openid: String);
                     /// Sets `user_real_name` (收款用户姓名).
-                    with_user_real_name => user_real_name: String;
+                    fn with_user_real_name(user_real_name: String);
                     /// Sets `scene_report_data` (场景报备信息).
-                    with_scene_report_data => scene_report_data: crate::api::v3::platsolution::types::SceneReportData;
+                    fn with_scene_report_data(
+                        scene_report_data: crate::api::v3::platsolution::types::SceneReportData,
+                    );
                 }
             }
 
@@ -3980,6 +3988,7 @@ pub mod mch_transfer {
             /// The type is [`MchTransferResponse`](crate::api::v3::platsolution::types::MchTransferResponse), which other answers share.
             pub type PostResponse = crate::api::v3::platsolution::types::MchTransferResponse;
         }
+
         /// `/v3/platsolution/mch-transfer/reservation/out-reservation-no`
         pub mod out_reservation_no {
             /// `/v3/platsolution/mch-transfer/reservation/out-reservation-no/{out_reservation_no}`
@@ -4040,6 +4049,7 @@ pub mod mch_transfer {
                 }
             }
         }
+
         /// `/v3/platsolution/mch-transfer/reservation/reservation-id`
         pub mod reservation_id {
             /// `/v3/platsolution/mch-transfer/reservation/reservation-id/{reservation_id}`
@@ -4071,6 +4081,7 @@ pub mod mch_transfer {
         }
     }
 }
+
 /// Types that several operations of feature `platsolution` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     string_enum! {
@@ -4097,11 +4108,11 @@ pub mod types {
     }
 
     constructors! {
-        RechargeAmount {
+        impl RechargeAmount {
             /// Sets `amount` (总金额).
-            with_amount => amount: i64;
+            fn with_amount(amount: i64);
             /// Sets `currency` (货币类型).
-            with_currency => currency: String;
+            fn with_currency(currency: String);
         }
     }
 
@@ -4158,12 +4169,12 @@ pub mod types {
     }
 
     constructors! {
-        TransactionInfo {
-            new(
-                transaction_id: String,
-            );
+        impl TransactionInfo {
+            fn new(transaction_id: String);
             /// Sets `type` (转账接收方订单类型).
-            with_type => r#type: crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType;
+            fn with_type(
+                r#type: crate::api::v3::platsolution::types::ReceiverDetailReceiverTransactionInfoType,
+            );
         }
     }
 
@@ -4179,11 +4190,15 @@ pub mod types {
     }
 
     constructors! {
-        Receiver {
+        impl Receiver {
             /// Sets `type` (转账接收方类型).
-            with_type => r#type: crate::api::v3::platsolution::types::ReceiverDetailReceiverType;
+            fn with_type(
+                r#type: crate::api::v3::platsolution::types::ReceiverDetailReceiverType,
+            );
             /// Sets `transaction_info` (转账接收方订单信息).
-            with_transaction_info => transaction_info: crate::api::v3::platsolution::types::TransactionInfo;
+            fn with_transaction_info(
+                transaction_info: crate::api::v3::platsolution::types::TransactionInfo,
+            );
         }
     }
 
@@ -4270,11 +4285,13 @@ pub mod types {
     }
 
     constructors! {
-        ReceiverDetailReceiver {
+        impl ReceiverDetailReceiver {
             /// Sets `type` (转账接收方类型).
-            with_type => r#type: crate::api::v3::platsolution::types::ReceiverType;
+            fn with_type(r#type: crate::api::v3::platsolution::types::ReceiverType);
             /// Sets `transaction_info` (转账接收方订单信息).
-            with_transaction_info => transaction_info: crate::api::v3::platsolution::types::TransactionInfo;
+            fn with_transaction_info(
+                transaction_info: crate::api::v3::platsolution::types::TransactionInfo,
+            );
         }
     }
 
@@ -4325,9 +4342,9 @@ pub mod types {
     }
 
     constructors! {
-        UserInfo {
+        impl UserInfo {
             /// Sets `sp_openid` (转账接收方用户openid).
-            with_sp_openid => sp_openid: String;
+            fn with_sp_openid(sp_openid: String);
         }
     }
 
@@ -4348,9 +4365,9 @@ pub mod types {
     }
 
     constructors! {
-        MchInfo {
+        impl MchInfo {
             /// Sets `mchid` (商户号).
-            with_mchid => mchid: String;
+            fn with_mchid(mchid: String);
         }
     }
 
@@ -4392,11 +4409,13 @@ pub mod types {
     }
 
     constructors! {
-        Receiver3 {
+        impl Receiver3 {
             /// Sets `transaction_info` (转账接收方订单信息).
-            with_transaction_info => transaction_info: crate::api::v3::platsolution::types::TransactionInfo;
+            fn with_transaction_info(
+                transaction_info: crate::api::v3::platsolution::types::TransactionInfo,
+            );
             /// Sets `user_info` (转账接收方用户).
-            with_user_info => user_info: crate::api::v3::platsolution::types::UserInfo;
+            fn with_user_info(user_info: crate::api::v3::platsolution::types::UserInfo);
         }
     }
 
@@ -5084,16 +5103,12 @@ pub mod types {
     }
 
     constructors! {
-        InsurancePolicy {
-            new(
-                product_registration_no: String,
-                policy_no: String,
-                name: String,
-            );
+        impl InsurancePolicy {
+            fn new(product_registration_no: String, policy_no: String, name: String);
             /// Sets `withdrawal_no` (取现单号).
-            with_withdrawal_no => withdrawal_no: String;
+            fn with_withdrawal_no(withdrawal_no: String);
             /// Sets `claim_no` (理赔单号).
-            with_claim_no => claim_no: String;
+            fn with_claim_no(claim_no: String);
         }
     }
 
@@ -5107,9 +5122,11 @@ pub mod types {
     }
 
     constructors! {
-        SceneReportData {
+        impl SceneReportData {
             /// Sets `insurance_policy` (保险保单报备信息).
-            with_insurance_policy => insurance_policy: crate::api::v3::platsolution::types::InsurancePolicy;
+            fn with_insurance_policy(
+                insurance_policy: crate::api::v3::platsolution::types::InsurancePolicy,
+            );
         }
     }
 

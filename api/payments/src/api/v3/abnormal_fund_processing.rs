@@ -112,16 +112,18 @@ pub mod receipts {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         receipt_id: String,
                         out_instruction_no: String,
                         transfer_mode: crate::api::v3::abnormal_fund_processing::types::TransferMode,
                     );
                     /// Sets `receiver` (收款方).
-                    with_receiver => receiver: crate::api::v3::abnormal_fund_processing::types::Receiver;
+                    fn with_receiver(
+                        receiver: crate::api::v3::abnormal_fund_processing::types::Receiver,
+                    );
                     /// Sets `notify_url` (回调通知地址).
-                    with_notify_url => notify_url: String;
+                    fn with_notify_url(notify_url: String);
                 }
             }
 
@@ -290,6 +292,7 @@ pub mod receipts {
         }
     }
 }
+
 /// Types that several operations of feature `abnormal-fund-processing` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     string_enum! {
@@ -341,13 +344,13 @@ pub mod types {
     }
 
     constructors! {
-        Receiver {
+        impl Receiver {
             /// Sets `openid` (入账用户OpenID).
-            with_openid => openid: String;
+            fn with_openid(openid: String);
             /// Sets `appid` (商户AppID).
-            with_appid => appid: String;
+            fn with_appid(appid: String);
             /// Sets `mchid` (入账商户号).
-            with_mchid => mchid: String;
+            fn with_mchid(mchid: String);
         }
     }
 

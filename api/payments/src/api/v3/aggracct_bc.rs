@@ -152,6 +152,7 @@ pub mod types {
         pub fail_reason: Option<crate::api::v3::aggracct_bc::types::FailReason>,
     }
 }
+
 /// `/v3/aggracct-bc/wb-channel`
 pub mod wb_channel {
     /// `/v3/aggracct-bc/wb-channel/account`
@@ -181,17 +182,14 @@ pub mod wb_channel {
             }
 
             constructors! {
-                Get {
-                    new(
-                        mchid: String,
-                        bal_account_no: String,
-                    );
+                impl Get {
+                    fn new(mchid: String, bal_account_no: String);
                     /// Sets `card_no` (卡号 (query)).
-                    with_card_no => card_no: String;
+                    fn with_card_no(card_no: String);
                     /// Sets `sgn_no` (商户子账户协议号 (query)).
-                    with_sgn_no => sgn_no: String;
+                    fn with_sgn_no(sgn_no: String);
                     /// Sets `req_scene` (请求场景 (query)).
-                    with_req_scene => req_scene: crate::api::v3::aggracct_bc::types::ReqScene;
+                    fn with_req_scene(req_scene: crate::api::v3::aggracct_bc::types::ReqScene);
                 }
             }
 
@@ -207,6 +205,7 @@ pub mod wb_channel {
                 pub balance: Option<i64>,
             }
         }
+
         /// `/v3/aggracct-bc/wb-channel/account/mch_archives`
         pub mod mch_archives {
             /// 查询商户资料
@@ -232,17 +231,14 @@ pub mod wb_channel {
             }
 
             constructors! {
-                Get {
-                    new(
-                        mchid: String,
-                        bal_account_no: String,
-                    );
+                impl Get {
+                    fn new(mchid: String, bal_account_no: String);
                     /// Sets `card_no` (卡号 (query)).
-                    with_card_no => card_no: String;
+                    fn with_card_no(card_no: String);
                     /// Sets `sgn_no` (商户子账户协议号 (query)).
-                    with_sgn_no => sgn_no: String;
+                    fn with_sgn_no(sgn_no: String);
                     /// Sets `req_scene` (请求场景 (query)).
-                    with_req_scene => req_scene: crate::api::v3::aggracct_bc::types::ReqScene;
+                    fn with_req_scene(req_scene: crate::api::v3::aggracct_bc::types::ReqScene);
                 }
             }
 
@@ -362,6 +358,7 @@ pub mod wb_channel {
                 pub sgn_no: Option<String>,
             }
         }
+
         /// `/v3/aggracct-bc/wb-channel/account/mch_media`
         pub mod mch_media {
             /// 查询商户影像件资料
@@ -385,18 +382,16 @@ pub mod wb_channel {
             }
 
             constructors! {
-                Get {
-                    new(
-                        business_scene: GetBusinessScene,
-                    );
+                impl Get {
+                    fn new(business_scene: GetBusinessScene);
                     /// Sets `mchid` (微信支付商户号 (query)).
-                    with_mchid => mchid: String;
+                    fn with_mchid(mchid: String);
                     /// Sets `platform_trx_id` (微信支付业务申请单号 (query)).
-                    with_platform_trx_id => platform_trx_id: String;
+                    fn with_platform_trx_id(platform_trx_id: String);
                     /// Sets `mch_media_type` (影像件类型 (query)).
-                    with_mch_media_type => mch_media_type: GetMchMediaType;
+                    fn with_mch_media_type(mch_media_type: GetMchMediaType);
                     /// Sets `media_id` (影像件资料ID (query)).
-                    with_media_id => media_id: String;
+                    fn with_media_id(media_id: String);
                 }
             }
 
@@ -456,6 +451,7 @@ pub mod wb_channel {
             }
         }
     }
+
     /// `/v3/aggracct-bc/wb-channel/bank-channel-account`
     pub mod bank_channel_account {
         /// `/v3/aggracct-bc/wb-channel/bank-channel-account/rename`
@@ -487,15 +483,15 @@ pub mod wb_channel {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         out_request_no: String,
                         mchid: String,
                         bal_account_no: String,
                         change_scene: crate::api::v3::aggracct_bc::types::ChangeScene,
                     );
                     /// Sets `req_scene` (请求场景).
-                    with_req_scene => req_scene: crate::api::v3::aggracct_bc::types::ReqScene;
+                    fn with_req_scene(req_scene: crate::api::v3::aggracct_bc::types::ReqScene);
                 }
             }
 
@@ -551,6 +547,7 @@ pub mod wb_channel {
             }
         }
     }
+
     /// `/v3/aggracct-bc/wb-channel/control-orders`
     pub mod control_orders {
         /// `/v3/aggracct-bc/wb-channel/control-orders/{out_request_no}`
@@ -688,6 +685,7 @@ pub mod wb_channel {
                 pub recover_order: Option<GetResponseRecoverOrder>,
             }
         }
+
         /// `/v3/aggracct-bc/wb-channel/control-orders/info`
         pub mod info {
             /// `/v3/aggracct-bc/wb-channel/control-orders/info/update`
@@ -726,23 +724,20 @@ pub mod wb_channel {
                         }
 
                         constructors! {
-                            Post {
-                                new(
-                                    out_request_no: String,
-                                    mchid: String,
-                                );
+                            impl Post {
+                                fn new(out_request_no: String, mchid: String);
                                 /// Sets `audit_result` (审核结果).
-                                with_audit_result => audit_result: PostAuditResult;
+                                fn with_audit_result(audit_result: PostAuditResult);
                                 /// Sets `audit_finish_time` (审核完成时间).
-                                with_audit_finish_time => audit_finish_time: crate::DateTime;
+                                fn with_audit_finish_time(audit_finish_time: crate::DateTime);
                                 /// Sets `attach_info` (业务附属信息).
-                                with_attach_info => attach_info: String;
+                                fn with_attach_info(attach_info: String);
                                 /// Sets `fail_code` (审核驳回错误码).
-                                with_fail_code => fail_code: String;
+                                fn with_fail_code(fail_code: String);
                                 /// Sets `fail_msg` (审核驳回错误原因).
-                                with_fail_msg => fail_msg: String;
+                                fn with_fail_msg(fail_msg: String);
                                 /// Sets `scene` (场景).
-                                with_scene => scene: PostScene;
+                                fn with_scene(scene: PostScene);
                             }
                         }
 
@@ -778,6 +773,7 @@ pub mod wb_channel {
                 }
             }
         }
+
         /// `/v3/aggracct-bc/wb-channel/control-orders/punish`
         pub mod punish {
             /// 发起微众台账管控
@@ -818,25 +814,27 @@ pub mod wb_channel {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         out_request_no: String,
                         mchid: String,
                         bal_account_no: String,
                         punish_scene: i64,
                     );
                     /// Sets `punish_reason` (管控原因).
-                    with_punish_reason => punish_reason: String;
+                    fn with_punish_reason(punish_reason: String);
                     /// Sets `punish_end_time` (管控结束时间).
-                    with_punish_end_time => punish_end_time: crate::DateTime;
+                    fn with_punish_end_time(punish_end_time: crate::DateTime);
                     /// Sets `card_no` (目标下管卡号).
-                    with_card_no => card_no: String;
+                    fn with_card_no(card_no: String);
                     /// Sets `sgn_no` (目标下管商户子账户协议号).
-                    with_sgn_no => sgn_no: String;
+                    fn with_sgn_no(sgn_no: String);
                     /// Sets `req_scene` (请求场景).
-                    with_req_scene => req_scene: crate::api::v3::aggracct_bc::types::ReqScene;
+                    fn with_req_scene(req_scene: crate::api::v3::aggracct_bc::types::ReqScene);
                     /// Sets `fund_repatriation_strategy` (微众资金划回策略).
-                    with_fund_repatriation_strategy => fund_repatriation_strategy: PostFundRepatriationStrategy;
+                    fn with_fund_repatriation_strategy(
+                        fund_repatriation_strategy: PostFundRepatriationStrategy,
+                    );
                 }
             }
 
@@ -862,6 +860,7 @@ pub mod wb_channel {
                 pub out_request_no: String,
             }
         }
+
         /// `/v3/aggracct-bc/wb-channel/control-orders/recover`
         pub mod recover {
             /// 解除对微众台账的管控
@@ -900,8 +899,8 @@ pub mod wb_channel {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         out_request_no: String,
                         related_webank_punish_no: String,
                         related_wxpay_punish_no: String,
@@ -910,11 +909,11 @@ pub mod wb_channel {
                         recover_reason: String,
                     );
                     /// Sets `card_no` (目标下管卡号).
-                    with_card_no => card_no: String;
+                    fn with_card_no(card_no: String);
                     /// Sets `sgn_no` (目标下管商户子账户协议号).
-                    with_sgn_no => sgn_no: String;
+                    fn with_sgn_no(sgn_no: String);
                     /// Sets `req_scene` (请求场景).
-                    with_req_scene => req_scene: crate::api::v3::aggracct_bc::types::ReqScene;
+                    fn with_req_scene(req_scene: crate::api::v3::aggracct_bc::types::ReqScene);
                 }
             }
 
@@ -931,6 +930,7 @@ pub mod wb_channel {
             }
         }
     }
+
     /// `/v3/aggracct-bc/wb-channel/special-reduction`
     pub mod special_reduction {
         /// 特殊减额
@@ -969,8 +969,8 @@ pub mod wb_channel {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     mchid: String,
                     bal_account_no: String,
                     out_request_no: String,
@@ -978,13 +978,13 @@ pub mod wb_channel {
                     amount: i64,
                 );
                 /// Sets `reason` (特殊减额原因).
-                with_reason => reason: String;
+                fn with_reason(reason: String);
                 /// Sets `card_no` (卡号).
-                with_card_no => card_no: String;
+                fn with_card_no(card_no: String);
                 /// Sets `sgn_no` (商户账户协议号).
-                with_sgn_no => sgn_no: String;
+                fn with_sgn_no(sgn_no: String);
                 /// Sets `req_scene` (请求场景).
-                with_req_scene => req_scene: crate::api::v3::aggracct_bc::types::ReqScene;
+                fn with_req_scene(req_scene: crate::api::v3::aggracct_bc::types::ReqScene);
             }
         }
 
@@ -1036,18 +1036,14 @@ pub mod wb_channel {
             }
 
             constructors! {
-                Get {
-                    new(
-                        out_request_no: String,
-                        mchid: String,
-                        bal_account_no: String,
-                    );
+                impl Get {
+                    fn new(out_request_no: String, mchid: String, bal_account_no: String);
                     /// Sets `card_no` (卡号 (query)).
-                    with_card_no => card_no: String;
+                    fn with_card_no(card_no: String);
                     /// Sets `sgn_no` (商户子账户协议号 (query)).
-                    with_sgn_no => sgn_no: String;
+                    fn with_sgn_no(sgn_no: String);
                     /// Sets `req_scene` (请求场景 (query)).
-                    with_req_scene => req_scene: crate::api::v3::aggracct_bc::types::ReqScene;
+                    fn with_req_scene(req_scene: crate::api::v3::aggracct_bc::types::ReqScene);
                 }
             }
 

@@ -53,6 +53,7 @@ pub mod receipt {
         /// The type is [`ReceiptResponse`](crate::api::v3::bank_batch_transfer::types::ReceiptResponse), which other answers share.
         pub type PostResponse = crate::api::v3::bank_batch_transfer::types::ReceiptResponse;
     }
+
     /// `/v3/bank-batch-transfer/receipt/summary-receipts`
     pub mod summary_receipts {
         /// 查询汇总电子回单受理结果API
@@ -101,6 +102,7 @@ pub mod receipt {
             crate::api::v3::bank_batch_transfer::types::ReceiptSummaryReceiptsResponse;
     }
 }
+
 /// Types that several operations of feature `bank-batch-transfer` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     /// An answer several operations give: each one's `…Response` type names it.

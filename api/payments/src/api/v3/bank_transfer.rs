@@ -51,8 +51,8 @@ pub mod batches {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 platform_mchid: String,
                 specialized_payment_mchid: String,
                 sponsor_mchid: String,
@@ -67,9 +67,9 @@ pub mod batches {
                 transfer_purpose: String,
             );
             /// Sets `attach_remark` (附加信息).
-            with_attach_remark => attach_remark: String;
+            fn with_attach_remark(attach_remark: String);
             /// Sets `transfer_detail_list` (转账明细列表).
-            with_transfer_detail_list => transfer_detail_list: Vec<PostTransferDetailList>;
+            fn with_transfer_detail_list(transfer_detail_list: Vec<PostTransferDetailList>);
         }
     }
 
@@ -95,8 +95,8 @@ pub mod batches {
     }
 
     constructors! {
-        PostTransferDetailList {
-            new(
+        impl PostTransferDetailList {
+            fn new(
                 out_detail_no: String,
                 transfer_amount: i64,
                 transfer_remark: String,
@@ -104,7 +104,7 @@ pub mod batches {
                 user_name: String,
             );
             /// Sets `user_id_card` (收款用户身份证).
-            with_user_id_card => user_id_card: String;
+            fn with_user_id_card(user_id_card: String);
         }
     }
 
@@ -147,17 +147,16 @@ pub mod batches {
             }
 
             constructors! {
-                Get {
-                    new(
-                        batch_id: String,
-                        need_query_detail: bool,
-                    );
+                impl Get {
+                    fn new(batch_id: String, need_query_detail: bool);
                     /// Sets `offset` (请求资源起始位置 (query)).
-                    with_offset => offset: i64;
+                    fn with_offset(offset: i64);
                     /// Sets `limit` (最大资源条数 (query)).
-                    with_limit => limit: i64;
+                    fn with_limit(limit: i64);
                     /// Sets `detail_state` (明细状态 (query)).
-                    with_detail_state => detail_state: crate::api::v3::bank_transfer::types::DetailState2;
+                    fn with_detail_state(
+                        detail_state: crate::api::v3::bank_transfer::types::DetailState2,
+                    );
                 }
             }
 
@@ -243,6 +242,7 @@ pub mod batches {
             }
         }
     }
+
     /// `/v3/bank-transfer/batches/out-batch-no`
     pub mod out_batch_no {
         /// `/v3/bank-transfer/batches/out-batch-no/{out_batch_no}`
@@ -271,17 +271,16 @@ pub mod batches {
             }
 
             constructors! {
-                Get {
-                    new(
-                        out_batch_no: String,
-                        need_query_detail: bool,
-                    );
+                impl Get {
+                    fn new(out_batch_no: String, need_query_detail: bool);
                     /// Sets `offset` (请求资源起始位置 (query)).
-                    with_offset => offset: i64;
+                    fn with_offset(offset: i64);
                     /// Sets `limit` (最大资源条数 (query)).
-                    with_limit => limit: i64;
+                    fn with_limit(limit: i64);
                     /// Sets `detail_state` (明细状态 (query)).
-                    with_detail_state => detail_state: crate::api::v3::bank_transfer::types::DetailState2;
+                    fn with_detail_state(
+                        detail_state: crate::api::v3::bank_transfer::types::DetailState2,
+                    );
                 }
             }
 
@@ -368,6 +367,7 @@ pub mod batches {
         }
     }
 }
+
 /// Types that several operations of feature `bank-transfer` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     string_enum! {

@@ -26,19 +26,18 @@ pub mod fundflowbill {
     }
 
     constructors! {
-        Get {
-            new(
-                bill_date: String,
-            );
+        impl Get {
+            fn new(bill_date: String);
             /// Sets `sub_mchid` (二级商户号 (query)).
-            with_sub_mchid => sub_mchid: String;
+            fn with_sub_mchid(sub_mchid: String);
             /// Sets `account_type` (资金账户类型 (query)).
-            with_account_type => account_type: crate::api::bill::BillAccountType;
+            fn with_account_type(account_type: crate::api::bill::BillAccountType);
             /// Sets `tar_type` (压缩类型 (query)).
-            with_tar_type => tar_type: crate::api::bill::BillTarType;
+            fn with_tar_type(tar_type: crate::api::bill::BillTarType);
         }
     }
 }
+
 /// `/v3/bill/sub-merchant-fundflowbill`
 pub mod sub_merchant_fundflowbill {
     /// 申请单个子商户资金账单API
@@ -65,15 +64,15 @@ pub mod sub_merchant_fundflowbill {
     }
 
     constructors! {
-        Get {
-            new(
+        impl Get {
+            fn new(
                 sub_mchid: String,
                 bill_date: String,
                 algorithm: GetAlgorithm,
                 account_type: GetAccountType,
             );
             /// Sets `tar_type` (压缩类型 (query)).
-            with_tar_type => tar_type: String;
+            fn with_tar_type(tar_type: String);
         }
     }
 
@@ -127,6 +126,7 @@ pub mod sub_merchant_fundflowbill {
         pub download_bill_list: Option<Vec<GetResponseDownloadBillList>>,
     }
 }
+
 /// `/v3/bill/tradebill`
 pub mod tradebill {
     /// 申请交易账单API
@@ -151,16 +151,14 @@ pub mod tradebill {
     }
 
     constructors! {
-        Get {
-            new(
-                bill_date: String,
-            );
+        impl Get {
+            fn new(bill_date: String);
             /// Sets `sub_mchid` (二级商户号 (query)).
-            with_sub_mchid => sub_mchid: String;
+            fn with_sub_mchid(sub_mchid: String);
             /// Sets `bill_type` (账单类型 (query)).
-            with_bill_type => bill_type: crate::api::bill::BillType;
+            fn with_bill_type(bill_type: crate::api::bill::BillType);
             /// Sets `tar_type` (压缩类型 (query)).
-            with_tar_type => tar_type: crate::api::bill::BillTarType;
+            fn with_tar_type(tar_type: crate::api::bill::BillTarType);
         }
     }
 }

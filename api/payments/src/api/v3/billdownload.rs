@@ -24,12 +24,10 @@ pub mod file {
     }
 
     constructors! {
-        Get {
-            new(
-                token: String,
-            );
+        impl Get {
+            fn new(token: String);
             /// Sets `tartype` (tartype (query)).
-            with_tartype => tartype: String;
+            fn with_tartype(tartype: String);
         }
     }
 }

@@ -78,6 +78,7 @@ pub mod capitallhh {
             }
         }
     }
+
     /// `/v3/capital/capitallhh/banks`
     pub mod banks {
         /// `/v3/capital/capitallhh/banks/{bank_alias_code}`
@@ -106,14 +107,10 @@ pub mod capitallhh {
                 }
 
                 constructors! {
-                    Get {
-                        new(
-                            bank_alias_code: String,
-                            city_code: i64,
-                            limit: i64,
-                        );
+                    impl Get {
+                        fn new(bank_alias_code: String, city_code: i64, limit: i64);
                         /// Sets `offset` (本次查询偏移量 (query)).
-                        with_offset => offset: i64;
+                        fn with_offset(offset: i64);
                     }
                 }
 
@@ -153,6 +150,7 @@ pub mod capitallhh {
                 }
             }
         }
+
         /// `/v3/capital/capitallhh/banks/corporate-banking`
         pub mod corporate_banking {
             /// 查询支持对公业务的银行列表API
@@ -173,12 +171,10 @@ pub mod capitallhh {
             }
 
             constructors! {
-                Get {
-                    new(
-                        limit: i64,
-                    );
+                impl Get {
+                    fn new(limit: i64);
                     /// Sets `offset` (本次查询偏移量 (query)).
-                    with_offset => offset: i64;
+                    fn with_offset(offset: i64);
                 }
             }
 
@@ -193,6 +189,7 @@ pub mod capitallhh {
             /// The type is [`CapitallhhResponse`](crate::api::v3::capital::types::CapitallhhResponse), which other answers share.
             pub type GetResponse = crate::api::v3::capital::types::CapitallhhResponse;
         }
+
         /// `/v3/capital/capitallhh/banks/personal-banking`
         pub mod personal_banking {
             /// 查询支持个人业务的银行列表API
@@ -213,12 +210,10 @@ pub mod capitallhh {
             }
 
             constructors! {
-                Get {
-                    new(
-                        limit: i64,
-                    );
+                impl Get {
+                    fn new(limit: i64);
                     /// Sets `offset` (本次查询偏移量 (query)).
-                    with_offset => offset: i64;
+                    fn with_offset(offset: i64);
                 }
             }
 
@@ -233,6 +228,7 @@ pub mod capitallhh {
             /// The type is [`CapitallhhResponse`](crate::api::v3::capital::types::CapitallhhResponse), which other answers share.
             pub type GetResponse = crate::api::v3::capital::types::CapitallhhResponse;
         }
+
         /// `/v3/capital/capitallhh/banks/search-banks-by-bank-account`
         pub mod search_banks_by_bank_account {
             /// 获取对私银行卡号开户银行API
@@ -266,6 +262,7 @@ pub mod capitallhh {
         }
     }
 }
+
 /// Types that several operations of feature `capital` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     /// Data

@@ -17,9 +17,9 @@ pub struct Get {
 }
 
 constructors! {
-    Get {
+    impl Get {
         /// Sets `algorithm_type` (证书算法版本 (query)).
-        with_algorithm_type => algorithm_type: GetAlgorithmType;
+        fn with_algorithm_type(algorithm_type: GetAlgorithmType);
     }
 }
 

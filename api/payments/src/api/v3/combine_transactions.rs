@@ -51,8 +51,8 @@ pub mod app {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 combine_appid: String,
                 combine_mchid: String,
                 combine_out_trade_no: String,
@@ -60,23 +60,31 @@ pub mod app {
                 notify_url: String,
             );
             /// Sets `scene_info` (场景信息).
-            with_scene_info => scene_info: crate::api::v3::combine_transactions::types::SceneInfo;
+            fn with_scene_info(
+                scene_info: crate::api::v3::combine_transactions::types::SceneInfo,
+            );
             /// Sets `combine_payer_info` (支付者).
-            with_combine_payer_info => combine_payer_info: PostCombinePayerInfo;
+            fn with_combine_payer_info(combine_payer_info: PostCombinePayerInfo);
             /// Sets `time_start` (交易起始时间).
-            with_time_start => time_start: crate::DateTime;
+            fn with_time_start(time_start: crate::DateTime);
             /// Sets `time_expire` (交易结束时间).
-            with_time_expire => time_expire: crate::DateTime;
+            fn with_time_expire(time_expire: crate::DateTime);
             /// Sets `prepay_id` (预支付交易会话标识).
-            with_prepay_id => prepay_id: String;
+            fn with_prepay_id(prepay_id: String);
             /// Sets `trade_scenario` (交易场景).
-            with_trade_scenario => trade_scenario: crate::api::v3::combine_transactions::types::TradeScenario;
+            fn with_trade_scenario(
+                trade_scenario: crate::api::v3::combine_transactions::types::TradeScenario,
+            );
             /// Sets `limit_pay` (指定支付方式).
-            with_limit_pay => limit_pay: Vec<crate::api::v3::combine_transactions::types::LimitPay>;
+            fn with_limit_pay(
+                limit_pay: Vec<crate::api::v3::combine_transactions::types::LimitPay>,
+            );
             /// Sets `contract_info` (预签约信息).
-            with_contract_info => contract_info: PostContractInfo;
+            fn with_contract_info(contract_info: PostContractInfo);
             /// Sets `subsidy_info` (贴息信息).
-            with_subsidy_info => subsidy_info: crate::api::v3::combine_transactions::types::SubsidyInfo;
+            fn with_subsidy_info(
+                subsidy_info: crate::api::v3::combine_transactions::types::SubsidyInfo,
+            );
         }
     }
 
@@ -130,8 +138,8 @@ pub mod app {
     }
 
     constructors! {
-        PostSubOrders {
-            new(
+        impl PostSubOrders {
+            fn new(
                 mchid: String,
                 attach: String,
                 amount: crate::api::v3::combine_transactions::types::Amount,
@@ -139,21 +147,23 @@ pub mod app {
                 description: String,
             );
             /// Sets `individual_auth_id` (商品单个人收款方受理授权ID).
-            with_individual_auth_id => individual_auth_id: String;
+            fn with_individual_auth_id(individual_auth_id: String);
             /// Sets `individual_name` (商品单个人收款方平台昵称).
-            with_individual_name => individual_name: String;
+            fn with_individual_name(individual_name: String);
             /// Sets `sub_mchid` (二级商户号).
-            with_sub_mchid => sub_mchid: String;
+            fn with_sub_mchid(sub_mchid: String);
             /// Sets `detail` (商品详情).
-            with_detail => detail: String;
+            fn with_detail(detail: String);
             /// Sets `goods_tag` (订单优惠标记).
-            with_goods_tag => goods_tag: String;
+            fn with_goods_tag(goods_tag: String);
             /// Sets `settle_info` (结算信息).
-            with_settle_info => settle_info: crate::api::v3::combine_transactions::types::SettleInfo;
+            fn with_settle_info(
+                settle_info: crate::api::v3::combine_transactions::types::SettleInfo,
+            );
             /// Sets `sub_appid` (子商户应用ID).
-            with_sub_appid => sub_appid: String;
+            fn with_sub_appid(sub_appid: String);
             /// Sets `profit_sharing` (是否指定分账).
-            with_profit_sharing => profit_sharing: bool;
+            fn with_profit_sharing(profit_sharing: bool);
         }
     }
 
@@ -174,9 +184,9 @@ pub mod app {
     }
 
     constructors! {
-        PostCombinePayerInfo {
+        impl PostCombinePayerInfo {
             /// Sets `identity` (实名支付).
-            with_identity => identity: crate::api::v3::combine_transactions::types::Identity;
+            fn with_identity(identity: crate::api::v3::combine_transactions::types::Identity);
         }
     }
 
@@ -237,6 +247,7 @@ pub mod app {
         pub contract_result: Option<PostResponseContractResult>,
     }
 }
+
 /// `/v3/combine-transactions/h5`
 pub mod h5 {
     /// 合单下单-H5支付API
@@ -279,8 +290,8 @@ pub mod h5 {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 combine_appid: String,
                 combine_mchid: String,
                 combine_out_trade_no: String,
@@ -289,13 +300,17 @@ pub mod h5 {
                 notify_url: String,
             );
             /// Sets `time_start` (交易起始时间).
-            with_time_start => time_start: String;
+            fn with_time_start(time_start: String);
             /// Sets `time_expire` (交易结束时间).
-            with_time_expire => time_expire: String;
+            fn with_time_expire(time_expire: String);
             /// Sets `limit_pay` (指定支付方式).
-            with_limit_pay => limit_pay: Vec<crate::api::v3::combine_transactions::types::LimitPay>;
+            fn with_limit_pay(
+                limit_pay: Vec<crate::api::v3::combine_transactions::types::LimitPay>,
+            );
             /// Sets `combine_payer_info` (支付者).
-            with_combine_payer_info => combine_payer_info: crate::api::v3::combine_transactions::types::CombinePayerInfo;
+            fn with_combine_payer_info(
+                combine_payer_info: crate::api::v3::combine_transactions::types::CombinePayerInfo,
+            );
         }
     }
 
@@ -320,18 +335,16 @@ pub mod h5 {
     }
 
     constructors! {
-        PostSceneInfoH5Info {
-            new(
-                r#type: String,
-            );
+        impl PostSceneInfoH5Info {
+            fn new(r#type: String);
             /// Sets `app_name` (应用名称).
-            with_app_name => app_name: String;
+            fn with_app_name(app_name: String);
             /// Sets `app_url` (网站URL).
-            with_app_url => app_url: String;
+            fn with_app_url(app_url: String);
             /// Sets `bundle_id` (iOS平台BundleID).
-            with_bundle_id => bundle_id: String;
+            fn with_bundle_id(bundle_id: String);
             /// Sets `package_name` (Android平台PackageName).
-            with_package_name => package_name: String;
+            fn with_package_name(package_name: String);
         }
     }
 
@@ -376,6 +389,7 @@ pub mod h5 {
         pub h5_url: String,
     }
 }
+
 /// `/v3/combine-transactions/id`
 pub mod id {
     /// `/v3/combine-transactions/id/{combine_transaction_id}`
@@ -472,6 +486,7 @@ pub mod id {
         }
     }
 }
+
 /// `/v3/combine-transactions/jsapi`
 pub mod jsapi {
     /// 合单下单-JSAPI支付API
@@ -515,8 +530,8 @@ pub mod jsapi {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 combine_appid: String,
                 combine_mchid: String,
                 combine_out_trade_no: String,
@@ -525,15 +540,21 @@ pub mod jsapi {
                 notify_url: String,
             );
             /// Sets `scene_info` (场景信息).
-            with_scene_info => scene_info: crate::api::v3::combine_transactions::types::SceneInfo;
+            fn with_scene_info(
+                scene_info: crate::api::v3::combine_transactions::types::SceneInfo,
+            );
             /// Sets `time_start` (交易起始时间).
-            with_time_start => time_start: String;
+            fn with_time_start(time_start: String);
             /// Sets `time_expire` (交易结束时间).
-            with_time_expire => time_expire: String;
+            fn with_time_expire(time_expire: String);
             /// Sets `limit_pay` (指定支付方式).
-            with_limit_pay => limit_pay: Vec<crate::api::v3::combine_transactions::types::LimitPay>;
+            fn with_limit_pay(
+                limit_pay: Vec<crate::api::v3::combine_transactions::types::LimitPay>,
+            );
             /// Sets `subsidy_info` (贴息信息).
-            with_subsidy_info => subsidy_info: crate::api::v3::combine_transactions::types::SubsidyInfo;
+            fn with_subsidy_info(
+                subsidy_info: crate::api::v3::combine_transactions::types::SubsidyInfo,
+            );
         }
     }
 
@@ -580,8 +601,8 @@ pub mod jsapi {
     }
 
     constructors! {
-        PostSubOrders {
-            new(
+        impl PostSubOrders {
+            fn new(
                 mchid: String,
                 attach: String,
                 amount: crate::api::v3::combine_transactions::types::Amount,
@@ -590,15 +611,17 @@ pub mod jsapi {
                 description: String,
             );
             /// Sets `detail` (商品详情).
-            with_detail => detail: String;
+            fn with_detail(detail: String);
             /// Sets `goods_tag` (订单优惠标记).
-            with_goods_tag => goods_tag: String;
+            fn with_goods_tag(goods_tag: String);
             /// Sets `settle_info` (结算信息).
-            with_settle_info => settle_info: crate::api::v3::combine_transactions::types::SettleInfo;
+            fn with_settle_info(
+                settle_info: crate::api::v3::combine_transactions::types::SettleInfo,
+            );
             /// Sets `sub_appid` (子商户应用ID).
-            with_sub_appid => sub_appid: String;
+            fn with_sub_appid(sub_appid: String);
             /// Sets `profit_sharing` (是否指定分账).
-            with_profit_sharing => profit_sharing: bool;
+            fn with_profit_sharing(profit_sharing: bool);
         }
     }
 
@@ -635,6 +658,7 @@ pub mod jsapi {
     /// The type is [`JsapiResponse`](crate::api::v3::combine_transactions::types::JsapiResponse), which other answers share.
     pub type PostResponse = crate::api::v3::combine_transactions::types::JsapiResponse;
 }
+
 /// `/v3/combine-transactions/miniprogram`
 pub mod miniprogram {
     /// 个人收款交易下单-小程序
@@ -671,8 +695,8 @@ pub mod miniprogram {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 combine_appid: String,
                 combine_mchid: String,
                 combine_out_trade_no: String,
@@ -680,13 +704,17 @@ pub mod miniprogram {
                 sub_orders: Vec<PostSubOrders>,
             );
             /// Sets `scene_info` (场景信息).
-            with_scene_info => scene_info: crate::api::v3::combine_transactions::types::SceneInfo;
+            fn with_scene_info(
+                scene_info: crate::api::v3::combine_transactions::types::SceneInfo,
+            );
             /// Sets `time_expire` (交易结束时间).
-            with_time_expire => time_expire: crate::DateTime;
+            fn with_time_expire(time_expire: crate::DateTime);
             /// Sets `notify_url` (通知地址).
-            with_notify_url => notify_url: String;
+            fn with_notify_url(notify_url: String);
             /// Sets `trade_scenario` (交易场景).
-            with_trade_scenario => trade_scenario: crate::api::v3::combine_transactions::types::TradeScenario;
+            fn with_trade_scenario(
+                trade_scenario: crate::api::v3::combine_transactions::types::TradeScenario,
+            );
         }
     }
 
@@ -732,8 +760,8 @@ pub mod miniprogram {
     }
 
     constructors! {
-        PostSubOrders {
-            new(
+        impl PostSubOrders {
+            fn new(
                 mchid: String,
                 individual_auth_id: String,
                 out_trade_no: String,
@@ -742,9 +770,9 @@ pub mod miniprogram {
                 description: String,
             );
             /// Sets `order_service_type` (商品服务类型).
-            with_order_service_type => order_service_type: PostSubOrdersOrderServiceType;
+            fn with_order_service_type(order_service_type: PostSubOrdersOrderServiceType);
             /// Sets `individual_name` (商品单个人收款方平台昵称).
-            with_individual_name => individual_name: String;
+            fn with_individual_name(individual_name: String);
         }
     }
 
@@ -756,6 +784,7 @@ pub mod miniprogram {
     /// The type is [`JsapiResponse`](crate::api::v3::combine_transactions::types::JsapiResponse), which other answers share.
     pub type PostResponse = crate::api::v3::combine_transactions::types::JsapiResponse;
 }
+
 /// `/v3/combine-transactions/native`
 pub mod native {
     /// 合单下单-Native支付API
@@ -798,8 +827,8 @@ pub mod native {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 combine_appid: String,
                 combine_mchid: String,
                 combine_out_trade_no: String,
@@ -807,15 +836,21 @@ pub mod native {
                 notify_url: String,
             );
             /// Sets `scene_info` (场景信息).
-            with_scene_info => scene_info: crate::api::v3::combine_transactions::types::SceneInfo;
+            fn with_scene_info(
+                scene_info: crate::api::v3::combine_transactions::types::SceneInfo,
+            );
             /// Sets `time_start` (交易起始时间).
-            with_time_start => time_start: String;
+            fn with_time_start(time_start: String);
             /// Sets `time_expire` (交易结束时间).
-            with_time_expire => time_expire: String;
+            fn with_time_expire(time_expire: String);
             /// Sets `limit_pay` (指定支付方式).
-            with_limit_pay => limit_pay: Vec<crate::api::v3::combine_transactions::types::LimitPay>;
+            fn with_limit_pay(
+                limit_pay: Vec<crate::api::v3::combine_transactions::types::LimitPay>,
+            );
             /// Sets `combine_payer_info` (支付者).
-            with_combine_payer_info => combine_payer_info: crate::api::v3::combine_transactions::types::CombinePayerInfo;
+            fn with_combine_payer_info(
+                combine_payer_info: crate::api::v3::combine_transactions::types::CombinePayerInfo,
+            );
         }
     }
 
@@ -851,6 +886,7 @@ pub mod native {
         pub code_url: String,
     }
 }
+
 /// `/v3/combine-transactions/out-trade-no`
 pub mod out_trade_no {
     /// `/v3/combine-transactions/out-trade-no/{combine_out_trade_no}`
@@ -1101,22 +1137,20 @@ pub mod out_trade_no {
             }
 
             constructors! {
-                PostSubOrders {
-                    new(
-                        mchid: String,
-                        out_trade_no: String,
-                    );
+                impl PostSubOrders {
+                    fn new(mchid: String, out_trade_no: String);
                     /// Sets `individual_auth_id` (商品单个人收款方受理授权ID).
-                    with_individual_auth_id => individual_auth_id: String;
+                    fn with_individual_auth_id(individual_auth_id: String);
                     /// Sets `sub_mchid` (二级商户号).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                     /// Sets `sub_appid` (子商户应用ID).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                 }
             }
         }
     }
 }
+
 /// Types that several operations of feature `combine-transactions` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     /// 场景信息
@@ -1131,12 +1165,10 @@ pub mod types {
     }
 
     constructors! {
-        SceneInfo {
-            new(
-                payer_client_ip: String,
-            );
+        impl SceneInfo {
+            fn new(payer_client_ip: String);
             /// Sets `device_id` (商户端设备号).
-            with_device_id => device_id: String;
+            fn with_device_id(device_id: String);
         }
     }
 
@@ -1163,11 +1195,11 @@ pub mod types {
     }
 
     constructors! {
-        SettleInfo {
+        impl SettleInfo {
             /// Sets `profit_sharing` (是否指定分账).
-            with_profit_sharing => profit_sharing: bool;
+            fn with_profit_sharing(profit_sharing: bool);
             /// Sets `subsidy_amount` (补差金额).
-            with_subsidy_amount => subsidy_amount: i64;
+            fn with_subsidy_amount(subsidy_amount: i64);
         }
     }
 
@@ -1265,9 +1297,11 @@ pub mod types {
     }
 
     constructors! {
-        SubsidyInfo {
+        impl SubsidyInfo {
             /// Sets `subsidy_detail` (贴息详情列表).
-            with_subsidy_detail => subsidy_detail: Vec<crate::api::v3::combine_transactions::types::SubsidyDetail>;
+            fn with_subsidy_detail(
+                subsidy_detail: Vec<crate::api::v3::combine_transactions::types::SubsidyDetail>,
+            );
         }
     }
 
@@ -1299,8 +1333,8 @@ pub mod types {
     }
 
     constructors! {
-        SubOrders {
-            new(
+        impl SubOrders {
+            fn new(
                 mchid: String,
                 attach: String,
                 amount: crate::api::v3::combine_transactions::types::Amount,
@@ -1309,11 +1343,13 @@ pub mod types {
                 description: String,
             );
             /// Sets `goods_tag` (订单优惠标记).
-            with_goods_tag => goods_tag: String;
+            fn with_goods_tag(goods_tag: String);
             /// Sets `settle_info` (结算信息).
-            with_settle_info => settle_info: crate::api::v3::combine_transactions::types::SettleInfo;
+            fn with_settle_info(
+                settle_info: crate::api::v3::combine_transactions::types::SettleInfo,
+            );
             /// Sets `sub_appid` (子商户应用ID).
-            with_sub_appid => sub_appid: String;
+            fn with_sub_appid(sub_appid: String);
         }
     }
 
@@ -1333,13 +1369,13 @@ pub mod types {
     }
 
     constructors! {
-        CombinePayerInfo {
+        impl CombinePayerInfo {
             /// Sets `openid` (用户标识).
-            with_openid => openid: String;
+            fn with_openid(openid: String);
             /// Sets `sub_openid` (用户子标识).
-            with_sub_openid => sub_openid: String;
+            fn with_sub_openid(sub_openid: String);
             /// Sets `identity` (实名支付).
-            with_identity => identity: crate::api::v3::combine_transactions::types::Identity;
+            fn with_identity(identity: crate::api::v3::combine_transactions::types::Identity);
         }
     }
 

@@ -68,15 +68,10 @@ pub mod brand_redpacket {
         }
 
         constructors! {
-            PostDetailList {
-                new(
-                    out_detail_no: String,
-                    amount: i64,
-                    openid: String,
-                    remark: String,
-                );
+            impl PostDetailList {
+                fn new(out_detail_no: String, amount: i64, openid: String, remark: String);
                 /// Sets `user_name` (接收红包用户姓名).
-                with_user_name => user_name: String;
+                fn with_user_name(user_name: String);
             }
         }
 
@@ -115,14 +110,12 @@ pub mod brand_redpacket {
             }
 
             constructors! {
-                Get {
-                    new(
-                        batch_no: String,
-                    );
+                impl Get {
+                    fn new(batch_no: String);
                     /// Sets `need_query_detail` (是否需要查询品牌红包明细单 (query)).
-                    with_need_query_detail => need_query_detail: bool;
+                    fn with_need_query_detail(need_query_detail: bool);
                     /// Sets `detail_state` (品牌红包明细单状态 (query)).
-                    with_detail_state => detail_state: crate::api::v3::fund_app::types::DetailState2;
+                    fn with_detail_state(detail_state: crate::api::v3::fund_app::types::DetailState2);
                 }
             }
 
@@ -180,6 +173,7 @@ pub mod brand_redpacket {
             }
         }
     }
+
     /// `/v3/fund-app/brand-redpacket/brand-merchant-out-batches`
     pub mod brand_merchant_out_batches {
         /// `/v3/fund-app/brand-redpacket/brand-merchant-out-batches/{out_batch_no}`
@@ -201,14 +195,12 @@ pub mod brand_redpacket {
             }
 
             constructors! {
-                Get {
-                    new(
-                        out_batch_no: String,
-                    );
+                impl Get {
+                    fn new(out_batch_no: String);
                     /// Sets `need_query_detail` (是否需要查询品牌红包明细单 (query)).
-                    with_need_query_detail => need_query_detail: bool;
+                    fn with_need_query_detail(need_query_detail: bool);
                     /// Sets `detail_state` (品牌红包明细单状态 (query)).
-                    with_detail_state => detail_state: crate::api::v3::fund_app::types::DetailState2;
+                    fn with_detail_state(detail_state: crate::api::v3::fund_app::types::DetailState2);
                 }
             }
 
@@ -267,6 +259,7 @@ pub mod brand_redpacket {
         }
     }
 }
+
 /// `/v3/fund-app/mch-transfer`
 pub mod mch_transfer {
     /// `/v3/fund-app/mch-transfer/elecsign`
@@ -324,6 +317,7 @@ pub mod mch_transfer {
                 pub type GetResponse = crate::api::v3::fund_app::types::MchTransferResponse;
             }
         }
+
         /// `/v3/fund-app/mch-transfer/elecsign/transfer-bill-no`
         pub mod transfer_bill_no {
             /// 微信单号申请电子回单
@@ -377,6 +371,7 @@ pub mod mch_transfer {
             }
         }
     }
+
     /// `/v3/fund-app/mch-transfer/partner`
     pub mod partner {
         /// `/v3/fund-app/mch-transfer/partner/budget`
@@ -434,15 +429,15 @@ pub mod mch_transfer {
                     }
 
                     constructors! {
-                        Post {
-                            new(
+                        impl Post {
+                            fn new(
                                 out_budget_no: String,
                                 start_date: String,
                                 end_date: String,
                                 sponsor_mchid: String,
                             );
                             /// Sets `receiver_mchid` (收款商户号).
-                            with_receiver_mchid => receiver_mchid: String;
+                            fn with_receiver_mchid(receiver_mchid: String);
                         }
                     }
 
@@ -460,6 +455,7 @@ pub mod mch_transfer {
                 }
             }
         }
+
         /// `/v3/fund-app/mch-transfer/partner/charity-budget`
         pub mod charity_budget {
             /// 申请公益捐赠预算
@@ -490,8 +486,8 @@ pub mod mch_transfer {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         out_budget_no: String,
                         sponsor_mchid: String,
                         sponsor_subject_name: String,
@@ -500,7 +496,7 @@ pub mod mch_transfer {
                         amount: i64,
                     );
                     /// Sets `notify_url` (回调地址).
-                    with_notify_url => notify_url: String;
+                    fn with_notify_url(notify_url: String);
                 }
             }
 
@@ -597,6 +593,7 @@ pub mod mch_transfer {
                 }
             }
         }
+
         /// `/v3/fund-app/mch-transfer/partner/charity-transfer-bills`
         pub mod charity_transfer_bills {
             /// 发起公益捐赠
@@ -627,8 +624,8 @@ pub mod mch_transfer {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         out_budget_no: String,
                         out_transfer_no: String,
                         sponsor_mchid: String,
@@ -637,7 +634,7 @@ pub mod mch_transfer {
                         transfer_remark: String,
                     );
                     /// Sets `transaction_info` (关联的交易单号).
-                    with_transaction_info => transaction_info: PostTransactionInfo;
+                    fn with_transaction_info(transaction_info: PostTransactionInfo);
                 }
             }
 
@@ -697,6 +694,7 @@ pub mod mch_transfer {
                 }
             }
         }
+
         /// `/v3/fund-app/mch-transfer/partner/electronic-receipts`
         pub mod electronic_receipts {
             /// 申请单笔转账电子回单
@@ -757,6 +755,7 @@ pub mod mch_transfer {
                     crate::api::v3::fund_app::types::MchTransferPartnerElectronicReceiptsResponse;
             }
         }
+
         /// `/v3/fund-app/mch-transfer/partner/sub-mch-authorizations`
         pub mod sub_mch_authorizations {
             /// 申请子商户商家转账授权
@@ -833,6 +832,7 @@ pub mod mch_transfer {
                 }
             }
         }
+
         /// `/v3/fund-app/mch-transfer/partner/transfer-bills`
         pub mod transfer_bills {
             /// 发起转账
@@ -875,8 +875,8 @@ pub mod mch_transfer {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         sub_mchid: String,
                         appid: String,
                         out_bill_no: String,
@@ -887,11 +887,11 @@ pub mod mch_transfer {
                         transfer_scene_report_infos: Vec<crate::api::v3::fund_app::types::TransferSceneReportInfos>,
                     );
                     /// Sets `user_name` (收款用户姓名).
-                    with_user_name => user_name: String;
+                    fn with_user_name(user_name: String);
                     /// Sets `notify_url` (通知地址).
-                    with_notify_url => notify_url: String;
+                    fn with_notify_url(notify_url: String);
                     /// Sets `user_recv_perception` (用户收款感知).
-                    with_user_recv_perception => user_recv_perception: String;
+                    fn with_user_recv_perception(user_recv_perception: String);
                 }
             }
 
@@ -1009,6 +1009,7 @@ pub mod mch_transfer {
                     }
                 }
             }
+
             /// `/v3/fund-app/mch-transfer/partner/transfer-bills/pre-transfer-with-authorization`
             pub mod pre_transfer_with_authorization {
                 /// 发起转账并完成自动收款授权
@@ -1054,8 +1055,8 @@ pub mod mch_transfer {
                 }
 
                 constructors! {
-                    Post {
-                        new(
+                    impl Post {
+                        fn new(
                             sub_mchid: String,
                             appid: String,
                             out_bill_no: String,
@@ -1066,13 +1067,15 @@ pub mod mch_transfer {
                             transfer_scene_report_infos: Vec<crate::api::v3::fund_app::types::TransferSceneReportInfos>,
                         );
                         /// Sets `user_name` (收款用户姓名).
-                        with_user_name => user_name: String;
+                        fn with_user_name(user_name: String);
                         /// Sets `notify_url` (通知地址).
-                        with_notify_url => notify_url: String;
+                        fn with_notify_url(notify_url: String);
                         /// Sets `user_recv_perception` (用户收款感知).
-                        with_user_recv_perception => user_recv_perception: String;
+                        fn with_user_recv_perception(user_recv_perception: String);
                         /// Sets `authorization_info` (自动收款授权信息).
-                        with_authorization_info => authorization_info: crate::api::v3::fund_app::types::AuthorizationInfo;
+                        fn with_authorization_info(
+                            authorization_info: crate::api::v3::fund_app::types::AuthorizationInfo,
+                        );
                     }
                 }
 
@@ -1091,6 +1094,7 @@ pub mod mch_transfer {
                 /// The type is [`MchTransferPartnerTransferBillsPreTransferWithAuthorizationResponse`](crate::api::v3::fund_app::types::MchTransferPartnerTransferBillsPreTransferWithAuthorizationResponse), which other answers share.
                 pub type PostResponse = crate::api::v3::fund_app::types::MchTransferPartnerTransferBillsPreTransferWithAuthorizationResponse;
             }
+
             /// `/v3/fund-app/mch-transfer/partner/transfer-bills/transfer`
             pub mod transfer {
                 /// 转账（用户自动收款）
@@ -1133,8 +1137,8 @@ pub mod mch_transfer {
                 }
 
                 constructors! {
-                    Post {
-                        new(
+                    impl Post {
+                        fn new(
                             sub_mchid: String,
                             appid: String,
                             out_bill_no: String,
@@ -1145,11 +1149,11 @@ pub mod mch_transfer {
                             authorization_id: String,
                         );
                         /// Sets `user_name` (收款用户姓名).
-                        with_user_name => user_name: String;
+                        fn with_user_name(user_name: String);
                         /// Sets `notify_url` (通知地址).
-                        with_notify_url => notify_url: String;
+                        fn with_notify_url(notify_url: String);
                         /// Sets `user_recv_perception` (用户收款感知).
-                        with_user_recv_perception => user_recv_perception: String;
+                        fn with_user_recv_perception(user_recv_perception: String);
                     }
                 }
 
@@ -1202,6 +1206,7 @@ pub mod mch_transfer {
                 }
             }
         }
+
         /// `/v3/fund-app/mch-transfer/partner/user-confirm-authorizations`
         pub mod user_confirm_authorizations {
             /// 申请免确认收款授权
@@ -1232,8 +1237,8 @@ pub mod mch_transfer {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         out_authorization_no: String,
                         appid: String,
                         openid: String,
@@ -1242,7 +1247,7 @@ pub mod mch_transfer {
                         notify_url: String,
                     );
                     /// Sets `user_recv_perception` (用户收款感知).
-                    with_user_recv_perception => user_recv_perception: String;
+                    fn with_user_recv_perception(user_recv_perception: String);
                 }
             }
 
@@ -1385,6 +1390,7 @@ pub mod mch_transfer {
             }
         }
     }
+
     /// `/v3/fund-app/mch-transfer/transfer-bills`
     pub mod transfer_bills {
         /// 发起转账
@@ -1429,8 +1435,8 @@ pub mod mch_transfer {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     out_bill_no: String,
                     openid: String,
@@ -1440,13 +1446,13 @@ pub mod mch_transfer {
                     transfer_scene_report_infos: Vec<crate::api::v3::fund_app::types::TransferSceneReportInfos>,
                 );
                 /// Sets `user_name` (收款用户姓名).
-                with_user_name => user_name: String;
+                fn with_user_name(user_name: String);
                 /// Sets `notify_url` (通知地址).
-                with_notify_url => notify_url: String;
+                fn with_notify_url(notify_url: String);
                 /// Sets `user_recv_perception` (用户收款感知).
-                with_user_recv_perception => user_recv_perception: String;
+                fn with_user_recv_perception(user_recv_perception: String);
                 /// Sets `user_recv_style` (用户收款样式).
-                with_user_recv_style => user_recv_style: PostUserRecvStyle;
+                fn with_user_recv_style(user_recv_style: PostUserRecvStyle);
             }
         }
 
@@ -1565,6 +1571,7 @@ pub mod mch_transfer {
                 }
             }
         }
+
         /// `/v3/fund-app/mch-transfer/transfer-bills/pre-transfer-with-authorization`
         pub mod pre_transfer_with_authorization {
             /// 发起转账并完成自动收款授权
@@ -1609,8 +1616,8 @@ pub mod mch_transfer {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         appid: String,
                         out_bill_no: String,
                         openid: String,
@@ -1620,15 +1627,17 @@ pub mod mch_transfer {
                         transfer_scene_report_infos: Vec<crate::api::v3::fund_app::types::TransferSceneReportInfos>,
                     );
                     /// Sets `user_name` (收款用户姓名).
-                    with_user_name => user_name: String;
+                    fn with_user_name(user_name: String);
                     /// Sets `notify_url` (通知地址).
-                    with_notify_url => notify_url: String;
+                    fn with_notify_url(notify_url: String);
                     /// Sets `user_recv_perception` (用户收款感知).
-                    with_user_recv_perception => user_recv_perception: String;
+                    fn with_user_recv_perception(user_recv_perception: String);
                     /// Sets `authorization_info` (自动收款授权信息).
-                    with_authorization_info => authorization_info: crate::api::v3::fund_app::types::AuthorizationInfo;
+                    fn with_authorization_info(
+                        authorization_info: crate::api::v3::fund_app::types::AuthorizationInfo,
+                    );
                     /// Sets `sponsor_mchid` (出资商户号).
-                    with_sponsor_mchid => sponsor_mchid: String;
+                    fn with_sponsor_mchid(sponsor_mchid: String);
                 }
             }
 
@@ -1679,6 +1688,7 @@ pub mod mch_transfer {
                 pub out_authorization_no: Option<String>,
             }
         }
+
         /// `/v3/fund-app/mch-transfer/transfer-bills/transfer`
         pub mod transfer {
             /// 用户授权后转账
@@ -1723,8 +1733,8 @@ pub mod mch_transfer {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         appid: String,
                         out_bill_no: String,
                         transfer_amount: i64,
@@ -1733,17 +1743,17 @@ pub mod mch_transfer {
                         transfer_scene_report_infos: Vec<crate::api::v3::fund_app::types::TransferSceneReportInfos>,
                     );
                     /// Sets `user_name` (收款用户姓名).
-                    with_user_name => user_name: String;
+                    fn with_user_name(user_name: String);
                     /// Sets `notify_url` (通知地址).
-                    with_notify_url => notify_url: String;
+                    fn with_notify_url(notify_url: String);
                     /// Sets `user_recv_perception` (用户收款感知).
-                    with_user_recv_perception => user_recv_perception: String;
+                    fn with_user_recv_perception(user_recv_perception: String);
                     /// Sets `authorization_id` (微信免确认收款授权单号).
-                    with_authorization_id => authorization_id: String;
+                    fn with_authorization_id(authorization_id: String);
                     /// Sets `sponsor_mchid` (出资商户号).
-                    with_sponsor_mchid => sponsor_mchid: String;
+                    fn with_sponsor_mchid(sponsor_mchid: String);
                     /// Sets `out_authorization_no` (商户侧授权单号).
-                    with_out_authorization_no => out_authorization_no: String;
+                    fn with_out_authorization_no(out_authorization_no: String);
                 }
             }
 
@@ -1797,6 +1807,7 @@ pub mod mch_transfer {
                 pub update_time: Option<String>,
             }
         }
+
         /// `/v3/fund-app/mch-transfer/transfer-bills/transfer-bill-no`
         pub mod transfer_bill_no {
             /// `/v3/fund-app/mch-transfer/transfer-bills/transfer-bill-no/{transfer_bill_no}`
@@ -1826,6 +1837,7 @@ pub mod mch_transfer {
             }
         }
     }
+
     /// `/v3/fund-app/mch-transfer/transfer-to-qq-wallet-bills`
     pub mod transfer_to_qq_wallet_bills {
         /// 发起转账到QQ钱包
@@ -1866,8 +1878,8 @@ pub mod mch_transfer {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     out_bill_no: String,
                     openid: String,
@@ -1877,11 +1889,11 @@ pub mod mch_transfer {
                     transfer_scene_report_infos: Vec<crate::api::v3::fund_app::types::TransferSceneReportInfos>,
                 );
                 /// Sets `user_qq` (收款用户QQ号).
-                with_user_qq => user_qq: String;
+                fn with_user_qq(user_qq: String);
                 /// Sets `user_name` (收款用户姓名).
-                with_user_name => user_name: String;
+                fn with_user_name(user_name: String);
                 /// Sets `notify_url` (通知地址).
-                with_notify_url => notify_url: String;
+                fn with_notify_url(notify_url: String);
             }
         }
 
@@ -1981,6 +1993,7 @@ pub mod mch_transfer {
             }
         }
     }
+
     /// `/v3/fund-app/mch-transfer/user-confirm-authorization`
     pub mod user_confirm_authorization {
         /// 申请免确认收款授权
@@ -2013,8 +2026,8 @@ pub mod mch_transfer {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     out_authorization_no: String,
                     appid: String,
                     openid: String,
@@ -2023,9 +2036,9 @@ pub mod mch_transfer {
                     authorization_notify_url: String,
                 );
                 /// Sets `user_recv_perception` (用户收款感知).
-                with_user_recv_perception => user_recv_perception: String;
+                fn with_user_recv_perception(user_recv_perception: String);
                 /// Sets `scene_info` (场景信息).
-                with_scene_info => scene_info: PostSceneInfo;
+                fn with_scene_info(scene_info: PostSceneInfo);
             }
         }
 
@@ -2062,13 +2075,13 @@ pub mod mch_transfer {
         }
 
         constructors! {
-            PostSceneInfo {
+            impl PostSceneInfo {
                 /// Sets `client_ip` (用户终端IP).
-                with_client_ip => client_ip: String;
+                fn with_client_ip(client_ip: String);
                 /// Sets `device_id` (用户设备ID).
-                with_device_id => device_id: String;
+                fn with_device_id(device_id: String);
                 /// Sets `device_type` (用户设备类型).
-                with_device_type => device_type: PostSceneInfoDeviceType;
+                fn with_device_type(device_type: PostSceneInfoDeviceType);
             }
         }
 
@@ -2100,12 +2113,10 @@ pub mod mch_transfer {
                 }
 
                 constructors! {
-                    Get {
-                        new(
-                            out_authorization_no: String,
-                        );
+                    impl Get {
+                        fn new(out_authorization_no: String);
                         /// Sets `is_display_authorization` (是否展示用户授权信息 (query)).
-                        with_is_display_authorization => is_display_authorization: bool;
+                        fn with_is_display_authorization(is_display_authorization: bool);
                     }
                 }
 
@@ -2223,6 +2234,7 @@ pub mod mch_transfer {
         }
     }
 }
+
 /// Types that several operations of feature `fund-app` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     string_enum! {

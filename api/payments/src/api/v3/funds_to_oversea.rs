@@ -22,12 +22,10 @@ pub mod bill_download_url {
     }
 
     constructors! {
-        Get {
-            new(
-                bill_date: String,
-            );
+        impl Get {
+            fn new(bill_date: String);
             /// Sets `sub_mchid` (子商户号 (query)).
-            with_sub_mchid => sub_mchid: String;
+            fn with_sub_mchid(sub_mchid: String);
         }
     }
 
@@ -42,6 +40,7 @@ pub mod bill_download_url {
         pub download_url: String,
     }
 }
+
 /// `/v3/funds-to-oversea/orders`
 pub mod orders {
     /// 申请资金出境API
@@ -81,8 +80,8 @@ pub mod orders {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 out_order_id: String,
                 sub_mchid: String,
                 transaction_id: String,
@@ -93,9 +92,9 @@ pub mod orders {
                 payee_info: PostPayeeInfo,
             );
             /// Sets `goods_info` (商品信息).
-            with_goods_info => goods_info: Vec<PostGoodsInfo>;
+            fn with_goods_info(goods_info: Vec<PostGoodsInfo>);
             /// Sets `presale_info` (预售信息).
-            with_presale_info => presale_info: PostPresaleInfo;
+            fn with_presale_info(presale_info: PostPresaleInfo);
         }
     }
 
@@ -170,15 +169,12 @@ pub mod orders {
     }
 
     constructors! {
-        PostPresaleInfo {
-            new(
-                r#type: PostPresaleInfoType,
-                total_amount: i64,
-            );
+        impl PostPresaleInfo {
+            fn new(r#type: PostPresaleInfoType, total_amount: i64);
             /// Sets `deposit_transaction_id` (关联定金订单号).
-            with_deposit_transaction_id => deposit_transaction_id: String;
+            fn with_deposit_transaction_id(deposit_transaction_id: String);
             /// Sets `balance_transaction_id` (关联尾款订单号).
-            with_balance_transaction_id => balance_transaction_id: String;
+            fn with_balance_transaction_id(balance_transaction_id: String);
         }
     }
 
@@ -214,6 +210,7 @@ pub mod orders {
         pub type GetResponse = crate::api::v3::funds_to_oversea::types::OrdersResponse;
     }
 }
+
 /// `/v3/funds-to-oversea/return`
 pub mod r#return {
     /// `/v3/funds-to-oversea/return/return-orders`
@@ -336,6 +333,7 @@ pub mod r#return {
         }
     }
 }
+
 /// `/v3/funds-to-oversea/transactions`
 pub mod transactions {
     /// `/v3/funds-to-oversea/transactions/{transaction_id}`
@@ -370,6 +368,7 @@ pub mod transactions {
         }
     }
 }
+
 /// Types that several operations of feature `funds-to-oversea` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     /// An answer several operations give: each one's `…Response` type names it.

@@ -25,14 +25,14 @@ pub mod merchant {
         }
 
         constructors! {
-            Get {
-                new(
+            impl Get {
+                fn new(
                     account_type: crate::api::v3::merchantfund::types::AccountType,
                     date: String,
                     limit: i64,
                 );
                 /// Sets `offset` (本次查询偏移量 (query)).
-                with_offset => offset: i64;
+                fn with_offset(offset: i64);
             }
         }
 
@@ -90,6 +90,7 @@ pub mod merchant {
         }
     }
 }
+
 /// `/v3/merchantfund/partner`
 pub mod partner {
     /// `/v3/merchantfund/partner/income-records`
@@ -115,15 +116,15 @@ pub mod partner {
         }
 
         constructors! {
-            Get {
-                new(
+            impl Get {
+                fn new(
                     sub_mchid: String,
                     account_type: crate::api::v3::merchantfund::types::AccountType,
                     date: String,
                     limit: i64,
                 );
                 /// Sets `offset` (本次查询偏移量 (query)).
-                with_offset => offset: i64;
+                fn with_offset(offset: i64);
             }
         }
 
@@ -181,6 +182,7 @@ pub mod partner {
         }
     }
 }
+
 /// Types that several operations of feature `merchantfund` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     string_enum! {

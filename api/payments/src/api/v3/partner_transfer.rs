@@ -47,8 +47,8 @@ pub mod batches {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 sub_mchid: String,
                 authorization_type: PostAuthorizationType,
                 out_batch_no: String,
@@ -59,13 +59,17 @@ pub mod batches {
                 transfer_detail_list: Vec<PostTransferDetailList>,
             );
             /// Sets `sub_appid` (特约商户appid).
-            with_sub_appid => sub_appid: String;
+            fn with_sub_appid(sub_appid: String);
             /// Sets `sp_appid` (服务商的appid).
-            with_sp_appid => sp_appid: String;
+            fn with_sp_appid(sp_appid: String);
             /// Sets `transfer_purpose` (批量转账用途).
-            with_transfer_purpose => transfer_purpose: crate::api::v3::partner_transfer::types::TransferPurpose;
+            fn with_transfer_purpose(
+                transfer_purpose: crate::api::v3::partner_transfer::types::TransferPurpose,
+            );
             /// Sets `transfer_scene` (转账场景).
-            with_transfer_scene => transfer_scene: crate::api::v3::partner_transfer::types::TransferScene;
+            fn with_transfer_scene(
+                transfer_scene: crate::api::v3::partner_transfer::types::TransferScene,
+            );
         }
     }
 
@@ -103,8 +107,8 @@ pub mod batches {
     }
 
     constructors! {
-        PostTransferDetailList {
-            new(
+        impl PostTransferDetailList {
+            fn new(
                 out_detail_no: String,
                 transfer_amount: i64,
                 transfer_remark: String,
@@ -112,7 +116,7 @@ pub mod batches {
                 user_name: String,
             );
             /// Sets `user_id_card` (收款用户身份证).
-            with_user_id_card => user_id_card: String;
+            fn with_user_id_card(user_id_card: String);
         }
     }
 
@@ -161,17 +165,14 @@ pub mod batches {
             }
 
             constructors! {
-                Get {
-                    new(
-                        batch_id: String,
-                        need_query_detail: bool,
-                    );
+                impl Get {
+                    fn new(batch_id: String, need_query_detail: bool);
                     /// Sets `offset` (请求资源起始位置 (query)).
-                    with_offset => offset: i64;
+                    fn with_offset(offset: i64);
                     /// Sets `limit` (最大资源条数 (query)).
-                    with_limit => limit: i64;
+                    fn with_limit(limit: i64);
                     /// Sets `detail_status` (明细状态 (query)).
-                    with_detail_status => detail_status: GetDetailStatus;
+                    fn with_detail_status(detail_status: GetDetailStatus);
                 }
             }
 
@@ -288,6 +289,7 @@ pub mod batches {
             }
         }
     }
+
     /// `/v3/partner-transfer/batches/out-batch-no`
     pub mod out_batch_no {
         /// `/v3/partner-transfer/batches/out-batch-no/{out_batch_no}`
@@ -316,17 +318,14 @@ pub mod batches {
             }
 
             constructors! {
-                Get {
-                    new(
-                        out_batch_no: String,
-                        need_query_detail: bool,
-                    );
+                impl Get {
+                    fn new(out_batch_no: String, need_query_detail: bool);
                     /// Sets `offset` (请求资源起始位置 (query)).
-                    with_offset => offset: i64;
+                    fn with_offset(offset: i64);
                     /// Sets `limit` (最大资源条数 (query)).
-                    with_limit => limit: i64;
+                    fn with_limit(limit: i64);
                     /// Sets `detail_status` (明细状态 (query)).
-                    with_detail_status => detail_status: GetDetailStatus;
+                    fn with_detail_status(detail_status: GetDetailStatus);
                 }
             }
 
@@ -446,6 +445,7 @@ pub mod batches {
         }
     }
 }
+
 /// Types that several operations of feature `partner-transfer` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     /// An answer several operations give: each one's `…Response` type names it.

@@ -36,8 +36,8 @@ pub mod acquiring_bank {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         acquiring_bank_id: String,
                         merchant_id: String,
                         channel_id: String,
@@ -45,9 +45,9 @@ pub mod acquiring_bank {
                         out_trade_no: String,
                     );
                     /// Sets `acquiring_bank_appid` (从业机构应用AppID).
-                    with_acquiring_bank_appid => acquiring_bank_appid: String;
+                    fn with_acquiring_bank_appid(acquiring_bank_appid: String);
                     /// Sets `merchant_appid` (特约商户应用AppID).
-                    with_merchant_appid => merchant_appid: String;
+                    fn with_merchant_appid(merchant_appid: String);
                 }
             }
 
@@ -67,13 +67,13 @@ pub mod acquiring_bank {
             }
 
             constructors! {
-                PostPayer {
+                impl PostPayer {
                     /// Sets `acquiring_bank_openid` (用户标识).
-                    with_acquiring_bank_openid => acquiring_bank_openid: String;
+                    fn with_acquiring_bank_openid(acquiring_bank_openid: String);
                     /// Sets `phone_number_hash` (用户手机号的哈希值).
-                    with_phone_number_hash => phone_number_hash: String;
+                    fn with_phone_number_hash(phone_number_hash: String);
                     /// Sets `merchant_openid` (用户标识).
-                    with_merchant_openid => merchant_openid: String;
+                    fn with_merchant_openid(merchant_openid: String);
                 }
             }
 
@@ -84,6 +84,7 @@ pub mod acquiring_bank {
         }
     }
 }
+
 /// `/v3/pay/instal`
 pub mod instal {
     /// `/v3/pay/instal/exposure`
@@ -111,16 +112,16 @@ pub mod instal {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     mchid: String,
                     appid: String,
                     user_id_type: crate::api::v3::pay::types::UserIdType,
                 );
                 /// Sets `openid` (用户标识).
-                with_openid => openid: String;
+                fn with_openid(openid: String);
                 /// Sets `phone_number_hash` (用户手机号的十六进制字符串).
-                with_phone_number_hash => phone_number_hash: String;
+                fn with_phone_number_hash(phone_number_hash: String);
             }
         }
 
@@ -132,6 +133,7 @@ pub mod instal {
         /// The type is [`InstalResponse`](crate::api::v3::pay::types::InstalResponse), which other answers share.
         pub type PostResponse = crate::api::v3::pay::types::InstalResponse;
     }
+
     /// `/v3/pay/instal/partner`
     pub mod partner {
         /// `/v3/pay/instal/partner/exposure`
@@ -159,16 +161,12 @@ pub mod instal {
             }
 
             constructors! {
-                Post {
-                    new(
-                        sp_mchid: String,
-                        sp_appid: String,
-                        sub_appid: String,
-                    );
+                impl Post {
+                    fn new(sp_mchid: String, sp_appid: String, sub_appid: String);
                     /// Sets `sub_mchid` (子商户号/二级商户号).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                     /// Sets `user_id` (用户ID).
-                    with_user_id => user_id: PostUserId;
+                    fn with_user_id(user_id: PostUserId);
                 }
             }
 
@@ -194,15 +192,15 @@ pub mod instal {
             }
 
             constructors! {
-                PostUserId {
+                impl PostUserId {
                     /// Sets `user_id_type` (用户ID的类型).
-                    with_user_id_type => user_id_type: crate::api::v3::pay::types::UserIdType;
+                    fn with_user_id_type(user_id_type: crate::api::v3::pay::types::UserIdType);
                     /// Sets `sp_openid` (用户服务标识).
-                    with_sp_openid => sp_openid: String;
+                    fn with_sp_openid(sp_openid: String);
                     /// Sets `sub_openid` (用户子标识).
-                    with_sub_openid => sub_openid: String;
+                    fn with_sub_openid(sub_openid: String);
                     /// Sets `phone_number_hash` (用户手机号的哈希值).
-                    with_phone_number_hash => phone_number_hash: String;
+                    fn with_phone_number_hash(phone_number_hash: String);
                 }
             }
 
@@ -213,6 +211,7 @@ pub mod instal {
         }
     }
 }
+
 /// `/v3/pay/partner`
 pub mod partner {
     /// `/v3/pay/partner/transactions`
@@ -274,8 +273,8 @@ pub mod partner {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         sp_appid: String,
                         sp_mchid: String,
                         sub_mchid: String,
@@ -285,27 +284,27 @@ pub mod partner {
                         notify_url: String,
                     );
                     /// Sets `sub_appid` (子商户公众号ID).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                     /// Sets `settle_info` (结算信息).
-                    with_settle_info => settle_info: crate::api::types::SettleInfo;
+                    fn with_settle_info(settle_info: crate::api::types::SettleInfo);
                     /// Sets `attach` (附加数据).
-                    with_attach => attach: String;
+                    fn with_attach(attach: String);
                     /// Sets `time_expire` (交易结束时间).
-                    with_time_expire => time_expire: crate::DateTime;
+                    fn with_time_expire(time_expire: crate::DateTime);
                     /// Sets `goods_tag` (订单优惠标记).
-                    with_goods_tag => goods_tag: String;
+                    fn with_goods_tag(goods_tag: String);
                     /// Sets `limit_pay` (指定支付方式).
-                    with_limit_pay => limit_pay: Vec<crate::api::types::LimitPay>;
+                    fn with_limit_pay(limit_pay: Vec<crate::api::types::LimitPay>);
                     /// Sets `support_fapiao` (电子发票入口开放标识).
-                    with_support_fapiao => support_fapiao: bool;
+                    fn with_support_fapiao(support_fapiao: bool);
                     /// Sets `detail` (优惠功能).
-                    with_detail => detail: crate::api::types::Detail;
+                    fn with_detail(detail: crate::api::types::Detail);
                     /// Sets `scene_info` (场景信息).
-                    with_scene_info => scene_info: crate::api::types::SceneInfo;
+                    fn with_scene_info(scene_info: crate::api::types::SceneInfo);
                     /// Sets `payer` (支付者).
-                    with_payer => payer: crate::api::v3::pay::types::Payer;
+                    fn with_payer(payer: crate::api::v3::pay::types::Payer);
                     /// Sets `subsidy_info` (贴息信息).
-                    with_subsidy_info => subsidy_info: crate::api::v3::pay::types::SubsidyInfo;
+                    fn with_subsidy_info(subsidy_info: crate::api::v3::pay::types::SubsidyInfo);
                 }
             }
 
@@ -337,6 +336,7 @@ pub mod partner {
             /// The type is [`PartnerResponse`](crate::api::v3::pay::types::PartnerResponse), which other answers share.
             pub type PostResponse = crate::api::v3::pay::types::PartnerResponse;
         }
+
         /// `/v3/pay/partner/transactions/app-with-contract`
         pub mod app_with_contract {
             /// APP下单并签约
@@ -385,8 +385,8 @@ pub mod partner {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         sp_appid: String,
                         sp_mchid: String,
                         sub_mchid: String,
@@ -397,21 +397,21 @@ pub mod partner {
                         contract_info: crate::api::v3::pay::types::ContractInfo,
                     );
                     /// Sets `sub_appid` (子商户/二级商户应用ID).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                     /// Sets `time_expire` (交易结束时间).
-                    with_time_expire => time_expire: crate::DateTime;
+                    fn with_time_expire(time_expire: crate::DateTime);
                     /// Sets `attach` (附加数据).
-                    with_attach => attach: String;
+                    fn with_attach(attach: String);
                     /// Sets `goods_tag` (订单优惠标记).
-                    with_goods_tag => goods_tag: String;
+                    fn with_goods_tag(goods_tag: String);
                     /// Sets `settle_info` (结算信息).
-                    with_settle_info => settle_info: crate::api::v3::pay::types::SettleInfo;
+                    fn with_settle_info(settle_info: crate::api::v3::pay::types::SettleInfo);
                     /// Sets `support_fapiao` (电子发票入口开放标识).
-                    with_support_fapiao => support_fapiao: bool;
+                    fn with_support_fapiao(support_fapiao: bool);
                     /// Sets `detail` (优惠功能).
-                    with_detail => detail: crate::api::v3::pay::types::Detail;
+                    fn with_detail(detail: crate::api::v3::pay::types::Detail);
                     /// Sets `scene_info` (场景信息).
-                    with_scene_info => scene_info: crate::api::v3::pay::types::SceneInfo;
+                    fn with_scene_info(scene_info: crate::api::v3::pay::types::SceneInfo);
                 }
             }
 
@@ -441,6 +441,7 @@ pub mod partner {
             /// The type is [`PartnerResponse`](crate::api::v3::pay::types::PartnerResponse), which other answers share.
             pub type PostResponse = crate::api::v3::pay::types::PartnerResponse;
         }
+
         /// `/v3/pay/partner/transactions/codepay`
         pub mod codepay {
             /// 付款码支付
@@ -487,8 +488,8 @@ pub mod partner {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         sp_mchid: String,
                         sub_mchid: String,
                         description: String,
@@ -498,19 +499,19 @@ pub mod partner {
                         scene_info: crate::api::v3::pay::types::SceneInfo2,
                     );
                     /// Sets `sp_appid` (合作伙伴应用AppID).
-                    with_sp_appid => sp_appid: String;
+                    fn with_sp_appid(sp_appid: String);
                     /// Sets `sub_appid` (特约商户应用AppID).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                     /// Sets `attach` (附加数据).
-                    with_attach => attach: String;
+                    fn with_attach(attach: String);
                     /// Sets `goods_tag` (订单优惠标记).
-                    with_goods_tag => goods_tag: String;
+                    fn with_goods_tag(goods_tag: String);
                     /// Sets `support_fapiao` (电子发票入口开放标识).
-                    with_support_fapiao => support_fapiao: bool;
+                    fn with_support_fapiao(support_fapiao: bool);
                     /// Sets `detail` (优惠功能).
-                    with_detail => detail: crate::api::v3::pay::types::Detail2;
+                    fn with_detail(detail: crate::api::v3::pay::types::Detail2);
                     /// Sets `settle_info` (结算信息).
-                    with_settle_info => settle_info: crate::api::v3::pay::types::SettleInfo;
+                    fn with_settle_info(settle_info: crate::api::v3::pay::types::SettleInfo);
                 }
             }
 
@@ -583,6 +584,7 @@ pub mod partner {
                 pub promotion_detail: Option<Vec<crate::api::v3::pay::types::PromotionDetail>>,
             }
         }
+
         /// `/v3/pay/partner/transactions/exposure`
         pub mod exposure {
             /// 微信分付-支付方式前置服务
@@ -611,8 +613,8 @@ pub mod partner {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         sp_appid: String,
                         sp_mchid: String,
                         sub_appid: String,
@@ -620,7 +622,7 @@ pub mod partner {
                         out_trade_no: String,
                     );
                     /// Sets `sub_mchid` (子商户号/二级商户号).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                 }
             }
 
@@ -640,13 +642,13 @@ pub mod partner {
             }
 
             constructors! {
-                PostPayer {
+                impl PostPayer {
                     /// Sets `sp_openid` (用户服务商标识).
-                    with_sp_openid => sp_openid: String;
+                    fn with_sp_openid(sp_openid: String);
                     /// Sets `phone_number_hash` (用户手机号的哈希值).
-                    with_phone_number_hash => phone_number_hash: String;
+                    fn with_phone_number_hash(phone_number_hash: String);
                     /// Sets `sub_openid` (用户子商户标识).
-                    with_sub_openid => sub_openid: String;
+                    fn with_sub_openid(sub_openid: String);
                 }
             }
 
@@ -655,6 +657,7 @@ pub mod partner {
             /// The type is [`AcquiringBankResponse`](crate::api::v3::pay::types::AcquiringBankResponse), which other answers share.
             pub type PostResponse = crate::api::v3::pay::types::AcquiringBankResponse;
         }
+
         /// `/v3/pay/partner/transactions/h5`
         pub mod h5 {
             /// H5下单API
@@ -710,8 +713,8 @@ pub mod partner {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         sp_appid: String,
                         sp_mchid: String,
                         sub_mchid: String,
@@ -722,23 +725,23 @@ pub mod partner {
                         scene_info: crate::api::v3::pay::types::SceneInfo3,
                     );
                     /// Sets `sub_appid` (子商户公众号ID).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                     /// Sets `settle_info` (结算信息).
-                    with_settle_info => settle_info: crate::api::types::SettleInfo;
+                    fn with_settle_info(settle_info: crate::api::types::SettleInfo);
                     /// Sets `attach` (附加数据).
-                    with_attach => attach: String;
+                    fn with_attach(attach: String);
                     /// Sets `time_expire` (交易结束时间).
-                    with_time_expire => time_expire: crate::DateTime;
+                    fn with_time_expire(time_expire: crate::DateTime);
                     /// Sets `goods_tag` (订单优惠标记).
-                    with_goods_tag => goods_tag: String;
+                    fn with_goods_tag(goods_tag: String);
                     /// Sets `limit_pay` (指定支付方式).
-                    with_limit_pay => limit_pay: Vec<crate::api::types::LimitPay>;
+                    fn with_limit_pay(limit_pay: Vec<crate::api::types::LimitPay>);
                     /// Sets `support_fapiao` (电子发票入口开放标识).
-                    with_support_fapiao => support_fapiao: bool;
+                    fn with_support_fapiao(support_fapiao: bool);
                     /// Sets `detail` (优惠功能).
-                    with_detail => detail: crate::api::types::Detail;
+                    fn with_detail(detail: crate::api::types::Detail);
                     /// Sets `payer` (支付者).
-                    with_payer => payer: crate::api::v3::pay::types::Payer;
+                    fn with_payer(payer: crate::api::v3::pay::types::Payer);
                 }
             }
 
@@ -759,6 +762,7 @@ pub mod partner {
             /// The type is [`TransactionsResponse`](crate::api::v3::pay::types::TransactionsResponse), which other answers share.
             pub type PostResponse = crate::api::v3::pay::types::TransactionsResponse;
         }
+
         /// `/v3/pay/partner/transactions/id`
         pub mod id {
             /// `/v3/pay/partner/transactions/id/{transaction_id}`
@@ -834,6 +838,7 @@ pub mod partner {
                 }
             }
         }
+
         /// `/v3/pay/partner/transactions/jsapi`
         pub mod jsapi {
             /// JSAPI下单API
@@ -891,8 +896,8 @@ pub mod partner {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         sp_appid: String,
                         sp_mchid: String,
                         sub_mchid: String,
@@ -903,25 +908,25 @@ pub mod partner {
                         payer: PostPayer,
                     );
                     /// Sets `sub_appid` (子商户公众号ID).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                     /// Sets `settle_info` (结算信息).
-                    with_settle_info => settle_info: crate::api::types::SettleInfo;
+                    fn with_settle_info(settle_info: crate::api::types::SettleInfo);
                     /// Sets `attach` (附加数据).
-                    with_attach => attach: String;
+                    fn with_attach(attach: String);
                     /// Sets `time_expire` (交易结束时间).
-                    with_time_expire => time_expire: crate::DateTime;
+                    fn with_time_expire(time_expire: crate::DateTime);
                     /// Sets `goods_tag` (订单优惠标记).
-                    with_goods_tag => goods_tag: String;
+                    fn with_goods_tag(goods_tag: String);
                     /// Sets `limit_pay` (指定支付方式).
-                    with_limit_pay => limit_pay: Vec<crate::api::types::LimitPay>;
+                    fn with_limit_pay(limit_pay: Vec<crate::api::types::LimitPay>);
                     /// Sets `support_fapiao` (电子发票入口开放标识).
-                    with_support_fapiao => support_fapiao: bool;
+                    fn with_support_fapiao(support_fapiao: bool);
                     /// Sets `detail` (优惠功能).
-                    with_detail => detail: crate::api::types::Detail;
+                    fn with_detail(detail: crate::api::types::Detail);
                     /// Sets `scene_info` (场景信息).
-                    with_scene_info => scene_info: crate::api::types::SceneInfo;
+                    fn with_scene_info(scene_info: crate::api::types::SceneInfo);
                     /// Sets `subsidy_info` (贴息信息).
-                    with_subsidy_info => subsidy_info: crate::api::v3::pay::types::SubsidyInfo;
+                    fn with_subsidy_info(subsidy_info: crate::api::v3::pay::types::SubsidyInfo);
                 }
             }
 
@@ -946,14 +951,12 @@ pub mod partner {
             }
 
             constructors! {
-                PostPayer {
-                    new(
-                        sp_openid: String,
-                    );
+                impl PostPayer {
+                    fn new(sp_openid: String);
                     /// Sets `sub_openid` (用户子标识).
-                    with_sub_openid => sub_openid: String;
+                    fn with_sub_openid(sub_openid: String);
                     /// Sets `identity` (实名支付).
-                    with_identity => identity: crate::api::v3::pay::types::Identity;
+                    fn with_identity(identity: crate::api::v3::pay::types::Identity);
                 }
             }
 
@@ -976,6 +979,7 @@ pub mod partner {
             /// The type is [`PartnerResponse`](crate::api::v3::pay::types::PartnerResponse), which other answers share.
             pub type PostResponse = crate::api::v3::pay::types::PartnerResponse;
         }
+
         /// `/v3/pay/partner/transactions/jsapi-with-contract`
         pub mod jsapi_with_contract {
             /// JSAPI下单并授权/签约
@@ -1026,8 +1030,8 @@ pub mod partner {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         sp_appid: String,
                         sp_mchid: String,
                         sub_mchid: String,
@@ -1039,21 +1043,21 @@ pub mod partner {
                         contract_info: PostContractInfo,
                     );
                     /// Sets `sub_appid` (子商户/二级商户应用ID).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                     /// Sets `time_expire` (交易结束时间).
-                    with_time_expire => time_expire: crate::DateTime;
+                    fn with_time_expire(time_expire: crate::DateTime);
                     /// Sets `attach` (附加数据).
-                    with_attach => attach: String;
+                    fn with_attach(attach: String);
                     /// Sets `goods_tag` (订单优惠标记).
-                    with_goods_tag => goods_tag: String;
+                    fn with_goods_tag(goods_tag: String);
                     /// Sets `settle_info` (结算信息).
-                    with_settle_info => settle_info: crate::api::v3::pay::types::SettleInfo;
+                    fn with_settle_info(settle_info: crate::api::v3::pay::types::SettleInfo);
                     /// Sets `support_fapiao` (电子发票入口开放标识).
-                    with_support_fapiao => support_fapiao: bool;
+                    fn with_support_fapiao(support_fapiao: bool);
                     /// Sets `detail` (优惠功能).
-                    with_detail => detail: crate::api::v3::pay::types::Detail;
+                    fn with_detail(detail: crate::api::v3::pay::types::Detail);
                     /// Sets `scene_info` (场景信息).
-                    with_scene_info => scene_info: crate::api::v3::pay::types::SceneInfo;
+                    fn with_scene_info(scene_info: crate::api::v3::pay::types::SceneInfo);
                 }
             }
 
@@ -1112,25 +1116,25 @@ pub mod partner {
             }
 
             constructors! {
-                PostContractInfo {
+                impl PostContractInfo {
                     /// Sets `password_free_contract_id` (免密协议ID).
-                    with_password_free_contract_id => password_free_contract_id: String;
+                    fn with_password_free_contract_id(password_free_contract_id: String);
                     /// Sets `token` (扣费服务预授权token).
-                    with_token => token: String;
+                    fn with_token(token: String);
                     /// Sets `plan_id` (模板ID).
-                    with_plan_id => plan_id: String;
+                    fn with_plan_id(plan_id: String);
                     /// Sets `contract_mchid` (签约商户号).
-                    with_contract_mchid => contract_mchid: String;
+                    fn with_contract_mchid(contract_mchid: String);
                     /// Sets `contract_appid` (签约AppID).
-                    with_contract_appid => contract_appid: String;
+                    fn with_contract_appid(contract_appid: String);
                     /// Sets `contract_code` (签约协议号).
-                    with_contract_code => contract_code: String;
+                    fn with_contract_code(contract_code: String);
                     /// Sets `request_serial` (请求序列号).
-                    with_request_serial => request_serial: String;
+                    fn with_request_serial(request_serial: String);
                     /// Sets `contract_display_account` (用户账户展示名称).
-                    with_contract_display_account => contract_display_account: String;
+                    fn with_contract_display_account(contract_display_account: String);
                     /// Sets `contract_notify_url` (签约信息通知URL).
-                    with_contract_notify_url => contract_notify_url: String;
+                    fn with_contract_notify_url(contract_notify_url: String);
                 }
             }
 
@@ -1139,6 +1143,7 @@ pub mod partner {
             /// The type is [`PartnerResponse`](crate::api::v3::pay::types::PartnerResponse), which other answers share.
             pub type PostResponse = crate::api::v3::pay::types::PartnerResponse;
         }
+
         /// `/v3/pay/partner/transactions/miniprogram`
         pub mod miniprogram {
             /// 小程序支付下单
@@ -1187,8 +1192,8 @@ pub mod partner {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         sp_appid: String,
                         sp_mchid: String,
                         sub_mchid: String,
@@ -1198,23 +1203,23 @@ pub mod partner {
                         payer: crate::api::v3::pay::types::Payer3,
                     );
                     /// Sets `sub_appid` (子商户公众号ID).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                     /// Sets `time_expire` (交易结束时间).
-                    with_time_expire => time_expire: crate::DateTime;
+                    fn with_time_expire(time_expire: crate::DateTime);
                     /// Sets `attach` (附加数据).
-                    with_attach => attach: String;
+                    fn with_attach(attach: String);
                     /// Sets `notify_url` (通知地址).
-                    with_notify_url => notify_url: String;
+                    fn with_notify_url(notify_url: String);
                     /// Sets `goods_tag` (订单优惠标记).
-                    with_goods_tag => goods_tag: String;
+                    fn with_goods_tag(goods_tag: String);
                     /// Sets `support_fapiao` (电子发票入口开放标识).
-                    with_support_fapiao => support_fapiao: bool;
+                    fn with_support_fapiao(support_fapiao: bool);
                     /// Sets `detail` (优惠功能).
-                    with_detail => detail: crate::api::v3::pay::types::Detail3;
+                    fn with_detail(detail: crate::api::v3::pay::types::Detail3);
                     /// Sets `scene_info` (场景信息).
-                    with_scene_info => scene_info: PostSceneInfo;
+                    fn with_scene_info(scene_info: PostSceneInfo);
                     /// Sets `settle_info` (结算信息).
-                    with_settle_info => settle_info: crate::api::v3::pay::types::SettleInfo;
+                    fn with_settle_info(settle_info: crate::api::v3::pay::types::SettleInfo);
                 }
             }
 
@@ -1249,13 +1254,13 @@ pub mod partner {
             }
 
             constructors! {
-                PostSceneInfo {
+                impl PostSceneInfo {
                     /// Sets `payer_client_ip` (用户终端IP).
-                    with_payer_client_ip => payer_client_ip: String;
+                    fn with_payer_client_ip(payer_client_ip: String);
                     /// Sets `device_id` (商户端设备号).
-                    with_device_id => device_id: String;
+                    fn with_device_id(device_id: String);
                     /// Sets `store_info` (商户门店信息).
-                    with_store_info => store_info: crate::api::v3::pay::types::SceneInfoStoreInfo;
+                    fn with_store_info(store_info: crate::api::v3::pay::types::SceneInfoStoreInfo);
                 }
             }
 
@@ -1267,6 +1272,7 @@ pub mod partner {
             /// The type is [`PartnerResponse`](crate::api::v3::pay::types::PartnerResponse), which other answers share.
             pub type PostResponse = crate::api::v3::pay::types::PartnerResponse;
         }
+
         /// `/v3/pay/partner/transactions/native`
         pub mod native {
             /// Native下单API
@@ -1322,8 +1328,8 @@ pub mod partner {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         sp_appid: String,
                         sp_mchid: String,
                         sub_mchid: String,
@@ -1333,25 +1339,25 @@ pub mod partner {
                         notify_url: String,
                     );
                     /// Sets `sub_appid` (子商户公众号ID).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                     /// Sets `settle_info` (结算信息).
-                    with_settle_info => settle_info: crate::api::types::SettleInfo;
+                    fn with_settle_info(settle_info: crate::api::types::SettleInfo);
                     /// Sets `attach` (附加数据).
-                    with_attach => attach: String;
+                    fn with_attach(attach: String);
                     /// Sets `time_expire` (交易结束时间).
-                    with_time_expire => time_expire: crate::DateTime;
+                    fn with_time_expire(time_expire: crate::DateTime);
                     /// Sets `goods_tag` (订单优惠标记).
-                    with_goods_tag => goods_tag: String;
+                    fn with_goods_tag(goods_tag: String);
                     /// Sets `limit_pay` (指定支付方式).
-                    with_limit_pay => limit_pay: Vec<crate::api::types::LimitPay>;
+                    fn with_limit_pay(limit_pay: Vec<crate::api::types::LimitPay>);
                     /// Sets `support_fapiao` (电子发票入口开放标识).
-                    with_support_fapiao => support_fapiao: bool;
+                    fn with_support_fapiao(support_fapiao: bool);
                     /// Sets `detail` (优惠功能).
-                    with_detail => detail: crate::api::types::Detail;
+                    fn with_detail(detail: crate::api::types::Detail);
                     /// Sets `scene_info` (场景信息).
-                    with_scene_info => scene_info: crate::api::types::SceneInfo;
+                    fn with_scene_info(scene_info: crate::api::types::SceneInfo);
                     /// Sets `payer` (支付者).
-                    with_payer => payer: crate::api::v3::pay::types::Payer;
+                    fn with_payer(payer: crate::api::v3::pay::types::Payer);
                 }
             }
 
@@ -1369,6 +1375,7 @@ pub mod partner {
             /// The type is [`PartnerTransactionsNativeResponse`](crate::api::v3::pay::types::PartnerTransactionsNativeResponse), which other answers share.
             pub type PostResponse = crate::api::v3::pay::types::PartnerTransactionsNativeResponse;
         }
+
         /// `/v3/pay/partner/transactions/out-trade-no`
         pub mod out_trade_no {
             /// `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}`
@@ -1473,6 +1480,7 @@ pub mod partner {
                         pub sub_mchid: String,
                     }
                 }
+
                 /// `/v3/pay/partner/transactions/out-trade-no/{out_trade_no}/reverse`
                 pub mod reverse {
                     /// 撤销
@@ -1500,16 +1508,12 @@ pub mod partner {
                     }
 
                     constructors! {
-                        Post {
-                            new(
-                                out_trade_no: String,
-                                sp_mchid: String,
-                                sub_mchid: String,
-                            );
+                        impl Post {
+                            fn new(out_trade_no: String, sp_mchid: String, sub_mchid: String);
                             /// Sets `sp_appid` (合作伙伴应用AppID).
-                            with_sp_appid => sp_appid: String;
+                            fn with_sp_appid(sp_appid: String);
                             /// Sets `sub_appid` (特约商户应用AppID).
-                            with_sub_appid => sub_appid: String;
+                            fn with_sub_appid(sub_appid: String);
                         }
                     }
 
@@ -1530,6 +1534,7 @@ pub mod partner {
                 }
             }
         }
+
         /// `/v3/pay/partner/transactions/scannedpos`
         pub mod scannedpos {
             /// 扫码支付下单
@@ -1580,8 +1585,8 @@ pub mod partner {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         sp_mchid: String,
                         sub_mchid: String,
                         description: String,
@@ -1591,23 +1596,23 @@ pub mod partner {
                         scene_info: PostSceneInfo,
                     );
                     /// Sets `sp_appid` (合作伙伴应用AppID).
-                    with_sp_appid => sp_appid: String;
+                    fn with_sp_appid(sp_appid: String);
                     /// Sets `sub_appid` (特约商户应用AppID).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                     /// Sets `time_expire` (交易结束时间).
-                    with_time_expire => time_expire: crate::DateTime;
+                    fn with_time_expire(time_expire: crate::DateTime);
                     /// Sets `attach` (附加数据).
-                    with_attach => attach: String;
+                    fn with_attach(attach: String);
                     /// Sets `notify_url` (通知地址).
-                    with_notify_url => notify_url: String;
+                    fn with_notify_url(notify_url: String);
                     /// Sets `goods_tag` (订单优惠标记).
-                    with_goods_tag => goods_tag: String;
+                    fn with_goods_tag(goods_tag: String);
                     /// Sets `support_fapiao` (电子发票入口开放标识).
-                    with_support_fapiao => support_fapiao: bool;
+                    fn with_support_fapiao(support_fapiao: bool);
                     /// Sets `detail` (优惠功能).
-                    with_detail => detail: crate::api::v3::pay::types::Detail3;
+                    fn with_detail(detail: crate::api::v3::pay::types::Detail3);
                     /// Sets `settle_info` (结算信息).
-                    with_settle_info => settle_info: crate::api::v3::pay::types::SettleInfo;
+                    fn with_settle_info(settle_info: crate::api::v3::pay::types::SettleInfo);
                 }
             }
 
@@ -1640,13 +1645,13 @@ pub mod partner {
             }
 
             constructors! {
-                PostSceneInfo {
-                    new(
+                impl PostSceneInfo {
+                    fn new(
                         payer_client_ip: String,
                         store_info: crate::api::v3::pay::types::SceneInfoStoreInfo,
                     );
                     /// Sets `device_id` (商户端设备号).
-                    with_device_id => device_id: String;
+                    fn with_device_id(device_id: String);
                 }
             }
 
@@ -1660,6 +1665,7 @@ pub mod partner {
         }
     }
 }
+
 /// `/v3/pay/transactions`
 pub mod transactions {
     /// `/v3/pay/transactions/app`
@@ -1715,8 +1721,8 @@ pub mod transactions {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     mchid: String,
                     description: String,
@@ -1725,25 +1731,25 @@ pub mod transactions {
                     notify_url: String,
                 );
                 /// Sets `attach` (附加数据).
-                with_attach => attach: String;
+                fn with_attach(attach: String);
                 /// Sets `time_expire` (交易结束时间).
-                with_time_expire => time_expire: crate::DateTime;
+                fn with_time_expire(time_expire: crate::DateTime);
                 /// Sets `goods_tag` (订单优惠标记).
-                with_goods_tag => goods_tag: String;
+                fn with_goods_tag(goods_tag: String);
                 /// Sets `limit_pay` (指定支付方式).
-                with_limit_pay => limit_pay: Vec<crate::api::types::LimitPay>;
+                fn with_limit_pay(limit_pay: Vec<crate::api::types::LimitPay>);
                 /// Sets `support_fapiao` (电子发票入口开放标识).
-                with_support_fapiao => support_fapiao: bool;
+                fn with_support_fapiao(support_fapiao: bool);
                 /// Sets `detail` (优惠功能).
-                with_detail => detail: crate::api::types::Detail;
+                fn with_detail(detail: crate::api::types::Detail);
                 /// Sets `scene_info` (场景信息).
-                with_scene_info => scene_info: crate::api::types::SceneInfo;
+                fn with_scene_info(scene_info: crate::api::types::SceneInfo);
                 /// Sets `payer` (支付者).
-                with_payer => payer: crate::api::v3::pay::types::Payer;
+                fn with_payer(payer: crate::api::v3::pay::types::Payer);
                 /// Sets `settle_info` (结算信息).
-                with_settle_info => settle_info: crate::api::v3::pay::types::SettleInfo;
+                fn with_settle_info(settle_info: crate::api::v3::pay::types::SettleInfo);
                 /// Sets `subsidy_info` (贴息信息).
-                with_subsidy_info => subsidy_info: crate::api::v3::pay::types::SubsidyInfo;
+                fn with_subsidy_info(subsidy_info: crate::api::v3::pay::types::SubsidyInfo);
             }
         }
 
@@ -1777,6 +1783,7 @@ pub mod transactions {
         /// The type is [`PartnerResponse`](crate::api::v3::pay::types::PartnerResponse), which other answers share.
         pub type PostResponse = crate::api::v3::pay::types::PartnerResponse;
     }
+
     /// `/v3/pay/transactions/app-with-contract`
     pub mod app_with_contract {
         /// APP下单并签约
@@ -1821,8 +1828,8 @@ pub mod transactions {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     mchid: String,
                     description: String,
@@ -1832,19 +1839,19 @@ pub mod transactions {
                     contract_info: crate::api::v3::pay::types::ContractInfo,
                 );
                 /// Sets `time_expire` (交易结束时间).
-                with_time_expire => time_expire: String;
+                fn with_time_expire(time_expire: String);
                 /// Sets `attach` (附加数据).
-                with_attach => attach: String;
+                fn with_attach(attach: String);
                 /// Sets `goods_tag` (订单优惠标记).
-                with_goods_tag => goods_tag: String;
+                fn with_goods_tag(goods_tag: String);
                 /// Sets `support_fapiao` (电子发票入口开放标识).
-                with_support_fapiao => support_fapiao: bool;
+                fn with_support_fapiao(support_fapiao: bool);
                 /// Sets `detail` (优惠功能).
-                with_detail => detail: crate::api::v3::pay::types::Detail;
+                fn with_detail(detail: crate::api::v3::pay::types::Detail);
                 /// Sets `scene_info` (场景信息).
-                with_scene_info => scene_info: crate::api::v3::pay::types::SceneInfo;
+                fn with_scene_info(scene_info: crate::api::v3::pay::types::SceneInfo);
                 /// Sets `settle_info` (结算信息).
-                with_settle_info => settle_info: crate::api::v3::pay::types::SettleInfo;
+                fn with_settle_info(settle_info: crate::api::v3::pay::types::SettleInfo);
             }
         }
 
@@ -1874,6 +1881,7 @@ pub mod transactions {
         /// The type is [`PartnerResponse`](crate::api::v3::pay::types::PartnerResponse), which other answers share.
         pub type PostResponse = crate::api::v3::pay::types::PartnerResponse;
     }
+
     /// `/v3/pay/transactions/codepay`
     pub mod codepay {
         /// 付款码支付
@@ -1916,8 +1924,8 @@ pub mod transactions {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     mchid: String,
                     description: String,
@@ -1927,15 +1935,15 @@ pub mod transactions {
                     scene_info: crate::api::v3::pay::types::SceneInfo2,
                 );
                 /// Sets `attach` (附加数据).
-                with_attach => attach: String;
+                fn with_attach(attach: String);
                 /// Sets `goods_tag` (订单优惠标记).
-                with_goods_tag => goods_tag: String;
+                fn with_goods_tag(goods_tag: String);
                 /// Sets `support_fapiao` (电子发票入口开放标识).
-                with_support_fapiao => support_fapiao: bool;
+                fn with_support_fapiao(support_fapiao: bool);
                 /// Sets `detail` (优惠功能).
-                with_detail => detail: crate::api::v3::pay::types::Detail2;
+                fn with_detail(detail: crate::api::v3::pay::types::Detail2);
                 /// Sets `settle_info` (结算信息).
-                with_settle_info => settle_info: crate::api::v3::pay::types::SettleInfo;
+                fn with_settle_info(settle_info: crate::api::v3::pay::types::SettleInfo);
             }
         }
 
@@ -2008,6 +2016,7 @@ pub mod transactions {
             pub promotion_detail: Option<Vec<crate::api::v3::pay::types::PromotionDetail>>,
         }
     }
+
     /// `/v3/pay/transactions/exposure`
     pub mod exposure {
         /// 微信分付-支付方式前置服务
@@ -2032,14 +2041,10 @@ pub mod transactions {
         }
 
         constructors! {
-            Post {
-                new(
-                    appid: String,
-                    payer: PostPayer,
-                    out_trade_no: String,
-                );
+            impl Post {
+                fn new(appid: String, payer: PostPayer, out_trade_no: String);
                 /// Sets `mchid` (直连商户号).
-                with_mchid => mchid: String;
+                fn with_mchid(mchid: String);
             }
         }
 
@@ -2056,11 +2061,11 @@ pub mod transactions {
         }
 
         constructors! {
-            PostPayer {
+            impl PostPayer {
                 /// Sets `openid` (用户标识).
-                with_openid => openid: String;
+                fn with_openid(openid: String);
                 /// Sets `phone_number_hash` (用户手机号的哈希值).
-                with_phone_number_hash => phone_number_hash: String;
+                fn with_phone_number_hash(phone_number_hash: String);
             }
         }
 
@@ -2069,6 +2074,7 @@ pub mod transactions {
         /// The type is [`AcquiringBankResponse`](crate::api::v3::pay::types::AcquiringBankResponse), which other answers share.
         pub type PostResponse = crate::api::v3::pay::types::AcquiringBankResponse;
     }
+
     /// `/v3/pay/transactions/h5`
     pub mod h5 {
         /// H5下单API
@@ -2120,8 +2126,8 @@ pub mod transactions {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     mchid: String,
                     description: String,
@@ -2131,21 +2137,21 @@ pub mod transactions {
                     scene_info: crate::api::v3::pay::types::SceneInfo3,
                 );
                 /// Sets `attach` (附加数据).
-                with_attach => attach: String;
+                fn with_attach(attach: String);
                 /// Sets `time_expire` (交易结束时间).
-                with_time_expire => time_expire: crate::DateTime;
+                fn with_time_expire(time_expire: crate::DateTime);
                 /// Sets `goods_tag` (订单优惠标记).
-                with_goods_tag => goods_tag: String;
+                fn with_goods_tag(goods_tag: String);
                 /// Sets `limit_pay` (指定支付方式).
-                with_limit_pay => limit_pay: Vec<crate::api::types::LimitPay>;
+                fn with_limit_pay(limit_pay: Vec<crate::api::types::LimitPay>);
                 /// Sets `support_fapiao` (电子发票入口开放标识).
-                with_support_fapiao => support_fapiao: bool;
+                fn with_support_fapiao(support_fapiao: bool);
                 /// Sets `detail` (优惠功能).
-                with_detail => detail: crate::api::types::Detail;
+                fn with_detail(detail: crate::api::types::Detail);
                 /// Sets `payer` (支付者).
-                with_payer => payer: crate::api::v3::pay::types::Payer;
+                fn with_payer(payer: crate::api::v3::pay::types::Payer);
                 /// Sets `settle_info` (结算信息).
-                with_settle_info => settle_info: crate::api::v3::pay::types::SettleInfo;
+                fn with_settle_info(settle_info: crate::api::v3::pay::types::SettleInfo);
             }
         }
 
@@ -2169,6 +2175,7 @@ pub mod transactions {
         /// The type is [`TransactionsResponse`](crate::api::v3::pay::types::TransactionsResponse), which other answers share.
         pub type PostResponse = crate::api::v3::pay::types::TransactionsResponse;
     }
+
     /// `/v3/pay/transactions/id`
     pub mod id {
         /// `/v3/pay/transactions/id/{transaction_id}`
@@ -2231,6 +2238,7 @@ pub mod transactions {
             }
         }
     }
+
     /// `/v3/pay/transactions/jsapi`
     pub mod jsapi {
         /// JSAPI下单API
@@ -2284,8 +2292,8 @@ pub mod transactions {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     mchid: String,
                     description: String,
@@ -2295,23 +2303,23 @@ pub mod transactions {
                     payer: PostPayer,
                 );
                 /// Sets `attach` (附加数据).
-                with_attach => attach: String;
+                fn with_attach(attach: String);
                 /// Sets `time_expire` (交易结束时间).
-                with_time_expire => time_expire: crate::DateTime;
+                fn with_time_expire(time_expire: crate::DateTime);
                 /// Sets `goods_tag` (订单优惠标记).
-                with_goods_tag => goods_tag: String;
+                fn with_goods_tag(goods_tag: String);
                 /// Sets `limit_pay` (指定支付方式).
-                with_limit_pay => limit_pay: Vec<crate::api::types::LimitPay>;
+                fn with_limit_pay(limit_pay: Vec<crate::api::types::LimitPay>);
                 /// Sets `support_fapiao` (电子发票入口开放标识).
-                with_support_fapiao => support_fapiao: bool;
+                fn with_support_fapiao(support_fapiao: bool);
                 /// Sets `detail` (优惠功能).
-                with_detail => detail: crate::api::types::Detail;
+                fn with_detail(detail: crate::api::types::Detail);
                 /// Sets `scene_info` (场景信息).
-                with_scene_info => scene_info: crate::api::types::SceneInfo;
+                fn with_scene_info(scene_info: crate::api::types::SceneInfo);
                 /// Sets `settle_info` (结算信息).
-                with_settle_info => settle_info: crate::api::v3::pay::types::SettleInfo;
+                fn with_settle_info(settle_info: crate::api::v3::pay::types::SettleInfo);
                 /// Sets `subsidy_info` (贴息信息).
-                with_subsidy_info => subsidy_info: crate::api::v3::pay::types::SubsidyInfo;
+                fn with_subsidy_info(subsidy_info: crate::api::v3::pay::types::SubsidyInfo);
             }
         }
 
@@ -2333,12 +2341,10 @@ pub mod transactions {
         }
 
         constructors! {
-            PostPayer {
-                new(
-                    openid: String,
-                );
+            impl PostPayer {
+                fn new(openid: String);
                 /// Sets `identity` (实名支付).
-                with_identity => identity: crate::api::v3::pay::types::Identity;
+                fn with_identity(identity: crate::api::v3::pay::types::Identity);
             }
         }
 
@@ -2363,6 +2369,7 @@ pub mod transactions {
         /// The type is [`PartnerResponse`](crate::api::v3::pay::types::PartnerResponse), which other answers share.
         pub type PostResponse = crate::api::v3::pay::types::PartnerResponse;
     }
+
     /// `/v3/pay/transactions/jsapi-with-contract`
     pub mod jsapi_with_contract {
         /// JSAPI下单并授权/签约
@@ -2409,8 +2416,8 @@ pub mod transactions {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     mchid: String,
                     description: String,
@@ -2421,19 +2428,19 @@ pub mod transactions {
                     contract_info: PostContractInfo,
                 );
                 /// Sets `time_expire` (交易结束时间).
-                with_time_expire => time_expire: String;
+                fn with_time_expire(time_expire: String);
                 /// Sets `attach` (附加数据).
-                with_attach => attach: String;
+                fn with_attach(attach: String);
                 /// Sets `goods_tag` (订单优惠标记).
-                with_goods_tag => goods_tag: String;
+                fn with_goods_tag(goods_tag: String);
                 /// Sets `support_fapiao` (电子发票入口开放标识).
-                with_support_fapiao => support_fapiao: bool;
+                fn with_support_fapiao(support_fapiao: bool);
                 /// Sets `detail` (优惠功能).
-                with_detail => detail: crate::api::v3::pay::types::Detail;
+                fn with_detail(detail: crate::api::v3::pay::types::Detail);
                 /// Sets `scene_info` (场景信息).
-                with_scene_info => scene_info: crate::api::v3::pay::types::SceneInfo;
+                fn with_scene_info(scene_info: crate::api::v3::pay::types::SceneInfo);
                 /// Sets `settle_info` (结算信息).
-                with_settle_info => settle_info: crate::api::v3::pay::types::SettleInfo;
+                fn with_settle_info(settle_info: crate::api::v3::pay::types::SettleInfo);
             }
         }
 
@@ -2497,25 +2504,25 @@ pub mod transactions {
         }
 
         constructors! {
-            PostContractInfo {
+            impl PostContractInfo {
                 /// Sets `token` (扣费服务预授权token).
-                with_token => token: String;
+                fn with_token(token: String);
                 /// Sets `password_free_contract_id` (免密协议ID).
-                with_password_free_contract_id => password_free_contract_id: String;
+                fn with_password_free_contract_id(password_free_contract_id: String);
                 /// Sets `plan_id` (模板ID).
-                with_plan_id => plan_id: String;
+                fn with_plan_id(plan_id: String);
                 /// Sets `contract_mchid` (签约商户号).
-                with_contract_mchid => contract_mchid: String;
+                fn with_contract_mchid(contract_mchid: String);
                 /// Sets `contract_appid` (签约AppID).
-                with_contract_appid => contract_appid: String;
+                fn with_contract_appid(contract_appid: String);
                 /// Sets `contract_code` (签约协议号).
-                with_contract_code => contract_code: String;
+                fn with_contract_code(contract_code: String);
                 /// Sets `request_serial` (请求序列号).
-                with_request_serial => request_serial: String;
+                fn with_request_serial(request_serial: String);
                 /// Sets `contract_display_account` (用户账户展示名称).
-                with_contract_display_account => contract_display_account: String;
+                fn with_contract_display_account(contract_display_account: String);
                 /// Sets `contract_notify_url` (签约信息通知URL).
-                with_contract_notify_url => contract_notify_url: String;
+                fn with_contract_notify_url(contract_notify_url: String);
             }
         }
 
@@ -2524,6 +2531,7 @@ pub mod transactions {
         /// The type is [`PartnerResponse`](crate::api::v3::pay::types::PartnerResponse), which other answers share.
         pub type PostResponse = crate::api::v3::pay::types::PartnerResponse;
     }
+
     /// `/v3/pay/transactions/native`
     pub mod native {
         /// Native下单API
@@ -2575,8 +2583,8 @@ pub mod transactions {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     mchid: String,
                     description: String,
@@ -2585,23 +2593,23 @@ pub mod transactions {
                     notify_url: String,
                 );
                 /// Sets `attach` (附加数据).
-                with_attach => attach: String;
+                fn with_attach(attach: String);
                 /// Sets `time_expire` (交易结束时间).
-                with_time_expire => time_expire: crate::DateTime;
+                fn with_time_expire(time_expire: crate::DateTime);
                 /// Sets `goods_tag` (订单优惠标记).
-                with_goods_tag => goods_tag: String;
+                fn with_goods_tag(goods_tag: String);
                 /// Sets `limit_pay` (指定支付方式).
-                with_limit_pay => limit_pay: Vec<crate::api::types::LimitPay>;
+                fn with_limit_pay(limit_pay: Vec<crate::api::types::LimitPay>);
                 /// Sets `support_fapiao` (电子发票入口开放标识).
-                with_support_fapiao => support_fapiao: bool;
+                fn with_support_fapiao(support_fapiao: bool);
                 /// Sets `detail` (优惠功能).
-                with_detail => detail: crate::api::types::Detail;
+                fn with_detail(detail: crate::api::types::Detail);
                 /// Sets `scene_info` (场景信息).
-                with_scene_info => scene_info: crate::api::types::SceneInfo;
+                fn with_scene_info(scene_info: crate::api::types::SceneInfo);
                 /// Sets `payer` (支付者).
-                with_payer => payer: crate::api::v3::pay::types::Payer;
+                fn with_payer(payer: crate::api::v3::pay::types::Payer);
                 /// Sets `settle_info` (结算信息).
-                with_settle_info => settle_info: crate::api::v3::pay::types::SettleInfo;
+                fn with_settle_info(settle_info: crate::api::v3::pay::types::SettleInfo);
             }
         }
 
@@ -2622,6 +2630,7 @@ pub mod transactions {
         /// The type is [`PartnerTransactionsNativeResponse`](crate::api::v3::pay::types::PartnerTransactionsNativeResponse), which other answers share.
         pub type PostResponse = crate::api::v3::pay::types::PartnerTransactionsNativeResponse;
     }
+
     /// `/v3/pay/transactions/out-trade-no`
     pub mod out_trade_no {
         /// `/v3/pay/transactions/out-trade-no/{out_trade_no}`
@@ -2716,6 +2725,7 @@ pub mod transactions {
                     pub mchid: String,
                 }
             }
+
             /// `/v3/pay/transactions/out-trade-no/{out_trade_no}/reverse`
             pub mod reverse {
                 /// 撤销
@@ -2752,6 +2762,7 @@ pub mod transactions {
         }
     }
 }
+
 /// Types that several operations of feature `pay` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     /// An answer several operations give: each one's `…Response` type names it.
@@ -2796,9 +2807,9 @@ pub mod types {
     }
 
     constructors! {
-        SettleInfo {
+        impl SettleInfo {
             /// Sets `profit_sharing` (是否指定分账).
-            with_profit_sharing => profit_sharing: bool;
+            fn with_profit_sharing(profit_sharing: bool);
         }
     }
 
@@ -2814,12 +2825,10 @@ pub mod types {
     }
 
     constructors! {
-        Amount {
-            new(
-                total: i64,
-            );
+        impl Amount {
+            fn new(total: i64);
             /// Sets `currency` (货币类型).
-            with_currency => currency: String;
+            fn with_currency(currency: String);
         }
     }
 
@@ -2842,16 +2851,12 @@ pub mod types {
     }
 
     constructors! {
-        GoodsDetail {
-            new(
-                merchant_goods_id: String,
-                quantity: i64,
-                unit_price: i64,
-            );
+        impl GoodsDetail {
+            fn new(merchant_goods_id: String, quantity: i64, unit_price: i64);
             /// Sets `wechatpay_goods_id` (微信支付商品编码).
-            with_wechatpay_goods_id => wechatpay_goods_id: String;
+            fn with_wechatpay_goods_id(wechatpay_goods_id: String);
             /// Sets `goods_name` (商品名称).
-            with_goods_name => goods_name: String;
+            fn with_goods_name(goods_name: String);
         }
     }
 
@@ -2870,14 +2875,12 @@ pub mod types {
     }
 
     constructors! {
-        Detail {
-            new(
-                goods_detail: Vec<crate::api::v3::pay::types::GoodsDetail>,
-            );
+        impl Detail {
+            fn new(goods_detail: Vec<crate::api::v3::pay::types::GoodsDetail>);
             /// Sets `cost_price` (订单原价).
-            with_cost_price => cost_price: i64;
+            fn with_cost_price(cost_price: i64);
             /// Sets `invoice_id` (商品小票ID).
-            with_invoice_id => invoice_id: String;
+            fn with_invoice_id(invoice_id: String);
         }
     }
 
@@ -2900,15 +2903,15 @@ pub mod types {
     }
 
     constructors! {
-        StoreInfo {
+        impl StoreInfo {
             /// Sets `id` (门店编号).
-            with_id => id: String;
+            fn with_id(id: String);
             /// Sets `name` (门店名称).
-            with_name => name: String;
+            fn with_name(name: String);
             /// Sets `area_code` (地区编码).
-            with_area_code => area_code: String;
+            fn with_area_code(area_code: String);
             /// Sets `address` (详细地址).
-            with_address => address: String;
+            fn with_address(address: String);
         }
     }
 
@@ -2927,14 +2930,12 @@ pub mod types {
     }
 
     constructors! {
-        SceneInfo {
-            new(
-                payer_client_ip: String,
-            );
+        impl SceneInfo {
+            fn new(payer_client_ip: String);
             /// Sets `device_id` (商户端设备号).
-            with_device_id => device_id: String;
+            fn with_device_id(device_id: String);
             /// Sets `store_info` (商户门店信息).
-            with_store_info => store_info: crate::api::v3::pay::types::StoreInfo;
+            fn with_store_info(store_info: crate::api::v3::pay::types::StoreInfo);
         }
     }
 
@@ -2960,8 +2961,8 @@ pub mod types {
     }
 
     constructors! {
-        ContractInfo {
-            new(
+        impl ContractInfo {
+            fn new(
                 plan_id: String,
                 contract_mchid: String,
                 contract_appid: String,
@@ -2970,7 +2971,7 @@ pub mod types {
                 contract_display_account: String,
             );
             /// Sets `contract_notify_url` (签约信息通知URL).
-            with_contract_notify_url => contract_notify_url: String;
+            fn with_contract_notify_url(contract_notify_url: String);
         }
     }
 
@@ -3025,9 +3026,9 @@ pub mod types {
     }
 
     constructors! {
-        Payer {
+        impl Payer {
             /// Sets `identity` (实名支付).
-            with_identity => identity: crate::api::v3::pay::types::Identity;
+            fn with_identity(identity: crate::api::v3::pay::types::Identity);
         }
     }
 
@@ -3071,9 +3072,11 @@ pub mod types {
     }
 
     constructors! {
-        SubsidyInfo {
+        impl SubsidyInfo {
             /// Sets `subsidy_detail` (贴息详情列表).
-            with_subsidy_detail => subsidy_detail: Vec<crate::api::v3::pay::types::SubsidyDetail>;
+            fn with_subsidy_detail(
+                subsidy_detail: Vec<crate::api::v3::pay::types::SubsidyDetail>,
+            );
         }
     }
 
@@ -3098,11 +3101,11 @@ pub mod types {
     }
 
     constructors! {
-        SceneInfoStoreInfo {
+        impl SceneInfoStoreInfo {
             /// Sets `id` (门店编号).
-            with_id => id: String;
+            fn with_id(id: String);
             /// Sets `out_id` (商家自定义编码).
-            with_out_id => out_id: String;
+            fn with_out_id(out_id: String);
         }
     }
 
@@ -3121,14 +3124,12 @@ pub mod types {
     }
 
     constructors! {
-        SceneInfo2 {
-            new(
-                store_info: crate::api::v3::pay::types::SceneInfoStoreInfo,
-            );
+        impl SceneInfo2 {
+            fn new(store_info: crate::api::v3::pay::types::SceneInfoStoreInfo);
             /// Sets `device_id` (商户端设备号).
-            with_device_id => device_id: String;
+            fn with_device_id(device_id: String);
             /// Sets `device_ip` (商户端设备 IP).
-            with_device_ip => device_ip: String;
+            fn with_device_ip(device_ip: String);
         }
     }
 
@@ -3151,16 +3152,12 @@ pub mod types {
     }
 
     constructors! {
-        DetailGoodsDetail {
-            new(
-                merchant_goods_id: String,
-                quantity: i64,
-                unit_price: i64,
-            );
+        impl DetailGoodsDetail {
+            fn new(merchant_goods_id: String, quantity: i64, unit_price: i64);
             /// Sets `wxpay_goods_id` (微信支付商品编码).
-            with_wxpay_goods_id => wxpay_goods_id: String;
+            fn with_wxpay_goods_id(wxpay_goods_id: String);
             /// Sets `goods_name` (商品名称).
-            with_goods_name => goods_name: String;
+            fn with_goods_name(goods_name: String);
         }
     }
 
@@ -3179,14 +3176,12 @@ pub mod types {
     }
 
     constructors! {
-        Detail2 {
-            new(
-                goods_detail: Vec<crate::api::v3::pay::types::DetailGoodsDetail>,
-            );
+        impl Detail2 {
+            fn new(goods_detail: Vec<crate::api::v3::pay::types::DetailGoodsDetail>);
             /// Sets `cost_price` (订单原价).
-            with_cost_price => cost_price: i64;
+            fn with_cost_price(cost_price: i64);
             /// Sets `invoice_id` (商品小票ID).
-            with_invoice_id => invoice_id: String;
+            fn with_invoice_id(invoice_id: String);
         }
     }
 
@@ -3202,11 +3197,11 @@ pub mod types {
     }
 
     constructors! {
-        Payer3 {
+        impl Payer3 {
             /// Sets `sp_openid` (合作伙伴用户标识).
-            with_sp_openid => sp_openid: String;
+            fn with_sp_openid(sp_openid: String);
             /// Sets `sub_openid` (特约商户用户标识).
-            with_sub_openid => sub_openid: String;
+            fn with_sub_openid(sub_openid: String);
         }
     }
 
@@ -3284,15 +3279,15 @@ pub mod types {
     }
 
     constructors! {
-        SceneInfo3 {
+        impl SceneInfo3 {
             /// Sets `payer_client_ip` (用户终端IP).
-            with_payer_client_ip => payer_client_ip: String;
+            fn with_payer_client_ip(payer_client_ip: String);
             /// Sets `device_id` (商户端设备号).
-            with_device_id => device_id: String;
+            fn with_device_id(device_id: String);
             /// Sets `store_info` (商户门店信息).
-            with_store_info => store_info: crate::api::types::StoreInfo;
+            fn with_store_info(store_info: crate::api::types::StoreInfo);
             /// Sets `h5_info` (H5场景信息).
-            with_h5_info => h5_info: crate::api::types::H5Info;
+            fn with_h5_info(h5_info: crate::api::types::H5Info);
         }
     }
 
@@ -3332,13 +3327,13 @@ pub mod types {
     }
 
     constructors! {
-        Detail3 {
+        impl Detail3 {
             /// Sets `cost_price` (订单原价).
-            with_cost_price => cost_price: i64;
+            fn with_cost_price(cost_price: i64);
             /// Sets `invoice_id` (商品小票ID).
-            with_invoice_id => invoice_id: String;
+            fn with_invoice_id(invoice_id: String);
             /// Sets `goods_detail` (单品列表).
-            with_goods_detail => goods_detail: Vec<crate::api::v3::pay::types::GoodsDetail>;
+            fn with_goods_detail(goods_detail: Vec<crate::api::v3::pay::types::GoodsDetail>);
         }
     }
 

@@ -21,14 +21,12 @@ pub mod bills {
     }
 
     constructors! {
-        Get {
-            new(
-                bill_date: String,
-            );
+        impl Get {
+            fn new(bill_date: String);
             /// Sets `sub_mchid` (二级商户号 (query)).
-            with_sub_mchid => sub_mchid: String;
+            fn with_sub_mchid(sub_mchid: String);
             /// Sets `tar_type` (压缩类型 (query)).
-            with_tar_type => tar_type: String;
+            fn with_tar_type(tar_type: String);
         }
     }
 
@@ -51,6 +49,7 @@ pub mod bills {
         pub hash_value: String,
     }
 }
+
 /// `/v3/profitsharing/merchant-configs`
 pub mod merchant_configs {
     /// `/v3/profitsharing/merchant-configs/{sub_mchid}`
@@ -77,6 +76,7 @@ pub mod merchant_configs {
         }
     }
 }
+
 /// `/v3/profitsharing/orders`
 pub mod orders {
     /// 请求分账
@@ -109,20 +109,16 @@ pub mod orders {
     }
 
     constructors! {
-        Post {
-            new(
-                transaction_id: String,
-                out_order_no: String,
-                unfreeze_unsplit: bool,
-            );
+        impl Post {
+            fn new(transaction_id: String, out_order_no: String, unfreeze_unsplit: bool);
             /// Sets `sub_mchid` (子商户号).
-            with_sub_mchid => sub_mchid: String;
+            fn with_sub_mchid(sub_mchid: String);
             /// Sets `appid` (应用ID).
-            with_appid => appid: String;
+            fn with_appid(appid: String);
             /// Sets `sub_appid` (子商户应用ID).
-            with_sub_appid => sub_appid: String;
+            fn with_sub_appid(sub_appid: String);
             /// Sets `receivers` (分账接收方列表).
-            with_receivers => receivers: Vec<PostReceivers>;
+            fn with_receivers(receivers: Vec<PostReceivers>);
         }
     }
 
@@ -148,15 +144,15 @@ pub mod orders {
     }
 
     constructors! {
-        PostReceivers {
-            new(
+        impl PostReceivers {
+            fn new(
                 r#type: crate::api::v3::profitsharing::types::ReceiversType,
                 account: String,
                 amount: i64,
                 description: String,
             );
             /// Sets `name` (分账个人接收方姓名).
-            with_name => name: String;
+            fn with_name(name: String);
         }
     }
 
@@ -231,13 +227,10 @@ pub mod orders {
         }
 
         constructors! {
-            Get {
-                new(
-                    out_order_no: String,
-                    transaction_id: String,
-                );
+            impl Get {
+                fn new(out_order_no: String, transaction_id: String);
                 /// Sets `sub_mchid` (子商户号 (query)).
-                with_sub_mchid => sub_mchid: String;
+                fn with_sub_mchid(sub_mchid: String);
             }
         }
 
@@ -290,6 +283,7 @@ pub mod orders {
             pub receivers: Option<Vec<GetResponseReceivers>>,
         }
     }
+
     /// `/v3/profitsharing/orders/unfreeze`
     pub mod unfreeze {
         /// 解冻剩余资金
@@ -314,14 +308,10 @@ pub mod orders {
         }
 
         constructors! {
-            Post {
-                new(
-                    transaction_id: String,
-                    out_order_no: String,
-                    description: String,
-                );
+            impl Post {
+                fn new(transaction_id: String, out_order_no: String, description: String);
                 /// Sets `sub_mchid` (子商户号).
-                with_sub_mchid => sub_mchid: String;
+                fn with_sub_mchid(sub_mchid: String);
             }
         }
 
@@ -375,6 +365,7 @@ pub mod orders {
         }
     }
 }
+
 /// `/v3/profitsharing/receivers`
 pub mod receivers {
     /// `/v3/profitsharing/receivers/add`
@@ -411,21 +402,21 @@ pub mod receivers {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     r#type: crate::api::v3::profitsharing::types::ReceiversType,
                     account: String,
                     relation_type: crate::api::v3::profitsharing::types::RelationType,
                 );
                 /// Sets `sub_mchid` (子商户号).
-                with_sub_mchid => sub_mchid: String;
+                fn with_sub_mchid(sub_mchid: String);
                 /// Sets `sub_appid` (子商户应用ID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `name` (分账个人接收方姓名).
-                with_name => name: String;
+                fn with_name(name: String);
                 /// Sets `custom_relation` (自定义的分账关系).
-                with_custom_relation => custom_relation: String;
+                fn with_custom_relation(custom_relation: String);
             }
         }
 
@@ -458,6 +449,7 @@ pub mod receivers {
             pub custom_relation: Option<String>,
         }
     }
+
     /// `/v3/profitsharing/receivers/delete`
     pub mod delete {
         /// 删除分账接收方
@@ -483,16 +475,16 @@ pub mod receivers {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     r#type: crate::api::v3::profitsharing::types::ReceiversType,
                     account: String,
                 );
                 /// Sets `sub_mchid` (子商户号).
-                with_sub_mchid => sub_mchid: String;
+                fn with_sub_mchid(sub_mchid: String);
                 /// Sets `sub_appid` (子商户应用ID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
             }
         }
 
@@ -514,6 +506,7 @@ pub mod receivers {
         }
     }
 }
+
 /// `/v3/profitsharing/return-orders`
 pub mod return_orders {
     /// 请求分账回退
@@ -544,19 +537,19 @@ pub mod return_orders {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 out_return_no: String,
                 return_mchid: String,
                 amount: i64,
                 description: String,
             );
             /// Sets `sub_mchid` (子商户号).
-            with_sub_mchid => sub_mchid: String;
+            fn with_sub_mchid(sub_mchid: String);
             /// Sets `order_id` (微信分账单号).
-            with_order_id => order_id: String;
+            fn with_order_id(order_id: String);
             /// Sets `out_order_no` (商户分账单号).
-            with_out_order_no => out_order_no: String;
+            fn with_out_order_no(out_order_no: String);
         }
     }
 
@@ -590,13 +583,10 @@ pub mod return_orders {
         }
 
         constructors! {
-            Get {
-                new(
-                    out_return_no: String,
-                    out_order_no: String,
-                );
+            impl Get {
+                fn new(out_return_no: String, out_order_no: String);
                 /// Sets `sub_mchid` (子商户号 (query)).
-                with_sub_mchid => sub_mchid: String;
+                fn with_sub_mchid(sub_mchid: String);
             }
         }
 
@@ -612,6 +602,7 @@ pub mod return_orders {
         pub type GetResponse = crate::api::v3::profitsharing::types::ReturnOrdersResponse;
     }
 }
+
 /// `/v3/profitsharing/transactions`
 pub mod transactions {
     /// `/v3/profitsharing/transactions/{transaction_id}`
@@ -641,6 +632,7 @@ pub mod transactions {
         }
     }
 }
+
 /// Types that several operations of feature `profitsharing` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     string_enum! {

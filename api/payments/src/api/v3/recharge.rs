@@ -69,6 +69,7 @@ pub mod bank_transfer_recharges {
             pub transfer_in_account: PostResponseTransferInAccount,
         }
     }
+
     /// `/v3/recharge/bank-transfer-recharges/out-recharge-no`
     pub mod out_recharge_no {
         /// `/v3/recharge/bank-transfer-recharges/out-recharge-no/{out_recharge_no}`
@@ -159,6 +160,7 @@ pub mod bank_transfer_recharges {
         }
     }
 }
+
 /// Types that several operations of feature `recharge` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     string_enum! {
@@ -185,11 +187,11 @@ pub mod types {
     }
 
     constructors! {
-        RechargeAmount {
+        impl RechargeAmount {
             /// Sets `amount` (总金额).
-            with_amount => amount: i64;
+            fn with_amount(amount: i64);
             /// Sets `currency` (货币类型).
-            with_currency => currency: String;
+            fn with_currency(currency: String);
         }
     }
 }

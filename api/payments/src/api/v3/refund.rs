@@ -41,25 +41,22 @@ pub mod domestic {
         }
 
         constructors! {
-            Post {
-                new(
-                    out_refund_no: String,
-                    amount: PostAmount,
-                );
+            impl Post {
+                fn new(out_refund_no: String, amount: PostAmount);
                 /// Sets `sub_mchid` (子商户号).
-                with_sub_mchid => sub_mchid: String;
+                fn with_sub_mchid(sub_mchid: String);
                 /// Sets `transaction_id` (微信支付订单号).
-                with_transaction_id => transaction_id: String;
+                fn with_transaction_id(transaction_id: String);
                 /// Sets `out_trade_no` (商户订单号).
-                with_out_trade_no => out_trade_no: String;
+                fn with_out_trade_no(out_trade_no: String);
                 /// Sets `reason` (退款原因).
-                with_reason => reason: String;
+                fn with_reason(reason: String);
                 /// Sets `notify_url` (退款结果回调url).
-                with_notify_url => notify_url: String;
+                fn with_notify_url(notify_url: String);
                 /// Sets `funds_account` (退款资金来源).
-                with_funds_account => funds_account: String;
+                fn with_funds_account(funds_account: String);
                 /// Sets `goods_detail` (退款商品).
-                with_goods_detail => goods_detail: Vec<crate::api::v3::refund::types::GoodsDetail>;
+                fn with_goods_detail(goods_detail: Vec<crate::api::v3::refund::types::GoodsDetail>);
             }
         }
 
@@ -82,14 +79,10 @@ pub mod domestic {
         }
 
         constructors! {
-            PostAmount {
-                new(
-                    refund: i64,
-                    total: i64,
-                    currency: String,
-                );
+            impl PostAmount {
+                fn new(refund: i64, total: i64, currency: String);
                 /// Sets `from` (退款出资账户及金额).
-                with_from => from: Vec<crate::api::v3::refund::types::From>;
+                fn with_from(from: Vec<crate::api::v3::refund::types::From>);
             }
         }
 
@@ -134,12 +127,10 @@ pub mod domestic {
             }
 
             constructors! {
-                Get {
-                    new(
-                        out_refund_no: String,
-                    );
+                impl Get {
+                    fn new(out_refund_no: String);
                     /// Sets `sub_mchid` (子商户号 (query)).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                 }
             }
 
@@ -161,6 +152,7 @@ pub mod domestic {
             /// The type is [`DomesticResponse`](crate::api::v3::refund::types::DomesticResponse), which other answers share.
             pub type GetResponse = crate::api::v3::refund::types::DomesticResponse;
         }
+
         /// `/v3/refund/domestic/refunds/{refund_id}`
         pub mod _refund_id_ {
             /// `/v3/refund/domestic/refunds/{refund_id}/apply-abnormal-refund`
@@ -199,20 +191,16 @@ pub mod domestic {
                 }
 
                 constructors! {
-                    Post {
-                        new(
-                            refund_id: String,
-                            out_refund_no: String,
-                            r#type: PostType,
-                        );
+                    impl Post {
+                        fn new(refund_id: String, out_refund_no: String, r#type: PostType);
                         /// Sets `sub_mchid` (子商户号).
-                        with_sub_mchid => sub_mchid: String;
+                        fn with_sub_mchid(sub_mchid: String);
                         /// Sets `bank_type` (开户银行).
-                        with_bank_type => bank_type: PostBankType;
+                        fn with_bank_type(bank_type: PostBankType);
                         /// Sets `bank_account` (收款银行卡号).
-                        with_bank_account => bank_account: String;
+                        fn with_bank_account(bank_account: String);
                         /// Sets `real_name` (收款用户姓名).
-                        with_real_name => real_name: String;
+                        fn with_real_name(real_name: String);
                     }
                 }
 
@@ -284,6 +272,7 @@ pub mod domestic {
         }
     }
 }
+
 /// Types that several operations of feature `refund` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     /// From
@@ -340,17 +329,17 @@ pub mod types {
     }
 
     constructors! {
-        GoodsDetail {
-            new(
+        impl GoodsDetail {
+            fn new(
                 merchant_goods_id: String,
                 unit_price: i64,
                 refund_amount: i64,
                 refund_quantity: i64,
             );
             /// Sets `wechatpay_goods_id` (微信侧商品编码).
-            with_wechatpay_goods_id => wechatpay_goods_id: String;
+            fn with_wechatpay_goods_id(wechatpay_goods_id: String);
             /// Sets `goods_name` (商品名称).
-            with_goods_name => goods_name: String;
+            fn with_goods_name(goods_name: String);
         }
     }
 

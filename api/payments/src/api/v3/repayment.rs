@@ -140,18 +140,16 @@ pub mod combine_transactions {
                     }
 
                     constructors! {
-                        PostSubOrders {
-                            new(
-                                mchid: String,
-                                out_trade_no: String,
-                            );
+                        impl PostSubOrders {
+                            fn new(mchid: String, out_trade_no: String);
                             /// Sets `sub_mchid` (二级商户号).
-                            with_sub_mchid => sub_mchid: String;
+                            fn with_sub_mchid(sub_mchid: String);
                         }
                     }
                 }
             }
         }
+
         /// `/v3/repayment/combine-transactions/partner/prepay`
         pub mod prepay {
             /// 还款下单
@@ -188,26 +186,26 @@ pub mod combine_transactions {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         combine_out_trade_no: String,
                         combine_mchid: String,
                         sub_orders: Vec<PostSubOrders>,
                     );
                     /// Sets `time_expire` (交易结束时间).
-                    with_time_expire => time_expire: crate::DateTime;
+                    fn with_time_expire(time_expire: crate::DateTime);
                     /// Sets `notify_url` (通知地址).
-                    with_notify_url => notify_url: String;
+                    fn with_notify_url(notify_url: String);
                     /// Sets `h5_info` (H5调起支付场景信息).
-                    with_h5_info => h5_info: PostH5Info;
+                    fn with_h5_info(h5_info: PostH5Info);
                     /// Sets `app_info` (APP调起支付场景信息).
-                    with_app_info => app_info: PostAppInfo;
+                    fn with_app_info(app_info: PostAppInfo);
                     /// Sets `miniprogram_info` (小程序调起支付场景信息).
-                    with_miniprogram_info => miniprogram_info: PostMiniprogramInfo;
+                    fn with_miniprogram_info(miniprogram_info: PostMiniprogramInfo);
                     /// Sets `combine_payer_info` (支付者信息).
-                    with_combine_payer_info => combine_payer_info: PostCombinePayerInfo;
+                    fn with_combine_payer_info(combine_payer_info: PostCombinePayerInfo);
                     /// Sets `wechat_web_info` (微信内网页调起支付场景信息).
-                    with_wechat_web_info => wechat_web_info: PostWechatWebInfo;
+                    fn with_wechat_web_info(wechat_web_info: PostWechatWebInfo);
                 }
             }
 
@@ -234,11 +232,11 @@ pub mod combine_transactions {
             }
 
             constructors! {
-                PostSubOrdersSettleInfo {
+                impl PostSubOrdersSettleInfo {
                     /// Sets `profit_sharing` (是否指定分账).
-                    with_profit_sharing => profit_sharing: bool;
+                    fn with_profit_sharing(profit_sharing: bool);
                     /// Sets `subsidy_amount` (补差金额).
-                    with_subsidy_amount => subsidy_amount: i64;
+                    fn with_subsidy_amount(subsidy_amount: i64);
                 }
             }
 
@@ -265,8 +263,8 @@ pub mod combine_transactions {
             }
 
             constructors! {
-                PostSubOrders {
-                    new(
+                impl PostSubOrders {
+                    fn new(
                         mchid: String,
                         out_trade_no: String,
                         amount: PostSubOrdersAmount,
@@ -274,9 +272,9 @@ pub mod combine_transactions {
                         description: String,
                     );
                     /// Sets `sub_mchid` (子商户号).
-                    with_sub_mchid => sub_mchid: String;
+                    fn with_sub_mchid(sub_mchid: String);
                     /// Sets `settle_info` (结算信息).
-                    with_settle_info => settle_info: PostSubOrdersSettleInfo;
+                    fn with_settle_info(settle_info: PostSubOrdersSettleInfo);
                 }
             }
 
@@ -316,19 +314,19 @@ pub mod combine_transactions {
             }
 
             constructors! {
-                PostH5Info {
-                    new(
+                impl PostH5Info {
+                    fn new(
                         combine_appid: String,
                         payer_client_ip: String,
                         r#type: PostH5InfoType,
                         app_url: String,
                     );
                     /// Sets `app_name` (应用名称).
-                    with_app_name => app_name: String;
+                    fn with_app_name(app_name: String);
                     /// Sets `bundle_id` (iOS平台BundleID).
-                    with_bundle_id => bundle_id: String;
+                    fn with_bundle_id(bundle_id: String);
                     /// Sets `package_name` (Android平台PackageName).
-                    with_package_name => package_name: String;
+                    fn with_package_name(package_name: String);
                 }
             }
 
@@ -394,9 +392,9 @@ pub mod combine_transactions {
             }
 
             constructors! {
-                PostCombinePayerInfo {
+                impl PostCombinePayerInfo {
                     /// Sets `identity` (实名支付).
-                    with_identity => identity: PostCombinePayerInfoIdentity;
+                    fn with_identity(identity: PostCombinePayerInfoIdentity);
                 }
             }
 
@@ -416,13 +414,13 @@ pub mod combine_transactions {
             }
 
             constructors! {
-                PostWechatWebInfo {
+                impl PostWechatWebInfo {
                     /// Sets `combine_appid` (还款服务商APPID).
-                    with_combine_appid => combine_appid: String;
+                    fn with_combine_appid(combine_appid: String);
                     /// Sets `openid` (用户标识).
-                    with_openid => openid: String;
+                    fn with_openid(openid: String);
                     /// Sets `webview_url` (网页经营场景URL).
-                    with_webview_url => webview_url: String;
+                    fn with_webview_url(webview_url: String);
                 }
             }
 

@@ -26,14 +26,12 @@ pub mod echo {
     }
 
     constructors! {
-        Post {
-            new(
-                echo_message: String,
-            );
+        impl Post {
+            fn new(echo_message: String);
             /// Sets `notify_url` (商户回调地址).
-            with_notify_url => notify_url: String;
+            fn with_notify_url(notify_url: String);
             /// Sets `encrypted_echo_message` (平台证书或微信支付公钥加密测试字段).
-            with_encrypted_echo_message => encrypted_echo_message: String;
+            fn with_encrypted_echo_message(encrypted_echo_message: String);
         }
     }
 

@@ -31,6 +31,7 @@ pub mod transaction_block_records {
         /// The type is [`Data`](crate::api::v3::transaction_block::types::Data), which other answers share.
         pub type GetResponse = crate::api::v3::transaction_block::types::Data;
     }
+
     /// `/v3/transaction-block/transaction-block-records/sub-mchid`
     pub mod sub_mchid {
         /// `/v3/transaction-block/transaction-block-records/sub-mchid/{sub_mchid}`
@@ -52,13 +53,10 @@ pub mod transaction_block_records {
             }
 
             constructors! {
-                Get {
-                    new(
-                        sub_mchid: String,
-                        limit: i64,
-                    );
+                impl Get {
+                    fn new(sub_mchid: String, limit: i64);
                     /// Sets `offset` (请求资源起始位置 (query)).
-                    with_offset => offset: i64;
+                    fn with_offset(offset: i64);
                 }
             }
 
@@ -88,6 +86,7 @@ pub mod transaction_block_records {
         }
     }
 }
+
 /// `/v3/transaction-block/transaction-block-submissions`
 pub mod transaction_block_submissions {
     /// `/v3/transaction-block/transaction-block-submissions/{block_submission_id}`
@@ -113,6 +112,7 @@ pub mod transaction_block_submissions {
         pub type GetResponse =
             crate::api::v3::transaction_block::types::TransactionBlockSubmissionsResponse;
     }
+
     /// `/v3/transaction-block/transaction-block-submissions/sub-mchid`
     pub mod sub_mchid {
         /// `/v3/transaction-block/transaction-block-submissions/sub-mchid/{sub_mchid}`
@@ -148,6 +148,7 @@ pub mod transaction_block_submissions {
         }
     }
 }
+
 /// Types that several operations of feature `transaction-block` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     string_enum! {

@@ -41,8 +41,8 @@ pub mod batches {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 appid: String,
                 out_batch_no: String,
                 batch_name: String,
@@ -53,7 +53,7 @@ pub mod batches {
                 transfer_scene_id: String,
             );
             /// Sets `notify_url` (通知地址).
-            with_notify_url => notify_url: String;
+            fn with_notify_url(notify_url: String);
         }
     }
 
@@ -79,8 +79,8 @@ pub mod batches {
     }
 
     constructors! {
-        PostTransferDetailList {
-            new(
+        impl PostTransferDetailList {
+            fn new(
                 out_detail_no: String,
                 transfer_amount: i64,
                 transfer_remark: String,
@@ -88,7 +88,7 @@ pub mod batches {
                 user_name: String,
             );
             /// Sets `user_id_card` (收款用户身份证).
-            with_user_id_card => user_id_card: String;
+            fn with_user_id_card(user_id_card: String);
         }
     }
 
@@ -147,17 +147,14 @@ pub mod batches {
             }
 
             constructors! {
-                Get {
-                    new(
-                        batch_id: String,
-                        need_query_detail: bool,
-                    );
+                impl Get {
+                    fn new(batch_id: String, need_query_detail: bool);
                     /// Sets `offset` (请求资源起始位置 (query)).
-                    with_offset => offset: i64;
+                    fn with_offset(offset: i64);
                     /// Sets `limit` (最大资源条数 (query)).
-                    with_limit => limit: i64;
+                    fn with_limit(limit: i64);
                     /// Sets `detail_status` (明细状态 (query)).
-                    with_detail_status => detail_status: String;
+                    fn with_detail_status(detail_status: String);
                 }
             }
 
@@ -210,6 +207,7 @@ pub mod batches {
             }
         }
     }
+
     /// `/v3/transfer/batches/out-batch-no`
     pub mod out_batch_no {
         /// `/v3/transfer/batches/out-batch-no/{out_batch_no}`
@@ -238,17 +236,14 @@ pub mod batches {
             }
 
             constructors! {
-                Get {
-                    new(
-                        out_batch_no: String,
-                        need_query_detail: bool,
-                    );
+                impl Get {
+                    fn new(out_batch_no: String, need_query_detail: bool);
                     /// Sets `offset` (请求资源起始位置 (query)).
-                    with_offset => offset: i64;
+                    fn with_offset(offset: i64);
                     /// Sets `limit` (最大资源条数 (query)).
-                    with_limit => limit: i64;
+                    fn with_limit(limit: i64);
                     /// Sets `detail_status` (明细状态 (query)).
-                    with_detail_status => detail_status: String;
+                    fn with_detail_status(detail_status: String);
                 }
             }
 
@@ -306,6 +301,7 @@ pub mod batches {
         }
     }
 }
+
 /// `/v3/transfer/bill-receipt`
 pub mod bill_receipt {
     /// 转账电子回单申请受理API
@@ -354,6 +350,7 @@ pub mod bill_receipt {
         pub type GetResponse = crate::api::v3::transfer::types::BillReceiptResponse;
     }
 }
+
 /// Types that several operations of feature `transfer` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     /// An answer several operations give: each one's `…Response` type names it.

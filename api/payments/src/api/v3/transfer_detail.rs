@@ -24,13 +24,13 @@ pub mod electronic_receipts {
     }
 
     constructors! {
-        Get {
-            new(
+        impl Get {
+            fn new(
                 accept_type: crate::api::v3::transfer_detail::types::AcceptType,
                 out_detail_no: String,
             );
             /// Sets `out_batch_no` (商家转账批次单号 (query)).
-            with_out_batch_no => out_batch_no: String;
+            fn with_out_batch_no(out_batch_no: String);
         }
     }
 
@@ -65,13 +65,13 @@ pub mod electronic_receipts {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 accept_type: crate::api::v3::transfer_detail::types::AcceptType,
                 out_detail_no: String,
             );
             /// Sets `out_batch_no` (商家转账批次单号).
-            with_out_batch_no => out_batch_no: String;
+            fn with_out_batch_no(out_batch_no: String);
         }
     }
 
@@ -83,6 +83,7 @@ pub mod electronic_receipts {
     /// The type is [`ElectronicReceiptsResponse`](crate::api::v3::transfer_detail::types::ElectronicReceiptsResponse), which other answers share.
     pub type PostResponse = crate::api::v3::transfer_detail::types::ElectronicReceiptsResponse;
 }
+
 /// Types that several operations of feature `transfer-detail` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     string_enum! {

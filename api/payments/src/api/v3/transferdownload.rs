@@ -23,6 +23,7 @@ pub mod elecvoucherfile {
         pub source: String,
     }
 }
+
 /// `/v3/transferdownload/signfile`
 pub mod signfile {
     /// 下载电子回单API

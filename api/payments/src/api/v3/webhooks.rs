@@ -33,8 +33,8 @@ pub struct Post {
 }
 
 constructors! {
-    Post {
-        new(
+    impl Post {
+        fn new(
             id: String,
             create_time: crate::DateTime,
             event_type: WechatpayNotificationEventType,
@@ -42,7 +42,7 @@ constructors! {
             resource: PostResource,
         );
         /// Sets `summary` (回调摘要).
-        with_summary => summary: String;
+        fn with_summary(summary: String);
     }
 }
 
@@ -209,16 +209,12 @@ pub struct PostResource {
 }
 
 constructors! {
-    PostResource {
-        new(
-            algorithm: String,
-            nonce: String,
-            ciphertext: String,
-        );
+    impl PostResource {
+        fn new(algorithm: String, nonce: String, ciphertext: String);
         /// Sets `original_type` (原始回调类型).
-        with_original_type => original_type: WechatpayNotificationOriginalType;
+        fn with_original_type(original_type: WechatpayNotificationOriginalType);
         /// Sets `associated_data` (附加数据).
-        with_associated_data => associated_data: String;
+        fn with_associated_data(associated_data: String);
     }
 }
 

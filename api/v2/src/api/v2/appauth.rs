@@ -30,6 +30,7 @@ pub mod authindex {
         pub state: String,
     }
 }
+
 /// `/appauth/getaccesstoken`
 pub mod getaccesstoken {
     /// 通过code换取accesstoken

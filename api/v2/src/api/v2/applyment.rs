@@ -31,14 +31,12 @@ pub mod micro {
         }
 
         constructors! {
-            Post {
-                new(
-                    version: String,
-                );
+            impl Post {
+                fn new(version: String);
                 /// Sets `applyment_id` (商户申请单号).
-                with_applyment_id => applyment_id: String;
+                fn with_applyment_id(applyment_id: String);
                 /// Sets `business_code` (业务申请编号).
-                with_business_code => business_code: String;
+                fn with_business_code(business_code: String);
             }
         }
 
@@ -63,6 +61,7 @@ pub mod micro {
             pub reject_reason: Option<String>,
         }
     }
+
     /// `/applyment/micro/getupgradestate`
     pub mod getupgradestate {
         /// 查询升级申请单状态
@@ -124,6 +123,7 @@ pub mod micro {
             pub reject_reason: Option<String>,
         }
     }
+
     /// `/applyment/micro/modifyarchives`
     pub mod modifyarchives {
         /// 修改结算银行卡
@@ -159,19 +159,19 @@ pub mod micro {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     version: String,
                     sub_mch_id: String,
                     bank_address_code: String,
                     cert_sn: String,
                 );
                 /// Sets `account_number` (银行卡号).
-                with_account_number => account_number: String;
+                fn with_account_number(account_number: String);
                 /// Sets `bank_name` (开户银行全称).
-                with_bank_name => bank_name: String;
+                fn with_bank_name(bank_name: String);
                 /// Sets `account_bank` (开户银行).
-                with_account_bank => account_bank: String;
+                fn with_account_bank(account_bank: String);
             }
         }
 
@@ -180,6 +180,7 @@ pub mod micro {
         /// The type is [`ModifyarchivesResponse`](crate::api::v2::applyment::types::ModifyarchivesResponse), which other answers share.
         pub type PostResponse = crate::api::v2::applyment::types::ModifyarchivesResponse;
     }
+
     /// `/applyment/micro/modifycontactinfo`
     pub mod modifycontactinfo {
         /// 修改联系信息
@@ -213,19 +214,16 @@ pub mod micro {
         }
 
         constructors! {
-            Post {
-                new(
-                    version: String,
-                    cert_sn: String,
-                );
+            impl Post {
+                fn new(version: String, cert_sn: String);
                 /// Sets `sub_mch_id` (小微商户号).
-                with_sub_mch_id => sub_mch_id: String;
+                fn with_sub_mch_id(sub_mch_id: String);
                 /// Sets `mobile_phone` (手机号).
-                with_mobile_phone => mobile_phone: String;
+                fn with_mobile_phone(mobile_phone: String);
                 /// Sets `email` (邮箱).
-                with_email => email: String;
+                fn with_email(email: String);
                 /// Sets `merchant_name` (商户简称).
-                with_merchant_name => merchant_name: String;
+                fn with_merchant_name(merchant_name: String);
             }
         }
 
@@ -234,6 +232,7 @@ pub mod micro {
         /// The type is [`ModifyarchivesResponse`](crate::api::v2::applyment::types::ModifyarchivesResponse), which other answers share.
         pub type PostResponse = crate::api::v2::applyment::types::ModifyarchivesResponse;
     }
+
     /// `/applyment/micro/signcontract`
     pub mod signcontract {
         /// 签约报备
@@ -253,6 +252,7 @@ pub mod micro {
         #[cfg_attr(feature = "__conformance", derive(serde::Deserialize))]
         pub struct Post {}
     }
+
     /// `/applyment/micro/submit`
     pub mod submit {
         /// 申请入驻
@@ -335,8 +335,8 @@ pub mod micro {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     version: String,
                     cert_sn: String,
                     business_code: String,
@@ -362,19 +362,19 @@ pub mod micro {
                     contact_phone: String,
                 );
                 /// Sets `bank_name` (开户银行全称).
-                with_bank_name => bank_name: String;
+                fn with_bank_name(bank_name: String);
                 /// Sets `store_longitude` (门店经度).
-                with_store_longitude => store_longitude: String;
+                fn with_store_longitude(store_longitude: String);
                 /// Sets `store_latitude` (门店纬度).
-                with_store_latitude => store_latitude: String;
+                fn with_store_latitude(store_latitude: String);
                 /// Sets `address_certification` (经营场地证明).
-                with_address_certification => address_certification: String;
+                fn with_address_certification(address_certification: String);
                 /// Sets `business_addition_desc` (补充说明).
-                with_business_addition_desc => business_addition_desc: String;
+                fn with_business_addition_desc(business_addition_desc: String);
                 /// Sets `business_addition_pics` (补充材料 (JSON text)).
-                with_business_addition_pics => business_addition_pics: String;
+                fn with_business_addition_pics(business_addition_pics: String);
                 /// Sets `contact_email` (联系邮箱).
-                with_contact_email => contact_email: String;
+                fn with_contact_email(contact_email: String);
             }
         }
 
@@ -387,6 +387,7 @@ pub mod micro {
             pub applyment_id: Option<String>,
         }
     }
+
     /// `/applyment/micro/submitupgrade`
     pub mod submitupgrade {
         /// 提交升级申请单
@@ -460,8 +461,8 @@ pub mod micro {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     version: String,
                     cert_sn: String,
                     sub_mch_id: String,
@@ -478,29 +479,29 @@ pub mod micro {
                     business_scene: String,
                 );
                 /// Sets `organization_copy` (组织机构代码证照片).
-                with_organization_copy => organization_copy: String;
+                fn with_organization_copy(organization_copy: String);
                 /// Sets `organization_number` (组织机构代码).
-                with_organization_number => organization_number: String;
+                fn with_organization_number(organization_number: String);
                 /// Sets `organization_time` (组织机构代码有效期限).
-                with_organization_time => organization_time: String;
+                fn with_organization_time(organization_time: String);
                 /// Sets `account_name` (开户名称).
-                with_account_name => account_name: String;
+                fn with_account_name(account_name: String);
                 /// Sets `account_bank` (开户银行).
-                with_account_bank => account_bank: String;
+                fn with_account_bank(account_bank: String);
                 /// Sets `bank_address_code` (开户银行省市编码).
-                with_bank_address_code => bank_address_code: String;
+                fn with_bank_address_code(bank_address_code: String);
                 /// Sets `bank_name` (开户银行全称).
-                with_bank_name => bank_name: String;
+                fn with_bank_name(bank_name: String);
                 /// Sets `account_number` (银行卡号).
-                with_account_number => account_number: String;
+                fn with_account_number(account_number: String);
                 /// Sets `qualifications` (特殊资质).
-                with_qualifications => qualifications: String;
+                fn with_qualifications(qualifications: String);
                 /// Sets `business_addition_desc` (补充说明).
-                with_business_addition_desc => business_addition_desc: String;
+                fn with_business_addition_desc(business_addition_desc: String);
                 /// Sets `business_addition_pics` (补充材料).
-                with_business_addition_pics => business_addition_pics: String;
+                fn with_business_addition_pics(business_addition_pics: String);
                 /// Sets `contact_email` (联系邮箱).
-                with_contact_email => contact_email: String;
+                fn with_contact_email(contact_email: String);
             }
         }
 
@@ -512,6 +513,7 @@ pub mod micro {
         }
     }
 }
+
 /// Types that several operations of feature `v2-applyment` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     /// An APIv2 answer several operations give, less the protocol members the client checks. Every member is optional: WeChat Pay leaves out what does not apply.

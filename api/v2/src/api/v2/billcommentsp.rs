@@ -33,15 +33,10 @@ pub mod batchquerycomment {
     }
 
     constructors! {
-        Post {
-            new(
-                appid: String,
-                begin_time: String,
-                end_time: String,
-                offset: i64,
-            );
+        impl Post {
+            fn new(appid: String, begin_time: String, end_time: String, offset: i64);
             /// Sets `limit` (条数).
-            with_limit => limit: i64;
+            fn with_limit(limit: i64);
         }
     }
 }

@@ -57,8 +57,8 @@ pub mod mch {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         appid: String,
                         out_trade_no: String,
                         transaction_id: String,
@@ -66,25 +66,25 @@ pub mod mch {
                         mch_customs_no: String,
                     );
                     /// Sets `duty` (关税).
-                    with_duty => duty: i64;
+                    fn with_duty(duty: i64);
                     /// Sets `action_type` (报关类型: `ADD`, `MODIFY`).
-                    with_action_type => action_type: String;
+                    fn with_action_type(action_type: String);
                     /// Sets `sub_order_no` (商户子订单号).
-                    with_sub_order_no => sub_order_no: String;
+                    fn with_sub_order_no(sub_order_no: String);
                     /// Sets `fee_type` (币种).
-                    with_fee_type => fee_type: String;
+                    fn with_fee_type(fee_type: String);
                     /// Sets `order_fee` (应付金额).
-                    with_order_fee => order_fee: i64;
+                    fn with_order_fee(order_fee: i64);
                     /// Sets `transport_fee` (物流费).
-                    with_transport_fee => transport_fee: i64;
+                    fn with_transport_fee(transport_fee: i64);
                     /// Sets `product_fee` (商品价格).
-                    with_product_fee => product_fee: i64;
+                    fn with_product_fee(product_fee: i64);
                     /// Sets `cert_type` (证件类型: `IDCARD`).
-                    with_cert_type => cert_type: String;
+                    fn with_cert_type(cert_type: String);
                     /// Sets `cert_id` (证件号码).
-                    with_cert_id => cert_id: String;
+                    fn with_cert_id(cert_id: String);
                     /// Sets `name` (姓名).
-                    with_name => name: String;
+                    fn with_name(name: String);
                 }
             }
 
@@ -115,6 +115,7 @@ pub mod mch {
                 pub verify_department_trade_id: Option<String>,
             }
         }
+
         /// `/cgi-bin/mch/customs/customdeclarequery`
         pub mod customdeclarequery {
             /// 订单附加信息查询接口
@@ -167,6 +168,7 @@ pub mod mch {
             }
         }
     }
+
     /// `/cgi-bin/mch/newcustoms`
     pub mod newcustoms {
         /// `/cgi-bin/mch/newcustoms/customdeclareredeclare`
@@ -204,8 +206,8 @@ pub mod mch {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         appid: String,
                         out_trade_no: String,
                         transaction_id: String,
@@ -213,9 +215,9 @@ pub mod mch {
                         mch_customs_no: String,
                     );
                     /// Sets `sub_order_no` (商户子订单号).
-                    with_sub_order_no => sub_order_no: String;
+                    fn with_sub_order_no(sub_order_no: String);
                     /// Sets `sub_order_id` (微信子订单号).
-                    with_sub_order_id => sub_order_id: String;
+                    fn with_sub_order_id(sub_order_id: String);
                 }
             }
 

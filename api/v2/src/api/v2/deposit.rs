@@ -38,8 +38,8 @@ pub mod consume {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 appid: String,
                 sub_mch_id: String,
                 transaction_id: String,
@@ -49,7 +49,7 @@ pub mod consume {
                 fee_type: String,
             );
             /// Sets `sub_appid` (子商户公众账号ID).
-            with_sub_appid => sub_appid: String;
+            fn with_sub_appid(sub_appid: String);
         }
     }
 
@@ -76,6 +76,7 @@ pub mod consume {
         pub fee_type: Option<String>,
     }
 }
+
 /// `/deposit/facepay`
 pub mod facepay {
     /// 支付押金（人脸支付）
@@ -132,8 +133,8 @@ pub mod facepay {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 appid: String,
                 body: String,
                 out_trade_no: String,
@@ -143,27 +144,27 @@ pub mod facepay {
                 face_code: String,
             );
             /// Sets `deposit` (是否押金支付: `Y`, `N`).
-            with_deposit => deposit: String;
+            fn with_deposit(deposit: String);
             /// Sets `sub_appid` (子商户公众账号ID).
-            with_sub_appid => sub_appid: String;
+            fn with_sub_appid(sub_appid: String);
             /// Sets `sub_mch_id` (子商户号).
-            with_sub_mch_id => sub_mch_id: String;
+            fn with_sub_mch_id(sub_mch_id: String);
             /// Sets `device_info` (设备号).
-            with_device_info => device_info: String;
+            fn with_device_info(device_info: String);
             /// Sets `detail` (商品详情JSON格式字符串 (JSON text)).
-            with_detail => detail: String;
+            fn with_detail(detail: String);
             /// Sets `attach` (附加数据).
-            with_attach => attach: String;
+            fn with_attach(attach: String);
             /// Sets `goods_tag` (订单优惠标记).
-            with_goods_tag => goods_tag: String;
+            fn with_goods_tag(goods_tag: String);
             /// Sets `limit_pay` (指定支付方式).
-            with_limit_pay => limit_pay: String;
+            fn with_limit_pay(limit_pay: String);
             /// Sets `time_start` (交易起始时间).
-            with_time_start => time_start: String;
+            fn with_time_start(time_start: String);
             /// Sets `time_expire` (交易结束时间).
-            with_time_expire => time_expire: String;
+            fn with_time_expire(time_expire: String);
             /// Sets `openid` (用户标识).
-            with_openid => openid: String;
+            fn with_openid(openid: String);
         }
     }
 
@@ -216,6 +217,7 @@ pub mod facepay {
         pub promotion_detail: Option<String>,
     }
 }
+
 /// `/deposit/micropay`
 pub mod micropay {
     /// 支付押金（付款码支付）
@@ -278,8 +280,8 @@ pub mod micropay {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 deposit: String,
                 appid: String,
                 body: String,
@@ -290,31 +292,31 @@ pub mod micropay {
                 auth_code: String,
             );
             /// Sets `version` (接口版本号).
-            with_version => version: String;
+            fn with_version(version: String);
             /// Sets `profit_sharing` (是否指定服务商分账: `N`, `Y`).
-            with_profit_sharing => profit_sharing: String;
+            fn with_profit_sharing(profit_sharing: String);
             /// Sets `sub_appid` (子商户公众账号ID).
-            with_sub_appid => sub_appid: String;
+            fn with_sub_appid(sub_appid: String);
             /// Sets `sub_mch_id` (子商户号).
-            with_sub_mch_id => sub_mch_id: String;
+            fn with_sub_mch_id(sub_mch_id: String);
             /// Sets `device_info` (设备号).
-            with_device_info => device_info: String;
+            fn with_device_info(device_info: String);
             /// Sets `detail` (单品优惠活动该字段必传 (JSON text)).
-            with_detail => detail: String;
+            fn with_detail(detail: String);
             /// Sets `attach` (附加数据).
-            with_attach => attach: String;
+            fn with_attach(attach: String);
             /// Sets `goods_tag` (订单优惠标记).
-            with_goods_tag => goods_tag: String;
+            fn with_goods_tag(goods_tag: String);
             /// Sets `limit_pay` (指定支付方式).
-            with_limit_pay => limit_pay: String;
+            fn with_limit_pay(limit_pay: String);
             /// Sets `time_start` (交易起始时间).
-            with_time_start => time_start: String;
+            fn with_time_start(time_start: String);
             /// Sets `time_expire` (交易结束时间).
-            with_time_expire => time_expire: String;
+            fn with_time_expire(time_expire: String);
             /// Sets `receipt` (电子发票入口开放标识).
-            with_receipt => receipt: String;
+            fn with_receipt(receipt: String);
             /// Sets `scene_info` (场景信息JSON格式字符串 (JSON text)).
-            with_scene_info => scene_info: String;
+            fn with_scene_info(scene_info: String);
         }
     }
 
@@ -363,6 +365,7 @@ pub mod micropay {
         pub promotion_detail: Option<String>,
     }
 }
+
 /// `/deposit/orderquery`
 pub mod orderquery {
     /// 查询订单
@@ -395,18 +398,14 @@ pub mod orderquery {
     }
 
     constructors! {
-        Post {
-            new(
-                appid: String,
-                transaction_id: String,
-                out_trade_no: String,
-            );
+        impl Post {
+            fn new(appid: String, transaction_id: String, out_trade_no: String);
             /// Sets `version` (接口版本号: `1.0`).
-            with_version => version: String;
+            fn with_version(version: String);
             /// Sets `sub_appid` (子商户公众账号ID).
-            with_sub_appid => sub_appid: String;
+            fn with_sub_appid(sub_appid: String);
             /// Sets `sub_mch_id` (子商户号).
-            with_sub_mch_id => sub_mch_id: String;
+            fn with_sub_mch_id(sub_mch_id: String);
         }
     }
 
@@ -469,6 +468,7 @@ pub mod orderquery {
         pub consume_fee: Option<i64>,
     }
 }
+
 /// `/deposit/refund`
 pub mod refund {
     /// 申请退款（押金）
@@ -513,8 +513,8 @@ pub mod refund {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 appid: String,
                 transaction_id: String,
                 out_trade_no: String,
@@ -523,17 +523,17 @@ pub mod refund {
                 refund_fee: i64,
             );
             /// Sets `sub_appid` (子商户公众账号ID).
-            with_sub_appid => sub_appid: String;
+            fn with_sub_appid(sub_appid: String);
             /// Sets `sub_mch_id` (子商户号).
-            with_sub_mch_id => sub_mch_id: String;
+            fn with_sub_mch_id(sub_mch_id: String);
             /// Sets `refund_fee_type` (退款货币种类).
-            with_refund_fee_type => refund_fee_type: String;
+            fn with_refund_fee_type(refund_fee_type: String);
             /// Sets `refund_desc` (退款原因).
-            with_refund_desc => refund_desc: String;
+            fn with_refund_desc(refund_desc: String);
             /// Sets `refund_account` (退款资金来源).
-            with_refund_account => refund_account: String;
+            fn with_refund_account(refund_account: String);
             /// Sets `notify_url` (退款结果通知url).
-            with_notify_url => notify_url: String;
+            fn with_notify_url(notify_url: String);
         }
     }
 
@@ -580,6 +580,7 @@ pub mod refund {
         pub coupon_refund_count: Option<i64>,
     }
 }
+
 /// `/deposit/refundquery`
 pub mod refundquery {
     /// 查询退款（押金）
@@ -616,8 +617,8 @@ pub mod refundquery {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 appid: String,
                 transaction_id: String,
                 out_trade_no: String,
@@ -625,11 +626,11 @@ pub mod refundquery {
                 refund_id: String,
             );
             /// Sets `sub_appid` (子商户公众账号ID).
-            with_sub_appid => sub_appid: String;
+            fn with_sub_appid(sub_appid: String);
             /// Sets `sub_mch_id` (子商户号).
-            with_sub_mch_id => sub_mch_id: String;
+            fn with_sub_mch_id(sub_mch_id: String);
             /// Sets `offset` (偏移量).
-            with_offset => offset: i64;
+            fn with_offset(offset: i64);
         }
     }
 
@@ -664,6 +665,7 @@ pub mod refundquery {
         pub refund_count: Option<i64>,
     }
 }
+
 /// `/deposit/reverse`
 pub mod reverse {
     /// 撤销订单
@@ -694,17 +696,14 @@ pub mod reverse {
     }
 
     constructors! {
-        Post {
-            new(
-                appid: String,
-                out_trade_no: String,
-            );
+        impl Post {
+            fn new(appid: String, out_trade_no: String);
             /// Sets `sub_appid` (子商户公众账号ID).
-            with_sub_appid => sub_appid: String;
+            fn with_sub_appid(sub_appid: String);
             /// Sets `sub_mch_id` (子商户号).
-            with_sub_mch_id => sub_mch_id: String;
+            fn with_sub_mch_id(sub_mch_id: String);
             /// Sets `transaction_id` (微信订单号).
-            with_transaction_id => transaction_id: String;
+            fn with_transaction_id(transaction_id: String);
         }
     }
 
@@ -723,6 +722,7 @@ pub mod reverse {
         pub recall: Option<String>,
     }
 }
+
 /// `/deposit/unifiedorder`
 pub mod unifiedorder {
     /// 支付押金（JSAPI/APP支付）
@@ -785,8 +785,8 @@ pub mod unifiedorder {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 appid: String,
                 sub_mch_id: String,
                 body: String,
@@ -798,29 +798,29 @@ pub mod unifiedorder {
                 trade_type: String,
             );
             /// Sets `sub_appid` (子商户应用ID).
-            with_sub_appid => sub_appid: String;
+            fn with_sub_appid(sub_appid: String);
             /// Sets `device_info` (设备号).
-            with_device_info => device_info: String;
+            fn with_device_info(device_info: String);
             /// Sets `detail` (单品优惠活动该字段必传 (JSON text)).
-            with_detail => detail: String;
+            fn with_detail(detail: String);
             /// Sets `attach` (附加数据).
-            with_attach => attach: String;
+            fn with_attach(attach: String);
             /// Sets `time_start` (交易起始时间).
-            with_time_start => time_start: String;
+            fn with_time_start(time_start: String);
             /// Sets `time_expire` (交易结束时间).
-            with_time_expire => time_expire: String;
+            fn with_time_expire(time_expire: String);
             /// Sets `product_id` (商品ID).
-            with_product_id => product_id: String;
+            fn with_product_id(product_id: String);
             /// Sets `limit_pay` (指定支付方式).
-            with_limit_pay => limit_pay: String;
+            fn with_limit_pay(limit_pay: String);
             /// Sets `openid` (用户标识).
-            with_openid => openid: String;
+            fn with_openid(openid: String);
             /// Sets `sub_openid` (用户子标识).
-            with_sub_openid => sub_openid: String;
+            fn with_sub_openid(sub_openid: String);
             /// Sets `receipt` (电子发票入口开放标识: `Y`, `N`).
-            with_receipt => receipt: String;
+            fn with_receipt(receipt: String);
             /// Sets `scene_info` (场景信息JSON格式字符串 (JSON text)).
-            with_scene_info => scene_info: String;
+            fn with_scene_info(scene_info: String);
         }
     }
 

@@ -41,8 +41,8 @@ pub mod get_wxpayface_authinfo {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 store_id: String,
                 store_name: String,
                 device_id: String,
@@ -52,11 +52,11 @@ pub mod get_wxpayface_authinfo {
                 version: String,
             );
             /// Sets `attach` (附加字段).
-            with_attach => attach: String;
+            fn with_attach(attach: String);
             /// Sets `sub_appid` (子商户绑定的公众号/小程序 appid).
-            with_sub_appid => sub_appid: String;
+            fn with_sub_appid(sub_appid: String);
             /// Sets `sub_mch_id` (子商户号).
-            with_sub_mch_id => sub_mch_id: String;
+            fn with_sub_mch_id(sub_mch_id: String);
         }
     }
 

@@ -51,6 +51,7 @@ pub mod queryautowithdrawbydate {
         pub refund_time: Option<String>,
     }
 }
+
 /// `/fund/reautowithdrawbydate`
 pub mod reautowithdrawbydate {
     /// 重新发起提现

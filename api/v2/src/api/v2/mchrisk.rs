@@ -30,6 +30,7 @@ pub mod bankquerymchauditinfo {
     /// The type is [`BankquerymchauditinfoResponse`](crate::api::v2::mchrisk::types::BankquerymchauditinfoResponse), which other answers share.
     pub type PostResponse = crate::api::v2::mchrisk::types::BankquerymchauditinfoResponse;
 }
+
 /// `/mchrisk/channelquerymchauditinfo`
 pub mod channelquerymchauditinfo {
     /// 渠道商查询商户审核信息
@@ -57,6 +58,7 @@ pub mod channelquerymchauditinfo {
     /// The type is [`BankquerymchauditinfoResponse`](crate::api::v2::mchrisk::types::BankquerymchauditinfoResponse), which other answers share.
     pub type PostResponse = crate::api::v2::mchrisk::types::BankquerymchauditinfoResponse;
 }
+
 /// `/mchrisk/querymchrisk`
 pub mod querymchrisk {
     /// 事前-风险商户核查接口
@@ -101,29 +103,29 @@ pub mod querymchrisk {
     }
 
     constructors! {
-        Post {
+        impl Post {
             /// Sets `cert_serial_number` (平台证书序列号).
-            with_cert_serial_number => cert_serial_number: String;
+            fn with_cert_serial_number(cert_serial_number: String);
             /// Sets `certificates_number` (身份证号 (encrypted by the caller)).
-            with_certificates_number => certificates_number: String;
+            fn with_certificates_number(certificates_number: String);
             /// Sets `certificates_name` (身份证所有人姓名 (encrypted by the caller)).
-            with_certificates_name => certificates_name: String;
+            fn with_certificates_name(certificates_name: String);
             /// Sets `settlement_card_no` (结算账号 (encrypted by the caller)).
-            with_settlement_card_no => settlement_card_no: String;
+            fn with_settlement_card_no(settlement_card_no: String);
             /// Sets `settlement_card_name` (结算户名 (encrypted by the caller)).
-            with_settlement_card_name => settlement_card_name: String;
+            fn with_settlement_card_name(settlement_card_name: String);
             /// Sets `settlement_card_bank` (结算银行).
-            with_settlement_card_bank => settlement_card_bank: String;
+            fn with_settlement_card_bank(settlement_card_bank: String);
             /// Sets `business_license_number` (营业执照编号 (encrypted by the caller)).
-            with_business_license_number => business_license_number: String;
+            fn with_business_license_number(business_license_number: String);
             /// Sets `company_name` (公司名称).
-            with_company_name => company_name: String;
+            fn with_company_name(company_name: String);
             /// Sets `store_address` (门店地址).
-            with_store_address => store_address: String;
+            fn with_store_address(store_address: String);
             /// Sets `store_longitude` (门店经度).
-            with_store_longitude => store_longitude: String;
+            fn with_store_longitude(store_longitude: String);
             /// Sets `store_latitude` (门店纬度).
-            with_store_latitude => store_latitude: String;
+            fn with_store_latitude(store_latitude: String);
         }
     }
 
@@ -138,6 +140,7 @@ pub mod querymchrisk {
         pub risk_level_desc: Option<String>,
     }
 }
+
 /// `/mchrisk/setmchriskcallback`
 pub mod setmchriskcallback {
     /// 设置风险通知回调链接
@@ -167,6 +170,7 @@ pub mod setmchriskcallback {
         pub mch_id: Option<String>,
     }
 }
+
 /// `/mchrisk/syncmchriskresult`
 pub mod syncmchriskresult {
     /// 事后-风险商户处理结果同步接口
@@ -217,36 +221,37 @@ pub mod syncmchriskresult {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 sub_mch_id: String,
                 event_code: String,
                 risk_type: String,
                 punish_type: String,
             );
             /// Sets `certificates_number` (身份证号).
-            with_certificates_number => certificates_number: String;
+            fn with_certificates_number(certificates_number: String);
             /// Sets `certificates_name` (身份证所有人姓名).
-            with_certificates_name => certificates_name: String;
+            fn with_certificates_name(certificates_name: String);
             /// Sets `settlement_card_no` (结算账号).
-            with_settlement_card_no => settlement_card_no: String;
+            fn with_settlement_card_no(settlement_card_no: String);
             /// Sets `settlement_card_name` (结算户名).
-            with_settlement_card_name => settlement_card_name: String;
+            fn with_settlement_card_name(settlement_card_name: String);
             /// Sets `settlement_card_bank` (结算银行).
-            with_settlement_card_bank => settlement_card_bank: String;
+            fn with_settlement_card_bank(settlement_card_bank: String);
             /// Sets `business_license_number` (营业执照编号).
-            with_business_license_number => business_license_number: String;
+            fn with_business_license_number(business_license_number: String);
             /// Sets `company_name` (公司名称).
-            with_company_name => company_name: String;
+            fn with_company_name(company_name: String);
             /// Sets `store_address` (门店地址).
-            with_store_address => store_address: String;
+            fn with_store_address(store_address: String);
             /// Sets `store_longitude` (门店经度).
-            with_store_longitude => store_longitude: String;
+            fn with_store_longitude(store_longitude: String);
             /// Sets `store_latitude` (门店纬度).
-            with_store_latitude => store_latitude: String;
+            fn with_store_latitude(store_latitude: String);
         }
     }
 }
+
 /// Types that several operations of feature `v2-mchrisk` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     /// An APIv2 answer several operations give, less the protocol members the client checks. Every member is optional: WeChat Pay leaves out what does not apply.

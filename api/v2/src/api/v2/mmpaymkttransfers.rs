@@ -66,6 +66,7 @@ pub mod gethbinfo {
         pub hblist: Option<String>,
     }
 }
+
 /// `/mmpaymkttransfers/gettransferinfo`
 pub mod gettransferinfo {
     /// 查询企业向微信用户个人付款
@@ -120,6 +121,7 @@ pub mod gettransferinfo {
         pub desc: Option<String>,
     }
 }
+
 /// `/mmpaymkttransfers/promotion`
 pub mod promotion {
     /// `/mmpaymkttransfers/promotion/paywwsptrans2pocket`
@@ -174,8 +176,8 @@ pub mod promotion {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     partner_trade_no: String,
                     openid: String,
@@ -185,21 +187,21 @@ pub mod promotion {
                     spbill_create_ip: String,
                 );
                 /// Sets `device_info` (设备号).
-                with_device_info => device_info: String;
+                fn with_device_info(device_info: String);
                 /// Sets `re_user_name` (收款用户姓名).
-                with_re_user_name => re_user_name: String;
+                fn with_re_user_name(re_user_name: String);
                 /// Sets `workwx_sign` (企业微信签名).
-                with_workwx_sign => workwx_sign: String;
+                fn with_workwx_sign(workwx_sign: String);
                 /// Sets `ww_msg_type` (付款消息类型: `NORMAL_MSG`, `APPROVAL_MSG`).
-                with_ww_msg_type => ww_msg_type: String;
+                fn with_ww_msg_type(ww_msg_type: String);
                 /// Sets `approval_number` (审批单号).
-                with_approval_number => approval_number: String;
+                fn with_approval_number(approval_number: String);
                 /// Sets `approval_type` (审批类型: `1`).
-                with_approval_type => approval_type: i64;
+                fn with_approval_type(approval_type: i64);
                 /// Sets `act_name` (项目名称).
-                with_act_name => act_name: String;
+                fn with_act_name(act_name: String);
                 /// Sets `agentid` (付款的应用id).
-                with_agentid => agentid: String;
+                fn with_agentid(agentid: String);
             }
         }
 
@@ -220,6 +222,7 @@ pub mod promotion {
             pub payment_time: Option<String>,
         }
     }
+
     /// `/mmpaymkttransfers/promotion/querywwsptrans2pocket`
     pub mod querywwsptrans2pocket {
         /// 查询付款记录
@@ -245,12 +248,10 @@ pub mod promotion {
         }
 
         constructors! {
-            Post {
-                new(
-                    appid: String,
-                );
+            impl Post {
+                fn new(appid: String);
                 /// Sets `partner_trade_no` (商户订单号).
-                with_partner_trade_no => partner_trade_no: String;
+                fn with_partner_trade_no(partner_trade_no: String);
             }
         }
 
@@ -277,6 +278,7 @@ pub mod promotion {
             pub desc: Option<String>,
         }
     }
+
     /// `/mmpaymkttransfers/promotion/transfers`
     pub mod transfers {
         /// 向微信用户个人付款
@@ -323,8 +325,8 @@ pub mod promotion {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     mch_appid: String,
                     partner_trade_no: String,
                     openid: String,
@@ -334,15 +336,15 @@ pub mod promotion {
                     spbill_create_ip: String,
                 );
                 /// Sets `device_info` (设备号).
-                with_device_info => device_info: String;
+                fn with_device_info(device_info: String);
                 /// Sets `re_user_name` (收款用户姓名).
-                with_re_user_name => re_user_name: String;
+                fn with_re_user_name(re_user_name: String);
                 /// Sets `scene` (付款场景).
-                with_scene => scene: String;
+                fn with_scene(scene: String);
                 /// Sets `brand_id` (品牌ID).
-                with_brand_id => brand_id: i64;
+                fn with_brand_id(brand_id: i64);
                 /// Sets `finder_template_id` (消息模板ID).
-                with_finder_template_id => finder_template_id: String;
+                fn with_finder_template_id(finder_template_id: String);
             }
         }
 
@@ -364,6 +366,7 @@ pub mod promotion {
         }
     }
 }
+
 /// `/mmpaymkttransfers/query_coupon_stock`
 pub mod query_coupon_stock {
     /// 查询代金券批次
@@ -395,19 +398,16 @@ pub mod query_coupon_stock {
     }
 
     constructors! {
-        Post {
-            new(
-                coupon_stock_id: String,
-                appid: String,
-            );
+        impl Post {
+            fn new(coupon_stock_id: String, appid: String);
             /// Sets `op_user_id` (操作员).
-            with_op_user_id => op_user_id: String;
+            fn with_op_user_id(op_user_id: String);
             /// Sets `device_info` (设备号).
-            with_device_info => device_info: String;
+            fn with_device_info(device_info: String);
             /// Sets `version` (协议版本: `1.0`).
-            with_version => version: String;
+            fn with_version(version: String);
             /// Sets `type` (协议类型: `XML`).
-            with_type => r#type: String;
+            fn with_type(r#type: String);
         }
     }
 
@@ -452,6 +452,7 @@ pub mod query_coupon_stock {
         pub create_time_t: Option<String>,
     }
 }
+
 /// `/mmpaymkttransfers/querycouponsinfo`
 pub mod querycouponsinfo {
     /// 查询代金券信息
@@ -487,21 +488,16 @@ pub mod querycouponsinfo {
     }
 
     constructors! {
-        Post {
-            new(
-                coupon_id: String,
-                openid: String,
-                appid: String,
-                stock_id: String,
-            );
+        impl Post {
+            fn new(coupon_id: String, openid: String, appid: String, stock_id: String);
             /// Sets `op_user_id` (操作员).
-            with_op_user_id => op_user_id: String;
+            fn with_op_user_id(op_user_id: String);
             /// Sets `device_info` (设备号).
-            with_device_info => device_info: String;
+            fn with_device_info(device_info: String);
             /// Sets `version` (协议版本: `1.0`).
-            with_version => version: String;
+            fn with_version(version: String);
             /// Sets `type` (协议类型: `XML`).
-            with_type => r#type: String;
+            fn with_type(r#type: String);
         }
     }
 
@@ -540,6 +536,7 @@ pub mod querycouponsinfo {
         pub is_partial_use: Option<String>,
     }
 }
+
 /// `/mmpaymkttransfers/queryworkwxredpack`
 pub mod queryworkwxredpack {
     /// 查询红包记录
@@ -604,6 +601,7 @@ pub mod queryworkwxredpack {
         pub sender_header_media_id: Option<String>,
     }
 }
+
 /// `/mmpaymkttransfers/send_coupon`
 pub mod send_coupon {
     /// 发放代金券
@@ -642,8 +640,8 @@ pub mod send_coupon {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 coupon_stock_id: String,
                 openid_count: i64,
                 partner_trade_no: String,
@@ -651,13 +649,13 @@ pub mod send_coupon {
                 appid: String,
             );
             /// Sets `op_user_id` (操作员).
-            with_op_user_id => op_user_id: String;
+            fn with_op_user_id(op_user_id: String);
             /// Sets `device_info` (设备号).
-            with_device_info => device_info: String;
+            fn with_device_info(device_info: String);
             /// Sets `version` (协议版本: `1.0`).
-            with_version => version: String;
+            fn with_version(version: String);
             /// Sets `type` (协议类型: `XML`).
-            with_type => r#type: String;
+            fn with_type(r#type: String);
         }
     }
 
@@ -688,6 +686,7 @@ pub mod send_coupon {
         pub ret_msg: Option<String>,
     }
 }
+
 /// `/mmpaymkttransfers/sendgroupredpack`
 pub mod sendgroupredpack {
     /// 发放裂变红包
@@ -736,8 +735,8 @@ pub mod sendgroupredpack {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 mch_billno: String,
                 wxappid: String,
                 send_name: String,
@@ -750,9 +749,9 @@ pub mod sendgroupredpack {
                 remark: String,
             );
             /// Sets `scene_id` (场景id: `PRODUCT_1`, `PRODUCT_2`, `PRODUCT_3`, `PRODUCT_4`, `PRODUCT_5`, `PRODUCT_6`, `PRODUCT_7`, `PRODUCT_8`).
-            with_scene_id => scene_id: String;
+            fn with_scene_id(scene_id: String);
             /// Sets `risk_info` (活动信息).
-            with_risk_info => risk_info: String;
+            fn with_risk_info(risk_info: String);
         }
     }
 
@@ -761,6 +760,7 @@ pub mod sendgroupredpack {
     /// The type is [`SendgroupredpackResponse`](crate::api::v2::mmpaymkttransfers::types::SendgroupredpackResponse), which other answers share.
     pub type PostResponse = crate::api::v2::mmpaymkttransfers::types::SendgroupredpackResponse;
 }
+
 /// `/mmpaymkttransfers/sendminiprogramhb`
 pub mod sendminiprogramhb {
     /// 发放小程序红包接口
@@ -806,8 +806,8 @@ pub mod sendminiprogramhb {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 mch_billno: String,
                 wxappid: String,
                 send_name: String,
@@ -820,7 +820,7 @@ pub mod sendminiprogramhb {
                 notify_way: String,
             );
             /// Sets `scene_id` (场景id: `PRODUCT_1`, `PRODUCT_2`, `PRODUCT_3`, `PRODUCT_4`, `PRODUCT_5`, `PRODUCT_6`, `PRODUCT_7`, `PRODUCT_8`).
-            with_scene_id => scene_id: String;
+            fn with_scene_id(scene_id: String);
         }
     }
 
@@ -843,6 +843,7 @@ pub mod sendminiprogramhb {
         pub package: Option<String>,
     }
 }
+
 /// `/mmpaymkttransfers/sendredpack`
 pub mod sendredpack {
     /// 发放普通红包
@@ -893,8 +894,8 @@ pub mod sendredpack {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 mch_billno: String,
                 wxappid: String,
                 send_name: String,
@@ -907,13 +908,13 @@ pub mod sendredpack {
                 remark: String,
             );
             /// Sets `sub_mch_id` (子商户号).
-            with_sub_mch_id => sub_mch_id: String;
+            fn with_sub_mch_id(sub_mch_id: String);
             /// Sets `msgappid` (触达用户appid).
-            with_msgappid => msgappid: String;
+            fn with_msgappid(msgappid: String);
             /// Sets `scene_id` (场景id: `PRODUCT_1`, `PRODUCT_2`, `PRODUCT_3`, `PRODUCT_4`, `PRODUCT_5`, `PRODUCT_6`, `PRODUCT_7`, `PRODUCT_8`).
-            with_scene_id => scene_id: String;
+            fn with_scene_id(scene_id: String);
             /// Sets `risk_info` (活动信息).
-            with_risk_info => risk_info: String;
+            fn with_risk_info(risk_info: String);
         }
     }
 
@@ -922,6 +923,7 @@ pub mod sendredpack {
     /// The type is [`SendgroupredpackResponse`](crate::api::v2::mmpaymkttransfers::types::SendgroupredpackResponse), which other answers share.
     pub type PostResponse = crate::api::v2::mmpaymkttransfers::types::SendgroupredpackResponse;
 }
+
 /// `/mmpaymkttransfers/sendworkwxredpack`
 pub mod sendworkwxredpack {
     /// 发放企业红包
@@ -966,8 +968,8 @@ pub mod sendworkwxredpack {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 mch_billno: String,
                 wxappid: String,
                 sender_name: String,
@@ -978,13 +980,13 @@ pub mod sendworkwxredpack {
                 remark: String,
             );
             /// Sets `agentid` (发送红包的应用id).
-            with_agentid => agentid: String;
+            fn with_agentid(agentid: String);
             /// Sets `sender_header_media_id` (发送者头像).
-            with_sender_header_media_id => sender_header_media_id: String;
+            fn with_sender_header_media_id(sender_header_media_id: String);
             /// Sets `scene_id` (场景id: `PRODUCT_1`, `PRODUCT_2`, `PRODUCT_3`, `PRODUCT_4`, `PRODUCT_5`, `PRODUCT_6`, `PRODUCT_7`, `PRODUCT_8`).
-            with_scene_id => scene_id: String;
+            fn with_scene_id(scene_id: String);
             /// Sets `workwx_sign` (企业微信签名).
-            with_workwx_sign => workwx_sign: String;
+            fn with_workwx_sign(workwx_sign: String);
         }
     }
 
@@ -1009,6 +1011,7 @@ pub mod sendworkwxredpack {
         pub sender_header_media_id: Option<String>,
     }
 }
+
 /// Types that several operations of feature `v2-mmpaymkttransfers` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     /// An APIv2 answer several operations give, less the protocol members the client checks. Every member is optional: WeChat Pay leaves out what does not apply.

@@ -34,8 +34,8 @@ pub mod pay_bank {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 partner_trade_no: String,
                 enc_bank_no: String,
                 enc_true_name: String,
@@ -43,7 +43,7 @@ pub mod pay_bank {
                 amount: i64,
             );
             /// Sets `desc` (付款说明).
-            with_desc => desc: String;
+            fn with_desc(desc: String);
         }
     }
 
@@ -62,6 +62,7 @@ pub mod pay_bank {
         pub cmms_amt: Option<i64>,
     }
 }
+
 /// `/mmpaysptrans/query_bank`
 pub mod query_bank {
     /// 查询企业付款银行卡

@@ -37,22 +37,18 @@ pub mod deletecontract {
     }
 
     constructors! {
-        Post {
-            new(
-                appid: String,
-                contract_termination_remark: String,
-                version: String,
-            );
+        impl Post {
+            fn new(appid: String, contract_termination_remark: String, version: String);
             /// Sets `plan_id` (模板id).
-            with_plan_id => plan_id: String;
+            fn with_plan_id(plan_id: String);
             /// Sets `contract_code` (签约协议号).
-            with_contract_code => contract_code: String;
+            fn with_contract_code(contract_code: String);
             /// Sets `contract_id` (委托代扣协议id).
-            with_contract_id => contract_id: String;
+            fn with_contract_id(contract_id: String);
             /// Sets `sub_appid` (子商户公众账号ID).
-            with_sub_appid => sub_appid: String;
+            fn with_sub_appid(sub_appid: String);
             /// Sets `sub_mch_id` (子商户号).
-            with_sub_mch_id => sub_mch_id: String;
+            fn with_sub_mch_id(sub_mch_id: String);
         }
     }
 
@@ -75,6 +71,7 @@ pub mod deletecontract {
         pub sub_mch_id: Option<String>,
     }
 }
+
 /// `/papay/entrustweb`
 pub mod entrustweb {
     /// 公众号纯签约
@@ -112,28 +109,29 @@ pub mod entrustweb {
     }
 
     constructors! {
-        Get {
+        impl Get {
             /// Sets `appid` (应用ID).
-            with_appid => appid: String;
+            fn with_appid(appid: String);
             /// Sets `plan_id` (模板id).
-            with_plan_id => plan_id: i64;
+            fn with_plan_id(plan_id: i64);
             /// Sets `contract_code` (签约协议号).
-            with_contract_code => contract_code: String;
+            fn with_contract_code(contract_code: String);
             /// Sets `request_serial` (请求序列号).
-            with_request_serial => request_serial: i64;
+            fn with_request_serial(request_serial: i64);
             /// Sets `contract_display_account` (用户账户展示名称).
-            with_contract_display_account => contract_display_account: String;
+            fn with_contract_display_account(contract_display_account: String);
             /// Sets `notify_url` (回调通知url).
-            with_notify_url => notify_url: String;
+            fn with_notify_url(notify_url: String);
             /// Sets `version` (版本号).
-            with_version => version: String;
+            fn with_version(version: String);
             /// Sets `timestamp` (时间戳).
-            with_timestamp => timestamp: String;
+            fn with_timestamp(timestamp: String);
             /// Sets `return_web` (返回web).
-            with_return_web => return_web: i64;
+            fn with_return_web(return_web: i64);
         }
     }
 }
+
 /// `/papay/h5entrustweb`
 pub mod h5entrustweb {
     /// H5纯签约
@@ -173,8 +171,8 @@ pub mod h5entrustweb {
     }
 
     constructors! {
-        Get {
-            new(
+        impl Get {
+            fn new(
                 appid: String,
                 plan_id: String,
                 contract_code: String,
@@ -186,7 +184,7 @@ pub mod h5entrustweb {
                 clientip: String,
             );
             /// Sets `return_appid` (回调应用appid).
-            with_return_appid => return_appid: String;
+            fn with_return_appid(return_appid: String);
         }
     }
 
@@ -195,6 +193,7 @@ pub mod h5entrustweb {
     /// The type is [`H5entrustwebResponse`](crate::api::v2::papay::types::H5entrustwebResponse), which other answers share.
     pub type GetResponse = crate::api::v2::papay::types::H5entrustwebResponse;
 }
+
 /// `/papay/partner`
 pub mod partner {
     /// `/papay/partner/deletecontract`
@@ -230,21 +229,21 @@ pub mod partner {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     sub_mch_id: String,
                     contract_termination_remark: String,
                     version: String,
                 );
                 /// Sets `sub_appid` (子商户公众账号ID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `plan_id` (模板id).
-                with_plan_id => plan_id: String;
+                fn with_plan_id(plan_id: String);
                 /// Sets `contract_code` (签约协议号).
-                with_contract_code => contract_code: String;
+                fn with_contract_code(contract_code: String);
                 /// Sets `contract_id` (委托代扣协议id).
-                with_contract_id => contract_id: String;
+                fn with_contract_id(contract_id: String);
             }
         }
 
@@ -267,6 +266,7 @@ pub mod partner {
             pub contract_code: Option<String>,
         }
     }
+
     /// `/papay/partner/entrustweb`
     pub mod entrustweb {
         /// 公众号纯签约
@@ -308,32 +308,33 @@ pub mod partner {
         }
 
         constructors! {
-            Get {
+            impl Get {
                 /// Sets `appid` (应用ID).
-                with_appid => appid: String;
+                fn with_appid(appid: String);
                 /// Sets `sub_appid` (子商户应用ID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `sub_mch_id` (子商户号).
-                with_sub_mch_id => sub_mch_id: String;
+                fn with_sub_mch_id(sub_mch_id: String);
                 /// Sets `plan_id` (模板id).
-                with_plan_id => plan_id: i64;
+                fn with_plan_id(plan_id: i64);
                 /// Sets `contract_code` (签约协议号).
-                with_contract_code => contract_code: String;
+                fn with_contract_code(contract_code: String);
                 /// Sets `request_serial` (请求序列号).
-                with_request_serial => request_serial: i64;
+                fn with_request_serial(request_serial: i64);
                 /// Sets `contract_display_account` (用户账户展示名称).
-                with_contract_display_account => contract_display_account: String;
+                fn with_contract_display_account(contract_display_account: String);
                 /// Sets `notify_url` (回调通知url).
-                with_notify_url => notify_url: String;
+                fn with_notify_url(notify_url: String);
                 /// Sets `version` (版本号).
-                with_version => version: String;
+                fn with_version(version: String);
                 /// Sets `timestamp` (时间戳).
-                with_timestamp => timestamp: String;
+                fn with_timestamp(timestamp: String);
                 /// Sets `return_web` (返回web).
-                with_return_web => return_web: i64;
+                fn with_return_web(return_web: i64);
             }
         }
     }
+
     /// `/papay/partner/h5entrustweb`
     pub mod h5entrustweb {
         /// H5纯签约
@@ -391,8 +392,8 @@ pub mod partner {
         }
 
         constructors! {
-            Get {
-                new(
+            impl Get {
+                fn new(
                     appid: String,
                     sub_mch_id: String,
                     plan_id: String,
@@ -405,23 +406,23 @@ pub mod partner {
                     clientip: String,
                 );
                 /// Sets `sub_appid` (子商户应用ID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `deviceid` (设备ID).
-                with_deviceid => deviceid: String;
+                fn with_deviceid(deviceid: String);
                 /// Sets `mobile` (手机号).
-                with_mobile => mobile: String;
+                fn with_mobile(mobile: String);
                 /// Sets `email` (邮箱地址).
-                with_email => email: String;
+                fn with_email(email: String);
                 /// Sets `qq` (QQ号).
-                with_qq => qq: String;
+                fn with_qq(qq: String);
                 /// Sets `openid` (微信openID).
-                with_openid => openid: String;
+                fn with_openid(openid: String);
                 /// Sets `creid` (身份证号).
-                with_creid => creid: String;
+                fn with_creid(creid: String);
                 /// Sets `outerid` (商户侧用户标识).
-                with_outerid => outerid: String;
+                fn with_outerid(outerid: String);
                 /// Sets `return_appid` (回调应用appid).
-                with_return_appid => return_appid: String;
+                fn with_return_appid(return_appid: String);
             }
         }
 
@@ -430,6 +431,7 @@ pub mod partner {
         /// The type is [`H5entrustwebResponse`](crate::api::v2::papay::types::H5entrustwebResponse), which other answers share.
         pub type GetResponse = crate::api::v2::papay::types::H5entrustwebResponse;
     }
+
     /// `/papay/partner/preentrustweb`
     pub mod preentrustweb {
         /// APP纯签约
@@ -471,8 +473,8 @@ pub mod partner {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     plan_id: String,
                     contract_code: String,
@@ -483,11 +485,11 @@ pub mod partner {
                     timestamp: String,
                 );
                 /// Sets `sub_appid` (子商户应用ID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `sub_mch_id` (子商户号).
-                with_sub_mch_id => sub_mch_id: String;
+                fn with_sub_mch_id(sub_mch_id: String);
                 /// Sets `return_app` (返回app: `Y`, `N`).
-                with_return_app => return_app: String;
+                fn with_return_app(return_app: String);
             }
         }
 
@@ -510,6 +512,7 @@ pub mod partner {
             pub pre_entrustweb_id: Option<String>,
         }
     }
+
     /// `/papay/partner/querycontract`
     pub mod querycontract {
         /// 查询签约关系
@@ -543,21 +546,18 @@ pub mod partner {
         }
 
         constructors! {
-            Post {
-                new(
-                    appid: String,
-                    version: String,
-                );
+            impl Post {
+                fn new(appid: String, version: String);
                 /// Sets `sub_appid` (子商户应用ID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `sub_mch_id` (子商户号).
-                with_sub_mch_id => sub_mch_id: String;
+                fn with_sub_mch_id(sub_mch_id: String);
                 /// Sets `contract_id` (委托代扣协议id).
-                with_contract_id => contract_id: String;
+                fn with_contract_id(contract_id: String);
                 /// Sets `plan_id` (模板id).
-                with_plan_id => plan_id: String;
+                fn with_plan_id(plan_id: String);
                 /// Sets `contract_code` (签约协议号).
-                with_contract_code => contract_code: String;
+                fn with_contract_code(contract_code: String);
             }
         }
 
@@ -599,6 +599,7 @@ pub mod partner {
         }
     }
 }
+
 /// `/papay/preentrustweb`
 pub mod preentrustweb {
     /// APP纯签约
@@ -640,8 +641,8 @@ pub mod preentrustweb {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 appid: String,
                 plan_id: String,
                 contract_code: String,
@@ -652,11 +653,11 @@ pub mod preentrustweb {
                 timestamp: String,
             );
             /// Sets `sub_appid` (子商户应用ID).
-            with_sub_appid => sub_appid: String;
+            fn with_sub_appid(sub_appid: String);
             /// Sets `sub_mch_id` (子商户号).
-            with_sub_mch_id => sub_mch_id: String;
+            fn with_sub_mch_id(sub_mch_id: String);
             /// Sets `return_app` (返回app: `Y`, `N`).
-            with_return_app => return_app: String;
+            fn with_return_app(return_app: String);
         }
     }
 
@@ -675,6 +676,7 @@ pub mod preentrustweb {
         pub pre_entrustweb_id: Option<String>,
     }
 }
+
 /// `/papay/querycontract`
 pub mod querycontract {
     /// 查询签约关系
@@ -704,17 +706,14 @@ pub mod querycontract {
     }
 
     constructors! {
-        Post {
-            new(
-                appid: String,
-                version: String,
-            );
+        impl Post {
+            fn new(appid: String, version: String);
             /// Sets `contract_id` (委托代扣协议id).
-            with_contract_id => contract_id: String;
+            fn with_contract_id(contract_id: String);
             /// Sets `plan_id` (模板id).
-            with_plan_id => plan_id: i64;
+            fn with_plan_id(plan_id: i64);
             /// Sets `contract_code` (签约协议号).
-            with_contract_code => contract_code: String;
+            fn with_contract_code(contract_code: String);
         }
     }
 
@@ -751,6 +750,7 @@ pub mod querycontract {
         pub openid: Option<String>,
     }
 }
+
 /// Types that several operations of feature `v2-papay` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     /// An APIv2 answer several operations give, less the protocol members the client checks. Every member is optional: WeChat Pay leaves out what does not apply.

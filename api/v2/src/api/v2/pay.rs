@@ -36,6 +36,7 @@ pub mod closecombinedorder {
         pub combine_mch_id: Option<String>,
     }
 }
+
 /// `/pay/closeorder`
 pub mod closeorder {
     /// 关闭订单
@@ -70,6 +71,7 @@ pub mod closeorder {
         pub result_msg: Option<String>,
     }
 }
+
 /// `/pay/combinedorder`
 pub mod combinedorder {
     /// 合单下单
@@ -114,8 +116,8 @@ pub mod combinedorder {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 combine_appid: String,
                 combine_out_trade_no: String,
                 spbill_create_ip: String,
@@ -125,15 +127,15 @@ pub mod combinedorder {
                 sub_order_list: String,
             );
             /// Sets `device_info` (设备号).
-            with_device_info => device_info: String;
+            fn with_device_info(device_info: String);
             /// Sets `time_start` (交易起始时间).
-            with_time_start => time_start: String;
+            fn with_time_start(time_start: String);
             /// Sets `time_expire` (交易结束时间).
-            with_time_expire => time_expire: String;
+            fn with_time_expire(time_expire: String);
             /// Sets `product_id` (商品ID).
-            with_product_id => product_id: String;
+            fn with_product_id(product_id: String);
             /// Sets `combine_openid` (合单用户标识).
-            with_combine_openid => combine_openid: String;
+            fn with_combine_openid(combine_openid: String);
         }
     }
 
@@ -156,6 +158,7 @@ pub mod combinedorder {
         pub mweb_url: Option<String>,
     }
 }
+
 /// `/pay/contractorder`
 pub mod contractorder {
     /// 支付中签约
@@ -226,8 +229,8 @@ pub mod contractorder {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 appid: String,
                 contract_mchid: String,
                 contract_appid: String,
@@ -244,29 +247,29 @@ pub mod contractorder {
                 contract_notify_url: String,
             );
             /// Sets `sub_mch_id` (子商户号).
-            with_sub_mch_id => sub_mch_id: String;
+            fn with_sub_mch_id(sub_mch_id: String);
             /// Sets `sub_appid` (子商户公众账号ID).
-            with_sub_appid => sub_appid: String;
+            fn with_sub_appid(sub_appid: String);
             /// Sets `device_info` (设备号).
-            with_device_info => device_info: String;
+            fn with_device_info(device_info: String);
             /// Sets `detail` (商品详情).
-            with_detail => detail: String;
+            fn with_detail(detail: String);
             /// Sets `attach` (附加数据).
-            with_attach => attach: String;
+            fn with_attach(attach: String);
             /// Sets `time_start` (交易起始时间).
-            with_time_start => time_start: String;
+            fn with_time_start(time_start: String);
             /// Sets `time_expire` (交易结束时间).
-            with_time_expire => time_expire: String;
+            fn with_time_expire(time_expire: String);
             /// Sets `goods_tag` (商品标记).
-            with_goods_tag => goods_tag: String;
+            fn with_goods_tag(goods_tag: String);
             /// Sets `product_id` (商品ID).
-            with_product_id => product_id: String;
+            fn with_product_id(product_id: String);
             /// Sets `limit_pay` (指定支付方式).
-            with_limit_pay => limit_pay: String;
+            fn with_limit_pay(limit_pay: String);
             /// Sets `openid` (用户标识).
-            with_openid => openid: String;
+            fn with_openid(openid: String);
             /// Sets `sub_openid` (用户子标识).
-            with_sub_openid => sub_openid: String;
+            fn with_sub_openid(sub_openid: String);
         }
     }
 
@@ -307,6 +310,7 @@ pub mod contractorder {
         pub out_trade_no: Option<String>,
     }
 }
+
 /// `/pay/downloadbill`
 pub mod downloadbill {
     /// 下载对账单
@@ -338,18 +342,16 @@ pub mod downloadbill {
     }
 
     constructors! {
-        Post {
-            new(
-                appid: String,
-                bill_date: String,
-            );
+        impl Post {
+            fn new(appid: String, bill_date: String);
             /// Sets `bill_type` (账单类型: `ALL`, `SUCCESS`, `REFUND`, `RECHARGE_REFUND`).
-            with_bill_type => bill_type: String;
+            fn with_bill_type(bill_type: String);
             /// Sets `tar_type` (压缩账单: `GZIP`).
-            with_tar_type => tar_type: String;
+            fn with_tar_type(tar_type: String);
         }
     }
 }
+
 /// `/pay/downloadfundflow`
 pub mod downloadfundflow {
     /// 下载资金账单
@@ -381,17 +383,14 @@ pub mod downloadfundflow {
     }
 
     constructors! {
-        Post {
-            new(
-                appid: String,
-                bill_date: String,
-                account_type: String,
-            );
+        impl Post {
+            fn new(appid: String, bill_date: String, account_type: String);
             /// Sets `tar_type` (压缩账单: `GZIP`).
-            with_tar_type => tar_type: String;
+            fn with_tar_type(tar_type: String);
         }
     }
 }
+
 /// `/pay/facepay`
 pub mod facepay {
     /// 提交刷脸支付
@@ -448,8 +447,8 @@ pub mod facepay {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 appid: String,
                 body: String,
                 out_trade_no: String,
@@ -459,27 +458,27 @@ pub mod facepay {
                 face_code: String,
             );
             /// Sets `deposit` (是否押金支付: `Y`, `N`).
-            with_deposit => deposit: String;
+            fn with_deposit(deposit: String);
             /// Sets `sub_appid` (子商户公众账号ID).
-            with_sub_appid => sub_appid: String;
+            fn with_sub_appid(sub_appid: String);
             /// Sets `sub_mch_id` (子商户号).
-            with_sub_mch_id => sub_mch_id: String;
+            fn with_sub_mch_id(sub_mch_id: String);
             /// Sets `device_info` (设备号).
-            with_device_info => device_info: String;
+            fn with_device_info(device_info: String);
             /// Sets `detail` (商品详情JSON格式字符串 (JSON text)).
-            with_detail => detail: String;
+            fn with_detail(detail: String);
             /// Sets `attach` (附加数据).
-            with_attach => attach: String;
+            fn with_attach(attach: String);
             /// Sets `goods_tag` (订单优惠标记).
-            with_goods_tag => goods_tag: String;
+            fn with_goods_tag(goods_tag: String);
             /// Sets `limit_pay` (指定支付方式).
-            with_limit_pay => limit_pay: String;
+            fn with_limit_pay(limit_pay: String);
             /// Sets `time_start` (交易起始时间).
-            with_time_start => time_start: String;
+            fn with_time_start(time_start: String);
             /// Sets `time_expire` (交易结束时间).
-            with_time_expire => time_expire: String;
+            fn with_time_expire(time_expire: String);
             /// Sets `openid` (用户标识).
-            with_openid => openid: String;
+            fn with_openid(openid: String);
         }
     }
 
@@ -532,6 +531,7 @@ pub mod facepay {
         pub promotion_detail: Option<String>,
     }
 }
+
 /// `/pay/facepayquery`
 pub mod facepayquery {
     /// 查询订单
@@ -564,18 +564,14 @@ pub mod facepayquery {
     }
 
     constructors! {
-        Post {
-            new(
-                appid: String,
-                transaction_id: String,
-                out_trade_no: String,
-            );
+        impl Post {
+            fn new(appid: String, transaction_id: String, out_trade_no: String);
             /// Sets `version` (接口版本号: `1.0`).
-            with_version => version: String;
+            fn with_version(version: String);
             /// Sets `sub_appid` (子商户公众账号ID).
-            with_sub_appid => sub_appid: String;
+            fn with_sub_appid(sub_appid: String);
             /// Sets `sub_mch_id` (子商户号).
-            with_sub_mch_id => sub_mch_id: String;
+            fn with_sub_mch_id(sub_mch_id: String);
         }
     }
 
@@ -586,6 +582,7 @@ pub mod facepayquery {
     /// The type is [`FacepayqueryResponse`](crate::api::v2::pay::types::FacepayqueryResponse), which other answers share.
     pub type PostResponse = crate::api::v2::pay::types::FacepayqueryResponse;
 }
+
 /// `/pay/micropay`
 pub mod micropay {
     /// 提交付款码支付
@@ -648,8 +645,8 @@ pub mod micropay {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 appid: String,
                 body: String,
                 out_trade_no: String,
@@ -658,35 +655,35 @@ pub mod micropay {
                 auth_code: String,
             );
             /// Sets `version` (接口版本号).
-            with_version => version: String;
+            fn with_version(version: String);
             /// Sets `profit_sharing` (是否指定服务商分账: `N`, `Y`).
-            with_profit_sharing => profit_sharing: String;
+            fn with_profit_sharing(profit_sharing: String);
             /// Sets `deposit` (是否押金支付: `Y`, `N`).
-            with_deposit => deposit: String;
+            fn with_deposit(deposit: String);
             /// Sets `sub_appid` (子商户公众账号ID).
-            with_sub_appid => sub_appid: String;
+            fn with_sub_appid(sub_appid: String);
             /// Sets `sub_mch_id` (子商户号).
-            with_sub_mch_id => sub_mch_id: String;
+            fn with_sub_mch_id(sub_mch_id: String);
             /// Sets `device_info` (设备号).
-            with_device_info => device_info: String;
+            fn with_device_info(device_info: String);
             /// Sets `detail` (单品优惠活动该字段必传 (JSON text)).
-            with_detail => detail: String;
+            fn with_detail(detail: String);
             /// Sets `attach` (附加数据).
-            with_attach => attach: String;
+            fn with_attach(attach: String);
             /// Sets `fee_type` (货币类型).
-            with_fee_type => fee_type: String;
+            fn with_fee_type(fee_type: String);
             /// Sets `goods_tag` (订单优惠标记).
-            with_goods_tag => goods_tag: String;
+            fn with_goods_tag(goods_tag: String);
             /// Sets `limit_pay` (指定支付方式).
-            with_limit_pay => limit_pay: String;
+            fn with_limit_pay(limit_pay: String);
             /// Sets `time_start` (交易起始时间).
-            with_time_start => time_start: String;
+            fn with_time_start(time_start: String);
             /// Sets `time_expire` (交易结束时间).
-            with_time_expire => time_expire: String;
+            fn with_time_expire(time_expire: String);
             /// Sets `receipt` (电子发票入口开放标识).
-            with_receipt => receipt: String;
+            fn with_receipt(receipt: String);
             /// Sets `scene_info` (场景信息JSON格式字符串 (JSON text)).
-            with_scene_info => scene_info: String;
+            fn with_scene_info(scene_info: String);
         }
     }
 
@@ -735,6 +732,7 @@ pub mod micropay {
         pub promotion_detail: Option<String>,
     }
 }
+
 /// `/pay/orderquery`
 pub mod orderquery {
     /// 查询订单
@@ -767,18 +765,14 @@ pub mod orderquery {
     }
 
     constructors! {
-        Post {
-            new(
-                appid: String,
-                transaction_id: String,
-                out_trade_no: String,
-            );
+        impl Post {
+            fn new(appid: String, transaction_id: String, out_trade_no: String);
             /// Sets `version` (接口版本号: `1.0`).
-            with_version => version: String;
+            fn with_version(version: String);
             /// Sets `sub_appid` (子商户公众账号ID).
-            with_sub_appid => sub_appid: String;
+            fn with_sub_appid(sub_appid: String);
             /// Sets `sub_mch_id` (子商户号).
-            with_sub_mch_id => sub_mch_id: String;
+            fn with_sub_mch_id(sub_mch_id: String);
         }
     }
 
@@ -789,6 +783,7 @@ pub mod orderquery {
     /// The type is [`FacepayqueryResponse`](crate::api::v2::pay::types::FacepayqueryResponse), which other answers share.
     pub type PostResponse = crate::api::v2::pay::types::FacepayqueryResponse;
 }
+
 /// `/pay/paporderquery`
 pub mod paporderquery {
     /// 查询订单
@@ -859,6 +854,7 @@ pub mod paporderquery {
         pub trade_state_desc: Option<String>,
     }
 }
+
 /// `/pay/pappayapply`
 pub mod pappayapply {
     /// 申请扣款
@@ -905,8 +901,8 @@ pub mod pappayapply {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 appid: String,
                 body: String,
                 out_trade_no: String,
@@ -917,15 +913,15 @@ pub mod pappayapply {
                 contract_id: String,
             );
             /// Sets `detail` (商品详情).
-            with_detail => detail: String;
+            fn with_detail(detail: String);
             /// Sets `attach` (附加数据).
-            with_attach => attach: String;
+            fn with_attach(attach: String);
             /// Sets `fee_type` (货币类型).
-            with_fee_type => fee_type: String;
+            fn with_fee_type(fee_type: String);
             /// Sets `goods_tag` (商品标记).
-            with_goods_tag => goods_tag: String;
+            fn with_goods_tag(goods_tag: String);
             /// Sets `receipt` (电子发票入口开放标识).
-            with_receipt => receipt: String;
+            fn with_receipt(receipt: String);
         }
     }
 
@@ -938,6 +934,7 @@ pub mod pappayapply {
         pub mch_id: Option<String>,
     }
 }
+
 /// `/pay/partner`
 pub mod partner {
     /// `/pay/partner/paporderquery`
@@ -970,16 +967,12 @@ pub mod partner {
         }
 
         constructors! {
-            Post {
-                new(
-                    appid: String,
-                    transaction_id: String,
-                    out_trade_no: String,
-                );
+            impl Post {
+                fn new(appid: String, transaction_id: String, out_trade_no: String);
                 /// Sets `sub_appid` (子商户公众账号ID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `sub_mch_id` (子商户号).
-                with_sub_mch_id => sub_mch_id: String;
+                fn with_sub_mch_id(sub_mch_id: String);
             }
         }
 
@@ -1032,6 +1025,7 @@ pub mod partner {
             pub sub_mch_id: Option<String>,
         }
     }
+
     /// `/pay/partner/pappayapply`
     pub mod pappayapply {
         /// 申请扣款
@@ -1082,8 +1076,8 @@ pub mod partner {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     body: String,
                     out_trade_no: String,
@@ -1094,19 +1088,19 @@ pub mod partner {
                     contract_id: String,
                 );
                 /// Sets `sub_appid` (子商户公众账号ID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `sub_mch_id` (子商户号).
-                with_sub_mch_id => sub_mch_id: String;
+                fn with_sub_mch_id(sub_mch_id: String);
                 /// Sets `detail` (商品详情).
-                with_detail => detail: String;
+                fn with_detail(detail: String);
                 /// Sets `attach` (附加数据).
-                with_attach => attach: String;
+                fn with_attach(attach: String);
                 /// Sets `fee_type` (货币类型).
-                with_fee_type => fee_type: String;
+                fn with_fee_type(fee_type: String);
                 /// Sets `goods_tag` (商品标记).
-                with_goods_tag => goods_tag: String;
+                fn with_goods_tag(goods_tag: String);
                 /// Sets `receipt` (电子发票入口开放标识).
-                with_receipt => receipt: String;
+                fn with_receipt(receipt: String);
             }
         }
 
@@ -1124,6 +1118,7 @@ pub mod partner {
         }
     }
 }
+
 /// `/pay/profitsharingaddreceiver`
 pub mod profitsharingaddreceiver {
     /// 添加分账接收方
@@ -1151,15 +1146,12 @@ pub mod profitsharingaddreceiver {
     }
 
     constructors! {
-        Post {
-            new(
-                appid: String,
-                receiver: String,
-            );
+        impl Post {
+            fn new(appid: String, receiver: String);
             /// Sets `sub_mch_id` (子商户号).
-            with_sub_mch_id => sub_mch_id: String;
+            fn with_sub_mch_id(sub_mch_id: String);
             /// Sets `sub_appid` (子商户公众账号ID).
-            with_sub_appid => sub_appid: String;
+            fn with_sub_appid(sub_appid: String);
         }
     }
 
@@ -1168,6 +1160,7 @@ pub mod profitsharingaddreceiver {
     /// The type is [`ProfitsharingaddreceiverResponse`](crate::api::v2::pay::types::ProfitsharingaddreceiverResponse), which other answers share.
     pub type PostResponse = crate::api::v2::pay::types::ProfitsharingaddreceiverResponse;
 }
+
 /// `/pay/profitsharingmerchantratioquery`
 pub mod profitsharingmerchantratioquery {
     /// 查询最大分账比例API
@@ -1192,11 +1185,11 @@ pub mod profitsharingmerchantratioquery {
     }
 
     constructors! {
-        Post {
+        impl Post {
             /// Sets `sub_mch_id` (子商户号).
-            with_sub_mch_id => sub_mch_id: String;
+            fn with_sub_mch_id(sub_mch_id: String);
             /// Sets `brand_mch_id` (品牌主商户号).
-            with_brand_mch_id => brand_mch_id: String;
+            fn with_brand_mch_id(brand_mch_id: String);
         }
     }
 
@@ -1213,6 +1206,7 @@ pub mod profitsharingmerchantratioquery {
         pub max_ratio: Option<i64>,
     }
 }
+
 /// `/pay/profitsharingorderamountquery`
 pub mod profitsharingorderamountquery {
     /// 查询订单待分账金额
@@ -1244,6 +1238,7 @@ pub mod profitsharingorderamountquery {
         pub unsplit_amount: Option<i64>,
     }
 }
+
 /// `/pay/profitsharingquery`
 pub mod profitsharingquery {
     /// 查询分账结果
@@ -1270,13 +1265,10 @@ pub mod profitsharingquery {
     }
 
     constructors! {
-        Post {
-            new(
-                transaction_id: String,
-                out_order_no: String,
-            );
+        impl Post {
+            fn new(transaction_id: String, out_order_no: String);
             /// Sets `sub_mch_id` (子商户号).
-            with_sub_mch_id => sub_mch_id: String;
+            fn with_sub_mch_id(sub_mch_id: String);
         }
     }
 
@@ -1303,6 +1295,7 @@ pub mod profitsharingquery {
         pub receivers: Option<String>,
     }
 }
+
 /// `/pay/profitsharingremovereceiver`
 pub mod profitsharingremovereceiver {
     /// 删除分账接收方
@@ -1330,15 +1323,12 @@ pub mod profitsharingremovereceiver {
     }
 
     constructors! {
-        Post {
-            new(
-                appid: String,
-                receiver: String,
-            );
+        impl Post {
+            fn new(appid: String, receiver: String);
             /// Sets `sub_mch_id` (子商户号).
-            with_sub_mch_id => sub_mch_id: String;
+            fn with_sub_mch_id(sub_mch_id: String);
             /// Sets `sub_appid` (子商户公众账号ID).
-            with_sub_appid => sub_appid: String;
+            fn with_sub_appid(sub_appid: String);
         }
     }
 
@@ -1347,6 +1337,7 @@ pub mod profitsharingremovereceiver {
     /// The type is [`ProfitsharingaddreceiverResponse`](crate::api::v2::pay::types::ProfitsharingaddreceiverResponse), which other answers share.
     pub type PostResponse = crate::api::v2::pay::types::ProfitsharingaddreceiverResponse;
 }
+
 /// `/pay/profitsharingreturnquery`
 pub mod profitsharingreturnquery {
     /// 回退结果查询
@@ -1379,19 +1370,16 @@ pub mod profitsharingreturnquery {
     }
 
     constructors! {
-        Post {
-            new(
-                appid: String,
-                out_return_no: String,
-            );
+        impl Post {
+            fn new(appid: String, out_return_no: String);
             /// Sets `sub_mch_id` (子商户号).
-            with_sub_mch_id => sub_mch_id: String;
+            fn with_sub_mch_id(sub_mch_id: String);
             /// Sets `sub_appid` (子商户公众账号ID).
-            with_sub_appid => sub_appid: String;
+            fn with_sub_appid(sub_appid: String);
             /// Sets `order_id` (微信分账单号).
-            with_order_id => order_id: String;
+            fn with_order_id(order_id: String);
             /// Sets `out_order_no` (商户分账单号).
-            with_out_order_no => out_order_no: String;
+            fn with_out_order_no(out_order_no: String);
         }
     }
 
@@ -1430,6 +1418,7 @@ pub mod profitsharingreturnquery {
         pub finish_time: Option<String>,
     }
 }
+
 /// `/pay/querycombinedorder`
 pub mod querycombinedorder {
     /// 合单查单
@@ -1476,6 +1465,7 @@ pub mod querycombinedorder {
         pub sub_order_list: Option<String>,
     }
 }
+
 /// `/pay/queryexchagerate`
 pub mod queryexchagerate {
     /// 汇率查询API
@@ -1518,6 +1508,7 @@ pub mod queryexchagerate {
         pub rate: Option<String>,
     }
 }
+
 /// `/pay/refundquery`
 pub mod refundquery {
     /// 查询退款
@@ -1554,8 +1545,8 @@ pub mod refundquery {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 appid: String,
                 transaction_id: String,
                 out_trade_no: String,
@@ -1563,11 +1554,11 @@ pub mod refundquery {
                 refund_id: String,
             );
             /// Sets `sub_appid` (子商户公众账号ID).
-            with_sub_appid => sub_appid: String;
+            fn with_sub_appid(sub_appid: String);
             /// Sets `sub_mch_id` (子商户号).
-            with_sub_mch_id => sub_mch_id: String;
+            fn with_sub_mch_id(sub_mch_id: String);
             /// Sets `offset` (偏移量).
-            with_offset => offset: i64;
+            fn with_offset(offset: i64);
         }
     }
 
@@ -1602,6 +1593,7 @@ pub mod refundquery {
         pub refund_count: Option<i64>,
     }
 }
+
 /// `/pay/refundqueryv2`
 pub mod refundqueryv2 {
     /// 查询退款（支持单品）
@@ -1638,8 +1630,8 @@ pub mod refundqueryv2 {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 appid: String,
                 transaction_id: String,
                 out_trade_no: String,
@@ -1647,11 +1639,11 @@ pub mod refundqueryv2 {
                 refund_id: String,
             );
             /// Sets `sub_appid` (子商户公众账号ID).
-            with_sub_appid => sub_appid: String;
+            fn with_sub_appid(sub_appid: String);
             /// Sets `sub_mch_id` (子商户号).
-            with_sub_mch_id => sub_mch_id: String;
+            fn with_sub_mch_id(sub_mch_id: String);
             /// Sets `offset` (偏移量).
-            with_offset => offset: i64;
+            fn with_offset(offset: i64);
         }
     }
 
@@ -1688,6 +1680,7 @@ pub mod refundqueryv2 {
         pub promotion_detail: Option<String>,
     }
 }
+
 /// `/pay/settlementquery`
 pub mod settlementquery {
     /// 查询结算资金
@@ -1723,8 +1716,8 @@ pub mod settlementquery {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 appid: String,
                 usetag: i64,
                 offset: i64,
@@ -1733,9 +1726,9 @@ pub mod settlementquery {
                 date_end: String,
             );
             /// Sets `sub_mch_id` (子商户号).
-            with_sub_mch_id => sub_mch_id: String;
+            fn with_sub_mch_id(sub_mch_id: String);
             /// Sets `query_split` (是否查询分账结算信息).
-            with_query_split => query_split: bool;
+            fn with_query_split(query_split: bool);
         }
     }
 
@@ -1776,6 +1769,7 @@ pub mod settlementquery {
         pub split_unsettlement_fee: Option<i64>,
     }
 }
+
 /// Types that several operations of feature `v2-pay` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     /// An APIv2 answer several operations give, less the protocol members the client checks. Every member is optional: WeChat Pay leaves out what does not apply.
@@ -1850,6 +1844,7 @@ pub mod types {
         pub receiver: Option<String>,
     }
 }
+
 /// `/pay/unifiedorder`
 pub mod unifiedorder {
     /// 统一下单
@@ -1918,8 +1913,8 @@ pub mod unifiedorder {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 appid: String,
                 body: String,
                 out_trade_no: String,
@@ -1929,39 +1924,39 @@ pub mod unifiedorder {
                 trade_type: String,
             );
             /// Sets `version` (接口版本号: `1.0`).
-            with_version => version: String;
+            fn with_version(version: String);
             /// Sets `profit_sharing` (是否指定服务商分账: `N`, `Y`).
-            with_profit_sharing => profit_sharing: String;
+            fn with_profit_sharing(profit_sharing: String);
             /// Sets `device_info` (设备号).
-            with_device_info => device_info: String;
+            fn with_device_info(device_info: String);
             /// Sets `detail` (单品优惠活动该字段必传 (JSON text)).
-            with_detail => detail: String;
+            fn with_detail(detail: String);
             /// Sets `attach` (附加数据).
-            with_attach => attach: String;
+            fn with_attach(attach: String);
             /// Sets `fee_type` (标价币种).
-            with_fee_type => fee_type: String;
+            fn with_fee_type(fee_type: String);
             /// Sets `time_start` (交易起始时间).
-            with_time_start => time_start: String;
+            fn with_time_start(time_start: String);
             /// Sets `time_expire` (交易结束时间).
-            with_time_expire => time_expire: String;
+            fn with_time_expire(time_expire: String);
             /// Sets `goods_tag` (订单优惠标记).
-            with_goods_tag => goods_tag: String;
+            fn with_goods_tag(goods_tag: String);
             /// Sets `product_id` (商品ID).
-            with_product_id => product_id: String;
+            fn with_product_id(product_id: String);
             /// Sets `limit_pay` (指定支付方式).
-            with_limit_pay => limit_pay: String;
+            fn with_limit_pay(limit_pay: String);
             /// Sets `openid` (用户标识).
-            with_openid => openid: String;
+            fn with_openid(openid: String);
             /// Sets `receipt` (电子发票入口开放标识: `Y`, `N`).
-            with_receipt => receipt: String;
+            fn with_receipt(receipt: String);
             /// Sets `scene_info` (场景信息JSON格式字符串 (JSON text)).
-            with_scene_info => scene_info: String;
+            fn with_scene_info(scene_info: String);
             /// Sets `user_type` (证件类型: `IDCARD`, `HONGKONG_MACAO`, `HONGKONG_MACAO_RESIDENT`, `TAIWAN_RESIDENT`, `FOREIGN_RESIDENT`, `OVERSEA_PASSPORT`).
-            with_user_type => user_type: String;
+            fn with_user_type(user_type: String);
             /// Sets `user_creid` (证件号).
-            with_user_creid => user_creid: String;
+            fn with_user_creid(user_creid: String);
             /// Sets `user_truename` (姓名).
-            with_user_truename => user_truename: String;
+            fn with_user_truename(user_truename: String);
         }
     }
 

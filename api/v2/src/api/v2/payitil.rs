@@ -33,15 +33,10 @@ pub mod report {
     }
 
     constructors! {
-        Post {
-            new(
-                appid: String,
-                interface_url: String,
-                user_ip: String,
-                trades: String,
-            );
+        impl Post {
+            fn new(appid: String, interface_url: String, user_ip: String, trades: String);
             /// Sets `device_info` (设备号).
-            with_device_info => device_info: String;
+            fn with_device_info(device_info: String);
         }
     }
 }

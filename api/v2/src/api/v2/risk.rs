@@ -32,6 +32,7 @@ pub mod getcertficates {
         pub certificates: Option<String>,
     }
 }
+
 /// `/risk/getpublickey`
 pub mod getpublickey {
     /// 获取RSA加密公钥API
@@ -65,6 +66,7 @@ pub mod getpublickey {
         pub pub_key: Option<String>,
     }
 }
+
 /// `/risk/getviolation`
 pub mod getviolation {
     /// 银行特约商户违规信息查询
@@ -96,17 +98,17 @@ pub mod getviolation {
     }
 
     constructors! {
-        Post {
+        impl Post {
             /// Sets `begin_time` (开始时间).
-            with_begin_time => begin_time: String;
+            fn with_begin_time(begin_time: String);
             /// Sets `end_time` (结束时间).
-            with_end_time => end_time: String;
+            fn with_end_time(end_time: String);
             /// Sets `page_index` (页码).
-            with_page_index => page_index: String;
+            fn with_page_index(page_index: String);
             /// Sets `page_size` (每页返回的数量).
-            with_page_size => page_size: String;
+            fn with_page_size(page_size: String);
             /// Sets `violation_records_format` (违规记录数据格式: `csv`, `json`).
-            with_violation_records_format => violation_records_format: String;
+            fn with_violation_records_format(violation_records_format: String);
         }
     }
 

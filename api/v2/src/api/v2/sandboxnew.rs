@@ -37,18 +37,16 @@ pub mod pay {
         }
 
         constructors! {
-            Post {
-                new(
-                    appid: String,
-                    bill_date: String,
-                );
+            impl Post {
+                fn new(appid: String, bill_date: String);
                 /// Sets `bill_type` (账单类型: `ALL`, `SUCCESS`, `REFUND`, `RECHARGE_REFUND`).
-                with_bill_type => bill_type: String;
+                fn with_bill_type(bill_type: String);
                 /// Sets `tar_type` (压缩账单: `GZIP`).
-                with_tar_type => tar_type: String;
+                fn with_tar_type(tar_type: String);
             }
         }
     }
+
     /// `/sandboxnew/pay/getsignkey`
     pub mod getsignkey {
         /// 获取验签密钥API
@@ -80,6 +78,7 @@ pub mod pay {
             pub sandbox_signkey: Option<String>,
         }
     }
+
     /// `/sandboxnew/pay/micropay`
     pub mod micropay {
         /// 提交付款码支付
@@ -144,8 +143,8 @@ pub mod pay {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     body: String,
                     out_trade_no: String,
@@ -154,35 +153,35 @@ pub mod pay {
                     auth_code: String,
                 );
                 /// Sets `version` (接口版本号).
-                with_version => version: String;
+                fn with_version(version: String);
                 /// Sets `profit_sharing` (是否指定服务商分账: `N`, `Y`).
-                with_profit_sharing => profit_sharing: String;
+                fn with_profit_sharing(profit_sharing: String);
                 /// Sets `deposit` (是否押金支付: `Y`, `N`).
-                with_deposit => deposit: String;
+                fn with_deposit(deposit: String);
                 /// Sets `sub_appid` (子商户公众账号ID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `sub_mch_id` (子商户号).
-                with_sub_mch_id => sub_mch_id: String;
+                fn with_sub_mch_id(sub_mch_id: String);
                 /// Sets `device_info` (设备号).
-                with_device_info => device_info: String;
+                fn with_device_info(device_info: String);
                 /// Sets `detail` (单品优惠活动该字段必传 (JSON text)).
-                with_detail => detail: String;
+                fn with_detail(detail: String);
                 /// Sets `attach` (附加数据).
-                with_attach => attach: String;
+                fn with_attach(attach: String);
                 /// Sets `fee_type` (货币类型).
-                with_fee_type => fee_type: String;
+                fn with_fee_type(fee_type: String);
                 /// Sets `goods_tag` (订单优惠标记).
-                with_goods_tag => goods_tag: String;
+                fn with_goods_tag(goods_tag: String);
                 /// Sets `limit_pay` (指定支付方式).
-                with_limit_pay => limit_pay: String;
+                fn with_limit_pay(limit_pay: String);
                 /// Sets `time_start` (交易起始时间).
-                with_time_start => time_start: String;
+                fn with_time_start(time_start: String);
                 /// Sets `time_expire` (交易结束时间).
-                with_time_expire => time_expire: String;
+                fn with_time_expire(time_expire: String);
                 /// Sets `receipt` (电子发票入口开放标识).
-                with_receipt => receipt: String;
+                fn with_receipt(receipt: String);
                 /// Sets `scene_info` (场景信息JSON格式字符串 (JSON text)).
-                with_scene_info => scene_info: String;
+                fn with_scene_info(scene_info: String);
             }
         }
 
@@ -231,6 +230,7 @@ pub mod pay {
             pub promotion_detail: Option<String>,
         }
     }
+
     /// `/sandboxnew/pay/orderquery`
     pub mod orderquery {
         /// 查询订单
@@ -265,18 +265,14 @@ pub mod pay {
         }
 
         constructors! {
-            Post {
-                new(
-                    appid: String,
-                    transaction_id: String,
-                    out_trade_no: String,
-                );
+            impl Post {
+                fn new(appid: String, transaction_id: String, out_trade_no: String);
                 /// Sets `version` (接口版本号: `1.0`).
-                with_version => version: String;
+                fn with_version(version: String);
                 /// Sets `sub_appid` (子商户公众账号ID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `sub_mch_id` (子商户号).
-                with_sub_mch_id => sub_mch_id: String;
+                fn with_sub_mch_id(sub_mch_id: String);
             }
         }
 
@@ -339,6 +335,7 @@ pub mod pay {
             pub consume_fee: Option<i64>,
         }
     }
+
     /// `/sandboxnew/pay/refund`
     pub mod refund {
         /// 申请退款
@@ -385,8 +382,8 @@ pub mod pay {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     transaction_id: String,
                     out_trade_no: String,
@@ -395,17 +392,17 @@ pub mod pay {
                     refund_fee: i64,
                 );
                 /// Sets `sub_appid` (子商户公众账号ID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `sub_mch_id` (子商户号).
-                with_sub_mch_id => sub_mch_id: String;
+                fn with_sub_mch_id(sub_mch_id: String);
                 /// Sets `refund_fee_type` (退款货币种类).
-                with_refund_fee_type => refund_fee_type: String;
+                fn with_refund_fee_type(refund_fee_type: String);
                 /// Sets `refund_desc` (退款原因).
-                with_refund_desc => refund_desc: String;
+                fn with_refund_desc(refund_desc: String);
                 /// Sets `refund_account` (退款资金来源).
-                with_refund_account => refund_account: String;
+                fn with_refund_account(refund_account: String);
                 /// Sets `notify_url` (退款结果通知url).
-                with_notify_url => notify_url: String;
+                fn with_notify_url(notify_url: String);
             }
         }
 
@@ -452,6 +449,7 @@ pub mod pay {
             pub coupon_refund_count: Option<i64>,
         }
     }
+
     /// `/sandboxnew/pay/refundquery`
     pub mod refundquery {
         /// 查询退款
@@ -490,8 +488,8 @@ pub mod pay {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     transaction_id: String,
                     out_trade_no: String,
@@ -499,11 +497,11 @@ pub mod pay {
                     refund_id: String,
                 );
                 /// Sets `sub_appid` (子商户公众账号ID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `sub_mch_id` (子商户号).
-                with_sub_mch_id => sub_mch_id: String;
+                fn with_sub_mch_id(sub_mch_id: String);
                 /// Sets `offset` (偏移量).
-                with_offset => offset: i64;
+                fn with_offset(offset: i64);
             }
         }
 
@@ -538,6 +536,7 @@ pub mod pay {
             pub refund_count: Option<i64>,
         }
     }
+
     /// `/sandboxnew/pay/unifiedorder`
     pub mod unifiedorder {
         /// 统一下单
@@ -608,8 +607,8 @@ pub mod pay {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     body: String,
                     out_trade_no: String,
@@ -619,39 +618,39 @@ pub mod pay {
                     trade_type: String,
                 );
                 /// Sets `version` (接口版本号: `1.0`).
-                with_version => version: String;
+                fn with_version(version: String);
                 /// Sets `profit_sharing` (是否指定服务商分账: `N`, `Y`).
-                with_profit_sharing => profit_sharing: String;
+                fn with_profit_sharing(profit_sharing: String);
                 /// Sets `device_info` (设备号).
-                with_device_info => device_info: String;
+                fn with_device_info(device_info: String);
                 /// Sets `detail` (单品优惠活动该字段必传 (JSON text)).
-                with_detail => detail: String;
+                fn with_detail(detail: String);
                 /// Sets `attach` (附加数据).
-                with_attach => attach: String;
+                fn with_attach(attach: String);
                 /// Sets `fee_type` (标价币种).
-                with_fee_type => fee_type: String;
+                fn with_fee_type(fee_type: String);
                 /// Sets `time_start` (交易起始时间).
-                with_time_start => time_start: String;
+                fn with_time_start(time_start: String);
                 /// Sets `time_expire` (交易结束时间).
-                with_time_expire => time_expire: String;
+                fn with_time_expire(time_expire: String);
                 /// Sets `goods_tag` (订单优惠标记).
-                with_goods_tag => goods_tag: String;
+                fn with_goods_tag(goods_tag: String);
                 /// Sets `product_id` (商品ID).
-                with_product_id => product_id: String;
+                fn with_product_id(product_id: String);
                 /// Sets `limit_pay` (指定支付方式).
-                with_limit_pay => limit_pay: String;
+                fn with_limit_pay(limit_pay: String);
                 /// Sets `openid` (用户标识).
-                with_openid => openid: String;
+                fn with_openid(openid: String);
                 /// Sets `receipt` (电子发票入口开放标识: `Y`, `N`).
-                with_receipt => receipt: String;
+                fn with_receipt(receipt: String);
                 /// Sets `scene_info` (场景信息JSON格式字符串 (JSON text)).
-                with_scene_info => scene_info: String;
+                fn with_scene_info(scene_info: String);
                 /// Sets `user_type` (证件类型: `IDCARD`, `HONGKONG_MACAO`, `HONGKONG_MACAO_RESIDENT`, `TAIWAN_RESIDENT`, `FOREIGN_RESIDENT`, `OVERSEA_PASSPORT`).
-                with_user_type => user_type: String;
+                fn with_user_type(user_type: String);
                 /// Sets `user_creid` (证件号).
-                with_user_creid => user_creid: String;
+                fn with_user_creid(user_creid: String);
                 /// Sets `user_truename` (姓名).
-                with_user_truename => user_truename: String;
+                fn with_user_truename(user_truename: String);
             }
         }
 

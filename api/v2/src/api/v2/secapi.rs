@@ -85,8 +85,8 @@ pub mod mch {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     app_id: String,
                     merchant_name: String,
                     merchant_shortname: String,
@@ -115,17 +115,17 @@ pub mod mch {
                     settlement_bank_number: String,
                 );
                 /// Sets `channel_id` (渠道编号).
-                with_channel_id => channel_id: String;
+                fn with_channel_id(channel_id: String);
                 /// Sets `registration_certificate_copy` (公司注册文件照片).
-                with_registration_certificate_copy => registration_certificate_copy: String;
+                fn with_registration_certificate_copy(registration_certificate_copy: String);
                 /// Sets `apply_h5_payment` (是否申请H5支付权限: `YES`, `NO`).
-                with_apply_h5_payment => apply_h5_payment: String;
+                fn with_apply_h5_payment(apply_h5_payment: String);
                 /// Sets `h5_website_url` (H5经营网址).
-                with_h5_website_url => h5_website_url: String;
+                fn with_h5_website_url(h5_website_url: String);
                 /// Sets `h5_domains` (H5支付域名 (JSON text)).
-                with_h5_domains => h5_domains: String;
+                fn with_h5_domains(h5_domains: String);
                 /// Sets `attach` (附加信息).
-                with_attach => attach: String;
+                fn with_attach(attach: String);
             }
         }
 
@@ -142,6 +142,7 @@ pub mod mch {
             pub h5_authorization_state: Option<String>,
         }
     }
+
     /// `/secapi/mch/addsubdevconfig`
     pub mod addsubdevconfig {
         /// 服务商子商户开发配置新增支付目录/新增对应APPID关联
@@ -169,17 +170,14 @@ pub mod mch {
         }
 
         constructors! {
-            Post {
-                new(
-                    appid: String,
-                    sub_mch_id: String,
-                    jsapi_path: String,
-                );
+            impl Post {
+                fn new(appid: String, sub_mch_id: String, jsapi_path: String);
                 /// Sets `sub_appid` (关联APPID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
             }
         }
     }
+
     /// `/secapi/mch/channelsetting`
     pub mod channelsetting {
         /// 银行服务商特约子商户指定渠道号API
@@ -220,6 +218,7 @@ pub mod mch {
             pub channel_id: Option<String>,
         }
     }
+
     /// `/secapi/mch/modifyInstitutionsub`
     pub mod modifyinstitutionsub {
         /// 修改子商户API
@@ -300,8 +299,8 @@ pub mod mch {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     app_id: String,
                     sub_mch_id: String,
                     merchant_name: String,
@@ -324,27 +323,27 @@ pub mod mch {
                     contact_email: String,
                 );
                 /// Sets `channel_id` (渠道编号).
-                with_channel_id => channel_id: String;
+                fn with_channel_id(channel_id: String);
                 /// Sets `registration_certificate_copy` (公司注册文件照片).
-                with_registration_certificate_copy => registration_certificate_copy: String;
+                fn with_registration_certificate_copy(registration_certificate_copy: String);
                 /// Sets `store_photos` (门店照片 (JSON text)).
-                with_store_photos => store_photos: String;
+                fn with_store_photos(store_photos: String);
                 /// Sets `director_name` (董事姓名).
-                with_director_name => director_name: String;
+                fn with_director_name(director_name: String);
                 /// Sets `director_id_number` (董事证件号码).
-                with_director_id_number => director_id_number: String;
+                fn with_director_id_number(director_id_number: String);
                 /// Sets `principal_name` (负责人姓名).
-                with_principal_name => principal_name: String;
+                fn with_principal_name(principal_name: String);
                 /// Sets `principal_id_number` (负责人证件号).
-                with_principal_id_number => principal_id_number: String;
+                fn with_principal_id_number(principal_id_number: String);
                 /// Sets `settlement_bank_number` (子商户结算银行账户).
-                with_settlement_bank_number => settlement_bank_number: String;
+                fn with_settlement_bank_number(settlement_bank_number: String);
                 /// Sets `apply_h5_payment` (是否申请H5支付权限: `YES`, `NO`).
-                with_apply_h5_payment => apply_h5_payment: String;
+                fn with_apply_h5_payment(apply_h5_payment: String);
                 /// Sets `h5_website_url` (H5经营网址).
-                with_h5_website_url => h5_website_url: String;
+                fn with_h5_website_url(h5_website_url: String);
                 /// Sets `h5_domains` (H5支付域名 (JSON text)).
-                with_h5_domains => h5_domains: String;
+                fn with_h5_domains(h5_domains: String);
             }
         }
 
@@ -359,6 +358,7 @@ pub mod mch {
             pub h5_authorization_state: Option<String>,
         }
     }
+
     /// `/secapi/mch/modifymchinfo`
     pub mod modifymchinfo {
         /// 银行特约商户信息修改
@@ -384,14 +384,12 @@ pub mod mch {
         }
 
         constructors! {
-            Post {
-                new(
-                    sub_mch_id: String,
-                );
+            impl Post {
+                fn new(sub_mch_id: String);
                 /// Sets `merchant_shortname` (商户简称).
-                with_merchant_shortname => merchant_shortname: String;
+                fn with_merchant_shortname(merchant_shortname: String);
                 /// Sets `service_phone` (客服电话).
-                with_service_phone => service_phone: String;
+                fn with_service_phone(service_phone: String);
             }
         }
 
@@ -402,6 +400,7 @@ pub mod mch {
             pub result_msg: Option<String>,
         }
     }
+
     /// `/secapi/mch/queryInstitutionsub`
     pub mod queryinstitutionsub {
         /// 查询子商户
@@ -491,6 +490,7 @@ pub mod mch {
             pub attach: Option<String>,
         }
     }
+
     /// `/secapi/mch/querysubdevconfig`
     pub mod querysubdevconfig {
         /// 配置查询
@@ -522,11 +522,14 @@ pub mod mch {
             pub appid_config_list: Option<String>,
         }
     }
+
     /// `/secapi/mch/submchmanage`
     pub mod submchmanage {}
+
     /// `/secapi/mch/uploadmedia`
     pub mod uploadmedia {}
 }
+
 /// `/secapi/mkt`
 pub mod mkt {
     /// `/secapi/mkt/addrecommendconf`
@@ -556,6 +559,7 @@ pub mod mkt {
         }
     }
 }
+
 /// `/secapi/pay`
 pub mod pay {
     /// `/secapi/pay/facepayreverse`
@@ -588,17 +592,14 @@ pub mod pay {
         }
 
         constructors! {
-            Post {
-                new(
-                    appid: String,
-                    out_trade_no: String,
-                );
+            impl Post {
+                fn new(appid: String, out_trade_no: String);
                 /// Sets `sub_appid` (子商户公众账号ID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `sub_mch_id` (子商户号).
-                with_sub_mch_id => sub_mch_id: String;
+                fn with_sub_mch_id(sub_mch_id: String);
                 /// Sets `transaction_id` (微信订单号).
-                with_transaction_id => transaction_id: String;
+                fn with_transaction_id(transaction_id: String);
             }
         }
 
@@ -607,6 +608,7 @@ pub mod pay {
         /// The type is [`FacepayreverseResponse`](crate::api::v2::secapi::types::FacepayreverseResponse), which other answers share.
         pub type PostResponse = crate::api::v2::secapi::types::FacepayreverseResponse;
     }
+
     /// `/secapi/pay/multiprofitsharing`
     pub mod multiprofitsharing {
         /// 请求多次分账
@@ -639,17 +641,17 @@ pub mod pay {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     transaction_id: String,
                     out_order_no: String,
                     receivers: String,
                 );
                 /// Sets `sub_mch_id` (子商户号).
-                with_sub_mch_id => sub_mch_id: String;
+                fn with_sub_mch_id(sub_mch_id: String);
                 /// Sets `sub_appid` (子商户公众账号ID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
             }
         }
 
@@ -674,6 +676,7 @@ pub mod pay {
             pub receivers: Option<String>,
         }
     }
+
     /// `/secapi/pay/profitsharing`
     pub mod profitsharing {
         /// 请求单次分账
@@ -708,19 +711,19 @@ pub mod pay {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     transaction_id: String,
                     out_order_no: String,
                     receivers: String,
                 );
                 /// Sets `sub_mch_id` (子商户号).
-                with_sub_mch_id => sub_mch_id: String;
+                fn with_sub_mch_id(sub_mch_id: String);
                 /// Sets `brand_mch_id` (品牌主商户号).
-                with_brand_mch_id => brand_mch_id: String;
+                fn with_brand_mch_id(brand_mch_id: String);
                 /// Sets `sub_appid` (子商户公众账号ID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
             }
         }
 
@@ -749,6 +752,7 @@ pub mod pay {
             pub receivers: Option<String>,
         }
     }
+
     /// `/secapi/pay/profitsharingfinish`
     pub mod profitsharingfinish {
         /// 完结分账
@@ -779,15 +783,15 @@ pub mod pay {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     transaction_id: String,
                     out_order_no: String,
                     description: String,
                 );
                 /// Sets `sub_mch_id` (子商户号).
-                with_sub_mch_id => sub_mch_id: String;
+                fn with_sub_mch_id(sub_mch_id: String);
             }
         }
 
@@ -810,6 +814,7 @@ pub mod pay {
             pub order_id: Option<String>,
         }
     }
+
     /// `/secapi/pay/profitsharingreturn`
     pub mod profitsharingreturn {
         /// 分账回退
@@ -850,8 +855,8 @@ pub mod pay {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     out_return_no: String,
                     return_account_type: String,
@@ -860,13 +865,13 @@ pub mod pay {
                     description: String,
                 );
                 /// Sets `sub_mch_id` (子商户号).
-                with_sub_mch_id => sub_mch_id: String;
+                fn with_sub_mch_id(sub_mch_id: String);
                 /// Sets `sub_appid` (子商户公众账号ID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `order_id` (微信分账单号).
-                with_order_id => order_id: String;
+                fn with_order_id(order_id: String);
                 /// Sets `out_order_no` (商户分账单号).
-                with_out_order_no => out_order_no: String;
+                fn with_out_order_no(out_order_no: String);
             }
         }
 
@@ -905,6 +910,7 @@ pub mod pay {
             pub finish_time: Option<String>,
         }
     }
+
     /// `/secapi/pay/refund`
     pub mod refund {
         /// 申请退款
@@ -949,8 +955,8 @@ pub mod pay {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     transaction_id: String,
                     out_trade_no: String,
@@ -959,17 +965,17 @@ pub mod pay {
                     refund_fee: i64,
                 );
                 /// Sets `sub_appid` (子商户公众账号ID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `sub_mch_id` (子商户号).
-                with_sub_mch_id => sub_mch_id: String;
+                fn with_sub_mch_id(sub_mch_id: String);
                 /// Sets `refund_fee_type` (退款货币种类).
-                with_refund_fee_type => refund_fee_type: String;
+                fn with_refund_fee_type(refund_fee_type: String);
                 /// Sets `refund_desc` (退款原因).
-                with_refund_desc => refund_desc: String;
+                fn with_refund_desc(refund_desc: String);
                 /// Sets `refund_account` (退款资金来源).
-                with_refund_account => refund_account: String;
+                fn with_refund_account(refund_account: String);
                 /// Sets `notify_url` (退款结果通知url).
-                with_notify_url => notify_url: String;
+                fn with_notify_url(notify_url: String);
             }
         }
 
@@ -1016,6 +1022,7 @@ pub mod pay {
             pub coupon_refund_count: Option<i64>,
         }
     }
+
     /// `/secapi/pay/refundv2`
     pub mod refundv2 {
         /// 申请退款（支持单品）
@@ -1062,8 +1069,8 @@ pub mod pay {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     transaction_id: String,
                     out_trade_no: String,
@@ -1072,19 +1079,19 @@ pub mod pay {
                     refund_fee: i64,
                 );
                 /// Sets `detail` (退款包含的商品列表信息 (JSON text)).
-                with_detail => detail: String;
+                fn with_detail(detail: String);
                 /// Sets `sub_appid` (子商户公众账号ID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `sub_mch_id` (子商户号).
-                with_sub_mch_id => sub_mch_id: String;
+                fn with_sub_mch_id(sub_mch_id: String);
                 /// Sets `refund_fee_type` (退款货币种类).
-                with_refund_fee_type => refund_fee_type: String;
+                fn with_refund_fee_type(refund_fee_type: String);
                 /// Sets `refund_desc` (退款原因).
-                with_refund_desc => refund_desc: String;
+                fn with_refund_desc(refund_desc: String);
                 /// Sets `refund_account` (退款资金来源).
-                with_refund_account => refund_account: String;
+                fn with_refund_account(refund_account: String);
                 /// Sets `notify_url` (退款结果通知url).
-                with_notify_url => notify_url: String;
+                fn with_notify_url(notify_url: String);
             }
         }
 
@@ -1133,6 +1140,7 @@ pub mod pay {
             pub promotion_detail: Option<String>,
         }
     }
+
     /// `/secapi/pay/reverse`
     pub mod reverse {
         /// 撤销订单
@@ -1163,17 +1171,14 @@ pub mod pay {
         }
 
         constructors! {
-            Post {
-                new(
-                    appid: String,
-                    out_trade_no: String,
-                );
+            impl Post {
+                fn new(appid: String, out_trade_no: String);
                 /// Sets `sub_appid` (子商户公众账号ID).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `sub_mch_id` (子商户号).
-                with_sub_mch_id => sub_mch_id: String;
+                fn with_sub_mch_id(sub_mch_id: String);
                 /// Sets `transaction_id` (微信订单号).
-                with_transaction_id => transaction_id: String;
+                fn with_transaction_id(transaction_id: String);
             }
         }
 
@@ -1183,6 +1188,7 @@ pub mod pay {
         pub type PostResponse = crate::api::v2::secapi::types::FacepayreverseResponse;
     }
 }
+
 /// Types that several operations of feature `v2-secapi` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     /// An APIv2 answer several operations give, less the protocol members the client checks. Every member is optional: WeChat Pay leaves out what does not apply.

@@ -37,8 +37,8 @@ pub mod getrealnameinfo {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 version: String,
                 appid: String,
                 openid: String,
@@ -46,11 +46,11 @@ pub mod getrealnameinfo {
                 access_token: String,
             );
             /// Sets `timestamp` (unix时间戳).
-            with_timestamp => timestamp: i64;
+            fn with_timestamp(timestamp: i64);
             /// Sets `cert_sign` (使用rsa私钥对证书序列号和unix时间戳的进行签名).
-            with_cert_sign => cert_sign: String;
+            fn with_cert_sign(cert_sign: String);
             /// Sets `charset` (证件类型: `UTF-8`, `GBK`).
-            with_charset => charset: String;
+            fn with_charset(charset: String);
         }
     }
 
@@ -75,6 +75,7 @@ pub mod getrealnameinfo {
         pub cre_type: Option<String>,
     }
 }
+
 /// `/secsvc/realnameauth`
 pub mod realnameauth {
     /// 微信支付实名验证

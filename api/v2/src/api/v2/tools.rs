@@ -29,15 +29,12 @@ pub mod authcodetoopenid {
     }
 
     constructors! {
-        Post {
-            new(
-                appid: String,
-                auth_code: String,
-            );
+        impl Post {
+            fn new(appid: String, auth_code: String);
             /// Sets `sub_appid` (子商户公众账号ID).
-            with_sub_appid => sub_appid: String;
+            fn with_sub_appid(sub_appid: String);
             /// Sets `sub_mch_id` (子商户号).
-            with_sub_mch_id => sub_mch_id: String;
+            fn with_sub_mch_id(sub_mch_id: String);
         }
     }
 
@@ -58,6 +55,7 @@ pub mod authcodetoopenid {
         pub openid: Option<String>,
     }
 }
+
 /// `/tools/shorturl`
 pub mod shorturl {
     /// 转换短链接

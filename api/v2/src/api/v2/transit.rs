@@ -74,8 +74,8 @@ pub mod partnerpay {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     sub_mch_id: String,
                     body: String,
@@ -89,33 +89,33 @@ pub mod partnerpay {
                     version: String,
                 );
                 /// Sets `sub_appid` (子商户公众账号id).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
                 /// Sets `detail` (商品详情).
-                with_detail => detail: String;
+                fn with_detail(detail: String);
                 /// Sets `attach` (附加数据).
-                with_attach => attach: String;
+                fn with_attach(attach: String);
                 /// Sets `fee_type` (货币类型).
-                with_fee_type => fee_type: String;
+                fn with_fee_type(fee_type: String);
                 /// Sets `goods_tag` (商品标记).
-                with_goods_tag => goods_tag: String;
+                fn with_goods_tag(goods_tag: String);
                 /// Sets `contract_id` (委托代扣协议id).
-                with_contract_id => contract_id: String;
+                fn with_contract_id(contract_id: String);
                 /// Sets `clientip` (客户端 IP).
-                with_clientip => clientip: String;
+                fn with_clientip(clientip: String);
                 /// Sets `deviceid` (设备ID).
-                with_deviceid => deviceid: String;
+                fn with_deviceid(deviceid: String);
                 /// Sets `mobile` (手机号).
-                with_mobile => mobile: String;
+                fn with_mobile(mobile: String);
                 /// Sets `email` (邮箱地址).
-                with_email => email: String;
+                fn with_email(email: String);
                 /// Sets `qq` (QQ号).
-                with_qq => qq: String;
+                fn with_qq(qq: String);
                 /// Sets `openid` (微信openID).
-                with_openid => openid: String;
+                fn with_openid(openid: String);
                 /// Sets `creid` (身份证号).
-                with_creid => creid: String;
+                fn with_creid(creid: String);
                 /// Sets `outerid` (商户侧用户标识).
-                with_outerid => outerid: String;
+                fn with_outerid(outerid: String);
             }
         }
 
@@ -134,6 +134,7 @@ pub mod partnerpay {
             pub device_info: Option<String>,
         }
     }
+
     /// `/transit/partnerpay/queryorder`
     pub mod queryorder {
         /// 查询订单
@@ -164,15 +165,15 @@ pub mod partnerpay {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     sub_mch_id: String,
                     transaction_id: String,
                     out_trade_no: String,
                 );
                 /// Sets `sub_appid` (子商户公众账号id).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
             }
         }
 
@@ -229,6 +230,7 @@ pub mod partnerpay {
             pub trade_state_desc: Option<String>,
         }
     }
+
     /// `/transit/partnerpay/querystate`
     pub mod querystate {
         /// 查询用户状态接口
@@ -259,15 +261,10 @@ pub mod partnerpay {
         }
 
         constructors! {
-            Post {
-                new(
-                    appid: String,
-                    sub_mch_id: String,
-                    contract_id: String,
-                    openid: String,
-                );
+            impl Post {
+                fn new(appid: String, sub_mch_id: String, contract_id: String, openid: String);
                 /// Sets `sub_appid` (子商户公众账号id).
-                with_sub_appid => sub_appid: String;
+                fn with_sub_appid(sub_appid: String);
             }
         }
 
@@ -295,6 +292,7 @@ pub mod partnerpay {
         }
     }
 }
+
 /// `/transit/pay`
 pub mod pay {
     /// `/transit/pay/payapply`
@@ -363,8 +361,8 @@ pub mod pay {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     body: String,
                     out_trade_no: String,
@@ -377,31 +375,31 @@ pub mod pay {
                     version: String,
                 );
                 /// Sets `detail` (商品详情).
-                with_detail => detail: String;
+                fn with_detail(detail: String);
                 /// Sets `attach` (附加数据).
-                with_attach => attach: String;
+                fn with_attach(attach: String);
                 /// Sets `fee_type` (货币类型).
-                with_fee_type => fee_type: String;
+                fn with_fee_type(fee_type: String);
                 /// Sets `goods_tag` (商品标记).
-                with_goods_tag => goods_tag: String;
+                fn with_goods_tag(goods_tag: String);
                 /// Sets `contract_id` (委托代扣协议id).
-                with_contract_id => contract_id: String;
+                fn with_contract_id(contract_id: String);
                 /// Sets `clientip` (客户端 IP).
-                with_clientip => clientip: String;
+                fn with_clientip(clientip: String);
                 /// Sets `deviceid` (设备ID).
-                with_deviceid => deviceid: String;
+                fn with_deviceid(deviceid: String);
                 /// Sets `mobile` (手机号).
-                with_mobile => mobile: String;
+                fn with_mobile(mobile: String);
                 /// Sets `email` (邮箱地址).
-                with_email => email: String;
+                fn with_email(email: String);
                 /// Sets `qq` (QQ号).
-                with_qq => qq: String;
+                fn with_qq(qq: String);
                 /// Sets `openid` (微信openID).
-                with_openid => openid: String;
+                fn with_openid(openid: String);
                 /// Sets `creid` (身份证号).
-                with_creid => creid: String;
+                fn with_creid(creid: String);
                 /// Sets `outerid` (商户侧用户标识).
-                with_outerid => outerid: String;
+                fn with_outerid(outerid: String);
             }
         }
 
@@ -416,6 +414,7 @@ pub mod pay {
             pub device_info: Option<String>,
         }
     }
+
     /// `/transit/pay/querystate`
     pub mod querystate {
         /// 查询用户状态接口
@@ -461,6 +460,7 @@ pub mod pay {
         }
     }
 }
+
 /// `/transit/queryorder`
 pub mod queryorder {
     /// 查询订单

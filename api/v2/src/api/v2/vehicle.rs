@@ -51,6 +51,7 @@ pub mod partnerpay {
             pub deduct_mode: Option<String>,
         }
     }
+
     /// `/vehicle/partnerpay/payapply`
     pub mod payapply {
         /// 申请扣款
@@ -107,8 +108,8 @@ pub mod partnerpay {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     sub_appid: String,
                     sub_mch_id: String,
@@ -123,17 +124,17 @@ pub mod partnerpay {
                     scene_info: String,
                 );
                 /// Sets `detail` (商品详情).
-                with_detail => detail: String;
+                fn with_detail(detail: String);
                 /// Sets `attach` (附加数据).
-                with_attach => attach: String;
+                fn with_attach(attach: String);
                 /// Sets `fee_type` (货币类型).
-                with_fee_type => fee_type: String;
+                fn with_fee_type(fee_type: String);
                 /// Sets `goods_tag` (商品标记).
-                with_goods_tag => goods_tag: String;
+                fn with_goods_tag(goods_tag: String);
                 /// Sets `openid` (用户标识).
-                with_openid => openid: String;
+                fn with_openid(openid: String);
                 /// Sets `profit_sharing` (分账标识: `Y`, `N`).
-                with_profit_sharing => profit_sharing: String;
+                fn with_profit_sharing(profit_sharing: String);
             }
         }
 
@@ -152,6 +153,7 @@ pub mod partnerpay {
             pub device_info: Option<String>,
         }
     }
+
     /// `/vehicle/partnerpay/querystate`
     pub mod querystate {
         /// 用户状态查询
@@ -189,8 +191,8 @@ pub mod partnerpay {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     sub_appid: String,
                     sub_mch_id: String,
@@ -201,7 +203,7 @@ pub mod partnerpay {
                     version: String,
                 );
                 /// Sets `jump_scene` (跳转场景: `APP`, `H5`).
-                with_jump_scene => jump_scene: String;
+                fn with_jump_scene(jump_scene: String);
             }
         }
 
@@ -231,6 +233,7 @@ pub mod partnerpay {
         }
     }
 }
+
 /// `/vehicle/pay`
 pub mod pay {
     /// `/vehicle/pay/notification`
@@ -272,6 +275,7 @@ pub mod pay {
             pub deduct_mode: Option<String>,
         }
     }
+
     /// `/vehicle/pay/payapply`
     pub mod payapply {
         /// 申请扣款
@@ -324,8 +328,8 @@ pub mod pay {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     body: String,
                     out_trade_no: String,
@@ -338,17 +342,17 @@ pub mod pay {
                     scene_info: String,
                 );
                 /// Sets `detail` (商品详情).
-                with_detail => detail: String;
+                fn with_detail(detail: String);
                 /// Sets `attach` (附加数据).
-                with_attach => attach: String;
+                fn with_attach(attach: String);
                 /// Sets `fee_type` (货币类型).
-                with_fee_type => fee_type: String;
+                fn with_fee_type(fee_type: String);
                 /// Sets `goods_tag` (商品标记).
-                with_goods_tag => goods_tag: String;
+                fn with_goods_tag(goods_tag: String);
                 /// Sets `openid` (用户标识).
-                with_openid => openid: String;
+                fn with_openid(openid: String);
                 /// Sets `profit_sharing` (分账标识: `Y`, `N`).
-                with_profit_sharing => profit_sharing: String;
+                fn with_profit_sharing(profit_sharing: String);
             }
         }
 
@@ -363,6 +367,7 @@ pub mod pay {
             pub device_info: Option<String>,
         }
     }
+
     /// `/vehicle/pay/querystate`
     pub mod querystate {
         /// 用户状态查询
@@ -394,8 +399,8 @@ pub mod pay {
         }
 
         constructors! {
-            Post {
-                new(
+            impl Post {
+                fn new(
                     appid: String,
                     trade_scene: String,
                     openid: String,
@@ -403,7 +408,7 @@ pub mod pay {
                     version: String,
                 );
                 /// Sets `jump_scene` (跳转场景).
-                with_jump_scene => jump_scene: String;
+                fn with_jump_scene(jump_scene: String);
             }
         }
 

@@ -36,6 +36,7 @@ pub mod cancelbill {
     /// The type is [`CancelbillResponse`](crate::api::v2::wxv::types::CancelbillResponse), which other answers share.
     pub type PostResponse = crate::api::v2::wxv::types::CancelbillResponse;
 }
+
 /// `/wxv/changerentmoney`
 pub mod changerentmoney {
     /// 修改租借订单
@@ -74,8 +75,8 @@ pub mod changerentmoney {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 version: String,
                 appid: String,
                 out_order_no: String,
@@ -85,9 +86,9 @@ pub mod changerentmoney {
                 compensation_fee: i64,
             );
             /// Sets `reason` (修改原因).
-            with_reason => reason: String;
+            fn with_reason(reason: String);
             /// Sets `compensation_fee_desc` (赔偿金费用说明).
-            with_compensation_fee_desc => compensation_fee_desc: String;
+            fn with_compensation_fee_desc(compensation_fee_desc: String);
         }
     }
 
@@ -96,6 +97,7 @@ pub mod changerentmoney {
     /// The type is [`CancelbillResponse`](crate::api::v2::wxv::types::CancelbillResponse), which other answers share.
     pub type PostResponse = crate::api::v2::wxv::types::CancelbillResponse;
 }
+
 /// `/wxv/createhotelbill`
 pub mod createhotelbill {
     /// 创建速住订单
@@ -156,8 +158,8 @@ pub mod createhotelbill {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 version: String,
                 appid: String,
                 out_order_no: String,
@@ -173,19 +175,19 @@ pub mod createhotelbill {
                 cert_serial_no: String,
             );
             /// Sets `room_rate_desc` (房费说明).
-            with_room_rate_desc => room_rate_desc: String;
+            fn with_room_rate_desc(room_rate_desc: String);
             /// Sets `attach` (回调数据包).
-            with_attach => attach: String;
+            fn with_attach(attach: String);
             /// Sets `openid` (用户标识).
-            with_openid => openid: String;
+            fn with_openid(openid: String);
             /// Sets `name` (用户姓名).
-            with_name => name: String;
+            fn with_name(name: String);
             /// Sets `phone` (用户手机号).
-            with_phone => phone: String;
+            fn with_phone(phone: String);
             /// Sets `userid` (用户身份证ID).
-            with_userid => userid: String;
+            fn with_userid(userid: String);
             /// Sets `address` (用户收货地址).
-            with_address => address: String;
+            fn with_address(address: String);
         }
     }
 
@@ -194,6 +196,7 @@ pub mod createhotelbill {
     /// The type is [`CreatehotelbillResponse`](crate::api::v2::wxv::types::CreatehotelbillResponse), which other answers share.
     pub type PostResponse = crate::api::v2::wxv::types::CreatehotelbillResponse;
 }
+
 /// `/wxv/createrentbill`
 pub mod createrentbill {
     /// 创建租借订单
@@ -252,8 +255,8 @@ pub mod createrentbill {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 version: String,
                 appid: String,
                 out_order_no: String,
@@ -265,25 +268,25 @@ pub mod createrentbill {
                 cert_serial_no: String,
             );
             /// Sets `start_time` (租用时间).
-            with_start_time => start_time: String;
+            fn with_start_time(start_time: String);
             /// Sets `end_time` (预定归还时间).
-            with_end_time => end_time: String;
+            fn with_end_time(end_time: String);
             /// Sets `service_location` (租用地点).
-            with_service_location => service_location: String;
+            fn with_service_location(service_location: String);
             /// Sets `rent_fee_desc` (租金规则 计费说明).
-            with_rent_fee_desc => rent_fee_desc: String;
+            fn with_rent_fee_desc(rent_fee_desc: String);
             /// Sets `attach` (商户数据包).
-            with_attach => attach: String;
+            fn with_attach(attach: String);
             /// Sets `openid` (用户标识).
-            with_openid => openid: String;
+            fn with_openid(openid: String);
             /// Sets `name` (用户姓名).
-            with_name => name: String;
+            fn with_name(name: String);
             /// Sets `phone` (用户手机号).
-            with_phone => phone: String;
+            fn with_phone(phone: String);
             /// Sets `userid` (用户身份证ID).
-            with_userid => userid: String;
+            fn with_userid(userid: String);
             /// Sets `address` (用户收货地址).
-            with_address => address: String;
+            fn with_address(address: String);
         }
     }
 
@@ -292,6 +295,7 @@ pub mod createrentbill {
     /// The type is [`CreatehotelbillResponse`](crate::api::v2::wxv::types::CreatehotelbillResponse), which other answers share.
     pub type PostResponse = crate::api::v2::wxv::types::CreatehotelbillResponse;
 }
+
 /// `/wxv/finishhotelbill`
 pub mod finishhotelbill {
     /// 完结速住订单
@@ -346,8 +350,8 @@ pub mod finishhotelbill {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 version: String,
                 appid: String,
                 out_order_no: String,
@@ -364,11 +368,11 @@ pub mod finishhotelbill {
                 profit_sharing: String,
             );
             /// Sets `real_end_time` (实际离店时间).
-            with_real_end_time => real_end_time: String;
+            fn with_real_end_time(real_end_time: String);
             /// Sets `cancel_fee` (取消费用).
-            with_cancel_fee => cancel_fee: i64;
+            fn with_cancel_fee(cancel_fee: i64);
             /// Sets `room_rate` (房费).
-            with_room_rate => room_rate: i64;
+            fn with_room_rate(room_rate: i64);
         }
     }
 
@@ -377,6 +381,7 @@ pub mod finishhotelbill {
     /// The type is [`CancelbillResponse`](crate::api::v2::wxv::types::CancelbillResponse), which other answers share.
     pub type PostResponse = crate::api::v2::wxv::types::CancelbillResponse;
 }
+
 /// `/wxv/finishrentbill`
 pub mod finishrentbill {
     /// 完结租借订单
@@ -423,8 +428,8 @@ pub mod finishrentbill {
     }
 
     constructors! {
-        Post {
-            new(
+        impl Post {
+            fn new(
                 version: String,
                 appid: String,
                 out_order_no: String,
@@ -438,9 +443,9 @@ pub mod finishrentbill {
                 profit_sharing: String,
             );
             /// Sets `real_end_time` (实际归还时间).
-            with_real_end_time => real_end_time: String;
+            fn with_real_end_time(real_end_time: String);
             /// Sets `service_end_location` (归还地点).
-            with_service_end_location => service_end_location: String;
+            fn with_service_end_location(service_end_location: String);
         }
     }
 
@@ -449,6 +454,7 @@ pub mod finishrentbill {
     /// The type is [`CancelbillResponse`](crate::api::v2::wxv::types::CancelbillResponse), which other answers share.
     pub type PostResponse = crate::api::v2::wxv::types::CancelbillResponse;
 }
+
 /// `/wxv/queryhotelbill`
 pub mod queryhotelbill {
     /// 查询速住订单
@@ -537,6 +543,7 @@ pub mod queryhotelbill {
         pub pay_type: Option<String>,
     }
 }
+
 /// `/wxv/queryrentbill`
 pub mod queryrentbill {
     /// 查询租借订单
@@ -617,6 +624,7 @@ pub mod queryrentbill {
         pub pay_type: Option<String>,
     }
 }
+
 /// Types that several operations of feature `v2-wxv` share, one per shape: each operation's module names them under its own names too.
 pub mod types {
     /// An APIv2 answer several operations give, less the protocol members the client checks. Every member is optional: WeChat Pay leaves out what does not apply.

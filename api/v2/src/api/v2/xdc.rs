@@ -37,6 +37,7 @@ pub mod apiv2getsignkey {
         }
     }
 }
+
 /// `/xdc/apiv2sandbox`
 pub mod apiv2sandbox {
     /// `/xdc/apiv2sandbox/pay`
@@ -103,8 +104,8 @@ pub mod apiv2sandbox {
             }
 
             constructors! {
-                Post {
-                    new(
+                impl Post {
+                    fn new(
                         appid: String,
                         body: String,
                         out_trade_no: String,
@@ -113,35 +114,35 @@ pub mod apiv2sandbox {
                         auth_code: String,
                     );
                     /// Sets `version` (接口版本号).
-                    with_version => version: String;
+                    fn with_version(version: String);
                     /// Sets `profit_sharing` (是否指定服务商分账: `N`, `Y`).
-                    with_profit_sharing => profit_sharing: String;
+                    fn with_profit_sharing(profit_sharing: String);
                     /// Sets `deposit` (是否押金支付: `Y`, `N`).
-                    with_deposit => deposit: String;
+                    fn with_deposit(deposit: String);
                     /// Sets `sub_appid` (子商户公众账号ID).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                     /// Sets `sub_mch_id` (子商户号).
-                    with_sub_mch_id => sub_mch_id: String;
+                    fn with_sub_mch_id(sub_mch_id: String);
                     /// Sets `device_info` (设备号).
-                    with_device_info => device_info: String;
+                    fn with_device_info(device_info: String);
                     /// Sets `detail` (单品优惠活动该字段必传 (JSON text)).
-                    with_detail => detail: String;
+                    fn with_detail(detail: String);
                     /// Sets `attach` (附加数据).
-                    with_attach => attach: String;
+                    fn with_attach(attach: String);
                     /// Sets `fee_type` (货币类型).
-                    with_fee_type => fee_type: String;
+                    fn with_fee_type(fee_type: String);
                     /// Sets `goods_tag` (订单优惠标记).
-                    with_goods_tag => goods_tag: String;
+                    fn with_goods_tag(goods_tag: String);
                     /// Sets `limit_pay` (指定支付方式).
-                    with_limit_pay => limit_pay: String;
+                    fn with_limit_pay(limit_pay: String);
                     /// Sets `time_start` (交易起始时间).
-                    with_time_start => time_start: String;
+                    fn with_time_start(time_start: String);
                     /// Sets `time_expire` (交易结束时间).
-                    with_time_expire => time_expire: String;
+                    fn with_time_expire(time_expire: String);
                     /// Sets `receipt` (电子发票入口开放标识).
-                    with_receipt => receipt: String;
+                    fn with_receipt(receipt: String);
                     /// Sets `scene_info` (场景信息JSON格式字符串 (JSON text)).
-                    with_scene_info => scene_info: String;
+                    fn with_scene_info(scene_info: String);
                 }
             }
 
@@ -190,6 +191,7 @@ pub mod apiv2sandbox {
                 pub promotion_detail: Option<String>,
             }
         }
+
         /// `/xdc/apiv2sandbox/pay/orderquery`
         pub mod orderquery {
             /// 查询订单
@@ -224,18 +226,14 @@ pub mod apiv2sandbox {
             }
 
             constructors! {
-                Post {
-                    new(
-                        appid: String,
-                        transaction_id: String,
-                        out_trade_no: String,
-                    );
+                impl Post {
+                    fn new(appid: String, transaction_id: String, out_trade_no: String);
                     /// Sets `version` (接口版本号: `1.0`).
-                    with_version => version: String;
+                    fn with_version(version: String);
                     /// Sets `sub_appid` (子商户公众账号ID).
-                    with_sub_appid => sub_appid: String;
+                    fn with_sub_appid(sub_appid: String);
                     /// Sets `sub_mch_id` (子商户号).
-                    with_sub_mch_id => sub_mch_id: String;
+                    fn with_sub_mch_id(sub_mch_id: String);
                 }
             }
 

@@ -42,6 +42,24 @@ pub(crate) fn secs_to_nanos(unix: i64) -> i128 {
     i128::from(unix) * 1_000_000_000
 }
 
+/// `yyyyMMddHHmmss` in China Standard Time.
+pub(crate) fn compact_time(unix: i64) -> String {
+    format_rfc3339(unix)
+        .chars()
+        .take(19)
+        .filter(char::is_ascii_digit)
+        .collect()
+}
+
+/// `yyyy-MM-dd HH:mm:ss` in China Standard Time.
+pub(crate) fn spaced_time(unix: i64) -> String {
+    format_rfc3339(unix)
+        .chars()
+        .take(19)
+        .map(|c| if c == 'T' { ' ' } else { c })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,8 @@
 //! [`close`]) work on the [`Store`] and the [`EventSink`] only, so that the
 //! crate's unit tests can watch the events they send.
 
+use std::collections::BTreeMap;
+
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
@@ -32,6 +34,14 @@ use crate::state::AppState;
 use crate::store::{Store, next_id};
 use crate::validation::json_object;
 use crate::validation::{Field, Kind, STRING, missing};
+
+/// The member of a stored order's or refund's request that marks it as
+/// placed through APIv2 (see `handlers::v2`); it holds the APIv2 request
+/// (without `nonce_str` and `sign`).
+pub(crate) const V2_MARKER: &str = "v2";
+
+/// `event_type` of APIv2 payment notifications in the delivery log.
+pub(crate) const V2_PAYMENT_EVENT: &str = "V2.TRANSACTION.SUCCESS";
 
 /// The openid a non-JSAPI order's payer gets when the control endpoint is
 /// not told one (the spec's example openid).
@@ -741,17 +751,17 @@ pub(crate) async fn pay(
         })
         .await?;
     let view = order.view();
-    if order.request.contains_key(crate::handlers::v2::MARKER) {
+    if order.request.contains_key(V2_MARKER) {
         // Placed through APIv2: the APIv2 notification, when the order has
         // a notify_url (a micropay order has none).
         let notify_url = order.notify_url();
         if !notify_url.is_empty() {
             events.send(Event {
-                event_type: crate::handlers::v2::PAYMENT_EVENT,
+                event_type: V2_PAYMENT_EVENT,
                 original_type: "transaction",
                 summary: "支付成功",
                 notify_url,
-                resource: crate::handlers::v2::payment_notice(&order),
+                resource: order.v2_notice(),
                 v2: Some(V2Notice::Payment),
             });
         }
@@ -1060,6 +1070,85 @@ async fn close_order_control(
         .await?
         .ok_or_else(|| order_not_found(&format!("out_trade_no {out_trade_no:?}")))?;
     Ok(Json(order.view()))
+}
+
+/// What APIv2 says of orders placed through it (see `handlers::v2`).
+impl Order {
+    /// What APIv2 says of the order: its orderquery answer and its payment
+    /// notification.
+    pub(crate) fn v2_members(&self) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        let mut put = |name: &str, value: String| {
+            if !value.is_empty() {
+                out.insert(name.to_owned(), value);
+            }
+        };
+        let state = match self.trade_state {
+            TradeState::NotPay if self.trade_type == TradeType::Micropay => "USERPAYING",
+            other => other.as_str(),
+        };
+        put("trade_state", state.to_owned());
+        put(
+            "trade_state_desc",
+            match state {
+                "USERPAYING" => "用户支付中",
+                "SUCCESS" => "支付成功",
+                "CLOSED" => "订单已关闭",
+                "REFUND" => "转入退款",
+                _ => "订单未支付",
+            }
+            .to_owned(),
+        );
+        put("appid", self.text("appid").to_owned());
+        put("out_trade_no", self.out_trade_no.clone());
+        put("total_fee", self.total().to_string());
+        put("fee_type", "CNY".to_owned());
+        put("attach", self.text("attach").to_owned());
+        put("trade_type", self.trade_type.as_str().to_owned());
+        if self.trade_state.is_paid() {
+            put(
+                "transaction_id",
+                self.transaction_id.clone().unwrap_or_default(),
+            );
+            put("openid", self.payer_openid.clone().unwrap_or_default());
+            put("is_subscribe", "N".to_owned());
+            put("bank_type", self.bank_type.clone().unwrap_or_default());
+            put(
+                "cash_fee",
+                self.payer_total.unwrap_or_else(|| self.total()).to_string(),
+            );
+            put(
+                "time_end",
+                self.success_time
+                    .map(clock::compact_time)
+                    .unwrap_or_default(),
+            );
+        }
+        out
+    }
+
+    /// The members of the order's APIv2 payment notification (unsigned; signed
+    /// at each delivery attempt).
+    pub(crate) fn v2_notice(&self) -> Value {
+        let mut members = self.v2_members();
+        members.remove("trade_state");
+        members.remove("trade_state_desc");
+        members.insert("mch_id".into(), self.mchid.clone());
+        if let Some(device) = self
+            .request
+            .get(V2_MARKER)
+            .and_then(|v2| v2.get("device_info"))
+            .and_then(Value::as_str)
+        {
+            members.insert("device_info".into(), device.to_owned());
+        }
+        Value::Object(
+            members
+                .into_iter()
+                .map(|(name, value)| (name, Value::from(value)))
+                .collect(),
+        )
+    }
 }
 
 #[cfg(test)]

@@ -26,6 +26,9 @@ use crate::store::{Store, next_id};
 use crate::validation::json_object;
 use crate::validation::{Field, Kind, STRING};
 
+/// `event_type` of APIv2 refund notifications in the delivery log.
+pub(crate) const V2_REFUND_EVENT: &str = "V2.REFUND.SUCCESS";
+
 /// The routes of this module.
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -351,15 +354,15 @@ pub(crate) async fn apply(
             ],
         )?;
         payments::add_refund(db, &order, refund_amount)?;
-        let event = if request.contains_key(crate::handlers::v2::MARKER) {
+        let event = if request.contains_key(payments::V2_MARKER) {
             // A refund applied for through APIv2: its notification goes
             // to its own notify_url only (none given, none sent).
             text("notify_url").map(|notify_url| Event {
-                event_type: crate::handlers::v2::REFUND_EVENT,
+                event_type: V2_REFUND_EVENT,
                 original_type: "refund",
                 summary: "退款成功",
                 notify_url,
-                resource: crate::handlers::v2::refund_notice(&refund, &order),
+                resource: refund.v2_notice(&order),
                 v2: Some(V2Notice::Refund),
             })
         } else {
@@ -434,6 +437,33 @@ async fn query_refund(
         })
         .await?;
     Ok(Json(view))
+}
+
+/// What APIv2 says of refunds applied for through it (see `handlers::v2`).
+impl Refund {
+    /// The members of the refund's APIv2 notification (the `<root>` that `req_info`
+    /// encrypts, plus `appid` and `mch_id` for the outer document).
+    pub(crate) fn v2_notice(&self, order: &Order) -> Value {
+        let total = order.total();
+        let success = self.success_time.unwrap_or(self.create_time);
+        json!({
+            "appid": order.text("appid"),
+            "mch_id": order.mchid,
+            "transaction_id": order.transaction_id.clone().unwrap_or_default(),
+            "out_trade_no": order.out_trade_no,
+            "refund_id": self.refund_id,
+            "out_refund_no": self.out_refund_no,
+            "total_fee": total.to_string(),
+            "settlement_total_fee": total.to_string(),
+            "refund_fee": self.refund.to_string(),
+            "settlement_refund_fee": self.refund.to_string(),
+            "refund_status": "SUCCESS",
+            "success_time": clock::spaced_time(success),
+            "refund_recv_accout": "支付用户的零钱",
+            "refund_account": "REFUND_SOURCE_UNSETTLED_FUNDS",
+            "refund_request_source": "API",
+        })
+    }
 }
 
 #[cfg(test)]

@@ -27,21 +27,16 @@ use crate::clock;
 use crate::errors::ApiError;
 use crate::events::V2Notice;
 use crate::handlers::payments::{self, Order, PayOptions, TradeState, TradeType};
-use crate::handlers::refunds::{self, Refund};
+use crate::handlers::refunds;
 use crate::state::AppState;
 
 pub(crate) use tls::{TlsListener, TlsPeer};
 use wire::{Fields, SignType};
 
-/// The member of a stored order's or refund's request that marks it as
-/// placed through APIv2; it holds the APIv2 request (without `nonce_str`
-/// and `sign`).
-pub(crate) const MARKER: &str = "v2";
-
-/// `event_type` of APIv2 payment notifications in the delivery log.
-pub(crate) const PAYMENT_EVENT: &str = "V2.TRANSACTION.SUCCESS";
-/// `event_type` of APIv2 refund notifications in the delivery log.
-pub(crate) const REFUND_EVENT: &str = "V2.REFUND.SUCCESS";
+// What marks an order or refund as placed through APIv2, and what APIv2
+// says of them, live with the orders and refunds (`payments`, `refunds`),
+// which queue the notifications.
+use payments::V2_MARKER as MARKER;
 
 /// APIv2 request bodies larger than this are refused.
 const MAX_BODY: usize = 64 * 1024;
@@ -165,24 +160,6 @@ fn optional<'a>(fields: &'a Fields, name: &str) -> Option<&'a str> {
         .get(name)
         .map(String::as_str)
         .filter(|v| !v.is_empty())
-}
-
-/// `yyyyMMddHHmmss` in China Standard Time.
-fn compact_time(unix: i64) -> String {
-    clock::format_rfc3339(unix)
-        .chars()
-        .take(19)
-        .filter(char::is_ascii_digit)
-        .collect()
-}
-
-/// `yyyy-MM-dd HH:mm:ss` in China Standard Time.
-fn spaced_time(unix: i64) -> String {
-    clock::format_rfc3339(unix)
-        .chars()
-        .take(19)
-        .map(|c| if c == 'T' { ' ' } else { c })
-        .collect()
 }
 
 fn nonce() -> String {
@@ -497,69 +474,16 @@ async fn micropay(app: &AppState, fields: &Fields) -> Result<Fields, Refused> {
     )
     .await?;
     let order = find_order(app, fields).await?;
-    let mut out = payment_members(&order);
+    let mut out = order.v2_members();
     out.remove("trade_state");
     out.remove("trade_state_desc");
     Ok(out)
 }
 
-/// What orderquery and the payment notification say of an order.
-fn payment_members(order: &Order) -> Fields {
-    let mut out = Fields::new();
-    let mut put = |name: &str, value: String| {
-        if !value.is_empty() {
-            out.insert(name.to_owned(), value);
-        }
-    };
-    let state = match order.trade_state {
-        TradeState::NotPay if order.trade_type == TradeType::Micropay => "USERPAYING",
-        other => other.as_str(),
-    };
-    put("trade_state", state.to_owned());
-    put(
-        "trade_state_desc",
-        match state {
-            "USERPAYING" => "用户支付中",
-            "SUCCESS" => "支付成功",
-            "CLOSED" => "订单已关闭",
-            "REFUND" => "转入退款",
-            _ => "订单未支付",
-        }
-        .to_owned(),
-    );
-    put("appid", order.text("appid").to_owned());
-    put("out_trade_no", order.out_trade_no.clone());
-    put("total_fee", order.total().to_string());
-    put("fee_type", "CNY".to_owned());
-    put("attach", order.text("attach").to_owned());
-    put("trade_type", order.trade_type.as_str().to_owned());
-    if order.trade_state.is_paid() {
-        put(
-            "transaction_id",
-            order.transaction_id.clone().unwrap_or_default(),
-        );
-        put("openid", order.payer_openid.clone().unwrap_or_default());
-        put("is_subscribe", "N".to_owned());
-        put("bank_type", order.bank_type.clone().unwrap_or_default());
-        put(
-            "cash_fee",
-            order
-                .payer_total
-                .unwrap_or_else(|| order.total())
-                .to_string(),
-        );
-        put(
-            "time_end",
-            order.success_time.map(compact_time).unwrap_or_default(),
-        );
-    }
-    out
-}
-
 /// `POST /pay/orderquery`.
 async fn order_query(app: &AppState, fields: &Fields) -> Result<Fields, Refused> {
     let order = find_order(app, fields).await?;
-    Ok(payment_members(&order))
+    Ok(order.v2_members())
 }
 
 /// `POST /pay/closeorder`.
@@ -770,7 +694,7 @@ async fn refund_query(app: &AppState, fields: &Fields) -> Result<Fields, Refused
         put("refund_account", "REFUND_SOURCE_UNSETTLED_FUNDS".to_owned());
         put("refund_recv_accout", "支付用户的零钱".to_owned());
         if let Some(time) = refund.success_time {
-            put("refund_success_time", spaced_time(time));
+            put("refund_success_time", clock::spaced_time(time));
         }
     }
     Ok(out)
@@ -824,7 +748,9 @@ fn send_redpack(app: &AppState, fields: &Fields) -> Result<Fields, Refused> {
             None => {
                 let id = format!(
                     "1000041701{}{:018}",
-                    compact_time(clock::unix_now()).get(..8).unwrap_or_default(),
+                    clock::compact_time(clock::unix_now())
+                        .get(..8)
+                        .unwrap_or_default(),
                     rand::rng().random_range(0..1_000_000_000_000_000_000u64)
                 );
                 sent.insert(mch_billno.to_owned(), (fingerprint, id.clone()));
@@ -841,53 +767,6 @@ fn send_redpack(app: &AppState, fields: &Fields) -> Result<Fields, Refused> {
     out.insert("err_code".into(), "SUCCESS".into());
     out.insert("err_code_des".into(), "发放成功".into());
     Ok(out)
-}
-
-/// The members of the payment notification of `order` (unsigned; signed
-/// at each delivery attempt).
-pub(crate) fn payment_notice(order: &Order) -> Value {
-    let mut members = payment_members(order);
-    members.remove("trade_state");
-    members.remove("trade_state_desc");
-    members.insert("mch_id".into(), order.mchid.clone());
-    if let Some(device) = order
-        .request
-        .get(MARKER)
-        .and_then(|v2| v2.get("device_info"))
-        .and_then(Value::as_str)
-    {
-        members.insert("device_info".into(), device.to_owned());
-    }
-    Value::Object(
-        members
-            .into_iter()
-            .map(|(name, value)| (name, Value::from(value)))
-            .collect(),
-    )
-}
-
-/// The members of the refund notification (the `<root>` that `req_info`
-/// encrypts, plus `appid` and `mch_id` for the outer document).
-pub(crate) fn refund_notice(refund: &Refund, order: &Order) -> Value {
-    let total = order.total();
-    let success = refund.success_time.unwrap_or(refund.create_time);
-    json!({
-        "appid": order.text("appid"),
-        "mch_id": order.mchid,
-        "transaction_id": order.transaction_id.clone().unwrap_or_default(),
-        "out_trade_no": order.out_trade_no,
-        "refund_id": refund.refund_id,
-        "out_refund_no": refund.out_refund_no,
-        "total_fee": total.to_string(),
-        "settlement_total_fee": total.to_string(),
-        "refund_fee": refund.refund.to_string(),
-        "settlement_refund_fee": refund.refund.to_string(),
-        "refund_status": "SUCCESS",
-        "success_time": spaced_time(success),
-        "refund_recv_accout": "支付用户的零钱",
-        "refund_account": "REFUND_SOURCE_UNSETTLED_FUNDS",
-        "refund_request_source": "API",
-    })
 }
 
 /// A notification's XML body: the payment's members signed with MD5, or

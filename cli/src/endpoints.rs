@@ -5,9 +5,6 @@ use clap::Args;
 use crate::error::Failure;
 use crate::output;
 
-/// The host most operations go to: the text listing names the others.
-const DEFAULT_HOST: &str = "api.mch.weixin.qq.com";
-
 /// Arguments of `wxpay endpoints`.
 #[derive(Args)]
 #[command(
@@ -33,7 +30,7 @@ fn rows(filter: Option<&str>) -> impl Iterator<Item = &'static wxpay::api::Endpo
             info.method.as_str().to_lowercase().contains(f)
                 || info.template.to_lowercase().contains(f)
                 || info.rust_path.to_lowercase().contains(f)
-                || info.host.to_lowercase().contains(f)
+                || info.host.name().contains(f)
         })
     })
 }
@@ -49,7 +46,7 @@ fn json_row(info: &wxpay::api::EndpointInfo) -> serde_json::Value {
         "template": info.template,
         "rust_path": info.rust_path,
         "protocol": info.protocol.as_str(),
-        "host": info.host,
+        "host": info.host.name(),
         "idempotency": info.idempotency.as_str(),
         "idempotency_key": key,
     });
@@ -71,9 +68,9 @@ fn text_row(info: &wxpay::api::EndpointInfo) -> String {
             info.rust_path
         }
     );
-    if info.host != DEFAULT_HOST {
+    if info.host != wxpay::Host::Api {
         line.push_str("  @");
-        line.push_str(info.host);
+        line.push_str(info.host.name());
     }
     line
 }

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use wxpay::api::{CATALOGUE, EndpointInfo, Protocol};
 use wxpay::v2::{ClientIdentity, Fields, RawV2Settings, SignType, Signing, V2Client, V2Error};
-use wxpay::{Error, Host, Method};
+use wxpay::{Error, Method};
 use zeroize::Zeroizing;
 
 use crate::config::{Profile, ProfileArgs};
@@ -136,7 +136,7 @@ fn settings_for(
         client_cert: entry.client_cert,
         merchant_field: entry.v2_merchant_field,
         signed_answer: entry.v2_signed_answer,
-        host: Host::from_name(entry.host).unwrap_or_default(),
+        host: entry.host,
         idempotency: entry.idempotency,
     })
 }

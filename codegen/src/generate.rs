@@ -18,7 +18,7 @@ use crate::overrides;
 use crate::shapes::{CONFORMANCE_FEATURE, Census, Field, Shaped, Sides};
 use crate::spec::{
     DEFAULT_HOST, Flat, Group, Kind, Operation, Protocol, SPLIT_AREAS, Spec, get, get_str,
-    is_required, kind_of, scalar_text,
+    host_variant, is_required, kind_of, scalar_text,
 };
 
 mod files;
@@ -1199,12 +1199,10 @@ impl<'a> Gen<'a> {
         if !answer_signed {
             args.push(quote! { unsigned_answer });
         }
-        match op.host.as_str() {
-            "fraud.mch.weixin.qq.com" => args.push(quote! { host = Fraud }),
-            "payapp.weixin.qq.com" => args.push(quote! { host = PayApp }),
-            "payapp.mch.weixin.qq.com" => args.push(quote! { host = PayAppMch }),
-            DEFAULT_HOST => {}
-            other => return Err(format!("{}: unknown host `{other}`", op.key())),
+        if op.host != DEFAULT_HOST {
+            let host =
+                emit::ident(host_variant(&op.host).map_err(|e| format!("{}: {e}", op.key()))?)?;
+            args.push(quote! { host = #host });
         }
         if let Some(response) = &response {
             let response = emit::path(response, &op.key())?;

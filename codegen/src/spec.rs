@@ -49,6 +49,23 @@ pub const DEFAULT_HOST: &str = "api.mch.weixin.qq.com";
 /// The Hong Kong host (`hk/v3/…`, `global/v3/…`).
 pub const HK_HOST: &str = "apihk.mch.weixin.qq.com";
 
+/// The `wxpay::Host` variant of a host the spec names: the attribute's
+/// `host = …` and the catalogue's `host` field both come from here.
+pub fn host_variant(host: &str) -> Result<&'static str, String> {
+    Ok(match host {
+        DEFAULT_HOST => "Api",
+        HK_HOST => "HongKong",
+        "fraud.mch.weixin.qq.com" => "Fraud",
+        "payapp.weixin.qq.com" => "PayApp",
+        "payapp.mch.weixin.qq.com" => "PayAppMch",
+        other => {
+            return Err(format!(
+                "unknown host `{other}`: add it to wxpay::Host and to spec::host_variant"
+            ));
+        }
+    })
+}
+
 /// One operation: a method of one path file of the spec.
 #[derive(Clone)]
 pub struct Operation {

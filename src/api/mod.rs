@@ -100,11 +100,11 @@ pub struct EndpointInfo {
     pub idempotency: crate::Idempotency,
     /// The protocol it speaks.
     pub protocol: Protocol,
-    /// The host it is sent to: `api.mch.weixin.qq.com`,
-    /// `apihk.mch.weixin.qq.com` (`hk`, `global`), or one of APIv2's
-    /// (`fraud.mch.weixin.qq.com`, `payapp.weixin.qq.com`,
-    /// `payapp.mch.weixin.qq.com`).
-    pub host: &'static str,
+    /// The host it is sent to: [`Host::Api`](crate::Host::Api),
+    /// [`Host::HongKong`](crate::Host::HongKong) (`hk`, `global`), or one
+    /// of APIv2's (`Fraud`, `PayApp`, `PayAppMch`); [`Host::name`](crate::Host::name)
+    /// is its domain.
+    pub host: crate::Host,
     /// APIv2: it is sent with the merchant's API client certificate
     /// (`x-api-cert-required`, or a `/secapi/…` fund operation). Always
     /// `false` for APIv3.

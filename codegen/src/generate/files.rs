@@ -9,7 +9,7 @@ use super::{HEADER, Module, Row, V2Sign};
 use crate::crates::{self, Crate};
 use crate::emit;
 use crate::naming;
-use crate::spec::Protocol;
+use crate::spec::{Protocol, host_variant};
 
 /// A module's items, then its child modules, as tokens.
 fn module_items(module: &Module) -> Result<TokenStream, String> {
@@ -71,7 +71,7 @@ pub(super) fn catalogue(rows: &[Row]) -> Result<String, String> {
         #doc
         use super::{EndpointInfo, Protocol};
         use crate::v2::Signing;
-        use crate::{Idempotency, Method};
+        use crate::{Host, Idempotency, Method};
         /// Every built-in operation: APIv3 (`/v3/…`), then the Hong Kong site's (`/hk/v3/…`),
         /// the global ones (`/global/v3/…`) and APIv2 (`/v2/…`), each sorted by the spec's path
         /// then method.
@@ -109,6 +109,7 @@ fn catalogue_entry(row: &Row) -> Result<TokenStream, String> {
         Some(name) => quote! { Some(#name) },
     };
     let signed_answer = row.protocol == Protocol::V2 && !row.unsigned_answer;
+    let host = emit::ident(host_variant(host).map_err(|e| format!("{rust_path}: {e}"))?)?;
     Ok(quote! {
         EndpointInfo {
             method: Method::#method,
@@ -119,7 +120,7 @@ fn catalogue_entry(row: &Row) -> Result<TokenStream, String> {
             multipart: #multipart,
             idempotency: #idempotency,
             protocol: Protocol::#protocol,
-            host: #host,
+            host: Host::#host,
             client_cert: #client_cert,
             v2_signing: #signing,
             v2_merchant_field: #merchant,

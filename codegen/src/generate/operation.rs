@@ -19,7 +19,7 @@ use crate::naming;
 use crate::overrides::{self, Override};
 use crate::shapes::Field;
 use crate::spec::{
-    DEFAULT_HOST, Group, Kind, Operation, get, get_str, is_required, kind_of, scalar_text,
+    DEFAULT_HOST, Kind, Operation, get, get_str, host_variant, is_required, kind_of, scalar_text,
 };
 
 /// What the request struct gathers as its parameters are read.
@@ -636,8 +636,9 @@ fn endpoint_args(
     let method = emit::ident(&op.method)?;
     let template = &request.template;
     let mut args = vec![quote! { #method, #template }];
-    if matches!(op.group, Group::Hk | Group::Global) {
-        args.push(quote! { host = HongKong });
+    if op.host != DEFAULT_HOST {
+        let host = emit::ident(host_variant(&op.host).map_err(|e| format!("{}: {e}", op.key()))?)?;
+        args.push(quote! { host = #host });
     }
     if let Some(response) = response {
         let response = emit::path(response, &op.key())?;

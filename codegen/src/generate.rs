@@ -1431,7 +1431,7 @@ fn generate_pass(spec: &Spec, census: Option<&Census>) -> Result<(Output, Census
             let _ = writeln!(
                 features,
                 "## Every `/v3/{area}/…` sub-area.\n{} = [{}]",
-                feature_key(&area),
+                crates::toml_key(&area),
                 subs.iter().map(|s| lit(s)).collect::<Vec<_>>().join(", ")
             );
         } else {
@@ -1645,6 +1645,7 @@ fn generate_pass(spec: &Spec, census: Option<&Census>) -> Result<(Output, Census
     files.push((
         types_dir.join("Cargo.toml"),
         crates::manifest(
+            HEADER,
             crates::TYPES,
             "the types the spec shares between operations",
             &[],
@@ -1699,7 +1700,7 @@ impl Layout {
         let package = crates::package(krate.name);
         format!(
             "{} = [{}, {}]\n",
-            feature_key(feature),
+            crates::toml_key(feature),
             lit(&format!("dep:{package}")),
             lit(&format!("{package}/{feature}"))
         )
@@ -1728,7 +1729,7 @@ impl Layout {
             let features: Vec<String> = features.into_iter().collect();
             files.push((
                 dir.join("Cargo.toml"),
-                crates::manifest(name, krate.about, &features, false),
+                crates::manifest(HEADER, name, krate.about, &features, false),
             ));
             let _ = writeln!(
                 dependencies,
@@ -1739,16 +1740,5 @@ impl Layout {
             );
         }
         Ok((files, dependencies))
-    }
-}
-
-fn feature_key(area: &str) -> String {
-    if area
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
-        area.to_owned()
-    } else {
-        lit(area)
     }
 }

@@ -6,19 +6,10 @@
 use std::collections::BTreeSet;
 
 use wxpay_codegen::crates::{self, CRATES};
-use wxpay_codegen::generate::{self, Output};
+use wxpay_codegen::generate;
 
 mod common;
-use common::{say, spec};
-
-fn file<'a>(output: &'a Output, path: &str) -> &'a str {
-    output
-        .files
-        .iter()
-        .find(|(p, _)| p.to_string_lossy() == path)
-        .map(|(_, text)| text.as_str())
-        .unwrap_or_else(|| panic!("{path} not written"))
-}
+use common::{generated as file, say, spec};
 
 #[test]
 fn every_area_lands_in_the_crate_the_table_names() {

@@ -6,12 +6,11 @@
 //! Says SKIPPED, loudly, when the spec is not there.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
-use wxpay_codegen::generate::{self, Output};
+use wxpay_codegen::generate;
 
 mod common;
-use common::{say, spec};
+use common::{generated as file, say, spec};
 
 /// A struct or enum the generator wrote: its name, the attribute lines
 /// above it, and its body without docs or indentation.
@@ -105,15 +104,6 @@ fn qualify(line: &str, module: &str) -> String {
     }
     flush(&mut word, &mut out);
     out
-}
-
-fn file<'a>(output: &'a Output, path: &str) -> &'a str {
-    output
-        .files
-        .iter()
-        .find(|(p, _)| p.as_path() == Path::new(path))
-        .map(|(_, text)| text.as_str())
-        .unwrap_or_else(|| panic!("{path} not written"))
 }
 
 #[test]

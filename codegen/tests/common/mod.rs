@@ -8,12 +8,23 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use serde_yaml::Value as Yaml;
+use wxpay_codegen::generate::Output;
 use wxpay_codegen::spec::{Kind, Operation, Spec, get, get_str, kind_of, scalar_text};
 
 /// Writes past the test harness's capture, so the line shows in CI logs.
 pub fn say(line: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// The text of the generated file at `path` (from the workspace root).
+pub fn generated<'a>(output: &'a Output, path: &str) -> &'a str {
+    output
+        .files
+        .iter()
+        .find(|(p, _)| p.as_path() == Path::new(path))
+        .map(|(_, text)| text.as_str())
+        .unwrap_or_else(|| panic!("{path} not written"))
 }
 
 /// The spec at `../shared/spec/wechatpay-openapi` (or `WXPAY_SPEC`), or

@@ -1,5 +1,5 @@
 //! Unit tests of the key types on every compiled backend, with keys generated
-//! at test time (the conformance vectors are checked in `tests/conformance.rs`).
+//! at test time (the conformance vectors are checked in `tests/integration/conformance.rs`).
 
 use std::sync::OnceLock;
 

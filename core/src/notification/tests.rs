@@ -1,5 +1,5 @@
 //! Unit tests of the parts that need no RSA key; whole callbacks, signed
-//! and encrypted, are exercised in the workspace's `tests/notifications.rs`.
+//! and encrypted, are exercised in the workspace's `tests/integration/notifications.rs`.
 
 use http::{HeaderMap, HeaderValue, StatusCode};
 use serde::Deserialize;

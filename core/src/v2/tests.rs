@@ -1,5 +1,5 @@
 //! Unit tests of the APIv2 protocol (the known-answer vectors from the Node
-//! library are checked in `tests/v2_protocol.rs`).
+//! library are checked in `tests/integration/v2_protocol.rs`).
 
 use serde::{Deserialize, Serialize};
 

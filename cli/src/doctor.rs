@@ -25,8 +25,8 @@ use wxpay::certificates::{CERTIFICATES_PATH, CertificateError, decode_certificat
 use wxpay::signing::RequestSigner;
 use wxpay::verification::{MAX_CLOCK_SKEW_SECS, SignatureHeaders, header};
 use wxpay::{
-    ApiV3Key, CryptoBackend, MerchantKey, Method, PlatformCertificate, Verifier, VerifyError,
-    VerifyingKey,
+    ApiV3Key, Client, CryptoBackend, MerchantKey, Method, PlatformCertificate, Verifier,
+    VerifyError, VerifyingKey,
 };
 use zeroize::Zeroizing;
 
@@ -458,24 +458,15 @@ fn check_settings(args: &DoctorArgs, mut missing: Missing, checks: &mut Vec<Chec
         ));
         ready = false;
     }
+    // The client's own rule, so that doctor passes exactly the base URLs the
+    // other commands accept.
     let base_url = args.server.base_url();
-    match reqwest::Url::parse(base_url) {
-        Ok(url) if url.scheme() == "https" => {}
-        Ok(url) if url.scheme() == "http" && is_loopback(&url) => {}
-        Ok(url) if url.scheme() == "http" => {
-            problems.push(format!(
-                "the base URL `{base_url}` is plain http to `{}`, which is not this machine; the other \
-                 commands refuse it: use https://",
-                url.host_str().unwrap_or_default()
-            ));
-            ready = false;
-        }
-        Ok(_) | Err(_) => {
-            problems.push(format!(
-                "the base URL `{base_url}` (--base-url, WXPAY_BASE_URL) is not an http(s) URL"
-            ));
-            ready = false;
-        }
+    let route_problems = Client::builder().base_url(base_url).route_problems();
+    if !route_problems.is_empty() {
+        ready = false;
+    }
+    for problem in route_problems {
+        problems.push(format!("{problem} (--base-url, WXPAY_BASE_URL)"));
     }
     if problems.is_empty() {
         let mode = match (&keys.public_key_id, keys.platform_cert_file.is_some()) {
@@ -501,19 +492,6 @@ fn check_settings(args: &DoctorArgs, mut missing: Missing, checks: &mut Vec<Chec
         ));
     }
     ready
-}
-
-/// Whether `url`'s host is this machine (`localhost` or a loopback
-/// address), where plain http is accepted.
-fn is_loopback(url: &reqwest::Url) -> bool {
-    let Some(host) = url.host_str() else {
-        return false;
-    };
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The `private-key` check: the file loads as an RSA private key.

@@ -346,6 +346,37 @@ async fn missing_settings_fail_and_skip_the_server_checks() {
     assert_eq!(status(&run, "signature"), "skip", "{}", run.stdout);
 }
 
+/// Doctor applies the client's own rule to the base URL, so it fails
+/// exactly the ones the other commands refuse: plain http to another
+/// machine, and a path prefix (which the signature would not cover, and
+/// which doctor let through while it had a copy of the rule of its own).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_base_url_the_client_refuses_fails_the_settings_check() {
+    let sandbox = Sandbox::start().await.expect("sandbox");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut vars = full_vars(&sandbox, dir.path());
+    for (base_url, says) in [
+        ("http://pay.example.com", "plain http"),
+        (
+            "https://pay.example.com/prefix",
+            "scheme, host and port only",
+        ),
+    ] {
+        vars.insert("WXPAY_BASE_URL".to_owned(), base_url.to_owned());
+        let run = doctor(&vars, &[]).await;
+        run.expect_code(1);
+        assert_eq!(status(&run, "settings"), "FAIL", "{}", run.stdout);
+        let settings = line(&run, "settings");
+        assert!(settings.contains(says), "{base_url}: {}", run.stdout);
+        assert!(settings.contains("WXPAY_BASE_URL"), "{}", run.stdout);
+        assert_eq!(status(&run, "signature"), "skip", "{}", run.stdout);
+    }
+    // Plain http to this machine (the sandbox) passes the settings check.
+    vars.insert("WXPAY_BASE_URL".to_owned(), sandbox.base_url().to_owned());
+    let run = doctor(&vars, &[]).await;
+    assert_eq!(status(&run, "settings"), "ok", "{}", run.stdout);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_server_fails_the_connection_check() {
     let sandbox = Sandbox::start().await.expect("sandbox");

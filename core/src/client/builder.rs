@@ -336,10 +336,44 @@ impl ClientBuilder {
         self
     }
 
+    /// What [`ClientBuilder::build`] would refuse in where this builder
+    /// sends requests (the base URL, each host's URL, the backup base URL),
+    /// every problem at once; empty when they are all fine. Nothing is
+    /// loaded or built, so a configuration check (such as `wxpay doctor`)
+    /// can report them next to its own without keys at hand.
+    ///
+    /// ```
+    /// use wxpay_core::Client;
+    ///
+    /// assert!(Client::builder().base_url("http://127.0.0.1:8080").route_problems().is_empty());
+    /// let problems = Client::builder().base_url("http://example.com").route_problems();
+    /// assert!(problems[0].contains("plain http"), "{problems:?}");
+    /// ```
+    pub fn route_problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        Routes::resolve(&self.route_settings(), &mut problems);
+        problems
+    }
+
+    /// The builder's routing settings, as [`Routes::resolve`] takes them.
+    fn route_settings(&self) -> RouteSettings<'_> {
+        RouteSettings {
+            base_url: self.base_url.as_deref(),
+            host_urls: &self.host_urls,
+            home_host: self.home_host,
+            backup: &self.backup,
+            allow_insecure_http: self.allow_insecure_http,
+        }
+    }
+
     /// Checks every setting, loads the keys and builds the client.
     pub fn build(self) -> Result<Client, Error> {
         let backend = self.backend.unwrap_or_default();
         let mut problems = Vec::new();
+        // Routed before any setting moves out of `self`; the problems are
+        // reported in their place below.
+        let mut route_problems = Vec::new();
+        let routes = Routes::resolve(&self.route_settings(), &mut route_problems);
 
         let mchid = match self.mchid {
             Some(mchid) if !mchid.is_empty() && mchid.bytes().all(|b| b.is_ascii_digit()) => mchid,
@@ -433,16 +467,7 @@ impl ClientBuilder {
             }
         };
 
-        let routes = Routes::resolve(
-            &RouteSettings {
-                base_url: self.base_url.as_deref(),
-                host_urls: &self.host_urls,
-                home_host: self.home_host,
-                backup: &self.backup,
-                allow_insecure_http: self.allow_insecure_http,
-            },
-            &mut problems,
-        );
+        problems.append(&mut route_problems);
         let max_response_bytes = self
             .max_response_bytes
             .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES);

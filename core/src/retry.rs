@@ -529,6 +529,7 @@ pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use rand::SeedableRng;
     use rand::rngs::StdRng;
 
@@ -579,22 +580,50 @@ mod tests {
         );
     }
 
-    #[test]
-    fn jitter_stays_in_its_band() {
-        let mut rng = StdRng::seed_from_u64(7);
-        for (jitter, low) in [(Jitter::Full, 0), (Jitter::Equal, 200), (Jitter::None, 400)] {
-            let policy = RetryPolicy::default().with_jitter(jitter);
-            for _ in 0..200 {
-                let wait = policy.backoff(2, &mut rng);
-                assert!(wait >= low * MS && wait <= 400 * MS, "{jitter:?}: {wait:?}");
-            }
-        }
-        // Huge ceilings do not overflow.
-        let huge = RetryPolicy::default()
-            .with_base_delay(Duration::MAX)
-            .with_max_delay(Duration::MAX);
-        for jitter in [Jitter::Full, Jitter::Equal, Jitter::None] {
-            let _ = huge.clone().with_jitter(jitter).backoff(64, &mut rng);
+    fn jitter() -> impl Strategy<Value = Jitter> {
+        prop_oneof![Just(Jitter::Full), Just(Jitter::Equal), Just(Jitter::None)]
+    }
+
+    /// Delays from nothing to `Duration::MAX`, the edges included.
+    fn delay() -> impl Strategy<Value = Duration> {
+        prop_oneof![
+            Just(Duration::ZERO),
+            Just(Duration::MAX),
+            (0u64..=3_600_000).prop_map(Duration::from_millis),
+            any::<(u64, u32)>()
+                .prop_map(|(secs, nanos)| Duration::new(secs, nanos % 1_000_000_000)),
+        ]
+    }
+
+    proptest! {
+        /// Whatever the policy, retry and random draw: the wait is never
+        /// above the retry's ceiling, never below the jitter's floor (none
+        /// for full jitter, half the ceiling for equal jitter, the ceiling
+        /// itself without jitter), and huge settings do not overflow.
+        #[test]
+        fn the_jittered_wait_stays_in_its_band(
+            jitter in jitter(),
+            base in delay(),
+            max in delay(),
+            retry in prop_oneof![1u32..=70, Just(u32::MAX)],
+            seed in any::<u64>(),
+        ) {
+            let policy = RetryPolicy::default()
+                .with_base_delay(base)
+                .with_max_delay(max)
+                .with_jitter(jitter);
+            let ceiling = policy.backoff_ceiling(retry);
+            prop_assert!(ceiling <= max);
+            let wait = policy.backoff(retry, &mut StdRng::seed_from_u64(seed));
+            // The draw is in whole nanoseconds, capped at u64::MAX of them.
+            let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
+            let floor = match jitter {
+                Jitter::Full => 0,
+                Jitter::Equal => nanos / 2,
+                Jitter::None => nanos,
+            };
+            prop_assert!(wait <= ceiling, "{jitter:?}: {wait:?} above {ceiling:?}");
+            prop_assert!(wait >= Duration::from_nanos(floor), "{jitter:?}: {wait:?} below {floor} ns");
         }
     }
 

@@ -190,10 +190,16 @@ pub(crate) fn issue(
 /// (first byte 0x01..=0x7F), so that DER writes exactly these 20 bytes and
 /// the serial is always 40 hex characters, however a client formats it.
 fn random_serial() -> [u8; SERIAL_BYTES] {
-    let mut serial = [0u8; SERIAL_BYTES];
-    rand::rng().fill_bytes(&mut serial);
-    serial[0] = 1 + serial[0] % 0x7F;
-    serial
+    let mut bytes = [0u8; SERIAL_BYTES];
+    rand::rng().fill_bytes(&mut bytes);
+    serial_from(bytes)
+}
+
+/// `bytes` made a serial: the first byte brought into 0x01..=0x7F, the
+/// others kept.
+fn serial_from(mut bytes: [u8; SERIAL_BYTES]) -> [u8; SERIAL_BYTES] {
+    bytes[0] = 1 + bytes[0] % 0x7F;
+    bytes
 }
 
 fn upper_hex(bytes: &[u8]) -> String {
@@ -346,11 +352,17 @@ mod tests {
         );
     }
 
-    #[test]
-    fn serials_never_need_a_sign_byte_or_lose_a_leading_zero() {
-        for _ in 0..200 {
-            let serial = random_serial();
-            assert!((0x01..=0x7F).contains(&serial[0]));
+    proptest::proptest! {
+        /// Whatever random bytes come, the serial's integer is positive and
+        /// has no leading zero byte, so DER writes exactly its 20 bytes
+        /// (no sign byte added, none dropped); the other bytes are kept.
+        #[test]
+        fn serials_never_need_a_sign_byte_or_lose_a_leading_zero(
+            bytes in proptest::prelude::any::<[u8; SERIAL_BYTES]>(),
+        ) {
+            let serial = serial_from(bytes);
+            proptest::prop_assert!((0x01..=0x7F).contains(&serial[0]), "{serial:02X?}");
+            proptest::prop_assert_eq!(&serial[1..], &bytes[1..]);
         }
     }
 

@@ -202,6 +202,9 @@ mod status_override_json {
 
 #[cfg(test)]
 mod tests {
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
     use super::*;
 
     #[test]
@@ -277,22 +280,37 @@ mod tests {
         assert!(serde_json::from_str::<Faults>(r#"{"share_42":1}"#).is_err());
     }
 
-    #[test]
-    fn shares_of_zero_and_one_are_exact() {
-        let mut rng = rand::rng();
-        let always = Faults {
-            share_500: 1.0,
-            signtest_share: 1.0,
-            ..Faults::default()
-        };
-        let never = Faults::default();
-        for _ in 0..1000 {
-            let (rolled, injected) = always.roll(&mut rng);
-            assert!(rolled.signtest_probe);
-            assert_eq!(injected, Some(Injected::SystemError));
-            let (rolled, injected) = never.roll(&mut rng);
-            assert_eq!(rolled, never);
-            assert_eq!(injected, None);
+    proptest::proptest! {
+        /// Shares of 0 and 1 are exact whatever the draw: every combination
+        /// of the four shares, each 0 or 1, gives exactly the faults whose
+        /// share is 1, and a 429 wins over a 500 when both hit.
+        #[test]
+        fn shares_of_zero_and_one_are_exact(
+            unsigned: bool,
+            signtest: bool,
+            too_many: bool,
+            system_error: bool,
+            seed: u64,
+        ) {
+            let share = |on: bool| if on { 1.0 } else { 0.0 };
+            let faults = Faults {
+                unsigned_share: share(unsigned),
+                signtest_share: share(signtest),
+                share_429: share(too_many),
+                share_500: share(system_error),
+                ..Faults::default()
+            };
+            let (rolled, injected) = faults.roll(&mut StdRng::seed_from_u64(seed));
+            proptest::prop_assert_eq!(rolled.unsigned_responses, unsigned);
+            proptest::prop_assert_eq!(rolled.signtest_probe, signtest);
+            let expected = if too_many {
+                Some(Injected::TooManyRequests)
+            } else if system_error {
+                Some(Injected::SystemError)
+            } else {
+                None
+            };
+            proptest::prop_assert_eq!(injected, expected);
         }
     }
 }

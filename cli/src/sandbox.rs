@@ -9,7 +9,7 @@ use std::time::Duration;
 use clap::Args;
 use wxpay::PlatformCertificate;
 use wxpay_sandbox::{
-    CALLBACK_RETRY_DELAYS, Credentials, Faults, Sandbox, SandboxConfig, SandboxError,
+    CALLBACK_RETRY_DELAYS, Credentials, Faults, Sandbox, SandboxConfig, SandboxError, TlsIdentities,
 };
 
 use crate::error::Failure;
@@ -154,6 +154,7 @@ const CLIENT_CERTIFICATE: &str = "apiclient_cert.pem";
 const CLIENT_KEY: &str = "apiclient_key.pem";
 const CLIENT_PKCS12: &str = "apiclient_cert.p12";
 const SANDBOX_CA: &str = "sandbox_ca.pem";
+const SANDBOX_CA_KEY: &str = "sandbox_ca_key.pem";
 
 /// The files a later start needs to come back with the same identity.
 const NEEDED: [&str; 5] = [
@@ -390,9 +391,26 @@ fn restore(dir: &Path, config: &mut SandboxConfig) -> Result<bool, Failure> {
     config.public_key_id = Some(variable("WXPAY_PUBLIC_KEY_ID")?);
     config.apiv3_key = Some(variable("WXPAY_APIV3_KEY")?);
     // Written since the sandbox speaks APIv2; an older folder has none
-    // (a new key is made). The TLS certificates are made afresh each start.
+    // (a new key is made).
     if dir.join(APIV2_KEY).exists() {
         config.apiv2_key = Some(read(APIV2_KEY)?.trim().to_owned());
+    }
+    // The CA and the client certificate, so that a client that trusts the
+    // one and holds the other keeps working; the CA's key is written since
+    // they are kept (an older folder has none: new ones are made).
+    let tls = [SANDBOX_CA, SANDBOX_CA_KEY, CLIENT_CERTIFICATE, CLIENT_KEY];
+    if tls.iter().all(|name| dir.join(name).exists()) {
+        config.tls_identities = Some(TlsIdentities {
+            ca_certificate_pem: read(SANDBOX_CA)?,
+            ca_key_pem: read(SANDBOX_CA_KEY)?,
+            client_certificate_pem: read(CLIENT_CERTIFICATE)?,
+            client_key_pem: read(CLIENT_KEY)?,
+        });
+    } else {
+        output::note(
+            "the state folder has no APIv2 CA and client certificate to reuse: new ones are made \
+             (trust the new sandbox_ca.pem, use the new apiclient_cert.p12)",
+        );
     }
     config.merchant_private_key_pem = Some(read(MERCHANT_PRIVATE_KEY)?);
     config.merchant_public_key_pem = Some(read(MERCHANT_PUBLIC_KEY)?);
@@ -457,6 +475,7 @@ fn save(
         ),
         (CLIENT_KEY, &credentials.client_key_pem, true),
         (SANDBOX_CA, &credentials.tls_ca_pem, false),
+        (SANDBOX_CA_KEY, &credentials.tls_ca_key_pem, true),
     ];
     for (name, contents, secret) in files {
         write_file(&dir.join(name), contents, secret)?;

@@ -92,6 +92,13 @@ pub struct SandboxConfig {
     /// Do not start the APIv2 TLS listener
     /// ([`Sandbox::v2_tls_url`](crate::Sandbox::v2_tls_url) is then `None`).
     pub disable_v2_tls: bool,
+    /// The CA and the merchant's API client certificate of an earlier
+    /// sandbox ([`Credentials::tls_identities`](crate::Credentials::tls_identities)),
+    /// so that clients that trust that CA and hold that certificate keep
+    /// working; checked at start (the CA certifies its key, the client
+    /// certificate was issued by it to [`SandboxConfig::mchid`] and
+    /// certifies its key, both valid now). `None`: new ones.
+    pub tls_identities: Option<TlsIdentities>,
 }
 
 impl fmt::Debug for SandboxConfig {
@@ -123,6 +130,35 @@ impl fmt::Debug for SandboxConfig {
             .field("apiv2_key", &redacted(&self.apiv2_key))
             .field("v2_tls_addr", &self.v2_tls_addr)
             .field("disable_v2_tls", &self.disable_v2_tls)
+            .field("tls_identities", &self.tls_identities)
+            .finish()
+    }
+}
+
+/// The APIv2 TLS identities a sandbox keeps across starts: its CA and the
+/// merchant's API client certificate, each with its key (PEM), as an
+/// earlier sandbox's [`Credentials::tls_identities`](crate::Credentials::tls_identities) gave them. The TLS
+/// listener's own certificate is issued afresh under the CA at each start.
+#[derive(Clone)]
+pub struct TlsIdentities {
+    /// The CA's certificate ([`Credentials::tls_ca_pem`](crate::Credentials::tls_ca_pem)).
+    pub ca_certificate_pem: String,
+    /// The CA's private key ([`Credentials::tls_ca_key_pem`](crate::Credentials::tls_ca_key_pem), PKCS#8).
+    pub ca_key_pem: String,
+    /// The merchant's API client certificate, issued by the CA to the
+    /// merchant id ([`Credentials::client_certificate_pem`](crate::Credentials::client_certificate_pem)).
+    pub client_certificate_pem: String,
+    /// Its private key ([`Credentials::client_key_pem`](crate::Credentials::client_key_pem), PKCS#8).
+    pub client_key_pem: String,
+}
+
+impl fmt::Debug for TlsIdentities {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TlsIdentities")
+            .field("ca_certificate_pem", &self.ca_certificate_pem)
+            .field("ca_key_pem", &"<redacted>")
+            .field("client_certificate_pem", &self.client_certificate_pem)
+            .field("client_key_pem", &"<redacted>")
             .finish()
     }
 }

@@ -9,7 +9,7 @@ use aws_lc_rs::rsa::{KeyPair as RsaKeyPair, KeySize, PublicKey as RsaPublicKey};
 use aws_lc_rs::signature::{KeyPair as _, ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
 
 use crate::certificates::{self, PlatformCertificate, ValidityPolicy, encode_pem};
-use crate::config::{SandboxConfig, SandboxError};
+use crate::config::{SandboxConfig, SandboxError, TlsIdentities};
 use crate::random::{random_alphanumeric, random_digits, random_upper_hex};
 
 /// Everything a client needs to talk to a running [`Sandbox`](crate::Sandbox),
@@ -70,6 +70,10 @@ pub struct Credentials {
     /// merchant's API client certificate. Trust it as a root to talk to
     /// the TLS listener.
     pub tls_ca_pem: String,
+    /// The private key of [`Credentials::tls_ca_pem`] (PKCS#8 PEM). Only
+    /// needed to start a sandbox again with the same certificates
+    /// ([`Credentials::tls_identities`]).
+    pub tls_ca_key_pem: String,
     /// The merchant's API client certificate (PEM, RSA-2048, subject
     /// `CN=<mchid>`, issued by [`Credentials::tls_ca_pem`]), as in
     /// `apiclient_cert.pem`: present it over TLS for `/secapi/…` and
@@ -83,6 +87,21 @@ pub struct Credentials {
     /// WeChat Pay's are (PBES2 with AES-256-CBC and an HMAC-SHA256 MAC,
     /// written by `p12-keystore`).
     pub client_pkcs12: Vec<u8>,
+}
+
+impl Credentials {
+    /// The CA and the client certificate with their keys, to start a
+    /// sandbox again with them ([`SandboxConfig::tls_identities`]), so
+    /// that a client that trusts this CA and holds this certificate keeps
+    /// working.
+    pub fn tls_identities(&self) -> TlsIdentities {
+        TlsIdentities {
+            ca_certificate_pem: self.tls_ca_pem.clone(),
+            ca_key_pem: self.tls_ca_key_pem.clone(),
+            client_certificate_pem: self.client_certificate_pem.clone(),
+            client_key_pem: self.client_key_pem.clone(),
+        }
+    }
 }
 
 impl fmt::Debug for Credentials {
@@ -103,6 +122,7 @@ impl fmt::Debug for Credentials {
             .field("apiv3_key", &"<redacted>")
             .field("apiv2_key", &"<redacted>")
             .field("tls_ca_pem", &self.tls_ca_pem)
+            .field("tls_ca_key_pem", &"<redacted>")
             .field("client_certificate_pem", &self.client_certificate_pem)
             .field("client_key_pem", &"<redacted>")
             .field("client_pkcs12", &"<redacted>")
@@ -224,7 +244,7 @@ pub(crate) fn build(
         .mchid
         .clone()
         .unwrap_or_else(|| format!("19{}", random_digits(&mut rng, 8)));
-    let issued = issue_tls(&mchid)?;
+    let issued = issue_tls(&mchid, config.tls_identities.as_ref())?;
     let credentials = Credentials {
         mchid,
         merchant_serial: config
@@ -244,6 +264,7 @@ pub(crate) fn build(
         apiv3_key,
         apiv2_key,
         tls_ca_pem: issued.ca_pem,
+        tls_ca_key_pem: issued.ca_key_pem,
         client_certificate_pem: issued.client_pem,
         client_key_pem: issued.client_key_pem,
         client_pkcs12: issued.client_pkcs12,
@@ -261,6 +282,7 @@ pub(crate) fn build(
 /// What [`issue_tls`] makes.
 struct IssuedTls {
     ca_pem: String,
+    ca_key_pem: String,
     client_pem: String,
     client_key_pem: String,
     client_pkcs12: Vec<u8>,
@@ -271,7 +293,9 @@ struct IssuedTls {
 /// `127.0.0.1`, `::1` and `localhost` (ECDSA P-256), and the merchant's
 /// API client certificate (RSA-2048, `CN=<mchid>`), all valid from a day
 /// ago for ten years, and the client's PKCS#12 archive (password `mchid`).
-fn issue_tls(mchid: &str) -> Result<IssuedTls, SandboxError> {
+/// With `reuse`, the CA and the client certificate are those, once checked
+/// ([`check_reused`]), and only the server certificate is new.
+fn issue_tls(mchid: &str, reuse: Option<&TlsIdentities>) -> Result<IssuedTls, SandboxError> {
     use rcgen::{
         BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
         IsCa, Issuer, KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256, PKCS_RSA_SHA256,
@@ -292,7 +316,6 @@ fn issue_tls(mchid: &str) -> Result<IssuedTls, SandboxError> {
         dn
     };
 
-    let ca_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(|e| failed("CA key", e))?;
     let mut ca_params = CertificateParams::default();
     validity(&mut ca_params);
     ca_params.distinguished_name = name("wxpay sandbox CA");
@@ -302,9 +325,32 @@ fn issue_tls(mchid: &str) -> Result<IssuedTls, SandboxError> {
         KeyUsagePurpose::CrlSign,
         KeyUsagePurpose::DigitalSignature,
     ];
-    let ca_cert = ca_params
-        .self_signed(&ca_key)
-        .map_err(|e| failed("CA certificate", e))?;
+    let (ca_key, ca_der) = match reuse {
+        Some(reused) => {
+            let key = read_tls_key("tls_identities.ca_key_pem", &reused.ca_key_pem)?;
+            let key = KeyPair::try_from(key.as_slice()).map_err(|e| SandboxError::InvalidKey {
+                what: "tls_identities.ca_key_pem",
+                reason: format!("not a usable private key: {e}"),
+            })?;
+            let der = read_tls_certificate(
+                "tls_identities.ca_certificate_pem",
+                &reused.ca_certificate_pem,
+            )?;
+            (key, der)
+        }
+        None => {
+            let key =
+                KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(|e| failed("CA key", e))?;
+            let certificate = ca_params
+                .self_signed(&key)
+                .map_err(|e| failed("CA certificate", e))?;
+            let der = certificate.der().to_vec();
+            (key, der)
+        }
+    };
+    // A reused CA's certificate was made with these same parameters: the
+    // certificates issued now name its subject as their issuer (checked
+    // below, with the keys).
     let issuer = Issuer::new(ca_params, &ca_key);
 
     let server_key =
@@ -323,34 +369,170 @@ fn issue_tls(mchid: &str) -> Result<IssuedTls, SandboxError> {
         .signed_by(&server_key, &issuer)
         .map_err(|e| failed("server certificate", e))?;
 
-    let client_key =
-        KeyPair::generate_for(&PKCS_RSA_SHA256).map_err(|e| failed("client key", e))?;
-    let mut client_params = CertificateParams::default();
-    validity(&mut client_params);
-    client_params.distinguished_name = name(mchid);
-    client_params.is_ca = IsCa::ExplicitNoCa;
-    client_params.key_usages = vec![
-        KeyUsagePurpose::DigitalSignature,
-        KeyUsagePurpose::KeyEncipherment,
-    ];
-    client_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-    let client_cert = client_params
-        .signed_by(&client_key, &issuer)
-        .map_err(|e| failed("client certificate", e))?;
-    let client_key_der = client_key.serialize_der();
-    let client_pkcs12 = pkcs12(&client_key_der, client_cert.der(), ca_cert.der(), mchid)?;
+    let (client_key_der, client_der) = match reuse {
+        Some(reused) => (
+            read_tls_key("tls_identities.client_key_pem", &reused.client_key_pem)?,
+            read_tls_certificate(
+                "tls_identities.client_certificate_pem",
+                &reused.client_certificate_pem,
+            )?,
+        ),
+        None => {
+            let client_key =
+                KeyPair::generate_for(&PKCS_RSA_SHA256).map_err(|e| failed("client key", e))?;
+            let mut client_params = CertificateParams::default();
+            validity(&mut client_params);
+            client_params.distinguished_name = name(mchid);
+            client_params.is_ca = IsCa::ExplicitNoCa;
+            client_params.key_usages = vec![
+                KeyUsagePurpose::DigitalSignature,
+                KeyUsagePurpose::KeyEncipherment,
+            ];
+            client_params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+            let client_cert = client_params
+                .signed_by(&client_key, &issuer)
+                .map_err(|e| failed("client certificate", e))?;
+            (client_key.serialize_der(), client_cert.der().to_vec())
+        }
+    };
+    if reuse.is_some() {
+        check_reused(
+            mchid,
+            &ca_key,
+            &ca_der,
+            server_cert.der(),
+            &client_key_der,
+            &client_der,
+        )?;
+    }
+    let client_pkcs12 = pkcs12(&client_key_der, &client_der, &ca_der, mchid)?;
 
     Ok(IssuedTls {
-        ca_pem: encode_pem("CERTIFICATE", ca_cert.der()),
-        client_pem: encode_pem("CERTIFICATE", client_cert.der()),
+        ca_pem: encode_pem("CERTIFICATE", &ca_der),
+        ca_key_pem: encode_pem("PRIVATE KEY", &ca_key.serialize_der()),
+        client_pem: encode_pem("CERTIFICATE", &client_der),
         client_key_pem: encode_pem("PRIVATE KEY", &client_key_der),
         client_pkcs12,
         material: TlsMaterial {
-            ca_der: ca_cert.der().to_vec(),
+            ca_der,
             server_der: server_cert.der().to_vec(),
             server_key_der: server_key.serialize_der(),
         },
     })
+}
+
+/// The DER of a `PRIVATE KEY` PEM given in [`TlsIdentities`].
+fn read_tls_key(what: &'static str, text: &str) -> Result<Vec<u8>, SandboxError> {
+    let pem = pem::parse(text).map_err(|e| SandboxError::InvalidKey {
+        what,
+        reason: format!("not a PEM document: {e}"),
+    })?;
+    if pem.tag() != "PRIVATE KEY" {
+        return Err(SandboxError::InvalidKey {
+            what,
+            reason: format!("expected a PRIVATE KEY (PKCS#8) PEM, found {}", pem.tag()),
+        });
+    }
+    Ok(pem.into_contents())
+}
+
+/// The DER of a `CERTIFICATE` PEM given in [`TlsIdentities`].
+fn read_tls_certificate(what: &'static str, text: &str) -> Result<Vec<u8>, SandboxError> {
+    let pem = pem::parse(text).map_err(|e| SandboxError::InvalidConfig {
+        what,
+        reason: format!("not a PEM document: {e}"),
+    })?;
+    if pem.tag() != "CERTIFICATE" {
+        return Err(SandboxError::InvalidConfig {
+            what,
+            reason: format!("expected a CERTIFICATE PEM, found {}", pem.tag()),
+        });
+    }
+    Ok(pem.into_contents())
+}
+
+/// Checks reused TLS identities before the listener serves them: the CA
+/// certificate is a CA, valid now, and certifies the CA key; the server
+/// certificate just issued names it as issuer; the client certificate is
+/// valid now, was issued by it to `mchid`, and certifies the client key.
+/// Anything else would only show later, as handshakes that fail.
+fn check_reused(
+    mchid: &str,
+    ca_key: &rcgen::KeyPair,
+    ca_der: &[u8],
+    server_der: &[u8],
+    client_key_der: &[u8],
+    client_der: &[u8],
+) -> Result<(), SandboxError> {
+    use rcgen::PublicKeyData as _;
+    let invalid = |what: &'static str, reason: String| SandboxError::InvalidConfig { what, reason };
+    let parse = |what: &'static str, der| {
+        x509_parser::parse_x509_certificate(der)
+            .map(|(_, certificate)| certificate)
+            .map_err(|e| invalid(what, format!("not an X.509 certificate: {e}")))
+    };
+    let ca = parse("tls_identities.ca_certificate_pem", ca_der)?;
+    let server = parse("tls_identities.ca_certificate_pem", server_der)?;
+    let client = parse("tls_identities.client_certificate_pem", client_der)?;
+
+    const CA: &str = "tls_identities.ca_certificate_pem";
+    if !ca.is_ca() {
+        return Err(invalid(CA, "not a CA certificate".to_owned()));
+    }
+    if !ca.validity().is_valid() {
+        return Err(invalid(CA, "expired or not yet valid".to_owned()));
+    }
+    if ca.public_key().raw != ca_key.subject_public_key_info().as_slice() {
+        return Err(invalid(
+            CA,
+            "does not certify tls_identities.ca_key_pem".to_owned(),
+        ));
+    }
+    if server.issuer().as_raw() != ca.subject().as_raw() {
+        return Err(invalid(
+            CA,
+            "its subject is not the sandbox CA's (`C=CN, O=wxpay sandbox, CN=wxpay sandbox CA`)"
+                .to_owned(),
+        ));
+    }
+
+    const CLIENT: &str = "tls_identities.client_certificate_pem";
+    // Every sandbox CA has the same name: only the signature tells them apart.
+    if client.issuer().as_raw() != ca.subject().as_raw()
+        || client.verify_signature(Some(ca.public_key())).is_err()
+    {
+        return Err(invalid(CLIENT, "not issued by the CA".to_owned()));
+    }
+    if !client.validity().is_valid() {
+        return Err(invalid(CLIENT, "expired or not yet valid".to_owned()));
+    }
+    let cn = client
+        .subject()
+        .iter_common_name()
+        .next()
+        .and_then(|cn| cn.as_str().ok());
+    if cn != Some(mchid) {
+        return Err(invalid(
+            CLIENT,
+            format!(
+                "issued to `{}`, not to the merchant id `{mchid}`",
+                cn.unwrap_or_default()
+            ),
+        ));
+    }
+    let client_key =
+        rcgen::KeyPair::try_from(client_key_der).map_err(|e| SandboxError::InvalidKey {
+            what: "tls_identities.client_key_pem",
+            reason: format!("not a usable private key: {e}"),
+        })?;
+    let client_public = client_key.subject_public_key_info();
+    if client.public_key().raw != client_public.as_slice() {
+        return Err(invalid(
+            CLIENT,
+            "does not certify tls_identities.client_key_pem".to_owned(),
+        ));
+    }
+    Ok(())
 }
 
 /// `apiclient_cert.p12`: the client key and its chain, under `password`.
@@ -594,6 +776,108 @@ mod tests {
             first.platform_private_key_pem
         );
         assert_eq!(keys.certificate.serial, first.platform_certificate_serial);
+    }
+
+    #[test]
+    fn reused_tls_identities_come_back_with_a_new_server_certificate() {
+        let (first, first_keys) = build(&SandboxConfig::default()).expect("credentials");
+        let config = SandboxConfig {
+            mchid: Some(first.mchid.clone()),
+            tls_identities: Some(first.tls_identities()),
+            ..SandboxConfig::default()
+        };
+        let (again, keys) = build(&config).expect("credentials from reused identities");
+        assert_eq!(again.tls_ca_pem, first.tls_ca_pem);
+        assert_eq!(again.tls_ca_key_pem, first.tls_ca_key_pem);
+        assert_eq!(again.client_certificate_pem, first.client_certificate_pem);
+        assert_eq!(again.client_key_pem, first.client_key_pem);
+        assert_eq!(keys.tls.ca_der, first_keys.tls.ca_der);
+        // The listener's certificate is new, and chains to the same CA.
+        assert_ne!(keys.tls.server_der, first_keys.tls.server_der);
+        let (_, server) = x509_parser::parse_x509_certificate(&keys.tls.server_der).expect("X.509");
+        let (_, ca) = x509_parser::parse_x509_certificate(&keys.tls.ca_der).expect("X.509");
+        assert_eq!(server.issuer(), ca.subject());
+        // The archive holds the reused certificate.
+        let store = p12_keystore::KeyStore::from_pkcs12(
+            &again.client_pkcs12,
+            &again.mchid,
+            p12_keystore::Pkcs12ImportPolicy::Relaxed,
+        )
+        .expect("the archive opens with the mchid");
+        let (_, chain) = store.private_key_chain().expect("a key and its chain");
+        let client_pem = pem::parse(&first.client_certificate_pem).expect("PEM");
+        assert_eq!(chain.certs()[0].as_der(), client_pem.contents());
+    }
+
+    #[test]
+    fn reused_tls_identities_that_do_not_fit_are_refused_by_name() {
+        let (first, _) = build(&SandboxConfig::default()).expect("credentials");
+        let (other, _) = build(&SandboxConfig::default()).expect("credentials");
+        let refused = |mchid: &str, identities: TlsIdentities| {
+            let config = SandboxConfig {
+                mchid: Some(mchid.to_owned()),
+                tls_identities: Some(identities),
+                ..SandboxConfig::default()
+            };
+            match build(&config) {
+                Err(SandboxError::InvalidConfig { what, reason })
+                | Err(SandboxError::InvalidKey { what, reason }) => (what, reason),
+                other => panic!("accepted: {:?}", other.map(|(c, _)| c)),
+            }
+        };
+        let mine = || first.tls_identities();
+        let (what, reason) = refused(
+            &first.mchid,
+            TlsIdentities {
+                ca_key_pem: other.tls_ca_key_pem.clone(),
+                ..mine()
+            },
+        );
+        assert_eq!(what, "tls_identities.ca_certificate_pem");
+        assert!(reason.contains("does not certify"), "{reason}");
+
+        let (what, reason) = refused(
+            &first.mchid,
+            TlsIdentities {
+                client_key_pem: other.client_key_pem.clone(),
+                ..mine()
+            },
+        );
+        assert_eq!(what, "tls_identities.client_certificate_pem");
+        assert!(reason.contains("does not certify"), "{reason}");
+
+        let (what, reason) = refused(
+            &first.mchid,
+            TlsIdentities {
+                client_certificate_pem: other.client_certificate_pem.clone(),
+                ..mine()
+            },
+        );
+        assert_eq!(what, "tls_identities.client_certificate_pem");
+        assert!(reason.contains("not issued by the CA"), "{reason}");
+
+        let (what, reason) = refused("1900000001", mine());
+        assert_eq!(what, "tls_identities.client_certificate_pem");
+        assert!(reason.contains("1900000001"), "{reason}");
+
+        let (what, reason) = refused(
+            &first.mchid,
+            TlsIdentities {
+                ca_key_pem: "not a key".to_owned(),
+                ..mine()
+            },
+        );
+        assert_eq!(what, "tls_identities.ca_key_pem");
+        assert!(reason.contains("PEM"), "{reason}");
+
+        let (what, _) = refused(
+            &first.mchid,
+            TlsIdentities {
+                ca_certificate_pem: first.client_certificate_pem.clone(),
+                ..mine()
+            },
+        );
+        assert_eq!(what, "tls_identities.ca_certificate_pem");
     }
 
     #[test]

@@ -516,6 +516,11 @@
 //! [the payer](#the-payer) finds orders placed before); a file of a newer
 //! sandbox is refused.
 //!
+//! The keys and certificates are not in the state file: a sandbox started
+//! again takes them from its [`SandboxConfig`] (`wxpay sandbox --state`
+//! writes them beside it and reads them back), the APIv2 CA and client
+//! certificate through [`SandboxConfig::tls_identities`].
+//!
 //! # Requests
 //!
 //! Every request to a known endpoint needs
@@ -1105,7 +1110,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use callbacks::{CALLBACK_RETRY_DELAYS, CALLBACK_TIMEOUT, CallbackAttempt, CallbackOutcome};
-pub use config::{SandboxConfig, SandboxError};
+pub use config::{SandboxConfig, SandboxError, TlsIdentities};
 pub use credentials::Credentials;
 pub use faults::Faults;
 pub use state::RotatedCertificate;

@@ -107,6 +107,23 @@ fn a_sandbox_killed_mid_flow_keeps_what_it_acknowledged() {
     let mut first = start_sandbox(&state);
     let env = env_of(&state);
     let mchid = env["WXPAY_MCHID"].clone();
+    // What an APIv2 client keeps of this start: the CA it trusts and the
+    // client certificate it presents (copied out of the folder).
+    let kept = tmp.path().join("kept");
+    std::fs::create_dir(&kept).expect("a folder for the copies");
+    for name in ["sandbox_ca.pem", "apiclient_cert.p12"] {
+        std::fs::copy(state.join(name), kept.join(name)).expect("copy");
+    }
+    let ca_key = state.join("sandbox_ca_key.pem");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&ca_key)
+            .expect("the CA key is written")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "the CA key is the owner's only");
+    }
 
     let stock = write(
         tmp.path(),
@@ -284,5 +301,32 @@ fn a_sandbox_killed_mid_flow_keeps_what_it_acknowledged() {
     );
     assert_eq!(answer["prepay_id"], prepay_ids[0].as_str());
     assert!(state.join("sandbox.sqlite3").is_file());
+
+    // The APIv2 CA and client certificate came back: the first start's
+    // copies still open the TLS listener. The order is not paid, so the
+    // refund is WeChat Pay's business refusal (exit 3), which is only
+    // reached once the handshake accepted both.
+    assert_eq!(
+        support::read_bytes(&state.join("sandbox_ca.pem")),
+        support::read_bytes(&kept.join("sandbox_ca.pem"))
+    );
+    let mut v2 = again.clone();
+    for (name, file) in [
+        ("WXPAY_V2_CA_FILE", "sandbox_ca.pem"),
+        ("WXPAY_V2_CLIENT_CERT_FILE", "apiclient_cert.p12"),
+    ] {
+        v2.insert(name.to_owned(), kept.join(file).display().to_string());
+    }
+    let refund = r#"{"appid":"wxd678efh567hg6787","out_trade_no":"restart-order-1","out_refund_no":"restart-refund-1","total_fee":100,"refund_fee":100}"#;
+    let refunded = run(wxpay(
+        &["v2", "POST", "/secapi/pay/refund", "-d", refund],
+        &v2,
+    ));
+    refunded.expect_code(3);
+    assert!(
+        !refunded.stderr.contains("certificate"),
+        "the kept certificate and CA were accepted: {}",
+        refunded.stderr
+    );
     assert!(second.stop(), "SIGTERM stops the sandbox");
 }

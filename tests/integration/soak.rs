@@ -250,7 +250,7 @@ async fn soak(label: &str, retry: RetryPolicy) {
 /// One test, so that the two runs do not share the process (and its RSS)
 /// at the same time.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "40,000 calls: run by .ci/run with `--test integration soak:: -- --ignored`"]
+#[ignore = "40,000 calls: run by .ci/run with `--tests soak:: -- --ignored`"]
 async fn soak_with_the_default_retry_policy_and_without_retries() {
     soak("default retry policy", RetryPolicy::new()).await;
     soak("no retries", RetryPolicy::none()).await;

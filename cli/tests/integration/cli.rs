@@ -5,15 +5,13 @@
 use crate::support;
 
 use std::collections::BTreeMap;
-use std::process::Stdio;
-use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use wxpay::verification::verification_message;
 use wxpay::{ApiV3Key, MerchantKey};
 use wxpay_sandbox::{Faults, Sandbox, SandboxConfig};
 
-use support::{Run, Running, parse_env, run, run_async, sandbox_vars, write, wxpay};
+use support::{Run, parse_env, run, run_async, sandbox_vars, write, wxpay};
 
 fn json_of(run: &Run) -> Value {
     serde_json::from_str(&run.stdout)
@@ -752,35 +750,6 @@ async fn certificates_writes_the_sandbox_certificate() {
 
 // ------------------------------------------------------------------ sandbox
 
-/// Starts `wxpay sandbox --state DIR` and waits (at most a minute) for its
-/// "listening" line; returns the child and the base URL.
-fn start_sandbox(state: &std::path::Path) -> (Running, String) {
-    let mut command = wxpay(
-        &["sandbox", "--state", &state.display().to_string()],
-        &BTreeMap::new(),
-    );
-    command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
-    let mut child = command.spawn().expect("start wxpay sandbox");
-    let stdout = child.stdout.take().expect("stdout");
-    let running = Running { child };
-    let lines = support::lines(stdout);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let line = lines
-            .recv_timeout(left)
-            .expect("`wxpay sandbox` said it listens within a minute");
-        if let Some(url) = line.strip_prefix("wxpay sandbox listening on ") {
-            // Keep draining stdout so the child never blocks on a full pipe.
-            std::thread::spawn(move || for _ in lines {});
-            return (running, url.to_owned());
-        }
-    }
-}
-
 fn load_env(state: &std::path::Path) -> BTreeMap<String, String> {
     let path = state.join("sandbox.env");
     let env = parse_env(&String::from_utf8(support::read_bytes(&path)).expect("UTF-8"));
@@ -821,7 +790,7 @@ fn mode(path: &str) -> u32 {
 fn sandbox_state_writes_a_loadable_env_and_a_restart_keeps_the_identity() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let state = tmp.path().join("state");
-    let (mut first, base_url) = start_sandbox(&state);
+    let (mut first, base_url) = support::start_state_sandbox(&state);
     let env = load_env(&state);
     let names = [
         "WXPAY_BASE_URL",
@@ -897,7 +866,7 @@ fn sandbox_state_writes_a_loadable_env_and_a_restart_keeps_the_identity() {
     assert!(first.stop(), "SIGTERM stops the sandbox");
 
     // Started again on the same folder: same merchant, same keys.
-    let (mut second, _) = start_sandbox(&state);
+    let (mut second, _) = support::start_state_sandbox(&state);
     let again = load_env(&state);
     for name in [
         "WXPAY_MCHID",

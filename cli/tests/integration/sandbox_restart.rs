@@ -7,39 +7,10 @@ use crate::support;
 use std::collections::BTreeMap;
 use std::io::{Read as _, Write as _};
 use std::path::Path;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::{Run, Running, parse_env, run, write, wxpay};
-
-/// Starts `wxpay sandbox --state DIR` and waits (at most a minute) for its
-/// "listening" line.
-fn start_sandbox(state: &Path) -> Running {
-    let mut command = wxpay(
-        &["sandbox", "--state", &state.display().to_string()],
-        &BTreeMap::new(),
-    );
-    command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
-    let mut child = command.spawn().expect("start wxpay sandbox");
-    let stdout = child.stdout.take().expect("stdout");
-    let running = Running { child };
-    let lines = support::lines(stdout);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let line = lines
-            .recv_timeout(left)
-            .expect("`wxpay sandbox` said it listens within a minute");
-        if line.starts_with("wxpay sandbox listening on ") {
-            std::thread::spawn(move || for _ in lines {});
-            return running;
-        }
-    }
-}
+use support::{Run, parse_env, run, write, wxpay};
 
 fn env_of(state: &Path) -> BTreeMap<String, String> {
     parse_env(&String::from_utf8(support::read_bytes(&state.join("sandbox.env"))).expect("UTF-8"))
@@ -104,7 +75,7 @@ fn order_body(mchid: &str, out_trade_no: &str) -> String {
 fn a_sandbox_killed_mid_flow_keeps_what_it_acknowledged() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let state = tmp.path().join("state");
-    let mut first = start_sandbox(&state);
+    let mut first = support::start_state_sandbox(&state).0;
     let env = env_of(&state);
     let mchid = env["WXPAY_MCHID"].clone();
     // What an APIv2 client keeps of this start: the CA it trusts and the
@@ -252,7 +223,7 @@ fn a_sandbox_killed_mid_flow_keeps_what_it_acknowledged() {
         "the sandbox was killed before the burst ended"
     );
 
-    let mut second = start_sandbox(&state);
+    let mut second = support::start_state_sandbox(&state).0;
     let again = env_of(&state);
     assert_eq!(again["WXPAY_MCHID"], mchid);
     let shown = request(

@@ -285,3 +285,32 @@ pub fn read_bytes(path: &Path) -> Vec<u8> {
         .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     bytes
 }
+
+/// Starts `wxpay sandbox --state DIR` and waits (at most a minute) for its
+/// "listening" line; returns the child and the base URL.
+pub fn start_state_sandbox(state: &Path) -> (Running, String) {
+    let mut command = wxpay(
+        &["sandbox", "--state", &state.display().to_string()],
+        &BTreeMap::new(),
+    );
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    let mut child = command.spawn().expect("start wxpay sandbox");
+    let stdout = child.stdout.take().expect("stdout");
+    let running = Running { child };
+    let lines = lines(stdout);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = lines
+            .recv_timeout(left)
+            .expect("`wxpay sandbox` said it listens within a minute");
+        if let Some(url) = line.strip_prefix("wxpay sandbox listening on ") {
+            // Keep draining stdout so the child never blocks on a full pipe.
+            std::thread::spawn(move || for _ in lines {});
+            return (running, url.to_owned());
+        }
+    }
+}
